@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: MIT
+# mgadvise: one GNU Makefile, out-of-tree builds (build/, or build-san/ with SAN=...).
+
+CC      ?= cc
+BISON   ?= bison
+FLEX    ?= flex
+SAN     ?=
+WERROR  ?= -Werror
+OPT     ?= -O2
+BUILD   := $(if $(SAN),build-san,build)
+GEN     := $(BUILD)/gen
+
+WARN    = -Wall -Wextra -Wpedantic -Wshadow -Wundef -Wwrite-strings -Wstrict-prototypes \
+          -Wmissing-prototypes -Wvla -Wformat -Wformat-security
+GENWARN = -Wall -Wextra -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter
+SANFLAGS = $(if $(SAN),-fsanitize=$(SAN) -fno-sanitize-recover=all -fno-omit-frame-pointer)
+DEPS_CFLAGS := $(shell pkg-config --cflags yajl 2>/dev/null)
+DEPS_LIBS   := $(shell pkg-config --libs yajl 2>/dev/null || echo -lyajl)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+CPPFLAGS_ALL = -Iinclude -Iengine -I$(GEN) -D_POSIX_C_SOURCE=200809L $(DEPS_CFLAGS)
+CFLAGS_ALL  = -std=c11 $(OPT) -g -fPIC -fvisibility=hidden $(SANFLAGS) $(CFLAGS)
+LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
+
+ENGINE_SRC = engine/arena.c engine/diag.c engine/ast.c engine/parse.c engine/sema.c \
+             engine/quote.c engine/graph.c engine/profile.c engine/eval.c engine/output.c \
+             engine/api.c
+ENGINE_OBJ = $(ENGINE_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/parser.o $(BUILD)/obj/gen/lexer.o
+RULES      = $(sort $(wildcard rules/*.mga))
+
+UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+
+.PHONY: all lib test unit golden examples-run rules-check bless clean sanitize test-asan \
+        check-tools
+
+all: check-tools $(BUILD)/libmgadvise.a $(BUILD)/libmgadvise.so $(BUILD)/mgadvise
+
+check-tools:
+	@command -v $(BISON) >/dev/null || { echo "mgadvise: bison is missing (apt-get install bison)"; exit 1; }
+	@command -v $(FLEX) >/dev/null || { echo "mgadvise: flex is missing (apt-get install flex)"; exit 1; }
+	@$(BISON) --version | awk 'NR==1 { split($$NF, v, "."); if (v[1] < 3 || (v[1] == 3 && v[2] < 8)) { print "mgadvise: bison 3.8 or later is needed, found " $$NF; exit 1 } }'
+
+$(GEN)/parser.c $(GEN)/parser.h: grammar/parser.y
+	@mkdir -p $(GEN)
+	$(BISON) -Wall -Werror -o $(GEN)/parser.c --header=$(GEN)/parser.h $<
+
+$(GEN)/lexer.c $(GEN)/lexer.h: grammar/lexer.l $(GEN)/parser.h
+	@mkdir -p $(GEN)
+	$(FLEX) --header-file=$(GEN)/lexer.h -o $(GEN)/lexer.c $<
+
+$(GEN)/embedded_rules.c: $(RULES) engine/cli/embed.sh
+	@mkdir -p $(GEN)
+	sh engine/cli/embed.sh $@ $(RULES)
+
+$(BUILD)/obj/gen/%.o: $(GEN)/%.c $(GEN)/parser.h $(GEN)/lexer.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(GENWARN) $(WERROR) -c -o $@ $<
+
+$(BUILD)/obj/engine/%.o: engine/%.c $(GEN)/parser.h $(GEN)/lexer.h $(wildcard engine/*.h) \
+                         engine/diag_codes.def include/mgadvise.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(WARN) $(WERROR) -c -o $@ $<
+
+$(BUILD)/libmgadvise.a: $(ENGINE_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libmgadvise.so: $(ENGINE_OBJ)
+	$(CC) -shared $(LDFLAGS_ALL) -o $@ $^ $(DEPS_LIBS)
+
+$(BUILD)/mgadvise: engine/cli/main.c $(GEN)/embedded_rules.c $(BUILD)/libmgadvise.a
+	$(CC) -Iinclude -D_POSIX_C_SOURCE=200809L $(CFLAGS_ALL) $(WARN) $(WERROR) -o $@ \
+	    engine/cli/main.c $(GEN)/embedded_rules.c $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS)
+
+# ---- tests ----
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/helpers.h $(BUILD)/libmgadvise.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS_ALL) $(WARN) -Wno-missing-prototypes $(WERROR) \
+	    -o $@ $< $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libmgadvise.a
+	@mkdir -p $(dir $@)
+	$(CC) -Iinclude -D_POSIX_C_SOURCE=200809L $(CFLAGS_ALL) $(WARN) $(WERROR) -o $@ $< \
+	    $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS)
+
+unit: $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; (cd tests/unit && ../../$$t); done
+
+golden: $(BUILD)/mgadvise
+	@sh tests/golden/run.sh $(BUILD)/mgadvise
+
+examples-run: $(EXAMPLES) all
+	@set -e; for e in $(EXAMPLES); do echo "== $$e"; $$e rules examples/profiles/kidney-disease.json >/dev/null; done; \
+	echo "examples: ok"
+
+rules-check: $(BUILD)/mgadvise
+	$(BUILD)/mgadvise check --sources ../shared/seeds rules/
+
+test: all unit golden examples-run rules-check
+	@echo "mgadvise: all tests passed ($(BUILD))"
+
+bless: $(BUILD)/mgadvise
+	@BLESS=1 sh tests/golden/run.sh $(BUILD)/mgadvise
+
+sanitize test-asan:
+	$(MAKE) SAN=address,undefined OPT=-O1 test
+
+clean:
+	rm -rf build build-san

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/* Memory: allocator hook, sized headers and bump arenas (see arena.h). */
+#include "arena.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *libc_realloc(void *ud, void *p, size_t old, size_t n)
+{
+    (void)ud;
+    (void)old;
+    if (n == 0) {
+        free(p);
+        return NULL;
+    }
+    return realloc(p, n);
+}
+
+void mem_init_default(mem *m)
+{
+    m->fn = libc_realloc;
+    m->ud = NULL;
+}
+
+void *mem_alloc(const mem *m, size_t n)
+{
+    return n ? m->fn(m->ud, NULL, 0, n) : NULL;
+}
+
+void *mem_realloc(const mem *m, void *p, size_t old, size_t n)
+{
+    return m->fn(m->ud, p, old, n);
+}
+
+void mem_free(const mem *m, void *p, size_t n)
+{
+    if (p)
+        m->fn(m->ud, p, n, 0);
+}
+
+#define HDR 16 /* keeps max_align_t alignment */
+
+void *mem_halloc(const mem *m, size_t n)
+{
+    if (n > SIZE_MAX - HDR)
+        return NULL;
+    unsigned char *p = mem_alloc(m, n + HDR);
+    if (!p)
+        return NULL;
+    memcpy(p, &n, sizeof n);
+    return p + HDR;
+}
+
+void *mem_hrealloc(const mem *m, void *p, size_t n)
+{
+    if (!p)
+        return mem_halloc(m, n);
+    if (n > SIZE_MAX - HDR)
+        return NULL;
+    unsigned char *base = (unsigned char *)p - HDR;
+    size_t old;
+    memcpy(&old, base, sizeof old);
+    unsigned char *q = mem_realloc(m, base, old + HDR, n + HDR);
+    if (!q)
+        return NULL;
+    memcpy(q, &n, sizeof n);
+    return q + HDR;
+}
+
+void mem_hfree(const mem *m, void *p)
+{
+    if (!p)
+        return;
+    unsigned char *base = (unsigned char *)p - HDR;
+    size_t old;
+    memcpy(&old, base, sizeof old);
+    mem_free(m, base, old + HDR);
+}
+
+struct arena_block {
+    arena_block *next;
+    size_t size; /* bytes after the header */
+};
+
+#define BLOCK_MIN 16384
+#define ALIGN_UP(x) (((x) + 15u) & ~(size_t)15u)
+#define BLOCK_HDR ALIGN_UP(sizeof(arena_block))
+
+void arena_init(arena *a, const mem *m)
+{
+    a->m = m;
+    a->head = NULL;
+    a->used = a->cap = 0;
+}
+
+void *arena_alloc(arena *a, size_t n)
+{
+    n = ALIGN_UP(n ? n : 1);
+    if (!a->head || a->cap - a->used < n) {
+        if (n > SIZE_MAX / 2)
+            return NULL;
+        size_t size = n > BLOCK_MIN ? n : BLOCK_MIN;
+        arena_block *b = mem_alloc(a->m, BLOCK_HDR + size);
+        if (!b)
+            return NULL;
+        b->size = size;
+        if (a->head && n > BLOCK_MIN / 4 && a->cap - a->used >= BLOCK_MIN / 4) {
+            /* A large request gets its own block behind the head, so the head's free
+             * space is not wasted. */
+            b->next = a->head->next;
+            a->head->next = b;
+            unsigned char *p = (unsigned char *)b + BLOCK_HDR;
+            memset(p, 0, n);
+            return p;
+        }
+        b->next = a->head;
+        a->head = b;
+        a->used = 0;
+        a->cap = size;
+    }
+    unsigned char *p = (unsigned char *)a->head + BLOCK_HDR + a->used;
+    a->used += n;
+    memset(p, 0, n);
+    return p;
+}
+
+char *arena_strndup(arena *a, const char *s, size_t n)
+{
+    char *p = arena_alloc(a, n + 1);
+    if (!p)
+        return NULL;
+    if (n)
+        memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *arena_strdup(arena *a, const char *s)
+{
+    return arena_strndup(a, s, strlen(s));
+}
+
+static void free_chain(const mem *m, arena_block *b)
+{
+    while (b) {
+        arena_block *next = b->next;
+        mem_free(m, b, BLOCK_HDR + b->size);
+        b = next;
+    }
+}
+
+void arena_reset(arena *a)
+{
+    if (!a->head)
+        return;
+    /* Keep the largest-capacity head only if it is a normal block. */
+    free_chain(a->m, a->head->next);
+    a->head->next = NULL;
+    a->used = 0;
+    a->cap = a->head->size;
+}
+
+void arena_free(arena *a)
+{
+    free_chain(a->m, a->head);
+    a->head = NULL;
+    a->used = a->cap = 0;
+}
+
+void *vec_push(arena *a, vec *v, size_t elem)
+{
+    if (v->len == v->cap) {
+        size_t ncap = v->cap ? v->cap * 2 : 8;
+        if (ncap > SIZE_MAX / elem)
+            return NULL;
+        void *nd = arena_alloc(a, ncap * elem);
+        if (!nd)
+            return NULL;
+        if (v->len)
+            memcpy(nd, v->data, v->len * elem);
+        v->data = nd;
+        v->cap = ncap;
+    }
+    unsigned char *slot = (unsigned char *)v->data + v->len * elem;
+    v->len++;
+    memset(slot, 0, elem);
+    return slot;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/* Memory: the allocator hook, sized-header allocation for libraries that free without a
+ * size (yajl, flex), and bump arenas that free everything at once. Shared by every pass. */
+#ifndef MGA_ARENA_H
+#define MGA_ARENA_H
+
+#include "mgadvise.h"
+#include <stddef.h>
+
+typedef struct mem {
+    mga_realloc_fn fn;
+    void *ud;
+} mem;
+
+void mem_init_default(mem *m);
+void *mem_alloc(const mem *m, size_t n);
+void *mem_realloc(const mem *m, void *p, size_t old, size_t n);
+void mem_free(const mem *m, void *p, size_t n);
+
+/* With a hidden size header: for callers whose free() does not pass the size. */
+void *mem_halloc(const mem *m, size_t n);
+void *mem_hrealloc(const mem *m, void *p, size_t n);
+void mem_hfree(const mem *m, void *p);
+
+typedef struct arena_block arena_block;
+typedef struct arena {
+    const mem *m;
+    arena_block *head;
+    size_t used, cap; /* in head */
+} arena;
+
+void arena_init(arena *a, const mem *m);
+void *arena_alloc(arena *a, size_t n); /* zeroed, 16-byte aligned; NULL on OOM */
+char *arena_strndup(arena *a, const char *s, size_t n);
+char *arena_strdup(arena *a, const char *s);
+/* Keeps the first block, frees the rest: for per-record reuse without reallocating. */
+void arena_reset(arena *a);
+void arena_free(arena *a);
+
+/* A growable array inside an arena: old storage is abandoned to the arena on growth. */
+typedef struct vec {
+    void *data;
+    size_t len, cap;
+} vec;
+/* Makes room for one more element of size elem; returns its address or NULL on OOM. */
+void *vec_push(arena *a, vec *v, size_t elem);
+
+#endif

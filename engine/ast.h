@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/* The abstract syntax tree: what the parser builds (pass 1) and sema annotates (pass 2).
+ * Every node lives in the compile arena and carries a span into its source file. */
+#ifndef MGA_AST_H
+#define MGA_AST_H
+
+#include "arena.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct ast_span {
+    uint32_t file; /* index into the compile's sources */
+    uint32_t off, len;
+} ast_span;
+
+typedef struct ast_name {
+    const char *s;
+    ast_span at;
+} ast_name;
+
+typedef struct ast_names {
+    ast_name *v;
+    size_t n, cap;
+} ast_names;
+
+/* ---- numeric expressions ---- */
+typedef enum ex_kind { EX_NUM, EX_FIELD, EX_ADD, EX_SUB, EX_NEG } ex_kind;
+
+typedef struct ast_expr {
+    ex_kind kind;
+    ast_span at;
+    double num;    /* EX_NUM, as written */
+    ast_name unit; /* EX_NUM: unit as written (s == NULL: none) */
+    ast_name name; /* EX_FIELD */
+    struct ast_expr *a, *b;
+    /* set by sema */
+    int field;  /* EX_FIELD: field index */
+    int dim;    /* dimension index, -1 dimensionless */
+    double val; /* EX_NUM: value in the dimension's base unit */
+} ast_expr;
+
+/* ---- conditions ---- */
+typedef enum co_kind {
+    CO_AND,
+    CO_OR,
+    CO_NOT,
+    CO_CONST,   /* true / false */
+    CO_NAME,    /* a boolean field or a fact */
+    CO_HAS,     /* set membership: quant ONE/ANY/ALL/NONE over syms */
+    CO_IS,      /* one-of field: is sym / is one of syms */
+    CO_ISBOOL,  /* name is true / is false */
+    CO_KNOWN,   /* name is known (bval) / is missing (!bval) */
+    CO_CMP,     /* lhs op rhs */
+    CO_BETWEEN, /* lo <= lhs <= hi */
+} co_kind;
+
+typedef enum quant { Q_ONE, Q_ANY, Q_ALL, Q_NONE } quant;
+typedef enum cmp_op { OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ, OP_NE } cmp_op;
+
+typedef struct ast_cond {
+    co_kind kind;
+    ast_span at;
+    struct ast_cond *a, *b;
+    bool bval;
+    ast_name name;
+    quant q;
+    ast_names syms;
+    cmp_op op;
+    ast_expr *lhs, *rhs, *lo, *hi;
+    /* set by sema */
+    int field; /* -1 if none */
+    int fact;  /* -1 if none */
+} ast_cond;
+
+/* ---- declarations ---- */
+typedef struct ast_ref {
+    unsigned n;
+    const char *text;
+    ast_span at;
+} ast_ref;
+
+typedef struct ast_source {
+    ast_name key;
+    const char *title;
+    const char *file, *author, *publisher, *url;
+    ast_span file_at;
+    vec refs; /* ast_ref */
+    bool used; /* set by sema */
+} ast_source;
+
+typedef struct ast_unitdef {
+    ast_name name;
+    double factor;
+    ast_name of;
+    ast_span at;
+} ast_unitdef;
+
+typedef struct ast_dim {
+    ast_name name;
+    ast_name base;
+    vec units; /* ast_unitdef */
+} ast_dim;
+
+typedef enum field_type { FT_TEXT, FT_BOOL, FT_NUMBER, FT_ENUM, FT_SET } field_type;
+
+typedef struct ast_field {
+    ast_name name;
+    field_type type;
+    ast_name unit; /* FT_NUMBER, optional */
+    bool has_range;
+    double lo, hi;
+    ast_span range_at;
+    ast_names syms; /* FT_ENUM, FT_SET */
+    /* set by sema */
+    int dim;         /* FT_NUMBER: dimension index, -1 dimensionless */
+    double unit_f;   /* factor of the declared unit to the base unit */
+    double blo, bhi; /* range in base units */
+} ast_field;
+
+typedef struct ast_fact {
+    ast_name name;
+    ast_cond *cond;
+    bool used; /* set by sema */
+} ast_fact;
+
+typedef enum act_kind {
+    ACT_AVOID_SUPPLEMENTS,
+    ACT_AVOID,
+    ACT_PREFER,
+    ACT_REFER,
+    ACT_INFORM,
+    ACT_WARN,
+    ACT_DISAGREE
+} act_kind;
+
+typedef struct ast_action {
+    act_kind kind;
+    ast_span at;
+    ast_names forms;
+    ast_name urgency; /* ACT_REFER, optional */
+} ast_action;
+
+typedef struct ast_cite {
+    ast_name source;
+    vec refs; /* ast_ref, text NULL */
+    int src;  /* set by sema: source index */
+    const char *quote;
+    ast_span quote_at;
+    ast_span at;
+} ast_cite;
+
+typedef enum dose_part { DOSE_START, DOSE_TARGET, DOSE_MAX } dose_part;
+
+typedef struct ast_dose {
+    dose_part part;
+    double num;
+    ast_name unit;
+    ast_span at;
+    double mg; /* set by sema */
+} ast_dose;
+
+typedef struct ast_rule {
+    ast_name id;
+    ast_span at;
+    ast_cond *when;
+    unsigned nwhen, nseverity, nsay, nevidence;
+    vec actions; /* ast_action */
+    vec doses;   /* ast_dose */
+    ast_name severity;
+    const char *say;
+    ast_span say_at;
+    vec cites; /* ast_cite */
+    ast_name evidence;
+    /* set by sema */
+    int sev;  /* mga_severity */
+    int kind; /* mga_kind */
+} ast_rule;
+
+typedef struct ast_text {
+    const char *s;
+    ast_span at;
+} ast_text;
+
+typedef struct ast_program {
+    arena *a;
+    vec rulesets;    /* ast_text */
+    vec disclaimers; /* ast_text */
+    vec sources;     /* ast_source */
+    vec dims;        /* ast_dim */
+    ast_names forms;
+    vec fields; /* ast_field */
+    vec facts;  /* ast_fact */
+    vec rules;  /* ast_rule */
+} ast_program;
+
+#define VEC_AT(v, T, i) (&((T *)(v).data)[i])
+
+/* Constructors used by the grammar actions; NULL on OOM. */
+ast_expr *ast_num(arena *a, ast_span at, double num, ast_name unit);
+ast_expr *ast_field_ref(arena *a, ast_name name);
+ast_expr *ast_binop(arena *a, ast_span at, ex_kind k, ast_expr *l, ast_expr *r);
+ast_cond *ast_cond_new(arena *a, co_kind k, ast_span at);
+ast_cond *ast_logic(arena *a, co_kind k, ast_span at, ast_cond *l, ast_cond *r);
+ast_cond *ast_has(arena *a, ast_span at, ast_name name, quant q, ast_names syms);
+ast_cond *ast_is(arena *a, ast_span at, ast_name name, quant q, ast_names syms);
+ast_cond *ast_cmp(arena *a, ast_span at, cmp_op op, ast_expr *l, ast_expr *r);
+ast_cond *ast_between(arena *a, ast_span at, ast_expr *e, ast_expr *lo, ast_expr *hi);
+/* Appends to a name list; false on OOM. */
+bool ast_names_push(arena *a, ast_names *l, ast_name n);
+
+#endif

@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MIT */
+/* The mgadvise command line: eval and check. Uses only the public header; the shipped
+ * rules are embedded at build time (build/gen/embedded_rules.c). */
+#include <mgadvise.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const mga_source cli_embedded_rules[];
+extern const size_t cli_embedded_rules_count;
+
+enum {
+    EXIT_OK = 0,
+    EXIT_INVALID = 1, /* the rules or the profile have errors; check found problems */
+    EXIT_USAGE = 2,
+    EXIT_IO = 3,
+    EXIT_INTERNAL = 4 /* out of memory, or output could not be written */
+};
+
+static int write_file(void *ud, const char *p, size_t len)
+{
+    return fwrite(p, 1, len, (FILE *)ud) == len ? 0 : -1;
+}
+
+static const char *usage_main =
+    "usage: mgadvise COMMAND [OPTIONS] ...\n"
+    "\n"
+    "Evaluates magnesium guidance rules against a profile and prints cited advice.\n"
+    "\n"
+    "commands:\n"
+    "  eval PROFILE.json   advice for one profile ('-' reads standard input)\n"
+    "  check PATH...       compile rule files or folders and report every problem\n"
+    "\n"
+    "options:\n"
+    "  -h, --help          this help; 'mgadvise COMMAND --help' for a command\n"
+    "  --version           the version\n"
+    "\n"
+    "exit status: 0 success; 1 the rules or the profile have errors (or check found\n"
+    "problems); 2 usage error; 3 a file could not be read; 4 out of memory or output error.\n"
+    "This is health information from the cited documents, not medical advice.\n";
+
+static const char *usage_eval =
+    "usage: mgadvise eval [OPTIONS] PROFILE.json\n"
+    "\n"
+    "Prints the advice for one JSON profile, every item cited. PROFILE '-' is stdin.\n"
+    "\n"
+    "options:\n"
+    "  -r, --rules PATH    a rule file or a folder of *.mga files (repeatable);\n"
+    "                      default: the shipped rule base built into this binary\n"
+    "  -f, --format FMT    text (default), json (one line) or pretty (indented JSON)\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "exit status: 0 advice printed; 1 the profile or the rules have errors; 2 usage;\n"
+    "3 a file could not be read; 4 out of memory or output error.\n";
+
+static const char *usage_check =
+    "usage: mgadvise check [OPTIONS] [PATH...]\n"
+    "\n"
+    "Compiles rule files and folders (*.mga, together as one rule set) and reports every\n"
+    "error and warning as file:line:col with the line and a caret. Without PATH, checks\n"
+    "the shipped rule base built into this binary.\n"
+    "\n"
+    "options:\n"
+    "  --sources DIR       also check that every cited quote occurs in its document,\n"
+    "                      read from DIR (the file named by each source's 'file')\n"
+    "  -q, --quiet         print only problems\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "exit status: 0 clean (no errors, no warnings); 1 problems found; 2 usage;\n"
+    "3 a file could not be read; 4 out of memory.\n";
+
+static int usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "mgadvise%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'mgadvise %s%s--help'.\n", cmd ? cmd : "", cmd ? " " : "");
+    return EXIT_USAGE;
+}
+
+static int status_exit(mga_status st)
+{
+    switch (st) {
+    case MGA_OK:
+        return EXIT_OK;
+    case MGA_E_COMPILE:
+    case MGA_E_PROFILE:
+        return EXIT_INVALID;
+    case MGA_E_IO:
+        return EXIT_IO;
+    case MGA_E_INVALID:
+        return EXIT_USAGE;
+    default:
+        return EXIT_INTERNAL;
+    }
+}
+
+static void render(const mga_diags *d)
+{
+    if (d && mga_diags_count(d))
+        mga_diags_render(d, write_file, stderr);
+}
+
+/* Compiles the given paths, or the embedded rules when there are none. */
+static mga_status load_rules(mga_engine *eng, const char **paths, size_t n, mga_ruleset **rs,
+                             mga_diags **d)
+{
+    if (n)
+        return mga_compile_paths(eng, paths, n, rs, d);
+    return mga_compile_sources(eng, cli_embedded_rules, cli_embedded_rules_count, rs, d);
+}
+
+static char *read_all(const char *path, size_t *len, int *err)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) {
+        *err = errno;
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    *err = buf ? (ferror(f) ? EIO : 0) : ENOMEM;
+    if (f != stdin)
+        fclose(f);
+    if (*err) {
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+static int cmd_eval(int argc, char **argv)
+{
+    const char **rules = calloc((size_t)argc + 1, sizeof *rules);
+    size_t nrules = 0;
+    const char *profile = NULL;
+    mga_format fmt = MGA_FORMAT_TEXT;
+    int rc = EXIT_OK;
+    if (!rules)
+        return EXIT_INTERNAL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(usage_eval, stdout);
+            free(rules);
+            return EXIT_OK;
+        } else if (strcmp(a, "-r") == 0 || strcmp(a, "--rules") == 0) {
+            if (++i == argc) {
+                free(rules);
+                return usage_error("eval", "option '%s' needs a path", a);
+            }
+            rules[nrules++] = argv[i];
+        } else if (strcmp(a, "-f") == 0 || strcmp(a, "--format") == 0) {
+            if (++i == argc) {
+                free(rules);
+                return usage_error("eval", "option '%s' needs text, json or pretty", a);
+            }
+            if (strcmp(argv[i], "text") == 0)
+                fmt = MGA_FORMAT_TEXT;
+            else if (strcmp(argv[i], "json") == 0)
+                fmt = MGA_FORMAT_JSON;
+            else if (strcmp(argv[i], "pretty") == 0)
+                fmt = MGA_FORMAT_JSON_PRETTY;
+            else {
+                free(rules);
+                return usage_error("eval", "unknown format '%s': expected text, json or pretty",
+                                   argv[i]);
+            }
+        } else if (a[0] == '-' && a[1] != '\0') {
+            free(rules);
+            return usage_error("eval", "unknown option '%s'", a);
+        } else if (profile) {
+            free(rules);
+            return usage_error("eval", "one profile at a time; '%s' is one too many", a);
+        } else {
+            profile = a;
+        }
+    }
+    if (!profile) {
+        free(rules);
+        return usage_error("eval", "%sa profile file is needed", "");
+    }
+    size_t len = 0;
+    int err = 0;
+    char *json = read_all(profile, &len, &err);
+    if (!json) {
+        fprintf(stderr, "mgadvise: cannot read '%s': %s\n", profile, strerror(err));
+        free(rules);
+        return EXIT_IO;
+    }
+    mga_engine *eng = NULL;
+    mga_ruleset *rs = NULL;
+    mga_profile *p = NULL;
+    mga_result *res = NULL;
+    mga_diags *d = NULL;
+    mga_status st = mga_engine_new(NULL, &eng);
+    if (st == MGA_OK) {
+        st = load_rules(eng, rules, nrules, &rs, &d);
+        render(d);
+        mga_diags_free(d);
+        d = NULL;
+    }
+    if (st == MGA_OK) {
+        st = mga_profile_parse(rs, strcmp(profile, "-") == 0 ? "<stdin>" : profile, json, len,
+                               &p, &d);
+        render(d);
+        mga_diags_free(d);
+    }
+    if (st == MGA_OK)
+        st = mga_evaluate(rs, p, &res);
+    if (st == MGA_OK)
+        st = mga_result_write(res, fmt, write_file, stdout);
+    if (st == MGA_OK && fflush(stdout) != 0)
+        st = MGA_E_WRITE;
+    if (st != MGA_OK && st != MGA_E_COMPILE && st != MGA_E_PROFILE && st != MGA_E_IO)
+        fprintf(stderr, "mgadvise: %s\n", mga_status_str(st));
+    rc = status_exit(st);
+    mga_result_free(res);
+    mga_profile_free(p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+    free(json);
+    free(rules);
+    return rc;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    const char **paths = calloc((size_t)argc + 1, sizeof *paths);
+    size_t n = 0;
+    const char *sources = NULL;
+    bool quiet = false;
+    if (!paths)
+        return EXIT_INTERNAL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(usage_check, stdout);
+            free(paths);
+            return EXIT_OK;
+        } else if (strcmp(a, "--sources") == 0) {
+            if (++i == argc) {
+                free(paths);
+                return usage_error("check", "option '%s' needs a folder", a);
+            }
+            sources = argv[i];
+        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            quiet = true;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            free(paths);
+            return usage_error("check", "unknown option '%s'", a);
+        } else {
+            paths[n++] = a;
+        }
+    }
+    mga_options opt;
+    mga_options_init(&opt);
+    opt.sources_dir = sources;
+    mga_engine *eng = NULL;
+    mga_ruleset *rs = NULL;
+    mga_diags *d = NULL;
+    mga_status st = mga_engine_new(&opt, &eng);
+    if (st == MGA_OK)
+        st = load_rules(eng, paths, n, &rs, &d);
+    render(d);
+    int rc = status_exit(st);
+    if (st == MGA_OK && mga_diags_count(d))
+        rc = EXIT_INVALID; /* warnings: not clean */
+    if (st == MGA_OK && !quiet)
+        printf("mgadvise: ok: %zu rules, %zu condition nodes, ruleset %s%s\n",
+               mga_ruleset_rule_count(rs), mga_ruleset_node_count(rs), mga_ruleset_hash(rs),
+               sources ? ", every quote found in its source" : "");
+    if (st == MGA_E_NOMEM)
+        fprintf(stderr, "mgadvise: %s\n", mga_status_str(st));
+    mga_diags_free(d);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+    free(paths);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_main, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage_main, stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("mgadvise %s\n", MGA_VERSION);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "eval") == 0)
+        return cmd_eval(argc - 1, argv + 1);
+    if (strcmp(cmd, "check") == 0)
+        return cmd_check(argc - 1, argv + 1);
+    return usage_error(NULL, "unknown command '%s'", cmd);
+}

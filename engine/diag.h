@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/* Diagnostics: a list of located messages with stable codes (diag_codes.def), sources
+ * copied for rendering, line/column from per-source line tables. Used by every pass. */
+#ifndef MGA_DIAG_H
+#define MGA_DIAG_H
+
+#include "arena.h"
+#include <stdarg.h>
+#include <stdbool.h>
+
+typedef enum diag_code {
+#define X(name, code, kind, fmt) DIAG_##name,
+#include "diag_codes.def"
+#undef X
+    DIAG_COUNT_
+} diag_code;
+
+struct mga_diags {
+    mem m;
+    arena a;
+    vec items;   /* mga_diag */
+    vec sources; /* diag_src */
+    size_t errors;
+    unsigned max_errors;
+    bool oom;  /* a diagnostic was lost to OOM: the caller reports MGA_E_NOMEM */
+    bool full; /* max_errors reached; the "too many errors" line has been added */
+};
+
+/* A new list; max_errors 0 means no limit. NULL on OOM. */
+mga_diags *diag_new(const mem *m, unsigned max_errors);
+/* Registers a source text (copied lazily: only when a diagnostic points into it).
+ * Returns its id. The text must outlive the next diag_add on that id. */
+int diag_source(mga_diags *d, const char *name, const char *text, size_t len);
+/* Adds a diagnostic located at [off, off+len) of source src (src < 0: not located).
+ * Returns it for diag_note, or NULL when the list is full or out of memory. */
+mga_diag *diag_add(mga_diags *d, diag_code code, int src, size_t off, size_t len, ...);
+void diag_note(mga_diags *d, mga_diag *dg, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+bool diag_full(const mga_diags *d);
+unsigned diag_code_number(diag_code c);
+const char *diag_code_format(diag_code c);
+/* The nearest name in a list (edit distance <= 2 or a third of the length), or NULL. */
+const char *diag_suggest(const char *name, const char *const *cands, size_t n);
+/* 1-based line and column (in code points) of a byte offset in text. */
+void diag_linecol(const char *text, size_t len, size_t off, unsigned *line, unsigned *col);
+
+#endif

@@ -1,0 +1,739 @@
+/* SPDX-License-Identifier: MIT */
+/* Passes 3-5: normalise conditions, hash-cons them into shared nodes, freeze the rule
+ * graph (see graph.h). Nodes are created children-first, so the node array is already in
+ * topological order and the evaluator needs one forward sweep. */
+#include "graph.h"
+#include "sema.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct builder {
+    mga_ruleset *rs;
+    const ast_program *p;
+    arena *tmp;
+    vec nodes; /* g_node */
+    vec kids;  /* uint32_t */
+    vec masks; /* uint64_t */
+    vec terms; /* g_term */
+    uint32_t *ht; /* node id + 1 */
+    size_t htcap;
+    uint32_t *fact_node;
+    bool oom;
+} builder;
+
+#define NONE_ID UINT32_MAX
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+    return h * 0x100000001B3ull;
+}
+
+static uint64_t node_hash(const builder *b, const g_node *n)
+{
+    uint64_t h = mix(n->kind, ((uint64_t)n->op << 8) | n->bval);
+    h = mix(h, n->field);
+    uint64_t kb;
+    memcpy(&kb, &n->k, sizeof kb);
+    h = mix(h, kb);
+    h = mix(h, n->n);
+    switch (n->kind) {
+    case N_AND:
+    case N_OR:
+    case N_NOT:
+    case N_DEF:
+        for (uint32_t i = 0; i < n->n; i++)
+            h = mix(h, ((const uint32_t *)b->kids.data)[n->off + i]);
+        break;
+    case N_SET_ANY:
+    case N_SET_ALL:
+    case N_ENUM_IN:
+        for (uint32_t i = 0; i < n->n; i++)
+            h = mix(h, ((const uint64_t *)b->masks.data)[n->off + i]);
+        break;
+    case N_LIN:
+        for (uint32_t i = 0; i < n->n; i++) {
+            const g_term *t = &((const g_term *)b->terms.data)[n->off + i];
+            uint64_t cb;
+            memcpy(&cb, &t->coef, sizeof cb);
+            h = mix(mix(h, t->field), cb);
+        }
+        break;
+    default:
+        break;
+    }
+    return h;
+}
+
+static bool node_eq(const builder *b, const g_node *x, const g_node *y)
+{
+    if (x->kind != y->kind || x->op != y->op || x->bval != y->bval || x->field != y->field ||
+        x->n != y->n || memcmp(&x->k, &y->k, sizeof x->k) != 0)
+        return false;
+    switch (x->kind) {
+    case N_AND:
+    case N_OR:
+    case N_NOT:
+    case N_DEF:
+        return memcmp((const uint32_t *)b->kids.data + x->off,
+                      (const uint32_t *)b->kids.data + y->off, x->n * sizeof(uint32_t)) == 0;
+    case N_SET_ANY:
+    case N_SET_ALL:
+    case N_ENUM_IN:
+        return memcmp((const uint64_t *)b->masks.data + x->off,
+                      (const uint64_t *)b->masks.data + y->off, x->n * sizeof(uint64_t)) == 0;
+    case N_LIN:
+        for (uint32_t i = 0; i < x->n; i++) {
+            const g_term *s = (const g_term *)b->terms.data + x->off + i;
+            const g_term *t = (const g_term *)b->terms.data + y->off + i;
+            if (s->field != t->field || s->coef != t->coef)
+                return false;
+        }
+        return true;
+    default:
+        return true;
+    }
+}
+
+static bool ht_grow(builder *b)
+{
+    size_t ncap = b->htcap ? b->htcap * 2 : 256;
+    uint32_t *nt = arena_alloc(b->tmp, ncap * sizeof *nt);
+    if (!nt)
+        return false;
+    for (size_t i = 0; i < b->nodes.len; i++) {
+        uint64_t h = node_hash(b, (const g_node *)b->nodes.data + i);
+        size_t j = h & (ncap - 1);
+        while (nt[j])
+            j = (j + 1) & (ncap - 1);
+        nt[j] = (uint32_t)i + 1;
+    }
+    b->ht = nt;
+    b->htcap = ncap;
+    return true;
+}
+
+/* Interns n, whose payload was pushed last onto its array (payload_len items): an equal
+ * node already present is returned and the payload popped. */
+static uint32_t intern(builder *b, g_node n, vec *payload, size_t payload_len)
+{
+    if (b->oom)
+        return 0;
+    if ((b->nodes.len + 1) * 2 > b->htcap && !ht_grow(b)) {
+        b->oom = true;
+        return 0;
+    }
+    uint64_t h = node_hash(b, &n);
+    size_t j = h & (b->htcap - 1);
+    while (b->ht[j]) {
+        const g_node *o = (const g_node *)b->nodes.data + (b->ht[j] - 1);
+        if (node_eq(b, o, &n)) {
+            if (payload)
+                payload->len -= payload_len;
+            return b->ht[j] - 1;
+        }
+        j = (j + 1) & (b->htcap - 1);
+    }
+    g_node *slot = vec_push(b->tmp, &b->nodes, sizeof *slot);
+    if (!slot) {
+        b->oom = true;
+        return 0;
+    }
+    *slot = n;
+    uint32_t id = (uint32_t)b->nodes.len - 1;
+    b->ht[j] = id + 1;
+    return id;
+}
+
+static const g_node *node_at(const builder *b, uint32_t id)
+{
+    return (const g_node *)b->nodes.data + id;
+}
+
+static uint32_t mk_const(builder *b, bool v)
+{
+    g_node n = {.kind = N_CONST, .bval = v};
+    return intern(b, n, NULL, 0);
+}
+
+static uint32_t mk_unary(builder *b, node_kind k, uint32_t child)
+{
+    uint32_t *kid = vec_push(b->tmp, &b->kids, sizeof *kid);
+    if (!kid) {
+        b->oom = true;
+        return 0;
+    }
+    *kid = child;
+    g_node n = {.kind = (uint8_t)k, .off = (uint32_t)b->kids.len - 1, .n = 1};
+    return intern(b, n, &b->kids, 1);
+}
+
+static uint32_t mk_not(builder *b, uint32_t x)
+{
+    const g_node *n = node_at(b, x);
+    if (n->kind == N_CONST)
+        return mk_const(b, !n->bval);
+    if (n->kind == N_NOT)
+        return ((const uint32_t *)b->kids.data)[n->off];
+    return mk_unary(b, N_NOT, x);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* AND/OR over ids: flatten, fold constants, sort, dedupe. */
+static uint32_t mk_nary(builder *b, node_kind k, uint32_t *ids, size_t n)
+{
+    bool is_and = k == N_AND;
+    /* flatten one level: children of the same kind were already flattened */
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        const g_node *c = node_at(b, ids[i]);
+        total += c->kind == k ? c->n : 1;
+    }
+    uint32_t *flat = arena_alloc(b->tmp, (total ? total : 1) * sizeof *flat);
+    if (!flat) {
+        b->oom = true;
+        return 0;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const g_node *c = node_at(b, ids[i]);
+        if (c->kind == k) {
+            for (uint32_t j = 0; j < c->n; j++)
+                flat[m++] = ((const uint32_t *)b->kids.data)[c->off + j];
+        } else if (c->kind == N_CONST) {
+            if (c->bval != is_and)
+                return mk_const(b, !is_and); /* false in AND, true in OR */
+            /* the neutral element is dropped */
+        } else {
+            flat[m++] = ids[i];
+        }
+    }
+    if (m == 0)
+        return mk_const(b, is_and);
+    qsort(flat, m, sizeof *flat, cmp_u32);
+    size_t u = 1;
+    for (size_t i = 1; i < m; i++)
+        if (flat[i] != flat[u - 1])
+            flat[u++] = flat[i];
+    if (u == 1)
+        return flat[0];
+    size_t off = b->kids.len;
+    for (size_t i = 0; i < u; i++) {
+        uint32_t *kid = vec_push(b->tmp, &b->kids, sizeof *kid);
+        if (!kid) {
+            b->oom = true;
+            return 0;
+        }
+        *kid = flat[i];
+    }
+    g_node nn = {.kind = (uint8_t)k, .off = (uint32_t)off, .n = (uint32_t)u};
+    return intern(b, nn, &b->kids, u);
+}
+
+static uint32_t mk_mask(builder *b, node_kind k, int field, const ast_field *f,
+                        const ast_names *syms)
+{
+    size_t words = (f->syms.n + 63) / 64;
+    size_t off = b->masks.len;
+    for (size_t i = 0; i < words; i++) {
+        if (!vec_push(b->tmp, &b->masks, sizeof(uint64_t))) {
+            b->oom = true;
+            return 0;
+        }
+    }
+    uint64_t *m = (uint64_t *)b->masks.data + off;
+    for (size_t i = 0; i < syms->n; i++) {
+        int s = sema_sym_find(f, syms->v[i].s);
+        if (s >= 0)
+            m[s / 64] |= 1ull << (s % 64);
+    }
+    g_node n = {.kind = (uint8_t)k, .field = (uint32_t)field, .off = (uint32_t)off,
+                .n = (uint32_t)words};
+    return intern(b, n, &b->masks, words);
+}
+
+typedef struct lin {
+    g_term t[32];
+    size_t n;
+    double k;
+    bool overflow;
+} lin;
+
+static void lin_add(lin *l, const ast_expr *e, double sign)
+{
+    switch (e->kind) {
+    case EX_NUM:
+        l->k += sign * e->val;
+        return;
+    case EX_FIELD:
+        for (size_t i = 0; i < l->n; i++)
+            if (l->t[i].field == (uint32_t)e->field) {
+                l->t[i].coef += sign;
+                return;
+            }
+        if (l->n == 32) {
+            l->overflow = true;
+            return;
+        }
+        l->t[l->n].field = (uint32_t)e->field;
+        l->t[l->n].coef = sign;
+        l->n++;
+        return;
+    case EX_ADD:
+        lin_add(l, e->a, sign);
+        lin_add(l, e->b, sign);
+        return;
+    case EX_SUB:
+        lin_add(l, e->a, sign);
+        lin_add(l, e->b, -sign);
+        return;
+    case EX_NEG:
+        lin_add(l, e->a, -sign);
+        return;
+    }
+}
+
+static int cmp_term(const void *a, const void *b)
+{
+    const g_term *x = a, *y = b;
+    return (x->field > y->field) - (x->field < y->field);
+}
+
+static bool const_cmp(double v, cmp_op op)
+{
+    switch (op) {
+    case OP_LT:
+        return v < 0;
+    case OP_LE:
+        return v <= 0;
+    case OP_GT:
+        return v > 0;
+    case OP_GE:
+        return v >= 0;
+    case OP_EQ:
+        return v == 0;
+    case OP_NE:
+        return v != 0;
+    }
+    return false;
+}
+
+/* lhs - rhs op 0, normalised to op in {LT, LE, EQ} with terms sorted by field and the
+ * first coefficient scaled to +1 (or -1 for LT/LE when negative), so that equivalent
+ * tests written differently share one node. */
+static uint32_t mk_lin(builder *b, const ast_expr *lhs, const ast_expr *rhs, cmp_op op)
+{
+    lin l = {0};
+    lin_add(&l, lhs, 1);
+    if (rhs)
+        lin_add(&l, rhs, -1);
+    size_t m = 0;
+    for (size_t i = 0; i < l.n; i++)
+        if (l.t[i].coef != 0)
+            l.t[m++] = l.t[i];
+    l.n = m;
+    if (l.n == 0)
+        return mk_const(b, const_cmp(l.k, op));
+    if (op == OP_NE)
+        return mk_not(b, mk_lin(b, lhs, rhs, OP_EQ));
+    double sign = 1;
+    if (op == OP_GT || op == OP_GE) {
+        sign = -1;
+        op = op == OP_GT ? OP_LT : OP_LE;
+    }
+    qsort(l.t, l.n, sizeof l.t[0], cmp_term);
+    double scale = fabs(l.t[0].coef);
+    if (op == OP_EQ && l.t[0].coef * sign < 0)
+        sign = -sign;
+    size_t off = b->terms.len;
+    for (size_t i = 0; i < l.n; i++) {
+        g_term *t = vec_push(b->tmp, &b->terms, sizeof *t);
+        if (!t) {
+            b->oom = true;
+            return 0;
+        }
+        t->field = l.t[i].field;
+        t->coef = sign * l.t[i].coef / scale;
+    }
+    g_node n = {.kind = N_LIN, .op = (uint8_t)op, .off = (uint32_t)off, .n = (uint32_t)l.n,
+                .k = sign * l.k / scale};
+    if (n.k == 0)
+        n.k = 0; /* -0.0 and 0.0 must hash alike */
+    return intern(b, n, &b->terms, l.n);
+}
+
+static uint32_t build_fact(builder *b, int fact);
+
+static uint32_t build(builder *b, const ast_cond *c)
+{
+    if (b->oom)
+        return 0;
+    const ast_field *f =
+        c->field >= 0 ? VEC_AT(b->p->fields, ast_field, (size_t)c->field) : NULL;
+    switch (c->kind) {
+    case CO_AND:
+    case CO_OR: {
+        uint32_t ids[2] = {build(b, c->a), build(b, c->b)};
+        if (b->oom)
+            return 0;
+        return mk_nary(b, c->kind == CO_AND ? N_AND : N_OR, ids, 2);
+    }
+    case CO_NOT:
+        return mk_not(b, build(b, c->a));
+    case CO_CONST:
+        return mk_const(b, c->bval);
+    case CO_NAME:
+    case CO_ISBOOL: {
+        bool want = c->kind == CO_NAME ? true : c->bval;
+        if (f) {
+            g_node n = {.kind = N_BOOL, .field = (uint32_t)c->field, .bval = 1};
+            uint32_t id = intern(b, n, NULL, 0);
+            return want ? id : mk_not(b, id);
+        }
+        uint32_t id = build_fact(b, c->fact);
+        return want ? id : mk_not(b, id);
+    }
+    case CO_KNOWN: {
+        uint32_t id;
+        if (f) {
+            g_node n = {.kind = N_KNOWN, .field = (uint32_t)c->field};
+            id = intern(b, n, NULL, 0);
+        } else {
+            id = mk_unary(b, N_DEF, build_fact(b, c->fact));
+        }
+        return c->bval ? id : mk_not(b, id);
+    }
+    case CO_HAS: {
+        uint32_t id = mk_mask(b, c->q == Q_ALL ? N_SET_ALL : N_SET_ANY, c->field, f, &c->syms);
+        return c->q == Q_NONE ? mk_not(b, id) : id;
+    }
+    case CO_IS:
+        return mk_mask(b, N_ENUM_IN, c->field, f, &c->syms);
+    case CO_CMP:
+        return mk_lin(b, c->lhs, c->rhs, c->op);
+    case CO_BETWEEN: {
+        uint32_t ids[2] = {mk_lin(b, c->lhs, c->lo, OP_GE), mk_lin(b, c->lhs, c->hi, OP_LE)};
+        if (b->oom)
+            return 0;
+        return mk_nary(b, N_AND, ids, 2);
+    }
+    }
+    return mk_const(b, false);
+}
+
+static uint32_t build_fact(builder *b, int fact)
+{
+    if (b->fact_node[fact] == NONE_ID)
+        b->fact_node[fact] = build(b, VEC_AT(b->p->facts, ast_fact, (size_t)fact)->cond);
+    return b->fact_node[fact];
+}
+
+/* ---- freezing ---- */
+
+#define DUP(s) ((s) ? arena_strdup(&rs->a, (s)) : NULL)
+#define COPY(dst, src, n)                                                                      \
+    do {                                                                                       \
+        if (n) {                                                                               \
+            (dst) = arena_alloc(&rs->a, (n) * sizeof *(dst));                                  \
+            if (!(dst))                                                                        \
+                return false;                                                                  \
+            memcpy((dst), (src), (n) * sizeof *(dst));                                         \
+        }                                                                                      \
+    } while (0)
+
+static bool freeze_schema(mga_ruleset *rs, const ast_program *p)
+{
+    rs->ndims = p->dims.len;
+    rs->dims = arena_alloc(&rs->a, (rs->ndims + 1) * sizeof *rs->dims);
+    if (!rs->dims)
+        return false;
+    for (size_t i = 0; i < rs->ndims; i++) {
+        const ast_dim *d = VEC_AT(p->dims, ast_dim, i);
+        g_dim *g = &rs->dims[i];
+        g->name = DUP(d->name.s);
+        g->nunits = d->units.len + 1;
+        g->units = arena_alloc(&rs->a, g->nunits * sizeof *g->units);
+        if (!g->name || !g->units)
+            return false;
+        g->units[0].name = DUP(d->base.s);
+        g->units[0].factor = 1;
+        for (size_t u = 0; u < d->units.len; u++) {
+            g->units[u + 1].name = DUP(VEC_AT(d->units, ast_unitdef, u)->name.s);
+            g->units[u + 1].factor = VEC_AT(d->units, ast_unitdef, u)->factor;
+            if (!g->units[u + 1].name)
+                return false;
+        }
+    }
+    rs->nfields = p->fields.len;
+    rs->fields = arena_alloc(&rs->a, (rs->nfields + 1) * sizeof *rs->fields);
+    if (!rs->fields)
+        return false;
+    rs->id_field = -1;
+    uint32_t word = 0;
+    for (size_t i = 0; i < rs->nfields; i++) {
+        const ast_field *f = VEC_AT(p->fields, ast_field, i);
+        g_field *g = &rs->fields[i];
+        g->name = DUP(f->name.s);
+        if (!g->name)
+            return false;
+        g->name_len = strlen(g->name);
+        g->type = f->type;
+        g->dim = f->dim;
+        g->unit = DUP(f->unit.s);
+        g->unit_f = f->unit_f;
+        g->has_range = f->has_range;
+        g->lo = f->blo;
+        g->hi = f->bhi;
+        g->ulo = f->lo;
+        g->uhi = f->hi;
+        g->nsyms = f->syms.n;
+        if (g->nsyms) {
+            g->syms = arena_alloc(&rs->a, g->nsyms * sizeof *g->syms);
+            if (!g->syms)
+                return false;
+            for (size_t s = 0; s < g->nsyms; s++)
+                if (!(g->syms[s] = DUP(f->syms.v[s].s)))
+                    return false;
+        }
+        if (f->type == FT_SET) {
+            g->word = word;
+            g->nwords = (uint32_t)((g->nsyms + 63) / 64);
+            word += g->nwords;
+        }
+        if (f->type == FT_TEXT && strcmp(g->name, "id") == 0)
+            rs->id_field = (int32_t)i;
+    }
+    rs->nwords = word;
+    size_t cap = 16;
+    while (cap < rs->nfields * 2)
+        cap *= 2;
+    rs->field_hash = arena_alloc(&rs->a, cap * sizeof *rs->field_hash);
+    if (!rs->field_hash)
+        return false;
+    rs->field_hash_mask = (uint32_t)(cap - 1);
+    for (size_t i = 0; i < rs->nfields; i++) {
+        uint64_t h = 1469598103934665603ull;
+        for (size_t k = 0; k < rs->fields[i].name_len; k++)
+            h = (h ^ (unsigned char)rs->fields[i].name[k]) * 1099511628211ull;
+        size_t j = h & rs->field_hash_mask;
+        while (rs->field_hash[j])
+            j = (j + 1) & rs->field_hash_mask;
+        rs->field_hash[j] = (uint32_t)i + 1;
+    }
+    return true;
+}
+
+int graph_field_lookup(const mga_ruleset *rs, const char *key, size_t len)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t k = 0; k < len; k++)
+        h = (h ^ (unsigned char)key[k]) * 1099511628211ull;
+    size_t j = h & rs->field_hash_mask;
+    while (rs->field_hash[j]) {
+        const g_field *f = &rs->fields[rs->field_hash[j] - 1];
+        if (f->name_len == len && memcmp(f->name, key, len) == 0)
+            return (int)rs->field_hash[j] - 1;
+        j = (j + 1) & rs->field_hash_mask;
+    }
+    return -1;
+}
+
+static bool freeze_sources(mga_ruleset *rs, const ast_program *p)
+{
+    rs->nsources = p->sources.len;
+    rs->sources = arena_alloc(&rs->a, (rs->nsources + 1) * sizeof *rs->sources);
+    if (!rs->sources)
+        return false;
+    for (size_t i = 0; i < rs->nsources; i++) {
+        const ast_source *s = VEC_AT(p->sources, ast_source, i);
+        g_source *g = &rs->sources[i];
+        g->key = DUP(s->key.s);
+        g->title = DUP(s->title);
+        g->file = DUP(s->file);
+        g->author = DUP(s->author);
+        g->publisher = DUP(s->publisher);
+        g->url = DUP(s->url);
+        g->nrefs = s->refs.len;
+        if (!g->key || !g->title)
+            return false;
+        if (g->nrefs) {
+            g->refs = arena_alloc(&rs->a, g->nrefs * sizeof *g->refs);
+            if (!g->refs)
+                return false;
+            for (size_t r = 0; r < g->nrefs; r++) {
+                g->refs[r].n = VEC_AT(s->refs, ast_ref, r)->n;
+                if (!(g->refs[r].text = DUP(VEC_AT(s->refs, ast_ref, r)->text)))
+                    return false;
+            }
+        }
+    }
+    rs->nforms = p->forms.n;
+    rs->forms = arena_alloc(&rs->a, (rs->nforms + 1) * sizeof *rs->forms);
+    if (!rs->forms)
+        return false;
+    for (size_t i = 0; i < rs->nforms; i++)
+        if (!(rs->forms[i] = DUP(p->forms.v[i].s)))
+            return false;
+    return true;
+}
+
+static uint32_t form_index(const mga_ruleset *rs, const char *name)
+{
+    for (size_t i = 0; i < rs->nforms; i++)
+        if (strcmp(rs->forms[i], name) == 0)
+            return (uint32_t)i;
+    return 0; /* sema rejected unknown forms */
+}
+
+static bool freeze_forms(mga_ruleset *rs, g_rule *g, const ast_rule *r, act_kind k,
+                         uint32_t **out, uint32_t *nout)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->actions.len; i++)
+        if (VEC_AT(r->actions, ast_action, i)->kind == k)
+            n += VEC_AT(r->actions, ast_action, i)->forms.n;
+    *nout = (uint32_t)n;
+    if (!n)
+        return true;
+    uint32_t *v = arena_alloc(&rs->a, n * sizeof *v);
+    if (!v)
+        return false;
+    size_t m = 0;
+    for (size_t i = 0; i < r->actions.len; i++) {
+        const ast_action *a = VEC_AT(r->actions, ast_action, i);
+        if (a->kind == k)
+            for (size_t f = 0; f < a->forms.n; f++)
+                v[m++] = form_index(rs, a->forms.v[f].s);
+    }
+    *out = v;
+    (void)g;
+    return true;
+}
+
+static bool freeze_rule(builder *b, g_rule *g, const ast_rule *r, const char *const *names,
+                        const char *const *texts, const size_t *lens)
+{
+    mga_ruleset *rs = b->rs;
+    g->id = DUP(r->id.s);
+    g->file = DUP(names[r->at.file]);
+    unsigned col;
+    diag_linecol(texts[r->at.file], lens[r->at.file], r->at.off, &g->line, &col);
+    g->node = r->when ? build(b, r->when) : mk_const(b, true);
+    if (b->oom)
+        return false;
+    g->severity = (uint8_t)r->sev;
+    g->kind = (uint8_t)r->kind;
+    g->say = DUP(r->say);
+    g->evidence = DUP(r->evidence.s);
+    if (!g->id || !g->file || !g->say)
+        return false;
+    for (size_t i = 0; i < r->actions.len; i++) {
+        const ast_action *a = VEC_AT(r->actions, ast_action, i);
+        if (a->kind == ACT_AVOID_SUPPLEMENTS)
+            g->avoid_supplements = true;
+        if (a->kind == ACT_REFER && !g->refer)
+            g->refer = a->urgency.s ? DUP(a->urgency.s) : "routine";
+    }
+    if (!freeze_forms(rs, g, r, ACT_PREFER, &g->prefer, &g->nprefer) ||
+        !freeze_forms(rs, g, r, ACT_AVOID, &g->avoid, &g->navoid))
+        return false;
+    for (size_t i = 0; i < r->doses.len; i++) {
+        const ast_dose *d = VEC_AT(r->doses, ast_dose, i);
+        if (d->part == DOSE_START) {
+            g->has_start = true;
+            g->start = d->mg;
+        } else if (d->part == DOSE_TARGET) {
+            g->has_target = true;
+            g->target = d->mg;
+        } else if (!g->has_max || d->mg < g->max) {
+            g->has_max = true;
+            g->max = d->mg;
+        }
+    }
+    g->ncites = (uint32_t)r->cites.len;
+    /* one g_cite per (source, ref); a cite with several refs expands */
+    size_t n = 0;
+    for (size_t i = 0; i < r->cites.len; i++) {
+        size_t k = VEC_AT(r->cites, ast_cite, i)->refs.len;
+        n += k ? k : 1;
+    }
+    g->ncites = (uint32_t)n;
+    g->cites = arena_alloc(&rs->a, (n + 1) * sizeof *g->cites);
+    g->pub_cites = arena_alloc(&rs->a, (n + 1) * sizeof *g->pub_cites);
+    if (!g->cites || !g->pub_cites)
+        return false;
+    size_t m = 0;
+    for (size_t i = 0; i < r->cites.len; i++) {
+        const ast_cite *c = VEC_AT(r->cites, ast_cite, i);
+        const char *q = DUP(c->quote);
+        size_t k = c->refs.len;
+        for (size_t j = 0; j < (k ? k : 1); j++) {
+            g->cites[m].source = (uint32_t)c->src;
+            g->cites[m].ref = k ? VEC_AT(c->refs, ast_ref, j)->n : 0;
+            g->cites[m].quote = j == 0 ? q : NULL;
+            g->pub_cites[m].source = rs->sources[c->src].key;
+            g->pub_cites[m].ref = g->cites[m].ref;
+            g->pub_cites[m].quote = g->cites[m].quote;
+            m++;
+        }
+    }
+    return true;
+}
+
+bool graph_build(mga_ruleset *rs, const ast_program *p, const char *const *file_names,
+                 const char *const *texts, const size_t *lens)
+{
+    builder b = {0};
+    b.rs = rs;
+    b.p = p;
+    b.tmp = p->a;
+    if (!freeze_schema(rs, p) || !freeze_sources(rs, p))
+        return false;
+    rs->name = p->rulesets.len ? DUP(VEC_AT(p->rulesets, ast_text, 0)->s) : NULL;
+    rs->disclaimer = p->disclaimers.len ? DUP(VEC_AT(p->disclaimers, ast_text, 0)->s) : NULL;
+    b.fact_node = arena_alloc(b.tmp, (p->facts.len + 1) * sizeof *b.fact_node);
+    if (!b.fact_node)
+        return false;
+    for (size_t i = 0; i < p->facts.len; i++)
+        b.fact_node[i] = NONE_ID;
+
+    rs->nrules = p->rules.len;
+    rs->rules = arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *rs->rules);
+    rs->order = arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *rs->order);
+    if (!rs->rules || !rs->order)
+        return false;
+    for (size_t i = 0; i < rs->nrules; i++)
+        if (!freeze_rule(&b, &rs->rules[i], VEC_AT(p->rules, ast_rule, i), file_names, texts,
+                         lens))
+            return false;
+    rs->nfacts = p->facts.len;
+    rs->facts = arena_alloc(&rs->a, (rs->nfacts + 1) * sizeof *rs->facts);
+    if (!rs->facts)
+        return false;
+    for (size_t i = 0; i < rs->nfacts; i++) {
+        rs->facts[i].name = DUP(VEC_AT(p->facts, ast_fact, i)->name.s);
+        rs->facts[i].node = build_fact(&b, (int)i);
+        if (b.oom || !rs->facts[i].name)
+            return false;
+    }
+    /* severity descending, then source order: a stable bucket pass */
+    size_t m = 0;
+    for (int sev = MGA_CRITICAL; sev >= MGA_INFO; sev--)
+        for (size_t i = 0; i < rs->nrules; i++)
+            if (rs->rules[i].severity == sev)
+                rs->order[m++] = (uint32_t)i;
+
+    rs->nnodes = b.nodes.len;
+    COPY(rs->nodes, b.nodes.data, b.nodes.len);
+    COPY(rs->kids, b.kids.data, b.kids.len);
+    COPY(rs->masks, b.masks.data, b.masks.len);
+    COPY(rs->terms, b.terms.data, b.terms.len);
+    return true;
+}

@@ -1,0 +1,532 @@
+/* SPDX-License-Identifier: MIT */
+/* Output: a result as JSON (yajl_gen) or as text grouped by severity with numbered
+ * citations, a reference list of what was cited, and the documents' disclaimer. */
+#include "eval.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <yajl/yajl_gen.h>
+
+/* Distinct (source, ref) pairs cited by the advice shown, in order of first citation. */
+typedef struct citelist {
+    uint32_t src[512];
+    unsigned ref[512];
+    size_t n;
+} citelist;
+
+static size_t cite_number(citelist *cl, uint32_t src, unsigned ref)
+{
+    for (size_t i = 0; i < cl->n; i++)
+        if (cl->src[i] == src && cl->ref[i] == ref)
+            return i + 1;
+    if (cl->n == sizeof cl->src / sizeof cl->src[0])
+        return 0;
+    cl->src[cl->n] = src;
+    cl->ref[cl->n] = ref;
+    return ++cl->n;
+}
+
+static void collect_cites(const mga_result *r, citelist *cl)
+{
+    cl->n = 0;
+    for (size_t i = 0; i < r->nadvice; i++) {
+        const g_rule *g = &r->rs->rules[r->advice_rule[i]];
+        for (uint32_t c = 0; c < g->ncites; c++)
+            cite_number(cl, g->cites[c].source, g->cites[c].ref);
+    }
+}
+
+static const char *ref_text(const g_source *s, unsigned ref)
+{
+    for (size_t i = 0; i < s->nrefs; i++)
+        if (s->refs[i].n == ref)
+            return s->refs[i].text;
+    return NULL;
+}
+
+static void fmt_mg(char *buf, size_t n, double v)
+{
+    snprintf(buf, n, "%.15g", v);
+}
+
+static const char *what_str(const mga_result *r, const res_over *o, char *buf, size_t n)
+{
+    char mg[40];
+    switch (o->what) {
+    case OV_PREFER:
+        snprintf(buf, n, "prefer %s", r->rs->forms[o->form]);
+        break;
+    case OV_START:
+        fmt_mg(mg, sizeof mg, o->mg);
+        snprintf(buf, n, "start dose %s mg", mg);
+        break;
+    case OV_TARGET:
+        fmt_mg(mg, sizeof mg, o->mg);
+        snprintf(buf, n, "target dose %s mg", mg);
+        break;
+    case OV_ITEM:
+        snprintf(buf, n, "advice item");
+        break;
+    }
+    return buf;
+}
+
+/* ---- JSON ---- */
+
+typedef struct jout {
+    mga_write_fn fn;
+    void *ud;
+    bool failed;
+} jout;
+
+static void j_print(void *ctx, const char *s, size_t len)
+{
+    jout *o = ctx;
+    if (!o->failed && len && o->fn(o->ud, s, len) != 0)
+        o->failed = true;
+}
+
+static void *y_malloc(void *ctx, size_t n)
+{
+    return mem_halloc(ctx, n);
+}
+static void *y_realloc(void *ctx, void *p, size_t n)
+{
+    return mem_hrealloc(ctx, p, n);
+}
+static void y_free(void *ctx, void *p)
+{
+    mem_hfree(ctx, p);
+}
+
+static void j_str(yajl_gen g, const char *s)
+{
+    if (s)
+        yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+    else
+        yajl_gen_null(g);
+}
+
+static void j_key(yajl_gen g, const char *k)
+{
+    yajl_gen_string(g, (const unsigned char *)k, strlen(k));
+}
+
+static void j_num(yajl_gen g, double v)
+{
+    char buf[40];
+    fmt_mg(buf, sizeof buf, v);
+    yajl_gen_number(g, buf, strlen(buf));
+}
+
+static void j_opt_num(yajl_gen g, bool has, double v)
+{
+    if (has)
+        j_num(g, v);
+    else
+        yajl_gen_null(g);
+}
+
+static void write_json(const mga_result *r, yajl_gen g)
+{
+    const mga_ruleset *rs = r->rs;
+    yajl_gen_map_open(g);
+    j_key(g, "id");
+    j_str(g, r->p->id);
+    j_key(g, "ruleset");
+    yajl_gen_map_open(g);
+    j_key(g, "name");
+    j_str(g, rs->name);
+    j_key(g, "hash");
+    j_str(g, rs->hash);
+    yajl_gen_map_close(g);
+
+    j_key(g, "advice");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < r->nadvice; i++) {
+        const mga_advice *a = &r->advice[i];
+        const g_rule *gr = &rs->rules[r->advice_rule[i]];
+        yajl_gen_map_open(g);
+        j_key(g, "rule");
+        j_str(g, a->rule);
+        j_key(g, "kind");
+        j_str(g, mga_kind_str(a->kind));
+        j_key(g, "severity");
+        j_str(g, mga_severity_str(a->severity));
+        j_key(g, "text");
+        j_str(g, a->text);
+        j_key(g, "evidence");
+        j_str(g, a->evidence);
+        if (a->refer) {
+            j_key(g, "refer");
+            j_str(g, a->refer);
+        }
+        if (gr->avoid_supplements) {
+            j_key(g, "avoid_supplements");
+            yajl_gen_bool(g, 1);
+        }
+        if (gr->nprefer || gr->navoid) {
+            j_key(g, gr->nprefer ? "prefer" : "avoid");
+            yajl_gen_array_open(g);
+            const uint32_t *v = gr->nprefer ? gr->prefer : gr->avoid;
+            uint32_t n = gr->nprefer ? gr->nprefer : gr->navoid;
+            for (uint32_t k = 0; k < n; k++)
+                j_str(g, rs->forms[v[k]]);
+            yajl_gen_array_close(g);
+            if (gr->nprefer && gr->navoid) {
+                j_key(g, "avoid");
+                yajl_gen_array_open(g);
+                for (uint32_t k = 0; k < gr->navoid; k++)
+                    j_str(g, rs->forms[gr->avoid[k]]);
+                yajl_gen_array_close(g);
+            }
+        }
+        j_key(g, "cite");
+        yajl_gen_array_open(g);
+        for (size_t c = 0; c < a->ncites; c++) {
+            yajl_gen_map_open(g);
+            j_key(g, "source");
+            j_str(g, a->cites[c].source);
+            j_key(g, "ref");
+            if (a->cites[c].ref)
+                yajl_gen_integer(g, a->cites[c].ref);
+            else
+                yajl_gen_null(g);
+            j_key(g, "quote");
+            j_str(g, a->cites[c].quote);
+            yajl_gen_map_close(g);
+        }
+        yajl_gen_array_close(g);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+
+    const mga_dose *d = &r->dose;
+    j_key(g, "dose");
+    yajl_gen_map_open(g);
+    j_key(g, "start_mg");
+    j_opt_num(g, d->has_start, d->start_mg);
+    j_key(g, "start_rule");
+    j_str(g, d->start_rule);
+    j_key(g, "target_mg");
+    j_opt_num(g, d->has_target, d->target_mg);
+    j_key(g, "target_rule");
+    j_str(g, d->target_rule);
+    j_key(g, "max_mg");
+    j_opt_num(g, d->has_max, d->max_mg);
+    j_key(g, "max_rule");
+    j_str(g, d->max_rule);
+    yajl_gen_map_close(g);
+
+    j_key(g, "forms");
+    yajl_gen_map_open(g);
+    j_key(g, "supplements");
+    j_str(g, r->avoid_supplements >= 0 ? "avoid" : "allowed");
+    j_key(g, "supplements_rule");
+    j_str(g, r->avoid_supplements >= 0 ? rs->rules[r->avoid_supplements].id : NULL);
+    j_key(g, "prefer");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < r->nprefer; i++)
+        j_str(g, rs->forms[r->prefer[i]]);
+    yajl_gen_array_close(g);
+    j_key(g, "avoid");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < r->navoid; i++)
+        j_str(g, rs->forms[r->avoid[i]]);
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
+
+    j_key(g, "overruled");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < r->nover; i++) {
+        char buf[80];
+        const res_over *o = &r->over[i];
+        yajl_gen_map_open(g);
+        j_key(g, "rule");
+        j_str(g, rs->rules[o->rule].id);
+        j_key(g, "what");
+        j_str(g, what_str(r, o, buf, sizeof buf));
+        j_key(g, "by");
+        j_str(g, rs->rules[o->by].id);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+
+    citelist cl;
+    collect_cites(r, &cl);
+    j_key(g, "references");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < cl.n; i++) {
+        const g_source *s = &rs->sources[cl.src[i]];
+        yajl_gen_map_open(g);
+        j_key(g, "n");
+        yajl_gen_integer(g, (long long)i + 1);
+        j_key(g, "source");
+        j_str(g, s->key);
+        j_key(g, "ref");
+        if (cl.ref[i])
+            yajl_gen_integer(g, cl.ref[i]);
+        else
+            yajl_gen_null(g);
+        j_key(g, "text");
+        j_str(g, cl.ref[i] ? ref_text(s, cl.ref[i]) : NULL);
+        j_key(g, "document");
+        j_str(g, s->title);
+        j_key(g, "author");
+        j_str(g, s->author);
+        j_key(g, "publisher");
+        j_str(g, s->publisher);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+    j_key(g, "disclaimer");
+    j_str(g, rs->disclaimer);
+    yajl_gen_map_close(g);
+}
+
+/* ---- text ---- */
+
+typedef struct tout {
+    mga_write_fn fn;
+    void *ud;
+    bool failed;
+    const mem *m;
+} tout;
+
+static void t_put(tout *o, const char *s)
+{
+    size_t n = strlen(s);
+    if (!o->failed && n && o->fn(o->ud, s, n) != 0)
+        o->failed = true;
+}
+
+static void t_printf(tout *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void t_printf(tout *o, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof buf) {
+        t_put(o, buf);
+        return;
+    }
+    /* long text: format again into the exact size */
+    size_t len = (size_t)n + 1;
+    char *big = mem_alloc(o->m, len);
+    if (!big) {
+        o->failed = true; /* never print a silently truncated line */
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(big, len, fmt, ap);
+    va_end(ap);
+    t_put(o, big);
+    mem_free(o->m, big, len);
+}
+
+/* Wraps text at width 88 with the given indent (the first line is already indented). */
+static void t_wrap(tout *o, const char *s, size_t indent, size_t first_col)
+{
+    size_t col = first_col;
+    const char *p = s;
+    while (*p) {
+        const char *w = p;
+        while (*w && *w != ' ')
+            w++;
+        size_t wl = (size_t)(w - p);
+        if (col > indent && col + 1 + wl > 88) {
+            t_put(o, "\n");
+            for (size_t i = 0; i < indent; i++)
+                t_put(o, " ");
+            col = indent;
+        } else if (col > indent) {
+            t_put(o, " ");
+            col++;
+        }
+        char word[512];
+        while (wl) {
+            size_t chunk = wl < sizeof word - 1 ? wl : sizeof word - 1;
+            memcpy(word, p, chunk);
+            word[chunk] = '\0';
+            t_put(o, word);
+            p += chunk;
+            wl -= chunk;
+            col += chunk;
+        }
+        while (*p == ' ')
+            p++;
+    }
+}
+
+static const char *sev_heading(int s)
+{
+    return s == MGA_CRITICAL ? "CRITICAL" : s == MGA_WARNING ? "WARNING" : "INFO";
+}
+
+static void write_text(const mga_result *r, tout *o)
+{
+    const mga_ruleset *rs = r->rs;
+    citelist cl;
+    collect_cites(r, &cl);
+    t_printf(o, "Advice for profile %s%s%s (rules: %s, %s)\n", r->p->id ? "'" : "",
+             r->p->id ? r->p->id : "without id", r->p->id ? "'" : "",
+             rs->name ? rs->name : "unnamed", rs->hash);
+    int last = -1;
+    size_t num = 0;
+    for (size_t i = 0; i < r->nadvice; i++) {
+        const mga_advice *a = &r->advice[i];
+        const g_rule *g = &rs->rules[r->advice_rule[i]];
+        if ((int)a->severity != last) {
+            last = (int)a->severity;
+            t_printf(o, "\n%s\n", sev_heading(last));
+        }
+        char lead[32];
+        snprintf(lead, sizeof lead, "%3zu. ", ++num);
+        t_put(o, lead);
+        t_wrap(o, a->text, 5, 5);
+        for (uint32_t c = 0; c < g->ncites; c++) {
+            size_t n = cite_number(&cl, g->cites[c].source, g->cites[c].ref);
+            bool dup = false;
+            for (uint32_t k = 0; k < c; k++)
+                dup |= g->cites[k].source == g->cites[c].source &&
+                       g->cites[k].ref == g->cites[c].ref;
+            if (!dup)
+                t_printf(o, " [%zu]", n);
+        }
+        t_put(o, "\n");
+        t_printf(o, "     (%s", mga_kind_str(a->kind));
+        if (g->avoid_supplements)
+            t_put(o, ": supplements");
+        for (uint32_t k = 0; k < g->nprefer; k++)
+            t_printf(o, "%s%s", k ? ", " : ": ", rs->forms[g->prefer[k]]);
+        for (uint32_t k = 0; k < g->navoid; k++)
+            t_printf(o, "%s%s", k ? ", " : (g->nprefer ? "; avoid " : ": "),
+                     rs->forms[g->avoid[k]]);
+        if (a->refer)
+            t_printf(o, "; see a doctor%s",
+                     strcmp(a->refer, "urgent") == 0 ? " urgently"
+                     : strcmp(a->refer, "soon") == 0 ? " soon"
+                                                     : "");
+        t_printf(o, "; evidence: %s; rule %s)\n", a->evidence ? a->evidence : "not graded",
+                 a->rule);
+        for (uint32_t c = 0; c < g->ncites; c++)
+            if (g->cites[c].quote)
+                t_printf(o, "     \"%s\" (%s)\n", g->cites[c].quote,
+                         rs->sources[g->cites[c].source].key);
+    }
+    if (r->nadvice == 0)
+        t_put(o, "\nNo rule applies to this profile. Ask a doctor for advice that fits you.\n");
+
+    const mga_dose *d = &r->dose;
+    if (d->has_start || d->has_target || d->has_max || r->avoid_supplements >= 0) {
+        char mg[40];
+        t_put(o, "\nDose:");
+        if (r->avoid_supplements >= 0)
+            t_printf(o, " no supplement dose is suggested (%s)",
+                     rs->rules[r->avoid_supplements].id);
+        if (d->has_start) {
+            fmt_mg(mg, sizeof mg, d->start_mg);
+            t_printf(o, " start with %s mg a day (%s)", mg, d->start_rule);
+        }
+        if (d->has_target) {
+            fmt_mg(mg, sizeof mg, d->target_mg);
+            t_printf(o, "%s aim for %s mg a day (%s)", d->has_start ? ";" : "", mg,
+                     d->target_rule);
+        }
+        if (d->has_max) {
+            fmt_mg(mg, sizeof mg, d->max_mg);
+            t_printf(o, "%s never more than %s mg a day from supplements (%s)",
+                     d->has_start || d->has_target || r->avoid_supplements >= 0 ? ";" : "", mg,
+                     d->max_rule);
+        }
+        t_put(o, "\n");
+    }
+    if (r->nprefer || r->navoid) {
+        t_put(o, "Forms:");
+        for (size_t i = 0; i < r->nprefer; i++)
+            t_printf(o, "%s%s", i ? ", " : " prefer ", rs->forms[r->prefer[i]]);
+        for (size_t i = 0; i < r->navoid; i++)
+            t_printf(o, "%s%s", i ? ", " : (r->nprefer ? "; avoid " : " avoid "),
+                     rs->forms[r->avoid[i]]);
+        t_put(o, "\n");
+    }
+    if (r->nover) {
+        t_put(o, "\nOverruled by safety rules:\n");
+        for (size_t i = 0; i < r->nover; i++) {
+            char buf[80];
+            const res_over *ov = &r->over[i];
+            if (ov->what == OV_ITEM)
+                continue;
+            t_printf(o, "  - %s (%s), overruled by %s\n", what_str(r, ov, buf, sizeof buf),
+                     rs->rules[ov->rule].id, rs->rules[ov->by].id);
+        }
+    }
+    if (cl.n) {
+        t_put(o, "\nReferences\n");
+        for (size_t i = 0; i < cl.n; i++) {
+            const g_source *s = &rs->sources[cl.src[i]];
+            char lead[32];
+            snprintf(lead, sizeof lead, "  [%zu] ", i + 1);
+            t_put(o, lead);
+            const char *rt = cl.ref[i] ? ref_text(s, cl.ref[i]) : NULL;
+            size_t ind = strlen(lead);
+            if (rt) {
+                t_wrap(o, rt, ind, ind);
+                t_printf(o, "\n%*s(reference %u of \"", (int)ind, "", cl.ref[i]);
+                t_put(o, s->title);
+                t_put(o, "\")");
+            } else {
+                t_put(o, "\"");
+                t_put(o, s->title);
+                t_put(o, "\"");
+                if (s->author) {
+                    t_put(o, ", ");
+                    t_put(o, s->author);
+                }
+                if (s->publisher) {
+                    t_put(o, ", ");
+                    t_put(o, s->publisher);
+                }
+            }
+            t_put(o, "\n");
+        }
+    }
+    if (rs->disclaimer) {
+        t_put(o, "\nDisclaimer:");
+        t_wrap(o, rs->disclaimer, 0, 11);
+        t_put(o, "\n");
+    }
+}
+
+mga_status mga_result_write(const mga_result *r, mga_format fmt, mga_write_fn fn, void *ud)
+{
+    if (!r || !fn)
+        return MGA_E_INVALID;
+    if (fmt == MGA_FORMAT_TEXT) {
+        tout o = {fn, ud, false, &r->m};
+        write_text(r, &o);
+        return o.failed ? MGA_E_WRITE : MGA_OK;
+    }
+    if (fmt != MGA_FORMAT_JSON && fmt != MGA_FORMAT_JSON_PRETTY)
+        return MGA_E_INVALID;
+    yajl_alloc_funcs af = {y_malloc, y_realloc, y_free, (void *)&r->m};
+    yajl_gen g = yajl_gen_alloc(&af);
+    if (!g)
+        return MGA_E_NOMEM;
+    jout o = {fn, ud, false};
+    yajl_gen_config(g, yajl_gen_print_callback, j_print, &o);
+    if (fmt == MGA_FORMAT_JSON_PRETTY) {
+        yajl_gen_config(g, yajl_gen_beautify, 1);
+        yajl_gen_config(g, yajl_gen_indent_string, "  ");
+    }
+    write_json(r, g);
+    yajl_gen_free(g);
+    if (!o.failed && fn(ud, "\n", 1) != 0)
+        o.failed = true;
+    return o.failed ? MGA_E_WRITE : MGA_OK;
+}

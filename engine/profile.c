@@ -1,0 +1,725 @@
+/* SPDX-License-Identifier: MIT */
+/* Profile input: yajl SAX callbacks into typed slots (see profile.h). */
+#include "profile.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_parse.h>
+
+typedef enum pstate {
+    P_START,  /* before the top-level value */
+    P_KEY,    /* in the top-level object, expecting a key or its end */
+    P_VALUE,  /* expecting the value of field */
+    P_SET,    /* inside a set's array */
+    P_QTY,    /* inside {"value": n, "unit": "..."} */
+    P_SKIP,   /* skipping a rejected or unknown container */
+    P_DONE
+} pstate;
+
+typedef struct pctx {
+    const mga_ruleset *rs;
+    mga_profile *p;
+    mga_diags *d;
+    int dsrc;
+    yajl_handle h;
+    const char *text;
+    pstate st;
+    int field;
+    unsigned depth, max_depth, skip;
+    pstate ret; /* the state to return to after P_SKIP */
+    size_t index; /* element index in a set */
+    int qkey;     /* P_QTY: 0 value, 1 unit, -1 other */
+    bool q_value_set, q_unit_set;
+    double q_value;
+    char q_unit[32];
+    size_t q_value_off, q_unit_off;
+    bool q_bad;
+    bool oom;
+} pctx;
+
+static size_t here(pctx *c)
+{
+    return yajl_get_bytes_consumed(c->h);
+}
+
+static const char *field_name(pctx *c)
+{
+    return c->field >= 0 ? c->rs->fields[c->field].name : "?";
+}
+
+/* The JSON path of the value being read. */
+static const char *path(pctx *c, char *buf, size_t n)
+{
+    if (c->st == P_SET)
+        snprintf(buf, n, "$.%s[%zu]", field_name(c), c->index);
+    else if (c->st == P_QTY && c->qkey == 1)
+        snprintf(buf, n, "$.%s.unit", field_name(c));
+    else if (c->st == P_QTY && c->qkey == 0)
+        snprintf(buf, n, "$.%s.value", field_name(c));
+    else if (c->field >= 0)
+        snprintf(buf, n, "$.%s", field_name(c));
+    else
+        snprintf(buf, n, "$");
+    return buf;
+}
+
+static const char *expected(const g_field *f)
+{
+    switch (f->type) {
+    case FT_TEXT:
+        return "a string";
+    case FT_BOOL:
+        return "true or false";
+    case FT_NUMBER:
+        return f->dim >= 0 ? "a number or {\"value\": number, \"unit\": string}" : "a number";
+    case FT_ENUM:
+        return "one of its values as a string";
+    case FT_SET:
+        return "an array of strings";
+    }
+    return "?";
+}
+
+static void type_error(pctx *c, const char *found, size_t len)
+{
+    char pb[160];
+    size_t end = here(c);
+    size_t off = end >= len ? end - len : 0;
+    const g_field *f = c->field >= 0 ? &c->rs->fields[c->field] : NULL;
+    const char *want = f ? expected(f) : "a value";
+    if (c->st == P_SET)
+        want = "a string";
+    else if (c->st == P_QTY)
+        want = c->qkey == 1 ? "a unit name as a string" : "a number";
+    diag_add(c->d, DIAG_PROFILE_TYPE, c->dsrc, off, len, path(c, pb, sizeof pb), want, found);
+}
+
+static void after_value(pctx *c)
+{
+    if (c->st == P_VALUE)
+        c->st = P_KEY;
+    else if (c->st == P_SET)
+        c->index++;
+}
+
+static int keep_going(pctx *c)
+{
+    return !c->oom && !c->d->oom;
+}
+
+static int on_null(void *ud)
+{
+    pctx *c = ud;
+    if (c->st == P_SKIP)
+        return 1;
+    if (c->st == P_VALUE) {
+        c->p->known[c->field] = 0; /* null means unknown */
+        c->st = P_KEY;
+        return keep_going(c);
+    }
+    if (c->st == P_START) {
+        diag_add(c->d, DIAG_PROFILE_NOT_OBJECT, c->dsrc, 0, 4, "null");
+        c->st = P_DONE;
+        return keep_going(c);
+    }
+    if (c->st == P_QTY) {
+        c->q_bad = true;
+        type_error(c, "null", 4);
+        return keep_going(c);
+    }
+    type_error(c, "null", 4);
+    after_value(c);
+    return keep_going(c);
+}
+
+static int on_bool(void *ud, int v)
+{
+    pctx *c = ud;
+    size_t len = v ? 4 : 5;
+    if (c->st == P_SKIP)
+        return 1;
+    if (c->st == P_START) {
+        diag_add(c->d, DIAG_PROFILE_NOT_OBJECT, c->dsrc, 0, len, "a boolean");
+        c->st = P_DONE;
+        return keep_going(c);
+    }
+    if (c->st == P_VALUE && c->rs->fields[c->field].type == FT_BOOL) {
+        c->p->num[c->field] = v ? 1 : 0;
+        c->p->known[c->field] = 1;
+        c->st = P_KEY;
+        return 1;
+    }
+    if (c->st == P_QTY)
+        c->q_bad = true;
+    type_error(c, "a boolean", len);
+    after_value(c);
+    return keep_going(c);
+}
+
+static void fmt_num(char *buf, size_t n, double v)
+{
+    snprintf(buf, n, "%.15g", v);
+}
+
+static void store_number(pctx *c, double v_decl, double factor, const char *unit, size_t off,
+                         size_t len)
+{
+    const g_field *f = &c->rs->fields[c->field];
+    double base = v_decl * factor;
+    if (f->has_range && (base < f->lo - 1e-9 * fabs(f->lo) || base > f->hi + 1e-9 * fabs(f->hi))) {
+        char pb[160], val[64], lo[40], hi[40], rng[120];
+        fmt_num(lo, sizeof lo, f->ulo);
+        fmt_num(hi, sizeof hi, f->uhi);
+        char vnum[40];
+        fmt_num(vnum, sizeof vnum, v_decl);
+        snprintf(val, sizeof val, "%s%s%s", vnum, unit ? " " : "", unit ? unit : "");
+        snprintf(rng, sizeof rng, "%s..%s%s%s", lo, hi, f->unit ? " " : "", f->unit ? f->unit : "");
+        diag_add(c->d, DIAG_PROFILE_RANGE, c->dsrc, off, len, path(c, pb, sizeof pb), val, rng);
+        return;
+    }
+    c->p->num[c->field] = base;
+    c->p->known[c->field] = 1;
+}
+
+static bool parse_number(pctx *c, const char *s, size_t len, double *out)
+{
+    char buf[64];
+    char pb[160];
+    size_t end = here(c);
+    size_t off = end >= len ? end - len : 0;
+    if (len >= sizeof buf) {
+        diag_add(c->d, DIAG_PROFILE_NUMBER, c->dsrc, off, len, path(c, pb, sizeof pb), "(too long)");
+        return false;
+    }
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    errno = 0;
+    double v = strtod(buf, NULL);
+    if (!isfinite(v) || (errno == ERANGE && fabs(v) > 1)) {
+        diag_add(c->d, DIAG_PROFILE_NUMBER, c->dsrc, off, len, path(c, pb, sizeof pb), buf);
+        return false;
+    }
+    if (errno == ERANGE)
+        v = 0; /* underflow to zero is harmless */
+    *out = v;
+    return true;
+}
+
+static int on_number(void *ud, const char *s, size_t len)
+{
+    pctx *c = ud;
+    if (c->st == P_SKIP)
+        return 1;
+    if (c->st == P_START) {
+        diag_add(c->d, DIAG_PROFILE_NOT_OBJECT, c->dsrc, 0, len, "a number");
+        c->st = P_DONE;
+        return keep_going(c);
+    }
+    if (c->st == P_QTY) {
+        if (c->qkey != 0) {
+            c->q_bad = true;
+            type_error(c, "a number", len);
+            return keep_going(c);
+        }
+        double v;
+        if (parse_number(c, s, len, &v)) {
+            c->q_value = v;
+            c->q_value_set = true;
+            size_t end = here(c);
+            c->q_value_off = end >= len ? end - len : 0;
+        } else {
+            c->q_bad = true;
+        }
+        return keep_going(c);
+    }
+    if (c->st == P_VALUE && c->rs->fields[c->field].type == FT_NUMBER) {
+        double v;
+        if (parse_number(c, s, len, &v)) {
+            const g_field *f = &c->rs->fields[c->field];
+            size_t end = here(c);
+            store_number(c, v, f->unit_f, f->unit, end >= len ? end - len : 0, len);
+        }
+        c->st = P_KEY;
+        return keep_going(c);
+    }
+    type_error(c, "a number", len);
+    after_value(c);
+    return keep_going(c);
+}
+
+static int sym_index(const g_field *f, const char *s, size_t len)
+{
+    for (size_t i = 0; i < f->nsyms; i++)
+        if (strlen(f->syms[i]) == len && memcmp(f->syms[i], s, len) == 0)
+            return (int)i;
+    return -1;
+}
+
+static void unknown_symbol(pctx *c, const g_field *f, const char *s, size_t len)
+{
+    char pb[160], sym[72];
+    size_t end = here(c);
+    size_t shown = len > 64 ? 64 : len;
+    memcpy(sym, s, shown);
+    sym[shown] = '\0';
+    size_t off = end >= len + 2 ? end - len - 2 : 0;
+    mga_diag *dg = diag_add(c->d, DIAG_PROFILE_SYMBOL, c->dsrc, off, len + 2,
+                            path(c, pb, sizeof pb), sym);
+    const char *best = diag_suggest(sym, f->syms, f->nsyms);
+    if (best) {
+        diag_note(c->d, dg, "did you mean '%s'?", best);
+    } else {
+        char list[512];
+        size_t w = 0;
+        for (size_t i = 0; i < f->nsyms && w < sizeof list - 80; i++)
+            w += (size_t)snprintf(list + w, sizeof list - w, "%s%s", i ? ", " : "", f->syms[i]);
+        if (w >= sizeof list - 80)
+            snprintf(list + w, sizeof list - w, ", ...");
+        diag_note(c->d, dg, "'%s' takes: %s", f->name, list);
+    }
+}
+
+static int on_string(void *ud, const unsigned char *s, size_t len)
+{
+    pctx *c = ud;
+    const char *str = (const char *)s;
+    if (c->st == P_SKIP)
+        return 1;
+    if (c->st == P_START) {
+        diag_add(c->d, DIAG_PROFILE_NOT_OBJECT, c->dsrc, 0, len + 2, "a string");
+        c->st = P_DONE;
+        return keep_going(c);
+    }
+    if (c->st == P_QTY) {
+        if (c->qkey != 1) {
+            c->q_bad = true;
+            type_error(c, "a string", len + 2);
+            return keep_going(c);
+        }
+        if (len >= sizeof c->q_unit) {
+            c->q_bad = true;
+            char pb[160];
+            size_t end = here(c);
+            diag_add(c->d, DIAG_PROFILE_UNIT, c->dsrc, end >= len + 2 ? end - len - 2 : 0,
+                     len + 2, path(c, pb, sizeof pb), "(too long)");
+            return keep_going(c);
+        }
+        memcpy(c->q_unit, str, len);
+        c->q_unit[len] = '\0';
+        c->q_unit_set = true;
+        size_t end = here(c);
+        c->q_unit_off = end >= len + 2 ? end - len - 2 : 0;
+        return 1;
+    }
+    if (c->st == P_SET) {
+        const g_field *f = &c->rs->fields[c->field];
+        int k = sym_index(f, str, len);
+        if (k < 0)
+            unknown_symbol(c, f, str, len);
+        else
+            c->p->bits[f->word + (unsigned)k / 64] |= 1ull << ((unsigned)k % 64);
+        c->index++;
+        return keep_going(c);
+    }
+    if (c->st == P_VALUE) {
+        const g_field *f = &c->rs->fields[c->field];
+        if (f->type == FT_ENUM) {
+            int k = sym_index(f, str, len);
+            if (k < 0) {
+                unknown_symbol(c, f, str, len);
+            } else {
+                c->p->num[c->field] = k;
+                c->p->known[c->field] = 1;
+            }
+            c->st = P_KEY;
+            return keep_going(c);
+        }
+        if (f->type == FT_TEXT) {
+            if (c->field == c->rs->id_field) {
+                char *id = mem_alloc(&c->p->m, len + 1);
+                if (!id) {
+                    c->oom = true;
+                    return 0;
+                }
+                memcpy(id, str, len);
+                id[len] = '\0';
+                mem_free(&c->p->m, c->p->id, c->p->id_cap);
+                c->p->id = id;
+                c->p->id_cap = len + 1;
+            }
+            c->p->known[c->field] = 1;
+            c->st = P_KEY;
+            return 1;
+        }
+    }
+    type_error(c, "a string", len + 2);
+    after_value(c);
+    return keep_going(c);
+}
+
+static bool deeper(pctx *c)
+{
+    if (++c->depth > c->max_depth) {
+        char pb[160];
+        size_t end = here(c);
+        diag_add(c->d, DIAG_PROFILE_DEPTH, c->dsrc, end ? end - 1 : 0, 1, path(c, pb, sizeof pb),
+                 c->max_depth);
+        return false;
+    }
+    return true;
+}
+
+/* Skips a container that cannot be the value here, then resumes where it stood. */
+static void reject_container(pctx *c)
+{
+    if (c->st == P_QTY)
+        c->q_bad = true;
+    if (c->st == P_SET)
+        c->index++;
+    c->ret = c->st == P_VALUE ? P_KEY : c->st;
+    c->skip = 1;
+    c->st = P_SKIP;
+}
+
+static int on_start_map(void *ud)
+{
+    pctx *c = ud;
+    if (!deeper(c))
+        return 0;
+    if (c->st == P_SKIP) {
+        c->skip++;
+        return 1;
+    }
+    if (c->st == P_START) {
+        c->st = P_KEY;
+        return 1;
+    }
+    if (c->st == P_VALUE) {
+        const g_field *f = &c->rs->fields[c->field];
+        if (f->type == FT_NUMBER && f->dim >= 0) {
+            c->st = P_QTY;
+            c->qkey = -1;
+            c->q_value_set = c->q_unit_set = c->q_bad = false;
+            return 1;
+        }
+    }
+    type_error(c, "an object", 1);
+    reject_container(c);
+    return keep_going(c);
+}
+
+static void finish_qty(pctx *c)
+{
+    char pb[160];
+    const g_field *f = &c->rs->fields[c->field];
+    size_t end = here(c);
+    if (c->q_bad) {
+        /* already reported */
+    } else if (!c->q_value_set || !c->q_unit_set) {
+        snprintf(pb, sizeof pb, "$.%s", f->name);
+        diag_add(c->d, DIAG_PROFILE_QTY, c->dsrc, end ? end - 1 : 0, 1, pb,
+                 !c->q_value_set ? "missing \"value\"" : "missing \"unit\"");
+    } else {
+        const g_dim *dim = &c->rs->dims[f->dim];
+        double factor = 0;
+        for (size_t i = 0; i < dim->nunits; i++)
+            if (strcmp(dim->units[i].name, c->q_unit) == 0)
+                factor = dim->units[i].factor;
+        if (factor == 0) {
+            snprintf(pb, sizeof pb, "$.%s.unit", f->name);
+            mga_diag *dg = diag_add(c->d, DIAG_PROFILE_UNIT, c->dsrc, c->q_unit_off,
+                                    strlen(c->q_unit) + 2, pb, c->q_unit);
+            char list[256];
+            size_t w = 0;
+            for (size_t i = 0; i < dim->nunits && w < sizeof list - 40; i++)
+                w += (size_t)snprintf(list + w, sizeof list - w, "%s%s", i ? ", " : "",
+                                      dim->units[i].name);
+            diag_note(c->d, dg, "units of %s: %s", dim->name, list);
+        } else {
+            c->st = P_VALUE;
+            c->qkey = -2;
+            store_number(c, c->q_value, factor, c->q_unit, c->q_value_off, 1);
+        }
+    }
+    c->st = P_KEY;
+}
+
+static int on_map_key(void *ud, const unsigned char *s, size_t len)
+{
+    pctx *c = ud;
+    const char *key = (const char *)s;
+    if (c->st == P_SKIP)
+        return 1;
+    if (c->st == P_QTY) {
+        if (len == 5 && memcmp(key, "value", 5) == 0)
+            c->qkey = 0;
+        else if (len == 4 && memcmp(key, "unit", 4) == 0)
+            c->qkey = 1;
+        else
+            c->qkey = -1; /* ignored: a comment or source field on the quantity */
+        return 1;
+    }
+    /* P_KEY */
+    int fi = graph_field_lookup(c->rs, key, len);
+    size_t end = here(c);
+    size_t off = end >= len + 2 ? end - len - 2 : 0;
+    char pb[200];
+    if (fi < 0) {
+        size_t shown = len > 120 ? 120 : len;
+        snprintf(pb, sizeof pb, "$.%.*s", (int)shown, key);
+        mga_diag *dg = diag_add(c->d, DIAG_UNKNOWN_PROFILE_FIELD, c->dsrc, off, len + 2, pb);
+        const char *cands[256];
+        size_t k = 0;
+        for (; k < c->rs->nfields && k < 256; k++)
+            cands[k] = c->rs->fields[k].name;
+        char tmp[128];
+        memcpy(tmp, key, shown);
+        tmp[shown] = '\0';
+        const char *best = diag_suggest(tmp, cands, k);
+        if (best)
+            diag_note(c->d, dg, "did you mean '%s'?", best);
+        c->field = -1;
+        c->st = P_SKIP;
+        c->ret = P_KEY;
+        c->skip = 0; /* skip exactly one value */
+        return keep_going(c);
+    }
+    c->field = fi;
+    if (c->p->seen[fi]) {
+        snprintf(pb, sizeof pb, "$.%s", c->rs->fields[fi].name);
+        diag_add(c->d, DIAG_PROFILE_DUP, c->dsrc, off, len + 2, pb);
+    }
+    c->p->seen[fi] = 1;
+    c->st = P_VALUE;
+    return keep_going(c);
+}
+
+static int on_end_map(void *ud)
+{
+    pctx *c = ud;
+    c->depth--;
+    if (c->st == P_SKIP) {
+        if (--c->skip == 0)
+            c->st = c->ret;
+        return 1;
+    }
+    if (c->st == P_QTY) {
+        finish_qty(c);
+        return keep_going(c);
+    }
+    c->st = P_DONE;
+    return 1;
+}
+
+static int on_start_array(void *ud)
+{
+    pctx *c = ud;
+    if (!deeper(c))
+        return 0;
+    if (c->st == P_SKIP) {
+        c->skip++;
+        return 1;
+    }
+    if (c->st == P_START) {
+        diag_add(c->d, DIAG_PROFILE_NOT_OBJECT, c->dsrc, here(c) - 1, 1, "an array");
+        c->st = P_SKIP;
+        c->ret = P_DONE;
+        c->skip = 1;
+        c->field = -1;
+        return keep_going(c);
+    }
+    if (c->st == P_VALUE && c->rs->fields[c->field].type == FT_SET) {
+        c->st = P_SET;
+        c->index = 0;
+        c->p->known[c->field] = 1;
+        memset(c->p->bits + c->rs->fields[c->field].word, 0,
+               c->rs->fields[c->field].nwords * sizeof(uint64_t));
+        return 1;
+    }
+    type_error(c, "an array", 1);
+    reject_container(c);
+    return keep_going(c);
+}
+
+static int on_end_array(void *ud)
+{
+    pctx *c = ud;
+    c->depth--;
+    if (c->st == P_SKIP) {
+        if (--c->skip == 0)
+            c->st = c->ret;
+        return 1;
+    }
+    c->st = P_KEY; /* end of a set */
+    return 1;
+}
+
+/* Skipping a scalar of an unknown field: one value, then back to keys. */
+static int skip_scalar(pctx *c)
+{
+    if (c->st == P_SKIP && c->skip == 0) {
+        c->st = c->ret;
+        return 1;
+    }
+    return 0;
+}
+
+static int cb_null(void *ud)
+{
+    return skip_scalar(ud) ? 1 : on_null(ud);
+}
+static int cb_bool(void *ud, int v)
+{
+    return skip_scalar(ud) ? 1 : on_bool(ud, v);
+}
+static int cb_number(void *ud, const char *s, size_t len)
+{
+    return skip_scalar(ud) ? 1 : on_number(ud, s, len);
+}
+static int cb_string(void *ud, const unsigned char *s, size_t len)
+{
+    return skip_scalar(ud) ? 1 : on_string(ud, s, len);
+}
+
+static const yajl_callbacks callbacks = {
+    cb_null, cb_bool, NULL, NULL, cb_number, cb_string,
+    on_start_map, on_map_key, on_end_map, on_start_array, on_end_array,
+};
+
+static void *y_malloc(void *ctx, size_t n)
+{
+    return mem_halloc(ctx, n);
+}
+static void *y_realloc(void *ctx, void *p, size_t n)
+{
+    return mem_hrealloc(ctx, p, n);
+}
+static void y_free(void *ctx, void *p)
+{
+    mem_hfree(ctx, p);
+}
+
+void mga_profile_free(mga_profile *p)
+{
+    if (!p)
+        return;
+    mem m = p->m;
+    mem_free(&m, p->id, p->id_cap);
+    mem_free(&m, p, p->size);
+}
+
+static mga_profile *profile_alloc(const mga_ruleset *rs)
+{
+    size_t nf = rs->nfields;
+    size_t size = sizeof(mga_profile) + nf * sizeof(double) + rs->nwords * sizeof(uint64_t) +
+                  2 * nf + 16;
+    unsigned char *blk = mem_alloc(&rs->m, size);
+    if (!blk)
+        return NULL;
+    memset(blk, 0, size);
+    mga_profile *p = (mga_profile *)blk;
+    p->m = rs->m;
+    p->rs = rs;
+    p->size = size;
+    unsigned char *q = blk + sizeof *p;
+    p->num = (double *)q;
+    q += nf * sizeof(double);
+    p->bits = (uint64_t *)q;
+    q += rs->nwords * sizeof(uint64_t);
+    p->known = q;
+    p->seen = q + nf;
+    return p;
+}
+
+static bool all_space(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+            return false;
+    return true;
+}
+
+static void trim(char *s)
+{
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '.'))
+        s[--n] = '\0';
+}
+
+mga_status mga_profile_parse(const mga_ruleset *rs, const char *name, const char *json,
+                             size_t len, mga_profile **out, mga_diags **diags)
+{
+    if (out)
+        *out = NULL;
+    if (diags)
+        *diags = NULL;
+    if (!rs || !out || (!json && len))
+        return MGA_E_INVALID;
+    mga_diags *d = diag_new(&rs->m, 20);
+    if (!d)
+        return MGA_E_NOMEM;
+    int dsrc = diag_source(d, name ? name : "<profile>", json, len);
+    mga_profile *p = profile_alloc(rs);
+    if (!p || dsrc < 0) {
+        mga_profile_free(p);
+        mga_diags_free(d);
+        return MGA_E_NOMEM;
+    }
+    pctx c = {0};
+    c.rs = rs;
+    c.p = p;
+    c.d = d;
+    c.dsrc = dsrc;
+    c.text = json;
+    c.st = P_START;
+    c.field = -1;
+    c.max_depth = 64;
+    mga_status st = MGA_OK;
+    if (!json || all_space(json, len)) {
+        diag_add(d, DIAG_PROFILE_EMPTY, dsrc, 0, len);
+    } else {
+        yajl_alloc_funcs af = {y_malloc, y_realloc, y_free, (void *)&p->m};
+        c.h = yajl_alloc(&callbacks, &af, &c);
+        if (!c.h) {
+            st = MGA_E_NOMEM;
+        } else {
+            yajl_status ys = yajl_parse(c.h, (const unsigned char *)json, len);
+            if (ys == yajl_status_ok)
+                ys = yajl_complete_parse(c.h);
+            if (c.oom || d->oom) {
+                st = MGA_E_NOMEM;
+            } else if (ys == yajl_status_error) {
+                unsigned char *msg = yajl_get_error(c.h, 0, NULL, 0);
+                size_t off = yajl_get_bytes_consumed(c.h);
+                char buf[200];
+                snprintf(buf, sizeof buf, "%s", msg ? (const char *)msg : "malformed");
+                trim(buf);
+                if (msg)
+                    yajl_free_error(c.h, msg);
+                if (off >= len && len)
+                    off = len - 1;
+                diag_add(d, DIAG_PROFILE_JSON, dsrc, off, 1, buf);
+            } else if (ys == yajl_status_client_canceled && !mga_diags_error_count(d)) {
+                st = MGA_E_NOMEM;
+            }
+            yajl_free(c.h);
+        }
+    }
+    if (st == MGA_OK && d->oom)
+        st = MGA_E_NOMEM;
+    if (st == MGA_OK && mga_diags_error_count(d))
+        st = MGA_E_PROFILE;
+    if (st != MGA_OK) {
+        mga_profile_free(p);
+        p = NULL;
+    }
+    *out = p;
+    if (diags)
+        *diags = d;
+    else
+        mga_diags_free(d);
+    return st;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/* Profile input: JSON read with yajl's SAX callbacks straight into the typed slots the
+ * rule graph reads (no intermediate tree), checked against the declared schema. */
+#ifndef MGA_PROFILE_H
+#define MGA_PROFILE_H
+
+#include "graph.h"
+
+struct mga_profile {
+    mem m;
+    const mga_ruleset *rs;
+    size_t size;    /* of this block */
+    uint8_t *known; /* per field: 1 when present (null counts as absent) */
+    uint8_t *seen;  /* per field: given in the JSON (duplicate detection) */
+    double *num;    /* numbers in base units; booleans 0/1; enums their index */
+    uint64_t *bits; /* set fields' words */
+    char *id;       /* the text field "id", or NULL */
+    size_t id_cap;
+};
+
+#endif

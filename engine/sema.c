@@ -1,0 +1,706 @@
+/* SPDX-License-Identifier: MIT */
+/* Pass 2, sema: name resolution and type, unit and citation checks (see sema.h). */
+#include "sema.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct sema {
+    ast_program *p;
+    mga_diags *d;
+    const int *dsrc; /* diagnostics source id of each file index */
+    unsigned max_depth;
+    bool oom;
+} sema;
+
+#define ERR(s, code, ...) ERR_(s, code, __VA_ARGS__, 0)
+#define ERR_(s, code, span, ...)                                                               \
+    diag_add((s)->d, DIAG_##code, (s)->dsrc[(span).file], (span).off, (span).len, __VA_ARGS__)
+
+static const char *const evidence_grades[] = {
+    "guideline", "systematic_review", "rct",          "observational", "expert",
+    "preclinical", "limited",         "insufficient", "mixed"};
+
+static const char *type_name(const ast_field *f)
+{
+    switch (f->type) {
+    case FT_TEXT:
+        return "text";
+    case FT_BOOL:
+        return "a boolean";
+    case FT_NUMBER:
+        return "a number";
+    case FT_ENUM:
+        return "a one-of field";
+    case FT_SET:
+        return "a set";
+    }
+    return "?";
+}
+
+double sema_unit_factor(const ast_dim *dim, const char *unit)
+{
+    if (!unit)
+        return 0;
+    if (strcmp(dim->base.s, unit) == 0)
+        return 1;
+    for (size_t i = 0; i < dim->units.len; i++) {
+        const ast_unitdef *u = VEC_AT(dim->units, ast_unitdef, i);
+        if (strcmp(u->name.s, unit) == 0)
+            return u->factor;
+    }
+    return 0;
+}
+
+int sema_field_find(const ast_program *p, const char *name)
+{
+    for (size_t i = 0; i < p->fields.len; i++)
+        if (strcmp(VEC_AT(p->fields, ast_field, i)->name.s, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int fact_find(const ast_program *p, const char *name)
+{
+    for (size_t i = 0; i < p->facts.len; i++)
+        if (strcmp(VEC_AT(p->facts, ast_fact, i)->name.s, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int sema_sym_find(const ast_field *f, const char *sym)
+{
+    for (size_t i = 0; i < f->syms.n; i++)
+        if (strcmp(f->syms.v[i].s, sym) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Suggests among up to 256 names gathered by the caller. */
+static void suggest(sema *s, mga_diag *dg, const char *name, const char **cands, size_t n)
+{
+    const char *best = diag_suggest(name, cands, n);
+    if (best)
+        diag_note(s->d, dg, "did you mean '%s'?", best);
+}
+
+static void unknown_field(sema *s, ast_name n, bool facts_too)
+{
+    const char *cands[256];
+    size_t k = 0;
+    for (size_t i = 0; i < s->p->fields.len && k < 256; i++)
+        cands[k++] = VEC_AT(s->p->fields, ast_field, i)->name.s;
+    for (size_t i = 0; facts_too && i < s->p->facts.len && k < 256; i++)
+        cands[k++] = VEC_AT(s->p->facts, ast_fact, i)->name.s;
+    mga_diag *dg = facts_too ? ERR(s, UNKNOWN_NAME, n.at, n.s) : ERR(s, UNKNOWN_FIELD, n.at, n.s);
+    suggest(s, dg, n.s, cands, k);
+}
+
+static void check_syms(sema *s, const ast_field *f, const ast_names *syms)
+{
+    for (size_t i = 0; i < syms->n; i++) {
+        if (sema_sym_find(f, syms->v[i].s) >= 0)
+            continue;
+        const char *cands[256];
+        size_t k = 0;
+        for (size_t j = 0; j < f->syms.n && k < 256; j++)
+            cands[k++] = f->syms.v[j].s;
+        mga_diag *dg = ERR(s, UNKNOWN_SYMBOL, syms->v[i].at, syms->v[i].s, f->name.s);
+        const char *best = diag_suggest(syms->v[i].s, cands, k);
+        if (best)
+            diag_note(s->d, dg, "did you mean '%s'?", best);
+        else
+            diag_note(s->d, dg, "'%s' is declared at its field in the profile block", f->name.s);
+    }
+}
+
+/* ---- declarations ---- */
+
+static void check_decls(sema *s)
+{
+    ast_program *p = s->p;
+    for (size_t i = 1; i < p->rulesets.len; i++)
+        ERR(s, DUP_DECL, VEC_AT(p->rulesets, ast_text, i)->at, "ruleset", "name");
+    for (size_t i = 1; i < p->disclaimers.len; i++)
+        ERR(s, DUP_DECL, VEC_AT(p->disclaimers, ast_text, i)->at, "disclaimer", "text");
+    if (p->disclaimers.len == 0)
+        diag_add(s->d, DIAG_NO_DISCLAIMER, -1, 0, 0);
+
+    for (size_t i = 0; i < p->sources.len; i++) {
+        ast_source *src = VEC_AT(p->sources, ast_source, i);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(VEC_AT(p->sources, ast_source, j)->key.s, src->key.s) == 0)
+                ERR(s, DUP_DECL, src->key.at, "source", src->key.s);
+        for (size_t r = 0; r < src->refs.len; r++) {
+            ast_ref *ref = VEC_AT(src->refs, ast_ref, r);
+            for (size_t q = 0; q < r; q++)
+                if (VEC_AT(src->refs, ast_ref, q)->n == ref->n) {
+                    char what[32];
+                    snprintf(what, sizeof what, "%u", ref->n);
+                    ERR(s, DUP_DECL, ref->at, "reference", what);
+                }
+        }
+    }
+    for (size_t i = 0; i < p->dims.len; i++) {
+        ast_dim *dim = VEC_AT(p->dims, ast_dim, i);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(VEC_AT(p->dims, ast_dim, j)->name.s, dim->name.s) == 0)
+                ERR(s, DUP_DECL, dim->name.at, "dimension", dim->name.s);
+        for (size_t u = 0; u < dim->units.len; u++) {
+            ast_unitdef *ud = VEC_AT(dim->units, ast_unitdef, u);
+            bool dup = strcmp(ud->name.s, dim->base.s) == 0;
+            for (size_t k = 0; k < u && !dup; k++)
+                dup = strcmp(VEC_AT(dim->units, ast_unitdef, k)->name.s, ud->name.s) == 0;
+            if (dup)
+                ERR(s, DUP_DECL, ud->name.at, "unit", ud->name.s);
+            /* "unit g = 1000 mg": the right-hand unit must already be known in this
+             * dimension; factors compose to the base. */
+            double f = 0;
+            if (strcmp(ud->of.s, dim->base.s) == 0) {
+                f = 1;
+            } else {
+                for (size_t k = 0; k < u; k++)
+                    if (strcmp(VEC_AT(dim->units, ast_unitdef, k)->name.s, ud->of.s) == 0)
+                        f = VEC_AT(dim->units, ast_unitdef, k)->factor;
+            }
+            if (f == 0)
+                ERR(s, UNIT_NOT_DIMENSION, ud->of.at, ud->of.s, dim->name.s);
+            if (!(ud->factor > 0) || !isfinite(ud->factor))
+                ERR(s, BAD_FACTOR, ud->at, ud->factor);
+            ud->factor *= f ? f : 1;
+        }
+    }
+    for (size_t i = 0; i < p->forms.n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(p->forms.v[i].s, p->forms.v[j].s) == 0)
+                ERR(s, DUP_SYMBOL, p->forms.v[i].at, p->forms.v[i].s);
+
+    for (size_t i = 0; i < p->fields.len; i++) {
+        ast_field *f = VEC_AT(p->fields, ast_field, i);
+        f->dim = -1;
+        f->unit_f = 1;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(VEC_AT(p->fields, ast_field, j)->name.s, f->name.s) == 0)
+                ERR(s, DUP_DECL, f->name.at, "field", f->name.s);
+        for (size_t a = 0; a < f->syms.n; a++)
+            for (size_t b = 0; b < a; b++)
+                if (strcmp(f->syms.v[a].s, f->syms.v[b].s) == 0)
+                    ERR(s, DUP_SYMBOL, f->syms.v[a].at, f->syms.v[a].s);
+        if (f->type == FT_NUMBER && f->unit.s) {
+            int found = -1, count = 0;
+            for (size_t k = 0; k < p->dims.len; k++) {
+                double fac = sema_unit_factor(VEC_AT(p->dims, ast_dim, k), f->unit.s);
+                if (fac > 0) {
+                    if (found < 0) {
+                        found = (int)k;
+                        f->unit_f = fac;
+                    }
+                    count++;
+                }
+            }
+            if (found < 0)
+                ERR(s, UNIT_UNKNOWN, f->unit.at, f->unit.s);
+            else if (count > 1)
+                ERR(s, UNIT_AMBIGUOUS, f->unit.at, f->unit.s);
+            f->dim = found;
+        }
+        if (f->has_range) {
+            if (f->lo > f->hi)
+                ERR(s, EMPTY_RANGE, f->range_at, f->lo, f->hi);
+            f->blo = f->lo * f->unit_f;
+            f->bhi = f->hi * f->unit_f;
+        } else {
+            f->blo = -INFINITY;
+            f->bhi = INFINITY;
+        }
+    }
+    for (size_t i = 0; i < p->facts.len; i++) {
+        ast_fact *f = VEC_AT(p->facts, ast_fact, i);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(VEC_AT(p->facts, ast_fact, j)->name.s, f->name.s) == 0)
+                ERR(s, DUP_DECL, f->name.at, "fact", f->name.s);
+        if (sema_field_find(p, f->name.s) >= 0)
+            ERR(s, DUP_DECL, f->name.at, "name (a field has it)", f->name.s);
+    }
+    for (size_t i = 0; i < p->rules.len; i++) {
+        ast_rule *r = VEC_AT(p->rules, ast_rule, i);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(VEC_AT(p->rules, ast_rule, j)->id.s, r->id.s) == 0)
+                ERR(s, DUP_DECL, r->id.at, "rule", r->id.s);
+    }
+}
+
+/* ---- expressions ---- */
+
+static const char *dim_name(const sema *s, int dim)
+{
+    return dim < 0 ? "a plain number" : VEC_AT(s->p->dims, ast_dim, dim)->name.s;
+}
+
+/* Finds the dimension fixed by the fields of an expression; reports field type errors
+ * and mixes of field dimensions. Returns -2 when no field decides it, -3 after an error. */
+static int expr_field_dim(sema *s, ast_expr *e, int dim)
+{
+    switch (e->kind) {
+    case EX_NUM:
+        return dim;
+    case EX_FIELD: {
+        int fi = sema_field_find(s->p, e->name.s);
+        if (fi < 0) {
+            unknown_field(s, e->name, false);
+            return -3;
+        }
+        ast_field *f = VEC_AT(s->p->fields, ast_field, fi);
+        if (f->type != FT_NUMBER) {
+            ERR(s, NOT_NUMBER, e->at, e->name.s, type_name(f));
+            return -3;
+        }
+        e->field = fi;
+        e->dim = f->dim;
+        if (dim == -2 || dim == f->dim)
+            return f->dim;
+        if (dim == -3)
+            return -3;
+        mga_diag *dg = ERR(s, UNIT_MISMATCH, e->at, dim_name(s, dim), dim_name(s, f->dim));
+        diag_note(s->d, dg, "'%s' is measured in %s", e->name.s, dim_name(s, f->dim));
+        return -3;
+    }
+    case EX_ADD:
+    case EX_SUB:
+        dim = expr_field_dim(s, e->a, dim);
+        return expr_field_dim(s, e->b, dim);
+    case EX_NEG:
+        return expr_field_dim(s, e->a, dim);
+    }
+    return dim;
+}
+
+/* Annotates literals with values in the base unit of dim (-1: dimensionless, -2: decide
+ * from the first literal's unit). Returns the dimension or -3 after an error. */
+static int expr_literals(sema *s, ast_expr *e, int dim, const char *ctx_field)
+{
+    switch (e->kind) {
+    case EX_NUM: {
+        if (!e->unit.s) {
+            if (dim >= 0) {
+                const ast_dim *d = VEC_AT(s->p->dims, ast_dim, dim);
+                mga_diag *dg = ERR(s, UNIT_MISSING, e->at, e->num, d->name.s,
+                                   ctx_field ? ctx_field : "this comparison");
+                diag_note(s->d, dg, "write a unit, e.g. '%g %s'", e->num, d->base.s);
+                return -3;
+            }
+            e->val = e->num;
+            e->dim = -1;
+            return dim == -2 ? -1 : dim;
+        }
+        if (dim == -2) {
+            for (size_t k = 0; k < s->p->dims.len; k++)
+                if (sema_unit_factor(VEC_AT(s->p->dims, ast_dim, k), e->unit.s) > 0) {
+                    dim = (int)k;
+                    break;
+                }
+            if (dim == -2) {
+                ERR(s, UNIT_UNKNOWN, e->unit.at, e->unit.s);
+                return -3;
+            }
+        }
+        if (dim == -1) {
+            ERR(s, UNIT_MISMATCH, e->at, "a plain number", e->unit.s);
+            return -3;
+        }
+        const ast_dim *d = VEC_AT(s->p->dims, ast_dim, dim);
+        double f = sema_unit_factor(d, e->unit.s);
+        if (f == 0) {
+            bool elsewhere = false;
+            for (size_t k = 0; k < s->p->dims.len; k++)
+                elsewhere |= sema_unit_factor(VEC_AT(s->p->dims, ast_dim, k), e->unit.s) > 0;
+            if (elsewhere) {
+                mga_diag *dg = ERR(s, UNIT_MISMATCH, e->at, d->name.s, e->unit.s);
+                diag_note(s->d, dg, "'%s' is not a unit of %s", e->unit.s, d->name.s);
+            } else {
+                ERR(s, UNIT_UNKNOWN, e->unit.at, e->unit.s);
+            }
+            return -3;
+        }
+        e->val = e->num * f;
+        e->dim = dim;
+        return dim;
+    }
+    case EX_FIELD:
+        return dim;
+    case EX_ADD:
+    case EX_SUB: {
+        int d1 = expr_literals(s, e->a, dim, ctx_field);
+        if (d1 == -3)
+            return -3;
+        return expr_literals(s, e->b, d1, ctx_field);
+    }
+    case EX_NEG:
+        return expr_literals(s, e->a, dim, ctx_field);
+    }
+    return dim;
+}
+
+static const char *first_field(const ast_expr *e)
+{
+    if (!e)
+        return NULL;
+    if (e->kind == EX_FIELD)
+        return e->name.s;
+    const char *f = first_field(e->a);
+    return f ? f : first_field(e->b);
+}
+
+static void check_numeric(sema *s, ast_expr **es, size_t n)
+{
+    int dim = -2;
+    for (size_t i = 0; i < n; i++)
+        dim = expr_field_dim(s, es[i], dim);
+    if (dim == -3)
+        return;
+    const char *ctx_field = NULL;
+    for (size_t i = 0; i < n && !ctx_field; i++)
+        ctx_field = first_field(es[i]);
+    char quoted[160];
+    if (ctx_field) {
+        snprintf(quoted, sizeof quoted, "'%s'", ctx_field);
+        ctx_field = quoted;
+    }
+    for (size_t i = 0; i < n && dim != -3; i++)
+        dim = expr_literals(s, es[i], dim, ctx_field);
+}
+
+/* ---- conditions ---- */
+
+static void check_cond(sema *s, ast_cond *c, unsigned depth, int fact_self);
+
+static void resolve_name(sema *s, ast_cond *c, bool want_bool)
+{
+    int fi = sema_field_find(s->p, c->name.s);
+    if (fi >= 0) {
+        ast_field *f = VEC_AT(s->p->fields, ast_field, fi);
+        if (want_bool && f->type != FT_BOOL) {
+            mga_diag *dg = ERR(s, NOT_BOOL, c->name.at, c->name.s, type_name(f));
+            if (f->type == FT_SET)
+                diag_note(s->d, dg, "test membership: '%s has ...'", c->name.s);
+            else if (f->type == FT_ENUM)
+                diag_note(s->d, dg, "test a value: '%s is ...'", c->name.s);
+            else if (f->type == FT_NUMBER)
+                diag_note(s->d, dg, "compare it: '%s >= ...'", c->name.s);
+            return;
+        }
+        if (f->type == FT_TEXT && c->kind != CO_KNOWN) {
+            ERR(s, TEXT_FIELD, c->name.at, c->name.s);
+            return;
+        }
+        c->field = fi;
+        return;
+    }
+    int fa = fact_find(s->p, c->name.s);
+    if (fa >= 0) {
+        c->fact = fa;
+        VEC_AT(s->p->facts, ast_fact, fa)->used = true;
+        return;
+    }
+    unknown_field(s, c->name, true);
+}
+
+static void check_cond(sema *s, ast_cond *c, unsigned depth, int fact_self)
+{
+    if (!c)
+        return;
+    if (depth > s->max_depth) {
+        ERR(s, DEPTH, c->at, s->max_depth);
+        return;
+    }
+    switch (c->kind) {
+    case CO_AND:
+    case CO_OR:
+        check_cond(s, c->a, depth + 1, fact_self);
+        check_cond(s, c->b, depth + 1, fact_self);
+        return;
+    case CO_NOT:
+        check_cond(s, c->a, depth + 1, fact_self);
+        return;
+    case CO_CONST:
+        return;
+    case CO_NAME:
+    case CO_ISBOOL:
+        resolve_name(s, c, true);
+        return;
+    case CO_KNOWN:
+        resolve_name(s, c, false);
+        return;
+    case CO_HAS:
+    case CO_IS: {
+        int fi = sema_field_find(s->p, c->name.s);
+        if (fi < 0) {
+            unknown_field(s, c->name, false);
+            return;
+        }
+        ast_field *f = VEC_AT(s->p->fields, ast_field, fi);
+        if (c->kind == CO_HAS && f->type != FT_SET) {
+            mga_diag *dg = ERR(s, NOT_SET, c->name.at, c->name.s, type_name(f));
+            if (f->type == FT_ENUM)
+                diag_note(s->d, dg, "write '%s is ...'", c->name.s);
+            return;
+        }
+        if (c->kind == CO_IS && f->type != FT_ENUM) {
+            mga_diag *dg = ERR(s, NOT_ENUM, c->name.at, c->name.s, type_name(f));
+            if (f->type == FT_SET)
+                diag_note(s->d, dg, "write '%s has ...'", c->name.s);
+            else if (f->type == FT_BOOL)
+                diag_note(s->d, dg, "write '%s is true' or '%s is false'", c->name.s, c->name.s);
+            return;
+        }
+        c->field = fi;
+        check_syms(s, f, &c->syms);
+        return;
+    }
+    case CO_CMP: {
+        ast_expr *es[2] = {c->lhs, c->rhs};
+        check_numeric(s, es, 2);
+        return;
+    }
+    case CO_BETWEEN: {
+        /* "age between 19 and 64 years": a bare bound takes the other bound's unit. */
+        if (!c->lo->unit.s && c->hi->unit.s)
+            c->lo->unit = c->hi->unit;
+        if (!c->hi->unit.s && c->lo->unit.s)
+            c->hi->unit = c->lo->unit;
+        ast_expr *es[3] = {c->lhs, c->lo, c->hi};
+        check_numeric(s, es, 3);
+        if (c->lo->val > c->hi->val)
+            ERR(s, BETWEEN_ORDER, c->at, c->lo->num, c->hi->num);
+        return;
+    }
+    }
+    (void)fact_self;
+}
+
+/* ---- fact cycles ---- */
+
+static void fact_edges(const ast_cond *c, int *out, size_t *n, size_t cap)
+{
+    if (!c)
+        return;
+    if (c->fact >= 0 && *n < cap)
+        out[(*n)++] = c->fact;
+    fact_edges(c->a, out, n, cap);
+    fact_edges(c->b, out, n, cap);
+}
+
+static bool cycle_dfs(sema *s, int f, unsigned char *color, int *stack, size_t depth)
+{
+    color[f] = 1;
+    stack[depth] = f;
+    int edges[256];
+    size_t n = 0;
+    fact_edges(VEC_AT(s->p->facts, ast_fact, f)->cond, edges, &n, 256);
+    for (size_t i = 0; i < n; i++) {
+        int g = edges[i];
+        if (color[g] == 1) {
+            /* Report the cycle from g back to g. */
+            char path[512];
+            size_t w = 0;
+            size_t start = 0;
+            while (stack[start] != g)
+                start++;
+            for (size_t k = start; k <= depth && w < sizeof path - 64; k++)
+                w += (size_t)snprintf(path + w, sizeof path - w, "%s -> ",
+                                      VEC_AT(s->p->facts, ast_fact, stack[k])->name.s);
+            snprintf(path + w, sizeof path - w, "%s", VEC_AT(s->p->facts, ast_fact, g)->name.s);
+            ast_fact *fg = VEC_AT(s->p->facts, ast_fact, g);
+            ERR(s, FACT_CYCLE, fg->name.at, path);
+            return true;
+        }
+        if (color[g] == 0 && cycle_dfs(s, g, color, stack, depth + 1))
+            return true;
+    }
+    color[f] = 2;
+    return false;
+}
+
+static void check_cycles(sema *s)
+{
+    size_t n = s->p->facts.len;
+    if (!n)
+        return;
+    unsigned char *color = arena_alloc(s->p->a, n);
+    int *stack = arena_alloc(s->p->a, n * sizeof *stack);
+    if (!color || !stack) {
+        s->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (color[i] == 0 && cycle_dfs(s, (int)i, color, stack, 0))
+            return; /* one cycle is enough: the graph cannot be built */
+}
+
+/* ---- rules ---- */
+
+static int mg_dim(const sema *s)
+{
+    for (size_t k = 0; k < s->p->dims.len; k++)
+        if (sema_unit_factor(VEC_AT(s->p->dims, ast_dim, k), "mg") > 0)
+            return (int)k;
+    return -1;
+}
+
+static void check_rule(sema *s, ast_rule *r)
+{
+    ast_program *p = s->p;
+    static const char *const clause_names[] = {"when", "severity", "say", "evidence"};
+    unsigned counts[] = {r->nwhen, r->nseverity, r->nsay, r->nevidence};
+    for (size_t i = 0; i < 4; i++)
+        if (counts[i] > 1)
+            ERR(s, DUP_CLAUSE, r->id.at, r->id.s, clause_names[i]);
+    check_cond(s, r->when, 1, -1);
+
+    r->sev = MGA_INFO;
+    if (r->severity.s) {
+        if (strcmp(r->severity.s, "critical") == 0)
+            r->sev = MGA_CRITICAL;
+        else if (strcmp(r->severity.s, "warning") == 0)
+            r->sev = MGA_WARNING;
+        else if (strcmp(r->severity.s, "info") != 0)
+            ERR(s, BAD_SEVERITY, r->severity.at, r->severity.s);
+    }
+    if (r->evidence.s) {
+        size_t n = sizeof evidence_grades / sizeof evidence_grades[0];
+        bool ok = false;
+        for (size_t i = 0; i < n; i++)
+            ok |= strcmp(r->evidence.s, evidence_grades[i]) == 0;
+        if (!ok) {
+            mga_diag *dg = ERR(s, BAD_EVIDENCE, r->evidence.at, r->evidence.s);
+            const char *best = diag_suggest(r->evidence.s, evidence_grades, n);
+            if (best)
+                diag_note(s->d, dg, "did you mean '%s'?", best);
+            else
+                diag_note(s->d, dg,
+                          "expected guideline, systematic_review, rct, observational, expert, "
+                          "preclinical, limited, insufficient or mixed");
+        }
+    }
+    if (!r->say)
+        ERR(s, NO_SAY, r->id.at, r->id.s);
+    if (r->cites.len == 0)
+        ERR(s, NO_CITE, r->id.at, r->id.s);
+    if (r->actions.len == 0 && r->doses.len == 0)
+        ERR(s, NO_ACTION, r->id.at, r->id.s);
+
+    /* kind: from the first action; a rule with only a dose clause is a dose item */
+    r->kind = MGA_KIND_DOSE;
+    for (size_t i = 0; i < r->actions.len; i++) {
+        ast_action *a = VEC_AT(r->actions, ast_action, i);
+        static const int kinds[] = {MGA_KIND_AVOID, MGA_KIND_AVOID, MGA_KIND_PREFER,
+                                    MGA_KIND_REFER, MGA_KIND_INFO,  MGA_KIND_WARN,
+                                    MGA_KIND_DISAGREEMENT};
+        if (i == 0)
+            r->kind = kinds[a->kind];
+        for (size_t f = 0; f < a->forms.n; f++) {
+            bool known = false;
+            for (size_t k = 0; k < p->forms.n; k++)
+                known |= strcmp(p->forms.v[k].s, a->forms.v[f].s) == 0;
+            if (!known) {
+                const char *cands[256];
+                size_t k = 0;
+                for (; k < p->forms.n && k < 256; k++)
+                    cands[k] = p->forms.v[k].s;
+                mga_diag *dg = ERR(s, UNKNOWN_FORM, a->forms.v[f].at, a->forms.v[f].s);
+                suggest(s, dg, a->forms.v[f].s, cands, k);
+            }
+        }
+        if (a->kind == ACT_REFER && a->urgency.s && strcmp(a->urgency.s, "urgent") != 0 &&
+            strcmp(a->urgency.s, "soon") != 0 && strcmp(a->urgency.s, "routine") != 0)
+            ERR(s, BAD_URGENCY, a->urgency.at, a->urgency.s);
+    }
+
+    int md = r->doses.len ? mg_dim(s) : -1;
+    if (r->doses.len && md < 0)
+        ERR(s, NO_MG_UNIT, r->id.at);
+    double max = INFINITY;
+    for (size_t i = 0; i < r->doses.len; i++) {
+        ast_dose *d = VEC_AT(r->doses, ast_dose, i);
+        if (md < 0)
+            break;
+        const ast_dim *dim = VEC_AT(p->dims, ast_dim, md);
+        double f = d->unit.s ? sema_unit_factor(dim, d->unit.s) : 0;
+        if (f == 0) {
+            char found[160];
+            if (d->unit.s)
+                snprintf(found, sizeof found, "'%g %s'", d->num, d->unit.s);
+            else
+                snprintf(found, sizeof found, "'%g' with no unit", d->num);
+            ERR(s, DOSE_UNIT, d->at, found);
+            continue;
+        }
+        d->mg = d->num * f / sema_unit_factor(dim, "mg");
+        if (d->part == DOSE_MAX && d->mg < max)
+            max = d->mg;
+    }
+    for (size_t i = 0; i < r->doses.len; i++) {
+        ast_dose *d = VEC_AT(r->doses, ast_dose, i);
+        if (d->part != DOSE_MAX && d->mg > max)
+            ERR(s, DOSE_ORDER, d->at, d->part == DOSE_START ? "start" : "target", d->mg, max);
+    }
+
+    for (size_t i = 0; i < r->cites.len; i++) {
+        ast_cite *c = VEC_AT(r->cites, ast_cite, i);
+        c->src = -1;
+        for (size_t k = 0; k < p->sources.len; k++)
+            if (strcmp(VEC_AT(p->sources, ast_source, k)->key.s, c->source.s) == 0)
+                c->src = (int)k;
+        if (c->src < 0) {
+            const char *cands[256];
+            size_t k = 0;
+            for (; k < p->sources.len && k < 256; k++)
+                cands[k] = VEC_AT(p->sources, ast_source, k)->key.s;
+            mga_diag *dg = ERR(s, UNKNOWN_SOURCE, c->source.at, c->source.s);
+            suggest(s, dg, c->source.s, cands, k);
+            continue;
+        }
+        ast_source *src = VEC_AT(p->sources, ast_source, c->src);
+        src->used = true;
+        for (size_t j = 0; j < c->refs.len; j++) {
+            ast_ref *ref = VEC_AT(c->refs, ast_ref, j);
+            bool found = false;
+            for (size_t k = 0; k < src->refs.len; k++)
+                found |= VEC_AT(src->refs, ast_ref, k)->n == ref->n;
+            if (!found) {
+                mga_diag *dg = ERR(s, UNKNOWN_REF, ref->at, src->key.s, ref->n);
+                if (src->refs.len)
+                    diag_note(s->d, dg, "'%s' has references 1 to %u", src->key.s,
+                              VEC_AT(src->refs, ast_ref, src->refs.len - 1)->n);
+                else
+                    diag_note(s->d, dg, "'%s' declares no numbered references", src->key.s);
+            }
+        }
+    }
+}
+
+bool sema_check(ast_program *p, mga_diags *d, const int *dsrc, unsigned max_depth)
+{
+    sema s = {p, d, dsrc, max_depth ? max_depth : 64, false};
+    check_decls(&s);
+    for (size_t i = 0; i < p->facts.len; i++)
+        check_cond(&s, VEC_AT(p->facts, ast_fact, i)->cond, 1, (int)i);
+    if (mga_diags_error_count(d) == 0)
+        check_cycles(&s);
+    for (size_t i = 0; i < p->rules.len; i++)
+        check_rule(&s, VEC_AT(p->rules, ast_rule, i));
+    if (mga_diags_error_count(d) == 0) {
+        for (size_t i = 0; i < p->sources.len; i++) {
+            ast_source *src = VEC_AT(p->sources, ast_source, i);
+            if (!src->used)
+                ERR(&s, UNUSED_SOURCE, src->key.at, src->key.s);
+        }
+        for (size_t i = 0; i < p->facts.len; i++) {
+            ast_fact *f = VEC_AT(p->facts, ast_fact, i);
+            if (!f->used)
+                ERR(&s, UNUSED_FACT, f->name.at, f->name.s);
+        }
+    }
+    return !s.oom && !d->oom;
+}

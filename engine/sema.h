@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* Pass 2, sema: resolves names, symbols, units and citations across all sources, checks
+ * types and fact cycles, and annotates the AST in place for the graph builder. */
+#ifndef MGA_SEMA_H
+#define MGA_SEMA_H
+
+#include "ast.h"
+#include "diag.h"
+
+/* Returns false on OOM only; errors go to d (check mga_diags_error_count). */
+bool sema_check(ast_program *p, mga_diags *d, const int *dsrc, unsigned max_depth);
+
+/* Unit lookup within a dimension: factor to the base unit, or 0 when absent. */
+double sema_unit_factor(const ast_dim *dim, const char *unit);
+int sema_field_find(const ast_program *p, const char *name);
+int sema_sym_find(const ast_field *f, const char *sym);
+
+#endif
