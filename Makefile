@@ -31,7 +31,19 @@ UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/te
 EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
 .PHONY: all lib test unit golden examples-run rules-check bless clean sanitize test-asan \
-        check-tools
+        check-tools deps codes-table docs-check
+
+# Debian packages the build and the tests need; `make deps` installs the missing ones.
+DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	    echo "mgadvise: installing$$missing"; \
+	    SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	    $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
 
 all: check-tools $(BUILD)/libmgadvise.a $(BUILD)/libmgadvise.so $(BUILD)/mgadvise
 
@@ -91,13 +103,29 @@ golden: $(BUILD)/mgadvise
 	@sh tests/golden/run.sh $(BUILD)/mgadvise
 
 examples-run: $(EXAMPLES) all
-	@set -e; for e in $(EXAMPLES); do echo "== $$e"; $$e rules examples/profiles/kidney-disease.json >/dev/null; done; \
+	@set -e; for e in $(EXAMPLES); do echo "== $$e"; $$e rules examples/profiles/01-kidney-disease.json | grep -Eq "^critical +avoid +s1_kidney_disease_avoid_supplements"; done; \
 	echo "examples: ok"
 
 rules-check: $(BUILD)/mgadvise
 	$(BUILD)/mgadvise check --sources ../shared/seeds rules/
 
-test: all unit golden examples-run rules-check
+# The diagnostics table in the README is generated from engine/diag_codes.def.
+codes-table:
+	@echo "| code | severity | message |"; echo "|---|---|---|"; \
+	sed -n 's/^X([A-Z_0-9]*, \([0-9]*\), \([A-Z]*\), "\(.*\)")$$/\1 \2 \3/p' engine/diag_codes.def | \
+	while read -r code sev msg; do \
+	    p=E; [ "$$sev" = WARNING ] && p=W; \
+	    printf '| %s%s | %s | %s |\n' "$$p" "$$code" "$$(echo $$sev | tr A-Z a-z)" "$$(printf '%s' "$$msg" | sed 's/|/\\|/g; s/\\"/"/g')"; \
+	done
+
+docs-check:
+	@mkdir -p $(BUILD); $(MAKE) -s codes-table >$(BUILD)/codes.md; \
+	awk '/<!-- codes:begin -->/{f=1;next}/<!-- codes:end -->/{f=0}f' README.md >$(BUILD)/codes.readme; \
+	if cmp -s $(BUILD)/codes.md $(BUILD)/codes.readme; then echo "docs: README diagnostics table is current"; \
+	else echo "docs: README diagnostics table differs from engine/diag_codes.def (make codes-table)"; \
+	diff $(BUILD)/codes.readme $(BUILD)/codes.md | head -20; exit 1; fi
+
+test: all unit golden examples-run rules-check docs-check
 	@echo "mgadvise: all tests passed ($(BUILD))"
 
 bless: $(BUILD)/mgadvise

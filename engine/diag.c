@@ -305,10 +305,26 @@ static void render_one(out *o, const mga_diags *d, const mga_diag *dg)
             shown--;
         snprintf(buf, sizeof buf, "%5u | ", dg->line);
         puts_(o, buf);
-        put(o, s->text + start, shown - start);
-        puts_(o, "\n      | ");
         size_t off = dg->offset > shown ? shown : dg->offset;
-        for (size_t i = start; i < off; i++) {
+        /* A very long line is shown as a window around the spot. */
+        size_t from = start, to = shown;
+        if (shown - start > 160) {
+            from = off > start + 60 ? off - 60 : start;
+            while (from > start && ((unsigned char)s->text[from] & 0xC0) == 0x80)
+                from--;
+            to = off + 100 < shown ? off + 100 : shown;
+            while (to < shown && ((unsigned char)s->text[to] & 0xC0) == 0x80)
+                to++;
+        }
+        if (from > start)
+            puts_(o, "...");
+        put(o, s->text + from, to - from);
+        if (to < shown)
+            puts_(o, "...");
+        puts_(o, "\n      | ");
+        if (from > start)
+            puts_(o, "   ");
+        for (size_t i = from; i < off; i++) {
             unsigned char ch = (unsigned char)s->text[i];
             if (ch == '\t')
                 puts_(o, "\t");
@@ -317,8 +333,8 @@ static void render_one(out *o, const mga_diags *d, const mga_diag *dg)
         }
         puts_(o, "^");
         size_t stop = dg->offset + dg->len;
-        if (stop > shown)
-            stop = shown;
+        if (stop > to)
+            stop = to;
         for (size_t i = off + 1; i < stop; i++) {
             if (((unsigned char)s->text[i] & 0xC0) != 0x80)
                 puts_(o, "~");

@@ -148,9 +148,14 @@ static void resolve(mga_result *r)
     }
     /* the smallest max holds */
     mga_dose *d = &r->dose;
+    int max_kind = -1;
     for (size_t i = 0; i < r->nfired; i++) {
         const g_rule *g = &rs->rules[r->fired[i]];
-        if (g->has_max && (!d->has_max || g->max < d->max_mg)) {
+        /* On a tie the cap is attributed to a dose rule, the one that states it. */
+        bool tie_better = d->has_max && g->max == d->max_mg && g->kind == MGA_KIND_DOSE &&
+                          d->max_rule != NULL && max_kind != MGA_KIND_DOSE;
+        if (g->has_max && (!d->has_max || g->max < d->max_mg || tie_better)) {
+            max_kind = g->kind;
             d->has_max = true;
             d->max_mg = g->max;
             d->max_rule = g->id;

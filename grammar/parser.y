@@ -326,10 +326,15 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, yyscan_t scanner,
             snprintf(found, sizeof found, "%s", what);
     }
     mga_diag *dg = diag_add(ctx->d, DIAG_SYNTAX, ctx->dsrc, loc->off, loc->len, want, found);
-    bool want_name = false;
-    for (int i = 0; i < n; i++)
-        want_name |= exp[i] == YYSYMBOL_IDENT;
-    if (dg && want_name && la > YYSYMBOL_STRING && la <= YYSYMBOL_K_FALSE)
+    /* A keyword where only a name fits is a common slip ('rule max'); clause keywords
+     * there are more likely a missing word, so they get no note. */
+    bool clause_kw = la == YYSYMBOL_K_END || la == YYSYMBOL_K_WHEN || la == YYSYMBOL_K_THEN ||
+                     la == YYSYMBOL_K_RULE || la == YYSYMBOL_K_FACT || la == YYSYMBOL_K_SOURCE ||
+                     la == YYSYMBOL_K_SAY || la == YYSYMBOL_K_CITE || la == YYSYMBOL_K_DOSE ||
+                     la == YYSYMBOL_K_SEVERITY || la == YYSYMBOL_K_EVIDENCE ||
+                     la == YYSYMBOL_K_AND || la == YYSYMBOL_K_OR || la == YYSYMBOL_K_NOT;
+    if (dg && n == 1 && exp[0] == YYSYMBOL_IDENT && la > YYSYMBOL_STRING &&
+        la <= YYSYMBOL_K_FALSE && !clause_kw)
         diag_note(ctx->d, dg, "%s is a keyword and cannot be used as a name", yysymbol_name(la));
     else if (dg && (la == YYSYMBOL_K_RULE || la == YYSYMBOL_K_FACT || la == YYSYMBOL_K_SOURCE))
         diag_note(ctx->d, dg, "is an 'end' missing before this?");

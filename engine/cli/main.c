@@ -282,7 +282,7 @@ static int cmd_check(int argc, char **argv)
     int rc = status_exit(st);
     if (st == MGA_OK && mga_diags_count(d))
         rc = EXIT_INVALID; /* warnings: not clean */
-    if (st == MGA_OK && !quiet)
+    if (st == MGA_OK && !quiet && mga_diags_count(d) == 0)
         printf("mgadvise: ok: %zu rules, %zu condition nodes, ruleset %s%s\n",
                mga_ruleset_rule_count(rs), mga_ruleset_node_count(rs), mga_ruleset_hash(rs),
                sources ? ", every quote found in its source" : "");

@@ -1,0 +1,80 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Data-driven golden tests through the CLI (LC_ALL=C):
+#   tests/golden/eval/<case>/  rules.mga (optional: default the shipped rules), profile.json,
+#                              expected.jsonl, optional args (extra CLI arguments)
+#   tests/golden/diag/<case>.mga + <case>.err: `mgadvise check` output, carets included
+#   examples/profiles/<name>.json + examples/expected/<name>.jsonl: the shipped rules
+# and the rule coverage check: every rule in rules/ fires for at least one example.
+# BLESS=1 rewrites the expected files instead of comparing.
+set -u
+BIN=$1
+export LC_ALL=C
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+compare() { # name expected actual
+    if [ "${BLESS:-0}" = 1 ]; then
+        cp "$3" "$2"
+        pass=$((pass + 1))
+    elif [ -f "$2" ] && cmp -s "$2" "$3"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL: $1"
+        if [ -f "$2" ]; then diff -u "$2" "$3" | head -40; else echo "  (no expected file $2)"; fi
+    fi
+}
+
+for d in tests/golden/eval/*/; do
+    [ -d "$d" ] || continue
+    name=$(basename "$d")
+    set --
+    [ -f "$d/rules.mga" ] && set -- -r "$d/rules.mga"
+    args=
+    [ -f "$d/args" ] && args=$(cat "$d/args")
+    # shellcheck disable=SC2086
+    "$BIN" eval "$@" --format json $args "$d/profile.json" >"$tmp/out" 2>"$tmp/err"
+    echo "exit $?" >>"$tmp/out"
+    sed "s|$d|CASE/|g" "$tmp/err" >>"$tmp/out"
+    compare "eval/$name" "$d/expected.jsonl" "$tmp/out"
+done
+
+for f in tests/golden/diag/*.mga; do
+    [ -f "$f" ] || continue
+    name=$(basename "$f" .mga)
+    "$BIN" check "$f" >"$tmp/out" 2>&1
+    echo "exit $?" >>"$tmp/out"
+    compare "diag/$name" "${f%.mga}.err" "$tmp/out"
+done
+
+mkdir -p examples/expected
+: >"$tmp/fired"
+for p in examples/profiles/*.json; do
+    [ -f "$p" ] || continue
+    name=$(basename "$p" .json)
+    "$BIN" eval --format json "$p" >"$tmp/out" 2>&1
+    echo "exit $?" >>"$tmp/out"
+    compare "examples/$name" "examples/expected/$name.jsonl" "$tmp/out"
+    grep -o '"rule":"[A-Za-z0-9_]*"' "$tmp/out" | cut -d'"' -f4 >>"$tmp/fired"
+done
+"$BIN" eval examples/profiles/01-kidney-disease.json >"$tmp/out" 2>&1
+compare "examples/01-kidney-disease (text)" examples/expected/01-kidney-disease.txt "$tmp/out"
+
+# Coverage: a rule no example fires is a rule no golden test would notice changing.
+sort -u "$tmp/fired" >"$tmp/fired.sorted"
+sed -n 's/^[[:space:]]*rule[[:space:]]\{1,\}\([A-Za-z_][A-Za-z0-9_]*\).*/\1/p' rules/*.mga |
+    sort -u >"$tmp/rules"
+missing=$(comm -23 "$tmp/rules" "$tmp/fired.sorted")
+if [ -n "$missing" ]; then
+    fail=$((fail + 1))
+    echo "FAIL: coverage: rules fired by no example profile:"
+    echo "$missing" | sed 's/^/  /'
+else
+    pass=$((pass + 1))
+fi
+echo "golden: $(wc -l <"$tmp/rules") rules, $(wc -l <"$tmp/fired.sorted") fired by the examples"
+echo "golden: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
