@@ -74,17 +74,34 @@ static const char *what_str(const mga_result *r, const res_over *o, char *buf, s
 
 /* ---- JSON ---- */
 
+/* yajl_gen's own buffer does not survive allocation failure, so its print callback fills
+ * this one (through our allocator) and the writer gets the whole line in one call. */
 typedef struct jout {
-    mga_write_fn fn;
-    void *ud;
-    bool failed;
+    const mem *m;
+    char *buf;
+    size_t len, cap;
+    bool oom;
 } jout;
 
 static void j_print(void *ctx, const char *s, size_t len)
 {
     jout *o = ctx;
-    if (!o->failed && len && o->fn(o->ud, s, len) != 0)
-        o->failed = true;
+    if (o->oom || !len)
+        return;
+    if (o->len + len > o->cap) {
+        size_t ncap = o->cap ? o->cap : 4096;
+        while (ncap < o->len + len)
+            ncap *= 2;
+        char *nb = mem_realloc(o->m, o->buf, o->cap, ncap);
+        if (!nb) {
+            o->oom = true;
+            return;
+        }
+        o->buf = nb;
+        o->cap = ncap;
+    }
+    memcpy(o->buf + o->len, s, len);
+    o->len += len;
 }
 
 static void *y_malloc(void *ctx, size_t n)
@@ -518,7 +535,7 @@ mga_status mga_result_write(const mga_result *r, mga_format fmt, mga_write_fn fn
     yajl_gen g = yajl_gen_alloc(&af);
     if (!g)
         return MGA_E_NOMEM;
-    jout o = {fn, ud, false};
+    jout o = {&r->m, NULL, 0, 0, false};
     yajl_gen_config(g, yajl_gen_print_callback, j_print, &o);
     if (fmt == MGA_FORMAT_JSON_PRETTY) {
         yajl_gen_config(g, yajl_gen_beautify, 1);
@@ -526,7 +543,12 @@ mga_status mga_result_write(const mga_result *r, mga_format fmt, mga_write_fn fn
     }
     write_json(r, g);
     yajl_gen_free(g);
-    if (!o.failed && fn(ud, "\n", 1) != 0)
-        o.failed = true;
-    return o.failed ? MGA_E_WRITE : MGA_OK;
+    j_print(&o, "\n", 1);
+    mga_status st = MGA_OK;
+    if (o.oom)
+        st = MGA_E_NOMEM;
+    else if (fn(ud, o.buf, o.len) != 0)
+        st = MGA_E_WRITE;
+    mem_free(&r->m, o.buf, o.cap);
+    return st;
 }
