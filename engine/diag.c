@@ -81,7 +81,9 @@ void diag_linecol(const char *text, size_t len, size_t off, unsigned *line, unsi
     unsigned ln = 1, c = 1;
     if (off > len)
         off = len;
-    for (size_t i = 0; i < off; i++) {
+    /* A byte-order mark is skipped by the parser and takes no column. */
+    size_t i0 = len >= 3 && off >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    for (size_t i = i0; i < off; i++) {
         unsigned char ch = (unsigned char)text[i];
         if (ch == '\n') {
             ln++;
@@ -154,6 +156,17 @@ mga_diag *diag_add(mga_diags *d, diag_code code, int src, size_t off, size_t len
     if (!msg) {
         d->oom = true;
         return NULL;
+    }
+    if (codes[code].code / 1000 == 4 && src >= 0) {
+        /* Profiles come from other systems: name the byte offset as well as line:col. */
+        size_t ml = strlen(msg);
+        char *m2 = arena_alloc(&d->a, ml + 32);
+        if (!m2) {
+            d->oom = true;
+            return NULL;
+        }
+        snprintf(m2, ml + 32, "%s (byte %zu)", msg, off);
+        msg = m2;
     }
     mga_diag *dg = push(d, codes[code].kind, codes[code].code, src, off, len, msg);
     if (dg && d->max_errors && codes[code].kind == MGA_DIAG_ERROR &&
@@ -297,6 +310,9 @@ static void render_one(out *o, const mga_diags *d, const mga_diag *dg)
         size_t start = dg->offset > s->len ? s->len : dg->offset;
         while (start > 0 && s->text[start - 1] != '\n')
             start--;
+        if (start == 0 && s->len >= 3 && dg->offset >= 3 &&
+            memcmp(s->text, "\xEF\xBB\xBF", 3) == 0)
+            start = 3; /* the byte-order mark is not shown */
         size_t end = start;
         while (end < s->len && s->text[end] != '\n')
             end++;

@@ -45,7 +45,10 @@ done
 for f in tests/golden/diag/*.mga; do
     [ -f "$f" ] || continue
     name=$(basename "$f" .mga)
-    "$BIN" check "$f" >"$tmp/out" 2>&1
+    args=
+    [ -f "${f%.mga}.args" ] && args=$(cat "${f%.mga}.args")
+    # shellcheck disable=SC2086
+    "$BIN" check $args "$f" >"$tmp/out" 2>&1
     echo "exit $?" >>"$tmp/out"
     compare "diag/$name" "${f%.mga}.err" "$tmp/out"
 done
