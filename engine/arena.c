@@ -187,3 +187,30 @@ void *vec_push(arena *a, vec *v, size_t elem)
     memset(slot, 0, elem);
     return slot;
 }
+
+bool membuf_add(const mem *m, membuf *b, const char *s, size_t n)
+{
+    if (n > SIZE_MAX / 2 - b->len)
+        return false;
+    if (b->len + n > b->cap) {
+        size_t ncap = b->cap ? b->cap : 64;
+        while (ncap < b->len + n)
+            ncap *= 2;
+        char *np = mem_realloc(m, b->p, b->cap, ncap);
+        if (!np)
+            return false;
+        b->p = np;
+        b->cap = ncap;
+    }
+    if (n)
+        memcpy(b->p + b->len, s, n);
+    b->len += n;
+    return true;
+}
+
+void membuf_free(const mem *m, membuf *b)
+{
+    mem_free(m, b->p, b->cap);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}

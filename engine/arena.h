@@ -5,6 +5,7 @@
 #define MGA_ARENA_H
 
 #include "mgadvise.h"
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct mem {
@@ -36,6 +37,14 @@ char *arena_strdup(arena *a, const char *s);
 /* Keeps the first block, frees the rest: for per-record reuse without reallocating. */
 void arena_reset(arena *a);
 void arena_free(arena *a);
+
+/* A growable byte buffer on the allocator (not an arena): for text built piece by piece. */
+typedef struct membuf {
+    char *p;
+    size_t len, cap;
+} membuf;
+bool membuf_add(const mem *m, membuf *b, const char *s, size_t n); /* false on OOM */
+void membuf_free(const mem *m, membuf *b);
 
 /* A growable array inside an arena: old storage is abandoned to the arena on growth. */
 typedef struct vec {

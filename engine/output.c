@@ -78,30 +78,15 @@ static const char *what_str(const mga_result *r, const res_over *o, char *buf, s
  * this one (through our allocator) and the writer gets the whole line in one call. */
 typedef struct jout {
     const mem *m;
-    char *buf;
-    size_t len, cap;
+    membuf b;
     bool oom;
 } jout;
 
 static void j_print(void *ctx, const char *s, size_t len)
 {
     jout *o = ctx;
-    if (o->oom || !len)
-        return;
-    if (o->len + len > o->cap) {
-        size_t ncap = o->cap ? o->cap : 4096;
-        while (ncap < o->len + len)
-            ncap *= 2;
-        char *nb = mem_realloc(o->m, o->buf, o->cap, ncap);
-        if (!nb) {
-            o->oom = true;
-            return;
-        }
-        o->buf = nb;
-        o->cap = ncap;
-    }
-    memcpy(o->buf + o->len, s, len);
-    o->len += len;
+    if (!o->oom && !membuf_add(o->m, &o->b, s, len))
+        o->oom = true;
 }
 
 static void *y_malloc(void *ctx, size_t n)
@@ -535,7 +520,7 @@ mga_status mga_result_write(const mga_result *r, mga_format fmt, mga_write_fn fn
     yajl_gen g = yajl_gen_alloc(&af);
     if (!g)
         return MGA_E_NOMEM;
-    jout o = {&r->m, NULL, 0, 0, false};
+    jout o = {&r->m, {NULL, 0, 0}, false};
     yajl_gen_config(g, yajl_gen_print_callback, j_print, &o);
     if (fmt == MGA_FORMAT_JSON_PRETTY) {
         yajl_gen_config(g, yajl_gen_beautify, 1);
@@ -547,8 +532,8 @@ mga_status mga_result_write(const mga_result *r, mga_format fmt, mga_write_fn fn
     mga_status st = MGA_OK;
     if (o.oom)
         st = MGA_E_NOMEM;
-    else if (fn(ud, o.buf, o.len) != 0)
+    else if (fn(ud, o.b.p, o.b.len) != 0)
         st = MGA_E_WRITE;
-    mem_free(&r->m, o.buf, o.cap);
+    membuf_free(&r->m, &o.b);
     return st;
 }

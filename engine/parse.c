@@ -31,20 +31,10 @@ _Noreturn void lex_fatal(struct parse_ctx *ctx, const char *msg)
 
 bool lex_sbuf_add(struct parse_ctx *ctx, const char *p, size_t n)
 {
-    if (ctx->slen + n > ctx->scap) {
-        size_t ncap = ctx->scap ? ctx->scap : 64;
-        while (ncap < ctx->slen + n)
-            ncap *= 2;
-        char *nb = mem_realloc(ctx->m, ctx->sbuf, ctx->scap, ncap);
-        if (!nb) {
-            ctx->oom = true;
-            return false;
-        }
-        ctx->sbuf = nb;
-        ctx->scap = ncap;
+    if (!membuf_add(ctx->m, &ctx->sbuf, p, n)) {
+        ctx->oom = true;
+        return false;
     }
-    memcpy(ctx->sbuf + ctx->slen, p, n);
-    ctx->slen += n;
     return true;
 }
 
@@ -449,7 +439,7 @@ bool parse_source(ast_program *prog, mga_diags *d, int dsrc, uint32_t file, cons
         ok = false;
     }
     mga_yylex_destroy(scanner);
-    mem_free(ctx.m, ctx.sbuf, ctx.scap);
+    membuf_free(ctx.m, &ctx.sbuf);
     if (ctx.oom || d->oom)
         ok = false;
     return ok;

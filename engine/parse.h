@@ -27,8 +27,7 @@ struct parse_ctx {
     ast_source *source;
     ast_dim *dim;
     /* string literal accumulation */
-    char *sbuf;
-    size_t slen, scap;
+    membuf sbuf;
     size_t sstart;
     bool serr;
 };
