@@ -33,6 +33,8 @@ EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c
 .PHONY: all lib test unit golden examples-run rules-check bless clean sanitize test-asan \
         check-tools deps codes-table docs-check
 
+.DEFAULT_GOAL := all
+
 # Debian packages the build and the tests need; `make deps` installs the missing ones.
 DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev
 

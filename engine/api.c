@@ -333,7 +333,8 @@ static bool expand(file_list *fl, const char *path, mga_diags *d)
     closedir(dir);
     if (ok && fl->n == first)
         diag_add(d, DIAG_IO, -1, 0, 0, path, "no *.mga files in this folder");
-    qsort(fl->names + first, fl->n - first, sizeof *fl->names, cmp_str);
+    if (fl->n > first) /* names is NULL while the list is empty */
+        qsort(fl->names + first, fl->n - first, sizeof *fl->names, cmp_str);
     return ok && !d->oom;
 }
 

@@ -435,6 +435,49 @@ static uint32_t build_fact(builder *b, int fact)
     return b->fact_node[fact];
 }
 
+/* Flattening leaves the inner AND/OR of 'a and (b and c)' behind, unreferenced. Drops
+ * every node no rule or fact reaches, so that the count is of distinct conditions and the
+ * evaluator sweeps only live nodes. Ids keep their order (children before parents). */
+static bool drop_dead_nodes(builder *b, mga_ruleset *rs)
+{
+    size_t n = b->nodes.len;
+    g_node *nodes = b->nodes.data;
+    uint32_t *kids = b->kids.data;
+    uint32_t *id = arena_alloc(b->tmp, (n + 1) * sizeof *id);
+    if (!id)
+        return false;
+    for (size_t i = 0; i < rs->nrules; i++)
+        id[rs->rules[i].node] = 1;
+    for (size_t i = 0; i < rs->nfacts; i++)
+        id[rs->facts[i].node] = 1;
+    for (size_t i = n; i-- > 0;) {
+        const g_node *x = &nodes[i];
+        bool has_kids = x->kind == N_AND || x->kind == N_OR || x->kind == N_NOT ||
+                        x->kind == N_DEF;
+        if (id[i] && has_kids)
+            for (uint32_t k = 0; k < x->n; k++)
+                id[kids[x->off + k]] = 1;
+    }
+    uint32_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        id[i] = id[i] ? m++ : NONE_ID;
+    for (size_t i = 0; i < n; i++) {
+        if (id[i] == NONE_ID)
+            continue;
+        g_node *x = &nodes[id[i]];
+        *x = nodes[i];
+        if (x->kind == N_AND || x->kind == N_OR || x->kind == N_NOT || x->kind == N_DEF)
+            for (uint32_t k = 0; k < x->n; k++)
+                kids[x->off + k] = id[kids[x->off + k]]; /* each node owns its kids */
+    }
+    b->nodes.len = m;
+    for (size_t i = 0; i < rs->nrules; i++)
+        rs->rules[i].node = id[rs->rules[i].node];
+    for (size_t i = 0; i < rs->nfacts; i++)
+        rs->facts[i].node = id[rs->facts[i].node];
+    return true;
+}
+
 /* ---- freezing ---- */
 
 #define DUP(s) ((s) ? arena_strdup(&rs->a, (s)) : NULL)
@@ -730,6 +773,8 @@ bool graph_build(mga_ruleset *rs, const ast_program *p, const char *const *file_
             if (rs->rules[i].severity == sev)
                 rs->order[m++] = (uint32_t)i;
 
+    if (!drop_dead_nodes(&b, rs))
+        return false;
     rs->nnodes = b.nodes.len;
     COPY(rs->nodes, b.nodes.data, b.nodes.len);
     COPY(rs->kids, b.kids.data, b.kids.len);

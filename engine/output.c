@@ -89,17 +89,37 @@ static void j_print(void *ctx, const char *s, size_t len)
         o->oom = true;
 }
 
+/* yajl_gen_alloc allocates its generator and a buffer struct without checking the second
+ * allocation (it writes through a NULL); with a print callback nothing else is allocated.
+ * So yajl draws from a small pool reserved first: only the reservation can fail, cleanly. */
+#define GEN_POOL 8192
+
+typedef struct gpool {
+    unsigned char *base;
+    size_t used;
+} gpool;
+
 static void *y_malloc(void *ctx, size_t n)
 {
-    return mem_halloc(ctx, n);
+    gpool *gp = ctx;
+    size_t need = (n + 15) & ~(size_t)15;
+    if (n > GEN_POOL || need > GEN_POOL - gp->used)
+        return NULL; /* not reached: yajl's fixed structures fit */
+    void *p = gp->base + gp->used;
+    gp->used += need;
+    return p;
 }
+
 static void *y_realloc(void *ctx, void *p, size_t n)
 {
-    return mem_hrealloc(ctx, p, n);
+    (void)p; /* only called for buffers the print callback replaces */
+    return y_malloc(ctx, n);
 }
+
 static void y_free(void *ctx, void *p)
 {
-    mem_hfree(ctx, p);
+    (void)ctx;
+    (void)p; /* the pool is released whole */
 }
 
 static void j_str(yajl_gen g, const char *s)
@@ -516,10 +536,15 @@ mga_status mga_result_write(const mga_result *r, mga_format fmt, mga_write_fn fn
     }
     if (fmt != MGA_FORMAT_JSON && fmt != MGA_FORMAT_JSON_PRETTY)
         return MGA_E_INVALID;
-    yajl_alloc_funcs af = {y_malloc, y_realloc, y_free, (void *)&r->m};
-    yajl_gen g = yajl_gen_alloc(&af);
-    if (!g)
+    gpool gp = {mem_alloc(&r->m, GEN_POOL), 0};
+    if (!gp.base)
         return MGA_E_NOMEM;
+    yajl_alloc_funcs af = {y_malloc, y_realloc, y_free, &gp};
+    yajl_gen g = yajl_gen_alloc(&af);
+    if (!g) {
+        mem_free(&r->m, gp.base, GEN_POOL);
+        return MGA_E_NOMEM;
+    }
     jout o = {&r->m, {NULL, 0, 0}, false};
     yajl_gen_config(g, yajl_gen_print_callback, j_print, &o);
     if (fmt == MGA_FORMAT_JSON_PRETTY) {
@@ -535,5 +560,6 @@ mga_status mga_result_write(const mga_result *r, mga_format fmt, mga_write_fn fn
     else if (fn(ud, o.b.p, o.b.len) != 0)
         st = MGA_E_WRITE;
     membuf_free(&r->m, &o.b);
+    mem_free(&r->m, gp.base, GEN_POOL);
     return st;
 }

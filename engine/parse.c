@@ -22,6 +22,20 @@ void lex_span(struct parse_ctx *ctx, ast_span *loc, size_t n)
     ctx->pos += n;
 }
 
+void lex_track(struct parse_ctx *ctx, void *old, void *p)
+{
+    for (size_t i = 0; old && i < ctx->nblocks; i++)
+        if (ctx->blocks[i] == old) {
+            if (p)
+                ctx->blocks[i] = p;
+            else
+                ctx->blocks[i] = ctx->blocks[--ctx->nblocks];
+            return;
+        }
+    if (p && ctx->nblocks < sizeof ctx->blocks / sizeof ctx->blocks[0])
+        ctx->blocks[ctx->nblocks++] = p; /* flex holds three: scanner, stack, buffer */
+}
+
 _Noreturn void lex_fatal(struct parse_ctx *ctx, const char *msg)
 {
     (void)msg; /* flex's fatal errors are allocation failures or input buffer overflows */
@@ -427,18 +441,32 @@ bool parse_source(ast_program *prog, mga_diags *d, int dsrc, uint32_t file, cons
         start = 3; /* a byte-order mark is allowed and skipped */
     ctx.pos = start;
 
-    yyscan_t scanner = NULL;
-    if (mga_yylex_init_extra(&ctx, &scanner) != 0)
+    /* The scan buffer is ours, not yy_scan_bytes's: flex's fatal error (a longjmp) after
+     * that function's own copy was made would leak the copy. flex needs two NULs at its
+     * end; the text has none inside (utf8_check). */
+    size_t n = len - start;
+    char *buf = mem_alloc(ctx.m, n + 2);
+    if (!buf)
         return false;
+    memcpy(buf, text + start, n);
+    buf[n] = buf[n + 1] = '\0';
+    yyscan_t scanner = NULL;
+    if (mga_yylex_init_extra(&ctx, &scanner) != 0) {
+        mem_free(ctx.m, buf, n + 2);
+        return false;
+    }
     volatile bool ok = true;
     if (setjmp(ctx.fatal) == 0) {
-        YY_BUFFER_STATE b = mga_yy_scan_bytes(text + start, (int)(len - start), scanner);
+        YY_BUFFER_STATE b = mga_yy_scan_buffer(buf, n + 2, scanner);
         if (b && mga_yyparse(scanner, &ctx) == 2 && ctx.oom)
             ok = false;
     } else {
         ok = false;
     }
     mga_yylex_destroy(scanner);
+    while (ctx.nblocks) /* only after a fatal error: blocks flex had not yet recorded */
+        mem_hfree(ctx.m, ctx.blocks[--ctx.nblocks]);
+    mem_free(ctx.m, buf, n + 2);
     membuf_free(ctx.m, &ctx.sbuf);
     if (ctx.oom || d->oom)
         ok = false;

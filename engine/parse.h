@@ -28,6 +28,10 @@ struct parse_ctx {
     ast_dim *dim;
     /* string literal accumulation */
     membuf sbuf;
+    /* the scanner's live blocks: flex's fatal error (a longjmp) can strike between an
+     * allocation and the moment flex records it, so parse_source frees what is left */
+    void *blocks[8];
+    size_t nblocks;
     size_t sstart;
     bool serr;
 };
@@ -41,6 +45,8 @@ bool parse_source(ast_program *prog, mga_diags *d, int dsrc, uint32_t file, cons
 void lex_span(struct parse_ctx *ctx, ast_span *loc, size_t n);
 _Noreturn void lex_fatal(struct parse_ctx *ctx, const char *msg);
 bool lex_sbuf_add(struct parse_ctx *ctx, const char *p, size_t n);
+/* Records that the scanner's block old is now p (old NULL: new block; p NULL: freed). */
+void lex_track(struct parse_ctx *ctx, void *old, void *p);
 int lex_keyword(const char *s, size_t n);
 int lex_ident(struct parse_ctx *ctx, void *yylval, const ast_span *loc, const char *s, size_t n,
               int token);

@@ -110,6 +110,12 @@ static int keep_going(pctx *c)
     return !c->oom && !c->d->oom;
 }
 
+/* The value of a key other than "value" or "unit" in a quantity is ignored. */
+static bool qty_other(const pctx *c)
+{
+    return c->st == P_QTY && c->qkey == -1;
+}
+
 static int on_null(void *ud)
 {
     pctx *c = ud;
@@ -389,6 +395,12 @@ static int on_start_map(void *ud)
     pctx *c = ud;
     if (!deeper(c))
         return 0;
+    if (qty_other(c)) {
+        c->ret = P_QTY;
+        c->skip = 1;
+        c->st = P_SKIP;
+        return 1;
+    }
     if (c->st == P_SKIP) {
         c->skip++;
         return 1;
@@ -519,6 +531,12 @@ static int on_start_array(void *ud)
     pctx *c = ud;
     if (!deeper(c))
         return 0;
+    if (qty_other(c)) {
+        c->ret = P_QTY;
+        c->skip = 1;
+        c->st = P_SKIP;
+        return 1;
+    }
     if (c->st == P_SKIP) {
         c->skip++;
         return 1;
@@ -569,19 +587,19 @@ static int skip_scalar(pctx *c)
 
 static int cb_null(void *ud)
 {
-    return skip_scalar(ud) ? 1 : on_null(ud);
+    return skip_scalar(ud) || qty_other(ud) ? 1 : on_null(ud);
 }
 static int cb_bool(void *ud, int v)
 {
-    return skip_scalar(ud) ? 1 : on_bool(ud, v);
+    return skip_scalar(ud) || qty_other(ud) ? 1 : on_bool(ud, v);
 }
 static int cb_number(void *ud, const char *s, size_t len)
 {
-    return skip_scalar(ud) ? 1 : on_number(ud, s, len);
+    return skip_scalar(ud) || qty_other(ud) ? 1 : on_number(ud, s, len);
 }
 static int cb_string(void *ud, const unsigned char *s, size_t len)
 {
-    return skip_scalar(ud) ? 1 : on_string(ud, s, len);
+    return skip_scalar(ud) || qty_other(ud) ? 1 : on_string(ud, s, len);
 }
 
 static const yajl_callbacks callbacks = {
@@ -589,17 +607,63 @@ static const yajl_callbacks callbacks = {
     on_start_map, on_map_key, on_end_map, on_start_array, on_end_array,
 };
 
+/* yajl does not check its own allocations (it writes through a NULL), so it allocates from
+ * a pool reserved before parsing starts: only the reservation can fail, and it fails
+ * cleanly. The pool holds yajl's fixed structures, its state stack (at most max_depth
+ * levels) and two buffers no longer than the longest token, each at most doubled when
+ * grown; blocks are never reused, so every block is counted twice. */
+typedef struct ypool {
+    unsigned char *base;
+    size_t cap, used;
+} ypool;
+
+#define YPOOL_FIXED 16384
+#define YHDR 16
+
+static size_t ypool_size(size_t len)
+{
+    return len > (SIZE_MAX - YPOOL_FIXED) / 4 ? 0 : YPOOL_FIXED + 4 * len;
+}
+
 static void *y_malloc(void *ctx, size_t n)
 {
-    return mem_halloc(ctx, n);
+    ypool *yp = ctx;
+    size_t need = n > yp->cap ? SIZE_MAX : YHDR + ((n + 15) & ~(size_t)15);
+    if (need > yp->cap - yp->used)
+        return NULL; /* beyond the bound above: not reached */
+    unsigned char *p = yp->base + yp->used;
+    memcpy(p, &n, sizeof n);
+    yp->used += need;
+    return p + YHDR;
 }
+
 static void *y_realloc(void *ctx, void *p, size_t n)
 {
-    return mem_hrealloc(ctx, p, n);
+    ypool *yp = ctx;
+    if (!p)
+        return y_malloc(ctx, n);
+    size_t old;
+    memcpy(&old, (unsigned char *)p - YHDR, sizeof old);
+    size_t at = (size_t)((unsigned char *)p - yp->base);
+    if (at + ((old + 15) & ~(size_t)15) == yp->used) {
+        /* the last block grows in place */
+        size_t need = n > yp->cap ? SIZE_MAX : (n + 15) & ~(size_t)15;
+        if (need > yp->cap - at)
+            return NULL;
+        yp->used = at + need;
+        memcpy((unsigned char *)p - YHDR, &n, sizeof n);
+        return p;
+    }
+    void *q = y_malloc(ctx, n);
+    if (q)
+        memcpy(q, p, old < n ? old : n);
+    return q;
 }
+
 static void y_free(void *ctx, void *p)
 {
-    mem_hfree(ctx, p);
+    (void)ctx;
+    (void)p; /* the pool is dropped whole */
 }
 
 void mga_profile_free(mga_profile *p)
@@ -681,19 +745,24 @@ mga_status mga_profile_parse(const mga_ruleset *rs, const char *name, const char
     if (!json || all_space(json, len)) {
         diag_add(d, DIAG_PROFILE_EMPTY, dsrc, 0, len);
     } else {
-        yajl_alloc_funcs af = {y_malloc, y_realloc, y_free, (void *)&p->m};
-        c.h = yajl_alloc(&callbacks, &af, &c);
+        ypool yp = {NULL, ypool_size(len), 0};
+        yp.base = yp.cap ? mem_alloc(&p->m, yp.cap) : NULL;
+        yajl_alloc_funcs af = {y_malloc, y_realloc, y_free, &yp};
+        c.h = yp.base ? yajl_alloc(&callbacks, &af, &c) : NULL;
         if (!c.h) {
             st = MGA_E_NOMEM;
         } else {
             yajl_status ys = yajl_parse(c.h, (const unsigned char *)json, len);
-            if (ys == yajl_status_ok)
+            bool at_end = false; /* an error found only at the end: the input stops short */
+            if (ys == yajl_status_ok) {
                 ys = yajl_complete_parse(c.h);
+                at_end = true;
+            }
             if (c.oom || d->oom) {
                 st = MGA_E_NOMEM;
             } else if (ys == yajl_status_error) {
                 unsigned char *msg = yajl_get_error(c.h, 0, NULL, 0);
-                size_t off = yajl_get_bytes_consumed(c.h);
+                size_t off = at_end ? len : yajl_get_bytes_consumed(c.h);
                 char buf[200];
                 snprintf(buf, sizeof buf, "%s", msg ? (const char *)msg : "malformed");
                 trim(buf);
@@ -707,6 +776,7 @@ mga_status mga_profile_parse(const mga_ruleset *rs, const char *name, const char
             }
             yajl_free(c.h);
         }
+        mem_free(&p->m, yp.base, yp.cap);
     }
     if (st == MGA_OK && d->oom)
         st = MGA_E_NOMEM;

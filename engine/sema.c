@@ -239,9 +239,16 @@ static const char *dim_name(const sema *s, int dim)
 }
 
 /* Finds the dimension fixed by the fields of an expression; reports field type errors
- * and mixes of field dimensions. Returns -2 when no field decides it, -3 after an error. */
-static int expr_field_dim(sema *s, ast_expr *e, int dim)
+ * and mixes of field dimensions. Returns -2 when no field decides it, -3 after an error.
+ * 'a + b + c ...' nests to the left without growing the parser's stack, so the depth is
+ * bounded here, before any later pass recurses over the expression. */
+static int expr_field_dim(sema *s, ast_expr *e, int dim, unsigned depth)
 {
+    if (depth > s->max_depth) {
+        if (dim != -3) /* once per expression */
+            ERR(s, DEPTH, e->at, s->max_depth);
+        return -3;
+    }
     switch (e->kind) {
     case EX_NUM:
         return dim;
@@ -268,10 +275,10 @@ static int expr_field_dim(sema *s, ast_expr *e, int dim)
     }
     case EX_ADD:
     case EX_SUB:
-        dim = expr_field_dim(s, e->a, dim);
-        return expr_field_dim(s, e->b, dim);
+        dim = expr_field_dim(s, e->a, dim, depth + 1);
+        return expr_field_dim(s, e->b, dim, depth + 1);
     case EX_NEG:
-        return expr_field_dim(s, e->a, dim);
+        return expr_field_dim(s, e->a, dim, depth + 1);
     }
     return dim;
 }
@@ -356,7 +363,7 @@ static void check_numeric(sema *s, ast_expr **es, size_t n)
 {
     int dim = -2;
     for (size_t i = 0; i < n; i++)
-        dim = expr_field_dim(s, es[i], dim);
+        dim = expr_field_dim(s, es[i], dim, 1);
     if (dim == -3)
         return;
     const char *ctx_field = NULL;

@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for eval.c (pass 6): three-valued logic, set/enum tests, unit conversion and
+ * arithmetic on profile values, resolution (avoid beats prefer, doses) and advice order. */
+#include "helpers.h"
+
+/* The ids of the advice items for a profile, comma-separated (malloc'd). */
+static char *fired(const mga_ruleset *rs, const char *json)
+{
+    mga_profile *p = NULL;
+    mga_diags *d = NULL;
+    mga_status st = mga_profile_parse(rs, "p.json", json, strlen(json), &p, &d);
+    if (st != MGA_OK)
+        print_error("profile %s: %s\n", json,
+                    mga_diags_count(d) ? mga_diags_ref(d, 0)->message : "?");
+    assert_int_equal(st, MGA_OK);
+    mga_diags_free(d);
+    mga_result *r = NULL;
+    assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+    char buf[1024] = "";
+    size_t k = 0;
+    for (size_t i = 0; i < mga_result_advice_count(r); i++)
+        k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%s", i ? "," : "",
+                              mga_result_advice_ref(r, i)->rule);
+    mga_result_free(r);
+    mga_profile_free(p);
+    return strdup(buf);
+}
+
+#define assert_fired(rs, json, expected)                                                       \
+    do {                                                                                       \
+        char *got_ = fired((rs), (json));                                                      \
+        if (strcmp(got_, (expected)) != 0)                                                     \
+            print_error("profile %s fired '%s', expected '%s'\n", (json), got_, (expected));   \
+        assert_string_equal(got_, (expected));                                                 \
+        free(got_);                                                                            \
+    } while (0)
+
+#define R(id, when) "rule " id " when " when " then inform say \"" id "\" cite src end\n"
+
+static void test_eval_missing_field_does_not_fire(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(eng,
+                                 R("old", "age >= 55 years") R("young", "age < 55 years")
+                                     R("not_old", "not (age >= 55 years)")
+                                         R("is_known", "age is known") R("is_missing", "age is missing"),
+                                 NULL);
+    assert_fired(rs, "{}", "is_missing");
+    assert_fired(rs, "{\"age\": null}", "is_missing"); /* null means missing */
+    assert_fired(rs, "{\"age\": 70}", "old,is_known");
+    assert_fired(rs, "{\"age\": 30}", "young,not_old,is_known");
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static void test_eval_kleene_and_or_not(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    /* a fact is unknown exactly when 'is missing' holds for it */
+    mga_ruleset *rs = compile_ok(eng,
+                                 "fact old when age > 50 years\n"
+                                 "fact f_and when balanced_diet and old\n"
+                                 "fact f_or when balanced_diet or old\n"
+                                 "fact f_not when not old\n" R("and_true", "f_and")
+                                     R("and_unknown", "f_and is missing")
+                                         R("or_true", "f_or") R("or_unknown", "f_or is missing")
+                                             R("not_unknown", "f_not is missing")
+                                                 R("not_and", "not f_and"),
+                                 NULL);
+    /* false and unknown = false (known), so 'not' of it fires */
+    assert_fired(rs, "{\"balanced_diet\": false}", "or_unknown,not_unknown,not_and");
+    /* true and unknown = unknown; true or unknown = true */
+    assert_fired(rs, "{\"balanced_diet\": true}", "and_unknown,or_true,not_unknown");
+    /* everything known */
+    assert_fired(rs, "{\"balanced_diet\": true, \"age\": 60}", "and_true,or_true");
+    assert_fired(rs, "{\"balanced_diet\": false, \"age\": 20}", "not_and");
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static void test_eval_sets_and_enums(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs =
+        compile_ok(eng,
+                   R("has_ibs", "conditions has ibs")
+                       R("any_of", "symptoms has any of confusion, nausea")
+                           R("all_of", "symptoms has all of confusion, nausea")
+                               R("none_of", "symptoms has none of confusion, nausea")
+                                   R("female", "sex is female")
+                                       R("active", "activity is one of moderate, high")
+                                           R("diet", "balanced_diet")
+                                               R("not_diet", "balanced_diet is false"),
+                   NULL);
+    assert_fired(rs, "{}", "");
+    assert_fired(rs, "{\"conditions\": [], \"symptoms\": []}", "none_of");
+    assert_fired(rs, "{\"conditions\": [\"ibs\"], \"symptoms\": [\"nausea\"]}", "has_ibs,any_of");
+    assert_fired(rs, "{\"symptoms\": [\"nausea\", \"confusion\", \"nausea\"]}", "any_of,all_of");
+    assert_fired(rs, "{\"symptoms\": [\"fatigue\"]}", "none_of");
+    assert_fired(rs, "{\"sex\": \"female\", \"activity\": \"high\"}", "female,active");
+    assert_fired(rs, "{\"sex\": \"male\", \"activity\": \"low\"}", "");
+    assert_fired(rs, "{\"balanced_diet\": true}", "diet");
+    assert_fired(rs, "{\"balanced_diet\": false}", "not_diet");
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static void test_eval_unit_conversion_of_profile_value(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(eng,
+                                 R("low_d", "vitamin_d_level < 20 ng/mL")
+                                     R("low_d_nmol", "vitamin_d_level < 40 nmol/L"),
+                                 NULL);
+    /* 45 nmol/L = 18.03 ng/mL */
+    assert_fired(rs, "{\"vitamin_d_level\": {\"value\": 45, \"unit\": \"nmol/L\"}}", "low_d");
+    /* 50 nmol/L = 20.03 ng/mL */
+    assert_fired(rs, "{\"vitamin_d_level\": {\"value\": 50, \"unit\": \"nmol/L\"}}", "");
+    /* a plain number is in the declared unit (ng/mL): 15 ng/mL = 37.44 nmol/L */
+    assert_fired(rs, "{\"vitamin_d_level\": 15}", "low_d,low_d_nmol");
+    assert_fired(rs, "{\"vitamin_d_level\": {\"unit\": \"ng/mL\", \"value\": 19.9}}", "low_d");
+    /* exactly at the threshold after conversion: 20 ng/mL = 49.92 nmol/L is not below */
+    assert_fired(rs, "{\"vitamin_d_level\": {\"value\": 49.92, \"unit\": \"nmol/L\"}}", "");
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static void test_eval_arithmetic_sum_of_fields(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(eng,
+                                 R("over", "diet_mg + supplement_mg > 400 mg")
+                                     R("diff", "diet_mg - supplement_mg >= 0.1 g"),
+                                 NULL);
+    assert_fired(rs, "{\"diet_mg\": 300, \"supplement_mg\": 150}", "over,diff");
+    assert_fired(rs, "{\"diet_mg\": 300, \"supplement_mg\": 50}", "diff");
+    assert_fired(rs, "{\"diet_mg\": 300, \"supplement_mg\": 100}", "diff"); /* 400 is not over */
+    assert_fired(rs, "{\"diet_mg\": 500}", "");                            /* one unknown */
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static const char *resolution_rules =
+    "rule p_forms then prefer citrate, glycinate say \"Prefer.\" cite src[1] end\n"
+    "rule a_citrate when conditions has ibs then avoid citrate severity warning\n"
+    "  say \"Avoid citrate.\" cite src[2] end\n"
+    "rule no_supps when conditions has kidney_disease then avoid supplements\n"
+    "  severity critical say \"No supplements.\" cite src end\n"
+    "rule d_low dose start 100 mg say \"Start low.\" cite src end\n"
+    "rule d_high dose start 200 mg say \"Start higher.\" cite src end\n"
+    "rule d_cap when age >= 65 years dose max 150 mg say \"Cap.\" cite src end\n";
+
+static void test_eval_avoid_beats_prefer(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(eng, resolution_rules, NULL);
+    char *js = eval_json(rs, "{\"conditions\": [\"ibs\"]}");
+    assert_contains(js, "\"forms\":{\"supplements\":\"allowed\",\"supplements_rule\":null,"
+                        "\"prefer\":[\"glycinate\"],\"avoid\":[\"citrate\"]}");
+    assert_contains(js, "\"overruled\":[{\"rule\":\"p_forms\",\"what\":\"prefer citrate\","
+                        "\"by\":\"a_citrate\"}]");
+    /* the prefer item still holds for glycinate */
+    assert_contains(js, "{\"rule\":\"p_forms\",\"kind\":\"prefer\"");
+    free(js);
+
+    mga_profile *p = NULL;
+    assert_int_equal(mga_profile_parse(rs, NULL, "{\"conditions\": [\"ibs\"]}", 23, &p, NULL),
+                     MGA_OK);
+    mga_result *r = NULL;
+    assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+    assert_int_equal(mga_result_prefer_count(r), 1);
+    assert_string_equal(mga_result_prefer_ref(r, 0), "glycinate");
+    assert_null(mga_result_prefer_ref(r, 1));
+    assert_int_equal(mga_result_avoid_count(r), 1);
+    assert_string_equal(mga_result_avoid_ref(r, 0), "citrate");
+    mga_result_free(r);
+    mga_profile_free(p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static void test_eval_avoid_supplements_withholds_prefer_and_start(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(eng, resolution_rules, NULL);
+    char *js = eval_json(rs, "{\"conditions\": [\"kidney_disease\"]}");
+    /* only the avoid item remains: prefer and start-dose items are withheld */
+    assert_contains(js, "\"advice\":[{\"rule\":\"no_supps\",\"kind\":\"avoid\"");
+    assert_not_contains(js, "{\"rule\":\"p_forms\",\"kind\"");
+    assert_not_contains(js, "{\"rule\":\"d_low\",\"kind\"");
+    assert_contains(js, "\"dose\":{\"start_mg\":null,\"start_rule\":null,\"target_mg\":null,"
+                        "\"target_rule\":null,\"max_mg\":null,\"max_rule\":null}");
+    assert_contains(js, "\"forms\":{\"supplements\":\"avoid\",\"supplements_rule\":\"no_supps\","
+                        "\"prefer\":[],\"avoid\":[]}");
+    assert_contains(js, "{\"rule\":\"p_forms\",\"what\":\"prefer citrate\",\"by\":\"no_supps\"}");
+    assert_contains(js,
+                    "{\"rule\":\"p_forms\",\"what\":\"prefer glycinate\",\"by\":\"no_supps\"}");
+    assert_contains(js, "{\"rule\":\"d_low\",\"what\":\"start dose 100 mg\",\"by\":\"no_supps\"}");
+    assert_contains(js,
+                    "{\"rule\":\"d_high\",\"what\":\"start dose 200 mg\",\"by\":\"no_supps\"}");
+    assert_contains(js, "{\"rule\":\"p_forms\",\"what\":\"advice item\",\"by\":\"no_supps\"}");
+    free(js);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static void test_eval_dose_start_at_or_below_smallest_max(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(eng, resolution_rules, NULL);
+    /* no cap: the largest start */
+    char *js = eval_json(rs, "{}");
+    assert_contains(js, "\"dose\":{\"start_mg\":200,\"start_rule\":\"d_high\",\"target_mg\":null,"
+                        "\"target_rule\":null,\"max_mg\":null,\"max_rule\":null}");
+    free(js);
+    /* a cap of 150 mg: 200 is overruled by the cap, 100 is the start */
+    js = eval_json(rs, "{\"age\": 70}");
+    assert_contains(js, "\"dose\":{\"start_mg\":100,\"start_rule\":\"d_low\",\"target_mg\":null,"
+                        "\"target_rule\":null,\"max_mg\":150,\"max_rule\":\"d_cap\"}");
+    assert_contains(js, "{\"rule\":\"d_high\",\"what\":\"start dose 200 mg\",\"by\":\"d_cap\"}");
+    assert_contains(js, "{\"rule\":\"d_high\",\"what\":\"advice item\",\"by\":\"d_cap\"}");
+    assert_not_contains(js, "{\"rule\":\"d_high\",\"kind\"");
+    free(js);
+
+    mga_profile *p = NULL;
+    assert_int_equal(mga_profile_parse(rs, NULL, "{\"age\": 70}", 11, &p, NULL), MGA_OK);
+    mga_result *r = NULL;
+    assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+    const mga_dose *dose = mga_result_dose_ref(r);
+    assert_true(dose->has_start);
+    assert_true(dose->has_max);
+    assert_false(dose->has_target);
+    assert_true(dose->start_mg == 100.0);
+    assert_true(dose->max_mg == 150.0);
+    assert_string_equal(dose->start_rule, "d_low");
+    assert_string_equal(dose->max_rule, "d_cap");
+    mga_result_free(r);
+    mga_profile_free(p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static void test_eval_every_max_holds(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(eng,
+                                 "rule m1 dose start 50 mg max 300 mg say \"a\" cite src end\n"
+                                 "rule m2 dose max 0.2 g say \"b\" cite src end\n"
+                                 "rule t1 dose target 250 mg say \"c\" cite src end\n",
+                                 NULL);
+    char *js = eval_json(rs, "{}");
+    assert_contains(js, "\"dose\":{\"start_mg\":50,\"start_rule\":\"m1\",\"target_mg\":null,"
+                        "\"target_rule\":null,\"max_mg\":200,\"max_rule\":\"m2\"}");
+    assert_contains(js, "{\"rule\":\"t1\",\"what\":\"target dose 250 mg\",\"by\":\"m2\"}");
+    free(js);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static void test_eval_advice_order_severity_then_source(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(eng,
+                                 "rule i1 then inform say \"i1\" cite src end\n"
+                                 "rule w1 then warn severity warning say \"w1\" cite src end\n"
+                                 "rule c1 then warn severity critical say \"c1\" cite src end\n"
+                                 "rule w2 then warn severity warning say \"w2\" cite src end\n"
+                                 "rule i2 then inform severity info say \"i2\" cite src end\n"
+                                 "rule c2 then refer urgent severity critical say \"c2\" cite "
+                                 "src end\n",
+                                 NULL);
+    assert_fired(rs, "{}", "c1,c2,w1,w2,i1,i2");
+    mga_profile *p = NULL;
+    assert_int_equal(mga_profile_parse(rs, NULL, "{}", 2, &p, NULL), MGA_OK);
+    mga_result *r = NULL;
+    assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+    const mga_advice *a = mga_result_advice_ref(r, 1);
+    assert_int_equal(a->severity, MGA_CRITICAL);
+    assert_int_equal(a->kind, MGA_KIND_REFER);
+    assert_string_equal(a->refer, "urgent");
+    assert_string_equal(a->text, "c2");
+    assert_int_equal(a->ncites, 1);
+    assert_string_equal(a->cites[0].source, "src");
+    assert_null(mga_result_advice_ref(r, 6));
+    mga_result_free(r);
+    mga_profile_free(p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static void test_eval_same_inputs_same_bytes(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs1 = compile_ok(eng, resolution_rules, NULL);
+    mga_ruleset *rs2 = compile_ok(eng, resolution_rules, NULL);
+    const char *profile = "{\"id\": \"p1\", \"age\": 70, \"conditions\": [\"ibs\"]}";
+    char *a = eval_json(rs1, profile);
+    char *b = eval_json(rs1, profile);
+    char *c = eval_json(rs2, profile);
+    assert_string_equal(a, b);
+    assert_string_equal(a, c);
+    assert_string_equal(mga_ruleset_hash(rs1), mga_ruleset_hash(rs2));
+    free(a);
+    free(b);
+    free(c);
+    mga_ruleset_free(rs1);
+    mga_ruleset_free(rs2);
+    mga_engine_free(eng);
+}
+
+static void test_eval_misuse(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs1 = compile_ok(eng, R("a", "true"), NULL);
+    mga_ruleset *rs2 = compile_ok(eng, R("a", "true"), NULL);
+    mga_profile *p = NULL;
+    assert_int_equal(mga_profile_parse(rs1, NULL, "{}", 2, &p, NULL), MGA_OK);
+    mga_result *r = (mga_result *)1;
+    /* a profile parsed against another rule set */
+    assert_int_equal(mga_evaluate(rs2, p, &r), MGA_E_INVALID);
+    assert_null(r);
+    mga_profile_free(p);
+    mga_ruleset_free(rs1);
+    mga_ruleset_free(rs2);
+    mga_engine_free(eng);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_eval_missing_field_does_not_fire),
+        cmocka_unit_test(test_eval_kleene_and_or_not),
+        cmocka_unit_test(test_eval_sets_and_enums),
+        cmocka_unit_test(test_eval_unit_conversion_of_profile_value),
+        cmocka_unit_test(test_eval_arithmetic_sum_of_fields),
+        cmocka_unit_test(test_eval_avoid_beats_prefer),
+        cmocka_unit_test(test_eval_avoid_supplements_withholds_prefer_and_start),
+        cmocka_unit_test(test_eval_dose_start_at_or_below_smallest_max),
+        cmocka_unit_test(test_eval_every_max_holds),
+        cmocka_unit_test(test_eval_advice_order_severity_then_source),
+        cmocka_unit_test(test_eval_same_inputs_same_bytes),
+        cmocka_unit_test(test_eval_misuse),
+    };
+    return cmocka_run_group_tests_name("eval", tests, NULL, NULL);
+}

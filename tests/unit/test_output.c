@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for output.c: the JSON shape (every key the public header names) and the text
+ * format (severity headings, [n] markers, references of what was cited, the disclaimer). */
+#include "helpers.h"
+
+static const char *out_rules =
+    "rule crit when conditions has kidney_disease then avoid supplements then refer soon\n"
+    "  severity critical say \"No supplements.\" cite src[2] quote \"exact words\"\n"
+    "  evidence guideline end\n"
+    "rule warn1 then warn severity warning say \"Be careful.\" cite src[1, 3] end\n"
+    "rule info1 then prefer glycinate say \"Glycinate is gentle.\" cite src[1] end\n"
+    "rule dose1 when age > 1 years dose start 100 mg target 200 mg max 350 mg\n"
+    "  say \"Dose.\" cite src end\n"
+    "rule never when false then inform say \"never\" cite src[3] end\n";
+
+static void test_output_json_shape_exact(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(eng, out_rules, NULL);
+    char *js = eval_json(rs, "{\"id\": \"p1\", \"conditions\": [\"kidney_disease\"]}");
+    char want[4096];
+    snprintf(want, sizeof want,
+             "{\"id\":\"p1\",\"ruleset\":{\"name\":\"test rules\",\"hash\":\"%s\"},"
+             "\"advice\":[{\"rule\":\"crit\",\"kind\":\"avoid\",\"severity\":\"critical\","
+             "\"text\":\"No supplements.\",\"evidence\":\"guideline\",\"refer\":\"soon\","
+             "\"avoid_supplements\":true,\"cite\":[{\"source\":\"src\",\"ref\":2,"
+             "\"quote\":\"exact words\"}]},"
+             "{\"rule\":\"warn1\",\"kind\":\"warn\",\"severity\":\"warning\",\"text\":\"Be "
+             "careful.\",\"evidence\":null,\"cite\":[{\"source\":\"src\",\"ref\":1,\"quote\":null},"
+             "{\"source\":\"src\",\"ref\":3,\"quote\":null}]}],"
+             "\"dose\":{\"start_mg\":null,\"start_rule\":null,\"target_mg\":null,"
+             "\"target_rule\":null,\"max_mg\":null,\"max_rule\":null},"
+             "\"forms\":{\"supplements\":\"avoid\",\"supplements_rule\":\"crit\",\"prefer\":[],"
+             "\"avoid\":[]},"
+             "\"overruled\":[{\"rule\":\"info1\",\"what\":\"prefer glycinate\",\"by\":\"crit\"},"
+             "{\"rule\":\"info1\",\"what\":\"advice item\",\"by\":\"crit\"}],"
+             "\"references\":[{\"n\":1,\"source\":\"src\",\"ref\":2,\"text\":\"Reference two.\","
+             "\"document\":\"Test Source\",\"author\":\"A. Author\",\"publisher\":\"Test "
+             "Publisher\"},{\"n\":2,\"source\":\"src\",\"ref\":1,\"text\":\"Reference one.\","
+             "\"document\":\"Test Source\",\"author\":\"A. Author\",\"publisher\":\"Test "
+             "Publisher\"},{\"n\":3,\"source\":\"src\",\"ref\":3,\"text\":\"Reference three.\","
+             "\"document\":\"Test Source\",\"author\":\"A. Author\",\"publisher\":\"Test "
+             "Publisher\"}],"
+             "\"disclaimer\":\"Not medical advice.\"}\n",
+             mga_ruleset_hash(rs));
+    assert_string_equal(js, want);
+    free(js);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static void test_output_json_dose_and_forms(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(eng, out_rules, NULL);
+    char *js = eval_json(rs, "{\"age\": 40}");
+    assert_contains(js, "\"id\":null,");
+    assert_contains(js, "\"dose\":{\"start_mg\":100,\"start_rule\":\"dose1\",\"target_mg\":200,"
+                        "\"target_rule\":\"dose1\",\"max_mg\":350,\"max_rule\":\"dose1\"}");
+    assert_contains(js, "\"forms\":{\"supplements\":\"allowed\",\"supplements_rule\":null,"
+                        "\"prefer\":[\"glycinate\"],\"avoid\":[]}");
+    assert_contains(js, "{\"rule\":\"info1\",\"kind\":\"prefer\",\"severity\":\"info\","
+                        "\"text\":\"Glycinate is gentle.\",\"evidence\":null,\"prefer\":["
+                        "\"glycinate\"],\"cite\":[{\"source\":\"src\",\"ref\":1,\"quote\":null}]}");
+    assert_contains(js, "{\"rule\":\"dose1\",\"kind\":\"dose\"");
+    /* a cite without a ref lists the document; ref 3 is cited by warn1 only */
+    assert_contains(js, "{\"n\":3,\"source\":\"src\",\"ref\":null,\"text\":null,"
+                        "\"document\":\"Test Source\"");
+    assert_contains(js, "\"overruled\":[]");
+    free(js);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static void test_output_references_only_cited(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(eng,
+                                 "rule a then inform say \"a\" cite src[2] end\n"
+                                 "rule b when false then inform say \"b\" cite src[3] end\n",
+                                 NULL);
+    char *js = eval_json(rs, "{}");
+    assert_contains(js, "\"references\":[{\"n\":1,\"source\":\"src\",\"ref\":2,"
+                        "\"text\":\"Reference two.\"");
+    assert_not_contains(js, "Reference three.");
+    assert_not_contains(js, "Reference one.");
+    free(js);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static void test_output_text_format(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(eng, out_rules, NULL);
+    const char *json = "{\"id\": \"p1\", \"conditions\": [\"kidney_disease\"]}";
+    mga_profile *p = NULL;
+    assert_int_equal(mga_profile_parse(rs, NULL, json, strlen(json), &p, NULL), MGA_OK);
+    mga_result *r = NULL;
+    assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+    char *txt = result_string(r, MGA_FORMAT_TEXT);
+    char want[4096];
+    snprintf(want, sizeof want,
+             "Advice for profile 'p1' (rules: test rules, %s)\n"
+             "\n"
+             "CRITICAL\n"
+             "  1. No supplements. [1]\n"
+             "     (avoid: supplements; see a doctor soon; evidence: guideline; rule crit)\n"
+             "     \"exact words\" (src)\n"
+             "\n"
+             "WARNING\n"
+             "  2. Be careful. [2] [3]\n"
+             "     (warn; evidence: not graded; rule warn1)\n"
+             "\n"
+             "Dose: no supplement dose is suggested (crit)\n"
+             "\n"
+             "Overruled by safety rules:\n"
+             "  - prefer glycinate (info1), overruled by crit\n"
+             "\n"
+             "References\n"
+             "  [1] Reference two.\n"
+             "      (reference 2 of \"Test Source\")\n"
+             "  [2] Reference one.\n"
+             "      (reference 1 of \"Test Source\")\n"
+             "  [3] Reference three.\n"
+             "      (reference 3 of \"Test Source\")\n"
+             "\n"
+             "Disclaimer: Not medical advice.\n",
+             mga_ruleset_hash(rs));
+    assert_string_equal(txt, want);
+    free(txt);
+
+    /* the pretty JSON parses to the same keys */
+    char *pretty = result_string(r, MGA_FORMAT_JSON_PRETTY);
+    assert_contains(pretty, "\n  \"advice\": [\n");
+    assert_contains(pretty, "\"disclaimer\": \"Not medical advice.\"\n}\n");
+    free(pretty);
+    mga_result_free(r);
+    mga_profile_free(p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static void test_output_text_no_advice_and_document_reference(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(eng,
+                                 "rule a when balanced_diet then inform say \"a\" cite src end\n",
+                                 NULL);
+    mga_profile *p = NULL;
+    assert_int_equal(mga_profile_parse(rs, NULL, "{}", 2, &p, NULL), MGA_OK);
+    mga_result *r = NULL;
+    assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+    char *txt = result_string(r, MGA_FORMAT_TEXT);
+    assert_contains(txt, "Advice for profile without id (rules: test rules, ");
+    assert_contains(txt, "\nNo rule applies to this profile. Ask a doctor for advice that fits "
+                         "you.\n");
+    assert_not_contains(txt, "References");
+    assert_contains(txt, "\nDisclaimer: Not medical advice.\n");
+    free(txt);
+    mga_result_free(r);
+    mga_profile_free(p);
+
+    assert_int_equal(mga_profile_parse(rs, NULL, "{\"balanced_diet\": true}", 23, &p, NULL),
+                     MGA_OK);
+    assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+    txt = result_string(r, MGA_FORMAT_TEXT);
+    assert_contains(txt, "\nINFO\n  1. a [1]\n");
+    assert_contains(txt, "\nReferences\n  [1] \"Test Source\", A. Author, Test Publisher\n");
+    free(txt);
+    mga_result_free(r);
+    mga_profile_free(p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static void test_output_write_errors(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(eng, out_rules, NULL);
+    mga_profile *p = NULL;
+    assert_int_equal(mga_profile_parse(rs, NULL, "{}", 2, &p, NULL), MGA_OK);
+    mga_result *r = NULL;
+    assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+    for (int f = 0; f < 3; f++) {
+        int n = f == MGA_FORMAT_TEXT ? 3 : 1; /* JSON is written in one piece */
+        for (int fail_after = 0; fail_after < n; fail_after++) {
+            tbuf b = TBUF_INIT;
+            b.fail_after = fail_after;
+            mga_status st = mga_result_write(r, (mga_format)f, tbuf_write, &b);
+            assert_int_equal(st, MGA_E_WRITE);
+            free(b.p);
+        }
+    }
+    tbuf b = TBUF_INIT;
+    assert_int_equal(mga_result_write(r, (mga_format)42, tbuf_write, &b), MGA_E_INVALID);
+    assert_int_equal(mga_result_write(NULL, MGA_FORMAT_JSON, tbuf_write, &b), MGA_E_INVALID);
+    assert_int_equal(mga_result_write(r, MGA_FORMAT_JSON, NULL, &b), MGA_E_INVALID);
+    free(b.p);
+    mga_result_free(r);
+    mga_profile_free(p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static void test_output_enum_names(void **state)
+{
+    (void)state;
+    assert_string_equal(mga_kind_str(MGA_KIND_AVOID), "avoid");
+    assert_string_equal(mga_kind_str(MGA_KIND_DISAGREEMENT), "disagreement");
+    assert_string_equal(mga_kind_str(MGA_KIND_INFO), "info");
+    assert_string_equal(mga_severity_str(MGA_CRITICAL), "critical");
+    assert_string_equal(mga_severity_str(MGA_WARNING), "warning");
+    assert_string_equal(mga_severity_str(MGA_INFO), "info");
+    assert_string_equal(mga_status_str(MGA_E_NOMEM), "out of memory");
+    assert_string_equal(mga_status_str((mga_status)99), "unknown status");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_output_json_shape_exact),
+        cmocka_unit_test(test_output_json_dose_and_forms),
+        cmocka_unit_test(test_output_references_only_cited),
+        cmocka_unit_test(test_output_text_format),
+        cmocka_unit_test(test_output_text_no_advice_and_document_reference),
+        cmocka_unit_test(test_output_write_errors),
+        cmocka_unit_test(test_output_enum_names),
+    };
+    return cmocka_run_group_tests_name("output", tests, NULL, NULL);
+}

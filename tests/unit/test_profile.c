@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for profile.c: JSON profiles read against the schema, with errors that name
+ * the JSON path and the byte offset; unknown fields warn; null means missing. */
+#include "helpers.h"
+
+static mga_ruleset *rules(mga_engine *eng)
+{
+    return compile_ok(eng,
+                      "rule r when age is known then inform say \"x\" cite src end\n"
+                      "rule d when balanced_diet then inform say \"y\" cite src end\n",
+                      NULL);
+}
+
+typedef struct pcase {
+    const char *json;
+    unsigned code;
+    const char *message;
+    const char *note;
+    size_t offset, len;
+} pcase;
+
+static void check_profile_error(const mga_ruleset *rs, const pcase *c)
+{
+    mga_profile *p = (mga_profile *)1;
+    mga_diags *d = NULL;
+    mga_status st = mga_profile_parse(rs, "p.json", c->json, strlen(c->json), &p, &d);
+    if (st != MGA_E_PROFILE || mga_diags_error_count(d) != 1) {
+        char *out = render_diags(d);
+        print_error("profile %s:\n%s", c->json, out);
+        free(out);
+    }
+    assert_int_equal(st, MGA_E_PROFILE);
+    assert_null(p);
+    assert_int_equal(mga_diags_error_count(d), 1);
+    const mga_diag *dg = expect_diag(d, c->code, c->message);
+    assert_string_equal(dg->file, "p.json");
+    assert_int_equal(dg->offset, c->offset);
+    assert_int_equal(dg->len, c->len);
+    assert_int_equal(dg->line, 1);
+    assert_int_equal(dg->col, c->offset + 1);
+    if (c->note)
+        assert_string_equal(dg->note, c->note);
+    else
+        assert_null(dg->note);
+    mga_diags_free(d);
+}
+
+static void run(const pcase *cases, size_t n)
+{
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = rules(eng);
+    for (size_t i = 0; i < n; i++)
+        check_profile_error(rs, &cases[i]);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static void test_profile_malformed_json(void **state)
+{
+    (void)state;
+    static const pcase cases[] = {
+        {"{\"age\": 5,}", 4001,
+         "invalid JSON: parse error: invalid object key (must be a string) (byte 10)", NULL, 10,
+         1},
+        {"{\"age\": NaN}", 4001, "invalid JSON: lexical error: invalid char in json text (byte 9)",
+         NULL, 9, 1},
+        {"{\"age\": 05}", 4001,
+         "invalid JSON: parse error: after key and value, inside map, I expect ',' or '}' "
+         "(byte 9)",
+         NULL, 9, 1},
+        {"{\"id\": \"\xFF\"}", 4001,
+         "invalid JSON: lexical error: invalid bytes in UTF8 string (byte 9)", NULL, 9, 1},
+        {"{\"age\": 5", 4001, "invalid JSON: parse error: premature EOF (byte 8)", NULL, 8, 1},
+    };
+    run(cases, sizeof cases / sizeof cases[0]);
+}
+
+static void test_profile_wrong_type_and_range(void **state)
+{
+    (void)state;
+    static const pcase cases[] = {
+        {"{\"age\": \"old\"}", 4002,
+         "$.age: expected a number or {\"value\": number, \"unit\": string}, found a string "
+         "(byte 8)",
+         NULL, 8, 5},
+        {"{\"balanced_diet\": \"yes\"}", 4002,
+         "$.balanced_diet: expected true or false, found a string (byte 18)", NULL, 18, 5},
+        {"{\"conditions\": [\"ibs\", 5]}", 4002,
+         "$.conditions[1]: expected a string, found a number (byte 23)", NULL, 23, 1},
+        {"{\"sex\": [\"female\"]}", 4002,
+         "$.sex: expected one of its values as a string, found an array (byte 8)", NULL, 8, 1},
+        {"{\"score\": {\"value\": 1, \"unit\": \"x\"}}", 4002,
+         "$.score: expected a number, found an object (byte 10)", NULL, 10, 1},
+        {"{\"age\": 200}", 4003, "$.age: 200 years is outside the range 0..130 years (byte 8)",
+         NULL, 8, 3},
+        {"{\"score\": -11}", 4003, "$.score: -11 is outside the range -10..10 (byte 10)", NULL,
+         10, 3},
+        {"{\"age\": 1e999}", 4008, "$.age: number '1e999' is out of range (byte 8)", NULL, 8, 5},
+    };
+    run(cases, sizeof cases / sizeof cases[0]);
+}
+
+static void test_profile_symbols_and_units(void **state)
+{
+    (void)state;
+    static const pcase cases[] = {
+        {"{\"sex\": \"femal\"}", 4004, "$.sex: unknown value 'femal' (byte 8)",
+         "did you mean 'female'?", 8, 7},
+        {"{\"activity\": \"zzz\"}", 4004, "$.activity: unknown value 'zzz' (byte 13)",
+         "'activity' takes: low, moderate, high", 13, 5},
+        {"{\"conditions\": [\"ibs\", \"gout\"]}", 4004,
+         "$.conditions[1]: unknown value 'gout' (byte 23)",
+         "'conditions' takes: kidney_disease, ibs, insomnia", 23, 6},
+        {"{\"vitamin_d_level\": {\"value\": 4, \"unit\": \"mg/dL\"}}", 4005,
+         "$.vitamin_d_level.unit: unknown unit 'mg/dL' (byte 41)",
+         "units of vitamin_d_level: nmol/L, ng/mL", 41, 7},
+        {"{\"vitamin_d_level\": {\"value\": 4}}", 4011,
+         "$.vitamin_d_level: missing \"unit\" (byte 31)", NULL, 31, 1},
+        {"{\"age\": 5, \"age\": 6}", 4006, "$.age: given twice (byte 11)", NULL, 11, 5},
+    };
+    run(cases, sizeof cases / sizeof cases[0]);
+}
+
+static void test_profile_top_level_and_empty(void **state)
+{
+    (void)state;
+    static const pcase cases[] = {
+        {"[1]", 4007, "expected a JSON object, found an array (byte 0)", NULL, 0, 1},
+        {"null", 4007, "expected a JSON object, found null (byte 0)", NULL, 0, 4},
+        {"42", 4007, "expected a JSON object, found a number (byte 0)", NULL, 0, 2},
+        {"\"x\"", 4007, "expected a JSON object, found a string (byte 0)", NULL, 0, 3},
+        {"", 4010, "empty profile: expected a JSON object (byte 0)", NULL, 0, 0},
+        {" \n\t ", 4010, "empty profile: expected a JSON object (byte 0)", NULL, 0, 4},
+    };
+    run(cases, sizeof cases / sizeof cases[0]);
+}
+
+static void test_profile_nesting_too_deep(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = rules(eng);
+    char json[512];
+    size_t k = (size_t)sprintf(json, "{\"conditions\":");
+    for (int i = 0; i < 80; i++)
+        json[k++] = '[';
+    for (int i = 0; i < 80; i++)
+        json[k++] = ']';
+    json[k++] = '}';
+    json[k] = '\0';
+    mga_profile *p = NULL;
+    mga_diags *d = NULL;
+    assert_int_equal(mga_profile_parse(rs, "p.json", json, k, &p, &d), MGA_E_PROFILE);
+    assert_null(p);
+    const mga_diag *dg = NULL;
+    for (size_t i = 0; i < mga_diags_count(d); i++)
+        if (mga_diags_ref(d, i)->code == 4009)
+            dg = mga_diags_ref(d, i);
+    assert_non_null(dg);
+    assert_true(has_substr(dg->message, "nested deeper than 64 levels"));
+    assert_int_equal(dg->offset, 14 + 63);
+    mga_diags_free(d);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static void test_profile_unknown_field_only_warns(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = rules(eng);
+    const char *json = "{\"agee\": {\"deep\": [1, 2]}, \"age\": 50, \"zz\": 1}";
+    mga_profile *p = NULL;
+    mga_diags *d = NULL;
+    assert_int_equal(mga_profile_parse(rs, "p.json", json, strlen(json), &p, &d), MGA_OK);
+    assert_non_null(p);
+    assert_int_equal(mga_diags_error_count(d), 0);
+    assert_int_equal(mga_diags_count(d), 2);
+    const mga_diag *w = mga_diags_ref(d, 0);
+    assert_int_equal(w->kind, MGA_DIAG_WARNING);
+    assert_int_equal(w->code, 5001);
+    assert_string_equal(w->message, "$.agee: unknown field, ignored");
+    assert_string_equal(w->note, "did you mean 'age'?");
+    assert_int_equal(w->offset, 1);
+    assert_int_equal(w->len, 6);
+    assert_string_equal(mga_diags_ref(d, 1)->message, "$.zz: unknown field, ignored");
+    mga_diags_free(d);
+    /* the known field after the skipped value is read */
+    mga_result *r = NULL;
+    assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+    assert_int_equal(mga_result_advice_count(r), 1);
+    assert_string_equal(mga_result_advice_ref(r, 0)->rule, "r");
+    mga_result_free(r);
+    mga_profile_free(p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static void test_profile_null_means_missing(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = rules(eng);
+    char *js = eval_json(rs, "{\"age\": null, \"balanced_diet\": null, \"id\": null}");
+    assert_contains(js, "\"id\":null,");
+    assert_contains(js, "\"advice\":[]");
+    free(js);
+    js = eval_json(rs, "{\"age\": 3, \"balanced_diet\": true, \"id\": \"p-7\"}");
+    assert_contains(js, "{\"id\":\"p-7\",");
+    assert_contains(js, "{\"rule\":\"r\",");
+    assert_contains(js, "{\"rule\":\"d\",");
+    free(js);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static void test_profile_id_and_quantity_extras(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = rules(eng);
+    /* extra keys on a quantity are ignored; the id is kept */
+    const char *json = "{\"id\": \"abc\", \"vitamin_d_level\": {\"value\": 45, \"unit\": "
+                       "\"nmol/L\", \"source\": \"lab\", \"lab\": {\"a\": [1, {\"b\": null}]}, "
+                       "\"checked\": true}}";
+    mga_profile *p = NULL;
+    assert_int_equal(mga_profile_parse(rs, NULL, json, strlen(json), &p, NULL), MGA_OK);
+    mga_result *r = NULL;
+    assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+    assert_string_equal(mga_result_id(r), "abc");
+    mga_result_free(r);
+    mga_profile_free(p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static void test_profile_invalid_arguments(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = rules(eng);
+    mga_profile *p = (mga_profile *)1;
+    mga_diags *d = (mga_diags *)1;
+    assert_int_equal(mga_profile_parse(NULL, NULL, "{}", 2, &p, &d), MGA_E_INVALID);
+    assert_null(p);
+    assert_null(d);
+    p = (mga_profile *)1;
+    assert_int_equal(mga_profile_parse(rs, NULL, NULL, 2, &p, NULL), MGA_E_INVALID);
+    assert_null(p);
+    assert_int_equal(mga_profile_parse(rs, NULL, "{}", 2, NULL, NULL), MGA_E_INVALID);
+    mga_profile_free(NULL);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_profile_malformed_json),
+        cmocka_unit_test(test_profile_wrong_type_and_range),
+        cmocka_unit_test(test_profile_symbols_and_units),
+        cmocka_unit_test(test_profile_top_level_and_empty),
+        cmocka_unit_test(test_profile_nesting_too_deep),
+        cmocka_unit_test(test_profile_unknown_field_only_warns),
+        cmocka_unit_test(test_profile_null_means_missing),
+        cmocka_unit_test(test_profile_id_and_quantity_extras),
+        cmocka_unit_test(test_profile_invalid_arguments),
+    };
+    return cmocka_run_group_tests_name("profile", tests, NULL, NULL);
+}
