@@ -121,7 +121,7 @@ codes-table:
 	done
 
 docs-check:
-	@mkdir -p $(BUILD); $(MAKE) -s codes-table >$(BUILD)/codes.md; \
+	@mkdir -p $(BUILD); $(MAKE) -s --no-print-directory codes-table >$(BUILD)/codes.md; \
 	awk '/<!-- codes:begin -->/{f=1;next}/<!-- codes:end -->/{f=0}f' README.md >$(BUILD)/codes.readme; \
 	if cmp -s $(BUILD)/codes.md $(BUILD)/codes.readme; then echo "docs: README diagnostics table is current"; \
 	else echo "docs: README diagnostics table differs from engine/diag_codes.def (make codes-table)"; \
