@@ -82,9 +82,11 @@ $(BUILD)/libmgadvise.a: $(ENGINE_OBJ)
 $(BUILD)/libmgadvise.so: $(ENGINE_OBJ)
 	$(CC) -shared $(LDFLAGS_ALL) -o $@ $^ $(DEPS_LIBS)
 
-$(BUILD)/mgadvise: engine/cli/main.c $(GEN)/embedded_rules.c $(BUILD)/libmgadvise.a
-	$(CC) -Iinclude -D_POSIX_C_SOURCE=200809L $(CFLAGS_ALL) $(WARN) $(WERROR) -o $@ \
-	    engine/cli/main.c $(GEN)/embedded_rules.c $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS)
+$(BUILD)/mgadvise: engine/cli/main.c engine/cli/batch.c engine/cli/cli.h $(GEN)/embedded_rules.c \
+                  $(BUILD)/libmgadvise.a
+	$(CC) -Iinclude -D_POSIX_C_SOURCE=200809L $(CFLAGS_ALL) $(WARN) $(WERROR) -pthread -o $@ \
+	    engine/cli/main.c engine/cli/batch.c $(GEN)/embedded_rules.c $(BUILD)/libmgadvise.a \
+	    $(LDFLAGS_ALL) $(DEPS_LIBS)
 
 # ---- tests ----
 
@@ -103,6 +105,7 @@ unit: $(UNIT_TESTS)
 
 golden: $(BUILD)/mgadvise
 	@sh tests/golden/run.sh $(BUILD)/mgadvise
+	@sh tests/golden/batch/run.sh $(BUILD)/mgadvise
 
 examples-run: $(EXAMPLES) all
 	@set -e; for e in $(EXAMPLES); do echo "== $$e"; $$e rules examples/profiles/01-kidney-disease.json | grep -Eq "^critical +avoid +s1_kidney_disease_avoid_supplements"; done; \
@@ -132,6 +135,7 @@ test: all unit golden examples-run rules-check docs-check
 
 bless: $(BUILD)/mgadvise
 	@BLESS=1 sh tests/golden/run.sh $(BUILD)/mgadvise
+	@BLESS=1 sh tests/golden/batch/run.sh $(BUILD)/mgadvise
 
 sanitize test-asan:
 	$(MAKE) SAN=address,undefined OPT=-O1 test

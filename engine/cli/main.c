@@ -3,6 +3,8 @@
  * rules are embedded at build time (build/gen/embedded_rules.c). */
 #include <mgadvise.h>
 
+#include "cli.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,7 @@ static const char *usage_main =
     "commands:\n"
     "  eval PROFILE.json   advice for one profile ('-' reads standard input)\n"
     "  check PATH...       compile rule files or folders and report every problem\n"
+    "  batch [INPUT]       evaluate JSON lines of profiles, one result line each, in order\n"
     "\n"
     "options:\n"
     "  -h, --help          this help; 'mgadvise COMMAND --help' for a command\n"
@@ -314,5 +317,7 @@ int main(int argc, char **argv)
         return cmd_eval(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0)
         return cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "batch") == 0)
+        return cli_batch(argc - 1, argv + 1, cli_embedded_rules, cli_embedded_rules_count);
     return usage_error(NULL, "unknown command '%s'", cmd);
 }

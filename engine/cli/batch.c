@@ -1,0 +1,1398 @@
+/* SPDX-License-Identifier: MIT */
+/* `mgadvise batch`: a JSON-lines file of profiles in, one JSON line per record out, in input
+ * order. A reader fills chunks of lines into a bounded ring, workers evaluate whole chunks
+ * against one shared rule set, and a writer emits finished chunks strictly in order. */
+#include "cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+enum {
+    EXIT_OK = 0,
+    EXIT_INVALID = 1,
+    EXIT_USAGE = 2,
+    EXIT_IO = 3,
+    EXIT_INTERNAL = 4
+};
+
+/* A chunk ends after this many records or once its lines hold this many bytes, whichever
+ * comes first; the ring holds RING_PER_THREAD chunks per worker. Together they bound memory
+ * (apart from single lines longer than CHUNK_BYTES, which are kept whole). */
+#define CHUNK_RECORDS 256
+#define CHUNK_BYTES (1u << 20)
+#define RING_PER_THREAD 4
+#define MAX_JOBS 1024
+/* A buffer grown past this by one unusual chunk is released after use. */
+#define KEEP_BYTES (64u << 20)
+
+static const char *usage_batch =
+    "usage: mgadvise batch [OPTIONS] [INPUT]\n"
+    "\n"
+    "Evaluates every profile of a JSON-lines file (one JSON object per line) and writes one\n"
+    "JSON line per record to standard output, in input order. INPUT '-' or none reads\n"
+    "standard input. Lines may end in LF or CRLF; blank lines are skipped and counted.\n"
+    "\n"
+    "  a good record:  {\"line\":N,\"id\":ID,\"result\":RESULT}\n"
+    "                  RESULT is what 'mgadvise eval --format json' prints\n"
+    "  a bad record:   {\"line\":N,\"id\":ID,\"error\":{\"field\":PATH,\"code\":\"E4002\",\n"
+    "                  \"message\":TEXT,\"column\":C}}\n"
+    "\n"
+    "N is the physical input line (1-based, --skip included), ID the profile's \"id\" or null\n"
+    "when it cannot be read, PATH the JSON path of the bad value (\"$.age\") or null, C the\n"
+    "column of the problem on that line (0 when unknown). A bad record does not stop the run.\n"
+    "\n"
+    "options:\n"
+    "  -r, --rules PATH    a rule file or a folder of *.mga files (repeatable);\n"
+    "                      default: the shipped rule base built into this binary\n"
+    "  -j, --jobs N        N worker threads sharing one compiled rule set (default: the\n"
+    "                      number of online processors); -j 1 runs without threads\n"
+    "  --skip N            skip the first N input lines (blank or not), e.g. to resume\n"
+    "  --stats FILE        write cohort statistics as JSON to FILE: records, ok, errors,\n"
+    "                      how many records each rule fired for (\"rules\"), the rules that\n"
+    "                      never fired, preferred and avoided forms, advice by severity\n"
+    "  -q, --quiet         no progress line (the final summary is always printed)\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "While standard error is a terminal a progress line shows the records done, the rate\n"
+    "and, for a regular file, the percentage and the time left. At the end standard error\n"
+    "gets one summary line:\n"
+    "  mgadvise batch: R records, K ok, E errors, B blank lines skipped, S.SS s, X records/s\n"
+    "\n"
+    "SIGINT or SIGTERM stops reading; the records already read are finished and written as\n"
+    "whole lines, then 'interrupted after input line N; resume with --skip N' is printed.\n"
+    "Running again with '--skip N' (appending to the same output) continues exactly there.\n"
+    "\n"
+    "exit status: 0 every record was good; 1 some records had errors (all the others were\n"
+    "still written); 2 usage (unknown option, bad -j); 3 the input or the rules could not\n"
+    "be read; 4 out of memory or output error (e.g. standard output closed);\n"
+    "130 interrupted by SIGINT; 143 interrupted by SIGTERM.\n";
+
+/* ---- Small helpers ------------------------------------------------------------------- */
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fputs("mgadvise batch: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\nTry 'mgadvise batch --help'.\n", stderr);
+    return EXIT_USAGE;
+}
+
+static int write_file(void *ud, const char *p, size_t len)
+{
+    return fwrite(p, 1, len, (FILE *)ud) == len ? 0 : -1;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A non-negative decimal integer, the whole string. */
+static bool parse_count(const char *s, unsigned long long max, unsigned long long *out)
+{
+    unsigned long long v = 0;
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return false;
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (max - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+/* A growing byte buffer; oom records a failed growth (later appends are dropped). */
+typedef struct buf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} buf;
+
+static bool buf_grow(buf *b, size_t extra)
+{
+    if (b->oom)
+        return false;
+    if (b->cap - b->len >= extra)
+        return true;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap - b->len < extra) {
+        if (cap > SIZE_MAX / 2) {
+            b->oom = true;
+            return false;
+        }
+        cap *= 2;
+    }
+    char *np = realloc(b->p, cap);
+    if (!np) {
+        b->oom = true;
+        return false;
+    }
+    b->p = np;
+    b->cap = cap;
+    return true;
+}
+
+static void buf_put(buf *b, const char *s, size_t n)
+{
+    if (buf_grow(b, n)) {
+        memcpy(b->p + b->len, s, n);
+        b->len += n;
+    }
+}
+
+#define BUF_LIT(b, s) buf_put((b), (s), sizeof(s) - 1)
+
+static void buf_ull(buf *b, unsigned long long v)
+{
+    char tmp[24];
+    size_t i = sizeof tmp;
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    buf_put(b, tmp + i, sizeof tmp - i);
+}
+
+/* Releases a buffer that one unusual chunk grew far beyond the usual size. */
+static void buf_trim(buf *b)
+{
+    b->len = 0;
+    if (b->cap > KEEP_BYTES) {
+        free(b->p);
+        b->p = NULL;
+        b->cap = 0;
+    }
+}
+
+static int buf_write_cb(void *ud, const char *p, size_t len)
+{
+    buf *b = ud;
+    buf_put(b, p, len);
+    return b->oom ? -1 : 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if it is not valid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t k;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF)
+        k = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        k = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        k = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else
+        return 0;
+    if (n < k || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < k; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 0;
+    return k;
+}
+
+/* Appends s as a JSON string: quotes, backslashes and control characters escaped as yajl_gen
+ * does; invalid UTF-8 becomes U+FFFD so the line is always valid JSON. */
+static void buf_jstr(buf *b, const char *str, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *s = (const unsigned char *)str;
+    BUF_LIT(b, "\"");
+    size_t run = 0; /* start of the pending run of bytes copied as they are */
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0x80) {
+            size_t k = utf8_len(s + i, n - i);
+            if (k) {
+                i += k;
+                continue;
+            }
+        }
+        buf_put(b, str + run, i - run);
+        switch (c) {
+        case '"':
+            BUF_LIT(b, "\\\"");
+            break;
+        case '\\':
+            BUF_LIT(b, "\\\\");
+            break;
+        case '\b':
+            BUF_LIT(b, "\\b");
+            break;
+        case '\f':
+            BUF_LIT(b, "\\f");
+            break;
+        case '\n':
+            BUF_LIT(b, "\\n");
+            break;
+        case '\r':
+            BUF_LIT(b, "\\r");
+            break;
+        case '\t':
+            BUF_LIT(b, "\\t");
+            break;
+        default:
+            if (c < 0x20) {
+                char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+                buf_put(b, u, sizeof u);
+            } else {
+                BUF_LIT(b, "\\ufffd");
+            }
+        }
+        i++;
+        run = i;
+    }
+    buf_put(b, str + run, n - run);
+    BUF_LIT(b, "\"");
+}
+
+static void buf_jstr0(buf *b, const char *s)
+{
+    if (s)
+        buf_jstr(b, s, strlen(s));
+    else
+        BUF_LIT(b, "null");
+}
+
+/* ---- Reading the id of a profile that did not parse ------------------------------------- */
+
+static const char *skip_ws(const char *p, const char *e)
+{
+    while (p < e && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+        p++;
+    return p;
+}
+
+/* p is at '"'; returns the byte after the closing quote, or NULL. */
+static const char *skip_string(const char *p, const char *e)
+{
+    for (p++; p < e; p++) {
+        if (*p == '\\') {
+            if (++p == e)
+                return NULL;
+        } else if (*p == '"') {
+            return p + 1;
+        }
+    }
+    return NULL;
+}
+
+static const char *skip_value(const char *p, const char *e)
+{
+    if (p == e)
+        return NULL;
+    if (*p == '"')
+        return skip_string(p, e);
+    if (*p == '{' || *p == '[') {
+        size_t depth = 0;
+        while (p < e) {
+            if (*p == '"') {
+                p = skip_string(p, e);
+                if (!p)
+                    return NULL;
+                continue;
+            }
+            if (*p == '{' || *p == '[')
+                depth++;
+            else if (*p == '}' || *p == ']') {
+                if (--depth == 0)
+                    return p + 1;
+            }
+            p++;
+        }
+        return NULL;
+    }
+    const char *s = p;
+    while (p < e && !strchr(",}] \t\r\n", *p))
+        p++;
+    return p > s ? p : NULL;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static bool read_u4(const char *p, const char *e, unsigned *out)
+{
+    if (e - p < 4)
+        return false;
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(p[i]);
+        if (h < 0)
+            return false;
+        v = v * 16 + (unsigned)h;
+    }
+    *out = v;
+    return true;
+}
+
+static void put_utf8(buf *b, unsigned cp)
+{
+    char u[4];
+    size_t n;
+    if (cp < 0x80) {
+        u[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        u[0] = (char)(0xC0 | (cp >> 6));
+        u[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        u[0] = (char)(0xE0 | (cp >> 12));
+        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        u[0] = (char)(0xF0 | (cp >> 18));
+        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    buf_put(b, u, n);
+}
+
+/* Decodes the JSON string at p (at '"') into out; false if it is not a valid string. */
+static bool decode_string(const char *p, const char *e, buf *out)
+{
+    out->len = 0;
+    for (p++; p < e; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"')
+            return !out->oom;
+        if (c < 0x20)
+            return false;
+        if (c != '\\') {
+            buf_put(out, p, 1);
+            continue;
+        }
+        if (++p == e)
+            return false;
+        unsigned cp;
+        switch (*p) {
+        case '"':
+        case '\\':
+        case '/':
+            buf_put(out, p, 1);
+            continue;
+        case 'b':
+            cp = '\b';
+            break;
+        case 'f':
+            cp = '\f';
+            break;
+        case 'n':
+            cp = '\n';
+            break;
+        case 'r':
+            cp = '\r';
+            break;
+        case 't':
+            cp = '\t';
+            break;
+        case 'u':
+            if (!read_u4(p + 1, e, &cp))
+                return false;
+            p += 4;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                unsigned lo;
+                if (e - p > 6 && p[1] == '\\' && p[2] == 'u' && read_u4(p + 3, e, &lo) &&
+                    lo >= 0xDC00 && lo <= 0xDFFF) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    p += 6;
+                } else {
+                    cp = 0xFFFD;
+                }
+            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                cp = 0xFFFD;
+            }
+            break;
+        default:
+            return false;
+        }
+        put_utf8(out, cp);
+    }
+    return false;
+}
+
+/* Appends the top-level "id" of the record (a JSON string) or null, reading only as much of
+ * the possibly malformed line as it needs. */
+static void put_raw_id(buf *b, buf *tmp, const char *s, size_t n)
+{
+    const char *e = s + n, *p = skip_ws(s, e);
+    if (p < e && *p == '{') {
+        p = skip_ws(p + 1, e);
+        while (p && p < e && *p == '"') {
+            const char *k = p;
+            p = skip_string(p, e);
+            if (!p)
+                break;
+            bool is_id = p - k == 4 && k[1] == 'i' && k[2] == 'd';
+            p = skip_ws(p, e);
+            if (p == e || *p != ':')
+                break;
+            p = skip_ws(p + 1, e);
+            if (is_id) {
+                if (p < e && *p == '"' && decode_string(p, e, tmp)) {
+                    buf_jstr(b, tmp->p, tmp->len);
+                    return;
+                }
+                break;
+            }
+            p = skip_value(p, e);
+            if (!p)
+                break;
+            p = skip_ws(p, e);
+            if (p == e || *p != ',')
+                break;
+            p = skip_ws(p + 1, e);
+        }
+    }
+    BUF_LIT(b, "null");
+}
+
+/* ---- Statistics ---------------------------------------------------------------------- */
+
+typedef struct formcount {
+    char *name;
+    unsigned long long n;
+} formcount;
+
+typedef struct formlist {
+    formcount *v;
+    size_t n, cap;
+} formlist;
+
+/* The rule ids, hashed once; read-only while the workers run. */
+typedef struct ruleindex {
+    size_t nrules;
+    size_t mask;
+    size_t *slot; /* rule index + 1, 0 = empty */
+    const char **id;
+} ruleindex;
+
+typedef struct wstats {
+    unsigned long long *fired; /* records each rule fired for */
+    unsigned long long *stamp; /* last record counted per rule: a rule counts once a record */
+    unsigned long long recno;
+    unsigned long long sev[3];
+    formlist prefer, avoid;
+    bool oom;
+} wstats;
+
+static size_t hash_str(const char *s)
+{
+    size_t h = (size_t)1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * (size_t)1099511628211ull;
+    return h;
+}
+
+static bool ruleindex_init(ruleindex *ri, const mga_ruleset *rs)
+{
+    ri->nrules = mga_ruleset_rule_count(rs);
+    size_t cap = 16;
+    while (cap < ri->nrules * 2)
+        cap *= 2;
+    ri->mask = cap - 1;
+    ri->slot = calloc(cap, sizeof *ri->slot);
+    ri->id = calloc(ri->nrules + 1, sizeof *ri->id);
+    if (!ri->slot || !ri->id)
+        return false;
+    for (size_t i = 0; i < ri->nrules; i++) {
+        const char *id = mga_ruleset_rule_id(rs, i);
+        ri->id[i] = id ? id : "";
+        size_t h = hash_str(ri->id[i]) & ri->mask;
+        while (ri->slot[h])
+            h = (h + 1) & ri->mask;
+        ri->slot[h] = i + 1;
+    }
+    return true;
+}
+
+static void ruleindex_free(ruleindex *ri)
+{
+    free(ri->slot);
+    free(ri->id);
+}
+
+static size_t ruleindex_find(const ruleindex *ri, const char *id)
+{
+    size_t h = hash_str(id) & ri->mask;
+    for (size_t s; (s = ri->slot[h]) != 0; h = (h + 1) & ri->mask)
+        if (ri->id[s - 1] == id || strcmp(ri->id[s - 1], id) == 0)
+            return s - 1;
+    return SIZE_MAX;
+}
+
+static bool formlist_add(formlist *fl, const char *name, unsigned long long n)
+{
+    for (size_t i = 0; i < fl->n; i++)
+        if (strcmp(fl->v[i].name, name) == 0) {
+            fl->v[i].n += n;
+            return true;
+        }
+    if (fl->n == fl->cap) {
+        size_t cap = fl->cap ? fl->cap * 2 : 16;
+        formcount *nv = realloc(fl->v, cap * sizeof *nv);
+        if (!nv)
+            return false;
+        fl->v = nv;
+        fl->cap = cap;
+    }
+    size_t len = strlen(name);
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return false;
+    memcpy(copy, name, len + 1);
+    fl->v[fl->n].name = copy;
+    fl->v[fl->n].n = n;
+    fl->n++;
+    return true;
+}
+
+static void formlist_free(formlist *fl)
+{
+    for (size_t i = 0; i < fl->n; i++)
+        free(fl->v[i].name);
+    free(fl->v);
+}
+
+static bool wstats_init(wstats *ws, size_t nrules)
+{
+    memset(ws, 0, sizeof *ws);
+    ws->fired = calloc(nrules + 1, sizeof *ws->fired);
+    ws->stamp = calloc(nrules + 1, sizeof *ws->stamp);
+    return ws->fired && ws->stamp;
+}
+
+static void wstats_free(wstats *ws)
+{
+    free(ws->fired);
+    free(ws->stamp);
+    formlist_free(&ws->prefer);
+    formlist_free(&ws->avoid);
+}
+
+static void wstats_count(wstats *ws, const ruleindex *ri, const mga_result *r)
+{
+    unsigned long long rec = ++ws->recno;
+    size_t na = mga_result_advice_count(r);
+    for (size_t i = 0; i < na; i++) {
+        const mga_advice *a = mga_result_advice_ref(r, i);
+        if (!a)
+            continue;
+        if ((unsigned)a->severity < 3)
+            ws->sev[a->severity]++;
+        size_t k = a->rule ? ruleindex_find(ri, a->rule) : SIZE_MAX;
+        if (k != SIZE_MAX && ws->stamp[k] != rec) {
+            ws->stamp[k] = rec;
+            ws->fired[k]++;
+        }
+    }
+    for (size_t i = 0, n = mga_result_prefer_count(r); i < n; i++) {
+        const char *f = mga_result_prefer_ref(r, i);
+        if (f && !formlist_add(&ws->prefer, f, 1))
+            ws->oom = true;
+    }
+    for (size_t i = 0, n = mga_result_avoid_count(r); i < n; i++) {
+        const char *f = mga_result_avoid_ref(r, i);
+        if (f && !formlist_add(&ws->avoid, f, 1))
+            ws->oom = true;
+    }
+}
+
+static int formcount_cmp(const void *a, const void *b)
+{
+    return strcmp(((const formcount *)a)->name, ((const formcount *)b)->name);
+}
+
+static void put_forms(buf *b, formlist *fl)
+{
+    if (fl->n)
+        qsort(fl->v, fl->n, sizeof *fl->v, formcount_cmp);
+    BUF_LIT(b, "{");
+    for (size_t i = 0; i < fl->n; i++) {
+        if (i)
+            BUF_LIT(b, ",");
+        buf_jstr0(b, fl->v[i].name);
+        BUF_LIT(b, ":");
+        buf_ull(b, fl->v[i].n);
+    }
+    BUF_LIT(b, "}");
+}
+
+typedef struct worker {
+    struct batch *b;
+    wstats st;
+    buf scratch;
+    pthread_t th;
+} worker;
+
+/* Merges the workers' counts into the first and formats the --stats document. */
+static bool stats_format(buf *b, const ruleindex *ri, worker *ws, size_t nws,
+                         unsigned long long ok, unsigned long long errors)
+{
+    wstats *t = &ws[0].st;
+    for (size_t w = 1; w < nws; w++) {
+        for (size_t i = 0; i < ri->nrules; i++)
+            t->fired[i] += ws[w].st.fired[i];
+        for (int s = 0; s < 3; s++)
+            t->sev[s] += ws[w].st.sev[s];
+        for (size_t i = 0; i < ws[w].st.prefer.n; i++)
+            if (!formlist_add(&t->prefer, ws[w].st.prefer.v[i].name, ws[w].st.prefer.v[i].n))
+                return false;
+        for (size_t i = 0; i < ws[w].st.avoid.n; i++)
+            if (!formlist_add(&t->avoid, ws[w].st.avoid.v[i].name, ws[w].st.avoid.v[i].n))
+                return false;
+        if (ws[w].st.oom)
+            t->oom = true;
+    }
+    if (t->oom)
+        return false;
+    BUF_LIT(b, "{\"records\":");
+    buf_ull(b, ok + errors);
+    BUF_LIT(b, ",\"ok\":");
+    buf_ull(b, ok);
+    BUF_LIT(b, ",\"errors\":");
+    buf_ull(b, errors);
+    BUF_LIT(b, ",\"rules\":{");
+    for (size_t i = 0; i < ri->nrules; i++) {
+        if (i)
+            BUF_LIT(b, ",");
+        buf_jstr0(b, ri->id[i]);
+        BUF_LIT(b, ":");
+        buf_ull(b, t->fired[i]);
+    }
+    BUF_LIT(b, "},\"never_fired\":[");
+    bool first = true;
+    for (size_t i = 0; i < ri->nrules; i++)
+        if (!t->fired[i]) {
+            if (!first)
+                BUF_LIT(b, ",");
+            first = false;
+            buf_jstr0(b, ri->id[i]);
+        }
+    BUF_LIT(b, "],\"forms\":{\"prefer\":");
+    put_forms(b, &t->prefer);
+    BUF_LIT(b, ",\"avoid\":");
+    put_forms(b, &t->avoid);
+    BUF_LIT(b, "},\"severity\":{\"critical\":");
+    buf_ull(b, t->sev[MGA_CRITICAL]);
+    BUF_LIT(b, ",\"warning\":");
+    buf_ull(b, t->sev[MGA_WARNING]);
+    BUF_LIT(b, ",\"info\":");
+    buf_ull(b, t->sev[MGA_INFO]);
+    BUF_LIT(b, "}}\n");
+    return !b->oom;
+}
+
+/* ---- Chunks and records -------------------------------------------------------------- */
+
+typedef struct rec {
+    size_t off, len;         /* the line in chunk->in, without its line end */
+    unsigned long long line; /* physical input line number */
+} rec;
+
+typedef struct chunk {
+    buf in;  /* the records' bytes, back to back */
+    buf out; /* their output lines */
+    rec recs[CHUNK_RECORDS];
+    size_t nrec;
+    unsigned long long ok, errors;
+    unsigned long long last_line; /* the last physical line this chunk consumed */
+    unsigned long long bytes_end; /* input bytes consumed up to the end of this chunk */
+    bool done;                    /* evaluated; guarded by batch.mu */
+    mga_status fatal;             /* MGA_E_NOMEM if a record could not be evaluated */
+} chunk;
+
+typedef struct batch {
+    const mga_ruleset *rs;
+    ruleindex ri;
+    bool stats;
+
+    /* reader */
+    FILE *in;
+    char *line;
+    size_t line_cap;
+    unsigned long long lineno, skip, blanks, bytes;
+    bool eof, read_error;
+    int read_errno;
+
+    /* the ring, guarded by mu */
+    chunk *ring;
+    size_t nring;
+    unsigned long long nfill, ntake, nwrite; /* chunks filled, taken, written */
+    bool input_done, abort;
+    pthread_mutex_t mu;
+    pthread_cond_t work, done, room;
+
+    /* writer */
+    unsigned long long ok, errors, written_line;
+    int write_errno;
+    bool write_failed;
+
+    /* progress */
+    bool progress;
+    double t0, last_progress;
+    unsigned long long size; /* of a regular input file, else 0 */
+    size_t progress_len;
+} batch;
+
+static bool is_blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+            return false;
+    return true;
+}
+
+/* Fills c with the next records. Returns false once no more input will be read (end of
+ * input, a read error or a stop signal); c may still hold records then. */
+static bool fill_chunk(batch *b, chunk *c)
+{
+    c->in.len = 0;
+    c->nrec = 0;
+    c->ok = c->errors = 0;
+    c->fatal = MGA_OK;
+    bool more = true;
+    while (c->nrec < CHUNK_RECORDS && c->in.len < CHUNK_BYTES) {
+        if (stop_signal) {
+            more = false;
+            break;
+        }
+        errno = 0;
+        ssize_t n = getline(&b->line, &b->line_cap, b->in);
+        if (n < 0) {
+            if (ferror(b->in) && !(errno == EINTR && stop_signal)) {
+                b->read_error = true;
+                b->read_errno = errno ? errno : EIO;
+            }
+            if (errno == ENOMEM && !ferror(b->in))
+                c->fatal = MGA_E_NOMEM;
+            b->eof = !stop_signal;
+            more = false;
+            break;
+        }
+        b->lineno++;
+        b->bytes += (unsigned long long)n;
+        if (b->lineno <= b->skip)
+            continue;
+        size_t len = (size_t)n;
+        if (len && b->line[len - 1] == '\n')
+            len--;
+        if (len && b->line[len - 1] == '\r')
+            len--;
+        if (is_blank(b->line, len)) {
+            b->blanks++;
+            continue;
+        }
+        if (!buf_grow(&c->in, len + 1)) {
+            c->fatal = MGA_E_NOMEM;
+            more = false;
+            break;
+        }
+        rec *r = &c->recs[c->nrec++];
+        r->off = c->in.len;
+        r->len = len;
+        r->line = b->lineno;
+        memcpy(c->in.p + c->in.len, b->line, len);
+        c->in.len += len;
+        c->in.p[c->in.len++] = '\0';
+    }
+    c->last_line = b->lineno;
+    c->bytes_end = b->bytes;
+    return more;
+}
+
+/* Formats the output line of one record into c->out. Returns MGA_E_NOMEM when out of memory
+ * (a bad record is not a failure). */
+static mga_status do_record(batch *b, worker *w, chunk *c, const rec *r)
+{
+    const char *json = c->in.p + r->off;
+    buf *o = &c->out;
+    mga_profile *p = NULL;
+    mga_diags *d = NULL;
+    mga_status st = mga_profile_parse(b->rs, "<batch>", json, r->len, &p, &d);
+    BUF_LIT(o, "{\"line\":");
+    buf_ull(o, r->line);
+    BUF_LIT(o, ",\"id\":");
+    if (st == MGA_OK) {
+        mga_diags_free(d);
+        mga_result *res = NULL;
+        st = mga_evaluate(b->rs, p, &res);
+        if (st == MGA_OK) {
+            buf_jstr0(o, mga_result_id(res));
+            BUF_LIT(o, ",\"result\":");
+            st = mga_result_write(res, MGA_FORMAT_JSON, buf_write_cb, o);
+            if (st == MGA_E_WRITE)
+                st = MGA_E_NOMEM; /* only buf_write_cb fails, and only for memory */
+            if (o->len && o->p[o->len - 1] == '\n')
+                o->len--;
+            BUF_LIT(o, "}\n");
+            if (b->stats)
+                wstats_count(&w->st, &b->ri, res);
+            c->ok++;
+        }
+        mga_result_free(res);
+        mga_profile_free(p);
+        return o->oom ? MGA_E_NOMEM : st;
+    }
+    if (st != MGA_E_PROFILE) {
+        mga_diags_free(d);
+        return st == MGA_E_INVALID ? MGA_E_INVALID : MGA_E_NOMEM;
+    }
+    const mga_diag *dg = NULL;
+    for (size_t i = 0, n = mga_diags_count(d); i < n && !dg; i++) {
+        const mga_diag *x = mga_diags_ref(d, i);
+        if (x && x->kind == MGA_DIAG_ERROR)
+            dg = x;
+    }
+    put_raw_id(o, &w->scratch, json, r->len);
+    BUF_LIT(o, ",\"error\":{\"field\":");
+    const char *msg = dg && dg->message ? dg->message : "invalid profile";
+    const char *colon = msg[0] == '$' ? strchr(msg, ':') : NULL;
+    if (colon)
+        buf_jstr(o, msg, (size_t)(colon - msg));
+    else
+        BUF_LIT(o, "null");
+    BUF_LIT(o, ",\"code\":");
+    if (dg) {
+        char code[16];
+        int n = snprintf(code, sizeof code, "\"E%04u\"", dg->code);
+        buf_put(o, code, (size_t)n);
+    } else {
+        BUF_LIT(o, "null");
+    }
+    BUF_LIT(o, ",\"message\":");
+    buf_jstr0(o, msg);
+    BUF_LIT(o, ",\"column\":");
+    buf_ull(o, dg ? dg->col : 0);
+    BUF_LIT(o, "}}\n");
+    mga_diags_free(d);
+    c->errors++;
+    return o->oom || w->scratch.oom ? MGA_E_NOMEM : MGA_OK;
+}
+
+static void do_chunk(batch *b, worker *w, chunk *c)
+{
+    c->out.len = 0;
+    c->out.oom = false;
+    for (size_t i = 0; i < c->nrec && c->fatal == MGA_OK; i++)
+        c->fatal = do_record(b, w, c, &c->recs[i]);
+    if (w->st.oom)
+        c->fatal = MGA_E_NOMEM;
+}
+
+/* ---- Output and progress ------------------------------------------------------------- */
+
+/* Whole buffers through write(2): EINTR and short writes are retried, so a line is never
+ * cut, and a failure (EPIPE, EBADF, ENOSPC) is reported rather than lost in a stdio buffer. */
+static bool write_all(int fd, const char *p, size_t n, int *err)
+{
+    while (n) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            *err = errno;
+            return false;
+        }
+        p += k;
+        n -= (size_t)k;
+    }
+    return true;
+}
+
+static void progress_clear(batch *b)
+{
+    if (!b->progress_len)
+        return;
+    char spaces[160];
+    size_t n = b->progress_len < sizeof spaces ? b->progress_len : sizeof spaces;
+    memset(spaces, ' ', n);
+    fputc('\r', stderr);
+    fwrite(spaces, 1, n, stderr);
+    fputc('\r', stderr);
+    fflush(stderr);
+    b->progress_len = 0;
+}
+
+static void progress_show(batch *b, unsigned long long bytes_done)
+{
+    double t = now_seconds();
+    if (t - b->last_progress < 0.25)
+        return;
+    b->last_progress = t;
+    double el = t - b->t0;
+    unsigned long long recs = b->ok + b->errors;
+    double rate = el > 0 ? (double)recs / el : 0;
+    char line[160];
+    int n = snprintf(line, sizeof line, "mgadvise batch: %llu records, %.0f records/s", recs,
+                     rate);
+    if (b->size && n > 0 && (size_t)n < sizeof line) {
+        double frac = (double)bytes_done / (double)b->size;
+        if (frac > 1)
+            frac = 1;
+        double eta = frac > 0 ? el * (1 - frac) / frac : 0;
+        unsigned long long s = (unsigned long long)(eta + 0.5);
+        n += snprintf(line + n, sizeof line - (size_t)n, ", %.1f%%, ETA %llu:%02llu:%02llu",
+                      frac * 100, s / 3600, s / 60 % 60, s % 60);
+    }
+    if (n < 0)
+        return;
+    size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+    fputc('\r', stderr);
+    fwrite(line, 1, len, stderr);
+    /* pad over a longer previous line */
+    for (size_t i = len; i < b->progress_len; i++)
+        fputc(' ', stderr);
+    fflush(stderr);
+    b->progress_len = len > b->progress_len ? len : b->progress_len;
+}
+
+/* Emits one evaluated chunk. False when standard output failed. */
+static bool emit_chunk(batch *b, chunk *c)
+{
+    if (b->write_failed)
+        return false;
+    if (c->out.len && !write_all(STDOUT_FILENO, c->out.p, c->out.len, &b->write_errno)) {
+        b->write_failed = true;
+        return false;
+    }
+    b->ok += c->ok;
+    b->errors += c->errors;
+    b->written_line = c->last_line;
+    if (b->progress)
+        progress_show(b, c->bytes_end);
+    return true;
+}
+
+/* ---- Threads ------------------------------------------------------------------------- */
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    batch *b = w->b;
+    pthread_mutex_lock(&b->mu);
+    for (;;) {
+        while (b->ntake == b->nfill && !b->input_done && !b->abort)
+            pthread_cond_wait(&b->work, &b->mu);
+        if (b->abort || b->ntake == b->nfill)
+            break;
+        chunk *c = &b->ring[b->ntake++ % b->nring];
+        pthread_mutex_unlock(&b->mu);
+        do_chunk(b, w, c);
+        pthread_mutex_lock(&b->mu);
+        c->done = true;
+        if (c->fatal != MGA_OK) {
+            b->abort = true;
+            pthread_cond_broadcast(&b->work);
+            pthread_cond_broadcast(&b->room);
+        }
+        pthread_cond_signal(&b->done);
+    }
+    pthread_mutex_unlock(&b->mu);
+    return NULL;
+}
+
+static void *writer_main(void *arg)
+{
+    batch *b = arg;
+    pthread_mutex_lock(&b->mu);
+    for (;;) {
+        chunk *c = &b->ring[b->nwrite % b->nring];
+        while (!(b->nwrite < b->nfill && c->done) && !(b->input_done && b->nwrite == b->nfill) &&
+               !b->abort)
+            pthread_cond_wait(&b->done, &b->mu);
+        if (b->abort || b->nwrite == b->nfill)
+            break;
+        pthread_mutex_unlock(&b->mu);
+        bool ok = c->fatal == MGA_OK && emit_chunk(b, c);
+        buf_trim(&c->out);
+        buf_trim(&c->in);
+        pthread_mutex_lock(&b->mu);
+        c->done = false;
+        b->nwrite++;
+        if (!ok) {
+            b->abort = true;
+            pthread_cond_broadcast(&b->work);
+        }
+        pthread_cond_signal(&b->room);
+    }
+    pthread_mutex_unlock(&b->mu);
+    return NULL;
+}
+
+/* Reader on this thread, workers and one writer on their own; the signals are blocked in
+ * those so that only the reader sees them. Returns the first fatal status, if any. */
+static mga_status run_threads(batch *b, worker *ws, size_t nw)
+{
+    pthread_t writer;
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    size_t started = 0;
+    bool writer_ok = pthread_create(&writer, NULL, writer_main, b) == 0;
+    if (writer_ok)
+        for (; started < nw; started++)
+            if (pthread_create(&ws[started].th, NULL, worker_main, &ws[started]) != 0)
+                break;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    mga_status st = writer_ok && started ? MGA_OK : MGA_E_NOMEM;
+
+    bool more = st == MGA_OK;
+    while (more) {
+        pthread_mutex_lock(&b->mu);
+        while (b->nfill - b->nwrite >= b->nring && !b->abort)
+            pthread_cond_wait(&b->room, &b->mu);
+        bool abort = b->abort;
+        pthread_mutex_unlock(&b->mu);
+        if (abort)
+            break;
+        chunk *c = &b->ring[b->nfill % b->nring];
+        unsigned long long before = b->lineno;
+        more = fill_chunk(b, c);
+        if (c->fatal != MGA_OK) {
+            st = c->fatal;
+            pthread_mutex_lock(&b->mu);
+            b->abort = true;
+            pthread_mutex_unlock(&b->mu);
+            break;
+        }
+        if (c->nrec || b->lineno != before) {
+            pthread_mutex_lock(&b->mu);
+            c->done = false; /* even a chunk of blank lines goes through a worker: the
+                              * workers take chunks strictly in ring order */
+            b->nfill++;
+            pthread_cond_signal(&b->work);
+            pthread_mutex_unlock(&b->mu);
+        }
+    }
+    pthread_mutex_lock(&b->mu);
+    b->input_done = true;
+    pthread_cond_broadcast(&b->work);
+    pthread_cond_broadcast(&b->done);
+    pthread_mutex_unlock(&b->mu);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(ws[i].th, NULL);
+    if (writer_ok)
+        pthread_join(writer, NULL);
+    /* a chunk a worker could not finish */
+    for (size_t i = 0; i < b->nring && st == MGA_OK; i++)
+        if (b->ring[i].fatal != MGA_OK)
+            st = b->ring[i].fatal;
+    return st;
+}
+
+static mga_status run_inline(batch *b, worker *w)
+{
+    chunk *c = &b->ring[0];
+    bool more = true;
+    while (more) {
+        more = fill_chunk(b, c);
+        if (c->fatal != MGA_OK)
+            return c->fatal;
+        do_chunk(b, w, c);
+        if (c->fatal != MGA_OK)
+            return c->fatal;
+        if (!emit_chunk(b, c))
+            return MGA_E_WRITE;
+        buf_trim(&c->out);
+        buf_trim(&c->in);
+    }
+    return MGA_OK;
+}
+
+/* ---- The command --------------------------------------------------------------------- */
+
+static int status_exit(mga_status st)
+{
+    switch (st) {
+    case MGA_OK:
+        return EXIT_OK;
+    case MGA_E_COMPILE:
+    case MGA_E_PROFILE:
+        return EXIT_INVALID;
+    case MGA_E_IO:
+        return EXIT_IO;
+    case MGA_E_INVALID:
+        return EXIT_USAGE;
+    default:
+        return EXIT_INTERNAL;
+    }
+}
+
+static mga_status load_rules(mga_engine *eng, const char **paths, size_t n,
+                             const mga_source *embedded, size_t nembedded, mga_ruleset **rs)
+{
+    mga_diags *d = NULL;
+    mga_status st = n ? mga_compile_paths(eng, paths, n, rs, &d)
+                      : mga_compile_sources(eng, embedded, nembedded, rs, &d);
+    if (d && mga_diags_count(d))
+        mga_diags_render(d, write_file, stderr);
+    mga_diags_free(d);
+    return st;
+}
+
+int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedded)
+{
+    const char **rules = calloc((size_t)argc + 1, sizeof *rules);
+    size_t nrules = 0;
+    const char *input = NULL, *stats_path = NULL;
+    unsigned long long jobs = 0, skip = 0;
+    bool quiet = false;
+    if (!rules) {
+        fputs("mgadvise batch: out of memory\n", stderr);
+        return EXIT_INTERNAL;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int rc = -1;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(usage_batch, stdout);
+            rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_INTERNAL;
+        } else if (strcmp(a, "-r") == 0 || strcmp(a, "--rules") == 0) {
+            if (++i == argc)
+                rc = usage_error("option '%s' needs a path", a);
+            else
+                rules[nrules++] = argv[i];
+        } else if (strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0) {
+            if (++i == argc)
+                rc = usage_error("option '%s' needs a number of threads", a);
+            else if (!parse_count(argv[i], MAX_JOBS, &jobs) || jobs == 0)
+                rc = usage_error("bad number of threads '%s': expected 1 to 1024", argv[i]);
+        } else if (strcmp(a, "--skip") == 0) {
+            if (++i == argc)
+                rc = usage_error("option '%s' needs a number of lines", a);
+            else if (!parse_count(argv[i], ULLONG_MAX, &skip))
+                rc = usage_error("bad number of lines '%s' for --skip", argv[i]);
+        } else if (strcmp(a, "--stats") == 0) {
+            if (++i == argc)
+                rc = usage_error("option '%s' needs a file", a);
+            else
+                stats_path = argv[i];
+        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            quiet = true;
+        } else if (strcmp(a, "--") == 0 && i + 1 < argc && !input) {
+            input = argv[++i];
+            if (i + 1 < argc)
+                rc = usage_error("one input at a time; '%s' is one too many", argv[i + 1]);
+        } else if (a[0] == '-' && a[1] != '\0') {
+            rc = usage_error("unknown option '%s'", a);
+        } else if (input) {
+            rc = usage_error("one input at a time; '%s' is one too many", a);
+        } else {
+            input = a;
+        }
+        if (rc >= 0) {
+            free(rules);
+            return rc;
+        }
+    }
+    if (!jobs) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        jobs = n < 1 ? 1 : n > 256 ? 256 : (unsigned long long)n;
+    }
+
+    int rc = EXIT_OK;
+    bool from_stdin = !input || strcmp(input, "-") == 0;
+    FILE *in = from_stdin ? stdin : fopen(input, "rb");
+    if (!in) {
+        fprintf(stderr, "mgadvise batch: cannot read '%s': %s\n", input, strerror(errno));
+        free(rules);
+        return EXIT_IO;
+    }
+    FILE *stats_file = NULL;
+    if (stats_path && !(stats_file = fopen(stats_path, "wb"))) {
+        fprintf(stderr, "mgadvise batch: cannot write '%s': %s\n", stats_path,
+                strerror(errno));
+        if (!from_stdin)
+            fclose(in);
+        free(rules);
+        return EXIT_INTERNAL;
+    }
+
+    mga_engine *eng = NULL;
+    mga_ruleset *rs = NULL;
+    mga_status st = mga_engine_new(NULL, &eng);
+    if (st == MGA_OK)
+        st = load_rules(eng, rules, nrules, embedded, nembedded, &rs);
+    free(rules);
+    if (st != MGA_OK) {
+        if (st != MGA_E_COMPILE && st != MGA_E_IO)
+            fprintf(stderr, "mgadvise batch: %s\n", mga_status_str(st));
+        mga_engine_free(eng);
+        if (stats_file)
+            fclose(stats_file);
+        if (!from_stdin)
+            fclose(in);
+        return status_exit(st);
+    }
+
+    batch b;
+    memset(&b, 0, sizeof b);
+    b.rs = rs;
+    b.stats = stats_file != NULL;
+    b.in = in;
+    b.skip = skip;
+    b.nring = jobs == 1 ? 1 : (size_t)jobs * RING_PER_THREAD;
+    b.ring = calloc(b.nring, sizeof *b.ring);
+    size_t nw = (size_t)jobs;
+    worker *ws = calloc(nw, sizeof *ws);
+    bool ok = b.ring && ws && ruleindex_init(&b.ri, rs);
+    for (size_t i = 0; ok && i < nw; i++) {
+        ws[i].b = &b;
+        ok = !b.stats || wstats_init(&ws[i].st, b.ri.nrules);
+    }
+    struct stat sb;
+    if (fstat(fileno(in), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0)
+        b.size = (unsigned long long)sb.st_size;
+    b.progress = !quiet && isatty(STDERR_FILENO);
+
+    struct sigaction sa, old_int, old_term, old_pipe;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    /* no SA_RESTART, so a blocked read returns; a second signal kills as usual */
+    sa.sa_flags = (int)SA_RESETHAND;
+    stop_signal = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    sa.sa_handler = SIG_IGN;
+    sa.sa_flags = 0;
+    sigaction(SIGPIPE, &sa, &old_pipe); /* a closed stdout is a write error, not a death */
+
+    fflush(stdout);
+    b.t0 = now_seconds();
+    if (!ok) {
+        st = MGA_E_NOMEM;
+    } else if (jobs == 1) {
+        st = run_inline(&b, &ws[0]);
+    } else {
+        pthread_mutex_init(&b.mu, NULL);
+        pthread_cond_init(&b.work, NULL);
+        pthread_cond_init(&b.done, NULL);
+        pthread_cond_init(&b.room, NULL);
+        st = run_threads(&b, ws, nw);
+        pthread_cond_destroy(&b.room);
+        pthread_cond_destroy(&b.done);
+        pthread_cond_destroy(&b.work);
+        pthread_mutex_destroy(&b.mu);
+    }
+    double elapsed = now_seconds() - b.t0;
+    int sig = stop_signal;
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGPIPE, &old_pipe, NULL);
+    progress_clear(&b);
+
+    if (b.write_failed) {
+        fprintf(stderr, "mgadvise batch: cannot write output: %s\n", strerror(b.write_errno));
+        rc = EXIT_INTERNAL;
+    } else if (st != MGA_OK) {
+        fprintf(stderr, "mgadvise batch: %s\n", mga_status_str(st));
+        rc = status_exit(st) == EXIT_OK ? EXIT_INTERNAL : status_exit(st);
+    } else if (b.read_error) {
+        fprintf(stderr, "mgadvise batch: cannot read '%s' after line %llu: %s\n",
+                from_stdin ? "<stdin>" : input, b.lineno, strerror(b.read_errno));
+        rc = EXIT_IO;
+    } else if (b.errors) {
+        rc = EXIT_INVALID;
+    }
+
+    if (stats_file) {
+        buf sbuf = {0};
+        bool sok = rc != EXIT_INTERNAL && stats_format(&sbuf, &b.ri, ws, nw, b.ok, b.errors);
+        if (sok && (fwrite(sbuf.p, 1, sbuf.len, stats_file) != sbuf.len || ferror(stats_file)))
+            sok = false;
+        if (fclose(stats_file) != 0)
+            sok = false;
+        if (!sok && rc != EXIT_INTERNAL) {
+            fprintf(stderr, "mgadvise batch: cannot write '%s'\n", stats_path);
+            rc = EXIT_INTERNAL;
+        }
+        free(sbuf.p);
+    }
+
+    unsigned long long recs = b.ok + b.errors;
+    fprintf(stderr,
+            "mgadvise batch: %llu records, %llu ok, %llu errors, %llu blank lines skipped, "
+            "%.2f s, %.0f records/s\n",
+            recs, b.ok, b.errors, b.blanks, elapsed,
+            elapsed > 0 ? (double)recs / elapsed : 0.0);
+    if (sig && rc != EXIT_INTERNAL) {
+        unsigned long long resume = b.written_line > skip ? b.written_line : skip;
+        fprintf(stderr, "mgadvise batch: interrupted after input line %llu; resume with --skip "
+                        "%llu\n",
+                resume, resume);
+        rc = sig == SIGINT ? 130 : 143;
+    }
+
+    for (size_t i = 0; i < b.nring && b.ring; i++) {
+        free(b.ring[i].in.p);
+        free(b.ring[i].out.p);
+    }
+    for (size_t i = 0; ws && i < nw; i++) {
+        if (b.stats)
+            wstats_free(&ws[i].st);
+        free(ws[i].scratch.p);
+    }
+    free(ws);
+    free(b.ring);
+    ruleindex_free(&b.ri);
+    free(b.line);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+    if (!from_stdin)
+        fclose(in);
+    return rc;
+}

@@ -1,0 +1,190 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Golden and stress tests for `mgadvise batch` (see README.txt here).
+#   usage: sh tests/golden/batch/run.sh path/to/mgadvise      (BLESS=1 rewrites expected files)
+# Each folder <case>/ holds input.jsonl, args (extra arguments, may be empty), expected.out
+# (stdout), expected.err (stderr, timing normalised, then "exit N") and optionally
+# expected.stats (the --stats document). Then: -j 1 vs -j 4 on generated input, 100,000
+# records with 1% bad ones, an interrupted run resumed with --skip, and the exit statuses.
+# Only sh, awk, sed, grep, cmp, kill and sleep.
+set -u
+case $1 in
+/*) BIN=$1 ;;
+*) BIN=$(pwd)/$1 ;;
+esac
+cd "$(dirname "$0")/../../.." || exit 2
+HERE=tests/golden/batch
+RULES=$HERE/rules.mga
+export LC_ALL=C
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() {
+    pass=$((pass + 1))
+}
+bad() {
+    fail=$((fail + 1))
+    echo "FAIL: $*"
+}
+
+# The summary's timing varies: "S.SS s, X records/s" becomes "T s, R records/s".
+norm() {
+    sed -e 's/, [0-9][0-9]*\.[0-9][0-9] s, [0-9][0-9]* records\/s$/, T s, R records\/s/' "$@"
+}
+
+compare() { # name expected actual
+    if [ "${BLESS:-0}" = 1 ]; then
+        cp "$3" "$2"
+        ok
+    elif [ -f "$2" ] && cmp -s "$2" "$3"; then
+        ok
+    else
+        bad "$1"
+        if [ -f "$2" ]; then diff -u "$2" "$3" | head -40; else echo "  (no expected file $2)"; fi
+    fi
+}
+
+# ---- golden cases ----
+for d in "$HERE"/*/; do
+    [ -f "$d/input.jsonl" ] || continue
+    name=$(basename "$d")
+    args=
+    [ -f "$d/args" ] && args=$(cat "$d/args")
+    set --
+    [ -f "$d/expected.stats" ] && set -- --stats "$tmp/stats"
+    # shellcheck disable=SC2086
+    "$BIN" batch -q "$@" $args "$d/input.jsonl" >"$tmp/out" 2>"$tmp/err.raw"
+    echo "exit $?" >>"$tmp/err.raw"
+    norm "$tmp/err.raw" >"$tmp/err"
+    compare "batch/$name (stdout)" "$d/expected.out" "$tmp/out"
+    compare "batch/$name (stderr)" "$d/expected.err" "$tmp/err"
+    [ -f "$d/expected.stats" ] && compare "batch/$name (stats)" "$d/expected.stats" "$tmp/stats"
+done
+
+# ---- -j 1 and -j 4 agree on 2,000 generated records (some bad, some blank lines) ----
+awk -v n=2000 -v bad=37 -v blank=50 -f "$HERE/gen.awk" >"$tmp/in2k"
+"$BIN" batch -q -r "$RULES" -j 1 --stats "$tmp/s1" "$tmp/in2k" >"$tmp/o1" 2>"$tmp/e1"
+r1=$?
+"$BIN" batch -q -r "$RULES" -j 4 --stats "$tmp/s4" "$tmp/in2k" >"$tmp/o4" 2>"$tmp/e4"
+r4=$?
+if [ $r1 -eq 1 ] && [ $r4 -eq 1 ] && cmp -s "$tmp/o1" "$tmp/o4" && cmp -s "$tmp/s1" "$tmp/s4" &&
+    [ "$(norm "$tmp/e1")" = "$(norm "$tmp/e4")" ] &&
+    [ "$(wc -l <"$tmp/o1")" -eq 2000 ] &&
+    grep -q '^mgadvise batch: 2000 records, 1946 ok, 54 errors, 40 blank lines skipped, ' "$tmp/e1"; then
+    ok
+else
+    bad "batch: -j 1 and -j 4 differ on 2,000 records (exit $r1 / $r4)"
+    cat "$tmp/e1" "$tmp/e4"
+fi
+
+# The same with the shipped rules (every rule of the rule base in play).
+head -300 "$tmp/in2k" >"$tmp/in300"
+"$BIN" batch -q -j 1 "$tmp/in300" >"$tmp/o1" 2>/dev/null
+"$BIN" batch -q -j 4 "$tmp/in300" >"$tmp/o4" 2>/dev/null
+if cmp -s "$tmp/o1" "$tmp/o4" && [ "$(wc -l <"$tmp/o1")" -eq "$(grep -c "[^[:space:]]" "$tmp/in300")" ]; then
+    ok
+else
+    bad "batch: -j 1 and -j 4 differ with the shipped rules"
+fi
+
+# ---- 100,000 records, 1% bad in six ways: exactly one line each, in order ----
+awk -v n=100000 -v bad=100 -f "$HERE/gen.awk" >"$tmp/in100k"
+"$BIN" batch -q -r "$RULES" -j 4 "$tmp/in100k" 2>"$tmp/e100k" | awk '
+    BEGIN { split("E4001 E4002 E4004 E4003 E4007 E4001", code, " ") }
+    {
+        n++
+        if (substr($0, 1, 8) != "{\"line\":" || substr($0, length($0)) != "}") {
+            print "not a whole line: " n; bad++; next
+        }
+        rest = substr($0, 9); num = rest; sub(/,.*/, "", num)
+        if (num + 0 != n) { print "line " n " says " num; bad++; next }
+        if (n % 100 == 0) {
+            k = int(n / 100) % 6
+            id = k == 4 ? "null" : "\"p" n "\""
+            want = "{\"line\":" n ",\"id\":" id ",\"error\":{"
+            if (index($0, want) != 1 || index($0, "\"code\":\"" code[k + 1] "\"") == 0) {
+                print "line " n ": expected error " code[k + 1] ": " $0; bad++
+            }
+        } else if (index($0, "{\"line\":" n ",\"id\":\"p" n "\",\"result\":{\"id\":\"p" n "\"") != 1) {
+            print "line " n ": expected a result: " substr($0, 1, 120); bad++
+        }
+        if (bad > 5) exit 1
+    }
+    END { if (n != 100000) { print "got " n " lines, expected 100000"; bad++ } exit bad ? 1 : 0 }
+' >"$tmp/check100k"
+if [ $? -eq 0 ] &&
+    grep -q '^mgadvise batch: 100000 records, 99000 ok, 1000 errors, 0 blank lines skipped, ' "$tmp/e100k"; then
+    ok
+else
+    bad "batch: 100,000 records"
+    cat "$tmp/check100k" "$tmp/e100k"
+fi
+
+# ---- interrupted with SIGTERM, resumed with --skip N: the same as one run ----
+awk -v n=300000 -v bad=100 -v blank=1000 -f "$HERE/gen.awk" >"$tmp/in300k"
+"$BIN" batch -q -r "$RULES" -j 1 "$tmp/in300k" >"$tmp/part" 2>"$tmp/epart" &
+pid=$!
+sleep 0.2
+kill -TERM $pid
+wait $pid
+rt=$?
+skip=$(sed -n 's/^mgadvise batch: interrupted after input line \([0-9]*\); resume with --skip \([0-9]*\)$/\2/p' "$tmp/epart")
+if [ $rt -ne 143 ] || [ -z "$skip" ]; then
+    bad "batch: SIGTERM: exit $rt, expected 143 and a resume line"
+    cat "$tmp/epart"
+elif ! awk 'substr($0, 1, 8) != "{\"line\":" || substr($0, length($0)) != "}" { exit 1 }' "$tmp/part"; then
+    bad "batch: SIGTERM left a partial line"
+else
+    "$BIN" batch -q -r "$RULES" -j 2 --skip "$skip" "$tmp/in300k" >>"$tmp/part" 2>/dev/null
+    "$BIN" batch -q -r "$RULES" -j 2 "$tmp/in300k" >"$tmp/whole" 2>/dev/null
+    if cmp -s "$tmp/part" "$tmp/whole"; then
+        ok
+    else
+        bad "batch: interrupted after line $skip and resumed: output differs from one run"
+    fi
+fi
+rm -f "$tmp/part" "$tmp/whole"
+
+# ---- exit statuses ----
+status() { # expected-status description command...
+    want=$1
+    what=$2
+    shift 2
+    "$@" >"$tmp/o" 2>"$tmp/e"
+    got=$?
+    if [ "$got" -eq "$want" ]; then ok; else bad "batch: $what: exit $got, expected $want"; fi
+}
+head -5 "$tmp/in2k" >"$tmp/good5"
+status 0 "all records good" "$BIN" batch -q -r "$RULES" "$tmp/good5"
+status 1 "some records bad" "$BIN" batch -q -r "$RULES" "$tmp/in300"
+status 2 "unknown option" "$BIN" batch --frobnicate "$tmp/good5"
+status 2 "-j 0" "$BIN" batch -j 0 "$tmp/good5"
+status 2 "-j x" "$BIN" batch -j x "$tmp/good5"
+status 2 "two inputs" "$BIN" batch "$tmp/good5" "$tmp/good5"
+status 3 "missing input" "$BIN" batch -q "$tmp/does-not-exist.jsonl"
+status 0 "--help" "$BIN" batch --help
+if grep -q 'exit status' "$tmp/o" && grep -q -- '--skip' "$tmp/o" && grep -q -- '--stats' "$tmp/o"; then
+    ok
+else
+    bad "batch: --help does not document exit status, --skip and --stats"
+fi
+"$BIN" batch -q -r "$RULES" "$tmp/in2k" >&- 2>"$tmp/e"
+got=$?
+if [ $got -eq 4 ] && grep -q 'cannot write output' "$tmp/e"; then
+    ok
+else
+    bad "batch: stdout closed: exit $got, expected 4 and a message"
+fi
+"$BIN" batch -q -r "$RULES" - <"$tmp/good5" >"$tmp/a" 2>/dev/null
+"$BIN" batch -q -r "$RULES" <"$tmp/good5" >"$tmp/b" 2>/dev/null
+"$BIN" batch -q -r "$RULES" "$tmp/good5" >"$tmp/c" 2>/dev/null
+if cmp -s "$tmp/a" "$tmp/c" && cmp -s "$tmp/b" "$tmp/c" && [ -s "$tmp/c" ]; then
+    ok
+else
+    bad "batch: '-', no INPUT and a file name give different output"
+fi
+
+echo "batch: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
