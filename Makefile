@@ -66,12 +66,13 @@ $(GEN)/embedded_rules.c: $(RULES) engine/cli/embed.sh
 	@mkdir -p $(GEN)
 	sh engine/cli/embed.sh $@ $(RULES)
 
-$(BUILD)/obj/gen/%.o: $(GEN)/%.c $(GEN)/parser.h $(GEN)/lexer.h
+ENGINE_HDRS = $(wildcard engine/*.h) engine/diag_codes.def include/mgadvise.h
+
+$(BUILD)/obj/gen/%.o: $(GEN)/%.c $(GEN)/parser.h $(GEN)/lexer.h $(ENGINE_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(GENWARN) $(WERROR) -c -o $@ $<
 
-$(BUILD)/obj/engine/%.o: engine/%.c $(GEN)/parser.h $(GEN)/lexer.h $(wildcard engine/*.h) \
-                         engine/diag_codes.def include/mgadvise.h
+$(BUILD)/obj/engine/%.o: engine/%.c $(GEN)/parser.h $(GEN)/lexer.h $(ENGINE_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(WARN) $(WERROR) -c -o $@ $<
 
@@ -90,7 +91,7 @@ $(BUILD)/mgadvise: engine/cli/main.c engine/cli/batch.c engine/cli/cli.h $(GEN)/
 
 # ---- tests ----
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/helpers.h $(BUILD)/libmgadvise.a
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/helpers.h $(BUILD)/libmgadvise.a $(ENGINE_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS_ALL) $(WARN) -Wno-missing-prototypes $(WERROR) \
 	    -o $@ $< $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS) $(CMOCKA_LIBS)

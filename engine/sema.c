@@ -387,6 +387,10 @@ static void resolve_name(sema *s, ast_cond *c, bool want_bool)
     int fi = sema_field_find(s->p, c->name.s);
     if (fi >= 0) {
         ast_field *f = VEC_AT(s->p->fields, ast_field, fi);
+        if (f->type == FT_TEXT && c->kind != CO_KNOWN) {
+            ERR(s, TEXT_FIELD, c->name.at, c->name.s);
+            return;
+        }
         if (want_bool && f->type != FT_BOOL) {
             mga_diag *dg = ERR(s, NOT_BOOL, c->name.at, c->name.s, type_name(f));
             if (f->type == FT_SET)
@@ -395,10 +399,6 @@ static void resolve_name(sema *s, ast_cond *c, bool want_bool)
                 diag_note(s->d, dg, "test a value: '%s is ...'", c->name.s);
             else if (f->type == FT_NUMBER)
                 diag_note(s->d, dg, "compare it: '%s >= ...'", c->name.s);
-            return;
-        }
-        if (f->type == FT_TEXT && c->kind != CO_KNOWN) {
-            ERR(s, TEXT_FIELD, c->name.at, c->name.s);
             return;
         }
         c->field = fi;
