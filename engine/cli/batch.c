@@ -17,14 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-enum {
-    EXIT_OK = 0,
-    EXIT_INVALID = 1,
-    EXIT_USAGE = 2,
-    EXIT_IO = 3,
-    EXIT_INTERNAL = 4
-};
-
 /* A chunk ends after this many records or once its lines hold this many bytes, whichever
  * comes first; the ring holds RING_PER_THREAD chunks per worker. Together they bound memory
  * (apart from single lines longer than CHUNK_BYTES, which are kept whole). */
@@ -92,11 +84,6 @@ static int usage_error(const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fputs("\nTry 'mgadvise batch --help'.\n", stderr);
     return EXIT_USAGE;
-}
-
-static int write_file(void *ud, const char *p, size_t len)
-{
-    return fwrite(p, 1, len, (FILE *)ud) == len ? 0 : -1;
 }
 
 static double now_seconds(void)
@@ -1154,23 +1141,6 @@ static mga_status run_inline(batch *b, worker *w)
 
 /* ---- The command --------------------------------------------------------------------- */
 
-static int status_exit(mga_status st)
-{
-    switch (st) {
-    case MGA_OK:
-        return EXIT_OK;
-    case MGA_E_COMPILE:
-    case MGA_E_PROFILE:
-        return EXIT_INVALID;
-    case MGA_E_IO:
-        return EXIT_IO;
-    case MGA_E_INVALID:
-        return EXIT_USAGE;
-    default:
-        return EXIT_INTERNAL;
-    }
-}
-
 static mga_status load_rules(mga_engine *eng, const char **paths, size_t n,
                              const mga_source *embedded, size_t nembedded, mga_ruleset **rs)
 {
@@ -1178,7 +1148,7 @@ static mga_status load_rules(mga_engine *eng, const char **paths, size_t n,
     mga_status st = n ? mga_compile_paths(eng, paths, n, rs, &d)
                       : mga_compile_sources(eng, embedded, nembedded, rs, &d);
     if (d && mga_diags_count(d))
-        mga_diags_render(d, write_file, stderr);
+        mga_diags_render(d, cli_write_file, stderr);
     mga_diags_free(d);
     return st;
 }
@@ -1275,7 +1245,7 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
             fclose(stats_file);
         if (!from_stdin)
             fclose(in);
-        return status_exit(st);
+        return cli_status_exit(st);
     }
 
     batch b;
@@ -1340,7 +1310,7 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
         rc = EXIT_INTERNAL;
     } else if (st != MGA_OK) {
         fprintf(stderr, "mgadvise batch: %s\n", mga_status_str(st));
-        rc = status_exit(st) == EXIT_OK ? EXIT_INTERNAL : status_exit(st);
+        rc = cli_status_exit(st) == EXIT_OK ? EXIT_INTERNAL : cli_status_exit(st);
     } else if (b.read_error) {
         fprintf(stderr, "mgadvise batch: cannot read '%s' after line %llu: %s\n",
                 from_stdin ? "<stdin>" : input, b.lineno, strerror(b.read_errno));

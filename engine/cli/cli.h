@@ -8,6 +8,20 @@
 
 #include <stddef.h>
 
+/* Exit statuses shared by every command (documented in --help and the README). */
+enum {
+    EXIT_OK = 0,
+    EXIT_INVALID = 1, /* the rules or the profile have errors; check found problems */
+    EXIT_USAGE = 2,
+    EXIT_IO = 3,
+    EXIT_INTERNAL = 4 /* out of memory, or output could not be written */
+};
+
+/* The exit status for a library status. */
+int cli_status_exit(mga_status st);
+/* An mga_write_fn writing to the FILE * in ud. */
+int cli_write_file(void *ud, const char *p, size_t len);
+
 /* `mgadvise batch`: evaluates a JSON-lines file of profiles, one output line per record, in
  * input order, on several threads. embedded/nembedded are the rules used without -r. Installs
  * SIGINT, SIGTERM and SIGPIPE dispositions for the duration of the call. */

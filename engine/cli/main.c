@@ -13,15 +13,7 @@
 extern const mga_source cli_embedded_rules[];
 extern const size_t cli_embedded_rules_count;
 
-enum {
-    EXIT_OK = 0,
-    EXIT_INVALID = 1, /* the rules or the profile have errors; check found problems */
-    EXIT_USAGE = 2,
-    EXIT_IO = 3,
-    EXIT_INTERNAL = 4 /* out of memory, or output could not be written */
-};
-
-static int write_file(void *ud, const char *p, size_t len)
+int cli_write_file(void *ud, const char *p, size_t len)
 {
     return fwrite(p, 1, len, (FILE *)ud) == len ? 0 : -1;
 }
@@ -82,7 +74,7 @@ static int usage_error(const char *cmd, const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
-static int status_exit(mga_status st)
+int cli_status_exit(mga_status st)
 {
     switch (st) {
     case MGA_OK:
@@ -102,7 +94,7 @@ static int status_exit(mga_status st)
 static void render(const mga_diags *d)
 {
     if (d && mga_diags_count(d))
-        mga_diags_render(d, write_file, stderr);
+        mga_diags_render(d, cli_write_file, stderr);
 }
 
 /* Compiles the given paths, or the embedded rules when there are none. */
@@ -228,12 +220,12 @@ static int cmd_eval(int argc, char **argv)
     if (st == MGA_OK)
         st = mga_evaluate(rs, p, &res);
     if (st == MGA_OK)
-        st = mga_result_write(res, fmt, write_file, stdout);
+        st = mga_result_write(res, fmt, cli_write_file, stdout);
     if (st == MGA_OK && fflush(stdout) != 0)
         st = MGA_E_WRITE;
     if (st != MGA_OK && st != MGA_E_COMPILE && st != MGA_E_PROFILE && st != MGA_E_IO)
         fprintf(stderr, "mgadvise: %s\n", mga_status_str(st));
-    rc = status_exit(st);
+    rc = cli_status_exit(st);
     mga_result_free(res);
     mga_profile_free(p);
     mga_ruleset_free(rs);
@@ -282,7 +274,7 @@ static int cmd_check(int argc, char **argv)
     if (st == MGA_OK)
         st = load_rules(eng, paths, n, &rs, &d);
     render(d);
-    int rc = status_exit(st);
+    int rc = cli_status_exit(st);
     if (st == MGA_OK && mga_diags_count(d))
         rc = EXIT_INVALID; /* warnings: not clean */
     if (st == MGA_OK && !quiet && mga_diags_count(d) == 0)
