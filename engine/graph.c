@@ -260,7 +260,7 @@ static uint32_t mk_mask(builder *b, node_kind k, int field, const ast_field *f,
 }
 
 typedef struct lin {
-    g_term t[32];
+    g_term t[MAX_LIN_FIELDS];
     size_t n;
     double k;
     bool overflow;
@@ -278,7 +278,7 @@ static void lin_add(lin *l, const ast_expr *e, double sign)
                 l->t[i].coef += sign;
                 return;
             }
-        if (l->n == 32) {
+        if (l->n == MAX_LIN_FIELDS) { /* sema rejects more */
             l->overflow = true;
             return;
         }

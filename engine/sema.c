@@ -359,6 +359,23 @@ static const char *first_field(const ast_expr *e)
     return f ? f : first_field(e->b);
 }
 
+/* Distinct fields of an expression (up to cap, then cap + 1). */
+static size_t count_fields(const ast_expr *e, int *seen, size_t n, size_t cap)
+{
+    if (!e || n > cap)
+        return n;
+    if (e->kind == EX_FIELD && e->field >= 0) {
+        for (size_t i = 0; i < n; i++)
+            if (seen[i] == e->field)
+                return n;
+        if (n < cap)
+            seen[n] = e->field;
+        return n + 1;
+    }
+    n = count_fields(e->a, seen, n, cap);
+    return count_fields(e->b, seen, n, cap);
+}
+
 static void check_numeric(sema *s, ast_expr **es, size_t n)
 {
     int dim = -2;
@@ -366,6 +383,16 @@ static void check_numeric(sema *s, ast_expr **es, size_t n)
         dim = expr_field_dim(s, es[i], dim, 1);
     if (dim == -3)
         return;
+    /* The graph keeps a comparison as one linear test over at most MAX_LIN_FIELDS fields. */
+    int seen[MAX_LIN_FIELDS];
+    size_t nf = 0;
+    for (size_t i = 0; i < n; i++)
+        nf = count_fields(es[i], seen, nf, MAX_LIN_FIELDS);
+    if (nf > MAX_LIN_FIELDS) {
+        ast_span at = es[0]->at;
+        ERR(s, TOO_MANY, at, "fields in one comparison", (unsigned)MAX_LIN_FIELDS);
+        return;
+    }
     const char *ctx_field = NULL;
     for (size_t i = 0; i < n && !ctx_field; i++)
         ctx_field = first_field(es[i]);

@@ -7,6 +7,9 @@
 #include "ast.h"
 #include "diag.h"
 
+/* The most distinct fields one comparison may name (the graph's linear test holds them). */
+#define MAX_LIN_FIELDS 32
+
 /* Returns false on OOM only; errors go to d (check mga_diags_error_count). */
 bool sema_check(ast_program *p, mga_diags *d, const int *dsrc, unsigned max_depth);
 
