@@ -149,6 +149,7 @@ static void resolve(mga_result *r)
     /* the smallest max holds */
     mga_dose *d = &r->dose;
     int max_kind = -1;
+    uint32_t max_rule_ix = 0;
     for (size_t i = 0; i < r->nfired; i++) {
         const g_rule *g = &rs->rules[r->fired[i]];
         /* On a tie the cap is attributed to a dose rule, the one that states it. */
@@ -156,15 +157,12 @@ static void resolve(mga_result *r)
                           d->max_rule != NULL && max_kind != MGA_KIND_DOSE;
         if (g->has_max && (!d->has_max || g->max < d->max_mg || tie_better)) {
             max_kind = g->kind;
+            max_rule_ix = r->fired[i];
             d->has_max = true;
             d->max_mg = g->max;
             d->max_rule = g->id;
         }
     }
-    uint32_t max_rule_ix = 0;
-    for (size_t i = 0; i < rs->nrules; i++)
-        if (d->has_max && rs->rules[i].id == d->max_rule)
-            max_rule_ix = (uint32_t)i;
 
     /* Per fired rule: are all of its positive recommendations overruled? */
     for (size_t i = 0; i < r->nfired; i++) {
@@ -242,9 +240,7 @@ mga_status mga_evaluate(const mga_ruleset *rs, const mga_profile *p, mga_result 
     r->rs = rs;
     r->p = p;
     size_t nf = rs->nforms + 1, nr = rs->nrules + 1;
-    size_t nover = 0;
-    for (size_t i = 0; i < rs->nrules; i++)
-        nover += rs->rules[i].nprefer + 3;
+    size_t nover = rs->max_overruled;
     r->val = arena_alloc(&r->a, rs->nnodes + 1);
     r->fired = arena_alloc(&r->a, nr * sizeof *r->fired);
     r->advice = arena_alloc(&r->a, nr * sizeof *r->advice);

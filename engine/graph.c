@@ -766,6 +766,9 @@ bool graph_build(mga_ruleset *rs, const ast_program *p, const char *const *file_
         if (b.oom || !rs->facts[i].name)
             return false;
     }
+    /* per rule: each preferred form, the start, the target and the item itself */
+    for (size_t i = 0; i < rs->nrules; i++)
+        rs->max_overruled += rs->rules[i].nprefer + 3;
     /* severity descending, then source order: a stable bucket pass */
     size_t m = 0;
     for (int sev = MGA_CRITICAL; sev >= MGA_INFO; sev--)

@@ -125,6 +125,7 @@ struct mga_ruleset {
     g_rule *rules;
     size_t nrules;
     uint32_t *order; /* rule indices: severity descending, then source order */
+    size_t max_overruled; /* the most overruled entries one evaluation can record */
     g_fact *facts;
     size_t nfacts;
     g_source *sources;
