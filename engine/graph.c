@@ -371,6 +371,46 @@ static uint32_t mk_lin(builder *b, const ast_expr *lhs, const ast_expr *rhs, cmp
 
 static uint32_t build_fact(builder *b, int fact);
 
+static uint32_t build(builder *b, const ast_cond *c);
+
+/* 'a or b or c ...' is a left-deep tree as long as the chain: its operands are gathered
+ * without recursion and joined by one n-ary node, so a chain of any length costs linear
+ * time and no stack. */
+static uint32_t build_chain(builder *b, const ast_cond *c)
+{
+    vec todo = {0}, ids = {0};
+    const ast_cond **top = vec_push(b->tmp, &todo, sizeof *top);
+    if (!top) {
+        b->oom = true;
+        return 0;
+    }
+    *top = c;
+    while (todo.len && !b->oom) {
+        const ast_cond *x = ((const ast_cond **)todo.data)[--todo.len];
+        if (x->kind == c->kind) {
+            const ast_cond **ab = vec_push(b->tmp, &todo, sizeof *ab);
+            const ast_cond **bb = ab ? vec_push(b->tmp, &todo, sizeof *bb) : NULL;
+            if (!bb) {
+                b->oom = true;
+                return 0;
+            }
+            ((const ast_cond **)todo.data)[todo.len - 2] = x->b;
+            ((const ast_cond **)todo.data)[todo.len - 1] = x->a;
+            continue;
+        }
+        uint32_t id = build(b, x);
+        uint32_t *slot = b->oom ? NULL : vec_push(b->tmp, &ids, sizeof *slot);
+        if (!slot) {
+            b->oom = true;
+            return 0;
+        }
+        *slot = id;
+    }
+    if (b->oom)
+        return 0;
+    return mk_nary(b, c->kind == CO_AND ? N_AND : N_OR, ids.data, ids.len);
+}
+
 static uint32_t build(builder *b, const ast_cond *c)
 {
     if (b->oom)
@@ -379,12 +419,8 @@ static uint32_t build(builder *b, const ast_cond *c)
         c->field >= 0 ? VEC_AT(b->p->fields, ast_field, (size_t)c->field) : NULL;
     switch (c->kind) {
     case CO_AND:
-    case CO_OR: {
-        uint32_t ids[2] = {build(b, c->a), build(b, c->b)};
-        if (b->oom)
-            return 0;
-        return mk_nary(b, c->kind == CO_AND ? N_AND : N_OR, ids, 2);
-    }
+    case CO_OR:
+        return build_chain(b, c);
     case CO_NOT:
         return mk_not(b, build(b, c->a));
     case CO_CONST:

@@ -451,8 +451,15 @@ static void check_cond(sema *s, ast_cond *c, unsigned depth, int fact_self)
     switch (c->kind) {
     case CO_AND:
     case CO_OR:
-        check_cond(s, c->a, depth + 1, fact_self);
-        check_cond(s, c->b, depth + 1, fact_self);
+        /* A chain of one operator is one level, however long: walk its left spine
+         * without recursing; only a change of operator nests deeper. */
+        for (ast_cond *x = c; x; x = x->a) {
+            if (x->kind != c->kind) {
+                check_cond(s, x, depth + 1, fact_self);
+                break;
+            }
+            check_cond(s, x->b, x->b && x->b->kind == c->kind ? depth : depth + 1, fact_self);
+        }
         return;
     case CO_NOT:
         check_cond(s, c->a, depth + 1, fact_self);

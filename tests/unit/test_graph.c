@@ -72,6 +72,28 @@ static void test_graph_and_or_flattened_and_deduped(void **state)
     assert_int_equal(NODES("false or balanced_diet", "balanced_diet"), 1);
 }
 
+/* A chain of one operator is one level however long: 100,000 terms of 'or' compile in
+ * linear time to one OR node (no depth error, no deep recursion), and evaluate. */
+static void test_graph_long_or_chain_is_one_node(void **state)
+{
+    (void)state;
+    enum { TERMS = 100000 };
+    size_t cap = (size_t)TERMS * 32 + 256;
+    char *rules = malloc(cap);
+    assert_non_null(rules);
+    size_t k = (size_t)snprintf(rules, cap, "rule chain when ");
+    for (int i = 0; i < TERMS; i++)
+        k += (size_t)snprintf(rules + k, cap - k, "%sage > %d years", i ? " or " : "",
+                              i % 1000);
+    snprintf(rules + k, cap - k, " then inform say \"x\" cite src end\n");
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(eng, rules, NULL);
+    free(rules);
+    assert_int_equal(mga_ruleset_node_count(rs), 1001); /* 1000 distinct tests, one OR */
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
 static void test_graph_set_and_enum_tests_shared(void **state)
 {
     (void)state;
@@ -158,6 +180,7 @@ int main(void)
         cmocka_unit_test(test_graph_between_is_two_comparisons),
         cmocka_unit_test(test_graph_facts_shared_with_rules),
         cmocka_unit_test(test_graph_rule_without_when_is_true),
+        cmocka_unit_test(test_graph_long_or_chain_is_one_node),
     };
     return cmocka_run_group_tests_name("graph", tests, NULL, NULL);
 }
