@@ -7,12 +7,13 @@ FLEX    ?= flex
 SAN     ?=
 WERROR  ?= -Werror
 OPT     ?= -O2
-BUILD   := $(if $(SAN),build-san,build)
+BUILD   ?= $(if $(SAN),build-san,build)
 GEN     := $(BUILD)/gen
 
 WARN    = -Wall -Wextra -Wpedantic -Wshadow -Wundef -Wwrite-strings -Wstrict-prototypes \
           -Wmissing-prototypes -Wvla -Wformat -Wformat-security
-GENWARN = -Wall -Wextra -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter
+GENWARN = -Wall -Wextra -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter \
+          -Wno-misleading-indentation
 SANFLAGS = $(if $(SAN),-fsanitize=$(SAN) -fno-sanitize-recover=all -fno-omit-frame-pointer)
 DEPS_CFLAGS := $(shell pkg-config --cflags yajl 2>/dev/null)
 DEPS_LIBS   := $(shell pkg-config --libs yajl 2>/dev/null || echo -lyajl)
@@ -31,7 +32,7 @@ UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/te
 EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
 .PHONY: all lib test unit golden examples-run rules-check bless clean sanitize test-asan \
-        check-tools deps codes-table docs-check
+        check-tools deps codes-table docs-check fuzz fuzz-regress
 
 .DEFAULT_GOAL := all
 
@@ -131,7 +132,59 @@ docs-check:
 	else echo "docs: README diagnostics table differs from engine/diag_codes.def (make codes-table)"; \
 	diff $(BUILD)/codes.readme $(BUILD)/codes.md | head -20; exit 1; fi
 
-test: all unit golden examples-run rules-check docs-check
+# ---- fuzzing ----
+# Each harness tests/fuzz/fuzz_<name>.c is built twice: with libFuzzer by `make fuzz`
+# (clang, Debian's libclang-rt-14-dev), and with a plain replay driver that `make test`
+# runs over the seeds and every regression input kept in tests/fuzz/regress/<name>/.
+FUZZERS      = compile eval
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_BUILD   = build-fuzz
+FUZZ_SAN     = address,undefined
+FUZZ_REPLAY  = $(FUZZERS:%=$(BUILD)/fuzz/replay_%)
+fuzz_seeds_compile = rules/*.mga tests/golden/diag/*.mga tests/golden/eval/*/rules.mga
+fuzz_seeds_eval    = examples/profiles/*.json tests/golden/eval/*/profile.json
+fuzz_maxlen_compile = 131072
+fuzz_maxlen_eval    = 65536
+
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h \
+                       $(GEN)/embedded_rules.c $(BUILD)/libmgadvise.a
+	@mkdir -p $(dir $@)
+	$(CC) -Iinclude -Itests/fuzz -D_POSIX_C_SOURCE=200809L $(CFLAGS_ALL) $(WARN) $(WERROR) \
+	    -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c $(GEN)/embedded_rules.c \
+	    $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS)
+
+fuzz-regress: $(FUZZ_REPLAY)
+	@set -e; for h in $(FUZZERS); do \
+	    case $$h in compile) seeds="$(fuzz_seeds_compile)";; eval) seeds="$(fuzz_seeds_eval)";; esac; \
+	    printf '== fuzz regressions (%s): ' $$h; \
+	    $(BUILD)/fuzz/replay_$$h $$seeds $$(find tests/fuzz/regress/$$h -type f 2>/dev/null | sort); done
+
+# make fuzz [FUZZ_SECONDS=N] [FUZZERS="compile eval"]: runs each harness for N seconds from
+# a corpus seeded with the rules, the examples and the golden tests; a crash, leak or
+# timeout leaves its input in $(FUZZ_BUILD)/artifacts/ and fails the target.
+fuzz:
+	@command -v $(FUZZ_CC) >/dev/null || { echo "mgadvise: clang is missing (apt-get install clang libclang-rt-14-dev)"; exit 1; }
+	$(MAKE) --no-print-directory CC=$(FUZZ_CC) BUILD=$(FUZZ_BUILD) SAN=fuzzer-no-link,$(FUZZ_SAN) OPT=-O1 \
+	    $(FUZZ_BUILD)/libmgadvise.a $(FUZZ_BUILD)/gen/embedded_rules.c
+	@set -e; mkdir -p $(FUZZ_BUILD)/artifacts; for h in $(FUZZERS); do \
+	    $(FUZZ_CC) -Iinclude -Itests/fuzz -D_POSIX_C_SOURCE=200809L -std=c11 -O1 -g \
+	        -fsanitize=fuzzer,$(FUZZ_SAN) -fno-sanitize-recover=all $(WARN) $(WERROR) \
+	        -o $(FUZZ_BUILD)/fuzz_$$h tests/fuzz/fuzz_$$h.c $(FUZZ_BUILD)/gen/embedded_rules.c \
+	        $(FUZZ_BUILD)/libmgadvise.a $(DEPS_LIBS); \
+	    case $$h in compile) seeds="$(fuzz_seeds_compile)"; ml=$(fuzz_maxlen_compile);; \
+	                eval) seeds="$(fuzz_seeds_eval)"; ml=$(fuzz_maxlen_eval);; esac; \
+	    c=$(FUZZ_BUILD)/corpus/$$h; mkdir -p $$c; cp $$seeds $$c/ 2>/dev/null || true; \
+	    [ -d tests/fuzz/regress/$$h ] && cp tests/fuzz/regress/$$h/* $$c/ 2>/dev/null || true; \
+	    echo "== fuzz_$$h for $(FUZZ_SECONDS) s"; \
+	    $(FUZZ_BUILD)/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	        -max_len=$$ml -dict=tests/fuzz/$$h.dict -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$h- \
+	        $$c >$(FUZZ_BUILD)/fuzz_$$h.log 2>&1 || { tail -40 $(FUZZ_BUILD)/fuzz_$$h.log; exit 1; }; \
+	    grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' $(FUZZ_BUILD)/fuzz_$$h.log; \
+	    grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|REDUCE|NEW)' $(FUZZ_BUILD)/fuzz_$$h.log | tail -1; \
+	done
+
+test: all unit golden examples-run rules-check docs-check fuzz-regress
 	@echo "mgadvise: all tests passed ($(BUILD))"
 
 bless: $(BUILD)/mgadvise
@@ -142,4 +195,4 @@ sanitize test-asan:
 	$(MAKE) SAN=address,undefined OPT=-O1 test
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz

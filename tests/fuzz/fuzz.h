@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by the fuzz harnesses: a writer that discards, and a check that aborts (so that
+ * libFuzzer records the input) when an invariant of the public API does not hold. */
+#ifndef MGA_FUZZ_H
+#define MGA_FUZZ_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define FUZZ_CHECK(cond)                                                                   \
+    do {                                                                                   \
+        if (!(cond)) {                                                                     \
+            fprintf(stderr, "%s:%d: fuzz check failed: %s\n", __FILE__, __LINE__, #cond); \
+            abort();                                                                       \
+        }                                                                                  \
+    } while (0)
+
+static inline int fuzz_sink(void *ud, const char *p, size_t len)
+{
+    (void)ud;
+    (void)p;
+    (void)len;
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
+
+#endif
