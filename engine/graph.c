@@ -20,6 +20,9 @@ typedef struct builder {
     uint32_t *ht; /* node id + 1 */
     size_t htcap;
     uint32_t *fact_node;
+    uint32_t line_file; /* rule_line's place: file, byte offset and line there */
+    size_t line_off;
+    unsigned line_no;
     bool oom;
 } builder;
 
@@ -696,14 +699,31 @@ static bool freeze_forms(mga_ruleset *rs, g_rule *g, const ast_rule *r, act_kind
     return true;
 }
 
+/* The line of a rule. Rules come in source order, so the count of newlines goes on from
+ * the previous rule's place in the same file: linear in the text, not rules x text. */
+static unsigned rule_line(builder *b, ast_span at, const char *const *texts,
+                          const size_t *lens)
+{
+    if (at.file != b->line_file || at.off < b->line_off) {
+        b->line_file = at.file;
+        b->line_off = 0;
+        b->line_no = 1;
+    }
+    size_t end = at.off < lens[at.file] ? at.off : lens[at.file];
+    const char *t = texts[at.file];
+    for (size_t i = b->line_off; i < end; i++)
+        b->line_no += t[i] == '\n';
+    b->line_off = end;
+    return b->line_no;
+}
+
 static bool freeze_rule(builder *b, g_rule *g, const ast_rule *r, const char *const *names,
                         const char *const *texts, const size_t *lens)
 {
     mga_ruleset *rs = b->rs;
     g->id = DUP(r->id.s);
     g->file = DUP(names[r->at.file]);
-    unsigned col;
-    diag_linecol(texts[r->at.file], lens[r->at.file], r->at.off, &g->line, &col);
+    g->line = rule_line(b, r->at, texts, lens);
     g->node = r->when ? build(b, r->when) : mk_const(b, true);
     if (b->oom)
         return false;
@@ -770,6 +790,7 @@ bool graph_build(mga_ruleset *rs, const ast_program *p, const char *const *file_
                  const char *const *texts, const size_t *lens)
 {
     builder b = {0};
+    b.line_file = UINT32_MAX; /* no place yet */
     b.rs = rs;
     b.p = p;
     b.tmp = p->a;

@@ -45,6 +45,13 @@ _Noreturn void lex_fatal(struct parse_ctx *ctx, const char *msg)
 
 bool lex_sbuf_add(struct parse_ctx *ctx, const char *p, size_t n)
 {
+    if (ctx->sbuf.len + n > MAX_STRING + 1) { /* + 1: the terminating NUL */
+        if (!ctx->slong)
+            diag_add(ctx->d, DIAG_TOKEN_LEN, ctx->dsrc, ctx->sstart, 1, "a string",
+                     (unsigned)MAX_STRING);
+        ctx->slong = true;
+        return true;
+    }
     if (!membuf_add(ctx->m, &ctx->sbuf, p, n)) {
         ctx->oom = true;
         return false;
@@ -251,6 +258,8 @@ bool ast_fact_add(struct parse_ctx *ctx, ast_name name, ast_cond *cond)
 
 ast_rule *ast_rule_begin(struct parse_ctx *ctx, ast_name id, ast_span at)
 {
+    if (ctx->prog->rules.len == MAX_RULES) /* reported once, at the first rule past it */
+        diag_add(ctx->d, DIAG_TOO_MANY, ctx->dsrc, at.off, at.len, "rules", (unsigned)MAX_RULES);
     ast_rule *r = vec_push(ctx->a, &ctx->prog->rules, sizeof *r);
     if (r) {
         r->id = id;

@@ -8,6 +8,10 @@
 #include "diag.h"
 #include <setjmp.h>
 
+/* Limits of the language (each reported as E9004/E9007 at the place it is passed). */
+#define MAX_STRING ((size_t)65536) /* bytes in one string literal, after escapes */
+#define MAX_RULES 100000          /* rules in one rule set, over all its files */
+
 typedef void *yyscan_t;
 
 struct parse_ctx {
@@ -34,6 +38,7 @@ struct parse_ctx {
     size_t nblocks;
     size_t sstart;
     bool serr;
+    bool slong; /* this string passed MAX_STRING: reported once, the rest dropped */
 };
 
 /* Parses one source into prog. Returns false on OOM (ctx->oom); syntax errors are

@@ -725,7 +725,9 @@ mga_status mga_profile_parse(const mga_ruleset *rs, const char *name, const char
     mga_diags *d = diag_new(&rs->m, 20);
     if (!d)
         return MGA_E_NOMEM;
-    int dsrc = diag_source(d, name ? name : "<profile>", json, len);
+    /* past the limit only the start is kept for the message: a diagnostic copies its source */
+    size_t kept = len > MGA_PROFILE_MAX_BYTES ? 256 : len;
+    int dsrc = diag_source(d, name ? name : "<profile>", json, kept);
     mga_profile *p = profile_alloc(rs);
     if (!p || dsrc < 0) {
         mga_profile_free(p);
@@ -744,6 +746,8 @@ mga_status mga_profile_parse(const mga_ruleset *rs, const char *name, const char
     mga_status st = MGA_OK;
     if (!json || all_space(json, len)) {
         diag_add(d, DIAG_PROFILE_EMPTY, dsrc, 0, len);
+    } else if (len > MGA_PROFILE_MAX_BYTES) {
+        diag_add(d, DIAG_PROFILE_SIZE, dsrc, 0, 0, (size_t)MGA_PROFILE_MAX_BYTES);
     } else {
         ypool yp = {NULL, ypool_size(len), 0};
         yp.base = yp.cap ? mem_alloc(&p->m, yp.cap) : NULL;

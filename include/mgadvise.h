@@ -118,7 +118,9 @@ MGA_API void mga_diags_free(mga_diags *d);
 
 /* Parses a JSON profile against the rule set's schema. name labels diagnostics. Wrong
  * types, values out of range and unknown symbols are errors (MGA_E_PROFILE); unknown
- * fields are warnings. Thread-safe for distinct calls on one rule set. */
+ * fields are warnings. Thread-safe for distinct calls on one rule set. A profile longer
+ * than MGA_PROFILE_MAX_BYTES or nested deeper than 64 levels is an error (E4012, E4009). */
+#define MGA_PROFILE_MAX_BYTES ((size_t)1 << 20)
 MGA_API mga_status mga_profile_parse(const mga_ruleset *rs, const char *name, const char *json,
                              size_t len, mga_profile **out, mga_diags **diags);
 MGA_API void mga_profile_free(mga_profile *p);

@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: MIT */
+/* Every limit of the engine, tested at the limit (accepted) and one past it (a located
+ * error, nothing else lost): rule file size, string and name length, rule count, chain
+ * length, profile size and depth, and the numbers a profile may carry. The README's table
+ * of bad inputs points here. */
+#include "helpers.h"
+
+#include "parse.h" /* MAX_STRING, MAX_RULES */
+
+#define RULE_SIZE_LIMIT ((size_t)64 << 20) /* api.c: one rule file */
+
+/* Inputs of many megabytes or 100,000 rules use the system allocator: cmocka's
+ * leak-checking one slows down with every live block. Leaks are still caught by the
+ * sanitizer and Valgrind runs of this test. */
+static mga_engine *big_engine(void)
+{
+    mga_engine *eng = NULL;
+    assert_int_equal(mga_engine_new(NULL, &eng), MGA_OK);
+    return eng;
+}
+
+static char *xmalloc(size_t n)
+{
+    char *p = malloc(n);
+    assert_non_null(p);
+    return p;
+}
+
+/* PRELUDE + a rule + comment lines padding the text to exactly n bytes. */
+static char *padded_rules(size_t n)
+{
+    const char *rule = "rule r when age > 1 years then inform say \"x\" cite src end\n";
+    size_t lp = strlen(PRELUDE), lr = strlen(rule);
+    char *t = xmalloc(n + 1);
+    memcpy(t, PRELUDE, lp);
+    memcpy(t + lp, rule, lr);
+    size_t k = lp + lr;
+    while (k < n) {
+        size_t line = n - k < 80 ? n - k : 80;
+        t[k] = '#';
+        memset(t + k + 1, 'x', line - 1);
+        t[k + line - 1] = '\n';
+        k += line;
+    }
+    t[n] = '\0';
+    return t;
+}
+
+static void test_limits_rule_file_size(void **state)
+{
+    (void)state;
+    mga_engine *eng = big_engine();
+    char *t = padded_rules(RULE_SIZE_LIMIT + 1);
+    mga_ruleset *rs = NULL;
+    mga_diags *d = NULL;
+    assert_int_equal(mga_compile(eng, "big.mga", t, RULE_SIZE_LIMIT, &rs, &d), MGA_OK);
+    assert_int_equal(mga_ruleset_rule_count(rs), 1);
+    mga_ruleset_free(rs);
+    mga_diags_free(d);
+    assert_int_equal(mga_compile(eng, "big.mga", t, RULE_SIZE_LIMIT + 1, &rs, &d),
+                     MGA_E_COMPILE);
+    assert_null(rs);
+    expect_diag(d, 9003, "file is larger than the limit of 67108864 bytes");
+    mga_diags_free(d);
+    free(t);
+    mga_engine_free(eng);
+}
+
+/* A rule whose say text is n bytes long. */
+static mga_status compile_say(mga_engine *eng, size_t n, mga_diags **d)
+{
+    char *rule = xmalloc(n + 128);
+    size_t k = (size_t)sprintf(rule, "rule r then inform say \"");
+    memset(rule + k, 's', n);
+    k += n;
+    strcpy(rule + k, "\" cite src end\n");
+    mga_ruleset *rs = NULL;
+    mga_status st = compile_rules(eng, rule, &rs, d);
+    free(rule);
+    mga_ruleset_free(rs);
+    return st;
+}
+
+static void test_limits_string_length(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_diags *d = NULL;
+    assert_int_equal(compile_say(eng, MAX_STRING, &d), MGA_OK);
+    mga_diags_free(d);
+    assert_int_equal(compile_say(eng, MAX_STRING + 1, &d), MGA_E_COMPILE);
+    const mga_diag *dg = expect_diag(d, 9004, "a string is longer than the limit of 65536 bytes");
+    assert_int_equal(dg->line, prelude_lines() + 1);
+    assert_int_equal(dg->col, 24); /* the opening quote */
+    assert_int_equal(mga_diags_error_count(d), 1); /* once, however long */
+    mga_diags_free(d);
+    /* escapes count after decoding: 65536 '\n' escapes are 65536 bytes */
+    char *rule = xmalloc(2 * MAX_STRING + 128);
+    size_t k = (size_t)sprintf(rule, "rule r then inform say \"");
+    for (size_t i = 0; i < MAX_STRING; i++, k += 2)
+        memcpy(rule + k, "\\n", 2);
+    strcpy(rule + k, "\" cite src end\n");
+    mga_ruleset *rs = NULL;
+    assert_int_equal(compile_rules(eng, rule, &rs, &d), MGA_OK);
+    free(rule);
+    mga_ruleset_free(rs);
+    mga_diags_free(d);
+    mga_engine_free(eng);
+}
+
+static void test_limits_name_length(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    char rule[512];
+    char name[200];
+    memset(name, 'n', 128);
+    name[128] = '\0';
+    snprintf(rule, sizeof rule, "rule %s then inform say \"x\" cite src end\n", name);
+    mga_diags *d = NULL;
+    mga_ruleset *rs = NULL;
+    assert_int_equal(compile_rules(eng, rule, &rs, &d), MGA_OK);
+    mga_ruleset_free(rs);
+    mga_diags_free(d);
+    name[128] = 'n';
+    name[129] = '\0';
+    snprintf(rule, sizeof rule, "rule %s then inform say \"x\" cite src end\n", name);
+    assert_int_equal(compile_rules(eng, rule, &rs, &d), MGA_E_COMPILE);
+    expect_diag(d, 9004, "a name is longer than the limit of 128 bytes");
+    mga_diags_free(d);
+    mga_engine_free(eng);
+}
+
+static mga_status compile_n_rules(mga_engine *eng, size_t n, mga_diags **d)
+{
+    char *rules = xmalloc(n * 64 + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += (size_t)sprintf(rules + k, "rule r%zu then inform say \"x\" cite src end\n", i);
+    mga_ruleset *rs = NULL;
+    mga_status st = compile_rules(eng, rules, &rs, d);
+    free(rules);
+    if (st == MGA_OK)
+        assert_int_equal(mga_ruleset_rule_count(rs), n);
+    mga_ruleset_free(rs);
+    return st;
+}
+
+static void test_limits_rule_count(void **state)
+{
+    (void)state;
+    mga_engine *eng = big_engine();
+    mga_diags *d = NULL;
+    assert_int_equal(compile_n_rules(eng, MAX_RULES, &d), MGA_OK);
+    mga_diags_free(d);
+    assert_int_equal(compile_n_rules(eng, MAX_RULES + 1, &d), MGA_E_COMPILE);
+    const mga_diag *dg = expect_diag(d, 9007, "too many rules (limit 100000)");
+    assert_int_equal(dg->line, prelude_lines() + MAX_RULES + 1); /* at the first one past */
+    assert_int_equal(mga_diags_error_count(d), 1);
+    mga_diags_free(d);
+    mga_engine_free(eng);
+}
+
+static mga_ruleset *profile_rules(mga_engine *eng)
+{
+    return compile_ok(eng, "rule r when age > 1 years then inform say \"x\" cite src end\n",
+                      NULL);
+}
+
+static mga_status parse(const mga_ruleset *rs, const char *json, size_t len, mga_diags **d)
+{
+    mga_profile *p = NULL;
+    mga_status st = mga_profile_parse(rs, "p.json", json, len, &p, d);
+    assert_true((st == MGA_OK) == (p != NULL));
+    mga_profile_free(p);
+    return st;
+}
+
+static void test_limits_profile_size(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = profile_rules(eng);
+    size_t n = MGA_PROFILE_MAX_BYTES;
+    char *json = xmalloc(n + 2);
+    /* a valid profile padded with spaces to exactly the limit, then one byte more */
+    memset(json, ' ', n + 1);
+    memcpy(json, "{\"age\": 40", 10);
+    json[n - 1] = '}';
+    json[n] = ' ';
+    json[n + 1] = '\0';
+    mga_diags *d = NULL;
+    assert_int_equal(parse(rs, json, n, &d), MGA_OK);
+    mga_diags_free(d);
+    assert_int_equal(parse(rs, json, n + 1, &d), MGA_E_PROFILE);
+    expect_diag(d, 4012, "profile is larger than the limit of 1048576 bytes (byte 0)");
+    char *out = render_diags(d);
+    assert_true(strlen(out) < 2048); /* the message, not the megabyte */
+    free(out);
+    mga_diags_free(d);
+    /* a long string: the id may be as long as the profile allows */
+    memset(json, 'i', n);
+    memcpy(json, "{\"id\": \"", 8);
+    memcpy(json + n - 2, "\"}", 2);
+    assert_int_equal(parse(rs, json, n, &d), MGA_OK);
+    mga_diags_free(d);
+    free(json);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static void test_limits_profile_depth(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = profile_rules(eng);
+    /* an unknown field's value is skipped, but its depth still counts: 64 levels in all
+     * (the object itself is one) are accepted, 65 are not */
+    for (int levels = 64; levels <= 65; levels++) {
+        char json[256];
+        size_t k = (size_t)sprintf(json, "{\"extra\":");
+        for (int i = 1; i < levels; i++)
+            json[k++] = '[';
+        for (int i = 1; i < levels; i++)
+            json[k++] = ']';
+        json[k++] = '}';
+        mga_diags *d = NULL;
+        mga_status st = parse(rs, json, k, &d);
+        if (levels == 64) {
+            assert_int_equal(st, MGA_OK);
+        } else {
+            assert_int_equal(st, MGA_E_PROFILE);
+            expect_diag(d, 4009, "$: nested deeper than 64 levels (byte 72)");
+        }
+        mga_diags_free(d);
+    }
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* Numbers a profile may not carry, and bytes it may not hold: each a located error. */
+static void test_limits_profile_bad_values(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = profile_rules(eng);
+    static const struct {
+        const char *json;
+        unsigned code;
+        size_t len; /* 0: strlen */
+    } cases[] = {
+        {"{\"age\": 1e999}", 4008, 0},         /* overflows a double */
+        {"{\"age\": -1e999}", 4008, 0},
+        {"{\"age\": NaN}", 4001, 0},           /* not JSON */
+        {"{\"age\": Infinity}", 4001, 0},
+        {"{\"age\": -5}", 4003, 0},            /* below the declared range */
+        {"{\"age\": 131}", 4003, 0},           /* above it */
+        {"{\"supplement_mg\": -1}", 4003, 0},  /* a negative dose */
+        {"{\"supplement_mg\": 1e300}", 4003, 0}, /* an absurd one */
+        {"{\"id\": \"\xff\"}", 4001, 0},       /* invalid UTF-8 */
+        {"{\"id\": \"\xc0\xaf\"}", 4001, 0},   /* an overlong encoding */
+        {"{\"age\": 40}\0", 4001, 12},      /* a NUL byte after the object */
+        {"{\"id\": \"a\0b\"}", 4001, 13},     /* a NUL byte in a string */
+        {"", 4010, 0},                         /* empty */
+        {"\r\n", 4010, 0},                     /* an empty line */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t len = cases[i].len ? cases[i].len : strlen(cases[i].json);
+        mga_diags *d = NULL;
+        if (parse(rs, cases[i].json, len, &d) != MGA_E_PROFILE || !find_diag(d, cases[i].code)) {
+            char *out = render_diags(d);
+            print_error("case %zu (%s): expected E%u, got:\n%s", i, cases[i].json,
+                        cases[i].code, out);
+            free(out);
+            fail();
+        }
+        mga_diags_free(d);
+    }
+    /* at the edges of the range, CRLF and a BOM are fine */
+    static const char *const good[] = {"{\"age\": 0}", "{\"age\": 130}", "{\"age\": 1.3e2}",
+                                       "{\"age\": 40}\r\n", "\xef\xbb\xbf{\"age\": 40}"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        mga_diags *d = NULL;
+        if (parse(rs, good[i], strlen(good[i]), &d) != MGA_OK) {
+            char *out = render_diags(d);
+            print_error("good case %zu (%s) rejected:\n%s", i, good[i], out);
+            free(out);
+            fail();
+        }
+        mga_diags_free(d);
+    }
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_limits_rule_file_size),
+        cmocka_unit_test(test_limits_string_length),
+        cmocka_unit_test(test_limits_name_length),
+        cmocka_unit_test(test_limits_rule_count),
+        cmocka_unit_test(test_limits_profile_size),
+        cmocka_unit_test(test_limits_profile_depth),
+        cmocka_unit_test(test_limits_profile_bad_values),
+    };
+    return cmocka_run_group_tests_name("limits", tests, NULL, NULL);
+}
