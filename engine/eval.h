@@ -40,6 +40,10 @@ struct mga_result {
     int32_t avoid_supplements; /* rule index, or -1 */
 };
 
+/* A result as JSON through yajl_gen (pretty or compact), written in one call of fn. The
+ * reference for the compact writer, which copies fragments (output_freeze_json). */
+mga_status output_json_gen(const mga_result *r, bool pretty, mga_write_fn fn, void *ud);
+
 /* Evaluates every node into val (nnodes entries). */
 void eval_nodes(const mga_ruleset *rs, const mga_profile *p, uint8_t *val);
 

@@ -79,7 +79,21 @@ typedef struct g_cite {
     uint32_t source;
     unsigned ref; /* 0: none */
     const char *quote;
+    uint32_t refix; /* the (source, ref) pair's entry in mga_ruleset.refs_json */
 } g_cite;
+
+/* A piece of JSON serialised once when the graph is frozen (output_freeze_json). */
+typedef struct g_frag {
+    const char *p;
+    size_t len;
+} g_frag;
+
+/* One distinct (source, ref) pair and its entry of the "references" array after "n". */
+typedef struct g_refjson {
+    uint32_t source;
+    unsigned ref;
+    g_frag json; /* ,"source":...,"publisher":...} */
+} g_refjson;
 
 typedef struct g_rule {
     const char *id;
@@ -97,6 +111,8 @@ typedef struct g_rule {
     g_cite *cites;
     uint32_t ncites;
     mga_cite *pub_cites; /* the same, in the public shape */
+    g_frag json;         /* the whole advice item: {"rule":...,"cite":[...]} */
+    g_frag json_id;      /* the id as a JSON string */
 } g_rule;
 
 typedef struct g_fact {
@@ -132,6 +148,12 @@ struct mga_ruleset {
     size_t nsources;
     const char **forms;
     size_t nforms;
+    /* Compact JSON output, serialised once (output_freeze_json) */
+    g_frag *forms_json;  /* each form as a JSON string */
+    g_refjson *refs_json; /* every (source, ref) pair a rule cites */
+    size_t nrefs_json;
+    g_frag json_head;     /* ,"ruleset":{...},"advice":[   (after the id) */
+    g_frag json_tail;     /* ],"disclaimer":...}           (after the references) */
 };
 
 /* Builds and freezes the graph of a checked program into rs (whose arena and allocator
@@ -139,6 +161,11 @@ struct mga_ruleset {
  * rule line numbers). Returns false on OOM. */
 bool graph_build(mga_ruleset *rs, const ast_program *p, const char *const *file_names,
                  const char *const *texts, const size_t *lens);
+
+/* Serialises what compact JSON output needs of the frozen rule set: each rule's advice
+ * item, each cited reference, the forms, the fixed head and tail (output.c). Sets every
+ * g_cite.refix. Returns false on OOM. */
+bool output_freeze_json(mga_ruleset *rs);
 
 /* The field index for a JSON key, or -1. */
 int graph_field_lookup(const mga_ruleset *rs, const char *key, size_t len);
