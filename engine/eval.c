@@ -225,20 +225,17 @@ static void resolve(mga_result *r)
     }
 }
 
-mga_status mga_evaluate(const mga_ruleset *rs, const mga_profile *p, mga_result **out)
+/* A result with its arrays sized for rs; they are filled from index 0 by every
+ * evaluation, so a reused result needs no clearing beyond its counts. */
+static mga_result *result_new(const mga_ruleset *rs)
 {
-    if (out)
-        *out = NULL;
-    if (!rs || !p || !out || p->rs != rs)
-        return MGA_E_INVALID;
     mga_result *r = mem_alloc(&rs->m, sizeof *r);
     if (!r)
-        return MGA_E_NOMEM;
+        return NULL;
     memset(r, 0, sizeof *r);
     r->m = rs->m;
     arena_init(&r->a, &r->m);
     r->rs = rs;
-    r->p = p;
     size_t nf = rs->nforms + 1, nr = rs->nrules + 1;
     size_t nover = rs->max_overruled;
     r->val = arena_alloc(&r->a, rs->nnodes + 1);
@@ -253,8 +250,17 @@ mga_status mga_evaluate(const mga_ruleset *rs, const mga_profile *p, mga_result 
     if (!r->val || !r->fired || !r->advice || !r->advice_rule || !r->prefer || !r->avoid ||
         !r->prefer_rule || !r->avoid_rule || !r->over) {
         mga_result_free(r);
-        return MGA_E_NOMEM;
+        return NULL;
     }
+    return r;
+}
+
+static void evaluate(mga_result *r, const mga_profile *p)
+{
+    const mga_ruleset *rs = r->rs;
+    r->p = p;
+    r->nfired = r->nadvice = r->nprefer = r->navoid = r->nover = 0;
+    memset(&r->dose, 0, sizeof r->dose);
     eval_nodes(rs, p, r->val);
     for (size_t i = 0; i < rs->nrules; i++) {
         uint32_t ri = rs->order[i];
@@ -262,7 +268,29 @@ mga_status mga_evaluate(const mga_ruleset *rs, const mga_profile *p, mga_result 
             r->fired[r->nfired++] = ri;
     }
     resolve(r);
+}
+
+mga_status mga_evaluate(const mga_ruleset *rs, const mga_profile *p, mga_result **out)
+{
+    if (out)
+        *out = NULL;
+    if (!rs || !p || !out || p->rs != rs)
+        return MGA_E_INVALID;
+    mga_result *r = result_new(rs);
+    if (!r)
+        return MGA_E_NOMEM;
+    evaluate(r, p);
     *out = r;
+    return MGA_OK;
+}
+
+mga_status mga_evaluate_reuse(const mga_ruleset *rs, const mga_profile *p, mga_result **inout)
+{
+    if (!rs || !p || !inout || p->rs != rs || (*inout && (*inout)->rs != rs))
+        return MGA_E_INVALID;
+    if (!*inout && !(*inout = result_new(rs)))
+        return MGA_E_NOMEM;
+    evaluate(*inout, p);
     return MGA_OK;
 }
 
@@ -271,6 +299,7 @@ void mga_result_free(mga_result *r)
     if (!r)
         return;
     mem m = r->m;
+    membuf_free(&m, &r->out);
     arena_free(&r->a);
     mem_free(&m, r, sizeof *r);
 }

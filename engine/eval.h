@@ -38,6 +38,7 @@ struct mga_result {
     res_over *over;
     size_t nover;
     int32_t avoid_supplements; /* rule index, or -1 */
+    membuf out; /* compact JSON is built here; kept for the next write */
 };
 
 /* A result as JSON through yajl_gen (pretty or compact), written in one call of fn. The

@@ -3,6 +3,7 @@
  * citations, a reference list of what was cited, and the documents' disclaimer. */
 #include "eval.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -319,10 +320,21 @@ typedef struct jw {
     bool oom;
 } jw;
 
-static void jw_raw(jw *w, const char *s, size_t n)
+static void jw_grow(jw *w, const char *s, size_t n)
 {
     if (!w->oom && !membuf_add(w->m, &w->b, s, n))
         w->oom = true;
+}
+
+/* Inline so that copies of literals compile to a few moves. */
+static inline void jw_raw(jw *w, const char *s, size_t n)
+{
+    if (w->b.cap - w->b.len >= n) {
+        memcpy(w->b.p + w->b.len, s, n);
+        w->b.len += n;
+    } else {
+        jw_grow(w, s, n);
+    }
 }
 
 #define JW_LIT(w, s) jw_raw((w), "" s, sizeof(s) - 1) /* literals only */
@@ -399,6 +411,11 @@ static void jw_opt_num(jw *w, bool has, double v)
 {
     if (!has) {
         JW_LIT(w, "null");
+        return;
+    }
+    /* "%.15g" prints a whole number below 1e15 as its digits: no need for printf */
+    if (v >= 0 && v < 1e15 && v == (double)(unsigned long long)v && !(v == 0 && signbit(v))) {
+        jw_uint(w, (unsigned long long)v);
         return;
     }
     char buf[40];
@@ -649,17 +666,27 @@ static void write_compact(const mga_result *r, jw *w)
     }
     JW_LIT(w, "],\"references\":[");
     /* distinct references in order of first citation, at most as many as collect_cites */
+    uint64_t mark[64] = {0}; /* seen refs_json entries, when there are at most 4096 */
     uint32_t seen[512];
     size_t nseen = 0;
+    bool bits = rs->nrefs_json <= 64 * 64;
     for (size_t i = 0; i < r->nadvice; i++) {
         const g_rule *g = &rs->rules[r->advice_rule[i]];
         for (uint32_t c = 0; c < g->ncites; c++) {
             uint32_t ix = g->cites[c].refix;
-            size_t k = 0;
-            while (k < nseen && seen[k] != ix)
-                k++;
-            if (k < nseen || nseen == sizeof seen / sizeof seen[0])
+            if (bits) {
+                if (mark[ix / 64] >> (ix % 64) & 1)
+                    continue;
+            } else {
+                size_t k = 0;
+                while (k < nseen && seen[k] != ix)
+                    k++;
+                if (k < nseen)
+                    continue;
+            }
+            if (nseen == sizeof seen / sizeof seen[0])
                 continue;
+            mark[ix / 64 % 64] |= 1ull << (ix % 64);
             seen[nseen++] = ix;
             if (nseen > 1)
                 JW_LIT(w, ",");
@@ -902,15 +929,16 @@ mga_status mga_result_write(const mga_result *r, mga_format fmt, mga_write_fn fn
         return output_json_gen(r, true, fn, ud);
     if (fmt != MGA_FORMAT_JSON)
         return MGA_E_INVALID;
-    jw w = {&r->m, {NULL, 0, 0}, false};
+    /* the buffer stays with the result (one thread at a time), so a reused result writes
+     * without allocating */
+    mga_result *mr = (mga_result *)r;
+    jw w = {&r->m, mr->out, false};
+    w.b.len = 0;
     write_compact(r, &w);
-    mga_status st = MGA_OK;
+    mr->out = w.b;
     if (w.oom)
-        st = MGA_E_NOMEM;
-    else if (fn(ud, w.b.p, w.b.len) != 0)
-        st = MGA_E_WRITE;
-    membuf_free(&r->m, &w.b);
-    return st;
+        return MGA_E_NOMEM;
+    return fn(ud, w.b.p, w.b.len) != 0 ? MGA_E_WRITE : MGA_OK;
 }
 
 mga_status output_json_gen(const mga_result *r, bool pretty, mga_write_fn fn, void *ud)

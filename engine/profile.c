@@ -196,6 +196,19 @@ static bool parse_number(pctx *c, const char *s, size_t len, double *out)
     char pb[160];
     size_t end = here(c);
     size_t off = end >= len ? end - len : 0;
+    /* A plain integer of at most 15 digits converts exactly: no need for strtod. A
+     * leading '-' included, so "-0" gives -0.0 as strtod does. */
+    size_t neg = len && s[0] == '-', digits = len - neg;
+    if (digits >= 1 && digits <= 15) {
+        unsigned long long n = 0;
+        size_t i = neg;
+        while (i < len && s[i] >= '0' && s[i] <= '9')
+            n = n * 10 + (unsigned)(s[i++] - '0');
+        if (i == len) {
+            *out = neg ? -(double)n : (double)n;
+            return true;
+        }
+    }
     if (len >= sizeof buf) {
         diag_add(c->d, DIAG_PROFILE_NUMBER, c->dsrc, off, len, path(c, pb, sizeof pb), "(too long)");
         return false;

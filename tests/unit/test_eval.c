@@ -319,6 +319,52 @@ static void test_eval_same_inputs_same_bytes(void **state)
     mga_engine_free(eng);
 }
 
+/* A reused result gives what a fresh one gives, profile after profile (nothing of the
+ * previous profile is left behind), and refuses a result of another rule set. */
+static void test_eval_reuse_same_as_fresh(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(eng, resolution_rules, NULL);
+    mga_ruleset *other = compile_ok(eng, resolution_rules, NULL);
+    const char *profiles[] = {
+        "{\"id\": \"p1\", \"age\": 70, \"conditions\": [\"ibs\"]}",
+        "{\"id\": \"p2\", \"conditions\": [\"kidney_disease\"], \"age\": 20}",
+        "{}",
+        "{\"id\": \"p4\", \"age\": 40}",
+        "{\"id\": \"p1\", \"age\": 70, \"conditions\": [\"ibs\"]}",
+    };
+    mga_result *reused = NULL;
+    for (size_t i = 0; i < sizeof profiles / sizeof profiles[0]; i++) {
+        char *fresh = eval_json(rs, profiles[i]);
+        mga_profile *p = NULL;
+        assert_int_equal(
+            mga_profile_parse(rs, NULL, profiles[i], strlen(profiles[i]), &p, NULL), MGA_OK);
+        mga_result *before = reused;
+        assert_int_equal(mga_evaluate_reuse(rs, p, &reused), MGA_OK);
+        if (before)
+            assert_ptr_equal(before, reused);
+        char *again = result_string(reused, MGA_FORMAT_JSON);
+        assert_string_equal(fresh, again);
+        free(fresh);
+        free(again);
+        if (i + 1 == sizeof profiles / sizeof profiles[0]) {
+            mga_profile *q = NULL;
+            assert_int_equal(mga_profile_parse(other, NULL, "{}", 2, &q, NULL), MGA_OK);
+            mga_result *keep = reused;
+            assert_int_equal(mga_evaluate_reuse(other, q, &reused), MGA_E_INVALID);
+            assert_ptr_equal(keep, reused);
+            assert_int_equal(mga_evaluate_reuse(rs, p, NULL), MGA_E_INVALID);
+            mga_profile_free(q);
+        }
+        mga_profile_free(p);
+    }
+    mga_result_free(reused);
+    mga_ruleset_free(rs);
+    mga_ruleset_free(other);
+    mga_engine_free(eng);
+}
+
 static void test_eval_misuse(void **state)
 {
     (void)state;
@@ -351,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_eval_every_max_holds),
         cmocka_unit_test(test_eval_advice_order_severity_then_source),
         cmocka_unit_test(test_eval_same_inputs_same_bytes),
+        cmocka_unit_test(test_eval_reuse_same_as_fresh),
         cmocka_unit_test(test_eval_misuse),
     };
     return cmocka_run_group_tests_name("eval", tests, NULL, NULL);
