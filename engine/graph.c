@@ -20,6 +20,11 @@ typedef struct builder {
     uint32_t *ht; /* node id + 1 */
     size_t htcap;
     uint32_t *fact_node;
+    /* rule line numbers: the last rule's file, offset and line, so that rules in source
+     * order are located by counting only the lines between them */
+    uint32_t line_file;
+    size_t line_off;
+    unsigned line;
     bool oom;
 } builder;
 
@@ -491,6 +496,26 @@ static bool drop_dead_nodes(builder *b, mga_ruleset *rs)
         }                                                                                      \
     } while (0)
 
+static uint64_t str_hash(const char *s, size_t len)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t k = 0; k < len; k++)
+        h = (h ^ (unsigned char)s[k]) * 1099511628211ull;
+    return h;
+}
+
+int graph_sym_lookup(const g_field *f, const char *s, size_t len)
+{
+    if (!f->sym_hash)
+        return -1;
+    for (size_t j = str_hash(s, len) & f->sym_mask; f->sym_hash[j]; j = (j + 1) & f->sym_mask) {
+        const char *c = f->syms[f->sym_hash[j] - 1];
+        if (strncmp(c, s, len) == 0 && c[len] == '\0')
+            return (int)f->sym_hash[j] - 1;
+    }
+    return -1;
+}
+
 static bool freeze_schema(mga_ruleset *rs, const ast_program *p)
 {
     rs->ndims = p->dims.len;
@@ -544,6 +569,19 @@ static bool freeze_schema(mga_ruleset *rs, const ast_program *p)
             for (size_t s = 0; s < g->nsyms; s++)
                 if (!(g->syms[s] = DUP(f->syms.v[s].s)))
                     return false;
+            size_t cap = 16;
+            while (cap < g->nsyms * 2)
+                cap *= 2;
+            g->sym_mask = (uint32_t)(cap - 1);
+            g->sym_hash = arena_alloc(&rs->a, cap * sizeof *g->sym_hash);
+            if (!g->sym_hash)
+                return false;
+            for (size_t s = 0; s < g->nsyms; s++) {
+                size_t j = str_hash(g->syms[s], strlen(g->syms[s])) & g->sym_mask;
+                while (g->sym_hash[j])
+                    j = (j + 1) & g->sym_mask;
+                g->sym_hash[j] = (uint32_t)s + 1;
+            }
         }
         if (f->type == FT_SET) {
             g->word = word;
@@ -666,8 +704,18 @@ static bool freeze_rule(builder *b, g_rule *g, const ast_rule *r, const char *co
     mga_ruleset *rs = b->rs;
     g->id = DUP(r->id.s);
     g->file = DUP(names[r->at.file]);
-    unsigned col;
-    diag_linecol(texts[r->at.file], lens[r->at.file], r->at.off, &g->line, &col);
+    if (b->line == 0 || r->at.file != b->line_file || r->at.off < b->line_off) {
+        unsigned col;
+        diag_linecol(texts[r->at.file], lens[r->at.file], r->at.off, &b->line, &col);
+    } else {
+        const char *t = texts[r->at.file];
+        size_t end = r->at.off < lens[r->at.file] ? r->at.off : lens[r->at.file];
+        for (size_t i = b->line_off; i < end; i++)
+            b->line += t[i] == '\n';
+    }
+    b->line_file = r->at.file;
+    b->line_off = r->at.off;
+    g->line = b->line;
     g->node = r->when ? build(b, r->when) : mk_const(b, true);
     if (b->oom)
         return false;

@@ -65,6 +65,8 @@ typedef struct g_field {
     double ulo, uhi; /* as declared (for messages) */
     const char **syms;
     size_t nsyms;
+    uint32_t *sym_hash; /* open addressing over syms: index+1, 0 empty */
+    uint32_t sym_mask;
     uint32_t word; /* FT_SET: first word in the profile's bit array */
     uint32_t nwords;
 } g_field;
@@ -169,5 +171,8 @@ bool output_freeze_json(mga_ruleset *rs);
 
 /* The field index for a JSON key, or -1. */
 int graph_field_lookup(const mga_ruleset *rs, const char *key, size_t len);
+
+/* The index of symbol s (len bytes) of field f, or -1. */
+int graph_sym_lookup(const g_field *f, const char *s, size_t len);
 
 #endif

@@ -271,10 +271,7 @@ static int on_number(void *ud, const char *s, size_t len)
 
 static int sym_index(const g_field *f, const char *s, size_t len)
 {
-    for (size_t i = 0; i < f->nsyms; i++)
-        if (strlen(f->syms[i]) == len && memcmp(f->syms[i], s, len) == 0)
-            return (int)i;
-    return -1;
+    return graph_sym_lookup(f, s, len);
 }
 
 static void unknown_symbol(pctx *c, const g_field *f, const char *s, size_t len)
