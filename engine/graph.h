@@ -117,6 +117,22 @@ typedef struct g_rule {
     g_frag json_id;      /* the id as a JSON string */
 } g_rule;
 
+/* Guard index: a rule whose condition is an AND (or a single test) containing set
+ * membership or enum tests can only be true when those tests are; it is registered under a
+ * key they imply, (field, symbol) or (field, symbol, symbol) for two symbols of one set
+ * field, and only rules under keys the profile makes true are evaluated. */
+typedef struct g_gkey {
+    uint64_t key; /* 0: empty slot */
+    uint32_t off, n; /* rules in mga_ruleset.guard_rules */
+} g_gkey;
+
+typedef struct g_gfield {
+    uint32_t field;
+    bool pairs;          /* some rules are under two symbols of this field */
+    uint32_t poff, pn;   /* those rules (in pair_rules), for a profile with too many
+                          * symbols to try every pair */
+} g_gfield;
+
 typedef struct g_fact {
     const char *name;
     uint32_t node;
@@ -150,6 +166,19 @@ struct mga_ruleset {
     size_t nsources;
     const char **forms;
     size_t nforms;
+    /* Indexed evaluation (graph_index): the guard index, rules with no guard, and per
+     * rule its condition's nodes in topological order */
+    g_gkey *gkeys;
+    uint32_t gkey_mask;
+    uint32_t *guard_rules;
+    g_gfield *gfields; /* every field some key names */
+    size_t ngfields;
+    uint32_t *pair_rules; /* g_gfield.poff/pn */
+    uint32_t *always; /* rules evaluated for every profile */
+    size_t nalways;
+    uint32_t *rule_nodes_off; /* nrules + 1 */
+    uint32_t *rule_nodes;
+    uint32_t *rank; /* rule -> position in order */
     /* Compact JSON output, serialised once (output_freeze_json) */
     g_frag *forms_json;  /* each form as a JSON string */
     g_refjson *refs_json; /* every (source, ref) pair a rule cites */
@@ -168,6 +197,16 @@ bool graph_build(mga_ruleset *rs, const ast_program *p, const char *const *file_
  * item, each cited reference, the forms, the fixed head and tail (output.c). Sets every
  * g_cite.refix. Returns false on OOM. */
 bool output_freeze_json(mga_ruleset *rs);
+
+/* The guard key of (field, a, b); b == GUARD_NONE for one symbol. 0 never occurs. */
+#define GUARD_NONE 0x1FFFFFu
+static inline uint64_t graph_guard_key(uint32_t field, uint32_t a, uint32_t b)
+{
+    return ((uint64_t)(field + 1) << 42) | ((uint64_t)a << 21) | b;
+}
+
+/* The rules under key k (*n of them), or NULL. */
+const uint32_t *graph_guard_find(const mga_ruleset *rs, uint64_t k, uint32_t *n);
 
 /* The field index for a JSON key, or -1. */
 int graph_field_lookup(const mga_ruleset *rs, const char *key, size_t len);
