@@ -103,6 +103,12 @@ typedef struct ast_dim {
 
 typedef enum field_type { FT_TEXT, FT_BOOL, FT_NUMBER, FT_ENUM, FT_SET } field_type;
 
+/* An open-addressing index over names (name NULL: empty), for lookups among thousands. */
+typedef struct ast_nslot {
+    const char *name;
+    uint32_t ix;
+} ast_nslot;
+
 typedef struct ast_field {
     ast_name name;
     field_type type;
@@ -115,6 +121,8 @@ typedef struct ast_field {
     int dim;         /* FT_NUMBER: dimension index, -1 dimensionless */
     double unit_f;   /* factor of the declared unit to the base unit */
     double blo, bhi; /* range in base units */
+    ast_nslot *sym_slots; /* index over syms, or NULL */
+    size_t sym_mask;
 } ast_field;
 
 typedef struct ast_fact {

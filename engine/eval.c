@@ -3,6 +3,7 @@
 #include "eval.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static uint8_t lin_value(const mga_ruleset *rs, const g_node *n, const mga_profile *p)
@@ -28,10 +29,11 @@ static uint8_t lin_value(const mga_ruleset *rs, const g_node *n, const mga_profi
     }
 }
 
-void eval_nodes(const mga_ruleset *rs, const mga_profile *p, uint8_t *val)
+/* The value of node n, its children's values being in val. */
+static inline uint8_t node_value(const mga_ruleset *rs, const mga_profile *p, const g_node *n,
+                                 const uint8_t *val)
 {
-    for (size_t i = 0; i < rs->nnodes; i++) {
-        const g_node *n = &rs->nodes[i];
+    {
         uint8_t v = V_UNKNOWN;
         switch ((node_kind)n->kind) {
         case N_CONST:
@@ -104,8 +106,101 @@ void eval_nodes(const mga_ruleset *rs, const mga_profile *p, uint8_t *val)
             break;
         }
         }
-        val[i] = v;
+        return v;
     }
+}
+
+void eval_nodes(const mga_ruleset *rs, const mga_profile *p, uint8_t *val)
+{
+    for (size_t i = 0; i < rs->nnodes; i++)
+        val[i] = node_value(rs, p, &rs->nodes[i], val);
+}
+
+static void add_candidate(mga_result *r, uint32_t rule)
+{
+    if (r->rstamp[rule] != r->gen) {
+        r->rstamp[rule] = r->gen;
+        r->cand[r->ncand++] = rule;
+    }
+}
+
+static void add_key(mga_result *r, uint64_t key)
+{
+    uint32_t n = 0;
+    const uint32_t *v = graph_guard_find(r->rs, key, &n);
+    for (uint32_t i = 0; i < n; i++)
+        add_candidate(r, v[i]);
+}
+
+static int cmp_rank(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Which rules fire, in rs->order, evaluating only the rules whose guard keys the profile
+ * makes true (and the rules without a guard), each through its own nodes. A rule left
+ * out has a set or enum test in its top-level AND that is not true, so the AND is not
+ * true either: the result is the full sweep's (test_eval compares the two). */
+static void eval_indexed(mga_result *r, const mga_profile *p)
+{
+    const mga_ruleset *rs = r->rs;
+    if (++r->gen == 0) {
+        memset(r->stamp, 0, rs->nnodes * sizeof *r->stamp);
+        memset(r->rstamp, 0, rs->nrules * sizeof *r->rstamp);
+        r->gen = 1;
+    }
+    r->ncand = 0;
+    for (size_t i = 0; i < rs->nalways; i++)
+        add_candidate(r, rs->always[i]);
+    for (size_t k = 0; k < rs->ngfields; k++) {
+        const g_gfield *gf = &rs->gfields[k];
+        uint32_t f = gf->field;
+        if (!p->known[f])
+            continue;
+        const g_field *fd = &rs->fields[f];
+        if (fd->type == FT_ENUM) {
+            add_key(r, graph_guard_key(f, (uint32_t)p->num[f], GUARD_NONE));
+            continue;
+        }
+        uint32_t syms[32];
+        size_t ns = 0;
+        const uint64_t *bits = p->bits + fd->word;
+        for (uint32_t w = 0; w < fd->nwords; w++)
+            for (uint64_t b = bits[w]; b; b &= b - 1) {
+                uint32_t sy = w * 64 + (uint32_t)__builtin_ctzll(b);
+                add_key(r, graph_guard_key(f, sy, GUARD_NONE));
+                if (ns < sizeof syms / sizeof syms[0])
+                    syms[ns] = sy;
+                ns++;
+            }
+        if (!gf->pairs)
+            continue;
+        if (ns <= sizeof syms / sizeof syms[0]) {
+            for (size_t i = 0; i < ns; i++)
+                for (size_t j = i + 1; j < ns; j++)
+                    add_key(r, graph_guard_key(f, syms[i], syms[j]));
+        } else {
+            for (uint32_t i = 0; i < gf->pn; i++)
+                add_candidate(r, rs->pair_rules[gf->poff + i]);
+        }
+    }
+    r->nfired = 0;
+    for (size_t c = 0; c < r->ncand; c++) {
+        uint32_t ri = r->cand[c];
+        for (uint32_t k = rs->rule_nodes_off[ri]; k < rs->rule_nodes_off[ri + 1]; k++) {
+            uint32_t id = rs->rule_nodes[k];
+            if (r->stamp[id] != r->gen) {
+                r->stamp[id] = r->gen;
+                r->val[id] = node_value(rs, p, &rs->nodes[id], r->val);
+            }
+        }
+        if (r->val[rs->rules[ri].node] == V_TRUE)
+            r->fired[r->nfired++] = rs->rank[ri];
+    }
+    qsort(r->fired, r->nfired, sizeof *r->fired, cmp_rank);
+    for (size_t i = 0; i < r->nfired; i++)
+        r->fired[i] = rs->order[r->fired[i]];
 }
 
 static bool push_over(mga_result *r, uint32_t rule, uint32_t by, over_what what, uint32_t form,
@@ -225,20 +320,17 @@ static void resolve(mga_result *r)
     }
 }
 
-mga_status mga_evaluate(const mga_ruleset *rs, const mga_profile *p, mga_result **out)
+/* A result with its arrays sized for rs; they are filled from index 0 by every
+ * evaluation, so a reused result needs no clearing beyond its counts. */
+static mga_result *result_new(const mga_ruleset *rs)
 {
-    if (out)
-        *out = NULL;
-    if (!rs || !p || !out || p->rs != rs)
-        return MGA_E_INVALID;
     mga_result *r = mem_alloc(&rs->m, sizeof *r);
     if (!r)
-        return MGA_E_NOMEM;
+        return NULL;
     memset(r, 0, sizeof *r);
     r->m = rs->m;
     arena_init(&r->a, &r->m);
     r->rs = rs;
-    r->p = p;
     size_t nf = rs->nforms + 1, nr = rs->nrules + 1;
     size_t nover = rs->max_overruled;
     r->val = arena_alloc(&r->a, rs->nnodes + 1);
@@ -250,19 +342,47 @@ mga_status mga_evaluate(const mga_ruleset *rs, const mga_profile *p, mga_result 
     r->prefer_rule = arena_alloc(&r->a, nf * sizeof *r->prefer_rule);
     r->avoid_rule = arena_alloc(&r->a, nf * sizeof *r->avoid_rule);
     r->over = arena_alloc(&r->a, (nover + 1) * sizeof *r->over);
-    if (!r->val || !r->fired || !r->advice || !r->advice_rule || !r->prefer || !r->avoid ||
+    r->stamp = arena_alloc(&r->a, (rs->nnodes + 1) * sizeof *r->stamp);
+    r->rstamp = arena_alloc(&r->a, nr * sizeof *r->rstamp);
+    r->cand = arena_alloc(&r->a, nr * sizeof *r->cand);
+    if (!r->stamp || !r->rstamp || !r->cand || !r->val || !r->fired || !r->advice || !r->advice_rule || !r->prefer || !r->avoid ||
         !r->prefer_rule || !r->avoid_rule || !r->over) {
         mga_result_free(r);
-        return MGA_E_NOMEM;
+        return NULL;
     }
-    eval_nodes(rs, p, r->val);
-    for (size_t i = 0; i < rs->nrules; i++) {
-        uint32_t ri = rs->order[i];
-        if (r->val[rs->rules[ri].node] == V_TRUE)
-            r->fired[r->nfired++] = ri;
-    }
+    return r;
+}
+
+static void evaluate(mga_result *r, const mga_profile *p)
+{
+    r->p = p;
+    r->nfired = r->nadvice = r->nprefer = r->navoid = r->nover = 0;
+    memset(&r->dose, 0, sizeof r->dose);
+    eval_indexed(r, p);
     resolve(r);
+}
+
+mga_status mga_evaluate(const mga_ruleset *rs, const mga_profile *p, mga_result **out)
+{
+    if (out)
+        *out = NULL;
+    if (!rs || !p || !out || p->rs != rs)
+        return MGA_E_INVALID;
+    mga_result *r = result_new(rs);
+    if (!r)
+        return MGA_E_NOMEM;
+    evaluate(r, p);
     *out = r;
+    return MGA_OK;
+}
+
+mga_status mga_evaluate_reuse(const mga_ruleset *rs, const mga_profile *p, mga_result **inout)
+{
+    if (!rs || !p || !inout || p->rs != rs || (*inout && (*inout)->rs != rs))
+        return MGA_E_INVALID;
+    if (!*inout && !(*inout = result_new(rs)))
+        return MGA_E_NOMEM;
+    evaluate(*inout, p);
     return MGA_OK;
 }
 
@@ -271,6 +391,7 @@ void mga_result_free(mga_result *r)
     if (!r)
         return;
     mem m = r->m;
+    membuf_free(&m, &r->out);
     arena_free(&r->a);
     mem_free(&m, r, sizeof *r);
 }

@@ -38,9 +38,20 @@ struct mga_result {
     res_over *over;
     size_t nover;
     int32_t avoid_supplements; /* rule index, or -1 */
+    membuf out; /* compact JSON is built here; kept for the next write */
+    /* indexed evaluation: val[i] holds for this profile when stamp[i] == gen */
+    uint32_t *stamp, *rstamp; /* per node, per rule (candidate taken) */
+    uint32_t gen;
+    uint32_t *cand;
+    size_t ncand;
 };
 
-/* Evaluates every node into val (nnodes entries). */
+/* A result as JSON through yajl_gen (pretty or compact), written in one call of fn. The
+ * reference for the compact writer, which copies fragments (output_freeze_json). */
+mga_status output_json_gen(const mga_result *r, bool pretty, mga_write_fn fn, void *ud);
+
+/* Evaluates every node into val (nnodes entries): the full sweep, which the indexed
+ * evaluation of mga_evaluate must agree with. */
 void eval_nodes(const mga_ruleset *rs, const mga_profile *p, uint8_t *val);
 
 #endif

@@ -530,6 +530,26 @@ static bool drop_dead_nodes(builder *b, mga_ruleset *rs)
         }                                                                                      \
     } while (0)
 
+static uint64_t str_hash(const char *s, size_t len)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t k = 0; k < len; k++)
+        h = (h ^ (unsigned char)s[k]) * 1099511628211ull;
+    return h;
+}
+
+int graph_sym_lookup(const g_field *f, const char *s, size_t len)
+{
+    if (!f->sym_hash)
+        return -1;
+    for (size_t j = str_hash(s, len) & f->sym_mask; f->sym_hash[j]; j = (j + 1) & f->sym_mask) {
+        const char *c = f->syms[f->sym_hash[j] - 1];
+        if (strncmp(c, s, len) == 0 && c[len] == '\0')
+            return (int)f->sym_hash[j] - 1;
+    }
+    return -1;
+}
+
 static bool freeze_schema(mga_ruleset *rs, const ast_program *p)
 {
     rs->ndims = p->dims.len;
@@ -583,6 +603,19 @@ static bool freeze_schema(mga_ruleset *rs, const ast_program *p)
             for (size_t s = 0; s < g->nsyms; s++)
                 if (!(g->syms[s] = DUP(f->syms.v[s].s)))
                     return false;
+            size_t cap = 16;
+            while (cap < g->nsyms * 2)
+                cap *= 2;
+            g->sym_mask = (uint32_t)(cap - 1);
+            g->sym_hash = arena_alloc(&rs->a, cap * sizeof *g->sym_hash);
+            if (!g->sym_hash)
+                return false;
+            for (size_t s = 0; s < g->nsyms; s++) {
+                size_t j = str_hash(g->syms[s], strlen(g->syms[s])) & g->sym_mask;
+                while (g->sym_hash[j])
+                    j = (j + 1) & g->sym_mask;
+                g->sym_hash[j] = (uint32_t)s + 1;
+            }
         }
         if (f->type == FT_SET) {
             g->word = word;
@@ -786,6 +819,225 @@ static bool freeze_rule(builder *b, g_rule *g, const ast_rule *r, const char *co
     return true;
 }
 
+/* ---- the guard index (see graph.h) ---- */
+
+typedef struct gentry {
+    uint64_t key;
+    uint32_t rule;
+} gentry;
+
+static int cmp_gentry(const void *a, const void *b)
+{
+    const gentry *x = a, *y = b;
+    if (x->key != y->key)
+        return (x->key > y->key) - (x->key < y->key);
+    return (x->rule > y->rule) - (x->rule < y->rule);
+}
+
+/* The symbols of a mask node, the first max of them into out; returns how many there are. */
+static size_t mask_syms(const mga_ruleset *rs, const g_node *n, uint32_t *out, size_t max)
+{
+    size_t c = 0;
+    for (uint32_t w = 0; w < n->n; w++)
+        for (uint64_t bits = rs->masks[n->off + w]; bits; bits &= bits - 1) {
+            if (c < max)
+                out[c] = w * 64 + (uint32_t)__builtin_ctzll(bits);
+            c++;
+        }
+    return c;
+}
+
+#define MAX_REQ 64
+#define MAX_ANY 64 /* an OR of more symbols than this is not worth indexing */
+
+/* Adds the guard entries of rule ri: 1 when it has a guard, 0 when not, -1 on OOM. */
+static int rule_guards(mga_ruleset *rs, arena *tmp, vec *ents, uint32_t ri)
+{
+    const g_rule *g = &rs->rules[ri];
+    const g_node *x = &rs->nodes[g->node];
+    const uint32_t *cs = x->kind == N_AND ? rs->kids + x->off : &g->node;
+    uint32_t nc = x->kind == N_AND ? x->n : 1;
+    /* symbols the condition requires: single-symbol 'has' tests and 'has all' tests */
+    uint32_t reqf[MAX_REQ], reqs[MAX_REQ];
+    size_t nreq = 0;
+    const g_node *any = NULL;
+    size_t any_n = MAX_ANY + 1;
+    for (uint32_t i = 0; i < nc; i++) {
+        const g_node *c = &rs->nodes[cs[i]];
+        if (c->kind != N_SET_ANY && c->kind != N_SET_ALL && c->kind != N_ENUM_IN)
+            continue;
+        if (c->field >= GUARD_NONE || rs->fields[c->field].nsyms >= GUARD_NONE)
+            continue; /* beyond what a key holds: not indexed */
+        uint32_t sy[2];
+        size_t k = mask_syms(rs, c, sy, 2);
+        if (k == 0)
+            continue; /* 'has all' of nothing, or 'is' nothing: not a guard */
+        if (c->kind == N_SET_ALL || (c->kind == N_SET_ANY && k == 1)) {
+            for (size_t j = 0; j < (k < 2 ? k : 2) && nreq < MAX_REQ; j++) {
+                reqf[nreq] = c->field;
+                reqs[nreq++] = sy[j];
+            }
+        } else if (k < any_n) {
+            any = c;
+            any_n = k;
+        }
+    }
+    uint64_t key = 0;
+    for (size_t i = 0; i < nreq && !key; i++)
+        for (size_t j = i + 1; j < nreq && !key; j++)
+            if (reqf[i] == reqf[j] && reqs[i] != reqs[j])
+                key = graph_guard_key(reqf[i], reqs[i] < reqs[j] ? reqs[i] : reqs[j],
+                                      reqs[i] < reqs[j] ? reqs[j] : reqs[i]);
+    if (!key && nreq)
+        key = graph_guard_key(reqf[0], reqs[0], GUARD_NONE);
+    if (key) {
+        gentry *e = vec_push(tmp, ents, sizeof *e);
+        if (!e)
+            return -1;
+        e->key = key;
+        e->rule = ri;
+        return 1;
+    }
+    if (!any)
+        return 0;
+    /* an OR of symbols (or enum values): the rule is under each of them */
+    uint32_t sy[MAX_ANY];
+    mask_syms(rs, any, sy, MAX_ANY);
+    for (size_t j = 0; j < any_n; j++) {
+        gentry *e = vec_push(tmp, ents, sizeof *e);
+        if (!e)
+            return -1;
+        e->key = graph_guard_key(any->field, sy[j], GUARD_NONE);
+        e->rule = ri;
+    }
+    return 1;
+}
+
+const uint32_t *graph_guard_find(const mga_ruleset *rs, uint64_t k, uint32_t *n)
+{
+    if (!rs->gkeys)
+        return NULL;
+    for (size_t j = (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & rs->gkey_mask; rs->gkeys[j].key;
+         j = (j + 1) & rs->gkey_mask)
+        if (rs->gkeys[j].key == k) {
+            *n = rs->gkeys[j].n;
+            return rs->guard_rules + rs->gkeys[j].off;
+        }
+    return NULL;
+}
+
+/* Per rule, the nodes of its condition in topological (id) order. */
+static bool index_rule_nodes(mga_ruleset *rs, arena *tmp)
+{
+    uint32_t *mark = arena_alloc(tmp, (rs->nnodes + 1) * sizeof *mark);
+    uint32_t *stack = arena_alloc(tmp, (rs->nnodes + 1) * sizeof *stack);
+    rs->rule_nodes_off = arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *rs->rule_nodes_off);
+    if (!mark || !stack || !rs->rule_nodes_off)
+        return false;
+    vec all = {0};
+    for (size_t r = 0; r < rs->nrules; r++) {
+        rs->rule_nodes_off[r] = (uint32_t)all.len;
+        size_t first = all.len, sp = 0;
+        uint32_t stamp = (uint32_t)r + 1;
+        stack[sp++] = rs->rules[r].node;
+        mark[rs->rules[r].node] = stamp;
+        while (sp) {
+            uint32_t id = stack[--sp];
+            uint32_t *slot = vec_push(tmp, &all, sizeof *slot);
+            if (!slot)
+                return false;
+            *slot = id;
+            const g_node *x = &rs->nodes[id];
+            if (x->kind == N_AND || x->kind == N_OR || x->kind == N_NOT || x->kind == N_DEF)
+                for (uint32_t k = 0; k < x->n; k++) {
+                    uint32_t c = rs->kids[x->off + k];
+                    if (mark[c] != stamp) {
+                        mark[c] = stamp;
+                        stack[sp++] = c;
+                    }
+                }
+        }
+        qsort((uint32_t *)all.data + first, all.len - first, sizeof(uint32_t), cmp_u32);
+    }
+    rs->rule_nodes_off[rs->nrules] = (uint32_t)all.len;
+    COPY(rs->rule_nodes, all.data, all.len);
+    return true;
+}
+
+static bool graph_index(mga_ruleset *rs, arena *tmp)
+{
+    rs->rank = arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *rs->rank);
+    rs->always = arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *rs->always);
+    if (!rs->rank || !rs->always || !index_rule_nodes(rs, tmp))
+        return false;
+    for (size_t i = 0; i < rs->nrules; i++)
+        rs->rank[rs->order[i]] = (uint32_t)i;
+    vec ents = {0};
+    for (size_t i = 0; i < rs->nrules; i++) {
+        int gd = rule_guards(rs, tmp, &ents, (uint32_t)i);
+        if (gd < 0)
+            return false;
+        if (gd == 0)
+            rs->always[rs->nalways++] = (uint32_t)i;
+    }
+    if (!ents.len)
+        return true;
+    gentry *e = ents.data;
+    qsort(e, ents.len, sizeof *e, cmp_gentry);
+    size_t nkeys = 0;
+    for (size_t i = 0; i < ents.len; i++)
+        nkeys += i == 0 || e[i].key != e[i - 1].key;
+    size_t cap = 16;
+    while (cap < 2 * nkeys)
+        cap *= 2;
+    rs->gkey_mask = (uint32_t)(cap - 1);
+    rs->gkeys = arena_alloc(&rs->a, cap * sizeof *rs->gkeys);
+    rs->guard_rules = arena_alloc(&rs->a, (ents.len + 1) * sizeof *rs->guard_rules);
+    rs->gfields = arena_alloc(&rs->a, (rs->nfields + 1) * sizeof *rs->gfields);
+    uint32_t *pairs = arena_alloc(tmp, (ents.len + 1) * sizeof *pairs);
+    int32_t *gf = arena_alloc(tmp, (rs->nfields + 1) * sizeof *gf);
+    if (!rs->gkeys || !rs->guard_rules || !rs->gfields || !pairs || !gf)
+        return false;
+    for (size_t f = 0; f < rs->nfields; f++)
+        gf[f] = -1;
+    for (size_t i = 0; i < ents.len; i++) {
+        rs->guard_rules[i] = e[i].rule;
+        uint32_t field = (uint32_t)(e[i].key >> 42) - 1;
+        if (gf[field] < 0) {
+            gf[field] = (int32_t)rs->ngfields;
+            rs->gfields[rs->ngfields++] = (g_gfield){.field = field};
+        }
+        if (i == 0 || e[i].key != e[i - 1].key) {
+            size_t j = (size_t)((e[i].key * 0x9E3779B97F4A7C15ull) >> 20) & rs->gkey_mask;
+            while (rs->gkeys[j].key)
+                j = (j + 1) & rs->gkey_mask;
+            rs->gkeys[j].key = e[i].key;
+            rs->gkeys[j].off = (uint32_t)i;
+        }
+        size_t j = (size_t)((e[i].key * 0x9E3779B97F4A7C15ull) >> 20) & rs->gkey_mask;
+        while (rs->gkeys[j].key != e[i].key)
+            j = (j + 1) & rs->gkey_mask;
+        rs->gkeys[j].n++;
+    }
+    /* per field, the rules under two symbols (each rule has one key, so no duplicates) */
+    size_t np = 0;
+    for (size_t k = 0; k < rs->ngfields; k++) {
+        g_gfield *x = &rs->gfields[k];
+        x->poff = (uint32_t)np;
+        for (size_t i = 0; i < ents.len; i++)
+            if ((uint32_t)(e[i].key >> 42) - 1 == x->field && (e[i].key & GUARD_NONE) != GUARD_NONE)
+                pairs[np++] = e[i].rule;
+        x->pn = (uint32_t)(np - x->poff);
+        x->pairs = x->pn > 0;
+    }
+    uint32_t *pr = arena_alloc(&rs->a, (np + 1) * sizeof *pr);
+    if (!pr)
+        return false;
+    memcpy(pr, pairs, np * sizeof *pr);
+    rs->pair_rules = pr;
+    return true;
+}
+
 bool graph_build(mga_ruleset *rs, const ast_program *p, const char *const *file_names,
                  const char *const *texts, const size_t *lens)
 {
@@ -840,5 +1092,5 @@ bool graph_build(mga_ruleset *rs, const ast_program *p, const char *const *file_
     COPY(rs->kids, b.kids.data, b.kids.len);
     COPY(rs->masks, b.masks.data, b.masks.len);
     COPY(rs->terms, b.terms.data, b.terms.len);
-    return true;
+    return graph_index(rs, b.tmp) && output_freeze_json(rs);
 }

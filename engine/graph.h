@@ -65,6 +65,8 @@ typedef struct g_field {
     double ulo, uhi; /* as declared (for messages) */
     const char **syms;
     size_t nsyms;
+    uint32_t *sym_hash; /* open addressing over syms: index+1, 0 empty */
+    uint32_t sym_mask;
     uint32_t word; /* FT_SET: first word in the profile's bit array */
     uint32_t nwords;
 } g_field;
@@ -79,7 +81,21 @@ typedef struct g_cite {
     uint32_t source;
     unsigned ref; /* 0: none */
     const char *quote;
+    uint32_t refix; /* the (source, ref) pair's entry in mga_ruleset.refs_json */
 } g_cite;
+
+/* A piece of JSON serialised once when the graph is frozen (output_freeze_json). */
+typedef struct g_frag {
+    const char *p;
+    size_t len;
+} g_frag;
+
+/* One distinct (source, ref) pair and its entry of the "references" array after "n". */
+typedef struct g_refjson {
+    uint32_t source;
+    unsigned ref;
+    g_frag json; /* ,"source":...,"publisher":...} */
+} g_refjson;
 
 typedef struct g_rule {
     const char *id;
@@ -97,7 +113,25 @@ typedef struct g_rule {
     g_cite *cites;
     uint32_t ncites;
     mga_cite *pub_cites; /* the same, in the public shape */
+    g_frag json;         /* the whole advice item: {"rule":...,"cite":[...]} */
+    g_frag json_id;      /* the id as a JSON string */
 } g_rule;
+
+/* Guard index: a rule whose condition is an AND (or a single test) containing set
+ * membership or enum tests can only be true when those tests are; it is registered under a
+ * key they imply, (field, symbol) or (field, symbol, symbol) for two symbols of one set
+ * field, and only rules under keys the profile makes true are evaluated. */
+typedef struct g_gkey {
+    uint64_t key; /* 0: empty slot */
+    uint32_t off, n; /* rules in mga_ruleset.guard_rules */
+} g_gkey;
+
+typedef struct g_gfield {
+    uint32_t field;
+    bool pairs;          /* some rules are under two symbols of this field */
+    uint32_t poff, pn;   /* those rules (in pair_rules), for a profile with too many
+                          * symbols to try every pair */
+} g_gfield;
 
 typedef struct g_fact {
     const char *name;
@@ -132,6 +166,25 @@ struct mga_ruleset {
     size_t nsources;
     const char **forms;
     size_t nforms;
+    /* Indexed evaluation (graph_index): the guard index, rules with no guard, and per
+     * rule its condition's nodes in topological order */
+    g_gkey *gkeys;
+    uint32_t gkey_mask;
+    uint32_t *guard_rules;
+    g_gfield *gfields; /* every field some key names */
+    size_t ngfields;
+    uint32_t *pair_rules; /* g_gfield.poff/pn */
+    uint32_t *always; /* rules evaluated for every profile */
+    size_t nalways;
+    uint32_t *rule_nodes_off; /* nrules + 1 */
+    uint32_t *rule_nodes;
+    uint32_t *rank; /* rule -> position in order */
+    /* Compact JSON output, serialised once (output_freeze_json) */
+    g_frag *forms_json;  /* each form as a JSON string */
+    g_refjson *refs_json; /* every (source, ref) pair a rule cites */
+    size_t nrefs_json;
+    g_frag json_head;     /* ,"ruleset":{...},"advice":[   (after the id) */
+    g_frag json_tail;     /* ],"disclaimer":...}           (after the references) */
 };
 
 /* Builds and freezes the graph of a checked program into rs (whose arena and allocator
@@ -140,7 +193,25 @@ struct mga_ruleset {
 bool graph_build(mga_ruleset *rs, const ast_program *p, const char *const *file_names,
                  const char *const *texts, const size_t *lens);
 
+/* Serialises what compact JSON output needs of the frozen rule set: each rule's advice
+ * item, each cited reference, the forms, the fixed head and tail (output.c). Sets every
+ * g_cite.refix. Returns false on OOM. */
+bool output_freeze_json(mga_ruleset *rs);
+
+/* The guard key of (field, a, b); b == GUARD_NONE for one symbol. 0 never occurs. */
+#define GUARD_NONE 0x1FFFFFu
+static inline uint64_t graph_guard_key(uint32_t field, uint32_t a, uint32_t b)
+{
+    return ((uint64_t)(field + 1) << 42) | ((uint64_t)a << 21) | b;
+}
+
+/* The rules under key k (*n of them), or NULL. */
+const uint32_t *graph_guard_find(const mga_ruleset *rs, uint64_t k, uint32_t *n);
+
 /* The field index for a JSON key, or -1. */
 int graph_field_lookup(const mga_ruleset *rs, const char *key, size_t len);
+
+/* The index of symbol s (len bytes) of field f, or -1. */
+int graph_sym_lookup(const g_field *f, const char *s, size_t len);
 
 #endif

@@ -3,6 +3,7 @@
  * citations, a reference list of what was cited, and the documents' disclaimer. */
 #include "eval.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -307,6 +308,396 @@ static void write_json(const mga_result *r, yajl_gen g)
     yajl_gen_map_close(g);
 }
 
+/* ---- compact JSON from fragments ---- */
+
+/* The bytes yajl_gen writes for a string (default options): quotes, backslashes and the
+ * control characters escaped, \u00XX in upper case, '/' and non-ASCII bytes as they are.
+ * Compact output must stay byte-identical to the yajl_gen writer above (a unit test
+ * compares the two). */
+typedef struct jw {
+    const mem *m;
+    membuf b;
+    bool oom;
+} jw;
+
+static void jw_grow(jw *w, const char *s, size_t n)
+{
+    if (!w->oom && !membuf_add(w->m, &w->b, s, n))
+        w->oom = true;
+}
+
+/* Inline so that copies of literals compile to a few moves. */
+static inline void jw_raw(jw *w, const char *s, size_t n)
+{
+    if (w->b.cap - w->b.len >= n) {
+        memcpy(w->b.p + w->b.len, s, n);
+        w->b.len += n;
+    } else {
+        jw_grow(w, s, n);
+    }
+}
+
+#define JW_LIT(w, s) jw_raw((w), "" s, sizeof(s) - 1) /* literals only */
+
+static void jw_frag(jw *w, g_frag f)
+{
+    jw_raw(w, f.p, f.len);
+}
+
+static void jw_esc(jw *w, const char *str, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *s = (const unsigned char *)str;
+    JW_LIT(w, "\"");
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        jw_raw(w, str + run, i - run);
+        run = i + 1;
+        switch (c) {
+        case '"':
+            JW_LIT(w, "\\\"");
+            break;
+        case '\\':
+            JW_LIT(w, "\\\\");
+            break;
+        case '\b':
+            JW_LIT(w, "\\b");
+            break;
+        case '\f':
+            JW_LIT(w, "\\f");
+            break;
+        case '\n':
+            JW_LIT(w, "\\n");
+            break;
+        case '\r':
+            JW_LIT(w, "\\r");
+            break;
+        case '\t':
+            JW_LIT(w, "\\t");
+            break;
+        default: {
+            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            jw_raw(w, u, sizeof u);
+        }
+        }
+    }
+    jw_raw(w, str + run, n - run);
+    JW_LIT(w, "\"");
+}
+
+static void jw_str(jw *w, const char *s)
+{
+    if (s)
+        jw_esc(w, s, strlen(s));
+    else
+        JW_LIT(w, "null");
+}
+
+static void jw_uint(jw *w, unsigned long long v)
+{
+    char tmp[24];
+    size_t i = sizeof tmp;
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    jw_raw(w, tmp + i, sizeof tmp - i);
+}
+
+static void jw_opt_num(jw *w, bool has, double v)
+{
+    if (!has) {
+        JW_LIT(w, "null");
+        return;
+    }
+    /* "%.15g" prints a whole number below 1e15 as its digits: no need for printf */
+    if (v >= 0 && v < 1e15 && v == (double)(unsigned long long)v && !(v == 0 && signbit(v))) {
+        jw_uint(w, (unsigned long long)v);
+        return;
+    }
+    char buf[40];
+    fmt_mg(buf, sizeof buf, v);
+    jw_raw(w, buf, strlen(buf));
+}
+
+/* Moves what w holds into the rule set's arena as a fragment and empties w. */
+static bool jw_take(jw *w, mga_ruleset *rs, g_frag *out)
+{
+    if (w->oom)
+        return false;
+    char *p = arena_alloc(&rs->a, w->b.len + 1);
+    if (!p)
+        return false;
+    if (w->b.len)
+        memcpy(p, w->b.p, w->b.len);
+    out->p = p;
+    out->len = w->b.len;
+    w->b.len = 0;
+    return true;
+}
+
+static void jw_forms(jw *w, const mga_ruleset *rs, const uint32_t *v, uint32_t n)
+{
+    JW_LIT(w, "[");
+    for (uint32_t k = 0; k < n; k++) {
+        if (k)
+            JW_LIT(w, ",");
+        jw_str(w, rs->forms[v[k]]);
+    }
+    JW_LIT(w, "]");
+}
+
+/* The advice item of rule g, as write_json gives it. */
+static void jw_rule(jw *w, const mga_ruleset *rs, const g_rule *g)
+{
+    JW_LIT(w, "{\"rule\":");
+    jw_str(w, g->id);
+    JW_LIT(w, ",\"kind\":");
+    jw_str(w, mga_kind_str((mga_kind)g->kind));
+    JW_LIT(w, ",\"severity\":");
+    jw_str(w, mga_severity_str((mga_severity)g->severity));
+    JW_LIT(w, ",\"text\":");
+    jw_str(w, g->say);
+    JW_LIT(w, ",\"evidence\":");
+    jw_str(w, g->evidence);
+    if (g->refer) {
+        JW_LIT(w, ",\"refer\":");
+        jw_str(w, g->refer);
+    }
+    if (g->avoid_supplements)
+        JW_LIT(w, ",\"avoid_supplements\":true");
+    if (g->nprefer) {
+        JW_LIT(w, ",\"prefer\":");
+        jw_forms(w, rs, g->prefer, g->nprefer);
+    }
+    if (g->navoid) {
+        JW_LIT(w, ",\"avoid\":");
+        jw_forms(w, rs, g->avoid, g->navoid);
+    }
+    JW_LIT(w, ",\"cite\":[");
+    for (uint32_t c = 0; c < g->ncites; c++) {
+        const mga_cite *pc = &g->pub_cites[c];
+        if (c)
+            JW_LIT(w, ",");
+        JW_LIT(w, "{\"source\":");
+        jw_str(w, pc->source);
+        JW_LIT(w, ",\"ref\":");
+        if (pc->ref)
+            jw_uint(w, pc->ref);
+        else
+            JW_LIT(w, "null");
+        JW_LIT(w, ",\"quote\":");
+        jw_str(w, pc->quote);
+        JW_LIT(w, "}");
+    }
+    JW_LIT(w, "]}");
+}
+
+/* The index of (src, ref) in rs->refs_json, added when new. */
+static bool ref_entry(mga_ruleset *rs, size_t *cap, uint32_t src, unsigned ref, uint32_t *out)
+{
+    for (size_t i = 0; i < rs->nrefs_json; i++)
+        if (rs->refs_json[i].source == src && rs->refs_json[i].ref == ref) {
+            *out = (uint32_t)i;
+            return true;
+        }
+    if (rs->nrefs_json == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 16;
+        g_refjson *nv = arena_alloc(&rs->a, ncap * sizeof *nv);
+        if (!nv)
+            return false;
+        if (rs->nrefs_json)
+            memcpy(nv, rs->refs_json, rs->nrefs_json * sizeof *nv);
+        rs->refs_json = nv;
+        *cap = ncap;
+    }
+    g_refjson *e = &rs->refs_json[rs->nrefs_json];
+    e->source = src;
+    e->ref = ref;
+    *out = (uint32_t)rs->nrefs_json++;
+    return true;
+}
+
+bool output_freeze_json(mga_ruleset *rs)
+{
+    jw w = {&rs->m, {NULL, 0, 0}, false};
+    bool ok = true;
+    /* the (source, ref) pairs: per source, ref 0 first and then its numbered references,
+     * so that lookups need no search; a ref the source does not list gets its own entry */
+    size_t cap = 0;
+    uint32_t *base = arena_alloc(&rs->a, (rs->nsources + 1) * sizeof *base);
+    ok = base != NULL;
+    for (size_t s = 0; ok && s < rs->nsources; s++) {
+        uint32_t ix;
+        ok = ref_entry(rs, &cap, (uint32_t)s, 0, &base[s]);
+        for (size_t r = 0; ok && r < rs->sources[s].nrefs; r++)
+            ok = ref_entry(rs, &cap, (uint32_t)s, rs->sources[s].refs[r].n, &ix);
+    }
+    for (size_t i = 0; ok && i < rs->nrules; i++) {
+        g_rule *g = &rs->rules[i];
+        for (uint32_t c = 0; ok && c < g->ncites; c++) {
+            g_cite *gc = &g->cites[c];
+            const g_source *src = &rs->sources[gc->source];
+            uint32_t ix = base[gc->source];
+            bool found = gc->ref == 0;
+            for (size_t r = 0; !found && r < src->nrefs; r++)
+                if (src->refs[r].n == gc->ref) {
+                    ix += 1 + (uint32_t)r;
+                    found = true;
+                }
+            if (!found || rs->refs_json[ix].ref != gc->ref) /* a repeated ref number */
+                ok = ref_entry(rs, &cap, gc->source, gc->ref, &ix);
+            gc->refix = ix;
+        }
+    }
+    for (size_t i = 0; ok && i < rs->nrefs_json; i++) {
+        g_refjson *e = &rs->refs_json[i];
+        const g_source *s = &rs->sources[e->source];
+        JW_LIT(&w, ",\"source\":");
+        jw_str(&w, s->key);
+        JW_LIT(&w, ",\"ref\":");
+        if (e->ref)
+            jw_uint(&w, e->ref);
+        else
+            JW_LIT(&w, "null");
+        JW_LIT(&w, ",\"text\":");
+        jw_str(&w, e->ref ? ref_text(s, e->ref) : NULL);
+        JW_LIT(&w, ",\"document\":");
+        jw_str(&w, s->title);
+        JW_LIT(&w, ",\"author\":");
+        jw_str(&w, s->author);
+        JW_LIT(&w, ",\"publisher\":");
+        jw_str(&w, s->publisher);
+        JW_LIT(&w, "}");
+        ok = jw_take(&w, rs, &e->json);
+    }
+    for (size_t i = 0; ok && i < rs->nrules; i++) {
+        g_rule *g = &rs->rules[i];
+        jw_rule(&w, rs, g);
+        ok = jw_take(&w, rs, &g->json);
+        jw_str(&w, g->id);
+        ok = ok && jw_take(&w, rs, &g->json_id);
+    }
+    rs->forms_json = ok ? arena_alloc(&rs->a, (rs->nforms + 1) * sizeof *rs->forms_json) : NULL;
+    ok = rs->forms_json != NULL;
+    for (size_t i = 0; ok && i < rs->nforms; i++) {
+        jw_str(&w, rs->forms[i]);
+        ok = jw_take(&w, rs, &rs->forms_json[i]);
+    }
+    if (ok) {
+        /* the content hash is set after the graph is frozen: it is written per result */
+        JW_LIT(&w, ",\"ruleset\":{\"name\":");
+        jw_str(&w, rs->name);
+        JW_LIT(&w, ",\"hash\":");
+        ok = jw_take(&w, rs, &rs->json_head);
+    }
+    if (ok) {
+        JW_LIT(&w, "],\"disclaimer\":");
+        jw_str(&w, rs->disclaimer);
+        JW_LIT(&w, "}\n");
+        ok = jw_take(&w, rs, &rs->json_tail);
+    }
+    membuf_free(&rs->m, &w.b);
+    return ok;
+}
+
+/* A result as one line of compact JSON: the fragments of its rules and references copied,
+ * only the id, dose, forms and overruled entries formatted here. */
+static void write_compact(const mga_result *r, jw *w)
+{
+    const mga_ruleset *rs = r->rs;
+    JW_LIT(w, "{\"id\":");
+    jw_str(w, r->p->id);
+    jw_frag(w, rs->json_head);
+    jw_str(w, rs->hash);
+    JW_LIT(w, "},\"advice\":[");
+    for (size_t i = 0; i < r->nadvice; i++) {
+        if (i)
+            JW_LIT(w, ",");
+        jw_frag(w, rs->rules[r->advice_rule[i]].json);
+    }
+    const mga_dose *d = &r->dose;
+    JW_LIT(w, "],\"dose\":{\"start_mg\":");
+    jw_opt_num(w, d->has_start, d->start_mg);
+    JW_LIT(w, ",\"start_rule\":");
+    jw_str(w, d->start_rule);
+    JW_LIT(w, ",\"target_mg\":");
+    jw_opt_num(w, d->has_target, d->target_mg);
+    JW_LIT(w, ",\"target_rule\":");
+    jw_str(w, d->target_rule);
+    JW_LIT(w, ",\"max_mg\":");
+    jw_opt_num(w, d->has_max, d->max_mg);
+    JW_LIT(w, ",\"max_rule\":");
+    jw_str(w, d->max_rule);
+    if (r->avoid_supplements >= 0) {
+        JW_LIT(w, "},\"forms\":{\"supplements\":\"avoid\",\"supplements_rule\":");
+        jw_frag(w, rs->rules[r->avoid_supplements].json_id);
+    } else {
+        JW_LIT(w, "},\"forms\":{\"supplements\":\"allowed\",\"supplements_rule\":null");
+    }
+    JW_LIT(w, ",\"prefer\":[");
+    for (size_t i = 0; i < r->nprefer; i++) {
+        if (i)
+            JW_LIT(w, ",");
+        jw_frag(w, rs->forms_json[r->prefer[i]]);
+    }
+    JW_LIT(w, "],\"avoid\":[");
+    for (size_t i = 0; i < r->navoid; i++) {
+        if (i)
+            JW_LIT(w, ",");
+        jw_frag(w, rs->forms_json[r->avoid[i]]);
+    }
+    JW_LIT(w, "]},\"overruled\":[");
+    for (size_t i = 0; i < r->nover; i++) {
+        char buf[80];
+        const res_over *o = &r->over[i];
+        if (i)
+            JW_LIT(w, ",");
+        JW_LIT(w, "{\"rule\":");
+        jw_frag(w, rs->rules[o->rule].json_id);
+        JW_LIT(w, ",\"what\":");
+        jw_str(w, what_str(r, o, buf, sizeof buf));
+        JW_LIT(w, ",\"by\":");
+        jw_frag(w, rs->rules[o->by].json_id);
+        JW_LIT(w, "}");
+    }
+    JW_LIT(w, "],\"references\":[");
+    /* distinct references in order of first citation, at most as many as collect_cites */
+    uint64_t mark[64] = {0}; /* seen refs_json entries, when there are at most 4096 */
+    uint32_t seen[512];
+    size_t nseen = 0;
+    bool bits = rs->nrefs_json <= 64 * 64;
+    for (size_t i = 0; i < r->nadvice; i++) {
+        const g_rule *g = &rs->rules[r->advice_rule[i]];
+        for (uint32_t c = 0; c < g->ncites; c++) {
+            uint32_t ix = g->cites[c].refix;
+            if (bits) {
+                if (mark[ix / 64] >> (ix % 64) & 1)
+                    continue;
+            } else {
+                size_t k = 0;
+                while (k < nseen && seen[k] != ix)
+                    k++;
+                if (k < nseen)
+                    continue;
+            }
+            if (nseen == sizeof seen / sizeof seen[0])
+                continue;
+            mark[ix / 64 % 64] |= 1ull << (ix % 64);
+            seen[nseen++] = ix;
+            if (nseen > 1)
+                JW_LIT(w, ",");
+            JW_LIT(w, "{\"n\":");
+            jw_uint(w, nseen);
+            jw_frag(w, rs->refs_json[ix].json);
+        }
+    }
+    jw_frag(w, rs->json_tail);
+}
+
 /* ---- text ---- */
 
 typedef struct tout {
@@ -534,8 +925,24 @@ mga_status mga_result_write(const mga_result *r, mga_format fmt, mga_write_fn fn
         write_text(r, &o);
         return o.failed ? MGA_E_WRITE : MGA_OK;
     }
-    if (fmt != MGA_FORMAT_JSON && fmt != MGA_FORMAT_JSON_PRETTY)
+    if (fmt == MGA_FORMAT_JSON_PRETTY)
+        return output_json_gen(r, true, fn, ud);
+    if (fmt != MGA_FORMAT_JSON)
         return MGA_E_INVALID;
+    /* the buffer stays with the result (one thread at a time), so a reused result writes
+     * without allocating */
+    mga_result *mr = (mga_result *)r;
+    jw w = {&r->m, mr->out, false};
+    w.b.len = 0;
+    write_compact(r, &w);
+    mr->out = w.b;
+    if (w.oom)
+        return MGA_E_NOMEM;
+    return fn(ud, w.b.p, w.b.len) != 0 ? MGA_E_WRITE : MGA_OK;
+}
+
+mga_status output_json_gen(const mga_result *r, bool pretty, mga_write_fn fn, void *ud)
+{
     gpool gp = {mem_alloc(&r->m, GEN_POOL), 0};
     if (!gp.base)
         return MGA_E_NOMEM;
@@ -547,7 +954,7 @@ mga_status mga_result_write(const mga_result *r, mga_format fmt, mga_write_fn fn
     }
     jout o = {&r->m, {NULL, 0, 0}, false};
     yajl_gen_config(g, yajl_gen_print_callback, j_print, &o);
-    if (fmt == MGA_FORMAT_JSON_PRETTY) {
+    if (pretty) {
         yajl_gen_config(g, yajl_gen_beautify, 1);
         yajl_gen_config(g, yajl_gen_indent_string, "  ");
     }

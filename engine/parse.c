@@ -2,6 +2,7 @@
 /* Pass 1, parse: drives the generated scanner and parser over one source, validates the
  * encoding first, and builds declarations for the grammar actions. */
 #include "parse.h"
+#include "utf8.h"
 #include "parser.h"
 #define YYSTYPE MGA_YYSTYPE
 #define YYLTYPE MGA_YYLTYPE
@@ -379,48 +380,6 @@ ast_names ast_one(struct parse_ctx *ctx, ast_name n)
 }
 
 /* ---- driver ---- */
-
-/* Returns the offset of the first invalid UTF-8 byte or NUL, or len if all is valid. */
-static size_t utf8_check(const unsigned char *s, size_t len, bool *nul)
-{
-    size_t i = 0;
-    *nul = false;
-    while (i < len) {
-        unsigned char c = s[i];
-        if (c == 0) {
-            *nul = true;
-            return i;
-        }
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;
-        unsigned cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 1;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return i;
-        }
-        for (size_t k = 1; k <= n; k++) {
-            if (i + k >= len || (s[i + k] & 0xC0) != 0x80)
-                return i;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return i;
-        i += n + 1;
-    }
-    return len;
-}
 
 bool parse_source(ast_program *prog, mga_diags *d, int dsrc, uint32_t file, const char *text,
                   size_t len)

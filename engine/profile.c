@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Profile input: yajl SAX callbacks into typed slots (see profile.h). */
 #include "profile.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <math.h>
@@ -29,6 +30,7 @@ typedef struct pctx {
     pstate st;
     int field;
     unsigned depth, max_depth, skip;
+    size_t bom; /* 3 when the text starts with a byte-order mark */
     pstate ret; /* the state to return to after P_SKIP */
     size_t index; /* element index in a set */
     int qkey;     /* P_QTY: 0 value, 1 unit, -1 other */
@@ -42,7 +44,7 @@ typedef struct pctx {
 
 static size_t here(pctx *c)
 {
-    return yajl_get_bytes_consumed(c->h);
+    return yajl_get_bytes_consumed(c->h) + c->bom;
 }
 
 static const char *field_name(pctx *c)
@@ -196,6 +198,19 @@ static bool parse_number(pctx *c, const char *s, size_t len, double *out)
     char pb[160];
     size_t end = here(c);
     size_t off = end >= len ? end - len : 0;
+    /* A plain integer of at most 15 digits converts exactly: no need for strtod. A
+     * leading '-' included, so "-0" gives -0.0 as strtod does. */
+    size_t neg = len && s[0] == '-', digits = len - neg;
+    if (digits >= 1 && digits <= 15) {
+        unsigned long long n = 0;
+        size_t i = neg;
+        while (i < len && s[i] >= '0' && s[i] <= '9')
+            n = n * 10 + (unsigned)(s[i++] - '0');
+        if (i == len) {
+            *out = neg ? -(double)n : (double)n;
+            return true;
+        }
+    }
     if (len >= sizeof buf) {
         diag_add(c->d, DIAG_PROFILE_NUMBER, c->dsrc, off, len, path(c, pb, sizeof pb), "(too long)");
         return false;
@@ -258,10 +273,7 @@ static int on_number(void *ud, const char *s, size_t len)
 
 static int sym_index(const g_field *f, const char *s, size_t len)
 {
-    for (size_t i = 0; i < f->nsyms; i++)
-        if (strlen(f->syms[i]) == len && memcmp(f->syms[i], s, len) == 0)
-            return (int)i;
-    return -1;
+    return graph_sym_lookup(f, s, len);
 }
 
 static void unknown_symbol(pctx *c, const g_field *f, const char *s, size_t len)
@@ -744,10 +756,20 @@ mga_status mga_profile_parse(const mga_ruleset *rs, const char *name, const char
     c.field = -1;
     c.max_depth = 64;
     mga_status st = MGA_OK;
+    size_t bad;
+    bool nul;
     if (!json || all_space(json, len)) {
         diag_add(d, DIAG_PROFILE_EMPTY, dsrc, 0, len);
     } else if (len > MGA_PROFILE_MAX_BYTES) {
         diag_add(d, DIAG_PROFILE_SIZE, dsrc, 0, 0, (size_t)MGA_PROFILE_MAX_BYTES);
+    } else if ((bad = utf8_check((const unsigned char *)json, len, &nul)) < len) {
+        /* JSON text is UTF-8; yajl lets overlong forms and surrogates through */
+        char what[48];
+        if (nul)
+            snprintf(what, sizeof what, "NUL byte");
+        else
+            snprintf(what, sizeof what, "invalid UTF-8 (byte 0x%02x)", (unsigned char)json[bad]);
+        diag_add(d, DIAG_PROFILE_JSON, dsrc, bad, 1, what);
     } else {
         ypool yp = {NULL, ypool_size(len), 0};
         yp.base = yp.cap ? mem_alloc(&p->m, yp.cap) : NULL;
@@ -756,7 +778,10 @@ mga_status mga_profile_parse(const mga_ruleset *rs, const char *name, const char
         if (!c.h) {
             st = MGA_E_NOMEM;
         } else {
-            yajl_status ys = yajl_parse(c.h, (const unsigned char *)json, len);
+            /* a byte-order mark is allowed (RFC 8259 lets a reader ignore it) and skipped;
+             * offsets in messages still count it */
+            c.bom = len >= 3 && memcmp(json, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+            yajl_status ys = yajl_parse(c.h, (const unsigned char *)json + c.bom, len - c.bom);
             bool at_end = false; /* an error found only at the end: the input stops short */
             if (ys == yajl_status_ok) {
                 ys = yajl_complete_parse(c.h);
@@ -766,7 +791,7 @@ mga_status mga_profile_parse(const mga_ruleset *rs, const char *name, const char
                 st = MGA_E_NOMEM;
             } else if (ys == yajl_status_error) {
                 unsigned char *msg = yajl_get_error(c.h, 0, NULL, 0);
-                size_t off = at_end ? len : yajl_get_bytes_consumed(c.h);
+                size_t off = at_end ? len : here(&c);
                 char buf[200];
                 snprintf(buf, sizeof buf, "%s", msg ? (const char *)msg : "malformed");
                 trim(buf);

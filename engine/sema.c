@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 typedef struct sema {
@@ -69,8 +70,45 @@ static int fact_find(const ast_program *p, const char *name)
     return -1;
 }
 
+static size_t name_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return (size_t)(h ^ (h >> 29));
+}
+
+/* A table for n names; NULL on OOM. */
+static ast_nslot *nslots_new(arena *a, size_t n, size_t *mask)
+{
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    *mask = cap - 1;
+    return arena_alloc(a, cap * sizeof(ast_nslot));
+}
+
+/* Adds name as ix; returns the index already holding that name, or -1 when it is new. */
+static long nslots_add(ast_nslot *t, size_t mask, const char *name, uint32_t ix)
+{
+    size_t h = name_hash(name) & mask;
+    for (; t[h].name; h = (h + 1) & mask)
+        if (strcmp(t[h].name, name) == 0)
+            return (long)t[h].ix;
+    t[h].name = name;
+    t[h].ix = ix;
+    return -1;
+}
+
 int sema_sym_find(const ast_field *f, const char *sym)
 {
+    if (f->sym_slots) {
+        for (size_t h = name_hash(sym) & f->sym_mask; f->sym_slots[h].name;
+             h = (h + 1) & f->sym_mask)
+            if (strcmp(f->sym_slots[h].name, sym) == 0)
+                return (int)f->sym_slots[h].ix;
+        return -1;
+    }
     for (size_t i = 0; i < f->syms.n; i++)
         if (strcmp(f->syms.v[i].s, sym) == 0)
             return (int)i;
@@ -183,10 +221,14 @@ static void check_decls(sema *s)
         for (size_t j = 0; j < i; j++)
             if (strcmp(VEC_AT(p->fields, ast_field, j)->name.s, f->name.s) == 0)
                 ERR(s, DUP_DECL, f->name.at, "field", f->name.s);
+        f->sym_slots = nslots_new(s->p->a, f->syms.n, &f->sym_mask);
+        if (!f->sym_slots) {
+            s->oom = true;
+            return;
+        }
         for (size_t a = 0; a < f->syms.n; a++)
-            for (size_t b = 0; b < a; b++)
-                if (strcmp(f->syms.v[a].s, f->syms.v[b].s) == 0)
-                    ERR(s, DUP_SYMBOL, f->syms.v[a].at, f->syms.v[a].s);
+            if (nslots_add(f->sym_slots, f->sym_mask, f->syms.v[a].s, (uint32_t)a) >= 0)
+                ERR(s, DUP_SYMBOL, f->syms.v[a].at, f->syms.v[a].s);
         if (f->type == FT_NUMBER && f->unit.s) {
             int found = -1, count = 0;
             for (size_t k = 0; k < p->dims.len; k++) {
@@ -223,11 +265,16 @@ static void check_decls(sema *s)
         if (sema_field_find(p, f->name.s) >= 0)
             ERR(s, DUP_DECL, f->name.at, "name (a field has it)", f->name.s);
     }
+    size_t mask;
+    ast_nslot *ids = nslots_new(s->p->a, p->rules.len, &mask);
+    if (!ids) {
+        s->oom = true;
+        return;
+    }
     for (size_t i = 0; i < p->rules.len; i++) {
         ast_rule *r = VEC_AT(p->rules, ast_rule, i);
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(VEC_AT(p->rules, ast_rule, j)->id.s, r->id.s) == 0)
-                ERR(s, DUP_DECL, r->id.at, "rule", r->id.s);
+        if (nslots_add(ids, mask, r->id.s, (uint32_t)i) >= 0)
+            ERR(s, DUP_DECL, r->id.at, "rule", r->id.s);
     }
 }
 

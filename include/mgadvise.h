@@ -128,6 +128,13 @@ MGA_API void mga_profile_free(mga_profile *p);
 /* Evaluates the rule graph. Thread-safe for distinct profiles on one rule set. The
  * result borrows from rs and p: free it before either. */
 MGA_API mga_status mga_evaluate(const mga_ruleset *rs, const mga_profile *p, mga_result **out);
+/* The same, reusing a result: *inout is NULL (a new result is made) or a result of rs
+ * from an earlier call, which is overwritten and keeps its memory, so that a loop over many
+ * profiles allocates nothing once warm. The result borrows p, as above. MGA_E_INVALID if
+ * *inout belongs to another rule set (*inout is left as it was); MGA_E_NOMEM only when a
+ * new result cannot be made (*inout stays NULL). Free the last result with mga_result_free. */
+MGA_API mga_status mga_evaluate_reuse(const mga_ruleset *rs, const mga_profile *p,
+                                      mga_result **inout);
 MGA_API void mga_result_free(mga_result *r);
 
 typedef enum mga_format {
@@ -136,6 +143,8 @@ typedef enum mga_format {
     MGA_FORMAT_TEXT         /* grouped by severity, numbered citations, references */
 } mga_format;
 
+/* Writes r in fmt through one call of fn (text: several calls). The JSON line is built in a
+ * buffer r keeps for the next write, so r must not be written from two threads at once. */
 MGA_API mga_status mga_result_write(const mga_result *r, mga_format fmt, mga_write_fn fn, void *ud);
 
 /* ---- Walking a result ---------------------------------------------------------------- */

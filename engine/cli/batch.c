@@ -20,7 +20,7 @@
 /* A chunk ends after this many records or once its lines hold this many bytes, whichever
  * comes first; the ring holds RING_PER_THREAD chunks per worker. Together they bound memory
  * (apart from single lines longer than CHUNK_BYTES, which are kept whole). */
-#define CHUNK_RECORDS 256
+#define CHUNK_RECORDS 32
 #define CHUNK_BYTES (1u << 20)
 #define RING_PER_THREAD 4
 #define MAX_JOBS 1024
@@ -659,6 +659,7 @@ typedef struct worker {
     struct batch *b;
     wstats st;
     buf scratch;
+    mga_result *res; /* reused for every record */
     pthread_t th;
 } worker;
 
@@ -852,8 +853,10 @@ static mga_status do_record(batch *b, worker *w, chunk *c, const rec *r)
     BUF_LIT(o, ",\"id\":");
     if (st == MGA_OK) {
         mga_diags_free(d);
-        mga_result *res = NULL;
-        st = mga_evaluate(b->rs, p, &res);
+        /* the worker's result is reused: once warm, evaluating and writing allocate
+         * nothing (it points at p until the next record overwrites it) */
+        st = mga_evaluate_reuse(b->rs, p, &w->res);
+        const mga_result *res = w->res;
         if (st == MGA_OK) {
             buf_jstr0(o, mga_result_id(res));
             BUF_LIT(o, ",\"result\":");
@@ -867,7 +870,6 @@ static mga_status do_record(batch *b, worker *w, chunk *c, const rec *r)
                 wstats_count(&w->st, &b->ri, res);
             c->ok++;
         }
-        mga_result_free(res);
         mga_profile_free(p);
         return o->oom ? MGA_E_NOMEM : st;
     }
@@ -1355,6 +1357,7 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
         if (b.stats)
             wstats_free(&ws[i].st);
         free(ws[i].scratch.p);
+        mga_result_free(ws[i].res);
     }
     free(ws);
     free(b.ring);

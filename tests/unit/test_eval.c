@@ -3,6 +3,9 @@
  * arithmetic on profile values, resolution (avoid beats prefer, doses) and advice order. */
 #include "helpers.h"
 
+#include "eval.h"
+#include "genprofile.h"
+
 /* The ids of the advice items for a profile, comma-separated (malloc'd). */
 static char *fired(const mga_ruleset *rs, const char *json)
 {
@@ -319,6 +322,207 @@ static void test_eval_same_inputs_same_bytes(void **state)
     mga_engine_free(eng);
 }
 
+/* A reused result gives what a fresh one gives, profile after profile (nothing of the
+ * previous profile is left behind), and refuses a result of another rule set. */
+static void test_eval_reuse_same_as_fresh(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(eng, resolution_rules, NULL);
+    mga_ruleset *other = compile_ok(eng, resolution_rules, NULL);
+    const char *profiles[] = {
+        "{\"id\": \"p1\", \"age\": 70, \"conditions\": [\"ibs\"]}",
+        "{\"id\": \"p2\", \"conditions\": [\"kidney_disease\"], \"age\": 20}",
+        "{}",
+        "{\"id\": \"p4\", \"age\": 40}",
+        "{\"id\": \"p1\", \"age\": 70, \"conditions\": [\"ibs\"]}",
+    };
+    mga_result *reused = NULL;
+    for (size_t i = 0; i < sizeof profiles / sizeof profiles[0]; i++) {
+        char *fresh = eval_json(rs, profiles[i]);
+        mga_profile *p = NULL;
+        assert_int_equal(
+            mga_profile_parse(rs, NULL, profiles[i], strlen(profiles[i]), &p, NULL), MGA_OK);
+        mga_result *before = reused;
+        assert_int_equal(mga_evaluate_reuse(rs, p, &reused), MGA_OK);
+        if (before)
+            assert_ptr_equal(before, reused);
+        char *again = result_string(reused, MGA_FORMAT_JSON);
+        assert_string_equal(fresh, again);
+        free(fresh);
+        free(again);
+        if (i + 1 == sizeof profiles / sizeof profiles[0]) {
+            mga_profile *q = NULL;
+            assert_int_equal(mga_profile_parse(other, NULL, "{}", 2, &q, NULL), MGA_OK);
+            mga_result *keep = reused;
+            assert_int_equal(mga_evaluate_reuse(other, q, &reused), MGA_E_INVALID);
+            assert_ptr_equal(keep, reused);
+            assert_int_equal(mga_evaluate_reuse(rs, p, NULL), MGA_E_INVALID);
+            mga_profile_free(q);
+        }
+        mga_profile_free(p);
+    }
+    mga_result_free(reused);
+    mga_ruleset_free(rs);
+    mga_ruleset_free(other);
+    mga_engine_free(eng);
+}
+
+/* ---- indexed evaluation against the full sweep ---- */
+
+typedef struct rtext {
+    char *p;
+    size_t len, cap;
+} rtext;
+
+static void rt_add(rtext *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void rt_add(rtext *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    assert_true(n >= 0);
+    if (t->len + (size_t)n + 1 > t->cap) {
+        t->cap = (t->len + (size_t)n + 1) * 2;
+        t->p = realloc(t->p, t->cap);
+        assert_non_null(t->p);
+    }
+    va_start(ap, fmt);
+    vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
+    va_end(ap);
+    t->len += (size_t)n;
+}
+
+#define GSYMS 40
+
+/* A random test over the generated schema (depth limits nesting). */
+static void gen_cond(gp_rng *g, rtext *t, unsigned depth)
+{
+    unsigned k = gp_below(g, depth ? 13 : 9);
+    switch (k) {
+    case 0:
+    case 1:
+        rt_add(t, "tags has s%u", gp_below(g, GSYMS));
+        break;
+    case 2:
+        rt_add(t, "tags has %s of s%u, s%u", gp_below(g, 2) ? "any" : "all", gp_below(g, GSYMS),
+               gp_below(g, GSYMS));
+        break;
+    case 3:
+        rt_add(t, "tags has none of s%u", gp_below(g, GSYMS));
+        break;
+    case 4:
+        rt_add(t, "level is %s", gp_below(g, 2) ? "low" : "high");
+        break;
+    case 5:
+        rt_add(t, "level is one of low, mid");
+        break;
+    case 6:
+        rt_add(t, "gscore %s %u", (const char *[]){"<", "<=", ">", ">=", "==", "!="}[gp_below(g, 6)],
+               gp_below(g, 11) * 10);
+        break;
+    case 7:
+        rt_add(t, "%s is %s", gp_below(g, 2) ? "tags" : "gscore", gp_below(g, 2) ? "known" : "missing");
+        break;
+    case 8:
+        if (gp_below(g, 3) == 0)
+            rt_add(t, "conditions has %s", gp_below(g, 2) ? "ibs" : "insomnia");
+        else if (gp_below(g, 2))
+            rt_add(t, "sex is female and age >= %u years", gp_below(g, 100));
+        else
+            rt_add(t, gp_below(g, 2) ? "flag" : "f%u", gp_below(g, 4));
+        break;
+    case 9:
+    case 10:
+        rt_add(t, "(");
+        gen_cond(g, t, depth - 1);
+        rt_add(t, k == 9 ? " and " : " or ");
+        gen_cond(g, t, depth - 1);
+        rt_add(t, ")");
+        break;
+    default:
+        rt_add(t, "not (");
+        gen_cond(g, t, depth - 1);
+        rt_add(t, ")");
+    }
+}
+
+/* Rules that are mostly ANDs of set and enum tests (what the index keys on), mixed with
+ * ORs, NOTs, facts, numbers and known/missing, so that every kind of guard and of
+ * unguarded rule occurs. */
+static char *gen_rules(uint64_t seed, unsigned nrules)
+{
+    gp_rng g = {seed};
+    rtext t = {0};
+    rt_add(&t, "profile\n  tags: set of");
+    for (unsigned i = 0; i < GSYMS; i++)
+        rt_add(&t, "%s s%u", i ? "," : "", i);
+    rt_add(&t, "\n  level: one of low, mid, high\n  gscore: number range 0..100\n"
+               "  flag: boolean\nend\n");
+    for (unsigned i = 0; i < 4; i++) {
+        rt_add(&t, "fact f%u when ", i);
+        gen_cond(&g, &t, 2);
+        rt_add(&t, "\n");
+    }
+    for (unsigned i = 0; i < nrules; i++) {
+        rt_add(&t, "rule r%u when ", i);
+        unsigned parts = 1 + gp_below(&g, 4);
+        for (unsigned k = 0; k < parts; k++) {
+            if (k)
+                rt_add(&t, " and ");
+            gen_cond(&g, &t, 2);
+        }
+        rt_add(&t, " then inform severity %s say \"r%u\" cite src end\n",
+               (const char *[]){"info", "warning", "critical"}[gp_below(&g, 3)], i);
+    }
+    return t.p;
+}
+
+static void test_eval_indexed_equals_full_sweep(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    gp_buf *b = malloc(sizeof *b);
+    assert_non_null(b);
+    unsigned compared = 0, fired = 0;
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        char *rules = gen_rules(seed * 7919, 60 + 40 * (unsigned)seed);
+        mga_ruleset *rs = compile_ok(eng, rules, NULL);
+        free(rules);
+        uint8_t *val = malloc(rs->nnodes + 1);
+        uint32_t *want = malloc((rs->nrules + 1) * sizeof *want);
+        assert_true(val && want);
+        gp_rng g = {seed};
+        mga_result *r = NULL;
+        for (unsigned i = 0; i < 1500; i++) {
+            gp_profile(&g, rs, i, 1 + gp_below(&g, 100), b);
+            mga_profile *p = NULL;
+            assert_int_equal(mga_profile_parse(rs, "gen", b->p, b->len, &p, NULL), MGA_OK);
+            assert_int_equal(mga_evaluate_reuse(rs, p, &r), MGA_OK);
+            eval_nodes(rs, p, val);
+            size_t n = 0;
+            for (size_t k = 0; k < rs->nrules; k++)
+                if (val[rs->rules[rs->order[k]].node] == V_TRUE)
+                    want[n++] = rs->order[k];
+            assert_int_equal(r->nfired, n);
+            for (size_t k = 0; k < n; k++)
+                assert_int_equal(r->fired[k], want[k]);
+            fired += (unsigned)n;
+            compared++;
+            mga_profile_free(p);
+        }
+        assert_true(rs->ngfields > 0 && rs->nalways > 0); /* both paths were taken */
+        mga_result_free(r);
+        free(val);
+        free(want);
+        mga_ruleset_free(rs);
+    }
+    assert_true(fired > compared); /* the rules do fire: the comparison is not vacuous */
+    free(b);
+    mga_engine_free(eng);
+}
+
 static void test_eval_misuse(void **state)
 {
     (void)state;
@@ -351,6 +555,8 @@ int main(void)
         cmocka_unit_test(test_eval_every_max_holds),
         cmocka_unit_test(test_eval_advice_order_severity_then_source),
         cmocka_unit_test(test_eval_same_inputs_same_bytes),
+        cmocka_unit_test(test_eval_reuse_same_as_fresh),
+        cmocka_unit_test(test_eval_indexed_equals_full_sweep),
         cmocka_unit_test(test_eval_misuse),
     };
     return cmocka_run_group_tests_name("eval", tests, NULL, NULL);

@@ -3,6 +3,9 @@
  * format (severity headings, [n] markers, references of what was cited, the disclaimer). */
 #include "helpers.h"
 
+#include "eval.h"
+#include "genprofile.h"
+
 static const char *out_rules =
     "rule crit when conditions has kidney_disease then avoid supplements then refer soon\n"
     "  severity critical say \"No supplements.\" cite src[2] quote \"exact words\"\n"
@@ -222,6 +225,71 @@ static void test_output_enum_names(void **state)
     assert_string_equal(mga_status_str((mga_status)99), "unknown status");
 }
 
+/* Strings that need every escape yajl_gen makes: quotes, backslashes, control characters
+ * (\u{..} in the rule language), '/', non-ASCII. */
+static const char *escape_rules =
+    "rule esc1 when age > 30 years then prefer glycinate\n"
+    "  say \"Say \\\"quoted\\\" a\\\\b c/d\\n\\te \\u{1} \\u{1f} \\u{7f} caf\\u{e9} \\u{1F600}\"\n"
+    "  cite src[2] quote \"a \\\"q\\\" \\\\ /\" evidence expert end\n"
+    "rule esc2 when age > 60 years then avoid glycinate dose start 50 mg max 75.5 mg\n"
+    "  say \"Second.\" cite src[1, 3] cite src quote \"x\" end\n"
+    "rule esc3 when age > 80 years then avoid supplements say \"Third.\" cite src[3] end\n";
+
+static int cmp_write(void *ud, const char *p, size_t n)
+{
+    return tbuf_write(ud, p, n);
+}
+
+/* The compact writer copies fragments serialised once per rule set; the yajl_gen writer
+ * is the reference. Both must give the same bytes for every result. */
+static void compare_writers(const mga_ruleset *rs, unsigned profiles, uint64_t seed)
+{
+    gp_rng rng = {seed};
+    gp_buf *b = malloc(sizeof *b);
+    assert_non_null(b);
+    unsigned evaluated = 0;
+    for (unsigned i = 0; i < profiles; i++) {
+        gp_profile(&rng, rs, i, 60, b);
+        mga_profile *p = NULL;
+        if (mga_profile_parse(rs, "gen", b->p, b->len, &p, NULL) != MGA_OK)
+            continue;
+        mga_result *r = NULL;
+        assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+        tbuf fast = TBUF_INIT, ref = TBUF_INIT;
+        fast.fail_after = 1; /* one line, one write: a second write would fail */
+        assert_int_equal(mga_result_write(r, MGA_FORMAT_JSON, cmp_write, &fast), MGA_OK);
+        assert_int_equal(output_json_gen(r, false, cmp_write, &ref), MGA_OK);
+        assert_int_equal(fast.writes, 1);
+        assert_string_equal(fast.p, ref.p);
+        free(fast.p);
+        free(ref.p);
+        mga_result_free(r);
+        mga_profile_free(p);
+        evaluated++;
+    }
+    assert_true(evaluated > profiles / 2);
+    free(b);
+}
+
+static void test_output_compact_matches_yajl_gen(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(eng, escape_rules, NULL);
+    compare_writers(rs, 500, 0x9E3779B97F4A7C15ull);
+    char *js = eval_json(rs, "{\"age\": 40}");
+    assert_contains(js, "\"text\":\"Say \\\"quoted\\\" a\\\\b c/d\\n\\te \\u0001 \\u001F \x7f "
+                        "caf\xc3\xa9 \xf0\x9f\x98\x80\"");
+    free(js);
+    mga_ruleset_free(rs);
+
+    const char *paths[] = {"../../rules"};
+    assert_int_equal(mga_compile_paths(eng, paths, 1, &rs, NULL), MGA_OK);
+    compare_writers(rs, 3000, 42);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -232,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_output_text_no_advice_and_document_reference),
         cmocka_unit_test(test_output_write_errors),
         cmocka_unit_test(test_output_enum_names),
+        cmocka_unit_test(test_output_compact_matches_yajl_gen),
     };
     return cmocka_run_group_tests_name("output", tests, NULL, NULL);
 }
