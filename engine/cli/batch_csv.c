@@ -361,7 +361,9 @@ static cell_status gen_cell(csv_reader *r, size_t c, const char *s, size_t n)
     }
     case MGA_FIELD_SET: {
         ok = ok && yajl_gen_array_open(g) == yajl_gen_status_ok;
-        for (size_t i = 0; ok && i <= n;) {
+        /* "-" is the empty set (known: none of them), as [] in JSON; no symbol is "-" */
+        bool none = n == 1 && s[0] == '-';
+        for (size_t i = 0; ok && !none && i <= n;) {
             size_t e = i;
             while (e < n && s[e] != ';')
                 e++;

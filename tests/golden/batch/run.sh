@@ -142,6 +142,26 @@ else
     bad "batch: --input-format does not override the file name"
 fi
 
+# examples/profiles.csv holds four of examples/profiles/*.json as CSV rows (sets as a;b, "-"
+# for an empty set, a quantity with its unit): each result equals what eval gives for the JSON
+"$BIN" batch -q examples/profiles.csv >"$tmp/exo" 2>/dev/null
+rex=$?
+n=0
+same=0
+while IFS= read -r l; do
+    n=$((n + 1))
+    id=$(printf '%s\n' "$l" | sed -n 's/^{"line":[0-9]*,"id":"\([^"]*\)","result":.*/\1/p')
+    [ -n "$id" ] && [ -f "examples/profiles/$id.json" ] || continue
+    printf '%s\n' "$l" | sed 's/^{"line":[0-9]*,"id":"[^"]*","result"://; s/}$//' >"$tmp/exc"
+    "$BIN" eval --format json "examples/profiles/$id.json" >"$tmp/exj" 2>/dev/null
+    cmp -s "$tmp/exc" "$tmp/exj" && same=$((same + 1))
+done <"$tmp/exo"
+if [ $rex -eq 0 ] && [ $n -eq 4 ] && [ $same -eq 4 ]; then
+    ok
+else
+    bad "batch: examples/profiles.csv: $same of $n results equal eval on the JSON (exit $rex)"
+fi
+
 # ---- 100,000 records, 1% bad in six ways: exactly one line each, in order ----
 awk -v n=100000 -v bad=100 -f "$HERE/gen.awk" >"$tmp/in100k"
 "$BIN" batch -q -r "$RULES" -j 4 "$tmp/in100k" 2>"$tmp/e100k" | awk '
