@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* `mgadvise batch`: a JSON-lines (or CSV, see batch_csv.c) file of profiles in, one JSON line
- * per record out, in input order. A reader fills chunks of lines into a bounded ring, workers evaluate whole chunks
- * against one shared rule set, and a writer emits finished chunks strictly in order. */
+ * per record out, in input order. A reader fills chunks of lines into a bounded ring, workers
+ * evaluate whole chunks against one shared rule set, and a writer emits finished chunks
+ * strictly in order. */
 #include "batch_csv.h"
 #include "cli.h"
 
