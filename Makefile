@@ -18,6 +18,7 @@ SANFLAGS = $(if $(SAN),-fsanitize=$(SAN) -fno-sanitize-recover=all -fno-omit-fra
 DEPS_CFLAGS := $(shell pkg-config --cflags yajl 2>/dev/null)
 DEPS_LIBS   := $(shell pkg-config --libs yajl 2>/dev/null || echo -lyajl)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+CSV_LIBS    := -lcsv  # libcsv-dev ships no pkg-config file
 CPPFLAGS_ALL = -Iinclude -Iengine -I$(GEN) -D_POSIX_C_SOURCE=200809L $(DEPS_CFLAGS)
 CFLAGS_ALL  = -std=c11 $(OPT) -g -fPIC -fvisibility=hidden $(SANFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
@@ -37,7 +38,7 @@ EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c
 .DEFAULT_GOAL := all
 
 # Debian packages the build and the tests need; `make deps` installs the missing ones.
-DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev
+DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev libcsv-dev
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -84,11 +85,13 @@ $(BUILD)/libmgadvise.a: $(ENGINE_OBJ)
 $(BUILD)/libmgadvise.so: $(ENGINE_OBJ)
 	$(CC) -shared $(LDFLAGS_ALL) -o $@ $^ $(DEPS_LIBS)
 
-$(BUILD)/mgadvise: engine/cli/main.c engine/cli/batch.c engine/cli/cli.h $(GEN)/embedded_rules.c \
+CLI_SRC = engine/cli/main.c engine/cli/batch.c engine/cli/batch_csv.c
+
+$(BUILD)/mgadvise: $(CLI_SRC) engine/cli/cli.h engine/cli/batch_csv.h $(GEN)/embedded_rules.c \
                   $(BUILD)/libmgadvise.a
 	$(CC) -Iinclude -D_POSIX_C_SOURCE=200809L $(CFLAGS_ALL) $(WARN) $(WERROR) -pthread -o $@ \
-	    engine/cli/main.c engine/cli/batch.c $(GEN)/embedded_rules.c $(BUILD)/libmgadvise.a \
-	    $(LDFLAGS_ALL) $(DEPS_LIBS)
+	    $(CLI_SRC) $(GEN)/embedded_rules.c $(BUILD)/libmgadvise.a \
+	    $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS)
 
 # ---- tests ----
 

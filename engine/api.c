@@ -460,3 +460,29 @@ size_t mga_ruleset_node_count(const mga_ruleset *rs)
 {
     return rs ? rs->nnodes : 0;
 }
+
+size_t mga_ruleset_field_count(const mga_ruleset *rs)
+{
+    return rs ? rs->nfields : 0;
+}
+
+mga_status mga_ruleset_field(const mga_ruleset *rs, size_t i, mga_field_info *out)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (!rs || !out || i >= rs->nfields)
+        return MGA_E_INVALID;
+    const g_field *f = &rs->fields[i];
+    static const mga_field_type types[] = {
+        [FT_TEXT] = MGA_FIELD_TEXT,     [FT_BOOL] = MGA_FIELD_BOOL, [FT_NUMBER] = MGA_FIELD_NUMBER,
+        [FT_ENUM] = MGA_FIELD_ONE_OF,   [FT_SET] = MGA_FIELD_SET};
+    out->name = f->name;
+    out->type = types[f->type];
+    if (f->type == FT_NUMBER && f->dim >= 0)
+        out->unit = f->unit ? f->unit : rs->dims[f->dim].units[0].name;
+    if (f->type == FT_ENUM || f->type == FT_SET) {
+        out->symbols = f->syms;
+        out->nsymbols = f->nsyms;
+    }
+    return MGA_OK;
+}

@@ -91,6 +91,29 @@ MGA_API const char *mga_ruleset_rule_id(const mga_ruleset *rs, size_t i); /* NUL
 /* The number of distinct condition nodes in the graph (shared tests counted once). */
 MGA_API size_t mga_ruleset_node_count(const mga_ruleset *rs);
 
+/* The profile schema, for callers that build profiles from other formats (batch CSV). */
+typedef enum mga_field_type {
+    MGA_FIELD_TEXT,   /* a string; only 'is known' can test it */
+    MGA_FIELD_BOOL,   /* true or false */
+    MGA_FIELD_NUMBER, /* a number, in unit when unit != NULL */
+    MGA_FIELD_ONE_OF, /* one of symbols */
+    MGA_FIELD_SET     /* any subset of symbols */
+} mga_field_type;
+
+typedef struct mga_field_info {
+    const char *name;
+    mga_field_type type;
+    const char *unit;           /* a number's declared unit ("mg"); NULL when it has none */
+    const char *const *symbols; /* ONE_OF and SET: the values in declaration order, else NULL */
+    size_t nsymbols;
+} mga_field_info;
+
+/* The number of profile fields the rule set declares (0 for NULL). */
+MGA_API size_t mga_ruleset_field_count(const mga_ruleset *rs);
+/* Describes field i (declaration order) into *out; every pointer lives as long as rs.
+ * MGA_E_INVALID for a NULL rs or out or i past the end (*out is then zeroed). Thread-safe. */
+MGA_API mga_status mga_ruleset_field(const mga_ruleset *rs, size_t i, mga_field_info *out);
+
 /* ---- Diagnostics -------------------------------------------------------------------- */
 
 typedef enum mga_diag_kind { MGA_DIAG_ERROR, MGA_DIAG_WARNING, MGA_DIAG_NOTE } mga_diag_kind;

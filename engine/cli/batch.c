@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* `mgadvise batch`: a JSON-lines file of profiles in, one JSON line per record out, in input
- * order. A reader fills chunks of lines into a bounded ring, workers evaluate whole chunks
- * against one shared rule set, and a writer emits finished chunks strictly in order. */
+/* `mgadvise batch`: a JSON-lines (or CSV, see batch_csv.c) file of profiles in, one JSON line
+ * per record out, in input order. A reader fills chunks of lines into a bounded ring, workers
+ * evaluate whole chunks against one shared rule set, and a writer emits finished chunks
+ * strictly in order. */
+#include "batch_csv.h"
 #include "cli.h"
 
 #include <errno.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,9 +33,10 @@
 static const char *usage_batch =
     "usage: mgadvise batch [OPTIONS] [INPUT]\n"
     "\n"
-    "Evaluates every profile of a JSON-lines file (one JSON object per line) and writes one\n"
-    "JSON line per record to standard output, in input order. INPUT '-' or none reads\n"
-    "standard input. Lines may end in LF or CRLF; blank lines are skipped and counted.\n"
+    "Evaluates every profile of a JSON-lines file (one JSON object per line) or of a CSV file\n"
+    "with a header row, and writes one JSON line per record to standard output, in input\n"
+    "order. INPUT '-' or none reads standard input. Lines may end in LF or CRLF; blank lines\n"
+    "are skipped and counted.\n"
     "\n"
     "  a good record:  {\"line\":N,\"id\":ID,\"result\":RESULT}\n"
     "                  RESULT is what 'mgadvise eval --format json' prints\n"
@@ -43,12 +47,25 @@ static const char *usage_batch =
     "when it cannot be read, PATH the JSON path of the bad value (\"$.age\") or null, C the\n"
     "column of the problem on that line (0 when unknown). A bad record does not stop the run.\n"
     "\n"
+    "CSV: the first row names the columns, each a field of the rules' profile (or id), each\n"
+    "once; another name is an error before any record is read (exit 3). A cell is typed by\n"
+    "its field: a number as in JSON (\"61\", \"2.5e2\"), or a number, a space and a unit\n"
+    "(\"45 nmol/L\") when the field has units; true or false (also TRUE, FALSE); a one-of\n"
+    "symbol; a set as symbols separated by ';' (\"ibs;diabetes\"), '-' for the empty set; text.\n"
+    "An empty cell leaves the field out (unknown). Quotes (RFC 4180) allow ',', '\"\"' and line\n"
+    "breaks in a cell.\n"
+    "N is the line a record starts on, C the 1-based CSV column; a wrong number of cells,\n"
+    "bad quoting or invalid UTF-8 is an error line with code null.\n"
+    "\n"
     "options:\n"
     "  -r, --rules PATH    a rule file or a folder of *.mga files (repeatable);\n"
     "                      default: the shipped rule base built into this binary\n"
     "  -j, --jobs N        N worker threads sharing one compiled rule set (default: the\n"
     "                      number of online processors); -j 1 runs without threads\n"
-    "  --skip N            skip the first N input lines (blank or not), e.g. to resume\n"
+    "  --input-format FMT  jsonl or csv; default: csv for a file named *.csv, else jsonl\n"
+    "  --skip N            skip the first N input lines (blank or not), e.g. to resume; for\n"
+    "                      CSV every record starting on line N or before (the header is\n"
+    "                      always read)\n"
     "  --stats FILE        write cohort statistics as JSON to FILE: records, ok, errors,\n"
     "                      how many records each rule fired for (\"rules\"), the rules that\n"
     "                      never fired, preferred and avoided forms, advice by severity\n"
@@ -66,7 +83,8 @@ static const char *usage_batch =
     "\n"
     "exit status: 0 every record was good; 1 some records had errors (all the others were\n"
     "still written); 2 usage (unknown option, bad -j); 3 the input or the rules could not\n"
-    "be read; 4 out of memory or output error (e.g. standard output closed);\n"
+    "be read, or a CSV header names an unknown column; 4 out of memory or output error (e.g.\n"
+    "standard output closed);\n"
     "130 interrupted by SIGINT; 143 interrupted by SIGTERM.\n";
 
 /* ---- Small helpers ------------------------------------------------------------------- */
@@ -182,7 +200,7 @@ static int buf_write_cb(void *ud, const char *p, size_t len)
 }
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if it is not valid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t batch_utf8_len(const unsigned char *s, size_t n)
 {
     unsigned c = s[0];
     size_t k;
@@ -227,7 +245,7 @@ static void buf_jstr(buf *b, const char *str, size_t n)
             continue;
         }
         if (c >= 0x80) {
-            size_t k = utf8_len(s + i, n - i);
+            size_t k = batch_utf8_len(s + i, n - i);
             if (k) {
                 i += k;
                 continue;
@@ -723,9 +741,16 @@ static bool stats_format(buf *b, const ruleindex *ri, worker *ws, size_t nws,
 
 /* ---- Chunks and records -------------------------------------------------------------- */
 
+enum {
+    REC_JSON,  /* a JSON line */
+    REC_CSV,   /* a CSV record as a JSON object: errors name the CSV column */
+    REC_READY  /* a CSV record that could not become a profile: its whole error line */
+};
+
 typedef struct rec {
     size_t off, len;         /* the line in chunk->in, without its line end */
-    unsigned long long line; /* physical input line number */
+    unsigned long long line; /* physical input line number (where a CSV record starts) */
+    unsigned char kind;      /* REC_* */
 } rec;
 
 typedef struct chunk {
@@ -747,6 +772,8 @@ typedef struct batch {
 
     /* reader */
     FILE *in;
+    csv_reader *csv; /* NULL for JSON lines */
+    buf csv_line;    /* the error line of a bad CSV record */
     char *line;
     size_t line_cap;
     unsigned long long lineno, skip, blanks, bytes;
@@ -781,6 +808,104 @@ static bool is_blank(const char *s, size_t n)
     return true;
 }
 
+/* Appends one record to c (its text NUL-terminated in c->in). False when out of memory. */
+static bool chunk_add(chunk *c, const char *s, size_t len, unsigned long long line,
+                      unsigned char kind)
+{
+    if (!buf_grow(&c->in, len + 1))
+        return false;
+    rec *r = &c->recs[c->nrec++];
+    r->off = c->in.len;
+    r->len = len;
+    r->line = line;
+    r->kind = kind;
+    memcpy(c->in.p + c->in.len, s, len);
+    c->in.len += len;
+    c->in.p[c->in.len++] = '\0';
+    return true;
+}
+
+/* Appends the error member and closes the output line: ,"error":{...}}. */
+static void put_error(buf *o, const char *field, size_t field_len, const char *code,
+                      const char *msg, size_t msg_len, unsigned long long column)
+{
+    BUF_LIT(o, ",\"error\":{\"field\":");
+    if (field)
+        buf_jstr(o, field, field_len);
+    else
+        BUF_LIT(o, "null");
+    BUF_LIT(o, ",\"code\":");
+    buf_jstr0(o, code);
+    BUF_LIT(o, ",\"message\":");
+    buf_jstr(o, msg, msg_len);
+    BUF_LIT(o, ",\"column\":");
+    buf_ull(o, column);
+    BUF_LIT(o, "}}\n");
+}
+
+/* fill_chunk for CSV: the reader turns each record into a JSON object (or an error line). */
+static bool fill_chunk_csv(batch *b, chunk *c)
+{
+    bool more = true;
+    while (c->nrec < CHUNK_RECORDS && c->in.len < CHUNK_BYTES) {
+        if (stop_signal) {
+            more = false;
+            break;
+        }
+        csv_record cr;
+        bool oom;
+        csv_kind k = csv_reader_next(b->csv, &cr, &oom);
+        if (oom) {
+            c->fatal = MGA_E_NOMEM;
+            more = false;
+            break;
+        }
+        if (k == CSV_END) {
+            int e = csv_reader_errno(b->csv);
+            if (e && !(e == EINTR && stop_signal)) {
+                b->read_error = true;
+                b->read_errno = e;
+            }
+            b->eof = !stop_signal;
+            more = false;
+            break;
+        }
+        b->lineno = cr.end_line;
+        b->bytes = csv_reader_bytes(b->csv);
+        if (cr.line <= b->skip)
+            continue;
+        if (k == CSV_BLANK) {
+            b->blanks++;
+            continue;
+        }
+        bool ok;
+        if (k == CSV_PROFILE) {
+            ok = chunk_add(c, cr.json, cr.json_len, cr.line, REC_CSV);
+        } else {
+            buf *o = &b->csv_line;
+            o->len = 0;
+            BUF_LIT(o, "{\"line\":");
+            buf_ull(o, cr.line);
+            BUF_LIT(o, ",\"id\":");
+            if (cr.id)
+                buf_jstr(o, cr.id, cr.id_len);
+            else
+                BUF_LIT(o, "null");
+            put_error(o, cr.field, cr.field ? strlen(cr.field) : 0, cr.code, cr.message,
+                      strlen(cr.message), cr.column);
+            ok = !o->oom && chunk_add(c, o->p, o->len, cr.line, REC_READY);
+        }
+        if (!ok) {
+            c->fatal = MGA_E_NOMEM;
+            more = false;
+            break;
+        }
+    }
+    c->last_line = b->lineno;
+    c->bytes_end = b->bytes;
+    return more;
+}
+
 /* Fills c with the next records. Returns false once no more input will be read (end of
  * input, a read error or a stop signal); c may still hold records then. */
 static bool fill_chunk(batch *b, chunk *c)
@@ -789,6 +914,8 @@ static bool fill_chunk(batch *b, chunk *c)
     c->nrec = 0;
     c->ok = c->errors = 0;
     c->fatal = MGA_OK;
+    if (b->csv)
+        return fill_chunk_csv(b, c);
     bool more = true;
     while (c->nrec < CHUNK_RECORDS && c->in.len < CHUNK_BYTES) {
         if (stop_signal) {
@@ -821,18 +948,11 @@ static bool fill_chunk(batch *b, chunk *c)
             b->blanks++;
             continue;
         }
-        if (!buf_grow(&c->in, len + 1)) {
+        if (!chunk_add(c, b->line, len, b->lineno, REC_JSON)) {
             c->fatal = MGA_E_NOMEM;
             more = false;
             break;
         }
-        rec *r = &c->recs[c->nrec++];
-        r->off = c->in.len;
-        r->len = len;
-        r->line = b->lineno;
-        memcpy(c->in.p + c->in.len, b->line, len);
-        c->in.len += len;
-        c->in.p[c->in.len++] = '\0';
     }
     c->last_line = b->lineno;
     c->bytes_end = b->bytes;
@@ -845,6 +965,11 @@ static mga_status do_record(batch *b, worker *w, chunk *c, const rec *r)
 {
     const char *json = c->in.p + r->off;
     buf *o = &c->out;
+    if (r->kind == REC_READY) {
+        buf_put(o, json, r->len);
+        c->errors++;
+        return o->oom ? MGA_E_NOMEM : MGA_OK;
+    }
     mga_profile *p = NULL;
     mga_diags *d = NULL;
     mga_status st = mga_profile_parse(b->rs, "<batch>", json, r->len, &p, &d);
@@ -884,26 +1009,22 @@ static mga_status do_record(batch *b, worker *w, chunk *c, const rec *r)
             dg = x;
     }
     put_raw_id(o, &w->scratch, json, r->len);
-    BUF_LIT(o, ",\"error\":{\"field\":");
     const char *msg = dg && dg->message ? dg->message : "invalid profile";
     const char *colon = msg[0] == '$' ? strchr(msg, ':') : NULL;
-    if (colon)
-        buf_jstr(o, msg, (size_t)(colon - msg));
-    else
-        BUF_LIT(o, "null");
-    BUF_LIT(o, ",\"code\":");
-    if (dg) {
-        char code[16];
-        int n = snprintf(code, sizeof code, "\"E%04u\"", dg->code);
-        buf_put(o, code, (size_t)n);
-    } else {
-        BUF_LIT(o, "null");
+    size_t flen = colon ? (size_t)(colon - msg) : 0;
+    char code[16];
+    if (dg)
+        snprintf(code, sizeof code, "E%04u", dg->code);
+    size_t mlen = strlen(msg);
+    unsigned long long col = dg ? dg->col : 0;
+    if (r->kind == REC_CSV) {
+        /* the JSON is ours, not the input: name the CSV column, drop the JSON byte offset */
+        col = csv_reader_column(b->csv, msg, flen);
+        const char *at = strstr(msg, " (byte ");
+        if (at && msg[mlen - 1] == ')' && !strchr(at + 2, '('))
+            mlen = (size_t)(at - msg);
     }
-    BUF_LIT(o, ",\"message\":");
-    buf_jstr0(o, msg);
-    BUF_LIT(o, ",\"column\":");
-    buf_ull(o, dg ? dg->col : 0);
-    BUF_LIT(o, "}}\n");
+    put_error(o, colon ? msg : NULL, flen, dg ? code : NULL, msg, mlen, col);
     mga_diags_free(d);
     c->errors++;
     return o->oom || w->scratch.oom ? MGA_E_NOMEM : MGA_OK;
@@ -1162,6 +1283,7 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
     const char *input = NULL, *stats_path = NULL;
     unsigned long long jobs = 0, skip = 0;
     bool quiet = false;
+    int csv_format = -1; /* 0 JSON lines, 1 CSV, -1 from the file name */
     if (!rules) {
         fputs("mgadvise batch: out of memory\n", stderr);
         return EXIT_INTERNAL;
@@ -1187,6 +1309,13 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
                 rc = usage_error("option '%s' needs a number of lines", a);
             else if (!parse_count(argv[i], ULLONG_MAX, &skip))
                 rc = usage_error("bad number of lines '%s' for --skip", argv[i]);
+        } else if (strcmp(a, "--input-format") == 0) {
+            if (++i == argc)
+                rc = usage_error("option '%s' needs jsonl or csv", a);
+            else if (strcmp(argv[i], "jsonl") == 0 || strcmp(argv[i], "csv") == 0)
+                csv_format = argv[i][0] == 'c';
+            else
+                rc = usage_error("unknown input format '%s': expected jsonl or csv", argv[i]);
         } else if (strcmp(a, "--stats") == 0) {
             if (++i == argc)
                 rc = usage_error("option '%s' needs a file", a);
@@ -1217,6 +1346,10 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
 
     int rc = EXIT_OK;
     bool from_stdin = !input || strcmp(input, "-") == 0;
+    if (csv_format < 0) {
+        size_t n = from_stdin ? 0 : strlen(input);
+        csv_format = n >= 4 && strcasecmp(input + n - 4, ".csv") == 0;
+    }
     FILE *in = from_stdin ? stdin : fopen(input, "rb");
     if (!in) {
         fprintf(stderr, "mgadvise batch: cannot read '%s': %s\n", input, strerror(errno));
@@ -1252,6 +1385,23 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
 
     batch b;
     memset(&b, 0, sizeof b);
+    if (csv_format) {
+        int crc = csv_reader_new(rs, in, from_stdin ? "<stdin>" : input, &b.csv);
+        if (crc) {
+            mga_ruleset_free(rs);
+            mga_engine_free(eng);
+            if (stats_file)
+                fclose(stats_file);
+            if (!from_stdin)
+                fclose(in);
+            return crc;
+        }
+        unsigned long long blank, header_end;
+        csv_reader_header(b.csv, &blank, &header_end);
+        b.blanks = blank > skip ? blank - skip : 0;
+        b.lineno = header_end;
+        b.bytes = csv_reader_bytes(b.csv);
+    }
     b.rs = rs;
     b.stats = stats_file != NULL;
     b.in = in;
@@ -1363,6 +1513,8 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
     free(b.ring);
     ruleindex_free(&b.ri);
     free(b.line);
+    csv_reader_free(b.csv);
+    free(b.csv_line.p);
     mga_ruleset_free(rs);
     mga_engine_free(eng);
     if (!from_stdin)

@@ -26,7 +26,7 @@ static const char *usage_main =
     "commands:\n"
     "  eval PROFILE.json   advice for one profile ('-' reads standard input)\n"
     "  check PATH...       compile rule files or folders and report every problem\n"
-    "  batch [INPUT]       evaluate JSON lines of profiles, one result line each, in order\n"
+    "  batch [INPUT]       evaluate JSON lines or CSV of profiles, one result line each\n"
     "\n"
     "options:\n"
     "  -h, --help          this help; 'mgadvise COMMAND --help' for a command\n"

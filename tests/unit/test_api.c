@@ -65,6 +65,66 @@ static void test_api_null_arguments(void **state)
     mga_engine_free(eng);
 }
 
+static void test_api_field_introspection(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = NULL;
+    assert_int_equal(compile_rules(eng, api_rules, &rs, NULL), MGA_OK);
+    assert_int_equal(mga_ruleset_field_count(rs), 13);
+    mga_field_info fi;
+    static const struct {
+        const char *name;
+        mga_field_type type;
+        const char *unit;
+        size_t nsymbols;
+    } want[] = {
+        {"id", MGA_FIELD_TEXT, NULL, 0},
+        {"note", MGA_FIELD_TEXT, NULL, 0},
+        {"age", MGA_FIELD_NUMBER, "years", 0},
+        {"sex", MGA_FIELD_ONE_OF, NULL, 2},
+        {"activity", MGA_FIELD_ONE_OF, NULL, 3},
+        {"conditions", MGA_FIELD_SET, NULL, 3},
+        {"symptoms", MGA_FIELD_SET, NULL, 3},
+        {"balanced_diet", MGA_FIELD_BOOL, NULL, 0},
+        {"pregnant", MGA_FIELD_BOOL, NULL, 0},
+        {"diet_mg", MGA_FIELD_NUMBER, "mg", 0},
+        {"supplement_mg", MGA_FIELD_NUMBER, "mg", 0},
+        {"vitamin_d_level", MGA_FIELD_NUMBER, "ng/mL", 0},
+        {"score", MGA_FIELD_NUMBER, NULL, 0},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        assert_int_equal(mga_ruleset_field(rs, i, &fi), MGA_OK);
+        assert_string_equal(fi.name, want[i].name);
+        assert_int_equal(fi.type, want[i].type);
+        if (want[i].unit)
+            assert_string_equal(fi.unit, want[i].unit);
+        else
+            assert_null(fi.unit);
+        assert_int_equal(fi.nsymbols, want[i].nsymbols);
+        if (!want[i].nsymbols)
+            assert_null(fi.symbols);
+    }
+    /* symbols in declaration order */
+    assert_int_equal(mga_ruleset_field(rs, 4, &fi), MGA_OK);
+    assert_string_equal(fi.symbols[0], "low");
+    assert_string_equal(fi.symbols[1], "moderate");
+    assert_string_equal(fi.symbols[2], "high");
+    assert_int_equal(mga_ruleset_field(rs, 5, &fi), MGA_OK);
+    assert_string_equal(fi.symbols[0], "kidney_disease");
+    assert_string_equal(fi.symbols[2], "insomnia");
+    /* past the end and NULLs: an error, and *out zeroed */
+    assert_int_equal(mga_ruleset_field(rs, 13, &fi), MGA_E_INVALID);
+    assert_null(fi.name);
+    assert_null(fi.symbols);
+    assert_int_equal(mga_ruleset_field(rs, 0, NULL), MGA_E_INVALID);
+    assert_int_equal(mga_ruleset_field(NULL, 0, &fi), MGA_E_INVALID);
+    assert_null(fi.name);
+    assert_int_equal(mga_ruleset_field_count(NULL), 0);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
 static void test_api_free_null_is_noop(void **state)
 {
     (void)state;
@@ -384,6 +444,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_api_null_arguments),
         cmocka_unit_test(test_api_free_null_is_noop),
+        cmocka_unit_test(test_api_field_introspection),
         cmocka_unit_test(test_api_compile_several_sources),
         cmocka_unit_test(test_api_compile_paths_folder_and_missing),
         cmocka_unit_test(test_api_oom_loop),
