@@ -1461,11 +1461,18 @@ static void check_gaps(an *A)
             cu = cube(A, &A->w, keep, lits, sizeof lits);
             if (regions)
                 cat(text, sizeof text, "\n  note: ");
-            cat(text, sizeof text, "every profile with the goal and ");
-            cat(text, sizeof text, lits[0] ? lits : "nothing else");
+            if (lits[0]) {
+                cat(text, sizeof text, "every profile with the goal and ");
+                cat(text, sizeof text, lits);
+            } else {
+                cat(text, sizeof text, "every profile with the goal: no rule gives form or "
+                                       "dose advice that reaches it");
+            }
             cat(text, sizeof text, ", e.g. ");
             cat(text, sizeof text, A->json);
             regions++;
+            if (!lits[0])
+                break; /* the region is the whole goal */
             excluded = mk_and2(A, excluded, Z3_mk_not(A->z, cu));
         }
         if (!regions && !example)
