@@ -19,7 +19,9 @@ DEPS_CFLAGS := $(shell pkg-config --cflags yajl 2>/dev/null)
 DEPS_LIBS   := $(shell pkg-config --libs yajl 2>/dev/null || echo -lyajl)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 CSV_LIBS    := -lcsv  # libcsv-dev ships no pkg-config file
-CPPFLAGS_ALL = -Iinclude -Iengine -I$(GEN) -D_POSIX_C_SOURCE=200809L $(DEPS_CFLAGS)
+Z3_CFLAGS   := $(shell pkg-config --cflags z3 2>/dev/null)
+Z3_LIBS     := $(shell pkg-config --libs z3 2>/dev/null || echo -lz3) -lm
+CPPFLAGS_ALL = -Iinclude -Iengine -I$(GEN) -D_POSIX_C_SOURCE=200809L $(DEPS_CFLAGS) $(Z3_CFLAGS)
 CFLAGS_ALL  = -std=c11 $(OPT) -g -fPIC -fvisibility=hidden $(SANFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 
@@ -28,6 +30,8 @@ ENGINE_SRC = engine/arena.c engine/utf8.c engine/diag.c engine/ast.c engine/pars
              engine/api.c
 ENGINE_OBJ = $(ENGINE_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/parser.o $(BUILD)/obj/gen/lexer.o
 RULES      = $(sort $(wildcard rules/*.mga))
+# The static analysis (check) needs Z3: linked into the CLI and its tests, not the library.
+ANALYZE_OBJ = $(BUILD)/obj/engine/analyze.o
 
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
@@ -38,7 +42,7 @@ EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c
 .DEFAULT_GOAL := all
 
 # Debian packages the build and the tests need; `make deps` installs the missing ones.
-DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev libcsv-dev
+DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev libcsv-dev libz3-dev
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -88,12 +92,19 @@ $(BUILD)/libmgadvise.so: $(ENGINE_OBJ)
 CLI_SRC = engine/cli/main.c engine/cli/batch.c engine/cli/batch_csv.c
 
 $(BUILD)/mgadvise: $(CLI_SRC) engine/cli/cli.h engine/cli/batch_csv.h $(GEN)/embedded_rules.c \
-                  $(BUILD)/libmgadvise.a
-	$(CC) -Iinclude -D_POSIX_C_SOURCE=200809L $(CFLAGS_ALL) $(WARN) $(WERROR) -pthread -o $@ \
-	    $(CLI_SRC) $(GEN)/embedded_rules.c $(BUILD)/libmgadvise.a \
-	    $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS)
+                  $(ANALYZE_OBJ) $(BUILD)/libmgadvise.a
+	$(CC) -Iinclude -Iengine -D_POSIX_C_SOURCE=200809L $(CFLAGS_ALL) $(WARN) $(WERROR) -pthread -o $@ \
+	    $(CLI_SRC) $(GEN)/embedded_rules.c $(ANALYZE_OBJ) $(BUILD)/libmgadvise.a \
+	    $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS) $(Z3_LIBS)
 
 # ---- tests ----
+
+$(BUILD)/tests/test_analyze: tests/unit/test_analyze.c tests/unit/helpers.h $(ANALYZE_OBJ) \
+                             $(BUILD)/libmgadvise.a $(ENGINE_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS_ALL) $(WARN) -Wno-missing-prototypes $(WERROR) \
+	    -o $@ $< $(ANALYZE_OBJ) $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS) $(CMOCKA_LIBS) \
+	    $(Z3_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/helpers.h $(BUILD)/libmgadvise.a $(ENGINE_HDRS)
 	@mkdir -p $(dir $@)
@@ -124,7 +135,7 @@ codes-table:
 	@echo "| code | severity | message |"; echo "|---|---|---|"; \
 	sed -n 's/^X([A-Z_0-9]*, \([0-9]*\), \([A-Z]*\), "\(.*\)")$$/\1 \2 \3/p' engine/diag_codes.def | \
 	while read -r code sev msg; do \
-	    p=E; [ "$$sev" = WARNING ] && p=W; \
+	    p=E; [ "$$sev" = WARNING ] && p=W; [ "$$sev" = NOTE ] && p=N; \
 	    printf '| %s%s | %s | %s |\n' "$$p" "$$code" "$$(echo $$sev | tr A-Z a-z)" "$$(printf '%s' "$$msg" | sed 's/|/\\|/g; s/\\"/"/g')"; \
 	done
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The public API: engine, compilation driver (parse -> sema -> quotes -> graph), reading
  * rule files and folders, ruleset accessors and the enum names. */
+#include "analyze.h"
 #include "graph.h"
 #include "parse.h"
 #include "quote.h"
@@ -21,7 +22,15 @@ struct mga_engine {
     unsigned max_errors, max_depth;
     char *sources_dir;
     size_t sources_dir_len;
+    api_check_fn check; /* the CLI's static analysis, run on a built graph (analyze.h) */
+    void *check_ud;
 };
+
+void api_engine_set_check(mga_engine *eng, api_check_fn fn, void *ud)
+{
+    eng->check = fn;
+    eng->check_ud = ud;
+}
 
 const char *mga_status_str(mga_status st)
 {
@@ -219,6 +228,15 @@ mga_status mga_compile_sources(mga_engine *eng, const mga_source *srcs, size_t n
         goto done;
     }
     content_hash(rs, srcs, n);
+    if (eng->check) {
+        st = eng->check(eng->check_ud, rs, p, d, dsrc);
+        if (st == MGA_OK && mga_diags_error_count(d))
+            st = MGA_E_COMPILE;
+        if (st != MGA_OK) {
+            mga_ruleset_free(rs);
+            goto done;
+        }
+    }
     *out = rs;
 done:
     arena_free(&a);

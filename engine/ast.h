@@ -184,6 +184,59 @@ typedef struct ast_rule {
     int kind; /* mga_kind */
 } ast_rule;
 
+/* ---- invariants and precedence (checked by `mgadvise check`, ignored by eval) ---- */
+
+/* What an invariant expects of every result its `when` makes true. */
+typedef enum exp_kind {
+    EXP_AVOID_SUPPLEMENTS, /* an advice item with `avoid supplements` */
+    EXP_AVOID,             /* every listed form avoided */
+    EXP_PREFER,            /* every listed form preferred after resolution */
+    EXP_REFER,             /* an item that refers (at least `urgency` when given) */
+    EXP_INFORM,
+    EXP_WARN,
+    EXP_DISAGREE,
+    EXP_DOSE_LE, /* every suggested start and target at or below the amount */
+    EXP_MAX_LE   /* a stated maximum at or below the amount */
+} exp_kind;
+
+typedef struct ast_expect {
+    exp_kind kind;
+    ast_span at;
+    ast_names forms;
+    ast_name urgency;  /* EXP_REFER, optional */
+    ast_name severity; /* optional: the item must have at least this severity */
+    double num;        /* EXP_DOSE_LE, EXP_MAX_LE */
+    ast_name unit;
+    /* set by sema */
+    int sev;    /* mga_severity, or -1 for any */
+    int urg;    /* 0 any, 1 routine, 2 soon, 3 urgent */
+    double mg;
+} ast_expect;
+
+typedef struct ast_invariant {
+    ast_name id;
+    ast_span at;
+    const char *label; /* optional */
+    ast_cond *when;    /* NULL: every profile */
+    unsigned nwhen;
+    vec expects; /* ast_expect */
+} ast_invariant;
+
+/* `precedence WINNER over LOSER, ...`: one entry per (winner, loser) pair. */
+typedef enum prec_side {
+    PREC_AVOID,             /* avoid FORM */
+    PREC_AVOID_SUPPLEMENTS, /* avoid supplements */
+    PREC_MAX,               /* dose max */
+    PREC_PREFER,
+    PREC_START,
+    PREC_TARGET
+} prec_side;
+
+typedef struct ast_prec {
+    prec_side winner, loser;
+    ast_span at;
+} ast_prec;
+
 typedef struct ast_text {
     const char *s;
     ast_span at;
@@ -199,6 +252,8 @@ typedef struct ast_program {
     vec fields; /* ast_field */
     vec facts;  /* ast_fact */
     vec rules;  /* ast_rule */
+    vec invariants; /* ast_invariant */
+    vec precs;      /* ast_prec */
 } ast_program;
 
 #define VEC_AT(v, T, i) (&((T *)(v).data)[i])

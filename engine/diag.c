@@ -301,7 +301,8 @@ static void render_one(out *o, const mga_diags *d, const mga_diag *dg)
         puts_(o, "mgadvise: ");
     }
     snprintf(buf, sizeof buf, "%s[%c%04u]: ", kinds[dg->kind],
-             dg->kind == MGA_DIAG_WARNING ? 'W' : 'E', dg->code);
+             dg->kind == MGA_DIAG_WARNING ? 'W' : dg->kind == MGA_DIAG_NOTE ? 'N' : 'E',
+             dg->code);
     puts_(o, buf);
     puts_(o, dg->message);
     puts_(o, "\n");

@@ -489,6 +489,8 @@ static bool drop_dead_nodes(builder *b, mga_ruleset *rs)
         id[rs->rules[i].node] = 1;
     for (size_t i = 0; i < rs->nfacts; i++)
         id[rs->facts[i].node] = 1;
+    for (size_t i = 0; i < rs->ninvs; i++)
+        id[rs->invs[i].node] = 1;
     for (size_t i = n; i-- > 0;) {
         const g_node *x = &nodes[i];
         bool has_kids = x->kind == N_AND || x->kind == N_OR || x->kind == N_NOT ||
@@ -514,6 +516,8 @@ static bool drop_dead_nodes(builder *b, mga_ruleset *rs)
         rs->rules[i].node = id[rs->rules[i].node];
     for (size_t i = 0; i < rs->nfacts; i++)
         rs->facts[i].node = id[rs->facts[i].node];
+    for (size_t i = 0; i < rs->ninvs; i++)
+        rs->invs[i].node = id[rs->invs[i].node];
     return true;
 }
 
@@ -1038,6 +1042,42 @@ static bool graph_index(mga_ruleset *rs, arena *tmp)
     return true;
 }
 
+static bool freeze_invariant(builder *b, g_invariant *g, const ast_invariant *v,
+                             const char *const *names, const char *const *texts,
+                             const size_t *lens)
+{
+    mga_ruleset *rs = b->rs;
+    g->id = DUP(v->id.s);
+    g->label = DUP(v->label);
+    g->file = DUP(names[v->at.file]);
+    unsigned col;
+    diag_linecol(texts[v->at.file], lens[v->at.file], v->at.off, &g->line, &col);
+    g->node = v->when ? build(b, v->when) : mk_const(b, true);
+    if (b->oom || !g->id || !g->file || (v->label && !g->label))
+        return false;
+    g->nex = (uint32_t)v->expects.len;
+    g->ex = arena_alloc(&rs->a, (g->nex + 1) * sizeof *g->ex);
+    if (!g->ex)
+        return false;
+    for (size_t i = 0; i < v->expects.len; i++) {
+        const ast_expect *e = VEC_AT(v->expects, ast_expect, i);
+        g_expect *x = &g->ex[i];
+        x->kind = (uint8_t)e->kind;
+        x->sev = (int8_t)e->sev;
+        x->urg = (uint8_t)e->urg;
+        x->mg = e->mg;
+        x->nforms = (uint32_t)e->forms.n;
+        if (x->nforms) {
+            x->forms = arena_alloc(&rs->a, x->nforms * sizeof *x->forms);
+            if (!x->forms)
+                return false;
+            for (size_t f = 0; f < e->forms.n; f++)
+                x->forms[f] = form_index(rs, e->forms.v[f].s);
+        }
+    }
+    return true;
+}
+
 bool graph_build(mga_ruleset *rs, const ast_program *p, const char *const *file_names,
                  const char *const *texts, const size_t *lens)
 {
@@ -1074,6 +1114,18 @@ bool graph_build(mga_ruleset *rs, const ast_program *p, const char *const *file_
         rs->facts[i].node = build_fact(&b, (int)i);
         if (b.oom || !rs->facts[i].name)
             return false;
+    }
+    rs->ninvs = p->invariants.len;
+    rs->invs = arena_alloc(&rs->a, (rs->ninvs + 1) * sizeof *rs->invs);
+    if (!rs->invs)
+        return false;
+    for (size_t i = 0; i < rs->ninvs; i++)
+        if (!freeze_invariant(&b, &rs->invs[i], VEC_AT(p->invariants, ast_invariant, i),
+                              file_names, texts, lens))
+            return false;
+    for (size_t i = 0; i < p->precs.len; i++) {
+        const ast_prec *pr = VEC_AT(p->precs, ast_prec, i);
+        rs->precedence |= G_PREC_BIT((uint64_t)pr->winner, (uint64_t)pr->loser);
     }
     /* per rule: each preferred form, the start, the target and the item itself */
     for (size_t i = 0; i < rs->nrules; i++)

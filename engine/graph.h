@@ -138,6 +138,28 @@ typedef struct g_fact {
     uint32_t node;
 } g_fact;
 
+typedef struct g_expect {
+    uint8_t kind; /* exp_kind */
+    int8_t sev;   /* mga_severity, -1 any */
+    uint8_t urg;  /* 0 any, 1 routine, 2 soon, 3 urgent */
+    double mg;
+    uint32_t *forms;
+    uint32_t nforms;
+} g_expect;
+
+/* A declared invariant: checked by `mgadvise check`, never by eval (its condition nodes are
+ * in the graph, shared with the rules). */
+typedef struct g_invariant {
+    const char *id, *label, *file;
+    unsigned line;
+    uint32_t node; /* the `when`, or the constant true */
+    g_expect *ex;
+    uint32_t nex;
+} g_invariant;
+
+/* Bits of mga_ruleset.precedence: the declared (winner, loser) pairs. */
+#define G_PREC_BIT(winner, loser) (1ull << ((winner) * 6 + (loser)))
+
 struct mga_ruleset {
     mem m;
     arena a;
@@ -185,6 +207,9 @@ struct mga_ruleset {
     size_t nrefs_json;
     g_frag json_head;     /* ,"ruleset":{...},"advice":[   (after the id) */
     g_frag json_tail;     /* ],"disclaimer":...}           (after the references) */
+    g_invariant *invs;
+    size_t ninvs;
+    uint64_t precedence; /* G_PREC_BIT of each declared pair */
 };
 
 /* Builds and freezes the graph of a checked program into rs (whose arena and allocator

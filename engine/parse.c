@@ -9,6 +9,7 @@
 #include "lexer.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,13 +69,14 @@ static const struct {
     {"author", K_AUTHOR},   {"avoid", K_AVOID},     {"base", K_BASE},
     {"between", K_BETWEEN}, {"boolean", K_BOOLEAN}, {"cite", K_CITE},
     {"dimension", K_DIMENSION}, {"disagree", K_DISAGREE}, {"disclaimer", K_DISCLAIMER},
-    {"dose", K_DOSE},       {"end", K_END},         {"evidence", K_EVIDENCE},
+    {"dose", K_DOSE},       {"end", K_END},         {"evidence", K_EVIDENCE}, {"expect", K_EXPECT},
     {"fact", K_FACT},       {"false", K_FALSE},     {"file", K_FILE},
-    {"forms", K_FORMS},     {"has", K_HAS},         {"inform", K_INFORM},
+    {"forms", K_FORMS},     {"has", K_HAS},         {"inform", K_INFORM},   {"invariant", K_INVARIANT},
     {"is", K_IS},           {"known", K_KNOWN},     {"max", K_MAX},
     {"missing", K_MISSING}, {"none", K_NONE},       {"not", K_NOT},
     {"number", K_NUMBER},   {"of", K_OF},           {"one", K_ONE},
-    {"or", K_OR},           {"prefer", K_PREFER},   {"profile", K_PROFILE},
+    {"or", K_OR},           {"precedence", K_PRECEDENCE},
+    {"prefer", K_PREFER},   {"profile", K_PROFILE},
     {"publisher", K_PUBLISHER}, {"quote", K_QUOTE}, {"range", K_RANGE},
     {"ref", K_REF},         {"refer", K_REFER},     {"rule", K_RULE},
     {"ruleset", K_RULESET}, {"say", K_SAY},         {"set", K_SET},
@@ -359,6 +361,79 @@ const char *ast_strcat(struct parse_ctx *ctx, const char *a, const char *b)
     memcpy(s, a, la);
     memcpy(s + la, b, lb + 1);
     return s;
+}
+
+ast_invariant *ast_invariant_begin(struct parse_ctx *ctx, ast_name id, const char *label,
+                                   ast_span at)
+{
+    ast_invariant *v = vec_push(ctx->a, &ctx->prog->invariants, sizeof *v);
+    if (v) {
+        v->id = id;
+        v->label = label;
+        v->at = at;
+    }
+    return v;
+}
+
+void ast_invariant_when(struct parse_ctx *ctx, ast_cond *c)
+{
+    if (!ctx->inv)
+        return;
+    ctx->inv->when = c;
+    ctx->inv->nwhen++;
+}
+
+bool ast_expect_add(struct parse_ctx *ctx, exp_kind k, ast_span at, const ast_names *forms,
+                    const ast_name *urgency, double num, const ast_name *unit)
+{
+    if (!ctx->inv)
+        return true;
+    ast_expect *e = vec_push(ctx->a, &ctx->inv->expects, sizeof *e);
+    if (!e)
+        return false;
+    e->kind = k;
+    e->at = at;
+    if (forms)
+        e->forms = *forms;
+    if (urgency)
+        e->urgency = *urgency;
+    e->num = num;
+    if (unit)
+        e->unit = *unit;
+    return true;
+}
+
+void ast_expect_severity(struct parse_ctx *ctx, ast_name sev)
+{
+    if (ctx->inv && ctx->inv->expects.len)
+        VEC_AT(ctx->inv->expects, ast_expect, ctx->inv->expects.len - 1)->severity = sev;
+}
+
+void ast_prec_begin(struct parse_ctx *ctx, int winner, ast_name over, ast_span at)
+{
+    /* 'over' is not reserved (rules may use it as a name): it is checked here */
+    ctx->prec_winner = winner;
+    ctx->prec_at = at;
+    ctx->prec_bad = strcmp(over.s, "over") != 0;
+    if (ctx->prec_bad) {
+        char found[160];
+        snprintf(found, sizeof found, "identifier '%s'", over.s);
+        diag_add(ctx->d, DIAG_SYNTAX, ctx->dsrc, over.at.off, over.at.len, "'over'", found);
+    }
+}
+
+bool ast_prec_add(struct parse_ctx *ctx, prec_side loser, ast_span at)
+{
+    if (ctx->prec_bad)
+        return true;
+    ast_prec *p = vec_push(ctx->a, &ctx->prog->precs, sizeof *p);
+    if (!p)
+        return false;
+    p->winner = (prec_side)ctx->prec_winner;
+    p->loser = loser;
+    p->at = ctx->prec_at;
+    p->at.len = at.off + at.len - p->at.off;
+    return true;
 }
 
 ast_cond *ast_name_cond(arena *a, co_kind k, ast_name name, bool bval)

@@ -30,6 +30,10 @@ struct parse_ctx {
     ast_rule *rule;
     ast_source *source;
     ast_dim *dim;
+    ast_invariant *inv;
+    int prec_winner; /* prec_side of the `precedence` being read */
+    ast_span prec_at;
+    bool prec_bad; /* the word after the winner was not 'over' */
     /* string literal accumulation */
     membuf sbuf;
     /* the scanner's live blocks: flex's fatal error (a longjmp) can strike between an
@@ -79,5 +83,13 @@ bool ast_cite_begin(struct parse_ctx *ctx, ast_name source, ast_span at);
 bool ast_cite_ref(struct parse_ctx *ctx, double n, ast_span at);
 void ast_cite_quote(struct parse_ctx *ctx, const char *q, ast_span at);
 const char *ast_strcat(struct parse_ctx *ctx, const char *a, const char *b);
+ast_invariant *ast_invariant_begin(struct parse_ctx *ctx, ast_name id, const char *label,
+                                   ast_span at);
+void ast_invariant_when(struct parse_ctx *ctx, ast_cond *c);
+bool ast_expect_add(struct parse_ctx *ctx, exp_kind k, ast_span at, const ast_names *forms,
+                    const ast_name *urgency, double num, const ast_name *unit);
+void ast_expect_severity(struct parse_ctx *ctx, ast_name sev);
+void ast_prec_begin(struct parse_ctx *ctx, int winner, ast_name over, ast_span at);
+bool ast_prec_add(struct parse_ctx *ctx, prec_side loser, ast_span at);
 ast_cond *ast_name_cond(arena *a, co_kind k, ast_name name, bool bval);
 ast_names ast_one(struct parse_ctx *ctx, ast_name n);

@@ -768,6 +768,112 @@ static void check_rule(sema *s, ast_rule *r)
     }
 }
 
+/* ---- invariants and precedence ---- */
+
+static bool form_known(const ast_program *p, const char *name)
+{
+    for (size_t k = 0; k < p->forms.n; k++)
+        if (strcmp(p->forms.v[k].s, name) == 0)
+            return true;
+    return false;
+}
+
+static void check_invariant(sema *s, ast_invariant *v, size_t index)
+{
+    ast_program *p = s->p;
+    for (size_t j = 0; j < index; j++)
+        if (strcmp(VEC_AT(p->invariants, ast_invariant, j)->id.s, v->id.s) == 0)
+            ERR(s, DUP_DECL, v->id.at, "invariant", v->id.s);
+    if (v->nwhen > 1)
+        ERR(s, INV_DUP_WHEN, v->id.at, v->id.s);
+    if (v->expects.len == 0)
+        ERR(s, INV_NO_EXPECT, v->id.at, v->id.s);
+    check_cond(s, v->when, 1, -1);
+    for (size_t i = 0; i < v->expects.len; i++) {
+        ast_expect *e = VEC_AT(v->expects, ast_expect, i);
+        e->sev = -1;
+        if (e->severity.s) {
+            if (e->kind == EXP_DOSE_LE)
+                ERR(s, INV_SEVERITY, e->severity.at);
+            else if (strcmp(e->severity.s, "critical") == 0)
+                e->sev = MGA_CRITICAL;
+            else if (strcmp(e->severity.s, "warning") == 0)
+                e->sev = MGA_WARNING;
+            else if (strcmp(e->severity.s, "info") == 0)
+                e->sev = MGA_INFO;
+            else
+                ERR(s, BAD_SEVERITY, e->severity.at, e->severity.s);
+        }
+        for (size_t f = 0; f < e->forms.n; f++)
+            if (!form_known(p, e->forms.v[f].s)) {
+                const char *cands[256];
+                size_t k = 0;
+                for (; k < p->forms.n && k < 256; k++)
+                    cands[k] = p->forms.v[k].s;
+                mga_diag *dg = ERR(s, UNKNOWN_FORM, e->forms.v[f].at, e->forms.v[f].s);
+                suggest(s, dg, e->forms.v[f].s, cands, k);
+            }
+        e->urg = 0;
+        if (e->urgency.s) {
+            static const char *const urg[] = {"routine", "soon", "urgent"};
+            for (int k = 0; k < 3; k++)
+                if (strcmp(e->urgency.s, urg[k]) == 0)
+                    e->urg = k + 1;
+            if (!e->urg)
+                ERR(s, BAD_URGENCY, e->urgency.at, e->urgency.s);
+        }
+        if (e->kind == EXP_DOSE_LE || e->kind == EXP_MAX_LE) {
+            int md = mg_dim(s);
+            if (md < 0) {
+                ERR(s, NO_MG_UNIT, e->at);
+                continue;
+            }
+            const ast_dim *dim = VEC_AT(p->dims, ast_dim, md);
+            double f = e->unit.s ? sema_unit_factor(dim, e->unit.s) : 0;
+            if (f == 0) {
+                char found[160];
+                if (e->unit.s)
+                    snprintf(found, sizeof found, "'%g %s'", e->num, e->unit.s);
+                else
+                    snprintf(found, sizeof found, "'%g' with no unit", e->num);
+                ERR(s, DOSE_UNIT, e->at, found);
+                continue;
+            }
+            e->mg = e->num * f / sema_unit_factor(dim, "mg");
+        }
+    }
+}
+
+/* The precedence pairs the evaluator's resolution applies (eval.c: resolve). */
+static bool prec_valid(prec_side w, prec_side l)
+{
+    return (w == PREC_AVOID && l == PREC_PREFER) ||
+           (w == PREC_AVOID_SUPPLEMENTS &&
+            (l == PREC_PREFER || l == PREC_START || l == PREC_TARGET)) ||
+           (w == PREC_MAX && (l == PREC_START || l == PREC_TARGET));
+}
+
+const char *sema_prec_name(int side)
+{
+    static const char *const names[] = {"avoid", "avoid supplements", "max",
+                                        "prefer", "start", "target"};
+    return side >= 0 && side <= PREC_TARGET ? names[side] : "?";
+}
+
+static void check_precs(sema *s)
+{
+    for (size_t i = 0; i < s->p->precs.len; i++) {
+        ast_prec *pr = VEC_AT(s->p->precs, ast_prec, i);
+        if (!prec_valid(pr->winner, pr->loser)) {
+            mga_diag *dg = ERR(s, BAD_PRECEDENCE, pr->at, sema_prec_name((int)pr->winner),
+                               sema_prec_name((int)pr->loser));
+            diag_note(s->d, dg,
+                      "the evaluator applies: avoid over prefer; avoid supplements over "
+                      "prefer, start, target; max over start, target");
+        }
+    }
+}
+
 bool sema_check(ast_program *p, mga_diags *d, const int *dsrc, unsigned max_depth)
 {
     sema s = {p, d, dsrc, max_depth ? max_depth : 64, false};
@@ -778,6 +884,9 @@ bool sema_check(ast_program *p, mga_diags *d, const int *dsrc, unsigned max_dept
         check_cycles(&s);
     for (size_t i = 0; i < p->rules.len; i++)
         check_rule(&s, VEC_AT(p->rules, ast_rule, i));
+    for (size_t i = 0; i < p->invariants.len; i++)
+        check_invariant(&s, VEC_AT(p->invariants, ast_invariant, i), i);
+    check_precs(&s);
     if (mga_diags_error_count(d) == 0) {
         for (size_t i = 0; i < p->sources.len; i++) {
             ast_source *src = VEC_AT(p->sources, ast_source, i);

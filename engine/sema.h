@@ -17,5 +17,7 @@ bool sema_check(ast_program *p, mga_diags *d, const int *dsrc, unsigned max_dept
 double sema_unit_factor(const ast_dim *dim, const char *unit);
 int sema_field_find(const ast_program *p, const char *name);
 int sema_sym_find(const ast_field *f, const char *sym);
+/* The words of a prec_side ("avoid supplements"). */
+const char *sema_prec_name(int side);
 
 #endif

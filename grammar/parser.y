@@ -77,6 +77,7 @@ static ast_span span2(ast_span a, ast_span b)
 %token K_AND "'and'" K_OR "'or'" K_NOT "'not'" K_HAS "'has'" K_ANY "'any'" K_ALL "'all'"
 %token K_NONE "'none'" K_IS "'is'" K_KNOWN "'known'" K_MISSING "'missing'"
 %token K_BETWEEN "'between'" K_TRUE "'true'" K_FALSE "'false'"
+%token K_INVARIANT "'invariant'" K_EXPECT "'expect'" K_PRECEDENCE "'precedence'"
 %token DOTDOT "'..'" LE "'<='" GE "'>='" EQ "'=='" NE "'!='"
 
 %type <str> string
@@ -85,7 +86,8 @@ static ast_span span2(ast_span a, ast_span b)
 %type <cond> cond atom
 %type <expr> sum term qty
 %type <num> signed
-%type <i> cmpop
+%type <i> cmpop prec_side
+%type <str> opt_label
 
 %left K_OR
 %left K_AND
@@ -110,7 +112,12 @@ decl
     | K_FACT IDENT K_WHEN cond          { NN(ast_fact_add(ctx, $2, $4)); }
     | K_RULE IDENT                      { NN(ctx->rule = ast_rule_begin(ctx, $2, @1)); }
       clauses K_END
-    | error K_END                       { ctx->rule = NULL; ctx->source = NULL; ctx->dim = NULL; }
+    | K_INVARIANT IDENT opt_label       { NN(ctx->inv = ast_invariant_begin(ctx, $2, $3, @1)); }
+      inv_clauses K_END                 { ctx->inv = NULL; }
+    | K_PRECEDENCE prec_side IDENT      { ast_prec_begin(ctx, $2, $3, @1); }
+      prec_losers
+    | error K_END                       { ctx->rule = NULL; ctx->source = NULL; ctx->dim = NULL;
+                                          ctx->inv = NULL; }
     ;
 
 string
@@ -229,6 +236,49 @@ cite_quote
     | K_QUOTE string                    { ast_cite_quote(ctx, $2, @2); }
     ;
 
+opt_label
+    : %empty                            { $$ = NULL; }
+    | string
+    ;
+
+inv_clauses
+    : %empty
+    | inv_clauses inv_clause
+    ;
+
+inv_clause
+    : K_WHEN cond                       { ast_invariant_when(ctx, $2); }
+    | K_EXPECT expectation
+    | K_EXPECT expectation K_SEVERITY IDENT { ast_expect_severity(ctx, $4); }
+    ;
+
+expectation
+    : K_AVOID K_SUPPLEMENTS             { NN(ast_expect_add(ctx, EXP_AVOID_SUPPLEMENTS, @$, NULL, NULL, 0, NULL)); }
+    | K_AVOID symbols                   { NN(ast_expect_add(ctx, EXP_AVOID, @$, &$2, NULL, 0, NULL)); }
+    | K_PREFER symbols                  { NN(ast_expect_add(ctx, EXP_PREFER, @$, &$2, NULL, 0, NULL)); }
+    | K_REFER                           { NN(ast_expect_add(ctx, EXP_REFER, @$, NULL, NULL, 0, NULL)); }
+    | K_REFER IDENT                     { NN(ast_expect_add(ctx, EXP_REFER, @$, NULL, &$2, 0, NULL)); }
+    | K_INFORM                          { NN(ast_expect_add(ctx, EXP_INFORM, @$, NULL, NULL, 0, NULL)); }
+    | K_WARN                            { NN(ast_expect_add(ctx, EXP_WARN, @$, NULL, NULL, 0, NULL)); }
+    | K_DISAGREE                        { NN(ast_expect_add(ctx, EXP_DISAGREE, @$, NULL, NULL, 0, NULL)); }
+    | K_DOSE LE NUM opt_unit            { NN(ast_expect_add(ctx, EXP_DOSE_LE, @$, NULL, NULL, $3, &$4)); }
+    | K_MAX LE NUM opt_unit             { NN(ast_expect_add(ctx, EXP_MAX_LE, @$, NULL, NULL, $3, &$4)); }
+    ;
+
+prec_side
+    : K_AVOID                           { $$ = PREC_AVOID; }
+    | K_AVOID K_SUPPLEMENTS             { $$ = PREC_AVOID_SUPPLEMENTS; }
+    | K_MAX                             { $$ = PREC_MAX; }
+    | K_PREFER                          { $$ = PREC_PREFER; }
+    | K_START                           { $$ = PREC_START; }
+    | K_TARGET                          { $$ = PREC_TARGET; }
+    ;
+
+prec_losers
+    : prec_side                         { NN(ast_prec_add(ctx, (prec_side)$1, @1)); }
+    | prec_losers ',' prec_side         { NN(ast_prec_add(ctx, (prec_side)$3, @3)); }
+    ;
+
 cond
     : cond K_OR cond                    { NN($$ = ast_logic(A, CO_OR, @$, $1, $3)); }
     | cond K_AND cond                   { NN($$ = ast_logic(A, CO_AND, @$, $1, $3)); }
@@ -333,8 +383,9 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, yyscan_t scanner,
                      la == YYSYMBOL_K_SAY || la == YYSYMBOL_K_CITE || la == YYSYMBOL_K_DOSE ||
                      la == YYSYMBOL_K_SEVERITY || la == YYSYMBOL_K_EVIDENCE ||
                      la == YYSYMBOL_K_AND || la == YYSYMBOL_K_OR || la == YYSYMBOL_K_NOT;
-    if (dg && n == 1 && exp[0] == YYSYMBOL_IDENT && la > YYSYMBOL_STRING &&
-        la <= YYSYMBOL_K_FALSE && !clause_kw)
+    bool keyword = (la > YYSYMBOL_STRING && la <= YYSYMBOL_K_FALSE) ||
+                   (la >= YYSYMBOL_K_INVARIANT && la <= YYSYMBOL_K_PRECEDENCE);
+    if (dg && n == 1 && exp[0] == YYSYMBOL_IDENT && keyword && !clause_kw)
         diag_note(ctx->d, dg, "%s is a keyword and cannot be used as a name", yysymbol_name(la));
     else if (dg && (la == YYSYMBOL_K_RULE || la == YYSYMBOL_K_FACT || la == YYSYMBOL_K_SOURCE))
         diag_note(ctx->d, dg, "is an 'end' missing before this?");

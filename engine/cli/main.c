@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* The mgadvise command line: eval and check. Uses only the public header; the shipped
- * rules are embedded at build time (build/gen/embedded_rules.c). */
+/* The mgadvise command line: eval and check. Uses the public header, and analyze.h for the
+ * static analysis that only the CLI links (with Z3); the shipped rules are embedded at
+ * build time (build/gen/embedded_rules.c). */
 #include <mgadvise.h>
 
+#include "analyze.h"
 #include "cli.h"
 
 #include <errno.h>
@@ -57,14 +59,24 @@ static const char *usage_check =
     "error and warning as file:line:col with the line and a caret. Without PATH, checks\n"
     "the shipped rule base built into this binary.\n"
     "\n"
+    "Then analyses the rules over every profile the schema allows (a decision procedure,\n"
+    "Z3): rules whose actions contradict and that one profile fires together (a warning,\n"
+    "or a note when a declared 'precedence' resolves it), rules that never fire, rules\n"
+    "another rule with the same advice always covers, declared invariants (proven, or\n"
+    "refuted with a counter-example), goals for which some profiles get no form and no\n"
+    "dose advice (notes), and references never cited. Each witness profile is printed as\n"
+    "JSON and has been replayed through the evaluator.\n"
+    "\n"
     "options:\n"
     "  --sources DIR       also check that every cited quote occurs in its document,\n"
     "                      read from DIR (the file named by each source's 'file')\n"
-    "  -q, --quiet         print only problems\n"
+    "  --no-analysis       compile only: skip the analysis\n"
+    "  --time              print the time the analysis took (standard error)\n"
+    "  -q, --quiet         print only problems (no notes, no summary)\n"
     "  -h, --help          this help\n"
     "\n"
-    "exit status: 0 clean (no errors, no warnings); 1 problems found; 2 usage;\n"
-    "3 a file could not be read; 4 out of memory.\n";
+    "exit status: 0 clean (no errors, no warnings; notes allowed); 1 errors or warnings;\n"
+    "2 usage; 3 a file could not be read; 4 out of memory.\n";
 
 static int usage_error(const char *cmd, const char *fmt, const char *arg)
 {
@@ -240,7 +252,7 @@ static int cmd_check(int argc, char **argv)
     const char **paths = calloc((size_t)argc + 1, sizeof *paths);
     size_t n = 0;
     const char *sources = NULL;
-    bool quiet = false;
+    bool quiet = false, analysis = true, timing = false;
     if (!paths)
         return EXIT_INTERNAL;
     for (int i = 1; i < argc; i++) {
@@ -257,6 +269,10 @@ static int cmd_check(int argc, char **argv)
             sources = argv[i];
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             quiet = true;
+        } else if (strcmp(a, "--no-analysis") == 0) {
+            analysis = false;
+        } else if (strcmp(a, "--time") == 0) {
+            timing = true;
         } else if (a[0] == '-' && a[1] != '\0') {
             free(paths);
             return usage_error("check", "unknown option '%s'", a);
@@ -270,17 +286,34 @@ static int cmd_check(int argc, char **argv)
     mga_engine *eng = NULL;
     mga_ruleset *rs = NULL;
     mga_diags *d = NULL;
+    analyze_ctx actx = {.notes = !quiet};
     mga_status st = mga_engine_new(&opt, &eng);
+    if (st == MGA_OK && analysis)
+        analyze_install(eng, &actx);
     if (st == MGA_OK)
         st = load_rules(eng, paths, n, &rs, &d);
     render(d);
     int rc = cli_status_exit(st);
-    if (st == MGA_OK && mga_diags_count(d))
+    size_t problems = 0;
+    for (size_t i = 0; i < mga_diags_count(d); i++)
+        problems += mga_diags_ref(d, i)->kind != MGA_DIAG_NOTE;
+    if (st == MGA_OK && problems)
         rc = EXIT_INVALID; /* warnings: not clean */
-    if (st == MGA_OK && !quiet && mga_diags_count(d) == 0)
+    if (st == MGA_OK && !quiet && problems == 0)
         printf("mgadvise: ok: %zu rules, %zu condition nodes, ruleset %s%s\n",
                mga_ruleset_rule_count(rs), mga_ruleset_node_count(rs), mga_ruleset_hash(rs),
                sources ? ", every quote found in its source" : "");
+    if (st == MGA_OK && analysis && !quiet) {
+        const analyze_stats *a = &actx.stats;
+        printf("mgadvise: analysis: %zu contradicting pairs fire together (%zu resolved by "
+               "precedence), %zu unreachable, %zu redundant; invariants: %zu proven, %zu "
+               "refuted; %zu goals with gaps; %zu witnesses replayed\n",
+               a->conflicts + a->resolved, a->resolved, a->unreachable, a->redundant,
+               a->proven, a->refuted, a->gaps, a->witnesses);
+    }
+    if (st == MGA_OK && analysis && timing)
+        fprintf(stderr, "mgadvise: analysis took %.3f s (%zu solver checks)\n",
+                actx.stats.seconds, actx.stats.solver_checks);
     if (st == MGA_E_NOMEM)
         fprintf(stderr, "mgadvise: %s\n", mga_status_str(st));
     mga_diags_free(d);

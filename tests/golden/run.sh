@@ -53,6 +53,13 @@ for f in tests/golden/diag/*.mga; do
     compare "diag/$name" "${f%.mga}.err" "$tmp/out"
 done
 
+# The analysis of the shipped rules (conflicts, invariants, gaps), with the quote check.
+if [ -d ../shared/seeds ]; then
+    "$BIN" check --sources ../shared/seeds rules/ >"$tmp/out" 2>&1
+    echo "exit $?" >>"$tmp/out"
+    compare "check rules/ (shipped)" tests/golden/check-shipped.out "$tmp/out"
+fi
+
 mkdir -p examples/expected
 : >"$tmp/fired"
 for p in examples/profiles/*.json; do

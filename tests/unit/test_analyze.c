@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/* The static analysis (analyze.c): every witness it prints is re-read here, independently
+ * of the analysis, and evaluated; the rules it claims fire together must fire. */
+#include "helpers.h"
+
+#include "analyze.h"
+#include "eval.h"
+#include "graph.h"
+
+static int rule_index(const mga_ruleset *rs, const char *id, size_t len)
+{
+    for (size_t i = 0; i < rs->nrules; i++)
+        if (strlen(rs->rules[i].id) == len && memcmp(rs->rules[i].id, id, len) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* The i-th quoted name ('x') in s. */
+static const char *quoted(const char *s, int i, size_t *len)
+{
+    const char *p = s;
+    for (int k = 0; k <= i; k++) {
+        p = strchr(p, '\'');
+        assert_non_null(p);
+        const char *e = strchr(p + 1, '\'');
+        assert_non_null(e);
+        if (k == i) {
+            *len = (size_t)(e - p - 1);
+            return p + 1;
+        }
+        p = e + 1;
+    }
+    return NULL;
+}
+
+static mga_result *evaluate(const mga_ruleset *rs, const char *json, size_t len,
+                            mga_profile **p)
+{
+    mga_result *r = NULL;
+    assert_int_equal(mga_profile_parse(rs, "witness", json, len, p, NULL), MGA_OK);
+    assert_int_equal(mga_evaluate(rs, *p, &r), MGA_OK);
+    return r;
+}
+
+/* The JSON object after `marker` in the diagnostic's note. */
+static const char *witness_of(const mga_diag *dg, const char *marker, size_t *len)
+{
+    assert_non_null(dg->note);
+    const char *w = strstr(dg->note, marker);
+    assert_non_null(w);
+    w += strlen(marker);
+    const char *e = strchr(w, '}');
+    assert_non_null(e);
+    *len = (size_t)(e - w + 1);
+    return w;
+}
+
+static mga_status compile_analysed(mga_engine *eng, analyze_ctx *ctx, const char *path,
+                                   mga_ruleset **rs, mga_diags **d)
+{
+    analyze_install(eng, ctx);
+    const char *paths[] = {path};
+    return mga_compile_paths(eng, paths, 1, rs, d);
+}
+
+/* Over the shipped rules: every conflict reported (warning or note) carries a witness in
+ * which both rules fire; every declared invariant is proven; nothing is unreachable or
+ * redundant. */
+static void test_analyze_shipped_witnesses_fire(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    analyze_ctx ctx = {.notes = true};
+    mga_ruleset *rs = NULL;
+    mga_diags *d = NULL;
+    assert_int_equal(compile_analysed(eng, &ctx, "../../rules", &rs, &d), MGA_OK);
+    size_t pairs = 0;
+    for (size_t i = 0; i < mga_diags_count(d); i++) {
+        const mga_diag *dg = mga_diags_ref(d, i);
+        assert_int_not_equal(dg->kind, MGA_DIAG_ERROR);
+        if (dg->code != 5005 && dg->code != 5006)
+            continue;
+        size_t la, lb, lw;
+        const char *a = quoted(dg->message, 0, &la);
+        const char *b = quoted(dg->message, 1, &lb);
+        int ia = rule_index(rs, a, la), ib = rule_index(rs, b, lb);
+        assert_true(ia >= 0 && ib >= 0);
+        const char *w = witness_of(dg, "both fire for ", &lw);
+        mga_profile *p = NULL;
+        mga_result *r = evaluate(rs, w, lw, &p);
+        assert_int_equal(r->val[rs->rules[ia].node], V_TRUE);
+        assert_int_equal(r->val[rs->rules[ib].node], V_TRUE);
+        mga_result_free(r);
+        mga_profile_free(p);
+        pairs++;
+    }
+    assert_true(pairs > 0);
+    assert_int_equal(pairs, ctx.stats.conflicts + ctx.stats.resolved);
+    assert_int_equal(ctx.stats.conflicts, 0); /* the shipped policy resolves them all */
+    assert_int_equal(ctx.stats.proven, rs->ninvs);
+    assert_true(rs->ninvs >= 12);
+    assert_int_equal(ctx.stats.refuted, 0);
+    assert_int_equal(ctx.stats.unreachable, 0);
+    assert_int_equal(ctx.stats.redundant, 0);
+    mga_diags_free(d);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static const char *refute_rules =
+    "precedence avoid over prefer\n"
+    "rule ibs_avoid when conditions has ibs then avoid citrate severity warning\n"
+    "  say \"a\" cite src[1] end\n"
+    "rule cit when age >= 18 years or supplement_mg > 100 mg then prefer citrate\n"
+    "  say \"b\" cite src[2] end\n"
+    "rule cap when vitamin_d_level < 20 ng/mL and age between 40 and 60 years\n"
+    "  dose max 100 mg say \"c\" cite src[3] end\n"
+    "rule starting when conditions has insomnia dose start 150 mg say \"d\" cite src end\n"
+    "invariant adults_get_citrate \"adults get citrate\"\n"
+    "  when age >= 18 years expect prefer citrate end\n"
+    "invariant low_d_capped \"no start above 120 mg\"\n"
+    "  when vitamin_d_level < 20 ng/mL expect dose <= 120 mg end\n"
+    "invariant sleep_capped \"sleep starts stay under 400 mg\"\n"
+    "  expect dose <= 400 mg end\n";
+
+/* A refuted invariant's counter-example: its condition is true and the evaluated result
+ * breaks the expectation; the proven one has no counter-example. */
+static void test_analyze_counter_examples_reproduce(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    analyze_ctx ctx = {.notes = true};
+    analyze_install(eng, &ctx);
+    mga_diags *d = NULL;
+    mga_ruleset *rs = compile_ok(eng, refute_rules, &d);
+    assert_int_equal(ctx.stats.refuted, 2);
+    assert_int_equal(ctx.stats.proven, 1);
+    size_t seen = 0;
+    for (size_t i = 0; i < mga_diags_count(d); i++) {
+        const mga_diag *dg = mga_diags_ref(d, i);
+        if (dg->code != 5009)
+            continue;
+        size_t lw;
+        const char *w = witness_of(dg, "counter-example: ", &lw);
+        mga_profile *p = NULL;
+        mga_result *r = evaluate(rs, w, lw, &p);
+        const mga_dose *dose = mga_result_dose_ref(r);
+        if (strstr(dg->message, "'adults_get_citrate'")) {
+            assert_true(p->known[graph_field_lookup(rs, "age", 3)]);
+            assert_true(p->num[graph_field_lookup(rs, "age", 3)] >= 18 * 365.25 - 1e-6);
+            assert_int_equal(mga_result_prefer_count(r), 0); /* avoided */
+        } else {
+            assert_non_null(strstr(dg->message, "'low_d_capped'"));
+            assert_true(dose->has_start && dose->start_mg > 120);
+        }
+        seen++;
+        mga_result_free(r);
+        mga_profile_free(p);
+    }
+    assert_int_equal(seen, 2);
+    mga_diags_free(d);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* An analysis that finds nothing to say adds nothing; one that cannot satisfy a condition
+ * says which parts contradict each other. */
+static void test_analyze_unreachable_reason(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    analyze_ctx ctx = {.notes = false};
+    analyze_install(eng, &ctx);
+    mga_diags *d = NULL;
+    mga_ruleset *rs = compile_ok(eng,
+                                 "rule r when age < 10 years and sex is female and age > 20 years"
+                                 " then inform say \"x\" cite src[1] end\n"
+                                 "rule s when diet_mg + supplement_mg > 15 g then inform"
+                                 " say \"y\" cite src[2] end\n"
+                                 "rule t then inform say \"z\" cite src[3] end\n",
+                                 &d);
+    assert_int_equal(ctx.stats.unreachable, 1);
+    const mga_diag *dg = expect_diag(d, 5007, "rule 'r' never fires: no profile makes its condition true");
+    assert_non_null(strstr(dg->note, "'age < 10 years' and 'age > 20 years'"));
+    assert_null(strstr(dg->note, "sex"));
+    mga_diags_free(d);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_analyze_shipped_witnesses_fire),
+        cmocka_unit_test(test_analyze_counter_examples_reproduce),
+        cmocka_unit_test(test_analyze_unreachable_reason),
+    };
+    return cmocka_run_group_tests_name("analyze", tests, NULL, NULL);
+}
