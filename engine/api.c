@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The public API: engine, compilation driver (parse -> sema -> quotes -> graph), reading
  * rule files and folders, ruleset accessors and the enum names. */
+#include "explain.h"
 #include "graph.h"
 #include "parse.h"
 #include "quote.h"
@@ -213,7 +214,7 @@ mga_status mga_compile_sources(mga_engine *eng, const mga_source *srcs, size_t n
     memset(rs, 0, sizeof *rs);
     rs->m = eng->m;
     arena_init(&rs->a, &rs->m);
-    if (!graph_build(rs, p, names, texts, lens)) {
+    if (!graph_build(rs, p, names, texts, lens) || !explain_build(rs, p, names, texts, lens)) {
         mga_ruleset_free(rs);
         st = MGA_E_NOMEM;
         goto done;

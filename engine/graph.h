@@ -132,6 +132,7 @@ struct mga_ruleset {
     size_t nsources;
     const char **forms;
     size_t nforms;
+    struct explain_data *explain; /* the written conditions, for explain only (explain.h) */
 };
 
 /* Builds and freezes the graph of a checked program into rs (whose arena and allocator
