@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The public API: engine, compilation driver (parse -> sema -> quotes -> graph), reading
  * rule files and folders, ruleset accessors and the enum names. */
+#include "api.h"
 #include "explain.h"
 #include "graph.h"
 #include "parse.h"
@@ -99,6 +100,16 @@ mga_status mga_engine_new(const mga_options *opt, mga_engine **out)
     }
     *out = e;
     return MGA_OK;
+}
+
+const mem *api_engine_mem(const mga_engine *eng)
+{
+    return &eng->m;
+}
+
+unsigned api_engine_max_errors(const mga_engine *eng)
+{
+    return eng->max_errors;
 }
 
 void mga_engine_free(mga_engine *eng)

@@ -1152,3 +1152,22 @@ mga_status mga_coverage_write(const mga_coverage *cov, mga_write_fn fn, void *ud
     membuf_free(&cov->m, &w.b);
     return st;
 }
+
+bool explain_rule_why(const mga_result *r, size_t rule, unsigned depth, membuf *out)
+{
+    const mga_ruleset *rs = r->rs;
+    uint32_t root = rs->explain->rule_root[rule];
+    if (root == NONE_ID)
+        return true;
+    uint8_t *val = mem_alloc(&r->m, rs->explain->nnodes + 1);
+    if (!val)
+        return false;
+    explain_eval(rs, r->p, val);
+    wr w = {&r->m, *out, false};
+    xctx c = {r, rs->explain, val, &w, false};
+    bool first = true;
+    node_blame(&c, root, depth, &first);
+    *out = w.b;
+    mem_free(&r->m, val, rs->explain->nnodes + 1);
+    return !w.oom;
+}

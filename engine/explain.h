@@ -57,4 +57,8 @@ bool explain_build(mga_ruleset *rs, const ast_program *p, const char *const *fil
 /* Evaluates every explain node for p into val (ex->nnodes bytes, V_* values). */
 void explain_eval(const mga_ruleset *rs, const mga_profile *p, uint8_t *val);
 
+/* Appends to out (text, indented by depth) why the rule's condition has its value for r:
+ * the deciding tests with the values they read. False on OOM (out stays valid). */
+bool explain_rule_why(const mga_result *r, size_t rule, unsigned depth, membuf *out);
+
 #endif

@@ -26,6 +26,7 @@ struct parse_ctx {
     ast_rule *rule;
     ast_source *source;
     ast_dim *dim;
+    ast_test *test;
     /* string literal accumulation */
     membuf sbuf;
     /* the scanner's live blocks: flex's fatal error (a longjmp) can strike between an
@@ -76,3 +77,7 @@ void ast_cite_quote(struct parse_ctx *ctx, const char *q, ast_span at);
 const char *ast_strcat(struct parse_ctx *ctx, const char *a, const char *b);
 ast_cond *ast_name_cond(arena *a, co_kind k, ast_name name, bool bval);
 ast_names ast_one(struct parse_ctx *ctx, ast_name n);
+/* Rule tests (ruletest.c). */
+bool ast_test_begin(struct parse_ctx *ctx, const char *name, ast_span at);
+bool ast_given_add(struct parse_ctx *ctx, const ast_given *g);
+bool ast_expect_add(struct parse_ctx *ctx, const ast_expect *e);

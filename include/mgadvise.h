@@ -214,6 +214,23 @@ MGA_API double mga_coverage_percent(const mga_coverage *cov);
 MGA_API mga_status mga_coverage_write(const mga_coverage *cov, mga_write_fn fn, void *ud);
 MGA_API void mga_coverage_free(mga_coverage *cov);
 
+/* Rule tests: 'test' blocks (the test file format in docs/TESTING.md) compiled against a
+ * rule set: every field, value, unit, rule id and form is checked, each mistake reported
+ * as a located diagnostic (MGA_E_COMPILE). The tests borrow rs: free them first. */
+typedef struct mga_tests mga_tests;
+MGA_API mga_status mga_tests_compile(mga_engine *eng, const mga_ruleset *rs,
+                                     const mga_source *srcs, size_t n, mga_tests **out,
+                                     mga_diags **diags);
+MGA_API size_t mga_tests_count(const mga_tests *t);
+/* Runs every test: evaluates its profile and checks its expectations. Each failing test is
+ * written (one call of fn, none when all pass) with file:line:col, and for each failed
+ * expectation what was expected and what the result holds (for a rule, the conditions
+ * that decided it). *failed (may be NULL) gets the number of failing tests. If cov is not
+ * NULL every result is added to it. MGA_E_INVALID, MGA_E_NOMEM, MGA_E_WRITE. */
+MGA_API mga_status mga_tests_run(const mga_tests *t, mga_coverage *cov, mga_write_fn fn,
+                                 void *ud, size_t *failed);
+MGA_API void mga_tests_free(mga_tests *t);
+
 MGA_API const char *mga_kind_str(mga_kind k);
 MGA_API const char *mga_severity_str(mga_severity s);
 

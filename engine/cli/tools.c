@@ -193,11 +193,237 @@ int cli_explain(int argc, char **argv, const mga_source *embedded, size_t nembed
     return rc;
 }
 
+static const char *usage_test =
+    "usage: mgadvise test [OPTIONS] [FILE|DIR...]\n"
+    "\n"
+    "Runs rule tests: 'test' blocks in *.mgt files (a folder gives its *.mgt files in name\n"
+    "order; default: tests/rules). Each test gives a profile and expects advice present or\n"
+    "absent by rule id, a severity, forms preferred or avoided, dose values or referrals\n"
+    "(see docs/TESTING.md). Prints each failing test with what was expected and what the\n"
+    "result holds, then 'N passed, N failed'.\n"
+    "\n"
+    "options:\n"
+    "  -r, --rules PATH    a rule file or a folder of *.mga files (repeatable);\n"
+    "                      default: the shipped rule base built into this binary\n"
+    "  --coverage          also report the share of rules fired, each rule no test fires,\n"
+    "                      and each condition never seen true or never seen false\n"
+    "  --min-coverage P    fail when fewer than P percent of the rules fire (implies\n"
+    "                      --coverage)\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "exit status: 0 every test passed (and coverage reached P); 1 a test failed, coverage\n"
+    "is below P, or the rules or the tests have errors; 2 usage; 3 a file could not be\n"
+    "read; 4 out of memory or output error.\n";
+
+typedef struct srclist {
+    mga_source *v;
+    size_t n, cap;
+} srclist;
+
+static void srclist_free(srclist *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free((char *)l->v[i].name);
+        free((char *)l->v[i].text);
+    }
+    free(l->v);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Reads a file into the list; returns an exit status. */
+static int add_file(srclist *l, const char *path)
+{
+    size_t len = 0;
+    int err = 0;
+    char *text = slurp(path, &len, &err);
+    if (!text) {
+        fprintf(stderr, "mgadvise: cannot read '%s': %s\n", path, strerror(err));
+        return err == ENOMEM ? EXIT_INTERNAL : EXIT_IO;
+    }
+    if (l->n == l->cap) {
+        size_t ncap = l->cap ? l->cap * 2 : 16;
+        mga_source *nv = realloc(l->v, ncap * sizeof *nv);
+        if (!nv) {
+            free(text);
+            return EXIT_INTERNAL;
+        }
+        l->v = nv;
+        l->cap = ncap;
+    }
+    char *name = strdup(path);
+    if (!name) {
+        free(text);
+        return EXIT_INTERNAL;
+    }
+    l->v[l->n].name = name;
+    l->v[l->n].text = text;
+    l->v[l->n].len = len;
+    l->n++;
+    return EXIT_OK;
+}
+
+static bool has_suffix(const char *s, const char *suf)
+{
+    size_t n = strlen(s), k = strlen(suf);
+    return n >= k && strcmp(s + n - k, suf) == 0;
+}
+
+/* A file, or a folder's *.mgt files in name order. */
+static int add_path(srclist *l, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        fprintf(stderr, "mgadvise: cannot read '%s': %s\n", path, strerror(errno));
+        return EXIT_IO;
+    }
+    if (!S_ISDIR(st.st_mode))
+        return add_file(l, path);
+    DIR *dir = opendir(path);
+    if (!dir) {
+        fprintf(stderr, "mgadvise: cannot read '%s': %s\n", path, strerror(errno));
+        return EXIT_IO;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = EXIT_OK;
+    struct dirent *de;
+    while (rc == EXIT_OK && (de = readdir(dir)) != NULL) {
+        if (de->d_name[0] == '.' || !has_suffix(de->d_name, ".mgt"))
+            continue;
+        size_t pl = strlen(path), len = pl + strlen(de->d_name) + 2;
+        char *full = malloc(len);
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **nn = realloc(names, cap * sizeof *nn);
+            if (!nn) {
+                free(full);
+                rc = EXIT_INTERNAL;
+                break;
+            }
+            names = nn;
+        }
+        if (!full) {
+            rc = EXIT_INTERNAL;
+            break;
+        }
+        snprintf(full, len, "%s%s%s", path, pl && path[pl - 1] == '/' ? "" : "/", de->d_name);
+        names[n++] = full;
+    }
+    closedir(dir);
+    if (rc == EXIT_OK && n == 0) {
+        fprintf(stderr, "mgadvise: no *.mgt files in '%s'\n", path);
+        rc = EXIT_IO;
+    }
+    if (n)
+        qsort(names, n, sizeof *names, cmp_name);
+    for (size_t i = 0; i < n; i++) {
+        if (rc == EXIT_OK)
+            rc = add_file(l, names[i]);
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
 int cli_test(int argc, char **argv, const mga_source *embedded, size_t nembedded)
 {
-    (void)argc;
-    (void)argv;
-    (void)embedded;
-    (void)nembedded;
-    return EXIT_USAGE;
+    const char **rules = calloc((size_t)argc + 1, sizeof *rules);
+    const char **files = calloc((size_t)argc + 1, sizeof *files);
+    size_t nrules = 0, nfiles = 0;
+    bool coverage = false;
+    double min_cov = -1;
+    int rc = EXIT_OK;
+    if (!rules || !files) {
+        free(rules);
+        free(files);
+        return EXIT_INTERNAL;
+    }
+    for (int i = 1; i < argc && rc == EXIT_OK; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(usage_test, stdout);
+            free(rules);
+            free(files);
+            return EXIT_OK;
+        } else if (strcmp(a, "-r") == 0 || strcmp(a, "--rules") == 0) {
+            if (++i == argc)
+                rc = usage_error("test", "option '%s' needs a path", a);
+            else
+                rules[nrules++] = argv[i];
+        } else if (strcmp(a, "--coverage") == 0) {
+            coverage = true;
+        } else if (strcmp(a, "--min-coverage") == 0) {
+            char *end = NULL;
+            if (++i == argc)
+                rc = usage_error("test", "option '%s' needs a percentage", a);
+            else if ((min_cov = strtod(argv[i], &end)), end == argv[i] || *end ||
+                     !(min_cov >= 0 && min_cov <= 100))
+                rc = usage_error("test", "'%s' is not a percentage from 0 to 100", argv[i]);
+            coverage = true;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            rc = usage_error("test", "unknown option '%s'", a);
+        } else {
+            files[nfiles++] = a;
+        }
+    }
+    if (rc != EXIT_OK) {
+        free(rules);
+        free(files);
+        return rc;
+    }
+    if (nfiles == 0)
+        files[nfiles++] = "tests/rules";
+    srclist src = {0};
+    for (size_t i = 0; i < nfiles && rc == EXIT_OK; i++)
+        rc = add_path(&src, files[i]);
+    mga_engine *eng = NULL;
+    mga_ruleset *rs = NULL;
+    mga_tests *tests = NULL;
+    mga_coverage *cov = NULL;
+    mga_diags *d = NULL;
+    mga_status st = MGA_OK;
+    size_t failed = 0;
+    if (rc == EXIT_OK) {
+        st = mga_engine_new(NULL, &eng);
+        if (st == MGA_OK)
+            st = load_rules(eng, rules, nrules, embedded, nembedded, &rs);
+        if (st == MGA_OK) {
+            st = mga_tests_compile(eng, rs, src.v, src.n, &tests, &d);
+            render(d);
+            mga_diags_free(d);
+        }
+        if (st == MGA_OK && coverage)
+            st = mga_coverage_new(rs, &cov);
+        if (st == MGA_OK)
+            st = mga_tests_run(tests, cov, cli_write_file, stdout, &failed);
+        if (st == MGA_OK) {
+            size_t n = mga_tests_count(tests);
+            printf("%zu passed, %zu failed\n", n - failed, failed);
+            if (cov)
+                st = mga_coverage_write(cov, cli_write_file, stdout);
+        }
+        if (st == MGA_OK && fflush(stdout) != 0)
+            st = MGA_E_WRITE;
+        report_status(st);
+        rc = cli_status_exit(st);
+        if (rc == EXIT_OK && failed)
+            rc = EXIT_INVALID;
+        if (st == MGA_OK && cov && min_cov >= 0 && mga_coverage_percent(cov) < min_cov) {
+            printf("coverage %.1f%% is below the minimum of %g%%\n", mga_coverage_percent(cov),
+                   min_cov);
+            rc = EXIT_INVALID;
+        }
+    }
+    mga_coverage_free(cov);
+    mga_tests_free(tests);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+    srclist_free(&src);
+    free(rules);
+    free(files);
+    return rc;
 }
