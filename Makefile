@@ -30,7 +30,7 @@ RULES      = $(sort $(wildcard rules/*.mga))
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
-.PHONY: all lib test unit golden examples-run rules-check bless clean sanitize test-asan \
+.PHONY: all lib test unit golden examples-run rules-check rule-tests bless clean sanitize test-asan \
         check-tools deps codes-table docs-check
 
 .DEFAULT_GOAL := all
@@ -112,6 +112,10 @@ examples-run: $(EXAMPLES) all
 	@set -e; for e in $(EXAMPLES); do echo "== $$e"; $$e rules examples/profiles/01-kidney-disease.json | grep -Eq "^critical +avoid +s1_kidney_disease_avoid_supplements"; done; \
 	echo "examples: ok"
 
+# The shipped rule tests (tests/rules/*.mgt) must pass and fire every rule.
+rule-tests: $(BUILD)/mgadvise
+	$(BUILD)/mgadvise test --min-coverage 100 tests/rules/
+
 rules-check: $(BUILD)/mgadvise
 	$(BUILD)/mgadvise check --sources ../shared/seeds rules/
 
@@ -131,7 +135,7 @@ docs-check:
 	else echo "docs: README diagnostics table differs from engine/diag_codes.def (make codes-table)"; \
 	diff $(BUILD)/codes.readme $(BUILD)/codes.md | head -20; exit 1; fi
 
-test: all unit golden examples-run rules-check docs-check
+test: all unit golden examples-run rules-check rule-tests docs-check
 	@echo "mgadvise: all tests passed ($(BUILD))"
 
 bless: $(BUILD)/mgadvise

@@ -26,8 +26,17 @@ typedef struct xb {
     const char *const *texts;
     const size_t *lens;
     uint32_t owner;
+    const char **dup_names; /* per file: its name copied into the rule set */
     bool oom;
 } xb;
+
+/* The caller's file names do not outlive compilation: each is copied once. */
+static const char *file_name(xb *b, uint32_t file)
+{
+    if (!b->dup_names[file] && !(b->dup_names[file] = arena_strdup(&b->rs->a, b->names[file])))
+        b->oom = true;
+    return b->dup_names[file] ? b->dup_names[file] : "";
+}
 
 /* The source text of a span with comments dropped and white space runs collapsed. */
 static const char *span_text(xb *b, ast_span at)
@@ -180,7 +189,7 @@ static uint32_t build(xb *b, const ast_cond *c)
         return 0;
     x_node x = {0};
     x.text = span_text(b, c->at);
-    x.file = b->names[c->at.file];
+    x.file = file_name(b, c->at.file);
     diag_linecol(b->texts[c->at.file], b->lens[c->at.file], c->at.off, &x.line, &x.col);
     x.owner = b->owner;
     x.foff = (uint32_t)b->flds.len;
@@ -291,7 +300,15 @@ bool explain_build(mga_ruleset *rs, const ast_program *p, const char *const *fil
     b.texts = texts;
     b.lens = lens;
     explain_data *ex = arena_alloc(&rs->a, sizeof *ex);
-    if (!ex)
+    size_t nfiles = 0;
+    for (size_t i = 0; i < p->rules.len; i++)
+        if (VEC_AT(p->rules, ast_rule, i)->at.file >= nfiles)
+            nfiles = VEC_AT(p->rules, ast_rule, i)->at.file + 1;
+    for (size_t i = 0; i < p->facts.len; i++)
+        if (VEC_AT(p->facts, ast_fact, i)->name.at.file >= nfiles)
+            nfiles = VEC_AT(p->facts, ast_fact, i)->name.at.file + 1;
+    b.dup_names = arena_alloc(b.tmp, (nfiles + 1) * sizeof *b.dup_names);
+    if (!ex || !b.dup_names)
         return false;
     ex->rule_root = arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *ex->rule_root);
     ex->fact_root = arena_alloc(&rs->a, (rs->nfacts + 1) * sizeof *ex->fact_root);
@@ -304,7 +321,7 @@ bool explain_build(mga_ruleset *rs, const ast_program *p, const char *const *fil
         unsigned col;
         b.owner = (uint32_t)(rs->nrules + i);
         ex->fact_root[i] = build(&b, f->cond);
-        ex->fact_file[i] = file_names[f->name.at.file];
+        ex->fact_file[i] = file_name(&b, f->name.at.file);
         diag_linecol(texts[f->name.at.file], lens[f->name.at.file], f->name.at.off,
                      &ex->fact_line[i], &col);
     }

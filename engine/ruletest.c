@@ -279,15 +279,20 @@ static bool check_given(tc *c, const ast_given *g, t_given *out)
     return true;
 }
 
-static const char *span_text(tc *c, ast_span at)
+/* An expectation as written, white space collapsed ('no ' put back for a negation). */
+static const char *span_text(tc *c, ast_span at, bool neg)
 {
     const char *s = c->srcs[at.file].text + at.off;
-    char *out = arena_alloc(&c->t->a, (size_t)at.len + 1);
+    char *out = arena_alloc(&c->t->a, (size_t)at.len + 4);
     if (!out) {
         c->oom = true;
         return "";
     }
     size_t n = 0;
+    if (neg) {
+        memcpy(out, "no ", 3);
+        n = 3;
+    }
     bool space = false;
     for (uint32_t i = 0; i < at.len; i++) {
         char ch = s[i];
@@ -295,7 +300,7 @@ static const char *span_text(tc *c, ast_span at)
             space = true;
             continue;
         }
-        if (space && n)
+        if (space && n > (neg ? 3u : 0u))
             out[n++] = ' ';
         space = false;
         out[n++] = ch;
@@ -336,7 +341,7 @@ static bool check_expect(tc *c, const ast_expect *e, t_expect *out)
     out->rule = -1;
     out->sev = -1;
     out->part = e->part;
-    out->text = span_text(c, e->at);
+    out->text = span_text(c, e->at, e->neg);
     out->file = c->srcs[e->at.file].name;
     diag_linecol(c->srcs[e->at.file].text, c->srcs[e->at.file].len, e->at.off, &out->line,
                  &out->col);
@@ -714,9 +719,10 @@ static bool check_one(tw *w, const mga_result *r, const t_expect *e)
                 ok = false;
         if (ok)
             return true;
-        t_printf(w, "    expected: %s%s", e->neg ? "not " : "", pref ? "prefer" : "avoid");
         if (!e->nforms)
-            t_put(w, " any form");
+            t_printf(w, "    expected: no form %s", pref ? "preferred" : "avoided");
+        else
+            t_printf(w, "    expected: %s%s", e->neg ? "not " : "", pref ? "prefer" : "avoid");
         for (uint32_t i = 0; i < e->nforms; i++)
             t_printf(w, "%s%s", i ? ", " : " ", rs->forms[e->forms[i]]);
         t_printf(w, "\n    got:      %s ", pref ? "prefer" : "avoid");
