@@ -908,8 +908,8 @@ static void write_all(xctx *c, const uint8_t *val)
         w_printf(w, "explain: profile %s%s%s, ruleset %s (%s)\n\n", r->p->id ? "'" : "",
                  r->p->id ? r->p->id : "without id", r->p->id ? "'" : "",
                  rs->name ? rs->name : "unnamed", rs->hash);
-        w_printf(w, "advice (%zu items, each with the condition that made it apply)\n",
-                 r->nadvice);
+        w_printf(w, "advice (%zu item%s, each with the condition that made it apply)\n",
+                 r->nadvice, r->nadvice == 1 ? "" : "s");
     }
     for (size_t i = 0; i < r->nadvice; i++) {
         size_t ri = r->advice_rule[i];
@@ -932,6 +932,27 @@ static void write_all(xctx *c, const uint8_t *val)
     overruled(c, -1, &any);
     if (!c->json && !any)
         w_str(w, "  nothing\n");
+    /* rules that fired but whose whole item resolution withheld: why they fired */
+    if (c->json)
+        w_str(w, "],\"withheld\":[");
+    bool anyw = false;
+    for (size_t k = 0; k < rs->nrules; k++) {
+        size_t ri = rs->order[k];
+        if (rule_value(r, val, ri) != V_TRUE || in_advice(r, ri))
+            continue;
+        if (c->json) {
+            if (anyw)
+                w_put(w, ",", 1);
+            rule_head_json(c, ri);
+            rule_when(c, ri, 0);
+            w_put(w, "}", 1);
+        } else {
+            w_str(w, anyw ? "\n" : "\nfired, but withheld by resolution\n\n");
+            rule_head_text(c, ri);
+            rule_when(c, ri, 1);
+        }
+        anyw = true;
+    }
     if (c->json)
         w_str(w, "],\"not_fired\":[");
     else
