@@ -197,7 +197,7 @@ typedef struct ast_given {
 
 typedef enum expect_kind { XP_ADVICE, XP_PREFER, XP_AVOID, XP_SUPPLEMENTS, XP_DOSE, XP_REFER } expect_kind;
 
-typedef struct ast_expect {
+typedef struct ast_texpect {
     expect_kind kind;
     bool neg;      /* 'expect no ...' */
     ast_name name; /* XP_ADVICE: rule id; XP_REFER: urgency (s NULL: any) */
@@ -207,13 +207,13 @@ typedef struct ast_expect {
     double num;
     ast_name unit;
     ast_span at;
-} ast_expect;
+} ast_texpect;
 
 typedef struct ast_test {
     const char *name;
     ast_span at;
     vec givens;  /* ast_given */
-    vec expects; /* ast_expect */
+    vec expects; /* ast_texpect */
 } ast_test;
 
 typedef struct ast_program {

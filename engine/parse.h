@@ -80,4 +80,4 @@ ast_names ast_one(struct parse_ctx *ctx, ast_name n);
 /* Rule tests (ruletest.c). */
 bool ast_test_begin(struct parse_ctx *ctx, const char *name, ast_span at);
 bool ast_given_add(struct parse_ctx *ctx, const ast_given *g);
-bool ast_expect_add(struct parse_ctx *ctx, const ast_expect *e);
+bool ast_texpect_add(struct parse_ctx *ctx, const ast_texpect *e);

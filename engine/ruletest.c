@@ -36,11 +36,11 @@ bool ast_given_add(struct parse_ctx *ctx, const ast_given *g)
     return true;
 }
 
-bool ast_expect_add(struct parse_ctx *ctx, const ast_expect *e)
+bool ast_texpect_add(struct parse_ctx *ctx, const ast_texpect *e)
 {
     if (!ctx->test)
         return true;
-    ast_expect *slot = vec_push(ctx->a, &ctx->test->expects, sizeof *slot);
+    ast_texpect *slot = vec_push(ctx->a, &ctx->test->expects, sizeof *slot);
     if (!slot)
         return false;
     *slot = *e;
@@ -333,7 +333,7 @@ static bool check_forms(tc *c, const ast_names *forms, t_expect *out)
     return ok;
 }
 
-static bool check_expect(tc *c, const ast_expect *e, t_expect *out)
+static bool check_expect(tc *c, const ast_texpect *e, t_expect *out)
 {
     const mga_ruleset *rs = c->rs;
     out->kind = e->kind;
@@ -477,7 +477,7 @@ static bool check_tests(tc *c)
                 tt->ng++;
         }
         for (size_t k = 0; k < at->expects.len; k++)
-            if (check_expect(c, VEC_AT(at->expects, ast_expect, k), &tt->e[tt->ne]))
+            if (check_expect(c, VEC_AT(at->expects, ast_texpect, k), &tt->e[tt->ne]))
                 tt->ne++;
     }
     return !c->oom;

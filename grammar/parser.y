@@ -127,8 +127,8 @@ test_decl
 test_items
     : %empty
     | test_items K_GIVEN givens
-    | test_items K_EXPECT expectation
-    | test_items K_EXPECT K_NO negation
+    | test_items K_EXPECT test_expectation
+    | test_items K_EXPECT K_NO test_negation
     ;
 
 givens
@@ -146,28 +146,28 @@ given
     | FIELDNAME ':' K_MISSING           { NN(ast_given_add(ctx, &(ast_given){.field = $1, .kind = GV_MISSING, .at = @3})); }
     ;
 
-expectation
-    : IDENT                             { NN(ast_expect_add(ctx, &(ast_expect){.kind = XP_ADVICE, .name = $1, .at = @$})); }
-    | IDENT K_SEVERITY IDENT            { NN(ast_expect_add(ctx, &(ast_expect){.kind = XP_ADVICE, .name = $1, .sev = $3, .at = @$})); }
-    | K_PREFER symbols                  { NN(ast_expect_add(ctx, &(ast_expect){.kind = XP_PREFER, .forms = $2, .at = @$})); }
-    | K_AVOID symbols                   { NN(ast_expect_add(ctx, &(ast_expect){.kind = XP_AVOID, .forms = $2, .at = @$})); }
-    | K_AVOID K_SUPPLEMENTS             { NN(ast_expect_add(ctx, &(ast_expect){.kind = XP_SUPPLEMENTS, .at = @$})); }
+test_expectation
+    : IDENT                             { NN(ast_texpect_add(ctx, &(ast_texpect){.kind = XP_ADVICE, .name = $1, .at = @$})); }
+    | IDENT K_SEVERITY IDENT            { NN(ast_texpect_add(ctx, &(ast_texpect){.kind = XP_ADVICE, .name = $1, .sev = $3, .at = @$})); }
+    | K_PREFER symbols                  { NN(ast_texpect_add(ctx, &(ast_texpect){.kind = XP_PREFER, .forms = $2, .at = @$})); }
+    | K_AVOID symbols                   { NN(ast_texpect_add(ctx, &(ast_texpect){.kind = XP_AVOID, .forms = $2, .at = @$})); }
+    | K_AVOID K_SUPPLEMENTS             { NN(ast_texpect_add(ctx, &(ast_texpect){.kind = XP_SUPPLEMENTS, .at = @$})); }
     | K_DOSE test_dose_part NUM opt_unit
-                                        { NN(ast_expect_add(ctx, &(ast_expect){.kind = XP_DOSE, .part = $2, .num = $3, .unit = $4, .at = @$})); }
-    | K_REFER IDENT                     { NN(ast_expect_add(ctx, &(ast_expect){.kind = XP_REFER, .name = $2, .at = @$})); }
+                                        { NN(ast_texpect_add(ctx, &(ast_texpect){.kind = XP_DOSE, .part = $2, .num = $3, .unit = $4, .at = @$})); }
+    | K_REFER IDENT                     { NN(ast_texpect_add(ctx, &(ast_texpect){.kind = XP_REFER, .name = $2, .at = @$})); }
     ;
 
-negation
-    : IDENT                             { NN(ast_expect_add(ctx, &(ast_expect){.neg = true, .kind = XP_ADVICE, .name = $1, .at = @$})); }
-    | K_PREFER                          { NN(ast_expect_add(ctx, &(ast_expect){.neg = true, .kind = XP_PREFER, .at = @$})); }
-    | K_PREFER symbols                  { NN(ast_expect_add(ctx, &(ast_expect){.neg = true, .kind = XP_PREFER, .forms = $2, .at = @$})); }
-    | K_AVOID                           { NN(ast_expect_add(ctx, &(ast_expect){.neg = true, .kind = XP_AVOID, .at = @$})); }
-    | K_AVOID symbols                   { NN(ast_expect_add(ctx, &(ast_expect){.neg = true, .kind = XP_AVOID, .forms = $2, .at = @$})); }
-    | K_AVOID K_SUPPLEMENTS             { NN(ast_expect_add(ctx, &(ast_expect){.neg = true, .kind = XP_SUPPLEMENTS, .at = @$})); }
-    | K_DOSE                            { NN(ast_expect_add(ctx, &(ast_expect){.neg = true, .kind = XP_DOSE, .part = -1, .at = @$})); }
-    | K_DOSE test_dose_part             { NN(ast_expect_add(ctx, &(ast_expect){.neg = true, .kind = XP_DOSE, .part = $2, .at = @$})); }
-    | K_REFER                           { NN(ast_expect_add(ctx, &(ast_expect){.neg = true, .kind = XP_REFER, .at = @$})); }
-    | K_REFER IDENT                     { NN(ast_expect_add(ctx, &(ast_expect){.neg = true, .kind = XP_REFER, .name = $2, .at = @$})); }
+test_negation
+    : IDENT                             { NN(ast_texpect_add(ctx, &(ast_texpect){.neg = true, .kind = XP_ADVICE, .name = $1, .at = @$})); }
+    | K_PREFER                          { NN(ast_texpect_add(ctx, &(ast_texpect){.neg = true, .kind = XP_PREFER, .at = @$})); }
+    | K_PREFER symbols                  { NN(ast_texpect_add(ctx, &(ast_texpect){.neg = true, .kind = XP_PREFER, .forms = $2, .at = @$})); }
+    | K_AVOID                           { NN(ast_texpect_add(ctx, &(ast_texpect){.neg = true, .kind = XP_AVOID, .at = @$})); }
+    | K_AVOID symbols                   { NN(ast_texpect_add(ctx, &(ast_texpect){.neg = true, .kind = XP_AVOID, .forms = $2, .at = @$})); }
+    | K_AVOID K_SUPPLEMENTS             { NN(ast_texpect_add(ctx, &(ast_texpect){.neg = true, .kind = XP_SUPPLEMENTS, .at = @$})); }
+    | K_DOSE                            { NN(ast_texpect_add(ctx, &(ast_texpect){.neg = true, .kind = XP_DOSE, .part = -1, .at = @$})); }
+    | K_DOSE test_dose_part             { NN(ast_texpect_add(ctx, &(ast_texpect){.neg = true, .kind = XP_DOSE, .part = $2, .at = @$})); }
+    | K_REFER                           { NN(ast_texpect_add(ctx, &(ast_texpect){.neg = true, .kind = XP_REFER, .at = @$})); }
+    | K_REFER IDENT                     { NN(ast_texpect_add(ctx, &(ast_texpect){.neg = true, .kind = XP_REFER, .name = $2, .at = @$})); }
     ;
 
 test_dose_part
