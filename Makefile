@@ -27,7 +27,7 @@ LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 
 ENGINE_SRC = engine/arena.c engine/utf8.c engine/diag.c engine/ast.c engine/parse.c engine/sema.c \
              engine/quote.c engine/graph.c engine/profile.c engine/eval.c engine/output.c \
-             engine/api.c
+             engine/api.c engine/explain.c engine/ruletest.c
 ENGINE_OBJ = $(ENGINE_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/parser.o $(BUILD)/obj/gen/lexer.o
 RULES      = $(sort $(wildcard rules/*.mga))
 # The static analysis (check) needs Z3: linked into the CLI and its tests, not the library.
@@ -37,7 +37,7 @@ UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/te
 EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
 .PHONY: all lib test unit golden examples-run rules-check bless clean sanitize test-asan \
-        check-tools deps codes-table docs-check fuzz fuzz-regress test-valgrind test-tsan
+        check-tools deps codes-table docs-check fuzz fuzz-regress test-valgrind test-tsan rule-tests
 
 .DEFAULT_GOAL := all
 
@@ -89,7 +89,7 @@ $(BUILD)/libmgadvise.a: $(ENGINE_OBJ)
 $(BUILD)/libmgadvise.so: $(ENGINE_OBJ)
 	$(CC) -shared $(LDFLAGS_ALL) -o $@ $^ $(DEPS_LIBS)
 
-CLI_SRC = engine/cli/main.c engine/cli/batch.c engine/cli/batch_csv.c
+CLI_SRC = engine/cli/main.c engine/cli/batch.c engine/cli/batch_csv.c engine/cli/tools.c
 
 $(BUILD)/mgadvise: $(CLI_SRC) engine/cli/cli.h engine/cli/batch_csv.h $(GEN)/embedded_rules.c \
                   $(ANALYZE_OBJ) $(BUILD)/libmgadvise.a
@@ -126,6 +126,10 @@ golden: $(BUILD)/mgadvise
 examples-run: $(EXAMPLES) all
 	@set -e; for e in $(EXAMPLES); do echo "== $$e"; $$e rules examples/profiles/01-kidney-disease.json | grep -Eq "^critical +avoid +s1_kidney_disease_avoid_supplements"; done; \
 	echo "examples: ok"
+
+# The shipped rule tests (tests/rules/*.mgt) must pass and fire every rule.
+rule-tests: $(BUILD)/mgadvise
+	$(BUILD)/mgadvise test --min-coverage 100 tests/rules/
 
 rules-check: $(BUILD)/mgadvise
 	$(BUILD)/mgadvise check --sources ../shared/seeds rules/
@@ -198,7 +202,7 @@ fuzz:
 	    grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|REDUCE|NEW)' $(FUZZ_BUILD)/fuzz_$$h.log | tail -1; \
 	done
 
-test: all unit golden examples-run rules-check docs-check fuzz-regress
+test: all unit golden examples-run rules-check rule-tests docs-check fuzz-regress
 	@echo "mgadvise: all tests passed ($(BUILD))"
 
 bless: $(BUILD)/mgadvise

@@ -2,6 +2,8 @@
 /* The public API: engine, compilation driver (parse -> sema -> quotes -> graph), reading
  * rule files and folders, ruleset accessors and the enum names. */
 #include "analyze.h"
+#include "api.h"
+#include "explain.h"
 #include "graph.h"
 #include "parse.h"
 #include "quote.h"
@@ -107,6 +109,16 @@ mga_status mga_engine_new(const mga_options *opt, mga_engine **out)
     }
     *out = e;
     return MGA_OK;
+}
+
+const mem *api_engine_mem(const mga_engine *eng)
+{
+    return &eng->m;
+}
+
+unsigned api_engine_max_errors(const mga_engine *eng)
+{
+    return eng->max_errors;
 }
 
 void mga_engine_free(mga_engine *eng)
@@ -222,7 +234,7 @@ mga_status mga_compile_sources(mga_engine *eng, const mga_source *srcs, size_t n
     memset(rs, 0, sizeof *rs);
     rs->m = eng->m;
     arena_init(&rs->a, &rs->m);
-    if (!graph_build(rs, p, names, texts, lens)) {
+    if (!graph_build(rs, p, names, texts, lens) || !explain_build(rs, p, names, texts, lens)) {
         mga_ruleset_free(rs);
         st = MGA_E_NOMEM;
         goto done;

@@ -242,6 +242,41 @@ typedef struct ast_text {
     ast_span at;
 } ast_text;
 
+/* ---- rule tests (*.mgt) ---- */
+typedef enum given_kind { GV_SYMS, GV_NUM, GV_BOOL, GV_TEXT, GV_NONE, GV_MISSING } given_kind;
+
+typedef struct ast_given {
+    ast_name field;
+    given_kind kind;
+    ast_names syms;
+    double num;
+    ast_name unit;
+    bool bval;
+    const char *str;
+    ast_span at; /* the value */
+} ast_given;
+
+typedef enum expect_kind { XP_ADVICE, XP_PREFER, XP_AVOID, XP_SUPPLEMENTS, XP_DOSE, XP_REFER } expect_kind;
+
+typedef struct ast_texpect {
+    expect_kind kind;
+    bool neg;      /* 'expect no ...' */
+    ast_name name; /* XP_ADVICE: rule id; XP_REFER: urgency (s NULL: any) */
+    ast_name sev;  /* XP_ADVICE, optional */
+    ast_names forms;
+    int part; /* XP_DOSE: dose_part, -1 any */
+    double num;
+    ast_name unit;
+    ast_span at;
+} ast_texpect;
+
+typedef struct ast_test {
+    const char *name;
+    ast_span at;
+    vec givens;  /* ast_given */
+    vec expects; /* ast_texpect */
+} ast_test;
+
 typedef struct ast_program {
     arena *a;
     vec rulesets;    /* ast_text */
@@ -254,6 +289,7 @@ typedef struct ast_program {
     vec rules;  /* ast_rule */
     vec invariants; /* ast_invariant */
     vec precs;      /* ast_prec */
+    vec tests;  /* ast_test */
 } ast_program;
 
 #define VEC_AT(v, T, i) (&((T *)(v).data)[i])

@@ -210,6 +210,7 @@ struct mga_ruleset {
     g_invariant *invs;
     size_t ninvs;
     uint64_t precedence; /* G_PREC_BIT of each declared pair */
+    struct explain_data *explain; /* the written conditions, for explain only (explain.h) */
 };
 
 /* Builds and freezes the graph of a checked program into rs (whose arena and allocator

@@ -86,8 +86,19 @@ static const struct {
     {"url", K_URL},         {"warn", K_WARN},       {"when", K_WHEN},
 };
 
+/* The words of rule tests (*.mgt), reserved in rule files too ("expect" is above). */
+static const struct {
+    const char *s;
+    int tok;
+} test_keywords[] = {
+    {"given", K_GIVEN}, {"no", K_NO}, {"test", K_TEST},
+};
+
 int lex_keyword(const char *s, size_t n)
 {
+    for (size_t i = 0; i < sizeof test_keywords / sizeof test_keywords[0]; i++)
+        if (strncmp(s, test_keywords[i].s, n) == 0 && test_keywords[i].s[n] == '\0')
+            return test_keywords[i].tok;
     size_t lo = 0, hi = sizeof keywords / sizeof keywords[0];
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;

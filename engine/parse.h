@@ -34,6 +34,7 @@ struct parse_ctx {
     int prec_winner; /* prec_side of the `precedence` being read */
     ast_span prec_at;
     bool prec_bad; /* the word after the winner was not 'over' */
+    ast_test *test;
     /* string literal accumulation */
     membuf sbuf;
     /* the scanner's live blocks: flex's fatal error (a longjmp) can strike between an
@@ -93,3 +94,7 @@ void ast_prec_begin(struct parse_ctx *ctx, int winner, ast_name over, ast_span a
 bool ast_prec_add(struct parse_ctx *ctx, prec_side loser, ast_span at);
 ast_cond *ast_name_cond(arena *a, co_kind k, ast_name name, bool bval);
 ast_names ast_one(struct parse_ctx *ctx, ast_name n);
+/* Rule tests (ruletest.c). */
+bool ast_test_begin(struct parse_ctx *ctx, const char *name, ast_span at);
+bool ast_given_add(struct parse_ctx *ctx, const ast_given *g);
+bool ast_texpect_add(struct parse_ctx *ctx, const ast_texpect *e);

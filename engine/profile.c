@@ -687,7 +687,7 @@ void mga_profile_free(mga_profile *p)
     mem_free(&m, p, p->size);
 }
 
-static mga_profile *profile_alloc(const mga_ruleset *rs)
+mga_profile *profile_alloc(const mga_ruleset *rs)
 {
     size_t nf = rs->nfields;
     size_t size = sizeof(mga_profile) + nf * sizeof(double) + rs->nwords * sizeof(uint64_t) +

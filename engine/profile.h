@@ -18,4 +18,7 @@ struct mga_profile {
     size_t id_cap;
 };
 
+/* An empty profile (every field unknown) for rs; NULL on OOM. Freed by mga_profile_free. */
+mga_profile *profile_alloc(const mga_ruleset *rs);
+
 #endif

@@ -877,6 +877,8 @@ static void check_precs(sema *s)
 bool sema_check(ast_program *p, mga_diags *d, const int *dsrc, unsigned max_depth)
 {
     sema s = {p, d, dsrc, max_depth ? max_depth : 64, false};
+    for (size_t i = 0; i < p->tests.len; i++)
+        ERR(&s, TEST_IN_RULES, VEC_AT(p->tests, ast_test, i)->at, 0);
     check_decls(&s);
     for (size_t i = 0; i < p->facts.len; i++)
         check_cond(&s, VEC_AT(p->facts, ast_fact, i)->cond, 1, (int)i);

@@ -79,6 +79,9 @@ static ast_span span2(ast_span a, ast_span b)
 %token K_BETWEEN "'between'" K_TRUE "'true'" K_FALSE "'false'"
 %token K_INVARIANT "'invariant'" K_EXPECT "'expect'" K_PRECEDENCE "'precedence'"
 %token DOTDOT "'..'" LE "'<='" GE "'>='" EQ "'=='" NE "'!='"
+/* rule tests (*.mgt): test_decl below */
+%token K_TEST "'test'" K_GIVEN "'given'" K_NO "'no'"
+%type <i> test_dose_part
 
 %type <str> string
 %type <name> unitname opt_unit symbol
@@ -118,6 +121,66 @@ decl
       prec_losers
     | error K_END                       { ctx->rule = NULL; ctx->source = NULL; ctx->dim = NULL;
                                           ctx->inv = NULL; }
+    | test_decl
+    ;
+
+/* ---- rule tests: a profile given field by field, and expectations on the result ---- */
+
+test_decl
+    : K_TEST string                     { NN(ast_test_begin(ctx, $2, @1)); }
+      test_items K_END
+    ;
+
+test_items
+    : %empty
+    | test_items K_GIVEN givens
+    | test_items K_EXPECT test_expectation
+    | test_items K_EXPECT K_NO test_negation
+    ;
+
+givens
+    : given
+    | givens given
+    ;
+
+given
+    : FIELDNAME ':' symbols             { NN(ast_given_add(ctx, &(ast_given){.field = $1, .kind = GV_SYMS, .syms = $3, .at = @3})); }
+    | FIELDNAME ':' signed opt_unit     { NN(ast_given_add(ctx, &(ast_given){.field = $1, .kind = GV_NUM, .num = $3, .unit = $4, .at = span2(@3, @4.len ? @4 : @3)})); }
+    | FIELDNAME ':' K_TRUE              { NN(ast_given_add(ctx, &(ast_given){.field = $1, .kind = GV_BOOL, .bval = true, .at = @3})); }
+    | FIELDNAME ':' K_FALSE             { NN(ast_given_add(ctx, &(ast_given){.field = $1, .kind = GV_BOOL, .at = @3})); }
+    | FIELDNAME ':' string              { NN(ast_given_add(ctx, &(ast_given){.field = $1, .kind = GV_TEXT, .str = $3, .at = @3})); }
+    | FIELDNAME ':' K_NONE              { NN(ast_given_add(ctx, &(ast_given){.field = $1, .kind = GV_NONE, .at = @3})); }
+    | FIELDNAME ':' K_MISSING           { NN(ast_given_add(ctx, &(ast_given){.field = $1, .kind = GV_MISSING, .at = @3})); }
+    ;
+
+test_expectation
+    : IDENT                             { NN(ast_texpect_add(ctx, &(ast_texpect){.kind = XP_ADVICE, .name = $1, .at = @$})); }
+    | IDENT K_SEVERITY IDENT            { NN(ast_texpect_add(ctx, &(ast_texpect){.kind = XP_ADVICE, .name = $1, .sev = $3, .at = @$})); }
+    | K_PREFER symbols                  { NN(ast_texpect_add(ctx, &(ast_texpect){.kind = XP_PREFER, .forms = $2, .at = @$})); }
+    | K_AVOID symbols                   { NN(ast_texpect_add(ctx, &(ast_texpect){.kind = XP_AVOID, .forms = $2, .at = @$})); }
+    | K_AVOID K_SUPPLEMENTS             { NN(ast_texpect_add(ctx, &(ast_texpect){.kind = XP_SUPPLEMENTS, .at = @$})); }
+    | K_DOSE test_dose_part NUM opt_unit
+                                        { NN(ast_texpect_add(ctx, &(ast_texpect){.kind = XP_DOSE, .part = $2, .num = $3, .unit = $4, .at = @$})); }
+    | K_REFER IDENT                     { NN(ast_texpect_add(ctx, &(ast_texpect){.kind = XP_REFER, .name = $2, .at = @$})); }
+    ;
+
+test_negation
+    : IDENT                             { NN(ast_texpect_add(ctx, &(ast_texpect){.neg = true, .kind = XP_ADVICE, .name = $1, .at = @$})); }
+    | K_PREFER                          { NN(ast_texpect_add(ctx, &(ast_texpect){.neg = true, .kind = XP_PREFER, .at = @$})); }
+    | K_PREFER symbols                  { NN(ast_texpect_add(ctx, &(ast_texpect){.neg = true, .kind = XP_PREFER, .forms = $2, .at = @$})); }
+    | K_AVOID                           { NN(ast_texpect_add(ctx, &(ast_texpect){.neg = true, .kind = XP_AVOID, .at = @$})); }
+    | K_AVOID symbols                   { NN(ast_texpect_add(ctx, &(ast_texpect){.neg = true, .kind = XP_AVOID, .forms = $2, .at = @$})); }
+    | K_AVOID K_SUPPLEMENTS             { NN(ast_texpect_add(ctx, &(ast_texpect){.neg = true, .kind = XP_SUPPLEMENTS, .at = @$})); }
+    | K_DOSE                            { NN(ast_texpect_add(ctx, &(ast_texpect){.neg = true, .kind = XP_DOSE, .part = -1, .at = @$})); }
+    | K_DOSE test_dose_part             { NN(ast_texpect_add(ctx, &(ast_texpect){.neg = true, .kind = XP_DOSE, .part = $2, .at = @$})); }
+    | K_REFER                           { NN(ast_texpect_add(ctx, &(ast_texpect){.neg = true, .kind = XP_REFER, .at = @$})); }
+    | K_REFER IDENT                     { NN(ast_texpect_add(ctx, &(ast_texpect){.neg = true, .kind = XP_REFER, .name = $2, .at = @$})); }
+    ;
+
+test_dose_part
+    : K_START                           { $$ = DOSE_START; }
+    | K_TARGET                          { $$ = DOSE_TARGET; }
+    | K_MAX                             { $$ = DOSE_MAX; }
     ;
 
 string

@@ -218,6 +218,53 @@ MGA_API size_t mga_result_avoid_count(const mga_result *r);
 MGA_API const char *mga_result_avoid_ref(const mga_result *r, size_t i);
 MGA_API const char *mga_result_disclaimer(const mga_result *r);
 
+/* ---- Explaining and coverage (for clinicians who edit rules) ------------------------- */
+
+/* Writes why r came out as it did: for every advice item its rule and condition tree as
+ * written in the rule files, each part with its value (true, false, unknown) and the
+ * profile values it read, derived facts expanded under their use; what resolution
+ * overruled and which rule overruled it; and for every rule that did not fire, the first
+ * condition that failed with the value seen ("field missing" when absent). rule != NULL
+ * limits it to that rule (its whole tree, fired or not). fmt is MGA_FORMAT_TEXT (an
+ * indented tree) or MGA_FORMAT_JSON (one object and a newline). One call of fn. Errors:
+ * MGA_E_INVALID (NULL r or fn, another format, an unknown rule id), MGA_E_NOMEM,
+ * MGA_E_WRITE. Reads r only: thread rules as for r. */
+MGA_API mga_status mga_result_explain_write(const mga_result *r, const char *rule, mga_format fmt,
+                                            mga_write_fn fn, void *ud);
+
+/* Rule and condition coverage accumulated over many results of one rule set: which rules
+ * fired, and which written conditions (each test of a field or fact) were seen true and
+ * seen false. Borrows rs: free it first. One thread at a time. */
+typedef struct mga_coverage mga_coverage;
+MGA_API mga_status mga_coverage_new(const mga_ruleset *rs, mga_coverage **out);
+/* Counts one result (of the same rule set; else MGA_E_INVALID). MGA_E_NOMEM. */
+MGA_API mga_status mga_coverage_add(mga_coverage *cov, const mga_result *r);
+/* Rules fired by at least one result, and that as a percentage of all rules (100 for a
+ * rule set without rules). 0 for NULL. */
+MGA_API size_t mga_coverage_rules_fired(const mga_coverage *cov);
+MGA_API double mga_coverage_percent(const mga_coverage *cov);
+/* A text report: the share of rules fired, each rule never fired (file:line), each
+ * condition never seen true and never seen false (file:line:col, owner, text). */
+MGA_API mga_status mga_coverage_write(const mga_coverage *cov, mga_write_fn fn, void *ud);
+MGA_API void mga_coverage_free(mga_coverage *cov);
+
+/* Rule tests: 'test' blocks (the test file format in docs/TESTING.md) compiled against a
+ * rule set: every field, value, unit, rule id and form is checked, each mistake reported
+ * as a located diagnostic (MGA_E_COMPILE). The tests borrow rs: free them first. */
+typedef struct mga_tests mga_tests;
+MGA_API mga_status mga_tests_compile(mga_engine *eng, const mga_ruleset *rs,
+                                     const mga_source *srcs, size_t n, mga_tests **out,
+                                     mga_diags **diags);
+MGA_API size_t mga_tests_count(const mga_tests *t);
+/* Runs every test: evaluates its profile and checks its expectations. Each failing test is
+ * written (one call of fn, none when all pass) with file:line:col, and for each failed
+ * expectation what was expected and what the result holds (for a rule, the conditions
+ * that decided it). *failed (may be NULL) gets the number of failing tests. If cov is not
+ * NULL every result is added to it. MGA_E_INVALID, MGA_E_NOMEM, MGA_E_WRITE. */
+MGA_API mga_status mga_tests_run(const mga_tests *t, mga_coverage *cov, mga_write_fn fn,
+                                 void *ud, size_t *failed);
+MGA_API void mga_tests_free(mga_tests *t);
+
 MGA_API const char *mga_kind_str(mga_kind k);
 MGA_API const char *mga_severity_str(mga_severity s);
 

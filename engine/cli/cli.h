@@ -27,4 +27,8 @@ int cli_write_file(void *ud, const char *p, size_t len);
  * SIGINT, SIGTERM and SIGPIPE dispositions for the duration of the call. */
 int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedded);
 
+/* `mgadvise explain` and `mgadvise test` (cli/tools.c); embedded as for cli_batch. */
+int cli_explain(int argc, char **argv, const mga_source *embedded, size_t nembedded);
+int cli_test(int argc, char **argv, const mga_source *embedded, size_t nembedded);
+
 #endif

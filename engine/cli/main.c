@@ -29,6 +29,8 @@ static const char *usage_main =
     "  eval PROFILE.json   advice for one profile ('-' reads standard input)\n"
     "  check PATH...       compile rule files or folders and report every problem\n"
     "  batch [INPUT]       evaluate JSON lines or CSV of profiles, one result line each\n"
+    "  explain PROFILE     why each advice item applies and why other rules did not\n"
+    "  test [FILES]        run rule tests (*.mgt) and report failures and coverage\n"
     "\n"
     "options:\n"
     "  -h, --help          this help; 'mgadvise COMMAND --help' for a command\n"
@@ -344,5 +346,9 @@ int main(int argc, char **argv)
         return cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "batch") == 0)
         return cli_batch(argc - 1, argv + 1, cli_embedded_rules, cli_embedded_rules_count);
+    if (strcmp(cmd, "explain") == 0)
+        return cli_explain(argc - 1, argv + 1, cli_embedded_rules, cli_embedded_rules_count);
+    if (strcmp(cmd, "test") == 0)
+        return cli_test(argc - 1, argv + 1, cli_embedded_rules, cli_embedded_rules_count);
     return usage_error(NULL, "unknown command '%s'", cmd);
 }

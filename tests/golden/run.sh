@@ -59,6 +59,28 @@ if [ -d ../shared/seeds ]; then
     echo "exit $?" >>"$tmp/out"
     compare "check rules/ (shipped)" tests/golden/check-shipped.out "$tmp/out"
 fi
+# explain/<case>/: profile.json, optional rules.mga and args; expected.out is stdout, the
+# exit status and stderr. test/<case>/: *.mgt, optional rules.mga and args; the same.
+for d in tests/golden/explain/*/ tests/golden/test/*/; do
+    [ -d "$d" ] || continue
+    kind=$(basename "$(dirname "$d")")
+    name=$(basename "$d")
+    set --
+    [ -f "${d}rules.mga" ] && set -- -r "${d}rules.mga"
+    args=
+    [ -f "${d}args" ] && args=$(cat "${d}args")
+    if [ "$kind" = explain ]; then
+        # shellcheck disable=SC2086
+        "$BIN" explain "$@" $args "${d}profile.json" >"$tmp/out" 2>"$tmp/err"
+    else
+        # shellcheck disable=SC2086
+        "$BIN" test "$@" $args "$d" >"$tmp/out" 2>"$tmp/err"
+    fi
+    echo "exit $?" >>"$tmp/out"
+    cat "$tmp/err" >>"$tmp/out"
+    sed -i "s|$d|CASE/|g; s|${d%/}|CASE|g" "$tmp/out"
+    compare "$kind/$name" "${d}expected.out" "$tmp/out"
+done
 
 mkdir -p examples/expected
 : >"$tmp/fired"

@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: MIT */
+/* The clinician tools of the mgadvise CLI: `explain` (why each advice item applies, why
+ * other rules did not) and `test` (rule tests with expectations, and coverage). Uses only
+ * the public header. */
+#include <mgadvise.h>
+
+#include "cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *usage_explain =
+    "usage: mgadvise explain [OPTIONS] PROFILE.json\n"
+    "\n"
+    "Explains the advice for one profile: for every advice item, its rule and condition\n"
+    "tree as written, each part true, false or unknown with the profile values it read and\n"
+    "the derived facts it used, expanded; what resolution overruled and by which rule; and\n"
+    "for every rule that did not fire, the first condition that failed with the value seen\n"
+    "(\"field missing\" when the profile does not give it). PROFILE '-' is stdin.\n"
+    "\n"
+    "options:\n"
+    "  --rule ID           only this rule: its whole condition tree, fired or not\n"
+    "  -r, --rules PATH    a rule file or a folder of *.mga files (repeatable);\n"
+    "                      default: the shipped rule base built into this binary\n"
+    "  -f, --format FMT    text (default: an indented tree) or json (one object)\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "exit status: 0 explained; 1 the profile or the rules have errors, or no rule has that\n"
+    "ID; 2 usage; 3 a file could not be read; 4 out of memory or output error.\n";
+
+static int usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "mgadvise %s: ", cmd);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'mgadvise %s --help'.\n", cmd);
+    return EXIT_USAGE;
+}
+
+static void render(const mga_diags *d)
+{
+    if (d && mga_diags_count(d))
+        mga_diags_render(d, cli_write_file, stderr);
+}
+
+static char *slurp(const char *path, size_t *len, int *err)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) {
+        *err = errno;
+        return NULL;
+    }
+    size_t cap = 4096, n = 0, got;
+    char *buf = malloc(cap);
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    *err = buf ? (ferror(f) ? EIO : 0) : ENOMEM;
+    if (f != stdin)
+        fclose(f);
+    if (*err) {
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+static mga_status load_rules(mga_engine *eng, const char **paths, size_t n,
+                             const mga_source *embedded, size_t nembedded, mga_ruleset **rs)
+{
+    mga_diags *d = NULL;
+    mga_status st = n ? mga_compile_paths(eng, paths, n, rs, &d)
+                      : mga_compile_sources(eng, embedded, nembedded, rs, &d);
+    render(d);
+    mga_diags_free(d);
+    return st;
+}
+
+static void report_status(mga_status st)
+{
+    if (st != MGA_OK && st != MGA_E_COMPILE && st != MGA_E_PROFILE && st != MGA_E_IO)
+        fprintf(stderr, "mgadvise: %s\n", mga_status_str(st));
+}
+
+int cli_explain(int argc, char **argv, const mga_source *embedded, size_t nembedded)
+{
+    const char **rules = calloc((size_t)argc + 1, sizeof *rules);
+    size_t nrules = 0;
+    const char *profile = NULL, *rule = NULL;
+    mga_format fmt = MGA_FORMAT_TEXT;
+    int rc = EXIT_OK;
+    if (!rules)
+        return EXIT_INTERNAL;
+    for (int i = 1; i < argc && rc == EXIT_OK; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(usage_explain, stdout);
+            free(rules);
+            return EXIT_OK;
+        } else if (strcmp(a, "-r") == 0 || strcmp(a, "--rules") == 0) {
+            if (++i == argc)
+                rc = usage_error("explain", "option '%s' needs a path", a);
+            else
+                rules[nrules++] = argv[i];
+        } else if (strcmp(a, "--rule") == 0) {
+            if (++i == argc)
+                rc = usage_error("explain", "option '%s' needs a rule id", a);
+            else
+                rule = argv[i];
+        } else if (strcmp(a, "-f") == 0 || strcmp(a, "--format") == 0) {
+            if (++i == argc)
+                rc = usage_error("explain", "option '%s' needs text or json", a);
+            else if (strcmp(argv[i], "text") == 0)
+                fmt = MGA_FORMAT_TEXT;
+            else if (strcmp(argv[i], "json") == 0)
+                fmt = MGA_FORMAT_JSON;
+            else
+                rc = usage_error("explain", "unknown format '%s': expected text or json",
+                                 argv[i]);
+        } else if (a[0] == '-' && a[1] != '\0') {
+            rc = usage_error("explain", "unknown option '%s'", a);
+        } else if (profile) {
+            rc = usage_error("explain", "one profile at a time; '%s' is one too many", a);
+        } else {
+            profile = a;
+        }
+    }
+    if (rc == EXIT_OK && !profile)
+        rc = usage_error("explain", "%sa profile file is needed", "");
+    if (rc != EXIT_OK) {
+        free(rules);
+        return rc;
+    }
+    size_t len = 0;
+    int err = 0;
+    char *json = slurp(profile, &len, &err);
+    if (!json) {
+        fprintf(stderr, "mgadvise: cannot read '%s': %s\n", profile, strerror(err));
+        free(rules);
+        return EXIT_IO;
+    }
+    mga_engine *eng = NULL;
+    mga_ruleset *rs = NULL;
+    mga_profile *p = NULL;
+    mga_result *res = NULL;
+    mga_diags *d = NULL;
+    mga_status st = mga_engine_new(NULL, &eng);
+    if (st == MGA_OK)
+        st = load_rules(eng, rules, nrules, embedded, nembedded, &rs);
+    if (st == MGA_OK && rule) {
+        bool found = false;
+        for (size_t i = 0; i < mga_ruleset_rule_count(rs) && !found; i++)
+            found = strcmp(mga_ruleset_rule_id(rs, i), rule) == 0;
+        if (!found) {
+            fprintf(stderr, "mgadvise explain: no rule '%s' in the rule set\n", rule);
+            st = MGA_E_PROFILE; /* exit 1: the request names nothing there */
+        }
+    }
+    if (st == MGA_OK) {
+        st = mga_profile_parse(rs, strcmp(profile, "-") == 0 ? "<stdin>" : profile, json, len,
+                               &p, &d);
+        render(d);
+        mga_diags_free(d);
+    }
+    if (st == MGA_OK)
+        st = mga_evaluate(rs, p, &res);
+    if (st == MGA_OK)
+        st = mga_result_explain_write(res, rule, fmt, cli_write_file, stdout);
+    if (st == MGA_OK && fflush(stdout) != 0)
+        st = MGA_E_WRITE;
+    report_status(st);
+    rc = cli_status_exit(st);
+    mga_result_free(res);
+    mga_profile_free(p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+    free(json);
+    free(rules);
+    return rc;
+}
+
+static const char *usage_test =
+    "usage: mgadvise test [OPTIONS] [FILE|DIR...]\n"
+    "\n"
+    "Runs rule tests: 'test' blocks in *.mgt files (a folder gives its *.mgt files in name\n"
+    "order; default: tests/rules). Each test gives a profile and expects advice present or\n"
+    "absent by rule id, a severity, forms preferred or avoided, dose values or referrals\n"
+    "(see docs/TESTING.md). Prints each failing test with what was expected and what the\n"
+    "result holds, then 'N passed, N failed'.\n"
+    "\n"
+    "options:\n"
+    "  -r, --rules PATH    a rule file or a folder of *.mga files (repeatable);\n"
+    "                      default: the shipped rule base built into this binary\n"
+    "  --coverage          also report the share of rules fired, each rule no test fires,\n"
+    "                      and each condition never seen true or never seen false\n"
+    "  --min-coverage P    fail when fewer than P percent of the rules fire (implies\n"
+    "                      --coverage)\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "exit status: 0 every test passed (and coverage reached P); 1 a test failed, coverage\n"
+    "is below P, or the rules or the tests have errors; 2 usage; 3 a file could not be\n"
+    "read; 4 out of memory or output error.\n";
+
+typedef struct srclist {
+    mga_source *v;
+    size_t n, cap;
+} srclist;
+
+static void srclist_free(srclist *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free((char *)l->v[i].name);
+        free((char *)l->v[i].text);
+    }
+    free(l->v);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Reads a file into the list; returns an exit status. */
+static int add_file(srclist *l, const char *path)
+{
+    size_t len = 0;
+    int err = 0;
+    char *text = slurp(path, &len, &err);
+    if (!text) {
+        fprintf(stderr, "mgadvise: cannot read '%s': %s\n", path, strerror(err));
+        return err == ENOMEM ? EXIT_INTERNAL : EXIT_IO;
+    }
+    if (l->n == l->cap) {
+        size_t ncap = l->cap ? l->cap * 2 : 16;
+        mga_source *nv = realloc(l->v, ncap * sizeof *nv);
+        if (!nv) {
+            free(text);
+            return EXIT_INTERNAL;
+        }
+        l->v = nv;
+        l->cap = ncap;
+    }
+    char *name = strdup(path);
+    if (!name) {
+        free(text);
+        return EXIT_INTERNAL;
+    }
+    l->v[l->n].name = name;
+    l->v[l->n].text = text;
+    l->v[l->n].len = len;
+    l->n++;
+    return EXIT_OK;
+}
+
+static bool has_suffix(const char *s, const char *suf)
+{
+    size_t n = strlen(s), k = strlen(suf);
+    return n >= k && strcmp(s + n - k, suf) == 0;
+}
+
+/* A file, or a folder's *.mgt files in name order. */
+static int add_path(srclist *l, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        fprintf(stderr, "mgadvise: cannot read '%s': %s\n", path, strerror(errno));
+        return EXIT_IO;
+    }
+    if (!S_ISDIR(st.st_mode))
+        return add_file(l, path);
+    DIR *dir = opendir(path);
+    if (!dir) {
+        fprintf(stderr, "mgadvise: cannot read '%s': %s\n", path, strerror(errno));
+        return EXIT_IO;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = EXIT_OK;
+    struct dirent *de;
+    while (rc == EXIT_OK && (de = readdir(dir)) != NULL) {
+        if (de->d_name[0] == '.' || !has_suffix(de->d_name, ".mgt"))
+            continue;
+        size_t pl = strlen(path), len = pl + strlen(de->d_name) + 2;
+        char *full = malloc(len);
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **nn = realloc(names, cap * sizeof *nn);
+            if (!nn) {
+                free(full);
+                rc = EXIT_INTERNAL;
+                break;
+            }
+            names = nn;
+        }
+        if (!full) {
+            rc = EXIT_INTERNAL;
+            break;
+        }
+        snprintf(full, len, "%s%s%s", path, pl && path[pl - 1] == '/' ? "" : "/", de->d_name);
+        names[n++] = full;
+    }
+    closedir(dir);
+    if (rc == EXIT_OK && n == 0) {
+        fprintf(stderr, "mgadvise: no *.mgt files in '%s'\n", path);
+        rc = EXIT_IO;
+    }
+    if (n)
+        qsort(names, n, sizeof *names, cmp_name);
+    for (size_t i = 0; i < n; i++) {
+        if (rc == EXIT_OK)
+            rc = add_file(l, names[i]);
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+int cli_test(int argc, char **argv, const mga_source *embedded, size_t nembedded)
+{
+    const char **rules = calloc((size_t)argc + 1, sizeof *rules);
+    const char **files = calloc((size_t)argc + 1, sizeof *files);
+    size_t nrules = 0, nfiles = 0;
+    bool coverage = false;
+    double min_cov = -1;
+    int rc = EXIT_OK;
+    if (!rules || !files) {
+        free(rules);
+        free(files);
+        return EXIT_INTERNAL;
+    }
+    for (int i = 1; i < argc && rc == EXIT_OK; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(usage_test, stdout);
+            free(rules);
+            free(files);
+            return EXIT_OK;
+        } else if (strcmp(a, "-r") == 0 || strcmp(a, "--rules") == 0) {
+            if (++i == argc)
+                rc = usage_error("test", "option '%s' needs a path", a);
+            else
+                rules[nrules++] = argv[i];
+        } else if (strcmp(a, "--coverage") == 0) {
+            coverage = true;
+        } else if (strcmp(a, "--min-coverage") == 0) {
+            char *end = NULL;
+            if (++i == argc)
+                rc = usage_error("test", "option '%s' needs a percentage", a);
+            else if ((min_cov = strtod(argv[i], &end)), end == argv[i] || *end ||
+                     !(min_cov >= 0 && min_cov <= 100))
+                rc = usage_error("test", "'%s' is not a percentage from 0 to 100", argv[i]);
+            coverage = true;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            rc = usage_error("test", "unknown option '%s'", a);
+        } else {
+            files[nfiles++] = a;
+        }
+    }
+    if (rc != EXIT_OK) {
+        free(rules);
+        free(files);
+        return rc;
+    }
+    if (nfiles == 0)
+        files[nfiles++] = "tests/rules";
+    srclist src = {0};
+    for (size_t i = 0; i < nfiles && rc == EXIT_OK; i++)
+        rc = add_path(&src, files[i]);
+    mga_engine *eng = NULL;
+    mga_ruleset *rs = NULL;
+    mga_tests *tests = NULL;
+    mga_coverage *cov = NULL;
+    mga_diags *d = NULL;
+    mga_status st = MGA_OK;
+    size_t failed = 0;
+    if (rc == EXIT_OK) {
+        st = mga_engine_new(NULL, &eng);
+        if (st == MGA_OK)
+            st = load_rules(eng, rules, nrules, embedded, nembedded, &rs);
+        if (st == MGA_OK) {
+            st = mga_tests_compile(eng, rs, src.v, src.n, &tests, &d);
+            render(d);
+            mga_diags_free(d);
+        }
+        if (st == MGA_OK && coverage)
+            st = mga_coverage_new(rs, &cov);
+        if (st == MGA_OK)
+            st = mga_tests_run(tests, cov, cli_write_file, stdout, &failed);
+        if (st == MGA_OK) {
+            size_t n = mga_tests_count(tests);
+            printf("%zu passed, %zu failed\n", n - failed, failed);
+            if (cov)
+                st = mga_coverage_write(cov, cli_write_file, stdout);
+        }
+        if (st == MGA_OK && fflush(stdout) != 0)
+            st = MGA_E_WRITE;
+        report_status(st);
+        rc = cli_status_exit(st);
+        if (rc == EXIT_OK && failed)
+            rc = EXIT_INVALID;
+        if (st == MGA_OK && cov && min_cov >= 0 && mga_coverage_percent(cov) < min_cov) {
+            printf("coverage %.1f%% is below the minimum of %g%%\n", mga_coverage_percent(cov),
+                   min_cov);
+            rc = EXIT_INVALID;
+        }
+    }
+    mga_coverage_free(cov);
+    mga_tests_free(tests);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+    srclist_free(&src);
+    free(rules);
+    free(files);
+    return rc;
+}
