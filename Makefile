@@ -23,7 +23,7 @@ LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 
 ENGINE_SRC = engine/arena.c engine/diag.c engine/ast.c engine/parse.c engine/sema.c \
              engine/quote.c engine/graph.c engine/profile.c engine/eval.c engine/output.c \
-             engine/api.c
+             engine/format.c engine/api.c
 ENGINE_OBJ = $(ENGINE_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/parser.o $(BUILD)/obj/gen/lexer.o
 RULES      = $(sort $(wildcard rules/*.mga))
 
@@ -83,10 +83,11 @@ $(BUILD)/libmgadvise.a: $(ENGINE_OBJ)
 $(BUILD)/libmgadvise.so: $(ENGINE_OBJ)
 	$(CC) -shared $(LDFLAGS_ALL) -o $@ $^ $(DEPS_LIBS)
 
-$(BUILD)/mgadvise: engine/cli/main.c engine/cli/batch.c engine/cli/cli.h $(GEN)/embedded_rules.c \
-                  $(BUILD)/libmgadvise.a
+CLI_SRC = engine/cli/main.c engine/cli/batch.c engine/cli/fmt.c engine/cli/graph.c
+
+$(BUILD)/mgadvise: $(CLI_SRC) engine/cli/cli.h $(GEN)/embedded_rules.c $(BUILD)/libmgadvise.a
 	$(CC) -Iinclude -D_POSIX_C_SOURCE=200809L $(CFLAGS_ALL) $(WARN) $(WERROR) -pthread -o $@ \
-	    engine/cli/main.c engine/cli/batch.c $(GEN)/embedded_rules.c $(BUILD)/libmgadvise.a \
+	    $(CLI_SRC) $(GEN)/embedded_rules.c $(BUILD)/libmgadvise.a \
 	    $(LDFLAGS_ALL) $(DEPS_LIBS)
 
 # ---- tests ----

@@ -91,6 +91,19 @@ MGA_API const char *mga_ruleset_rule_id(const mga_ruleset *rs, size_t i); /* NUL
 /* The number of distinct condition nodes in the graph (shared tests counted once). */
 MGA_API size_t mga_ruleset_node_count(const mga_ruleset *rs);
 
+/* ---- Formatting rules (mgadvise fmt) ------------------------------------------------- */
+
+/* Writes text (one rule file; name labels diagnostics) in the canonical layout through fn,
+ * in one call: declarations at column 0, clauses on their own lines indented by two, one
+ * space between words, comments kept, at most one blank line in a row, LF line ends and a
+ * final newline. Formatting the result again gives the same bytes. The file is only
+ * parsed, not checked (names and citations may live in other files). A lexical or syntax
+ * error returns MGA_E_COMPILE and writes nothing. If diags != NULL, *diags receives the
+ * diagnostics (free with mga_diags_free). MGA_E_INVALID for a NULL eng or fn, MGA_E_NOMEM,
+ * MGA_E_WRITE. One thread at a time per engine. */
+MGA_API mga_status mga_format_rules(mga_engine *eng, const char *name, const char *text,
+                                    size_t len, mga_write_fn fn, void *ud, mga_diags **diags);
+
 /* ---- Diagnostics -------------------------------------------------------------------- */
 
 typedef enum mga_diag_kind { MGA_DIAG_ERROR, MGA_DIAG_WARNING, MGA_DIAG_NOTE } mga_diag_kind;

@@ -27,6 +27,8 @@ static const char *usage_main =
     "  eval PROFILE.json   advice for one profile ('-' reads standard input)\n"
     "  check PATH...       compile rule files or folders and report every problem\n"
     "  batch [INPUT]       evaluate JSON lines of profiles, one result line each, in order\n"
+    "  fmt PATH...         lay out rule files the one canonical way (--check: list them)\n"
+    "  graph [PATH...]     the compiled rule graph, as Graphviz dot or JSON\n"
     "\n"
     "options:\n"
     "  -h, --help          this help; 'mgadvise COMMAND --help' for a command\n"
@@ -106,7 +108,7 @@ static mga_status load_rules(mga_engine *eng, const char **paths, size_t n, mga_
     return mga_compile_sources(eng, cli_embedded_rules, cli_embedded_rules_count, rs, d);
 }
 
-static char *read_all(const char *path, size_t *len, int *err)
+char *cli_read_all(const char *path, size_t *len, int *err)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f) {
@@ -193,7 +195,7 @@ static int cmd_eval(int argc, char **argv)
     }
     size_t len = 0;
     int err = 0;
-    char *json = read_all(profile, &len, &err);
+    char *json = cli_read_all(profile, &len, &err);
     if (!json) {
         fprintf(stderr, "mgadvise: cannot read '%s': %s\n", profile, strerror(err));
         free(rules);
@@ -309,6 +311,10 @@ int main(int argc, char **argv)
         return cmd_eval(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0)
         return cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "fmt") == 0)
+        return cli_fmt(argc - 1, argv + 1);
+    if (strcmp(cmd, "graph") == 0)
+        return cli_graph(argc - 1, argv + 1, cli_embedded_rules, cli_embedded_rules_count);
     if (strcmp(cmd, "batch") == 0)
         return cli_batch(argc - 1, argv + 1, cli_embedded_rules, cli_embedded_rules_count);
     return usage_error(NULL, "unknown command '%s'", cmd);
