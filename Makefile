@@ -31,7 +31,7 @@ UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/te
 EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
 .PHONY: all lib test unit golden examples-run rules-check bless clean sanitize test-asan \
-        check-tools deps codes-table docs-check
+        check-tools deps codes-table docs-check fmt-check graph-svg
 
 .DEFAULT_GOAL := all
 
@@ -108,6 +108,7 @@ unit: $(UNIT_TESTS)
 golden: $(BUILD)/mgadvise
 	@sh tests/golden/run.sh $(BUILD)/mgadvise
 	@sh tests/golden/batch/run.sh $(BUILD)/mgadvise
+	@sh tests/golden/tools.sh $(BUILD)/mgadvise
 
 examples-run: $(EXAMPLES) all
 	@set -e; for e in $(EXAMPLES); do echo "== $$e"; $$e rules examples/profiles/01-kidney-disease.json | grep -Eq "^critical +avoid +s1_kidney_disease_avoid_supplements"; done; \
@@ -125,19 +126,35 @@ codes-table:
 	    printf '| %s%s | %s | %s |\n' "$$p" "$$code" "$$(echo $$sev | tr A-Z a-z)" "$$(printf '%s' "$$msg" | sed 's/|/\\|/g; s/\\"/"/g')"; \
 	done
 
-docs-check:
+# `mgadvise fmt --check` lists rule files not in the canonical layout (mgadvise fmt rules/).
+fmt-check: $(BUILD)/mgadvise
+	@$(BUILD)/mgadvise fmt --check rules/ && echo "fmt: rules/ is formatted"
+
+# The picture of the shipped rule graph in the README. Graphviz is needed only here; the
+# dot text is checked by docs-check, the SVG (which depends on the Graphviz version) is not.
+graph-svg: $(BUILD)/mgadvise
+	@command -v dot >/dev/null || $(MAKE) --no-print-directory deps DEB_PKGS=graphviz
+	$(BUILD)/mgadvise graph rules/ >docs/rule-graph.dot
+	dot -Tsvg docs/rule-graph.dot >docs/rule-graph.svg
+
+docs-check: $(BUILD)/mgadvise
+	@$(BUILD)/mgadvise graph rules/ >$(BUILD)/rule-graph.dot; \
+	if cmp -s $(BUILD)/rule-graph.dot docs/rule-graph.dot; then echo "docs: docs/rule-graph.dot is current"; \
+	else echo "docs: docs/rule-graph.dot differs from the rules (make graph-svg)"; \
+	diff docs/rule-graph.dot $(BUILD)/rule-graph.dot | head -20; exit 1; fi
 	@mkdir -p $(BUILD); $(MAKE) -s --no-print-directory codes-table >$(BUILD)/codes.md; \
 	awk '/<!-- codes:begin -->/{f=1;next}/<!-- codes:end -->/{f=0}f' README.md >$(BUILD)/codes.readme; \
 	if cmp -s $(BUILD)/codes.md $(BUILD)/codes.readme; then echo "docs: README diagnostics table is current"; \
 	else echo "docs: README diagnostics table differs from engine/diag_codes.def (make codes-table)"; \
 	diff $(BUILD)/codes.readme $(BUILD)/codes.md | head -20; exit 1; fi
 
-test: all unit golden examples-run rules-check docs-check
+test: all unit golden examples-run rules-check fmt-check docs-check
 	@echo "mgadvise: all tests passed ($(BUILD))"
 
 bless: $(BUILD)/mgadvise
 	@BLESS=1 sh tests/golden/run.sh $(BUILD)/mgadvise
 	@BLESS=1 sh tests/golden/batch/run.sh $(BUILD)/mgadvise
+	@BLESS=1 sh tests/golden/tools.sh $(BUILD)/mgadvise
 
 sanitize test-asan:
 	$(MAKE) SAN=address,undefined OPT=-O1 test

@@ -368,7 +368,7 @@ static bool put_spaces(const mem *m, membuf *out, size_t n)
 }
 
 /* Trailing comments line up, two spaces after the longest code line that has one, within a
- * run of code lines not broken by a blank line or a comment line. */
+ * run of code lines of one declaration not broken by a blank line or a comment line. */
 static bool emit(fmt *f, membuf *out)
 {
     const line *ls = f->lines.data;
@@ -385,7 +385,7 @@ static bool emit(fmt *f, membuf *out)
                     col = ls[j].indent + ls[j].code_len + 2;
                 j++;
             } while (ls[j - 1].role != L_COMMENT && j < n && !ls[j].blank_before &&
-                     ls[j].role != L_COMMENT);
+                     ls[j].role != L_COMMENT && ls[j].role != L_DECL);
             group_end = j;
         }
         bool ok = (!l->blank_before || put(f->m, out, "\n", 1)) &&
