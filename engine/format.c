@@ -73,6 +73,11 @@ static const layout *find_layout(const char *s, size_t n)
     return NULL;
 }
 
+const char *format_layout_keyword(size_t i)
+{
+    return i < sizeof layouts / sizeof layouts[0] ? layouts[i].kw : NULL;
+}
+
 /* Whether the word s[0..n) is in the space-delimited list (which starts and ends with ' '). */
 static bool in_list(const char *list, const char *s, size_t n)
 {

@@ -13,4 +13,8 @@
 bool format_source(const mem *m, mga_diags *d, int dsrc, const char *text, size_t len,
                    membuf *out);
 
+/* The keyword of the i-th row of the layout table, or NULL past the end (for the test that
+ * every keyword of the grammar has a row). */
+const char *format_layout_keyword(size_t i);
+
 #endif
