@@ -27,7 +27,7 @@ LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 
 ENGINE_SRC = engine/arena.c engine/utf8.c engine/diag.c engine/ast.c engine/parse.c engine/sema.c \
              engine/quote.c engine/graph.c engine/profile.c engine/eval.c engine/output.c \
-             engine/api.c engine/explain.c engine/ruletest.c
+             engine/format.c engine/graphout.c engine/api.c engine/explain.c engine/ruletest.c
 ENGINE_OBJ = $(ENGINE_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/parser.o $(BUILD)/obj/gen/lexer.o
 RULES      = $(sort $(wildcard rules/*.mga))
 # The static analysis (check) needs Z3: linked into the CLI and its tests, not the library.
@@ -37,7 +37,7 @@ UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/te
 EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
 .PHONY: all lib test unit golden examples-run rules-check bless clean sanitize test-asan \
-        check-tools deps codes-table docs-check fuzz fuzz-regress test-valgrind test-tsan rule-tests
+        check-tools deps codes-table docs-check fuzz fuzz-regress test-valgrind test-tsan rule-tests fmt-check graph-svg
 
 .DEFAULT_GOAL := all
 
@@ -89,7 +89,7 @@ $(BUILD)/libmgadvise.a: $(ENGINE_OBJ)
 $(BUILD)/libmgadvise.so: $(ENGINE_OBJ)
 	$(CC) -shared $(LDFLAGS_ALL) -o $@ $^ $(DEPS_LIBS)
 
-CLI_SRC = engine/cli/main.c engine/cli/batch.c engine/cli/batch_csv.c engine/cli/tools.c
+CLI_SRC = engine/cli/main.c engine/cli/batch.c engine/cli/batch_csv.c engine/cli/tools.c engine/cli/fmt.c engine/cli/graph.c
 
 $(BUILD)/mgadvise: $(CLI_SRC) engine/cli/cli.h engine/cli/batch_csv.h $(GEN)/embedded_rules.c \
                   $(ANALYZE_OBJ) $(BUILD)/libmgadvise.a
@@ -122,6 +122,7 @@ unit: $(UNIT_TESTS)
 golden: $(BUILD)/mgadvise
 	@sh tests/golden/run.sh $(BUILD)/mgadvise
 	@sh tests/golden/batch/run.sh $(BUILD)/mgadvise
+	@sh tests/golden/tools.sh $(BUILD)/mgadvise
 
 examples-run: $(EXAMPLES) all
 	@set -e; for e in $(EXAMPLES); do echo "== $$e"; $$e rules examples/profiles/01-kidney-disease.json | grep -Eq "^critical +avoid +s1_kidney_disease_avoid_supplements"; done; \
@@ -143,7 +144,22 @@ codes-table:
 	    printf '| %s%s | %s | %s |\n' "$$p" "$$code" "$$(echo $$sev | tr A-Z a-z)" "$$(printf '%s' "$$msg" | sed 's/|/\\|/g; s/\\"/"/g')"; \
 	done
 
-docs-check:
+# `mgadvise fmt --check` lists rule files not in the canonical layout (mgadvise fmt rules/).
+fmt-check: $(BUILD)/mgadvise
+	@$(BUILD)/mgadvise fmt --check rules/ $(wildcard tests/rules/*.mgt) && echo "fmt: rules/ and tests/rules/ are formatted"
+
+# The picture of the shipped rule graph in the README. Graphviz is needed only here; the
+# dot text is checked by docs-check, the SVG (which depends on the Graphviz version) is not.
+graph-svg: $(BUILD)/mgadvise
+	@command -v dot >/dev/null || $(MAKE) --no-print-directory deps DEB_PKGS=graphviz
+	$(BUILD)/mgadvise graph rules/ >docs/rule-graph.dot
+	dot -Tsvg docs/rule-graph.dot >docs/rule-graph.svg
+
+docs-check: $(BUILD)/mgadvise
+	@$(BUILD)/mgadvise graph rules/ >$(BUILD)/rule-graph.dot; \
+	if cmp -s $(BUILD)/rule-graph.dot docs/rule-graph.dot; then echo "docs: docs/rule-graph.dot is current"; \
+	else echo "docs: docs/rule-graph.dot differs from the rules (make graph-svg)"; \
+	diff docs/rule-graph.dot $(BUILD)/rule-graph.dot | head -20; exit 1; fi
 	@mkdir -p $(BUILD); $(MAKE) -s --no-print-directory codes-table >$(BUILD)/codes.md; \
 	awk '/<!-- codes:begin -->/{f=1;next}/<!-- codes:end -->/{f=0}f' README.md >$(BUILD)/codes.readme; \
 	if cmp -s $(BUILD)/codes.md $(BUILD)/codes.readme; then echo "docs: README diagnostics table is current"; \
@@ -202,12 +218,13 @@ fuzz:
 	    grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|REDUCE|NEW)' $(FUZZ_BUILD)/fuzz_$$h.log | tail -1; \
 	done
 
-test: all unit golden examples-run rules-check rule-tests docs-check fuzz-regress
+test: all unit golden examples-run rules-check rule-tests fmt-check docs-check fuzz-regress
 	@echo "mgadvise: all tests passed ($(BUILD))"
 
 bless: $(BUILD)/mgadvise
 	@BLESS=1 sh tests/golden/run.sh $(BUILD)/mgadvise
 	@BLESS=1 sh tests/golden/batch/run.sh $(BUILD)/mgadvise
+	@BLESS=1 sh tests/golden/tools.sh $(BUILD)/mgadvise
 
 # The whole suite under Valgrind memcheck: any memory error or definite/indirect leak
 # fails it (exit 99 shows up in the golden diffs as well).

@@ -4,6 +4,7 @@
 #include "analyze.h"
 #include "api.h"
 #include "explain.h"
+#include "format.h"
 #include "graph.h"
 #include "parse.h"
 #include "quote.h"
@@ -265,6 +266,52 @@ mga_status mga_compile(mga_engine *eng, const char *name, const char *src, size_
 {
     mga_source s = {name, src, len};
     return mga_compile_sources(eng, &s, 1, out, diags);
+}
+
+mga_status mga_format_rules(mga_engine *eng, const char *name, const char *text, size_t len,
+                            mga_write_fn fn, void *ud, mga_diags **diags)
+{
+    if (diags)
+        *diags = NULL;
+    if (!eng || !fn || (!text && len))
+        return MGA_E_INVALID;
+    if (!text)
+        text = "";
+    mga_diags *d = diag_new(&eng->m, eng->max_errors);
+    if (!d)
+        return MGA_E_NOMEM;
+    int dsrc = diag_source(d, name ? name : "<rules>", text, len);
+    if (dsrc < 0)
+        return finish(d, diags, MGA_E_NOMEM);
+    if (len > MAX_SOURCE_BYTES) {
+        diag_add(d, DIAG_FILE_SIZE, dsrc, 0, 0, MAX_SOURCE_BYTES);
+        return finish(d, diags, d->oom ? MGA_E_NOMEM : MGA_E_COMPILE);
+    }
+    /* Parse first: a file that does not parse is never rewritten. */
+    arena a;
+    arena_init(&a, &eng->m);
+    ast_program *p = arena_alloc(&a, sizeof *p);
+    mga_status st = MGA_OK;
+    if (!p) {
+        st = MGA_E_NOMEM;
+    } else {
+        p->a = &a;
+        if (!parse_source(p, d, dsrc, 0, text, len))
+            st = MGA_E_NOMEM;
+    }
+    arena_free(&a);
+    membuf out = {0};
+    if (st == MGA_OK && mga_diags_error_count(d) == 0 &&
+        !format_source(&eng->m, d, dsrc, text, len, &out))
+        st = MGA_E_NOMEM;
+    if (st == MGA_OK && d->oom)
+        st = MGA_E_NOMEM;
+    if (st == MGA_OK && mga_diags_error_count(d))
+        st = MGA_E_COMPILE;
+    if (st == MGA_OK && out.len && fn(ud, out.p, out.len) != 0)
+        st = MGA_E_WRITE;
+    membuf_free(&eng->m, &out);
+    return finish(d, diags, st);
 }
 
 /* ---- files and folders ---- */

@@ -51,6 +51,12 @@ struct parse_ctx {
 bool parse_source(ast_program *prog, mga_diags *d, int dsrc, uint32_t file, const char *text,
                   size_t len);
 
+/* Scans text without parsing it and calls fn for each token: its bison token number (from
+ * parser.h; single characters are themselves) and its byte span in text. Lexical errors go
+ * to d. Returns false on OOM, when the scanner fails, or when fn returns false. */
+typedef bool (*lex_token_fn)(void *ud, int tok, uint32_t off, uint32_t len);
+bool lex_tokens(mga_diags *d, int dsrc, const char *text, size_t len, lex_token_fn fn, void *ud);
+
 /* Used by the generated scanner. */
 void lex_span(struct parse_ctx *ctx, ast_span *loc, size_t n);
 _Noreturn void lex_fatal(struct parse_ctx *ctx, const char *msg);

@@ -114,6 +114,36 @@ MGA_API size_t mga_ruleset_field_count(const mga_ruleset *rs);
  * MGA_E_INVALID for a NULL rs or out or i past the end (*out is then zeroed). Thread-safe. */
 MGA_API mga_status mga_ruleset_field(const mga_ruleset *rs, size_t i, mga_field_info *out);
 
+/* ---- Formatting rules (mgadvise fmt) ------------------------------------------------- */
+
+/* Writes text (one rule file; name labels diagnostics) in the canonical layout through fn,
+ * in one call: declarations at column 0, clauses on their own lines indented by two, one
+ * space between words, comments kept, at most one blank line in a row, LF line ends and a
+ * final newline. Formatting the result again gives the same bytes. The file is only
+ * parsed, not checked (names and citations may live in other files). A lexical or syntax
+ * error returns MGA_E_COMPILE and writes nothing. If diags != NULL, *diags receives the
+ * diagnostics (free with mga_diags_free). MGA_E_INVALID for a NULL eng or fn, MGA_E_NOMEM,
+ * MGA_E_WRITE. One thread at a time per engine. */
+MGA_API mga_status mga_format_rules(mga_engine *eng, const char *name, const char *text,
+                                    size_t len, mga_write_fn fn, void *ud, mga_diags **diags);
+
+/* ---- The rule graph (mgadvise graph) ------------------------------------------------- */
+
+typedef enum mga_graph_format {
+    MGA_GRAPH_DOT, /* Graphviz: condition nodes, facts, shared tests, rules, actions */
+    MGA_GRAPH_JSON /* indented: nodes (id, kind, label, children, uses, shared), facts
+                    * (name -> node), rules (id, node, kind, severity, evidence, actions,
+                    * cites) */
+} mga_graph_format;
+
+/* Writes the compiled rule graph through fn, in one call. Numeric tests are labelled in
+ * the field's declared unit ("age >= 55 years"). The same rule set gives the same bytes
+ * (node and rule order are the graph's own; the content hash is not included). Returns
+ * MGA_E_INVALID for a NULL rs or fn or a bad format, MGA_E_NOMEM, MGA_E_WRITE. Thread-safe
+ * on a shared rs. */
+MGA_API mga_status mga_ruleset_write_graph(const mga_ruleset *rs, mga_graph_format fmt,
+                                           mga_write_fn fn, void *ud);
+
 /* ---- Diagnostics -------------------------------------------------------------------- */
 
 typedef enum mga_diag_kind { MGA_DIAG_ERROR, MGA_DIAG_WARNING, MGA_DIAG_NOTE } mga_diag_kind;

@@ -22,6 +22,16 @@ int cli_status_exit(mga_status st);
 /* An mga_write_fn writing to the FILE * in ud. */
 int cli_write_file(void *ud, const char *p, size_t len);
 
+/* The whole of a file ('-': standard input) in a malloc'd buffer, or NULL with *err set. */
+char *cli_read_all(const char *path, size_t *len, int *err);
+
+/* `mgadvise fmt`: rewrites rule files in the canonical layout, or with --check lists those
+ * that are not. */
+int cli_fmt(int argc, char **argv);
+
+/* `mgadvise graph`: writes the compiled rule graph (the embedded rules without PATH). */
+int cli_graph(int argc, char **argv, const mga_source *embedded, size_t nembedded);
+
 /* `mgadvise batch`: evaluates a JSON-lines file of profiles, one output line per record, in
  * input order, on several threads. embedded/nembedded are the rules used without -r. Installs
  * SIGINT, SIGTERM and SIGPIPE dispositions for the duration of the call. */

@@ -31,6 +31,8 @@ static const char *usage_main =
     "  batch [INPUT]       evaluate JSON lines or CSV of profiles, one result line each\n"
     "  explain PROFILE     why each advice item applies and why other rules did not\n"
     "  test [FILES]        run rule tests (*.mgt) and report failures and coverage\n"
+    "  fmt PATH...         lay out rule files the one canonical way (--check: list them)\n"
+    "  graph [PATH...]     the compiled rule graph, as Graphviz dot or JSON\n"
     "\n"
     "options:\n"
     "  -h, --help          this help; 'mgadvise COMMAND --help' for a command\n"
@@ -120,7 +122,7 @@ static mga_status load_rules(mga_engine *eng, const char **paths, size_t n, mga_
     return mga_compile_sources(eng, cli_embedded_rules, cli_embedded_rules_count, rs, d);
 }
 
-static char *read_all(const char *path, size_t *len, int *err)
+char *cli_read_all(const char *path, size_t *len, int *err)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f) {
@@ -207,7 +209,7 @@ static int cmd_eval(int argc, char **argv)
     }
     size_t len = 0;
     int err = 0;
-    char *json = read_all(profile, &len, &err);
+    char *json = cli_read_all(profile, &len, &err);
     if (!json) {
         fprintf(stderr, "mgadvise: cannot read '%s': %s\n", profile, strerror(err));
         free(rules);
@@ -344,6 +346,10 @@ int main(int argc, char **argv)
         return cmd_eval(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0)
         return cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "fmt") == 0)
+        return cli_fmt(argc - 1, argv + 1);
+    if (strcmp(cmd, "graph") == 0)
+        return cli_graph(argc - 1, argv + 1, cli_embedded_rules, cli_embedded_rules_count);
     if (strcmp(cmd, "batch") == 0)
         return cli_batch(argc - 1, argv + 1, cli_embedded_rules, cli_embedded_rules_count);
     if (strcmp(cmd, "explain") == 0)
