@@ -31,7 +31,7 @@ UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/te
 EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
 .PHONY: all lib test unit golden examples-run rules-check bless clean sanitize test-asan \
-        check-tools deps codes-table docs-check
+        check-tools deps codes-table docs-check bench bench-tools
 
 .DEFAULT_GOAL := all
 
@@ -88,6 +88,18 @@ $(BUILD)/mgadvise: engine/cli/main.c engine/cli/batch.c engine/cli/cli.h $(GEN)/
 	$(CC) -Iinclude -D_POSIX_C_SOURCE=200809L $(CFLAGS_ALL) $(WARN) $(WERROR) -pthread -o $@ \
 	    engine/cli/main.c engine/cli/batch.c $(GEN)/embedded_rules.c $(BUILD)/libmgadvise.a \
 	    $(LDFLAGS_ALL) $(DEPS_LIBS)
+
+# ---- benchmark tools (bench/): `make bench` runs them; not part of `make test` ----
+
+BENCH_COUNT ?= 1000000
+BENCH_TOOLS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libmgadvise.a include/mgadvise.h
+	@mkdir -p $(dir $@)
+	$(CC) -Iinclude -D_POSIX_C_SOURCE=200809L $(DEPS_CFLAGS) $(CFLAGS_ALL) $(WARN) $(WERROR) \
+	    -o $@ $< $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS)
+
+bench-tools: $(BENCH_TOOLS)
 
 # ---- tests ----
 
