@@ -101,6 +101,9 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libmgadvise.a include/mgadvise.h
 
 bench-tools: $(BENCH_TOOLS)
 
+bench: all bench-tools
+	@sh bench/run.sh $(BUILD) $(BENCH_COUNT)
+
 # ---- tests ----
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/helpers.h $(BUILD)/libmgadvise.a $(ENGINE_HDRS)
