@@ -31,7 +31,7 @@ UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/te
 EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
 .PHONY: all lib test unit golden examples-run rules-check bless clean sanitize test-asan \
-        check-tools deps codes-table docs-check bench bench-tools
+        check-tools deps codes-table docs-check bench bench-tools bench-smoke
 
 .DEFAULT_GOAL := all
 
@@ -104,6 +104,9 @@ bench-tools: $(BENCH_TOOLS)
 bench: all bench-tools
 	@sh bench/run.sh $(BUILD) $(BENCH_COUNT)
 
+bench-smoke: all bench-tools
+	@sh bench/smoke.sh $(BUILD)
+
 # ---- tests ----
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/helpers.h $(BUILD)/libmgadvise.a $(ENGINE_HDRS)
@@ -146,7 +149,7 @@ docs-check:
 	else echo "docs: README diagnostics table differs from engine/diag_codes.def (make codes-table)"; \
 	diff $(BUILD)/codes.readme $(BUILD)/codes.md | head -20; exit 1; fi
 
-test: all unit golden examples-run rules-check docs-check
+test: all unit golden examples-run rules-check docs-check bench-smoke
 	@echo "mgadvise: all tests passed ($(BUILD))"
 
 bless: $(BUILD)/mgadvise
