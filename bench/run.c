@@ -6,8 +6,8 @@
  *
  * Standard input, output and error of the command are redirected to the files given (the
  * output file is created or truncated). On standard output, one line:
- *   seconds=S maxrss_kb=K exit=E
- * (E is the command's exit status, or 128+N when signal N ended it). The time is
+ *   seconds=S cpu_seconds=C maxrss_kb=K exit=E
+ * (C is the child's user + system CPU time; E is the command's exit status, or 128+N when signal N ended it). The time is
  * CLOCK_MONOTONIC from just before fork to just after wait4; the peak RSS is ru_maxrss of
  * that child alone (wait4), in kilobytes as Linux reports it. run exits 0 when it could run
  * the command, whatever the command's status; 2 on a usage error, 3 when a file or the
@@ -111,6 +111,8 @@ int main(int argc, char **argv)
         return 3;
     }
     int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    printf("seconds=%.4f maxrss_kb=%ld exit=%d\n", t, ru.ru_maxrss, code);
+    double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+                 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+    printf("seconds=%.4f cpu_seconds=%.4f maxrss_kb=%ld exit=%d\n", t, cpu, ru.ru_maxrss, code);
     return 0;
 }

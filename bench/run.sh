@@ -20,12 +20,13 @@ NPROC=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT INT TERM
 
-# run NAME OUT [ERR] -- CMD...: sets NAME_s (seconds), NAME_kb (peak RSS), NAME_exit.
+# measure NAME OUT ERR -- CMD...: sets NAME_s (wall seconds), NAME_cpu (CPU seconds),
+# NAME_kb (peak RSS) and NAME_exit.
 measure() {
     name=$1 out=$2 err=$3
     shift 3
     r=$("$B/bench/run" -o "$out" -e "$err" "$@")
-    eval "$(echo "$r" | sed "s/seconds=/${name}_s=/; s/maxrss_kb=/${name}_kb=/; s/exit=/${name}_exit=/")"
+    eval "$(echo "$r" | sed "s/cpu_seconds=/${name}_cpu=/; s/^seconds=/${name}_s=/; s/maxrss_kb=/${name}_kb=/; s/exit=/${name}_exit=/")"
 }
 # keyval FILE KEY: the value of KEY=... in FILE
 keyval() { sed -n "s/^$2=//p" "$1"; }
@@ -36,6 +37,7 @@ verdict() { awk "BEGIN { print ($1 $2 $3) ? \"PASS\" : \"MISS\" }"; }
 
 echo "mgadvise bench: $COUNT profiles (bench/gen --seed $SEED), $NPROC cores, $(uname -sm)"
 echo "  cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -1)"
+echo "  load average before: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
 echo "  generating..."
 "$B/bench/gen" --seed "$SEED" --count "$COUNT" >"$T/in.jsonl"
 in_bytes=$(wc -c <"$T/in.jsonl")
@@ -99,17 +101,20 @@ floorf_r=$(rate "$floorf_s")
 
 echo
 echo "Throughput ($COUNT profiles, $(mb "$(calc "%.0f" "$in_bytes / 1024")") MB in; output to /dev/null unless 'file')"
-printf '%-40s %11s %9s %9s %9s\n' "" "records/s" "MB/s in" "MB/s out" "peak RSS"
-printf '%-40s %11s %9s %9s %9s\n' "JSON floor (yajl parse + gen, 1 core)" "$floor_r" \
-    "$(mbs "$in_bytes" "$floor_s")" "$(mbs "$floor_out" "$floor_s")" "$(mb "$floor_kb") MB"
-printf '%-40s %11s %9s %9s %9s\n' "JSON floor, into a file" "$floorf_r" \
-    "$(mbs "$in_bytes" "$floorf_s")" "$(mbs "$floor_out" "$floorf_s")" "$(mb "$floorf_kb") MB"
-printf '%-40s %11s %9s %9s %9s\n' "mgadvise batch -j 1" "$b1_r" "$(mbs "$in_bytes" "$b1_s")" \
-    "$(calc "%.1f" "$out_per_rec * $b1_r / 1e6")" "$(mb "$b1_kb") MB"
-printf '%-40s %11s %9s %9s %9s\n' "mgadvise batch -j $NPROC" "$bn_r" "$(mbs "$in_bytes" "$bn_s")" \
-    "$(calc "%.1f" "$out_per_rec * $bn_r / 1e6")" "$(mb "$bn_kb") MB"
-printf '%-40s %11s %9s %9s %9s\n' "mgadvise batch -j 1, file, $sample_n recs" "$bf_r" \
-    "$(mbs "$sample_in" "$bf_s")" "$(mbs "$sample_out" "$bf_s")" "$(mb "$bf_kb") MB"
+printf '%-40s %11s %9s %9s %9s %7s\n' "" "records/s" "MB/s in" "MB/s out" "peak RSS" "CPU s"
+printf '%-40s %11s %9s %9s %9s %7s\n' "JSON floor (yajl parse + gen, 1 core)" "$floor_r" \
+    "$(mbs "$in_bytes" "$floor_s")" "$(mbs "$floor_out" "$floor_s")" "$(mb "$floor_kb") MB" "$floor_cpu"
+printf '%-40s %11s %9s %9s %9s %7s\n' "JSON floor, into a file" "$floorf_r" \
+    "$(mbs "$in_bytes" "$floorf_s")" "$(mbs "$floor_out" "$floorf_s")" "$(mb "$floorf_kb") MB" "$floorf_cpu"
+printf '%-40s %11s %9s %9s %9s %7s\n' "mgadvise batch -j 1" "$b1_r" "$(mbs "$in_bytes" "$b1_s")" \
+    "$(calc "%.1f" "$out_per_rec * $b1_r / 1e6")" "$(mb "$b1_kb") MB" "$b1_cpu"
+printf '%-40s %11s %9s %9s %9s %7s\n' "mgadvise batch -j $NPROC" "$bn_r" "$(mbs "$in_bytes" "$bn_s")" \
+    "$(calc "%.1f" "$out_per_rec * $bn_r / 1e6")" "$(mb "$bn_kb") MB" "$bn_cpu"
+printf '%-40s %11s %9s %9s %9s %7s\n' "mgadvise batch -j 1, file, $sample_n recs" "$bf_r" \
+    "$(mbs "$sample_in" "$bf_s")" "$(mbs "$sample_out" "$bf_s")" "$(mb "$bf_kb") MB" "$bf_cpu"
+echo "  CPU s: user + system time of the process; on a busy machine records/s falls but CPU s"
+echo "  stays. CPU per record at -j $NPROC: $(calc "%.2f" "$bn_cpu / $b1_cpu")x that at -j 1 (1.00: no parallel overhead)"
+echo "  load average after: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
 echo "  output: $out_per_rec bytes per batch record (measured on the file run), $(calc "%.1f" "$floor_out / $COUNT") per floor record"
 
 e=$T/eval.kv

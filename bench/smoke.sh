@@ -56,7 +56,7 @@ done
 # run: reports the time, the peak RSS and the exit status of its command.
 r=$("$B/bench/run" -o "$T/r" -- sh -c 'echo hi; exit 3')
 case $r in
-seconds=[0-9]*.[0-9]*' 'maxrss_kb=[1-9]*' 'exit=3) ;;
+seconds=[0-9]*.[0-9]*' 'cpu_seconds=[0-9]*.[0-9]*' 'maxrss_kb=[1-9]*' 'exit=3) ;;
 *) bad "run printed '$r'" ;;
 esac
 [ "$(cat "$T/r")" = hi ] || bad "run -o did not capture the output"
