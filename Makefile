@@ -37,7 +37,8 @@ UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/te
 EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
 .PHONY: all lib test unit golden examples-run rules-check bless clean sanitize test-asan \
-        check-tools deps codes-table docs-check fuzz fuzz-regress test-valgrind test-tsan rule-tests fmt-check graph-svg
+        check-tools deps codes-table docs-check fuzz fuzz-regress test-valgrind test-tsan rule-tests fmt-check graph-svg \
+        bench bench-tools bench-smoke
 
 .DEFAULT_GOAL := all
 
@@ -96,6 +97,24 @@ $(BUILD)/mgadvise: $(CLI_SRC) engine/cli/cli.h engine/cli/batch_csv.h $(GEN)/emb
 	$(CC) -Iinclude -Iengine -D_POSIX_C_SOURCE=200809L $(CFLAGS_ALL) $(WARN) $(WERROR) -pthread -o $@ \
 	    $(CLI_SRC) $(GEN)/embedded_rules.c $(ANALYZE_OBJ) $(BUILD)/libmgadvise.a \
 	    $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS) $(Z3_LIBS)
+
+# ---- benchmark tools (bench/): `make bench` runs them; not part of `make test` ----
+
+BENCH_COUNT ?= 1000000
+BENCH_TOOLS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libmgadvise.a include/mgadvise.h
+	@mkdir -p $(dir $@)
+	$(CC) -Iinclude -D_POSIX_C_SOURCE=200809L $(DEPS_CFLAGS) $(CFLAGS_ALL) $(WARN) $(WERROR) \
+	    -o $@ $< $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS)
+
+bench-tools: $(BENCH_TOOLS)
+
+bench: all bench-tools
+	@sh bench/run.sh $(BUILD) $(BENCH_COUNT)
+
+bench-smoke: all bench-tools
+	@sh bench/smoke.sh $(BUILD)
 
 # ---- tests ----
 
@@ -218,7 +237,7 @@ fuzz:
 	    grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|REDUCE|NEW)' $(FUZZ_BUILD)/fuzz_$$h.log | tail -1; \
 	done
 
-test: all unit golden examples-run rules-check rule-tests fmt-check docs-check fuzz-regress
+test: all unit golden examples-run rules-check rule-tests fmt-check docs-check fuzz-regress bench-smoke
 	@echo "mgadvise: all tests passed ($(BUILD))"
 
 bless: $(BUILD)/mgadvise

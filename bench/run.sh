@@ -1,0 +1,169 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# `make bench`: measures mgadvise against the JSON floor and prints a table with the ratios
+# and the issue-4 targets beside them (PASS/MISS). See the Performance section of README.md.
+#   usage: sh bench/run.sh BUILD_DIR [COUNT]          (COUNT profiles, default 1000000)
+# BENCH_SEED (default 1) seeds the profile generator. Everything runs from a temporary
+# folder that is removed at the end; results go to /dev/null except where "file" is said.
+set -eu
+B=$1
+COUNT=${2:-1000000}
+SEED=${BENCH_SEED:-1}
+SAMPLE=20000 # records written to a real file, to measure output bytes and file writes
+SCALE_PROFILES=5000
+export LC_ALL=C
+for t in gen floor evalbench genrules run; do
+    [ -x "$B/bench/$t" ] || { echo "bench: $B/bench/$t is missing (make bench-tools)"; exit 2; }
+done
+[ -x "$B/mgadvise" ] || { echo "bench: $B/mgadvise is missing (make)"; exit 2; }
+NPROC=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT INT TERM
+
+# measure NAME OUT ERR -- CMD...: sets NAME_s (wall seconds), NAME_cpu (CPU seconds),
+# NAME_kb (peak RSS) and NAME_exit.
+measure() {
+    name=$1 out=$2 err=$3
+    shift 3
+    r=$("$B/bench/run" -o "$out" -e "$err" "$@")
+    eval "$(echo "$r" | sed "s/cpu_seconds=/${name}_cpu=/; s/^seconds=/${name}_s=/; s/maxrss_kb=/${name}_kb=/; s/exit=/${name}_exit=/")"
+}
+# keyval FILE KEY: the value of KEY=... in FILE
+keyval() { sed -n "s/^$2=//p" "$1"; }
+# calc EXPR: awk arithmetic, printed with the given format
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+# verdict VALUE OP LIMIT: PASS or MISS
+verdict() { awk "BEGIN { print ($1 $2 $3) ? \"PASS\" : \"MISS\" }"; }
+
+echo "mgadvise bench: $COUNT profiles (bench/gen --seed $SEED), $NPROC cores, $(uname -sm)"
+echo "  cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -1)"
+echo "  load average before: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
+echo "  generating..."
+"$B/bench/gen" --seed "$SEED" --count "$COUNT" >"$T/in.jsonl"
+in_bytes=$(wc -c <"$T/in.jsonl")
+head -n "$SAMPLE" "$T/in.jsonl" >"$T/sample.jsonl"
+sample_n=$(wc -l <"$T/sample.jsonl")
+sample_in=$(wc -c <"$T/sample.jsonl")
+
+echo "  JSON floor..."
+measure floor /dev/null "$T/floor.err" -- "$B/bench/floor" "$T/in.jsonl"
+[ "$floor_exit" -eq 0 ] || { echo "bench: the floor failed (exit $floor_exit)"; cat "$T/floor.err"; exit 1; }
+measure floorf "$T/floor.out" "$T/floor.err" -- "$B/bench/floor" "$T/in.jsonl"
+floor_out=$(wc -c <"$T/floor.out")
+rm -f "$T/floor.out"
+
+# batch: the summary must show every record ok.
+batch_run() { # NAME JOBS INPUT OUT
+    measure "$1" "$4" "$T/$1.err" -- "$B/mgadvise" batch -q -j "$2" "$3"
+    if ! grep -q ' ok, 0 errors, ' "$T/$1.err"; then
+        echo "bench: mgadvise batch -j $2 reported errors (exit $(eval echo \$"$1"_exit)):"
+        cat "$T/$1.err"
+        exit 1
+    fi
+}
+echo "  mgadvise batch -j 1..."
+batch_run b1 1 "$T/in.jsonl" /dev/null
+echo "  mgadvise batch -j $NPROC..."
+batch_run bn "$NPROC" "$T/in.jsonl" /dev/null
+echo "  mgadvise batch -j 1 into a file ($sample_n records)..."
+batch_run bf 1 "$T/sample.jsonl" "$T/sample.out"
+sample_out=$(wc -c <"$T/sample.out")
+rm -f "$T/sample.out"
+
+echo "  evaluation alone (shipped rules)..."
+evals=$COUNT
+[ "$evals" -gt 1000000 ] && evals=1000000
+"$B/bench/evalbench" -r rules --profiles "$T/in.jsonl" --evals "$evals" >"$T/eval.kv"
+
+echo "  rule-count scaling..."
+for mode in shared distinct; do
+    for n in 100 1000 10000; do
+        "$B/bench/genrules" --mode "$mode" --rules "$n" --seed "$SEED" >"$T/$mode$n.mga"
+        "$B/bench/genrules" --mode "$mode" --rules "$n" --seed "$SEED" \
+            --profiles "$SCALE_PROFILES" >"$T/$mode$n.jsonl"
+        "$B/bench/evalbench" -r "$T/$mode$n.mga" --profiles "$T/$mode$n.jsonl" \
+            --evals 200000 --no-write >"$T/$mode$n.kv"
+    done
+done
+rm -f "$T/in.jsonl"
+
+# ---- report ----
+rate() { calc "%.0f" "$COUNT / $1"; } # records/s from seconds
+mbs() { calc "%.1f" "$1 / $2 / 1e6"; } # MB/s from bytes and seconds
+mb() { calc "%.1f" "$1 / 1024"; }      # MB from kB
+
+out_per_rec=$(calc "%.1f" "$sample_out / $sample_n")
+floor_r=$(rate "$floor_s")
+b1_r=$(rate "$b1_s")
+bn_r=$(rate "$bn_s")
+bf_r=$(calc "%.0f" "$sample_n / $bf_s")
+floorf_r=$(rate "$floorf_s")
+
+echo
+echo "Throughput ($COUNT profiles, $(mb "$(calc "%.0f" "$in_bytes / 1024")") MB in; output to /dev/null unless 'file')"
+printf '%-40s %11s %9s %9s %9s %7s\n' "" "records/s" "MB/s in" "MB/s out" "peak RSS" "CPU s"
+printf '%-40s %11s %9s %9s %9s %7s\n' "JSON floor (yajl parse + gen, 1 core)" "$floor_r" \
+    "$(mbs "$in_bytes" "$floor_s")" "$(mbs "$floor_out" "$floor_s")" "$(mb "$floor_kb") MB" "$floor_cpu"
+printf '%-40s %11s %9s %9s %9s %7s\n' "JSON floor, into a file" "$floorf_r" \
+    "$(mbs "$in_bytes" "$floorf_s")" "$(mbs "$floor_out" "$floorf_s")" "$(mb "$floorf_kb") MB" "$floorf_cpu"
+printf '%-40s %11s %9s %9s %9s %7s\n' "mgadvise batch -j 1" "$b1_r" "$(mbs "$in_bytes" "$b1_s")" \
+    "$(calc "%.1f" "$out_per_rec * $b1_r / 1e6")" "$(mb "$b1_kb") MB" "$b1_cpu"
+printf '%-40s %11s %9s %9s %9s %7s\n' "mgadvise batch -j $NPROC" "$bn_r" "$(mbs "$in_bytes" "$bn_s")" \
+    "$(calc "%.1f" "$out_per_rec * $bn_r / 1e6")" "$(mb "$bn_kb") MB" "$bn_cpu"
+printf '%-40s %11s %9s %9s %9s %7s\n' "mgadvise batch -j 1, file, $sample_n recs" "$bf_r" \
+    "$(mbs "$sample_in" "$bf_s")" "$(mbs "$sample_out" "$bf_s")" "$(mb "$bf_kb") MB" "$bf_cpu"
+echo "  CPU s: user + system time of the process; on a busy machine records/s falls but CPU s"
+echo "  stays. CPU per record at -j $NPROC: $(calc "%.2f" "$bn_cpu / $b1_cpu")x that at -j 1 (1.00: no parallel overhead)"
+echo "  load average after: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
+echo "  output: $out_per_rec bytes per batch record (measured on the file run), $(calc "%.1f" "$floor_out / $COUNT") per floor record"
+
+e=$T/eval.kv
+echo
+echo "Evaluation alone, shipped rules ($(keyval "$e" rules) rules, $(keyval "$e" nodes) nodes; $(keyval "$e" profiles) profiles in memory)"
+echo "  compile                       $(keyval "$e" compile_ms) ms"
+echo "  parse a profile               $(keyval "$e" parse_ns) ns"
+echo "  evaluate + free               $(keyval "$e" eval_ns) ns/profile   ($(keyval "$e" advice) advice items per profile)"
+echo "  evaluate + write JSON + free  $(keyval "$e" write_ns) ns/profile   ($(keyval "$e" out_bytes) bytes per result, null sink)"
+
+echo
+echo "Rule-count scaling (generated rules; $SCALE_PROFILES generated profiles each; evaluate + free)"
+printf '%-9s %6s %6s %11s %12s %9s %12s\n' mode rules nodes "compile ms" "ns/profile" "advice" "parse ns"
+for mode in shared distinct; do
+    for n in 100 1000 10000; do
+        k=$T/$mode$n.kv
+        printf '%-9s %6s %6s %11s %12s %9s %12s\n' "$mode" "$n" "$(keyval "$k" nodes)" \
+            "$(keyval "$k" compile_ms)" "$(keyval "$k" eval_ns)" "$(keyval "$k" advice)" \
+            "$(keyval "$k" parse_ns)"
+    done
+done
+
+# ---- ratios and targets (issue 4) ----
+r_floor=$(calc "%.3f" "$b1_r / $floor_r")
+r_j=$(calc "%.2f" "$bn_r / $b1_r")
+j_target=$(calc "%.2f" "0.85 * $NPROC")
+ev=$(keyval "$e" eval_ns)
+rs_sh=$(calc "%.1f" "$(keyval "$T/shared10000.kv" eval_ns) / $(keyval "$T/shared100.kv" eval_ns)")
+rs_di=$(calc "%.1f" "$(keyval "$T/distinct10000.kv" eval_ns) / $(keyval "$T/distinct100.kv" eval_ns)")
+c_sh=$(keyval "$T/shared10000.kv" compile_ms)
+c_di=$(keyval "$T/distinct10000.kv" compile_ms)
+rss=$b1_kb
+[ "$bn_kb" -gt "$rss" ] && rss=$bn_kb
+echo
+echo "Ratios and targets"
+printf '%-44s %12s %12s  %s\n' "" measured target ""
+printf '%-44s %12s %12s  %s\n' "batch -j 1 / JSON floor, records/s" "$(calc "%.1f%%" "100 * $r_floor")" \
+    ">= 70%" "$(verdict "$r_floor" ">=" 0.70)"
+printf '%-44s %12s %12s  %s\n' "batch -j $NPROC / batch -j 1" "${r_j}x" ">= ${j_target}x" \
+    "$(verdict "$r_j" ">=" "$j_target")"
+printf '%-44s %12s %12s  %s\n' "evaluation alone, shipped rules" "$ev ns" "< 1000 ns" \
+    "$(verdict "$ev" "<" 1000)"
+printf '%-44s %12s %12s  %s\n' "10,000 / 100 rules, ns per profile, shared" "${rs_sh}x" "<= 3x" \
+    "$(verdict "$rs_sh" "<=" 3)"
+printf '%-44s %12s %12s  %s\n' "10,000 / 100 rules, ns per profile, distinct" "${rs_di}x" "<= 3x" \
+    "$(verdict "$rs_di" "<=" 3)"
+printf '%-44s %12s %12s  %s\n' "compile 10,000 rules, shared" "$c_sh ms" "< 200 ms" \
+    "$(verdict "$c_sh" "<" 200)"
+printf '%-44s %12s %12s  %s\n' "compile 10,000 rules, distinct" "$c_di ms" "< 200 ms" \
+    "$(verdict "$c_di" "<" 200)"
+printf '%-44s %12s %12s  %s\n' "peak RSS, batch (-j 1 and -j $NPROC)" "$(mb "$rss") MB" "< 64 MB" \
+    "$(verdict "$rss" "<" 65536)"
