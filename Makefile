@@ -90,7 +90,7 @@ $(BUILD)/libmgadvise.a: $(ENGINE_OBJ)
 $(BUILD)/libmgadvise.so: $(ENGINE_OBJ)
 	$(CC) -shared $(LDFLAGS_ALL) -o $@ $^ $(DEPS_LIBS)
 
-CLI_SRC = engine/cli/main.c engine/cli/batch.c engine/cli/batch_csv.c engine/cli/tools.c engine/cli/fmt.c engine/cli/graph.c
+CLI_SRC = engine/cli/main.c engine/cli/common.c engine/cli/batch.c engine/cli/batch_csv.c engine/cli/tools.c engine/cli/fmt.c engine/cli/graph.c
 
 $(BUILD)/mgadvise: $(CLI_SRC) engine/cli/cli.h engine/cli/batch_csv.h $(GEN)/embedded_rules.c \
                   $(ANALYZE_OBJ) $(BUILD)/libmgadvise.a
@@ -189,7 +189,7 @@ docs-check: $(BUILD)/mgadvise
 # Each harness tests/fuzz/fuzz_<name>.c is built twice: with libFuzzer by `make fuzz`
 # (clang, Debian's libclang-rt-14-dev), and with a plain replay driver that `make test`
 # runs over the seeds and every regression input kept in tests/fuzz/regress/<name>/.
-FUZZERS      = compile eval
+FUZZERS      = compile eval batch
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_BUILD   = build-fuzz
@@ -197,19 +197,24 @@ FUZZ_SAN     = address,undefined
 FUZZ_REPLAY  = $(FUZZERS:%=$(BUILD)/fuzz/replay_%)
 fuzz_seeds_compile = rules/*.mga tests/golden/diag/*.mga tests/golden/eval/*/rules.mga
 fuzz_seeds_eval    = examples/profiles/*.json tests/golden/eval/*/profile.json
+fuzz_seeds_batch   = tests/fuzz/seeds/batch/*
 fuzz_maxlen_compile = 131072
 fuzz_maxlen_eval    = 65536
+fuzz_maxlen_batch   = 65536
+# the batch harness runs the CLI's batch command in process
+FUZZ_CLI_SRC = engine/cli/batch.c engine/cli/batch_csv.c engine/cli/common.c
 
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h \
-                       $(GEN)/embedded_rules.c $(BUILD)/libmgadvise.a
+                       $(GEN)/embedded_rules.c $(FUZZ_CLI_SRC) $(BUILD)/libmgadvise.a
 	@mkdir -p $(dir $@)
-	$(CC) -Iinclude -Itests/fuzz -D_POSIX_C_SOURCE=200809L $(CFLAGS_ALL) $(WARN) $(WERROR) \
-	    -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c $(GEN)/embedded_rules.c \
-	    $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS)
+	$(CC) -Iinclude -Iengine/cli -Itests/fuzz -D_POSIX_C_SOURCE=200809L $(CFLAGS_ALL) $(WARN) \
+	    $(WERROR) -pthread -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c $(GEN)/embedded_rules.c \
+	    $(FUZZ_CLI_SRC) $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS)
 
 fuzz-regress: $(FUZZ_REPLAY)
 	@set -e; for h in $(FUZZERS); do \
-	    case $$h in compile) seeds="$(fuzz_seeds_compile)";; eval) seeds="$(fuzz_seeds_eval)";; esac; \
+	    case $$h in compile) seeds="$(fuzz_seeds_compile)";; eval) seeds="$(fuzz_seeds_eval)";; \
+	        batch) seeds="$(fuzz_seeds_batch)";; esac; \
 	    printf '== fuzz regressions (%s): ' $$h; \
 	    $(BUILD)/fuzz/replay_$$h $$seeds $$(find tests/fuzz/regress/$$h -type f 2>/dev/null | sort); done
 
@@ -221,12 +226,13 @@ fuzz:
 	$(MAKE) --no-print-directory CC=$(FUZZ_CC) BUILD=$(FUZZ_BUILD) SAN=fuzzer-no-link,$(FUZZ_SAN) OPT=-O1 \
 	    $(FUZZ_BUILD)/libmgadvise.a $(FUZZ_BUILD)/gen/embedded_rules.c
 	@set -e; mkdir -p $(FUZZ_BUILD)/artifacts; for h in $(FUZZERS); do \
-	    $(FUZZ_CC) -Iinclude -Itests/fuzz -D_POSIX_C_SOURCE=200809L -std=c11 -O1 -g \
-	        -fsanitize=fuzzer,$(FUZZ_SAN) -fno-sanitize-recover=all $(WARN) $(WERROR) \
+	    $(FUZZ_CC) -Iinclude -Iengine/cli -Itests/fuzz -D_POSIX_C_SOURCE=200809L -std=c11 -O1 -g \
+	        -fsanitize=fuzzer,$(FUZZ_SAN) -fno-sanitize-recover=all $(WARN) $(WERROR) -pthread \
 	        -o $(FUZZ_BUILD)/fuzz_$$h tests/fuzz/fuzz_$$h.c $(FUZZ_BUILD)/gen/embedded_rules.c \
-	        $(FUZZ_BUILD)/libmgadvise.a $(DEPS_LIBS); \
+	        $(FUZZ_CLI_SRC) $(FUZZ_BUILD)/libmgadvise.a $(DEPS_LIBS) $(CSV_LIBS); \
 	    case $$h in compile) seeds="$(fuzz_seeds_compile)"; ml=$(fuzz_maxlen_compile);; \
-	                eval) seeds="$(fuzz_seeds_eval)"; ml=$(fuzz_maxlen_eval);; esac; \
+	                eval) seeds="$(fuzz_seeds_eval)"; ml=$(fuzz_maxlen_eval);; \
+	                batch) seeds="$(fuzz_seeds_batch)"; ml=$(fuzz_maxlen_batch);; esac; \
 	    c=$(FUZZ_BUILD)/corpus/$$h; mkdir -p $$c; cp $$seeds $$c/ 2>/dev/null || true; \
 	    [ -d tests/fuzz/regress/$$h ] && cp tests/fuzz/regress/$$h/* $$c/ 2>/dev/null || true; \
 	    echo "== fuzz_$$h for $(FUZZ_SECONDS) s"; \
@@ -259,7 +265,8 @@ test-valgrind: all $(UNIT_TESTS) $(FUZZ_REPLAY)
 	@sh tests/golden/run.sh $(BUILD)/valgrind/mgadvise
 	@VALGRIND=1 sh tests/golden/batch/run.sh $(BUILD)/valgrind/mgadvise
 	@set -e; for h in $(FUZZERS); do \
-	    case $$h in compile) seeds="$(fuzz_seeds_compile)";; eval) seeds="$(fuzz_seeds_eval)";; esac; \
+	    case $$h in compile) seeds="$(fuzz_seeds_compile)";; eval) seeds="$(fuzz_seeds_eval)";; \
+	        batch) seeds="$(fuzz_seeds_batch)";; esac; \
 	    printf '== valgrind fuzz regressions (%s): ' $$h; \
 	    $(VALGRIND) $(BUILD)/fuzz/replay_$$h $$seeds $$(find tests/fuzz/regress/$$h -type f 2>/dev/null | sort); done
 	@echo "mgadvise: all tests passed under valgrind ($(BUILD))"

@@ -15,11 +15,6 @@
 extern const mga_source cli_embedded_rules[];
 extern const size_t cli_embedded_rules_count;
 
-int cli_write_file(void *ud, const char *p, size_t len)
-{
-    return fwrite(p, 1, len, (FILE *)ud) == len ? 0 : -1;
-}
-
 static const char *usage_main =
     "usage: mgadvise COMMAND [OPTIONS] ...\n"
     "\n"
@@ -90,23 +85,6 @@ static int usage_error(const char *cmd, const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
-int cli_status_exit(mga_status st)
-{
-    switch (st) {
-    case MGA_OK:
-        return EXIT_OK;
-    case MGA_E_COMPILE:
-    case MGA_E_PROFILE:
-        return EXIT_INVALID;
-    case MGA_E_IO:
-        return EXIT_IO;
-    case MGA_E_INVALID:
-        return EXIT_USAGE;
-    default:
-        return EXIT_INTERNAL;
-    }
-}
-
 static void render(const mga_diags *d)
 {
     if (d && mga_diags_count(d))
@@ -120,40 +98,6 @@ static mga_status load_rules(mga_engine *eng, const char **paths, size_t n, mga_
     if (n)
         return mga_compile_paths(eng, paths, n, rs, d);
     return mga_compile_sources(eng, cli_embedded_rules, cli_embedded_rules_count, rs, d);
-}
-
-char *cli_read_all(const char *path, size_t *len, int *err)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f) {
-        *err = errno;
-        return NULL;
-    }
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    *err = buf ? (ferror(f) ? EIO : 0) : ENOMEM;
-    if (f != stdin)
-        fclose(f);
-    if (*err) {
-        free(buf);
-        return NULL;
-    }
-    *len = n;
-    return buf;
 }
 
 static int cmd_eval(int argc, char **argv)

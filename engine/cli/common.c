@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/* What the CLI commands share: the exit status of a library status, a FILE writer for
+ * mga_write_fn, and reading a whole file (see cli.h). */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_write_file(void *ud, const char *p, size_t len)
+{
+    return fwrite(p, 1, len, (FILE *)ud) == len ? 0 : -1;
+}
+
+int cli_status_exit(mga_status st)
+{
+    switch (st) {
+    case MGA_OK:
+        return EXIT_OK;
+    case MGA_E_COMPILE:
+    case MGA_E_PROFILE:
+        return EXIT_INVALID;
+    case MGA_E_IO:
+        return EXIT_IO;
+    case MGA_E_INVALID:
+        return EXIT_USAGE;
+    default:
+        return EXIT_INTERNAL;
+    }
+}
+
+char *cli_read_all(const char *path, size_t *len, int *err)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) {
+        *err = errno;
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    *err = buf ? (ferror(f) ? EIO : 0) : ENOMEM;
+    if (f != stdin)
+        fclose(f);
+    if (*err) {
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
