@@ -774,8 +774,11 @@ typedef struct batch {
     FILE *in;
     csv_reader *csv; /* NULL for JSON lines */
     buf csv_line;    /* the error line of a bad CSV record */
-    char *line;
+    char *line; /* the current JSON line, at most LINE_KEEP bytes of it */
     size_t line_cap;
+    char *rbuf; /* read buffer: lines are cut from it without a per-line copy limit */
+    size_t rpos, rlen;
+    bool rend;
     unsigned long long lineno, skip, blanks, bytes;
     bool eof, read_error;
     int read_errno;
@@ -908,6 +911,66 @@ static bool fill_chunk_csv(batch *b, chunk *c)
 
 /* Fills c with the next records. Returns false once no more input will be read (end of
  * input, a read error or a stop signal); c may still hold records then. */
+/* A JSON line longer than a profile may be keeps only this much: enough for the profile
+ * reader to report it (E4012) and for its id to be found, so that a line of any length
+ * costs bounded memory and still gets its error line. */
+#define LINE_KEEP (MGA_PROFILE_MAX_BYTES + 1)
+#define RBUF_SIZE ((size_t)1 << 16)
+
+/* Reads the next line into b->line (without '\n'), keeping at most LINE_KEEP bytes of it.
+ * *len is what was kept, *raw the bytes the line took in the input ('\n' included).
+ * Returns -1 at the end of input or on a read error (b->in's error flag tells), else 0. */
+static int read_line(batch *b, size_t *len, unsigned long long *raw)
+{
+    size_t k = 0;
+    unsigned long long t = 0;
+    for (;;) {
+        if (b->rpos == b->rlen) {
+            if (b->rend)
+                break;
+            size_t n = fread(b->rbuf, 1, RBUF_SIZE, b->in);
+            if (n == 0) {
+                b->rend = true;
+                break;
+            }
+            b->rpos = 0;
+            b->rlen = n;
+        }
+        const char *p = b->rbuf + b->rpos;
+        size_t avail = b->rlen - b->rpos;
+        const char *nl = memchr(p, '\n', avail);
+        size_t n = nl ? (size_t)(nl - p) : avail;
+        size_t take = k >= LINE_KEEP ? 0 : n < LINE_KEEP - k ? n : LINE_KEEP - k;
+        if (k + take + 1 > b->line_cap) {
+            size_t cap = b->line_cap ? b->line_cap : 256;
+            while (cap < k + take + 1)
+                cap *= 2;
+            char *nb = realloc(b->line, cap);
+            if (!nb) {
+                errno = ENOMEM;
+                return -1;
+            }
+            b->line = nb;
+            b->line_cap = cap;
+        }
+        memcpy(b->line + k, p, take);
+        k += take;
+        t += n;
+        b->rpos += n;
+        if (nl) {
+            b->rpos++;
+            *len = k;
+            *raw = t + 1;
+            return 0;
+        }
+    }
+    if (t == 0)
+        return -1; /* nothing after the last newline */
+    *len = k;
+    *raw = t;
+    return 0;
+}
+
 static bool fill_chunk(batch *b, chunk *c)
 {
     c->in.len = 0;
@@ -923,8 +986,9 @@ static bool fill_chunk(batch *b, chunk *c)
             break;
         }
         errno = 0;
-        ssize_t n = getline(&b->line, &b->line_cap, b->in);
-        if (n < 0) {
+        size_t len;
+        unsigned long long raw;
+        if (read_line(b, &len, &raw) < 0) {
             if (ferror(b->in) && !(errno == EINTR && stop_signal)) {
                 b->read_error = true;
                 b->read_errno = errno ? errno : EIO;
@@ -936,12 +1000,9 @@ static bool fill_chunk(batch *b, chunk *c)
             break;
         }
         b->lineno++;
-        b->bytes += (unsigned long long)n;
+        b->bytes += raw;
         if (b->lineno <= b->skip)
             continue;
-        size_t len = (size_t)n;
-        if (len && b->line[len - 1] == '\n')
-            len--;
         if (len && b->line[len - 1] == '\r')
             len--;
         if (is_blank(b->line, len)) {
@@ -1410,7 +1471,8 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
     b.ring = calloc(b.nring, sizeof *b.ring);
     size_t nw = (size_t)jobs;
     worker *ws = calloc(nw, sizeof *ws);
-    bool ok = b.ring && ws && ruleindex_init(&b.ri, rs);
+    b.rbuf = b.csv ? NULL : malloc(RBUF_SIZE);
+    bool ok = b.ring && ws && (b.csv || b.rbuf) && ruleindex_init(&b.ri, rs);
     for (size_t i = 0; ok && i < nw; i++) {
         ws[i].b = &b;
         ok = !b.stats || wstats_init(&ws[i].st, b.ri.nrules);
@@ -1513,6 +1575,7 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
     free(b.ring);
     ruleindex_free(&b.ri);
     free(b.line);
+    free(b.rbuf);
     csv_reader_free(b.csv);
     free(b.csv_line.p);
     mga_ruleset_free(rs);

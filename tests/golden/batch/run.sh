@@ -225,6 +225,30 @@ else
 fi
 rm -f "$tmp/part" "$tmp/whole"
 
+# ---- a line of 100 MB between two good ones: its error line in its place (E4012, the
+# profile limit), the others evaluated; only the line's first megabyte is ever held ----
+mb=100
+[ "${VALGRIND:-0}" = 1 ] && mb=5
+{
+    echo '{"id": "before", "age": 40}'
+    printf '{"id": "huge", "note": "'
+    head -c $((mb * 1024 * 1024)) /dev/zero | tr '\0' 'x'
+    echo '"}'
+    echo '{"id": "after", "age": 41}'
+} >"$tmp/huge.jsonl"
+"$BIN" batch -q -r "$RULES" -j 2 "$tmp/huge.jsonl" >"$tmp/o" 2>"$tmp/e"
+got=$?
+if [ $got -eq 1 ] && [ "$(wc -l <"$tmp/o")" -eq 3 ] &&
+    sed -n 2p "$tmp/o" | grep -q '^{"line":2,"id":"huge","error":{.*"code":"E4012"' &&
+    sed -n 1p "$tmp/o" | grep -q '^{"line":1,"id":"before","result":' &&
+    sed -n 3p "$tmp/o" | grep -q '^{"line":3,"id":"after","result":'; then
+    ok
+else
+    bad "batch: a line of $mb MB: exit $got"
+    cut -c1-200 "$tmp/o" "$tmp/e"
+fi
+rm -f "$tmp/huge.jsonl"
+
 # ---- exit statuses ----
 status() { # expected-status description command...
     want=$1
