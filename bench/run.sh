@@ -122,11 +122,11 @@ echo
 echo "Evaluation alone, shipped rules ($(keyval "$e" rules) rules, $(keyval "$e" nodes) nodes; $(keyval "$e" profiles) profiles in memory)"
 echo "  compile                       $(keyval "$e" compile_ms) ms"
 echo "  parse a profile               $(keyval "$e" parse_ns) ns"
-echo "  evaluate + free               $(keyval "$e" eval_ns) ns/profile   ($(keyval "$e" advice) advice items per profile)"
-echo "  evaluate + write JSON + free  $(keyval "$e" write_ns) ns/profile   ($(keyval "$e" out_bytes) bytes per result, null sink)"
+echo "  evaluate (result reused)      $(keyval "$e" eval_ns) ns/profile   ($(keyval "$e" advice) advice items per profile)"
+echo "  evaluate + write JSON          $(keyval "$e" write_ns) ns/profile   ($(keyval "$e" out_bytes) bytes per result, null sink)"
 
 echo
-echo "Rule-count scaling (generated rules; $SCALE_PROFILES generated profiles each; evaluate + free)"
+echo "Rule-count scaling (generated rules; $SCALE_PROFILES generated profiles each; evaluate, result reused)"
 printf '%-9s %6s %6s %11s %12s %9s %12s\n' mode rules nodes "compile ms" "ns/profile" "advice" "parse ns"
 for mode in shared distinct; do
     for n in 100 1000 10000; do
