@@ -43,7 +43,7 @@ EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c
 .DEFAULT_GOAL := all
 
 # Debian packages the build and the tests need; `make deps` installs the missing ones.
-DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev libcsv-dev libz3-dev
+DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev libcsv-dev libz3-dev valgrind
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -264,6 +264,9 @@ test-valgrind: all $(UNIT_TESTS) $(FUZZ_REPLAY)
 	chmod +x $(BUILD)/valgrind/mgadvise
 	@sh tests/golden/run.sh $(BUILD)/valgrind/mgadvise
 	@VALGRIND=1 sh tests/golden/batch/run.sh $(BUILD)/valgrind/mgadvise
+	@sh tests/golden/tools.sh $(BUILD)/valgrind/mgadvise
+	@$(BUILD)/valgrind/mgadvise test --min-coverage 100 tests/rules/
+	@$(BUILD)/valgrind/mgadvise check --sources ../shared/seeds rules/ >/dev/null
 	@set -e; for h in $(FUZZERS); do \
 	    case $$h in compile) seeds="$(fuzz_seeds_compile)";; eval) seeds="$(fuzz_seeds_eval)";; \
 	        batch) seeds="$(fuzz_seeds_batch)";; esac; \
