@@ -96,14 +96,6 @@ static void on_signal(int sig)
     stop_signal = sig;
 }
 
-static int usage_error(const char *fmt, const char *arg)
-{
-    fputs("mgadvise batch: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputs("\nTry 'mgadvise batch --help'.\n", stderr);
-    return EXIT_USAGE;
-}
-
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -1357,29 +1349,29 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
             rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_INTERNAL;
         } else if (strcmp(a, "-r") == 0 || strcmp(a, "--rules") == 0) {
             if (++i == argc)
-                rc = usage_error("option '%s' needs a path", a);
+                rc = cli_usage_error("batch", "option '%s' needs a path", a);
             else
                 rules[nrules++] = argv[i];
         } else if (strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0) {
             if (++i == argc)
-                rc = usage_error("option '%s' needs a number of threads", a);
+                rc = cli_usage_error("batch", "option '%s' needs a number of threads", a);
             else if (!parse_count(argv[i], MAX_JOBS, &jobs) || jobs == 0)
-                rc = usage_error("bad number of threads '%s': expected 1 to 1024", argv[i]);
+                rc = cli_usage_error("batch", "bad number of threads '%s': expected 1 to 1024", argv[i]);
         } else if (strcmp(a, "--skip") == 0) {
             if (++i == argc)
-                rc = usage_error("option '%s' needs a number of lines", a);
+                rc = cli_usage_error("batch", "option '%s' needs a number of lines", a);
             else if (!parse_count(argv[i], ULLONG_MAX, &skip))
-                rc = usage_error("bad number of lines '%s' for --skip", argv[i]);
+                rc = cli_usage_error("batch", "bad number of lines '%s' for --skip", argv[i]);
         } else if (strcmp(a, "--input-format") == 0) {
             if (++i == argc)
-                rc = usage_error("option '%s' needs jsonl or csv", a);
+                rc = cli_usage_error("batch", "option '%s' needs jsonl or csv", a);
             else if (strcmp(argv[i], "jsonl") == 0 || strcmp(argv[i], "csv") == 0)
                 csv_format = argv[i][0] == 'c';
             else
-                rc = usage_error("unknown input format '%s': expected jsonl or csv", argv[i]);
+                rc = cli_usage_error("batch", "unknown input format '%s': expected jsonl or csv", argv[i]);
         } else if (strcmp(a, "--stats") == 0) {
             if (++i == argc)
-                rc = usage_error("option '%s' needs a file", a);
+                rc = cli_usage_error("batch", "option '%s' needs a file", a);
             else
                 stats_path = argv[i];
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
@@ -1387,11 +1379,11 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
         } else if (strcmp(a, "--") == 0 && i + 1 < argc && !input) {
             input = argv[++i];
             if (i + 1 < argc)
-                rc = usage_error("one input at a time; '%s' is one too many", argv[i + 1]);
+                rc = cli_usage_error("batch", "one input at a time; '%s' is one too many", argv[i + 1]);
         } else if (a[0] == '-' && a[1] != '\0') {
-            rc = usage_error("unknown option '%s'", a);
+            rc = cli_usage_error("batch", "unknown option '%s'", a);
         } else if (input) {
-            rc = usage_error("one input at a time; '%s' is one too many", a);
+            rc = cli_usage_error("batch", "one input at a time; '%s' is one too many", a);
         } else {
             input = a;
         }

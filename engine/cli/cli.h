@@ -19,6 +19,10 @@ enum {
 
 /* The exit status for a library status. */
 int cli_status_exit(mga_status st);
+/* "mgadvise CMD: <fmt with arg>" and a pointer to CMD --help on stderr; returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, const char *arg);
+/* Renders diagnostics (if any) to stderr. */
+void cli_render(const mga_diags *d);
 /* An mga_write_fn writing to the FILE * in ud. */
 int cli_write_file(void *ud, const char *p, size_t len);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* What the CLI commands share: the exit status of a library status, a FILE writer for
- * mga_write_fn, and reading a whole file (see cli.h). */
+/* What the CLI commands share: usage errors, rendering diagnostics, the exit status of a
+ * library status, a FILE writer for mga_write_fn, and reading a whole file (see cli.h). */
 #include "cli.h"
 
 #include <errno.h>
@@ -62,4 +62,18 @@ char *cli_read_all(const char *path, size_t *len, int *err)
     }
     *len = n;
     return buf;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "mgadvise %s: ", cmd);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'mgadvise %s --help'.\n", cmd);
+    return EXIT_USAGE;
+}
+
+void cli_render(const mga_diags *d)
+{
+    if (d && mga_diags_count(d))
+        mga_diags_render(d, cli_write_file, stderr);
 }

@@ -22,14 +22,6 @@ static const char *usage_graph =
     "exit status: 0 written; 1 the rules have errors; 2 usage; 3 a file could not be read;\n"
     "4 out of memory or output error.\n";
 
-static int usage_error(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "mgadvise graph: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry 'mgadvise graph --help'.\n");
-    return EXIT_USAGE;
-}
-
 int cli_graph(int argc, char **argv, const mga_source *embedded, size_t nembedded)
 {
     mga_graph_format fmt = MGA_GRAPH_DOT;
@@ -46,7 +38,7 @@ int cli_graph(int argc, char **argv, const mga_source *embedded, size_t nembedde
         } else if (strcmp(a, "-f") == 0 || strcmp(a, "--format") == 0) {
             if (++i == argc) {
                 free(paths);
-                return usage_error("option '%s' needs dot or json", a);
+                return cli_usage_error("graph", "option '%s' needs dot or json", a);
             }
             if (strcmp(argv[i], "dot") == 0) {
                 fmt = MGA_GRAPH_DOT;
@@ -54,11 +46,11 @@ int cli_graph(int argc, char **argv, const mga_source *embedded, size_t nembedde
                 fmt = MGA_GRAPH_JSON;
             } else {
                 free(paths);
-                return usage_error("unknown format '%s': expected dot or json", argv[i]);
+                return cli_usage_error("graph", "unknown format '%s': expected dot or json", argv[i]);
             }
         } else if (a[0] == '-' && a[1] != '\0') {
             free(paths);
-            return usage_error("unknown option '%s'", a);
+            return cli_usage_error("graph", "unknown option '%s'", a);
         } else {
             paths[n++] = a;
         }

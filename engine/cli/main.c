@@ -77,20 +77,6 @@ static const char *usage_check =
     "exit status: 0 clean (no errors, no warnings; notes allowed); 1 errors or warnings;\n"
     "2 usage; 3 a file could not be read; 4 out of memory.\n";
 
-static int usage_error(const char *cmd, const char *fmt, const char *arg)
-{
-    fprintf(stderr, "mgadvise%s%s: ", cmd ? " " : "", cmd ? cmd : "");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry 'mgadvise %s%s--help'.\n", cmd ? cmd : "", cmd ? " " : "");
-    return EXIT_USAGE;
-}
-
-static void render(const mga_diags *d)
-{
-    if (d && mga_diags_count(d))
-        mga_diags_render(d, cli_write_file, stderr);
-}
-
 /* Compiles the given paths, or the embedded rules when there are none. */
 static mga_status load_rules(mga_engine *eng, const char **paths, size_t n, mga_ruleset **rs,
                              mga_diags **d)
@@ -118,13 +104,13 @@ static int cmd_eval(int argc, char **argv)
         } else if (strcmp(a, "-r") == 0 || strcmp(a, "--rules") == 0) {
             if (++i == argc) {
                 free(rules);
-                return usage_error("eval", "option '%s' needs a path", a);
+                return cli_usage_error("eval", "option '%s' needs a path", a);
             }
             rules[nrules++] = argv[i];
         } else if (strcmp(a, "-f") == 0 || strcmp(a, "--format") == 0) {
             if (++i == argc) {
                 free(rules);
-                return usage_error("eval", "option '%s' needs text, json or pretty", a);
+                return cli_usage_error("eval", "option '%s' needs text, json or pretty", a);
             }
             if (strcmp(argv[i], "text") == 0)
                 fmt = MGA_FORMAT_TEXT;
@@ -134,22 +120,22 @@ static int cmd_eval(int argc, char **argv)
                 fmt = MGA_FORMAT_JSON_PRETTY;
             else {
                 free(rules);
-                return usage_error("eval", "unknown format '%s': expected text, json or pretty",
+                return cli_usage_error("eval", "unknown format '%s': expected text, json or pretty",
                                    argv[i]);
             }
         } else if (a[0] == '-' && a[1] != '\0') {
             free(rules);
-            return usage_error("eval", "unknown option '%s'", a);
+            return cli_usage_error("eval", "unknown option '%s'", a);
         } else if (profile) {
             free(rules);
-            return usage_error("eval", "one profile at a time; '%s' is one too many", a);
+            return cli_usage_error("eval", "one profile at a time; '%s' is one too many", a);
         } else {
             profile = a;
         }
     }
     if (!profile) {
         free(rules);
-        return usage_error("eval", "%sa profile file is needed", "");
+        return cli_usage_error("eval", "%sa profile file is needed", "");
     }
     size_t len = 0;
     int err = 0;
@@ -167,14 +153,14 @@ static int cmd_eval(int argc, char **argv)
     mga_status st = mga_engine_new(NULL, &eng);
     if (st == MGA_OK) {
         st = load_rules(eng, rules, nrules, &rs, &d);
-        render(d);
+        cli_render(d);
         mga_diags_free(d);
         d = NULL;
     }
     if (st == MGA_OK) {
         st = mga_profile_parse(rs, strcmp(profile, "-") == 0 ? "<stdin>" : profile, json, len,
                                &p, &d);
-        render(d);
+        cli_render(d);
         mga_diags_free(d);
     }
     if (st == MGA_OK)
@@ -212,7 +198,7 @@ static int cmd_check(int argc, char **argv)
         } else if (strcmp(a, "--sources") == 0) {
             if (++i == argc) {
                 free(paths);
-                return usage_error("check", "option '%s' needs a folder", a);
+                return cli_usage_error("check", "option '%s' needs a folder", a);
             }
             sources = argv[i];
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
@@ -223,7 +209,7 @@ static int cmd_check(int argc, char **argv)
             timing = true;
         } else if (a[0] == '-' && a[1] != '\0') {
             free(paths);
-            return usage_error("check", "unknown option '%s'", a);
+            return cli_usage_error("check", "unknown option '%s'", a);
         } else {
             paths[n++] = a;
         }
@@ -240,7 +226,7 @@ static int cmd_check(int argc, char **argv)
         analyze_install(eng, &actx);
     if (st == MGA_OK)
         st = load_rules(eng, paths, n, &rs, &d);
-    render(d);
+    cli_render(d);
     int rc = cli_status_exit(st);
     size_t problems = 0;
     for (size_t i = 0; i < mga_diags_count(d); i++)
@@ -300,5 +286,5 @@ int main(int argc, char **argv)
         return cli_explain(argc - 1, argv + 1, cli_embedded_rules, cli_embedded_rules_count);
     if (strcmp(cmd, "test") == 0)
         return cli_test(argc - 1, argv + 1, cli_embedded_rules, cli_embedded_rules_count);
-    return usage_error(NULL, "unknown command '%s'", cmd);
+    return cli_usage_error(NULL, "unknown command '%s'", cmd);
 }

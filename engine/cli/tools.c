@@ -32,60 +32,13 @@ static const char *usage_explain =
     "exit status: 0 explained; 1 the profile or the rules have errors, or no rule has that\n"
     "ID; 2 usage; 3 a file could not be read; 4 out of memory or output error.\n";
 
-static int usage_error(const char *cmd, const char *fmt, const char *arg)
-{
-    fprintf(stderr, "mgadvise %s: ", cmd);
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry 'mgadvise %s --help'.\n", cmd);
-    return EXIT_USAGE;
-}
-
-static void render(const mga_diags *d)
-{
-    if (d && mga_diags_count(d))
-        mga_diags_render(d, cli_write_file, stderr);
-}
-
-static char *slurp(const char *path, size_t *len, int *err)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f) {
-        *err = errno;
-        return NULL;
-    }
-    size_t cap = 4096, n = 0, got;
-    char *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    *err = buf ? (ferror(f) ? EIO : 0) : ENOMEM;
-    if (f != stdin)
-        fclose(f);
-    if (*err) {
-        free(buf);
-        return NULL;
-    }
-    *len = n;
-    return buf;
-}
-
 static mga_status load_rules(mga_engine *eng, const char **paths, size_t n,
                              const mga_source *embedded, size_t nembedded, mga_ruleset **rs)
 {
     mga_diags *d = NULL;
     mga_status st = n ? mga_compile_paths(eng, paths, n, rs, &d)
                       : mga_compile_sources(eng, embedded, nembedded, rs, &d);
-    render(d);
+    cli_render(d);
     mga_diags_free(d);
     return st;
 }
@@ -113,41 +66,41 @@ int cli_explain(int argc, char **argv, const mga_source *embedded, size_t nembed
             return EXIT_OK;
         } else if (strcmp(a, "-r") == 0 || strcmp(a, "--rules") == 0) {
             if (++i == argc)
-                rc = usage_error("explain", "option '%s' needs a path", a);
+                rc = cli_usage_error("explain", "option '%s' needs a path", a);
             else
                 rules[nrules++] = argv[i];
         } else if (strcmp(a, "--rule") == 0) {
             if (++i == argc)
-                rc = usage_error("explain", "option '%s' needs a rule id", a);
+                rc = cli_usage_error("explain", "option '%s' needs a rule id", a);
             else
                 rule = argv[i];
         } else if (strcmp(a, "-f") == 0 || strcmp(a, "--format") == 0) {
             if (++i == argc)
-                rc = usage_error("explain", "option '%s' needs text or json", a);
+                rc = cli_usage_error("explain", "option '%s' needs text or json", a);
             else if (strcmp(argv[i], "text") == 0)
                 fmt = MGA_FORMAT_TEXT;
             else if (strcmp(argv[i], "json") == 0)
                 fmt = MGA_FORMAT_JSON;
             else
-                rc = usage_error("explain", "unknown format '%s': expected text or json",
+                rc = cli_usage_error("explain", "unknown format '%s': expected text or json",
                                  argv[i]);
         } else if (a[0] == '-' && a[1] != '\0') {
-            rc = usage_error("explain", "unknown option '%s'", a);
+            rc = cli_usage_error("explain", "unknown option '%s'", a);
         } else if (profile) {
-            rc = usage_error("explain", "one profile at a time; '%s' is one too many", a);
+            rc = cli_usage_error("explain", "one profile at a time; '%s' is one too many", a);
         } else {
             profile = a;
         }
     }
     if (rc == EXIT_OK && !profile)
-        rc = usage_error("explain", "%sa profile file is needed", "");
+        rc = cli_usage_error("explain", "%sa profile file is needed", "");
     if (rc != EXIT_OK) {
         free(rules);
         return rc;
     }
     size_t len = 0;
     int err = 0;
-    char *json = slurp(profile, &len, &err);
+    char *json = cli_read_all(profile, &len, &err);
     if (!json) {
         fprintf(stderr, "mgadvise: cannot read '%s': %s\n", profile, strerror(err));
         free(rules);
@@ -173,7 +126,7 @@ int cli_explain(int argc, char **argv, const mga_source *embedded, size_t nembed
     if (st == MGA_OK) {
         st = mga_profile_parse(rs, strcmp(profile, "-") == 0 ? "<stdin>" : profile, json, len,
                                &p, &d);
-        render(d);
+        cli_render(d);
         mga_diags_free(d);
     }
     if (st == MGA_OK)
@@ -239,7 +192,7 @@ static int add_file(srclist *l, const char *path)
 {
     size_t len = 0;
     int err = 0;
-    char *text = slurp(path, &len, &err);
+    char *text = cli_read_all(path, &len, &err);
     if (!text) {
         fprintf(stderr, "mgadvise: cannot read '%s': %s\n", path, strerror(err));
         return err == ENOMEM ? EXIT_INTERNAL : EXIT_IO;
@@ -351,7 +304,7 @@ int cli_test(int argc, char **argv, const mga_source *embedded, size_t nembedded
             return EXIT_OK;
         } else if (strcmp(a, "-r") == 0 || strcmp(a, "--rules") == 0) {
             if (++i == argc)
-                rc = usage_error("test", "option '%s' needs a path", a);
+                rc = cli_usage_error("test", "option '%s' needs a path", a);
             else
                 rules[nrules++] = argv[i];
         } else if (strcmp(a, "--coverage") == 0) {
@@ -359,13 +312,13 @@ int cli_test(int argc, char **argv, const mga_source *embedded, size_t nembedded
         } else if (strcmp(a, "--min-coverage") == 0) {
             char *end = NULL;
             if (++i == argc)
-                rc = usage_error("test", "option '%s' needs a percentage", a);
+                rc = cli_usage_error("test", "option '%s' needs a percentage", a);
             else if ((min_cov = strtod(argv[i], &end)), end == argv[i] || *end ||
                      !(min_cov >= 0 && min_cov <= 100))
-                rc = usage_error("test", "'%s' is not a percentage from 0 to 100", argv[i]);
+                rc = cli_usage_error("test", "'%s' is not a percentage from 0 to 100", argv[i]);
             coverage = true;
         } else if (a[0] == '-' && a[1] != '\0') {
-            rc = usage_error("test", "unknown option '%s'", a);
+            rc = cli_usage_error("test", "unknown option '%s'", a);
         } else {
             files[nfiles++] = a;
         }
@@ -393,7 +346,7 @@ int cli_test(int argc, char **argv, const mga_source *embedded, size_t nembedded
             st = load_rules(eng, rules, nrules, embedded, nembedded, &rs);
         if (st == MGA_OK) {
             st = mga_tests_compile(eng, rs, src.v, src.n, &tests, &d);
-            render(d);
+            cli_render(d);
             mga_diags_free(d);
         }
         if (st == MGA_OK && coverage)
