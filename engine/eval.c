@@ -353,12 +353,28 @@ static mga_result *result_new(const mga_ruleset *rs)
     return r;
 }
 
+/* Every node in one pass, then the rules in rs->order: no candidates, no sort. */
+static void eval_sweep(mga_result *r, const mga_profile *p)
+{
+    const mga_ruleset *rs = r->rs;
+    eval_nodes(rs, p, r->val);
+    r->nfired = 0;
+    for (size_t i = 0; i < rs->nrules; i++) {
+        uint32_t ri = rs->order[i];
+        if (r->val[rs->rules[ri].node] == V_TRUE)
+            r->fired[r->nfired++] = ri;
+    }
+}
+
 static void evaluate(mga_result *r, const mga_profile *p)
 {
     r->p = p;
     r->nfired = r->nadvice = r->nprefer = r->navoid = r->nover = 0;
     memset(&r->dose, 0, sizeof r->dose);
-    eval_indexed(r, p);
+    if (r->rs->sweep)
+        eval_sweep(r, p);
+    else
+        eval_indexed(r, p);
     resolve(r);
 }
 

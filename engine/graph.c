@@ -968,8 +968,14 @@ static bool index_rule_nodes(mga_ruleset *rs, arena *tmp)
     return true;
 }
 
+/* Below this many nodes a whole sweep beats the index: finding candidates, evaluating each
+ * one's nodes and sorting the fired rules cost more than the nodes themselves (on the
+ * shipped rules, 156 nodes, the sweep takes about two thirds of the indexed time). */
+#define SWEEP_MAX_NODES 1024
+
 static bool graph_index(mga_ruleset *rs, arena *tmp)
 {
+    rs->sweep = rs->nnodes <= SWEEP_MAX_NODES;
     rs->rank = arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *rs->rank);
     rs->always = arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *rs->always);
     if (!rs->rank || !rs->always || !index_rule_nodes(rs, tmp))

@@ -188,6 +188,9 @@ struct mga_ruleset {
     size_t nsources;
     const char **forms;
     size_t nforms;
+    /* Small graphs are swept whole (cheaper than finding candidates); larger ones are
+     * evaluated through the index below. Set by graph_index; tests may force either. */
+    bool sweep;
     /* Indexed evaluation (graph_index): the guard index, rules with no guard, and per
      * rule its condition's nodes in topological order */
     g_gkey *gkeys;

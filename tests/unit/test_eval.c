@@ -490,6 +490,7 @@ static void test_eval_indexed_equals_full_sweep(void **state)
         char *rules = gen_rules(seed * 7919, 60 + 40 * (unsigned)seed);
         mga_ruleset *rs = compile_ok(eng, rules, NULL);
         free(rules);
+        rs->sweep = seed % 2 == 0; /* small graphs are swept: take the index on odd seeds */
         uint8_t *val = malloc(rs->nnodes + 1);
         uint32_t *want = malloc((rs->nrules + 1) * sizeof *want);
         assert_true(val && want);
@@ -512,7 +513,7 @@ static void test_eval_indexed_equals_full_sweep(void **state)
             compared++;
             mga_profile_free(p);
         }
-        assert_true(rs->ngfields > 0 && rs->nalways > 0); /* both paths were taken */
+        assert_true(rs->ngfields > 0 && rs->nalways > 0); /* guarded and unguarded rules */
         mga_result_free(r);
         free(val);
         free(want);
