@@ -28,6 +28,9 @@ typedef struct xb {
     uint32_t owner;
     const char **dup_names; /* per file: its name copied into the rule set */
     vec *line_starts;       /* per file, made on first use: the offset of each line */
+    uint32_t loc_file;      /* locate's last place: file, line index, offset, column */
+    size_t loc_line, loc_off;
+    unsigned loc_col;
     bool oom;
 } xb;
 
@@ -61,13 +64,25 @@ static void locate(xb *b, ast_span at, unsigned *line, unsigned *col)
         else
             hi = mid;
     }
-    if (lo == 0) { /* the first line, where diag_linecol skips a byte-order mark */
-        diag_linecol(t, len, off, line, col);
-        return;
+    /* the column counts characters from the line start, or from the last place located
+     * on the same line: the conditions of one long line are located in written order, so
+     * counting goes on from there instead of starting over */
+    size_t from = st[lo];
+    unsigned c = 1;
+    if (b->loc_file == at.file && b->loc_line == lo && b->loc_off <= off) {
+        from = b->loc_off;
+        c = b->loc_col;
+    } else if (lo == 0 && len >= 3 && memcmp(t, "\xEF\xBB\xBF", 3) == 0 && off >= 3) {
+        from = 3; /* diag_linecol skips a byte-order mark */
     }
-    unsigned one;
-    diag_linecol(t + st[lo], len - st[lo], off - st[lo], &one, col);
+    for (size_t i = from; i < off; i++)
+        c += ((unsigned char)t[i] & 0xC0) != 0x80;
+    b->loc_file = at.file;
+    b->loc_line = lo;
+    b->loc_off = off;
+    b->loc_col = c;
     *line = (unsigned)lo + 1;
+    *col = c;
 }
 
 /* The caller's file names do not outlive compilation: each is copied once. */
@@ -356,6 +371,7 @@ bool explain_build(mga_ruleset *rs, const ast_program *p, const char *const *fil
         if (VEC_AT(p->facts, ast_fact, i)->name.at.file >= nfiles)
             nfiles = VEC_AT(p->facts, ast_fact, i)->name.at.file + 1;
     b.dup_names = arena_alloc(b.tmp, (nfiles + 1) * sizeof *b.dup_names);
+    b.loc_file = UINT32_MAX; /* nothing located yet */
     b.line_starts = arena_alloc(b.tmp, (nfiles + 1) * sizeof *b.line_starts);
     if (!ex || !b.dup_names || !b.line_starts)
         return false;
