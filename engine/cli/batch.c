@@ -277,7 +277,8 @@ static void buf_jstr(buf *b, const char *str, size_t n)
         i++;
         run = i;
     }
-    buf_put(b, str + run, n - run);
+    if (n > run) /* str may be NULL when n is 0 (an empty id) */
+        buf_put(b, str + run, n - run);
     BUF_LIT(b, "\"");
 }
 
