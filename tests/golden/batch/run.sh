@@ -94,8 +94,20 @@ fi
 
 # Under Valgrind (VALGRIND=1, from make test-valgrind) the volume tests shrink 20-fold and
 # the interrupted run is given time to start: they test the same paths, 50 times slower.
-big=100000 resume=300000 wait=0.2
-[ "${VALGRIND:-0}" = 1 ] && big=5000 resume=15000 wait=4
+big=100000 resume=300000
+[ "${VALGRIND:-0}" = 1 ] && big=5000 resume=30000
+
+# Waits until file has output or process pid has ended: the interrupted runs below are
+# signalled once they are under way, however fast or slow the machine is.
+under_way() { # file pid
+    n=0
+    while [ $n -lt 1200 ]; do
+        [ -s "$1" ] && return 0
+        kill -0 "$2" 2>/dev/null || return 0
+        sleep 0.05
+        n=$((n + 1))
+    done
+}
 
 # ---- CSV: -j 1 and -j 2 agree byte for byte on 3,000 generated records (bad ones, blank
 # lines, records spanning lines); stdin with --input-format csv reads the same ----
@@ -119,7 +131,7 @@ fi
 awk -v n=$((resume * 2 / 3)) -v bad=0 -v blank=1000 -f "$HERE/gen_csv.awk" >"$tmp/in200k.csv"
 "$BIN" batch -q -r "$RULES" -j 2 "$tmp/in200k.csv" >"$tmp/part" 2>"$tmp/epart" &
 pid=$!
-sleep $wait
+under_way "$tmp/part" $pid
 kill -TERM $pid
 wait $pid
 rt=$?
@@ -204,7 +216,7 @@ fi
 awk -v n=$resume -v bad=100 -v blank=1000 -f "$HERE/gen.awk" >"$tmp/in300k"
 "$BIN" batch -q -r "$RULES" -j 1 "$tmp/in300k" >"$tmp/part" 2>"$tmp/epart" &
 pid=$!
-sleep $wait
+under_way "$tmp/part" $pid
 kill -TERM $pid
 wait $pid
 rt=$?
