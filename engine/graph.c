@@ -968,14 +968,8 @@ static bool index_rule_nodes(mga_ruleset *rs, arena *tmp)
     return true;
 }
 
-/* Below this many nodes a whole sweep beats the index: finding candidates, evaluating each
- * one's nodes and sorting the fired rules cost more than the nodes themselves (on the
- * shipped rules, 156 nodes, the sweep takes about two thirds of the indexed time). */
-#define SWEEP_MAX_NODES 1024
-
 static bool graph_index(mga_ruleset *rs, arena *tmp)
 {
-    rs->sweep = rs->nnodes <= SWEEP_MAX_NODES;
     rs->rank = arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *rs->rank);
     rs->always = arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *rs->always);
     if (!rs->rank || !rs->always || !index_rule_nodes(rs, tmp))
@@ -990,6 +984,10 @@ static bool graph_index(mga_ruleset *rs, arena *tmp)
         if (gd == 0)
             rs->always[rs->nalways++] = (uint32_t)i;
     }
+    /* When at least half the rules have no guard, the index prunes little and finding
+     * candidates, evaluating each one's nodes and sorting the fired rules cost more than
+     * one sweep of every node (the shipped rules: most rules test facts and numbers) */
+    rs->sweep = rs->nalways * 2 >= rs->nrules;
     if (!ents.len)
         return true;
     gentry *e = ents.data;

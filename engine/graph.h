@@ -188,8 +188,9 @@ struct mga_ruleset {
     size_t nsources;
     const char **forms;
     size_t nforms;
-    /* Small graphs are swept whole (cheaper than finding candidates); larger ones are
-     * evaluated through the index below. Set by graph_index; tests may force either. */
+    /* Rule sets the index would prune little (half the rules or more unguarded) are swept
+     * whole; the others are evaluated through the index below. Set by graph_index; tests
+     * may force either. */
     bool sweep;
     /* Indexed evaluation (graph_index): the guard index, rules with no guard, and per
      * rule its condition's nodes in topological order */
