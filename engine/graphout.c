@@ -3,6 +3,7 @@
  * (yajl_gen): condition nodes with readable labels, facts, rules with their citations and
  * the actions they lead to. Reads the ruleset only; the output is in a stable order. */
 #include "graph.h"
+#include "jsongen.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -354,49 +355,9 @@ static void write_dot(out *o, const mga_ruleset *rs, const uint32_t *parents, ar
 
 /* ---- JSON ---- */
 
-/* As in output.c: yajl_gen allocates only its fixed structures when given a print
- * callback, from a pool reserved first, so its unchecked allocation cannot fail. */
-#define GEN_POOL 8192
-
-typedef struct gpool {
-    unsigned char *base;
-    size_t used;
-} gpool;
-
-static void *y_malloc(void *ctx, size_t n)
-{
-    gpool *gp = ctx;
-    size_t need = (n + 15) & ~(size_t)15;
-    if (n > GEN_POOL || need > GEN_POOL - gp->used)
-        return NULL;
-    void *p = gp->base + gp->used;
-    gp->used += need;
-    return p;
-}
-
-static void *y_realloc(void *ctx, void *p, size_t n)
-{
-    (void)p;
-    return y_malloc(ctx, n);
-}
-
-static void y_free(void *ctx, void *p)
-{
-    (void)ctx;
-    (void)p;
-}
-
 static void j_print(void *ctx, const char *s, size_t len)
 {
     put(ctx, s, len);
-}
-
-static void j_str(yajl_gen g, const char *s)
-{
-    if (s)
-        yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-    else
-        yajl_gen_null(g);
 }
 
 static void j_num(yajl_gen g, double v)
@@ -418,102 +379,102 @@ static void write_json(yajl_gen g, const mga_ruleset *rs, const uint32_t *parent
                        bool *oom)
 {
     yajl_gen_map_open(g);
-    j_str(g, "ruleset");
-    j_str(g, rs->name);
-    j_str(g, "nodes");
+    jgen_str(g, "ruleset");
+    jgen_str(g, rs->name);
+    jgen_str(g, "nodes");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < rs->nnodes; i++) {
         const g_node *n = &rs->nodes[i];
         yajl_gen_map_open(g);
-        j_str(g, "id");
+        jgen_str(g, "id");
         yajl_gen_integer(g, (long long)i);
-        j_str(g, "kind");
-        j_str(g, kind_name((node_kind)n->kind));
-        j_str(g, "label");
+        jgen_str(g, "kind");
+        jgen_str(g, kind_name((node_kind)n->kind));
+        jgen_str(g, "label");
         out lab = {m, {NULL, 0, 0}, false};
         put_label(&lab, rs, n);
         *oom |= lab.oom;
         yajl_gen_string(g, (const unsigned char *)(lab.b.p ? lab.b.p : ""), lab.b.len);
         membuf_free(m, &lab.b);
-        j_str(g, "children");
+        jgen_str(g, "children");
         yajl_gen_array_open(g);
         for (uint32_t k = 0; has_kids(n) && k < n->n; k++)
             yajl_gen_integer(g, rs->kids[n->off + k]);
         yajl_gen_array_close(g);
-        j_str(g, "uses");
+        jgen_str(g, "uses");
         yajl_gen_integer(g, parents[i]);
-        j_str(g, "shared");
+        jgen_str(g, "shared");
         yajl_gen_bool(g, parents[i] > 1);
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
-    j_str(g, "facts");
+    jgen_str(g, "facts");
     yajl_gen_map_open(g);
     for (size_t i = 0; i < rs->nfacts; i++) {
-        j_str(g, rs->facts[i].name);
+        jgen_str(g, rs->facts[i].name);
         yajl_gen_integer(g, rs->facts[i].node);
     }
     yajl_gen_map_close(g);
-    j_str(g, "rules");
+    jgen_str(g, "rules");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < rs->nrules; i++) {
         const g_rule *r = &rs->rules[i];
         yajl_gen_map_open(g);
-        j_str(g, "id");
-        j_str(g, r->id);
-        j_str(g, "node");
+        jgen_str(g, "id");
+        jgen_str(g, r->id);
+        jgen_str(g, "node");
         yajl_gen_integer(g, r->node);
-        j_str(g, "kind");
-        j_str(g, mga_kind_str((mga_kind)r->kind));
-        j_str(g, "severity");
-        j_str(g, mga_severity_str((mga_severity)r->severity));
-        j_str(g, "evidence");
-        j_str(g, r->evidence);
-        j_str(g, "actions");
+        jgen_str(g, "kind");
+        jgen_str(g, mga_kind_str((mga_kind)r->kind));
+        jgen_str(g, "severity");
+        jgen_str(g, mga_severity_str((mga_severity)r->severity));
+        jgen_str(g, "evidence");
+        jgen_str(g, r->evidence);
+        jgen_str(g, "actions");
         yajl_gen_map_open(g);
-        j_str(g, "avoid_supplements");
+        jgen_str(g, "avoid_supplements");
         yajl_gen_bool(g, r->avoid_supplements);
-        j_str(g, "prefer");
+        jgen_str(g, "prefer");
         yajl_gen_array_open(g);
         for (uint32_t k = 0; k < r->nprefer; k++)
-            j_str(g, rs->forms[r->prefer[k]]);
+            jgen_str(g, rs->forms[r->prefer[k]]);
         yajl_gen_array_close(g);
-        j_str(g, "avoid");
+        jgen_str(g, "avoid");
         yajl_gen_array_open(g);
         for (uint32_t k = 0; k < r->navoid; k++)
-            j_str(g, rs->forms[r->avoid[k]]);
+            jgen_str(g, rs->forms[r->avoid[k]]);
         yajl_gen_array_close(g);
-        j_str(g, "refer");
-        j_str(g, r->refer);
-        j_str(g, "dose");
+        jgen_str(g, "refer");
+        jgen_str(g, r->refer);
+        jgen_str(g, "dose");
         if (r->has_start || r->has_target || r->has_max) {
             yajl_gen_map_open(g);
-            j_str(g, "start_mg");
+            jgen_str(g, "start_mg");
             j_opt_num(g, r->has_start, r->start);
-            j_str(g, "target_mg");
+            jgen_str(g, "target_mg");
             j_opt_num(g, r->has_target, r->target);
-            j_str(g, "max_mg");
+            jgen_str(g, "max_mg");
             j_opt_num(g, r->has_max, r->max);
             yajl_gen_map_close(g);
         } else {
             yajl_gen_null(g);
         }
-        j_str(g, "say");
-        j_str(g, r->say);
+        jgen_str(g, "say");
+        jgen_str(g, r->say);
         yajl_gen_map_close(g);
-        j_str(g, "cites");
+        jgen_str(g, "cites");
         yajl_gen_array_open(g);
         for (uint32_t c = 0; c < r->ncites; c++) {
             yajl_gen_map_open(g);
-            j_str(g, "source");
-            j_str(g, rs->sources[r->cites[c].source].key);
-            j_str(g, "ref");
+            jgen_str(g, "source");
+            jgen_str(g, rs->sources[r->cites[c].source].key);
+            jgen_str(g, "ref");
             if (r->cites[c].ref)
                 yajl_gen_integer(g, r->cites[c].ref);
             else
                 yajl_gen_null(g);
-            j_str(g, "quote");
-            j_str(g, r->cites[c].quote);
+            jgen_str(g, "quote");
+            jgen_str(g, r->cites[c].quote);
             yajl_gen_map_close(g);
         }
         yajl_gen_array_close(g);
@@ -538,20 +499,14 @@ mga_status mga_ruleset_write_graph(const mga_ruleset *rs, mga_graph_format fmt, 
     else if (fmt == MGA_GRAPH_DOT)
         write_dot(&o, rs, parents, &a);
     else {
-        gpool gp = {mem_alloc(m, GEN_POOL), 0};
-        yajl_alloc_funcs af = {y_malloc, y_realloc, y_free, &gp};
-        yajl_gen g = gp.base ? yajl_gen_alloc(&af) : NULL;
-        if (!g) {
+        jgen j;
+        if (!jgen_open(&j, m, j_print, &o, true)) {
             o.oom = true;
         } else {
-            yajl_gen_config(g, yajl_gen_print_callback, j_print, &o);
-            yajl_gen_config(g, yajl_gen_beautify, 1);
-            yajl_gen_config(g, yajl_gen_indent_string, "  ");
-            write_json(g, rs, parents, m, &o.oom);
-            yajl_gen_free(g);
+            write_json(j.g, rs, parents, m, &o.oom);
+            jgen_close(&j);
             put(&o, "\n", 1);
         }
-        mem_free(m, gp.base, GEN_POOL);
     }
     mga_status st = MGA_OK;
     if (o.oom)

@@ -2,6 +2,7 @@
 /* Output: a result as JSON (yajl_gen) or as text grouped by severity with numbered
  * citations, a reference list of what was cited, and the documents' disclaimer. */
 #include "eval.h"
+#include "jsongen.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -90,47 +91,6 @@ static void j_print(void *ctx, const char *s, size_t len)
         o->oom = true;
 }
 
-/* yajl_gen_alloc allocates its generator and a buffer struct without checking the second
- * allocation (it writes through a NULL); with a print callback nothing else is allocated.
- * So yajl draws from a small pool reserved first: only the reservation can fail, cleanly. */
-#define GEN_POOL 8192
-
-typedef struct gpool {
-    unsigned char *base;
-    size_t used;
-} gpool;
-
-static void *y_malloc(void *ctx, size_t n)
-{
-    gpool *gp = ctx;
-    size_t need = (n + 15) & ~(size_t)15;
-    if (n > GEN_POOL || need > GEN_POOL - gp->used)
-        return NULL; /* not reached: yajl's fixed structures fit */
-    void *p = gp->base + gp->used;
-    gp->used += need;
-    return p;
-}
-
-static void *y_realloc(void *ctx, void *p, size_t n)
-{
-    (void)p; /* only called for buffers the print callback replaces */
-    return y_malloc(ctx, n);
-}
-
-static void y_free(void *ctx, void *p)
-{
-    (void)ctx;
-    (void)p; /* the pool is released whole */
-}
-
-static void j_str(yajl_gen g, const char *s)
-{
-    if (s)
-        yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-    else
-        yajl_gen_null(g);
-}
-
 static void j_key(yajl_gen g, const char *k)
 {
     yajl_gen_string(g, (const unsigned char *)k, strlen(k));
@@ -156,13 +116,13 @@ static void write_json(const mga_result *r, yajl_gen g)
     const mga_ruleset *rs = r->rs;
     yajl_gen_map_open(g);
     j_key(g, "id");
-    j_str(g, r->p->id);
+    jgen_str(g, r->p->id);
     j_key(g, "ruleset");
     yajl_gen_map_open(g);
     j_key(g, "name");
-    j_str(g, rs->name);
+    jgen_str(g, rs->name);
     j_key(g, "hash");
-    j_str(g, rs->hash);
+    jgen_str(g, rs->hash);
     yajl_gen_map_close(g);
 
     j_key(g, "advice");
@@ -172,18 +132,18 @@ static void write_json(const mga_result *r, yajl_gen g)
         const g_rule *gr = &rs->rules[r->advice_rule[i]];
         yajl_gen_map_open(g);
         j_key(g, "rule");
-        j_str(g, a->rule);
+        jgen_str(g, a->rule);
         j_key(g, "kind");
-        j_str(g, mga_kind_str(a->kind));
+        jgen_str(g, mga_kind_str(a->kind));
         j_key(g, "severity");
-        j_str(g, mga_severity_str(a->severity));
+        jgen_str(g, mga_severity_str(a->severity));
         j_key(g, "text");
-        j_str(g, a->text);
+        jgen_str(g, a->text);
         j_key(g, "evidence");
-        j_str(g, a->evidence);
+        jgen_str(g, a->evidence);
         if (a->refer) {
             j_key(g, "refer");
-            j_str(g, a->refer);
+            jgen_str(g, a->refer);
         }
         if (gr->avoid_supplements) {
             j_key(g, "avoid_supplements");
@@ -195,13 +155,13 @@ static void write_json(const mga_result *r, yajl_gen g)
             const uint32_t *v = gr->nprefer ? gr->prefer : gr->avoid;
             uint32_t n = gr->nprefer ? gr->nprefer : gr->navoid;
             for (uint32_t k = 0; k < n; k++)
-                j_str(g, rs->forms[v[k]]);
+                jgen_str(g, rs->forms[v[k]]);
             yajl_gen_array_close(g);
             if (gr->nprefer && gr->navoid) {
                 j_key(g, "avoid");
                 yajl_gen_array_open(g);
                 for (uint32_t k = 0; k < gr->navoid; k++)
-                    j_str(g, rs->forms[gr->avoid[k]]);
+                    jgen_str(g, rs->forms[gr->avoid[k]]);
                 yajl_gen_array_close(g);
             }
         }
@@ -210,14 +170,14 @@ static void write_json(const mga_result *r, yajl_gen g)
         for (size_t c = 0; c < a->ncites; c++) {
             yajl_gen_map_open(g);
             j_key(g, "source");
-            j_str(g, a->cites[c].source);
+            jgen_str(g, a->cites[c].source);
             j_key(g, "ref");
             if (a->cites[c].ref)
                 yajl_gen_integer(g, a->cites[c].ref);
             else
                 yajl_gen_null(g);
             j_key(g, "quote");
-            j_str(g, a->cites[c].quote);
+            jgen_str(g, a->cites[c].quote);
             yajl_gen_map_close(g);
         }
         yajl_gen_array_close(g);
@@ -231,32 +191,32 @@ static void write_json(const mga_result *r, yajl_gen g)
     j_key(g, "start_mg");
     j_opt_num(g, d->has_start, d->start_mg);
     j_key(g, "start_rule");
-    j_str(g, d->start_rule);
+    jgen_str(g, d->start_rule);
     j_key(g, "target_mg");
     j_opt_num(g, d->has_target, d->target_mg);
     j_key(g, "target_rule");
-    j_str(g, d->target_rule);
+    jgen_str(g, d->target_rule);
     j_key(g, "max_mg");
     j_opt_num(g, d->has_max, d->max_mg);
     j_key(g, "max_rule");
-    j_str(g, d->max_rule);
+    jgen_str(g, d->max_rule);
     yajl_gen_map_close(g);
 
     j_key(g, "forms");
     yajl_gen_map_open(g);
     j_key(g, "supplements");
-    j_str(g, r->avoid_supplements >= 0 ? "avoid" : "allowed");
+    jgen_str(g, r->avoid_supplements >= 0 ? "avoid" : "allowed");
     j_key(g, "supplements_rule");
-    j_str(g, r->avoid_supplements >= 0 ? rs->rules[r->avoid_supplements].id : NULL);
+    jgen_str(g, r->avoid_supplements >= 0 ? rs->rules[r->avoid_supplements].id : NULL);
     j_key(g, "prefer");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < r->nprefer; i++)
-        j_str(g, rs->forms[r->prefer[i]]);
+        jgen_str(g, rs->forms[r->prefer[i]]);
     yajl_gen_array_close(g);
     j_key(g, "avoid");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < r->navoid; i++)
-        j_str(g, rs->forms[r->avoid[i]]);
+        jgen_str(g, rs->forms[r->avoid[i]]);
     yajl_gen_array_close(g);
     yajl_gen_map_close(g);
 
@@ -267,11 +227,11 @@ static void write_json(const mga_result *r, yajl_gen g)
         const res_over *o = &r->over[i];
         yajl_gen_map_open(g);
         j_key(g, "rule");
-        j_str(g, rs->rules[o->rule].id);
+        jgen_str(g, rs->rules[o->rule].id);
         j_key(g, "what");
-        j_str(g, what_str(r, o, buf, sizeof buf));
+        jgen_str(g, what_str(r, o, buf, sizeof buf));
         j_key(g, "by");
-        j_str(g, rs->rules[o->by].id);
+        jgen_str(g, rs->rules[o->by].id);
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
@@ -286,25 +246,25 @@ static void write_json(const mga_result *r, yajl_gen g)
         j_key(g, "n");
         yajl_gen_integer(g, (long long)i + 1);
         j_key(g, "source");
-        j_str(g, s->key);
+        jgen_str(g, s->key);
         j_key(g, "ref");
         if (cl.ref[i])
             yajl_gen_integer(g, cl.ref[i]);
         else
             yajl_gen_null(g);
         j_key(g, "text");
-        j_str(g, cl.ref[i] ? ref_text(s, cl.ref[i]) : NULL);
+        jgen_str(g, cl.ref[i] ? ref_text(s, cl.ref[i]) : NULL);
         j_key(g, "document");
-        j_str(g, s->title);
+        jgen_str(g, s->title);
         j_key(g, "author");
-        j_str(g, s->author);
+        jgen_str(g, s->author);
         j_key(g, "publisher");
-        j_str(g, s->publisher);
+        jgen_str(g, s->publisher);
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
     j_key(g, "disclaimer");
-    j_str(g, rs->disclaimer);
+    jgen_str(g, rs->disclaimer);
     yajl_gen_map_close(g);
 }
 
@@ -943,23 +903,12 @@ mga_status mga_result_write(const mga_result *r, mga_format fmt, mga_write_fn fn
 
 mga_status output_json_gen(const mga_result *r, bool pretty, mga_write_fn fn, void *ud)
 {
-    gpool gp = {mem_alloc(&r->m, GEN_POOL), 0};
-    if (!gp.base)
-        return MGA_E_NOMEM;
-    yajl_alloc_funcs af = {y_malloc, y_realloc, y_free, &gp};
-    yajl_gen g = yajl_gen_alloc(&af);
-    if (!g) {
-        mem_free(&r->m, gp.base, GEN_POOL);
-        return MGA_E_NOMEM;
-    }
     jout o = {&r->m, {NULL, 0, 0}, false};
-    yajl_gen_config(g, yajl_gen_print_callback, j_print, &o);
-    if (pretty) {
-        yajl_gen_config(g, yajl_gen_beautify, 1);
-        yajl_gen_config(g, yajl_gen_indent_string, "  ");
-    }
-    write_json(r, g);
-    yajl_gen_free(g);
+    jgen j;
+    if (!jgen_open(&j, &r->m, j_print, &o, pretty))
+        return MGA_E_NOMEM;
+    write_json(r, j.g);
+    jgen_close(&j);
     j_print(&o, "\n", 1);
     mga_status st = MGA_OK;
     if (o.oom)
@@ -967,6 +916,5 @@ mga_status output_json_gen(const mga_result *r, bool pretty, mga_write_fn fn, vo
     else if (fn(ud, o.b.p, o.b.len) != 0)
         st = MGA_E_WRITE;
     membuf_free(&r->m, &o.b);
-    mem_free(&r->m, gp.base, GEN_POOL);
     return st;
 }
