@@ -2,7 +2,9 @@
 /* Memory: allocator hook, sized headers and bump arenas (see arena.h). */
 #include "arena.h"
 
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -213,4 +215,35 @@ void membuf_free(const mem *m, membuf *b)
     mem_free(m, b->p, b->cap);
     b->p = NULL;
     b->len = b->cap = 0;
+}
+
+void outbuf_put(outbuf *o, const char *s, size_t n)
+{
+    if (!o->oom && n && !membuf_add(o->m, &o->b, s, n))
+        o->oom = true;
+}
+
+void outbuf_printf(outbuf *o, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n <= 0 || o->oom)
+        return;
+    if ((size_t)n < sizeof buf) {
+        outbuf_put(o, buf, (size_t)n);
+        return;
+    }
+    char *big = mem_alloc(o->m, (size_t)n + 1); /* long condition texts */
+    if (!big) {
+        o->oom = true;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    outbuf_put(o, big, (size_t)n);
+    mem_free(o->m, big, (size_t)n + 1);
 }

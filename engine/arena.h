@@ -46,6 +46,16 @@ typedef struct membuf {
 bool membuf_add(const mem *m, membuf *b, const char *s, size_t n); /* false on OOM */
 void membuf_free(const mem *m, membuf *b);
 
+/* Output built piece by piece that remembers running out of memory, so a writer appends
+ * freely and checks oom once at the end (the results, the graph, explain, rule tests). */
+typedef struct outbuf {
+    const mem *m;
+    membuf b;
+    bool oom;
+} outbuf;
+void outbuf_put(outbuf *o, const char *s, size_t n);
+void outbuf_printf(outbuf *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* A growable array inside an arena: old storage is abandoned to the arena on growth. */
 typedef struct vec {
     void *data;

@@ -561,53 +561,17 @@ static bool agrees_with_graph(const mga_result *r, const uint8_t *val)
 
 /* ---- writing ---- */
 
-typedef struct wr {
-    const mem *m;
-    membuf b;
-    bool oom;
-} wr;
-
-static void w_put(wr *w, const char *s, size_t n)
-{
-    if (!w->oom && n && !membuf_add(w->m, &w->b, s, n))
-        w->oom = true;
-}
+typedef outbuf wr;
 
 static void w_str(wr *w, const char *s)
 {
-    w_put(w, s, strlen(s));
-}
-
-static void w_printf(wr *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void w_printf(wr *w, const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (n <= 0)
-        return;
-    if ((size_t)n < sizeof buf) {
-        w_put(w, buf, (size_t)n);
-        return;
-    }
-    char *big = mem_alloc(w->m, (size_t)n + 1); /* long condition texts */
-    if (!big) {
-        w->oom = true;
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    w_put(w, big, (size_t)n);
-    mem_free(w->m, big, (size_t)n + 1);
+    outbuf_put(w, s, strlen(s));
 }
 
 static void w_indent(wr *w, unsigned depth)
 {
     for (unsigned i = 0; i < depth; i++)
-        w_put(w, "  ", 2);
+        outbuf_put(w, "  ", 2);
 }
 
 static void w_jstr(wr *w, const char *s)
@@ -616,27 +580,27 @@ static void w_jstr(wr *w, const char *s)
         w_str(w, "null");
         return;
     }
-    w_put(w, "\"", 1);
+    outbuf_put(w, "\"", 1);
     const char *run = s;
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
-        w_put(w, run, (size_t)(s - run));
+        outbuf_put(w, run, (size_t)(s - run));
         if (c == '"' || c == '\\') {
             char e[2] = {'\\', (char)c};
-            w_put(w, e, 2);
+            outbuf_put(w, e, 2);
         } else if (c == '\n') {
             w_str(w, "\\n");
         } else if (c == '\t') {
             w_str(w, "\\t");
         } else {
-            w_printf(w, "\\u%04x", c);
+            outbuf_printf(w, "\\u%04x", c);
         }
         run = s + 1;
     }
-    w_put(w, run, (size_t)(s - run));
-    w_put(w, "\"", 1);
+    outbuf_put(w, run, (size_t)(s - run));
+    outbuf_put(w, "\"", 1);
 }
 
 static const char *vname(uint8_t v)
@@ -648,7 +612,7 @@ static const char *vname(uint8_t v)
 static void w_field_text(wr *w, const mga_ruleset *rs, const mga_profile *p, uint32_t f)
 {
     const g_field *g = &rs->fields[f];
-    w_printf(w, "%s: ", g->name);
+    outbuf_printf(w, "%s: ", g->name);
     if (!p->known[f]) {
         w_str(w, "field missing");
         return;
@@ -656,7 +620,7 @@ static void w_field_text(wr *w, const mga_ruleset *rs, const mga_profile *p, uin
     switch (g->type) {
     case FT_TEXT:
         if ((int32_t)f == rs->id_field)
-            w_printf(w, "\"%s\"", p->id ? p->id : "");
+            outbuf_printf(w, "\"%s\"", p->id ? p->id : "");
         else
             w_str(w, "given");
         break;
@@ -664,9 +628,9 @@ static void w_field_text(wr *w, const mga_ruleset *rs, const mga_profile *p, uin
         w_str(w, p->num[f] != 0 ? "true" : "false");
         break;
     case FT_NUMBER:
-        w_printf(w, "%g", p->num[f] / g->unit_f);
+        outbuf_printf(w, "%g", p->num[f] / g->unit_f);
         if (g->unit)
-            w_printf(w, " %s", g->unit);
+            outbuf_printf(w, " %s", g->unit);
         break;
     case FT_ENUM:
         w_str(w, g->syms[(size_t)p->num[f]]);
@@ -675,7 +639,7 @@ static void w_field_text(wr *w, const mga_ruleset *rs, const mga_profile *p, uin
         bool any = false;
         for (size_t s = 0; s < g->nsyms; s++)
             if (has_sym(rs, p, f, (uint32_t)s)) {
-                w_printf(w, "%s%s", any ? ", " : "", g->syms[s]);
+                outbuf_printf(w, "%s%s", any ? ", " : "", g->syms[s]);
                 any = true;
             }
         if (!any)
@@ -689,7 +653,7 @@ static void w_field_json(wr *w, const mga_ruleset *rs, const mga_profile *p, uin
 {
     const g_field *g = &rs->fields[f];
     w_jstr(w, g->name);
-    w_put(w, ":", 1);
+    outbuf_put(w, ":", 1);
     if (!p->known[f]) {
         w_str(w, "null");
         return;
@@ -705,24 +669,24 @@ static void w_field_json(wr *w, const mga_ruleset *rs, const mga_profile *p, uin
         w_str(w, p->num[f] != 0 ? "true" : "false");
         break;
     case FT_NUMBER:
-        w_printf(w, "{\"value\":%.15g,\"unit\":", p->num[f] / g->unit_f);
+        outbuf_printf(w, "{\"value\":%.15g,\"unit\":", p->num[f] / g->unit_f);
         w_jstr(w, g->unit);
-        w_put(w, "}", 1);
+        outbuf_put(w, "}", 1);
         break;
     case FT_ENUM:
         w_jstr(w, g->syms[(size_t)p->num[f]]);
         break;
     case FT_SET: {
-        w_put(w, "[", 1);
+        outbuf_put(w, "[", 1);
         bool any = false;
         for (size_t s = 0; s < g->nsyms; s++)
             if (has_sym(rs, p, f, (uint32_t)s)) {
                 if (any)
-                    w_put(w, ",", 1);
+                    outbuf_put(w, ",", 1);
                 w_jstr(w, g->syms[s]);
                 any = true;
             }
-        w_put(w, "]", 1);
+        outbuf_put(w, "]", 1);
         break;
     }
     }
@@ -750,7 +714,7 @@ static void node_head(xctx *c, uint32_t i, unsigned depth)
     if (c->json) {
         w_str(w, "{\"cond\":");
         w_jstr(w, x->text);
-        w_printf(w, ",\"value\":\"%s\",\"at\":", vname(c->val[i]));
+        outbuf_printf(w, ",\"value\":\"%s\",\"at\":", vname(c->val[i]));
         char at[300];
         snprintf(at, sizeof at, "%s:%u:%u", x->file, x->line, x->col);
         w_jstr(w, at);
@@ -758,10 +722,10 @@ static void node_head(xctx *c, uint32_t i, unsigned depth)
             w_str(w, ",\"fields\":{");
             for (uint32_t k = 0; k < x->nfld; k++) {
                 if (k)
-                    w_put(w, ",", 1);
+                    outbuf_put(w, ",", 1);
                 w_field_json(w, rs, c->r->p, c->ex->flds[x->foff + k]);
             }
-            w_put(w, "}", 1);
+            outbuf_put(w, "}", 1);
         }
         if (x->kind == X_FACT || x->kind == X_FACT_DEF) {
             w_str(w, ",\"fact\":");
@@ -770,7 +734,7 @@ static void node_head(xctx *c, uint32_t i, unsigned depth)
         return;
     }
     w_indent(w, depth);
-    w_printf(w, "%-7s %s", vname(c->val[i]), x->text);
+    outbuf_printf(w, "%-7s %s", vname(c->val[i]), x->text);
     if (x->nfld) {
         w_str(w, "  (");
         for (uint32_t k = 0; k < x->nfld; k++) {
@@ -778,12 +742,12 @@ static void node_head(xctx *c, uint32_t i, unsigned depth)
                 w_str(w, "; ");
             w_field_text(w, rs, c->r->p, c->ex->flds[x->foff + k]);
         }
-        w_put(w, ")", 1);
+        outbuf_put(w, ")", 1);
     }
     if (x->kind == X_FACT || x->kind == X_FACT_DEF)
-        w_printf(w, "  (fact %s, %s:%u)", rs->facts[x->field].name,
+        outbuf_printf(w, "  (fact %s, %s:%u)", rs->facts[x->field].name,
                  c->ex->fact_file[x->field], c->ex->fact_line[x->field]);
-    w_put(w, "\n", 1);
+    outbuf_put(w, "\n", 1);
 }
 
 /* The whole tree under node i, facts expanded under their references. */
@@ -793,22 +757,22 @@ static void node_tree(xctx *c, uint32_t i, unsigned depth)
     node_head(c, i, depth);
     if (is_compound(x)) {
         if (c->json)
-            w_printf(c->w, ",\"op\":\"%s\",\"args\":[",
+            outbuf_printf(c->w, ",\"op\":\"%s\",\"args\":[",
                      x->kind == X_AND ? "and" : x->kind == X_OR ? "or" : "not");
         for (uint32_t k = 0; k < x->n; k++) {
             if (c->json && k)
-                w_put(c->w, ",", 1);
+                outbuf_put(c->w, ",", 1);
             node_tree(c, c->ex->kids[x->off + k], depth + 1);
         }
         if (c->json)
-            w_put(c->w, "]", 1);
+            outbuf_put(c->w, "]", 1);
     } else if (x->kind == X_FACT || x->kind == X_FACT_DEF) {
         if (c->json)
             w_str(c->w, ",\"fact_when\":");
         node_tree(c, c->ex->fact_root[x->field], depth + 1);
     }
     if (c->json)
-        w_put(c->w, "}", 1);
+        outbuf_put(c->w, "}", 1);
 }
 
 /* Why node i has its value, briefly: a false 'and' by its first false part, a false 'or'
@@ -833,7 +797,7 @@ static void node_blame(xctx *c, uint32_t i, unsigned depth, bool *first)
         return;
     }
     if (c->json && !*first)
-        w_put(c->w, ",", 1);
+        outbuf_put(c->w, ",", 1);
     *first = false;
     node_head(c, i, depth);
     if (x->kind == X_NOT || x->kind == X_FACT || x->kind == X_FACT_DEF) {
@@ -843,10 +807,10 @@ static void node_blame(xctx *c, uint32_t i, unsigned depth, bool *first)
         uint32_t sub = x->kind == X_NOT ? c->ex->kids[x->off] : c->ex->fact_root[x->field];
         node_blame(c, sub, depth + 1, &sub_first);
         if (c->json)
-            w_put(c->w, "]", 1);
+            outbuf_put(c->w, "]", 1);
     }
     if (c->json)
-        w_put(c->w, "}", 1);
+        outbuf_put(c->w, "}", 1);
 }
 
 static const char *what_text(const mga_result *r, const res_over *o, char *buf, size_t n)
@@ -886,7 +850,7 @@ static const char *by_text(const mga_result *r, const res_over *o, char *buf, si
 static void rule_head_text(xctx *c, size_t ri)
 {
     const g_rule *g = &c->r->rs->rules[ri];
-    w_printf(c->w, "%s  (%s, %s, %s:%u)\n", g->id, mga_severity_str((mga_severity)g->severity),
+    outbuf_printf(c->w, "%s  (%s, %s, %s:%u)\n", g->id, mga_severity_str((mga_severity)g->severity),
              mga_kind_str((mga_kind)g->kind), g->file, g->line);
 }
 
@@ -895,10 +859,10 @@ static void rule_head_json(xctx *c, size_t ri)
     const g_rule *g = &c->r->rs->rules[ri];
     w_str(c->w, "{\"rule\":");
     w_jstr(c->w, g->id);
-    w_printf(c->w, ",\"severity\":\"%s\",\"kind\":\"%s\",\"file\":",
+    outbuf_printf(c->w, ",\"severity\":\"%s\",\"kind\":\"%s\",\"file\":",
              mga_severity_str((mga_severity)g->severity), mga_kind_str((mga_kind)g->kind));
     w_jstr(c->w, g->file);
-    w_printf(c->w, ",\"line\":%u", g->line);
+    outbuf_printf(c->w, ",\"line\":%u", g->line);
 }
 
 static void rule_when(xctx *c, size_t ri, unsigned depth)
@@ -927,7 +891,7 @@ static void rule_whynot(xctx *c, size_t ri, unsigned depth)
         w_str(c->w, ",\"failed\":[");
     node_blame(c, c->ex->rule_root[ri], depth, &first);
     if (c->json)
-        w_put(c->w, "]", 1);
+        outbuf_put(c->w, "]", 1);
 }
 
 static bool in_advice(const mga_result *r, size_t ri)
@@ -950,7 +914,7 @@ static void overruled(xctx *c, long only, bool *any)
         by_text(c->r, o, by, sizeof by);
         if (c->json) {
             if (*any)
-                w_put(c->w, ",", 1);
+                outbuf_put(c->w, ",", 1);
             w_str(c->w, "{\"rule\":");
             w_jstr(c->w, rid);
             w_str(c->w, ",\"what\":");
@@ -959,9 +923,9 @@ static void overruled(xctx *c, long only, bool *any)
             w_jstr(c->w, bid);
             w_str(c->w, ",\"because\":");
             w_jstr(c->w, by);
-            w_put(c->w, "}", 1);
+            outbuf_put(c->w, "}", 1);
         } else {
-            w_printf(c->w, "  %s: %s, overruled by %s (%s)\n", rid, what, bid, by);
+            outbuf_printf(c->w, "  %s: %s, overruled by %s (%s)\n", rid, what, bid, by);
         }
         *any = true;
     }
@@ -982,20 +946,20 @@ static void write_all(xctx *c, const uint8_t *val)
         w_jstr(w, rs->hash);
         w_str(w, "},\"advice\":[");
     } else {
-        w_printf(w, "explain: profile %s%s%s, ruleset %s (%s)\n\n", r->p->id ? "'" : "",
+        outbuf_printf(w, "explain: profile %s%s%s, ruleset %s (%s)\n\n", r->p->id ? "'" : "",
                  r->p->id ? r->p->id : "without id", r->p->id ? "'" : "",
                  rs->name ? rs->name : "unnamed", rs->hash);
-        w_printf(w, "advice (%zu item%s, each with the condition that made it apply)\n",
+        outbuf_printf(w, "advice (%zu item%s, each with the condition that made it apply)\n",
                  r->nadvice, r->nadvice == 1 ? "" : "s");
     }
     for (size_t i = 0; i < r->nadvice; i++) {
         size_t ri = r->advice_rule[i];
         if (c->json) {
             if (i)
-                w_put(w, ",", 1);
+                outbuf_put(w, ",", 1);
             rule_head_json(c, ri);
             rule_when(c, ri, 0);
-            w_put(w, "}", 1);
+            outbuf_put(w, "}", 1);
         } else {
             w_str(w, "\n");
             rule_head_text(c, ri);
@@ -1019,10 +983,10 @@ static void write_all(xctx *c, const uint8_t *val)
             continue;
         if (c->json) {
             if (anyw)
-                w_put(w, ",", 1);
+                outbuf_put(w, ",", 1);
             rule_head_json(c, ri);
             rule_when(c, ri, 0);
-            w_put(w, "}", 1);
+            outbuf_put(w, "}", 1);
         } else {
             w_str(w, anyw ? "\n" : "\nfired, but withheld by resolution\n\n");
             rule_head_text(c, ri);
@@ -1041,13 +1005,13 @@ static void write_all(xctx *c, const uint8_t *val)
             continue;
         if (c->json) {
             if (any)
-                w_put(w, ",", 1);
+                outbuf_put(w, ",", 1);
             rule_head_json(c, ri);
-            w_printf(w, ",\"value\":\"%s\"", vname(val[c->ex->rule_root[ri]]));
+            outbuf_printf(w, ",\"value\":\"%s\"", vname(val[c->ex->rule_root[ri]]));
             rule_whynot(c, ri, 0);
-            w_put(w, "}", 1);
+            outbuf_put(w, "}", 1);
         } else {
-            w_printf(w, "\n%s: ", vname(val[c->ex->rule_root[ri]]));
+            outbuf_printf(w, "\n%s: ", vname(val[c->ex->rule_root[ri]]));
             rule_head_text(c, ri);
             rule_whynot(c, ri, 1);
         }
@@ -1069,7 +1033,7 @@ static void write_one(xctx *c, const uint8_t *val, size_t ri)
         w_jstr(c->w, r->p->id);
         w_str(c->w, ",\"rule\":");
         rule_head_json(c, ri);
-        w_printf(c->w, ",\"status\":\"%s\",\"value\":\"%s\"", status, vname(v));
+        outbuf_printf(c->w, ",\"status\":\"%s\",\"value\":\"%s\"", status, vname(v));
         rule_when(c, ri, 0);
         if (v != V_TRUE)
             rule_whynot(c, ri, 0);
@@ -1079,7 +1043,7 @@ static void write_one(xctx *c, const uint8_t *val, size_t ri)
         return;
     }
     rule_head_text(c, ri);
-    w_printf(c->w, "status: %s\n\ncondition\n", status);
+    outbuf_printf(c->w, "status: %s\n\ncondition\n", status);
     rule_when(c, ri, 1);
     if (v != V_TRUE) {
         w_str(c->w, "\nfirst condition that failed\n");
@@ -1237,7 +1201,7 @@ mga_status mga_coverage_write(const mga_coverage *cov, mga_write_fn fn, void *ud
             nconds++;
             both += cov->seen[i] == 3;
         }
-    w_printf(&w, "coverage: %zu of %zu rules fired (%.1f%%) over %zu profiles; %zu of %zu "
+    outbuf_printf(&w, "coverage: %zu of %zu rules fired (%.1f%%) over %zu profiles; %zu of %zu "
                  "conditions seen both true and false\n",
              fired, rs->nrules, mga_coverage_percent(cov), cov->nresults, both, nconds);
     w_str(&w, "rules no test fires:");
@@ -1246,20 +1210,20 @@ mga_status mga_coverage_write(const mga_coverage *cov, mga_write_fn fn, void *ud
     w_str(&w, "\n");
     for (size_t i = 0; i < rs->nrules; i++)
         if (!cov->fired[i])
-            w_printf(&w, "  %s:%u: %s\n", rs->rules[i].file, rs->rules[i].line, rs->rules[i].id);
+            outbuf_printf(&w, "  %s:%u: %s\n", rs->rules[i].file, rs->rules[i].line, rs->rules[i].id);
     for (int pass = 0; pass < 2; pass++) {
         uint8_t bit = pass == 0 ? 1 : 2;
         size_t n = 0;
         for (size_t i = 0; i < ex->nnodes; i++)
             n += counted(&ex->nodes[i]) && !(cov->seen[i] & bit);
-        w_printf(&w, "conditions never seen %s: %zu\n", pass == 0 ? "true" : "false", n);
+        outbuf_printf(&w, "conditions never seen %s: %zu\n", pass == 0 ? "true" : "false", n);
         for (size_t i = 0; i < ex->nnodes; i++) {
             const x_node *x = &ex->nodes[i];
             if (!counted(x) || (cov->seen[i] & bit))
                 continue;
             const char *what;
             const char *name = owner_name(rs, x, &what);
-            w_printf(&w, "  %s:%u:%u: %s %s: %s\n", x->file, x->line, x->col, what, name,
+            outbuf_printf(&w, "  %s:%u:%u: %s %s: %s\n", x->file, x->line, x->col, what, name,
                      x->text);
         }
     }

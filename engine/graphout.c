@@ -13,16 +13,11 @@
 
 /* ---- labels ---- */
 
-typedef struct out {
-    const mem *m;
-    membuf b;
-    bool oom;
-} out;
+typedef outbuf out;
 
 static void put(out *o, const char *s, size_t n)
 {
-    if (!o->oom && !membuf_add(o->m, &o->b, s, n))
-        o->oom = true;
+    outbuf_put(o, s, n);
 }
 
 static void puts0(out *o, const char *s)

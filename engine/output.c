@@ -78,17 +78,11 @@ static const char *what_str(const mga_result *r, const res_over *o, char *buf, s
 
 /* yajl_gen's own buffer does not survive allocation failure, so its print callback fills
  * this one (through our allocator) and the writer gets the whole line in one call. */
-typedef struct jout {
-    const mem *m;
-    membuf b;
-    bool oom;
-} jout;
+typedef outbuf jout;
 
 static void j_print(void *ctx, const char *s, size_t len)
 {
-    jout *o = ctx;
-    if (!o->oom && !membuf_add(o->m, &o->b, s, len))
-        o->oom = true;
+    outbuf_put(ctx, s, len);
 }
 
 static void j_key(yajl_gen g, const char *k)
@@ -274,16 +268,11 @@ static void write_json(const mga_result *r, yajl_gen g)
  * control characters escaped, \u00XX in upper case, '/' and non-ASCII bytes as they are.
  * Compact output must stay byte-identical to the yajl_gen writer above (a unit test
  * compares the two). */
-typedef struct jw {
-    const mem *m;
-    membuf b;
-    bool oom;
-} jw;
+typedef outbuf jw;
 
 static void jw_grow(jw *w, const char *s, size_t n)
 {
-    if (!w->oom && !membuf_add(w->m, &w->b, s, n))
-        w->oom = true;
+    outbuf_put(w, s, n);
 }
 
 /* Inline so that copies of literals compile to a few moves. */

@@ -608,28 +608,11 @@ static mga_profile *make_profile(const mga_tests *t, const t_test *tt)
     return p;
 }
 
-typedef struct tw {
-    const mem *m;
-    membuf b;
-    bool oom;
-} tw;
+typedef outbuf tw;
 
 static void t_put(tw *w, const char *s)
 {
-    if (!w->oom && !membuf_add(w->m, &w->b, s, strlen(s)))
-        w->oom = true;
-}
-
-static void t_printf(tw *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void t_printf(tw *w, const char *fmt, ...)
-{
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (n > 0 && !w->oom && !membuf_add(w->m, &w->b, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1))
-        w->oom = true;
+    outbuf_put(w, s, strlen(s));
 }
 
 static bool in_list(const uint32_t *v, size_t n, uint32_t x)
@@ -646,7 +629,7 @@ static void forms_got(tw *w, const mga_result *r, const uint32_t *v, const uint3
     if (!n)
         t_put(w, none);
     for (size_t i = 0; i < n; i++)
-        t_printf(w, "%s%s (%s)", i ? ", " : "", r->rs->forms[v[i]], r->rs->rules[by[i]].id);
+        outbuf_printf(w, "%s%s (%s)", i ? ", " : "", r->rs->forms[v[i]], r->rs->rules[by[i]].id);
 }
 
 static void dose_got(tw *w, const mga_dose *d, int part)
@@ -659,7 +642,7 @@ static void dose_got(tw *w, const mga_dose *d, int part)
     for (int k = 0; k < 3; k++) {
         if ((part >= 0 && k != part) || !has[k])
             continue;
-        t_printf(w, "%sdose %s %g mg (%s)", any ? ", " : "", names[k], mg[k], rule[k]);
+        outbuf_printf(w, "%sdose %s %g mg (%s)", any ? ", " : "", names[k], mg[k], rule[k]);
         any = true;
     }
     if (!any)
@@ -686,21 +669,21 @@ static bool check_one(tw *w, const mga_result *r, const t_expect *e)
         ok = present != e->neg && (e->neg || e->sev < 0 || g->severity == e->sev);
         if (ok)
             return true;
-        t_printf(w, "    expected: %s%s%s\n", e->neg ? "no advice from " : "advice from ",
+        outbuf_printf(w, "    expected: %s%s%s\n", e->neg ? "no advice from " : "advice from ",
                  g->id, e->sev >= 0 ? " with that severity" : "");
         bool fired = r->val[g->node] == V_TRUE;
         if (present) {
-            t_printf(w, "    got:      advice from %s (%s), because\n", g->id,
+            outbuf_printf(w, "    got:      advice from %s (%s), because\n", g->id,
                      mga_severity_str((mga_severity)g->severity));
         } else if (fired) {
-            t_printf(w, "    got:      %s fired, but resolution withheld it", g->id);
+            outbuf_printf(w, "    got:      %s fired, but resolution withheld it", g->id);
             for (size_t i = 0; i < r->nover; i++)
                 if (r->over[i].rule == (uint32_t)e->rule && r->over[i].what == OV_ITEM)
-                    t_printf(w, ": overruled by %s", rs->rules[r->over[i].by].id);
+                    outbuf_printf(w, ": overruled by %s", rs->rules[r->over[i].by].id);
             t_put(w, "\n");
             return false;
         } else {
-            t_printf(w, "    got:      %s did not fire (%s), because\n", g->id,
+            outbuf_printf(w, "    got:      %s did not fire (%s), because\n", g->id,
                      r->val[g->node] == V_FALSE ? "false" : "unknown");
         }
         if (!explain_rule_why(r, (size_t)e->rule, 3, &w->b))
@@ -720,17 +703,17 @@ static bool check_one(tw *w, const mga_result *r, const t_expect *e)
         if (ok)
             return true;
         if (!e->nforms)
-            t_printf(w, "    expected: no form %s", pref ? "preferred" : "avoided");
+            outbuf_printf(w, "    expected: no form %s", pref ? "preferred" : "avoided");
         else
-            t_printf(w, "    expected: %s%s", e->neg ? "not " : "", pref ? "prefer" : "avoid");
+            outbuf_printf(w, "    expected: %s%s", e->neg ? "not " : "", pref ? "prefer" : "avoid");
         for (uint32_t i = 0; i < e->nforms; i++)
-            t_printf(w, "%s%s", i ? ", " : " ", rs->forms[e->forms[i]]);
-        t_printf(w, "\n    got:      %s ", pref ? "prefer" : "avoid");
+            outbuf_printf(w, "%s%s", i ? ", " : " ", rs->forms[e->forms[i]]);
+        outbuf_printf(w, "\n    got:      %s ", pref ? "prefer" : "avoid");
         forms_got(w, r, v, pref ? r->prefer_rule : r->avoid_rule, n, "nothing");
         t_put(w, "\n");
         for (size_t i = 0; pref && i < r->nover; i++)
             if (r->over[i].what == OV_PREFER && in_list(e->forms, e->nforms, r->over[i].form))
-                t_printf(w, "              (prefer %s from %s was overruled by %s)\n",
+                outbuf_printf(w, "              (prefer %s from %s was overruled by %s)\n",
                          rs->forms[r->over[i].form], rs->rules[r->over[i].rule].id,
                          rs->rules[r->over[i].by].id);
         return false;
@@ -738,9 +721,9 @@ static bool check_one(tw *w, const mga_result *r, const t_expect *e)
     case XP_SUPPLEMENTS:
         if ((r->avoid_supplements >= 0) != e->neg)
             return true;
-        t_printf(w, "    expected: %savoid supplements\n    got:      ", e->neg ? "not " : "");
+        outbuf_printf(w, "    expected: %savoid supplements\n    got:      ", e->neg ? "not " : "");
         if (r->avoid_supplements >= 0)
-            t_printf(w, "avoid supplements (%s)\n", rs->rules[r->avoid_supplements].id);
+            outbuf_printf(w, "avoid supplements (%s)\n", rs->rules[r->avoid_supplements].id);
         else
             t_put(w, "supplements not avoided\n");
         return false;
@@ -758,16 +741,16 @@ static bool check_one(tw *w, const mga_result *r, const t_expect *e)
         if (e->neg && e->part < 0)
             t_put(w, "    expected: no start or target dose\n");
         else if (e->neg)
-            t_printf(w, "    expected: no %s dose\n", names[e->part]);
+            outbuf_printf(w, "    expected: no %s dose\n", names[e->part]);
         else
-            t_printf(w, "    expected: dose %s %g mg\n", names[e->part], e->mg);
+            outbuf_printf(w, "    expected: dose %s %g mg\n", names[e->part], e->mg);
         t_put(w, "    got:      ");
         dose_got(w, d, e->neg && e->part < 0 ? -1 : e->part);
         t_put(w, "\n");
         for (size_t i = 0; i < r->nover; i++)
             if ((r->over[i].what == OV_START && (e->part == DOSE_START || e->part < 0)) ||
                 (r->over[i].what == OV_TARGET && (e->part == DOSE_TARGET || e->part < 0)))
-                t_printf(w, "              (%s %g mg from %s was overruled by %s)\n",
+                outbuf_printf(w, "              (%s %g mg from %s was overruled by %s)\n",
                          r->over[i].what == OV_START ? "start" : "target", r->over[i].mg,
                          rs->rules[r->over[i].rule].id, rs->rules[r->over[i].by].id);
         return false;
@@ -779,12 +762,12 @@ static bool check_one(tw *w, const mga_result *r, const t_expect *e)
                 found = true;
         if (found != e->neg)
             return true;
-        t_printf(w, "    expected: %srefer %s\n    got:      ", e->neg ? "no " : "",
+        outbuf_printf(w, "    expected: %srefer %s\n    got:      ", e->neg ? "no " : "",
                  e->urgency ? e->urgency : "(any)");
         bool any = false;
         for (size_t i = 0; i < r->nadvice; i++)
             if (r->advice[i].refer) {
-                t_printf(w, "%srefer %s (%s)", any ? ", " : "", r->advice[i].refer,
+                outbuf_printf(w, "%srefer %s (%s)", any ? ", " : "", r->advice[i].refer,
                          r->advice[i].rule);
                 any = true;
             }
@@ -829,10 +812,10 @@ mga_status mga_tests_run(const mga_tests *t, mga_coverage *cov, mga_write_fn fn,
                 /* the expectation's line goes above what check_one wrote */
                 tw head = {&t->m, {0}, false};
                 if (!header)
-                    t_printf(&head, "%s:%u:%u: test \"%s\" failed\n", tt->file, tt->line, tt->col,
+                    outbuf_printf(&head, "%s:%u:%u: test \"%s\" failed\n", tt->file, tt->line, tt->col,
                              tt->name);
                 header = true;
-                t_printf(&head, "  %s:%u:%u: expect %s\n", tt->e[k].file, tt->e[k].line,
+                outbuf_printf(&head, "  %s:%u:%u: expect %s\n", tt->e[k].file, tt->e[k].line,
                          tt->e[k].col, tt->e[k].text);
                 if (head.oom || w.oom || !membuf_add(&t->m, &w.b, head.b.p, head.b.len)) {
                     w.oom = true;
