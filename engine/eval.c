@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint8_t lin_value(const mga_ruleset *rs, const g_node *n, const mga_profile *p)
+static inline uint8_t lin_value(const mga_ruleset *rs, const g_node *n, const mga_profile *p)
 {
     double v = n->k, mag = fabs(n->k);
     for (uint32_t i = 0; i < n->n; i++) {
@@ -116,6 +116,279 @@ void eval_nodes(const mga_ruleset *rs, const mga_profile *p, uint8_t *val)
         val[i] = node_value(rs, p, &rs->nodes[i], val);
 }
 
+/* ---- the evaluator's plan (eval.h) ---- */
+
+static bool has_kids(uint8_t kind)
+{
+    return kind == N_AND || kind == N_OR || kind == N_NOT || kind == N_DEF;
+}
+
+/* n's evaluator form; masks of multi-word set tests are appended to *masks (nmasks words
+ * so far, room for all of rs->masks). */
+static e_node plan_node(const mga_ruleset *rs, const g_node *g, uint64_t *masks, size_t *nmasks)
+{
+    e_node e = {.op = g->op, .bval = g->bval, .field = g->field, .off = g->off, .n = g->n};
+    switch ((node_kind)g->kind) {
+    case N_CONST:
+        e.kind = E_CONST;
+        break;
+    case N_SET_ANY:
+    case N_SET_ALL: {
+        const uint64_t *m = rs->masks + g->off;
+        uint32_t lo = 0, hi = g->n;
+        while (lo < hi && !m[lo])
+            lo++;
+        while (hi > lo && !m[hi - 1])
+            hi--;
+        bool any = g->kind == N_SET_ANY;
+        uint32_t word = rs->fields[g->field].word + lo;
+        if (hi - lo == 1) {
+            e.kind = any ? E_ANY1 : E_ALL1;
+            e.off = word;
+            e.u.m = m[lo];
+        } else {
+            /* an empty mask (no words left): any is false, all is true */
+            e.kind = any ? E_ANYN : E_ALLN;
+            e.off = (uint32_t)*nmasks;
+            e.n = hi - lo;
+            e.u.w = word;
+            memcpy(masks + *nmasks, m + lo, (hi - lo) * sizeof *m);
+            *nmasks += hi - lo;
+        }
+        break;
+    }
+    case N_ENUM_IN:
+        if (rs->fields[g->field].nsyms <= 64) {
+            e.kind = E_ENUM1;
+            e.u.m = rs->masks[g->off];
+        } else {
+            e.kind = E_ENUMN;
+        }
+        break;
+    case N_BOOL:
+        e.kind = E_BOOL;
+        break;
+    case N_KNOWN:
+        e.kind = E_KNOWN;
+        break;
+    case N_DEF:
+        e.kind = E_DEF;
+        break;
+    case N_LIN:
+        e.kind = E_LIN;
+        e.u.k = g->k;
+        break;
+    case N_AND:
+        e.kind = E_AND;
+        break;
+    case N_OR:
+        e.kind = E_OR;
+        break;
+    case N_NOT:
+        e.kind = E_NOT;
+        break;
+    }
+    return e;
+}
+
+typedef struct plan_key {
+    uint32_t depth, kind, id;
+} plan_key;
+
+static int cmp_plan_key(const void *a, const void *b)
+{
+    const plan_key *x = a, *y = b;
+    if (x->depth != y->depth)
+        return (x->depth > y->depth) - (x->depth < y->depth);
+    if (x->kind != y->kind)
+        return (x->kind > y->kind) - (x->kind < y->kind);
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+bool eval_freeze(mga_ruleset *rs)
+{
+    eval_plan *pl = arena_alloc(&rs->a, sizeof *pl);
+    size_t nn = rs->nnodes, nmask_words = 0;
+    for (size_t i = 0; i < nn; i++)
+        if (rs->nodes[i].kind == N_SET_ANY || rs->nodes[i].kind == N_SET_ALL)
+            nmask_words += rs->nodes[i].n;
+    uint32_t *depth = mem_alloc(&rs->m, (nn + 1) * sizeof *depth);
+    uint8_t *live = mem_alloc(&rs->m, nn + 1);
+    plan_key *keys = mem_alloc(&rs->m, (nn + 1) * sizeof *keys);
+    bool ok = pl && depth && live && keys;
+    if (ok) {
+        pl->nodes = arena_alloc(&rs->a, (nn + 1) * sizeof *pl->nodes);
+        pl->masks = arena_alloc(&rs->a, (nmask_words + 1) * sizeof *pl->masks);
+        pl->sweep = arena_alloc(&rs->a, (nn + 1) * sizeof *pl->sweep);
+        pl->runs = arena_alloc(&rs->a, (nn + 1) * sizeof *pl->runs);
+        pl->fire = arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *pl->fire);
+        ok = pl->nodes && pl->masks && pl->sweep && pl->runs && pl->fire;
+    }
+    if (ok) {
+        size_t nmasks = 0;
+        /* the nodes some rule reaches (facts and invariants only matter to explain/check) */
+        memset(live, 0, nn);
+        for (size_t i = 0; i < rs->nrules; i++)
+            live[rs->rules[i].node] = 1;
+        for (size_t i = nn; i-- > 0;)
+            if (live[i] && has_kids(rs->nodes[i].kind))
+                for (uint32_t k = 0; k < rs->nodes[i].n; k++)
+                    live[rs->kids[rs->nodes[i].off + k]] = 1;
+        size_t nkeys = 0;
+        for (size_t i = 0; i < nn; i++) {
+            const g_node *g = &rs->nodes[i];
+            pl->nodes[i] = plan_node(rs, g, pl->masks, &nmasks);
+            depth[i] = 0;
+            if (has_kids(g->kind))
+                for (uint32_t k = 0; k < g->n; k++) {
+                    uint32_t d = depth[rs->kids[g->off + k]] + 1;
+                    depth[i] = d > depth[i] ? d : depth[i];
+                }
+            if (live[i])
+                keys[nkeys++] = (plan_key){depth[i], pl->nodes[i].kind, (uint32_t)i};
+        }
+        /* children before parents: a node's depth exceeds each child's */
+        qsort(keys, nkeys, sizeof *keys, cmp_plan_key);
+        for (size_t i = 0; i < nkeys; i++) {
+            pl->sweep[i] = keys[i].id;
+            if (i == 0 || keys[i].kind != keys[i - 1].kind || keys[i].depth != keys[i - 1].depth)
+                pl->runs[pl->nruns++] = (e_run){keys[i].kind, (uint32_t)i, (uint32_t)i};
+            pl->runs[pl->nruns - 1].end = (uint32_t)i + 1;
+        }
+        pl->nsweep = nkeys;
+        for (size_t i = 0; i < rs->nrules; i++)
+            pl->fire[i] = (e_fire){rs->rules[rs->order[i]].node, rs->order[i]};
+        rs->plan = pl;
+    }
+    mem_free(&rs->m, keys, (nn + 1) * sizeof *keys);
+    mem_free(&rs->m, live, nn + 1);
+    mem_free(&rs->m, depth, (nn + 1) * sizeof *depth);
+    return ok;
+}
+
+/* Kleene AND and OR over the values of n's children. */
+static inline uint8_t and_value(const uint32_t *kids, uint32_t n, const uint8_t *val)
+{
+    bool f = false, u = false;
+    for (uint32_t k = 0; k < n; k++) {
+        uint8_t c = val[kids[k]];
+        f |= c == V_FALSE;
+        u |= c == V_UNKNOWN;
+    }
+    return f ? V_FALSE : u ? V_UNKNOWN : V_TRUE;
+}
+
+static inline uint8_t or_value(const uint32_t *kids, uint32_t n, const uint8_t *val)
+{
+    bool t = false, u = false;
+    for (uint32_t k = 0; k < n; k++) {
+        uint8_t c = val[kids[k]];
+        t |= c == V_TRUE;
+        u |= c == V_UNKNOWN;
+    }
+    return t ? V_TRUE : u ? V_UNKNOWN : V_FALSE;
+}
+
+static inline uint8_t setn_value(const eval_plan *pl, const mga_profile *p, const e_node *n)
+{
+    const uint64_t *bits = p->bits + n->u.w, *mask = pl->masks + n->off;
+    bool any = false, all = true;
+    for (uint32_t w = 0; w < n->n; w++) {
+        any |= (bits[w] & mask[w]) != 0;
+        all &= (bits[w] & mask[w]) == mask[w];
+    }
+    return n->kind == E_ANYN ? any : all;
+}
+
+/* The value of node n (its children's values being in val): the evaluator's node_value,
+ * which eval_nodes is the reference for. */
+static inline uint8_t e_value(const mga_ruleset *rs, const eval_plan *pl, const mga_profile *p,
+                              const e_node *n, const uint8_t *val)
+{
+    const uint8_t known = p->known[n->field];
+    switch ((e_kind)n->kind) {
+    case E_CONST:
+        return n->bval;
+    case E_ANY1:
+        return known ? (p->bits[n->off] & n->u.m) != 0 : V_UNKNOWN;
+    case E_ALL1:
+        return known ? (p->bits[n->off] & n->u.m) == n->u.m : V_UNKNOWN;
+    case E_ANYN:
+    case E_ALLN:
+        return known ? setn_value(pl, p, n) : V_UNKNOWN;
+    case E_ENUM1:
+        return known ? (n->u.m >> (unsigned)p->num[n->field]) & 1 : V_UNKNOWN;
+    case E_ENUMN: {
+        unsigned k = (unsigned)p->num[n->field];
+        return known ? (rs->masks[n->off + k / 64] >> (k % 64)) & 1 : V_UNKNOWN;
+    }
+    case E_BOOL:
+        return known ? (p->num[n->field] != 0) == (n->bval != 0) : V_UNKNOWN;
+    case E_KNOWN:
+        return known ? V_TRUE : V_FALSE;
+    case E_LIN:
+        return lin_value(rs, &rs->nodes[n - pl->nodes], p);
+    case E_DEF:
+        return val[rs->kids[n->off]] != V_UNKNOWN;
+    case E_AND:
+        return and_value(rs->kids + n->off, n->n, val);
+    case E_OR:
+        return or_value(rs->kids + n->off, n->n, val);
+    case E_NOT: {
+        uint8_t c = val[rs->kids[n->off]];
+        return c == V_UNKNOWN ? V_UNKNOWN : (uint8_t)!c;
+    }
+    }
+    return V_UNKNOWN;
+}
+
+/* Every node the rules reach, run by run: one dispatch per run of nodes of one kind. */
+static void plan_sweep(const mga_ruleset *rs, const mga_profile *p, uint8_t *val)
+{
+    const eval_plan *pl = rs->plan;
+    const uint8_t *known = p->known;
+    const uint64_t *bits = p->bits;
+    for (size_t r = 0; r < pl->nruns; r++) {
+        const uint32_t *id = pl->sweep + pl->runs[r].begin, *end = pl->sweep + pl->runs[r].end;
+        switch ((e_kind)pl->runs[r].kind) {
+        case E_ANY1:
+            for (; id < end; id++) {
+                const e_node *n = &pl->nodes[*id];
+                uint8_t v = (bits[n->off] & n->u.m) != 0;
+                val[*id] = known[n->field] ? v : V_UNKNOWN;
+            }
+            break;
+        case E_ENUM1:
+            for (; id < end; id++) {
+                const e_node *n = &pl->nodes[*id];
+                uint8_t v = known[n->field] ? (n->u.m >> (unsigned)p->num[n->field]) & 1 : V_UNKNOWN;
+                val[*id] = v;
+            }
+            break;
+        case E_AND:
+            for (; id < end; id++) {
+                const e_node *n = &pl->nodes[*id];
+                val[*id] = and_value(rs->kids + n->off, n->n, val);
+            }
+            break;
+        case E_OR:
+            for (; id < end; id++) {
+                const e_node *n = &pl->nodes[*id];
+                val[*id] = or_value(rs->kids + n->off, n->n, val);
+            }
+            break;
+        case E_LIN:
+            for (; id < end; id++)
+                val[*id] = lin_value(rs, &rs->nodes[*id], p);
+            break;
+        default:
+            for (; id < end; id++)
+                val[*id] = e_value(rs, pl, p, &pl->nodes[*id], val);
+            break;
+        }
+    }
+}
+
 static void add_candidate(mga_result *r, uint32_t rule)
 {
     if (r->rstamp[rule] != r->gen) {
@@ -192,7 +465,7 @@ static void eval_indexed(mga_result *r, const mga_profile *p)
             uint32_t id = rs->rule_nodes[k];
             if (r->stamp[id] != r->gen) {
                 r->stamp[id] = r->gen;
-                r->val[id] = node_value(rs, p, &rs->nodes[id], r->val);
+                r->val[id] = e_value(rs, rs->plan, p, &rs->plan->nodes[id], r->val);
             }
         }
         if (r->val[rs->rules[ri].node] == V_TRUE)
@@ -353,17 +626,22 @@ static mga_result *result_new(const mga_ruleset *rs)
     return r;
 }
 
-/* Every node in one pass, then the rules in rs->order: no candidates, no sort. */
+/* Every node the rules reach in one pass, then the rules in rs->order: no candidates, no
+ * sort. */
 static void eval_sweep(mga_result *r, const mga_profile *p)
 {
     const mga_ruleset *rs = r->rs;
-    eval_nodes(rs, p, r->val);
-    r->nfired = 0;
+    plan_sweep(rs, p, r->val);
+    const e_fire *fire = rs->plan->fire;
+    size_t nf = 0;
+    uint32_t *fired = r->fired;
+    const uint8_t *val = r->val;
+    /* branch-free: whether a rule fires is what the branch predictor cannot guess */
     for (size_t i = 0; i < rs->nrules; i++) {
-        uint32_t ri = rs->order[i];
-        if (r->val[rs->rules[ri].node] == V_TRUE)
-            r->fired[r->nfired++] = ri;
+        fired[nf] = fire[i].rule;
+        nf += val[fire[i].node] == V_TRUE;
     }
+    r->nfired = nf;
 }
 
 static void evaluate(mga_result *r, const mga_profile *p)

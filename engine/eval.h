@@ -10,6 +10,59 @@
 
 enum { V_FALSE = 0, V_TRUE = 1, V_UNKNOWN = 2 };
 
+/* The evaluator's own form of the graph (eval_freeze), built once per rule set: each node's
+ * test specialised by what it needs (a set test on one word of the profile with its mask
+ * inline, an enum test of up to 64 symbols as one mask word, ...), and the sweep order:
+ * the nodes the rules reach, in runs of one kind each (leaves first, then the AND, OR and
+ * NOT nodes by depth), so that the sweep dispatches once per run, not once per node. */
+typedef enum e_kind {
+    E_CONST,
+    E_ANY1,  /* set meets one mask word: off = the profile word, m = the mask */
+    E_ALL1,  /* set contains one mask word */
+    E_ANYN,  /* set meets mask: off/n = the trimmed mask in plan.masks, w = first word */
+    E_ALLN,
+    E_ENUM1, /* enum of up to 64 symbols: m = the mask */
+    E_ENUMN, /* enum: off = its mask in rs->masks */
+    E_BOOL,
+    E_KNOWN,
+    E_LIN,
+    E_DEF,
+    E_AND,
+    E_OR,
+    E_NOT
+} e_kind;
+
+typedef struct e_node {
+    uint8_t kind; /* e_kind */
+    uint8_t op;   /* E_LIN */
+    uint8_t bval; /* E_CONST, E_BOOL */
+    uint32_t field;
+    uint32_t off, n; /* as g_node, but see e_kind */
+    union {
+        double k;   /* E_LIN */
+        uint64_t m; /* E_ANY1, E_ALL1, E_ENUM1 */
+        uint32_t w; /* E_ANYN, E_ALLN */
+    } u;
+} e_node;
+
+typedef struct e_run {
+    uint32_t kind; /* e_kind */
+    uint32_t begin, end; /* in eval_plan.sweep */
+} e_run;
+
+typedef struct e_fire {
+    uint32_t node, rule;
+} e_fire;
+
+typedef struct eval_plan {
+    e_node *nodes;   /* per graph node (rs->nnodes) */
+    uint64_t *masks; /* E_ANYN and E_ALLN masks, trimmed to their nonzero words */
+    uint32_t *sweep; /* ids of the nodes the rules reach, in runs */
+    e_run *runs;
+    size_t nsweep, nruns;
+    e_fire *fire; /* per position in rs->order: the rule and its node */
+} eval_plan;
+
 typedef enum over_what { OV_ITEM, OV_PREFER, OV_START, OV_TARGET } over_what;
 
 typedef struct res_over {

@@ -1148,5 +1148,5 @@ bool graph_build(mga_ruleset *rs, const ast_program *p, const char *const *file_
     COPY(rs->kids, b.kids.data, b.kids.len);
     COPY(rs->masks, b.masks.data, b.masks.len);
     COPY(rs->terms, b.terms.data, b.terms.len);
-    return graph_index(rs, b.tmp) && output_freeze_json(rs);
+    return graph_index(rs, b.tmp) && eval_freeze(rs) && output_freeze_json(rs);
 }

@@ -214,6 +214,7 @@ struct mga_ruleset {
     g_invariant *invs;
     size_t ninvs;
     uint64_t precedence; /* G_PREC_BIT of each declared pair */
+    struct eval_plan *plan; /* the evaluator's form of the nodes (eval_freeze, eval.h) */
     struct explain_data *explain; /* the written conditions, for explain only (explain.h) */
 };
 
@@ -227,6 +228,10 @@ bool graph_build(mga_ruleset *rs, const ast_program *p, const char *const *file_
  * item, each cited reference, the forms, the fixed head and tail (output.c). Sets every
  * g_cite.refix. Returns false on OOM. */
 bool output_freeze_json(mga_ruleset *rs);
+
+/* Builds rs->plan, the evaluator's specialised nodes and sweep order, from the frozen
+ * graph (eval.c). Returns false on OOM. */
+bool eval_freeze(mga_ruleset *rs);
 
 /* The guard key of (field, a, b); b == GUARD_NONE for one symbol. 0 never occurs. */
 #define GUARD_NONE 0x1FFFFFu
