@@ -6,11 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static inline uint8_t lin_value(const mga_ruleset *rs, const g_node *n, const mga_profile *p)
+/* sum(coef * field) + k  op  0 over terms off..off+n */
+static inline uint8_t lin_value(const mga_ruleset *rs, uint8_t op, uint32_t off, uint32_t n,
+                                double k, const mga_profile *p)
 {
-    double v = n->k, mag = fabs(n->k);
-    for (uint32_t i = 0; i < n->n; i++) {
-        const g_term *t = &rs->terms[n->off + i];
+    double v = k, mag = fabs(k);
+    for (uint32_t i = 0; i < n; i++) {
+        const g_term *t = &rs->terms[off + i];
         if (!p->known[t->field])
             return V_UNKNOWN;
         double x = t->coef * p->num[t->field];
@@ -19,7 +21,7 @@ static inline uint8_t lin_value(const mga_ruleset *rs, const g_node *n, const mg
     }
     /* Unit conversions are inexact: values within a relative 1e-9 count as equal. */
     double eps = 1e-9 * mag;
-    switch (n->op) {
+    switch (op) {
     case OP_LT:
         return v < -eps;
     case OP_LE:
@@ -71,7 +73,7 @@ static inline uint8_t node_value(const mga_ruleset *rs, const mga_profile *p, co
             v = val[rs->kids[n->off]] != V_UNKNOWN;
             break;
         case N_LIN:
-            v = lin_value(rs, n, p);
+            v = lin_value(rs, n->op, n->off, n->n, n->k, p);
             break;
         case N_AND: {
             /* Kleene: any false -> false; else any unknown -> unknown */
@@ -205,6 +207,84 @@ static int cmp_plan_key(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
+/* Copies rule ri's nodes (rs->rule_nodes, children first) to the end of pl->pnodes and
+ * their children, renumbered within the program through loc, to the end of pl->pkids. */
+static e_prog make_prog(const mga_ruleset *rs, eval_plan *pl, uint32_t ri, uint32_t *loc,
+                        size_t *nn, size_t *nk)
+{
+    uint32_t b = rs->rule_nodes_off[ri], e = rs->rule_nodes_off[ri + 1];
+    e_prog pr = {.rule = ri, .rank = rs->rank[ri], .off = (uint32_t)*nn, .n = e - b};
+    for (uint32_t k = b; k < e; k++) {
+        uint32_t id = rs->rule_nodes[k];
+        const g_node *g = &rs->nodes[id];
+        e_node x = pl->nodes[id];
+        loc[id] = k - b;
+        if (has_kids(g->kind)) {
+            x.off = (uint32_t)*nk;
+            for (uint32_t c = 0; c < g->n; c++)
+                pl->pkids[(*nk)++] = loc[rs->kids[g->off + c]];
+        }
+        pl->pnodes[(*nn)++] = x;
+    }
+    return pr;
+}
+
+/* Every rule's program, laid out in the order of rs->guard_rules (so the rules of one key
+ * are side by side), then the rules with no guard; gprog, aprog and pprog point at them. */
+static bool plan_programs(mga_ruleset *rs, eval_plan *pl)
+{
+    size_t ng = 0, np = 0, nkids = 0, nnodes = rs->rule_nodes_off[rs->nrules];
+    for (size_t j = 0; rs->gkeys && j <= rs->gkey_mask; j++)
+        ng += rs->gkeys[j].n;
+    for (size_t k = 0; k < rs->ngfields; k++)
+        np += rs->gfields[k].pn;
+    for (size_t k = 0; k < nnodes; k++) {
+        const g_node *g = &rs->nodes[rs->rule_nodes[k]];
+        if (has_kids(g->kind))
+            nkids += g->n;
+    }
+    pl->pnodes = arena_alloc(&rs->a, (nnodes + 1) * sizeof *pl->pnodes);
+    pl->pkids = arena_alloc(&rs->a, (nkids + 1) * sizeof *pl->pkids);
+    pl->gprog = arena_alloc(&rs->a, (ng + 1) * sizeof *pl->gprog);
+    pl->aprog = arena_alloc(&rs->a, (rs->nalways + 1) * sizeof *pl->aprog);
+    pl->pprog = arena_alloc(&rs->a, (np + 1) * sizeof *pl->pprog);
+    e_prog *rprog = mem_alloc(&rs->m, (rs->nrules + 1) * sizeof *rprog);
+    uint32_t *loc = mem_alloc(&rs->m, (rs->nnodes + 1) * sizeof *loc);
+    uint8_t *seen = mem_alloc(&rs->m, rs->nrules + 1);
+    bool ok = pl->pnodes && pl->pkids && pl->gprog && pl->aprog && pl->pprog && rprog && loc &&
+              seen;
+    if (ok) {
+        size_t nn = 0, nk = 0;
+        for (size_t i = 0; i < rs->nrules; i++) {
+            rprog[i].n = 0; /* not built yet: every program has at least its condition */
+            seen[i] = 0;
+        }
+        for (size_t i = 0; i < ng + rs->nalways + rs->nrules; i++) {
+            uint32_t ri = i < ng                 ? rs->guard_rules[i]
+                          : i < ng + rs->nalways ? rs->always[i - ng]
+                                                 : (uint32_t)(i - ng - rs->nalways);
+            if (!rprog[ri].n) {
+                rprog[ri] = make_prog(rs, pl, ri, loc, &nn, &nk);
+                pl->max_prog = rprog[ri].n > pl->max_prog ? rprog[ri].n : pl->max_prog;
+            }
+        }
+        /* a rule under two keys is marked, and its runs stamped, so it runs once */
+        for (size_t i = 0; i < ng; i++)
+            if (seen[rs->guard_rules[i]]++)
+                rprog[rs->guard_rules[i]].multi = 1;
+        for (size_t i = 0; i < ng; i++)
+            pl->gprog[i] = rprog[rs->guard_rules[i]];
+        for (size_t i = 0; i < rs->nalways; i++)
+            pl->aprog[i] = rprog[rs->always[i]];
+        for (size_t i = 0; i < np; i++)
+            pl->pprog[i] = rprog[rs->pair_rules[i]];
+    }
+    mem_free(&rs->m, seen, rs->nrules + 1);
+    mem_free(&rs->m, loc, (rs->nnodes + 1) * sizeof *loc);
+    mem_free(&rs->m, rprog, (rs->nrules + 1) * sizeof *rprog);
+    return ok;
+}
+
 bool eval_freeze(mga_ruleset *rs)
 {
     eval_plan *pl = arena_alloc(&rs->a, sizeof *pl);
@@ -259,6 +339,7 @@ bool eval_freeze(mga_ruleset *rs)
         for (size_t i = 0; i < rs->nrules; i++)
             pl->fire[i] = (e_fire){rs->rules[rs->order[i]].node, rs->order[i]};
         rs->plan = pl;
+        ok = plan_programs(rs, pl);
     }
     mem_free(&rs->m, keys, (nn + 1) * sizeof *keys);
     mem_free(&rs->m, live, nn + 1);
@@ -302,8 +383,8 @@ static inline uint8_t setn_value(const eval_plan *pl, const mga_profile *p, cons
 
 /* The value of node n (its children's values being in val): the evaluator's node_value,
  * which eval_nodes is the reference for. */
-static inline uint8_t e_value(const mga_ruleset *rs, const eval_plan *pl, const mga_profile *p,
-                              const e_node *n, const uint8_t *val)
+static inline __attribute__((always_inline)) uint8_t e_value(const mga_ruleset *rs, const eval_plan *pl, const mga_profile *p,
+                              const e_node *n, const uint8_t *val, const uint32_t *kids)
 {
     const uint8_t known = p->known[n->field];
     switch ((e_kind)n->kind) {
@@ -327,15 +408,15 @@ static inline uint8_t e_value(const mga_ruleset *rs, const eval_plan *pl, const 
     case E_KNOWN:
         return known ? V_TRUE : V_FALSE;
     case E_LIN:
-        return lin_value(rs, &rs->nodes[n - pl->nodes], p);
+        return lin_value(rs, n->op, n->off, n->n, n->u.k, p);
     case E_DEF:
-        return val[rs->kids[n->off]] != V_UNKNOWN;
+        return val[kids[n->off]] != V_UNKNOWN;
     case E_AND:
-        return and_value(rs->kids + n->off, n->n, val);
+        return and_value(kids + n->off, n->n, val);
     case E_OR:
-        return or_value(rs->kids + n->off, n->n, val);
+        return or_value(kids + n->off, n->n, val);
     case E_NOT: {
-        uint8_t c = val[rs->kids[n->off]];
+        uint8_t c = val[kids[n->off]];
         return c == V_UNKNOWN ? V_UNKNOWN : (uint8_t)!c;
     }
     }
@@ -378,54 +459,68 @@ static void plan_sweep(const mga_ruleset *rs, const mga_profile *p, uint8_t *val
             }
             break;
         case E_LIN:
-            for (; id < end; id++)
-                val[*id] = lin_value(rs, &rs->nodes[*id], p);
+            for (; id < end; id++) {
+                const e_node *n = &pl->nodes[*id];
+                val[*id] = lin_value(rs, n->op, n->off, n->n, n->u.k, p);
+            }
             break;
         default:
             for (; id < end; id++)
-                val[*id] = e_value(rs, pl, p, &pl->nodes[*id], val);
+                val[*id] = e_value(rs, pl, p, &pl->nodes[*id], val, rs->kids);
             break;
         }
     }
 }
 
-static void add_candidate(mga_result *r, uint32_t rule)
+/* Runs the program of one candidate rule (once per profile) and records it when it fires. */
+static inline void run_prog(mga_result *r, const mga_profile *p, const e_prog *pr)
 {
-    if (r->rstamp[rule] != r->gen) {
-        r->rstamp[rule] = r->gen;
-        r->cand[r->ncand++] = rule;
+    if (pr->multi) {
+        if (r->rstamp[pr->rule] == r->gen)
+            return;
+        r->rstamp[pr->rule] = r->gen;
     }
+    const eval_plan *pl = r->rs->plan;
+    const e_node *n = pl->pnodes + pr->off;
+    uint8_t *v = r->pval;
+    for (uint32_t i = 0; i < pr->n; i++)
+        v[i] = e_value(r->rs, pl, p, &n[i], v, pl->pkids);
+    r->hits[r->nfired] = (uint64_t)pr->rank << 32 | pr->rule;
+    r->nfired += v[pr->n - 1] == V_TRUE;
 }
 
-static void add_key(mga_result *r, uint64_t key)
+static void run_key(mga_result *r, const mga_profile *p, uint64_t key)
 {
     uint32_t n = 0;
     const uint32_t *v = graph_guard_find(r->rs, key, &n);
+    if (!v)
+        return;
+    const e_prog *pr = r->rs->plan->gprog + (v - r->rs->guard_rules);
     for (uint32_t i = 0; i < n; i++)
-        add_candidate(r, v[i]);
+        run_prog(r, p, &pr[i]);
 }
 
-static int cmp_rank(const void *a, const void *b)
+static int cmp_hit(const void *a, const void *b)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return (x > y) - (x < y);
 }
 
-/* Which rules fire, in rs->order, evaluating only the rules whose guard keys the profile
- * makes true (and the rules without a guard), each through its own nodes. A rule left
- * out has a set or enum test in its top-level AND that is not true, so the AND is not
- * true either: the result is the full sweep's (test_eval compares the two). */
+/* Which rules fire, in rs->order, running only the programs of the rules whose guard keys
+ * the profile makes true (and of the rules without a guard). A rule left out has a set or
+ * enum test in its top-level AND that is not true, so the AND is not true either: the
+ * result is the full sweep's (test_eval compares the two). */
 static void eval_indexed(mga_result *r, const mga_profile *p)
 {
     const mga_ruleset *rs = r->rs;
+    const eval_plan *pl = rs->plan;
     if (++r->gen == 0) {
-        memset(r->stamp, 0, rs->nnodes * sizeof *r->stamp);
         memset(r->rstamp, 0, rs->nrules * sizeof *r->rstamp);
         r->gen = 1;
     }
-    r->ncand = 0;
+    r->nfired = 0;
     for (size_t i = 0; i < rs->nalways; i++)
-        add_candidate(r, rs->always[i]);
+        run_prog(r, p, &pl->aprog[i]);
     for (size_t k = 0; k < rs->ngfields; k++) {
         const g_gfield *gf = &rs->gfields[k];
         uint32_t f = gf->field;
@@ -433,7 +528,7 @@ static void eval_indexed(mga_result *r, const mga_profile *p)
             continue;
         const g_field *fd = &rs->fields[f];
         if (fd->type == FT_ENUM) {
-            add_key(r, graph_guard_key(f, (uint32_t)p->num[f], GUARD_NONE));
+            run_key(r, p, graph_guard_key(f, (uint32_t)p->num[f], GUARD_NONE));
             continue;
         }
         uint32_t syms[32];
@@ -442,7 +537,7 @@ static void eval_indexed(mga_result *r, const mga_profile *p)
         for (uint32_t w = 0; w < fd->nwords; w++)
             for (uint64_t b = bits[w]; b; b &= b - 1) {
                 uint32_t sy = w * 64 + (uint32_t)__builtin_ctzll(b);
-                add_key(r, graph_guard_key(f, sy, GUARD_NONE));
+                run_key(r, p, graph_guard_key(f, sy, GUARD_NONE));
                 if (ns < sizeof syms / sizeof syms[0])
                     syms[ns] = sy;
                 ns++;
@@ -452,28 +547,26 @@ static void eval_indexed(mga_result *r, const mga_profile *p)
         if (ns <= sizeof syms / sizeof syms[0]) {
             for (size_t i = 0; i < ns; i++)
                 for (size_t j = i + 1; j < ns; j++)
-                    add_key(r, graph_guard_key(f, syms[i], syms[j]));
+                    run_key(r, p, graph_guard_key(f, syms[i], syms[j]));
         } else {
             for (uint32_t i = 0; i < gf->pn; i++)
-                add_candidate(r, rs->pair_rules[gf->poff + i]);
+                run_prog(r, p, &pl->pprog[gf->poff + i]);
         }
     }
-    r->nfired = 0;
-    for (size_t c = 0; c < r->ncand; c++) {
-        uint32_t ri = r->cand[c];
-        for (uint32_t k = rs->rule_nodes_off[ri]; k < rs->rule_nodes_off[ri + 1]; k++) {
-            uint32_t id = rs->rule_nodes[k];
-            if (r->stamp[id] != r->gen) {
-                r->stamp[id] = r->gen;
-                r->val[id] = e_value(rs, rs->plan, p, &rs->plan->nodes[id], r->val);
-            }
+    uint64_t *f = r->hits;
+    if (r->nfired > 16) {
+        qsort(f, r->nfired, sizeof *f, cmp_hit);
+    } else { /* few fire: an insertion sort, not qsort's setup */
+        for (size_t i = 1; i < r->nfired; i++) {
+            uint64_t x = f[i];
+            size_t j = i;
+            for (; j > 0 && f[j - 1] > x; j--)
+                f[j] = f[j - 1];
+            f[j] = x;
         }
-        if (r->val[rs->rules[ri].node] == V_TRUE)
-            r->fired[r->nfired++] = rs->rank[ri];
     }
-    qsort(r->fired, r->nfired, sizeof *r->fired, cmp_rank);
     for (size_t i = 0; i < r->nfired; i++)
-        r->fired[i] = rs->order[r->fired[i]];
+        r->fired[i] = (uint32_t)f[i];
 }
 
 static bool push_over(mga_result *r, uint32_t rule, uint32_t by, over_what what, uint32_t form,
@@ -615,10 +708,10 @@ static mga_result *result_new(const mga_ruleset *rs)
     r->prefer_rule = arena_alloc(&r->a, nf * sizeof *r->prefer_rule);
     r->avoid_rule = arena_alloc(&r->a, nf * sizeof *r->avoid_rule);
     r->over = arena_alloc(&r->a, (nover + 1) * sizeof *r->over);
-    r->stamp = arena_alloc(&r->a, (rs->nnodes + 1) * sizeof *r->stamp);
     r->rstamp = arena_alloc(&r->a, nr * sizeof *r->rstamp);
-    r->cand = arena_alloc(&r->a, nr * sizeof *r->cand);
-    if (!r->stamp || !r->rstamp || !r->cand || !r->val || !r->fired || !r->advice || !r->advice_rule || !r->prefer || !r->avoid ||
+    r->pval = arena_alloc(&r->a, rs->plan->max_prog + 1);
+    r->hits = arena_alloc(&r->a, nr * sizeof *r->hits);
+    if (!r->rstamp || !r->pval || !r->hits || !r->val || !r->fired || !r->advice || !r->advice_rule || !r->prefer || !r->avoid ||
         !r->prefer_rule || !r->avoid_rule || !r->over) {
         mga_result_free(r);
         return NULL;

@@ -54,6 +54,17 @@ typedef struct e_fire {
     uint32_t node, rule;
 } e_fire;
 
+/* One rule's program: its condition's nodes, in topological order, copied out of the graph
+ * with their children renumbered to the program (kids in eval_plan.pkids), so that an
+ * indexed evaluation reads one contiguous stretch of memory per key, not nodes scattered
+ * over the graph. The last node is the condition. */
+typedef struct e_prog {
+    uint32_t rule, rank; /* rank: the rule's position in rs->order */
+    uint32_t off;        /* nodes in eval_plan.pnodes */
+    uint32_t n : 31;
+    uint32_t multi : 1;  /* the rule is under more than one key: run it once a profile */
+} e_prog;
+
 typedef struct eval_plan {
     e_node *nodes;   /* per graph node (rs->nnodes) */
     uint64_t *masks; /* E_ANYN and E_ALLN masks, trimmed to their nonzero words */
@@ -61,6 +72,13 @@ typedef struct eval_plan {
     e_run *runs;
     size_t nsweep, nruns;
     e_fire *fire; /* per position in rs->order: the rule and its node */
+    /* Indexed evaluation: each rule's program, with those of the rules under one guard key
+     * side by side; gprog, aprog and pprog parallel rs->guard_rules, rs->always and
+     * rs->pair_rules. */
+    e_node *pnodes;
+    uint32_t *pkids;
+    e_prog *gprog, *aprog, *pprog;
+    uint32_t max_prog; /* the most nodes of one program */
 } eval_plan;
 
 typedef enum over_what { OV_ITEM, OV_PREFER, OV_START, OV_TARGET } over_what;
@@ -81,6 +99,7 @@ struct mga_result {
     uint8_t *val; /* per node */
     uint32_t *fired;
     size_t nfired;
+    uint64_t *hits; /* indexed evaluation: (rank << 32 | rule) of each rule that fired */
     mga_advice *advice;
     uint32_t *advice_rule;
     size_t nadvice;
@@ -92,11 +111,10 @@ struct mga_result {
     size_t nover;
     int32_t avoid_supplements; /* rule index, or -1 */
     membuf out; /* compact JSON is built here; kept for the next write */
-    /* indexed evaluation: val[i] holds for this profile when stamp[i] == gen */
-    uint32_t *stamp, *rstamp; /* per node, per rule (candidate taken) */
+    /* indexed evaluation: rule i was taken for this profile when rstamp[i] == gen */
+    uint32_t *rstamp;
     uint32_t gen;
-    uint32_t *cand;
-    size_t ncand;
+    uint8_t *pval; /* a program's node values (eval_plan.max_prog) */
 };
 
 /* A result as JSON through yajl_gen (pretty or compact), written in one call of fn. The

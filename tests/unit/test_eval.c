@@ -394,7 +394,10 @@ static void rt_add(rtext *t, const char *fmt, ...)
     t->len += (size_t)n;
 }
 
-#define GSYMS 40
+/* Symbols of the generated 'tags' set: 40 fit one mask word; 150 span three words, so
+ * that trimmed multi-word masks and profiles with more than 32 symbols (the pair
+ * fallback of the index) are compared too. */
+static unsigned GSYMS = 40;
 
 /* A random test over the generated schema (depth limits nesting). */
 static void gen_cond(gp_rng *g, rtext *t, unsigned depth)
@@ -416,7 +419,10 @@ static void gen_cond(gp_rng *g, rtext *t, unsigned depth)
         rt_add(t, "level is %s", gp_below(g, 2) ? "low" : "high");
         break;
     case 5:
-        rt_add(t, "level is one of low, mid");
+        if (GSYMS > 64) /* an enum of more than 64 symbols: its mask spans words */
+            rt_add(t, "big is one of b%u, b%u", gp_below(g, 100), gp_below(g, 100));
+        else
+            rt_add(t, "level is one of low, mid");
         break;
     case 6:
         rt_add(t, "gscore %s %u", (const char *[]){"<", "<=", ">", ">=", "==", "!="}[gp_below(g, 6)],
@@ -459,7 +465,14 @@ static char *gen_rules(uint64_t seed, unsigned nrules)
     for (unsigned i = 0; i < GSYMS; i++)
         rt_add(&t, "%s s%u", i ? "," : "", i);
     rt_add(&t, "\n  level: one of low, mid, high\n  gscore: number range 0..100\n"
-               "  flag: boolean\nend\n");
+               "  flag: boolean\n");
+    if (GSYMS > 64) {
+        rt_add(&t, "  big: one of");
+        for (unsigned i = 0; i < 100; i++)
+            rt_add(&t, "%s b%u", i ? "," : "", i);
+        rt_add(&t, "\n");
+    }
+    rt_add(&t, "end\n");
     for (unsigned i = 0; i < 4; i++) {
         rt_add(&t, "fact f%u when ", i);
         gen_cond(&g, &t, 2);
@@ -486,7 +499,8 @@ static void test_eval_indexed_equals_full_sweep(void **state)
     gp_buf *b = malloc(sizeof *b);
     assert_non_null(b);
     unsigned compared = 0, fired = 0;
-    for (uint64_t seed = 1; seed <= 6; seed++) {
+    for (uint64_t seed = 1; seed <= 8; seed++) {
+        GSYMS = seed <= 6 ? 40 : 150;
         char *rules = gen_rules(seed * 7919, 60 + 40 * (unsigned)seed);
         mga_ruleset *rs = compile_ok(eng, rules, NULL);
         free(rules);
@@ -514,6 +528,14 @@ static void test_eval_indexed_equals_full_sweep(void **state)
             mga_profile_free(p);
         }
         assert_true(rs->ngfields > 0 && rs->nalways > 0); /* guarded and unguarded rules */
+        if (GSYMS > 64) { /* the evaluator's multi-word forms were there to compare */
+            unsigned setn = 0, enumn = 0;
+            for (size_t k = 0; k < rs->nnodes; k++) {
+                setn += rs->plan->nodes[k].kind == E_ANYN || rs->plan->nodes[k].kind == E_ALLN;
+                enumn += rs->plan->nodes[k].kind == E_ENUMN;
+            }
+            assert_true(setn > 0 && enumn > 0);
+        }
         mga_result_free(r);
         free(val);
         free(want);
