@@ -24,7 +24,9 @@ typedef struct pctx {
     const mga_ruleset *rs;
     mga_profile *p;
     mga_diags *d;
-    int dsrc;
+    int dsrc;         /* -1 until the first diagnostic (src) */
+    const char *name; /* for the diagnostic source */
+    size_t kept;      /* bytes of text a diagnostic shows */
     yajl_handle h;
     const char *text;
     pstate st;
@@ -41,6 +43,16 @@ typedef struct pctx {
     bool q_bad;
     bool oom;
 } pctx;
+
+/* The profile's diagnostic source, registered with the first diagnostic: the profiles
+ * without one (nearly all of a batch) cost no copy of the name. -1 on OOM (which the diags
+ * remember, so no diagnostic is added). */
+static int src(pctx *c)
+{
+    if (c->dsrc < 0)
+        c->dsrc = diag_source(c->d, c->name, c->text, c->kept);
+    return c->dsrc;
+}
 
 static size_t here(pctx *c)
 {
@@ -96,7 +108,7 @@ static void type_error(pctx *c, const char *found, size_t len)
         want = "a string";
     else if (c->st == P_QTY)
         want = c->qkey == 1 ? "a unit name as a string" : "a number";
-    diag_add(c->d, DIAG_PROFILE_TYPE, c->dsrc, off, len, path(c, pb, sizeof pb), want, found);
+    diag_add(c->d, DIAG_PROFILE_TYPE, src(c), off, len, path(c, pb, sizeof pb), want, found);
 }
 
 static void after_value(pctx *c)
@@ -129,7 +141,7 @@ static int on_null(void *ud)
         return keep_going(c);
     }
     if (c->st == P_START) {
-        diag_add(c->d, DIAG_PROFILE_NOT_OBJECT, c->dsrc, 0, 4, "null");
+        diag_add(c->d, DIAG_PROFILE_NOT_OBJECT, src(c), 0, 4, "null");
         c->st = P_DONE;
         return keep_going(c);
     }
@@ -150,7 +162,7 @@ static int on_bool(void *ud, int v)
     if (c->st == P_SKIP)
         return 1;
     if (c->st == P_START) {
-        diag_add(c->d, DIAG_PROFILE_NOT_OBJECT, c->dsrc, 0, len, "a boolean");
+        diag_add(c->d, DIAG_PROFILE_NOT_OBJECT, src(c), 0, len, "a boolean");
         c->st = P_DONE;
         return keep_going(c);
     }
@@ -185,7 +197,7 @@ static void store_number(pctx *c, double v_decl, double factor, const char *unit
         fmt_num(vnum, sizeof vnum, v_decl);
         snprintf(val, sizeof val, "%s%s%s", vnum, unit ? " " : "", unit ? unit : "");
         snprintf(rng, sizeof rng, "%s..%s%s%s", lo, hi, f->unit ? " " : "", f->unit ? f->unit : "");
-        diag_add(c->d, DIAG_PROFILE_RANGE, c->dsrc, off, len, path(c, pb, sizeof pb), val, rng);
+        diag_add(c->d, DIAG_PROFILE_RANGE, src(c), off, len, path(c, pb, sizeof pb), val, rng);
         return;
     }
     c->p->num[c->field] = base;
@@ -212,7 +224,7 @@ static bool parse_number(pctx *c, const char *s, size_t len, double *out)
         }
     }
     if (len >= sizeof buf) {
-        diag_add(c->d, DIAG_PROFILE_NUMBER, c->dsrc, off, len, path(c, pb, sizeof pb), "(too long)");
+        diag_add(c->d, DIAG_PROFILE_NUMBER, src(c), off, len, path(c, pb, sizeof pb), "(too long)");
         return false;
     }
     memcpy(buf, s, len);
@@ -220,7 +232,7 @@ static bool parse_number(pctx *c, const char *s, size_t len, double *out)
     errno = 0;
     double v = strtod(buf, NULL);
     if (!isfinite(v) || (errno == ERANGE && fabs(v) > 1)) {
-        diag_add(c->d, DIAG_PROFILE_NUMBER, c->dsrc, off, len, path(c, pb, sizeof pb), buf);
+        diag_add(c->d, DIAG_PROFILE_NUMBER, src(c), off, len, path(c, pb, sizeof pb), buf);
         return false;
     }
     if (errno == ERANGE)
@@ -235,7 +247,7 @@ static int on_number(void *ud, const char *s, size_t len)
     if (c->st == P_SKIP)
         return 1;
     if (c->st == P_START) {
-        diag_add(c->d, DIAG_PROFILE_NOT_OBJECT, c->dsrc, 0, len, "a number");
+        diag_add(c->d, DIAG_PROFILE_NOT_OBJECT, src(c), 0, len, "a number");
         c->st = P_DONE;
         return keep_going(c);
     }
@@ -284,7 +296,7 @@ static void unknown_symbol(pctx *c, const g_field *f, const char *s, size_t len)
     memcpy(sym, s, shown);
     sym[shown] = '\0';
     size_t off = end >= len + 2 ? end - len - 2 : 0;
-    mga_diag *dg = diag_add(c->d, DIAG_PROFILE_SYMBOL, c->dsrc, off, len + 2,
+    mga_diag *dg = diag_add(c->d, DIAG_PROFILE_SYMBOL, src(c), off, len + 2,
                             path(c, pb, sizeof pb), sym);
     const char *best = diag_suggest(sym, f->syms, f->nsyms);
     if (best) {
@@ -307,7 +319,7 @@ static int on_string(void *ud, const unsigned char *s, size_t len)
     if (c->st == P_SKIP)
         return 1;
     if (c->st == P_START) {
-        diag_add(c->d, DIAG_PROFILE_NOT_OBJECT, c->dsrc, 0, len + 2, "a string");
+        diag_add(c->d, DIAG_PROFILE_NOT_OBJECT, src(c), 0, len + 2, "a string");
         c->st = P_DONE;
         return keep_going(c);
     }
@@ -321,7 +333,7 @@ static int on_string(void *ud, const unsigned char *s, size_t len)
             c->q_bad = true;
             char pb[160];
             size_t end = here(c);
-            diag_add(c->d, DIAG_PROFILE_UNIT, c->dsrc, end >= len + 2 ? end - len - 2 : 0,
+            diag_add(c->d, DIAG_PROFILE_UNIT, src(c), end >= len + 2 ? end - len - 2 : 0,
                      len + 2, path(c, pb, sizeof pb), "(too long)");
             return keep_going(c);
         }
@@ -383,7 +395,7 @@ static bool deeper(pctx *c)
     if (++c->depth > c->max_depth) {
         char pb[160];
         size_t end = here(c);
-        diag_add(c->d, DIAG_PROFILE_DEPTH, c->dsrc, end ? end - 1 : 0, 1, path(c, pb, sizeof pb),
+        diag_add(c->d, DIAG_PROFILE_DEPTH, src(c), end ? end - 1 : 0, 1, path(c, pb, sizeof pb),
                  c->max_depth);
         return false;
     }
@@ -444,7 +456,7 @@ static void finish_qty(pctx *c)
         /* already reported */
     } else if (!c->q_value_set || !c->q_unit_set) {
         snprintf(pb, sizeof pb, "$.%s", f->name);
-        diag_add(c->d, DIAG_PROFILE_QTY, c->dsrc, end ? end - 1 : 0, 1, pb,
+        diag_add(c->d, DIAG_PROFILE_QTY, src(c), end ? end - 1 : 0, 1, pb,
                  !c->q_value_set ? "missing \"value\"" : "missing \"unit\"");
     } else {
         const g_dim *dim = &c->rs->dims[f->dim];
@@ -454,7 +466,7 @@ static void finish_qty(pctx *c)
                 factor = dim->units[i].factor;
         if (factor == 0) {
             snprintf(pb, sizeof pb, "$.%s.unit", f->name);
-            mga_diag *dg = diag_add(c->d, DIAG_PROFILE_UNIT, c->dsrc, c->q_unit_off,
+            mga_diag *dg = diag_add(c->d, DIAG_PROFILE_UNIT, src(c), c->q_unit_off,
                                     strlen(c->q_unit) + 2, pb, c->q_unit);
             char list[256];
             size_t w = 0;
@@ -494,7 +506,7 @@ static int on_map_key(void *ud, const unsigned char *s, size_t len)
     if (fi < 0) {
         size_t shown = len > 120 ? 120 : len;
         snprintf(pb, sizeof pb, "$.%.*s", (int)shown, key);
-        mga_diag *dg = diag_add(c->d, DIAG_UNKNOWN_PROFILE_FIELD, c->dsrc, off, len + 2, pb);
+        mga_diag *dg = diag_add(c->d, DIAG_UNKNOWN_PROFILE_FIELD, src(c), off, len + 2, pb);
         const char *cands[256];
         size_t k = 0;
         for (; k < c->rs->nfields && k < 256; k++)
@@ -514,7 +526,7 @@ static int on_map_key(void *ud, const unsigned char *s, size_t len)
     c->field = fi;
     if (c->p->seen[fi]) {
         snprintf(pb, sizeof pb, "$.%s", c->rs->fields[fi].name);
-        diag_add(c->d, DIAG_PROFILE_DUP, c->dsrc, off, len + 2, pb);
+        diag_add(c->d, DIAG_PROFILE_DUP, src(c), off, len + 2, pb);
     }
     c->p->seen[fi] = 1;
     c->st = P_VALUE;
@@ -554,7 +566,7 @@ static int on_start_array(void *ud)
         return 1;
     }
     if (c->st == P_START) {
-        diag_add(c->d, DIAG_PROFILE_NOT_OBJECT, c->dsrc, here(c) - 1, 1, "an array");
+        diag_add(c->d, DIAG_PROFILE_NOT_OBJECT, src(c), here(c) - 1, 1, "an array");
         c->st = P_SKIP;
         c->ret = P_DONE;
         c->skip = 1;
@@ -739,9 +751,8 @@ mga_status mga_profile_parse(const mga_ruleset *rs, const char *name, const char
         return MGA_E_NOMEM;
     /* past the limit only the start is kept for the message: a diagnostic copies its source */
     size_t kept = len > MGA_PROFILE_MAX_BYTES ? 256 : len;
-    int dsrc = diag_source(d, name ? name : "<profile>", json, kept);
     mga_profile *p = profile_alloc(rs);
-    if (!p || dsrc < 0) {
+    if (!p) {
         mga_profile_free(p);
         mga_diags_free(d);
         return MGA_E_NOMEM;
@@ -750,7 +761,9 @@ mga_status mga_profile_parse(const mga_ruleset *rs, const char *name, const char
     c.rs = rs;
     c.p = p;
     c.d = d;
-    c.dsrc = dsrc;
+    c.dsrc = -1;
+    c.name = name ? name : "<profile>";
+    c.kept = kept;
     c.text = json;
     c.st = P_START;
     c.field = -1;
@@ -759,9 +772,9 @@ mga_status mga_profile_parse(const mga_ruleset *rs, const char *name, const char
     size_t bad;
     bool nul;
     if (!json || all_space(json, len)) {
-        diag_add(d, DIAG_PROFILE_EMPTY, dsrc, 0, len);
+        diag_add(d, DIAG_PROFILE_EMPTY, src(&c), 0, len);
     } else if (len > MGA_PROFILE_MAX_BYTES) {
-        diag_add(d, DIAG_PROFILE_SIZE, dsrc, 0, 0, (size_t)MGA_PROFILE_MAX_BYTES);
+        diag_add(d, DIAG_PROFILE_SIZE, src(&c), 0, 0, (size_t)MGA_PROFILE_MAX_BYTES);
     } else if ((bad = utf8_check((const unsigned char *)json, len, &nul)) < len) {
         /* JSON text is UTF-8; yajl lets overlong forms and surrogates through */
         char what[48];
@@ -769,7 +782,7 @@ mga_status mga_profile_parse(const mga_ruleset *rs, const char *name, const char
             snprintf(what, sizeof what, "NUL byte");
         else
             snprintf(what, sizeof what, "invalid UTF-8 (byte 0x%02x)", (unsigned char)json[bad]);
-        diag_add(d, DIAG_PROFILE_JSON, dsrc, bad, 1, what);
+        diag_add(d, DIAG_PROFILE_JSON, src(&c), bad, 1, what);
     } else {
         ypool yp = {NULL, ypool_size(len), 0};
         yp.base = yp.cap ? mem_alloc(&p->m, yp.cap) : NULL;
@@ -799,7 +812,7 @@ mga_status mga_profile_parse(const mga_ruleset *rs, const char *name, const char
                     yajl_free_error(c.h, msg);
                 if (off >= len && len)
                     off = len - 1;
-                diag_add(d, DIAG_PROFILE_JSON, dsrc, off, 1, buf);
+                diag_add(d, DIAG_PROFILE_JSON, src(&c), off, 1, buf);
             } else if (ys == yajl_status_client_canceled && !mga_diags_error_count(d)) {
                 st = MGA_E_NOMEM;
             }
