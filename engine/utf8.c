@@ -2,6 +2,9 @@
 /* Strict UTF-8 validation; see utf8.h. */
 #include "utf8.h"
 
+#include <stdint.h>
+#include <string.h>
+
 size_t utf8_check(const unsigned char *s, size_t len, bool *nul)
 {
     size_t i = 0;
@@ -14,6 +17,15 @@ size_t utf8_check(const unsigned char *s, size_t len, bool *nul)
         }
         if (c < 0x80) {
             i++;
+            /* ASCII, eight bytes a step while none is NUL or has the high bit */
+            while (len - i >= 8) {
+                uint64_t w;
+                memcpy(&w, s + i, 8);
+                if ((w & 0x8080808080808080ull) ||
+                    ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull))
+                    break;
+                i += 8;
+            }
             continue;
         }
         size_t n;
