@@ -536,7 +536,7 @@ static bool drop_dead_nodes(builder *b, mga_ruleset *rs)
 
 /* The hash of field and symbol names (profile keys are looked up through it for every
  * record): eight bytes a step, then a final mix so the low bits index the table. */
-static uint64_t str_hash(const char *s, size_t len)
+static inline uint64_t str_hash(const char *s, size_t len)
 {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
     for (; len >= 8; s += 8, len -= 8) {
@@ -546,7 +546,8 @@ static uint64_t str_hash(const char *s, size_t len)
         h ^= h >> 31;
     }
     uint64_t w = 0;
-    memcpy(&w, s, len);
+    for (size_t k = 0; k < len; k++)
+        w |= (uint64_t)(unsigned char)s[k] << (8 * k);
     h = (h ^ w) * 0x94D049BB133111EBull;
     return h ^ (h >> 29);
 }
