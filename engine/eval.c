@@ -533,15 +533,26 @@ static void eval_indexed(mga_result *r, const mga_profile *p)
         }
         uint32_t syms[32];
         size_t ns = 0;
-        const uint64_t *bits = p->bits + fd->word;
-        for (uint32_t w = 0; w < fd->nwords; w++)
-            for (uint64_t b = bits[w]; b; b &= b - 1) {
-                uint32_t sy = w * 64 + (uint32_t)__builtin_ctzll(b);
-                run_key(r, p, graph_guard_key(f, sy, GUARD_NONE));
-                if (ns < sizeof syms / sizeof syms[0])
-                    syms[ns] = sy;
-                ns++;
+        /* the field's nonzero words, through the profile's summary of them: a set of
+         * thousands of symbols is not scanned word by word */
+        uint32_t w0 = fd->word, w1 = fd->word + fd->nwords;
+        for (uint32_t sw = w0 / 64; fd->nwords && sw <= (w1 - 1) / 64; sw++) {
+            uint64_t nz = p->nz[sw];
+            if (sw == w0 / 64)
+                nz &= ~0ull << (w0 % 64);
+            if (sw == (w1 - 1) / 64 && w1 % 64)
+                nz &= ~(~0ull << (w1 % 64));
+            for (; nz; nz &= nz - 1) {
+                uint32_t w = sw * 64 + (uint32_t)__builtin_ctzll(nz);
+                for (uint64_t b = p->bits[w]; b; b &= b - 1) {
+                    uint32_t sy = (w - w0) * 64 + (uint32_t)__builtin_ctzll(b);
+                    run_key(r, p, graph_guard_key(f, sy, GUARD_NONE));
+                    if (ns < sizeof syms / sizeof syms[0])
+                        syms[ns] = sy;
+                    ns++;
+                }
             }
+        }
         if (!gf->pairs)
             continue;
         if (ns <= sizeof syms / sizeof syms[0]) {

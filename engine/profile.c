@@ -350,7 +350,7 @@ static int on_string(void *ud, const unsigned char *s, size_t len)
         if (k < 0)
             unknown_symbol(c, f, str, len);
         else
-            c->p->bits[f->word + (unsigned)k / 64] |= 1ull << ((unsigned)k % 64);
+            profile_set_sym(c->p, f, (uint32_t)k);
         c->index++;
         return keep_going(c);
     }
@@ -702,8 +702,9 @@ void mga_profile_free(mga_profile *p)
 mga_profile *profile_alloc(const mga_ruleset *rs)
 {
     size_t nf = rs->nfields;
-    size_t size = sizeof(mga_profile) + nf * sizeof(double) + rs->nwords * sizeof(uint64_t) +
-                  2 * nf + 16;
+    size_t nz = rs->nwords / 64 + 1;
+    size_t size = sizeof(mga_profile) + nf * sizeof(double) +
+                  (rs->nwords + nz) * sizeof(uint64_t) + 2 * nf + 16;
     unsigned char *blk = mem_alloc(&rs->m, size);
     if (!blk)
         return NULL;
@@ -717,6 +718,8 @@ mga_profile *profile_alloc(const mga_ruleset *rs)
     q += nf * sizeof(double);
     p->bits = (uint64_t *)q;
     q += rs->nwords * sizeof(uint64_t);
+    p->nz = (uint64_t *)q;
+    q += nz * sizeof(uint64_t);
     p->known = q;
     p->seen = q + nf;
     return p;

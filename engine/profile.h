@@ -14,11 +14,20 @@ struct mga_profile {
     uint8_t *seen;  /* per field: given in the JSON (duplicate detection) */
     double *num;    /* numbers in base units; booleans 0/1; enums their index */
     uint64_t *bits; /* set fields' words */
+    uint64_t *nz;   /* bit w: bits[w] may be nonzero (profile_set_sym keeps it) */
     char *id;       /* the text field "id", or NULL */
     size_t id_cap;
 };
 
 /* An empty profile (every field unknown) for rs; NULL on OOM. Freed by mga_profile_free. */
 mga_profile *profile_alloc(const mga_ruleset *rs);
+
+/* Puts symbol k into set field f of p. */
+static inline void profile_set_sym(mga_profile *p, const g_field *f, uint32_t k)
+{
+    uint32_t w = f->word + k / 64;
+    p->bits[w] |= 1ull << (k % 64);
+    p->nz[w / 64] |= 1ull << (w % 64);
+}
 
 #endif

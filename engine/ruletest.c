@@ -587,9 +587,8 @@ static mga_profile *make_profile(const mga_tests *t, const t_test *tt)
             continue;
         p->known[g->field] = p->seen[g->field] = 1;
         if (f->type == FT_SET) {
-            uint64_t *bits = p->bits + f->word;
             for (uint32_t k = 0; k < g->nsyms; k++)
-                bits[g->syms[k] / 64] |= 1ull << (g->syms[k] % 64);
+                profile_set_sym(p, f, g->syms[k]);
         } else if (f->type == FT_TEXT) {
             if ((int32_t)g->field == rs->id_field) {
                 size_t len = strlen(g->str) + 1;
