@@ -30,6 +30,14 @@ grep -q '^mgadvise batch: 300 records, 300 ok, 0 errors, ' "$T/err" ||
     bad "batch summary on generated profiles: $(cat "$T/err")"
 [ "$(wc -l <"$T/out")" -eq 300 ] || bad "batch wrote $(wc -l <"$T/out") lines for 300 records"
 "$B/bench/gen" --count x >/dev/null 2>&1 && bad "gen accepted --count x"
+# the same with --catalog (bench/run.sh's brief rows): every record ok, the catalog written
+"$M" batch -q -j 2 --catalog "$T/cat" "$T/a" >"$T/outc" 2>"$T/err" ||
+    bad "batch --catalog on generated profiles: exit $?: $(cat "$T/err")"
+grep -q '^mgadvise batch: 300 records, 300 ok, 0 errors, ' "$T/err" ||
+    bad "batch --catalog summary on generated profiles: $(cat "$T/err")"
+[ "$(wc -l <"$T/outc")" -eq 300 ] && [ "$(wc -c <"$T/outc")" -lt "$(wc -c <"$T/out")" ] ||
+    bad "batch --catalog wrote $(wc -l <"$T/outc") lines, $(wc -c <"$T/outc") bytes"
+grep -q '^{"ruleset":.*"rules":{' "$T/cat" || bad "batch --catalog: no catalog"
 
 # floor: a compact JSON line comes back byte for byte; a bad line is reported, exit 1.
 "$B/bench/floor" "$T/a" >"$T/f" || bad "floor failed on generated profiles"

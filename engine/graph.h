@@ -115,6 +115,7 @@ typedef struct g_rule {
     mga_cite *pub_cites; /* the same, in the public shape */
     g_frag json;         /* the whole advice item: {"rule":...,"cite":[...]} */
     g_frag json_id;      /* the id as a JSON string */
+    g_frag json_brief;   /* the brief item: {"rule":...,"kind":...,"severity":...} */
 } g_rule;
 
 /* Guard index: a rule whose condition is an AND (or a single test) containing set
@@ -225,8 +226,8 @@ bool graph_build(mga_ruleset *rs, const ast_program *p, const char *const *file_
                  const char *const *texts, const size_t *lens);
 
 /* Serialises what compact JSON output needs of the frozen rule set: each rule's advice
- * item, each cited reference, the forms, the fixed head and tail (output.c). Sets every
- * g_cite.refix. Returns false on OOM. */
+ * item (whole and brief), each cited reference, the forms, the fixed head and tail
+ * (output.c). Sets every g_cite.refix. Returns false on OOM. */
 bool output_freeze_json(mga_ruleset *rs);
 
 /* Builds rs->plan, the evaluator's specialised nodes and sweep order, from the frozen

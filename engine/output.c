@@ -529,6 +529,15 @@ bool output_freeze_json(mga_ruleset *rs)
         ok = jw_take(&w, rs, &g->json);
         jw_str(&w, g->id);
         ok = ok && jw_take(&w, rs, &g->json_id);
+        /* the brief item: the constant part of the whole one stays in the catalog */
+        JW_LIT(&w, "{\"rule\":");
+        jw_str(&w, g->id);
+        JW_LIT(&w, ",\"kind\":");
+        jw_str(&w, mga_kind_str((mga_kind)g->kind));
+        JW_LIT(&w, ",\"severity\":");
+        jw_str(&w, mga_severity_str((mga_severity)g->severity));
+        JW_LIT(&w, "}");
+        ok = ok && jw_take(&w, rs, &g->json_brief);
     }
     rs->forms_json = ok ? arena_alloc(&rs->a, (rs->nforms + 1) * sizeof *rs->forms_json) : NULL;
     ok = rs->forms_json != NULL;
@@ -554,8 +563,9 @@ bool output_freeze_json(mga_ruleset *rs)
 }
 
 /* A result as one line of compact JSON: the fragments of its rules and references copied,
- * only the id, dose, forms and overruled entries formatted here. */
-static void write_compact(const mga_result *r, jw *w)
+ * only the id, dose, forms and overruled entries formatted here. brief: each advice item
+ * is its brief fragment and the references are left out (MGA_FORMAT_JSON_BRIEF). */
+static void write_compact(const mga_result *r, jw *w, bool brief)
 {
     const mga_ruleset *rs = r->rs;
     JW_LIT(w, "{\"id\":");
@@ -563,10 +573,18 @@ static void write_compact(const mga_result *r, jw *w)
     jw_frag(w, rs->json_head);
     jw_str(w, rs->hash);
     JW_LIT(w, "},\"advice\":[");
-    for (size_t i = 0; i < r->nadvice; i++) {
-        if (i)
-            JW_LIT(w, ",");
-        jw_frag(w, rs->rules[r->advice_rule[i]].json);
+    if (brief) {
+        for (size_t i = 0; i < r->nadvice; i++) {
+            if (i)
+                JW_LIT(w, ",");
+            jw_frag(w, rs->rules[r->advice_rule[i]].json_brief);
+        }
+    } else {
+        for (size_t i = 0; i < r->nadvice; i++) {
+            if (i)
+                JW_LIT(w, ",");
+            jw_frag(w, rs->rules[r->advice_rule[i]].json);
+        }
     }
     const mga_dose *d = &r->dose;
     JW_LIT(w, "],\"dose\":{\"start_mg\":");
@@ -613,6 +631,12 @@ static void write_compact(const mga_result *r, jw *w)
         jw_frag(w, rs->rules[o->by].json_id);
         JW_LIT(w, "}");
     }
+    if (brief) {
+        /* json_tail is ],"disclaimer":...}: the ] closes the references, left out here */
+        JW_LIT(w, "]");
+        jw_raw(w, rs->json_tail.p + 1, rs->json_tail.len - 1);
+        return;
+    }
     JW_LIT(w, "],\"references\":[");
     /* distinct references in order of first citation, at most as many as collect_cites */
     uint64_t mark[64] = {0}; /* seen refs_json entries, when there are at most 4096 */
@@ -645,6 +669,72 @@ static void write_compact(const mga_result *r, jw *w)
         }
     }
     jw_frag(w, rs->json_tail);
+}
+
+/* ---- the catalog: what brief results leave out, once per rule set ---- */
+
+mga_status mga_ruleset_write_catalog(const mga_ruleset *rs, mga_write_fn fn, void *ud)
+{
+    if (!rs || !fn)
+        return MGA_E_INVALID;
+    jw w = {&rs->m, {NULL, 0, 0}, false};
+    JW_LIT(&w, "{\"ruleset\":{\"name\":");
+    jw_str(&w, rs->name);
+    JW_LIT(&w, ",\"hash\":");
+    jw_str(&w, rs->hash);
+    JW_LIT(&w, "},\"disclaimer\":");
+    jw_str(&w, rs->disclaimer);
+    JW_LIT(&w, ",\"rules\":{");
+    for (size_t i = 0; i < rs->nrules; i++) {
+        if (i)
+            JW_LIT(&w, ",");
+        jw_frag(&w, rs->rules[i].json_id);
+        JW_LIT(&w, ":");
+        jw_frag(&w, rs->rules[i].json);
+    }
+    JW_LIT(&w, "},\"sources\":[");
+    for (size_t s = 0; s < rs->nsources; s++) {
+        const g_source *src = &rs->sources[s];
+        if (s)
+            JW_LIT(&w, ",");
+        JW_LIT(&w, "{\"source\":");
+        jw_str(&w, src->key);
+        JW_LIT(&w, ",\"document\":");
+        jw_str(&w, src->title);
+        JW_LIT(&w, ",\"author\":");
+        jw_str(&w, src->author);
+        JW_LIT(&w, ",\"publisher\":");
+        jw_str(&w, src->publisher);
+        JW_LIT(&w, ",\"url\":");
+        jw_str(&w, src->url);
+        JW_LIT(&w, ",\"references\":[");
+        bool first = true;
+        for (size_t k = 0; k < src->nrefs; k++) {
+            /* a repeated number keeps the text of its first entry, as ref_text gives it */
+            size_t j = 0;
+            while (j < k && src->refs[j].n != src->refs[k].n)
+                j++;
+            if (j < k)
+                continue;
+            if (!first)
+                JW_LIT(&w, ",");
+            first = false;
+            JW_LIT(&w, "{\"ref\":");
+            jw_uint(&w, src->refs[k].n);
+            JW_LIT(&w, ",\"text\":");
+            jw_str(&w, src->refs[k].text);
+            JW_LIT(&w, "}");
+        }
+        JW_LIT(&w, "]}");
+    }
+    JW_LIT(&w, "]}\n");
+    mga_status st = MGA_OK;
+    if (w.oom)
+        st = MGA_E_NOMEM;
+    else if (fn(ud, w.b.p, w.b.len) != 0)
+        st = MGA_E_WRITE;
+    membuf_free(&rs->m, &w.b);
+    return st;
 }
 
 /* ---- text ---- */
@@ -876,14 +966,14 @@ mga_status mga_result_write(const mga_result *r, mga_format fmt, mga_write_fn fn
     }
     if (fmt == MGA_FORMAT_JSON_PRETTY)
         return output_json_gen(r, true, fn, ud);
-    if (fmt != MGA_FORMAT_JSON)
+    if (fmt != MGA_FORMAT_JSON && fmt != MGA_FORMAT_JSON_BRIEF)
         return MGA_E_INVALID;
     /* the buffer stays with the result (one thread at a time), so a reused result writes
      * without allocating */
     mga_result *mr = (mga_result *)r;
     jw w = {&r->m, mr->out, false};
     w.b.len = 0;
-    write_compact(r, &w);
+    write_compact(r, &w, fmt == MGA_FORMAT_JSON_BRIEF);
     mr->out = w.b;
     if (w.oom)
         return MGA_E_NOMEM;

@@ -193,12 +193,34 @@ MGA_API void mga_result_free(mga_result *r);
 typedef enum mga_format {
     MGA_FORMAT_JSON,        /* one line */
     MGA_FORMAT_JSON_PRETTY, /* indented */
-    MGA_FORMAT_TEXT         /* grouped by severity, numbered citations, references */
+    MGA_FORMAT_TEXT,        /* grouped by severity, numbered citations, references */
+    MGA_FORMAT_JSON_BRIEF   /* one line, to be read with the rule set's catalog (below):
+                             * as MGA_FORMAT_JSON, but each advice item is only
+                             * {"rule":ID,"kind":K,"severity":S} and "references" is left
+                             * out; id, ruleset, dose, forms, overruled and the disclaimer
+                             * are kept */
 } mga_format;
 
 /* Writes r in fmt through one call of fn (text: several calls). The JSON line is built in a
- * buffer r keeps for the next write, so r must not be written from two threads at once. */
+ * buffer r keeps for the next write, so r must not be written from two threads at once.
+ * MGA_E_INVALID for a NULL r or fn or an unknown fmt, MGA_E_NOMEM, MGA_E_WRITE. */
 MGA_API mga_status mga_result_write(const mga_result *r, mga_format fmt, mga_write_fn fn, void *ud);
+
+/* Writes the catalog of rs through one call of fn: the per-rule constants that
+ * MGA_FORMAT_JSON_BRIEF results leave out, as one JSON object and a newline:
+ *   {"ruleset":{"name":N,"hash":H},"disclaimer":D,
+ *    "rules":{ID:ITEM,...},
+ *    "sources":[{"source":KEY,"document":TITLE,"author":A,"publisher":P,"url":U,
+ *                "references":[{"ref":N,"text":T},...]},...]}
+ * ITEM is every rule's advice item exactly as MGA_FORMAT_JSON writes it (text, evidence,
+ * refer, forms, "cite" with source, ref and quote), so replacing each brief item of a
+ * result by rules[item.rule] gives back the full "advice". The full "references" array is
+ * the distinct (source, ref) pairs of those items' cites in order of first citation,
+ * numbered "n" from 1, each with "source", "ref" (null for none), "text" (the source's
+ * reference text, null for ref null), "document", "author" and "publisher" of the source.
+ * Absent strings are null. MGA_E_INVALID for a NULL rs or fn, MGA_E_NOMEM, MGA_E_WRITE.
+ * Thread-safe on a shared rs. */
+MGA_API mga_status mga_ruleset_write_catalog(const mga_ruleset *rs, mga_write_fn fn, void *ud);
 
 /* ---- Walking a result ---------------------------------------------------------------- */
 

@@ -43,6 +43,10 @@ static const char *usage_batch =
     "  a bad record:   {\"line\":N,\"id\":ID,\"error\":{\"field\":PATH,\"code\":\"E4002\",\n"
     "                  \"message\":TEXT,\"column\":C}}\n"
     "\n"
+    "  with --catalog: RESULT is brief: each advice item is only\n"
+    "                  {\"rule\":ID,\"kind\":K,\"severity\":S} and \"references\" is left\n"
+    "                  out; the rest (ruleset, dose, forms, overruled, disclaimer) is kept\n"
+    "\n"
     "N is the physical input line (1-based, --skip included), ID the profile's \"id\" or null\n"
     "when it cannot be read, PATH the JSON path of the bad value (\"$.age\") or null, C the\n"
     "column of the problem on that line (0 when unknown). A bad record does not stop the run.\n"
@@ -69,9 +73,21 @@ static const char *usage_batch =
     "  --stats FILE        write cohort statistics as JSON to FILE: records, ok, errors,\n"
     "                      how many records each rule fired for (\"rules\"), the rules that\n"
     "                      never fired, preferred and avoided forms, advice by severity\n"
+    "  --catalog FILE      write the rules' catalog to FILE (one JSON line, before any\n"
+    "                      record is read) and every good record in the brief form above:\n"
+    "                      {\"ruleset\":{\"name\",\"hash\"},\"disclaimer\":D,\"rules\":{ID:\n"
+    "                      ITEM},\"sources\":[{\"source\",\"document\",\"author\",\n"
+    "                      \"publisher\",\"url\",\"references\":[{\"ref\",\"text\"}]}]}; ITEM\n"
+    "                      is the full advice item, so rules[item.rule] restores each item\n"
+    "                      and its cites give the references (numbered in order of first\n"
+    "                      citation, with the source's document, author and publisher)\n"
     "  -q, --quiet         no progress line (the final summary is always printed)\n"
     "  -h, --help          this help\n"
-    "\n"
+    "An option's value may also be attached: -j2, -rPATH, --jobs=2, --catalog=FILE.\n"
+    "\n";
+
+/* The rest of the help (C limits one string literal to 4095 characters). */
+static const char *usage_batch_tail =
     "While standard error is a terminal a progress line shows the records done, the rate\n"
     "and, for a regular file, the percentage and the time left. At the end standard error\n"
     "gets one summary line:\n"
@@ -84,7 +100,7 @@ static const char *usage_batch =
     "exit status: 0 every record was good; 1 some records had errors (all the others were\n"
     "still written); 2 usage (unknown option, bad -j); 3 the input or the rules could not\n"
     "be read, or a CSV header names an unknown column; 4 out of memory or output error (e.g.\n"
-    "standard output closed);\n"
+    "standard output closed, the --stats or --catalog file cannot be written);\n"
     "130 interrupted by SIGINT; 143 interrupted by SIGTERM.\n";
 
 /* ---- Small helpers ------------------------------------------------------------------- */
@@ -762,6 +778,7 @@ typedef struct batch {
     const mga_ruleset *rs;
     ruleindex ri;
     bool stats;
+    bool brief; /* --catalog: results as MGA_FORMAT_JSON_BRIEF */
 
     /* reader */
     FILE *in;
@@ -1039,7 +1056,8 @@ static mga_status do_record(batch *b, worker *w, chunk *c, const rec *r)
         if (st == MGA_OK) {
             buf_jstr0(o, mga_result_id(res));
             BUF_LIT(o, ",\"result\":");
-            st = mga_result_write(res, MGA_FORMAT_JSON, buf_write_cb, o);
+            st = mga_result_write(res, b->brief ? MGA_FORMAT_JSON_BRIEF : MGA_FORMAT_JSON,
+                                  buf_write_cb, o);
             if (st == MGA_E_WRITE)
                 st = MGA_E_NOMEM; /* only buf_write_cb fails, and only for memory */
             if (o->len && o->p[o->len - 1] == '\n')
@@ -1334,7 +1352,7 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
 {
     const char **rules = calloc((size_t)argc + 1, sizeof *rules);
     size_t nrules = 0;
-    const char *input = NULL, *stats_path = NULL;
+    const char *input = NULL, *stats_path = NULL, *catalog_path = NULL;
     unsigned long long jobs = 0, skip = 0;
     bool quiet = false;
     int csv_format = -1; /* 0 JSON lines, 1 CSV, -1 from the file name */
@@ -1343,38 +1361,44 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
         return EXIT_INTERNAL;
     }
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int rc = -1;
+        const char *a = argv[i], *v = NULL;
+        int rc = -1, m;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(usage_batch, stdout);
+            fputs(usage_batch_tail, stdout);
             rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_INTERNAL;
-        } else if (strcmp(a, "-r") == 0 || strcmp(a, "--rules") == 0) {
-            if (++i == argc)
+        } else if ((m = cli_opt_value(argc, argv, &i, "-r", "--rules", &v)) != 0) {
+            if (m < 0)
                 rc = cli_usage_error("batch", "option '%s' needs a path", a);
             else
-                rules[nrules++] = argv[i];
-        } else if (strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0) {
-            if (++i == argc)
+                rules[nrules++] = v;
+        } else if ((m = cli_opt_value(argc, argv, &i, "-j", "--jobs", &v)) != 0) {
+            if (m < 0)
                 rc = cli_usage_error("batch", "option '%s' needs a number of threads", a);
-            else if (!parse_count(argv[i], MAX_JOBS, &jobs) || jobs == 0)
-                rc = cli_usage_error("batch", "bad number of threads '%s': expected 1 to 1024", argv[i]);
-        } else if (strcmp(a, "--skip") == 0) {
-            if (++i == argc)
+            else if (!parse_count(v, MAX_JOBS, &jobs) || jobs == 0)
+                rc = cli_usage_error("batch", "bad number of threads '%s': expected 1 to 1024", v);
+        } else if ((m = cli_opt_value(argc, argv, &i, NULL, "--skip", &v)) != 0) {
+            if (m < 0)
                 rc = cli_usage_error("batch", "option '%s' needs a number of lines", a);
-            else if (!parse_count(argv[i], ULLONG_MAX, &skip))
-                rc = cli_usage_error("batch", "bad number of lines '%s' for --skip", argv[i]);
-        } else if (strcmp(a, "--input-format") == 0) {
-            if (++i == argc)
+            else if (!parse_count(v, ULLONG_MAX, &skip))
+                rc = cli_usage_error("batch", "bad number of lines '%s' for --skip", v);
+        } else if ((m = cli_opt_value(argc, argv, &i, NULL, "--input-format", &v)) != 0) {
+            if (m < 0)
                 rc = cli_usage_error("batch", "option '%s' needs jsonl or csv", a);
-            else if (strcmp(argv[i], "jsonl") == 0 || strcmp(argv[i], "csv") == 0)
-                csv_format = argv[i][0] == 'c';
+            else if (strcmp(v, "jsonl") == 0 || strcmp(v, "csv") == 0)
+                csv_format = v[0] == 'c';
             else
-                rc = cli_usage_error("batch", "unknown input format '%s': expected jsonl or csv", argv[i]);
-        } else if (strcmp(a, "--stats") == 0) {
-            if (++i == argc)
+                rc = cli_usage_error("batch", "unknown input format '%s': expected jsonl or csv", v);
+        } else if ((m = cli_opt_value(argc, argv, &i, NULL, "--stats", &v)) != 0) {
+            if (m < 0)
                 rc = cli_usage_error("batch", "option '%s' needs a file", a);
             else
-                stats_path = argv[i];
+                stats_path = v;
+        } else if ((m = cli_opt_value(argc, argv, &i, NULL, "--catalog", &v)) != 0) {
+            if (m < 0)
+                rc = cli_usage_error("batch", "option '%s' needs a file", a);
+            else
+                catalog_path = v;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             quiet = true;
         } else if (strcmp(a, "--") == 0 && i + 1 < argc && !input) {
@@ -1419,6 +1443,17 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
         free(rules);
         return EXIT_INTERNAL;
     }
+    FILE *catalog_file = NULL;
+    if (catalog_path && !(catalog_file = fopen(catalog_path, "wb"))) {
+        fprintf(stderr, "mgadvise batch: cannot write catalog '%s': %s\n", catalog_path,
+                strerror(errno));
+        if (stats_file)
+            fclose(stats_file);
+        if (!from_stdin)
+            fclose(in);
+        free(rules);
+        return EXIT_INTERNAL;
+    }
 
     mga_engine *eng = NULL;
     mga_ruleset *rs = NULL;
@@ -1426,10 +1461,30 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
     if (st == MGA_OK)
         st = load_rules(eng, rules, nrules, embedded, nembedded, &rs);
     free(rules);
+    if (st == MGA_OK && catalog_file) {
+        /* the catalog is whole on disk before any record is read */
+        errno = 0;
+        mga_status cst = mga_ruleset_write_catalog(rs, cli_write_file, catalog_file);
+        int err = errno;
+        if (fclose(catalog_file) != 0 && cst == MGA_OK) {
+            cst = MGA_E_WRITE;
+            err = errno;
+        }
+        catalog_file = NULL;
+        if (cst != MGA_OK) {
+            fprintf(stderr, "mgadvise batch: cannot write catalog '%s': %s\n", catalog_path,
+                    cst == MGA_E_WRITE ? strerror(err ? err : EIO) : mga_status_str(cst));
+            mga_ruleset_free(rs);
+            rs = NULL;
+            st = MGA_E_WRITE; /* reported: exit 4 below */
+        }
+    }
     if (st != MGA_OK) {
-        if (st != MGA_E_COMPILE && st != MGA_E_IO)
+        if (st != MGA_E_COMPILE && st != MGA_E_IO && st != MGA_E_WRITE)
             fprintf(stderr, "mgadvise batch: %s\n", mga_status_str(st));
         mga_engine_free(eng);
+        if (catalog_file)
+            fclose(catalog_file);
         if (stats_file)
             fclose(stats_file);
         if (!from_stdin)
@@ -1458,6 +1513,7 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
     }
     b.rs = rs;
     b.stats = stats_file != NULL;
+    b.brief = catalog_path != NULL;
     b.in = in;
     b.skip = skip;
     b.nring = jobs == 1 ? 1 : (size_t)jobs * RING_PER_THREAD;

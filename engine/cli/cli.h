@@ -26,6 +26,13 @@ void cli_render(const mga_diags *d);
 /* An mga_write_fn writing to the FILE * in ud. */
 int cli_write_file(void *ud, const char *p, size_t len);
 
+/* An option with a value, in any of the forms "-j 2", "-j2", "--jobs 2" and "--jobs=2"
+ * (short_opt or long_opt may be NULL). Returns 0 when argv[*i] is not this option; 1 with
+ * *val set when it is (*i is advanced past a value in the next argument); -1 when it is
+ * but the value is missing (or empty after '='). */
+int cli_opt_value(int argc, char **argv, int *i, const char *short_opt, const char *long_opt,
+                  const char **val);
+
 /* The whole of a file ('-': standard input) in a malloc'd buffer, or NULL with *err set. */
 char *cli_read_all(const char *path, size_t *len, int *err);
 

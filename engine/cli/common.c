@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* What the CLI commands share: usage errors, rendering diagnostics, the exit status of a
- * library status, a FILE writer for mga_write_fn, and reading a whole file (see cli.h). */
+ * library status, a FILE writer for mga_write_fn, reading a whole file and options with
+ * values (see cli.h). */
 #include "cli.h"
 
 #include <errno.h>
@@ -76,4 +77,26 @@ void cli_render(const mga_diags *d)
 {
     if (d && mga_diags_count(d))
         mga_diags_render(d, cli_write_file, stderr);
+}
+
+int cli_opt_value(int argc, char **argv, int *i, const char *short_opt, const char *long_opt,
+                  const char **val)
+{
+    const char *a = argv[*i];
+    size_t sn = short_opt ? strlen(short_opt) : 0, ln = long_opt ? strlen(long_opt) : 0;
+    if ((short_opt && strcmp(a, short_opt) == 0) || (long_opt && strcmp(a, long_opt) == 0)) {
+        if (*i + 1 >= argc)
+            return -1;
+        *val = argv[++*i];
+        return 1;
+    }
+    if (short_opt && strncmp(a, short_opt, sn) == 0) {
+        *val = a + sn; /* -j2 */
+        return 1;
+    }
+    if (long_opt && strncmp(a, long_opt, ln) == 0 && a[ln] == '=') {
+        *val = a + ln + 1; /* --jobs=2 */
+        return **val ? 1 : -1;
+    }
+    return 0;
 }

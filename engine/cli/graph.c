@@ -30,23 +30,24 @@ int cli_graph(int argc, char **argv, const mga_source *embedded, size_t nembedde
     if (!paths)
         return EXIT_INTERNAL;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
+        const char *a = argv[i], *v = NULL;
+        int m;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(usage_graph, stdout);
             free(paths);
             return EXIT_OK;
-        } else if (strcmp(a, "-f") == 0 || strcmp(a, "--format") == 0) {
-            if (++i == argc) {
+        } else if ((m = cli_opt_value(argc, argv, &i, "-f", "--format", &v)) != 0) {
+            if (m < 0) {
                 free(paths);
                 return cli_usage_error("graph", "option '%s' needs dot or json", a);
             }
-            if (strcmp(argv[i], "dot") == 0) {
+            if (strcmp(v, "dot") == 0) {
                 fmt = MGA_GRAPH_DOT;
-            } else if (strcmp(argv[i], "json") == 0) {
+            } else if (strcmp(v, "json") == 0) {
                 fmt = MGA_GRAPH_JSON;
             } else {
                 free(paths);
-                return cli_usage_error("graph", "unknown format '%s': expected dot or json", argv[i]);
+                return cli_usage_error("graph", "unknown format '%s': expected dot or json", v);
             }
         } else if (a[0] == '-' && a[1] != '\0') {
             free(paths);

@@ -96,32 +96,33 @@ static int cmd_eval(int argc, char **argv)
     if (!rules)
         return EXIT_INTERNAL;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
+        const char *a = argv[i], *v = NULL;
+        int m;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(usage_eval, stdout);
             free(rules);
             return EXIT_OK;
-        } else if (strcmp(a, "-r") == 0 || strcmp(a, "--rules") == 0) {
-            if (++i == argc) {
+        } else if ((m = cli_opt_value(argc, argv, &i, "-r", "--rules", &v)) != 0) {
+            if (m < 0) {
                 free(rules);
                 return cli_usage_error("eval", "option '%s' needs a path", a);
             }
-            rules[nrules++] = argv[i];
-        } else if (strcmp(a, "-f") == 0 || strcmp(a, "--format") == 0) {
-            if (++i == argc) {
+            rules[nrules++] = v;
+        } else if ((m = cli_opt_value(argc, argv, &i, "-f", "--format", &v)) != 0) {
+            if (m < 0) {
                 free(rules);
                 return cli_usage_error("eval", "option '%s' needs text, json or pretty", a);
             }
-            if (strcmp(argv[i], "text") == 0)
+            if (strcmp(v, "text") == 0)
                 fmt = MGA_FORMAT_TEXT;
-            else if (strcmp(argv[i], "json") == 0)
+            else if (strcmp(v, "json") == 0)
                 fmt = MGA_FORMAT_JSON;
-            else if (strcmp(argv[i], "pretty") == 0)
+            else if (strcmp(v, "pretty") == 0)
                 fmt = MGA_FORMAT_JSON_PRETTY;
             else {
                 free(rules);
                 return cli_usage_error("eval", "unknown format '%s': expected text, json or pretty",
-                                   argv[i]);
+                                   v);
             }
         } else if (a[0] == '-' && a[1] != '\0') {
             free(rules);
@@ -190,17 +191,18 @@ static int cmd_check(int argc, char **argv)
     if (!paths)
         return EXIT_INTERNAL;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
+        const char *a = argv[i], *v = NULL;
+        int m;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(usage_check, stdout);
             free(paths);
             return EXIT_OK;
-        } else if (strcmp(a, "--sources") == 0) {
-            if (++i == argc) {
+        } else if ((m = cli_opt_value(argc, argv, &i, NULL, "--sources", &v)) != 0) {
+            if (m < 0) {
                 free(paths);
                 return cli_usage_error("check", "option '%s' needs a folder", a);
             }
-            sources = argv[i];
+            sources = v;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             quiet = true;
         } else if (strcmp(a, "--no-analysis") == 0) {

@@ -59,31 +59,31 @@ int cli_explain(int argc, char **argv, const mga_source *embedded, size_t nembed
     if (!rules)
         return EXIT_INTERNAL;
     for (int i = 1; i < argc && rc == EXIT_OK; i++) {
-        const char *a = argv[i];
+        const char *a = argv[i], *v = NULL;
+        int m;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(usage_explain, stdout);
             free(rules);
             return EXIT_OK;
-        } else if (strcmp(a, "-r") == 0 || strcmp(a, "--rules") == 0) {
-            if (++i == argc)
+        } else if ((m = cli_opt_value(argc, argv, &i, "-r", "--rules", &v)) != 0) {
+            if (m < 0)
                 rc = cli_usage_error("explain", "option '%s' needs a path", a);
             else
-                rules[nrules++] = argv[i];
-        } else if (strcmp(a, "--rule") == 0) {
-            if (++i == argc)
+                rules[nrules++] = v;
+        } else if ((m = cli_opt_value(argc, argv, &i, NULL, "--rule", &v)) != 0) {
+            if (m < 0)
                 rc = cli_usage_error("explain", "option '%s' needs a rule id", a);
             else
-                rule = argv[i];
-        } else if (strcmp(a, "-f") == 0 || strcmp(a, "--format") == 0) {
-            if (++i == argc)
+                rule = v;
+        } else if ((m = cli_opt_value(argc, argv, &i, "-f", "--format", &v)) != 0) {
+            if (m < 0)
                 rc = cli_usage_error("explain", "option '%s' needs text or json", a);
-            else if (strcmp(argv[i], "text") == 0)
+            else if (strcmp(v, "text") == 0)
                 fmt = MGA_FORMAT_TEXT;
-            else if (strcmp(argv[i], "json") == 0)
+            else if (strcmp(v, "json") == 0)
                 fmt = MGA_FORMAT_JSON;
             else
-                rc = cli_usage_error("explain", "unknown format '%s': expected text or json",
-                                 argv[i]);
+                rc = cli_usage_error("explain", "unknown format '%s': expected text or json", v);
         } else if (a[0] == '-' && a[1] != '\0') {
             rc = cli_usage_error("explain", "unknown option '%s'", a);
         } else if (profile) {
@@ -296,26 +296,27 @@ int cli_test(int argc, char **argv, const mga_source *embedded, size_t nembedded
         return EXIT_INTERNAL;
     }
     for (int i = 1; i < argc && rc == EXIT_OK; i++) {
-        const char *a = argv[i];
+        const char *a = argv[i], *v = NULL;
+        int m;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(usage_test, stdout);
             free(rules);
             free(files);
             return EXIT_OK;
-        } else if (strcmp(a, "-r") == 0 || strcmp(a, "--rules") == 0) {
-            if (++i == argc)
+        } else if ((m = cli_opt_value(argc, argv, &i, "-r", "--rules", &v)) != 0) {
+            if (m < 0)
                 rc = cli_usage_error("test", "option '%s' needs a path", a);
             else
-                rules[nrules++] = argv[i];
+                rules[nrules++] = v;
         } else if (strcmp(a, "--coverage") == 0) {
             coverage = true;
-        } else if (strcmp(a, "--min-coverage") == 0) {
+        } else if ((m = cli_opt_value(argc, argv, &i, NULL, "--min-coverage", &v)) != 0) {
             char *end = NULL;
-            if (++i == argc)
+            if (m < 0)
                 rc = cli_usage_error("test", "option '%s' needs a percentage", a);
-            else if ((min_cov = strtod(argv[i], &end)), end == argv[i] || *end ||
+            else if ((min_cov = strtod(v, &end)), end == v || *end ||
                      !(min_cov >= 0 && min_cov <= 100))
-                rc = cli_usage_error("test", "'%s' is not a percentage from 0 to 100", argv[i]);
+                rc = cli_usage_error("test", "'%s' is not a percentage from 0 to 100", v);
             coverage = true;
         } else if (a[0] == '-' && a[1] != '\0') {
             rc = cli_usage_error("test", "unknown option '%s'", a);

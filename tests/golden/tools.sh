@@ -77,5 +77,31 @@ for d in tests/golden/graph/*/; do
     compare "$name (json)" "$d/expected.json" "$tmp/out"
 done
 
+# option values attached (-fjson, --format=json, -rPATH, --rules=PATH, --rule=ID,
+# --min-coverage=P, --sources=DIR) read the same as separate ones
+P=examples/profiles/01-kidney-disease.json
+same() { # name command-a -- command-b
+    name=$1
+    shift
+    a=
+    while [ "$1" != -- ]; do a="$a $1"; shift; done
+    shift
+    # shellcheck disable=SC2086
+    "$BIN" $a >"$tmp/a" 2>&1
+    ra=$?
+    "$BIN" "$@" >"$tmp/b" 2>&1
+    rb=$?
+    [ $ra -eq $rb ] && [ -s "$tmp/a" ] && cmp -s "$tmp/a" "$tmp/b"
+    check "attached option values: $name" $?
+}
+same eval eval -fjson -rrules $P -- eval --format json -r rules $P
+same eval-long eval --format=pretty --rules=rules $P -- eval -f pretty --rules rules $P
+same explain explain --rule=d6_sleep_start_145mg -fjson $P -- explain --rule d6_sleep_start_145mg -f json $P
+same graph graph -fjson tests/golden/batch/rules.mga -- graph --format json tests/golden/batch/rules.mga
+same test test --min-coverage=50 -rrules tests/rules -- test --min-coverage 50 -r rules tests/rules
+same check check --no-analysis --sources=../shared/seeds rules -- check --no-analysis --sources ../shared/seeds rules
+"$BIN" eval --format= $P >/dev/null 2>"$tmp/e"
+check "eval --format= is a usage error" $(($? != 2))
+
 echo "tools: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -384,6 +384,7 @@ typedef struct job {
     const char *json;
     const char *expected;
     int mismatches, failures;
+    const char *catalog; /* the rule set's catalog, written from every thread too */
 } job;
 
 static void *worker(void *arg)
@@ -404,6 +405,12 @@ static void *worker(void *arg)
         else if (strcmp(b.p, j->expected) != 0)
             j->mismatches++;
         free(b.p);
+        tbuf c = TBUF_INIT;
+        if (mga_ruleset_write_catalog(j->rs, tbuf_write, &c) != MGA_OK)
+            j->failures++;
+        else if (strcmp(c.p, j->catalog) != 0)
+            j->mismatches++;
+        free(c.p);
         mga_result_free(r);
         mga_profile_free(p);
     }
@@ -422,10 +429,12 @@ static void test_api_threads_share_ruleset(void **state)
     const char *profiles[2] = {api_profile, "{\"id\": \"k\", \"conditions\": [\"kidney_disease\"]}"};
     char *expected[2] = {eval_json(rs, profiles[0]), eval_json(rs, profiles[1])};
     assert_string_not_equal(expected[0], expected[1]);
+    tbuf cat = TBUF_INIT;
+    assert_int_equal(mga_ruleset_write_catalog(rs, tbuf_write, &cat), MGA_OK);
     pthread_t th[8];
     job jobs[8];
     for (int i = 0; i < 8; i++) {
-        jobs[i] = (job){rs, profiles[i % 2], expected[i % 2], 0, 0};
+        jobs[i] = (job){rs, profiles[i % 2], expected[i % 2], 0, 0, cat.p};
         assert_int_equal(pthread_create(&th[i], NULL, worker, &jobs[i]), 0);
     }
     for (int i = 0; i < 8; i++) {
@@ -435,6 +444,7 @@ static void test_api_threads_share_ruleset(void **state)
     }
     free(expected[0]);
     free(expected[1]);
+    free(cat.p);
     mga_ruleset_free(rs);
     mga_engine_free(eng);
 }

@@ -261,6 +261,96 @@ else
 fi
 rm -f "$tmp/huge.jsonl"
 
+# ---- --catalog: the catalog first (also for no records), then brief records; joined by
+# rule id with the catalog they give back the full output (join.awk); error lines are
+# unchanged ----
+catalog_case() { # name input rules-args...
+    cname=$1 cin=$2
+    shift 2
+    "$BIN" batch -q "$@" --catalog "$tmp/cat" "$cin" >"$tmp/cb" 2>"$tmp/cbe"
+    crc=$?
+    "$BIN" batch -q "$@" "$cin" >"$tmp/cf" 2>"$tmp/cfe"
+    frc=$?
+    sed 's/,"references":\[.*\],"disclaimer":/,"disclaimer":/' "$tmp/cf" >"$tmp/cf2"
+    if [ $crc -eq $frc ] && [ "$(norm "$tmp/cbe")" = "$(norm "$tmp/cfe")" ] &&
+        [ "$(wc -l <"$tmp/cat")" -eq 1 ] &&
+        grep -q '^{"ruleset":{"name":.*,"hash":"[0-9a-f]*"},"disclaimer":"[^"]' "$tmp/cat" &&
+        grep -q '"sources":\[{"source":' "$tmp/cat" &&
+        awk -f "$HERE/join.awk" "$tmp/cat" "$tmp/cb" >"$tmp/cj" && cmp -s "$tmp/cj" "$tmp/cf2" &&
+        [ "$(wc -l <"$tmp/cb")" -eq "$(wc -l <"$tmp/cf")" ] &&
+        ! grep -q '"references"\|"cite"\|"quote"' "$tmp/cb" &&
+        [ "$(grep -c '"result":' "$tmp/cb")" -eq "$(grep -c '"disclaimer":"[^"]' "$tmp/cb")" ] &&
+        [ "$(wc -c <"$tmp/cb")" -lt "$(wc -c <"$tmp/cf")" ]; then
+        ok
+    else
+        bad "batch --catalog ($cname): joined with the catalog, the output differs from the full one (exit $crc / $frc)"
+        cat "$tmp/cbe"
+    fi
+}
+catalog_case "mixed records" "$HERE/mixed-records/input.jsonl" -r "$RULES"
+catalog_case "2,000 generated records" "$tmp/in2k" -r "$RULES" -j 2
+catalog_case "shipped rules" "$tmp/in300" -j 1
+catalog_case "CSV" examples/profiles.csv -j 2
+# every rule of the rule set is in the catalog: the graph's rules, one by one
+"$BIN" batch -q --catalog "$tmp/cat" - </dev/null >"$tmp/o" 2>"$tmp/e"
+crc=$?
+# (the graph's rules are the only entries with a string "id")
+"$BIN" graph --format json | sed -n 's/^ *"id": "\([^"]*\)",$/\1/p' >"$tmp/ids"
+nrules=$(wc -l <"$tmp/ids")
+missing=$(while read -r id; do
+    grep -q "\"$id\":{\"rule\":\"$id\"," "$tmp/cat" || echo "$id"
+done <"$tmp/ids")
+if [ $crc -eq 0 ] && [ ! -s "$tmp/o" ] && [ "$nrules" -gt 60 ] && [ -z "$missing" ] &&
+    grep -q '^mgadvise batch: 0 records, 0 ok, 0 errors, ' "$tmp/e"; then
+    ok
+else
+    bad "batch --catalog with no records: exit $crc, $nrules rules, missing: $missing"
+fi
+# -j 1 and -j 4 agree on the brief output and the catalog
+"$BIN" batch -q -r "$RULES" -j 1 --catalog "$tmp/cat1" "$tmp/in2k" >"$tmp/o1" 2>/dev/null
+"$BIN" batch -q -r "$RULES" -j 4 --catalog="$tmp/cat4" "$tmp/in2k" >"$tmp/o4" 2>/dev/null
+if cmp -s "$tmp/o1" "$tmp/o4" && cmp -s "$tmp/cat1" "$tmp/cat4" && [ -s "$tmp/o1" ]; then
+    ok
+else
+    bad "batch --catalog: -j 1 and -j 4 differ"
+fi
+# an unwritable catalog: its name and why, exit 4, no record read or written
+head -5 "$tmp/in2k" >"$tmp/good5"
+for cpath in "$tmp/no-such-dir/cat.json" /dev/full; do
+    [ -e /dev/full ] || [ "$cpath" != /dev/full ] || continue
+    "$BIN" batch -q -r "$RULES" --catalog "$cpath" "$tmp/good5" >"$tmp/o" 2>"$tmp/e"
+    crc=$?
+    case $cpath in
+    /dev/full) why='No space left on device' ;;
+    *) why='No such file or directory' ;;
+    esac
+    if [ $crc -eq 4 ] && [ ! -s "$tmp/o" ] &&
+        [ "$(cat "$tmp/e")" = "mgadvise batch: cannot write catalog '$cpath': $why" ]; then
+        ok
+    else
+        bad "batch --catalog $cpath: exit $crc, expected 4 and one message"
+        cat "$tmp/e"
+    fi
+done
+
+# ---- option values attached or separate: -j2, -j 2, --jobs=2, --jobs 2 (and -rPATH,
+# --skip=N, --input-format=FMT, --stats=FILE) read the same ----
+"$BIN" batch -q -r "$RULES" -j 2 --skip 3 "$tmp/in300" >"$tmp/a1" 2>/dev/null
+same=0
+for form in "-j2 -r$RULES" "-j 2 --rules=$RULES" "--jobs=2 -r $RULES" "--jobs 2 --rules $RULES"; do
+    # shellcheck disable=SC2086
+    "$BIN" batch -q $form --skip=3 "$tmp/in300" >"$tmp/a2" 2>"$tmp/e"
+    [ $? -eq 1 ] && cmp -s "$tmp/a1" "$tmp/a2" && same=$((same + 1))
+done
+"$BIN" batch -q "-r$RULES" -j1 --input-format=jsonl --stats="$tmp/st" \
+    --skip 3 "$tmp/in300" >"$tmp/a2" 2>/dev/null
+[ $? -eq 1 ] && cmp -s "$tmp/a1" "$tmp/a2" && [ -s "$tmp/st" ] && same=$((same + 1))
+if [ $same -eq 5 ] && [ -s "$tmp/a1" ]; then
+    ok
+else
+    bad "batch: attached option values: $same of 5 forms read like '-j 2 --skip 3'"
+fi
+
 # ---- exit statuses ----
 status() { # expected-status description command...
     want=$1
@@ -276,14 +366,19 @@ status 1 "some records bad" "$BIN" batch -q -r "$RULES" "$tmp/in300"
 status 2 "unknown option" "$BIN" batch --frobnicate "$tmp/good5"
 status 2 "-j 0" "$BIN" batch -j 0 "$tmp/good5"
 status 2 "-j x" "$BIN" batch -j x "$tmp/good5"
+status 2 "-j0" "$BIN" batch -j0 "$tmp/good5"
+status 2 "--jobs=" "$BIN" batch --jobs= "$tmp/good5"
+status 2 "--jobs=x" "$BIN" batch --jobs=x "$tmp/good5"
+status 2 "--catalog without a file" "$BIN" batch "$tmp/good5" --catalog
 status 2 "two inputs" "$BIN" batch "$tmp/good5" "$tmp/good5"
 status 2 "unknown input format" "$BIN" batch --input-format xml "$tmp/good5"
 status 3 "missing input" "$BIN" batch -q "$tmp/does-not-exist.jsonl"
 status 0 "--help" "$BIN" batch --help
-if grep -q 'exit status' "$tmp/o" && grep -q -- '--skip' "$tmp/o" && grep -q -- '--stats' "$tmp/o"; then
+if grep -q 'exit status' "$tmp/o" && grep -q -- '--skip' "$tmp/o" && grep -q -- '--stats' "$tmp/o" &&
+    grep -q -- '--catalog FILE' "$tmp/o" && grep -q -- '-j2' "$tmp/o"; then
     ok
 else
-    bad "batch: --help does not document exit status, --skip and --stats"
+    bad "batch: --help does not document exit status, --skip, --stats, --catalog and -j2"
 fi
 "$BIN" batch -q -r "$RULES" "$tmp/in2k" >&- 2>"$tmp/e"
 got=$?
