@@ -764,7 +764,7 @@ mga_status mga_evaluate(const mga_ruleset *rs, const mga_profile *p, mga_result 
 {
     if (out)
         *out = NULL;
-    if (!rs || !p || !out || p->rs != rs)
+    if (!rs || !p || !out || p->rs != rs || !p->valid)
         return MGA_E_INVALID;
     mga_result *r = result_new(rs);
     if (!r)
@@ -776,7 +776,7 @@ mga_status mga_evaluate(const mga_ruleset *rs, const mga_profile *p, mga_result 
 
 mga_status mga_evaluate_reuse(const mga_ruleset *rs, const mga_profile *p, mga_result **inout)
 {
-    if (!rs || !p || !inout || p->rs != rs || (*inout && (*inout)->rs != rs))
+    if (!rs || !p || !inout || p->rs != rs || !p->valid || (*inout && (*inout)->rs != rs))
         return MGA_E_INVALID;
     if (!*inout && !(*inout = result_new(rs)))
         return MGA_E_NOMEM;

@@ -369,16 +369,20 @@ static int on_string(void *ud, const unsigned char *s, size_t len)
         }
         if (f->type == FT_TEXT) {
             if (c->field == c->rs->id_field) {
-                char *id = mem_alloc(&c->p->m, len + 1);
-                if (!id) {
-                    c->oom = true;
-                    return 0;
+                mga_profile *p = c->p;
+                if (p->id_cap < len + 1) {
+                    char *id = mem_alloc(&p->m, len + 1);
+                    if (!id) {
+                        c->oom = true;
+                        return 0;
+                    }
+                    mem_free(&p->m, p->id_buf, p->id_cap);
+                    p->id_buf = id;
+                    p->id_cap = len + 1;
                 }
-                memcpy(id, str, len);
-                id[len] = '\0';
-                mem_free(&c->p->m, c->p->id, c->p->id_cap);
-                c->p->id = id;
-                c->p->id_cap = len + 1;
+                memcpy(p->id_buf, str, len);
+                p->id_buf[len] = '\0';
+                p->id = p->id_buf;
             }
             c->p->known[c->field] = 1;
             c->st = P_KEY;
@@ -695,7 +699,8 @@ void mga_profile_free(mga_profile *p)
     if (!p)
         return;
     mem m = p->m;
-    mem_free(&m, p->id, p->id_cap);
+    mem_free(&m, p->pool, p->pool_cap);
+    mem_free(&m, p->id_buf, p->id_cap);
     mem_free(&m, p, p->size);
 }
 
@@ -740,26 +745,20 @@ static void trim(char *s)
         s[--n] = '\0';
 }
 
-mga_status mga_profile_parse(const mga_ruleset *rs, const char *name, const char *json,
-                             size_t len, mga_profile **out, mga_diags **diags)
+/* A pool kept with a reused profile up to this size; a larger one is freed after use. */
+#define YPOOL_KEEP ((size_t)256 << 10)
+
+/* Parses json into p (empty, or reset by the caller). d receives the diagnostics; when
+ * *dp is NULL it is made on the first one (lazy) and *dp set. */
+static mga_status parse_into(const mga_ruleset *rs, const char *name, const char *json,
+                             size_t len, mga_profile *p, mga_diags **dp, bool keep_pool)
 {
-    if (out)
-        *out = NULL;
-    if (diags)
-        *diags = NULL;
-    if (!rs || !out || (!json && len))
-        return MGA_E_INVALID;
-    mga_diags *d = diag_new(&rs->m, 20);
+    mga_diags *d = *dp ? *dp : diag_new(&rs->m, 20);
     if (!d)
         return MGA_E_NOMEM;
+    *dp = d;
     /* past the limit only the start is kept for the message: a diagnostic copies its source */
     size_t kept = len > MGA_PROFILE_MAX_BYTES ? 256 : len;
-    mga_profile *p = profile_alloc(rs);
-    if (!p) {
-        mga_profile_free(p);
-        mga_diags_free(d);
-        return MGA_E_NOMEM;
-    }
     pctx c = {0};
     c.rs = rs;
     c.p = p;
@@ -788,12 +787,19 @@ mga_status mga_profile_parse(const mga_ruleset *rs, const char *name, const char
         diag_add(d, DIAG_PROFILE_JSON, src(&c), bad, 1, what);
     } else {
         ypool yp = {NULL, ypool_size(len), 0};
-        yp.base = yp.cap ? mem_alloc(&p->m, yp.cap) : NULL;
+        if (yp.cap && p->pool_cap >= yp.cap) {
+            yp.base = p->pool;
+            yp.cap = p->pool_cap;
+        } else if (yp.cap) {
+            yp.base = mem_alloc(&p->m, yp.cap);
+        }
         yajl_alloc_funcs af = {y_malloc, y_realloc, y_free, &yp};
         c.h = yp.base ? yajl_alloc(&callbacks, &af, &c) : NULL;
         if (!c.h) {
             st = MGA_E_NOMEM;
         } else {
+            /* strings were checked above, more strictly than yajl does */
+            yajl_config(c.h, yajl_dont_validate_strings, 1);
             /* a byte-order mark is allowed (RFC 8259 lets a reader ignore it) and skipped;
              * offsets in messages still count it */
             c.bom = len >= 3 && memcmp(json, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
@@ -821,18 +827,73 @@ mga_status mga_profile_parse(const mga_ruleset *rs, const char *name, const char
             }
             yajl_free(c.h);
         }
-        mem_free(&p->m, yp.base, yp.cap);
+        if (yp.base != p->pool) {
+            if (keep_pool && yp.cap <= YPOOL_KEEP) {
+                mem_free(&p->m, p->pool, p->pool_cap);
+                p->pool = yp.base;
+                p->pool_cap = yp.cap;
+            } else {
+                mem_free(&p->m, yp.base, yp.cap);
+            }
+        }
     }
     if (st == MGA_OK && d->oom)
         st = MGA_E_NOMEM;
     if (st == MGA_OK && mga_diags_error_count(d))
         st = MGA_E_PROFILE;
+    p->valid = st == MGA_OK;
+    return st;
+}
+
+mga_status mga_profile_parse(const mga_ruleset *rs, const char *name, const char *json,
+                             size_t len, mga_profile **out, mga_diags **diags)
+{
+    if (out)
+        *out = NULL;
+    if (diags)
+        *diags = NULL;
+    if (!rs || !out || (!json && len))
+        return MGA_E_INVALID;
+    mga_diags *d = diag_new(&rs->m, 20);
+    mga_profile *p = d ? profile_alloc(rs) : NULL;
+    if (!p) {
+        mga_diags_free(d);
+        return MGA_E_NOMEM;
+    }
+    mga_status st = parse_into(rs, name, json, len, p, &d, false);
     if (st != MGA_OK) {
         mga_profile_free(p);
         p = NULL;
     }
     *out = p;
     if (diags)
+        *diags = d;
+    else
+        mga_diags_free(d);
+    return st;
+}
+
+mga_status mga_profile_parse_reuse(const mga_ruleset *rs, const char *name, const char *json,
+                                   size_t len, mga_profile **inout, mga_diags **diags)
+{
+    if (diags)
+        *diags = NULL;
+    if (!rs || !inout || (!json && len) || (*inout && (*inout)->rs != rs))
+        return MGA_E_INVALID;
+    mga_profile *p = *inout;
+    if (!p) {
+        if (!(p = profile_alloc(rs)))
+            return MGA_E_NOMEM;
+        *inout = p;
+    } else {
+        /* back to empty: every slot after the header, no id, not valid */
+        memset((unsigned char *)p + sizeof *p, 0, p->size - sizeof *p);
+        p->id = NULL;
+        p->valid = false;
+    }
+    mga_diags *d = NULL;
+    mga_status st = parse_into(rs, name, json, len, p, &d, true);
+    if (diags && d && (mga_diags_count(d) || st != MGA_OK))
         *diags = d;
     else
         mga_diags_free(d);

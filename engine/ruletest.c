@@ -580,6 +580,7 @@ static mga_profile *make_profile(const mga_tests *t, const t_test *tt)
     mga_profile *p = profile_alloc(rs);
     if (!p)
         return NULL;
+    p->valid = true;
     for (size_t i = 0; i < tt->ng; i++) {
         const t_given *g = &tt->g[i];
         const g_field *f = &rs->fields[g->field];
@@ -592,13 +593,14 @@ static mga_profile *make_profile(const mga_tests *t, const t_test *tt)
         } else if (f->type == FT_TEXT) {
             if ((int32_t)g->field == rs->id_field) {
                 size_t len = strlen(g->str) + 1;
-                p->id = mem_alloc(&p->m, len);
-                if (!p->id) {
+                p->id_buf = mem_alloc(&p->m, len);
+                if (!p->id_buf) {
                     mga_profile_free(p);
                     return NULL;
                 }
-                memcpy(p->id, g->str, len);
+                memcpy(p->id_buf, g->str, len);
                 p->id_cap = len;
+                p->id = p->id_buf;
             }
         } else {
             p->num[g->field] = g->num;

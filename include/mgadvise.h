@@ -176,6 +176,16 @@ MGA_API void mga_diags_free(mga_diags *d);
 #define MGA_PROFILE_MAX_BYTES ((size_t)1 << 20)
 MGA_API mga_status mga_profile_parse(const mga_ruleset *rs, const char *name, const char *json,
                              size_t len, mga_profile **out, mga_diags **diags);
+/* The same, reusing a profile: *inout is NULL (a profile is made) or a profile of rs from
+ * an earlier call, which is emptied and overwritten and keeps its memory (the parser's
+ * too), so that a loop over many profiles allocates nothing once warm. *inout is kept on
+ * every outcome but MGA_E_INVALID/MGA_E_NOMEM for a new one; after an error it holds no
+ * profile (mga_evaluate refuses it with MGA_E_INVALID) until the next call succeeds.
+ * *diags (when diags is not NULL) is set only when there is a diagnostic (an error or
+ * a warning), else NULL. A result evaluated from *inout is stale after the next call. */
+MGA_API mga_status mga_profile_parse_reuse(const mga_ruleset *rs, const char *name,
+                                           const char *json, size_t len, mga_profile **inout,
+                                           mga_diags **diags);
 MGA_API void mga_profile_free(mga_profile *p);
 
 /* Evaluates the rule graph. Thread-safe for distinct profiles on one rule set. The

@@ -686,7 +686,8 @@ typedef struct worker {
     struct batch *b;
     wstats st;
     buf scratch;
-    mga_result *res; /* reused for every record */
+    mga_result *res;  /* reused for every record */
+    mga_profile *prof; /* reused for every record */
     pthread_t th;
 } worker;
 
@@ -1041,9 +1042,10 @@ static mga_status do_record(batch *b, worker *w, chunk *c, const rec *r)
         c->errors++;
         return o->oom ? MGA_E_NOMEM : MGA_OK;
     }
-    mga_profile *p = NULL;
     mga_diags *d = NULL;
-    mga_status st = mga_profile_parse(b->rs, "<batch>", json, r->len, &p, &d);
+    /* the worker's profile is reused: once warm, parsing allocates nothing either */
+    mga_status st = mga_profile_parse_reuse(b->rs, "<batch>", json, r->len, &w->prof, &d);
+    const mga_profile *p = w->prof;
     BUF_LIT(o, "{\"line\":");
     buf_ull(o, r->line);
     BUF_LIT(o, ",\"id\":");
@@ -1067,7 +1069,6 @@ static mga_status do_record(batch *b, worker *w, chunk *c, const rec *r)
                 wstats_count(&w->st, &b->ri, res);
             c->ok++;
         }
-        mga_profile_free(p);
         return o->oom ? MGA_E_NOMEM : st;
     }
     if (st != MGA_E_PROFILE) {
@@ -1619,6 +1620,7 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
             wstats_free(&ws[i].st);
         free(ws[i].scratch.p);
         mga_result_free(ws[i].res);
+        mga_profile_free(ws[i].prof);
     }
     free(ws);
     free(b.ring);

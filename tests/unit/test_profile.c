@@ -253,6 +253,120 @@ static void test_profile_invalid_arguments(void **state)
     mga_engine_free(eng);
 }
 
+/* A reused profile gives, record after record, what a fresh parse gives: the same result
+ * (nothing of the previous record left over: fields, set symbols, the id), the same
+ * diagnostics, and after an error no profile to evaluate. */
+static void test_profile_parse_reuse_equals_fresh(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(
+        eng,
+        "rule r when age is known then inform say \"x\" cite src end\n"
+        "rule d when balanced_diet then inform say \"y\" cite src end\n"
+        "rule k when conditions has kidney_disease then warn severity critical say \"z\" "
+        "cite src end\n",
+        NULL);
+    char big[4096];
+    int n = snprintf(big, sizeof big, "{\"id\":\"%0*d\",\"age\":40}", 3000, 7);
+    assert_true(n > 3000 && (size_t)n < sizeof big);
+    const char *seq[] = {
+        "{\"id\":\"a\",\"age\":30,\"balanced_diet\":true,\"conditions\":[\"kidney_disease\"]}",
+        "{\"age\":31}",                                  /* no id, no set: nothing left over */
+        "{\"id\":\"b\",\"age\":\"old\"}",                  /* an error */
+        "{\"id\":\"c\",\"conditions\":[\"ibs\"],\"agee\":1}", /* a warning */
+        "{\"conditions\":[\"nope\"]}",                     /* an unknown symbol */
+        big,                                              /* a long id: buffers grow */
+        "{\"id\":\"d\"}",
+        "{",
+        "{\"balanced_diet\":false,\"conditions\":[]}",
+    };
+    mga_profile *p = NULL;
+    mga_result *r = NULL;
+    for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
+        mga_profile *fresh = NULL;
+        mga_diags *fd = NULL, *rd = (mga_diags *)1;
+        mga_status fs = mga_profile_parse(rs, "p", seq[i], strlen(seq[i]), &fresh, &fd);
+        mga_status st = mga_profile_parse_reuse(rs, "p", seq[i], strlen(seq[i]), &p, &rd);
+        assert_int_equal(st, fs);
+        assert_non_null(p); /* kept on every outcome */
+        if (mga_diags_count(fd)) {
+            char *want = render_diags(fd), *got = render_diags(rd);
+            assert_string_equal(got, want);
+            free(want);
+            free(got);
+        } else {
+            assert_null(rd); /* no diagnostics: none made */
+        }
+        if (fs == MGA_OK) {
+            char *want = eval_json(rs, seq[i]);
+            assert_int_equal(mga_evaluate_reuse(rs, p, &r), MGA_OK);
+            char *got = result_string(r, MGA_FORMAT_JSON);
+            assert_string_equal(got, want);
+            free(want);
+            free(got);
+        } else {
+            mga_result *x = NULL;
+            assert_int_equal(mga_evaluate(rs, p, &x), MGA_E_INVALID);
+            assert_null(x);
+            assert_int_equal(mga_evaluate_reuse(rs, p, &r), MGA_E_INVALID);
+        }
+        mga_diags_free(fd);
+        mga_diags_free(rd);
+        mga_profile_free(fresh);
+    }
+    /* a profile of another rule set is refused and left alone */
+    mga_ruleset *other = rules(eng);
+    mga_profile *q = p;
+    assert_int_equal(mga_profile_parse_reuse(other, "p", "{}", 2, &q, NULL), MGA_E_INVALID);
+    assert_ptr_equal(q, p);
+    assert_int_equal(mga_profile_parse_reuse(rs, "p", NULL, 2, &q, NULL), MGA_E_INVALID);
+    assert_int_equal(mga_profile_parse_reuse(rs, "p", "{}", 2, NULL, NULL), MGA_E_INVALID);
+    mga_ruleset_free(other);
+    mga_result_free(r);
+    mga_profile_free(p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* Out of memory at each allocation of a reused parse: MGA_E_NOMEM or success, never a
+ * leak, and a profile that failed is refused by evaluation. */
+static void test_profile_parse_reuse_oom(void **state)
+{
+    (void)state;
+    const char *json = "{\"id\":\"abc\",\"age\":30,\"conditions\":[\"ibs\"],\"agee\":1}";
+    for (long k = 0;; k++) {
+        fail_state fs = {0, -1, false, 0};
+        mga_options opt;
+        mga_options_init(&opt);
+        opt.realloc_fn = fail_realloc;
+        opt.alloc_ud = &fs;
+        mga_engine *eng = NULL;
+        assert_int_equal(mga_engine_new(&opt, &eng), MGA_OK);
+        mga_ruleset *rs = rules(eng);
+        fs.calls = 0;
+        fs.fail_at = k;
+        mga_profile *p = NULL;
+        mga_diags *d = NULL;
+        mga_status st = mga_profile_parse_reuse(rs, "p", json, strlen(json), &p, &d);
+        if (st == MGA_OK) /* again, warm: the second parse reuses what the first made */
+            st = mga_profile_parse_reuse(rs, "p", json, strlen(json), &p, NULL);
+        assert_true(st == MGA_OK || st == MGA_E_NOMEM);
+        if (st == MGA_E_NOMEM && p) {
+            mga_result *r = NULL;
+            assert_int_equal(mga_evaluate(rs, p, &r), MGA_E_INVALID);
+        }
+        mga_diags_free(d);
+        mga_profile_free(p);
+        mga_ruleset_free(rs);
+        mga_engine_free(eng);
+        assert_int_equal(fs.live, 0);
+        if (!fs.failed)
+            break;
+        assert_true(k < 1000);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +379,8 @@ int main(void)
         cmocka_unit_test(test_profile_null_means_missing),
         cmocka_unit_test(test_profile_id_and_quantity_extras),
         cmocka_unit_test(test_profile_invalid_arguments),
+        cmocka_unit_test(test_profile_parse_reuse_equals_fresh),
+        cmocka_unit_test(test_profile_parse_reuse_oom),
     };
     return cmocka_run_group_tests_name("profile", tests, NULL, NULL);
 }
