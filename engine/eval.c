@@ -347,27 +347,32 @@ bool eval_freeze(mga_ruleset *rs)
     return ok;
 }
 
-/* Kleene AND and OR over the values of n's children. */
+/* The evaluator's values (plan_sweep, run_prog) are ordered F < U < T, so that Kleene AND
+ * is the minimum of the children, OR the maximum and NOT 2 - x: no branches. eval_nodes,
+ * the reference, keeps V_FALSE, V_TRUE, V_UNKNOWN. */
+enum { K_F = 0, K_U = 1, K_T = 2 };
+
+/* A leaf's value from whether its field is known and its test's outcome (0 or 1). */
+#define K_LEAF(known, b) ((known) ? (uint8_t)(2 * (b)) : (uint8_t)K_U)
+
 static inline uint8_t and_value(const uint32_t *kids, uint32_t n, const uint8_t *val)
 {
-    bool f = false, u = false;
+    uint8_t v = K_T;
     for (uint32_t k = 0; k < n; k++) {
         uint8_t c = val[kids[k]];
-        f |= c == V_FALSE;
-        u |= c == V_UNKNOWN;
+        v = c < v ? c : v;
     }
-    return f ? V_FALSE : u ? V_UNKNOWN : V_TRUE;
+    return v;
 }
 
 static inline uint8_t or_value(const uint32_t *kids, uint32_t n, const uint8_t *val)
 {
-    bool t = false, u = false;
+    uint8_t v = K_F;
     for (uint32_t k = 0; k < n; k++) {
         uint8_t c = val[kids[k]];
-        t |= c == V_TRUE;
-        u |= c == V_UNKNOWN;
+        v = c > v ? c : v;
     }
-    return t ? V_TRUE : u ? V_UNKNOWN : V_FALSE;
+    return v;
 }
 
 static inline uint8_t setn_value(const eval_plan *pl, const mga_profile *p, const e_node *n)
@@ -381,46 +386,49 @@ static inline uint8_t setn_value(const eval_plan *pl, const mga_profile *p, cons
     return n->kind == E_ANYN ? any : all;
 }
 
-/* The value of node n (its children's values being in val): the evaluator's node_value,
- * which eval_nodes is the reference for. */
+static inline uint8_t lin_k(const mga_ruleset *rs, const e_node *n, const mga_profile *p)
+{
+    uint8_t v = lin_value(rs, n->op, n->off, n->n, n->u.k, p);
+    return v == V_UNKNOWN ? K_U : (uint8_t)(2 * v);
+}
+
+/* The value of node n (its children's values being in val), ordered F < U < T. */
 static inline __attribute__((always_inline)) uint8_t e_value(const mga_ruleset *rs, const eval_plan *pl, const mga_profile *p,
                               const e_node *n, const uint8_t *val, const uint32_t *kids)
 {
     const uint8_t known = p->known[n->field];
     switch ((e_kind)n->kind) {
     case E_CONST:
-        return n->bval;
+        return n->bval ? K_T : K_F;
     case E_ANY1:
-        return known ? (p->bits[n->off] & n->u.m) != 0 : V_UNKNOWN;
+        return K_LEAF(known, (p->bits[n->off] & n->u.m) != 0);
     case E_ALL1:
-        return known ? (p->bits[n->off] & n->u.m) == n->u.m : V_UNKNOWN;
+        return K_LEAF(known, (p->bits[n->off] & n->u.m) == n->u.m);
     case E_ANYN:
     case E_ALLN:
-        return known ? setn_value(pl, p, n) : V_UNKNOWN;
+        return known ? (uint8_t)(2 * setn_value(pl, p, n)) : K_U;
     case E_ENUM1:
-        return known ? (n->u.m >> (unsigned)p->num[n->field]) & 1 : V_UNKNOWN;
+        return known ? (uint8_t)(2 * ((n->u.m >> (unsigned)p->num[n->field]) & 1)) : K_U;
     case E_ENUMN: {
         unsigned k = (unsigned)p->num[n->field];
-        return known ? (rs->masks[n->off + k / 64] >> (k % 64)) & 1 : V_UNKNOWN;
+        return known ? (uint8_t)(2 * ((rs->masks[n->off + k / 64] >> (k % 64)) & 1)) : K_U;
     }
     case E_BOOL:
-        return known ? (p->num[n->field] != 0) == (n->bval != 0) : V_UNKNOWN;
+        return K_LEAF(known, (p->num[n->field] != 0) == (n->bval != 0));
     case E_KNOWN:
-        return known ? V_TRUE : V_FALSE;
+        return known ? K_T : K_F;
     case E_LIN:
-        return lin_value(rs, n->op, n->off, n->n, n->u.k, p);
+        return lin_k(rs, n, p);
     case E_DEF:
-        return val[kids[n->off]] != V_UNKNOWN;
+        return val[kids[n->off]] != K_U ? K_T : K_F;
     case E_AND:
         return and_value(kids + n->off, n->n, val);
     case E_OR:
         return or_value(kids + n->off, n->n, val);
-    case E_NOT: {
-        uint8_t c = val[kids[n->off]];
-        return c == V_UNKNOWN ? V_UNKNOWN : (uint8_t)!c;
+    case E_NOT:
+        return (uint8_t)(K_T - val[kids[n->off]]);
     }
-    }
-    return V_UNKNOWN;
+    return K_U;
 }
 
 /* Every node the rules reach, run by run: one dispatch per run of nodes of one kind. */
@@ -435,15 +443,15 @@ static void plan_sweep(const mga_ruleset *rs, const mga_profile *p, uint8_t *val
         case E_ANY1:
             for (; id < end; id++) {
                 const e_node *n = &pl->nodes[*id];
-                uint8_t v = (bits[n->off] & n->u.m) != 0;
-                val[*id] = known[n->field] ? v : V_UNKNOWN;
+                val[*id] = K_LEAF(known[n->field], (bits[n->off] & n->u.m) != 0);
             }
             break;
         case E_ENUM1:
             for (; id < end; id++) {
                 const e_node *n = &pl->nodes[*id];
-                uint8_t v = known[n->field] ? (n->u.m >> (unsigned)p->num[n->field]) & 1 : V_UNKNOWN;
-                val[*id] = v;
+                val[*id] = known[n->field]
+                               ? (uint8_t)(2 * ((n->u.m >> (unsigned)p->num[n->field]) & 1))
+                               : K_U;
             }
             break;
         case E_AND:
@@ -459,10 +467,8 @@ static void plan_sweep(const mga_ruleset *rs, const mga_profile *p, uint8_t *val
             }
             break;
         case E_LIN:
-            for (; id < end; id++) {
-                const e_node *n = &pl->nodes[*id];
-                val[*id] = lin_value(rs, n->op, n->off, n->n, n->u.k, p);
-            }
+            for (; id < end; id++)
+                val[*id] = lin_k(rs, &pl->nodes[*id], p);
             break;
         default:
             for (; id < end; id++)
@@ -472,7 +478,6 @@ static void plan_sweep(const mga_ruleset *rs, const mga_profile *p, uint8_t *val
     }
 }
 
-/* Runs the program of one candidate rule (once per profile) and records it when it fires. */
 static inline void run_prog(mga_result *r, const mga_profile *p, const e_prog *pr)
 {
     if (pr->multi) {
@@ -486,7 +491,7 @@ static inline void run_prog(mga_result *r, const mga_profile *p, const e_prog *p
     for (uint32_t i = 0; i < pr->n; i++)
         v[i] = e_value(r->rs, pl, p, &n[i], v, pl->pkids);
     r->hits[r->nfired] = (uint64_t)pr->rank << 32 | pr->rule;
-    r->nfired += v[pr->n - 1] == V_TRUE;
+    r->nfired += v[pr->n - 1] == K_T;
 }
 
 static void run_key(mga_result *r, const mga_profile *p, uint64_t key)
@@ -743,7 +748,7 @@ static void eval_sweep(mga_result *r, const mga_profile *p)
     /* branch-free: whether a rule fires is what the branch predictor cannot guess */
     for (size_t i = 0; i < rs->nrules; i++) {
         fired[nf] = fire[i].rule;
-        nf += val[fire[i].node] == V_TRUE;
+        nf += val[fire[i].node] == K_T;
     }
     r->nfired = nf;
 }
