@@ -20,11 +20,17 @@
 #include <time.h>
 #include <unistd.h>
 
-/* A chunk ends after this many records or once its lines hold this many bytes, whichever
- * comes first; the ring holds RING_PER_THREAD chunks per worker. Together they bound memory
- * (apart from single lines longer than CHUNK_BYTES, which are kept whole). */
-#define CHUNK_RECORDS 32
+/* A chunk ends after c->max records (CHUNK_MIN to CHUNK_MAX) or once its lines hold
+ * CHUNK_BYTES, whichever comes first; the ring holds RING_PER_THREAD chunks per worker.
+ * With threads, c->max is chosen so that a chunk's output comes to about CHUNK_OUT bytes,
+ * by the output per record so far: brief results make large chunks (few handoffs between
+ * threads, which cost more than the records on a virtual machine), full ones small chunks
+ * (bounded memory). Apart from single lines longer than CHUNK_BYTES, which are kept whole,
+ * memory stays bounded. */
+#define CHUNK_MIN 32
+#define CHUNK_MAX 1024
 #define CHUNK_BYTES (1u << 20)
+#define CHUNK_OUT (1u << 20)
 #define RING_PER_THREAD 4
 #define MAX_JOBS 1024
 /* A buffer grown past this by one unusual chunk is released after use. */
@@ -766,8 +772,8 @@ typedef struct rec {
 typedef struct chunk {
     buf in;  /* the records' bytes, back to back */
     buf out; /* their output lines */
-    rec recs[CHUNK_RECORDS];
-    size_t nrec;
+    rec recs[CHUNK_MAX];
+    size_t nrec, max; /* max: the records this chunk takes (set by the reader) */
     unsigned long long ok, errors;
     unsigned long long last_line; /* the last physical line this chunk consumed */
     unsigned long long bytes_end; /* input bytes consumed up to the end of this chunk */
@@ -804,6 +810,7 @@ typedef struct batch {
 
     /* writer */
     unsigned long long ok, errors, written_line;
+    unsigned long long out_bytes, out_recs; /* written so far (chunk_max); under mu */
     int write_errno;
     bool write_failed;
 
@@ -861,7 +868,7 @@ static void put_error(buf *o, const char *field, size_t field_len, const char *c
 static bool fill_chunk_csv(batch *b, chunk *c)
 {
     bool more = true;
-    while (c->nrec < CHUNK_RECORDS && c->in.len < CHUNK_BYTES) {
+    while (c->nrec < c->max && c->in.len < CHUNK_BYTES) {
         if (stop_signal) {
             more = false;
             break;
@@ -991,7 +998,7 @@ static bool fill_chunk(batch *b, chunk *c)
     if (b->csv)
         return fill_chunk_csv(b, c);
     bool more = true;
-    while (c->nrec < CHUNK_RECORDS && c->in.len < CHUNK_BYTES) {
+    while (c->nrec < c->max && c->in.len < CHUNK_BYTES) {
         if (stop_signal) {
             more = false;
             break;
@@ -1199,6 +1206,15 @@ static bool emit_chunk(batch *b, chunk *c)
 
 /* ---- Threads ------------------------------------------------------------------------- */
 
+/* Records for the next chunk: about CHUNK_OUT bytes of output at the rate so far. */
+static size_t chunk_max(const batch *b)
+{
+    if (!b->out_recs)
+        return CHUNK_MIN;
+    unsigned long long n = CHUNK_OUT / (b->out_bytes / b->out_recs + 1);
+    return n < CHUNK_MIN ? CHUNK_MIN : n > CHUNK_MAX ? CHUNK_MAX : (size_t)n;
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
@@ -1237,10 +1253,13 @@ static void *writer_main(void *arg)
         if (b->abort || b->nwrite == b->nfill)
             break;
         pthread_mutex_unlock(&b->mu);
+        size_t out_len = c->out.len;
         bool ok = c->fatal == MGA_OK && emit_chunk(b, c);
         buf_trim(&c->out);
         buf_trim(&c->in);
         pthread_mutex_lock(&b->mu);
+        b->out_bytes += out_len;
+        b->out_recs += c->nrec;
         c->done = false;
         b->nwrite++;
         if (!ok) {
@@ -1278,10 +1297,12 @@ static mga_status run_threads(batch *b, worker *ws, size_t nw)
         while (b->nfill - b->nwrite >= b->nring && !b->abort)
             pthread_cond_wait(&b->room, &b->mu);
         bool abort = b->abort;
+        size_t max = chunk_max(b);
         pthread_mutex_unlock(&b->mu);
         if (abort)
             break;
         chunk *c = &b->ring[b->nfill % b->nring];
+        c->max = max;
         unsigned long long before = b->lineno;
         more = fill_chunk(b, c);
         if (c->fatal != MGA_OK) {
@@ -1321,6 +1342,8 @@ static mga_status run_inline(batch *b, worker *w)
     chunk *c = &b->ring[0];
     bool more = true;
     while (more) {
+        /* one thread: no handoffs to save, and a small chunk's output stays in cache */
+        c->max = CHUNK_MIN;
         more = fill_chunk(b, c);
         if (c->fatal != MGA_OK)
             return c->fatal;
