@@ -272,6 +272,19 @@ static inline void *fail_realloc(void *ud, void *p, size_t old, size_t n)
     return q;
 }
 
+/* An engine whose every allocation goes through fail_realloc with fs (none fails while
+ * fs->fail_at is -1). */
+static inline mga_engine *fail_engine(fail_state *fs)
+{
+    mga_options opt;
+    mga_options_init(&opt);
+    opt.realloc_fn = fail_realloc;
+    opt.alloc_ud = fs;
+    mga_engine *eng = NULL;
+    assert_int_equal(mga_engine_new(&opt, &eng), MGA_OK);
+    return eng;
+}
+
 static inline bool has_substr(const char *hay, const char *needle)
 {
     return hay && strstr(hay, needle) != NULL;

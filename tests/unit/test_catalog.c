@@ -481,12 +481,7 @@ static void test_catalog_oom_loop(void **state)
 {
     (void)state;
     fail_state fs = {0, -1, false, 0};
-    mga_options opt;
-    mga_options_init(&opt);
-    opt.realloc_fn = fail_realloc;
-    opt.alloc_ud = &fs;
-    mga_engine *eng = NULL;
-    assert_int_equal(mga_engine_new(&opt, &eng), MGA_OK);
+    mga_engine *eng = fail_engine(&fs);
     mga_ruleset *rs = NULL;
     assert_int_equal(compile_rules(eng, cat_rules, &rs, NULL), MGA_OK);
     const char *json = "{\"id\": \"p1\", \"age\": 40}";

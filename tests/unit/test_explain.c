@@ -214,16 +214,11 @@ static void test_explain_oom(void **state)
     (void)state;
     for (long at = 0;; at++) {
         fail_state fs = {0, -1, false, 0};
-        mga_options opt;
-        mga_options_init(&opt);
-        opt.realloc_fn = fail_realloc;
-        opt.alloc_ud = &fs;
-        mga_engine *eng = NULL;
+        mga_engine *eng = fail_engine(&fs);
         mga_ruleset *rs = NULL;
         mga_profile *p = NULL;
         mga_result *r = NULL;
         mga_coverage *cov = NULL;
-        assert_int_equal(mga_engine_new(&opt, &eng), MGA_OK);
         assert_int_equal(compile_rules(eng, rules, &rs, NULL), MGA_OK);
         const char *json = "{\"age\": 60, \"supplement_mg\": 5}";
         assert_int_equal(mga_profile_parse(rs, "p", json, strlen(json), &p, NULL), MGA_OK);

@@ -180,12 +180,7 @@ static void test_graphout_oom_loop(void **state)
 {
     (void)state;
     fail_state fs = {0, -1, false, 0};
-    mga_options opt;
-    mga_options_init(&opt);
-    opt.realloc_fn = fail_realloc;
-    opt.alloc_ud = &fs;
-    mga_engine *eng = NULL;
-    assert_int_equal(mga_engine_new(&opt, &eng), MGA_OK);
+    mga_engine *eng = fail_engine(&fs);
     mga_ruleset *rs = compile_ok(eng, rules, NULL);
     long live = fs.live;
     for (int fmt = MGA_GRAPH_DOT; fmt <= MGA_GRAPH_JSON; fmt++) {

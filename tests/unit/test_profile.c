@@ -337,12 +337,7 @@ static void test_profile_parse_reuse_oom(void **state)
     const char *json = "{\"id\":\"abc\",\"age\":30,\"conditions\":[\"ibs\"],\"agee\":1}";
     for (long k = 0;; k++) {
         fail_state fs = {0, -1, false, 0};
-        mga_options opt;
-        mga_options_init(&opt);
-        opt.realloc_fn = fail_realloc;
-        opt.alloc_ud = &fs;
-        mga_engine *eng = NULL;
-        assert_int_equal(mga_engine_new(&opt, &eng), MGA_OK);
+        mga_engine *eng = fail_engine(&fs);
         mga_ruleset *rs = rules(eng);
         fs.calls = 0;
         fs.fail_at = k;

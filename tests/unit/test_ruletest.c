@@ -132,15 +132,10 @@ static void test_ruletest_oom(void **state)
                        "        id: \"p1\"\n  expect r_kidney\n  expect no prefer\nend\n";
     for (long at = 0;; at++) {
         fail_state fs = {0, -1, false, 0};
-        mga_options opt;
-        mga_options_init(&opt);
-        opt.realloc_fn = fail_realloc;
-        opt.alloc_ud = &fs;
-        mga_engine *eng = NULL;
+        mga_engine *eng = fail_engine(&fs);
         mga_ruleset *rs = NULL;
         mga_tests *t = NULL;
         mga_diags *d = NULL;
-        assert_int_equal(mga_engine_new(&opt, &eng), MGA_OK);
         assert_int_equal(compile_rules(eng, rules, &rs, NULL), MGA_OK);
         fs.fail_at = fs.calls + at;
         mga_status st = compile_tests(eng, rs, text, &t, &d);
