@@ -1360,17 +1360,6 @@ static mga_status run_inline(batch *b, worker *w)
 
 /* ---- The command --------------------------------------------------------------------- */
 
-static mga_status load_rules(mga_engine *eng, const char **paths, size_t n,
-                             const mga_source *embedded, size_t nembedded, mga_ruleset **rs)
-{
-    mga_diags *d = NULL;
-    mga_status st = n ? mga_compile_paths(eng, paths, n, rs, &d)
-                      : mga_compile_sources(eng, embedded, nembedded, rs, &d);
-    if (d && mga_diags_count(d))
-        mga_diags_render(d, cli_write_file, stderr);
-    mga_diags_free(d);
-    return st;
-}
 
 int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedded)
 {
@@ -1483,7 +1472,7 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
     mga_ruleset *rs = NULL;
     mga_status st = mga_engine_new(NULL, &eng);
     if (st == MGA_OK)
-        st = load_rules(eng, rules, nrules, embedded, nembedded, &rs);
+        st = cli_load_rules(eng, rules, nrules, embedded, nembedded, &rs, NULL);
     free(rules);
     if (st == MGA_OK && catalog_file) {
         /* the catalog is whole on disk before any record is read */

@@ -25,6 +25,17 @@ int cli_usage_error(const char *cmd, const char *fmt, const char *arg);
 void cli_render(const mga_diags *d);
 /* An mga_write_fn writing to the FILE * in ud. */
 int cli_write_file(void *ud, const char *p, size_t len);
+/* Compiles rule files and folders (paths), or the embedded rules when n is 0. With d, the
+ * diagnostics are the caller's; without, they are rendered to stderr and freed. */
+mga_status cli_load_rules(mga_engine *eng, const char **paths, size_t n,
+                          const mga_source *embedded, size_t nembedded, mga_ruleset **rs,
+                          mga_diags **d);
+/* eval's and explain's step: parses the profile text read from path ("-": standard
+ * input), renders its diagnostics, and evaluates it. */
+mga_status cli_evaluate_profile(const mga_ruleset *rs, const char *path, const char *json,
+                                size_t len, mga_profile **p, mga_result **res);
+/* Names st on stderr, unless diagnostics already told (compile, profile and I/O errors). */
+void cli_report_status(mga_status st);
 
 /* An option with a value, in any of the forms "-j 2", "-j2", "--jobs 2" and "--jobs=2"
  * (short_opt or long_opt may be NULL). Returns 0 when argv[*i] is not this option; 1 with

@@ -100,3 +100,35 @@ int cli_opt_value(int argc, char **argv, int *i, const char *short_opt, const ch
     }
     return 0;
 }
+
+mga_status cli_load_rules(mga_engine *eng, const char **paths, size_t n,
+                          const mga_source *embedded, size_t nembedded, mga_ruleset **rs,
+                          mga_diags **d)
+{
+    mga_diags *own = NULL;
+    mga_diags **dp = d ? d : &own;
+    mga_status st = n ? mga_compile_paths(eng, paths, n, rs, dp)
+                      : mga_compile_sources(eng, embedded, nembedded, rs, dp);
+    if (!d) {
+        cli_render(own);
+        mga_diags_free(own);
+    }
+    return st;
+}
+
+mga_status cli_evaluate_profile(const mga_ruleset *rs, const char *path, const char *json,
+                                size_t len, mga_profile **p, mga_result **res)
+{
+    mga_diags *d = NULL;
+    mga_status st =
+        mga_profile_parse(rs, strcmp(path, "-") == 0 ? "<stdin>" : path, json, len, p, &d);
+    cli_render(d);
+    mga_diags_free(d);
+    return st == MGA_OK ? mga_evaluate(rs, *p, res) : st;
+}
+
+void cli_report_status(mga_status st)
+{
+    if (st != MGA_OK && st != MGA_E_COMPILE && st != MGA_E_PROFILE && st != MGA_E_IO)
+        fprintf(stderr, "mgadvise: %s\n", mga_status_str(st));
+}

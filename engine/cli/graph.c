@@ -61,8 +61,7 @@ int cli_graph(int argc, char **argv, const mga_source *embedded, size_t nembedde
     mga_diags *d = NULL;
     mga_status st = mga_engine_new(NULL, &eng);
     if (st == MGA_OK)
-        st = n ? mga_compile_paths(eng, paths, n, &rs, &d)
-               : mga_compile_sources(eng, embedded, nembedded, &rs, &d);
+        st = cli_load_rules(eng, paths, n, embedded, nembedded, &rs, &d);
     if (d && mga_diags_error_count(d))
         mga_diags_render(d, cli_write_file, stderr);
     if (st == MGA_OK)

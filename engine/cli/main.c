@@ -77,15 +77,6 @@ static const char *usage_check =
     "exit status: 0 clean (no errors, no warnings; notes allowed); 1 errors or warnings;\n"
     "2 usage; 3 a file could not be read; 4 out of memory.\n";
 
-/* Compiles the given paths, or the embedded rules when there are none. */
-static mga_status load_rules(mga_engine *eng, const char **paths, size_t n, mga_ruleset **rs,
-                             mga_diags **d)
-{
-    if (n)
-        return mga_compile_paths(eng, paths, n, rs, d);
-    return mga_compile_sources(eng, cli_embedded_rules, cli_embedded_rules_count, rs, d);
-}
-
 static int cmd_eval(int argc, char **argv)
 {
     const char **rules = calloc((size_t)argc + 1, sizeof *rules);
@@ -150,28 +141,17 @@ static int cmd_eval(int argc, char **argv)
     mga_ruleset *rs = NULL;
     mga_profile *p = NULL;
     mga_result *res = NULL;
-    mga_diags *d = NULL;
     mga_status st = mga_engine_new(NULL, &eng);
-    if (st == MGA_OK) {
-        st = load_rules(eng, rules, nrules, &rs, &d);
-        cli_render(d);
-        mga_diags_free(d);
-        d = NULL;
-    }
-    if (st == MGA_OK) {
-        st = mga_profile_parse(rs, strcmp(profile, "-") == 0 ? "<stdin>" : profile, json, len,
-                               &p, &d);
-        cli_render(d);
-        mga_diags_free(d);
-    }
     if (st == MGA_OK)
-        st = mga_evaluate(rs, p, &res);
+        st = cli_load_rules(eng, rules, nrules, cli_embedded_rules, cli_embedded_rules_count,
+                            &rs, NULL);
+    if (st == MGA_OK)
+        st = cli_evaluate_profile(rs, profile, json, len, &p, &res);
     if (st == MGA_OK)
         st = mga_result_write(res, fmt, cli_write_file, stdout);
     if (st == MGA_OK && fflush(stdout) != 0)
         st = MGA_E_WRITE;
-    if (st != MGA_OK && st != MGA_E_COMPILE && st != MGA_E_PROFILE && st != MGA_E_IO)
-        fprintf(stderr, "mgadvise: %s\n", mga_status_str(st));
+    cli_report_status(st);
     rc = cli_status_exit(st);
     mga_result_free(res);
     mga_profile_free(p);
@@ -227,7 +207,8 @@ static int cmd_check(int argc, char **argv)
     if (st == MGA_OK && analysis)
         analyze_install(eng, &actx);
     if (st == MGA_OK)
-        st = load_rules(eng, paths, n, &rs, &d);
+        st = cli_load_rules(eng, paths, n, cli_embedded_rules, cli_embedded_rules_count, &rs,
+                            &d);
     cli_render(d);
     int rc = cli_status_exit(st);
     size_t problems = 0;

@@ -32,23 +32,6 @@ static const char *usage_explain =
     "exit status: 0 explained; 1 the profile or the rules have errors, or no rule has that\n"
     "ID; 2 usage; 3 a file could not be read; 4 out of memory or output error.\n";
 
-static mga_status load_rules(mga_engine *eng, const char **paths, size_t n,
-                             const mga_source *embedded, size_t nembedded, mga_ruleset **rs)
-{
-    mga_diags *d = NULL;
-    mga_status st = n ? mga_compile_paths(eng, paths, n, rs, &d)
-                      : mga_compile_sources(eng, embedded, nembedded, rs, &d);
-    cli_render(d);
-    mga_diags_free(d);
-    return st;
-}
-
-static void report_status(mga_status st)
-{
-    if (st != MGA_OK && st != MGA_E_COMPILE && st != MGA_E_PROFILE && st != MGA_E_IO)
-        fprintf(stderr, "mgadvise: %s\n", mga_status_str(st));
-}
-
 int cli_explain(int argc, char **argv, const mga_source *embedded, size_t nembedded)
 {
     const char **rules = calloc((size_t)argc + 1, sizeof *rules);
@@ -110,10 +93,9 @@ int cli_explain(int argc, char **argv, const mga_source *embedded, size_t nembed
     mga_ruleset *rs = NULL;
     mga_profile *p = NULL;
     mga_result *res = NULL;
-    mga_diags *d = NULL;
     mga_status st = mga_engine_new(NULL, &eng);
     if (st == MGA_OK)
-        st = load_rules(eng, rules, nrules, embedded, nembedded, &rs);
+        st = cli_load_rules(eng, rules, nrules, embedded, nembedded, &rs, NULL);
     if (st == MGA_OK && rule) {
         bool found = false;
         for (size_t i = 0; i < mga_ruleset_rule_count(rs) && !found; i++)
@@ -123,19 +105,13 @@ int cli_explain(int argc, char **argv, const mga_source *embedded, size_t nembed
             st = MGA_E_PROFILE; /* exit 1: the request names nothing there */
         }
     }
-    if (st == MGA_OK) {
-        st = mga_profile_parse(rs, strcmp(profile, "-") == 0 ? "<stdin>" : profile, json, len,
-                               &p, &d);
-        cli_render(d);
-        mga_diags_free(d);
-    }
     if (st == MGA_OK)
-        st = mga_evaluate(rs, p, &res);
+        st = cli_evaluate_profile(rs, profile, json, len, &p, &res);
     if (st == MGA_OK)
         st = mga_result_explain_write(res, rule, fmt, cli_write_file, stdout);
     if (st == MGA_OK && fflush(stdout) != 0)
         st = MGA_E_WRITE;
-    report_status(st);
+    cli_report_status(st);
     rc = cli_status_exit(st);
     mga_result_free(res);
     mga_profile_free(p);
@@ -344,7 +320,7 @@ int cli_test(int argc, char **argv, const mga_source *embedded, size_t nembedded
     if (rc == EXIT_OK) {
         st = mga_engine_new(NULL, &eng);
         if (st == MGA_OK)
-            st = load_rules(eng, rules, nrules, embedded, nembedded, &rs);
+            st = cli_load_rules(eng, rules, nrules, embedded, nembedded, &rs, NULL);
         if (st == MGA_OK) {
             st = mga_tests_compile(eng, rs, src.v, src.n, &tests, &d);
             cli_render(d);
@@ -362,7 +338,7 @@ int cli_test(int argc, char **argv, const mga_source *embedded, size_t nembedded
         }
         if (st == MGA_OK && fflush(stdout) != 0)
             st = MGA_E_WRITE;
-        report_status(st);
+        cli_report_status(st);
         rc = cli_status_exit(st);
         if (rc == EXIT_OK && failed)
             rc = EXIT_INVALID;
