@@ -207,81 +207,237 @@ static int cmp_plan_key(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
-/* Copies rule ri's nodes (rs->rule_nodes, children first) to the end of pl->pnodes and
- * their children, renumbered within the program through loc, to the end of pl->pkids. */
-static e_prog make_prog(const mga_ruleset *rs, eval_plan *pl, uint32_t ri, uint32_t *loc,
-                        size_t *nn, size_t *nk)
+/* What the guard index knows of a profile when it runs a program: the profile has the
+ * key's symbols a and b (b GUARD_NONE: one symbol) of field kf, or enum field kf has value
+ * a, and split field qf has value v. kf GUARD_NONE: nothing is known. */
+typedef struct prog_ctx {
+    uint32_t kf, a, b, qf, v;
+} prog_ctx;
+
+static bool mask_has(const uint64_t *m, uint32_t words, uint32_t s)
+{
+    return s / 64 < words && ((m[s / 64] >> (s % 64)) & 1);
+}
+
+/* Whether test g is true of every profile run in context c. */
+static bool implied(const mga_ruleset *rs, const g_node *g, const prog_ctx *c)
+{
+    if (c->kf == GUARD_NONE)
+        return false;
+    const uint64_t *m = rs->masks + g->off;
+    switch ((node_kind)g->kind) {
+    case N_KNOWN:
+        return g->field == c->kf || (g->field == c->qf && c->v != GUARD_NONE);
+    case N_SET_ANY:
+        return g->field == c->kf &&
+               (mask_has(m, g->n, c->a) || (c->b != GUARD_NONE && mask_has(m, g->n, c->b)));
+    case N_SET_ALL: /* every symbol of the mask is a or b */
+        if (g->field != c->kf)
+            return false;
+        for (uint32_t w = 0; w < g->n; w++)
+            for (uint64_t bits = m[w]; bits; bits &= bits - 1) {
+                uint32_t s = w * 64 + (uint32_t)__builtin_ctzll(bits);
+                if (s != c->a && s != c->b)
+                    return false;
+            }
+        return true;
+    case N_ENUM_IN:
+        return (g->field == c->kf && mask_has(m, g->n, c->a)) ||
+               (g->field == c->qf && mask_has(m, g->n, c->v));
+    default:
+        return false;
+    }
+}
+
+/* Scratch of make_prog, per graph node: the node that stands for it (itself, or a child
+ * when an AND keeps one child), or P_TRUE when the context implies it; whether the
+ * program needs it; its position in the program. */
+#define P_TRUE UINT32_MAX
+typedef struct prog_tmp {
+    uint32_t *loc;
+    uint8_t *need;
+    uint32_t *pos;
+} prog_tmp;
+
+/* Writes rule ri's program for context c to the end of pl->pnodes, its children,
+ * renumbered within the program, to the end of pl->pkids: the rule's nodes (rs->rule_nodes,
+ * children first) less those c makes true, with ANDs that lose all but one child replaced
+ * by that child. The last node is the condition (the constant true when c implies it). */
+static e_prog make_prog(const mga_ruleset *rs, eval_plan *pl, uint32_t ri, const prog_ctx *c,
+                        const prog_tmp *t, size_t *nn, size_t *nk)
 {
     uint32_t b = rs->rule_nodes_off[ri], e = rs->rule_nodes_off[ri + 1];
-    e_prog pr = {.rule = ri, .rank = rs->rank[ri], .off = (uint32_t)*nn, .n = e - b};
+    /* which graph node stands for each node: itself, a child, or P_TRUE */
     for (uint32_t k = b; k < e; k++) {
         uint32_t id = rs->rule_nodes[k];
         const g_node *g = &rs->nodes[id];
+        uint32_t to = id, kept = 0, last = 0;
+        t->need[id] = 0;
+        if (implied(rs, g, c)) {
+            to = P_TRUE;
+        } else if (g->kind == N_AND) {
+            for (uint32_t i = 0; i < g->n; i++)
+                if (t->loc[rs->kids[g->off + i]] != P_TRUE) {
+                    kept++;
+                    last = t->loc[rs->kids[g->off + i]];
+                }
+            to = kept == 0 ? P_TRUE : kept == 1 ? last : id;
+        } else if (g->kind == N_OR || g->kind == N_DEF) {
+            for (uint32_t i = 0; i < g->n; i++)
+                if (t->loc[rs->kids[g->off + i]] == P_TRUE)
+                    to = P_TRUE; /* T or anything is T; a true child is defined */
+        }
+        t->loc[id] = to;
+    }
+    uint32_t root = t->loc[rs->rules[ri].node];
+    e_prog pr = {.rule = ri, .rank = rs->rank[ri], .off = (uint32_t)*nn};
+    if (root == P_TRUE) {
+        pl->pnodes[(*nn)++] = (e_node){.kind = E_CONST, .bval = 1};
+        pr.n = 1;
+        return pr;
+    }
+    /* what the root needs, from the top down (parents have higher ids) */
+    t->need[root] = 1;
+    for (uint32_t k = e; k-- > b;) {
+        uint32_t id = rs->rule_nodes[k];
+        const g_node *g = &rs->nodes[id];
+        if (!t->need[id] || t->loc[id] != id || !has_kids(g->kind))
+            continue;
+        for (uint32_t i = 0; i < g->n; i++) {
+            uint32_t to = t->loc[rs->kids[g->off + i]];
+            if (to != P_TRUE)
+                t->need[to] = 1;
+        }
+    }
+    /* the needed nodes, children first */
+    uint32_t n = 0;
+    for (uint32_t k = b; k < e; k++) {
+        uint32_t id = rs->rule_nodes[k];
+        if (!t->need[id])
+            continue;
+        const g_node *g = &rs->nodes[id];
         e_node x = pl->nodes[id];
-        loc[id] = k - b;
         if (has_kids(g->kind)) {
             x.off = (uint32_t)*nk;
-            for (uint32_t c = 0; c < g->n; c++)
-                pl->pkids[(*nk)++] = loc[rs->kids[g->off + c]];
+            x.n = 0;
+            for (uint32_t i = 0; i < g->n; i++) {
+                uint32_t to = t->loc[rs->kids[g->off + i]];
+                if (to == P_TRUE) {
+                    /* only an AND drops a true child; NOT of true is false */
+                    if (g->kind == N_AND)
+                        continue;
+                    x = (e_node){.kind = E_CONST, .bval = 0};
+                    break;
+                }
+                pl->pkids[(*nk)++] = t->pos[to];
+                x.n++;
+            }
         }
         pl->pnodes[(*nn)++] = x;
+        t->pos[id] = n++;
     }
+    pr.n = n;
     return pr;
 }
 
-/* Every rule's program, laid out in the order of rs->guard_rules (so the rules of one key
- * are side by side), then the rules with no guard; gprog, aprog and pprog point at them. */
+/* The context of each entry of rs->guard_rules (its key's symbols and split value). */
+static bool entry_contexts(const mga_ruleset *rs, prog_ctx *ctx)
+{
+    for (size_t j = 0; rs->gkeys && j <= rs->gkey_mask; j++) {
+        const g_gkey *k = &rs->gkeys[j];
+        if (!k->key)
+            continue;
+        prog_ctx c = {.kf = (uint32_t)(k->key >> 42) - 1,
+                      .a = (uint32_t)(k->key >> 21) & GUARD_NONE,
+                      .b = (uint32_t)k->key & GUARD_NONE,
+                      .qf = k->qfield,
+                      .v = GUARD_NONE};
+        for (uint32_t i = 0; i < k->n; i++) {
+            if (k->qfield != GUARD_NONE)
+                while (i >= rs->guard_split[k->qoff + (c.v == GUARD_NONE ? 0 : c.v + 1)])
+                    c.v = c.v == GUARD_NONE ? 0 : c.v + 1;
+            ctx[k->off + i] = c;
+        }
+    }
+    return true;
+}
+
+/* Every entry's program, laid out in the order of rs->guard_rules (so the rules of one key
+ * are side by side) with what its key implies left out, then the whole programs of the
+ * rules with no guard and of the rules under two symbols (for a profile with too many
+ * symbols to try every pair); gprog, aprog and pprog point at them. */
 static bool plan_programs(mga_ruleset *rs, eval_plan *pl)
 {
-    size_t ng = 0, np = 0, nkids = 0, nnodes = rs->rule_nodes_off[rs->nrules];
+    size_t ng = 0, np = 0, nnodes = 0, nkids = 0;
     for (size_t j = 0; rs->gkeys && j <= rs->gkey_mask; j++)
         ng += rs->gkeys[j].n;
     for (size_t k = 0; k < rs->ngfields; k++)
         np += rs->gfields[k].pn;
-    for (size_t k = 0; k < nnodes; k++) {
-        const g_node *g = &rs->nodes[rs->rule_nodes[k]];
-        if (has_kids(g->kind))
-            nkids += g->n;
+    /* room: each entry's and each unguarded or pair rule's whole program */
+    for (size_t i = 0; i < ng + rs->nalways + np; i++) {
+        uint32_t ri = i < ng                 ? rs->guard_rules[i]
+                      : i < ng + rs->nalways ? rs->always[i - ng]
+                                             : rs->pair_rules[i - ng - rs->nalways];
+        for (uint32_t k = rs->rule_nodes_off[ri]; k < rs->rule_nodes_off[ri + 1]; k++) {
+            const g_node *g = &rs->nodes[rs->rule_nodes[k]];
+            nnodes++;
+            nkids += has_kids(g->kind) ? g->n : 0;
+        }
     }
     pl->pnodes = arena_alloc(&rs->a, (nnodes + 1) * sizeof *pl->pnodes);
     pl->pkids = arena_alloc(&rs->a, (nkids + 1) * sizeof *pl->pkids);
     pl->gprog = arena_alloc(&rs->a, (ng + 1) * sizeof *pl->gprog);
     pl->aprog = arena_alloc(&rs->a, (rs->nalways + 1) * sizeof *pl->aprog);
     pl->pprog = arena_alloc(&rs->a, (np + 1) * sizeof *pl->pprog);
-    e_prog *rprog = mem_alloc(&rs->m, (rs->nrules + 1) * sizeof *rprog);
-    uint32_t *loc = mem_alloc(&rs->m, (rs->nnodes + 1) * sizeof *loc);
-    uint8_t *seen = mem_alloc(&rs->m, rs->nrules + 1);
-    bool ok = pl->pnodes && pl->pkids && pl->gprog && pl->aprog && pl->pprog && rprog && loc &&
-              seen;
+    prog_ctx *ctx = mem_alloc(&rs->m, (ng + 1) * sizeof *ctx);
+    prog_tmp t = {mem_alloc(&rs->m, (rs->nnodes + 1) * sizeof *t.loc),
+                  mem_alloc(&rs->m, rs->nnodes + 1),
+                  mem_alloc(&rs->m, (rs->nnodes + 1) * sizeof *t.pos)};
+    uint64_t *lastkey = mem_alloc(&rs->m, (rs->nrules + 1) * sizeof *lastkey);
+    uint32_t *nkeys = mem_alloc(&rs->m, (rs->nrules + 1) * sizeof *nkeys);
+    bool ok = pl->pnodes && pl->pkids && pl->gprog && pl->aprog && pl->pprog && ctx && t.loc &&
+              t.need && t.pos && lastkey && nkeys && entry_contexts(rs, ctx);
     if (ok) {
         size_t nn = 0, nk = 0;
+        const prog_ctx none = {.kf = GUARD_NONE};
+        for (size_t i = 0; i < ng + rs->nalways + np; i++) {
+            e_prog pr = i < ng ? make_prog(rs, pl, rs->guard_rules[i], &ctx[i], &t, &nn, &nk)
+                        : i < ng + rs->nalways
+                            ? make_prog(rs, pl, rs->always[i - ng], &none, &t, &nn, &nk)
+                            : make_prog(rs, pl, rs->pair_rules[i - ng - rs->nalways], &none,
+                                        &t, &nn, &nk);
+            pl->max_prog = pr.n > pl->max_prog ? pr.n : pl->max_prog;
+            if (i < ng)
+                pl->gprog[i] = pr;
+            else if (i < ng + rs->nalways)
+                pl->aprog[i - ng] = pr;
+            else
+                pl->pprog[i - ng - rs->nalways] = pr;
+        }
+        /* a rule under two keys is marked, and its runs stamped, so it runs once (under
+         * one key it may be listed for several values of the split field, of which a
+         * profile has one) */
         for (size_t i = 0; i < rs->nrules; i++) {
-            rprog[i].n = 0; /* not built yet: every program has at least its condition */
-            seen[i] = 0;
+            lastkey[i] = 0;
+            nkeys[i] = 0;
         }
-        for (size_t i = 0; i < ng + rs->nalways + rs->nrules; i++) {
-            uint32_t ri = i < ng                 ? rs->guard_rules[i]
-                          : i < ng + rs->nalways ? rs->always[i - ng]
-                                                 : (uint32_t)(i - ng - rs->nalways);
-            if (!rprog[ri].n) {
-                rprog[ri] = make_prog(rs, pl, ri, loc, &nn, &nk);
-                pl->max_prog = rprog[ri].n > pl->max_prog ? rprog[ri].n : pl->max_prog;
+        for (size_t j = 0; rs->gkeys && j <= rs->gkey_mask; j++)
+            for (uint32_t i = 0; i < rs->gkeys[j].n; i++) {
+                uint32_t ri = rs->guard_rules[rs->gkeys[j].off + i];
+                if (lastkey[ri] != rs->gkeys[j].key) {
+                    lastkey[ri] = rs->gkeys[j].key;
+                    nkeys[ri]++;
+                }
             }
-        }
-        /* a rule under two keys is marked, and its runs stamped, so it runs once */
         for (size_t i = 0; i < ng; i++)
-            if (seen[rs->guard_rules[i]]++)
-                rprog[rs->guard_rules[i]].multi = 1;
-        for (size_t i = 0; i < ng; i++)
-            pl->gprog[i] = rprog[rs->guard_rules[i]];
-        for (size_t i = 0; i < rs->nalways; i++)
-            pl->aprog[i] = rprog[rs->always[i]];
-        for (size_t i = 0; i < np; i++)
-            pl->pprog[i] = rprog[rs->pair_rules[i]];
+            pl->gprog[i].multi = nkeys[rs->guard_rules[i]] > 1;
     }
-    mem_free(&rs->m, seen, rs->nrules + 1);
-    mem_free(&rs->m, loc, (rs->nnodes + 1) * sizeof *loc);
-    mem_free(&rs->m, rprog, (rs->nrules + 1) * sizeof *rprog);
+    mem_free(&rs->m, nkeys, (rs->nrules + 1) * sizeof *nkeys);
+    mem_free(&rs->m, lastkey, (rs->nrules + 1) * sizeof *lastkey);
+    mem_free(&rs->m, t.pos, (rs->nnodes + 1) * sizeof *t.pos);
+    mem_free(&rs->m, t.need, rs->nnodes + 1);
+    mem_free(&rs->m, t.loc, (rs->nnodes + 1) * sizeof *t.loc);
+    mem_free(&rs->m, ctx, (ng + 1) * sizeof *ctx);
     return ok;
 }
 
@@ -496,12 +652,24 @@ static inline void run_prog(mga_result *r, const mga_profile *p, const e_prog *p
 
 static void run_key(mga_result *r, const mga_profile *p, uint64_t key)
 {
-    uint32_t n = 0;
-    const uint32_t *v = graph_guard_find(r->rs, key, &n);
-    if (!v)
+    const mga_ruleset *rs = r->rs;
+    const g_gkey *k = graph_guard_find(rs, key);
+    if (!k)
         return;
-    const e_prog *pr = r->rs->plan->gprog + (v - r->rs->guard_rules);
-    for (uint32_t i = 0; i < n; i++)
+    const e_prog *pr = rs->plan->gprog + k->off;
+    if (k->qfield == GUARD_NONE) {
+        for (uint32_t i = 0; i < k->n; i++)
+            run_prog(r, p, &pr[i]);
+        return;
+    }
+    /* the rules that do not test the split field, then those that allow its value */
+    const uint32_t *s = rs->guard_split + k->qoff;
+    for (uint32_t i = 0; i < s[0]; i++)
+        run_prog(r, p, &pr[i]);
+    if (!p->known[k->qfield])
+        return;
+    uint32_t v = (uint32_t)p->num[k->qfield];
+    for (uint32_t i = s[v]; i < s[v + 1]; i++)
         run_prog(r, p, &pr[i]);
 }
 

@@ -921,17 +921,72 @@ static int rule_guards(mga_ruleset *rs, arena *tmp, vec *ents, uint32_t ri)
     return 1;
 }
 
-const uint32_t *graph_guard_find(const mga_ruleset *rs, uint64_t k, uint32_t *n)
+const g_gkey *graph_guard_find(const mga_ruleset *rs, uint64_t k)
 {
     if (!rs->gkeys)
         return NULL;
     for (size_t j = (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & rs->gkey_mask; rs->gkeys[j].key;
          j = (j + 1) & rs->gkey_mask)
-        if (rs->gkeys[j].key == k) {
-            *n = rs->gkeys[j].n;
-            return rs->guard_rules + rs->gkeys[j].off;
-        }
+        if (rs->gkeys[j].key == k)
+            return &rs->gkeys[j];
     return NULL;
+}
+
+#define MAX_SPLIT 64 /* enum fields of more values than this do not split a key */
+
+/* The values of enum field ef that rule ri's top-level AND allows (a mask of its tests of
+ * ef), and whether it tests ef there at all. */
+static bool rule_allows(const mga_ruleset *rs, uint32_t ri, uint32_t ef, uint64_t *allow)
+{
+    const g_rule *g = &rs->rules[ri];
+    const g_node *x = &rs->nodes[g->node];
+    const uint32_t *cs = x->kind == N_AND ? rs->kids + x->off : &g->node;
+    uint32_t nc = x->kind == N_AND ? x->n : 1;
+    bool tests = false;
+    *allow = ~0ull;
+    for (uint32_t i = 0; i < nc; i++) {
+        const g_node *c = &rs->nodes[cs[i]];
+        if (c->kind == N_ENUM_IN && c->field == ef) {
+            tests = true;
+            *allow &= rs->masks[c->off];
+        }
+    }
+    return tests;
+}
+
+/* The enum field most of the rules e[0..n) test in their top-level AND, other than the
+ * key's own field kf, or GUARD_NONE when none does. group (from 1) is stamped into gseen,
+ * which with rseen and count has room for every field. */
+static uint32_t split_field(const mga_ruleset *rs, const gentry *e, size_t n, uint32_t kf,
+                            uint32_t group, uint32_t *gseen, uint32_t *rseen, uint32_t *count)
+{
+    uint32_t best = GUARD_NONE, bestc = 0;
+    for (size_t i = 0; i < n; i++) {
+        const g_rule *g = &rs->rules[e[i].rule];
+        const g_node *x = &rs->nodes[g->node];
+        const uint32_t *cs = x->kind == N_AND ? rs->kids + x->off : &g->node;
+        uint32_t nc = x->kind == N_AND ? x->n : 1;
+        for (uint32_t k = 0; k < nc; k++) {
+            const g_node *c = &rs->nodes[cs[k]];
+            uint32_t f = c->field;
+            if (c->kind != N_ENUM_IN || f == kf || rs->fields[f].nsyms == 0 ||
+                rs->fields[f].nsyms > MAX_SPLIT)
+                continue;
+            if (gseen[f] != group) {
+                gseen[f] = group;
+                count[f] = rseen[f] = 0;
+            }
+            if (rseen[f] == (uint32_t)i + 1)
+                continue; /* a rule counts once */
+            rseen[f] = (uint32_t)i + 1;
+            count[f]++;
+            if (count[f] > bestc || (count[f] == bestc && f < best)) {
+                best = f;
+                bestc = count[f];
+            }
+        }
+    }
+    return best;
 }
 
 /* Per rule, the nodes of its condition in topological (id) order. */
@@ -1004,33 +1059,62 @@ static bool graph_index(mga_ruleset *rs, arena *tmp)
         cap *= 2;
     rs->gkey_mask = (uint32_t)(cap - 1);
     rs->gkeys = arena_alloc(&rs->a, cap * sizeof *rs->gkeys);
-    rs->guard_rules = arena_alloc(&rs->a, (ents.len + 1) * sizeof *rs->guard_rules);
     rs->gfields = arena_alloc(&rs->a, (rs->nfields + 1) * sizeof *rs->gfields);
     uint32_t *pairs = arena_alloc(tmp, (ents.len + 1) * sizeof *pairs);
     int32_t *gf = arena_alloc(tmp, (rs->nfields + 1) * sizeof *gf);
-    if (!rs->gkeys || !rs->guard_rules || !rs->gfields || !pairs || !gf)
+    uint32_t *gseen = arena_alloc(tmp, (rs->nfields + 1) * sizeof *gseen);
+    uint32_t *rseen = arena_alloc(tmp, (rs->nfields + 1) * sizeof *rseen);
+    uint32_t *count = arena_alloc(tmp, (rs->nfields + 1) * sizeof *count);
+    if (!rs->gkeys || !rs->gfields || !pairs || !gf || !gseen || !rseen || !count)
         return false;
-    for (size_t f = 0; f < rs->nfields; f++)
+    for (size_t f = 0; f < rs->nfields; f++) {
         gf[f] = -1;
-    for (size_t i = 0; i < ents.len; i++) {
-        rs->guard_rules[i] = e[i].rule;
-        uint32_t field = (uint32_t)(e[i].key >> 42) - 1;
+        gseen[f] = 0;
+    }
+    /* each key's entries, split by the enum field most of its rules test */
+    vec out = {0}, split = {0};
+    uint32_t group = 0;
+    for (size_t lo = 0, hi; lo < ents.len; lo = hi) {
+        for (hi = lo + 1; hi < ents.len && e[hi].key == e[lo].key;)
+            hi++;
+        uint32_t field = (uint32_t)(e[lo].key >> 42) - 1;
         if (gf[field] < 0) {
             gf[field] = (int32_t)rs->ngfields;
             rs->gfields[rs->ngfields++] = (g_gfield){.field = field};
         }
-        if (i == 0 || e[i].key != e[i - 1].key) {
-            size_t j = (size_t)((e[i].key * 0x9E3779B97F4A7C15ull) >> 20) & rs->gkey_mask;
-            while (rs->gkeys[j].key)
-                j = (j + 1) & rs->gkey_mask;
-            rs->gkeys[j].key = e[i].key;
-            rs->gkeys[j].off = (uint32_t)i;
+        g_gkey k = {.key = e[lo].key, .off = (uint32_t)out.len, .qfield = GUARD_NONE};
+        uint32_t qf = split_field(rs, e + lo, hi - lo, field, ++group, gseen, rseen, count);
+        size_t nsyms = qf == GUARD_NONE ? 0 : rs->fields[qf].nsyms;
+        k.qfield = qf;
+        k.qoff = (uint32_t)split.len;
+        /* pass 0: the rules that do not test qf (all of them when not split); pass v + 1:
+         * the rules that allow value v */
+        for (size_t pass = 0; pass <= nsyms; pass++) {
+            for (size_t i = lo; i < hi; i++) {
+                uint64_t allow;
+                bool tests = qf != GUARD_NONE && rule_allows(rs, e[i].rule, qf, &allow);
+                if (pass == 0 ? tests : !tests || !((allow >> (pass - 1)) & 1))
+                    continue;
+                uint32_t *slot = vec_push(tmp, &out, sizeof *slot);
+                if (!slot)
+                    return false;
+                *slot = e[i].rule;
+            }
+            if (nsyms) {
+                uint32_t *sp = vec_push(tmp, &split, sizeof *sp);
+                if (!sp)
+                    return false;
+                *sp = (uint32_t)(out.len - k.off);
+            }
         }
-        size_t j = (size_t)((e[i].key * 0x9E3779B97F4A7C15ull) >> 20) & rs->gkey_mask;
-        while (rs->gkeys[j].key != e[i].key)
+        k.n = (uint32_t)(out.len - k.off);
+        size_t j = (size_t)((k.key * 0x9E3779B97F4A7C15ull) >> 20) & rs->gkey_mask;
+        while (rs->gkeys[j].key)
             j = (j + 1) & rs->gkey_mask;
-        rs->gkeys[j].n++;
+        rs->gkeys[j] = k;
     }
+    COPY(rs->guard_rules, out.data, out.len);
+    COPY(rs->guard_split, split.data, split.len);
     /* per field, the rules under two symbols (each rule has one key, so no duplicates) */
     size_t np = 0;
     for (size_t k = 0; k < rs->ngfields; k++) {

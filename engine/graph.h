@@ -121,10 +121,17 @@ typedef struct g_rule {
 /* Guard index: a rule whose condition is an AND (or a single test) containing set
  * membership or enum tests can only be true when those tests are; it is registered under a
  * key they imply, (field, symbol) or (field, symbol, symbol) for two symbols of one set
- * field, and only rules under keys the profile makes true are evaluated. */
+ * field, and only rules under keys the profile makes true are evaluated.
+ * A key's rules are split further by the value of one enum field (qfield) that some of them
+ * require ("level is high"): first the rules that do not test qfield, then for each value v
+ * the rules that allow it (a rule allowing two values is listed twice), so that a profile
+ * runs the first part and the part of its own value only. */
 typedef struct g_gkey {
     uint64_t key; /* 0: empty slot */
-    uint32_t off, n; /* rules in mga_ruleset.guard_rules */
+    uint32_t off, n; /* entries in mga_ruleset.guard_rules */
+    uint32_t qfield; /* GUARD_NONE: not split */
+    uint32_t qoff;   /* split: guard_split[qoff + v], v in 0..nsyms, each relative to off:
+                      * [0, s[0]) test no qfield, [s[v], s[v + 1]) allow value v */
 } g_gkey;
 
 typedef struct g_gfield {
@@ -198,6 +205,7 @@ struct mga_ruleset {
     g_gkey *gkeys;
     uint32_t gkey_mask;
     uint32_t *guard_rules;
+    uint32_t *guard_split; /* g_gkey.qoff */
     g_gfield *gfields; /* every field some key names */
     size_t ngfields;
     uint32_t *pair_rules; /* g_gfield.poff/pn */
@@ -241,8 +249,8 @@ static inline uint64_t graph_guard_key(uint32_t field, uint32_t a, uint32_t b)
     return ((uint64_t)(field + 1) << 42) | ((uint64_t)a << 21) | b;
 }
 
-/* The rules under key k (*n of them), or NULL. */
-const uint32_t *graph_guard_find(const mga_ruleset *rs, uint64_t k, uint32_t *n);
+/* The entry of key k, or NULL. */
+const g_gkey *graph_guard_find(const mga_ruleset *rs, uint64_t k);
 
 /* The field index for a JSON key, or -1. */
 int graph_field_lookup(const mga_ruleset *rs, const char *key, size_t len);

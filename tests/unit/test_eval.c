@@ -368,6 +368,85 @@ static void test_eval_reuse_same_as_fresh(void **state)
     mga_engine_free(eng);
 }
 
+/* The guard index splits a key's rules by the enum field most of them test, and leaves
+ * out of each program what its key and split value imply. */
+static void test_eval_index_splits_key_by_enum_value(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(
+        eng,
+        R("pair_high", "symptoms has all of confusion, nausea and activity is high and "
+                       "age >= 50 years")
+            R("pair_mod_high", "symptoms has confusion and symptoms has nausea and activity is "
+                               "one of moderate, high")
+                R("pair_any", "symptoms has confusion and symptoms has nausea")
+                    R("pair_not", "symptoms has confusion and symptoms has nausea and not "
+                                  "(activity is high)")
+                        R("pair_known", "symptoms has confusion and symptoms has nausea and "
+                                        "activity is known and sex is female"),
+        NULL);
+    assert_false(rs->sweep);
+    int f = graph_field_lookup(rs, "symptoms", 8), act = graph_field_lookup(rs, "activity", 8);
+    assert_true(f >= 0 && act >= 0);
+    int c = graph_sym_lookup(&rs->fields[f], "confusion", 9);
+    int n = graph_sym_lookup(&rs->fields[f], "nausea", 6);
+    int high = graph_sym_lookup(&rs->fields[act], "high", 4);
+    int mod = graph_sym_lookup(&rs->fields[act], "moderate", 8);
+    assert_true(c >= 0 && n >= 0 && high >= 0 && mod >= 0);
+    const g_gkey *k = graph_guard_find(
+        rs, graph_guard_key((uint32_t)f, (uint32_t)(c < n ? c : n), (uint32_t)(c < n ? n : c)));
+    assert_non_null(k);
+    /* split by activity (two rules test it; sex, one): three rules do not test it, high
+     * has two, moderate one */
+    assert_int_equal(k->qfield, act);
+    const uint32_t *s = rs->guard_split + k->qoff;
+    assert_int_equal(s[0], 3);
+    assert_int_equal(s[high + 1] - s[high], 2);
+    assert_int_equal(s[mod + 1] - s[mod], 1);
+    assert_int_equal(k->n, 6);
+    /* what is left to evaluate: pair_any and pair_mod_high (under moderate) nothing but the
+     * constant true; pair_high (under high) its age test alone */
+    const e_prog *pr = rs->plan->gprog + k->off;
+    const e_node *pn = rs->plan->pnodes;
+    for (uint32_t i = 0; i < k->n; i++) {
+        const char *id = rs->rules[pr[i].rule].id;
+        const e_node *last = &pn[pr[i].off + pr[i].n - 1];
+        if (strcmp(id, "pair_any") == 0 || (strcmp(id, "pair_mod_high") == 0 && i < s[mod + 1] &&
+                                            i >= s[mod])) {
+            assert_int_equal(pr[i].n, 1);
+            assert_int_equal(last->kind, E_CONST);
+            assert_int_equal(last->bval, 1);
+        }
+        if (strcmp(id, "pair_high") == 0) {
+            assert_int_equal(pr[i].n, 1);
+            assert_int_equal(last->kind, E_LIN);
+        }
+        if (strcmp(id, "pair_not") == 0) { /* the AND keeps one child: not (activity ...) */
+            assert_int_equal(pr[i].n, 2);
+            assert_int_equal(last->kind, E_NOT);
+        }
+        assert_int_equal(pr[i].multi, 0);
+    }
+    assert_fired(rs,
+                 "{\"symptoms\": [\"confusion\", \"nausea\"], \"activity\": \"high\", \"age\": 60}",
+                 "pair_high,pair_mod_high,pair_any");
+    assert_fired(rs,
+                 "{\"symptoms\": [\"nausea\", \"confusion\"], \"activity\": \"high\", \"age\": 40}",
+                 "pair_mod_high,pair_any");
+    assert_fired(rs,
+                 "{\"symptoms\": [\"confusion\", \"nausea\"], \"activity\": \"moderate\", "
+                 "\"sex\": \"female\"}",
+                 "pair_mod_high,pair_any,pair_not,pair_known");
+    assert_fired(rs, "{\"symptoms\": [\"confusion\", \"nausea\"], \"activity\": \"low\"}",
+                 "pair_any,pair_not");
+    assert_fired(rs, "{\"symptoms\": [\"confusion\", \"nausea\"], \"sex\": \"female\"}",
+                 "pair_any");
+    assert_fired(rs, "{\"symptoms\": [\"confusion\"], \"activity\": \"high\", \"age\": 60}", "");
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
 /* ---- indexed evaluation against the full sweep ---- */
 
 typedef struct rtext {
@@ -498,7 +577,7 @@ static void test_eval_indexed_equals_full_sweep(void **state)
     mga_engine *eng = make_engine();
     gp_buf *b = malloc(sizeof *b);
     assert_non_null(b);
-    unsigned compared = 0, fired = 0;
+    unsigned compared = 0, fired = 0, split = 0, reduced = 0;
     for (uint64_t seed = 1; seed <= 8; seed++) {
         GSYMS = seed <= 6 ? 40 : 150;
         char *rules = gen_rules(seed * 7919, 60 + 40 * (unsigned)seed);
@@ -528,6 +607,15 @@ static void test_eval_indexed_equals_full_sweep(void **state)
             mga_profile_free(p);
         }
         assert_true(rs->ngfields > 0 && rs->nalways > 0); /* guarded and unguarded rules */
+        for (size_t j = 0; j <= rs->gkey_mask; j++) {
+            const g_gkey *k = &rs->gkeys[j];
+            split += k->key && k->qfield != GUARD_NONE;
+            for (uint32_t i = 0; k->key && i < k->n; i++) {
+                uint32_t ri = rs->guard_rules[k->off + i];
+                reduced += rs->plan->gprog[k->off + i].n <
+                           rs->rule_nodes_off[ri + 1] - rs->rule_nodes_off[ri];
+            }
+        }
         if (GSYMS > 64) { /* the evaluator's multi-word forms were there to compare */
             unsigned setn = 0, enumn = 0;
             for (size_t k = 0; k < rs->nnodes; k++) {
@@ -542,6 +630,7 @@ static void test_eval_indexed_equals_full_sweep(void **state)
         mga_ruleset_free(rs);
     }
     assert_true(fired > compared); /* the rules do fire: the comparison is not vacuous */
+    assert_true(split > 0 && reduced > 0); /* split keys and shortened programs were compared */
     free(b);
     mga_engine_free(eng);
 }
@@ -579,6 +668,7 @@ int main(void)
         cmocka_unit_test(test_eval_advice_order_severity_then_source),
         cmocka_unit_test(test_eval_same_inputs_same_bytes),
         cmocka_unit_test(test_eval_reuse_same_as_fresh),
+        cmocka_unit_test(test_eval_index_splits_key_by_enum_value),
         cmocka_unit_test(test_eval_indexed_equals_full_sweep),
         cmocka_unit_test(test_eval_misuse),
     };
