@@ -5,9 +5,11 @@
  *   genrules --mode shared|distinct --rules N [--seed S]                 rules to stdout
  *   genrules --mode shared|distinct --rules N [--seed S] --profiles K    K profiles (JSONL)
  *
- * distinct: rule i tests its own symbol of a set of N symbols and its own numeric threshold
- *   (`when conditions has c123 and score > 57.5`), so no two rules share a test. A profile
- *   holds 3 of the N symbols, so it fires at most 3 rules whatever N is.
+ * distinct: no two rules share a test. Even rules test their own symbol of a set of N
+ *   symbols and their own threshold (`when conditions has c122 and score > 57.5`); odd rules
+ *   test a number alone, within a band of their own (`when reading >= 41.37 and reading <
+ *   41.39`, bands of width 200/N over 0..100). A profile holds 3 of the N symbols and one
+ *   reading, so it fires about 2.5 rules whatever N is.
  * shared: every rule is a conjunction of tests drawn from a fixed pool (64 tags, 4 levels,
  *   16 score thresholds), so the graph shares nodes and the number of distinct tests stays
  *   the same from 100 rules to 10,000. A rule needs two given tags of the profile's two (out
@@ -108,12 +110,20 @@ static void rules_distinct(FILE *o, unsigned long long n, uint64_t *s)
     fputs("profile\n  id: text\n  conditions: set of", o);
     for (unsigned long long i = 0; i < n; i++)
         fprintf(o, "%s c%llu", i ? "," : "", i);
-    fputs("\n  score: number range 0..100\nend\n\n", o);
+    fputs("\n  score: number range 0..100\n  reading: number range 0..100\nend\n\n", o);
+    /* band width in hundredths: n / 2 bands cover 0..100 about once over */
+    unsigned long long width = 20000 / n ? 20000 / n : 1;
     for (unsigned long long i = 0; i < n; i++) {
-        /* thresholds in 0.5 steps between 0 and 99.5; some rules test "<" */
-        unsigned t = below(s, 200);
-        fprintf(o, "rule r%llu\n  when conditions has c%llu and score %s %u.%u\n", i, i,
-                below(s, 4) ? ">" : "<", t / 2, t % 2 ? 5u : 0u);
+        if (i % 2) {
+            unsigned long long lo = below(s, 10000);
+            fprintf(o, "rule r%llu\n  when reading >= %llu.%02llu and reading < %llu.%02llu\n",
+                    i, lo / 100, lo % 100, (lo + width) / 100, (lo + width) % 100);
+        } else {
+            /* thresholds in 0.5 steps between 0 and 99.5; some rules test "<" */
+            unsigned t = below(s, 200);
+            fprintf(o, "rule r%llu\n  when conditions has c%llu and score %s %u.%u\n", i, i,
+                    below(s, 4) ? ">" : "<", t / 2, t % 2 ? 5u : 0u);
+        }
         rule_tail(o, s, i);
     }
 }
@@ -157,7 +167,12 @@ static void profiles(FILE *o, const char *mode, unsigned long long n, unsigned l
             fprintf(o, "\"tags\":[\"t%u\",\"t%u\"],\"level\":\"%s\",", a, b,
                     levels[below(s, SHARED_LEVELS)]);
         }
-        fprintf(o, "\"score\":%u.%u}\n", score / 10, score % 10);
+        fprintf(o, "\"score\":%u.%u", score / 10, score % 10);
+        if (distinct) {
+            unsigned reading = below(s, 10001);
+            fprintf(o, ",\"reading\":%u.%02u", reading / 100, reading % 100);
+        }
+        fputs("}\n", o);
     }
 }
 

@@ -179,6 +179,11 @@ static e_node plan_node(const mga_ruleset *rs, const g_node *g, uint64_t *masks,
     case N_LIN:
         e.kind = E_LIN;
         e.u.k = g->k;
+        if (g->n == 1) {
+            e.kind = E_LIN1;
+            e.field = rs->terms[g->off].field;
+            e.coef = rs->terms[g->off].coef;
+        }
         break;
     case N_AND:
         e.kind = E_AND;
@@ -373,11 +378,13 @@ static bool plan_programs(mga_ruleset *rs, eval_plan *pl)
         ng += rs->gkeys[j].n;
     for (size_t k = 0; k < rs->ngfields; k++)
         np += rs->gfields[k].pn;
-    /* room: each entry's and each unguarded or pair rule's whole program */
-    for (size_t i = 0; i < ng + rs->nalways + np; i++) {
-        uint32_t ri = i < ng                 ? rs->guard_rules[i]
-                      : i < ng + rs->nalways ? rs->always[i - ng]
-                                             : rs->pair_rules[i - ng - rs->nalways];
+    size_t na = rs->nalways, nt = rs->ntrules, nall = ng + na + np + nt;
+    /* room: each entry's and each unguarded, pair or threshold rule's whole program */
+    for (size_t i = 0; i < nall; i++) {
+        uint32_t ri = i < ng             ? rs->guard_rules[i]
+                      : i < ng + na      ? rs->always[i - ng]
+                      : i < ng + na + np ? rs->pair_rules[i - ng - na]
+                                         : rs->trules[i - ng - na - np];
         for (uint32_t k = rs->rule_nodes_off[ri]; k < rs->rule_nodes_off[ri + 1]; k++) {
             const g_node *g = &rs->nodes[rs->rule_nodes[k]];
             nnodes++;
@@ -389,30 +396,29 @@ static bool plan_programs(mga_ruleset *rs, eval_plan *pl)
     pl->gprog = arena_alloc(&rs->a, (ng + 1) * sizeof *pl->gprog);
     pl->aprog = arena_alloc(&rs->a, (rs->nalways + 1) * sizeof *pl->aprog);
     pl->pprog = arena_alloc(&rs->a, (np + 1) * sizeof *pl->pprog);
+    pl->tprog = arena_alloc(&rs->a, (nt + 1) * sizeof *pl->tprog);
     prog_ctx *ctx = mem_alloc(&rs->m, (ng + 1) * sizeof *ctx);
     prog_tmp t = {mem_alloc(&rs->m, (rs->nnodes + 1) * sizeof *t.loc),
                   mem_alloc(&rs->m, rs->nnodes + 1),
                   mem_alloc(&rs->m, (rs->nnodes + 1) * sizeof *t.pos)};
     uint64_t *lastkey = mem_alloc(&rs->m, (rs->nrules + 1) * sizeof *lastkey);
     uint32_t *nkeys = mem_alloc(&rs->m, (rs->nrules + 1) * sizeof *nkeys);
-    bool ok = pl->pnodes && pl->pkids && pl->gprog && pl->aprog && pl->pprog && ctx && t.loc &&
+    bool ok = pl->pnodes && pl->pkids && pl->gprog && pl->aprog && pl->pprog && pl->tprog && ctx && t.loc &&
               t.need && t.pos && lastkey && nkeys && entry_contexts(rs, ctx);
     if (ok) {
         size_t nn = 0, nk = 0;
         const prog_ctx none = {.kf = GUARD_NONE};
-        for (size_t i = 0; i < ng + rs->nalways + np; i++) {
-            e_prog pr = i < ng ? make_prog(rs, pl, rs->guard_rules[i], &ctx[i], &t, &nn, &nk)
-                        : i < ng + rs->nalways
-                            ? make_prog(rs, pl, rs->always[i - ng], &none, &t, &nn, &nk)
-                            : make_prog(rs, pl, rs->pair_rules[i - ng - rs->nalways], &none,
-                                        &t, &nn, &nk);
-            pl->max_prog = pr.n > pl->max_prog ? pr.n : pl->max_prog;
-            if (i < ng)
-                pl->gprog[i] = pr;
-            else if (i < ng + rs->nalways)
-                pl->aprog[i - ng] = pr;
-            else
-                pl->pprog[i - ng - rs->nalways] = pr;
+        for (size_t i = 0; i < nall; i++) {
+            e_prog *to = i < ng             ? &pl->gprog[i]
+                         : i < ng + na      ? &pl->aprog[i - ng]
+                         : i < ng + na + np ? &pl->pprog[i - ng - na]
+                                            : &pl->tprog[i - ng - na - np];
+            uint32_t ri = i < ng             ? rs->guard_rules[i]
+                          : i < ng + na      ? rs->always[i - ng]
+                          : i < ng + na + np ? rs->pair_rules[i - ng - na]
+                                             : rs->trules[i - ng - na - np];
+            *to = make_prog(rs, pl, ri, i < ng ? &ctx[i] : &none, &t, &nn, &nk);
+            pl->max_prog = to->n > pl->max_prog ? to->n : pl->max_prog;
         }
         /* a rule under two keys is marked, and its runs stamped, so it runs once (under
          * one key it may be listed for several values of the split field, of which a
@@ -542,6 +548,17 @@ static inline uint8_t setn_value(const eval_plan *pl, const mga_profile *p, cons
     return n->kind == E_ANYN ? any : all;
 }
 
+/* lin_value of one term, read from the node: the same operations in the same order */
+static inline uint8_t lin1_k(const e_node *n, const mga_profile *p)
+{
+    if (!p->known[n->field])
+        return K_U;
+    double x = n->coef * p->num[n->field];
+    double v = n->u.k + x, eps = 1e-9 * (fabs(n->u.k) + fabs(x));
+    bool b = n->op == OP_LT ? v < -eps : n->op == OP_LE ? v <= eps : fabs(v) <= eps;
+    return (uint8_t)(2 * b);
+}
+
 static inline uint8_t lin_k(const mga_ruleset *rs, const e_node *n, const mga_profile *p)
 {
     uint8_t v = lin_value(rs, n->op, n->off, n->n, n->u.k, p);
@@ -575,6 +592,8 @@ static inline __attribute__((always_inline)) uint8_t e_value(const mga_ruleset *
         return known ? K_T : K_F;
     case E_LIN:
         return lin_k(rs, n, p);
+    case E_LIN1:
+        return lin1_k(n, p);
     case E_DEF:
         return val[kids[n->off]] != K_U ? K_T : K_F;
     case E_AND:
@@ -625,6 +644,10 @@ static void plan_sweep(const mga_ruleset *rs, const mga_profile *p, uint8_t *val
         case E_LIN:
             for (; id < end; id++)
                 val[*id] = lin_k(rs, &pl->nodes[*id], p);
+            break;
+        case E_LIN1:
+            for (; id < end; id++)
+                val[*id] = lin1_k(&pl->nodes[*id], p);
             break;
         default:
             for (; id < end; id++)
@@ -694,6 +717,23 @@ static void eval_indexed(mga_result *r, const mga_profile *p)
     r->nfired = 0;
     for (size_t i = 0; i < rs->nalways; i++)
         run_prog(r, p, &pl->aprog[i]);
+    /* the rules whose interval of a number holds its value: those listed under its atom,
+     * and those on the path from the atom's leaf to the root of the field's tree */
+    for (size_t k = 0; k < rs->ntfields; k++) {
+        const g_tfield *t = &rs->tfields[k];
+        if (!p->known[t->field])
+            continue;
+        uint32_t a = graph_atom(rs, t, p->num[t->field]);
+        const uint32_t *off = rs->tnode + t->atom;
+        for (uint32_t i = off[a]; i < off[a + 1]; i++)
+            run_prog(r, p, &pl->tprog[i]);
+        if (t->shift == 32)
+            continue;
+        off = rs->tnode + t->node;
+        for (uint32_t x = (a + t->size) >> t->shift; x; x >>= 1)
+            for (uint32_t i = off[x]; i < off[x + 1]; i++)
+                run_prog(r, p, &pl->tprog[i]);
+    }
     for (size_t k = 0; k < rs->ngfields; k++) {
         const g_gfield *gf = &rs->gfields[k];
         uint32_t f = gf->field;
@@ -706,10 +746,18 @@ static void eval_indexed(mga_result *r, const mga_profile *p)
         }
         uint32_t syms[32];
         size_t ns = 0;
-        /* the field's nonzero words, through the profile's summary of them: a set of
+        if (p->nsyms <= PROFILE_SYMS) { /* the profile's list of its symbols */
+            for (uint32_t i = 0; i < p->nsyms; i++)
+                if (p->syms[i].field == f) {
+                    run_key(r, p, graph_guard_key(f, p->syms[i].sym, GUARD_NONE));
+                    syms[ns++] = p->syms[i].sym;
+                }
+        }
+        /* else the field's nonzero words, through the profile's summary of them: a set of
          * thousands of symbols is not scanned word by word */
         uint32_t w0 = fd->word, w1 = fd->word + fd->nwords;
-        for (uint32_t sw = w0 / 64; fd->nwords && sw <= (w1 - 1) / 64; sw++) {
+        for (uint32_t sw = w0 / 64; p->nsyms > PROFILE_SYMS && fd->nwords && sw <= (w1 - 1) / 64;
+             sw++) {
             uint64_t nz = p->nz[sw];
             if (sw == w0 / 64)
                 nz &= ~0ull << (w0 % 64);
@@ -731,7 +779,9 @@ static void eval_indexed(mga_result *r, const mga_profile *p)
         if (ns <= sizeof syms / sizeof syms[0]) {
             for (size_t i = 0; i < ns; i++)
                 for (size_t j = i + 1; j < ns; j++)
-                    run_key(r, p, graph_guard_key(f, syms[i], syms[j]));
+                    run_key(r, p,
+                            graph_guard_key(f, syms[i] < syms[j] ? syms[i] : syms[j],
+                                            syms[i] < syms[j] ? syms[j] : syms[i]));
         } else {
             for (uint32_t i = 0; i < gf->pn; i++)
                 run_prog(r, p, &pl->pprog[gf->poff + i]);

@@ -26,6 +26,7 @@ typedef enum e_kind {
     E_BOOL,
     E_KNOWN,
     E_LIN,
+    E_LIN1, /* one term: field, coef inline */
     E_DEF,
     E_AND,
     E_OR,
@@ -37,9 +38,14 @@ typedef struct e_node {
     uint8_t op;   /* E_LIN */
     uint8_t bval; /* E_CONST, E_BOOL */
     uint32_t field;
-    uint32_t off, n; /* as g_node, but see e_kind */
     union {
-        double k;   /* E_LIN */
+        struct {
+            uint32_t off, n; /* as g_node, but see e_kind */
+        };
+        double coef; /* E_LIN1 */
+    };
+    union {
+        double k;   /* E_LIN, E_LIN1 */
         uint64_t m; /* E_ANY1, E_ALL1, E_ENUM1 */
         uint32_t w; /* E_ANYN, E_ALLN */
     } u;
@@ -73,11 +79,11 @@ typedef struct eval_plan {
     size_t nsweep, nruns;
     e_fire *fire; /* per position in rs->order: the rule and its node */
     /* Indexed evaluation: each rule's program, with those of the rules under one guard key
-     * side by side; gprog, aprog and pprog parallel rs->guard_rules, rs->always and
-     * rs->pair_rules. */
+     * side by side; gprog, aprog, pprog and tprog parallel rs->guard_rules, rs->always,
+     * rs->pair_rules and rs->trules. */
     e_node *pnodes;
     uint32_t *pkids;
-    e_prog *gprog, *aprog, *pprog;
+    e_prog *gprog, *aprog, *pprog, *tprog; /* tprog: parallel to rs->trules */
     uint32_t max_prog; /* the most nodes of one program */
 } eval_plan;
 

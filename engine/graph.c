@@ -5,6 +5,7 @@
 #include "graph.h"
 #include "sema.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -989,6 +990,191 @@ static uint32_t split_field(const mga_ruleset *rs, const gentry *e, size_t n, ui
     return best;
 }
 
+/* ---- the threshold index (see graph.h) ---- */
+
+typedef struct tentry {
+    uint32_t field, rule;
+    double lo, hi;
+} tentry;
+
+static int cmp_tentry(const void *a, const void *b)
+{
+    const tentry *x = a, *y = b;
+    if (x->field != y->field)
+        return (x->field > y->field) - (x->field < y->field);
+    return (x->rule > y->rule) - (x->rule < y->rule);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Whether rule ri's top-level AND compares one number field with constants; if so, the
+ * interval [*lo, *hi] of the field's values that can make all those comparisons true
+ * (lin_value in eval.c counts values within a relative 1e-9 as equal; the interval is
+ * widened by a relative 1e-6, so it holds every value they accept). */
+static bool rule_bounds(const mga_ruleset *rs, uint32_t ri, tentry *t)
+{
+    const g_rule *g = &rs->rules[ri];
+    const g_node *x = &rs->nodes[g->node];
+    const uint32_t *cs = x->kind == N_AND ? rs->kids + x->off : &g->node;
+    uint32_t nc = x->kind == N_AND ? x->n : 1;
+    bool found = false;
+    t->lo = -INFINITY;
+    t->hi = INFINITY;
+    for (uint32_t i = 0; i < nc; i++) {
+        const g_node *c = &rs->nodes[cs[i]];
+        if (c->kind != N_LIN || c->n != 1)
+            continue;
+        const g_term *term = &rs->terms[c->off];
+        /* coef * v + k op 0: v against -k / coef */
+        double th = -c->k / term->coef;
+        if (term->coef == 0 || !isfinite(th) || (found && term->field != t->field))
+            continue;
+        found = true;
+        t->field = term->field;
+        double m = 1e-6 * fabs(th) + DBL_MIN;
+        if (c->op == OP_EQ || term->coef < 0) /* v >= th */
+            t->lo = th - m > t->lo ? th - m : t->lo;
+        if (c->op == OP_EQ || term->coef > 0) /* v <= th */
+            t->hi = th + m < t->hi ? th + m : t->hi;
+    }
+    t->rule = ri;
+    return found;
+}
+
+/* The atom of interval end v (an end of the field's ends p[0..n), or infinite). */
+static uint32_t end_atom(const double *p, uint32_t n, double v)
+{
+    if (v == -INFINITY)
+        return 0;
+    if (v == INFINITY)
+        return 2 * n;
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (p[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 2 * lo + 1;
+}
+
+/* Builds the threshold index of the entries t[0..n) (sorted by field, then rule). */
+static bool threshold_index(mga_ruleset *rs, arena *tmp, tentry *t, size_t n)
+{
+    size_t nf = 0, npts = 0, nslot = 0, nguide = 0;
+    if (n == 0)
+        return true;
+    for (size_t i = 0; i < n; i++) {
+        nf += i == 0 || t[i].field != t[i - 1].field;
+        npts += isfinite(t[i].lo) + isfinite(t[i].hi);
+    }
+    rs->tfields = arena_alloc(&rs->a, (nf + 1) * sizeof *rs->tfields);
+    double *pts = arena_alloc(tmp, (npts + 1) * sizeof *pts);
+    if (!rs->tfields || !pts)
+        return false;
+    /* per field: its ends, its guide's and tree's sizes; and the room for all of them */
+    npts = 0;
+    for (size_t lo = 0, hi; lo < n; lo = hi) {
+        for (hi = lo + 1; hi < n && t[hi].field == t[lo].field;)
+            hi++;
+        size_t first = npts;
+        for (size_t i = lo; i < hi; i++) {
+            if (isfinite(t[i].lo))
+                pts[npts++] = t[i].lo;
+            if (isfinite(t[i].hi))
+                pts[npts++] = t[i].hi;
+        }
+        qsort(pts + first, npts - first, sizeof *pts, cmp_double);
+        size_t m = first;
+        for (size_t i = first; i < npts; i++)
+            if (i == first || pts[i] != pts[m - 1])
+                pts[m++] = pts[i];
+        npts = m;
+        g_tfield *f = &rs->tfields[rs->ntfields++];
+        *f = (g_tfield){.field = t[lo].field, .pts = (uint32_t)first,
+                        .npts = (uint32_t)(npts - first), .size = 1, .shift = 32};
+        f->nguide = f->npts ? f->npts : 1;
+        f->guide = (uint32_t)nguide;
+        nguide += f->nguide + 1;
+        if (f->npts > 1 && pts[npts - 1] - pts[first] < INFINITY)
+            f->gscale = f->nguide / (pts[npts - 1] - pts[first]);
+        while (f->size < 2 * f->npts + 1)
+            f->size *= 2;
+        f->atom = (uint32_t)nslot;
+        nslot += 2 * (size_t)f->npts + 2;
+        f->node = (uint32_t)nslot;
+        nslot += 2 * (size_t)f->size + 1;
+    }
+    COPY(rs->tpts, pts, npts);
+    rs->tguide = arena_alloc(&rs->a, (nguide + 1) * sizeof *rs->tguide);
+    rs->tnode = arena_alloc(&rs->a, (nslot + 1) * sizeof *rs->tnode);
+    uint32_t *fill = arena_alloc(tmp, (nslot + 1) * sizeof *fill);
+    if (!rs->tguide || !rs->tnode || !fill)
+        return false;
+    memset(rs->tguide, 0, (nguide + 1) * sizeof *rs->tguide);
+    memset(rs->tnode, 0, (nslot + 1) * sizeof *rs->tnode);
+    /* guide[c]: the ends in cells before c */
+    for (size_t k = 0; k < rs->ntfields; k++) {
+        const g_tfield *f = &rs->tfields[k];
+        const double *p = rs->tpts + f->pts;
+        uint32_t *g = rs->tguide + f->guide;
+        for (uint32_t i = 0; i < f->npts; i++)
+            g[graph_cell(f, p[0], p[i]) + 1]++;
+        for (uint32_t c = 0; c < f->nguide; c++)
+            g[c + 1] += g[c];
+    }
+    /* pass 0 counts each slot's entries, pass 1 lists them: an interval of few atoms under
+     * each of them, a wider one on the O(log size) tree nodes that cover its atoms */
+    for (int pass = 0; pass < 2; pass++) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (i > 0 && t[i].field != t[i - 1].field)
+                k++;
+            g_tfield *f = &rs->tfields[k];
+            if (!(t[i].lo <= t[i].hi))
+                continue; /* no value passes every comparison: never a candidate */
+            const double *p = rs->tpts + f->pts;
+            uint32_t a = end_atom(p, f->npts, t[i].lo), b = end_atom(p, f->npts, t[i].hi) + 1;
+            uint32_t ids[2 * 32 + G_TNARROW], nid = 0, level = 0;
+            if (b - a <= G_TNARROW) {
+                for (; a < b; a++)
+                    ids[nid++] = f->atom + a;
+            } else {
+                for (a += f->size, b += f->size; a < b; a >>= 1, b >>= 1, level++) {
+                    uint32_t had = nid;
+                    if (a & 1)
+                        ids[nid++] = f->node + a++;
+                    if (b & 1)
+                        ids[nid++] = f->node + --b;
+                    if (nid > had && level < f->shift)
+                        f->shift = level;
+                }
+            }
+            for (uint32_t j = 0; j < nid; j++) {
+                if (pass == 0)
+                    rs->tnode[ids[j] + 1]++;
+                else
+                    rs->trules[fill[ids[j]]++] = t[i].rule;
+            }
+        }
+        if (pass == 0) {
+            for (size_t j = 0; j < nslot; j++)
+                rs->tnode[j + 1] += rs->tnode[j];
+            memcpy(fill, rs->tnode, (nslot + 1) * sizeof *fill);
+            rs->ntrules = rs->tnode[nslot];
+            rs->trules = arena_alloc(&rs->a, (rs->ntrules + 1) * sizeof *rs->trules);
+            if (!rs->trules)
+                return false;
+        }
+    }
+    return true;
+}
+
 /* Per rule, the nodes of its condition in topological (id) order. */
 static bool index_rule_nodes(mga_ruleset *rs, arena *tmp)
 {
@@ -1035,14 +1221,25 @@ static bool graph_index(mga_ruleset *rs, arena *tmp)
         return false;
     for (size_t i = 0; i < rs->nrules; i++)
         rs->rank[rs->order[i]] = (uint32_t)i;
-    vec ents = {0};
+    vec ents = {0}, tents = {0};
     for (size_t i = 0; i < rs->nrules; i++) {
         int gd = rule_guards(rs, tmp, &ents, (uint32_t)i);
+        tentry te;
         if (gd < 0)
             return false;
-        if (gd == 0)
+        if (gd == 0 && rule_bounds(rs, (uint32_t)i, &te)) {
+            tentry *slot = vec_push(tmp, &tents, sizeof *slot);
+            if (!slot)
+                return false;
+            *slot = te;
+        } else if (gd == 0) {
             rs->always[rs->nalways++] = (uint32_t)i;
+        }
     }
+    if (tents.len)
+        qsort(tents.data, tents.len, sizeof(tentry), cmp_tentry);
+    if (!threshold_index(rs, tmp, tents.data, tents.len))
+        return false;
     /* When at least half the rules have no guard, the index prunes little and finding
      * candidates, evaluating each one's nodes and sorting the fired rules cost more than
      * one sweep of every node (the shipped rules: most rules test facts and numbers) */

@@ -141,6 +141,28 @@ typedef struct g_gfield {
                           * symbols to try every pair */
 } g_gfield;
 
+/* Threshold index: a rule with no guard key whose top-level AND compares a number field
+ * with constants ("age >= 65 years", "score >= 2 and score < 5") can only be true while
+ * that field's value lies in an interval [lo, hi], widened well beyond the comparisons'
+ * tolerance. Per field, the ends of the rules' intervals cut the line into atoms: (-inf,
+ * p0), {p0}, (p0, p1), ..., {pm-1}, (pm-1, inf). A value's atom is found by binary search
+ * over the ends (started from a guide: where the ends below each of `nguide` equal cells
+ * of [p0, pm-1] stop). A rule whose interval spans few atoms is listed under each of them;
+ * the others are kept in a segment tree over the atoms, and are found on the path from the
+ * value's leaf to the root, each once. */
+#define G_TNARROW 8 /* atoms a rule may be listed under */
+typedef struct g_tfield {
+    uint32_t field;
+    uint32_t pts, npts; /* the interval ends in mga_ruleset.tpts: ascending, distinct */
+    uint32_t guide, nguide; /* in mga_ruleset.tguide: nguide + 1 entries */
+    double gscale;          /* cells per unit of value */
+    uint32_t atom; /* atom a lists the entries tnode[atom + a] .. tnode[atom + a + 1] of
+                    * mga_ruleset.trules */
+    uint32_t size; /* tree leaves: a power of two, at least 2 * npts + 1 atoms */
+    uint32_t node; /* tree node i (1 .. 2 * size - 1) lists tnode[node + i] .. [node + i + 1] */
+    uint32_t shift; /* the deepest tree nodes with entries are leaves >> shift; 32: none */
+} g_tfield;
+
 typedef struct g_fact {
     const char *name;
     uint32_t node;
@@ -209,6 +231,13 @@ struct mga_ruleset {
     g_gfield *gfields; /* every field some key names */
     size_t ngfields;
     uint32_t *pair_rules; /* g_gfield.poff/pn */
+    g_tfield *tfields; /* the threshold index */
+    size_t ntfields;
+    double *tpts;
+    uint32_t *tguide;
+    uint32_t *tnode;
+    uint32_t *trules;
+    size_t ntrules;
     uint32_t *always; /* rules evaluated for every profile */
     size_t nalways;
     uint32_t *rule_nodes_off; /* nrules + 1 */
@@ -251,6 +280,33 @@ static inline uint64_t graph_guard_key(uint32_t field, uint32_t a, uint32_t b)
 
 /* The entry of key k, or NULL. */
 const g_gkey *graph_guard_find(const mga_ruleset *rs, uint64_t k);
+
+/* The guide cell of value x >= p0 (monotonic in x). */
+static inline uint32_t graph_cell(const g_tfield *t, double p0, double x)
+{
+    double c = (x - p0) * t->gscale;
+    return c < t->nguide - 1 ? (uint32_t)c : t->nguide - 1;
+}
+
+/* The atom of the threshold index of field t that value x falls in. */
+static inline uint32_t graph_atom(const mga_ruleset *rs, const g_tfield *t, double x)
+{
+    const double *p = rs->tpts + t->pts;
+    uint32_t lo = 0, hi = t->npts; /* the first end not below x is in [lo, hi] */
+    if (t->npts && x >= p[0]) { /* graph_cell puts every end below x in cells up to x's */
+        const uint32_t *g = rs->tguide + t->guide + graph_cell(t, p[0], x);
+        lo = g[0];
+        hi = g[1];
+    }
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (p[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 2 * lo + (lo < t->npts && p[lo] == x);
+}
 
 /* The field index for a JSON key, or -1. */
 int graph_field_lookup(const mga_ruleset *rs, const char *key, size_t len);

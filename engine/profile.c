@@ -718,15 +718,16 @@ mga_profile *profile_alloc(const mga_ruleset *rs)
     p->m = rs->m;
     p->rs = rs;
     p->size = size;
+    /* what every evaluation reads first, the sets' words (many, for a large schema) last */
     unsigned char *q = blk + sizeof *p;
     p->num = (double *)q;
     q += nf * sizeof(double);
-    p->bits = (uint64_t *)q;
-    q += rs->nwords * sizeof(uint64_t);
     p->nz = (uint64_t *)q;
     q += nz * sizeof(uint64_t);
     p->known = q;
     p->seen = q + nf;
+    q += (2 * nf + 7) / 8 * 8;
+    p->bits = (uint64_t *)q;
     return p;
 }
 
@@ -890,6 +891,7 @@ mga_status mga_profile_parse_reuse(const mga_ruleset *rs, const char *name, cons
         memset((unsigned char *)p + sizeof *p, 0, p->size - sizeof *p);
         p->id = NULL;
         p->valid = false;
+        p->nsyms = 0;
     }
     mga_diags *d = NULL;
     mga_status st = parse_into(rs, name, json, len, p, &d, true);

@@ -6,6 +6,8 @@
 
 #include "graph.h"
 
+#define PROFILE_SYMS 32
+
 struct mga_profile {
     mem m;
     const mga_ruleset *rs;
@@ -21,17 +23,32 @@ struct mga_profile {
     unsigned char *pool; /* the parser's memory, kept by mga_profile_parse_reuse */
     size_t pool_cap;
     bool valid;          /* parsed without error: only a valid profile is evaluated */
+    /* The symbols put into set fields, in the order given, when there are at most
+     * PROFILE_SYMS of them (nsyms counts on beyond): the guard index looks its keys up
+     * from this list, not by scanning bits, whose words are far apart in a large schema. */
+    uint32_t nsyms;
+    struct {
+        uint32_t field, sym;
+    } syms[PROFILE_SYMS];
 };
 
 /* An empty profile (every field unknown) for rs; NULL on OOM. Freed by mga_profile_free. */
 mga_profile *profile_alloc(const mga_ruleset *rs);
 
-/* Puts symbol k into set field f of p. */
+/* Puts symbol k into set field f of p (once, however often it is given). */
 static inline void profile_set_sym(mga_profile *p, const g_field *f, uint32_t k)
 {
     uint32_t w = f->word + k / 64;
-    p->bits[w] |= 1ull << (k % 64);
+    uint64_t bit = 1ull << (k % 64);
+    if (p->bits[w] & bit)
+        return;
+    p->bits[w] |= bit;
     p->nz[w / 64] |= 1ull << (w % 64);
+    if (p->nsyms < PROFILE_SYMS) {
+        p->syms[p->nsyms].field = (uint32_t)(f - p->rs->fields);
+        p->syms[p->nsyms].sym = k;
+    }
+    p->nsyms += p->nsyms <= PROFILE_SYMS;
 }
 
 #endif

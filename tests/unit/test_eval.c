@@ -420,7 +420,7 @@ static void test_eval_index_splits_key_by_enum_value(void **state)
         }
         if (strcmp(id, "pair_high") == 0) {
             assert_int_equal(pr[i].n, 1);
-            assert_int_equal(last->kind, E_LIN);
+            assert_int_equal(last->kind, E_LIN1);
         }
         if (strcmp(id, "pair_not") == 0) { /* the AND keeps one child: not (activity ...) */
             assert_int_equal(pr[i].n, 2);
@@ -443,6 +443,44 @@ static void test_eval_index_splits_key_by_enum_value(void **state)
     assert_fired(rs, "{\"symptoms\": [\"confusion\", \"nausea\"], \"sex\": \"female\"}",
                  "pair_any");
     assert_fired(rs, "{\"symptoms\": [\"confusion\"], \"activity\": \"high\", \"age\": 60}", "");
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* Rules with no set or enum guard that compare a number with constants are found through
+ * the threshold index: each value runs the rules whose interval holds it, including values
+ * the comparisons' tolerance counts as equal to an end. */
+static void test_eval_threshold_index(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(
+        eng,
+        R("teen", "age >= 13 years and age < 20 years") R("senior", "age >= 65 years")
+            R("young", "age < 18 years") R("weeks", "age <= 1040 weeks")
+                R("exact", "score == 0.3") R("never", "score > 5 and score < 1")
+                    R("vitd_low", "vitamin_d_level < 20 ng/mL")
+                        R("two_fields", "score > 0 and age > 30 years")
+                            R("sum", "diet_mg + supplement_mg > 400 mg") R("ne", "score != 2"),
+        NULL);
+    rs->sweep = false;
+    /* the sum of two fields and a negation are evaluated for every profile */
+    assert_int_equal(rs->nalways, 2);
+    assert_int_equal(rs->ntfields, 3);
+    assert_fired(rs, "{\"age\": 15}", "teen,young,weeks");
+    assert_fired(rs, "{\"age\": 13}", "teen,young,weeks");
+    assert_fired(rs, "{\"age\": 65, \"score\": 0.30000000000000004}",
+                 "senior,exact,two_fields,ne");
+    /* 1040 weeks in years: equal to the end within the comparison's tolerance */
+    assert_fired(rs, "{\"age\": 19.931553730321697}", "teen,weeks");
+    assert_fired(rs, "{\"age\": 19.94}", "teen");
+    assert_fired(rs,
+                 "{\"vitamin_d_level\": 19.99, \"diet_mg\": 300, \"supplement_mg\": 200, "
+                 "\"score\": 2}",
+                 "vitd_low,sum");
+    assert_fired(rs, "{\"score\": 10, \"age\": 130}", "senior,two_fields,ne");
+    assert_fired(rs, "{\"score\": -10, \"age\": 0}", "young,weeks,ne");
+    assert_fired(rs, "{}", "");
     mga_ruleset_free(rs);
     mga_engine_free(eng);
 }
@@ -577,7 +615,7 @@ static void test_eval_indexed_equals_full_sweep(void **state)
     mga_engine *eng = make_engine();
     gp_buf *b = malloc(sizeof *b);
     assert_non_null(b);
-    unsigned compared = 0, fired = 0, split = 0, reduced = 0;
+    unsigned compared = 0, fired = 0, split = 0, reduced = 0, thresholds = 0;
     for (uint64_t seed = 1; seed <= 8; seed++) {
         GSYMS = seed <= 6 ? 40 : 150;
         char *rules = gen_rules(seed * 7919, 60 + 40 * (unsigned)seed);
@@ -607,6 +645,7 @@ static void test_eval_indexed_equals_full_sweep(void **state)
             mga_profile_free(p);
         }
         assert_true(rs->ngfields > 0 && rs->nalways > 0); /* guarded and unguarded rules */
+        thresholds += (unsigned)rs->ntrules;
         for (size_t j = 0; j <= rs->gkey_mask; j++) {
             const g_gkey *k = &rs->gkeys[j];
             split += k->key && k->qfield != GUARD_NONE;
@@ -630,7 +669,8 @@ static void test_eval_indexed_equals_full_sweep(void **state)
         mga_ruleset_free(rs);
     }
     assert_true(fired > compared); /* the rules do fire: the comparison is not vacuous */
-    assert_true(split > 0 && reduced > 0); /* split keys and shortened programs were compared */
+    /* split keys, shortened programs and the threshold index were compared */
+    assert_true(split > 0 && reduced > 0 && thresholds > 0);
     free(b);
     mga_engine_free(eng);
 }
@@ -669,6 +709,7 @@ int main(void)
         cmocka_unit_test(test_eval_same_inputs_same_bytes),
         cmocka_unit_test(test_eval_reuse_same_as_fresh),
         cmocka_unit_test(test_eval_index_splits_key_by_enum_value),
+        cmocka_unit_test(test_eval_threshold_index),
         cmocka_unit_test(test_eval_indexed_equals_full_sweep),
         cmocka_unit_test(test_eval_misuse),
     };
