@@ -1045,22 +1045,10 @@ static bool rule_bounds(const mga_ruleset *rs, uint32_t ri, tentry *t)
     return found;
 }
 
-/* The atom of interval end v (an end of the field's ends p[0..n), or infinite). */
-static uint32_t end_atom(const double *p, uint32_t n, double v)
+/* The atom of interval end v of field f (one of its ends, or infinite). */
+static uint32_t end_atom(const mga_ruleset *rs, const g_tfield *f, double v)
 {
-    if (v == -INFINITY)
-        return 0;
-    if (v == INFINITY)
-        return 2 * n;
-    uint32_t lo = 0, hi = n;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (p[mid] < v)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return 2 * lo + 1;
+    return v == -INFINITY ? 0 : v == INFINITY ? 2 * f->npts : graph_atom(rs, f, v);
 }
 
 /* Builds the threshold index of the entries t[0..n) (sorted by field, then rule). */
@@ -1138,8 +1126,7 @@ static bool threshold_index(mga_ruleset *rs, arena *tmp, tentry *t, size_t n)
             g_tfield *f = &rs->tfields[k];
             if (!(t[i].lo <= t[i].hi))
                 continue; /* no value passes every comparison: never a candidate */
-            const double *p = rs->tpts + f->pts;
-            uint32_t a = end_atom(p, f->npts, t[i].lo), b = end_atom(p, f->npts, t[i].hi) + 1;
+            uint32_t a = end_atom(rs, f, t[i].lo), b = end_atom(rs, f, t[i].hi) + 1;
             uint32_t ids[2 * 32 + G_TNARROW], nid = 0, level = 0;
             if (b - a <= G_TNARROW) {
                 for (; a < b; a++)
