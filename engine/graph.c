@@ -843,6 +843,16 @@ static int cmp_gentry(const void *a, const void *b)
     return (x->rule > y->rule) - (x->rule < y->rule);
 }
 
+/* The tests rule ri's condition is the conjunction of (*n of them): the children of its
+ * top-level AND, or the condition alone. */
+static const uint32_t *rule_conjuncts(const mga_ruleset *rs, uint32_t ri, uint32_t *n)
+{
+    const g_rule *g = &rs->rules[ri];
+    const g_node *x = &rs->nodes[g->node];
+    *n = x->kind == N_AND ? x->n : 1;
+    return x->kind == N_AND ? rs->kids + x->off : &g->node;
+}
+
 /* The symbols of a mask node, the first max of them into out; returns how many there are. */
 static size_t mask_syms(const mga_ruleset *rs, const g_node *n, uint32_t *out, size_t max)
 {
@@ -862,10 +872,8 @@ static size_t mask_syms(const mga_ruleset *rs, const g_node *n, uint32_t *out, s
 /* Adds the guard entries of rule ri: 1 when it has a guard, 0 when not, -1 on OOM. */
 static int rule_guards(mga_ruleset *rs, arena *tmp, vec *ents, uint32_t ri)
 {
-    const g_rule *g = &rs->rules[ri];
-    const g_node *x = &rs->nodes[g->node];
-    const uint32_t *cs = x->kind == N_AND ? rs->kids + x->off : &g->node;
-    uint32_t nc = x->kind == N_AND ? x->n : 1;
+    uint32_t nc;
+    const uint32_t *cs = rule_conjuncts(rs, ri, &nc);
     /* symbols the condition requires: single-symbol 'has' tests and 'has all' tests */
     uint32_t reqf[MAX_REQ], reqs[MAX_REQ];
     size_t nreq = 0;
@@ -939,10 +947,8 @@ const g_gkey *graph_guard_find(const mga_ruleset *rs, uint64_t k)
  * ef), and whether it tests ef there at all. */
 static bool rule_allows(const mga_ruleset *rs, uint32_t ri, uint32_t ef, uint64_t *allow)
 {
-    const g_rule *g = &rs->rules[ri];
-    const g_node *x = &rs->nodes[g->node];
-    const uint32_t *cs = x->kind == N_AND ? rs->kids + x->off : &g->node;
-    uint32_t nc = x->kind == N_AND ? x->n : 1;
+    uint32_t nc;
+    const uint32_t *cs = rule_conjuncts(rs, ri, &nc);
     bool tests = false;
     *allow = ~0ull;
     for (uint32_t i = 0; i < nc; i++) {
@@ -963,10 +969,8 @@ static uint32_t split_field(const mga_ruleset *rs, const gentry *e, size_t n, ui
 {
     uint32_t best = GUARD_NONE, bestc = 0;
     for (size_t i = 0; i < n; i++) {
-        const g_rule *g = &rs->rules[e[i].rule];
-        const g_node *x = &rs->nodes[g->node];
-        const uint32_t *cs = x->kind == N_AND ? rs->kids + x->off : &g->node;
-        uint32_t nc = x->kind == N_AND ? x->n : 1;
+        uint32_t nc;
+        const uint32_t *cs = rule_conjuncts(rs, e[i].rule, &nc);
         for (uint32_t k = 0; k < nc; k++) {
             const g_node *c = &rs->nodes[cs[k]];
             uint32_t f = c->field;
@@ -1017,10 +1021,8 @@ static int cmp_double(const void *a, const void *b)
  * widened by a relative 1e-6, so it holds every value they accept). */
 static bool rule_bounds(const mga_ruleset *rs, uint32_t ri, tentry *t)
 {
-    const g_rule *g = &rs->rules[ri];
-    const g_node *x = &rs->nodes[g->node];
-    const uint32_t *cs = x->kind == N_AND ? rs->kids + x->off : &g->node;
-    uint32_t nc = x->kind == N_AND ? x->n : 1;
+    uint32_t nc;
+    const uint32_t *cs = rule_conjuncts(rs, ri, &nc);
     bool found = false;
     t->lo = -INFINITY;
     t->hi = INFINITY;
