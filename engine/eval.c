@@ -945,7 +945,11 @@ static mga_result *result_new(const mga_ruleset *rs)
     r->rstamp = arena_alloc(&r->a, nr * sizeof *r->rstamp);
     r->pval = arena_alloc(&r->a, rs->plan->max_prog + 1);
     r->hits = arena_alloc(&r->a, nr * sizeof *r->hits);
-    if (!r->rstamp || !r->pval || !r->hits || !r->val || !r->fired || !r->advice || !r->advice_rule || !r->prefer || !r->avoid ||
+    size_t nx = rs->nrefs_json + 1;
+    r->refstamp = arena_alloc(&r->a, nx * sizeof *r->refstamp);
+    r->refno = arena_alloc(&r->a, nx * sizeof *r->refno);
+    r->reforder = arena_alloc(&r->a, nx * sizeof *r->reforder);
+    if (!r->refstamp || !r->refno || !r->reforder || !r->rstamp || !r->pval || !r->hits || !r->val || !r->fired || !r->advice || !r->advice_rule || !r->prefer || !r->avoid ||
         !r->prefer_rule || !r->avoid_rule || !r->over) {
         mga_result_free(r);
         return NULL;

@@ -121,6 +121,12 @@ struct mga_result {
     uint32_t *rstamp;
     uint32_t gen;
     uint8_t *pval; /* a program's node values (eval_plan.max_prog) */
+    /* output scratch, per refs_json entry: the entries the advice cites (output.c
+     * collect_refs), reforder[0..nrefs) in order of first citation, numbered from 1 in
+     * refno; an entry's refno holds for this write when refstamp[entry] == refgen */
+    uint32_t *refstamp, *refno, *reforder;
+    uint32_t refgen;
+    size_t nrefs;
 };
 
 /* A result as JSON through yajl_gen (pretty or compact), written in one call of fn. The

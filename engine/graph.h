@@ -247,6 +247,10 @@ struct mga_ruleset {
     g_frag *forms_json;  /* each form as a JSON string */
     g_refjson *refs_json; /* every (source, ref) pair a rule cites */
     size_t nrefs_json;
+    /* rule i cites refs_json entries rule_refs[rule_refs_off[i] .. rule_refs_off[i+1]),
+     * each once, in the order of its cites */
+    uint32_t *rule_refs_off;
+    uint32_t *rule_refs;
     g_frag json_head;     /* ,"ruleset":{...},"advice":[   (after the id) */
     g_frag json_tail;     /* ],"disclaimer":...}           (after the references) */
     g_invariant *invs;

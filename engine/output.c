@@ -10,33 +10,31 @@
 #include <string.h>
 #include <yajl/yajl_gen.h>
 
-/* Distinct (source, ref) pairs cited by the advice shown, in order of first citation. */
-typedef struct citelist {
-    uint32_t src[512];
-    unsigned ref[512];
-    size_t n;
-} citelist;
-
-static size_t cite_number(citelist *cl, uint32_t src, unsigned ref)
+/* The distinct (source, ref) pairs cited by the advice shown, in order of first citation:
+ * r->reforder[0..r->nrefs), entries of rs->refs_json, numbered from 1 in r->refno. Per
+ * result scratch (a result is written by one thread at a time), so no limit and no
+ * clearing: a stamp per entry tells this write's from an earlier one's. */
+static void collect_refs(const mga_result *r)
 {
-    for (size_t i = 0; i < cl->n; i++)
-        if (cl->src[i] == src && cl->ref[i] == ref)
-            return i + 1;
-    if (cl->n == sizeof cl->src / sizeof cl->src[0])
-        return 0;
-    cl->src[cl->n] = src;
-    cl->ref[cl->n] = ref;
-    return ++cl->n;
-}
-
-static void collect_cites(const mga_result *r, citelist *cl)
-{
-    cl->n = 0;
-    for (size_t i = 0; i < r->nadvice; i++) {
-        const g_rule *g = &r->rs->rules[r->advice_rule[i]];
-        for (uint32_t c = 0; c < g->ncites; c++)
-            cite_number(cl, g->cites[c].source, g->cites[c].ref);
+    mga_result *mr = (mga_result *)r;
+    const mga_ruleset *rs = r->rs;
+    if (++mr->refgen == 0) {
+        memset(mr->refstamp, 0, (rs->nrefs_json + 1) * sizeof *mr->refstamp);
+        mr->refgen = 1;
     }
+    uint32_t gen = mr->refgen, n = 0;
+    for (size_t i = 0; i < r->nadvice; i++) {
+        uint32_t ri = r->advice_rule[i];
+        for (uint32_t k = rs->rule_refs_off[ri]; k < rs->rule_refs_off[ri + 1]; k++) {
+            uint32_t ix = rs->rule_refs[k];
+            if (mr->refstamp[ix] == gen)
+                continue;
+            mr->refstamp[ix] = gen;
+            mr->reforder[n++] = ix;
+            mr->refno[ix] = n;
+        }
+    }
+    mr->nrefs = n;
 }
 
 static const char *ref_text(const g_source *s, unsigned ref)
@@ -230,24 +228,24 @@ static void write_json(const mga_result *r, yajl_gen g)
     }
     yajl_gen_array_close(g);
 
-    citelist cl;
-    collect_cites(r, &cl);
+    collect_refs(r);
     j_key(g, "references");
     yajl_gen_array_open(g);
-    for (size_t i = 0; i < cl.n; i++) {
-        const g_source *s = &rs->sources[cl.src[i]];
+    for (size_t i = 0; i < r->nrefs; i++) {
+        const g_refjson *e = &rs->refs_json[r->reforder[i]];
+        const g_source *s = &rs->sources[e->source];
         yajl_gen_map_open(g);
         j_key(g, "n");
         yajl_gen_integer(g, (long long)i + 1);
         j_key(g, "source");
         jgen_str(g, s->key);
         j_key(g, "ref");
-        if (cl.ref[i])
-            yajl_gen_integer(g, cl.ref[i]);
+        if (e->ref)
+            yajl_gen_integer(g, e->ref);
         else
             yajl_gen_null(g);
         j_key(g, "text");
-        jgen_str(g, cl.ref[i] ? ref_text(s, cl.ref[i]) : NULL);
+        jgen_str(g, e->ref ? ref_text(s, e->ref) : NULL);
         j_key(g, "document");
         jgen_str(g, s->title);
         j_key(g, "author");
@@ -502,6 +500,27 @@ bool output_freeze_json(mga_ruleset *rs)
             gc->refix = ix;
         }
     }
+    /* each rule's distinct entries, in the order of its cites */
+    rs->rule_refs_off = ok ? arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *rs->rule_refs_off)
+                           : NULL;
+    size_t ncites = 0;
+    for (size_t i = 0; i < rs->nrules; i++)
+        ncites += rs->rules[i].ncites;
+    rs->rule_refs = ok ? arena_alloc(&rs->a, (ncites + 1) * sizeof *rs->rule_refs) : NULL;
+    ok = rs->rule_refs_off && rs->rule_refs;
+    for (size_t i = 0, n = 0; ok && i < rs->nrules; i++) {
+        const g_rule *g = &rs->rules[i];
+        size_t first = n;
+        rs->rule_refs_off[i] = (uint32_t)n;
+        for (uint32_t c = 0; c < g->ncites; c++) {
+            size_t k = first;
+            while (k < n && rs->rule_refs[k] != g->cites[c].refix)
+                k++;
+            if (k == n)
+                rs->rule_refs[n++] = g->cites[c].refix;
+        }
+        rs->rule_refs_off[i + 1] = (uint32_t)n;
+    }
     for (size_t i = 0; ok && i < rs->nrefs_json; i++) {
         g_refjson *e = &rs->refs_json[i];
         const g_source *s = &rs->sources[e->source];
@@ -562,10 +581,41 @@ bool output_freeze_json(mga_ruleset *rs)
     return ok;
 }
 
-/* A result as one line of compact JSON: the fragments of its rules and references copied,
- * only the id, dose, forms and overruled entries formatted here. brief: each advice item
- * is its brief fragment and the references are left out (MGA_FORMAT_JSON_BRIEF). */
-static void write_compact(const mga_result *r, jw *w, bool brief)
+/* Where write_compact sends the large constant fragments: NULL copies them into the
+ * buffer (mga_result_write); a parts sink gets the buffer so far, then the fragment as a
+ * stable part (mga_result_write_parts). A fragment under PART_MIN bytes is copied either
+ * way: a sink call costs more than copying it. */
+typedef struct part_sink {
+    mga_part_fn fn;
+    void *ud;
+    bool failed;
+} part_sink;
+
+#define PART_MIN 256
+
+static void part_flush(jw *w, part_sink *ps)
+{
+    if (w->b.len && !w->oom && !ps->failed && ps->fn(ps->ud, w->b.p, w->b.len, 0) != 0)
+        ps->failed = true;
+    w->b.len = 0;
+}
+
+static void jw_part(jw *w, part_sink *ps, g_frag f)
+{
+    if (!ps || f.len < PART_MIN) {
+        jw_frag(w, f);
+        return;
+    }
+    part_flush(w, ps);
+    if (!w->oom && !ps->failed && ps->fn(ps->ud, f.p, f.len, 1) != 0)
+        ps->failed = true;
+}
+
+/* A result as one line of compact JSON: the fragments of its rules and references copied
+ * (or passed to ps), only the id, dose, forms and overruled entries formatted here. brief:
+ * each advice item is its brief fragment and the references are left out
+ * (MGA_FORMAT_JSON_BRIEF). */
+static void write_compact(const mga_result *r, jw *w, bool brief, part_sink *ps)
 {
     const mga_ruleset *rs = r->rs;
     JW_LIT(w, "{\"id\":");
@@ -583,7 +633,7 @@ static void write_compact(const mga_result *r, jw *w, bool brief)
         for (size_t i = 0; i < r->nadvice; i++) {
             if (i)
                 JW_LIT(w, ",");
-            jw_frag(w, rs->rules[r->advice_rule[i]].json);
+            jw_part(w, ps, rs->rules[r->advice_rule[i]].json);
         }
     }
     const mga_dose *d = &r->dose;
@@ -638,35 +688,13 @@ static void write_compact(const mga_result *r, jw *w, bool brief)
         return;
     }
     JW_LIT(w, "],\"references\":[");
-    /* distinct references in order of first citation, at most as many as collect_cites */
-    uint64_t mark[64] = {0}; /* seen refs_json entries, when there are at most 4096 */
-    uint32_t seen[512];
-    size_t nseen = 0;
-    bool bits = rs->nrefs_json <= 64 * 64;
-    for (size_t i = 0; i < r->nadvice; i++) {
-        const g_rule *g = &rs->rules[r->advice_rule[i]];
-        for (uint32_t c = 0; c < g->ncites; c++) {
-            uint32_t ix = g->cites[c].refix;
-            if (bits) {
-                if (mark[ix / 64] >> (ix % 64) & 1)
-                    continue;
-            } else {
-                size_t k = 0;
-                while (k < nseen && seen[k] != ix)
-                    k++;
-                if (k < nseen)
-                    continue;
-            }
-            if (nseen == sizeof seen / sizeof seen[0])
-                continue;
-            mark[ix / 64 % 64] |= 1ull << (ix % 64);
-            seen[nseen++] = ix;
-            if (nseen > 1)
-                JW_LIT(w, ",");
-            JW_LIT(w, "{\"n\":");
-            jw_uint(w, nseen);
-            jw_frag(w, rs->refs_json[ix].json);
-        }
+    collect_refs(r);
+    for (size_t i = 0; i < r->nrefs; i++) {
+        if (i)
+            JW_LIT(w, ",");
+        JW_LIT(w, "{\"n\":");
+        jw_uint(w, i + 1);
+        jw_part(w, ps, rs->refs_json[r->reforder[i]].json);
     }
     jw_frag(w, rs->json_tail);
 }
@@ -823,8 +851,7 @@ static const char *sev_heading(int s)
 static void write_text(const mga_result *r, tout *o)
 {
     const mga_ruleset *rs = r->rs;
-    citelist cl;
-    collect_cites(r, &cl);
+    collect_refs(r);
     t_printf(o, "Advice for profile %s%s%s (rules: %s, %s)\n", r->p->id ? "'" : "",
              r->p->id ? r->p->id : "without id", r->p->id ? "'" : "",
              rs->name ? rs->name : "unnamed", rs->hash);
@@ -842,7 +869,7 @@ static void write_text(const mga_result *r, tout *o)
         t_put(o, lead);
         t_wrap(o, a->text, 5, 5);
         for (uint32_t c = 0; c < g->ncites; c++) {
-            size_t n = cite_number(&cl, g->cites[c].source, g->cites[c].ref);
+            size_t n = r->refno[g->cites[c].refix];
             bool dup = false;
             for (uint32_t k = 0; k < c; k++)
                 dup |= g->cites[k].source == g->cites[c].source &&
@@ -918,18 +945,19 @@ static void write_text(const mga_result *r, tout *o)
                      rs->rules[ov->rule].id, rs->rules[ov->by].id);
         }
     }
-    if (cl.n) {
+    if (r->nrefs) {
         t_put(o, "\nReferences\n");
-        for (size_t i = 0; i < cl.n; i++) {
-            const g_source *s = &rs->sources[cl.src[i]];
+        for (size_t i = 0; i < r->nrefs; i++) {
+            const g_refjson *e = &rs->refs_json[r->reforder[i]];
+            const g_source *s = &rs->sources[e->source];
             char lead[32];
             snprintf(lead, sizeof lead, "  [%zu] ", i + 1);
             t_put(o, lead);
-            const char *rt = cl.ref[i] ? ref_text(s, cl.ref[i]) : NULL;
+            const char *rt = e->ref ? ref_text(s, e->ref) : NULL;
             size_t ind = strlen(lead);
             if (rt) {
                 t_wrap(o, rt, ind, ind);
-                t_printf(o, "\n%*s(reference %u of \"", (int)ind, "", cl.ref[i]);
+                t_printf(o, "\n%*s(reference %u of \"", (int)ind, "", e->ref);
                 t_put(o, s->title);
                 t_put(o, "\")");
             } else {
@@ -973,11 +1001,25 @@ mga_status mga_result_write(const mga_result *r, mga_format fmt, mga_write_fn fn
     mga_result *mr = (mga_result *)r;
     jw w = {&r->m, mr->out, false};
     w.b.len = 0;
-    write_compact(r, &w, fmt == MGA_FORMAT_JSON_BRIEF);
+    write_compact(r, &w, fmt == MGA_FORMAT_JSON_BRIEF, NULL);
     mr->out = w.b;
     if (w.oom)
         return MGA_E_NOMEM;
     return fn(ud, w.b.p, w.b.len) != 0 ? MGA_E_WRITE : MGA_OK;
+}
+
+mga_status mga_result_write_parts(const mga_result *r, mga_format fmt, mga_part_fn fn, void *ud)
+{
+    if (!r || !fn || (fmt != MGA_FORMAT_JSON && fmt != MGA_FORMAT_JSON_BRIEF))
+        return MGA_E_INVALID;
+    mga_result *mr = (mga_result *)r;
+    jw w = {&r->m, mr->out, false};
+    w.b.len = 0;
+    part_sink ps = {fn, ud, false};
+    write_compact(r, &w, fmt == MGA_FORMAT_JSON_BRIEF, &ps);
+    part_flush(&w, &ps);
+    mr->out = w.b;
+    return w.oom ? MGA_E_NOMEM : ps.failed ? MGA_E_WRITE : MGA_OK;
 }
 
 mga_status output_json_gen(const mga_result *r, bool pretty, mga_write_fn fn, void *ud)

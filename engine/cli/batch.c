@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,6 +36,8 @@
 #define MAX_JOBS 1024
 /* A buffer grown past this by one unusual chunk is released after use. */
 #define KEEP_BYTES (64u << 20)
+/* A constant part of a result this long or longer is written where it lies, not copied. */
+#define EXT_MIN 256
 
 static const char *usage_batch =
     "usage: mgadvise batch [OPTIONS] [INPUT]\n"
@@ -204,13 +207,6 @@ static void buf_trim(buf *b)
         b->p = NULL;
         b->cap = 0;
     }
-}
-
-static int buf_write_cb(void *ud, const char *p, size_t len)
-{
-    buf *b = ud;
-    buf_put(b, p, len);
-    return b->oom ? -1 : 0;
 }
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if it is not valid. */
@@ -769,9 +765,20 @@ typedef struct rec {
     unsigned char kind;      /* REC_* */
 } rec;
 
+/* A constant part of the rule set (mga_result_write_parts: an advice item, a reference)
+ * that belongs in a chunk's output before out.p[at]: written from where it lies (writev),
+ * not copied. */
+typedef struct ext {
+    size_t at;
+    const char *p;
+    size_t len;
+} ext;
+
 typedef struct chunk {
     buf in;  /* the records' bytes, back to back */
-    buf out; /* their output lines */
+    buf out; /* their output lines, but for the parts in ext */
+    ext *ext; /* in order of at */
+    size_t next, ext_cap, ext_bytes;
     rec recs[CHUNK_MAX];
     size_t nrec, max; /* max: the records this chunk takes (set by the reader) */
     unsigned long long ok, errors;
@@ -1038,6 +1045,27 @@ static bool fill_chunk(batch *b, chunk *c)
     return more;
 }
 
+/* The sink of mga_result_write_parts: long constant parts are listed, the rest copied. */
+static int put_part(void *ud, const char *p, size_t len, int stable)
+{
+    chunk *c = ud;
+    if (!stable || len < EXT_MIN) {
+        buf_put(&c->out, p, len);
+        return c->out.oom ? -1 : 0;
+    }
+    if (c->next == c->ext_cap) {
+        size_t cap = c->ext_cap ? 2 * c->ext_cap : 256;
+        ext *ne = cap <= SIZE_MAX / sizeof *ne ? realloc(c->ext, cap * sizeof *ne) : NULL;
+        if (!ne)
+            return -1;
+        c->ext = ne;
+        c->ext_cap = cap;
+    }
+    c->ext[c->next++] = (ext){c->out.len, p, len};
+    c->ext_bytes += len;
+    return 0;
+}
+
 /* Formats the output line of one record into c->out. Returns MGA_E_NOMEM when out of memory
  * (a bad record is not a failure). */
 static mga_status do_record(batch *b, worker *w, chunk *c, const rec *r)
@@ -1065,11 +1093,12 @@ static mga_status do_record(batch *b, worker *w, chunk *c, const rec *r)
         if (st == MGA_OK) {
             buf_jstr0(o, mga_result_id(res));
             BUF_LIT(o, ",\"result\":");
-            st = mga_result_write(res, b->brief ? MGA_FORMAT_JSON_BRIEF : MGA_FORMAT_JSON,
-                                  buf_write_cb, o);
+            st = mga_result_write_parts(res, b->brief ? MGA_FORMAT_JSON_BRIEF : MGA_FORMAT_JSON,
+                                        put_part, c);
             if (st == MGA_E_WRITE)
-                st = MGA_E_NOMEM; /* only buf_write_cb fails, and only for memory */
-            if (o->len && o->p[o->len - 1] == '\n')
+                st = MGA_E_NOMEM; /* only put_part fails, and only for memory */
+            /* the line ends in the disclaimer's copied tail, after any listed part */
+            if (o->len && o->p[o->len - 1] == '\n' && (!c->next || c->ext[c->next - 1].at < o->len))
                 o->len--;
             BUF_LIT(o, "}\n");
             if (b->stats)
@@ -1114,6 +1143,8 @@ static void do_chunk(batch *b, worker *w, chunk *c)
 {
     c->out.len = 0;
     c->out.oom = false;
+    c->next = 0;
+    c->ext_bytes = 0;
     for (size_t i = 0; i < c->nrec && c->fatal == MGA_OK; i++)
         c->fatal = do_record(b, w, c, &c->recs[i]);
     if (w->st.oom)
@@ -1136,6 +1167,60 @@ static bool write_all(int fd, const char *p, size_t n, int *err)
         }
         p += k;
         n -= (size_t)k;
+    }
+    return true;
+}
+
+/* The same for a list of buffers through writev(2), IOV_BATCH at a time (POSIX allows at
+ * least 16 per call; Linux 1024). The entries of v are consumed. */
+#define IOV_BATCH 1024
+static bool writev_all(int fd, struct iovec *v, size_t n, int *err)
+{
+    long m = sysconf(_SC_IOV_MAX);
+    size_t iov_max = m < 16 ? 16 : m > IOV_BATCH ? IOV_BATCH : (size_t)m;
+    while (n) {
+        size_t k = n < iov_max ? n : iov_max;
+        ssize_t w = writev(fd, v, (int)k);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            *err = errno;
+            return false;
+        }
+        /* past the entries written whole, into a part written in part */
+        size_t left = (size_t)w;
+        while (n && left >= v->iov_len) {
+            left -= v->iov_len;
+            v++;
+            n--;
+        }
+        if (n) {
+            v->iov_base = (char *)v->iov_base + left;
+            v->iov_len -= left;
+        }
+    }
+    return true;
+}
+
+/* A chunk's output: its buffer with the listed constant parts in their places. */
+static bool write_chunk(int fd, const chunk *c, int *err)
+{
+    if (!c->next)
+        return !c->out.len || write_all(fd, c->out.p, c->out.len, err);
+    struct iovec v[IOV_BATCH + 2];
+    size_t nv = 0, at = 0;
+    for (size_t i = 0; i <= c->next; i++) {
+        size_t end = i < c->next ? c->ext[i].at : c->out.len;
+        if (end > at)
+            v[nv++] = (struct iovec){.iov_base = c->out.p + at, .iov_len = end - at};
+        at = end;
+        if (i < c->next)
+            v[nv++] = (struct iovec){.iov_base = (void *)c->ext[i].p, .iov_len = c->ext[i].len};
+        if (nv >= IOV_BATCH || i == c->next) {
+            if (nv && !writev_all(fd, v, nv, err))
+                return false;
+            nv = 0;
+        }
     }
     return true;
 }
@@ -1192,7 +1277,7 @@ static bool emit_chunk(batch *b, chunk *c)
 {
     if (b->write_failed)
         return false;
-    if (c->out.len && !write_all(STDOUT_FILENO, c->out.p, c->out.len, &b->write_errno)) {
+    if (!write_chunk(STDOUT_FILENO, c, &b->write_errno)) {
         b->write_failed = true;
         return false;
     }
@@ -1253,7 +1338,7 @@ static void *writer_main(void *arg)
         if (b->abort || b->nwrite == b->nfill)
             break;
         pthread_mutex_unlock(&b->mu);
-        size_t out_len = c->out.len;
+        size_t out_len = c->out.len + c->ext_bytes;
         bool ok = c->fatal == MGA_OK && emit_chunk(b, c);
         buf_trim(&c->out);
         buf_trim(&c->in);
@@ -1626,6 +1711,7 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
     for (size_t i = 0; i < b.nring && b.ring; i++) {
         free(b.ring[i].in.p);
         free(b.ring[i].out.p);
+        free(b.ring[i].ext);
     }
     for (size_t i = 0; ws && i < nw; i++) {
         if (b.stats)
