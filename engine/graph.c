@@ -536,7 +536,8 @@ static bool drop_dead_nodes(builder *b, mga_ruleset *rs)
     } while (0)
 
 /* The hash of field and symbol names (profile keys are looked up through it for every
- * record): eight bytes a step, then a final mix so the low bits index the table. */
+ * record): eight bytes a step, the last 1-7 in at most two loads, then a final mix so the
+ * low bits index the table. */
 static inline uint64_t str_hash(const char *s, size_t len)
 {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
@@ -547,22 +548,77 @@ static inline uint64_t str_hash(const char *s, size_t len)
         h ^= h >> 31;
     }
     uint64_t w = 0;
-    for (size_t k = 0; k < len; k++)
-        w |= (uint64_t)(unsigned char)s[k] << (8 * k);
+    if (len >= 4) { /* two loads that overlap for 4 to 7 bytes */
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + len - 4, 4);
+        w = a | (uint64_t)b << 32;
+    } else if (len) {
+        w = (uint64_t)(unsigned char)s[0] | (uint64_t)(unsigned char)s[len / 2] << 8 |
+            (uint64_t)(unsigned char)s[len - 1] << 16;
+    }
     h = (h ^ w) * 0x94D049BB133111EBull;
     return h ^ (h >> 29);
 }
 
+/* Whether n bytes at a and b are equal, compared inline: names are short, and a call of
+ * memcmp costs more than the compare. */
+static inline bool same_bytes(const char *a, const char *b, size_t n)
+{
+    for (; n >= 8; a += 8, b += 8, n -= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y)
+            return false;
+    }
+    if (n >= 4) {
+        uint32_t x, y, u, v;
+        memcpy(&x, a, 4);
+        memcpy(&y, b, 4);
+        memcpy(&u, a + n - 4, 4);
+        memcpy(&v, b + n - 4, 4);
+        return x == y && u == v;
+    }
+    for (; n; a++, b++, n--)
+        if (*a != *b)
+            return false;
+    return true;
+}
+
+/* A table of n names (NULL-free, distinct) at twice n slots or more. */
+static bool names_build(arena *a, g_names *t, const char *const *names, size_t n)
+{
+    size_t cap = 16;
+    while (cap < n * 2)
+        cap *= 2;
+    t->slots = arena_alloc(a, cap * sizeof *t->slots);
+    if (!t->slots)
+        return false;
+    t->mask = (uint32_t)(cap - 1);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(names[i]);
+        size_t j = str_hash(names[i], len) & t->mask;
+        while (t->slots[j].name)
+            j = (j + 1) & t->mask;
+        t->slots[j] = (g_slot){names[i], (uint32_t)len, (uint32_t)i};
+    }
+    return true;
+}
+
+static int names_find(const g_names *t, const char *s, size_t len)
+{
+    if (!t->slots)
+        return -1;
+    for (size_t j = str_hash(s, len) & t->mask; t->slots[j].name; j = (j + 1) & t->mask)
+        if (t->slots[j].len == len && same_bytes(t->slots[j].name, s, len))
+            return (int)t->slots[j].ix;
+    return -1;
+}
+
 int graph_sym_lookup(const g_field *f, const char *s, size_t len)
 {
-    if (!f->sym_hash)
-        return -1;
-    for (size_t j = str_hash(s, len) & f->sym_mask; f->sym_hash[j]; j = (j + 1) & f->sym_mask) {
-        const char *c = f->syms[f->sym_hash[j] - 1];
-        if (strncmp(c, s, len) == 0 && c[len] == '\0')
-            return (int)f->sym_hash[j] - 1;
-    }
-    return -1;
+    return names_find(&f->sym_table, s, len);
 }
 
 static bool freeze_schema(mga_ruleset *rs, const ast_program *p)
@@ -618,19 +674,8 @@ static bool freeze_schema(mga_ruleset *rs, const ast_program *p)
             for (size_t s = 0; s < g->nsyms; s++)
                 if (!(g->syms[s] = DUP(f->syms.v[s].s)))
                     return false;
-            size_t cap = 16;
-            while (cap < g->nsyms * 2)
-                cap *= 2;
-            g->sym_mask = (uint32_t)(cap - 1);
-            g->sym_hash = arena_alloc(&rs->a, cap * sizeof *g->sym_hash);
-            if (!g->sym_hash)
+            if (!names_build(&rs->a, &g->sym_table, g->syms, g->nsyms))
                 return false;
-            for (size_t s = 0; s < g->nsyms; s++) {
-                size_t j = str_hash(g->syms[s], strlen(g->syms[s])) & g->sym_mask;
-                while (g->sym_hash[j])
-                    j = (j + 1) & g->sym_mask;
-                g->sym_hash[j] = (uint32_t)s + 1;
-            }
         }
         if (f->type == FT_SET) {
             g->word = word;
@@ -641,32 +686,27 @@ static bool freeze_schema(mga_ruleset *rs, const ast_program *p)
             rs->id_field = (int32_t)i;
     }
     rs->nwords = word;
-    size_t cap = 16;
-    while (cap < rs->nfields * 2)
-        cap *= 2;
-    rs->field_hash = arena_alloc(&rs->a, cap * sizeof *rs->field_hash);
-    if (!rs->field_hash)
+    const char **names = arena_alloc(&rs->a, (rs->nfields + 1) * sizeof *names);
+    if (!names)
         return false;
-    rs->field_hash_mask = (uint32_t)(cap - 1);
-    for (size_t i = 0; i < rs->nfields; i++) {
-        size_t j = str_hash(rs->fields[i].name, rs->fields[i].name_len) & rs->field_hash_mask;
-        while (rs->field_hash[j])
-            j = (j + 1) & rs->field_hash_mask;
-        rs->field_hash[j] = (uint32_t)i + 1;
-    }
-    return true;
+    for (size_t i = 0; i < rs->nfields; i++)
+        names[i] = rs->fields[i].name;
+    return names_build(&rs->a, &rs->field_table, names, rs->nfields);
 }
 
 int graph_field_lookup(const mga_ruleset *rs, const char *key, size_t len)
 {
-    size_t j = str_hash(key, len) & rs->field_hash_mask;
-    while (rs->field_hash[j]) {
-        const g_field *f = &rs->fields[rs->field_hash[j] - 1];
-        if (f->name_len == len && memcmp(f->name, key, len) == 0)
-            return (int)rs->field_hash[j] - 1;
-        j = (j + 1) & rs->field_hash_mask;
+    return names_find(&rs->field_table, key, len);
+}
+
+int graph_field_lookup_hint(const mga_ruleset *rs, const char *key, size_t len, uint32_t hint)
+{
+    if (hint && hint <= rs->nfields) {
+        const g_field *f = &rs->fields[hint - 1];
+        if (f->name_len == len && same_bytes(f->name, key, len))
+            return (int)hint - 1;
     }
-    return -1;
+    return names_find(&rs->field_table, key, len);
 }
 
 static bool freeze_sources(mga_ruleset *rs, const ast_program *p)

@@ -53,6 +53,19 @@ typedef struct g_unit {
     double factor; /* to the dimension's base */
 } g_unit;
 
+/* Names looked up for every record (profile keys, symbols): open addressing, each slot
+ * holding what a lookup compares, so a probe touches only the slot and the name's bytes. */
+typedef struct g_slot {
+    const char *name; /* NULL: empty */
+    uint32_t len;
+    uint32_t ix;
+} g_slot;
+
+typedef struct g_names {
+    g_slot *slots;
+    uint32_t mask;
+} g_names;
+
 typedef struct g_field {
     const char *name;
     size_t name_len;
@@ -65,8 +78,7 @@ typedef struct g_field {
     double ulo, uhi; /* as declared (for messages) */
     const char **syms;
     size_t nsyms;
-    uint32_t *sym_hash; /* open addressing over syms: index+1, 0 empty */
-    uint32_t sym_mask;
+    g_names sym_table; /* syms by name */
     uint32_t word; /* FT_SET: first word in the profile's bit array */
     uint32_t nwords;
 } g_field;
@@ -201,8 +213,7 @@ struct mga_ruleset {
     size_t nfields;
     uint32_t nwords;
     int32_t id_field; /* the text field named "id", or -1 */
-    uint32_t *field_hash; /* open addressing over field names: index+1, 0 empty */
-    uint32_t field_hash_mask;
+    g_names field_table; /* fields by name */
     g_node *nodes;
     size_t nnodes;
     uint32_t *kids;
@@ -314,6 +325,8 @@ static inline uint32_t graph_atom(const mga_ruleset *rs, const g_tfield *t, doub
 
 /* The field index for a JSON key, or -1. */
 int graph_field_lookup(const mga_ruleset *rs, const char *key, size_t len);
+/* The same, first trying field hint (index + 1; 0 none): a match costs no hash. */
+int graph_field_lookup_hint(const mga_ruleset *rs, const char *key, size_t len, uint32_t hint);
 
 /* The index of symbol s (len bytes) of field f, or -1. */
 int graph_sym_lookup(const g_field *f, const char *s, size_t len);

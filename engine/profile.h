@@ -6,6 +6,7 @@
 
 #include "graph.h"
 
+#define PROFILE_KEYS 32
 #define PROFILE_SYMS 32
 
 struct mga_profile {
@@ -30,6 +31,11 @@ struct mga_profile {
     struct {
         uint32_t field, sym;
     } syms[PROFILE_SYMS];
+    /* The field (index + 1, 0 none) of each of the first PROFILE_KEYS keys of the last
+     * profile parsed into this one: records of one file mostly list their keys in one
+     * order, so the next record's key is first compared with it (graph_field_lookup_hint),
+     * and hashed only when it differs. Kept by mga_profile_parse_reuse. */
+    uint32_t keyhint[PROFILE_KEYS];
 };
 
 /* An empty profile (every field unknown) for rs; NULL on OOM. Freed by mga_profile_free. */
