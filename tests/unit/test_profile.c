@@ -280,6 +280,12 @@ static void test_profile_parse_reuse_equals_fresh(void **state)
         "{\"id\":\"d\"}",
         "{",
         "{\"balanced_diet\":false,\"conditions\":[]}",
+        /* the key-order hint (the previous record's field at each key position): */
+        "{\"id\":\"e\",\"age\":30,\"balanced_diet\":true,\"conditions\":[\"ibs\"]}",
+        "{\"age\":30,\"id\":\"f\",\"conditions\":[\"ibs\"],\"balanced_diet\":true}", /* swapped */
+        "{\"age\":30,\"age\":31}",             /* a duplicate where the hint is another field */
+        "{\"ag\":1,\"agee\":2,\"age\":3}",      /* near misses of the hinted name */
+        "{\"age\":4}",
     };
     mga_profile *p = NULL;
     mga_result *r = NULL;
