@@ -23,10 +23,11 @@
 
 /* A chunk ends after c->max records (CHUNK_MIN to CHUNK_MAX) or once its lines hold
  * CHUNK_BYTES, whichever comes first; the ring holds RING_PER_THREAD chunks per worker.
- * With threads, c->max is chosen so that a chunk's output comes to about CHUNK_OUT bytes,
- * by the output per record so far: brief results make large chunks (few handoffs between
- * threads, which cost more than the records on a virtual machine), full ones small chunks
- * (bounded memory). Apart from single lines longer than CHUNK_BYTES, which are kept whole,
+ * With threads, c->max is chosen so that the memory a chunk's output holds (its buffer and
+ * its list of the rule set's parts, not the parts) comes to about CHUNK_OUT bytes, by the
+ * output per record so far: records that hold little make large chunks (few handoffs
+ * between threads, which cost more than the records on a virtual machine), large ones
+ * small chunks (bounded memory). Apart from single lines longer than CHUNK_BYTES, which are kept whole,
  * memory stays bounded. */
 #define CHUNK_MIN 32
 #define CHUNK_MAX 1024
@@ -817,7 +818,9 @@ typedef struct batch {
 
     /* writer */
     unsigned long long ok, errors, written_line;
-    unsigned long long out_bytes, out_recs; /* written so far (chunk_max); under mu */
+    /* memory the chunks written so far held for their output (buffer and part list; the
+     * parts themselves live in the rule set), for chunk_max; under mu */
+    unsigned long long out_bytes, out_recs;
     int write_errno;
     bool write_failed;
 
@@ -1338,7 +1341,7 @@ static void *writer_main(void *arg)
         if (b->abort || b->nwrite == b->nfill)
             break;
         pthread_mutex_unlock(&b->mu);
-        size_t out_len = c->out.len + c->ext_bytes;
+        size_t out_len = c->out.len + c->next * sizeof *c->ext;
         bool ok = c->fatal == MGA_OK && emit_chunk(b, c);
         buf_trim(&c->out);
         buf_trim(&c->in);
