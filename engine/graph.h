@@ -125,7 +125,8 @@ typedef struct g_rule {
     g_cite *cites;
     uint32_t ncites;
     mga_cite *pub_cites; /* the same, in the public shape */
-    g_frag json;         /* the whole advice item: {"rule":...,"cite":[...]} */
+    g_frag json;         /* the whole advice item: {"rule":...,"cite":[...]}; json.p[-1] is
+                          * ',', so that the items after the first are one part each */
     g_frag json_id;      /* the id as a JSON string */
     g_frag json_brief;   /* the brief item: {"rule":...,"kind":...,"severity":...} */
 } g_rule;

@@ -544,8 +544,13 @@ bool output_freeze_json(mga_ruleset *rs)
     }
     for (size_t i = 0; ok && i < rs->nrules; i++) {
         g_rule *g = &rs->rules[i];
+        JW_LIT(&w, ",");
         jw_rule(&w, rs, g);
         ok = jw_take(&w, rs, &g->json);
+        if (ok) { /* the comma stays in front of the item: see g_rule.json */
+            g->json.p++;
+            g->json.len--;
+        }
         jw_str(&w, g->id);
         ok = ok && jw_take(&w, rs, &g->json_id);
         /* the brief item: the constant part of the whole one stays in the catalog */
@@ -631,9 +636,12 @@ static void write_compact(const mga_result *r, jw *w, bool brief, part_sink *ps)
         }
     } else {
         for (size_t i = 0; i < r->nadvice; i++) {
-            if (i)
-                JW_LIT(w, ",");
-            jw_part(w, ps, rs->rules[r->advice_rule[i]].json);
+            g_frag f = rs->rules[r->advice_rule[i]].json;
+            if (i) { /* with the comma in front of it */
+                f.p--;
+                f.len++;
+            }
+            jw_part(w, ps, f);
         }
     }
     const mga_dose *d = &r->dose;
