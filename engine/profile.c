@@ -35,7 +35,7 @@ typedef struct pctx {
     size_t bom; /* 3 when the text starts with a byte-order mark */
     pstate ret; /* the state to return to after P_SKIP */
     size_t index; /* element index in a set */
-    uint32_t nkey; /* top-level keys so far */
+    uint32_t prevkey; /* p->keynext slot of the previous top-level key (PROFILE_KEYS: none) */
     int qkey;     /* P_QTY: 0 value, 1 unit, -1 other */
     bool q_value_set, q_unit_set;
     double q_value;
@@ -504,11 +504,11 @@ static int on_map_key(void *ud, const unsigned char *s, size_t len)
         return 1;
     }
     /* P_KEY */
-    uint32_t *hint = c->nkey < PROFILE_KEYS ? &c->p->keyhint[c->nkey] : NULL;
-    c->nkey++;
+    uint32_t *hint = c->prevkey < PROFILE_KEYS ? &c->p->keynext[c->prevkey] : NULL;
     int fi = graph_field_lookup_hint(c->rs, key, len, hint ? *hint : 0);
     if (hint)
         *hint = (uint32_t)(fi + 1);
+    c->prevkey = fi >= 0 && (uint32_t)fi + 1 < PROFILE_KEYS ? (uint32_t)fi + 1 : PROFILE_KEYS;
     size_t end = here(c);
     size_t off = end >= len + 2 ? end - len - 2 : 0;
     char pb[200];

@@ -6,7 +6,7 @@
 
 #include "graph.h"
 
-#define PROFILE_KEYS 32
+#define PROFILE_KEYS 64
 #define PROFILE_SYMS 32
 
 struct mga_profile {
@@ -31,11 +31,13 @@ struct mga_profile {
     struct {
         uint32_t field, sym;
     } syms[PROFILE_SYMS];
-    /* The field (index + 1, 0 none) of each of the first PROFILE_KEYS keys of the last
-     * profile parsed into this one: records of one file mostly list their keys in one
-     * order, so the next record's key is first compared with it (graph_field_lookup_hint),
-     * and hashed only when it differs. Kept by mga_profile_parse_reuse. */
-    uint32_t keyhint[PROFILE_KEYS];
+    /* The key that followed each key in the profiles parsed into this one, as a field
+     * index + 1 (0 none): keynext[0] after the opening brace, keynext[f + 1] after field f
+     * (f + 1 < PROFILE_KEYS). Records of one file list their keys in one order, with some
+     * left out, so a key is first compared with the one that followed the previous key
+     * last time (graph_field_lookup_hint), and hashed only when it differs. Kept by
+     * mga_profile_parse_reuse. */
+    uint32_t keynext[PROFILE_KEYS];
 };
 
 /* An empty profile (every field unknown) for rs; NULL on OOM. Freed by mga_profile_free. */

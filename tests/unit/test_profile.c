@@ -280,7 +280,7 @@ static void test_profile_parse_reuse_equals_fresh(void **state)
         "{\"id\":\"d\"}",
         "{",
         "{\"balanced_diet\":false,\"conditions\":[]}",
-        /* the key-order hint (the previous record's field at each key position): */
+        /* the key-order hint (the key that followed the previous key last time): */
         "{\"id\":\"e\",\"age\":30,\"balanced_diet\":true,\"conditions\":[\"ibs\"]}",
         "{\"age\":30,\"id\":\"f\",\"conditions\":[\"ibs\"],\"balanced_diet\":true}", /* swapped */
         "{\"age\":30,\"age\":31}",             /* a duplicate where the hint is another field */
