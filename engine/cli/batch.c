@@ -780,6 +780,7 @@ typedef struct chunk {
     buf out; /* their output lines, but for the parts in ext */
     ext *ext; /* in order of at */
     size_t next, ext_cap, ext_bytes;
+    bool gather; /* list the rule set's parts (standard output is not a regular file) */
     rec recs[CHUNK_MAX];
     size_t nrec, max; /* max: the records this chunk takes (set by the reader) */
     unsigned long long ok, errors;
@@ -1048,11 +1049,12 @@ static bool fill_chunk(batch *b, chunk *c)
     return more;
 }
 
-/* The sink of mga_result_write_parts: long constant parts are listed, the rest copied. */
+/* The sink of mga_result_write_parts: long constant parts are listed (when the output
+ * takes gathered writes), the rest copied. */
 static int put_part(void *ud, const char *p, size_t len, int stable)
 {
     chunk *c = ud;
-    if (!stable || len < EXT_MIN) {
+    if (!stable || len < EXT_MIN || !c->gather) {
         buf_put(&c->out, p, len);
         return c->out.oom ? -1 : 0;
     }
@@ -1615,6 +1617,11 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
     b.rs = rs;
     b.stats = stats_file != NULL;
     b.brief = catalog_path != NULL;
+    /* Gathered writes save a copy into pipes, sockets and devices. Into a regular file
+     * they do not pay: with the page cache under writeback, 20,000 full records took
+     * 1.0-1.2 s through writev against 0.2 s copied into one buffer (make bench, 1M run) */
+    struct stat so;
+    bool gather = fstat(STDOUT_FILENO, &so) == 0 && !S_ISREG(so.st_mode);
     b.in = in;
     b.skip = skip;
     b.nring = jobs == 1 ? 1 : (size_t)jobs * RING_PER_THREAD;
@@ -1627,6 +1634,8 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
         ws[i].b = &b;
         ok = !b.stats || wstats_init(&ws[i].st, b.ri.nrules);
     }
+    for (size_t i = 0; ok && i < b.nring; i++)
+        b.ring[i].gather = gather;
     struct stat sb;
     if (fstat(fileno(in), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0)
         b.size = (unsigned long long)sb.st_size;
