@@ -780,7 +780,6 @@ typedef struct chunk {
     buf out; /* their output lines, but for the parts in ext */
     ext *ext; /* in order of at */
     size_t next, ext_cap, ext_bytes;
-    bool gather; /* list the rule set's parts (standard output is not a regular file) */
     rec recs[CHUNK_MAX];
     size_t nrec, max; /* max: the records this chunk takes (set by the reader) */
     unsigned long long ok, errors;
@@ -795,6 +794,8 @@ typedef struct batch {
     ruleindex ri;
     bool stats;
     bool brief; /* --catalog: results as MGA_FORMAT_JSON_BRIEF */
+    bool gather;    /* list the rule set's parts in chunks (stdout is not a regular file) */
+    size_t iov_max; /* buffers per writev call */
 
     /* reader */
     FILE *in;
@@ -1049,12 +1050,18 @@ static bool fill_chunk(batch *b, chunk *c)
     return more;
 }
 
+typedef struct part_to {
+    const batch *b;
+    chunk *c;
+} part_to;
+
 /* The sink of mga_result_write_parts: long constant parts are listed (when the output
  * takes gathered writes), the rest copied. */
 static int put_part(void *ud, const char *p, size_t len, int stable)
 {
-    chunk *c = ud;
-    if (!stable || len < EXT_MIN || !c->gather) {
+    const part_to *to = ud;
+    chunk *c = to->c;
+    if (!stable || len < EXT_MIN || !to->b->gather) {
         buf_put(&c->out, p, len);
         return c->out.oom ? -1 : 0;
     }
@@ -1098,8 +1105,9 @@ static mga_status do_record(batch *b, worker *w, chunk *c, const rec *r)
         if (st == MGA_OK) {
             buf_jstr0(o, mga_result_id(res));
             BUF_LIT(o, ",\"result\":");
+            part_to to = {b, c};
             st = mga_result_write_parts(res, b->brief ? MGA_FORMAT_JSON_BRIEF : MGA_FORMAT_JSON,
-                                        put_part, c);
+                                        put_part, &to);
             if (st == MGA_E_WRITE)
                 st = MGA_E_NOMEM; /* only put_part fails, and only for memory */
             /* the line ends in the disclaimer's copied tail, after any listed part */
@@ -1176,13 +1184,11 @@ static bool write_all(int fd, const char *p, size_t n, int *err)
     return true;
 }
 
-/* The same for a list of buffers through writev(2), IOV_BATCH at a time (POSIX allows at
- * least 16 per call; Linux 1024). The entries of v are consumed. */
+/* The same for a list of buffers through writev(2), iov_max at a time (batch.iov_max:
+ * _SC_IOV_MAX, at most IOV_BATCH). The entries of v are consumed. */
 #define IOV_BATCH 1024
-static bool writev_all(int fd, struct iovec *v, size_t n, int *err)
+static bool writev_all(int fd, struct iovec *v, size_t n, size_t iov_max, int *err)
 {
-    long m = sysconf(_SC_IOV_MAX);
-    size_t iov_max = m < 16 ? 16 : m > IOV_BATCH ? IOV_BATCH : (size_t)m;
     while (n) {
         size_t k = n < iov_max ? n : iov_max;
         ssize_t w = writev(fd, v, (int)k);
@@ -1208,7 +1214,7 @@ static bool writev_all(int fd, struct iovec *v, size_t n, int *err)
 }
 
 /* A chunk's output: its buffer with the listed constant parts in their places. */
-static bool write_chunk(int fd, const chunk *c, int *err)
+static bool write_chunk(int fd, const chunk *c, size_t iov_max, int *err)
 {
     if (!c->next)
         return !c->out.len || write_all(fd, c->out.p, c->out.len, err);
@@ -1222,7 +1228,7 @@ static bool write_chunk(int fd, const chunk *c, int *err)
         if (i < c->next)
             v[nv++] = (struct iovec){.iov_base = (void *)c->ext[i].p, .iov_len = c->ext[i].len};
         if (nv >= IOV_BATCH || i == c->next) {
-            if (nv && !writev_all(fd, v, nv, err))
+            if (nv && !writev_all(fd, v, nv, iov_max, err))
                 return false;
             nv = 0;
         }
@@ -1282,7 +1288,7 @@ static bool emit_chunk(batch *b, chunk *c)
 {
     if (b->write_failed)
         return false;
-    if (!write_chunk(STDOUT_FILENO, c, &b->write_errno)) {
+    if (!write_chunk(STDOUT_FILENO, c, b->iov_max, &b->write_errno)) {
         b->write_failed = true;
         return false;
     }
@@ -1621,7 +1627,9 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
      * they do not pay: with the page cache under writeback, 20,000 full records took
      * 1.0-1.2 s through writev against 0.2 s copied into one buffer (make bench, 1M run) */
     struct stat so;
-    bool gather = fstat(STDOUT_FILENO, &so) == 0 && !S_ISREG(so.st_mode);
+    b.gather = fstat(STDOUT_FILENO, &so) == 0 && !S_ISREG(so.st_mode);
+    long iov = sysconf(_SC_IOV_MAX); /* POSIX: at least 16; Linux 1024 */
+    b.iov_max = iov < 16 ? 16 : iov > IOV_BATCH ? IOV_BATCH : (size_t)iov;
     b.in = in;
     b.skip = skip;
     b.nring = jobs == 1 ? 1 : (size_t)jobs * RING_PER_THREAD;
@@ -1634,8 +1642,6 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
         ws[i].b = &b;
         ok = !b.stats || wstats_init(&ws[i].st, b.ri.nrules);
     }
-    for (size_t i = 0; ok && i < b.nring; i++)
-        b.ring[i].gather = gather;
     struct stat sb;
     if (fstat(fileno(in), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0)
         b.size = (unsigned long long)sb.st_size;
