@@ -1017,6 +1017,7 @@ void mga_result_free(mga_result *r)
         return;
     mem m = r->m;
     membuf_free(&m, &r->out);
+    mem_free(&m, r->parts, r->parts_cap * sizeof *r->parts);
     arena_free(&r->a);
     mem_free(&m, r, sizeof *r);
 }

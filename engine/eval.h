@@ -117,6 +117,8 @@ struct mga_result {
     size_t nover;
     int32_t avoid_supplements; /* rule index, or -1 */
     membuf out; /* compact JSON is built here; kept for the next write */
+    mga_part *parts; /* mga_result_parts: parts_cap entries, kept for the next call */
+    size_t parts_cap;
     /* indexed evaluation: rule i was taken for this profile when rstamp[i] == gen */
     uint32_t *rstamp;
     uint32_t gen;

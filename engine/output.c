@@ -586,41 +586,42 @@ bool output_freeze_json(mga_ruleset *rs)
     return ok;
 }
 
-/* Where write_compact sends the large constant fragments: NULL copies them into the
- * buffer (mga_result_write); a parts sink gets the buffer so far, then the fragment as a
- * stable part (mga_result_write_parts). A fragment under PART_MIN bytes is copied either
- * way: a sink call costs more than copying it. */
-typedef struct part_sink {
-    mga_part_fn fn;
-    void *ud;
-    bool failed;
-} part_sink;
+/* Where write_compact lists the large constant fragments: NULL copies them into the
+ * buffer (mga_result_write); with a part list (mga_result_parts) each is a stable part,
+ * and the buffer bytes written since the last one a part of their own (its pointer is set
+ * once the buffer is complete, as the buffer may move while it grows). A fragment under
+ * PART_MIN bytes is copied either way: another part costs a writer more than copying it. */
+typedef struct part_list {
+    mga_part *v;
+    size_t n;
+    size_t mark; /* buffer bytes already in parts */
+} part_list;
 
 #define PART_MIN 256
 
-static void part_flush(jw *w, part_sink *ps)
+static void part_pending(jw *w, part_list *pl)
 {
-    if (w->b.len && !w->oom && !ps->failed && ps->fn(ps->ud, w->b.p, w->b.len, 0) != 0)
-        ps->failed = true;
-    w->b.len = 0;
+    if (w->b.len > pl->mark) {
+        pl->v[pl->n++] = (mga_part){NULL, w->b.len - pl->mark, 0};
+        pl->mark = w->b.len;
+    }
 }
 
-static void jw_part(jw *w, part_sink *ps, g_frag f)
+static void jw_part(jw *w, part_list *pl, g_frag f)
 {
-    if (!ps || f.len < PART_MIN) {
+    if (!pl || f.len < PART_MIN) {
         jw_frag(w, f);
         return;
     }
-    part_flush(w, ps);
-    if (!w->oom && !ps->failed && ps->fn(ps->ud, f.p, f.len, 1) != 0)
-        ps->failed = true;
+    part_pending(w, pl);
+    pl->v[pl->n++] = (mga_part){f.p, f.len, 1};
 }
 
 /* A result as one line of compact JSON: the fragments of its rules and references copied
  * (or passed to ps), only the id, dose, forms and overruled entries formatted here. brief:
  * each advice item is its brief fragment and the references are left out
  * (MGA_FORMAT_JSON_BRIEF). */
-static void write_compact(const mga_result *r, jw *w, bool brief, part_sink *ps)
+static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
 {
     const mga_ruleset *rs = r->rs;
     JW_LIT(w, "{\"id\":");
@@ -1016,18 +1017,45 @@ mga_status mga_result_write(const mga_result *r, mga_format fmt, mga_write_fn fn
     return fn(ud, w.b.p, w.b.len) != 0 ? MGA_E_WRITE : MGA_OK;
 }
 
-mga_status mga_result_write_parts(const mga_result *r, mga_format fmt, mga_part_fn fn, void *ud)
+mga_status mga_result_parts(const mga_result *r, mga_format fmt, const mga_part **parts,
+                            size_t *nparts)
 {
-    if (!r || !fn || (fmt != MGA_FORMAT_JSON && fmt != MGA_FORMAT_JSON_BRIEF))
+    if (parts)
+        *parts = NULL;
+    if (nparts)
+        *nparts = 0;
+    if (!r || !parts || !nparts || (fmt != MGA_FORMAT_JSON && fmt != MGA_FORMAT_JSON_BRIEF))
         return MGA_E_INVALID;
     mga_result *mr = (mga_result *)r;
+    /* at most: each advice item and reference stable, a buffer piece before each and one
+     * after the last */
+    size_t need = 2 * (r->nadvice + r->rs->nrefs_json) + 2;
+    if (need > mr->parts_cap) {
+        size_t cap = need > 2 * mr->parts_cap ? need : 2 * mr->parts_cap;
+        mga_part *v = mem_realloc(&r->m, mr->parts, mr->parts_cap * sizeof *v, cap * sizeof *v);
+        if (!v)
+            return MGA_E_NOMEM;
+        mr->parts = v;
+        mr->parts_cap = cap;
+    }
     jw w = {&r->m, mr->out, false};
     w.b.len = 0;
-    part_sink ps = {fn, ud, false};
-    write_compact(r, &w, fmt == MGA_FORMAT_JSON_BRIEF, &ps);
-    part_flush(&w, &ps);
+    part_list pl = {mr->parts, 0, 0};
+    write_compact(r, &w, fmt == MGA_FORMAT_JSON_BRIEF, &pl);
+    part_pending(&w, &pl);
     mr->out = w.b;
-    return w.oom ? MGA_E_NOMEM : ps.failed ? MGA_E_WRITE : MGA_OK;
+    if (w.oom)
+        return MGA_E_NOMEM;
+    /* the buffer is complete: its pieces get their pointers */
+    size_t at = 0;
+    for (size_t i = 0; i < pl.n; i++)
+        if (!pl.v[i].stable) {
+            pl.v[i].p = w.b.p + at;
+            at += pl.v[i].len;
+        }
+    *parts = pl.v;
+    *nparts = pl.n;
+    return MGA_OK;
 }
 
 mga_status output_json_gen(const mga_result *r, bool pretty, mga_write_fn fn, void *ud)

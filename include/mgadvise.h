@@ -216,23 +216,26 @@ typedef enum mga_format {
  * MGA_E_INVALID for a NULL r or fn or an unknown fmt, MGA_E_NOMEM, MGA_E_WRITE. */
 MGA_API mga_status mga_result_write(const mga_result *r, mga_format fmt, mga_write_fn fn, void *ud);
 
-/* Sink for mga_result_write_parts: return 0 on success, non-zero to stop. stable is
- * non-zero when p is a constant part of the rule set (a whole advice item or reference
- * entry): it stays valid and unchanged as long as the rule set does, so the sink may keep
- * the pointer (for writev) instead of copying the bytes; other parts live only during the
- * call. */
-typedef int (*mga_part_fn)(void *ud, const char *p, size_t len, int stable);
+/* One piece of a result's compact JSON line (mga_result_parts). stable is non-zero when p
+ * is a constant part of the rule set (a whole advice item or reference entry): it stays
+ * valid and unchanged as long as the rule set does, so a writer may keep the pointer (for
+ * writev) instead of copying the bytes. The other parts point into r's buffer and hold
+ * until r is next evaluated, written or freed. */
+typedef struct mga_part {
+    const char *p;
+    size_t len;
+    int stable;
+} mga_part;
 
-/* Writes r as one JSON line (MGA_FORMAT_JSON or MGA_FORMAT_JSON_BRIEF) through several
- * calls of fn, in order: their concatenation is the line mga_result_write gives, byte for
- * byte. The large constant parts (the advice items and references of MGA_FORMAT_JSON, a
- * few hundred bytes each) are passed where they lie in the rule set, with stable set,
- * instead of being copied into r's buffer; the rest comes in buffer pieces between them.
- * After an error the parts already passed are not a whole line. Same threading rule as
- * mga_result_write. MGA_E_INVALID for a NULL r or fn or another fmt, MGA_E_NOMEM,
- * MGA_E_WRITE. */
-MGA_API mga_status mga_result_write_parts(const mga_result *r, mga_format fmt, mga_part_fn fn,
-                                          void *ud);
+/* r as one JSON line (MGA_FORMAT_JSON or MGA_FORMAT_JSON_BRIEF) in *nparts parts, in
+ * order: their concatenation is the line mga_result_write gives, byte for byte. The large
+ * constant parts (the advice items and references of MGA_FORMAT_JSON, a few hundred bytes
+ * each) are where they lie in the rule set, with stable set, instead of being copied into
+ * r's buffer; the rest comes in buffer pieces between them. The array is r's, valid as
+ * long as the buffer pieces. Same threading rule as mga_result_write. MGA_E_INVALID for a
+ * NULL argument or another fmt, MGA_E_NOMEM (then *parts is NULL and *nparts 0). */
+MGA_API mga_status mga_result_parts(const mga_result *r, mga_format fmt, const mga_part **parts,
+                                    size_t *nparts);
 
 /* Writes the catalog of rs through one call of fn: the per-rule constants that
  * MGA_FORMAT_JSON_BRIEF results leave out, as one JSON object and a newline:

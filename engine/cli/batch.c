@@ -178,9 +178,9 @@ static bool buf_grow(buf *b, size_t extra)
     return true;
 }
 
-static void buf_put(buf *b, const char *s, size_t n)
+static inline void buf_put(buf *b, const char *s, size_t n)
 {
-    if (buf_grow(b, n)) {
+    if ((!b->oom && b->cap - b->len >= n) || buf_grow(b, n)) {
         memcpy(b->p + b->len, s, n);
         b->len += n;
     }
@@ -766,7 +766,7 @@ typedef struct rec {
     unsigned char kind;      /* REC_* */
 } rec;
 
-/* A constant part of the rule set (mga_result_write_parts: an advice item, a reference)
+/* A constant part of the rule set (mga_result_parts: an advice item, a reference)
  * that belongs in a chunk's output before out.p[at]: written from where it lies (writev),
  * not copied. */
 typedef struct ext {
@@ -1050,32 +1050,34 @@ static bool fill_chunk(batch *b, chunk *c)
     return more;
 }
 
-typedef struct part_to {
-    const batch *b;
-    chunk *c;
-} part_to;
-
-/* The sink of mga_result_write_parts: long constant parts are listed (when the output
- * takes gathered writes), the rest copied. */
-static int put_part(void *ud, const char *p, size_t len, int stable)
+/* Appends a result's parts to c: the long constant ones listed (when the output takes
+ * gathered writes), the rest copied. The line's final newline is left out: the batch's
+ * own fields close it. False when out of memory. */
+static bool put_parts(const batch *b, chunk *c, const mga_part *v, size_t n)
 {
-    const part_to *to = ud;
-    chunk *c = to->c;
-    if (!stable || len < EXT_MIN || !to->b->gather) {
-        buf_put(&c->out, p, len);
-        return c->out.oom ? -1 : 0;
-    }
-    if (c->next == c->ext_cap) {
+    if (c->next + n > c->ext_cap) {
         size_t cap = c->ext_cap ? 2 * c->ext_cap : 256;
+        while (cap < c->next + n)
+            cap *= 2;
         ext *ne = cap <= SIZE_MAX / sizeof *ne ? realloc(c->ext, cap * sizeof *ne) : NULL;
         if (!ne)
-            return -1;
+            return false;
         c->ext = ne;
         c->ext_cap = cap;
     }
-    c->ext[c->next++] = (ext){c->out.len, p, len};
-    c->ext_bytes += len;
-    return 0;
+    buf *o = &c->out;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = v[i].len;
+        if (i + 1 == n && len && v[i].p[len - 1] == '\n')
+            len--;
+        if (!v[i].stable || len < EXT_MIN || !b->gather) {
+            buf_put(o, v[i].p, len);
+        } else {
+            c->ext[c->next++] = (ext){o->len, v[i].p, len};
+            c->ext_bytes += len;
+        }
+    }
+    return !o->oom;
 }
 
 /* Formats the output line of one record into c->out. Returns MGA_E_NOMEM when out of memory
@@ -1105,14 +1107,12 @@ static mga_status do_record(batch *b, worker *w, chunk *c, const rec *r)
         if (st == MGA_OK) {
             buf_jstr0(o, mga_result_id(res));
             BUF_LIT(o, ",\"result\":");
-            part_to to = {b, c};
-            st = mga_result_write_parts(res, b->brief ? MGA_FORMAT_JSON_BRIEF : MGA_FORMAT_JSON,
-                                        put_part, &to);
-            if (st == MGA_E_WRITE)
-                st = MGA_E_NOMEM; /* only put_part fails, and only for memory */
-            /* the line ends in the disclaimer's copied tail, after any listed part */
-            if (o->len && o->p[o->len - 1] == '\n' && (!c->next || c->ext[c->next - 1].at < o->len))
-                o->len--;
+            const mga_part *parts = NULL;
+            size_t nparts = 0;
+            st = mga_result_parts(res, b->brief ? MGA_FORMAT_JSON_BRIEF : MGA_FORMAT_JSON, &parts,
+                                  &nparts);
+            if (st == MGA_OK && !put_parts(b, c, parts, nparts))
+                st = MGA_E_NOMEM;
             BUF_LIT(o, "}\n");
             if (b->stats)
                 wstats_count(&w->st, &b->ri, res);

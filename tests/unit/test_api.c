@@ -316,6 +316,18 @@ static bool oom_run(long fail_at, char **json, int first_fmt, int last_fmt)
             break;
         }
     }
+    if (st == MGA_OK) { /* the parts list is the result's, allocated on first use */
+        const mga_part *v = (const mga_part *)1;
+        size_t n = 1;
+        st = mga_result_parts(r, MGA_FORMAT_JSON, &v, &n);
+        if (st != MGA_OK) {
+            assert_int_equal(st, MGA_E_NOMEM);
+            assert_null(v);
+            assert_int_equal(n, 0);
+        } else {
+            assert_true(n > 0);
+        }
+    }
     ok = st == MGA_OK && !fs.failed;
     mga_result_free(r);
 done_p:

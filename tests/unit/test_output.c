@@ -182,22 +182,27 @@ static void test_output_text_no_advice_and_document_reference(void **state)
     mga_engine_free(eng);
 }
 
-/* A sink for mga_result_write_parts: the parts joined, and the stable ones remembered. */
-typedef struct parts {
-    tbuf all;
-    const char *stable[256];
-    size_t nstable, calls, fail_at; /* fail_at: the call that fails (0: none) */
-} parts;
-
-static int parts_put(void *ud, const char *p, size_t n, int stable)
+/* mga_result_parts joined into one string (malloc'd); *nstable: the stable parts, which are
+ * stored in stable (up to 256). */
+static char *join_parts(const mga_part *v, size_t n, const char **stable, size_t *nstable)
 {
-    parts *ps = ud;
-    if (++ps->calls == ps->fail_at)
-        return 1;
-    assert_true(ps->fail_at == 0 || ps->calls < ps->fail_at); /* no call after a failure */
-    if (stable && ps->nstable < sizeof ps->stable / sizeof ps->stable[0])
-        ps->stable[ps->nstable++] = p;
-    return tbuf_write(&ps->all, p, n);
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        len += v[i].len;
+    char *s = malloc(len + 1);
+    assert_non_null(s);
+    len = 0;
+    *nstable = 0;
+    for (size_t i = 0; i < n; i++) {
+        assert_non_null(v[i].p);
+        assert_true(v[i].len > 0); /* no empty parts */
+        memcpy(s + len, v[i].p, v[i].len);
+        len += v[i].len;
+        if (v[i].stable && *nstable < 256)
+            stable[(*nstable)++] = v[i].p;
+    }
+    s[len] = 0;
+    return s;
 }
 
 static void test_output_write_errors(void **state)
@@ -223,15 +228,16 @@ static void test_output_write_errors(void **state)
     assert_int_equal(mga_result_write(r, (mga_format)42, tbuf_write, &b), MGA_E_INVALID);
     assert_int_equal(mga_result_write(NULL, MGA_FORMAT_JSON, tbuf_write, &b), MGA_E_INVALID);
     assert_int_equal(mga_result_write(r, MGA_FORMAT_JSON, NULL, &b), MGA_E_INVALID);
-    parts ps;
-    memset(&ps, 0, sizeof ps);
-    assert_int_equal(mga_result_write_parts(NULL, MGA_FORMAT_JSON, parts_put, &ps),
-                     MGA_E_INVALID);
-    assert_int_equal(mga_result_write_parts(r, MGA_FORMAT_JSON, NULL, &ps), MGA_E_INVALID);
-    assert_int_equal(mga_result_write_parts(r, MGA_FORMAT_TEXT, parts_put, &ps), MGA_E_INVALID);
-    assert_int_equal(mga_result_write_parts(r, MGA_FORMAT_JSON_PRETTY, parts_put, &ps),
-                     MGA_E_INVALID);
-    assert_int_equal(ps.calls, 0);
+    const mga_part *v = (const mga_part *)1;
+    size_t n = 1;
+    assert_int_equal(mga_result_parts(NULL, MGA_FORMAT_JSON, &v, &n), MGA_E_INVALID);
+    assert_null(v);
+    assert_int_equal(n, 0);
+    assert_int_equal(mga_result_parts(r, MGA_FORMAT_JSON, NULL, &n), MGA_E_INVALID);
+    assert_int_equal(mga_result_parts(r, MGA_FORMAT_JSON, &v, NULL), MGA_E_INVALID);
+    assert_int_equal(mga_result_parts(r, MGA_FORMAT_TEXT, &v, &n), MGA_E_INVALID);
+    assert_int_equal(mga_result_parts(r, MGA_FORMAT_JSON_PRETTY, &v, &n), MGA_E_INVALID);
+    assert_null(v);
     free(b.p);
     mga_result_free(r);
     mga_profile_free(p);
@@ -267,43 +273,41 @@ static int cmp_write(void *ud, const char *p, size_t n)
     return tbuf_write(ud, p, n);
 }
 
-/* mga_result_write_parts gives mga_result_write's line, byte for byte, in both compact
- * formats; its stable parts are the same pointers when the result is written again; a
- * failing sink stops it with MGA_E_WRITE. Returns the stable parts of the JSON line. */
+/* mga_result_parts gives mga_result_write's line, byte for byte, in both compact formats;
+ * its stable parts are the same pointers when the result is taken apart again, and lie in
+ * the rule set's fragments, not in the result's buffer. Returns the stable parts of the
+ * JSON line. */
 static size_t check_parts(const mga_result *r, const char *line)
 {
-    parts *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
-    assert_non_null(a);
-    assert_non_null(b);
-    a->all = (tbuf)TBUF_INIT;
-    b->all = (tbuf)TBUF_INIT;
-    assert_int_equal(mga_result_write_parts(r, MGA_FORMAT_JSON, parts_put, a), MGA_OK);
-    assert_string_equal(a->all.p, line);
-    assert_int_equal(mga_result_write_parts(r, MGA_FORMAT_JSON, parts_put, b), MGA_OK);
-    assert_int_equal(a->nstable, b->nstable);
-    for (size_t i = 0; i < a->nstable; i++)
-        assert_ptr_equal(a->stable[i], b->stable[i]);
-    size_t nstable = a->nstable, calls = a->calls;
-    free(a->all.p);
-    free(b->all.p);
-    for (size_t k = 1; k <= calls; k += calls / 3 + 1) {
-        memset(a, 0, sizeof *a);
-        a->all = (tbuf)TBUF_INIT;
-        a->fail_at = k;
-        assert_int_equal(mga_result_write_parts(r, MGA_FORMAT_JSON, parts_put, a), MGA_E_WRITE);
-        free(a->all.p);
+    const char *sa[256], *sb[256];
+    size_t na = 0, nb = 0, n = 0;
+    const mga_part *v = NULL;
+    assert_int_equal(mga_result_parts(r, MGA_FORMAT_JSON, &v, &n), MGA_OK);
+    char *a = join_parts(v, n, sa, &na);
+    assert_string_equal(a, line);
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i].stable)
+            continue;
+        assert_true(v[i].len >= 256); /* a short fragment is copied */
+        assert_true(v[i].p < r->out.p || v[i].p >= r->out.p + r->out.cap);
     }
-    tbuf brief = TBUF_INIT;
-    assert_int_equal(mga_result_write(r, MGA_FORMAT_JSON_BRIEF, cmp_write, &brief), MGA_OK);
-    memset(a, 0, sizeof *a);
-    a->all = (tbuf)TBUF_INIT;
-    assert_int_equal(mga_result_write_parts(r, MGA_FORMAT_JSON_BRIEF, parts_put, a), MGA_OK);
-    assert_string_equal(a->all.p, brief.p);
-    free(brief.p);
-    free(a->all.p);
+    assert_int_equal(mga_result_parts(r, MGA_FORMAT_JSON, &v, &n), MGA_OK);
+    char *b = join_parts(v, n, sb, &nb);
+    assert_string_equal(b, line);
+    assert_int_equal(na, nb);
+    for (size_t i = 0; i < na; i++)
+        assert_ptr_equal(sa[i], sb[i]);
     free(a);
     free(b);
-    return nstable;
+    tbuf brief = TBUF_INIT;
+    assert_int_equal(mga_result_write(r, MGA_FORMAT_JSON_BRIEF, cmp_write, &brief), MGA_OK);
+    assert_int_equal(mga_result_parts(r, MGA_FORMAT_JSON_BRIEF, &v, &n), MGA_OK);
+    a = join_parts(v, n, sa, &nb);
+    assert_string_equal(a, brief.p);
+    assert_int_equal(nb, 0); /* brief items are short: all copied */
+    free(brief.p);
+    free(a);
+    return na;
 }
 
 /* The compact writer copies fragments serialised once per rule set; the yajl_gen writer
