@@ -856,6 +856,7 @@ static void resolve(mga_result *r)
             d->has_max = true;
             d->max_mg = g->max;
             d->max_rule = g->id;
+            r->max_rule = r->fired[i] + 1;
         }
     }
 
@@ -896,10 +897,12 @@ static void resolve(mga_result *r)
                 d->has_start = true;
                 d->start_mg = mg[part];
                 d->start_rule = g->id;
+                r->start_rule = ri + 1;
             } else if (part == 1 && (!d->has_target || mg[part] > d->target_mg)) {
                 d->has_target = true;
                 d->target_mg = mg[part];
                 d->target_rule = g->id;
+                r->target_rule = ri + 1;
             }
         }
         if (positives && overruled == positives &&
@@ -980,6 +983,7 @@ static void evaluate(mga_result *r, const mga_profile *p)
     r->p = p;
     r->nfired = r->nadvice = r->nprefer = r->navoid = r->nover = 0;
     memset(&r->dose, 0, sizeof r->dose);
+    r->start_rule = r->target_rule = r->max_rule = 0;
     if (r->rs->sweep)
         eval_sweep(r, p);
     else

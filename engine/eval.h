@@ -116,6 +116,7 @@ struct mga_result {
     res_over *over;
     size_t nover;
     int32_t avoid_supplements; /* rule index, or -1 */
+    uint32_t start_rule, target_rule, max_rule; /* dose's rules: index + 1, 0 none */
     membuf out; /* compact JSON is built here; kept for the next write */
     mga_part *parts; /* mga_result_parts: parts_cap entries, kept for the next call */
     size_t parts_cap;

@@ -370,6 +370,41 @@ static void jw_opt_num(jw *w, bool has, double v)
     jw_raw(w, buf, strlen(buf));
 }
 
+/* A dose's rule (index + 1, 0 none) as its frozen JSON id, or null. */
+static void jw_rule_id(jw *w, const mga_ruleset *rs, uint32_t rule)
+{
+    if (rule)
+        jw_frag(w, rs->rules[rule - 1].json_id);
+    else
+        JW_LIT(w, "null");
+}
+
+/* what_str's text as a JSON string, from frozen pieces: a form's JSON string is its name
+ * in quotes, and "prefer " and the digits of a dose need no escapes. */
+static void jw_what(jw *w, const mga_ruleset *rs, const res_over *o)
+{
+    switch (o->what) {
+    case OV_PREFER: {
+        g_frag f = rs->forms_json[o->form]; /* "name" */
+        JW_LIT(w, "\"prefer ");
+        jw_raw(w, f.p + 1, f.len - 1);
+        return;
+    }
+    case OV_START:
+    case OV_TARGET:
+        if (o->what == OV_START)
+            JW_LIT(w, "\"start dose ");
+        else
+            JW_LIT(w, "\"target dose ");
+        jw_opt_num(w, true, o->mg);
+        JW_LIT(w, " mg\"");
+        return;
+    case OV_ITEM:
+        JW_LIT(w, "\"advice item\"");
+        return;
+    }
+}
+
 /* Moves what w holds into the rule set's arena as a fragment and empties w. */
 static bool jw_take(jw *w, mga_ruleset *rs, g_frag *out)
 {
@@ -607,7 +642,7 @@ static void part_pending(jw *w, part_list *pl)
     }
 }
 
-static void jw_part(jw *w, part_list *pl, g_frag f)
+static inline void jw_part(jw *w, part_list *pl, g_frag f)
 {
     if (!pl || f.len < PART_MIN) {
         jw_frag(w, f);
@@ -649,15 +684,15 @@ static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
     JW_LIT(w, "],\"dose\":{\"start_mg\":");
     jw_opt_num(w, d->has_start, d->start_mg);
     JW_LIT(w, ",\"start_rule\":");
-    jw_str(w, d->start_rule);
+    jw_rule_id(w, rs, r->start_rule);
     JW_LIT(w, ",\"target_mg\":");
     jw_opt_num(w, d->has_target, d->target_mg);
     JW_LIT(w, ",\"target_rule\":");
-    jw_str(w, d->target_rule);
+    jw_rule_id(w, rs, r->target_rule);
     JW_LIT(w, ",\"max_mg\":");
     jw_opt_num(w, d->has_max, d->max_mg);
     JW_LIT(w, ",\"max_rule\":");
-    jw_str(w, d->max_rule);
+    jw_rule_id(w, rs, r->max_rule);
     if (r->avoid_supplements >= 0) {
         JW_LIT(w, "},\"forms\":{\"supplements\":\"avoid\",\"supplements_rule\":");
         jw_frag(w, rs->rules[r->avoid_supplements].json_id);
@@ -678,14 +713,13 @@ static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
     }
     JW_LIT(w, "]},\"overruled\":[");
     for (size_t i = 0; i < r->nover; i++) {
-        char buf[80];
         const res_over *o = &r->over[i];
         if (i)
             JW_LIT(w, ",");
         JW_LIT(w, "{\"rule\":");
         jw_frag(w, rs->rules[o->rule].json_id);
         JW_LIT(w, ",\"what\":");
-        jw_str(w, what_str(r, o, buf, sizeof buf));
+        jw_what(w, rs, o);
         JW_LIT(w, ",\"by\":");
         jw_frag(w, rs->rules[o->by].json_id);
         JW_LIT(w, "}");
