@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* `mgadvise batch`: a JSON-lines (or CSV, see batch_csv.c) file of profiles in, one JSON line
  * per record out, in input order. A reader fills chunks of lines into a bounded ring, workers
- * evaluate whole chunks against one shared rule set, and a writer emits finished chunks
- * strictly in order. */
+ * evaluate whole chunks against one shared rule set, and finished chunks are emitted
+ * strictly in order by whichever worker finds the next one done (no writer thread). */
 #include "batch_csv.h"
 #include "cli.h"
 
@@ -815,10 +815,11 @@ typedef struct batch {
     size_t nring;
     unsigned long long nfill, ntake, nwrite; /* chunks filled, taken, written */
     bool input_done, abort;
+    bool writing; /* a worker is emitting chunks (one at a time, in order) */
     pthread_mutex_t mu;
-    pthread_cond_t work, done, room;
+    pthread_cond_t work, room;
 
-    /* writer */
+    /* output (the writing worker's) */
     unsigned long long ok, errors, written_line;
     /* memory the chunks written so far held for their output (buffer and part list; the
      * parts themselves live in the rule set), for chunk_max; under mu */
@@ -1311,6 +1312,35 @@ static size_t chunk_max(const batch *b)
     return n < CHUNK_MIN ? CHUNK_MIN : n > CHUNK_MAX ? CHUNK_MAX : (size_t)n;
 }
 
+/* Emits the finished chunks at the head of the ring, in order, until one is not done; the
+ * caller holds mu and no other worker is writing. A worker that finishes a chunk while
+ * another writes leaves it: the writer checks again, under mu, after each chunk. */
+static void write_ready(batch *b)
+{
+    b->writing = true;
+    for (;;) {
+        chunk *c = &b->ring[b->nwrite % b->nring];
+        if (b->abort || b->nwrite == b->nfill || !c->done)
+            break;
+        pthread_mutex_unlock(&b->mu);
+        size_t out_len = c->out.len + c->next * sizeof *c->ext;
+        bool ok = c->fatal == MGA_OK && emit_chunk(b, c);
+        buf_trim(&c->out);
+        buf_trim(&c->in);
+        pthread_mutex_lock(&b->mu);
+        b->out_bytes += out_len;
+        b->out_recs += c->nrec;
+        c->done = false;
+        b->nwrite++;
+        if (!ok) {
+            b->abort = true;
+            pthread_cond_broadcast(&b->work);
+        }
+        pthread_cond_signal(&b->room);
+    }
+    b->writing = false;
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
@@ -1331,61 +1361,29 @@ static void *worker_main(void *arg)
             pthread_cond_broadcast(&b->work);
             pthread_cond_broadcast(&b->room);
         }
-        pthread_cond_signal(&b->done);
+        if (!b->writing)
+            write_ready(b);
     }
     pthread_mutex_unlock(&b->mu);
     return NULL;
 }
 
-static void *writer_main(void *arg)
-{
-    batch *b = arg;
-    pthread_mutex_lock(&b->mu);
-    for (;;) {
-        chunk *c = &b->ring[b->nwrite % b->nring];
-        while (!(b->nwrite < b->nfill && c->done) && !(b->input_done && b->nwrite == b->nfill) &&
-               !b->abort)
-            pthread_cond_wait(&b->done, &b->mu);
-        if (b->abort || b->nwrite == b->nfill)
-            break;
-        pthread_mutex_unlock(&b->mu);
-        size_t out_len = c->out.len + c->next * sizeof *c->ext;
-        bool ok = c->fatal == MGA_OK && emit_chunk(b, c);
-        buf_trim(&c->out);
-        buf_trim(&c->in);
-        pthread_mutex_lock(&b->mu);
-        b->out_bytes += out_len;
-        b->out_recs += c->nrec;
-        c->done = false;
-        b->nwrite++;
-        if (!ok) {
-            b->abort = true;
-            pthread_cond_broadcast(&b->work);
-        }
-        pthread_cond_signal(&b->room);
-    }
-    pthread_mutex_unlock(&b->mu);
-    return NULL;
-}
-
-/* Reader on this thread, workers and one writer on their own; the signals are blocked in
- * those so that only the reader sees them. Returns the first fatal status, if any. */
+/* Reader on this thread, workers on their own (they also write); the signals are blocked
+ * in the workers so that only the reader sees them. Returns the first fatal status, if
+ * any. */
 static mga_status run_threads(batch *b, worker *ws, size_t nw)
 {
-    pthread_t writer;
     sigset_t block, old;
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     size_t started = 0;
-    bool writer_ok = pthread_create(&writer, NULL, writer_main, b) == 0;
-    if (writer_ok)
-        for (; started < nw; started++)
-            if (pthread_create(&ws[started].th, NULL, worker_main, &ws[started]) != 0)
-                break;
+    for (; started < nw; started++)
+        if (pthread_create(&ws[started].th, NULL, worker_main, &ws[started]) != 0)
+            break;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    mga_status st = writer_ok && started ? MGA_OK : MGA_E_NOMEM;
+    mga_status st = started ? MGA_OK : MGA_E_NOMEM;
 
     bool more = st == MGA_OK;
     while (more) {
@@ -1420,12 +1418,9 @@ static mga_status run_threads(batch *b, worker *ws, size_t nw)
     pthread_mutex_lock(&b->mu);
     b->input_done = true;
     pthread_cond_broadcast(&b->work);
-    pthread_cond_broadcast(&b->done);
     pthread_mutex_unlock(&b->mu);
     for (size_t i = 0; i < started; i++)
         pthread_join(ws[i].th, NULL);
-    if (writer_ok)
-        pthread_join(writer, NULL);
     /* a chunk a worker could not finish */
     for (size_t i = 0; i < b->nring && st == MGA_OK; i++)
         if (b->ring[i].fatal != MGA_OK)
@@ -1669,11 +1664,9 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
     } else {
         pthread_mutex_init(&b.mu, NULL);
         pthread_cond_init(&b.work, NULL);
-        pthread_cond_init(&b.done, NULL);
         pthread_cond_init(&b.room, NULL);
         st = run_threads(&b, ws, nw);
         pthread_cond_destroy(&b.room);
-        pthread_cond_destroy(&b.done);
         pthread_cond_destroy(&b.work);
         pthread_mutex_destroy(&b.mu);
     }
