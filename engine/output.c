@@ -653,7 +653,7 @@ static inline void jw_part(jw *w, part_list *pl, g_frag f)
 }
 
 /* A result as one line of compact JSON: the fragments of its rules and references copied
- * (or passed to ps), only the id, dose, forms and overruled entries formatted here. brief:
+ * (or, the long ones, listed in ps), only the id, dose, forms and overruled entries formatted here. brief:
  * each advice item is its brief fragment and the references are left out
  * (MGA_FORMAT_JSON_BRIEF). */
 static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
