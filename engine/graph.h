@@ -107,6 +107,13 @@ typedef struct g_refjson {
     uint32_t source;
     unsigned ref;
     g_frag json; /* ,"source":...,"publisher":...} */
+    /* The entry at each position K (1..mga_ruleset.refs_kmax) of a result's "references",
+     * its number and all: ,{"n":K,"source":...} at num + (K - 1) * num_stride, one stable
+     * part per reference instead of a number between two. NULL when no rule cites the
+     * entry. The whole grows as (cited entries)^2, so refs_kmax is cut to keep it within a
+     * budget; past it, the number is written per result. */
+    const char *num;
+    size_t num_stride;
 } g_refjson;
 
 typedef struct g_rule {
@@ -263,6 +270,7 @@ struct mga_ruleset {
      * each once, in the order of its cites */
     uint32_t *rule_refs_off;
     uint32_t *rule_refs;
+    uint32_t refs_kmax; /* positions numbered in refs_json[].num (see g_refjson) */
     g_frag json_head;     /* ,"ruleset":{...},"advice":[   (after the id) */
     g_frag json_tail;     /* ],"disclaimer":...}           (after the references) */
     g_invariant *invs;

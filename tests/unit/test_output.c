@@ -365,6 +365,51 @@ static void test_output_compact_matches_yajl_gen(void **state)
     mga_engine_free(eng);
 }
 
+/* References past the numbered positions (the table's budget cut refs_kmax short) get
+ * their number written per result: a source of 300 long references, rules citing 40 and
+ * 60 of them, so that a result lists up to 80 references with only the first few
+ * positions in the table. */
+static void test_output_references_past_the_numbered_table(void **state)
+{
+    (void)state;
+    size_t cap = 2u << 20, len = 0;
+    char *src = malloc(cap);
+    assert_non_null(src);
+    len += (size_t)snprintf(src + len, cap - len, "source big \"Big Source\"\n");
+    for (int i = 1; i <= 300; i++) {
+        len += (size_t)snprintf(src + len, cap - len, "  ref %d \"Reference %d:", i, i);
+        for (int k = 0; k < 300; k++)
+            len += (size_t)snprintf(src + len, cap - len, " w%d", k);
+        len += (size_t)snprintf(src + len, cap - len, ".\"\n");
+    }
+    len += (size_t)snprintf(src + len, cap - len, "end\n");
+    const int lo[3] = {1, 30, 250}, hi[3] = {40, 90, 251};
+    for (int r = 0; r < 3; r++) {
+        len += (size_t)snprintf(src + len, cap - len,
+                                "rule big%d when age > %d years then inform say \"Rule %d.\" cite big[", r,
+                                20 + 20 * r, r);
+        for (int i = lo[r]; i <= hi[r]; i++)
+            len += (size_t)snprintf(src + len, cap - len, "%s%d", i > lo[r] ? ", " : "", i);
+        len += (size_t)snprintf(src + len, cap - len, "] cite src[1] end\n");
+    }
+    assert_true(len < cap);
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(eng, src, NULL);
+    free(src);
+    /* 93 cited entries of about 1.9 KB each: the budget leaves a few positions */
+    assert_true(rs->refs_kmax >= 2 && rs->refs_kmax < 20);
+    compare_writers(rs, 300, 7);
+    char *js = eval_json(rs, "{\"age\": 70}");
+    assert_contains(js, "\"references\":[{\"n\":1,\"source\":\"big\",\"ref\":1,");
+    assert_contains(js, "{\"n\":2,\"source\":\"big\",\"ref\":2,");
+    assert_contains(js, "{\"n\":41,\"source\":\"src\",\"ref\":1,");
+    assert_contains(js, "{\"n\":42,\"source\":\"big\",\"ref\":41,");
+    assert_contains(js, "{\"n\":93,\"source\":\"big\",\"ref\":251,");
+    free(js);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_output_write_errors),
         cmocka_unit_test(test_output_enum_names),
         cmocka_unit_test(test_output_compact_matches_yajl_gen),
+        cmocka_unit_test(test_output_references_past_the_numbered_table),
     };
     return cmocka_run_group_tests_name("output", tests, NULL, NULL);
 }
