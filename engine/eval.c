@@ -447,6 +447,24 @@ static bool plan_programs(mga_ruleset *rs, eval_plan *pl)
     return ok;
 }
 
+static bool plan_resolve(mga_ruleset *rs, eval_plan *pl)
+{
+    pl->rflags = arena_alloc(&rs->a, rs->nrules + 1);
+    pl->advice = arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *pl->advice);
+    if (!pl->rflags || !pl->advice)
+        return false;
+    for (size_t i = 0; i < rs->nrules; i++) {
+        const g_rule *g = &rs->rules[i];
+        pl->rflags[i] = (uint8_t)((g->avoid_supplements ? R_AVOID_SUPPLEMENTS : 0) |
+                                  (g->navoid ? R_AVOID : 0) |
+                                  (g->nprefer || g->has_start || g->has_target ? R_POSITIVE : 0) |
+                                  (g->has_max ? R_MAX : 0));
+        pl->advice[i] = (mga_advice){g->id, (mga_kind)g->kind, (mga_severity)g->severity, g->say,
+                                     g->evidence, g->refer, g->pub_cites, g->ncites};
+    }
+    return true;
+}
+
 bool eval_freeze(mga_ruleset *rs)
 {
     eval_plan *pl = arena_alloc(&rs->a, sizeof *pl);
@@ -501,7 +519,7 @@ bool eval_freeze(mga_ruleset *rs)
         for (size_t i = 0; i < rs->nrules; i++)
             pl->fire[i] = (e_fire){rs->rules[rs->order[i]].node, rs->order[i]};
         rs->plan = pl;
-        ok = plan_programs(rs, pl);
+        ok = plan_programs(rs, pl) && plan_resolve(rs, pl);
     }
     mem_free(&rs->m, keys, (nn + 1) * sizeof *keys);
     mem_free(&rs->m, live, nn + 1);
@@ -826,14 +844,18 @@ static int find_form(const uint32_t *v, size_t n, uint32_t f)
 static void resolve(mga_result *r)
 {
     const mga_ruleset *rs = r->rs;
-    r->avoid_supplements = -1;
+    const uint8_t *rflags = rs->plan->rflags;
+    uint8_t any = 0;
     for (size_t i = 0; i < r->nfired; i++)
-        if (rs->rules[r->fired[i]].avoid_supplements) {
+        any |= rflags[r->fired[i]];
+    r->avoid_supplements = -1;
+    for (size_t i = 0; (any & R_AVOID_SUPPLEMENTS) && i < r->nfired; i++)
+        if (rflags[r->fired[i]] & R_AVOID_SUPPLEMENTS) {
             r->avoid_supplements = (int32_t)r->fired[i];
             break;
         }
     /* avoided forms, first rule wins the attribution */
-    for (size_t i = 0; i < r->nfired; i++) {
+    for (size_t i = 0; (any & R_AVOID) && i < r->nfired; i++) {
         const g_rule *g = &rs->rules[r->fired[i]];
         for (uint32_t k = 0; k < g->navoid; k++)
             if (find_form(r->avoid, r->navoid, g->avoid[k]) < 0) {
@@ -845,12 +867,14 @@ static void resolve(mga_result *r)
     mga_dose *d = &r->dose;
     int max_kind = -1;
     uint32_t max_rule_ix = 0;
-    for (size_t i = 0; i < r->nfired; i++) {
+    for (size_t i = 0; (any & R_MAX) && i < r->nfired; i++) {
+        if (!(rflags[r->fired[i]] & R_MAX))
+            continue;
         const g_rule *g = &rs->rules[r->fired[i]];
         /* On a tie the cap is attributed to a dose rule, the one that states it. */
         bool tie_better = d->has_max && g->max == d->max_mg && g->kind == MGA_KIND_DOSE &&
                           d->max_rule != NULL && max_kind != MGA_KIND_DOSE;
-        if (g->has_max && (!d->has_max || g->max < d->max_mg || tie_better)) {
+        if (!d->has_max || g->max < d->max_mg || tie_better) {
             max_kind = g->kind;
             max_rule_ix = r->fired[i];
             d->has_max = true;
@@ -863,6 +887,11 @@ static void resolve(mga_result *r)
     /* Per fired rule: are all of its positive recommendations overruled? */
     for (size_t i = 0; i < r->nfired; i++) {
         uint32_t ri = r->fired[i];
+        if (!(rflags[ri] & R_POSITIVE)) { /* nothing to overrule: the item holds */
+            r->advice[r->nadvice] = rs->plan->advice[ri];
+            r->advice_rule[r->nadvice++] = ri;
+            continue;
+        }
         const g_rule *g = &rs->rules[ri];
         size_t positives = 0, overruled = 0;
         for (uint32_t k = 0; k < g->nprefer; k++) {
@@ -910,16 +939,8 @@ static void resolve(mga_result *r)
             push_over(r, ri, r->over[r->nover - 1].by, OV_ITEM, 0, 0);
             continue; /* the item is withheld: its advice no longer holds */
         }
-        mga_advice *a = &r->advice[r->nadvice];
+        r->advice[r->nadvice] = rs->plan->advice[ri];
         r->advice_rule[r->nadvice++] = ri;
-        a->rule = g->id;
-        a->kind = (mga_kind)g->kind;
-        a->severity = (mga_severity)g->severity;
-        a->text = g->say;
-        a->evidence = g->evidence;
-        a->refer = g->refer;
-        a->cites = g->pub_cites;
-        a->ncites = g->ncites;
     }
 }
 

@@ -85,7 +85,19 @@ typedef struct eval_plan {
     uint32_t *pkids;
     e_prog *gprog, *aprog, *pprog, *tprog; /* tprog: parallel to rs->trules */
     uint32_t max_prog; /* the most nodes of one program */
+    /* resolve's view of each rule: what it states (R_* bits) and its advice item, ready to
+     * copy, so that the common rule (advice only, no forms or doses) costs one byte read
+     * and one copy, not a walk over its g_rule */
+    uint8_t *rflags;
+    mga_advice *advice;
 } eval_plan;
+
+enum {
+    R_AVOID_SUPPLEMENTS = 1,
+    R_AVOID = 2,         /* avoids forms */
+    R_POSITIVE = 4,      /* prefers forms, or states a start or target dose */
+    R_MAX = 8,
+};
 
 typedef enum over_what { OV_ITEM, OV_PREFER, OV_START, OV_TARGET } over_what;
 
