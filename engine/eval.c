@@ -198,6 +198,17 @@ static e_node plan_node(const mga_ruleset *rs, const g_node *g, uint64_t *masks,
     return e;
 }
 
+/* Runs of AND and OR nodes of two children (most of them) get run kinds of their own, so
+ * that the sweep reads both children without a loop. */
+enum { RUN_AND2 = E_NOT + 1, RUN_OR2 };
+
+static uint32_t run_kind(const e_node *e)
+{
+    if (e->n == 2 && (e->kind == E_AND || e->kind == E_OR))
+        return e->kind == E_AND ? RUN_AND2 : RUN_OR2;
+    return e->kind;
+}
+
 typedef struct plan_key {
     uint32_t depth, kind, id;
 } plan_key;
@@ -505,7 +516,7 @@ bool eval_freeze(mga_ruleset *rs)
                     depth[i] = d > depth[i] ? d : depth[i];
                 }
             if (live[i])
-                keys[nkeys++] = (plan_key){depth[i], pl->nodes[i].kind, (uint32_t)i};
+                keys[nkeys++] = (plan_key){depth[i], run_kind(&pl->nodes[i]), (uint32_t)i};
         }
         /* children before parents: a node's depth exceeds each child's */
         qsort(keys, nkeys, sizeof *keys, cmp_plan_key);
@@ -632,7 +643,21 @@ static void plan_sweep(const mga_ruleset *rs, const mga_profile *p, uint8_t *val
     const uint64_t *bits = p->bits;
     for (size_t r = 0; r < pl->nruns; r++) {
         const uint32_t *id = pl->sweep + pl->runs[r].begin, *end = pl->sweep + pl->runs[r].end;
-        switch ((e_kind)pl->runs[r].kind) {
+        switch (pl->runs[r].kind) {
+        case RUN_AND2:
+            for (; id < end; id++) {
+                const uint32_t *k = rs->kids + pl->nodes[*id].off;
+                uint8_t a = val[k[0]], b = val[k[1]];
+                val[*id] = a < b ? a : b;
+            }
+            break;
+        case RUN_OR2:
+            for (; id < end; id++) {
+                const uint32_t *k = rs->kids + pl->nodes[*id].off;
+                uint8_t a = val[k[0]], b = val[k[1]];
+                val[*id] = a > b ? a : b;
+            }
+            break;
         case E_ANY1:
             for (; id < end; id++) {
                 const e_node *n = &pl->nodes[*id];

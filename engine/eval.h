@@ -52,7 +52,7 @@ typedef struct e_node {
 } e_node;
 
 typedef struct e_run {
-    uint32_t kind; /* e_kind */
+    uint32_t kind; /* e_kind, or RUN_AND2/RUN_OR2 (eval.c): two children, no loop */
     uint32_t begin, end; /* in eval_plan.sweep */
 } e_run;
 
