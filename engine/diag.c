@@ -44,6 +44,11 @@ mga_diags *diag_new(const mem *m, unsigned max_errors)
     return d;
 }
 
+bool diag_unused(const mga_diags *d)
+{
+    return !d->items.len && !d->sources.len && !d->errors && !d->oom && !d->full;
+}
+
 void mga_diags_free(mga_diags *d)
 {
     if (!d)

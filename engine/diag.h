@@ -28,6 +28,8 @@ struct mga_diags {
 
 /* A new list; max_errors 0 means no limit. NULL on OOM. */
 mga_diags *diag_new(const mem *m, unsigned max_errors);
+/* Whether nothing was ever added to d (no diagnostic, no source, no lost one). */
+bool diag_unused(const mga_diags *d);
 /* Registers a source text (copied lazily: only when a diagnostic points into it).
  * Returns its id. The text must outlive the next diag_add on that id. */
 int diag_source(mga_diags *d, const char *name, const char *text, size_t len);

@@ -706,6 +706,7 @@ void mga_profile_free(mga_profile *p)
     mem m = p->m;
     mem_free(&m, p->pool, p->pool_cap);
     mem_free(&m, p->id_buf, p->id_cap);
+    mga_diags_free(p->spare);
     mem_free(&m, p, p->size);
 }
 
@@ -898,9 +899,12 @@ mga_status mga_profile_parse_reuse(const mga_ruleset *rs, const char *name, cons
         p->valid = false;
         p->nsyms = 0;
     }
-    mga_diags *d = NULL;
+    mga_diags *d = p->spare;
+    p->spare = NULL;
     mga_status st = parse_into(rs, name, json, len, p, &d, true);
-    if (diags && d && (mga_diags_count(d) || st != MGA_OK))
+    if (d && diag_unused(d))
+        p->spare = d; /* nothing was added: kept for the next call */
+    else if (diags && d && (mga_diags_count(d) || st != MGA_OK))
         *diags = d;
     else
         mga_diags_free(d);

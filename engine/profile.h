@@ -23,6 +23,9 @@ struct mga_profile {
     size_t id_cap;
     unsigned char *pool; /* the parser's memory, kept by mga_profile_parse_reuse */
     size_t pool_cap;
+    /* an empty diagnostics list kept by mga_profile_parse_reuse for the next call: most
+     * profiles have no diagnostic, and the list is handed out only when they do */
+    mga_diags *spare;
     bool valid;          /* parsed without error: only a valid profile is evaluated */
     /* The symbols put into set fields, in the order given, when there are at most
      * PROFILE_SYMS of them (nsyms counts on beyond): the guard index looks its keys up
