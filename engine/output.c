@@ -718,8 +718,10 @@ static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
     JW_LIT(w, "{\"id\":");
     jw_str(w, r->p->id);
     jw_frag(w, rs->json_head);
-    jw_str(w, rs->hash);
-    JW_LIT(w, "},\"advice\":[");
+    /* 16 hex digits (api.c): nothing to escape */
+    JW_LIT(w, "\"");
+    jw_raw(w, rs->hash, 16);
+    JW_LIT(w, "\"},\"advice\":[");
     if (brief) {
         for (size_t i = 0; i < r->nadvice; i++) {
             if (i)
