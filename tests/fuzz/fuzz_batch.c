@@ -20,6 +20,15 @@ extern const size_t cli_embedded_rules_count;
 
 static char dir[64], in_jsonl[96], in_csv[96], out[96];
 
+/* The scratch folder goes when the process exits normally (every test run left one). */
+static void cleanup(void)
+{
+    unlink(in_jsonl);
+    unlink(in_csv);
+    unlink(out);
+    rmdir(dir);
+}
+
 static void setup(void)
 {
     if (dir[0])
@@ -29,6 +38,7 @@ static void setup(void)
     snprintf(in_jsonl, sizeof in_jsonl, "%s/in.jsonl", dir);
     snprintf(in_csv, sizeof in_csv, "%s/in.csv", dir);
     snprintf(out, sizeof out, "%s/out", dir);
+    FUZZ_CHECK(atexit(cleanup) == 0);
 }
 
 static char *slurp(const char *path, size_t *len)
