@@ -913,7 +913,6 @@ static void resolve(mga_result *r)
     for (size_t i = 0; i < r->nfired; i++) {
         uint32_t ri = r->fired[i];
         if (!(rflags[ri] & R_POSITIVE)) { /* nothing to overrule: the item holds */
-            r->advice[r->nadvice] = rs->plan->advice[ri];
             r->advice_rule[r->nadvice++] = ri;
             continue;
         }
@@ -964,7 +963,6 @@ static void resolve(mga_result *r)
             push_over(r, ri, r->over[r->nover - 1].by, OV_ITEM, 0, 0);
             continue; /* the item is withheld: its advice no longer holds */
         }
-        r->advice[r->nadvice] = rs->plan->advice[ri];
         r->advice_rule[r->nadvice++] = ri;
     }
 }
@@ -984,7 +982,6 @@ static mga_result *result_new(const mga_ruleset *rs)
     size_t nover = rs->max_overruled;
     r->val = arena_alloc(&r->a, rs->nnodes + 1);
     r->fired = arena_alloc(&r->a, nr * sizeof *r->fired);
-    r->advice = arena_alloc(&r->a, nr * sizeof *r->advice);
     r->advice_rule = arena_alloc(&r->a, nr * sizeof *r->advice_rule);
     r->prefer = arena_alloc(&r->a, nf * sizeof *r->prefer);
     r->avoid = arena_alloc(&r->a, nf * sizeof *r->avoid);
@@ -998,7 +995,7 @@ static mga_result *result_new(const mga_ruleset *rs)
     r->refstamp = arena_alloc(&r->a, nx * sizeof *r->refstamp);
     r->refno = arena_alloc(&r->a, nx * sizeof *r->refno);
     r->reforder = arena_alloc(&r->a, nx * sizeof *r->reforder);
-    if (!r->refstamp || !r->refno || !r->reforder || !r->rstamp || !r->pval || !r->hits || !r->val || !r->fired || !r->advice || !r->advice_rule || !r->prefer || !r->avoid ||
+    if (!r->refstamp || !r->refno || !r->reforder || !r->rstamp || !r->pval || !r->hits || !r->val || !r->fired || !r->advice_rule || !r->prefer || !r->avoid ||
         !r->prefer_rule || !r->avoid_rule || !r->over) {
         mga_result_free(r);
         return NULL;
@@ -1084,7 +1081,7 @@ size_t mga_result_advice_count(const mga_result *r)
 
 const mga_advice *mga_result_advice_ref(const mga_result *r, size_t i)
 {
-    return r && i < r->nadvice ? &r->advice[i] : NULL;
+    return r && i < r->nadvice ? &r->rs->plan->advice[r->advice_rule[i]] : NULL;
 }
 
 const mga_dose *mga_result_dose_ref(const mga_result *r)

@@ -85,9 +85,10 @@ typedef struct eval_plan {
     uint32_t *pkids;
     e_prog *gprog, *aprog, *pprog, *tprog; /* tprog: parallel to rs->trules */
     uint32_t max_prog; /* the most nodes of one program */
-    /* resolve's view of each rule: what it states (R_* bits) and its advice item, ready to
-     * copy, so that the common rule (advice only, no forms or doses) costs one byte read
-     * and one copy, not a walk over its g_rule */
+    /* resolve's view of each rule: what it states (R_* bits), so that the common rule
+     * (advice only, no forms or doses) costs one byte read, not a walk over its g_rule;
+     * and its advice item, which a result's advice points at (mga_result_advice_ref), not
+     * copies */
     uint8_t *rflags;
     mga_advice *advice;
 } eval_plan;
@@ -118,8 +119,7 @@ struct mga_result {
     uint32_t *fired;
     size_t nfired;
     uint64_t *hits; /* indexed evaluation: (rank << 32 | rule) of each rule that fired */
-    mga_advice *advice;
-    uint32_t *advice_rule;
+    uint32_t *advice_rule; /* the rules whose items are shown (eval_plan.advice) */
     size_t nadvice;
     mga_dose dose;
     uint32_t *prefer, *avoid; /* form indices */

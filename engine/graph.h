@@ -107,13 +107,6 @@ typedef struct g_refjson {
     uint32_t source;
     unsigned ref;
     g_frag json; /* ,"source":...,"publisher":...} */
-    /* The entry at each position K (1..mga_ruleset.refs_kmax) of a result's "references",
-     * its number and all: ,{"n":K,"source":...} at num + (K - 1) * num_stride, one stable
-     * part per reference instead of a number between two. NULL when no rule cites the
-     * entry. The whole grows as (cited entries)^2, so refs_kmax is cut to keep it within a
-     * budget; past it, the number is written per result. */
-    const char *num;
-    size_t num_stride;
 } g_refjson;
 
 typedef struct g_rule {
@@ -133,7 +126,9 @@ typedef struct g_rule {
     uint32_t ncites;
     mga_cite *pub_cites; /* the same, in the public shape */
     g_frag json;         /* the whole advice item: {"rule":...,"cite":[...]}; json.p[-1] is
-                          * ',', so that the items after the first are one part each */
+                          * ',', so that the items after the first are one part each, and
+                          * the items lie in rs->order, so that the items of rules next to
+                          * each other there are one part together */
     g_frag json_id;      /* the id as a JSON string */
     g_frag json_brief;   /* the brief item: {"rule":...,"kind":...,"severity":...} */
 } g_rule;
@@ -264,13 +259,27 @@ struct mga_ruleset {
     uint32_t *rank; /* rule -> position in order */
     /* Compact JSON output, serialised once (output_freeze_json) */
     g_frag *forms_json;  /* each form as a JSON string */
-    g_refjson *refs_json; /* every (source, ref) pair a rule cites */
-    size_t nrefs_json;
+    g_frag *advice_json; /* per rule: ','  and its advice item (g_rule.json, one read) */
+    /* every (source, ref) pair of a source or a cite; the cited ones first (nrefs_cited),
+     * in order of first citation along rs->order and each rule's cites */
+    g_refjson *refs_json;
+    size_t nrefs_json, nrefs_cited;
     /* rule i cites refs_json entries rule_refs[rule_refs_off[i] .. rule_refs_off[i+1]),
      * each once, in the order of its cites */
     uint32_t *rule_refs_off;
     uint32_t *rule_refs;
-    uint32_t refs_kmax; /* positions numbered in refs_json[].num (see g_refjson) */
+    uint64_t *refs_mask; /* per rule, its cited entries as bits; NULL past 64 cited */
+    /* Cited entry e at each position K (1..refs_kmax) of a result's "references", its
+     * number and all (,{"n":K,"source":...}), at refs_num + refs_at[e * refs_kmax + K - 1],
+     * refs_len[e] + 6 + digits of K bytes long: one stable part per reference, not a number
+     * between two. Laid out by diagonals (entry e at K, then e + 1 at K + 1, ...), so that
+     * references cited in the order they are first cited follow each other in memory and
+     * are one part together. The whole grows as (cited entries)^2, so refs_kmax is cut to
+     * keep it within a budget; past it, the number is written per result. */
+    const char *refs_num;
+    uint32_t *refs_at;
+    uint32_t *refs_len;
+    uint32_t refs_kmax;
     g_frag json_head;     /* ,"ruleset":{...},"advice":[   (after the id) */
     g_frag json_tail;     /* ],"disclaimer":...}           (after the references) */
     g_invariant *invs;

@@ -12,17 +12,45 @@
 
 /* The distinct (source, ref) pairs cited by the advice shown, in order of first citation:
  * r->reforder[0..r->nrefs), entries of rs->refs_json, numbered from 1 in r->refno. Per
- * result scratch (a result is written by one thread at a time), so no limit and no
- * clearing: a stamp per entry tells this write's from an earlier one's. */
+ * result scratch (a result is written by one thread at a time). With at most 64 cited
+ * entries (rs->refs_mask), a word of bits says which are in already: a rule whose entries
+ * are all in (the common case past the first few) costs one test, one all new a copy;
+ * else a stamp per entry tells this write's from an earlier one's. */
 static void collect_refs(const mga_result *r)
 {
     mga_result *mr = (mga_result *)r;
     const mga_ruleset *rs = r->rs;
+    uint32_t n = 0;
+    if (rs->refs_mask) {
+        uint64_t seen = 0;
+        for (size_t i = 0; i < r->nadvice; i++) {
+            uint32_t ri = r->advice_rule[i];
+            uint64_t m = rs->refs_mask[ri], fresh = m & ~seen;
+            if (!fresh)
+                continue;
+            seen |= m;
+            const uint32_t *e = rs->rule_refs + rs->rule_refs_off[ri];
+            uint32_t k = rs->rule_refs_off[ri + 1] - rs->rule_refs_off[ri];
+            if (fresh == m) {
+                memcpy(mr->reforder + n, e, k * sizeof *e);
+                n += k;
+                continue;
+            }
+            for (uint32_t j = 0; j < k; j++) { /* the new ones, without a branch each */
+                mr->reforder[n] = e[j];
+                n += (uint32_t)(fresh >> e[j]) & 1;
+            }
+        }
+        for (uint32_t i = 0; i < n; i++)
+            mr->refno[mr->reforder[i]] = i + 1;
+        mr->nrefs = n;
+        return;
+    }
     if (++mr->refgen == 0) {
         memset(mr->refstamp, 0, (rs->nrefs_json + 1) * sizeof *mr->refstamp);
         mr->refgen = 1;
     }
-    uint32_t gen = mr->refgen, n = 0;
+    uint32_t gen = mr->refgen;
     for (size_t i = 0; i < r->nadvice; i++) {
         uint32_t ri = r->advice_rule[i];
         for (uint32_t k = rs->rule_refs_off[ri]; k < rs->rule_refs_off[ri + 1]; k++) {
@@ -120,7 +148,7 @@ static void write_json(const mga_result *r, yajl_gen g)
     j_key(g, "advice");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < r->nadvice; i++) {
-        const mga_advice *a = &r->advice[i];
+        const mga_advice *a = &r->rs->plan->advice[r->advice_rule[i]];
         const g_rule *gr = &rs->rules[r->advice_rule[i]];
         yajl_gen_map_open(g);
         j_key(g, "rule");
@@ -503,7 +531,7 @@ static bool ref_entry(mga_ruleset *rs, size_t *cap, uint32_t src, unsigned ref, 
     return true;
 }
 
-/* Bytes the numbered references may take (g_refjson.num): the shipped rules need about
+/* Bytes the numbered references may take (rs->refs_num): the shipped rules need about
  * 1 MB (53 cited entries of 18 KB in all, each at up to 53 positions). */
 #define REFS_NUM_BUDGET ((size_t)2 << 20)
 
@@ -515,46 +543,116 @@ static unsigned ndigits(unsigned long long v)
     return n;
 }
 
+/* rs->refs_num, refs_at and refs_len (see mga_ruleset): the cited entries (the first
+ * rs->nrefs_cited of refs_json) at positions 1..refs_kmax, diagonal by diagonal. */
 static bool freeze_refs_num(mga_ruleset *rs, jw *w)
 {
-    size_t ncited = 0, bytes = 0; /* of one position of every cited entry */
-    bool *cited = mem_alloc(&rs->m, rs->nrefs_json + 1);
-    if (!cited)
-        return false;
-    memset(cited, 0, rs->nrefs_json + 1);
-    for (size_t k = 0; k < rs->rule_refs_off[rs->nrules]; k++) {
-        uint32_t e = rs->rule_refs[k];
-        if (!cited[e]) {
-            cited[e] = true;
-            ncited++;
-            bytes += rs->refs_json[e].json.len + 6 + ndigits(ncited);
-        }
-    }
-    size_t kmax = ncited;
+    size_t n = rs->nrefs_cited, bytes = 0; /* of one position of every cited entry */
+    for (size_t e = 0; e < n; e++)
+        bytes += rs->refs_json[e].json.len + 6 + ndigits(e + 1);
+    size_t kmax = n;
     if (bytes && kmax > REFS_NUM_BUDGET / bytes)
         kmax = REFS_NUM_BUDGET / bytes;
     rs->refs_kmax = (uint32_t)kmax;
-    bool ok = true;
-    for (size_t e = 0; ok && kmax && e < rs->nrefs_json; e++) {
-        g_refjson *r = &rs->refs_json[e];
-        if (!cited[e])
-            continue;
-        /* ,{"n": then up to ndigits(kmax) digits: every position the same width */
-        r->num_stride = 6 + ndigits(kmax) + r->json.len;
-        char *p = arena_alloc(&rs->a, kmax * r->num_stride);
-        ok = p != NULL;
-        for (size_t k = 1; ok && k <= kmax; k++) {
+    if (!kmax)
+        return true;
+    rs->refs_at = arena_alloc(&rs->a, n * kmax * sizeof *rs->refs_at);
+    rs->refs_len = arena_alloc(&rs->a, n * sizeof *rs->refs_len);
+    if (!rs->refs_at || !rs->refs_len)
+        return false;
+    for (size_t e = 0; e < n; e++)
+        rs->refs_len[e] = (uint32_t)rs->refs_json[e].json.len;
+    /* diagonal d holds entry e at position e + d + 1, for each e that puts in 1..kmax */
+    w->b.len = 0;
+    for (size_t d0 = 0; d0 + 1 < n + kmax; d0++) {
+        long d = (long)d0 - (long)(n - 1);
+        for (size_t e = d < 0 ? (size_t)-d : 0; e < n && (long)e + d < (long)kmax; e++) {
+            size_t k = (size_t)((long)e + d) + 1;
+            rs->refs_at[e * kmax + k - 1] = (uint32_t)w->b.len;
             JW_LIT(w, ",{\"n\":");
             jw_uint(w, k);
-            jw_frag(w, r->json);
-            ok = !w->oom;
-            if (ok)
-                memcpy(p + (k - 1) * r->num_stride, w->b.p, w->b.len);
-            w->b.len = 0;
+            jw_frag(w, rs->refs_json[e].json);
         }
-        r->num = ok ? p : NULL;
     }
-    mem_free(&rs->m, cited, rs->nrefs_json + 1);
+    g_frag all;
+    if (w->b.len > UINT32_MAX || !jw_take(w, rs, &all))
+        return false;
+    rs->refs_num = all.p;
+    return true;
+}
+
+/* Renumbers rs->refs_json so that the cited entries come first, in order of first citation
+ * along rs->order (the order of rules in a result) and each rule's cites: references cited
+ * in that order are then next to each other in rs->refs_num. */
+static bool order_refs(mga_ruleset *rs)
+{
+    size_t n = rs->nrefs_json;
+    uint32_t *to = mem_alloc(&rs->m, (n + 1) * sizeof *to);
+    g_refjson *nv = arena_alloc(&rs->a, (n + 1) * sizeof *nv);
+    if (!to || !nv) {
+        mem_free(&rs->m, to, (n + 1) * sizeof *to);
+        return false;
+    }
+    for (size_t e = 0; e < n; e++)
+        to[e] = UINT32_MAX;
+    uint32_t next = 0;
+    for (size_t k = 0; k < rs->nrules; k++) {
+        uint32_t ri = rs->order[k];
+        for (uint32_t j = rs->rule_refs_off[ri]; j < rs->rule_refs_off[ri + 1]; j++)
+            if (to[rs->rule_refs[j]] == UINT32_MAX)
+                to[rs->rule_refs[j]] = next++;
+    }
+    rs->nrefs_cited = next;
+    for (size_t e = 0; e < n; e++)
+        if (to[e] == UINT32_MAX)
+            to[e] = next++;
+    for (size_t e = 0; e < n; e++)
+        nv[to[e]] = rs->refs_json[e];
+    rs->refs_json = nv;
+    for (size_t j = 0; j < rs->rule_refs_off[rs->nrules]; j++)
+        rs->rule_refs[j] = to[rs->rule_refs[j]];
+    for (size_t i = 0; i < rs->nrules; i++)
+        for (uint32_t c = 0; c < rs->rules[i].ncites; c++)
+            rs->rules[i].cites[c].refix = to[rs->rules[i].cites[c].refix];
+    mem_free(&rs->m, to, (n + 1) * sizeof *to);
+    if (rs->nrefs_cited > 64)
+        return true;
+    rs->refs_mask = arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *rs->refs_mask);
+    if (!rs->refs_mask)
+        return false;
+    for (size_t i = 0; i < rs->nrules; i++) {
+        rs->refs_mask[i] = 0;
+        for (uint32_t j = rs->rule_refs_off[i]; j < rs->rule_refs_off[i + 1]; j++)
+            rs->refs_mask[i] |= 1ull << rs->rule_refs[j];
+    }
+    return true;
+}
+
+/* Each rule's advice item with a comma in front, side by side in rs->order (g_rule.json,
+ * rs->advice_json). */
+static bool freeze_advice(mga_ruleset *rs, jw *w)
+{
+    size_t n = rs->nrules;
+    size_t *at = mem_alloc(&rs->m, (n + 1) * sizeof *at);
+    rs->advice_json = arena_alloc(&rs->a, (n + 1) * sizeof *rs->advice_json);
+    bool ok = at && rs->advice_json;
+    g_frag all = {NULL, 0};
+    if (ok) {
+        w->b.len = 0;
+        for (size_t k = 0; k < n; k++) {
+            at[k] = w->b.len;
+            JW_LIT(w, ",");
+            jw_rule(w, rs, &rs->rules[rs->order[k]]);
+        }
+        at[n] = w->b.len;
+        ok = jw_take(w, rs, &all);
+    }
+    for (size_t k = 0; ok && k < n; k++) {
+        g_rule *g = &rs->rules[rs->order[k]];
+        rs->advice_json[rs->order[k]] = (g_frag){all.p + at[k], at[k + 1] - at[k]};
+        g->json = (g_frag){all.p + at[k] + 1, at[k + 1] - at[k] - 1};
+    }
+    mem_free(&rs->m, at, (n + 1) * sizeof *at);
     return ok;
 }
 
@@ -611,6 +709,7 @@ bool output_freeze_json(mga_ruleset *rs)
         }
         rs->rule_refs_off[i + 1] = (uint32_t)n;
     }
+    ok = ok && order_refs(rs);
     for (size_t i = 0; ok && i < rs->nrefs_json; i++) {
         g_refjson *e = &rs->refs_json[i];
         const g_source *s = &rs->sources[e->source];
@@ -632,17 +731,11 @@ bool output_freeze_json(mga_ruleset *rs)
         JW_LIT(&w, "}");
         ok = jw_take(&w, rs, &e->json);
     }
+    ok = ok && freeze_advice(rs, &w);
     for (size_t i = 0; ok && i < rs->nrules; i++) {
         g_rule *g = &rs->rules[i];
-        JW_LIT(&w, ",");
-        jw_rule(&w, rs, g);
-        ok = jw_take(&w, rs, &g->json);
-        if (ok) { /* the comma stays in front of the item: see g_rule.json */
-            g->json.p++;
-            g->json.len--;
-        }
         jw_str(&w, g->id);
-        ok = ok && jw_take(&w, rs, &g->json_id);
+        ok = jw_take(&w, rs, &g->json_id);
         /* the brief item: the constant part of the whole one stays in the catalog */
         JW_LIT(&w, "{\"rule\":");
         jw_str(&w, g->id);
@@ -698,8 +791,15 @@ static void part_pending(jw *w, part_list *pl)
     }
 }
 
+/* f goes on where the last part, a stable one with no buffer bytes after it, ends (the
+ * rules and references laid out in the order results cite them): one part grows. */
 static inline void jw_part(jw *w, part_list *pl, g_frag f)
 {
+    if (pl && pl->n && pl->mark == w->b.len && pl->v[pl->n - 1].stable &&
+        pl->v[pl->n - 1].p + pl->v[pl->n - 1].len == f.p) {
+        pl->v[pl->n - 1].len += f.len;
+        return;
+    }
     if (!pl || f.len < PART_MIN) {
         jw_frag(w, f);
         return;
@@ -730,10 +830,10 @@ static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
         }
     } else {
         for (size_t i = 0; i < r->nadvice; i++) {
-            g_frag f = rs->rules[r->advice_rule[i]].json;
-            if (i) { /* with the comma in front of it */
-                f.p--;
-                f.len++;
+            g_frag f = rs->advice_json[r->advice_rule[i]];
+            if (!i) { /* the first without its comma */
+                f.p++;
+                f.len--;
             }
             jw_part(w, ps, f);
         }
@@ -791,9 +891,14 @@ static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
     JW_LIT(w, "],\"references\":[");
     collect_refs(r);
     size_t i = 0;
-    for (; i < r->nrefs && i < rs->refs_kmax; i++) {
-        const g_refjson *e = &rs->refs_json[r->reforder[i]];
-        g_frag f = {e->num + i * e->num_stride, e->json.len + 6 + (i < 9 ? 1 : ndigits(i + 1))};
+    const uint32_t kmax = rs->refs_kmax;
+    g_frag f = {NULL, 0};
+    for (uint32_t prev = 0; i < r->nrefs && i < kmax; i++) {
+        uint32_t e = r->reforder[i];
+        /* the entry after the last one in the order of first citation lies right after it */
+        f.p = i && e == prev + 1 ? f.p + f.len : rs->refs_num + rs->refs_at[e * kmax + i];
+        f.len = rs->refs_len[e] + 6 + (i < 9 ? 1 : i < 99 ? 2 : ndigits(i + 1));
+        prev = e;
         if (!i) { /* the first without its comma */
             f.p++;
             f.len--;
@@ -969,7 +1074,7 @@ static void write_text(const mga_result *r, tout *o)
     int last = -1;
     size_t num = 0;
     for (size_t i = 0; i < r->nadvice; i++) {
-        const mga_advice *a = &r->advice[i];
+        const mga_advice *a = &r->rs->plan->advice[r->advice_rule[i]];
         const g_rule *g = &rs->rules[r->advice_rule[i]];
         if ((int)a->severity != last) {
             last = (int)a->severity;

@@ -759,7 +759,7 @@ static bool check_one(tw *w, const mga_result *r, const t_expect *e)
     case XP_REFER: {
         bool found = false;
         for (size_t i = 0; i < r->nadvice; i++)
-            if (r->advice[i].refer && (!e->urgency || strcmp(r->advice[i].refer, e->urgency) == 0))
+            if (r->rs->plan->advice[r->advice_rule[i]].refer && (!e->urgency || strcmp(r->rs->plan->advice[r->advice_rule[i]].refer, e->urgency) == 0))
                 found = true;
         if (found != e->neg)
             return true;
@@ -767,9 +767,9 @@ static bool check_one(tw *w, const mga_result *r, const t_expect *e)
                  e->urgency ? e->urgency : "(any)");
         bool any = false;
         for (size_t i = 0; i < r->nadvice; i++)
-            if (r->advice[i].refer) {
-                outbuf_printf(w, "%srefer %s (%s)", any ? ", " : "", r->advice[i].refer,
-                         r->advice[i].rule);
+            if (r->rs->plan->advice[r->advice_rule[i]].refer) {
+                outbuf_printf(w, "%srefer %s (%s)", any ? ", " : "", r->rs->plan->advice[r->advice_rule[i]].refer,
+                         r->rs->plan->advice[r->advice_rule[i]].rule);
                 any = true;
             }
         if (!any)
