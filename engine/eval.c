@@ -490,10 +490,10 @@ bool eval_freeze(mga_ruleset *rs)
     if (ok) {
         pl->nodes = arena_alloc(&rs->a, (nn + 1) * sizeof *pl->nodes);
         pl->masks = arena_alloc(&rs->a, (nmask_words + 1) * sizeof *pl->masks);
-        pl->sweep = arena_alloc(&rs->a, (nn + 1) * sizeof *pl->sweep);
+        pl->snodes = arena_alloc(&rs->a, (nn + 1) * sizeof *pl->snodes);
         pl->runs = arena_alloc(&rs->a, (nn + 1) * sizeof *pl->runs);
         pl->fire = arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *pl->fire);
-        ok = pl->nodes && pl->masks && pl->sweep && pl->runs && pl->fire;
+        ok = pl->nodes && pl->masks && pl->snodes && pl->runs && pl->fire;
     }
     if (ok) {
         size_t nmasks = 0;
@@ -520,17 +520,36 @@ bool eval_freeze(mga_ruleset *rs)
         }
         /* children before parents: a node's depth exceeds each child's */
         qsort(keys, nkeys, sizeof *keys, cmp_plan_key);
+        size_t nskids = 0;
         for (size_t i = 0; i < nkeys; i++) {
-            pl->sweep[i] = keys[i].id;
+            depth[keys[i].id] = (uint32_t)i; /* from here on: the node's position */
             if (i == 0 || keys[i].kind != keys[i - 1].kind || keys[i].depth != keys[i - 1].depth)
                 pl->runs[pl->nruns++] = (e_run){keys[i].kind, (uint32_t)i, (uint32_t)i};
             pl->runs[pl->nruns - 1].end = (uint32_t)i + 1;
+            const g_node *g = &rs->nodes[keys[i].id];
+            if (has_kids(g->kind) && keys[i].kind != RUN_AND2 && keys[i].kind != RUN_OR2)
+                nskids += g->n;
         }
         pl->nsweep = nkeys;
+        pl->skids = arena_alloc(&rs->a, (nskids + 1) * sizeof *pl->skids);
+        ok = pl->skids != NULL;
+        for (size_t i = 0, k = 0; ok && i < nkeys; i++) {
+            const g_node *g = &rs->nodes[keys[i].id];
+            e_node e = pl->nodes[keys[i].id];
+            if (keys[i].kind == RUN_AND2 || keys[i].kind == RUN_OR2) {
+                e.off = depth[rs->kids[g->off]];
+                e.n = depth[rs->kids[g->off + 1]];
+            } else if (has_kids(g->kind)) {
+                e.off = (uint32_t)k;
+                for (uint32_t j = 0; j < g->n; j++)
+                    pl->skids[k++] = depth[rs->kids[g->off + j]];
+            }
+            pl->snodes[i] = e;
+        }
         for (size_t i = 0; i < rs->nrules; i++)
-            pl->fire[i] = (e_fire){rs->rules[rs->order[i]].node, rs->order[i]};
+            pl->fire[i] = (e_fire){depth[rs->rules[rs->order[i]].node], rs->order[i]};
         rs->plan = pl;
-        ok = plan_programs(rs, pl) && plan_resolve(rs, pl);
+        ok = ok && plan_programs(rs, pl) && plan_resolve(rs, pl);
     }
     mem_free(&rs->m, keys, (nn + 1) * sizeof *keys);
     mem_free(&rs->m, live, nn + 1);
@@ -635,66 +654,63 @@ static inline __attribute__((always_inline)) uint8_t e_value(const mga_ruleset *
     return K_U;
 }
 
-/* Every node the rules reach, run by run: one dispatch per run of nodes of one kind. */
+/* Every node the rules reach, run by run: one dispatch per run of nodes of one kind; the
+ * nodes and their values front to back (eval_plan.snodes). */
 static void plan_sweep(const mga_ruleset *rs, const mga_profile *p, uint8_t *val)
 {
     const eval_plan *pl = rs->plan;
     const uint8_t *known = p->known;
     const uint64_t *bits = p->bits;
+    const e_node *nodes = pl->snodes;
+    const uint32_t *kids = pl->skids;
     for (size_t r = 0; r < pl->nruns; r++) {
-        const uint32_t *id = pl->sweep + pl->runs[r].begin, *end = pl->sweep + pl->runs[r].end;
+        size_t i = pl->runs[r].begin, end = pl->runs[r].end;
         switch (pl->runs[r].kind) {
         case RUN_AND2:
-            for (; id < end; id++) {
-                const uint32_t *k = rs->kids + pl->nodes[*id].off;
-                uint8_t a = val[k[0]], b = val[k[1]];
-                val[*id] = a < b ? a : b;
+            for (; i < end; i++) {
+                uint8_t a = val[nodes[i].off], b = val[nodes[i].n];
+                val[i] = a < b ? a : b;
             }
             break;
         case RUN_OR2:
-            for (; id < end; id++) {
-                const uint32_t *k = rs->kids + pl->nodes[*id].off;
-                uint8_t a = val[k[0]], b = val[k[1]];
-                val[*id] = a > b ? a : b;
+            for (; i < end; i++) {
+                uint8_t a = val[nodes[i].off], b = val[nodes[i].n];
+                val[i] = a > b ? a : b;
             }
             break;
         case E_ANY1:
-            for (; id < end; id++) {
-                const e_node *n = &pl->nodes[*id];
-                val[*id] = K_LEAF(known[n->field], (bits[n->off] & n->u.m) != 0);
+            for (; i < end; i++) {
+                const e_node *n = &nodes[i];
+                val[i] = K_LEAF(known[n->field], (bits[n->off] & n->u.m) != 0);
             }
             break;
         case E_ENUM1:
-            for (; id < end; id++) {
-                const e_node *n = &pl->nodes[*id];
-                val[*id] = known[n->field]
-                               ? (uint8_t)(2 * ((n->u.m >> (unsigned)p->num[n->field]) & 1))
-                               : K_U;
+            for (; i < end; i++) {
+                const e_node *n = &nodes[i];
+                val[i] = known[n->field]
+                             ? (uint8_t)(2 * ((n->u.m >> (unsigned)p->num[n->field]) & 1))
+                             : K_U;
             }
             break;
         case E_AND:
-            for (; id < end; id++) {
-                const e_node *n = &pl->nodes[*id];
-                val[*id] = and_value(rs->kids + n->off, n->n, val);
-            }
+            for (; i < end; i++)
+                val[i] = and_value(kids + nodes[i].off, nodes[i].n, val);
             break;
         case E_OR:
-            for (; id < end; id++) {
-                const e_node *n = &pl->nodes[*id];
-                val[*id] = or_value(rs->kids + n->off, n->n, val);
-            }
+            for (; i < end; i++)
+                val[i] = or_value(kids + nodes[i].off, nodes[i].n, val);
             break;
         case E_LIN:
-            for (; id < end; id++)
-                val[*id] = lin_k(rs, &pl->nodes[*id], p);
+            for (; i < end; i++)
+                val[i] = lin_k(rs, &nodes[i], p);
             break;
         case E_LIN1:
-            for (; id < end; id++)
-                val[*id] = lin1_k(&pl->nodes[*id], p);
+            for (; i < end; i++)
+                val[i] = lin1_k(&nodes[i], p);
             break;
         default:
-            for (; id < end; id++)
-                val[*id] = e_value(rs, pl, p, &pl->nodes[*id], val, rs->kids);
+            for (; i < end; i++)
+                val[i] = e_value(rs, pl, p, &nodes[i], val, kids);
             break;
         }
     }

@@ -53,11 +53,11 @@ typedef struct e_node {
 
 typedef struct e_run {
     uint32_t kind; /* e_kind, or RUN_AND2/RUN_OR2 (eval.c): two children, no loop */
-    uint32_t begin, end; /* in eval_plan.sweep */
+    uint32_t begin, end; /* positions in the sweep */
 } e_run;
 
 typedef struct e_fire {
-    uint32_t node, rule;
+    uint32_t node, rule; /* node: the rule's condition's position in the sweep */
 } e_fire;
 
 /* One rule's program: its condition's nodes, in topological order, copied out of the graph
@@ -74,7 +74,12 @@ typedef struct e_prog {
 typedef struct eval_plan {
     e_node *nodes;   /* per graph node (rs->nnodes) */
     uint64_t *masks; /* E_ANYN and E_ALLN masks, trimmed to their nonzero words */
-    uint32_t *sweep; /* ids of the nodes the rules reach, in runs */
+    /* The sweep: the nodes the rules reach, in runs, copied out in that order with their
+     * children renumbered to positions in it (in skids; a RUN_AND2/RUN_OR2 node holds its
+     * two in off and n), so that a sweep reads its nodes front to back and writes each
+     * value next to the last; values are kept by position. */
+    e_node *snodes;
+    uint32_t *skids;
     e_run *runs;
     size_t nsweep, nruns;
     e_fire *fire; /* per position in rs->order: the rule and its node */
