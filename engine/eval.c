@@ -528,7 +528,7 @@ bool eval_freeze(mga_ruleset *rs)
             pl->runs[pl->nruns - 1].end = (uint32_t)i + 1;
             const g_node *g = &rs->nodes[keys[i].id];
             if (has_kids(g->kind) && keys[i].kind != RUN_AND2 && keys[i].kind != RUN_OR2)
-                nskids += g->n;
+                nskids += (g->n + 3) / 4 * 4;
         }
         pl->nsweep = nkeys;
         pl->skids = arena_alloc(&rs->a, (nskids + 1) * sizeof *pl->skids);
@@ -543,6 +543,12 @@ bool eval_freeze(mga_ruleset *rs)
                 e.off = (uint32_t)k;
                 for (uint32_t j = 0; j < g->n; j++)
                     pl->skids[k++] = depth[rs->kids[g->off + j]];
+                /* an AND or OR takes its children four at a time: the rest are slots
+                 * that hold what changes neither (plan_sweep) */
+                if (keys[i].kind == E_AND || keys[i].kind == E_OR) {
+                    for (; e.n % 4; e.n++)
+                        pl->skids[k++] = (uint32_t)nkeys + (keys[i].kind == E_AND);
+                }
             }
             pl->snodes[i] = e;
         }
@@ -563,7 +569,8 @@ bool eval_freeze(mga_ruleset *rs)
 enum { K_F = 0, K_U = 1, K_T = 2 };
 
 /* A leaf's value from whether its field is known and its test's outcome (0 or 1). */
-#define K_LEAF(known, b) ((known) ? (uint8_t)(2 * (b)) : (uint8_t)K_U)
+/* Arithmetic, not a branch: whether a field is given is up to the profile. */
+#define K_LEAF(known, b) ((uint8_t)(1 - !!(known) + 2 * (!!(known) & !!(b))))
 
 static inline uint8_t and_value(const uint32_t *kids, uint32_t n, const uint8_t *val)
 {
@@ -599,12 +606,14 @@ static inline uint8_t setn_value(const eval_plan *pl, const mga_profile *p, cons
 /* lin_value of one term, read from the node: the same operations in the same order */
 static inline uint8_t lin1_k(const e_node *n, const mga_profile *p)
 {
-    if (!p->known[n->field])
-        return K_U;
+    /* computed whether the field is known or not (an unknown field's number is a number,
+     * its outcome thrown away), and the comparison chosen by arithmetic: which operator
+     * comes next, and whether the field is known, are no pattern a branch predictor sees */
     double x = n->coef * p->num[n->field];
     double v = n->u.k + x, eps = 1e-9 * (fabs(n->u.k) + fabs(x));
-    bool b = n->op == OP_LT ? v < -eps : n->op == OP_LE ? v <= eps : fabs(v) <= eps;
-    return (uint8_t)(2 * b);
+    int b = ((n->op == OP_LT) & (v < -eps)) | ((n->op == OP_LE) & (v <= eps)) |
+            ((n->op != OP_LT) & (n->op != OP_LE) & (fabs(v) <= eps));
+    return K_LEAF(p->known[n->field], b);
 }
 
 static inline uint8_t lin_k(const mga_ruleset *rs, const e_node *n, const mga_profile *p)
@@ -654,6 +663,9 @@ static inline __attribute__((always_inline)) uint8_t e_value(const mga_ruleset *
     return K_U;
 }
 
+#define MIN2(a, b) ((a) < (b) ? (a) : (b))
+#define MAX2(a, b) ((a) > (b) ? (a) : (b))
+
 /* Every node the rules reach, run by run: one dispatch per run of nodes of one kind; the
  * nodes and their values front to back (eval_plan.snodes). */
 static void plan_sweep(const mga_ruleset *rs, const mga_profile *p, uint8_t *val)
@@ -663,6 +675,8 @@ static void plan_sweep(const mga_ruleset *rs, const mga_profile *p, uint8_t *val
     const uint64_t *bits = p->bits;
     const e_node *nodes = pl->snodes;
     const uint32_t *kids = pl->skids;
+    val[pl->nsweep] = K_F;     /* the padding of an OR's children */
+    val[pl->nsweep + 1] = K_T; /* and of an AND's */
     for (size_t r = 0; r < pl->nruns; r++) {
         size_t i = pl->runs[r].begin, end = pl->runs[r].end;
         switch (pl->runs[r].kind) {
@@ -692,13 +706,27 @@ static void plan_sweep(const mga_ruleset *rs, const mga_profile *p, uint8_t *val
                              : K_U;
             }
             break;
-        case E_AND:
-            for (; i < end; i++)
-                val[i] = and_value(kids + nodes[i].off, nodes[i].n, val);
+        case E_AND: /* children four at a time (padded): one pass for most */
+            for (; i < end; i++) {
+                const uint32_t *k = kids + nodes[i].off, *kend = k + nodes[i].n;
+                uint8_t v = K_T;
+                for (; k < kend; k += 4) {
+                    uint8_t a = MIN2(val[k[0]], val[k[1]]), b = MIN2(val[k[2]], val[k[3]]);
+                    v = MIN2(v, MIN2(a, b));
+                }
+                val[i] = v;
+            }
             break;
         case E_OR:
-            for (; i < end; i++)
-                val[i] = or_value(kids + nodes[i].off, nodes[i].n, val);
+            for (; i < end; i++) {
+                const uint32_t *k = kids + nodes[i].off, *kend = k + nodes[i].n;
+                uint8_t v = K_F;
+                for (; k < kend; k += 4) {
+                    uint8_t a = MAX2(val[k[0]], val[k[1]]), b = MAX2(val[k[2]], val[k[3]]);
+                    v = MAX2(v, MAX2(a, b));
+                }
+                val[i] = v;
+            }
             break;
         case E_LIN:
             for (; i < end; i++)
@@ -996,7 +1024,8 @@ static mga_result *result_new(const mga_ruleset *rs)
     r->rs = rs;
     size_t nf = rs->nforms + 1, nr = rs->nrules + 1;
     size_t nover = rs->max_overruled;
-    r->val = arena_alloc(&r->a, rs->nnodes + 1);
+    /* per node (eval_nodes), or per sweep position and the two padding slots */
+    r->val = arena_alloc(&r->a, (rs->nnodes > rs->plan->nsweep + 2 ? rs->nnodes : rs->plan->nsweep + 2) + 1);
     r->fired = arena_alloc(&r->a, nr * sizeof *r->fired);
     r->advice_rule = arena_alloc(&r->a, nr * sizeof *r->advice_rule);
     r->prefer = arena_alloc(&r->a, nf * sizeof *r->prefer);

@@ -268,7 +268,10 @@ struct mga_ruleset {
      * each once, in the order of its cites */
     uint32_t *rule_refs_off;
     uint32_t *rule_refs;
-    uint64_t *refs_mask; /* per rule, its cited entries as bits; NULL past 64 cited */
+    /* per rule, its cited entries as bits, and its rule_refs padded to a multiple of four
+     * (output.c collect_refs); NULL past 63 cited entries */
+    uint64_t *refs_mask;
+    uint32_t *refs_pad_off, *refs_pad;
     /* Cited entry e at each position K (1..refs_kmax) of a result's "references", its
      * number and all (,{"n":K,"source":...}), at refs_num + refs_at[e * refs_kmax + K - 1],
      * refs_len[e] + 6 + digits of K bytes long: one stable part per reference, not a number

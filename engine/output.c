@@ -10,12 +10,17 @@
 #include <string.h>
 #include <yajl/yajl_gen.h>
 
+/* collect_refs keeps the cited entries in a word of bits when there are at most 63 of them;
+ * entry 63 pads each rule's list to a multiple of four. */
+#define REFS_PAD 63
+
 /* The distinct (source, ref) pairs cited by the advice shown, in order of first citation:
  * r->reforder[0..r->nrefs), entries of rs->refs_json, numbered from 1 in r->refno. Per
- * result scratch (a result is written by one thread at a time). With at most 64 cited
- * entries (rs->refs_mask), a word of bits says which are in already: a rule whose entries
- * are all in (the common case past the first few) costs one test, one all new a copy;
- * else a stamp per entry tells this write's from an earlier one's. */
+ * result scratch (a result is written by one thread at a time). With at most REFS_PAD
+ * cited entries, a word of bits says which are in already, and each rule's entries are
+ * taken four at a time (rs->refs_pad), each kept or not by its bit, without a branch:
+ * whether a rule's entries are new is up to the profile. Else a stamp per entry tells
+ * this write's from an earlier one's. */
 static void collect_refs(const mga_result *r)
 {
     mga_result *mr = (mga_result *)r;
@@ -23,26 +28,25 @@ static void collect_refs(const mga_result *r)
     uint32_t n = 0;
     if (rs->refs_mask) {
         uint64_t seen = 0;
+        uint32_t *out = mr->reforder;
         for (size_t i = 0; i < r->nadvice; i++) {
             uint32_t ri = r->advice_rule[i];
-            uint64_t m = rs->refs_mask[ri], fresh = m & ~seen;
-            if (!fresh)
-                continue;
-            seen |= m;
-            const uint32_t *e = rs->rule_refs + rs->rule_refs_off[ri];
-            uint32_t k = rs->rule_refs_off[ri + 1] - rs->rule_refs_off[ri];
-            if (fresh == m) {
-                memcpy(mr->reforder + n, e, k * sizeof *e);
-                n += k;
-                continue;
-            }
-            for (uint32_t j = 0; j < k; j++) { /* the new ones, without a branch each */
-                mr->reforder[n] = e[j];
-                n += (uint32_t)(fresh >> e[j]) & 1;
+            uint64_t fresh = rs->refs_mask[ri] & ~seen;
+            seen |= fresh;
+            for (uint32_t j = rs->refs_pad_off[ri]; j < rs->refs_pad_off[ri + 1]; j += 4) {
+                const uint32_t *e = rs->refs_pad + j;
+                out[n] = e[0];
+                n += (uint32_t)(fresh >> e[0]) & 1;
+                out[n] = e[1];
+                n += (uint32_t)(fresh >> e[1]) & 1;
+                out[n] = e[2];
+                n += (uint32_t)(fresh >> e[2]) & 1;
+                out[n] = e[3];
+                n += (uint32_t)(fresh >> e[3]) & 1;
             }
         }
         for (uint32_t i = 0; i < n; i++)
-            mr->refno[mr->reforder[i]] = i + 1;
+            mr->refno[out[i]] = i + 1;
         mr->nrefs = n;
         return;
     }
@@ -615,15 +619,27 @@ static bool order_refs(mga_ruleset *rs)
         for (uint32_t c = 0; c < rs->rules[i].ncites; c++)
             rs->rules[i].cites[c].refix = to[rs->rules[i].cites[c].refix];
     mem_free(&rs->m, to, (n + 1) * sizeof *to);
-    if (rs->nrefs_cited > 64)
+    if (rs->nrefs_cited > REFS_PAD)
         return true;
+    /* the bits and the padded lists of collect_refs */
+    size_t npad = 0;
+    for (size_t i = 0; i < rs->nrules; i++)
+        npad += (rs->rule_refs_off[i + 1] - rs->rule_refs_off[i] + 3) / 4 * 4;
     rs->refs_mask = arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *rs->refs_mask);
-    if (!rs->refs_mask)
+    rs->refs_pad_off = arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *rs->refs_pad_off);
+    rs->refs_pad = arena_alloc(&rs->a, (npad + 1) * sizeof *rs->refs_pad);
+    if (!rs->refs_mask || !rs->refs_pad_off || !rs->refs_pad)
         return false;
-    for (size_t i = 0; i < rs->nrules; i++) {
+    for (size_t i = 0, k = 0; i < rs->nrules; i++) {
         rs->refs_mask[i] = 0;
-        for (uint32_t j = rs->rule_refs_off[i]; j < rs->rule_refs_off[i + 1]; j++)
+        rs->refs_pad_off[i] = (uint32_t)k;
+        for (uint32_t j = rs->rule_refs_off[i]; j < rs->rule_refs_off[i + 1]; j++) {
             rs->refs_mask[i] |= 1ull << rs->rule_refs[j];
+            rs->refs_pad[k++] = rs->rule_refs[j];
+        }
+        while (k % 4)
+            rs->refs_pad[k++] = REFS_PAD; /* no rule cites it: its bit is never new */
+        rs->refs_pad_off[i + 1] = (uint32_t)k;
     }
     return true;
 }
@@ -791,21 +807,37 @@ static void part_pending(jw *w, part_list *pl)
     }
 }
 
-/* f goes on where the last part, a stable one with no buffer bytes after it, ends (the
- * rules and references laid out in the order results cite them): one part grows. */
 static inline void jw_part(jw *w, part_list *pl, g_frag f)
 {
-    if (pl && pl->n && pl->mark == w->b.len && pl->v[pl->n - 1].stable &&
-        pl->v[pl->n - 1].p + pl->v[pl->n - 1].len == f.p) {
-        pl->v[pl->n - 1].len += f.len;
-        return;
-    }
     if (!pl || f.len < PART_MIN) {
         jw_frag(w, f);
         return;
     }
     part_pending(w, pl);
     pl->v[pl->n++] = (mga_part){f.p, f.len, 1};
+}
+
+/* A fragment of the rule set's advice items or references (laid out in the order results
+ * cite them), with no buffer bytes pending (part_pending first): where the last part ends,
+ * that part grows, else a part is added; no branch on which, since which is up to the
+ * profile. The entry past the last is read either way: mga_result_parts zeroes the list
+ * when it allocates it. */
+static inline void part_table(part_list *pl, g_frag f)
+{
+    mga_part *last = &pl->v[pl->n - 1];
+    size_t c = (size_t)(last->stable & (last->p + last->len == f.p)), keep = (size_t)0 - c;
+    mga_part *to = &pl->v[pl->n - c];
+    to->p = (const char *)(((uintptr_t)to->p & keep) | ((uintptr_t)f.p & ~keep));
+    to->len = (to->len & keep) + f.len;
+    to->stable = 1;
+    pl->n += 1 - c;
+}
+
+/* Digits of k, without a branch per digit count */
+static inline unsigned ndigits_k(uint32_t k)
+{
+    return 1u + (k >= 10) + (k >= 100) + (k >= 1000) + (k >= 10000) + (k >= 100000) +
+           (k >= 1000000) + (k >= 10000000) + (k >= 100000000) + (k >= 1000000000);
 }
 
 /* A result as one line of compact JSON: the fragments of its rules and references copied
@@ -828,6 +860,12 @@ static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
                 JW_LIT(w, ",");
             jw_frag(w, rs->rules[r->advice_rule[i]].json_brief);
         }
+    } else if (ps && r->nadvice) {
+        part_pending(w, ps);
+        g_frag f = rs->advice_json[r->advice_rule[0]];
+        ps->v[ps->n++] = (mga_part){f.p + 1, f.len - 1, 1}; /* the first without its comma */
+        for (size_t i = 1; i < r->nadvice; i++)
+            part_table(ps, rs->advice_json[r->advice_rule[i]]);
     } else {
         for (size_t i = 0; i < r->nadvice; i++) {
             g_frag f = rs->advice_json[r->advice_rule[i]];
@@ -835,7 +873,7 @@ static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
                 f.p++;
                 f.len--;
             }
-            jw_part(w, ps, f);
+            jw_frag(w, f);
         }
     }
     const mga_dose *d = &r->dose;
@@ -892,18 +930,26 @@ static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
     collect_refs(r);
     size_t i = 0;
     const uint32_t kmax = rs->refs_kmax;
-    g_frag f = {NULL, 0};
-    for (uint32_t prev = 0; i < r->nrefs && i < kmax; i++) {
+    if (ps && r->nrefs && kmax) {
+        part_pending(w, ps);
+        uint32_t e = r->reforder[0];
+        /* the first without its comma */
+        ps->v[ps->n++] = (mga_part){rs->refs_num + rs->refs_at[e * kmax] + 1, rs->refs_len[e] + 6, 1};
+        for (i = 1; i < r->nrefs && i < kmax; i++) {
+            e = r->reforder[i];
+            part_table(ps, (g_frag){rs->refs_num + rs->refs_at[e * kmax + i],
+                                    rs->refs_len[e] + 6 + ndigits_k((uint32_t)i + 1)});
+        }
+    }
+    for (; !ps && i < r->nrefs && i < kmax; i++) {
         uint32_t e = r->reforder[i];
-        /* the entry after the last one in the order of first citation lies right after it */
-        f.p = i && e == prev + 1 ? f.p + f.len : rs->refs_num + rs->refs_at[e * kmax + i];
-        f.len = rs->refs_len[e] + 6 + (i < 9 ? 1 : i < 99 ? 2 : ndigits(i + 1));
-        prev = e;
+        g_frag f = {rs->refs_num + rs->refs_at[e * kmax + i],
+                    rs->refs_len[e] + 6 + ndigits_k((uint32_t)i + 1)};
         if (!i) { /* the first without its comma */
             f.p++;
             f.len--;
         }
-        jw_part(w, ps, f);
+        jw_frag(w, f);
     }
     for (; i < r->nrefs; i++) {
         if (i)
@@ -1236,12 +1282,13 @@ mga_status mga_result_parts(const mga_result *r, mga_format fmt, const mga_part 
     mga_result *mr = (mga_result *)r;
     /* at most: each advice item and reference stable, a buffer piece before each and one
      * after the last */
-    size_t need = 2 * (r->nadvice + r->rs->nrefs_json) + 2;
+    size_t need = 2 * (r->nadvice + r->rs->nrefs_json) + 3;
     if (need > mr->parts_cap) {
         size_t cap = need > 2 * mr->parts_cap ? need : 2 * mr->parts_cap;
         mga_part *v = mem_realloc(&r->m, mr->parts, mr->parts_cap * sizeof *v, cap * sizeof *v);
         if (!v)
             return MGA_E_NOMEM;
+        memset(v + mr->parts_cap, 0, (cap - mr->parts_cap) * sizeof *v);
         mr->parts = v;
         mr->parts_cap = cap;
     }
@@ -1253,13 +1300,15 @@ mga_status mga_result_parts(const mga_result *r, mga_format fmt, const mga_part 
     mr->out = w.b;
     if (w.oom)
         return MGA_E_NOMEM;
-    /* the buffer is complete: its pieces get their pointers */
+    /* the buffer is complete: its pieces get their pointers (a select, not a branch:
+     * stable or not alternates as the profile has it) */
     size_t at = 0;
-    for (size_t i = 0; i < pl.n; i++)
-        if (!pl.v[i].stable) {
-            pl.v[i].p = w.b.p + at;
-            at += pl.v[i].len;
-        }
+    for (size_t i = 0; i < pl.n; i++) {
+        size_t keep = (size_t)0 - (size_t)(pl.v[i].stable != 0);
+        pl.v[i].p = (const char *)(((uintptr_t)pl.v[i].p & keep) |
+                                   ((uintptr_t)(w.b.p + at) & ~keep));
+        at += pl.v[i].len & ~keep;
+    }
     *parts = pl.v;
     *nparts = pl.n;
     return MGA_OK;
