@@ -231,7 +231,8 @@ typedef struct mga_part {
  * order: their concatenation is the line mga_result_write gives, byte for byte. The large
  * constant parts (the advice items and references of MGA_FORMAT_JSON, a few hundred bytes
  * each) are where they lie in the rule set, with stable set, instead of being copied into
- * r's buffer; the rest comes in buffer pieces between them. The array is r's, valid as
+ * r's buffer (items that lie side by side there, as often in the order results cite them,
+ * as one part); the rest comes in buffer pieces between them. The array is r's, valid as
  * long as the buffer pieces. Same threading rule as mga_result_write. MGA_E_INVALID for a
  * NULL argument or another fmt, MGA_E_NOMEM (then *parts is NULL and *nparts 0). */
 MGA_API mga_status mga_result_parts(const mga_result *r, mga_format fmt, const mga_part **parts,
