@@ -817,20 +817,36 @@ static inline void jw_part(jw *w, part_list *pl, g_frag f)
     pl->v[pl->n++] = (mga_part){f.p, f.len, 1};
 }
 
-/* A fragment of the rule set's advice items or references (laid out in the order results
- * cite them), with no buffer bytes pending (part_pending first): where the last part ends,
- * that part grows, else a part is added; no branch on which, since which is up to the
- * profile. The entry past the last is read either way: mga_result_parts zeroes the list
- * when it allocates it. */
-static inline void part_table(part_list *pl, g_frag f)
+/* Stable parts from the rule set's advice items or references (laid out in the order
+ * results cite them), with no buffer bytes between them: a fragment that starts where the
+ * current part ends makes it longer, else the current part is done and the fragment is
+ * the next. Which is up to the profile, so no branch decides it: the current part lives in
+ * registers and is stored every time, the count moving on only when a part is done. */
+typedef struct part_run {
+    mga_part *v;
+    size_t n; /* parts done */
+    const char *p;
+    size_t len; /* the current part */
+} part_run;
+
+static inline part_run run_start(part_list *pl, const char *p, size_t len)
 {
-    mga_part *last = &pl->v[pl->n - 1];
-    size_t c = (size_t)(last->stable & (last->p + last->len == f.p)), keep = (size_t)0 - c;
-    mga_part *to = &pl->v[pl->n - c];
-    to->p = (const char *)(((uintptr_t)to->p & keep) | ((uintptr_t)f.p & ~keep));
-    to->len = (to->len & keep) + f.len;
-    to->stable = 1;
-    pl->n += 1 - c;
+    return (part_run){pl->v, pl->n, p, len};
+}
+
+static inline void run_add(part_run *r, const char *p, size_t len)
+{
+    size_t c = (size_t)(r->p + r->len == p);
+    r->v[r->n] = (mga_part){r->p, r->len, 1};
+    r->n += 1 - c;
+    r->p = c ? r->p : p;
+    r->len = c ? r->len + len : len;
+}
+
+static inline void run_end(part_list *pl, const part_run *r)
+{
+    r->v[r->n] = (mga_part){r->p, r->len, 1};
+    pl->n = r->n + 1;
 }
 
 /* Digits of k, without a branch per digit count */
@@ -863,9 +879,12 @@ static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
     } else if (ps && r->nadvice) {
         part_pending(w, ps);
         g_frag f = rs->advice_json[r->advice_rule[0]];
-        ps->v[ps->n++] = (mga_part){f.p + 1, f.len - 1, 1}; /* the first without its comma */
-        for (size_t i = 1; i < r->nadvice; i++)
-            part_table(ps, rs->advice_json[r->advice_rule[i]]);
+        part_run run = run_start(ps, f.p + 1, f.len - 1); /* the first without its comma */
+        for (size_t i = 1; i < r->nadvice; i++) {
+            f = rs->advice_json[r->advice_rule[i]];
+            run_add(&run, f.p, f.len);
+        }
+        run_end(ps, &run);
     } else {
         for (size_t i = 0; i < r->nadvice; i++) {
             g_frag f = rs->advice_json[r->advice_rule[i]];
@@ -934,12 +953,13 @@ static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
         part_pending(w, ps);
         uint32_t e = r->reforder[0];
         /* the first without its comma */
-        ps->v[ps->n++] = (mga_part){rs->refs_num + rs->refs_at[e * kmax] + 1, rs->refs_len[e] + 6, 1};
+        part_run run = run_start(ps, rs->refs_num + rs->refs_at[e * kmax] + 1, rs->refs_len[e] + 6);
         for (i = 1; i < r->nrefs && i < kmax; i++) {
             e = r->reforder[i];
-            part_table(ps, (g_frag){rs->refs_num + rs->refs_at[e * kmax + i],
-                                    rs->refs_len[e] + 6 + ndigits_k((uint32_t)i + 1)});
+            run_add(&run, rs->refs_num + rs->refs_at[e * kmax + i],
+                    rs->refs_len[e] + 6 + ndigits_k((uint32_t)i + 1));
         }
+        run_end(ps, &run);
     }
     for (; !ps && i < r->nrefs && i < kmax; i++) {
         uint32_t e = r->reforder[i];
@@ -1288,7 +1308,6 @@ mga_status mga_result_parts(const mga_result *r, mga_format fmt, const mga_part 
         mga_part *v = mem_realloc(&r->m, mr->parts, mr->parts_cap * sizeof *v, cap * sizeof *v);
         if (!v)
             return MGA_E_NOMEM;
-        memset(v + mr->parts_cap, 0, (cap - mr->parts_cap) * sizeof *v);
         mr->parts = v;
         mr->parts_cap = cap;
     }
