@@ -910,25 +910,43 @@ static int find_form(const uint32_t *v, size_t n, uint32_t f)
     return -1;
 }
 
+/* Resolution, safety first: avoiding supplements overrules every positive statement; an
+ * avoided form overrules preferring it; the smallest max holds and overrules a larger
+ * start or target; an item whose every positive statement is overruled is withheld.
+ * Which rules fired is up to the profile, so the rules are sorted by what they state in
+ * one pass of selects (r->rlist: those that avoid forms, those with a max, those with
+ * positive statements), each list then walked on its own, and the advice written by a
+ * select per fired rule: no branch per rule on what it states. */
 static void resolve(mga_result *r)
 {
     const mga_ruleset *rs = r->rs;
     const uint8_t *rflags = rs->plan->rflags;
-    uint8_t any = 0;
-    for (size_t i = 0; i < r->nfired; i++)
-        any |= rflags[r->fired[i]];
-    r->avoid_supplements = -1;
-    for (size_t i = 0; (any & R_AVOID_SUPPLEMENTS) && i < r->nfired; i++)
-        if (rflags[r->fired[i]] & R_AVOID_SUPPLEMENTS) {
-            r->avoid_supplements = (int32_t)r->fired[i];
-            break;
-        }
+    size_t nf = r->nfired;
+    uint32_t *lav = r->rlist, *lmax = lav + nf, *lpos = lmax + nf;
+    size_t na = 0, nm = 0, np = 0;
+    int32_t avs = -1;
+    for (size_t i = nf; i-- > 0;) { /* backwards: the first that avoids supplements wins */
+        uint32_t ri = r->fired[i];
+        uint8_t f = rflags[ri];
+        avs = f & R_AVOID_SUPPLEMENTS ? (int32_t)ri : avs;
+    }
+    for (size_t i = 0; i < nf; i++) {
+        uint32_t ri = r->fired[i];
+        uint8_t f = rflags[ri];
+        lav[na] = ri;
+        na += (f & R_AVOID) != 0;
+        lmax[nm] = ri;
+        nm += (f & R_MAX) != 0;
+        lpos[np] = ri;
+        np += (f & R_POSITIVE) != 0;
+    }
+    r->avoid_supplements = avs;
     /* avoided forms, first rule wins the attribution */
-    for (size_t i = 0; (any & R_AVOID) && i < r->nfired; i++) {
-        const g_rule *g = &rs->rules[r->fired[i]];
+    for (size_t i = 0; i < na; i++) {
+        const g_rule *g = &rs->rules[lav[i]];
         for (uint32_t k = 0; k < g->navoid; k++)
             if (find_form(r->avoid, r->navoid, g->avoid[k]) < 0) {
-                r->avoid_rule[r->navoid] = r->fired[i];
+                r->avoid_rule[r->navoid] = lav[i];
                 r->avoid[r->navoid++] = g->avoid[k];
             }
     }
@@ -936,30 +954,25 @@ static void resolve(mga_result *r)
     mga_dose *d = &r->dose;
     int max_kind = -1;
     uint32_t max_rule_ix = 0;
-    for (size_t i = 0; (any & R_MAX) && i < r->nfired; i++) {
-        if (!(rflags[r->fired[i]] & R_MAX))
-            continue;
-        const g_rule *g = &rs->rules[r->fired[i]];
+    for (size_t i = 0; i < nm; i++) {
+        const g_rule *g = &rs->rules[lmax[i]];
         /* On a tie the cap is attributed to a dose rule, the one that states it. */
         bool tie_better = d->has_max && g->max == d->max_mg && g->kind == MGA_KIND_DOSE &&
                           d->max_rule != NULL && max_kind != MGA_KIND_DOSE;
         if (!d->has_max || g->max < d->max_mg || tie_better) {
             max_kind = g->kind;
-            max_rule_ix = r->fired[i];
+            max_rule_ix = lmax[i];
             d->has_max = true;
             d->max_mg = g->max;
             d->max_rule = g->id;
-            r->max_rule = r->fired[i] + 1;
+            r->max_rule = lmax[i] + 1;
         }
     }
 
-    /* Per fired rule: are all of its positive recommendations overruled? */
-    for (size_t i = 0; i < r->nfired; i++) {
-        uint32_t ri = r->fired[i];
-        if (!(rflags[ri] & R_POSITIVE)) { /* nothing to overrule: the item holds */
-            r->advice_rule[r->nadvice++] = ri;
-            continue;
-        }
+    /* Per rule with positive statements: are all of them overruled? */
+    uint8_t *withheld = r->withheld;
+    for (size_t i = 0; i < np; i++) {
+        uint32_t ri = lpos[i];
         const g_rule *g = &rs->rules[ri];
         size_t positives = 0, overruled = 0;
         for (uint32_t k = 0; k < g->nprefer; k++) {
@@ -1005,10 +1018,19 @@ static void resolve(mga_result *r)
         if (positives && overruled == positives &&
             (g->kind == MGA_KIND_PREFER || g->kind == MGA_KIND_DOSE)) {
             push_over(r, ri, r->over[r->nover - 1].by, OV_ITEM, 0, 0);
-            continue; /* the item is withheld: its advice no longer holds */
+            withheld[ri] = 1; /* the item is withheld: its advice no longer holds */
         }
-        r->advice_rule[r->nadvice++] = ri;
     }
+    /* the advice: every fired rule's item but those withheld */
+    size_t n = 0;
+    for (size_t i = 0; i < nf; i++) {
+        uint32_t ri = r->fired[i];
+        r->advice_rule[n] = ri;
+        n += 1u - withheld[ri];
+    }
+    r->nadvice = n;
+    for (size_t i = 0; i < np; i++)
+        withheld[lpos[i]] = 0;
 }
 
 /* A result with its arrays sized for rs; they are filled from index 0 by every
@@ -1028,6 +1050,10 @@ static mga_result *result_new(const mga_ruleset *rs)
     r->val = arena_alloc(&r->a, (rs->nnodes > rs->plan->nsweep + 2 ? rs->nnodes : rs->plan->nsweep + 2) + 1);
     r->fired = arena_alloc(&r->a, nr * sizeof *r->fired);
     r->advice_rule = arena_alloc(&r->a, nr * sizeof *r->advice_rule);
+    r->rlist = arena_alloc(&r->a, 3 * nr * sizeof *r->rlist);
+    r->withheld = arena_alloc(&r->a, nr);
+    if (r->withheld)
+        memset(r->withheld, 0, nr);
     r->prefer = arena_alloc(&r->a, nf * sizeof *r->prefer);
     r->avoid = arena_alloc(&r->a, nf * sizeof *r->avoid);
     r->prefer_rule = arena_alloc(&r->a, nf * sizeof *r->prefer_rule);
@@ -1040,7 +1066,7 @@ static mga_result *result_new(const mga_ruleset *rs)
     r->refstamp = arena_alloc(&r->a, nx * sizeof *r->refstamp);
     r->refno = arena_alloc(&r->a, nx * sizeof *r->refno);
     r->reforder = arena_alloc(&r->a, nx * sizeof *r->reforder);
-    if (!r->refstamp || !r->refno || !r->reforder || !r->rstamp || !r->pval || !r->hits || !r->val || !r->fired || !r->advice_rule || !r->prefer || !r->avoid ||
+    if (!r->refstamp || !r->refno || !r->reforder || !r->rstamp || !r->pval || !r->hits || !r->val || !r->fired || !r->advice_rule || !r->rlist || !r->withheld || !r->prefer || !r->avoid ||
         !r->prefer_rule || !r->avoid_rule || !r->over) {
         mga_result_free(r);
         return NULL;

@@ -126,6 +126,8 @@ struct mga_result {
     uint64_t *hits; /* indexed evaluation: (rank << 32 | rule) of each rule that fired */
     uint32_t *advice_rule; /* the rules whose items are shown (eval_plan.advice) */
     size_t nadvice;
+    uint32_t *rlist;   /* resolve's scratch: three lists of fired rules (nrules each) */
+    uint8_t *withheld; /* resolve's scratch, per rule: 0 between evaluations */
     mga_dose dose;
     uint32_t *prefer, *avoid; /* form indices */
     uint32_t *prefer_rule, *avoid_rule;

@@ -836,11 +836,12 @@ static inline part_run run_start(part_list *pl, const char *p, size_t len)
 
 static inline void run_add(part_run *r, const char *p, size_t len)
 {
-    size_t c = (size_t)(r->p + r->len == p);
+    size_t c = (size_t)(r->p + r->len == p), keep = (size_t)0 - c;
     r->v[r->n] = (mga_part){r->p, r->len, 1};
     r->n += 1 - c;
-    r->p = c ? r->p : p;
-    r->len = c ? r->len + len : len;
+    /* masks, not ?: (which a compiler may turn into the branch this avoids) */
+    r->p = (const char *)(((uintptr_t)r->p & keep) | ((uintptr_t)p & ~keep));
+    r->len = (r->len & keep) + len;
 }
 
 static inline void run_end(part_list *pl, const part_run *r)
