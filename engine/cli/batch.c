@@ -37,8 +37,6 @@
 #define MAX_JOBS 1024
 /* A buffer grown past this by one unusual chunk is released after use. */
 #define KEEP_BYTES (64u << 20)
-/* A constant part of a result this long or longer is written where it lies, not copied. */
-#define EXT_MIN 256
 
 static const char *usage_batch =
     "usage: mgadvise batch [OPTIONS] [INPUT]\n"
@@ -1054,6 +1052,11 @@ static bool fill_chunk(batch *b, chunk *c)
 /* Appends a result's parts to c: the long constant ones listed (when the output takes
  * gathered writes), the rest copied. The line's final newline is left out: the batch's
  * own fields close it. False when out of memory. */
+/* A record's parts into c: the constant ones listed (written where they lie) when the
+ * output is gathered, the rest copied; the line end of the last left out (the caller
+ * ends the line). Every constant part is listed whatever its length: those of one result
+ * that lie side by side come merged (mga_result_parts), and a test of the length would be
+ * a branch the profile decides. */
 static bool put_parts(const batch *b, chunk *c, const mga_part *v, size_t n)
 {
     if (c->next + n > c->ext_cap) {
@@ -1071,11 +1074,11 @@ static bool put_parts(const batch *b, chunk *c, const mga_part *v, size_t n)
         size_t len = v[i].len;
         if (i + 1 == n && len && v[i].p[len - 1] == '\n')
             len--;
-        if (!v[i].stable || len < EXT_MIN || !b->gather) {
-            buf_put(o, v[i].p, len);
-        } else {
+        if (v[i].stable && b->gather) {
             c->ext[c->next++] = (ext){o->len, v[i].p, len};
             c->ext_bytes += len;
+        } else {
+            buf_put(o, v[i].p, len);
         }
     }
     return !o->oom;
@@ -1186,9 +1189,9 @@ static bool write_all(int fd, const char *p, size_t n, int *err)
 }
 
 /* The same for a list of buffers through writev(2), iov_max at a time (batch.iov_max:
- * _SC_IOV_MAX, at most IOV_BATCH). The entries of v are consumed. */
+ * _SC_IOV_MAX, at most IOV_BATCH), bytes in all. The entries of v are consumed. */
 #define IOV_BATCH 1024
-static bool writev_all(int fd, struct iovec *v, size_t n, size_t iov_max, int *err)
+static bool writev_all(int fd, struct iovec *v, size_t n, size_t bytes, size_t iov_max, int *err)
 {
     while (n) {
         size_t k = n < iov_max ? n : iov_max;
@@ -1199,6 +1202,9 @@ static bool writev_all(int fd, struct iovec *v, size_t n, size_t iov_max, int *e
             *err = errno;
             return false;
         }
+        if (k == n && (size_t)w == bytes) /* the common case: all of it */
+            return true;
+        bytes -= (size_t)w;
         /* past the entries written whole, into a part written in part */
         size_t left = (size_t)w;
         while (n && left >= v->iov_len) {
@@ -1214,24 +1220,30 @@ static bool writev_all(int fd, struct iovec *v, size_t n, size_t iov_max, int *e
     return true;
 }
 
-/* A chunk's output: its buffer with the listed constant parts in their places. */
+/* A chunk's output: its buffer with the listed constant parts in their places. The piece
+ * of buffer before a part is listed only when it is not empty, by a select: whether it is
+ * follows the results' shapes. */
 static bool write_chunk(int fd, const chunk *c, size_t iov_max, int *err)
 {
     if (!c->next)
         return !c->out.len || write_all(fd, c->out.p, c->out.len, err);
     struct iovec v[IOV_BATCH + 2];
-    size_t nv = 0, at = 0;
+    size_t nv = 0, at = 0, bytes = 0;
     for (size_t i = 0; i <= c->next; i++) {
         size_t end = i < c->next ? c->ext[i].at : c->out.len;
-        if (end > at)
-            v[nv++] = (struct iovec){.iov_base = c->out.p + at, .iov_len = end - at};
+        v[nv] = (struct iovec){.iov_base = c->out.p + at, .iov_len = end - at};
+        bytes += end - at;
+        nv += end > at;
         at = end;
-        if (i < c->next)
+        if (i < c->next) {
             v[nv++] = (struct iovec){.iov_base = (void *)c->ext[i].p, .iov_len = c->ext[i].len};
+            bytes += c->ext[i].len;
+        }
         if (nv >= IOV_BATCH || i == c->next) {
-            if (nv && !writev_all(fd, v, nv, iov_max, err))
+            if (nv && !writev_all(fd, v, nv, bytes, iov_max, err))
                 return false;
             nv = 0;
+            bytes = 0;
         }
     }
     return true;
