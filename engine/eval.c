@@ -569,8 +569,9 @@ bool eval_freeze(mga_ruleset *rs)
 enum { K_F = 0, K_U = 1, K_T = 2 };
 
 /* A leaf's value from whether its field is known and its test's outcome (0 or 1). */
-/* Arithmetic, not a branch: whether a field is given is up to the profile. */
-#define K_LEAF(known, b) ((uint8_t)(1 - !!(known) + 2 * (!!(known) & !!(b))))
+/* Arithmetic, not a branch: whether a field is given is up to the profile. known and b
+ * are 0 or 1 (mga_profile.known holds nothing else). */
+#define K_LEAF(known, b) ((uint8_t)(1 - (known) + 2 * ((known) & (b))))
 
 static inline uint8_t and_value(const uint32_t *kids, uint32_t n, const uint8_t *val)
 {

@@ -509,10 +509,10 @@ static int on_map_key(void *ud, const unsigned char *s, size_t len)
     if (hint)
         *hint = (uint32_t)(fi + 1);
     c->prevkey = fi >= 0 && (uint32_t)fi + 1 < PROFILE_KEYS ? (uint32_t)fi + 1 : PROFILE_KEYS;
-    size_t end = here(c);
-    size_t off = end >= len + 2 ? end - len - 2 : 0;
     char pb[200];
     if (fi < 0) {
+        size_t end = here(c);
+        size_t off = end >= len + 2 ? end - len - 2 : 0;
         size_t shown = len > 120 ? 120 : len;
         snprintf(pb, sizeof pb, "$.%.*s", (int)shown, key);
         mga_diag *dg = diag_add(c->d, DIAG_UNKNOWN_PROFILE_FIELD, src(c), off, len + 2, pb);
@@ -534,6 +534,8 @@ static int on_map_key(void *ud, const unsigned char *s, size_t len)
     }
     c->field = fi;
     if (c->p->seen[fi]) {
+        size_t end = here(c);
+        size_t off = end >= len + 2 ? end - len - 2 : 0;
         snprintf(pb, sizeof pb, "$.%s", c->rs->fields[fi].name);
         diag_add(c->d, DIAG_PROFILE_DUP, src(c), off, len + 2, pb);
     }
