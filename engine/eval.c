@@ -667,6 +667,20 @@ static inline __attribute__((always_inline)) uint8_t e_value(const mga_ruleset *
 #define MIN2(a, b) ((a) < (b) ? (a) : (b))
 #define MAX2(a, b) ((a) > (b) ? (a) : (b))
 
+/* The value of an AND (the minimum, max false) or an OR (the maximum) over its n children
+ * in the sweep, n padded to a multiple of four: four at a time, one pass for most. */
+static inline __attribute__((always_inline)) uint8_t fold4(const uint32_t *k, uint32_t n,
+                                                             const uint8_t *val, bool max)
+{
+    uint8_t v = max ? K_F : K_T;
+    for (const uint32_t *kend = k + n; k < kend; k += 4) {
+        uint8_t a = max ? MAX2(val[k[0]], val[k[1]]) : MIN2(val[k[0]], val[k[1]]);
+        uint8_t b = max ? MAX2(val[k[2]], val[k[3]]) : MIN2(val[k[2]], val[k[3]]);
+        v = max ? MAX2(v, MAX2(a, b)) : MIN2(v, MIN2(a, b));
+    }
+    return v;
+}
+
 /* Every node the rules reach, run by run: one dispatch per run of nodes of one kind; the
  * nodes and their values front to back (eval_plan.snodes). */
 static void plan_sweep(const mga_ruleset *rs, const mga_profile *p, uint8_t *val)
@@ -707,27 +721,13 @@ static void plan_sweep(const mga_ruleset *rs, const mga_profile *p, uint8_t *val
                              : K_U;
             }
             break;
-        case E_AND: /* children four at a time (padded): one pass for most */
-            for (; i < end; i++) {
-                const uint32_t *k = kids + nodes[i].off, *kend = k + nodes[i].n;
-                uint8_t v = K_T;
-                for (; k < kend; k += 4) {
-                    uint8_t a = MIN2(val[k[0]], val[k[1]]), b = MIN2(val[k[2]], val[k[3]]);
-                    v = MIN2(v, MIN2(a, b));
-                }
-                val[i] = v;
-            }
+        case E_AND:
+            for (; i < end; i++)
+                val[i] = fold4(kids + nodes[i].off, nodes[i].n, val, false);
             break;
         case E_OR:
-            for (; i < end; i++) {
-                const uint32_t *k = kids + nodes[i].off, *kend = k + nodes[i].n;
-                uint8_t v = K_F;
-                for (; k < kend; k += 4) {
-                    uint8_t a = MAX2(val[k[0]], val[k[1]]), b = MAX2(val[k[2]], val[k[3]]);
-                    v = MAX2(v, MAX2(a, b));
-                }
-                val[i] = v;
-            }
+            for (; i < end; i++)
+                val[i] = fold4(kids + nodes[i].off, nodes[i].n, val, true);
             break;
         case E_LIN:
             for (; i < end; i++)
