@@ -539,12 +539,11 @@ static bool ref_entry(mga_ruleset *rs, size_t *cap, uint32_t src, unsigned ref, 
  * 1 MB (53 cited entries of 18 KB in all, each at up to 53 positions). */
 #define REFS_NUM_BUDGET ((size_t)2 << 20)
 
-static unsigned ndigits(unsigned long long v)
+/* Digits of k, without a branch per digit count (write_compact uses it per reference) */
+static inline unsigned ndigits(uint32_t k)
 {
-    unsigned n = 1;
-    for (; v >= 10; v /= 10)
-        n++;
-    return n;
+    return 1u + (k >= 10) + (k >= 100) + (k >= 1000) + (k >= 10000) + (k >= 100000) +
+           (k >= 1000000) + (k >= 10000000) + (k >= 100000000) + (k >= 1000000000);
 }
 
 /* rs->refs_num, refs_at and refs_len (see mga_ruleset): the cited entries (the first
@@ -553,7 +552,7 @@ static bool freeze_refs_num(mga_ruleset *rs, jw *w)
 {
     size_t n = rs->nrefs_cited, bytes = 0; /* of one position of every cited entry */
     for (size_t e = 0; e < n; e++)
-        bytes += rs->refs_json[e].json.len + 6 + ndigits(e + 1);
+        bytes += rs->refs_json[e].json.len + 6 + ndigits((uint32_t)e + 1);
     size_t kmax = n;
     if (bytes && kmax > REFS_NUM_BUDGET / bytes)
         kmax = REFS_NUM_BUDGET / bytes;
@@ -619,9 +618,15 @@ static bool order_refs(mga_ruleset *rs)
         for (uint32_t c = 0; c < rs->rules[i].ncites; c++)
             rs->rules[i].cites[c].refix = to[rs->rules[i].cites[c].refix];
     mem_free(&rs->m, to, (n + 1) * sizeof *to);
+    return true;
+}
+
+/* What collect_refs reads when at most REFS_PAD entries are cited: per rule, its entries
+ * as bits (rs->refs_mask) and as a list padded to a multiple of four (rs->refs_pad). */
+static bool freeze_refs_bits(mga_ruleset *rs)
+{
     if (rs->nrefs_cited > REFS_PAD)
         return true;
-    /* the bits and the padded lists of collect_refs */
     size_t npad = 0;
     for (size_t i = 0; i < rs->nrules; i++)
         npad += (rs->rule_refs_off[i + 1] - rs->rule_refs_off[i] + 3) / 4 * 4;
@@ -725,7 +730,7 @@ bool output_freeze_json(mga_ruleset *rs)
         }
         rs->rule_refs_off[i + 1] = (uint32_t)n;
     }
-    ok = ok && order_refs(rs);
+    ok = ok && order_refs(rs) && freeze_refs_bits(rs);
     for (size_t i = 0; ok && i < rs->nrefs_json; i++) {
         g_refjson *e = &rs->refs_json[i];
         const g_source *s = &rs->sources[e->source];
@@ -789,8 +794,10 @@ bool output_freeze_json(mga_ruleset *rs)
 /* Where write_compact lists the large constant fragments: NULL copies them into the
  * buffer (mga_result_write); with a part list (mga_result_parts) each is a stable part,
  * and the buffer bytes written since the last one a part of their own (its pointer is set
- * once the buffer is complete, as the buffer may move while it grows). A fragment under
- * PART_MIN bytes is copied either way: another part costs a writer more than copying it. */
+ * once the buffer is complete, as the buffer may move while it grows). The advice items
+ * and numbered references go in runs (part_run), whatever their length; another fragment
+ * under PART_MIN bytes is copied either way (jw_part): another part costs a writer more
+ * than copying it. */
 typedef struct part_list {
     mga_part *v;
     size_t n;
@@ -850,15 +857,8 @@ static inline void run_end(part_list *pl, const part_run *r)
     pl->n = r->n + 1;
 }
 
-/* Digits of k, without a branch per digit count */
-static inline unsigned ndigits_k(uint32_t k)
-{
-    return 1u + (k >= 10) + (k >= 100) + (k >= 1000) + (k >= 10000) + (k >= 100000) +
-           (k >= 1000000) + (k >= 10000000) + (k >= 100000000) + (k >= 1000000000);
-}
-
 /* A result as one line of compact JSON: the fragments of its rules and references copied
- * (or, the long ones, listed in ps), only the id, dose, forms and overruled entries formatted here. brief:
+ * (or, with ps, listed as parts), only the id, dose, forms and overruled entries formatted here. brief:
  * each advice item is its brief fragment and the references are left out
  * (MGA_FORMAT_JSON_BRIEF). */
 static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
@@ -958,14 +958,14 @@ static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
         for (i = 1; i < r->nrefs && i < kmax; i++) {
             e = r->reforder[i];
             run_add(&run, rs->refs_num + rs->refs_at[e * kmax + i],
-                    rs->refs_len[e] + 6 + ndigits_k((uint32_t)i + 1));
+                    rs->refs_len[e] + 6 + ndigits((uint32_t)i + 1));
         }
         run_end(ps, &run);
     }
     for (; !ps && i < r->nrefs && i < kmax; i++) {
         uint32_t e = r->reforder[i];
         g_frag f = {rs->refs_num + rs->refs_at[e * kmax + i],
-                    rs->refs_len[e] + 6 + ndigits_k((uint32_t)i + 1)};
+                    rs->refs_len[e] + 6 + ndigits((uint32_t)i + 1)};
         if (!i) { /* the first without its comma */
             f.p++;
             f.len--;
