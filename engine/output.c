@@ -546,7 +546,7 @@ static inline unsigned ndigits(uint32_t k)
            (k >= 1000000) + (k >= 10000000) + (k >= 100000000) + (k >= 1000000000);
 }
 
-/* rs->refs_num, refs_at and refs_len (see mga_ruleset): the cited entries (the first
+/* rs->refs_num and refs_pos (see mga_ruleset): the cited entries (the first
  * rs->nrefs_cited of refs_json) at positions 1..refs_kmax, diagonal by diagonal. */
 static bool freeze_refs_num(mga_ruleset *rs, jw *w)
 {
@@ -559,22 +559,20 @@ static bool freeze_refs_num(mga_ruleset *rs, jw *w)
     rs->refs_kmax = (uint32_t)kmax;
     if (!kmax)
         return true;
-    rs->refs_at = arena_alloc(&rs->a, n * kmax * sizeof *rs->refs_at);
-    rs->refs_len = arena_alloc(&rs->a, n * sizeof *rs->refs_len);
-    if (!rs->refs_at || !rs->refs_len)
+    rs->refs_pos = arena_alloc(&rs->a, n * kmax * sizeof *rs->refs_pos);
+    if (!rs->refs_pos)
         return false;
-    for (size_t e = 0; e < n; e++)
-        rs->refs_len[e] = (uint32_t)rs->refs_json[e].json.len;
     /* diagonal d holds entry e at position e + d + 1, for each e that puts in 1..kmax */
     w->b.len = 0;
     for (size_t d0 = 0; d0 + 1 < n + kmax; d0++) {
         long d = (long)d0 - (long)(n - 1);
         for (size_t e = d < 0 ? (size_t)-d : 0; e < n && (long)e + d < (long)kmax; e++) {
             size_t k = (size_t)((long)e + d) + 1;
-            rs->refs_at[e * kmax + k - 1] = (uint32_t)w->b.len;
+            size_t at = w->b.len;
             JW_LIT(w, ",{\"n\":");
             jw_uint(w, k);
             jw_frag(w, rs->refs_json[e].json);
+            rs->refs_pos[e * kmax + k - 1] = (uint64_t)(w->b.len - at) << 32 | at;
         }
     }
     g_frag all;
@@ -801,7 +799,9 @@ bool output_freeze_json(mga_ruleset *rs)
 typedef struct part_list {
     mga_part *v;
     size_t n;
-    size_t mark; /* buffer bytes already in parts */
+    size_t mark;  /* buffer bytes already in parts */
+    size_t first; /* the first buffer piece (SIZE_MAX: none yet) */
+    size_t last;  /* the last; each piece's p holds the index of the next until the end */
 } part_list;
 
 #define PART_MIN 256
@@ -809,6 +809,11 @@ typedef struct part_list {
 static void part_pending(jw *w, part_list *pl)
 {
     if (w->b.len > pl->mark) {
+        if (pl->first == SIZE_MAX)
+            pl->first = pl->n;
+        else
+            pl->v[pl->last].p = (const char *)(uintptr_t)pl->n;
+        pl->last = pl->n;
         pl->v[pl->n++] = (mga_part){NULL, w->b.len - pl->mark, 0};
         pl->mark = w->b.len;
     }
@@ -954,18 +959,18 @@ static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
         part_pending(w, ps);
         uint32_t e = r->reforder[0];
         /* the first without its comma */
-        part_run run = run_start(ps, rs->refs_num + rs->refs_at[e * kmax] + 1, rs->refs_len[e] + 6);
+        uint64_t x = rs->refs_pos[e * kmax];
+        part_run run = run_start(ps, rs->refs_num + (uint32_t)x + 1, (x >> 32) - 1);
         for (i = 1; i < r->nrefs && i < kmax; i++) {
-            e = r->reforder[i];
-            run_add(&run, rs->refs_num + rs->refs_at[e * kmax + i],
-                    rs->refs_len[e] + 6 + ndigits((uint32_t)i + 1));
+            x = rs->refs_pos[r->reforder[i] * kmax + i];
+            run_add(&run, rs->refs_num + (uint32_t)x, x >> 32);
         }
         run_end(ps, &run);
     }
     for (; !ps && i < r->nrefs && i < kmax; i++) {
         uint32_t e = r->reforder[i];
-        g_frag f = {rs->refs_num + rs->refs_at[e * kmax + i],
-                    rs->refs_len[e] + 6 + ndigits((uint32_t)i + 1)};
+        uint64_t x = rs->refs_pos[e * kmax + i];
+        g_frag f = {rs->refs_num + (uint32_t)x, x >> 32};
         if (!i) { /* the first without its comma */
             f.p++;
             f.len--;
@@ -1314,20 +1319,19 @@ mga_status mga_result_parts(const mga_result *r, mga_format fmt, const mga_part 
     }
     jw w = {&r->m, mr->out, false};
     w.b.len = 0;
-    part_list pl = {mr->parts, 0, 0};
+    part_list pl = {mr->parts, 0, 0, SIZE_MAX, 0};
     write_compact(r, &w, fmt == MGA_FORMAT_JSON_BRIEF, &pl);
     part_pending(&w, &pl);
     mr->out = w.b;
     if (w.oom)
         return MGA_E_NOMEM;
-    /* the buffer is complete: its pieces get their pointers (a select, not a branch:
-     * stable or not alternates as the profile has it) */
-    size_t at = 0;
-    for (size_t i = 0; i < pl.n; i++) {
-        size_t keep = (size_t)0 - (size_t)(pl.v[i].stable != 0);
-        pl.v[i].p = (const char *)(((uintptr_t)pl.v[i].p & keep) |
-                                   ((uintptr_t)(w.b.p + at) & ~keep));
-        at += pl.v[i].len & ~keep;
+    /* the buffer is complete: its pieces, a few whatever the number of parts, get their
+     * pointers along the chain part_pending left */
+    for (size_t i = pl.first, at = 0; i != SIZE_MAX;) {
+        size_t next = i == pl.last ? SIZE_MAX : (size_t)(uintptr_t)pl.v[i].p;
+        pl.v[i].p = w.b.p + at;
+        at += pl.v[i].len;
+        i = next;
     }
     *parts = pl.v;
     *nparts = pl.n;
