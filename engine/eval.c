@@ -198,14 +198,14 @@ static e_node plan_node(const mga_ruleset *rs, const g_node *g, uint64_t *masks,
     return e;
 }
 
-/* Runs of AND and OR nodes of two children (most of them) get run kinds of their own, so
- * that the sweep reads both children without a loop. */
-enum { RUN_AND2 = E_NOT + 1, RUN_OR2 };
-
+/* A node's run kind (eval.h): ANDs and ORs of two children (most of them) and one-term
+ * comparisons get kinds of their own. */
 static uint32_t run_kind(const e_node *e)
 {
     if (e->n == 2 && (e->kind == E_AND || e->kind == E_OR))
         return e->kind == E_AND ? RUN_AND2 : RUN_OR2;
+    if (e->kind == E_LIN1)
+        return e->op == OP_LT ? RUN_LIN1_LT : e->op == OP_LE ? RUN_LIN1_LE : RUN_LIN1_EQ;
     return e->kind;
 }
 
@@ -617,6 +617,16 @@ static inline uint8_t lin1_k(const e_node *n, const mga_profile *p)
     return K_LEAF(p->known[n->field], b);
 }
 
+/* lin1_k for nodes whose operator the sweep knows (a run of one operator: op a constant) */
+static inline __attribute__((always_inline)) uint8_t lin1_op(const e_node *n, const mga_profile *p,
+                                                              int op)
+{
+    double x = n->coef * p->num[n->field];
+    double v = n->u.k + x, eps = 1e-9 * (fabs(n->u.k) + fabs(x));
+    int b = op == OP_LT ? v < -eps : op == OP_LE ? v <= eps : fabs(v) <= eps;
+    return K_LEAF(p->known[n->field], b);
+}
+
 static inline uint8_t lin_k(const mga_ruleset *rs, const e_node *n, const mga_profile *p)
 {
     uint8_t v = lin_value(rs, n->op, n->off, n->n, n->u.k, p);
@@ -733,9 +743,17 @@ static void plan_sweep(const mga_ruleset *rs, const mga_profile *p, uint8_t *val
             for (; i < end; i++)
                 val[i] = lin_k(rs, &nodes[i], p);
             break;
-        case E_LIN1:
+        case RUN_LIN1_LT:
             for (; i < end; i++)
-                val[i] = lin1_k(&nodes[i], p);
+                val[i] = lin1_op(&nodes[i], p, OP_LT);
+            break;
+        case RUN_LIN1_LE:
+            for (; i < end; i++)
+                val[i] = lin1_op(&nodes[i], p, OP_LE);
+            break;
+        case RUN_LIN1_EQ:
+            for (; i < end; i++)
+                val[i] = lin1_op(&nodes[i], p, OP_EQ);
             break;
         default:
             for (; i < end; i++)

@@ -51,8 +51,12 @@ typedef struct e_node {
     } u;
 } e_node;
 
+/* Run kinds besides e_kind: ANDs and ORs of two children (the sweep reads both without a
+ * loop), one-term comparisons by operator (the sweep makes only the one each needs). */
+enum { RUN_AND2 = E_NOT + 1, RUN_OR2, RUN_LIN1_LT, RUN_LIN1_LE, RUN_LIN1_EQ };
+
 typedef struct e_run {
-    uint32_t kind; /* e_kind, or RUN_AND2/RUN_OR2 (eval.c): two children, no loop */
+    uint32_t kind; /* e_kind or one of the RUN_ kinds above */
     uint32_t begin, end; /* positions in the sweep */
 } e_run;
 

@@ -15,13 +15,14 @@
 #define REFS_PAD 63
 
 /* The distinct (source, ref) pairs cited by the advice shown, in order of first citation:
- * r->reforder[0..r->nrefs), entries of rs->refs_json, numbered from 1 in r->refno. Per
+ * r->reforder[0..r->nrefs), entries of rs->refs_json; with numbers, each numbered from 1 in
+ * r->refno (the text form cites by number; JSON numbers by position). Per
  * result scratch (a result is written by one thread at a time). With at most REFS_PAD
  * cited entries, a word of bits says which are in already, and each rule's entries are
  * taken four at a time (rs->refs_pad), each kept or not by its bit, without a branch:
  * whether a rule's entries are new is up to the profile. Else a stamp per entry tells
  * this write's from an earlier one's. */
-static void collect_refs(const mga_result *r)
+static void collect_refs(const mga_result *r, bool numbers)
 {
     mga_result *mr = (mga_result *)r;
     const mga_ruleset *rs = r->rs;
@@ -45,7 +46,7 @@ static void collect_refs(const mga_result *r)
                 n += (uint32_t)(fresh >> e[3]) & 1;
             }
         }
-        for (uint32_t i = 0; i < n; i++)
+        for (uint32_t i = 0; numbers && i < n; i++)
             mr->refno[out[i]] = i + 1;
         mr->nrefs = n;
         return;
@@ -260,7 +261,7 @@ static void write_json(const mga_result *r, yajl_gen g)
     }
     yajl_gen_array_close(g);
 
-    collect_refs(r);
+    collect_refs(r, false);
     j_key(g, "references");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < r->nrefs; i++) {
@@ -952,7 +953,7 @@ static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
         return;
     }
     JW_LIT(w, "],\"references\":[");
-    collect_refs(r);
+    collect_refs(r, false);
     size_t i = 0;
     const uint32_t kmax = rs->refs_kmax;
     if (ps && r->nrefs && kmax) {
@@ -1139,7 +1140,7 @@ static const char *sev_heading(int s)
 static void write_text(const mga_result *r, tout *o)
 {
     const mga_ruleset *rs = r->rs;
-    collect_refs(r);
+    collect_refs(r, true);
     t_printf(o, "Advice for profile %s%s%s (rules: %s, %s)\n", r->p->id ? "'" : "",
              r->p->id ? r->p->id : "without id", r->p->id ? "'" : "",
              rs->name ? rs->name : "unnamed", rs->hash);

@@ -616,12 +616,18 @@ static void test_eval_indexed_equals_full_sweep(void **state)
     gp_buf *b = malloc(sizeof *b);
     assert_non_null(b);
     unsigned compared = 0, fired = 0, split = 0, reduced = 0, thresholds = 0;
+    unsigned lin1_runs[3] = {0, 0, 0}; /* the sweep's runs of <, <= and == */
     for (uint64_t seed = 1; seed <= 8; seed++) {
         GSYMS = seed <= 6 ? 40 : 150;
         char *rules = gen_rules(seed * 7919, 60 + 40 * (unsigned)seed);
         mga_ruleset *rs = compile_ok(eng, rules, NULL);
         free(rules);
         rs->sweep = seed % 2 == 0; /* small graphs are swept: take the index on odd seeds */
+        for (size_t k = 0; rs->sweep && k < rs->plan->nruns; k++) {
+            uint32_t kind = rs->plan->runs[k].kind;
+            if (kind >= RUN_LIN1_LT && kind <= RUN_LIN1_EQ)
+                lin1_runs[kind - RUN_LIN1_LT]++;
+        }
         uint8_t *val = malloc(rs->nnodes + 1);
         uint32_t *want = malloc((rs->nrules + 1) * sizeof *want);
         assert_true(val && want);
@@ -671,6 +677,8 @@ static void test_eval_indexed_equals_full_sweep(void **state)
     assert_true(fired > compared); /* the rules do fire: the comparison is not vacuous */
     /* split keys, shortened programs and the threshold index were compared */
     assert_true(split > 0 && reduced > 0 && thresholds > 0);
+    /* and the sweep's one-term comparisons of each operator */
+    assert_true(lin1_runs[0] > 0 && lin1_runs[1] > 0 && lin1_runs[2] > 0);
     free(b);
     mga_engine_free(eng);
 }
