@@ -604,25 +604,31 @@ static inline uint8_t setn_value(const eval_plan *pl, const mga_profile *p, cons
     return n->kind == E_ANYN ? any : all;
 }
 
-/* lin_value of one term, read from the node: the same operations in the same order */
+/* lin_value of one term, read from the node: the same operations in the same order. Its
+ * sum v and tolerance eps, computed whether the field is known or not (an unknown field's
+ * number is a number, its outcome thrown away by K_LEAF). */
+static inline double lin1_sum(const e_node *n, const mga_profile *p, double *eps)
+{
+    double x = n->coef * p->num[n->field];
+    *eps = 1e-9 * (fabs(n->u.k) + fabs(x));
+    return n->u.k + x;
+}
+
+/* A one-term comparison, the operator chosen by arithmetic: which operator comes next, and
+ * whether the field is known, are no pattern a branch predictor sees */
 static inline uint8_t lin1_k(const e_node *n, const mga_profile *p)
 {
-    /* computed whether the field is known or not (an unknown field's number is a number,
-     * its outcome thrown away), and the comparison chosen by arithmetic: which operator
-     * comes next, and whether the field is known, are no pattern a branch predictor sees */
-    double x = n->coef * p->num[n->field];
-    double v = n->u.k + x, eps = 1e-9 * (fabs(n->u.k) + fabs(x));
+    double eps, v = lin1_sum(n, p, &eps);
     int b = ((n->op == OP_LT) & (v < -eps)) | ((n->op == OP_LE) & (v <= eps)) |
             ((n->op != OP_LT) & (n->op != OP_LE) & (fabs(v) <= eps));
     return K_LEAF(p->known[n->field], b);
 }
 
-/* lin1_k for nodes whose operator the sweep knows (a run of one operator: op a constant) */
+/* The same where the sweep knows the operator (a run of one operator: op a constant) */
 static inline __attribute__((always_inline)) uint8_t lin1_op(const e_node *n, const mga_profile *p,
                                                               int op)
 {
-    double x = n->coef * p->num[n->field];
-    double v = n->u.k + x, eps = 1e-9 * (fabs(n->u.k) + fabs(x));
+    double eps, v = lin1_sum(n, p, &eps);
     int b = op == OP_LT ? v < -eps : op == OP_LE ? v <= eps : fabs(v) <= eps;
     return K_LEAF(p->known[n->field], b);
 }

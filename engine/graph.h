@@ -275,9 +275,10 @@ struct mga_ruleset {
     /* Cited entry e at each position K (1..refs_kmax) of a result's "references", its
      * number and all (,{"n":K,"source":...}): refs_pos[e * refs_kmax + K - 1] holds its
      * offset in refs_num (low 32 bits) and its length (high 32 bits), one load per
-     * reference: one stable part per reference, not a number between two. Laid out by diagonals (entry e at K, then e + 1 at K + 1, ...), so that
-     * references cited in the order they are first cited follow each other in memory and
-     * are one part together. The whole grows as (cited entries)^2, so refs_kmax is cut to
+     * reference: one stable part per reference, not a number between two. Laid out by
+     * diagonals (entry e at K, then e + 1 at K + 1, ...), so that references cited in the
+     * order they are first cited follow each other in memory and are one part together.
+     * The whole grows as (cited entries)^2, so refs_kmax is cut to
      * keep it within a budget; past it, the number is written per result. */
     const char *refs_num;
     uint64_t *refs_pos;

@@ -540,7 +540,7 @@ static bool ref_entry(mga_ruleset *rs, size_t *cap, uint32_t src, unsigned ref, 
  * 1 MB (53 cited entries of 18 KB in all, each at up to 53 positions). */
 #define REFS_NUM_BUDGET ((size_t)2 << 20)
 
-/* Digits of k, without a branch per digit count (write_compact uses it per reference) */
+/* Digits of k (the numbered references' size, before they are laid out) */
 static inline unsigned ndigits(uint32_t k)
 {
     return 1u + (k >= 10) + (k >= 100) + (k >= 1000) + (k >= 10000) + (k >= 100000) +
