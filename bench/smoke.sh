@@ -74,7 +74,8 @@ esac
 # evalbench: every key, every profile parsed, advice given.
 "$B/bench/evalbench" -r rules --profiles "$T/a" --evals 600 --write-evals 50 --repeat 1 \
     >"$T/kv" 2>"$T/err" || bad "evalbench failed: $(cat "$T/err")"
-for k in rules=69 nodes= compile_ms= profiles=300 bad_profiles=0 parse_ns= evals=600 eval_ns= \
+nrules=$(cat rules/*.mga | grep -c '^rule ')
+for k in rules=$nrules nodes= compile_ms= profiles=300 bad_profiles=0 parse_ns= evals=600 eval_ns= \
     advice= write_evals=50 write_ns= out_bytes=; do
     grep -q "^$k" "$T/kv" || bad "evalbench output lacks '$k': $(tr '\n' ' ' <"$T/kv")"
 done

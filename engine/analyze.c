@@ -50,7 +50,7 @@ typedef struct an {
     Z3_ast *T, *F;       /* per node */
     Z3_ast *fires;       /* per rule: its node is true */
     Z3_ast robust;       /* no linear test within a hair of its boundary */
-    Z3_ast as;           /* some rule with `avoid supplements` fires */
+    Z3_ast as;           /* supplements withheld: a rule that avoids or withholds them fires */
     unsigned *acts;      /* per rule: ACT_BIT_* */
     const char **node_fact;
     int goals;           /* the set field "goals", or -1 */
@@ -313,13 +313,22 @@ static bool encode_nodes(an *A)
 
 /* ---- resolution, as eval.c: resolve() applies it ---- */
 
-/* Some fired rule states a max below v (so a start or target of v is cut). */
+/* Rule i fired and resolution kept it: a rule that presumes supplements is dropped whole
+ * when they are withheld. */
+static Z3_ast live(an *A, size_t i)
+{
+    if (!A->rs->rules[i].presumes)
+        return A->fires[i];
+    return mk_and2(A, A->fires[i], Z3_mk_not(A->z, A->as));
+}
+
+/* Some kept rule states a max below v (so a start or target of v is cut). */
 static Z3_ast max_below(an *A, double v)
 {
     Z3_ast acc = Z3_mk_false(A->z);
     for (size_t i = 0; i < A->rs->nrules; i++)
         if (A->rs->rules[i].has_max && A->rs->rules[i].max < v)
-            acc = mk_or2(A, acc, A->fires[i]);
+            acc = mk_or2(A, acc, live(A, i));
     return acc;
 }
 
@@ -332,7 +341,7 @@ static Z3_ast avoided(an *A, uint32_t form, int sev)
             continue;
         for (uint32_t k = 0; k < g->navoid; k++)
             if (g->avoid[k] == form)
-                acc = mk_or2(A, acc, A->fires[i]);
+                acc = mk_or2(A, acc, live(A, i));
     }
     return acc;
 }
@@ -374,10 +383,10 @@ static Z3_ast item(an *A, size_t i)
 {
     const g_rule *g = &A->rs->rules[i];
     if (g->kind != MGA_KIND_PREFER && g->kind != MGA_KIND_DOSE)
-        return A->fires[i];
+        return live(A, i);
     size_t positives = g->nprefer + g->has_start + g->has_target;
     if (!positives)
-        return A->fires[i];
+        return live(A, i);
     Z3_ast all = Z3_mk_true(A->z);
     for (uint32_t k = 0; k < g->nprefer; k++)
         all = mk_and2(A, all, mk_or2(A, A->as, avoided(A, g->prefer[k], -1)));
@@ -433,8 +442,28 @@ static Z3_ast expectation(an *A, const g_expect *e)
         for (size_t i = 0; i < rs->nrules; i++)
             if (rs->rules[i].has_max && rs->rules[i].max <= e->mg &&
                 (int)rs->rules[i].severity >= e->sev)
+                acc = mk_or2(A, acc, live(A, i));
+        return acc;
+    case EXP_WITHHELD:
+        for (size_t i = 0; i < rs->nrules; i++)
+            if ((rs->rules[i].avoid_supplements || rs->rules[i].withhold_supplements) &&
+                (int)rs->rules[i].severity >= e->sev)
                 acc = mk_or2(A, acc, A->fires[i]);
         return acc;
+    case EXP_NO_DOSE:
+        for (size_t i = 0; i < rs->nrules; i++)
+            if (rs->rules[i].has_max)
+                acc = mk_or2(A, acc, live(A, i));
+        return Z3_mk_not(z, mk_or2(A, acc, dose_above(A, -INFINITY)));
+    case EXP_NO_PREFER:
+        for (size_t f = 0; f < rs->nforms; f++)
+            acc = mk_or2(A, acc, preferred(A, (uint32_t)f, -1));
+        return Z3_mk_not(z, acc);
+    case EXP_NO_WARN:
+        for (size_t i = 0; i < rs->nrules; i++)
+            if ((A->acts[i] & ACT_BIT_WARN) && (int)rs->rules[i].severity >= e->sev)
+                acc = mk_or2(A, acc, item(A, i));
+        return Z3_mk_not(z, acc);
     }
     return acc;
 }
@@ -529,12 +558,28 @@ static bool r_expect(const an *A, const mga_result *r, const g_expect *e)
         return !(r->dose.has_start && r->dose.start_mg > e->mg) &&
                !(r->dose.has_target && r->dose.target_mg > e->mg);
     case EXP_MAX_LE:
-        for (size_t i = 0; i < r->nfired; i++) {
-            const g_rule *g = &rs->rules[r->fired[i]];
+        for (size_t i = 0; i < r->nadvice; i++) {
+            const g_rule *g = &rs->rules[r->advice_rule[i]];
             if (g->has_max && g->max <= e->mg && (int)g->severity >= e->sev)
                 return true;
         }
         return false;
+    case EXP_WITHHELD:
+        for (size_t i = 0; i < r->nfired; i++) {
+            const g_rule *g = &rs->rules[r->fired[i]];
+            if ((g->avoid_supplements || g->withhold_supplements) && (int)g->severity >= e->sev)
+                return true;
+        }
+        return false;
+    case EXP_NO_DOSE:
+        return !r->dose.has_start && !r->dose.has_target && !r->dose.has_max;
+    case EXP_NO_PREFER:
+        return r->nprefer == 0;
+    case EXP_NO_WARN: {
+        g_expect w = *e;
+        w.kind = EXP_WARN;
+        return !r_has_item(A, r, &w);
+    }
     }
     return false;
 }
@@ -1107,7 +1152,9 @@ static bool same_action(const an *A, size_t i, size_t j)
 {
     const g_rule *x = &A->rs->rules[i], *y = &A->rs->rules[j];
     if (x->kind != y->kind || x->severity != y->severity ||
-        x->avoid_supplements != y->avoid_supplements || A->acts[i] != A->acts[j] ||
+        x->avoid_supplements != y->avoid_supplements ||
+        x->withhold_supplements != y->withhold_supplements || x->presumes != y->presumes ||
+        A->acts[i] != A->acts[j] ||
         (x->refer == NULL) != (y->refer == NULL) ||
         (x->refer && strcmp(x->refer, y->refer) != 0) || x->has_start != y->has_start ||
         x->has_target != y->has_target || x->has_max != y->has_max ||
@@ -1192,22 +1239,25 @@ static bool contradiction(const an *A, size_t l, size_t w, char *buf, size_t cap
                  nc == 1 ? "it" : "them");
         NOTE_PAIR(PREC_AVOID, PREC_PREFER);
     }
-    if (y->avoid_supplements && x->nprefer) {
+    bool ys = y->avoid_supplements || y->withhold_supplements;
+    prec_side ws = y->avoid_supplements ? PREC_AVOID_SUPPLEMENTS : PREC_WITHHOLD_SUPPLEMENTS;
+    const char *verb = y->avoid_supplements ? "avoids" : "withholds";
+    if (ys && x->nprefer) {
         char forms[256] = "";
         form_list(A, x->prefer, x->nprefer, forms, sizeof forms);
-        snprintf(part, sizeof part, "'%s' prefers %s, '%s' avoids supplements", x->id, forms,
-                 y->id);
-        NOTE_PAIR(PREC_AVOID_SUPPLEMENTS, PREC_PREFER);
+        snprintf(part, sizeof part, "'%s' prefers %s, '%s' %s supplements", x->id, forms,
+                 y->id, verb);
+        NOTE_PAIR(ws, PREC_PREFER);
     }
-    if (y->avoid_supplements && x->has_start) {
-        snprintf(part, sizeof part, "'%s' suggests starting at %g mg, '%s' avoids supplements",
-                 x->id, x->start, y->id);
-        NOTE_PAIR(PREC_AVOID_SUPPLEMENTS, PREC_START);
+    if (ys && x->has_start) {
+        snprintf(part, sizeof part, "'%s' suggests starting at %g mg, '%s' %s supplements",
+                 x->id, x->start, y->id, verb);
+        NOTE_PAIR(ws, PREC_START);
     }
-    if (y->avoid_supplements && x->has_target) {
-        snprintf(part, sizeof part, "'%s' suggests a target of %g mg, '%s' avoids supplements",
-                 x->id, x->target, y->id);
-        NOTE_PAIR(PREC_AVOID_SUPPLEMENTS, PREC_TARGET);
+    if (ys && x->has_target) {
+        snprintf(part, sizeof part, "'%s' suggests a target of %g mg, '%s' %s supplements",
+                 x->id, x->target, y->id, verb);
+        NOTE_PAIR(ws, PREC_TARGET);
     }
     if (y->has_max && x->has_start && x->start > y->max) {
         snprintf(part, sizeof part, "'%s' suggests starting at %g mg, above the %g mg max of '%s'",
@@ -1567,7 +1617,7 @@ static bool setup(an *A)
     A->as = Z3_mk_false(A->z);
     for (size_t i = 0; i < rs->nrules; i++) {
         A->fires[i] = A->T[rs->rules[i].node];
-        if (rs->rules[i].avoid_supplements)
+        if (rs->rules[i].avoid_supplements || rs->rules[i].withhold_supplements)
             A->as = mk_or2(A, A->as, A->fires[i]);
     }
     return Z3_get_error_code(A->z) == Z3_OK;

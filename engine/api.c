@@ -59,7 +59,7 @@ const char *mga_status_str(mga_status st)
 const char *mga_kind_str(mga_kind k)
 {
     static const char *const names[] = {"avoid", "prefer", "dose",        "refer",
-                                        "info",  "warn",   "disagreement"};
+                                        "info",  "warn",   "disagreement", "withhold"};
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "info";
 }
 

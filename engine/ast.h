@@ -138,7 +138,8 @@ typedef enum act_kind {
     ACT_REFER,
     ACT_INFORM,
     ACT_WARN,
-    ACT_DISAGREE
+    ACT_DISAGREE,
+    ACT_WITHHOLD_SUPPLEMENTS /* ask a doctor first: no supplement advice until then */
 } act_kind;
 
 typedef struct ast_action {
@@ -172,6 +173,7 @@ typedef struct ast_rule {
     ast_span at;
     ast_cond *when;
     unsigned nwhen, nseverity, nsay, nevidence;
+    unsigned npresumes; /* `presumes supplements` clauses */
     vec actions; /* ast_action */
     vec doses;   /* ast_dose */
     ast_name severity;
@@ -196,7 +198,11 @@ typedef enum exp_kind {
     EXP_WARN,
     EXP_DISAGREE,
     EXP_DOSE_LE, /* every suggested start and target at or below the amount */
-    EXP_MAX_LE   /* a stated maximum at or below the amount */
+    EXP_MAX_LE,  /* a stated maximum at or below the amount */
+    EXP_WITHHELD, /* supplements withheld: a rule avoids or withholds them */
+    EXP_NO_DOSE,  /* no start, target or maximum in the result */
+    EXP_NO_PREFER, /* no preferred form in the result */
+    EXP_NO_WARN   /* no advice item with a `warn` action (at least `severity` if given) */
 } exp_kind;
 
 typedef struct ast_expect {
@@ -226,6 +232,7 @@ typedef struct ast_invariant {
 typedef enum prec_side {
     PREC_AVOID,             /* avoid FORM */
     PREC_AVOID_SUPPLEMENTS, /* avoid supplements */
+    PREC_WITHHOLD_SUPPLEMENTS, /* withhold supplements */
     PREC_MAX,               /* dose max */
     PREC_PREFER,
     PREC_START,
@@ -256,7 +263,15 @@ typedef struct ast_given {
     ast_span at; /* the value */
 } ast_given;
 
-typedef enum expect_kind { XP_ADVICE, XP_PREFER, XP_AVOID, XP_SUPPLEMENTS, XP_DOSE, XP_REFER } expect_kind;
+typedef enum expect_kind {
+    XP_ADVICE,
+    XP_PREFER,
+    XP_AVOID,
+    XP_SUPPLEMENTS,
+    XP_DOSE,
+    XP_REFER,
+    XP_WITHHOLD /* supplements withheld (avoided or "ask a doctor first") */
+} expect_kind;
 
 typedef struct ast_texpect {
     expect_kind kind;

@@ -467,6 +467,8 @@ static bool plan_resolve(mga_ruleset *rs, eval_plan *pl)
     for (size_t i = 0; i < rs->nrules; i++) {
         const g_rule *g = &rs->rules[i];
         pl->rflags[i] = (uint8_t)((g->avoid_supplements ? R_AVOID_SUPPLEMENTS : 0) |
+                                  (g->withhold_supplements ? R_WITHHOLD : 0) |
+                                  (g->presumes ? R_PRESUMES : 0) |
                                   (g->navoid ? R_AVOID : 0) |
                                   (g->nprefer || g->has_start || g->has_target ? R_POSITIVE : 0) |
                                   (g->has_max ? R_MAX : 0));
@@ -935,13 +937,29 @@ static int find_form(const uint32_t *v, size_t n, uint32_t f)
     return -1;
 }
 
-/* Resolution, safety first: avoiding supplements overrules every positive statement; an
- * avoided form overrules preferring it; the smallest max holds and overrules a larger
- * start or target; an item whose every positive statement is overruled is withheld.
- * Which rules fired is up to the profile, so the rules are sorted by what they state in
- * one pass of selects (r->rlist: those that avoid forms, those with a max, those with
- * positive statements), each list then walked on its own, and the advice written by a
- * select per fired rule: no branch per rule on what it states. */
+/* Every overruled statement of rule ri, withheld whole by rule `by` (which avoids or
+ * withholds supplements): its forms and doses, then the item. */
+static void withhold_item(mga_result *r, uint32_t ri, uint32_t by)
+{
+    const g_rule *g = &r->rs->rules[ri];
+    for (uint32_t k = 0; k < g->nprefer; k++)
+        push_over(r, ri, by, OV_PREFER, g->prefer[k], 0);
+    if (g->has_start)
+        push_over(r, ri, by, OV_START, 0, g->start);
+    if (g->has_target)
+        push_over(r, ri, by, OV_TARGET, 0, g->target);
+    push_over(r, ri, by, OV_ITEM, 0, 0);
+    r->withheld[ri] = 1;
+}
+
+/* Resolution, safety first: a rule that avoids or withholds supplements drops every fired
+ * rule that presumes them (a form, a dose, or `presumes supplements`: the whole item, its
+ * forms, doses and maximum); an avoided form overrules preferring it; the smallest max holds
+ * and overrules a larger start or target; an item whose every positive statement is
+ * overruled is withheld. Which rules fired is up to the profile, so the rules are sorted by
+ * what they state in one pass of selects (r->rlist: those that avoid forms, those with a
+ * max, those with positive statements), each list then walked on its own, and the advice
+ * written by a select per fired rule: no branch per rule on what it states. */
 static void resolve(mga_result *r)
 {
     const mga_ruleset *rs = r->rs;
@@ -949,15 +967,26 @@ static void resolve(mga_result *r)
     size_t nf = r->nfired;
     uint32_t *lav = r->rlist, *lmax = lav + nf, *lpos = lmax + nf;
     size_t na = 0, nm = 0, np = 0;
-    int32_t avs = -1;
-    for (size_t i = nf; i-- > 0;) { /* backwards: the first that avoids supplements wins */
+    int32_t avs = -1, whs = -1;
+    for (size_t i = nf; i-- > 0;) { /* backwards: the first that avoids or withholds wins */
         uint32_t ri = r->fired[i];
         uint8_t f = rflags[ri];
         avs = f & R_AVOID_SUPPLEMENTS ? (int32_t)ri : avs;
+        whs = f & R_WITHHOLD ? (int32_t)ri : whs;
+    }
+    r->avoid_supplements = avs;
+    r->withhold_supplements = whs;
+    int32_t by = avs >= 0 ? avs : whs; /* avoiding outranks asking a doctor first */
+    uint8_t *withheld = r->withheld;
+    if (by >= 0) { /* rare: the rules that presume supplements go first, whole */
+        for (size_t i = 0; i < nf; i++)
+            if (rflags[r->fired[i]] & R_PRESUMES)
+                withhold_item(r, r->fired[i], (uint32_t)by);
     }
     for (size_t i = 0; i < nf; i++) {
         uint32_t ri = r->fired[i];
         uint8_t f = rflags[ri];
+        f = withheld[ri] ? 0 : f;
         lav[na] = ri;
         na += (f & R_AVOID) != 0;
         lmax[nm] = ri;
@@ -965,7 +994,6 @@ static void resolve(mga_result *r)
         lpos[np] = ri;
         np += (f & R_POSITIVE) != 0;
     }
-    r->avoid_supplements = avs;
     /* avoided forms, first rule wins the attribution */
     for (size_t i = 0; i < na; i++) {
         const g_rule *g = &rs->rules[lav[i]];
@@ -995,7 +1023,6 @@ static void resolve(mga_result *r)
     }
 
     /* Per rule with positive statements: are all of them overruled? */
-    uint8_t *withheld = r->withheld;
     for (size_t i = 0; i < np; i++) {
         uint32_t ri = lpos[i];
         const g_rule *g = &rs->rules[ri];
@@ -1004,10 +1031,7 @@ static void resolve(mga_result *r)
             positives++;
             uint32_t f = g->prefer[k];
             int av = find_form(r->avoid, r->navoid, f);
-            if (r->avoid_supplements >= 0) {
-                push_over(r, ri, (uint32_t)r->avoid_supplements, OV_PREFER, f, 0);
-                overruled++;
-            } else if (av >= 0) {
+            if (av >= 0) {
                 push_over(r, ri, r->avoid_rule[av], OV_PREFER, f, 0);
                 overruled++;
             } else if (find_form(r->prefer, r->nprefer, f) < 0) {
@@ -1022,10 +1046,7 @@ static void resolve(mga_result *r)
                 continue;
             positives++;
             over_what what = part == 0 ? OV_START : OV_TARGET;
-            if (r->avoid_supplements >= 0) {
-                push_over(r, ri, (uint32_t)r->avoid_supplements, what, 0, mg[part]);
-                overruled++;
-            } else if (d->has_max && mg[part] > d->max_mg) {
+            if (d->has_max && mg[part] > d->max_mg) {
                 push_over(r, ri, max_rule_ix, what, 0, mg[part]);
                 overruled++;
             } else if (part == 0 && (!d->has_start || mg[part] > d->start_mg)) {
@@ -1054,8 +1075,12 @@ static void resolve(mga_result *r)
         n += 1u - withheld[ri];
     }
     r->nadvice = n;
-    for (size_t i = 0; i < np; i++)
-        withheld[lpos[i]] = 0;
+    if (by >= 0)
+        for (size_t i = 0; i < nf; i++)
+            withheld[r->fired[i]] = 0;
+    else
+        for (size_t i = 0; i < np; i++)
+            withheld[lpos[i]] = 0;
 }
 
 /* A result with its arrays sized for rs; they are filled from index 0 by every

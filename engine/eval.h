@@ -107,6 +107,8 @@ enum {
     R_AVOID = 2,         /* avoids forms */
     R_POSITIVE = 4,      /* prefers forms, or states a start or target dose */
     R_MAX = 8,
+    R_WITHHOLD = 16,     /* withholds supplements (ask a doctor first) */
+    R_PRESUMES = 32,     /* presumes supplements: dropped when they are avoided or withheld */
 };
 
 typedef enum over_what { OV_ITEM, OV_PREFER, OV_START, OV_TARGET } over_what;
@@ -138,7 +140,8 @@ struct mga_result {
     size_t nprefer, navoid;
     res_over *over;
     size_t nover;
-    int32_t avoid_supplements; /* rule index, or -1 */
+    int32_t avoid_supplements;    /* rule index, or -1 */
+    int32_t withhold_supplements; /* rule index, or -1 */
     uint32_t start_rule, target_rule, max_rule; /* dose's rules: index + 1, 0 none */
     membuf out; /* compact JSON is built here; kept for the next write */
     mga_part *parts; /* mga_result_parts: parts_cap entries, kept for the next call */

@@ -838,6 +838,8 @@ static const char *by_text(const mga_result *r, const res_over *o, char *buf, si
     const g_rule *g = &r->rs->rules[o->by];
     if (g->avoid_supplements)
         snprintf(buf, n, "avoid supplements");
+    else if (g->withhold_supplements)
+        snprintf(buf, n, "withhold supplements: ask a doctor first");
     else if (o->what == OV_PREFER)
         snprintf(buf, n, "avoid %s", r->rs->forms[o->form]);
     else if (g->has_max)

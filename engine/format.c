@@ -35,7 +35,7 @@ static const layout layouts[] = {
     {"forms", R_TOP_LINE, false, ""},
     {"profile", R_TOP_BLOCK, true, ""},
     {"fact", R_TOP_LINE, false, ""},
-    {"rule", R_TOP_BLOCK, false, " when then dose severity say cite evidence "},
+    {"rule", R_TOP_BLOCK, false, " when then dose severity say cite evidence presumes "},
     {"precedence", R_TOP_LINE, false, ""},
     {"invariant", R_TOP_BLOCK, false, " when expect "},
     {"test", R_TOP_BLOCK, false, " given expect "},
@@ -65,6 +65,7 @@ static const layout layouts[] = {
     {"between", R_WORD, false, ""},  {"true", R_WORD, false, ""},
     {"false", R_WORD, false, ""},    {"expect", R_WORD, false, ""},
     {"given", R_WORD, false, ""},    {"no", R_WORD, false, ""},
+    {"withhold", R_WORD, false, ""}, {"presumes", R_WORD, false, ""},
 };
 
 #define INDENT 2 /* one level: clauses inside a declaration, continuations of a clause */

@@ -819,12 +819,15 @@ static bool freeze_rule(builder *b, g_rule *g, const ast_rule *r, const char *co
         const ast_action *a = VEC_AT(r->actions, ast_action, i);
         if (a->kind == ACT_AVOID_SUPPLEMENTS)
             g->avoid_supplements = true;
+        if (a->kind == ACT_WITHHOLD_SUPPLEMENTS)
+            g->withhold_supplements = true;
         if (a->kind == ACT_REFER && !g->refer)
             g->refer = a->urgency.s ? DUP(a->urgency.s) : "routine";
     }
     if (!freeze_forms(rs, g, r, ACT_PREFER, &g->prefer, &g->nprefer) ||
         !freeze_forms(rs, g, r, ACT_AVOID, &g->avoid, &g->navoid))
         return false;
+    g->presumes = r->npresumes > 0 || g->nprefer > 0 || r->doses.len > 0;
     for (size_t i = 0; i < r->doses.len; i++) {
         const ast_dose *d = VEC_AT(r->doses, ast_dose, i);
         if (d->part == DOSE_START) {

@@ -116,7 +116,10 @@ typedef struct g_rule {
     uint32_t node;
     uint8_t severity; /* mga_severity */
     uint8_t kind;     /* mga_kind */
-    bool avoid_supplements;
+    bool avoid_supplements;    /* `then avoid supplements`: do not take */
+    bool withhold_supplements; /* `then withhold supplements`: ask a doctor first */
+    bool presumes;             /* presumes supplements (a form, a dose or the clause): dropped
+                                * whole when a fired rule avoids or withholds supplements */
     const char *say, *evidence, *refer;
     uint32_t *prefer, *avoid; /* form indices */
     uint32_t nprefer, navoid;
@@ -203,7 +206,7 @@ typedef struct g_invariant {
 } g_invariant;
 
 /* Bits of mga_ruleset.precedence: the declared (winner, loser) pairs. */
-#define G_PREC_BIT(winner, loser) (1ull << ((winner) * 6 + (loser)))
+#define G_PREC_BIT(winner, loser) (1ull << ((winner) * 7 + (loser)))
 
 struct mga_ruleset {
     mem m;

@@ -186,6 +186,10 @@ static void put_actions(out *o, const mga_ruleset *rs, const g_rule *r)
 {
     if (r->avoid_supplements)
         put(o, "avoid supplements", sizeof "avoid supplements");
+    if (r->withhold_supplements)
+        put(o, "withhold supplements", sizeof "withhold supplements");
+    if (r->presumes && !r->nprefer && !r->has_start && !r->has_target && !r->has_max)
+        put(o, "presumes supplements", sizeof "presumes supplements");
     for (uint32_t i = 0; i < r->navoid; i++) {
         putf(o, "avoid %s", rs->forms[r->avoid[i]]);
         put(o, "", 1);
@@ -429,6 +433,10 @@ static void write_json(yajl_gen g, const mga_ruleset *rs, const uint32_t *parent
         yajl_gen_map_open(g);
         jgen_str(g, "avoid_supplements");
         yajl_gen_bool(g, r->avoid_supplements);
+        jgen_str(g, "withhold_supplements");
+        yajl_gen_bool(g, r->withhold_supplements);
+        jgen_str(g, "presumes_supplements");
+        yajl_gen_bool(g, r->presumes);
         jgen_str(g, "prefer");
         yajl_gen_array_open(g);
         for (uint32_t k = 0; k < r->nprefer; k++)

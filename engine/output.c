@@ -78,6 +78,19 @@ static const char *ref_text(const g_source *s, unsigned ref)
     return NULL;
 }
 
+/* The rule that avoids supplements, else the one that withholds them, else -1. */
+static int32_t supplements_by(const mga_result *r)
+{
+    return r->avoid_supplements >= 0 ? r->avoid_supplements : r->withhold_supplements;
+}
+
+static const char *supplements_word(const mga_result *r)
+{
+    return r->avoid_supplements >= 0     ? "avoid"
+           : r->withhold_supplements >= 0 ? "ask_doctor"
+                                          : "allowed";
+}
+
 static void fmt_mg(char *buf, size_t n, double v)
 {
     snprintf(buf, n, "%.15g", v);
@@ -174,6 +187,10 @@ static void write_json(const mga_result *r, yajl_gen g)
             j_key(g, "avoid_supplements");
             yajl_gen_bool(g, 1);
         }
+        if (gr->withhold_supplements) {
+            j_key(g, "withhold_supplements");
+            yajl_gen_bool(g, 1);
+        }
         if (gr->nprefer || gr->navoid) {
             j_key(g, gr->nprefer ? "prefer" : "avoid");
             yajl_gen_array_open(g);
@@ -229,10 +246,11 @@ static void write_json(const mga_result *r, yajl_gen g)
 
     j_key(g, "forms");
     yajl_gen_map_open(g);
+    int32_t sby = supplements_by(r);
     j_key(g, "supplements");
-    jgen_str(g, r->avoid_supplements >= 0 ? "avoid" : "allowed");
+    jgen_str(g, supplements_word(r));
     j_key(g, "supplements_rule");
-    jgen_str(g, r->avoid_supplements >= 0 ? rs->rules[r->avoid_supplements].id : NULL);
+    jgen_str(g, sby >= 0 ? rs->rules[sby].id : NULL);
     j_key(g, "prefer");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < r->nprefer; i++)
@@ -484,6 +502,8 @@ static void jw_rule(jw *w, const mga_ruleset *rs, const g_rule *g)
     }
     if (g->avoid_supplements)
         JW_LIT(w, ",\"avoid_supplements\":true");
+    if (g->withhold_supplements)
+        JW_LIT(w, ",\"withhold_supplements\":true");
     if (g->nprefer) {
         JW_LIT(w, ",\"prefer\":");
         jw_forms(w, rs, g->prefer, g->nprefer);
@@ -918,6 +938,9 @@ static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
     if (r->avoid_supplements >= 0) {
         JW_LIT(w, "},\"forms\":{\"supplements\":\"avoid\",\"supplements_rule\":");
         jw_frag(w, rs->rules[r->avoid_supplements].json_id);
+    } else if (r->withhold_supplements >= 0) {
+        JW_LIT(w, "},\"forms\":{\"supplements\":\"ask_doctor\",\"supplements_rule\":");
+        jw_frag(w, rs->rules[r->withhold_supplements].json_id);
     } else {
         JW_LIT(w, "},\"forms\":{\"supplements\":\"allowed\",\"supplements_rule\":null");
     }
@@ -1168,8 +1191,10 @@ static void write_text(const mga_result *r, tout *o)
         }
         t_put(o, "\n");
         t_printf(o, "     (%s", mga_kind_str(a->kind));
-        if (g->avoid_supplements)
+        if (g->avoid_supplements || (g->withhold_supplements && a->kind == MGA_KIND_WITHHOLD))
             t_put(o, ": supplements");
+        else if (g->withhold_supplements)
+            t_put(o, "; withhold supplements");
         for (uint32_t k = 0; k < g->nprefer; k++)
             t_printf(o, "%s%s", k ? ", " : ": ", rs->forms[g->prefer[k]]);
         for (uint32_t k = 0; k < g->navoid; k++)
@@ -1191,12 +1216,12 @@ static void write_text(const mga_result *r, tout *o)
         t_put(o, "\nNo rule applies to this profile. Ask a doctor for advice that fits you.\n");
 
     const mga_dose *d = &r->dose;
-    if (d->has_start || d->has_target || d->has_max || r->avoid_supplements >= 0) {
+    int32_t sby = supplements_by(r);
+    if (d->has_start || d->has_target || d->has_max || sby >= 0) {
         char mg[40];
         t_put(o, "\nDose:");
-        if (r->avoid_supplements >= 0)
-            t_printf(o, " no supplement dose is suggested (%s)",
-                     rs->rules[r->avoid_supplements].id);
+        if (sby >= 0)
+            t_printf(o, " no supplement dose is suggested (%s)", rs->rules[sby].id);
         if (d->has_start) {
             fmt_mg(mg, sizeof mg, d->start_mg);
             t_printf(o, " start with %s mg a day (%s)", mg, d->start_rule);
@@ -1209,7 +1234,7 @@ static void write_text(const mga_result *r, tout *o)
         if (d->has_max) {
             fmt_mg(mg, sizeof mg, d->max_mg);
             t_printf(o, "%s never more than %s mg a day from supplements (%s)",
-                     d->has_start || d->has_target || r->avoid_supplements >= 0 ? ";" : "", mg,
+                     d->has_start || d->has_target || sby >= 0 ? ";" : "", mg,
                      d->max_rule);
         }
         t_put(o, "\n");

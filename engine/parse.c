@@ -76,7 +76,7 @@ static const struct {
     {"missing", K_MISSING}, {"none", K_NONE},       {"not", K_NOT},
     {"number", K_NUMBER},   {"of", K_OF},           {"one", K_ONE},
     {"or", K_OR},           {"precedence", K_PRECEDENCE},
-    {"prefer", K_PREFER},   {"profile", K_PROFILE},
+    {"prefer", K_PREFER},   {"presumes", K_PRESUMES}, {"profile", K_PROFILE},
     {"publisher", K_PUBLISHER}, {"quote", K_QUOTE}, {"range", K_RANGE},
     {"ref", K_REF},         {"refer", K_REFER},     {"rule", K_RULE},
     {"ruleset", K_RULESET}, {"say", K_SAY},         {"set", K_SET},
@@ -84,6 +84,7 @@ static const struct {
     {"supplements", K_SUPPLEMENTS}, {"target", K_TARGET}, {"text", K_TEXT},
     {"then", K_THEN},       {"true", K_TRUE},       {"unit", K_UNIT},
     {"url", K_URL},         {"warn", K_WARN},       {"when", K_WHEN},
+    {"withhold", K_WITHHOLD},
 };
 
 /* The words of rule tests (*.mgt), reserved in rule files too ("expect" is above). */

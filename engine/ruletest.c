@@ -378,6 +378,7 @@ static bool check_expect(tc *c, const ast_texpect *e, t_expect *out)
     case XP_AVOID:
         return check_forms(c, &e->forms, out);
     case XP_SUPPLEMENTS:
+    case XP_WITHHOLD:
         return true;
     case XP_DOSE: {
         if (e->neg)
@@ -728,6 +729,17 @@ static bool check_one(tw *w, const mga_result *r, const t_expect *e)
         else
             t_put(w, "supplements not avoided\n");
         return false;
+    case XP_WITHHOLD: {
+        int32_t by = r->avoid_supplements >= 0 ? r->avoid_supplements : r->withhold_supplements;
+        if ((by >= 0) != e->neg)
+            return true;
+        outbuf_printf(w, "    expected: %swithhold supplements\n    got:      ", e->neg ? "not " : "");
+        if (by >= 0)
+            outbuf_printf(w, "supplements withheld (%s)\n", rs->rules[by].id);
+        else
+            t_put(w, "supplements not withheld\n");
+        return false;
+    }
     case XP_DOSE: {
         const mga_dose *d = &r->dose;
         const bool has[3] = {d->has_start, d->has_target, d->has_max};

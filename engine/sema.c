@@ -639,9 +639,10 @@ static int mg_dim(const sema *s)
 static void check_rule(sema *s, ast_rule *r)
 {
     ast_program *p = s->p;
-    static const char *const clause_names[] = {"when", "severity", "say", "evidence"};
-    unsigned counts[] = {r->nwhen, r->nseverity, r->nsay, r->nevidence};
-    for (size_t i = 0; i < 4; i++)
+    static const char *const clause_names[] = {"when", "severity", "say", "evidence",
+                                               "presumes supplements"};
+    unsigned counts[] = {r->nwhen, r->nseverity, r->nsay, r->nevidence, r->npresumes};
+    for (size_t i = 0; i < 5; i++)
         if (counts[i] > 1)
             ERR(s, DUP_CLAUSE, r->id.at, r->id.s, clause_names[i]);
     check_cond(s, r->when, 1, -1);
@@ -678,13 +679,24 @@ static void check_rule(sema *s, ast_rule *r)
     if (r->actions.len == 0 && r->doses.len == 0)
         ERR(s, NO_ACTION, r->id.at, r->id.s);
 
+    /* A rule that avoids or withholds supplements cannot also presume them. */
+    bool withholds = false, prefers = false;
+    for (size_t i = 0; i < r->actions.len; i++) {
+        const ast_action *a = VEC_AT(r->actions, ast_action, i);
+        withholds |= a->kind == ACT_AVOID_SUPPLEMENTS || a->kind == ACT_WITHHOLD_SUPPLEMENTS;
+        prefers |= a->kind == ACT_PREFER;
+    }
+    if (withholds && (prefers || r->doses.len || r->npresumes))
+        ERR(s, SELF_WITHHELD, r->id.at, r->id.s,
+            prefers ? "prefers a form" : r->doses.len ? "suggests a dose" : "presumes supplements");
+
     /* kind: from the first action; a rule with only a dose clause is a dose item */
     r->kind = MGA_KIND_DOSE;
     for (size_t i = 0; i < r->actions.len; i++) {
         ast_action *a = VEC_AT(r->actions, ast_action, i);
         static const int kinds[] = {MGA_KIND_AVOID, MGA_KIND_AVOID, MGA_KIND_PREFER,
                                     MGA_KIND_REFER, MGA_KIND_INFO,  MGA_KIND_WARN,
-                                    MGA_KIND_DISAGREEMENT};
+                                    MGA_KIND_DISAGREEMENT, MGA_KIND_WITHHOLD};
         if (i == 0)
             r->kind = kinds[a->kind];
         for (size_t f = 0; f < a->forms.n; f++) {
@@ -793,8 +805,9 @@ static void check_invariant(sema *s, ast_invariant *v, size_t index)
         ast_expect *e = VEC_AT(v->expects, ast_expect, i);
         e->sev = -1;
         if (e->severity.s) {
-            if (e->kind == EXP_DOSE_LE)
-                ERR(s, INV_SEVERITY, e->severity.at);
+            if (e->kind == EXP_DOSE_LE || e->kind == EXP_NO_DOSE || e->kind == EXP_NO_PREFER)
+                ERR(s, INV_SEVERITY, e->severity.at,
+                    e->kind == EXP_NO_PREFER ? "no prefer" : e->kind == EXP_NO_DOSE ? "no dose" : "dose");
             else if (strcmp(e->severity.s, "critical") == 0)
                 e->sev = MGA_CRITICAL;
             else if (strcmp(e->severity.s, "warning") == 0)
@@ -848,15 +861,16 @@ static void check_invariant(sema *s, ast_invariant *v, size_t index)
 static bool prec_valid(prec_side w, prec_side l)
 {
     return (w == PREC_AVOID && l == PREC_PREFER) ||
-           (w == PREC_AVOID_SUPPLEMENTS &&
+           ((w == PREC_AVOID_SUPPLEMENTS || w == PREC_WITHHOLD_SUPPLEMENTS) &&
             (l == PREC_PREFER || l == PREC_START || l == PREC_TARGET)) ||
            (w == PREC_MAX && (l == PREC_START || l == PREC_TARGET));
 }
 
 const char *sema_prec_name(int side)
 {
-    static const char *const names[] = {"avoid", "avoid supplements", "max",
-                                        "prefer", "start", "target"};
+    static const char *const names[] = {"avoid",  "avoid supplements", "withhold supplements",
+                                        "max",    "prefer",            "start",
+                                        "target"};
     return side >= 0 && side <= PREC_TARGET ? names[side] : "?";
 }
 

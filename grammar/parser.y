@@ -78,6 +78,7 @@ static ast_span span2(ast_span a, ast_span b)
 %token K_NONE "'none'" K_IS "'is'" K_KNOWN "'known'" K_MISSING "'missing'"
 %token K_BETWEEN "'between'" K_TRUE "'true'" K_FALSE "'false'"
 %token K_INVARIANT "'invariant'" K_EXPECT "'expect'" K_PRECEDENCE "'precedence'"
+%token K_WITHHOLD "'withhold'" K_PRESUMES "'presumes'"
 %token DOTDOT "'..'" LE "'<='" GE "'>='" EQ "'=='" NE "'!='"
 /* rule tests (*.mgt): test_decl below */
 %token K_TEST "'test'" K_GIVEN "'given'" K_NO "'no'"
@@ -159,6 +160,7 @@ test_expectation
     | K_PREFER symbols                  { NN(ast_texpect_add(ctx, &(ast_texpect){.kind = XP_PREFER, .forms = $2, .at = @$})); }
     | K_AVOID symbols                   { NN(ast_texpect_add(ctx, &(ast_texpect){.kind = XP_AVOID, .forms = $2, .at = @$})); }
     | K_AVOID K_SUPPLEMENTS             { NN(ast_texpect_add(ctx, &(ast_texpect){.kind = XP_SUPPLEMENTS, .at = @$})); }
+    | K_WITHHOLD K_SUPPLEMENTS          { NN(ast_texpect_add(ctx, &(ast_texpect){.kind = XP_WITHHOLD, .at = @$})); }
     | K_DOSE test_dose_part NUM opt_unit
                                         { NN(ast_texpect_add(ctx, &(ast_texpect){.kind = XP_DOSE, .part = $2, .num = $3, .unit = $4, .at = @$})); }
     | K_REFER IDENT                     { NN(ast_texpect_add(ctx, &(ast_texpect){.kind = XP_REFER, .name = $2, .at = @$})); }
@@ -171,6 +173,7 @@ test_negation
     | K_AVOID                           { NN(ast_texpect_add(ctx, &(ast_texpect){.neg = true, .kind = XP_AVOID, .at = @$})); }
     | K_AVOID symbols                   { NN(ast_texpect_add(ctx, &(ast_texpect){.neg = true, .kind = XP_AVOID, .forms = $2, .at = @$})); }
     | K_AVOID K_SUPPLEMENTS             { NN(ast_texpect_add(ctx, &(ast_texpect){.neg = true, .kind = XP_SUPPLEMENTS, .at = @$})); }
+    | K_WITHHOLD K_SUPPLEMENTS          { NN(ast_texpect_add(ctx, &(ast_texpect){.neg = true, .kind = XP_WITHHOLD, .at = @$})); }
     | K_DOSE                            { NN(ast_texpect_add(ctx, &(ast_texpect){.neg = true, .kind = XP_DOSE, .part = -1, .at = @$})); }
     | K_DOSE test_dose_part             { NN(ast_texpect_add(ctx, &(ast_texpect){.neg = true, .kind = XP_DOSE, .part = $2, .at = @$})); }
     | K_REFER                           { NN(ast_texpect_add(ctx, &(ast_texpect){.neg = true, .kind = XP_REFER, .at = @$})); }
@@ -260,10 +263,12 @@ clause
     | K_CITE IDENT                      { NN(ast_cite_begin(ctx, $2, @$)); }
       cite_refs cite_quote
     | K_EVIDENCE IDENT                  { ctx->rule->evidence = $2; ctx->rule->nevidence++; }
+    | K_PRESUMES K_SUPPLEMENTS          { ctx->rule->npresumes++; }
     ;
 
 action
     : K_AVOID K_SUPPLEMENTS             { NN(ast_action_add(ctx, ACT_AVOID_SUPPLEMENTS, @$, NULL, NULL)); }
+    | K_WITHHOLD K_SUPPLEMENTS          { NN(ast_action_add(ctx, ACT_WITHHOLD_SUPPLEMENTS, @$, NULL, NULL)); }
     | K_AVOID symbols                   { NN(ast_action_add(ctx, ACT_AVOID, @$, &$2, NULL)); }
     | K_PREFER symbols                  { NN(ast_action_add(ctx, ACT_PREFER, @$, &$2, NULL)); }
     | K_REFER                           { NN(ast_action_add(ctx, ACT_REFER, @$, NULL, NULL)); }
@@ -317,6 +322,10 @@ inv_clause
 
 expectation
     : K_AVOID K_SUPPLEMENTS             { NN(ast_expect_add(ctx, EXP_AVOID_SUPPLEMENTS, @$, NULL, NULL, 0, NULL)); }
+    | K_WITHHOLD K_SUPPLEMENTS          { NN(ast_expect_add(ctx, EXP_WITHHELD, @$, NULL, NULL, 0, NULL)); }
+    | K_NO K_DOSE                       { NN(ast_expect_add(ctx, EXP_NO_DOSE, @$, NULL, NULL, 0, NULL)); }
+    | K_NO K_PREFER                     { NN(ast_expect_add(ctx, EXP_NO_PREFER, @$, NULL, NULL, 0, NULL)); }
+    | K_NO K_WARN                       { NN(ast_expect_add(ctx, EXP_NO_WARN, @$, NULL, NULL, 0, NULL)); }
     | K_AVOID symbols                   { NN(ast_expect_add(ctx, EXP_AVOID, @$, &$2, NULL, 0, NULL)); }
     | K_PREFER symbols                  { NN(ast_expect_add(ctx, EXP_PREFER, @$, &$2, NULL, 0, NULL)); }
     | K_REFER                           { NN(ast_expect_add(ctx, EXP_REFER, @$, NULL, NULL, 0, NULL)); }
@@ -331,6 +340,7 @@ expectation
 prec_side
     : K_AVOID                           { $$ = PREC_AVOID; }
     | K_AVOID K_SUPPLEMENTS             { $$ = PREC_AVOID_SUPPLEMENTS; }
+    | K_WITHHOLD K_SUPPLEMENTS          { $$ = PREC_WITHHOLD_SUPPLEMENTS; }
     | K_MAX                             { $$ = PREC_MAX; }
     | K_PREFER                          { $$ = PREC_PREFER; }
     | K_START                           { $$ = PREC_START; }

@@ -265,7 +265,8 @@ typedef enum mga_kind {
     MGA_KIND_REFER,
     MGA_KIND_INFO,
     MGA_KIND_WARN,
-    MGA_KIND_DISAGREEMENT
+    MGA_KIND_DISAGREEMENT,
+    MGA_KIND_WITHHOLD /* supplements withheld until a doctor agrees ("ask a doctor first") */
 } mga_kind;
 
 typedef struct mga_cite {

@@ -362,7 +362,7 @@ static void test_catalog_exact_shape(void **state)
              "\"advice\":[{\"rule\":\"crit\",\"kind\":\"avoid\",\"severity\":\"critical\"},"
              "{\"rule\":\"warn1\",\"kind\":\"warn\",\"severity\":\"warning\"}],"
              "\"dose\":{\"start_mg\":null,\"start_rule\":null,\"target_mg\":null,"
-             "\"target_rule\":null,\"max_mg\":350,\"max_rule\":\"dose1\"},"
+             "\"target_rule\":null,\"max_mg\":null,\"max_rule\":null},"
              "\"forms\":{\"supplements\":\"avoid\",\"supplements_rule\":\"crit\",\"prefer\":[],"
              "\"avoid\":[]},"
              "\"overruled\":[{\"rule\":\"info1\",\"what\":\"prefer glycinate\",\"by\":\"crit\"},"

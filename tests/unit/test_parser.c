@@ -158,8 +158,8 @@ static void test_parser_recovers_and_reports_two_rules(void **state)
     assert_int_equal(e1->col, 3);
     const mga_diag *e2 = mga_diags_ref(d, 1);
     assert_int_equal(e2->code, 2001);
-    assert_string_equal(e2->message, "expected 'avoid', 'prefer', 'refer', 'inform', 'warn' "
-                                     "or 'disagree', found 'then'");
+    assert_string_equal(e2->message, "expected 'avoid', 'prefer', 'refer', 'inform', 'warn', "
+                                     "'disagree' or 'withhold', found 'then'");
     assert_int_equal(e2->line, base + 7);
     assert_int_equal(e2->col, 28);
     mga_diags_free(d);
