@@ -254,16 +254,17 @@ static csv_kind skip_long(csv_reader *r, csv_record *out, bool inside, bool nl)
     }
     out->line = start;
     out->end_line = r->lineno;
+    /* no columns yet: this is the header, and nothing is read after a bad one */
+    const char *next = r->ncols ? "; reading goes on at the next record" : "";
     if (start == r->lineno)
         snprintf(r->msg, sizeof r->msg,
-                 "the record on line %llu is longer than the limit of %zu bytes (1 MiB); "
-                 "reading goes on at the next record",
-                 start, (size_t)CSV_RECORD_MAX);
+                 "the record on line %llu is longer than the limit of %zu bytes (1 MiB)%s",
+                 start, (size_t)CSV_RECORD_MAX, next);
     else
         snprintf(r->msg, sizeof r->msg,
                  "the record on lines %llu to %llu is longer than the limit of %zu bytes "
-                 "(1 MiB); reading goes on at the next record",
-                 start, r->lineno, (size_t)CSV_RECORD_MAX);
+                 "(1 MiB)%s",
+                 start, r->lineno, (size_t)CSV_RECORD_MAX, next);
     return bad(r, out, 0, "E4012");
 }
 

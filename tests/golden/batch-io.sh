@@ -252,6 +252,23 @@ else
     cut -c1-200 "$tmp/o" "$tmp/e"
 fi
 rm -f "$tmp/huge.csv" "$tmp/limit.csv"
+# a header row past the limit is a bad header: exit 3, no record read
+{
+    printf 'id,age'
+    pad 1048576
+    echo
+    echo 'a,3'
+} >"$tmp/hdr.csv"
+"$BIN" batch -q -r "$RULES" "$tmp/hdr.csv" >"$tmp/o" 2>"$tmp/e"
+got=$?
+if [ $got -eq 3 ] && [ ! -s "$tmp/o" ] &&
+    [ "$(cat "$tmp/e")" = "mgadvise batch: $tmp/hdr.csv:1: bad header row: the record on line 1 is longer than the limit of 1048576 bytes (1 MiB)" ]; then
+    ok
+else
+    bad "batch: a CSV header past the limit: exit $got, expected 3 and one message"
+    cat "$tmp/e"
+fi
+rm -f "$tmp/hdr.csv"
 
 # ---- CSV: a NUL byte is an error record naming the column, never a cut cell ----
 {
