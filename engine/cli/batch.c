@@ -1188,7 +1188,8 @@ static void do_chunk(batch *b, worker *w, chunk *c)
 /* ---- Output and progress ------------------------------------------------------------- */
 
 /* Whole buffers through write(2): EINTR and short writes are retried, so a line is never
- * cut, and a failure (EPIPE, EBADF, ENOSPC) is reported rather than lost in a stdio buffer. */
+ * cut, and a failure (EPIPE, EBADF, ENOSPC) is reported rather than lost in a stdio buffer.
+ * *done grows by the bytes written, also when it fails part way (see write_failed). */
 static bool write_all(int fd, const char *p, size_t n, int *err, size_t *done)
 {
     while (n) {
