@@ -63,6 +63,8 @@ if [ -w /dev/full ]; then
     full_case "test" /dev/null "$BIN" test tests/rules/
     full_case "graph" /dev/null "$BIN" graph
     full_case "fmt -" rules/forms.mga "$BIN" fmt -
+    sed '0,/^rule /s/^rule /rule   /' rules/forms.mga >"$tmp/unformatted.mga"
+    full_case "fmt --check" /dev/null "$BIN" fmt --check "$tmp/unformatted.mga"
     full_case "batch --help" /dev/null "$BIN" batch --help
 else
     echo "batch-io: /dev/full is missing: its cases are skipped"
