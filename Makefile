@@ -141,6 +141,7 @@ unit: $(UNIT_TESTS)
 golden: $(BUILD)/mgadvise
 	@sh tests/golden/run.sh $(BUILD)/mgadvise
 	@sh tests/golden/batch/run.sh $(BUILD)/mgadvise
+	@sh tests/golden/batch-io.sh $(BUILD)/mgadvise
 	@sh tests/golden/tools.sh $(BUILD)/mgadvise
 
 examples-run: $(EXAMPLES) all
@@ -249,6 +250,7 @@ test: all unit golden examples-run rules-check rule-tests fmt-check docs-check f
 bless: $(BUILD)/mgadvise
 	@BLESS=1 sh tests/golden/run.sh $(BUILD)/mgadvise
 	@BLESS=1 sh tests/golden/batch/run.sh $(BUILD)/mgadvise
+	@BLESS=1 sh tests/golden/batch-io.sh $(BUILD)/mgadvise
 	@BLESS=1 sh tests/golden/tools.sh $(BUILD)/mgadvise
 
 # The whole suite under Valgrind memcheck: any memory error or definite/indirect leak

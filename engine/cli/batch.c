@@ -67,7 +67,9 @@ static const char *usage_batch =
     "An empty cell leaves the field out (unknown). Quotes (RFC 4180) allow ',', '\"\"' and line\n"
     "breaks in a cell.\n"
     "N is the line a record starts on, C the 1-based CSV column; a wrong number of cells,\n"
-    "bad quoting or invalid UTF-8 is an error line with code null.\n"
+    "bad quoting, invalid UTF-8 or a NUL byte is an error line with code null. A record\n"
+    "longer than 1 MiB (1048576 bytes) is an error line with code E4012, and reading goes\n"
+    "on at the next record.\n"
     "\n"
     "options:\n"
     "  -r, --rules PATH    a rule file or a folder of *.mga files (repeatable);\n"
@@ -104,6 +106,12 @@ static const char *usage_batch_tail =
     "SIGINT or SIGTERM stops reading; the records already read are finished and written as\n"
     "whole lines, then 'interrupted after input line N; resume with --skip N' is printed.\n"
     "Running again with '--skip N' (appending to the same output) continues exactly there.\n"
+    "\n"
+    "When standard output cannot be written (a full disk, a file size limit) the run stops:\n"
+    "a partial last line is cut off an output file, the summary counts the records written,\n"
+    "and 'stopped after input line N (R records written); resume with --skip N' follows\n"
+    "(exit 4). When the reader goes away (| head) the run stops quietly, the records written\n"
+    "counted: exit 0 (1 if one was an error); with --stats, exit 4 and no statistics.\n"
     "\n"
     "exit status: 0 every record was good; 1 some records had errors (all the others were\n"
     "still written); 2 usage (unknown option, bad -j); 3 the input or the rules could not\n"
@@ -762,6 +770,7 @@ typedef struct rec {
     size_t off, len;         /* the line in chunk->in, without its line end */
     unsigned long long line; /* physical input line number (where a CSV record starts) */
     unsigned char kind;      /* REC_* */
+    bool bad;                /* its output line is an error line */
 } rec;
 
 /* A constant part of the rule set (mga_result_parts: an advice item, a reference)
@@ -781,6 +790,7 @@ typedef struct chunk {
     rec recs[CHUNK_MAX];
     size_t nrec, max; /* max: the records this chunk takes (set by the reader) */
     unsigned long long ok, errors;
+    unsigned long long blanks;    /* blank lines it skipped: counted once it is written whole */
     unsigned long long last_line; /* the last physical line this chunk consumed */
     unsigned long long bytes_end; /* input bytes consumed up to the end of this chunk */
     bool done;                    /* evaluated; guarded by batch.mu */
@@ -824,6 +834,10 @@ typedef struct batch {
     unsigned long long out_bytes, out_recs;
     int write_errno;
     bool write_failed;
+    bool closed;          /* the reader of the output went away (EPIPE): a quiet stop */
+    unsigned long long torn;      /* bytes of a partial last line left in the output */
+    unsigned long long cut;       /* bytes of a partial last line cut off the output file */
+    int cut_errno;                /* why a partial last line could not be cut off */
 
     /* progress */
     bool progress;
@@ -907,7 +921,7 @@ static bool fill_chunk_csv(batch *b, chunk *c)
         if (cr.line <= b->skip)
             continue;
         if (k == CSV_BLANK) {
-            b->blanks++;
+            c->blanks++;
             continue;
         }
         bool ok;
@@ -1004,7 +1018,7 @@ static bool fill_chunk(batch *b, chunk *c)
 {
     c->in.len = 0;
     c->nrec = 0;
-    c->ok = c->errors = 0;
+    c->ok = c->errors = c->blanks = 0;
     c->fatal = MGA_OK;
     if (b->csv)
         return fill_chunk_csv(b, c);
@@ -1035,7 +1049,7 @@ static bool fill_chunk(batch *b, chunk *c)
         if (len && b->line[len - 1] == '\r')
             len--;
         if (is_blank(b->line, len)) {
-            b->blanks++;
+            c->blanks++;
             continue;
         }
         if (!chunk_add(c, b->line, len, b->lineno, REC_JSON)) {
@@ -1162,8 +1176,11 @@ static void do_chunk(batch *b, worker *w, chunk *c)
     c->out.oom = false;
     c->next = 0;
     c->ext_bytes = 0;
-    for (size_t i = 0; i < c->nrec && c->fatal == MGA_OK; i++)
+    for (size_t i = 0; i < c->nrec && c->fatal == MGA_OK; i++) {
+        unsigned long long errors = c->errors;
         c->fatal = do_record(b, w, c, &c->recs[i]);
+        c->recs[i].bad = c->errors != errors;
+    }
     if (w->st.oom)
         c->fatal = MGA_E_NOMEM;
 }
@@ -1171,8 +1188,9 @@ static void do_chunk(batch *b, worker *w, chunk *c)
 /* ---- Output and progress ------------------------------------------------------------- */
 
 /* Whole buffers through write(2): EINTR and short writes are retried, so a line is never
- * cut, and a failure (EPIPE, EBADF, ENOSPC) is reported rather than lost in a stdio buffer. */
-static bool write_all(int fd, const char *p, size_t n, int *err)
+ * cut, and a failure (EPIPE, EBADF, ENOSPC) is reported rather than lost in a stdio buffer.
+ * *done grows by the bytes written, also when it fails part way (see write_failed). */
+static bool write_all(int fd, const char *p, size_t n, int *err, size_t *done)
 {
     while (n) {
         ssize_t k = write(fd, p, n);
@@ -1184,6 +1202,7 @@ static bool write_all(int fd, const char *p, size_t n, int *err)
         }
         p += k;
         n -= (size_t)k;
+        *done += (size_t)k;
     }
     return true;
 }
@@ -1191,7 +1210,8 @@ static bool write_all(int fd, const char *p, size_t n, int *err)
 /* The same for a list of buffers through writev(2), iov_max at a time (batch.iov_max:
  * _SC_IOV_MAX, at most IOV_BATCH), bytes in all. The entries of v are consumed. */
 #define IOV_BATCH 1024
-static bool writev_all(int fd, struct iovec *v, size_t n, size_t bytes, size_t iov_max, int *err)
+static bool writev_all(int fd, struct iovec *v, size_t n, size_t bytes, size_t iov_max, int *err,
+                       size_t *done)
 {
     while (n) {
         size_t k = n < iov_max ? n : iov_max;
@@ -1202,6 +1222,7 @@ static bool writev_all(int fd, struct iovec *v, size_t n, size_t bytes, size_t i
             *err = errno;
             return false;
         }
+        *done += (size_t)w;
         if (k == n && (size_t)w == bytes) /* the common case: all of it */
             return true;
         bytes -= (size_t)w;
@@ -1223,10 +1244,10 @@ static bool writev_all(int fd, struct iovec *v, size_t n, size_t bytes, size_t i
 /* A chunk's output: its buffer with the listed constant parts in their places. The piece
  * of buffer before a part is listed only when it is not empty, by a select: whether it is
  * follows the results' shapes. */
-static bool write_chunk(int fd, const chunk *c, size_t iov_max, int *err)
+static bool write_chunk(int fd, const chunk *c, size_t iov_max, int *err, size_t *done)
 {
     if (!c->next)
-        return !c->out.len || write_all(fd, c->out.p, c->out.len, err);
+        return !c->out.len || write_all(fd, c->out.p, c->out.len, err, done);
     struct iovec v[IOV_BATCH + 2];
     size_t nv = 0, at = 0, bytes = 0;
     for (size_t i = 0; i <= c->next; i++) {
@@ -1240,7 +1261,7 @@ static bool write_chunk(int fd, const chunk *c, size_t iov_max, int *err)
             bytes += c->ext[i].len;
         }
         if (nv >= IOV_BATCH || i == c->next) {
-            if (nv && !writev_all(fd, v, nv, bytes, iov_max, err))
+            if (nv && !writev_all(fd, v, nv, bytes, iov_max, err, done))
                 return false;
             nv = 0;
             bytes = 0;
@@ -1296,16 +1317,90 @@ static void progress_show(batch *b, unsigned long long bytes_done)
     b->progress_len = len > b->progress_len ? len : b->progress_len;
 }
 
+/* The whole lines among the first `bytes` bytes of c's output (its buffer with the listed
+ * parts in their places; every line ends in the one '\n' of its record) and the bytes
+ * after the last of them. */
+static void count_lines(const char *p, size_t n, size_t *lines, size_t *tail)
+{
+    if (!n)
+        return;
+    const char *e = p + n, *q = p, *last = NULL;
+    while (q < e && (q = memchr(q, '\n', (size_t)(e - q))) != NULL) {
+        (*lines)++;
+        last = q++;
+    }
+    *tail = last ? (size_t)(e - last - 1) : *tail + n;
+}
+
+static size_t lines_written(const chunk *c, size_t bytes, size_t *tail)
+{
+    size_t lines = 0, at = 0;
+    *tail = 0;
+    for (size_t i = 0; i <= c->next && bytes; i++) {
+        size_t end = i < c->next ? c->ext[i].at : c->out.len;
+        size_t n = end - at < bytes ? end - at : bytes;
+        count_lines(c->out.p + at, n, &lines, tail);
+        bytes -= n;
+        at = end;
+        if (i < c->next && bytes) {
+            n = c->ext[i].len < bytes ? c->ext[i].len : bytes;
+            count_lines(c->ext[i].p, n, &lines, tail);
+            bytes -= n;
+        }
+    }
+    return lines;
+}
+
+/* After a failed write of c, of which `done` bytes went out: counts the records written
+ * whole, and cuts a partial last line off a regular output file (the file ends where
+ * this run wrote last, nothing after it) so that it holds only whole lines. */
+static void write_failed(batch *b, chunk *c, size_t done)
+{
+    size_t tail = 0, k = lines_written(c, done, &tail);
+    for (size_t i = 0; i < k && i < c->nrec; i++) {
+        if (c->recs[i].bad)
+            b->errors++;
+        else
+            b->ok++;
+    }
+    if (k)
+        b->written_line = c->recs[k - 1].line;
+    if (b->write_errno == EPIPE) {
+        b->closed = true; /* no one reads on, not even the rest of a partial line */
+        return;
+    }
+    b->write_failed = true;
+    if (!tail)
+        return;
+    struct stat st;
+    off_t pos = lseek(STDOUT_FILENO, 0, SEEK_CUR);
+    if (pos < 0 || fstat(STDOUT_FILENO, &st) != 0 || !S_ISREG(st.st_mode)) {
+        b->torn = tail;
+        b->cut_errno = 0;
+    } else if (st.st_size != pos || (off_t)tail > pos) {
+        b->torn = tail; /* something follows what this run wrote: not ours to cut */
+        b->cut_errno = 0;
+    } else if (ftruncate(STDOUT_FILENO, pos - (off_t)tail) != 0) {
+        b->torn = tail;
+        b->cut_errno = errno;
+    } else {
+        lseek(STDOUT_FILENO, pos - (off_t)tail, SEEK_SET);
+        b->cut = tail;
+    }
+}
+
 /* Emits one evaluated chunk. False when standard output failed. */
 static bool emit_chunk(batch *b, chunk *c)
 {
-    if (b->write_failed)
+    if (b->write_failed || b->closed)
         return false;
-    if (!write_chunk(STDOUT_FILENO, c, b->iov_max, &b->write_errno)) {
-        b->write_failed = true;
+    size_t done = 0;
+    if (!write_chunk(STDOUT_FILENO, c, b->iov_max, &b->write_errno, &done)) {
+        write_failed(b, c, done);
         return false;
     }
     b->ok += c->ok;
+    b->blanks += c->blanks;
     b->errors += c->errors;
     b->written_line = c->last_line;
     if (b->progress)
@@ -1482,7 +1577,7 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(usage_batch, stdout);
             fputs(usage_batch_tail, stdout);
-            rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_INTERNAL;
+            rc = EXIT_OK; /* a write error: main tells why (cli_finish_output) */
         } else if ((m = cli_opt_value(argc, argv, &i, "-r", "--rules", &v)) != 0) {
             if (m < 0)
                 rc = cli_usage_error("batch", "option '%s' needs a path", a);
@@ -1692,7 +1787,7 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
     if (b.write_failed) {
         fprintf(stderr, "mgadvise batch: cannot write output: %s\n", strerror(b.write_errno));
         rc = EXIT_INTERNAL;
-    } else if (st != MGA_OK) {
+    } else if (st != MGA_OK && !b.closed) {
         fprintf(stderr, "mgadvise batch: %s\n", mga_status_str(st));
         rc = cli_status_exit(st) == EXIT_OK ? EXIT_INTERNAL : cli_status_exit(st);
     } else if (b.read_error) {
@@ -1704,14 +1799,30 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
     }
 
     if (stats_file) {
+        /* the counts cover every record evaluated: only when all of them were written do
+         * they describe the output */
         buf sbuf = {0};
-        bool sok = rc != EXIT_INTERNAL && stats_format(&sbuf, &b.ri, ws, nw, b.ok, b.errors);
-        if (sok && (fwrite(sbuf.p, 1, sbuf.len, stats_file) != sbuf.len || ferror(stats_file)))
-            sok = false;
-        if (fclose(stats_file) != 0)
-            sok = false;
-        if (!sok && rc != EXIT_INTERNAL) {
-            fprintf(stderr, "mgadvise batch: cannot write '%s'\n", stats_path);
+        const char *why = NULL;
+        int serr = 0;
+        if (b.write_failed || b.closed)
+            why = "the output ended early, so the counts would not match it";
+        else if (rc == EXIT_INTERNAL)
+            why = "the run failed";
+        else if (!stats_format(&sbuf, &b.ri, ws, nw, b.ok, b.errors))
+            why = "out of memory";
+        errno = 0;
+        if (!why && fwrite(sbuf.p, 1, sbuf.len, stats_file) != sbuf.len) {
+            serr = errno ? errno : EIO;
+            why = "";
+        }
+        errno = 0;
+        if (fclose(stats_file) != 0 && !why) {
+            serr = errno ? errno : EIO;
+            why = "";
+        }
+        if (why) {
+            fprintf(stderr, "mgadvise batch: cannot write statistics '%s': %s\n", stats_path,
+                    serr ? strerror(serr) : why);
             rc = EXIT_INTERNAL;
         }
         free(sbuf.p);
@@ -1723,8 +1834,28 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
             "%.2f s, %.0f records/s\n",
             recs, b.ok, b.errors, b.blanks, elapsed,
             elapsed > 0 ? (double)recs / elapsed : 0.0);
-    if (sig && rc != EXIT_INTERNAL) {
-        unsigned long long resume = b.written_line > skip ? b.written_line : skip;
+    unsigned long long resume = b.written_line > skip ? b.written_line : skip;
+    if (b.write_failed || b.closed) {
+        /* the output holds exactly the records counted above, the last for line resume */
+        if (b.cut)
+            fprintf(stderr,
+                    "mgadvise batch: a partial last line (%llu bytes) was cut off the output\n",
+                    b.cut);
+        else if (b.torn && b.cut_errno)
+            fprintf(stderr,
+                    "mgadvise batch: the output ends in a partial line of %llu bytes that "
+                    "could not be cut off: %s\n",
+                    b.torn, strerror(b.cut_errno));
+        else if (b.torn)
+            fprintf(stderr,
+                    "mgadvise batch: the output ends in a partial line of %llu bytes (not a "
+                    "file this run can cut)\n",
+                    b.torn);
+        fprintf(stderr,
+                "mgadvise batch: %s after input line %llu (%llu records written); resume with "
+                "--skip %llu\n",
+                b.closed ? "output closed by its reader" : "stopped", resume, recs, resume);
+    } else if (sig && rc != EXIT_INTERNAL) {
         fprintf(stderr, "mgadvise batch: interrupted after input line %llu; resume with --skip "
                         "%llu\n",
                 resume, resume);

@@ -17,6 +17,11 @@
 #include <yajl/yajl_gen.h>
 
 #define FOUND_MAX 48 /* bytes of a bad cell quoted in a message */
+/* A record longer than this (its line breaks inside quoted cells counted, its final line end
+ * not) is an error record, as a JSON line longer than a profile may be: only this much of
+ * it is ever held, and reading goes on at the next record. */
+#define CSV_RECORD_MAX MGA_PROFILE_MAX_BYTES
+#define CSV_RBUF ((size_t)1 << 16)
 
 typedef struct csv_col {
     char *name;
@@ -35,9 +40,14 @@ struct csv_reader {
     size_t ncols;
     int id_col; /* -1 when there is no id column */
 
-    /* input */
+    /* input: read in blocks of CSV_RBUF, lines cut from them, at most CSV_RECORD_MAX + 1
+     * bytes of a record kept */
+    char *rbuf;
+    size_t rpos, rlen;
+    bool rend;
     char *line;
     size_t line_cap;
+    size_t row_bytes; /* the pending record's bytes so far, line ends included */
     unsigned long long lineno, bytes, header_line, blank_before;
     bool eof, oom;
     int err;
@@ -149,23 +159,133 @@ static csv_kind bad(csv_reader *r, csv_record *out, unsigned column, const char 
     return CSV_BAD;
 }
 
+/* Reads the next physical line into r->line (without its '\n'), keeping at most keep bytes
+ * of it: *n is what was kept, *raw the bytes the line took in the input ('\n' included),
+ * *nl whether it ended in '\n' and *quotes how many '"' all of it holds. Returns -1 at the
+ * end of the input, on a read error (r->err; a line cut short by it is dropped) or out of
+ * memory (r->oom), else 0. Time is linear in the line's length, memory bounded by keep. */
+static int read_phys(csv_reader *r, size_t keep, size_t *n, unsigned long long *raw, bool *nl,
+                     unsigned long long *quotes)
+{
+    size_t k = 0;
+    unsigned long long t = 0, q = 0;
+    *nl = false;
+    for (;;) {
+        if (r->rpos == r->rlen) {
+            if (r->rend)
+                break;
+            errno = 0;
+            size_t got = fread(r->rbuf, 1, CSV_RBUF, r->in);
+            if (got == 0) {
+                r->rend = true;
+                if (ferror(r->in)) {
+                    r->err = errno ? errno : EIO;
+                    return -1;
+                }
+                break;
+            }
+            r->rpos = 0;
+            r->rlen = got;
+        }
+        const char *p = r->rbuf + r->rpos;
+        size_t avail = r->rlen - r->rpos;
+        const char *e = memchr(p, '\n', avail);
+        size_t m = e ? (size_t)(e - p) : avail;
+        for (const char *s = p; (s = memchr(s, '"', (size_t)(p + m - s))) != NULL; s++)
+            q++;
+        size_t take = k >= keep ? 0 : m < keep - k ? m : keep - k;
+        if (k + take + 2 > r->line_cap) { /* room for the '\n' put back and a NUL */
+            size_t cap = r->line_cap ? r->line_cap : 256;
+            while (cap < k + take + 2)
+                cap *= 2;
+            char *nb = realloc(r->line, cap);
+            if (!nb) {
+                r->oom = true;
+                return -1;
+            }
+            r->line = nb;
+            r->line_cap = cap;
+        }
+        memcpy(r->line + k, p, take);
+        k += take;
+        t += m;
+        r->rpos += m;
+        if (e) {
+            r->rpos++;
+            t++;
+            *nl = true;
+            break;
+        }
+    }
+    if (t == 0)
+        return -1; /* nothing after the last newline */
+    *n = k;
+    *raw = t;
+    *quotes = q;
+    return 0;
+}
+
+/* The rest of a record longer than CSV_RECORD_MAX, whose last line read ended inside a
+ * quoted cell when inside: read and dropped up to the line end outside quotes (each '"'
+ * toggles, so "" inside a quoted cell changes nothing). Then the error record for it. */
+static csv_kind skip_long(csv_reader *r, csv_record *out, bool inside, bool nl)
+{
+    unsigned long long start = r->pending ? r->row_line : r->lineno;
+    while (inside && nl) {
+        size_t n;
+        unsigned long long raw, q;
+        if (read_phys(r, 0, &n, &raw, &nl, &q) < 0) {
+            if (r->err || r->oom) {
+                r->eof = true;
+                return CSV_END; /* a record cut short is not a record */
+            }
+            break;
+        }
+        r->lineno++;
+        r->bytes += raw;
+        inside ^= (q & 1) != 0;
+    }
+    r->pending = false;
+    r->ncells = 0; /* no id: the record was not split into cells */
+    r->cells_len = 0;
+    if (!parser_reset(r)) {
+        r->oom = true;
+        return CSV_END;
+    }
+    out->line = start;
+    out->end_line = r->lineno;
+    /* no columns yet: this is the header, and nothing is read after a bad one */
+    const char *next = r->ncols ? "; reading goes on at the next record" : "";
+    if (start == r->lineno)
+        snprintf(r->msg, sizeof r->msg,
+                 "the record on line %llu is longer than the limit of %zu bytes (1 MiB)%s",
+                 start, (size_t)CSV_RECORD_MAX, next);
+    else
+        snprintf(r->msg, sizeof r->msg,
+                 "the record on lines %llu to %llu is longer than the limit of %zu bytes "
+                 "(1 MiB)%s",
+                 start, r->lineno, (size_t)CSV_RECORD_MAX, next);
+    return bad(r, out, 0, "E4012");
+}
+
 /* Reads the next row into the cells: CSV_PROFILE for a whole row, CSV_BLANK,
- * CSV_BAD for broken quoting (the message in r->msg), CSV_END. */
+ * CSV_BAD for broken quoting or a record over CSV_RECORD_MAX (the message in r->msg),
+ * CSV_END. */
 static csv_kind read_row(csv_reader *r, csv_record *out)
 {
     for (;;) {
-        errno = 0;
-        ssize_t n = r->eof ? -1 : getline(&r->line, &r->line_cap, r->in);
-        if (n < 0) {
-            if (!r->eof && ferror(r->in)) {
-                r->err = errno ? errno : EIO;
+        size_t len = 0;
+        unsigned long long raw = 0, quotes = 0;
+        bool nl = false;
+        size_t before = r->pending ? r->row_bytes : 0;
+        size_t room = before < CSV_RECORD_MAX ? CSV_RECORD_MAX - before : 0;
+        if (r->eof || read_phys(r, room + 1, &len, &raw, &nl, &quotes) < 0) {
+            if (r->eof || r->err || r->oom) {
                 r->eof = true;
-                return CSV_END; /* a row cut short is not a record */
+                return CSV_END; /* a row cut short by a read error is not a record */
             }
-            if (!r->eof && errno == ENOMEM)
-                r->oom = true;
             r->eof = true;
-            if (!r->pending || r->oom)
+            if (!r->pending)
                 return CSV_END;
             r->pending = false;
             out->line = r->row_line;
@@ -183,13 +303,18 @@ static csv_kind read_row(csv_reader *r, csv_record *out)
             return r->oom ? CSV_END : CSV_PROFILE;
         }
         r->lineno++;
-        r->bytes += (unsigned long long)n;
-        size_t len = (size_t)n;
-        bool nl = len && r->line[len - 1] == '\n';
-        if (nl)
+        r->bytes += raw;
+        /* the line without its end; over the limit when more of it was read than kept */
+        unsigned long long whole = raw - nl;
+        bool over = whole > len;
+        if (!over && len && r->line[len - 1] == '\r')
             len--;
-        if (len && r->line[len - 1] == '\r')
-            len--;
+        if (over || before + len > CSV_RECORD_MAX) {
+            if (!r->pending)
+                r->row_line = r->lineno;
+            /* a pending record's lines after the first start inside a quoted cell */
+            return skip_long(r, out, r->pending ^ ((quotes & 1) != 0), nl);
+        }
         if (!r->pending) {
             if (is_blank(r->line, len)) {
                 out->kind = CSV_BLANK;
@@ -199,9 +324,11 @@ static csv_kind read_row(csv_reader *r, csv_record *out)
             r->pending = true;
             r->done = false;
             r->row_line = r->lineno;
+            r->row_bytes = 0;
             r->ncells = 0;
             r->cells_len = 0;
         }
+        r->row_bytes += (size_t)raw; /* at most CSV_RECORD_MAX + 2: the line was kept whole */
         if (nl)
             r->line[len++] = '\n';
         size_t k = csv_parse(&r->p, r->line, len, on_cell, on_row, r);
@@ -315,6 +442,14 @@ static cell_status gen_cell(csv_reader *r, size_t c, const char *s, size_t n)
     if (badb != SIZE_MAX) {
         snprintf(r->msg, sizeof r->msg, "$.%s: invalid UTF-8 (byte 0x%02x)", col->name,
                  (unsigned char)s[badb]);
+        return CELL_OTHER;
+    }
+    /* a NUL would end the text early wherever it is read as a C string: refused */
+    const char *nul = memchr(s, '\0', n);
+    if (nul) {
+        snprintf(r->msg, sizeof r->msg,
+                 "$.%s: a NUL byte (0x00) at byte %zu of the cell: CSV text cannot hold one",
+                 col->name, (size_t)(nul - s) + 1);
         return CELL_OTHER;
     }
     bool ok = gen_str(g, col->name, strlen(col->name));
@@ -554,7 +689,8 @@ int csv_reader_new(const mga_ruleset *rs, FILE *in, const char *name, csv_reader
     r->nfields = mga_ruleset_field_count(rs);
     r->fields = calloc(r->nfields + 1, sizeof *r->fields);
     r->g = yajl_gen_alloc(NULL);
-    int rc = r->fields && r->g && parser_reset(r) ? 0 : EXIT_INTERNAL;
+    r->rbuf = malloc(CSV_RBUF);
+    int rc = r->fields && r->g && r->rbuf && parser_reset(r) ? 0 : EXIT_INTERNAL;
     if (!rc)
         yajl_gen_config(r->g, yajl_gen_validate_utf8, 1);
     for (size_t i = 0; !rc && i < r->nfields; i++)
@@ -615,6 +751,7 @@ void csv_reader_free(csv_reader *r)
     free(r->cols);
     free(r->fields);
     free(r->line);
+    free(r->rbuf);
     free(r->cells);
     free(r->off);
     free(r->len);

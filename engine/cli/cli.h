@@ -25,6 +25,11 @@ int cli_usage_error(const char *cmd, const char *fmt, const char *arg);
 void cli_render(const mga_diags *d);
 /* An mga_write_fn writing to the FILE * in ud. */
 int cli_write_file(void *ud, const char *p, size_t len);
+/* fflush(stdout), keeping why it failed for cli_finish_output: 0 or -1. */
+int cli_flush_stdout(void);
+/* After a command: flushes standard output and, when anything written to it was lost,
+ * says why on stderr and returns EXIT_INTERNAL (the output error status); else rc. */
+int cli_finish_output(int rc);
 /* Compiles rule files and folders (paths), or the embedded rules when n is 0. With d, the
  * diagnostics are the caller's; without, they are rendered to stderr and freed. */
 mga_status cli_load_rules(mga_engine *eng, const char **paths, size_t n,
@@ -34,7 +39,8 @@ mga_status cli_load_rules(mga_engine *eng, const char **paths, size_t n,
  * input), renders its diagnostics, and evaluates it. */
 mga_status cli_evaluate_profile(const mga_ruleset *rs, const char *path, const char *json,
                                 size_t len, mga_profile **p, mga_result **res);
-/* Names st on stderr, unless diagnostics already told (compile, profile and I/O errors). */
+/* Names st on stderr, unless diagnostics already told (compile, profile and I/O errors) or
+ * it is a failed write to standard output (cli_finish_output tells why). */
 void cli_report_status(mga_status st);
 
 /* An option with a value, in any of the forms "-j 2", "-j2", "--jobs 2" and "--jobs=2"

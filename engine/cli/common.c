@@ -9,9 +9,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Why the first write to standard output through cli_write_file failed, for the message
+ * cli_finish_output prints: stdio keeps only an error flag. Standard output is written
+ * from one thread only (batch writes its records with write(2)). */
+static int stdout_errno;
+
 int cli_write_file(void *ud, const char *p, size_t len)
 {
-    return fwrite(p, 1, len, (FILE *)ud) == len ? 0 : -1;
+    FILE *f = ud;
+    errno = 0;
+    if (fwrite(p, 1, len, f) == len)
+        return 0;
+    if (f == stdout && !stdout_errno)
+        stdout_errno = errno ? errno : EIO;
+    return -1;
+}
+
+int cli_flush_stdout(void)
+{
+    errno = 0;
+    if (fflush(stdout) == 0)
+        return 0;
+    if (!stdout_errno)
+        stdout_errno = errno ? errno : EIO;
+    return -1;
+}
+
+int cli_finish_output(int rc)
+{
+    if (cli_flush_stdout() == 0 && !ferror(stdout))
+        return rc;
+    int err = stdout_errno ? stdout_errno : EIO;
+    fprintf(stderr, "mgadvise: cannot write output: %s\n", strerror(err));
+    return EXIT_INTERNAL;
 }
 
 int cli_status_exit(mga_status st)
@@ -129,6 +159,8 @@ mga_status cli_evaluate_profile(const mga_ruleset *rs, const char *path, const c
 
 void cli_report_status(mga_status st)
 {
+    if (st == MGA_E_WRITE && ferror(stdout))
+        return; /* cli_finish_output says why */
     if (st != MGA_OK && st != MGA_E_COMPILE && st != MGA_E_PROFILE && st != MGA_E_IO)
         fprintf(stderr, "mgadvise: %s\n", mga_status_str(st));
 }

@@ -154,7 +154,7 @@ static int fmt_one(mga_engine *eng, const char *path, bool check)
             rc = EXIT_INVALID;
         }
     } else if (is_stdin) {
-        if (out.len && fwrite(out.p, 1, out.len, stdout) != out.len)
+        if (out.len && cli_write_file(stdout, out.p, out.len) != 0)
             rc = EXIT_INTERNAL;
     } else if (out.len != len || (len && memcmp(out.p, text, len) != 0)) {
         if (!write_in_place(path, out.p ? out.p : "", out.len, &err)) {
@@ -268,7 +268,7 @@ int cli_fmt(int argc, char **argv)
             rc = r;
     }
     mga_engine_free(eng);
-    if (fflush(stdout) != 0 && rc == EXIT_OK)
+    if (cli_flush_stdout() != 0 && rc == EXIT_OK)
         rc = EXIT_INTERNAL;
     return rc;
 }

@@ -66,7 +66,7 @@ int cli_graph(int argc, char **argv, const mga_source *embedded, size_t nembedde
         mga_diags_render(d, cli_write_file, stderr);
     if (st == MGA_OK)
         st = mga_ruleset_write_graph(rs, fmt, cli_write_file, stdout);
-    if (st == MGA_OK && fflush(stdout) != 0)
+    if (st == MGA_OK && cli_flush_stdout() != 0)
         st = MGA_E_WRITE;
     if (st != MGA_OK && st != MGA_E_COMPILE && st != MGA_E_IO)
         fprintf(stderr, "mgadvise: %s\n", mga_status_str(st));

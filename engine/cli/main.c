@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 extern const mga_source cli_embedded_rules[];
 extern const size_t cli_embedded_rules_count;
@@ -75,7 +76,7 @@ static const char *usage_check =
     "  -h, --help          this help\n"
     "\n"
     "exit status: 0 clean (no errors, no warnings; notes allowed); 1 errors or warnings;\n"
-    "2 usage; 3 a file could not be read; 4 out of memory.\n";
+    "2 usage; 3 a file could not be read; 4 out of memory or output error.\n";
 
 static int cmd_eval(int argc, char **argv)
 {
@@ -149,7 +150,7 @@ static int cmd_eval(int argc, char **argv)
         st = cli_evaluate_profile(rs, profile, json, len, &p, &res);
     if (st == MGA_OK)
         st = mga_result_write(res, fmt, cli_write_file, stdout);
-    if (st == MGA_OK && fflush(stdout) != 0)
+    if (st == MGA_OK && cli_flush_stdout() != 0)
         st = MGA_E_WRITE;
     cli_report_status(st);
     rc = cli_status_exit(st);
@@ -240,7 +241,7 @@ static int cmd_check(int argc, char **argv)
     return rc;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     if (argc < 2) {
         fputs(usage_main, stderr);
@@ -270,4 +271,14 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "test") == 0)
         return cli_test(argc - 1, argv + 1, cli_embedded_rules, cli_embedded_rules_count);
     return cli_usage_error(NULL, "unknown command '%s'", cmd);
+}
+
+int main(int argc, char **argv)
+{
+    /* A buffer that holds any help text or summary whole, so that a write error shows at
+     * the final flush, where its errno is still known */
+    static char outbuf[1 << 16]; /* glibc ignores the size without a buffer */
+    if (!isatty(STDOUT_FILENO))
+        setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+    return cli_finish_output(run(argc, argv));
 }

@@ -109,7 +109,7 @@ int cli_explain(int argc, char **argv, const mga_source *embedded, size_t nembed
         st = cli_evaluate_profile(rs, profile, json, len, &p, &res);
     if (st == MGA_OK)
         st = mga_result_explain_write(res, rule, fmt, cli_write_file, stdout);
-    if (st == MGA_OK && fflush(stdout) != 0)
+    if (st == MGA_OK && cli_flush_stdout() != 0)
         st = MGA_E_WRITE;
     cli_report_status(st);
     rc = cli_status_exit(st);
@@ -336,7 +336,7 @@ int cli_test(int argc, char **argv, const mga_source *embedded, size_t nembedded
             if (cov)
                 st = mga_coverage_write(cov, cli_write_file, stdout);
         }
-        if (st == MGA_OK && fflush(stdout) != 0)
+        if (st == MGA_OK && cli_flush_stdout() != 0)
             st = MGA_E_WRITE;
         cli_report_status(st);
         rc = cli_status_exit(st);
