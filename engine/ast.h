@@ -155,6 +155,8 @@ typedef struct ast_cite {
     int src;  /* set by sema: source index */
     const char *quote;
     ast_span quote_at;
+    const char *unmarked; /* the reason a cited number has no marker on the quote, or NULL */
+    ast_span unmarked_at;
     ast_span at;
 } ast_cite;
 

@@ -83,6 +83,7 @@ static const struct {
     {"severity", K_SEVERITY}, {"source", K_SOURCE}, {"start", K_START},
     {"supplements", K_SUPPLEMENTS}, {"target", K_TARGET}, {"text", K_TEXT},
     {"then", K_THEN},       {"true", K_TRUE},       {"unit", K_UNIT},
+    {"unmarked", K_UNMARKED},
     {"url", K_URL},         {"warn", K_WARN},       {"when", K_WHEN},
     {"withhold", K_WITHHOLD},
 };
@@ -362,6 +363,15 @@ void ast_cite_quote(struct parse_ctx *ctx, const char *q, ast_span at)
         return;
     c->quote = q;
     c->quote_at = at;
+}
+
+void ast_cite_unmarked(struct parse_ctx *ctx, const char *reason, ast_span at)
+{
+    ast_cite *c = cur_cite(ctx);
+    if (!c)
+        return;
+    c->unmarked = reason;
+    c->unmarked_at = at;
 }
 
 const char *ast_strcat(struct parse_ctx *ctx, const char *a, const char *b)

@@ -89,6 +89,8 @@ bool ast_dose_add(struct parse_ctx *ctx, dose_part part, double num, ast_name un
 bool ast_cite_begin(struct parse_ctx *ctx, ast_name source, ast_span at);
 bool ast_cite_ref(struct parse_ctx *ctx, double n, ast_span at);
 void ast_cite_quote(struct parse_ctx *ctx, const char *q, ast_span at);
+/* `unmarked "reason"` after the quote: the cited numbers need no marker on it. */
+void ast_cite_unmarked(struct parse_ctx *ctx, const char *reason, ast_span at);
 const char *ast_strcat(struct parse_ctx *ctx, const char *a, const char *b);
 ast_invariant *ast_invariant_begin(struct parse_ctx *ctx, ast_name id, const char *label,
                                    ast_span at);

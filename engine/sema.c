@@ -763,6 +763,15 @@ static void check_rule(sema *s, ast_rule *r)
         }
         ast_source *src = VEC_AT(p->sources, ast_source, c->src);
         src->used = true;
+        if (c->unmarked) {
+            bool blank = true;
+            for (const char *u = c->unmarked; *u; u++)
+                blank &= *u == ' ' || *u == '\t' || *u == '\n' || *u == '\r';
+            if (c->refs.len == 0)
+                ERR(s, UNMARKED_NO_REF, c->unmarked_at);
+            else if (blank)
+                ERR(s, UNMARKED_NO_REASON, c->unmarked_at);
+        }
         for (size_t j = 0; j < c->refs.len; j++) {
             ast_ref *ref = VEC_AT(c->refs, ast_ref, j);
             bool found = false;

@@ -73,7 +73,8 @@ static ast_span span2(ast_span a, ast_span b)
 %token K_PREFER "'prefer'" K_SUPPLEMENTS "'supplements'" K_REFER "'refer'"
 %token K_INFORM "'inform'" K_WARN "'warn'" K_DISAGREE "'disagree'" K_DOSE "'dose'"
 %token K_START "'start'" K_TARGET "'target'" K_MAX "'max'" K_SEVERITY "'severity'"
-%token K_SAY "'say'" K_CITE "'cite'" K_QUOTE "'quote'" K_EVIDENCE "'evidence'"
+%token K_SAY "'say'" K_CITE "'cite'" K_QUOTE "'quote'" K_UNMARKED "'unmarked'"
+%token K_EVIDENCE "'evidence'"
 %token K_AND "'and'" K_OR "'or'" K_NOT "'not'" K_HAS "'has'" K_ANY "'any'" K_ALL "'all'"
 %token K_NONE "'none'" K_IS "'is'" K_KNOWN "'known'" K_MISSING "'missing'"
 %token K_BETWEEN "'between'" K_TRUE "'true'" K_FALSE "'false'"
@@ -302,6 +303,7 @@ ref_list
 cite_quote
     : %empty
     | K_QUOTE string                    { ast_cite_quote(ctx, $2, @2); }
+    | K_QUOTE string K_UNMARKED string  { ast_cite_quote(ctx, $2, @2); ast_cite_unmarked(ctx, $4, @4); }
     ;
 
 opt_label

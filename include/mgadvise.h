@@ -51,7 +51,8 @@ typedef struct mga_options {
     unsigned max_errors;     /* compilation stops after this many errors (default 20) */
     unsigned max_depth;      /* nesting limit for conditions and JSON (default 64) */
     const char *sources_dir; /* if set, every cited quote is checked against the document
-                              * named by its source's `file` in this folder */
+                              * named by its source's `file` in this folder, and each
+                              * cited number against the document's reference markers */
 } mga_options;
 
 /* Defaults: the libc allocator, 20 errors, depth 64, no quote check. */

@@ -102,6 +102,7 @@ static const char *const cases[] = {
     "rule q when true then inform say \"i\" cite src\n\n\n\n# trailing\nend\n\n",
     "rule r when false or -score < 2 then disagree then avoid supplements say \"d\" cite src "
     "evidence mixed end",
+    "rule r then inform say \"u\" cite src[1, 2]   quote \"q\"   unmarked\n \"why\" end\n",
 };
 
 static const char *base_rules = "fact a when balanced_diet\nfact b when pregnant\n"
