@@ -201,6 +201,15 @@ static void store_number(pctx *c, double v_decl, double factor, const char *unit
         diag_add(c->d, DIAG_PROFILE_RANGE, src(c), off, len, path(c, pb, sizeof pb), val, rng);
         return;
     }
+    if (!(fabs(base) <= G_NUM_MAX)) { /* a field without a range: the engine's own */
+        char pb[160], val[64], vnum[40], rng[120];
+        const char *bu = f->dim >= 0 ? c->rs->dims[f->dim].units[0].name : NULL;
+        fmt_num(vnum, sizeof vnum, v_decl);
+        snprintf(val, sizeof val, "%s%s%s", vnum, unit ? " " : "", unit ? unit : "");
+        snprintf(rng, sizeof rng, "-1e300..1e300%s%s", bu ? " " : "", bu ? bu : "");
+        diag_add(c->d, DIAG_PROFILE_RANGE, src(c), off, len, path(c, pb, sizeof pb), val, rng);
+        return;
+    }
     c->p->num[c->field] = base;
     c->p->known[c->field] = 1;
 }
