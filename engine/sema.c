@@ -122,10 +122,20 @@ static void fmt_product(char *buf, size_t cap, double a, double b, double c)
     snprintf(buf, cap, "%s%.6ge%d", (a < 0) != (b < 0) ? "-" : "", m, e);
 }
 
-/* A number as written: the shortest form that reads back, the exponent without '+'. */
+/* A number as written: the shortest plain decimal that reads back, or for a very large
+ * or small one the shortest form with an exponent, written without '+'. */
 static void fmt_written(char *buf, size_t cap, double v)
 {
     char t[40];
+    if (fabs(v) >= 1e-4 && fabs(v) < 1e15) {
+        for (int dec = 0; dec <= 20; dec++) {
+            snprintf(t, sizeof t, "%.*f", dec, v);
+            if (strtod(t, NULL) == v)
+                break;
+        }
+        snprintf(buf, cap, "%s", t);
+        return;
+    }
     for (int prec = 1; prec <= DBL_DECIMAL_DIG; prec++) {
         snprintf(t, sizeof t, "%.*g", prec, v);
         if (strtod(t, NULL) == v)
