@@ -42,6 +42,7 @@ typedef struct an {
     analyze_ctx *ctx;
     arena a;
     bool oom, failed;
+    bool bad_num; /* a non-finite number reached the encoding */
     Z3_context z;
     Z3_solver s;
     Z3_sort real, boolean, integer;
@@ -84,37 +85,89 @@ static Z3_ast mk_bool(an *A, bool v)
     return v ? Z3_mk_true(A->z) : Z3_mk_false(A->z);
 }
 
-/* The exact rational value of the shortest decimal that reads back as v. */
+/* Big naturals in base 1e9, least significant limb first: 2^1074 (the denominator of the
+ * smallest double) has 324 digits. */
+enum { BIG_LIMBS = 40, BIG_BASE = 1000000000 };
+typedef struct big {
+    uint32_t l[BIG_LIMBS];
+    size_t n;
+} big;
+
+static void big_set(big *b, uint64_t v)
+{
+    b->n = 0;
+    do {
+        b->l[b->n++] = (uint32_t)(v % BIG_BASE);
+        v /= BIG_BASE;
+    } while (v);
+}
+
+/* b *= 2^e */
+static void big_shl(big *b, unsigned e)
+{
+    while (e) {
+        unsigned k = e < 29 ? e : 29; /* a limb times 2^29 fits in 64 bits */
+        uint64_t carry = 0;
+        for (size_t i = 0; i < b->n; i++) {
+            uint64_t x = ((uint64_t)b->l[i] << k) + carry;
+            b->l[i] = (uint32_t)(x % BIG_BASE);
+            carry = x / BIG_BASE;
+        }
+        while (carry && b->n < BIG_LIMBS) {
+            b->l[b->n++] = (uint32_t)(carry % BIG_BASE);
+            carry /= BIG_BASE;
+        }
+        e -= k;
+    }
+}
+
+/* Appends b in decimal at buf + *w. */
+static void big_put(const big *b, char *buf, size_t cap, size_t *w)
+{
+    int k = snprintf(buf + *w, cap - *w, "%u", (unsigned)b->l[b->n - 1]);
+    *w += (size_t)k;
+    for (size_t i = b->n - 1; i-- > 0;) {
+        k = snprintf(buf + *w, cap - *w, "%09u", (unsigned)b->l[i]);
+        *w += (size_t)k;
+    }
+}
+
+/* v as the exact rational it is: every finite double is mant * 2^e with an integer mant
+ * of at most 53 bits, so the numeral is "mant*2^e" or "mant/2^-e", digit for digit. The
+ * evaluator computes with these very doubles; a decimal approximation could move a
+ * boundary. Non-finite numbers cannot be encoded: sema and the profile reader keep them
+ * out of the graph, and one here makes the encoding fail (A->bad_num) rather than lie. */
 static Z3_ast mk_num(an *A, double v)
 {
-    char buf[64], digits[40], str[96];
-    bool neg = v < 0;
-    double m = fabs(v);
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*e", prec - 1, m);
-        if (strtod(buf, NULL) == m)
-            break;
+    if (!isfinite(v)) {
+        A->bad_num = true;
+        return Z3_mk_real(A->z, 0, 1);
     }
-    size_t nd = 0;
-    const char *e = strchr(buf, 'e');
-    for (const char *c = buf; c < e; c++)
-        if (*c != '.')
-            digits[nd++] = *c;
-    digits[nd] = '\0';
-    long ex = strtol(e + 1, NULL, 10) - (long)(nd - 1);
-    size_t w = (size_t)snprintf(str, sizeof str, "%s", digits);
-    if (ex >= 0) {
-        for (long i = 0; i < ex && w < sizeof str - 1; i++)
-            str[w++] = '0';
-        str[w] = '\0';
-    } else {
-        w += (size_t)snprintf(str + w, sizeof str - w, "/1");
-        for (long i = 0; i < -ex && w < sizeof str - 1; i++)
-            str[w++] = '0';
-        str[w] = '\0';
+    if (v == 0)
+        return Z3_mk_real(A->z, 0, 1);
+    int e;
+    double m = frexp(fabs(v), &e); /* |v| = m * 2^e, m in [0.5, 1) */
+    uint64_t mant = (uint64_t)ldexp(m, 53);
+    e -= 53;
+    while (!(mant & 1)) {
+        mant >>= 1;
+        e++;
+    }
+    char str[800];
+    size_t w = 0;
+    big b;
+    big_set(&b, mant);
+    if (e > 0)
+        big_shl(&b, (unsigned)e);
+    big_put(&b, str, sizeof str, &w);
+    if (e < 0) {
+        str[w++] = '/';
+        big_set(&b, 1);
+        big_shl(&b, (unsigned)-e);
+        big_put(&b, str, sizeof str, &w);
     }
     Z3_ast n = Z3_mk_numeral(A->z, str, A->real);
-    return neg ? Z3_mk_unary_minus(A->z, n) : n;
+    return v < 0 ? Z3_mk_unary_minus(A->z, n) : n;
 }
 
 static Z3_ast mk_abs(an *A, Z3_ast x)
@@ -153,10 +206,13 @@ static bool encode_fields(an *A)
             break;
         case FT_NUMBER:
             A->val[i] = Z3_mk_const(A->z, Z3_mk_string_symbol(A->z, f->name), A->real);
-            if (f->has_range && isfinite(f->lo))
-                Z3_solver_assert(A->z, A->s, Z3_mk_ge(A->z, A->val[i], mk_num(A, f->lo)));
-            if (f->has_range && isfinite(f->hi))
-                Z3_solver_assert(A->z, A->s, Z3_mk_le(A->z, A->val[i], mk_num(A, f->hi)));
+            /* the declared range, or the range of numbers the profile reader accepts */
+            Z3_solver_assert(A->z, A->s,
+                             Z3_mk_ge(A->z, A->val[i],
+                                      mk_num(A, f->has_range ? f->lo : -G_NUM_MAX)));
+            Z3_solver_assert(A->z, A->s,
+                             Z3_mk_le(A->z, A->val[i],
+                                      mk_num(A, f->has_range ? f->hi : G_NUM_MAX)));
             break;
         case FT_ENUM:
             A->val[i] = Z3_mk_const(A->z, Z3_mk_string_symbol(A->z, f->name), A->integer);
@@ -639,16 +695,20 @@ static void witness_copy(const an *A, witness *dst, const witness *src)
     memcpy(dst->bits, src->bits, A->rs->nwords * sizeof *dst->bits);
 }
 
-/* The shortest plain decimal (no exponent) that reads back as v; JSON and the rule
- * language both accept it. */
+/* The shortest plain decimal (no exponent) that reads back as v, or, for a number too
+ * large or small for one in n bytes, the shortest with an exponent; JSON and the rule
+ * language both accept either. */
 static void fmt_num(char *buf, size_t n, double v)
 {
     for (int dec = 0; dec <= 20; dec++) {
-        snprintf(buf, n, "%.*f", dec, v);
+        if ((size_t)snprintf(buf, n, "%.*f", dec, v) < n && strtod(buf, NULL) == v)
+            return;
+    }
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, n, "%.*g", prec, v);
         if (strtod(buf, NULL) == v)
             return;
     }
-    snprintf(buf, n, "%.17g", v);
 }
 
 static bool json_put(an *A, size_t *len, const char *s)
@@ -1612,7 +1672,7 @@ static bool setup(an *A)
     A->real = Z3_mk_real_sort(A->z);
     A->boolean = Z3_mk_bool_sort(A->z);
     A->integer = Z3_mk_int_sort(A->z);
-    if (!encode_fields(A) || !encode_nodes(A))
+    if (!encode_fields(A) || !encode_nodes(A) || A->bad_num)
         return false;
     A->as = Z3_mk_false(A->z);
     for (size_t i = 0; i < rs->nrules; i++) {

@@ -5,6 +5,7 @@
 #include "graph.h"
 #include "sema.h"
 
+#include <assert.h>
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -366,6 +367,9 @@ static uint32_t mk_lin(builder *b, const ast_expr *lhs, const ast_expr *rhs, cmp
         t->field = l.t[i].field;
         t->coef = sign * l.t[i].coef / scale;
     }
+    /* sema bounded every number and every partial sum of l.k by G_NUM_MAX (E3061, E3062),
+     * so k is finite: the evaluator's sums cannot overflow, and the solver can take k */
+    assert(isfinite(l.k));
     g_node n = {.kind = N_LIN, .op = (uint8_t)op, .off = (uint32_t)off, .n = (uint32_t)l.n,
                 .k = sign * l.k / scale};
     if (n.k == 0)

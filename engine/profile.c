@@ -201,6 +201,16 @@ static void store_number(pctx *c, double v_decl, double factor, const char *unit
         diag_add(c->d, DIAG_PROFILE_RANGE, src(c), off, len, path(c, pb, sizeof pb), val, rng);
         return;
     }
+    /* a field without a range has the engine's own, with the same tolerance */
+    if (!f->has_range && !(fabs(base) <= G_NUM_MAX + 1e-9 * G_NUM_MAX)) {
+        char pb[160], val[64], vnum[40], rng[120];
+        const char *bu = f->dim >= 0 ? c->rs->dims[f->dim].units[0].name : NULL;
+        fmt_num(vnum, sizeof vnum, v_decl);
+        snprintf(val, sizeof val, "%s%s%s", vnum, unit ? " " : "", unit ? unit : "");
+        snprintf(rng, sizeof rng, "-1e300..1e300%s%s", bu ? " " : "", bu ? bu : "");
+        diag_add(c->d, DIAG_PROFILE_RANGE, src(c), off, len, path(c, pb, sizeof pb), val, rng);
+        return;
+    }
     c->p->num[c->field] = base;
     c->p->known[c->field] = 1;
 }

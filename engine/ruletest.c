@@ -262,6 +262,12 @@ static bool check_given(tc *c, const ast_given *g, t_given *out)
                  f->uhi);
             return false;
         }
+        /* no range: the engine's own, as for a profile */
+        if (!f->has_range && !(fabs(out->num) <= G_NUM_MAX + 1e-9 * G_NUM_MAX)) {
+            TERR(c, TEST_GIVEN_RANGE, g->at, g->num, g->unit.s ? g->unit.s : "", f->name,
+                 -G_NUM_MAX / f->unit_f, G_NUM_MAX / f->unit_f);
+            return false;
+        }
         return true;
     }
     case GV_BOOL:

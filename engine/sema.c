@@ -2,9 +2,13 @@
 /* Pass 2, sema: name resolution and type, unit and citation checks (see sema.h). */
 #include "sema.h"
 
+#include "graph.h"
+
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct sema {
@@ -52,6 +56,122 @@ double sema_unit_factor(const ast_dim *dim, const char *unit)
             return u->factor;
     }
     return 0;
+}
+
+/* ---- the range of numbers the engine computes with (G_NUM_MIN..G_NUM_MAX) ---- */
+
+/* A number a rule may hold, in base units: 0, or a magnitude within the engine's range
+ * (false for inf and nan). */
+static bool num_in_range(double v)
+{
+    double m = fabs(v);
+    return v == 0 || (m >= G_NUM_MIN && m <= G_NUM_MAX);
+}
+
+/* written * factor, computed as prod, is a number the engine computes with: a nonzero
+ * number must not underflow to zero or overflow. */
+static bool scaled_in_range(double written, double prod)
+{
+    return written == 0 || (prod != 0 && num_in_range(prod));
+}
+
+/* |x| = m * 10^e with m in [1, 10), for x finite and nonzero (no libm: the library does
+ * not link it); m is within a few units in the last place. */
+static double dec_norm(double x, int *e)
+{
+    double m = fabs(x);
+    while (m >= 1e100) {
+        m /= 1e100;
+        *e += 100;
+    }
+    while (m >= 10) {
+        m /= 10;
+        *e += 1;
+    }
+    while (m < 1e-100) {
+        m *= 1e100;
+        *e -= 100;
+    }
+    while (m < 1) {
+        m *= 10;
+        *e -= 1;
+    }
+    return m;
+}
+
+/* a * b / c (c > 0) as "2.496e308", without overflow or underflow: the size of a product
+ * that a double cannot hold. */
+static void fmt_product(char *buf, size_t cap, double a, double b, double c)
+{
+    if (a == 0 || b == 0) {
+        snprintf(buf, cap, "0");
+        return;
+    }
+    if (!isfinite(a) || !isfinite(b)) {
+        snprintf(buf, cap, "more than 1e308");
+        return;
+    }
+    int e = 0, ec = 0;
+    double m = dec_norm(a, &e) * dec_norm(b, &e) / dec_norm(c, &ec);
+    e -= ec;
+    m = dec_norm(m, &e);
+    if (m >= 9.999995) { /* rounds to 10 at six digits */
+        m = 1;
+        e += 1;
+    }
+    snprintf(buf, cap, "%s%.6ge%d", (a < 0) != (b < 0) ? "-" : "", m, e);
+}
+
+/* A number as written: the shortest plain decimal that reads back, or for a very large
+ * or small one the shortest form with an exponent, written without '+'. */
+static void fmt_written(char *buf, size_t cap, double v)
+{
+    char t[40];
+    if (fabs(v) >= 1e-4 && fabs(v) < 1e15) {
+        for (int dec = 0; dec <= 20; dec++) {
+            snprintf(t, sizeof t, "%.*f", dec, v);
+            if (strtod(t, NULL) == v)
+                break;
+        }
+        snprintf(buf, cap, "%s", t);
+        return;
+    }
+    for (int prec = 1; prec <= DBL_DECIMAL_DIG; prec++) {
+        snprintf(t, sizeof t, "%.*g", prec, v);
+        if (strtod(t, NULL) == v)
+            break;
+    }
+    char *e = strchr(t, 'e');
+    if (e) {
+        long x = strtol(e + 1, NULL, 10);
+        *e = '\0';
+        snprintf(buf, cap, "%se%ld", t, x);
+    } else {
+        snprintf(buf, cap, "%s", t);
+    }
+}
+
+static void range_note(sema *s, mga_diag *dg)
+{
+    diag_note(s->d, dg, "numbers in a dimension's base unit must be 0 or between 1e-300 and "
+                        "1e300 in size");
+}
+
+/* Reports `written unit` (value prod in base units) outside the range at span; true when
+ * it is within. */
+static bool check_scaled(sema *s, ast_span at, double written, const char *unit, double factor,
+                         double div, const char *base)
+{
+    double prod = written * factor / div;
+    if (scaled_in_range(written, prod))
+        return true;
+    char w[64], q[160], v[64], vb[160];
+    fmt_written(w, sizeof w, written);
+    snprintf(q, sizeof q, "%s%s%s", w, unit ? " " : "", unit ? unit : "");
+    fmt_product(v, sizeof v, written, factor, div);
+    snprintf(vb, sizeof vb, "%s%s%s", v, base ? " " : "", base ? base : "");
+    range_note(s, ERR(s, NUM_RANGE, at, q, vb));
+    return false;
 }
 
 int sema_field_find(const ast_program *p, const char *name)
@@ -204,8 +324,25 @@ static void check_decls(sema *s)
             }
             if (f == 0)
                 ERR(s, UNIT_NOT_DIMENSION, ud->of.at, ud->of.s, dim->name.s);
-            if (!(ud->factor > 0) || !isfinite(ud->factor))
-                ERR(s, BAD_FACTOR, ud->at, ud->factor);
+            /* "huge = 1e300 big": the parser's span of a unit starts where the previous
+             * one ends, so the name and the unit it is defined by give the place */
+            ast_span uat = ud->name.at;
+            if (ud->of.at.file == uat.file && ud->of.at.off >= uat.off)
+                uat.len = ud->of.at.off + ud->of.at.len - uat.off;
+            if (!(ud->factor > 0) || !isfinite(ud->factor)) {
+                ERR(s, BAD_FACTOR, uat, ud->factor);
+            } else if (f && !(ud->factor * f >= G_NUM_MIN && ud->factor * f <= G_NUM_MAX)) {
+                /* "unit huge = 1e300 big" with big = 1e300 mg: the product leaves the
+                 * doubles; report it once here, and go on with a factor that adds no
+                 * errors of its own to the numbers written in the unit */
+                char v[64];
+                fmt_product(v, sizeof v, ud->factor, f, 1);
+                mga_diag *dg = ERR(s, UNIT_RANGE, uat, ud->name.s, v, dim->base.s);
+                diag_note(s->d, dg, "a unit's factor to the base unit must be between 1e-300 "
+                                    "and 1e300");
+                ud->factor = 1;
+                continue;
+            }
             ud->factor *= f ? f : 1;
         }
     }
@@ -250,6 +387,12 @@ static void check_decls(sema *s)
         if (f->has_range) {
             if (f->lo > f->hi)
                 ERR(s, EMPTY_RANGE, f->range_at, f->lo, f->hi);
+            const char *base =
+                f->dim >= 0 ? VEC_AT(p->dims, ast_dim, f->dim)->base.s : NULL;
+            if (!check_scaled(s, f->range_at, f->lo, f->unit.s, f->unit_f, 1, base) ||
+                !check_scaled(s, f->range_at, f->hi, f->unit.s, f->unit_f, 1, base)) {
+                f->lo = f->hi = 0;
+            }
             f->blo = f->lo * f->unit_f;
             f->bhi = f->hi * f->unit_f;
         } else {
@@ -346,6 +489,8 @@ static int expr_literals(sema *s, ast_expr *e, int dim, const char *ctx_field)
             }
             e->val = e->num;
             e->dim = -1;
+            if (!check_scaled(s, e->at, e->num, NULL, 1, 1, NULL))
+                return -3;
             return dim == -2 ? -1 : dim;
         }
         if (dim == -2) {
@@ -379,6 +524,8 @@ static int expr_literals(sema *s, ast_expr *e, int dim, const char *ctx_field)
         }
         e->val = e->num * f;
         e->dim = dim;
+        if (!check_scaled(s, e->at, e->num, e->unit.s, f, 1, d->base.s))
+            return -3;
         return dim;
     }
     case EX_FIELD:
@@ -423,7 +570,33 @@ static size_t count_fields(const ast_expr *e, int *seen, size_t n, size_t cap)
     return count_fields(e->b, seen, n, cap);
 }
 
-static void check_numeric(sema *s, ast_expr **es, size_t n)
+/* The constant the graph folds from e (as graph.c: lin_add), and the largest magnitude
+ * any partial sum reaches. */
+static void fold_sum(const ast_expr *e, double sign, double *k, double *worst)
+{
+    switch (e->kind) {
+    case EX_NUM:
+        *k += sign * e->val;
+        if (fabs(*k) > *worst || isnan(*k))
+            *worst = isnan(*k) ? INFINITY : fabs(*k);
+        return;
+    case EX_FIELD:
+        return;
+    case EX_ADD:
+        fold_sum(e->a, sign, k, worst);
+        fold_sum(e->b, sign, k, worst);
+        return;
+    case EX_SUB:
+        fold_sum(e->a, sign, k, worst);
+        fold_sum(e->b, -sign, k, worst);
+        return;
+    case EX_NEG:
+        fold_sum(e->a, -sign, k, worst);
+        return;
+    }
+}
+
+static void check_numeric(sema *s, ast_span at, ast_expr **es, size_t n)
 {
     int dim = -2;
     for (size_t i = 0; i < n; i++)
@@ -436,8 +609,7 @@ static void check_numeric(sema *s, ast_expr **es, size_t n)
     for (size_t i = 0; i < n; i++)
         nf = count_fields(es[i], seen, nf, MAX_LIN_FIELDS);
     if (nf > MAX_LIN_FIELDS) {
-        ast_span at = es[0]->at;
-        ERR(s, TOO_MANY, at, "fields in one comparison", (unsigned)MAX_LIN_FIELDS);
+        ERR(s, TOO_MANY, es[0]->at, "fields in one comparison", (unsigned)MAX_LIN_FIELDS);
         return;
     }
     const char *ctx_field = NULL;
@@ -450,6 +622,27 @@ static void check_numeric(sema *s, ast_expr **es, size_t n)
     }
     for (size_t i = 0; i < n && dim != -3; i++)
         dim = expr_literals(s, es[i], dim, ctx_field);
+    if (dim == -3)
+        return;
+    /* the graph folds the numbers of "lhs op rhs" into one constant (graph.c: lin_add,
+     * in this order); between takes lhs - lo and lhs - hi */
+    for (size_t i = 1; i < n; i++) {
+        double k = 0, worst = 0;
+        fold_sum(es[0], 1, &k, &worst);
+        if (es[i])
+            fold_sum(es[i], -1, &k, &worst);
+        if (!(worst <= G_NUM_MAX)) {
+            char v[64];
+            fmt_product(v, sizeof v, worst, 1, 1);
+            const char *base = NULL;
+            if (dim >= 0)
+                base = VEC_AT(s->p->dims, ast_dim, dim)->base.s;
+            char vb[96];
+            snprintf(vb, sizeof vb, "%s%s%s", v, base ? " " : "", base ? base : "");
+            range_note(s, ERR(s, SUM_RANGE, at, vb));
+            return;
+        }
+    }
 }
 
 /* ---- conditions ---- */
@@ -548,7 +741,7 @@ static void check_cond(sema *s, ast_cond *c, unsigned depth, int fact_self)
     }
     case CO_CMP: {
         ast_expr *es[2] = {c->lhs, c->rhs};
-        check_numeric(s, es, 2);
+        check_numeric(s, c->at, es, 2);
         return;
     }
     case CO_BETWEEN: {
@@ -558,7 +751,7 @@ static void check_cond(sema *s, ast_cond *c, unsigned depth, int fact_self)
         if (!c->hi->unit.s && c->lo->unit.s)
             c->hi->unit = c->lo->unit;
         ast_expr *es[3] = {c->lhs, c->lo, c->hi};
-        check_numeric(s, es, 3);
+        check_numeric(s, c->at, es, 3);
         if (c->lo->val > c->hi->val)
             ERR(s, BETWEEN_ORDER, c->at, c->lo->num, c->hi->num);
         return;
@@ -736,6 +929,8 @@ static void check_rule(sema *s, ast_rule *r)
             ERR(s, DOSE_UNIT, d->at, found);
             continue;
         }
+        if (!check_scaled(s, d->at, d->num, d->unit.s, f, sema_unit_factor(dim, "mg"), "mg"))
+            continue;
         d->mg = d->num * f / sema_unit_factor(dim, "mg");
         if (d->part == DOSE_MAX && d->mg < max)
             max = d->mg;
@@ -861,6 +1056,9 @@ static void check_invariant(sema *s, ast_invariant *v, size_t index)
                 ERR(s, DOSE_UNIT, e->at, found);
                 continue;
             }
+            if (!check_scaled(s, e->at, e->num, e->unit.s, f, sema_unit_factor(dim, "mg"),
+                              "mg"))
+                continue;
             e->mg = e->num * f / sema_unit_factor(dim, "mg");
         }
     }

@@ -192,12 +192,88 @@ static void test_analyze_unreachable_reason(void **state)
     mga_engine_free(eng);
 }
 
+static const char *big_rules =
+    "ruleset \"big numbers\"\n"
+    "disclaimer \"Not medical advice.\"\n"
+    "source src \"Test Source\"\n"
+    "  ref 1 \"Reference one.\"\n"
+    "end\n"
+    "dimension mass base mg\n"
+    "  unit g = 1000 mg\n"
+    "end\n"
+    "profile\n"
+    "  x: number g range 0..1e297\n"
+    "  y: number mg\n"
+    "end\n"
+    "rule enormous when x > 1e99 mg and x < 1e101 mg then inform say \"a\" cite src end\n"
+    "rule minute when y > 1e-99 mg and y < 1e-97 mg then inform say \"b\" cite src end\n"
+    "rule huge when x > 2e200 g then warn say \"c\" cite src end\n"
+    "rule tight when y >= 123456789.123456789e150 mg and y <= 123456789.123456789e150 mg\n"
+    "  then disagree say \"d\" cite src end\n"
+    "invariant huge_warned when x >= 1e200 g expect warn end\n"
+    "invariant huger_warned when x >= 3e200 g expect warn end\n";
+
+static bool fires(const mga_ruleset *rs, const char *json, const char *rule)
+{
+    mga_profile *p = NULL;
+    mga_result *r = evaluate(rs, json, strlen(json), &p);
+    int want = rule_index(rs, rule, strlen(rule));
+    assert_true(want >= 0);
+    bool found = false;
+    for (size_t k = 0; k < r->nfired; k++)
+        found |= r->fired[k] == (uint32_t)want;
+    mga_result_free(r);
+    mga_profile_free(p);
+    return found;
+}
+
+/* Large and small constants reach the solver as the doubles the evaluator compares with:
+ * a rule that eval fires is never reported unreachable (a constant of 1e99 was once cut
+ * to 96 digits, and 1e-99 to a 1 over 94 digits), and a counter-example near 1e200
+ * replays in the evaluator. */
+static void test_analyze_large_constants_match_eval(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    analyze_ctx ctx = {.notes = true};
+    analyze_install(eng, &ctx);
+    mga_ruleset *rs = NULL;
+    mga_diags *d = NULL;
+    assert_int_equal(mga_compile(eng, "big.mga", big_rules, strlen(big_rules), &rs, &d), MGA_OK);
+    assert_int_equal(mga_diags_error_count(d), 0);
+    assert_int_equal(ctx.stats.unreachable, 0);
+    assert_int_equal(count_diag(d, 5007), 0);
+    assert_int_equal(count_diag(d, 9006), 0);
+    assert_true(fires(rs, "{\"x\": 1e97}", "enormous"));
+    assert_true(fires(rs, "{\"y\": 1e-98}", "minute"));
+    assert_true(fires(rs, "{\"y\": 123456789.123456789e150}", "tight"));
+    assert_false(fires(rs, "{\"y\": 123456790.5e150}", "tight"));
+    assert_int_equal(ctx.stats.proven, 1);
+    assert_int_equal(ctx.stats.refuted, 1);
+    const mga_diag *dg = expect_diag(d, 5009, NULL);
+    assert_non_null(strstr(dg->message, "'huge_warned'"));
+    size_t lw;
+    const char *w = witness_of(dg, "counter-example: ", &lw);
+    mga_profile *p = NULL;
+    mga_result *r = evaluate(rs, w, lw, &p);
+    int x = graph_field_lookup(rs, "x", 1);
+    assert_true(p->known[x]);
+    assert_true(p->num[x] >= 1e203 * (1 - 1e-9) && p->num[x] <= 2e203 * (1 + 1e-9));
+    assert_int_equal(r->nfired, 0);
+    mga_result_free(r);
+    mga_profile_free(p);
+    mga_diags_free(d);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_analyze_shipped_witnesses_fire),
         cmocka_unit_test(test_analyze_counter_examples_reproduce),
         cmocka_unit_test(test_analyze_unreachable_reason),
+        cmocka_unit_test(test_analyze_large_constants_match_eval),
     };
     return cmocka_run_group_tests_name("analyze", tests, NULL, NULL);
 }

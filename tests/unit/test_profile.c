@@ -368,6 +368,48 @@ static void test_profile_parse_reuse_oom(void **state)
     }
 }
 
+/* A field without a range takes the engine's own (1e300 in the base unit): at the limit a
+ * value is read, past it (here only after the unit conversion) it is an error, so no sum
+ * of two values overflows to inf in a comparison. */
+static void test_profile_values_within_engine_range(void **state)
+{
+    (void)state;
+    static const char *text = "ruleset \"r\"\n"
+                              "disclaimer \"Not medical advice.\"\n"
+                              "source src \"S\"\n"
+                              "end\n"
+                              "dimension mass base mg\n"
+                              "  unit g = 1000 mg\n"
+                              "end\n"
+                              "profile\n"
+                              "  a: number mg\n"
+                              "  b: number mg\n"
+                              "end\n"
+                              "rule nothing when a + b <= 0 mg then inform say \"x\" cite src end\n";
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = NULL;
+    assert_int_equal(mga_compile(eng, "r.mga", text, strlen(text), &rs, NULL), MGA_OK);
+    char *out = eval_json(rs, "{\"a\": 1e300, \"b\": {\"value\": -1e297, \"unit\": \"g\"}}");
+    assert_non_null(strstr(out, "\"rule\":\"nothing\""));
+    free(out);
+    static const pcase past[] = {
+        {"{\"a\": 1e308, \"b\": 1e308}", 4003,
+         "$.a: 1e+308 mg is outside the range -1e300..1e300 mg (byte 6)", NULL, 6, 5},
+        {"{\"b\": {\"value\": 1e298, \"unit\": \"g\"}}", 4003,
+         "$.b: 1e+298 g is outside the range -1e300..1e300 mg (byte 16)", NULL, 16, 1},
+    };
+    mga_profile *p = NULL;
+    mga_diags *d = NULL;
+    assert_int_equal(mga_profile_parse(rs, "p.json", past[0].json, strlen(past[0].json), &p, &d),
+                     MGA_E_PROFILE);
+    assert_int_equal(mga_diags_error_count(d), 2);
+    expect_diag(d, 4003, past[0].message);
+    mga_diags_free(d);
+    check_profile_error(rs, &past[1]);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -382,6 +424,7 @@ int main(void)
         cmocka_unit_test(test_profile_invalid_arguments),
         cmocka_unit_test(test_profile_parse_reuse_equals_fresh),
         cmocka_unit_test(test_profile_parse_reuse_oom),
+        cmocka_unit_test(test_profile_values_within_engine_range),
     };
     return cmocka_run_group_tests_name("profile", tests, NULL, NULL);
 }
