@@ -613,13 +613,16 @@ static bool r_expect(const an *A, const mga_result *r, const g_expect *e)
     case EXP_DOSE_LE:
         return !(r->dose.has_start && r->dose.start_mg > e->mg) &&
                !(r->dose.has_target && r->dose.target_mg > e->mg);
-    case EXP_MAX_LE:
-        for (size_t i = 0; i < r->nadvice; i++) {
-            const g_rule *g = &rs->rules[r->advice_rule[i]];
-            if (g->has_max && g->max <= e->mg && (int)g->severity >= e->sev)
+    case EXP_MAX_LE: {
+        bool withheld = r->avoid_supplements >= 0 || r->withhold_supplements >= 0;
+        for (size_t i = 0; i < r->nfired; i++) {
+            const g_rule *g = &rs->rules[r->fired[i]];
+            if (g->has_max && g->max <= e->mg && (int)g->severity >= e->sev &&
+                !(g->presumes && withheld))
                 return true;
         }
         return false;
+    }
     case EXP_WITHHELD:
         for (size_t i = 0; i < r->nfired; i++) {
             const g_rule *g = &rs->rules[r->fired[i]];
