@@ -152,7 +152,7 @@ rule-tests: $(BUILD)/mgadvise
 	$(BUILD)/mgadvise test --min-coverage 100 tests/rules/
 
 rules-check: $(BUILD)/mgadvise
-	$(BUILD)/mgadvise check --sources ../shared/seeds rules/
+	$(BUILD)/mgadvise check --sources sources rules/
 
 # The diagnostics table in the README is generated from engine/diag_codes.def.
 codes-table:
@@ -266,7 +266,7 @@ test-valgrind: all $(UNIT_TESTS) $(FUZZ_REPLAY)
 	@VALGRIND=1 sh tests/golden/batch/run.sh $(BUILD)/valgrind/mgadvise
 	@sh tests/golden/tools.sh $(BUILD)/valgrind/mgadvise
 	@$(BUILD)/valgrind/mgadvise test --min-coverage 100 tests/rules/
-	@$(BUILD)/valgrind/mgadvise check --sources ../shared/seeds rules/ >/dev/null
+	@$(BUILD)/valgrind/mgadvise check --sources sources rules/ >/dev/null
 	@set -e; for h in $(FUZZERS); do \
 	    case $$h in compile) seeds="$(fuzz_seeds_compile)";; eval) seeds="$(fuzz_seeds_eval)";; \
 	        batch) seeds="$(fuzz_seeds_batch)";; esac; \
