@@ -49,18 +49,27 @@ notes. `%s`, `%g`, `%u` and the like stand for the names and numbers filled in.
 HEAD
 printf '%s\n' "$rows" | awk '
 function heading(c) {
-    if (c ~ /^1/) return "E1xxx: characters and tokens of a rule file"
-    if (c ~ /^2/) return "E2xxx: syntax"
-    if (c ~ /^30|^31|^32|^33|^34/) return "E3xxx: names, types, units, citations (rule files)"
-    if (c ~ /^35/) return "E35xx: rule test files (*.mgt)"
-    if (c ~ /^4/) return "E4xxx: profiles"
-    if (c ~ /^5/) return "W5xxx and N5xxx: warnings and notes (check, unknown profile fields)"
-    return "E9xxx: limits, files and internal errors"
+    if (c ~ /^1/) return 1
+    if (c ~ /^2/) return 2
+    if (c ~ /^305/) return 4
+    if (c ~ /^3/) return 3
+    if (c ~ /^4/) return 5
+    if (c ~ /^5/) return 6
+    return 7
+}
+BEGIN {
+    title[1] = "E1xxx: characters and tokens of a rule file"
+    title[2] = "E2xxx: syntax"
+    title[3] = "E3xxx: names, types, units, citations (rule files)"
+    title[4] = "E305x: rule test files (*.mgt)"
+    title[5] = "E4xxx: profiles"
+    title[6] = "W5xxx and N5xxx: warnings and notes (check, unknown profile fields)"
+    title[7] = "E9xxx: limits, files and internal errors"
 }
 { code = $1; sev = $2; $1 = ""; $2 = ""; sub(/^  /, ""); msg = $0
   p = sev == "WARNING" ? "W" : sev == "NOTE" ? "N" : "E"
   gsub(/\|/, "\\|", msg); gsub(/\\"/, "\"", msg)
-  h = heading(code); if (!(h in rowsof)) { order[++nh] = h; rowsof[h] = "" }
+  h = heading(code)
   rowsof[h] = rowsof[h] sprintf("| %s%s | %s | %s |\n", p, code, tolower(sev), msg) }
-END { for (i = 1; i <= nh; i++) {
-        printf "\n## %s\n\n| code | severity | message |\n|---|---|---|\n%s", order[i], rowsof[order[i]] } }'
+END { for (i = 1; i <= 7; i++) if (i in rowsof)
+        printf "\n## %s\n\n| code | severity | message |\n|---|---|---|\n%s", title[i], rowsof[i] }'
