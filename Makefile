@@ -37,7 +37,7 @@ UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/te
 EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
 .PHONY: all lib test unit golden examples-run rules-check bless clean sanitize test-asan \
-        check-tools deps codes-table docs-check fuzz fuzz-regress test-valgrind test-tsan rule-tests fmt-check graph-svg \
+        check-tools deps codes-table docs-check docs-bless fuzz fuzz-regress test-valgrind test-tsan rule-tests fmt-check graph-svg \
         bench bench-tools bench-smoke
 
 .DEFAULT_GOAL := all
@@ -153,38 +153,43 @@ rule-tests: $(BUILD)/mgadvise
 	$(BUILD)/mgadvise test --min-coverage 100 tests/rules/
 
 rules-check: $(BUILD)/mgadvise
-	$(BUILD)/mgadvise check --sources ../shared/seeds rules/
+	$(BUILD)/mgadvise check --sources sources rules/
 
-# The diagnostics table in the README is generated from engine/diag_codes.def.
+# docs/DIAGNOSTICS.md is generated from engine/diag_codes.def; docs-check fails when stale.
 codes-table:
-	@echo "| code | severity | message |"; echo "|---|---|---|"; \
-	sed -n 's/^X([A-Z_0-9]*, \([0-9]*\), \([A-Z]*\), "\(.*\)")$$/\1 \2 \3/p' engine/diag_codes.def | \
-	while read -r code sev msg; do \
-	    p=E; [ "$$sev" = WARNING ] && p=W; [ "$$sev" = NOTE ] && p=N; \
-	    printf '| %s%s | %s | %s |\n' "$$p" "$$code" "$$(echo $$sev | tr A-Z a-z)" "$$(printf '%s' "$$msg" | sed 's/|/\\|/g; s/\\"/"/g')"; \
-	done
+	sh docs/diagnostics.sh >docs/DIAGNOSTICS.md.tmp && mv docs/DIAGNOSTICS.md.tmp docs/DIAGNOSTICS.md
 
 # `mgadvise fmt --check` lists rule files not in the canonical layout (mgadvise fmt rules/).
 fmt-check: $(BUILD)/mgadvise
 	@$(BUILD)/mgadvise fmt --check rules/ $(wildcard tests/rules/*.mgt) && echo "fmt: rules/ and tests/rules/ are formatted"
 
-# The picture of the shipped rule graph in the README. Graphviz is needed only here; the
+# The picture of the shipped rule graph in docs/CLI.md. Graphviz is needed only here; the
 # dot text is checked by docs-check, the SVG (which depends on the Graphviz version) is not.
 graph-svg: $(BUILD)/mgadvise
 	@command -v dot >/dev/null || $(MAKE) --no-print-directory deps DEB_PKGS=graphviz
 	$(BUILD)/mgadvise graph rules/ >docs/rule-graph.dot
 	dot -Tsvg docs/rule-graph.dot >docs/rule-graph.svg
 
-docs-check: $(BUILD)/mgadvise
+# The documentation's examples (tests/docs/run.sh says which blocks run and how), the
+# generated diagnostics list and the dot text of the rule graph must match the tree.
+DOCS = README.md $(sort $(wildcard docs/*.md)) bench/README.md
+DOCS_RUN = DOCS_CC="$(CC) -D_POSIX_C_SOURCE=200809L -pthread $(CFLAGS_ALL) $(WARN) $(WERROR)" \
+           DOCS_LIBS="$(LDFLAGS_ALL) $(DEPS_LIBS)" sh tests/docs/run.sh $(BUILD)/mgadvise $(BUILD) $(DOCS)
+
+docs-check: $(BUILD)/mgadvise $(BUILD)/libmgadvise.a
 	@$(BUILD)/mgadvise graph rules/ >$(BUILD)/rule-graph.dot; \
 	if cmp -s $(BUILD)/rule-graph.dot docs/rule-graph.dot; then echo "docs: docs/rule-graph.dot is current"; \
 	else echo "docs: docs/rule-graph.dot differs from the rules (make graph-svg)"; \
 	diff docs/rule-graph.dot $(BUILD)/rule-graph.dot | head -20; exit 1; fi
-	@mkdir -p $(BUILD); $(MAKE) -s --no-print-directory codes-table >$(BUILD)/codes.md; \
-	awk '/<!-- codes:begin -->/{f=1;next}/<!-- codes:end -->/{f=0}f' README.md >$(BUILD)/codes.readme; \
-	if cmp -s $(BUILD)/codes.md $(BUILD)/codes.readme; then echo "docs: README diagnostics table is current"; \
-	else echo "docs: README diagnostics table differs from engine/diag_codes.def (make codes-table)"; \
-	diff $(BUILD)/codes.readme $(BUILD)/codes.md | head -20; exit 1; fi
+	@sh docs/diagnostics.sh >$(BUILD)/DIAGNOSTICS.md; \
+	if cmp -s $(BUILD)/DIAGNOSTICS.md docs/DIAGNOSTICS.md; then echo "docs: docs/DIAGNOSTICS.md is current"; \
+	else echo "docs: docs/DIAGNOSTICS.md differs from engine/diag_codes.def (make codes-table)"; \
+	diff docs/DIAGNOSTICS.md $(BUILD)/DIAGNOSTICS.md | head -20; exit 1; fi
+	@$(DOCS_RUN)
+
+# Rewrites the documentation's output blocks with what their examples print now.
+docs-bless: $(BUILD)/mgadvise $(BUILD)/libmgadvise.a
+	@DOCS_BLESS=1 $(DOCS_RUN)
 
 # ---- fuzzing ----
 # Each harness tests/fuzz/fuzz_<name>.c is built twice: with libFuzzer by `make fuzz`
@@ -268,7 +273,7 @@ test-valgrind: all $(UNIT_TESTS) $(FUZZ_REPLAY)
 	@VALGRIND=1 sh tests/golden/batch/run.sh $(BUILD)/valgrind/mgadvise
 	@sh tests/golden/tools.sh $(BUILD)/valgrind/mgadvise
 	@$(BUILD)/valgrind/mgadvise test --min-coverage 100 tests/rules/
-	@$(BUILD)/valgrind/mgadvise check --sources ../shared/seeds rules/ >/dev/null
+	@$(BUILD)/valgrind/mgadvise check --sources sources rules/ >/dev/null
 	@set -e; for h in $(FUZZERS); do \
 	    case $$h in compile) seeds="$(fuzz_seeds_compile)";; eval) seeds="$(fuzz_seeds_eval)";; \
 	        batch) seeds="$(fuzz_seeds_batch)";; esac; \

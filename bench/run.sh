@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # `make bench`: measures mgadvise against the JSON floor and prints a table with the ratios
-# and the issue-4 targets beside them (PASS/MISS). See the Performance section of README.md.
+# and the performance targets beside them (PASS/MISS). The method is in bench/README.md.
 #   usage: sh bench/run.sh BUILD_DIR [COUNT]          (COUNT profiles, default 1000000)
 # BENCH_SEED (default 1) seeds the profile generator. Everything runs from a temporary
 # folder that is removed at the end; results go to /dev/null except where "file" is said.
@@ -207,7 +207,7 @@ for mode in shared distinct; do
     done
 done
 
-# ---- ratios and targets (issue 4) ----
+# ---- ratios and targets ----
 r_floor=$(calc "%.3f" "$b1_r / $floor_r")
 r_j=$(calc "%.2f" "$bn_r / $b1_r")
 rc_floor=$(calc "%.3f" "$c1_r / $floor_r")

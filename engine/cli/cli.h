@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-/* Exit statuses shared by every command (documented in --help and the README). */
+/* Exit statuses shared by every command (documented in --help and docs/CLI.md). */
 enum {
     EXIT_OK = 0,
     EXIT_INVALID = 1, /* the rules or the profile have errors; check found problems */

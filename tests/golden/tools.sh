@@ -99,7 +99,7 @@ same eval-long eval --format=pretty --rules=rules $P -- eval -f pretty --rules r
 same explain explain --rule=d6_sleep_start_145mg -fjson $P -- explain --rule d6_sleep_start_145mg -f json $P
 same graph graph -fjson tests/golden/batch/rules.mga -- graph --format json tests/golden/batch/rules.mga
 same test test --min-coverage=50 -rrules tests/rules -- test --min-coverage 50 -r rules tests/rules
-same check check --no-analysis --sources=../shared/seeds rules -- check --no-analysis --sources ../shared/seeds rules
+same check check --no-analysis --sources=sources rules -- check --no-analysis --sources sources rules
 "$BIN" eval --format= $P >/dev/null 2>"$tmp/e"
 check "eval --format= is a usage error" $(($? != 2))
 
