@@ -25,7 +25,7 @@ CPPFLAGS_ALL = -Iinclude -Iengine -I$(GEN) -D_POSIX_C_SOURCE=200809L $(DEPS_CFLA
 CFLAGS_ALL  = -std=c11 $(OPT) -g -fPIC -fvisibility=hidden $(SANFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 
-ENGINE_SRC = engine/arena.c engine/utf8.c engine/diag.c engine/ast.c engine/parse.c engine/sema.c \
+ENGINE_SRC = engine/arena.c engine/utf8.c engine/textsafe.c engine/diag.c engine/ast.c engine/parse.c engine/sema.c \
              engine/quote.c engine/graph.c engine/profile.c engine/eval.c engine/output.c \
              engine/jsongen.c engine/format.c engine/graphout.c engine/api.c engine/explain.c engine/ruletest.c
 ENGINE_OBJ = $(ENGINE_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/parser.o $(BUILD)/obj/gen/lexer.o
@@ -143,6 +143,7 @@ golden: $(BUILD)/mgadvise
 	@sh tests/golden/batch/run.sh $(BUILD)/mgadvise
 	@sh tests/golden/batch-io.sh $(BUILD)/mgadvise
 	@sh tests/golden/tools.sh $(BUILD)/mgadvise
+	@sh tests/golden/hostile.sh $(BUILD)/mgadvise
 
 examples-run: $(EXAMPLES) all
 	@set -e; for e in $(EXAMPLES); do echo "== $$e"; $$e rules examples/profiles/01-kidney-disease.json | grep -Eq "^critical +avoid +s1_kidney_disease_avoid_supplements"; done; \
@@ -213,7 +214,7 @@ FUZZ_CLI_SRC = engine/cli/batch.c engine/cli/batch_csv.c engine/cli/common.c
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h \
                        $(GEN)/embedded_rules.c $(FUZZ_CLI_SRC) $(BUILD)/libmgadvise.a
 	@mkdir -p $(dir $@)
-	$(CC) -Iinclude -Iengine/cli -Itests/fuzz -D_POSIX_C_SOURCE=200809L $(CFLAGS_ALL) $(WARN) \
+	$(CC) -Iinclude -Iengine -Iengine/cli -Itests/fuzz -D_POSIX_C_SOURCE=200809L $(CFLAGS_ALL) $(WARN) \
 	    $(WERROR) -pthread -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c $(GEN)/embedded_rules.c \
 	    $(FUZZ_CLI_SRC) $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS)
 
@@ -232,7 +233,7 @@ fuzz:
 	$(MAKE) --no-print-directory CC=$(FUZZ_CC) BUILD=$(FUZZ_BUILD) SAN=fuzzer-no-link,$(FUZZ_SAN) OPT=-O1 \
 	    $(FUZZ_BUILD)/libmgadvise.a $(FUZZ_BUILD)/gen/embedded_rules.c
 	@set -e; mkdir -p $(FUZZ_BUILD)/artifacts; for h in $(FUZZERS); do \
-	    $(FUZZ_CC) -Iinclude -Iengine/cli -Itests/fuzz -D_POSIX_C_SOURCE=200809L -std=c11 -O1 -g \
+	    $(FUZZ_CC) -Iinclude -Iengine -Iengine/cli -Itests/fuzz -D_POSIX_C_SOURCE=200809L -std=c11 -O1 -g \
 	        -fsanitize=fuzzer,$(FUZZ_SAN) -fno-sanitize-recover=all $(WARN) $(WERROR) -pthread \
 	        -o $(FUZZ_BUILD)/fuzz_$$h tests/fuzz/fuzz_$$h.c $(FUZZ_BUILD)/gen/embedded_rules.c \
 	        $(FUZZ_CLI_SRC) $(FUZZ_BUILD)/libmgadvise.a $(DEPS_LIBS) $(CSV_LIBS); \

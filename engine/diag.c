@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Diagnostics list, location and rendering (see diag.h). */
 #include "diag.h"
+#include "textsafe.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -280,6 +281,28 @@ static void puts_(out *o, const char *s)
     put(o, s, strlen(s));
 }
 
+/* Data (file names, messages that quote the input, source lines, notes): escaped. */
+static void put_data(out *o, const char *p, size_t n, unsigned flags)
+{
+    if (!o->failed && n && textsafe_write(o->fn, o->ud, p, n, flags) != 0)
+        o->failed = true;
+}
+
+static void puts_data(out *o, const char *s)
+{
+    put_data(o, s, strlen(s), 0);
+}
+
+/* n copies of c in the caret line. */
+static void put_rep(out *o, char c, size_t n)
+{
+    char buf[32];
+    memset(buf, c, sizeof buf);
+    for (; n > sizeof buf; n -= sizeof buf)
+        put(o, buf, sizeof buf);
+    put(o, buf, n);
+}
+
 static const diag_src *find_src(const mga_diags *d, const char *file)
 {
     for (size_t i = 0; i < d->sources.len; i++) {
@@ -296,7 +319,7 @@ static void render_one(out *o, const mga_diags *d, const mga_diag *dg)
     static const char *const kinds[] = {"error", "warning", "note"};
     const diag_src *s = dg->file ? find_src(d, dg->file) : NULL;
     if (dg->file) {
-        puts_(o, dg->file);
+        puts_data(o, dg->file);
         if (dg->line) {
             snprintf(buf, sizeof buf, ":%u:%u", dg->line, dg->col);
             puts_(o, buf);
@@ -309,7 +332,7 @@ static void render_one(out *o, const mga_diags *d, const mga_diag *dg)
              dg->kind == MGA_DIAG_WARNING ? 'W' : dg->kind == MGA_DIAG_NOTE ? 'N' : 'E',
              dg->code);
     puts_(o, buf);
-    puts_(o, dg->message);
+    puts_data(o, dg->message);
     puts_(o, "\n");
     if (s && s->copied && dg->line) {
         /* The source line, then a caret line that copies its tabs so columns agree. */
@@ -340,32 +363,48 @@ static void render_one(out *o, const mga_diags *d, const mga_diag *dg)
         }
         if (from > start)
             puts_(o, "...");
-        put(o, s->text + from, to - from);
+        /* The line as text (tabs kept), and a caret line as wide as the escapes shown. */
+        put_data(o, s->text + from, to - from, TEXTSAFE_KEEP_TAB);
         if (to < shown)
             puts_(o, "...");
         puts_(o, "\n      | ");
         if (from > start)
             puts_(o, "   ");
-        for (size_t i = from; i < off; i++) {
-            unsigned char ch = (unsigned char)s->text[i];
-            if (ch == '\t')
+        char esc[TEXTSAFE_ESC_MAX];
+        for (size_t i = from; i < off;) {
+            size_t n = textsafe_step(s->text + i, off - i, TEXTSAFE_KEEP_TAB, esc);
+            if (esc[0])
+                put_rep(o, ' ', strlen(esc));
+            else if (s->text[i] == '\t')
                 puts_(o, "\t");
-            else if ((ch & 0xC0) != 0x80)
+            else
                 puts_(o, " ");
+            i += n;
         }
         puts_(o, "^");
         size_t stop = dg->offset + dg->len;
         if (stop > to)
             stop = to;
-        for (size_t i = off + 1; i < stop; i++) {
-            if (((unsigned char)s->text[i] & 0xC0) != 0x80)
-                puts_(o, "~");
+        if (off < stop) {
+            /* the first unit has the caret; the rest of the span gets tildes */
+            size_t n = textsafe_step(s->text + off, stop - off, TEXTSAFE_KEEP_TAB, esc);
+            size_t w = textsafe_width(s->text + off, stop - off, TEXTSAFE_KEEP_TAB);
+            put_rep(o, '~', w - textsafe_width(s->text + off, n, TEXTSAFE_KEEP_TAB));
         }
         puts_(o, "\n");
     }
     if (dg->note) {
+        /* A note may hold several: the engine joins them with "\n  note: " (layout);
+         * any other line break in it is data and is escaped. */
+        static const char sep[] = "\n  note: ";
+        const char *p = dg->note, *q;
         puts_(o, "  note: ");
-        puts_(o, dg->note);
+        while ((q = strstr(p, sep)) != NULL) {
+            put_data(o, p, (size_t)(q - p), 0);
+            puts_(o, sep);
+            p = q + sizeof sep - 1;
+        }
+        puts_data(o, p);
         puts_(o, "\n");
     }
 }

@@ -5,6 +5,7 @@
 #include "explain.h"
 #include "eval.h"
 #include "sema.h"
+#include "textsafe.h"
 
 #include <assert.h>
 #include <math.h>
@@ -568,6 +569,18 @@ static void w_str(wr *w, const char *s)
     outbuf_put(w, s, strlen(s));
 }
 
+static int w_sink(void *ud, const char *p, size_t n)
+{
+    outbuf_put(ud, p, n);
+    return 0;
+}
+
+/* Text from the rules or the profile, in the text form: escaped (textsafe.h). */
+static void w_text(wr *w, const char *s)
+{
+    textsafe_write(w_sink, w, s, strlen(s), 0);
+}
+
 static void w_indent(wr *w, unsigned depth)
 {
     for (unsigned i = 0; i < depth; i++)
@@ -584,9 +597,12 @@ static void w_jstr(wr *w, const char *s)
     const char *run = s;
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7F &&
+            !(c == 0xC2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] < 0xA0))
             continue;
         outbuf_put(w, run, (size_t)(s - run));
+        if (c == 0xC2) /* a C1 control, U+0080-U+009F: escaped like the C0 ones */
+            c = (unsigned char)*++s;
         if (c == '"' || c == '\\') {
             char e[2] = {'\\', (char)c};
             outbuf_put(w, e, 2);
@@ -612,34 +628,41 @@ static const char *vname(uint8_t v)
 static void w_field_text(wr *w, const mga_ruleset *rs, const mga_profile *p, uint32_t f)
 {
     const g_field *g = &rs->fields[f];
-    outbuf_printf(w, "%s: ", g->name);
+    w_text(w, g->name);
+    w_str(w, ": ");
     if (!p->known[f]) {
         w_str(w, "field missing");
         return;
     }
     switch (g->type) {
     case FT_TEXT:
-        if ((int32_t)f == rs->id_field)
-            outbuf_printf(w, "\"%s\"", p->id ? p->id : "");
-        else
+        if ((int32_t)f == rs->id_field) {
+            w_str(w, "\"");
+            w_text(w, p->id ? p->id : "");
+            w_str(w, "\"");
+        } else {
             w_str(w, "given");
+        }
         break;
     case FT_BOOL:
         w_str(w, p->num[f] != 0 ? "true" : "false");
         break;
     case FT_NUMBER:
         outbuf_printf(w, "%g", p->num[f] / g->unit_f);
-        if (g->unit)
-            outbuf_printf(w, " %s", g->unit);
+        if (g->unit) {
+            w_str(w, " ");
+            w_text(w, g->unit);
+        }
         break;
     case FT_ENUM:
-        w_str(w, g->syms[(size_t)p->num[f]]);
+        w_text(w, g->syms[(size_t)p->num[f]]);
         break;
     case FT_SET: {
         bool any = false;
         for (size_t s = 0; s < g->nsyms; s++)
             if (has_sym(rs, p, f, (uint32_t)s)) {
-                outbuf_printf(w, "%s%s", any ? ", " : "", g->syms[s]);
+                w_str(w, any ? ", " : "");
+                w_text(w, g->syms[s]);
                 any = true;
             }
         if (!any)
@@ -734,7 +757,8 @@ static void node_head(xctx *c, uint32_t i, unsigned depth)
         return;
     }
     w_indent(w, depth);
-    outbuf_printf(w, "%-7s %s", vname(c->val[i]), x->text);
+    outbuf_printf(w, "%-7s ", vname(c->val[i]));
+    w_text(w, x->text);
     if (x->nfld) {
         w_str(w, "  (");
         for (uint32_t k = 0; k < x->nfld; k++) {
@@ -744,9 +768,13 @@ static void node_head(xctx *c, uint32_t i, unsigned depth)
         }
         outbuf_put(w, ")", 1);
     }
-    if (x->kind == X_FACT || x->kind == X_FACT_DEF)
-        outbuf_printf(w, "  (fact %s, %s:%u)", rs->facts[x->field].name,
-                 c->ex->fact_file[x->field], c->ex->fact_line[x->field]);
+    if (x->kind == X_FACT || x->kind == X_FACT_DEF) {
+        w_str(w, "  (fact ");
+        w_text(w, rs->facts[x->field].name);
+        w_str(w, ", ");
+        w_text(w, c->ex->fact_file[x->field]);
+        outbuf_printf(w, ":%u)", c->ex->fact_line[x->field]);
+    }
     outbuf_put(w, "\n", 1);
 }
 
@@ -852,8 +880,11 @@ static const char *by_text(const mga_result *r, const res_over *o, char *buf, si
 static void rule_head_text(xctx *c, size_t ri)
 {
     const g_rule *g = &c->r->rs->rules[ri];
-    outbuf_printf(c->w, "%s  (%s, %s, %s:%u)\n", g->id, mga_severity_str((mga_severity)g->severity),
-             mga_kind_str((mga_kind)g->kind), g->file, g->line);
+    w_text(c->w, g->id);
+    outbuf_printf(c->w, "  (%s, %s, ", mga_severity_str((mga_severity)g->severity),
+                  mga_kind_str((mga_kind)g->kind));
+    w_text(c->w, g->file);
+    outbuf_printf(c->w, ":%u)\n", g->line);
 }
 
 static void rule_head_json(xctx *c, size_t ri)
@@ -927,7 +958,15 @@ static void overruled(xctx *c, long only, bool *any)
             w_jstr(c->w, by);
             outbuf_put(c->w, "}", 1);
         } else {
-            outbuf_printf(c->w, "  %s: %s, overruled by %s (%s)\n", rid, what, bid, by);
+            w_str(c->w, "  ");
+            w_text(c->w, rid);
+            w_str(c->w, ": ");
+            w_text(c->w, what);
+            w_str(c->w, ", overruled by ");
+            w_text(c->w, bid);
+            w_str(c->w, " (");
+            w_text(c->w, by);
+            w_str(c->w, ")\n");
         }
         *any = true;
     }
@@ -948,9 +987,19 @@ static void write_all(xctx *c, const uint8_t *val)
         w_jstr(w, rs->hash);
         w_str(w, "},\"advice\":[");
     } else {
-        outbuf_printf(w, "explain: profile %s%s%s, ruleset %s (%s)\n\n", r->p->id ? "'" : "",
-                 r->p->id ? r->p->id : "without id", r->p->id ? "'" : "",
-                 rs->name ? rs->name : "unnamed", rs->hash);
+        w_str(w, "explain: profile ");
+        if (r->p->id) {
+            w_str(w, "'");
+            w_text(w, r->p->id);
+            w_str(w, "'");
+        } else {
+            w_str(w, "without id");
+        }
+        w_str(w, ", ruleset ");
+        w_text(w, rs->name ? rs->name : "unnamed");
+        w_str(w, " (");
+        w_text(w, rs->hash);
+        w_str(w, ")\n\n");
         outbuf_printf(w, "advice (%zu item%s, each with the condition that made it apply)\n",
                  r->nadvice, r->nadvice == 1 ? "" : "s");
     }
@@ -1211,8 +1260,13 @@ mga_status mga_coverage_write(const mga_coverage *cov, mga_write_fn fn, void *ud
         w_str(&w, " none");
     w_str(&w, "\n");
     for (size_t i = 0; i < rs->nrules; i++)
-        if (!cov->fired[i])
-            outbuf_printf(&w, "  %s:%u: %s\n", rs->rules[i].file, rs->rules[i].line, rs->rules[i].id);
+        if (!cov->fired[i]) {
+            w_str(&w, "  ");
+            w_text(&w, rs->rules[i].file);
+            outbuf_printf(&w, ":%u: ", rs->rules[i].line);
+            w_text(&w, rs->rules[i].id);
+            w_str(&w, "\n");
+        }
     for (int pass = 0; pass < 2; pass++) {
         uint8_t bit = pass == 0 ? 1 : 2;
         size_t n = 0;
@@ -1225,8 +1279,13 @@ mga_status mga_coverage_write(const mga_coverage *cov, mga_write_fn fn, void *ud
                 continue;
             const char *what;
             const char *name = owner_name(rs, x, &what);
-            outbuf_printf(&w, "  %s:%u:%u: %s %s: %s\n", x->file, x->line, x->col, what, name,
-                     x->text);
+            w_str(&w, "  ");
+            w_text(&w, x->file);
+            outbuf_printf(&w, ":%u:%u: %s ", x->line, x->col, what);
+            w_text(&w, name);
+            w_str(&w, ": ");
+            w_text(&w, x->text);
+            w_str(&w, "\n");
         }
     }
     mga_status st = MGA_OK;

@@ -4,6 +4,7 @@
  * the actions they lead to. Reads the ruleset only; the output is in a stable order. */
 #include "graph.h"
 #include "jsongen.h"
+#include "textsafe.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -219,16 +220,28 @@ static void put_actions(out *o, const mga_ruleset *rs, const g_rule *r)
 
 /* ---- dot ---- */
 
-/* s as the inside of a dot string: quotes and backslashes escaped, line breaks as \n. */
+/* s as the inside of a dot string: quotes and backslashes escaped, line breaks as \n, and
+ * every other control or bidi character as its visible escape (textsafe.h), itself escaped
+ * for dot ("\\x1b"), so that no raw control byte reaches a label or a tooltip. */
 static void dot_str(out *o, const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"' || s[i] == '\\')
-            put(o, "\\", 1);
-        if (s[i] == '\n')
+    char esc[TEXTSAFE_ESC_MAX];
+    for (size_t i = 0; i < n;) {
+        if (s[i] == '\n') {
             put(o, "\\n", 2);
-        else
-            put(o, s + i, 1);
+            i++;
+            continue;
+        }
+        size_t k = textsafe_step(s + i, n - i, 0, esc);
+        if (esc[0]) {
+            put(o, "\\", 1);
+            put(o, esc, strlen(esc));
+        } else {
+            if (s[i] == '"' || s[i] == '\\')
+                put(o, "\\", 1);
+            put(o, s + i, k);
+        }
+        i += k;
     }
 }
 

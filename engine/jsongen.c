@@ -29,6 +29,29 @@ static void pool_free(void *ctx, void *p)
     (void)p; /* the pool is released whole */
 }
 
+/* yajl prints a string in runs cut only at the ASCII characters it escapes, so a two-byte
+ * character never straddles two calls; DEL and C1 bytes occur only inside strings. */
+static void print_escaped(void *ctx, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    jgen *j = ctx;
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c != 0x7F && !(c == 0xC2 && i + 1 < len && (unsigned char)s[i + 1] < 0xA0))
+            continue;
+        if (i > run)
+            j->print(j->ctx, s + run, i - run);
+        if (c == 0xC2)
+            c = (unsigned char)s[++i];
+        char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+        j->print(j->ctx, u, sizeof u);
+        run = i + 1;
+    }
+    if (len > run)
+        j->print(j->ctx, s + run, len - run);
+}
+
 bool jgen_open(jgen *j, const mem *m, yajl_print_t print, void *ctx, bool pretty)
 {
     j->m = m;
@@ -43,7 +66,9 @@ bool jgen_open(jgen *j, const mem *m, yajl_print_t print, void *ctx, bool pretty
         mem_free(m, j->pool, POOL_SIZE);
         return false;
     }
-    yajl_gen_config(j->g, yajl_gen_print_callback, print, ctx);
+    j->print = print;
+    j->ctx = ctx;
+    yajl_gen_config(j->g, yajl_gen_print_callback, print_escaped, j);
     if (pretty) {
         yajl_gen_config(j->g, yajl_gen_beautify, 1);
         yajl_gen_config(j->g, yajl_gen_indent_string, "  ");

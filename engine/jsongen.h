@@ -16,9 +16,13 @@ typedef struct jgen {
     unsigned char *pool;
     size_t used;
     yajl_gen g;
+    yajl_print_t print; /* the caller's; jgen's own print escapes what yajl does not */
+    void *ctx;
 } jgen;
 
-/* Opens j->g, printing through print(ctx, ...), indented by two spaces when pretty. False
+/* Opens j->g, printing through print(ctx, ...), indented by two spaces when pretty. Besides
+ * what yajl escapes, DEL and the C1 controls (U+0080-U+009F) in strings are written as
+ * \u007F and \u0080-\u009F, so that no raw control character is ever printed. False
  * when out of memory (then there is nothing to close). j must outlive the generator. */
 bool jgen_open(jgen *j, const mem *m, yajl_print_t print, void *ctx, bool pretty);
 void jgen_close(jgen *j);

@@ -3,6 +3,7 @@
  * citations, a reference list of what was cited, and the documents' disclaimer. */
 #include "eval.h"
 #include "jsongen.h"
+#include "textsafe.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -350,10 +351,18 @@ static void jw_esc(jw *w, const char *str, size_t n)
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned c = s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7F && c != 0xC2)
+            continue;
+        /* C1 controls (U+0080-U+009F, C2 80-C2 9F) and DEL are escaped too, as jsongen.c
+         * does for yajl: no raw control character in any output */
+        if (c == 0xC2 && !(i + 1 < n && s[i + 1] < 0xA0))
             continue;
         jw_raw(w, str + run, i - run);
         run = i + 1;
+        if (c == 0xC2) {
+            c = s[++i];
+            run = i + 1;
+        }
         switch (c) {
         case '"':
             JW_LIT(w, "\\\"");
@@ -1093,6 +1102,19 @@ static void t_put(tout *o, const char *s)
         o->failed = true;
 }
 
+/* Text that comes from the rules or the profile: escaped (textsafe.h), never raw. */
+static void t_datan(tout *o, const char *s, size_t n)
+{
+    if (!o->failed && n && textsafe_write(o->fn, o->ud, s, n, 0) != 0)
+        o->failed = true;
+}
+
+static void t_data(tout *o, const char *s)
+{
+    t_datan(o, s, strlen(s));
+}
+
+/* Layout and numbers only: every %s argument is a literal of this file. */
 static void t_printf(tout *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void t_printf(tout *o, const char *fmt, ...)
 {
@@ -1140,16 +1162,9 @@ static void t_wrap(tout *o, const char *s, size_t indent, size_t first_col)
             t_put(o, " ");
             col++;
         }
-        char word[512];
-        while (wl) {
-            size_t chunk = wl < sizeof word - 1 ? wl : sizeof word - 1;
-            memcpy(word, p, chunk);
-            word[chunk] = '\0';
-            t_put(o, word);
-            p += chunk;
-            wl -= chunk;
-            col += chunk;
-        }
+        t_datan(o, p, wl);
+        p += wl;
+        col += wl;
         while (*p == ' ')
             p++;
     }
@@ -1164,9 +1179,19 @@ static void write_text(const mga_result *r, tout *o)
 {
     const mga_ruleset *rs = r->rs;
     collect_refs(r, true);
-    t_printf(o, "Advice for profile %s%s%s (rules: %s, %s)\n", r->p->id ? "'" : "",
-             r->p->id ? r->p->id : "without id", r->p->id ? "'" : "",
-             rs->name ? rs->name : "unnamed", rs->hash);
+    t_put(o, "Advice for profile ");
+    if (r->p->id) {
+        t_put(o, "'");
+        t_data(o, r->p->id);
+        t_put(o, "'");
+    } else {
+        t_put(o, "without id");
+    }
+    t_put(o, " (rules: ");
+    t_data(o, rs->name ? rs->name : "unnamed");
+    t_put(o, ", ");
+    t_data(o, rs->hash);
+    t_put(o, ")\n");
     int last = -1;
     size_t num = 0;
     for (size_t i = 0; i < r->nadvice; i++) {
@@ -1195,22 +1220,32 @@ static void write_text(const mga_result *r, tout *o)
             t_put(o, ": supplements");
         else if (g->withhold_supplements)
             t_put(o, "; withhold supplements");
-        for (uint32_t k = 0; k < g->nprefer; k++)
-            t_printf(o, "%s%s", k ? ", " : ": ", rs->forms[g->prefer[k]]);
-        for (uint32_t k = 0; k < g->navoid; k++)
-            t_printf(o, "%s%s", k ? ", " : (g->nprefer ? "; avoid " : ": "),
-                     rs->forms[g->avoid[k]]);
+        for (uint32_t k = 0; k < g->nprefer; k++) {
+            t_put(o, k ? ", " : ": ");
+            t_data(o, rs->forms[g->prefer[k]]);
+        }
+        for (uint32_t k = 0; k < g->navoid; k++) {
+            t_put(o, k ? ", " : (g->nprefer ? "; avoid " : ": "));
+            t_data(o, rs->forms[g->avoid[k]]);
+        }
         if (a->refer)
             t_printf(o, "; see a doctor%s",
                      strcmp(a->refer, "urgent") == 0 ? " urgently"
                      : strcmp(a->refer, "soon") == 0 ? " soon"
                                                      : "");
-        t_printf(o, "; evidence: %s; rule %s)\n", a->evidence ? a->evidence : "not graded",
-                 a->rule);
+        t_put(o, "; evidence: ");
+        t_data(o, a->evidence ? a->evidence : "not graded");
+        t_put(o, "; rule ");
+        t_data(o, a->rule);
+        t_put(o, ")\n");
         for (uint32_t c = 0; c < g->ncites; c++)
-            if (g->cites[c].quote)
-                t_printf(o, "     \"%s\" (%s)\n", g->cites[c].quote,
-                         rs->sources[g->cites[c].source].key);
+            if (g->cites[c].quote) {
+                t_put(o, "     \"");
+                t_data(o, g->cites[c].quote);
+                t_put(o, "\" (");
+                t_data(o, rs->sources[g->cites[c].source].key);
+                t_put(o, ")\n");
+            }
     }
     if (r->nadvice == 0)
         t_put(o, "\nNo rule applies to this profile. Ask a doctor for advice that fits you.\n");
@@ -1220,32 +1255,42 @@ static void write_text(const mga_result *r, tout *o)
     if (d->has_start || d->has_target || d->has_max || sby >= 0) {
         char mg[40];
         t_put(o, "\nDose:");
-        if (sby >= 0)
-            t_printf(o, " no supplement dose is suggested (%s)", rs->rules[sby].id);
+        if (sby >= 0) {
+            t_put(o, " no supplement dose is suggested (");
+            t_data(o, rs->rules[sby].id);
+            t_put(o, ")");
+        }
         if (d->has_start) {
             fmt_mg(mg, sizeof mg, d->start_mg);
-            t_printf(o, " start with %s mg a day (%s)", mg, d->start_rule);
+            t_printf(o, " start with %s mg a day (", mg);
+            t_data(o, d->start_rule);
+            t_put(o, ")");
         }
         if (d->has_target) {
             fmt_mg(mg, sizeof mg, d->target_mg);
-            t_printf(o, "%s aim for %s mg a day (%s)", d->has_start ? ";" : "", mg,
-                     d->target_rule);
+            t_printf(o, "%s aim for %s mg a day (", d->has_start ? ";" : "", mg);
+            t_data(o, d->target_rule);
+            t_put(o, ")");
         }
         if (d->has_max) {
             fmt_mg(mg, sizeof mg, d->max_mg);
-            t_printf(o, "%s never more than %s mg a day from supplements (%s)",
-                     d->has_start || d->has_target || sby >= 0 ? ";" : "", mg,
-                     d->max_rule);
+            t_printf(o, "%s never more than %s mg a day from supplements (",
+                     d->has_start || d->has_target || sby >= 0 ? ";" : "", mg);
+            t_data(o, d->max_rule);
+            t_put(o, ")");
         }
         t_put(o, "\n");
     }
     if (r->nprefer || r->navoid) {
         t_put(o, "Forms:");
-        for (size_t i = 0; i < r->nprefer; i++)
-            t_printf(o, "%s%s", i ? ", " : " prefer ", rs->forms[r->prefer[i]]);
-        for (size_t i = 0; i < r->navoid; i++)
-            t_printf(o, "%s%s", i ? ", " : (r->nprefer ? "; avoid " : " avoid "),
-                     rs->forms[r->avoid[i]]);
+        for (size_t i = 0; i < r->nprefer; i++) {
+            t_put(o, i ? ", " : " prefer ");
+            t_data(o, rs->forms[r->prefer[i]]);
+        }
+        for (size_t i = 0; i < r->navoid; i++) {
+            t_put(o, i ? ", " : (r->nprefer ? "; avoid " : " avoid "));
+            t_data(o, rs->forms[r->avoid[i]]);
+        }
         t_put(o, "\n");
     }
     if (r->nover) {
@@ -1255,8 +1300,13 @@ static void write_text(const mga_result *r, tout *o)
             const res_over *ov = &r->over[i];
             if (ov->what == OV_ITEM)
                 continue;
-            t_printf(o, "  - %s (%s), overruled by %s\n", what_str(r, ov, buf, sizeof buf),
-                     rs->rules[ov->rule].id, rs->rules[ov->by].id);
+            t_put(o, "  - ");
+            t_data(o, what_str(r, ov, buf, sizeof buf));
+            t_put(o, " (");
+            t_data(o, rs->rules[ov->rule].id);
+            t_put(o, "), overruled by ");
+            t_data(o, rs->rules[ov->by].id);
+            t_put(o, "\n");
         }
     }
     if (r->nrefs) {
@@ -1272,19 +1322,19 @@ static void write_text(const mga_result *r, tout *o)
             if (rt) {
                 t_wrap(o, rt, ind, ind);
                 t_printf(o, "\n%*s(reference %u of \"", (int)ind, "", e->ref);
-                t_put(o, s->title);
+                t_data(o, s->title);
                 t_put(o, "\")");
             } else {
                 t_put(o, "\"");
-                t_put(o, s->title);
+                t_data(o, s->title);
                 t_put(o, "\"");
                 if (s->author) {
                     t_put(o, ", ");
-                    t_put(o, s->author);
+                    t_data(o, s->author);
                 }
                 if (s->publisher) {
                     t_put(o, ", ");
-                    t_put(o, s->publisher);
+                    t_data(o, s->publisher);
                 }
             }
             t_put(o, "\n");

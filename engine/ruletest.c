@@ -6,6 +6,7 @@
 #include "eval.h"
 #include "explain.h"
 #include "parse.h"
+#include "textsafe.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -623,6 +624,18 @@ static void t_put(tw *w, const char *s)
     outbuf_put(w, s, strlen(s));
 }
 
+static int t_sink(void *ud, const char *p, size_t n)
+{
+    outbuf_put(ud, p, n);
+    return 0;
+}
+
+/* Text from the test files (names, file names, source text): escaped (textsafe.h). */
+static void t_text(tw *w, const char *s)
+{
+    textsafe_write(t_sink, w, s, strlen(s), 0);
+}
+
 static bool in_list(const uint32_t *v, size_t n, uint32_t x)
 {
     for (size_t i = 0; i < n; i++)
@@ -830,12 +843,18 @@ mga_status mga_tests_run(const mga_tests *t, mga_coverage *cov, mga_write_fn fn,
                     continue;
                 /* the expectation's line goes above what check_one wrote */
                 tw head = {&t->m, {0}, false};
-                if (!header)
-                    outbuf_printf(&head, "%s:%u:%u: test \"%s\" failed\n", tt->file, tt->line, tt->col,
-                             tt->name);
+                if (!header) {
+                    t_text(&head, tt->file);
+                    outbuf_printf(&head, ":%u:%u: test \"", tt->line, tt->col);
+                    t_text(&head, tt->name);
+                    t_put(&head, "\" failed\n");
+                }
                 header = true;
-                outbuf_printf(&head, "  %s:%u:%u: expect %s\n", tt->e[k].file, tt->e[k].line,
-                         tt->e[k].col, tt->e[k].text);
+                t_put(&head, "  ");
+                t_text(&head, tt->e[k].file);
+                outbuf_printf(&head, ":%u:%u: expect ", tt->e[k].line, tt->e[k].col);
+                t_text(&head, tt->e[k].text);
+                t_put(&head, "\n");
                 if (head.oom || w.oom || !membuf_add(&t->m, &w.b, head.b.p, head.b.len)) {
                     w.oom = true;
                 } else {

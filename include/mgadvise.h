@@ -164,7 +164,8 @@ MGA_API size_t mga_diags_count(const mga_diags *d);
 MGA_API size_t mga_diags_error_count(const mga_diags *d);
 MGA_API const mga_diag *mga_diags_ref(const mga_diags *d, size_t i); /* lives as long as d */
 /* Writes every diagnostic as `file:line:col: error[E3104]: message`, the source line, a
- * caret under the spot and any note; then a count line ("mgadvise: 2 errors"). */
+ * caret under the spot and any note; then a count line ("mgadvise: 2 errors"). Control,
+ * C1 and bidi characters of the input are shown as escapes ("\x1b", "\u202e"), never raw. */
 MGA_API mga_status mga_diags_render(const mga_diags *d, mga_write_fn fn, void *ud);
 MGA_API void mga_diags_free(mga_diags *d);
 
@@ -204,7 +205,8 @@ MGA_API void mga_result_free(mga_result *r);
 typedef enum mga_format {
     MGA_FORMAT_JSON,        /* one line */
     MGA_FORMAT_JSON_PRETTY, /* indented */
-    MGA_FORMAT_TEXT,        /* grouped by severity, numbered citations, references */
+    MGA_FORMAT_TEXT,        /* grouped by severity, numbered citations, references;
+                             * control and bidi characters of the data as escapes */
     MGA_FORMAT_JSON_BRIEF   /* one line, to be read with the rule set's catalog (below):
                              * as MGA_FORMAT_JSON, but each advice item is only
                              * {"rule":ID,"kind":K,"severity":S} and "references" is left

@@ -257,18 +257,22 @@ static void buf_jstr(buf *b, const char *str, size_t n)
     size_t i = 0;
     while (i < n) {
         unsigned c = s[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x7F) {
             i++;
             continue;
         }
+        bool c1 = false; /* U+0080-U+009F: a C1 control, escaped like the C0 ones */
         if (c >= 0x80) {
             size_t k = batch_utf8_len(s + i, n - i);
-            if (k) {
+            c1 = k == 2 && c == 0xC2 && s[i + 1] < 0xA0;
+            if (k && !c1) {
                 i += k;
                 continue;
             }
         }
         buf_put(b, str + run, i - run);
+        if (c1)
+            c = s[++i];
         switch (c) {
         case '"':
             BUF_LIT(b, "\\\"");
@@ -292,7 +296,7 @@ static void buf_jstr(buf *b, const char *str, size_t n)
             BUF_LIT(b, "\\t");
             break;
         default:
-            if (c < 0x20) {
+            if (c < 0x20 || c1 || c == 0x7F) {
                 char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
                 buf_put(b, u, sizeof u);
             } else {
@@ -1641,14 +1645,17 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
     }
     FILE *in = from_stdin ? stdin : fopen(input, "rb");
     if (!in) {
-        fprintf(stderr, "mgadvise batch: cannot read '%s': %s\n", input, strerror(errno));
+        char e[CLI_ESC_CAP];
+        fprintf(stderr, "mgadvise batch: cannot read '%s': %s\n", cli_esc(e, sizeof e, input),
+                strerror(errno));
         free(rules);
         return EXIT_IO;
     }
     FILE *stats_file = NULL;
     if (stats_path && !(stats_file = fopen(stats_path, "wb"))) {
-        fprintf(stderr, "mgadvise batch: cannot write '%s': %s\n", stats_path,
-                strerror(errno));
+        char e[CLI_ESC_CAP];
+        fprintf(stderr, "mgadvise batch: cannot write '%s': %s\n",
+                cli_esc(e, sizeof e, stats_path), strerror(errno));
         if (!from_stdin)
             fclose(in);
         free(rules);
@@ -1656,8 +1663,9 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
     }
     FILE *catalog_file = NULL;
     if (catalog_path && !(catalog_file = fopen(catalog_path, "wb"))) {
-        fprintf(stderr, "mgadvise batch: cannot write catalog '%s': %s\n", catalog_path,
-                strerror(errno));
+        char e[CLI_ESC_CAP];
+        fprintf(stderr, "mgadvise batch: cannot write catalog '%s': %s\n",
+                cli_esc(e, sizeof e, catalog_path), strerror(errno));
         if (stats_file)
             fclose(stats_file);
         if (!from_stdin)
@@ -1683,8 +1691,9 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
         }
         catalog_file = NULL;
         if (cst != MGA_OK) {
-            fprintf(stderr, "mgadvise batch: cannot write catalog '%s': %s\n", catalog_path,
-                    cst == MGA_E_WRITE ? strerror(err ? err : EIO) : mga_status_str(cst));
+            char e[CLI_ESC_CAP];
+            fprintf(stderr, "mgadvise batch: cannot write catalog '%s': %s\n",
+                    cli_esc(e, sizeof e, catalog_path), cst == MGA_E_WRITE ? strerror(err ? err : EIO) : mga_status_str(cst));
             mga_ruleset_free(rs);
             rs = NULL;
             st = MGA_E_WRITE; /* reported: exit 4 below */
@@ -1791,8 +1800,9 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
         fprintf(stderr, "mgadvise batch: %s\n", mga_status_str(st));
         rc = cli_status_exit(st) == EXIT_OK ? EXIT_INTERNAL : cli_status_exit(st);
     } else if (b.read_error) {
+        char e[CLI_ESC_CAP];
         fprintf(stderr, "mgadvise batch: cannot read '%s' after line %llu: %s\n",
-                from_stdin ? "<stdin>" : input, b.lineno, strerror(b.read_errno));
+                from_stdin ? "<stdin>" : cli_esc(e, sizeof e, input), b.lineno, strerror(b.read_errno));
         rc = EXIT_IO;
     } else if (b.errors) {
         rc = EXIT_INVALID;
@@ -1821,8 +1831,9 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
             why = "";
         }
         if (why) {
-            fprintf(stderr, "mgadvise batch: cannot write statistics '%s': %s\n", stats_path,
-                    serr ? strerror(serr) : why);
+            char e[CLI_ESC_CAP];
+            fprintf(stderr, "mgadvise batch: cannot write statistics '%s': %s\n",
+                    cli_esc(e, sizeof e, stats_path), serr ? strerror(serr) : why);
             rc = EXIT_INTERNAL;
         }
         free(sbuf.p);

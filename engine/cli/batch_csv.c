@@ -597,8 +597,12 @@ static size_t distance(const char *a, const char *b)
 
 static int header_error(csv_reader *r, const char *msg, const char *arg, size_t n)
 {
-    fprintf(stderr, "mgadvise batch: %s:%llu: ", r->name, r->row_line);
-    fprintf(stderr, msg, (int)n, arg);
+    char e[CLI_ESC_CAP];
+    fprintf(stderr, "mgadvise batch: %s:%llu: ", cli_esc(e, sizeof e, r->name), r->row_line);
+    const char *at = strstr(msg, "%.*s");
+    fwrite(msg, 1, (size_t)(at - msg), stderr);
+    cli_put_text(stderr, arg, n, 0);
+    fputs(at + 4, stderr);
     fputc('\n', stderr);
     return EXIT_IO;
 }
@@ -614,7 +618,9 @@ static int read_header(csv_reader *r)
         return EXIT_INTERNAL;
     if (k == CSV_END) {
         if (r->err) {
-            fprintf(stderr, "mgadvise batch: cannot read '%s': %s\n", r->name, strerror(r->err));
+            char e[CLI_ESC_CAP];
+            fprintf(stderr, "mgadvise batch: cannot read '%s': %s\n",
+                    cli_esc(e, sizeof e, r->name), strerror(r->err));
             return EXIT_IO;
         }
         return 0; /* no header, no records */
@@ -644,11 +650,12 @@ static int read_header(csv_reader *r)
             if (strcmp(r->fields[i].name, s) == 0)
                 r->cols[c].field = (int)i;
         if (r->cols[c].field < 0 && strcmp(s, "id") != 0) {
+            char e[CLI_ESC_CAP], e2[CLI_ESC_CAP];
             fprintf(stderr,
                     "mgadvise batch: %s:%llu: unknown column '%s' (column %zu): the "
                     "profile has "
                     "no field of that name\n",
-                    r->name, r->row_line, s, c + 1);
+                    cli_esc(e, sizeof e, r->name), r->row_line, cli_esc(e2, sizeof e2, s), c + 1);
             const char *best = NULL;
             size_t bd = n / 3 + 1 < 3 ? n / 3 + 1 : 3;
             for (size_t i = 0; i < r->nfields; i++) {
@@ -659,16 +666,18 @@ static int read_header(csv_reader *r)
                 }
             }
             if (best)
-                fprintf(stderr, "  note: did you mean '%s'?\n", best);
+                fprintf(stderr, "  note: did you mean '%s'?\n", cli_esc(e, sizeof e, best));
             return EXIT_IO;
         }
         for (size_t p = 0; p < c; p++)
             if (strcmp(r->cols[p].name, s) == 0) {
+                char e[CLI_ESC_CAP], e2[CLI_ESC_CAP];
                 fprintf(stderr,
                         "mgadvise batch: %s:%llu: column '%s' is given twice (columns "
                         "%zu and "
                         "%zu)\n",
-                        r->name, r->row_line, s, p + 1, c + 1);
+                        cli_esc(e, sizeof e, r->name), r->row_line, cli_esc(e2, sizeof e2, s),
+                        p + 1, c + 1);
                 return EXIT_IO;
             }
         if (strcmp(s, "id") == 0)

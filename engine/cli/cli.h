@@ -7,6 +7,7 @@
 #include <mgadvise.h>
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Exit statuses shared by every command (documented in --help and docs/CLI.md). */
 enum {
@@ -23,6 +24,13 @@ int cli_status_exit(mga_status st);
 int cli_usage_error(const char *cmd, const char *fmt, const char *arg);
 /* Renders diagnostics (if any) to stderr. */
 void cli_render(const mga_diags *d);
+/* s as a human reads it on a terminal or in a log: control and bidi characters as visible
+ * escapes (textsafe.h), in buf (cap > 4 bytes), cut short with "..." when it does not fit.
+ * Returns buf. For file names, arguments and any text from the data in a message. */
+#define CLI_ESC_CAP 8192
+const char *cli_esc(char *buf, size_t cap, const char *s);
+/* The same, written to f: s[0, len) with tabs kept when keep_tab (source lines). */
+void cli_put_text(FILE *f, const char *s, size_t len, int keep_tab);
 /* An mga_write_fn writing to the FILE * in ud. */
 int cli_write_file(void *ud, const char *p, size_t len);
 /* fflush(stdout), keeping why it failed for cli_finish_output: 0 or -1. */

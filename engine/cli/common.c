@@ -3,6 +3,7 @@
  * library status, a FILE writer for mga_write_fn, reading a whole file and options with
  * values (see cli.h). */
 #include "cli.h"
+#include "textsafe.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -42,6 +43,45 @@ int cli_finish_output(int rc)
     int err = stdout_errno ? stdout_errno : EIO;
     fprintf(stderr, "mgadvise: cannot write output: %s\n", strerror(err));
     return EXIT_INTERNAL;
+}
+
+typedef struct esc_sink {
+    char *p;
+    size_t len, cap; /* cap keeps room for "..." and the NUL */
+    int cut;
+} esc_sink;
+
+static int esc_put(void *ud, const char *p, size_t n)
+{
+    esc_sink *e = ud;
+    if (n > e->cap - e->len) {
+        /* cut at a character boundary: the pieces are whole escapes or whole characters,
+         * and a run of text is cut before a continuation byte */
+        n = e->cap - e->len;
+        while (n && ((unsigned char)p[n] & 0xC0) == 0x80)
+            n--;
+        e->cut = 1;
+    }
+    memcpy(e->p + e->len, p, n);
+    e->len += n;
+    return e->cut;
+}
+
+const char *cli_esc(char *buf, size_t cap, const char *s)
+{
+    esc_sink e = {buf, 0, cap - 4, 0};
+    textsafe_write(esc_put, &e, s, strlen(s), 0);
+    if (e.cut) {
+        memcpy(buf + e.len, "...", 3);
+        e.len += 3;
+    }
+    buf[e.len] = '\0';
+    return buf;
+}
+
+void cli_put_text(FILE *f, const char *s, size_t len, int keep_tab)
+{
+    textsafe_write(cli_write_file, f, s, len, keep_tab ? TEXTSAFE_KEEP_TAB : 0);
 }
 
 int cli_status_exit(mga_status st)
@@ -97,8 +137,9 @@ char *cli_read_all(const char *path, size_t *len, int *err)
 
 int cli_usage_error(const char *cmd, const char *fmt, const char *arg)
 {
+    char e[CLI_ESC_CAP];
     fprintf(stderr, "mgadvise %s: ", cmd);
-    fprintf(stderr, fmt, arg);
+    fprintf(stderr, fmt, cli_esc(e, sizeof e, arg));
     fprintf(stderr, "\nTry 'mgadvise %s --help'.\n", cmd);
     return EXIT_USAGE;
 }

@@ -118,7 +118,9 @@ static void show_line(char sign, const char *p, size_t len, size_t off)
     size_t e = off;
     while (e < len && p[e] != '\n')
         e++;
-    printf("%c%.*s\n", sign, (int)(e - off), p + off);
+    putchar(sign);
+    cli_put_text(stdout, p + off, e - off, 1);
+    putchar('\n');
 }
 
 /* Formats one file ('-': stdin to stdout). Returns an exit status. */
@@ -130,7 +132,9 @@ static int fmt_one(mga_engine *eng, const char *path, bool check)
     int err = 0;
     char *text = cli_read_all(path, &len, &err);
     if (!text) {
-        fprintf(stderr, "mgadvise: cannot read '%s': %s\n", name, strerror(err));
+        char e[CLI_ESC_CAP];
+        fprintf(stderr, "mgadvise: cannot read '%s': %s\n", cli_esc(e, sizeof e, name),
+                strerror(err));
         return EXIT_IO;
     }
     outbuf out = {NULL, 0, 0};
@@ -141,14 +145,17 @@ static int fmt_one(mga_engine *eng, const char *path, bool check)
     mga_diags_free(d);
     int rc = EXIT_OK;
     if (st != MGA_OK) {
-        if (st != MGA_E_COMPILE)
-            fprintf(stderr, "mgadvise: %s: %s\n", name, mga_status_str(st));
+        if (st != MGA_E_COMPILE) {
+            char e[CLI_ESC_CAP];
+            fprintf(stderr, "mgadvise: %s: %s\n", cli_esc(e, sizeof e, name), mga_status_str(st));
+        }
         rc = cli_status_exit(st);
     } else if (check) {
         if (out.len != len || (len && memcmp(out.p, text, len) != 0)) {
             size_t ao, bo;
             size_t line = first_difference(text, len, out.p, out.len, &ao, &bo);
-            printf("%s:%zu: not formatted\n", name, line);
+            char e[CLI_ESC_CAP];
+            printf("%s:%zu: not formatted\n", cli_esc(e, sizeof e, name), line);
             show_line('-', text, len, ao);
             show_line('+', out.p, out.len, bo);
             rc = EXIT_INVALID;
@@ -158,7 +165,9 @@ static int fmt_one(mga_engine *eng, const char *path, bool check)
             rc = EXIT_INTERNAL;
     } else if (out.len != len || (len && memcmp(out.p, text, len) != 0)) {
         if (!write_in_place(path, out.p ? out.p : "", out.len, &err)) {
-            fprintf(stderr, "mgadvise: cannot write '%s': %s\n", path, strerror(err));
+            char e[CLI_ESC_CAP];
+            fprintf(stderr, "mgadvise: cannot write '%s': %s\n",
+                    cli_esc(e, sizeof e, path), strerror(err));
             rc = EXIT_IO;
         }
     }
@@ -177,7 +186,9 @@ static int fmt_dir(mga_engine *eng, const char *dir, bool check)
 {
     DIR *dp = opendir(dir);
     if (!dp) {
-        fprintf(stderr, "mgadvise: cannot read '%s': %s\n", dir, strerror(errno));
+        char e[CLI_ESC_CAP];
+        fprintf(stderr, "mgadvise: cannot read '%s': %s\n",
+                cli_esc(e, sizeof e, dir), strerror(errno));
         return EXIT_IO;
     }
     char **names = NULL;
@@ -209,7 +220,9 @@ static int fmt_dir(mga_engine *eng, const char *dir, bool check)
     }
     closedir(dp);
     if (rc == EXIT_OK && n == 0) {
-        fprintf(stderr, "mgadvise: cannot read '%s': no *.mga files in this folder\n", dir);
+        char e[CLI_ESC_CAP];
+        fprintf(stderr, "mgadvise: cannot read '%s': no *.mga files in this folder\n",
+                cli_esc(e, sizeof e, dir));
         rc = EXIT_IO;
     }
     if (n)
@@ -237,7 +250,9 @@ int cli_fmt(int argc, char **argv)
         } else if (strcmp(a, "--check") == 0) {
             check = true;
         } else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr, "mgadvise fmt: unknown option '%s'\nTry 'mgadvise fmt --help'.\n", a);
+            char e[CLI_ESC_CAP];
+            fprintf(stderr, "mgadvise fmt: unknown option '%s'\nTry 'mgadvise fmt --help'.\n",
+                    cli_esc(e, sizeof e, a));
             return EXIT_USAGE;
         } else {
             npaths++;

@@ -135,7 +135,9 @@ static int cmd_eval(int argc, char **argv)
     int err = 0;
     char *json = cli_read_all(profile, &len, &err);
     if (!json) {
-        fprintf(stderr, "mgadvise: cannot read '%s': %s\n", profile, strerror(err));
+        char e[CLI_ESC_CAP];
+        fprintf(stderr, "mgadvise: cannot read '%s': %s\n",
+                cli_esc(e, sizeof e, profile), strerror(err));
         free(rules);
         return EXIT_IO;
     }

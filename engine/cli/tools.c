@@ -85,7 +85,9 @@ int cli_explain(int argc, char **argv, const mga_source *embedded, size_t nembed
     int err = 0;
     char *json = cli_read_all(profile, &len, &err);
     if (!json) {
-        fprintf(stderr, "mgadvise: cannot read '%s': %s\n", profile, strerror(err));
+        char e[CLI_ESC_CAP];
+        fprintf(stderr, "mgadvise: cannot read '%s': %s\n",
+                cli_esc(e, sizeof e, profile), strerror(err));
         free(rules);
         return EXIT_IO;
     }
@@ -101,7 +103,9 @@ int cli_explain(int argc, char **argv, const mga_source *embedded, size_t nembed
         for (size_t i = 0; i < mga_ruleset_rule_count(rs) && !found; i++)
             found = strcmp(mga_ruleset_rule_id(rs, i), rule) == 0;
         if (!found) {
-            fprintf(stderr, "mgadvise explain: no rule '%s' in the rule set\n", rule);
+            char e[CLI_ESC_CAP];
+            fprintf(stderr, "mgadvise explain: no rule '%s' in the rule set\n",
+                    cli_esc(e, sizeof e, rule));
             st = MGA_E_PROFILE; /* exit 1: the request names nothing there */
         }
     }
@@ -170,7 +174,9 @@ static int add_file(srclist *l, const char *path)
     int err = 0;
     char *text = cli_read_all(path, &len, &err);
     if (!text) {
-        fprintf(stderr, "mgadvise: cannot read '%s': %s\n", path, strerror(err));
+        char e[CLI_ESC_CAP];
+        fprintf(stderr, "mgadvise: cannot read '%s': %s\n",
+                cli_esc(e, sizeof e, path), strerror(err));
         return err == ENOMEM ? EXIT_INTERNAL : EXIT_IO;
     }
     if (l->n == l->cap) {
@@ -206,14 +212,18 @@ static int add_path(srclist *l, const char *path)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
-        fprintf(stderr, "mgadvise: cannot read '%s': %s\n", path, strerror(errno));
+        char e[CLI_ESC_CAP];
+        fprintf(stderr, "mgadvise: cannot read '%s': %s\n",
+                cli_esc(e, sizeof e, path), strerror(errno));
         return EXIT_IO;
     }
     if (!S_ISDIR(st.st_mode))
         return add_file(l, path);
     DIR *dir = opendir(path);
     if (!dir) {
-        fprintf(stderr, "mgadvise: cannot read '%s': %s\n", path, strerror(errno));
+        char e[CLI_ESC_CAP];
+        fprintf(stderr, "mgadvise: cannot read '%s': %s\n",
+                cli_esc(e, sizeof e, path), strerror(errno));
         return EXIT_IO;
     }
     char **names = NULL;
@@ -244,7 +254,8 @@ static int add_path(srclist *l, const char *path)
     }
     closedir(dir);
     if (rc == EXIT_OK && n == 0) {
-        fprintf(stderr, "mgadvise: no *.mgt files in '%s'\n", path);
+        char e[CLI_ESC_CAP];
+        fprintf(stderr, "mgadvise: no *.mgt files in '%s'\n", cli_esc(e, sizeof e, path));
         rc = EXIT_IO;
     }
     if (n)

@@ -353,7 +353,7 @@ static void test_output_compact_matches_yajl_gen(void **state)
     mga_ruleset *rs = compile_ok(eng, escape_rules, NULL);
     compare_writers(rs, 500, 0x9E3779B97F4A7C15ull);
     char *js = eval_json(rs, "{\"age\": 40}");
-    assert_contains(js, "\"text\":\"Say \\\"quoted\\\" a\\\\b c/d\\n\\te \\u0001 \\u001F \x7f "
+    assert_contains(js, "\"text\":\"Say \\\"quoted\\\" a\\\\b c/d\\n\\te \\u0001 \\u001F \\u007F "
                         "caf\xc3\xa9 \xf0\x9f\x98\x80\"");
     free(js);
     mga_ruleset_free(rs);
