@@ -230,7 +230,12 @@ typedef enum mga_format {
                              * are kept */
 } mga_format;
 
-/* Writes r in fmt through one call of fn (text: several calls). The JSON line is built in a
+/* A result read from a profile with warnings (unknown fields under
+ * mga_options.allow_unknown_fields, at most MGA_PROFILE_MAX_DIAGS and the W5020 count)
+ * carries them: every JSON format has "warnings":[{"code":"W5001","path":P,"message":M,
+ * "note":N or null},...] right after "ruleset", and the text format lists them under
+ * "Profile warnings". Without warnings the member is absent.
+ * Writes r in fmt through one call of fn (text: several calls). The JSON line is built in a
  * buffer r keeps for the next write, so r must not be written from two threads at once.
  * MGA_E_INVALID for a NULL r or fn or an unknown fmt, MGA_E_NOMEM, MGA_E_WRITE. */
 MGA_API mga_status mga_result_write(const mga_result *r, mga_format fmt, mga_write_fn fn, void *ud);

@@ -1154,8 +1154,9 @@ static mga_status do_record(batch *b, worker *w, chunk *c, const rec *r)
         col = field ? csv_reader_column(b->csv, field, flen) : 0;
         char at[40];
         int n = snprintf(at, sizeof at, " (byte %zu)", dg->offset);
-        if (dg->line && n > 0 && mlen >= (size_t)n && memcmp(msg + mlen - (size_t)n, at, (size_t)n) == 0)
-            mlen -= (size_t)n;
+        size_t an = n > 0 ? (size_t)n : 0;
+        if (dg->line && an && mlen >= an && memcmp(msg + mlen - an, at, an) == 0)
+            mlen -= an;
     }
     put_error(o, field, flen, dg ? code : NULL, msg, mlen, col);
     mga_diags_free(d);
