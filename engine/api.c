@@ -23,6 +23,7 @@
 struct mga_engine {
     mem m;
     unsigned max_errors, max_depth;
+    bool allow_unknown_fields;
     char *sources_dir;
     size_t sources_dir_len;
     api_check_fn check; /* the CLI's static analysis, run on a built graph (analyze.h) */
@@ -99,6 +100,7 @@ mga_status mga_engine_new(const mga_options *opt, mga_engine **out)
     e->m = m;
     e->max_errors = opt->max_errors;
     e->max_depth = opt->max_depth ? opt->max_depth : 64;
+    e->allow_unknown_fields = opt->allow_unknown_fields;
     if (opt->sources_dir) {
         e->sources_dir_len = strlen(opt->sources_dir) + 1;
         e->sources_dir = mem_alloc(&m, e->sources_dir_len);
@@ -235,6 +237,7 @@ mga_status mga_compile_sources(mga_engine *eng, const mga_source *srcs, size_t n
     memset(rs, 0, sizeof *rs);
     rs->m = eng->m;
     arena_init(&rs->a, &rs->m);
+    rs->allow_unknown_fields = eng->allow_unknown_fields;
     if (!graph_build(rs, p, names, texts, lens) || !explain_build(rs, p, names, texts, lens)) {
         mga_ruleset_free(rs);
         st = MGA_E_NOMEM;

@@ -3,6 +3,7 @@
 #include "diag.h"
 #include "textsafe.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +12,15 @@ typedef struct diag_src {
     const char *text; /* borrowed until copied */
     size_t len;
     bool copied;
+    /* Made with the copy, once per source: where each line starts (lines[0] == 0), so that
+     * locating a diagnostic or showing its line never scans the text before it. A list is
+     * mostly filled in source order, so the last position located is kept and a column on
+     * the same line is counted on from there: diagnostics along one long line (a profile
+     * on one line) cost one pass over it in all. */
+    uint32_t *lines;
+    size_t nlines;
+    size_t last_off;
+    unsigned last_line, last_col; /* last_line 0: nothing located yet */
 } diag_src;
 
 static const struct {
@@ -31,6 +41,11 @@ unsigned diag_code_number(diag_code c)
 const char *diag_code_format(diag_code c)
 {
     return codes[c].fmt;
+}
+
+mga_diag_kind diag_code_kind(diag_code c)
+{
+    return codes[c].kind;
 }
 
 mga_diags *diag_new(const mem *m, unsigned max_errors)
@@ -117,6 +132,68 @@ static char *vformat(arena *a, const char *fmt, va_list ap)
     return p;
 }
 
+/* Copies s's text and builds its line table. False on OOM. */
+static bool src_copy(mga_diags *d, diag_src *s)
+{
+    char *copy = arena_strndup(&d->a, s->text ? s->text : "", s->len);
+    if (!copy)
+        return false;
+    size_t n = 1;
+    if (s->len <= UINT32_MAX)
+        for (const char *q = copy; (q = memchr(q, '\n', s->len - (size_t)(q - copy))); q++)
+            n++;
+    uint32_t *lines = s->len <= UINT32_MAX ? arena_alloc(&d->a, n * sizeof *lines) : NULL;
+    if (s->len <= UINT32_MAX && !lines)
+        return false;
+    if (lines) {
+        size_t k = 0;
+        lines[k++] = 0;
+        for (const char *q = copy; (q = memchr(q, '\n', s->len - (size_t)(q - copy))); q++)
+            lines[k++] = (uint32_t)(q - copy + 1);
+    }
+    s->text = copy;
+    s->copied = true;
+    s->lines = lines;
+    s->nlines = lines ? n : 0;
+    return true;
+}
+
+/* As diag_linecol, through the line table: a binary search for the line, then the code
+ * points from its start (or from the last position located, when that is on the same line
+ * and not after off). */
+static void src_locate(diag_src *s, size_t off, unsigned *line, unsigned *col)
+{
+    if (!s->lines) {
+        diag_linecol(s->text, s->len, off, line, col);
+        return;
+    }
+    if (off > s->len)
+        off = s->len;
+    size_t lo = 0, hi = s->nlines;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->lines[mid] <= off)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    size_t from = s->lines[lo];
+    if (lo == 0 && s->len >= 3 && off >= 3 && memcmp(s->text, "\xEF\xBB\xBF", 3) == 0)
+        from = 3; /* a byte-order mark takes no column */
+    unsigned c = 1;
+    if (s->last_line == lo + 1 && s->last_off >= from && s->last_off <= off) {
+        from = s->last_off;
+        c = s->last_col;
+    }
+    for (size_t i = from; i < off; i++)
+        c += ((unsigned char)s->text[i] & 0xC0) != 0x80;
+    s->last_off = off;
+    s->last_line = (unsigned)(lo + 1);
+    s->last_col = c;
+    *line = (unsigned)(lo + 1);
+    *col = c;
+}
+
 static mga_diag *push(mga_diags *d, mga_diag_kind kind, unsigned code, int src, size_t off,
                       size_t len, char *msg)
 {
@@ -132,34 +209,28 @@ static mga_diag *push(mga_diags *d, mga_diag_kind kind, unsigned code, int src, 
     dg->len = len;
     if (src >= 0 && (size_t)src < d->sources.len) {
         diag_src *s = &((diag_src *)d->sources.data)[src];
-        if (!s->copied) {
-            char *copy = arena_strndup(&d->a, s->text ? s->text : "", s->len);
-            if (!copy) {
-                d->oom = true;
-                d->items.len--;
-                return NULL;
-            }
-            s->text = copy;
-            s->copied = true;
+        if (!s->copied && !src_copy(d, s)) {
+            d->oom = true;
+            d->items.len--;
+            return NULL;
         }
         dg->file = s->name;
-        diag_linecol(s->text, s->len, off, &dg->line, &dg->col);
-        diag_linecol(s->text, s->len, off + len, &dg->end_line, &dg->end_col);
+        src_locate(s, off, &dg->line, &dg->col);
+        src_locate(s, off + len, &dg->end_line, &dg->end_col);
     }
     if (kind == MGA_DIAG_ERROR)
         d->errors++;
     return dg;
 }
 
-mga_diag *diag_add(mga_diags *d, diag_code code, int src, size_t off, size_t len, ...)
+mga_diag *diag_vadd(mga_diags *d, diag_code code, int src, size_t off, size_t len,
+                    const char *path, va_list ap)
 {
     if (diag_full(d))
         return NULL;
-    va_list ap;
-    va_start(ap, len);
     char *msg = vformat(&d->a, codes[code].fmt, ap);
-    va_end(ap);
-    if (!msg) {
+    char *pcopy = path ? arena_strdup(&d->a, path) : NULL;
+    if (!msg || (path && !pcopy)) {
         d->oom = true;
         return NULL;
     }
@@ -175,6 +246,8 @@ mga_diag *diag_add(mga_diags *d, diag_code code, int src, size_t off, size_t len
         msg = m2;
     }
     mga_diag *dg = push(d, codes[code].kind, codes[code].code, src, off, len, msg);
+    if (dg)
+        dg->path = pcopy;
     if (dg && d->max_errors && codes[code].kind == MGA_DIAG_ERROR &&
         d->errors >= d->max_errors) {
         char buf[80];
@@ -184,6 +257,15 @@ mga_diag *diag_add(mga_diags *d, diag_code code, int src, size_t off, size_t len
             push(d, MGA_DIAG_ERROR, codes[DIAG_TOO_MANY_ERRORS].code, -1, 0, 0, m2);
         d->full = true;
     }
+    return dg;
+}
+
+mga_diag *diag_add(mga_diags *d, diag_code code, int src, size_t off, size_t len, ...)
+{
+    va_list ap;
+    va_start(ap, len);
+    mga_diag *dg = diag_vadd(d, code, src, off, len, NULL, ap);
+    va_end(ap);
     return dg;
 }
 
@@ -336,15 +418,22 @@ static void render_one(out *o, const mga_diags *d, const mga_diag *dg)
     puts_(o, "\n");
     if (s && s->copied && dg->line) {
         /* The source line, then a caret line that copies its tabs so columns agree. */
-        size_t start = dg->offset > s->len ? s->len : dg->offset;
-        while (start > 0 && s->text[start - 1] != '\n')
-            start--;
+        size_t start, end;
+        if (s->lines && dg->line <= s->nlines) {
+            /* from the line table: no scan of the text around the spot */
+            start = s->lines[dg->line - 1];
+            end = dg->line < s->nlines ? s->lines[dg->line] - 1 : s->len;
+        } else {
+            start = dg->offset > s->len ? s->len : dg->offset;
+            while (start > 0 && s->text[start - 1] != '\n')
+                start--;
+            end = start;
+            while (end < s->len && s->text[end] != '\n')
+                end++;
+        }
         if (start == 0 && s->len >= 3 && dg->offset >= 3 &&
             memcmp(s->text, "\xEF\xBB\xBF", 3) == 0)
             start = 3; /* the byte-order mark is not shown */
-        size_t end = start;
-        while (end < s->len && s->text[end] != '\n')
-            end++;
         size_t shown = end;
         if (shown > start && s->text[shown - 1] == '\r')
             shown--;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Diagnostics: a list of located messages with stable codes (diag_codes.def), sources
- * copied for rendering, line/column from per-source line tables. Used by every pass. */
+ * copied for rendering, line/column from per-source line tables (built once per source).
+ * Used by every pass. */
 #ifndef MGA_DIAG_H
 #define MGA_DIAG_H
 
@@ -36,11 +37,16 @@ int diag_source(mga_diags *d, const char *name, const char *text, size_t len);
 /* Adds a diagnostic located at [off, off+len) of source src (src < 0: not located).
  * Returns it for diag_note, or NULL when the list is full or out of memory. */
 mga_diag *diag_add(mga_diags *d, diag_code code, int src, size_t off, size_t len, ...);
+/* The same with the arguments in ap, and the JSON path of a profile diagnostic (copied into
+ * mga_diag.path; NULL for none). */
+mga_diag *diag_vadd(mga_diags *d, diag_code code, int src, size_t off, size_t len,
+                    const char *path, va_list ap);
 void diag_note(mga_diags *d, mga_diag *dg, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 bool diag_full(const mga_diags *d);
 unsigned diag_code_number(diag_code c);
 const char *diag_code_format(diag_code c);
+mga_diag_kind diag_code_kind(diag_code c);
 /* The nearest name in a list (edit distance <= 2 or a third of the length), or NULL. */
 const char *diag_suggest(const char *name, const char *const *cands, size_t n);
 /* 1-based line and column (in code points) of a byte offset in text. */

@@ -228,6 +228,7 @@ struct mga_ruleset {
     uint32_t nwords;
     int32_t id_field; /* the text field named "id", or -1 */
     g_names field_table; /* fields by name */
+    bool allow_unknown_fields; /* mga_options: an unknown profile key warns, not fails */
     g_node *nodes;
     size_t nnodes;
     uint32_t *kids;

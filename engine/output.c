@@ -150,6 +150,31 @@ static void j_opt_num(yajl_gen g, bool has, double v)
         yajl_gen_null(g);
 }
 
+/* "warnings": the profile's warnings (unknown fields read under allow_unknown_fields),
+ * only when there are any, so that other results keep their bytes. */
+static void write_json_warnings(const mga_profile *p, yajl_gen g)
+{
+    if (!p->nwarn)
+        return;
+    j_key(g, "warnings");
+    yajl_gen_array_open(g);
+    for (uint32_t i = 0; i < p->nwarn; i++) {
+        char code[16];
+        snprintf(code, sizeof code, "W%04u", (unsigned)p->warn[i].code);
+        yajl_gen_map_open(g);
+        j_key(g, "code");
+        jgen_str(g, code);
+        j_key(g, "path");
+        jgen_str(g, profile_wtext(p, p->warn[i].path));
+        j_key(g, "message");
+        jgen_str(g, profile_wtext(p, p->warn[i].msg));
+        j_key(g, "note");
+        jgen_str(g, profile_wtext(p, p->warn[i].note));
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+}
+
 static void write_json(const mga_result *r, yajl_gen g)
 {
     const mga_ruleset *rs = r->rs;
@@ -163,6 +188,7 @@ static void write_json(const mga_result *r, yajl_gen g)
     j_key(g, "hash");
     jgen_str(g, rs->hash);
     yajl_gen_map_close(g);
+    write_json_warnings(r->p, g);
 
     j_key(g, "advice");
     yajl_gen_array_open(g);
@@ -892,6 +918,28 @@ static inline void run_end(part_list *pl, const part_run *r)
     pl->n = r->n + 1;
 }
 
+/* write_json_warnings' bytes (a profile with warnings: not on the fast path). */
+static void jw_warnings(jw *w, const mga_profile *p)
+{
+    JW_LIT(w, ",\"warnings\":[");
+    for (uint32_t i = 0; i < p->nwarn; i++) {
+        char code[16];
+        int n = snprintf(code, sizeof code, "W%04u", (unsigned)p->warn[i].code);
+        if (i)
+            JW_LIT(w, ",");
+        JW_LIT(w, "{\"code\":");
+        jw_esc(w, code, (size_t)n);
+        JW_LIT(w, ",\"path\":");
+        jw_str(w, profile_wtext(p, p->warn[i].path));
+        JW_LIT(w, ",\"message\":");
+        jw_str(w, profile_wtext(p, p->warn[i].msg));
+        JW_LIT(w, ",\"note\":");
+        jw_str(w, profile_wtext(p, p->warn[i].note));
+        JW_LIT(w, "}");
+    }
+    JW_LIT(w, "]");
+}
+
 /* A result as one line of compact JSON: the fragments of its rules and references copied
  * (or, with ps, listed as parts), only the id, dose, forms and overruled entries formatted here. brief:
  * each advice item is its brief fragment and the references are left out
@@ -905,7 +953,10 @@ static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
     /* 16 hex digits (api.c): nothing to escape */
     JW_LIT(w, "\"");
     jw_raw(w, rs->hash, 16);
-    JW_LIT(w, "\"},\"advice\":[");
+    JW_LIT(w, "\"}");
+    if (r->p->nwarn)
+        jw_warnings(w, r->p);
+    JW_LIT(w, ",\"advice\":[");
     if (brief) {
         for (size_t i = 0; i < r->nadvice; i++) {
             if (i)
@@ -1192,6 +1243,21 @@ static void write_text(const mga_result *r, tout *o)
     t_put(o, ", ");
     t_data(o, rs->hash);
     t_put(o, ")\n");
+    if (r->p->nwarn) {
+        /* the profile was read with unknown fields allowed: say what was left out */
+        t_put(o, "\nProfile warnings (these parts of the profile were not read):\n");
+        for (uint32_t i = 0; i < r->p->nwarn; i++) {
+            const char *note = profile_wtext(r->p, r->p->warn[i].note);
+            t_printf(o, "  W%04u ", (unsigned)r->p->warn[i].code);
+            t_data(o, profile_wtext(r->p, r->p->warn[i].msg));
+            if (note) {
+                t_put(o, " (");
+                t_data(o, note);
+                t_put(o, ")");
+            }
+            t_put(o, "\n");
+        }
+    }
     int last = -1;
     size_t num = 0;
     for (size_t i = 0; i < r->nadvice; i++) {

@@ -29,6 +29,7 @@ typedef struct pctx {
     size_t kept;      /* bytes of text a diagnostic shows */
     yajl_handle h;
     const char *text;
+    size_t tlen;
     pstate st;
     int field;
     unsigned depth, max_depth, skip;
@@ -40,9 +41,16 @@ typedef struct pctx {
     bool q_value_set, q_unit_set;
     double q_value;
     char q_unit[32];
-    size_t q_value_off, q_unit_off;
+    size_t q_value_off, q_unit_off, q_unit_raw;
     bool q_bad;
     bool oom;
+    /* Diagnostics listed (at most MGA_PROFILE_MAX_DIAGS); those past the cap are only
+     * counted, and one last diagnostic, located at the first of them, gives the count: a
+     * profile of a million bad keys costs no more to reject than one with a few. */
+    unsigned ndiag;
+    size_t more_err, more_warn;
+    size_t more_off, more_len;
+    size_t s_off, s_raw; /* the string token being handled (str_span) */
 } pctx;
 
 /* The profile's diagnostic source, registered with the first diagnostic: the profiles
@@ -58,6 +66,143 @@ static int src(pctx *c)
 static size_t here(pctx *c)
 {
     return yajl_get_bytes_consumed(c->h) + c->bom;
+}
+
+static mga_diag *padd_v(pctx *c, diag_code code, size_t off, size_t len, const char *path,
+                        va_list ap)
+{
+    return diag_vadd(c->d, code, src(c), off, len, path, ap);
+}
+
+/* Adds a diagnostic at [off, off+len) of the profile with its JSON path (NULL: none; the
+ * format's own arguments follow, the path again among them where the message shows it).
+ * Past the cap it is only counted, and NULL is returned: callers compute notes only for a
+ * diagnostic that was listed. */
+static mga_diag *pdiag(pctx *c, diag_code code, size_t off, size_t len, const char *path, ...)
+{
+    if (c->ndiag >= MGA_PROFILE_MAX_DIAGS) {
+        if (!c->more_err && !c->more_warn) {
+            c->more_off = off;
+            c->more_len = len;
+        }
+        if (diag_code_kind(code) == MGA_DIAG_ERROR)
+            c->more_err++;
+        else
+            c->more_warn++;
+        return NULL;
+    }
+    c->ndiag++;
+    va_list ap;
+    va_start(ap, path);
+    mga_diag *dg = padd_v(c, code, off, len, path, ap);
+    va_end(ap);
+    return dg;
+}
+
+/* The one diagnostic for those past the cap (not itself capped). */
+static void pdiag_more(pctx *c, diag_code code, const char *path, ...)
+{
+    va_list ap;
+    va_start(ap, path);
+    padd_v(c, code, c->more_off, c->more_len, path, ap);
+    va_end(ap);
+}
+
+/* Whether another diagnostic would be listed (else it is only counted). */
+static bool listed(const pctx *c)
+{
+    return c->ndiag < MGA_PROFILE_MAX_DIAGS;
+}
+
+/* The longest prefix of s[0, len) of at most max bytes that ends on a character boundary
+ * (s is valid UTF-8): a name cut for a message stays valid UTF-8. */
+static size_t utf8_prefix(const char *s, size_t len, size_t max)
+{
+    if (len <= max)
+        return len;
+    size_t n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
+
+/* Where the string token just read (decoded: s, len) lies in the text: *off at its opening
+ * quote, *raw its bytes with both quotes. A string without escapes is passed by yajl where
+ * it lies in the text; one with escapes was decoded into yajl's buffer, and is found by
+ * going back from its closing quote (which ends what yajl has consumed) to the first quote
+ * not escaped. Returns whether it was decoded. */
+static bool str_span(pctx *c, const char *s, size_t len, size_t *off, size_t *raw)
+{
+    uintptr_t at = (uintptr_t)s, t0 = (uintptr_t)c->text;
+    if (at > t0 && at - t0 <= c->tlen) {
+        *off = (size_t)(at - t0) - 1;
+        *raw = len + 2;
+        return false;
+    }
+    size_t end = here(c);
+    size_t q = end >= 2 ? end - 2 : 0;
+    while (q > 0) {
+        if (c->text[q] == '"') {
+            size_t k = q;
+            while (k > 0 && c->text[k - 1] == '\\')
+                k--;
+            if ((q - k) % 2 == 0)
+                break;
+        }
+        q--;
+    }
+    *off = q;
+    *raw = end - q;
+    return true;
+}
+
+static unsigned hex4(const char *h)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char ch = h[i];
+        v = v * 16 + (unsigned)(ch <= '9' ? ch - '0' : (ch | 0x20) - 'a' + 10);
+    }
+    return v;
+}
+
+/* The escapes of the string token at [off, off+raw) (yajl has checked their syntax): a
+ * string must decode to UTF-8 text, so a 'u' escape of half a surrogate pair, or of NUL,
+ * is an error at that escape (yajl would put invalid UTF-8 or a NUL into the string). The
+ * path names the string's place (the object's, for a key). Returns false after an error. */
+static bool check_escapes(pctx *c, size_t off, size_t raw, const char *path)
+{
+    const char *t = c->text;
+    size_t end = off + raw - 1; /* the closing quote */
+    for (size_t i = off + 1; i < end; i++) {
+        if (t[i] != '\\')
+            continue;
+        size_t at = i++;
+        if (t[i] != 'u')
+            continue;
+        unsigned cp = hex4(t + i + 1);
+        i += 4;
+        if (cp == 0) {
+            pdiag(c, DIAG_PROFILE_NUL, at, 6, path, path);
+            return false;
+        }
+        if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 < end && t[i + 1] == '\\' &&
+            t[i + 2] == 'u') {
+            unsigned lo = hex4(t + i + 3);
+            if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                i += 6; /* a pair: one character */
+                continue;
+            }
+        }
+        if (cp >= 0xD800 && cp <= 0xDFFF) {
+            char esc[7];
+            memcpy(esc, t + at, 6);
+            esc[6] = '\0';
+            pdiag(c, DIAG_PROFILE_SURROGATE, at, 6, path, path, esc);
+            return false;
+        }
+    }
+    return true;
 }
 
 static const char *field_name(pctx *c)
@@ -109,7 +254,8 @@ static void type_error(pctx *c, const char *found, size_t len)
         want = "a string";
     else if (c->st == P_QTY)
         want = c->qkey == 1 ? "a unit name as a string" : "a number";
-    diag_add(c->d, DIAG_PROFILE_TYPE, src(c), off, len, path(c, pb, sizeof pb), want, found);
+    path(c, pb, sizeof pb);
+    pdiag(c, DIAG_PROFILE_TYPE, off, len, pb, pb, want, found);
 }
 
 static void after_value(pctx *c)
@@ -142,7 +288,7 @@ static int on_null(void *ud)
         return keep_going(c);
     }
     if (c->st == P_START) {
-        diag_add(c->d, DIAG_PROFILE_NOT_OBJECT, src(c), 0, 4, "null");
+        pdiag(c, DIAG_PROFILE_NOT_OBJECT, 0, 4, NULL, "null");
         c->st = P_DONE;
         return keep_going(c);
     }
@@ -163,7 +309,7 @@ static int on_bool(void *ud, int v)
     if (c->st == P_SKIP)
         return 1;
     if (c->st == P_START) {
-        diag_add(c->d, DIAG_PROFILE_NOT_OBJECT, src(c), 0, len, "a boolean");
+        pdiag(c, DIAG_PROFILE_NOT_OBJECT, 0, len, NULL, "a boolean");
         c->st = P_DONE;
         return keep_going(c);
     }
@@ -198,7 +344,8 @@ static void store_number(pctx *c, double v_decl, double factor, const char *unit
         fmt_num(vnum, sizeof vnum, v_decl);
         snprintf(val, sizeof val, "%s%s%s", vnum, unit ? " " : "", unit ? unit : "");
         snprintf(rng, sizeof rng, "%s..%s%s%s", lo, hi, f->unit ? " " : "", f->unit ? f->unit : "");
-        diag_add(c->d, DIAG_PROFILE_RANGE, src(c), off, len, path(c, pb, sizeof pb), val, rng);
+        path(c, pb, sizeof pb);
+        pdiag(c, DIAG_PROFILE_RANGE, off, len, pb, pb, val, rng);
         return;
     }
     /* a field without a range has the engine's own, with the same tolerance */
@@ -235,7 +382,8 @@ static bool parse_number(pctx *c, const char *s, size_t len, double *out)
         }
     }
     if (len >= sizeof buf) {
-        diag_add(c->d, DIAG_PROFILE_NUMBER, src(c), off, len, path(c, pb, sizeof pb), "(too long)");
+        path(c, pb, sizeof pb);
+        pdiag(c, DIAG_PROFILE_NUMBER, off, len, pb, pb, "(too long)");
         return false;
     }
     memcpy(buf, s, len);
@@ -243,7 +391,8 @@ static bool parse_number(pctx *c, const char *s, size_t len, double *out)
     errno = 0;
     double v = strtod(buf, NULL);
     if (!isfinite(v) || (errno == ERANGE && fabs(v) > 1)) {
-        diag_add(c->d, DIAG_PROFILE_NUMBER, src(c), off, len, path(c, pb, sizeof pb), buf);
+        path(c, pb, sizeof pb);
+        pdiag(c, DIAG_PROFILE_NUMBER, off, len, pb, pb, buf);
         return false;
     }
     if (errno == ERANGE)
@@ -258,7 +407,7 @@ static int on_number(void *ud, const char *s, size_t len)
     if (c->st == P_SKIP)
         return 1;
     if (c->st == P_START) {
-        diag_add(c->d, DIAG_PROFILE_NOT_OBJECT, src(c), 0, len, "a number");
+        pdiag(c, DIAG_PROFILE_NOT_OBJECT, 0, len, NULL, "a number");
         c->st = P_DONE;
         return keep_going(c);
     }
@@ -302,13 +451,13 @@ static int sym_index(const g_field *f, const char *s, size_t len)
 static void unknown_symbol(pctx *c, const g_field *f, const char *s, size_t len)
 {
     char pb[160], sym[72];
-    size_t end = here(c);
-    size_t shown = len > 64 ? 64 : len;
+    size_t shown = utf8_prefix(s, len, 64);
     memcpy(sym, s, shown);
     sym[shown] = '\0';
-    size_t off = end >= len + 2 ? end - len - 2 : 0;
-    mga_diag *dg = diag_add(c->d, DIAG_PROFILE_SYMBOL, src(c), off, len + 2,
-                            path(c, pb, sizeof pb), sym);
+    path(c, pb, sizeof pb);
+    mga_diag *dg = pdiag(c, DIAG_PROFILE_SYMBOL, c->s_off, c->s_raw, pb, pb, sym);
+    if (!dg)
+        return;
     const char *best = diag_suggest(sym, f->syms, f->nsyms);
     if (best) {
         diag_note(c->d, dg, "did you mean '%s'?", best);
@@ -330,29 +479,28 @@ static int on_string(void *ud, const unsigned char *s, size_t len)
     if (c->st == P_SKIP)
         return 1;
     if (c->st == P_START) {
-        diag_add(c->d, DIAG_PROFILE_NOT_OBJECT, src(c), 0, len + 2, "a string");
+        pdiag(c, DIAG_PROFILE_NOT_OBJECT, 0, c->s_off + c->s_raw, NULL, "a string");
         c->st = P_DONE;
         return keep_going(c);
     }
     if (c->st == P_QTY) {
         if (c->qkey != 1) {
             c->q_bad = true;
-            type_error(c, "a string", len + 2);
+            type_error(c, "a string", c->s_raw);
             return keep_going(c);
         }
         if (len >= sizeof c->q_unit) {
             c->q_bad = true;
             char pb[160];
-            size_t end = here(c);
-            diag_add(c->d, DIAG_PROFILE_UNIT, src(c), end >= len + 2 ? end - len - 2 : 0,
-                     len + 2, path(c, pb, sizeof pb), "(too long)");
+            path(c, pb, sizeof pb);
+            pdiag(c, DIAG_PROFILE_UNIT, c->s_off, c->s_raw, pb, pb, "(too long)");
             return keep_going(c);
         }
         memcpy(c->q_unit, str, len);
         c->q_unit[len] = '\0';
         c->q_unit_set = true;
-        size_t end = here(c);
-        c->q_unit_off = end >= len + 2 ? end - len - 2 : 0;
+        c->q_unit_off = c->s_off;
+        c->q_unit_raw = c->s_raw;
         return 1;
     }
     if (c->st == P_SET) {
@@ -400,7 +548,7 @@ static int on_string(void *ud, const unsigned char *s, size_t len)
             return 1;
         }
     }
-    type_error(c, "a string", len + 2);
+    type_error(c, "a string", c->s_raw);
     after_value(c);
     return keep_going(c);
 }
@@ -410,8 +558,8 @@ static bool deeper(pctx *c)
     if (++c->depth > c->max_depth) {
         char pb[160];
         size_t end = here(c);
-        diag_add(c->d, DIAG_PROFILE_DEPTH, src(c), end ? end - 1 : 0, 1, path(c, pb, sizeof pb),
-                 c->max_depth);
+        path(c, pb, sizeof pb);
+        pdiag(c, DIAG_PROFILE_DEPTH, end ? end - 1 : 0, 1, pb, pb, c->max_depth);
         return false;
     }
     return true;
@@ -471,8 +619,8 @@ static void finish_qty(pctx *c)
         /* already reported */
     } else if (!c->q_value_set || !c->q_unit_set) {
         snprintf(pb, sizeof pb, "$.%s", f->name);
-        diag_add(c->d, DIAG_PROFILE_QTY, src(c), end ? end - 1 : 0, 1, pb,
-                 !c->q_value_set ? "missing \"value\"" : "missing \"unit\"");
+        pdiag(c, DIAG_PROFILE_QTY, end ? end - 1 : 0, 1, pb, pb,
+              !c->q_value_set ? "missing \"value\"" : "missing \"unit\"");
     } else {
         const g_dim *dim = &c->rs->dims[f->dim];
         double factor = 0;
@@ -481,8 +629,12 @@ static void finish_qty(pctx *c)
                 factor = dim->units[i].factor;
         if (factor == 0) {
             snprintf(pb, sizeof pb, "$.%s.unit", f->name);
-            mga_diag *dg = diag_add(c->d, DIAG_PROFILE_UNIT, src(c), c->q_unit_off,
-                                    strlen(c->q_unit) + 2, pb, c->q_unit);
+            mga_diag *dg =
+                pdiag(c, DIAG_PROFILE_UNIT, c->q_unit_off, c->q_unit_raw, pb, pb, c->q_unit);
+            if (!dg) {
+                c->st = P_KEY;
+                return;
+            }
             char list[256];
             size_t w = 0;
             for (size_t i = 0; i < dim->nunits && w < sizeof list - 40; i++)
@@ -498,19 +650,88 @@ static void finish_qty(pctx *c)
     c->st = P_KEY;
 }
 
+/* The quantity object's keys. */
+static const char *const qty_keys[] = {"value", "unit"};
+
+/* The declared field nearest to name (edit distance, as diag_suggest), or NULL: the best
+ * of each group of 256 fields, then the best of those. */
+static const char *suggest_field(const mga_ruleset *rs, const char *name)
+{
+    const char *cands[256], *best[256];
+    size_t nb = 0;
+    for (size_t i = 0; i < rs->nfields && nb < 256; i += 256) {
+        size_t k = 0;
+        for (; k < 256 && i + k < rs->nfields; k++)
+            cands[k] = rs->fields[i + k].name;
+        const char *b = diag_suggest(name, cands, k);
+        if (b)
+            best[nb++] = b;
+    }
+    return nb ? diag_suggest(name, best, nb) : NULL;
+}
+
+/* A key the schema does not declare: an error (E4013), or with allow_unknown_fields a
+ * warning (W5001), with the nearest right key as a note. parent is NULL at the top level,
+ * else the quantity field whose object holds the key. Past the cap it is only counted: no
+ * path, no suggestion. */
+static void unknown_key(pctx *c, const char *key, size_t len, const char *parent)
+{
+    diag_code code =
+        c->rs->allow_unknown_fields ? DIAG_UNKNOWN_PROFILE_FIELD : DIAG_PROFILE_UNKNOWN_FIELD;
+    if (!listed(c)) {
+        pdiag(c, code, c->s_off, c->s_raw, NULL);
+        return;
+    }
+    char pb[320], name[128];
+    size_t shown = utf8_prefix(key, len, 120);
+    memcpy(name, key, shown);
+    name[shown] = '\0';
+    snprintf(pb, sizeof pb, "$.%s%s%s%s", parent ? parent : "", parent ? "." : "", name,
+             shown < len ? "..." : "");
+    mga_diag *dg = pdiag(c, code, c->s_off, c->s_raw, pb, pb);
+    const char *best = !dg      ? NULL
+                       : parent ? diag_suggest(name, qty_keys, 2)
+                                : suggest_field(c->rs, name);
+    if (best)
+        diag_note(c->d, dg, "did you mean '%s'?", best);
+}
+
 static int on_map_key(void *ud, const unsigned char *s, size_t len)
 {
     pctx *c = ud;
     const char *key = (const char *)s;
+    if (str_span(c, key, len, &c->s_off, &c->s_raw)) {
+        char pb[160];
+        if (c->st == P_QTY)
+            snprintf(pb, sizeof pb, "$.%s", field_name(c));
+        else
+            snprintf(pb, sizeof pb, "$");
+        if (!check_escapes(c, c->s_off, c->s_raw, pb)) {
+            /* the key cannot be read: its value is skipped */
+            if (c->st == P_QTY) {
+                c->qkey = -1;
+            } else if (c->st == P_KEY) {
+                c->prevkey = PROFILE_KEYS;
+                c->field = -1;
+                c->st = P_SKIP;
+                c->ret = P_KEY;
+                c->skip = 0;
+            }
+            return keep_going(c);
+        }
+    }
     if (c->st == P_SKIP)
         return 1;
     if (c->st == P_QTY) {
-        if (len == 5 && memcmp(key, "value", 5) == 0)
+        if (len == 5 && memcmp(key, "value", 5) == 0) {
             c->qkey = 0;
-        else if (len == 4 && memcmp(key, "unit", 4) == 0)
+        } else if (len == 4 && memcmp(key, "unit", 4) == 0) {
             c->qkey = 1;
-        else
-            c->qkey = -1; /* ignored: a comment or source field on the quantity */
+        } else {
+            c->qkey = -1; /* its value is skipped */
+            unknown_key(c, key, len, field_name(c));
+            return keep_going(c);
+        }
         return 1;
     }
     /* P_KEY */
@@ -519,23 +740,8 @@ static int on_map_key(void *ud, const unsigned char *s, size_t len)
     if (hint)
         *hint = (uint32_t)(fi + 1);
     c->prevkey = fi >= 0 && (uint32_t)fi + 1 < PROFILE_KEYS ? (uint32_t)fi + 1 : PROFILE_KEYS;
-    char pb[200];
     if (fi < 0) {
-        size_t end = here(c);
-        size_t off = end >= len + 2 ? end - len - 2 : 0;
-        size_t shown = len > 120 ? 120 : len;
-        snprintf(pb, sizeof pb, "$.%.*s", (int)shown, key);
-        mga_diag *dg = diag_add(c->d, DIAG_UNKNOWN_PROFILE_FIELD, src(c), off, len + 2, pb);
-        const char *cands[256];
-        size_t k = 0;
-        for (; k < c->rs->nfields && k < 256; k++)
-            cands[k] = c->rs->fields[k].name;
-        char tmp[128];
-        memcpy(tmp, key, shown);
-        tmp[shown] = '\0';
-        const char *best = diag_suggest(tmp, cands, k);
-        if (best)
-            diag_note(c->d, dg, "did you mean '%s'?", best);
+        unknown_key(c, key, len, NULL);
         c->field = -1;
         c->st = P_SKIP;
         c->ret = P_KEY;
@@ -544,10 +750,9 @@ static int on_map_key(void *ud, const unsigned char *s, size_t len)
     }
     c->field = fi;
     if (c->p->seen[fi]) {
-        size_t end = here(c);
-        size_t off = end >= len + 2 ? end - len - 2 : 0;
+        char pb[160];
         snprintf(pb, sizeof pb, "$.%s", c->rs->fields[fi].name);
-        diag_add(c->d, DIAG_PROFILE_DUP, src(c), off, len + 2, pb);
+        pdiag(c, DIAG_PROFILE_DUP, c->s_off, c->s_raw, pb, pb);
     }
     c->p->seen[fi] = 1;
     c->st = P_VALUE;
@@ -587,7 +792,7 @@ static int on_start_array(void *ud)
         return 1;
     }
     if (c->st == P_START) {
-        diag_add(c->d, DIAG_PROFILE_NOT_OBJECT, src(c), here(c) - 1, 1, "an array");
+        pdiag(c, DIAG_PROFILE_NOT_OBJECT, here(c) - 1, 1, NULL, "an array");
         c->st = P_SKIP;
         c->ret = P_DONE;
         c->skip = 1;
@@ -644,7 +849,23 @@ static int cb_number(void *ud, const char *s, size_t len)
 }
 static int cb_string(void *ud, const unsigned char *s, size_t len)
 {
-    return skip_scalar(ud) || qty_other(ud) ? 1 : on_string(ud, s, len);
+    pctx *c = ud;
+    /* every string is checked, the values skipped included: the input must be text */
+    if (str_span(c, (const char *)s, len, &c->s_off, &c->s_raw)) {
+        char pb[160];
+        if (!check_escapes(c, c->s_off, c->s_raw, path(c, pb, sizeof pb))) {
+            if (skip_scalar(c) || qty_other(c) || c->st == P_SKIP)
+                return keep_going(c);
+            if (c->st == P_START)
+                c->st = P_DONE;
+            else if (c->st == P_QTY)
+                c->q_bad = true;
+            else
+                after_value(c);
+            return keep_going(c);
+        }
+    }
+    return skip_scalar(c) || qty_other(c) ? 1 : on_string(ud, s, len);
 }
 
 static const yajl_callbacks callbacks = {
@@ -718,6 +939,7 @@ void mga_profile_free(mga_profile *p)
     mem m = p->m;
     mem_free(&m, p->pool, p->pool_cap);
     mem_free(&m, p->id_buf, p->id_cap);
+    mem_free(&m, p->wtext, p->wtext_cap);
     mga_diags_free(p->spare);
     mem_free(&m, p, p->size);
 }
@@ -764,6 +986,49 @@ static void trim(char *s)
         s[--n] = '\0';
 }
 
+/* Appends s (NUL included) to p->wtext; *at gets its offset (PROFILE_NONE for NULL). */
+static bool wtext_add(mga_profile *p, const char *s, uint32_t *at)
+{
+    if (!s) {
+        *at = PROFILE_NONE;
+        return true;
+    }
+    size_t n = strlen(s) + 1;
+    if (p->wtext_cap - p->wtext_len < n) {
+        size_t cap = p->wtext_cap ? 2 * p->wtext_cap : 1024;
+        while (cap - p->wtext_len < n)
+            cap *= 2;
+        char *nt = mem_realloc(&p->m, p->wtext, p->wtext_cap, cap);
+        if (!nt)
+            return false;
+        p->wtext = nt;
+        p->wtext_cap = cap;
+    }
+    memcpy(p->wtext + p->wtext_len, s, n);
+    *at = (uint32_t)p->wtext_len;
+    p->wtext_len += n;
+    return true;
+}
+
+/* Keeps the warnings of d (a profile's diagnostics, at most MGA_PROFILE_MAX_DIAGS + 1 of
+ * them) in p, for the results evaluated from it. False when out of memory. */
+static bool keep_warnings(mga_profile *p, const mga_diags *d)
+{
+    for (size_t i = 0; i < mga_diags_count(d) && p->nwarn < MGA_PROFILE_MAX_DIAGS + 1; i++) {
+        const mga_diag *dg = mga_diags_ref(d, i);
+        if (dg->kind != MGA_DIAG_WARNING)
+            continue;
+        uint32_t k = p->nwarn;
+        p->warn[k].code = dg->code;
+        if (!wtext_add(p, dg->path, &p->warn[k].path) ||
+            !wtext_add(p, dg->message, &p->warn[k].msg) ||
+            !wtext_add(p, dg->note, &p->warn[k].note))
+            return false;
+        p->nwarn++;
+    }
+    return true;
+}
+
 /* A pool kept with a reused profile up to this size; a larger one is freed after use. */
 #define YPOOL_KEEP ((size_t)256 << 10)
 
@@ -772,7 +1037,7 @@ static void trim(char *s)
 static mga_status parse_into(const mga_ruleset *rs, const char *name, const char *json,
                              size_t len, mga_profile *p, mga_diags **dp, bool keep_pool)
 {
-    mga_diags *d = *dp ? *dp : diag_new(&rs->m, 20);
+    mga_diags *d = *dp ? *dp : diag_new(&rs->m, 0); /* pdiag caps the list */
     if (!d)
         return MGA_E_NOMEM;
     *dp = d;
@@ -786,6 +1051,7 @@ static mga_status parse_into(const mga_ruleset *rs, const char *name, const char
     c.name = name ? name : "<profile>";
     c.kept = kept;
     c.text = json;
+    c.tlen = len;
     c.st = P_START;
     c.field = -1;
     c.max_depth = 64;
@@ -793,9 +1059,9 @@ static mga_status parse_into(const mga_ruleset *rs, const char *name, const char
     size_t bad;
     bool nul;
     if (!json || all_space(json, len)) {
-        diag_add(d, DIAG_PROFILE_EMPTY, src(&c), 0, len);
+        pdiag(&c, DIAG_PROFILE_EMPTY, 0, len, NULL);
     } else if (len > MGA_PROFILE_MAX_BYTES) {
-        diag_add(d, DIAG_PROFILE_SIZE, src(&c), 0, 0, (size_t)MGA_PROFILE_MAX_BYTES);
+        pdiag(&c, DIAG_PROFILE_SIZE, 0, 0, NULL, (size_t)MGA_PROFILE_MAX_BYTES);
     } else if ((bad = utf8_check((const unsigned char *)json, len, &nul)) < len) {
         /* JSON text is UTF-8; yajl lets overlong forms and surrogates through */
         char what[48];
@@ -803,7 +1069,7 @@ static mga_status parse_into(const mga_ruleset *rs, const char *name, const char
             snprintf(what, sizeof what, "NUL byte");
         else
             snprintf(what, sizeof what, "invalid UTF-8 (byte 0x%02x)", (unsigned char)json[bad]);
-        diag_add(d, DIAG_PROFILE_JSON, src(&c), bad, 1, what);
+        pdiag(&c, DIAG_PROFILE_JSON, bad, 1, NULL, what);
     } else {
         ypool yp = {NULL, ypool_size(len), 0};
         if (yp.cap && p->pool_cap >= yp.cap) {
@@ -840,8 +1106,9 @@ static mga_status parse_into(const mga_ruleset *rs, const char *name, const char
                     yajl_free_error(c.h, msg);
                 if (off >= len && len)
                     off = len - 1;
-                diag_add(d, DIAG_PROFILE_JSON, src(&c), off, 1, buf);
-            } else if (ys == yajl_status_client_canceled && !mga_diags_error_count(d)) {
+                pdiag(&c, DIAG_PROFILE_JSON, off, 1, NULL, buf);
+            } else if (ys == yajl_status_client_canceled && !mga_diags_error_count(d) &&
+                       !c.more_err) {
                 st = MGA_E_NOMEM;
             }
             yajl_free(c.h);
@@ -856,10 +1123,24 @@ static mga_status parse_into(const mga_ruleset *rs, const char *name, const char
             }
         }
     }
+    if (st == MGA_OK && (c.more_err || c.more_warn)) {
+        /* "3 errors", "1 error, 2 warnings", "1 warning" */
+        char what[96];
+        int n = 0;
+        if (c.more_err)
+            n = snprintf(what, sizeof what, "%zu error%s", c.more_err, c.more_err == 1 ? "" : "s");
+        if (c.more_warn)
+            snprintf(what + n, sizeof what - (size_t)n, "%s%zu warning%s", n ? ", " : "",
+                     c.more_warn, c.more_warn == 1 ? "" : "s");
+        pdiag_more(&c, c.more_err ? DIAG_PROFILE_MORE : DIAG_PROFILE_MORE_WARNINGS, "$",
+                   c.more_err + c.more_warn, what, (unsigned)MGA_PROFILE_MAX_DIAGS);
+    }
     if (st == MGA_OK && d->oom)
         st = MGA_E_NOMEM;
     if (st == MGA_OK && mga_diags_error_count(d))
         st = MGA_E_PROFILE;
+    if (st == MGA_OK && !keep_warnings(p, d))
+        st = MGA_E_NOMEM;
     p->valid = st == MGA_OK;
     return st;
 }
@@ -873,7 +1154,7 @@ mga_status mga_profile_parse(const mga_ruleset *rs, const char *name, const char
         *diags = NULL;
     if (!rs || !out || (!json && len))
         return MGA_E_INVALID;
-    mga_diags *d = diag_new(&rs->m, 20);
+    mga_diags *d = diag_new(&rs->m, 0); /* pdiag caps the list */
     mga_profile *p = d ? profile_alloc(rs) : NULL;
     if (!p) {
         mga_diags_free(d);
@@ -910,6 +1191,8 @@ mga_status mga_profile_parse_reuse(const mga_ruleset *rs, const char *name, cons
         p->id = NULL;
         p->valid = false;
         p->nsyms = 0;
+        p->nwarn = 0;
+        p->wtext_len = 0;
     }
     mga_diags *d = p->spare;
     p->spare = NULL;

@@ -41,7 +41,25 @@ struct mga_profile {
      * last time (graph_field_lookup_hint), and hashed only when it differs. Kept by
      * mga_profile_parse_reuse. */
     uint32_t keynext[PROFILE_KEYS];
+    /* The warnings of the last parse (unknown fields under allow_unknown_fields, and the
+     * count of those not listed), which every result evaluated from this profile carries:
+     * the code, then the path, message and note as offsets into wtext (PROFILE_NONE: no
+     * note). Kept, with wtext's memory, by mga_profile_parse_reuse. */
+    struct {
+        uint32_t code, path, msg, note;
+    } warn[MGA_PROFILE_MAX_DIAGS + 1];
+    uint32_t nwarn;
+    char *wtext;
+    size_t wtext_len, wtext_cap;
 };
+
+#define PROFILE_NONE UINT32_MAX
+
+/* Warning i's text (path, msg or note offset) of p, or NULL for PROFILE_NONE. */
+static inline const char *profile_wtext(const mga_profile *p, uint32_t at)
+{
+    return at == PROFILE_NONE ? NULL : p->wtext + at;
+}
 
 /* An empty profile (every field unknown) for rs; NULL on OOM. Freed by mga_profile_free. */
 mga_profile *profile_alloc(const mga_ruleset *rs);

@@ -53,9 +53,16 @@ typedef struct mga_options {
     const char *sources_dir; /* if set, every cited quote is checked against the document
                               * named by its source's `file` in this folder, and each
                               * cited number against the document's reference markers */
+    /* Profiles parsed against a rule set this engine compiles: false (the default), a key
+     * the schema does not declare is an error (E4013, MGA_E_PROFILE), with the nearest
+     * declared name as a note; true, it is a warning (W5001), its value is skipped, and
+     * the warning is also carried in the result ("warnings" in its JSON). The rule set
+     * keeps the choice, so every parse against it follows one policy. */
+    bool allow_unknown_fields;
 } mga_options;
 
-/* Defaults: the libc allocator, 20 errors, depth 64, no quote check. */
+/* Defaults: the libc allocator, 20 errors, depth 64, no quote check, unknown profile fields
+ * are errors. */
 MGA_API void mga_options_init(mga_options *opt);
 
 /* opt may be NULL for the defaults. The engine copies opt (sources_dir included). */
@@ -158,6 +165,11 @@ typedef struct mga_diag {
     size_t offset, len; /* bytes */
     const char *message;
     const char *note; /* a hint, or NULL */
+    /* A profile diagnostic's JSON path ("$.age", "$.conditions[1]", "$.vitamin_d_level.unit";
+     * "$" for the profile as a whole), NULL for one about the whole text (invalid JSON, not
+     * an object, empty, too large) and for rule diagnostics. A profile diagnostic located in
+     * its text ends its message with " (byte N)", N being offset. */
+    const char *path;
 } mga_diag;
 
 MGA_API size_t mga_diags_count(const mga_diags *d);
@@ -172,10 +184,17 @@ MGA_API void mga_diags_free(mga_diags *d);
 /* ---- Profiles and evaluation --------------------------------------------------------- */
 
 /* Parses a JSON profile against the rule set's schema. name labels diagnostics. Wrong
- * types, values out of range and unknown symbols are errors (MGA_E_PROFILE); unknown
- * fields are warnings. Thread-safe for distinct calls on one rule set. A profile longer
- * than MGA_PROFILE_MAX_BYTES or nested deeper than 64 levels is an error (E4012, E4009). */
+ * types, values out of range, unknown symbols and unknown fields are errors (MGA_E_PROFILE);
+ * with mga_options.allow_unknown_fields on the engine that compiled rs, unknown fields are
+ * warnings instead, which the profile keeps and every result evaluated from it carries.
+ * That holds for the keys of a quantity object too ({"value", "unit"} only). Strings must
+ * decode to UTF-8 text: an escaped lone surrogate ("\udc00") or NUL ("\u0000") is an error
+ * at the escape (E4015, E4016). At most MGA_PROFILE_MAX_DIAGS diagnostics are listed; the
+ * rest are counted in one last diagnostic (E4014 when an error is among them, else W5020).
+ * Thread-safe for distinct calls on one rule set. A profile longer than
+ * MGA_PROFILE_MAX_BYTES or nested deeper than 64 levels is an error (E4012, E4009). */
 #define MGA_PROFILE_MAX_BYTES ((size_t)1 << 20)
+#define MGA_PROFILE_MAX_DIAGS 20
 MGA_API mga_status mga_profile_parse(const mga_ruleset *rs, const char *name, const char *json,
                              size_t len, mga_profile **out, mga_diags **diags);
 /* The same, reusing a profile: *inout is NULL (a profile is made) or a profile of rs from
@@ -214,7 +233,12 @@ typedef enum mga_format {
                              * are kept */
 } mga_format;
 
-/* Writes r in fmt through one call of fn (text: several calls). The JSON line is built in a
+/* A result read from a profile with warnings (unknown fields under
+ * mga_options.allow_unknown_fields, at most MGA_PROFILE_MAX_DIAGS and the W5020 count)
+ * carries them: every JSON format has "warnings":[{"code":"W5001","path":P,"message":M,
+ * "note":N or null},...] right after "ruleset", and the text format lists them under
+ * "Profile warnings". Without warnings the member is absent.
+ * Writes r in fmt through one call of fn (text: several calls). The JSON line is built in a
  * buffer r keeps for the next write, so r must not be written from two threads at once.
  * MGA_E_INVALID for a NULL r or fn or an unknown fmt, MGA_E_NOMEM, MGA_E_WRITE. */
 MGA_API mga_status mga_result_write(const mga_result *r, mga_format fmt, mga_write_fn fn, void *ud);

@@ -91,6 +91,11 @@ static const char *usage_batch =
     "                      is the full advice item, so rules[item.rule] restores each item\n"
     "                      and its cites give the references (numbered in order of first\n"
     "                      citation, with the source's document, author and publisher)\n"
+    "  --allow-unknown-fields\n"
+    "                      a profile key the rules do not declare is a warning, not an\n"
+    "                      error (E4013): the record is evaluated and its RESULT lists\n"
+    "                      it in \"warnings\":[{\"code\":\"W5001\",\"path\",\"message\",\n"
+    "                      \"note\"}]\n"
     "  -q, --quiet         no progress line (the final summary is always printed)\n"
     "  -h, --help          this help\n"
     "An option's value may also be attached: -j2, -rPATH, --jobs=2, --catalog=FILE.\n"
@@ -1154,21 +1159,24 @@ static mga_status do_record(batch *b, worker *w, chunk *c, const rec *r)
     }
     put_raw_id(o, &w->scratch, json, r->len);
     const char *msg = dg && dg->message ? dg->message : "invalid profile";
-    const char *colon = msg[0] == '$' ? strchr(msg, ':') : NULL;
-    size_t flen = colon ? (size_t)(colon - msg) : 0;
+    const char *field = dg ? dg->path : NULL;
+    size_t flen = field ? strlen(field) : 0;
     char code[16];
     if (dg)
         snprintf(code, sizeof code, "E%04u", dg->code);
     size_t mlen = strlen(msg);
     unsigned long long col = dg ? dg->col : 0;
-    if (r->kind == REC_CSV) {
-        /* the JSON is ours, not the input: name the CSV column, drop the JSON byte offset */
-        col = csv_reader_column(b->csv, msg, flen);
-        const char *at = strstr(msg, " (byte ");
-        if (at && msg[mlen - 1] == ')' && !strchr(at + 2, '('))
-            mlen = (size_t)(at - msg);
+    if (r->kind == REC_CSV && dg) {
+        /* the JSON is ours, not the input: name the CSV column, drop the JSON byte offset
+         * that ends a located profile message (mgadvise.h) */
+        col = field ? csv_reader_column(b->csv, field, flen) : 0;
+        char at[40];
+        int n = snprintf(at, sizeof at, " (byte %zu)", dg->offset);
+        size_t an = n > 0 ? (size_t)n : 0;
+        if (dg->line && an && mlen >= an && memcmp(msg + mlen - an, at, an) == 0)
+            mlen -= an;
     }
-    put_error(o, colon ? msg : NULL, flen, dg ? code : NULL, msg, mlen, col);
+    put_error(o, field, flen, dg ? code : NULL, msg, mlen, col);
     mga_diags_free(d);
     c->errors++;
     return o->oom || w->scratch.oom ? MGA_E_NOMEM : MGA_OK;
@@ -1565,6 +1573,8 @@ static mga_status run_inline(batch *b, worker *w)
 
 int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedded)
 {
+    mga_options opt;
+    mga_options_init(&opt);
     const char **rules = calloc((size_t)argc + 1, sizeof *rules);
     size_t nrules = 0;
     const char *input = NULL, *stats_path = NULL, *catalog_path = NULL;
@@ -1616,6 +1626,8 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
                 catalog_path = v;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             quiet = true;
+        } else if (strcmp(a, "--allow-unknown-fields") == 0) {
+            opt.allow_unknown_fields = true;
         } else if (strcmp(a, "--") == 0 && i + 1 < argc && !input) {
             input = argv[++i];
             if (i + 1 < argc)
@@ -1676,7 +1688,7 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
 
     mga_engine *eng = NULL;
     mga_ruleset *rs = NULL;
-    mga_status st = mga_engine_new(NULL, &eng);
+    mga_status st = mga_engine_new(&opt, &eng);
     if (st == MGA_OK)
         st = cli_load_rules(eng, rules, nrules, embedded, nembedded, &rs, NULL);
     free(rules);

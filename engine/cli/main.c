@@ -47,6 +47,10 @@ static const char *usage_eval =
     "  -r, --rules PATH    a rule file or a folder of *.mga files (repeatable);\n"
     "                      default: the shipped rule base built into this binary\n"
     "  -f, --format FMT    text (default), json (one line) or pretty (indented JSON)\n"
+    "  --allow-unknown-fields\n"
+    "                      a profile key the rules do not declare is a warning (W5001),\n"
+    "                      not an error (E4013): it is skipped, and the result lists it\n"
+    "                      under \"warnings\" (text: \"Profile warnings\")\n"
     "  -h, --help          this help\n"
     "\n"
     "exit status: 0 advice printed; 1 the profile or the rules have errors; 2 usage;\n"
@@ -86,6 +90,8 @@ static int cmd_eval(int argc, char **argv)
     const char *profile = NULL;
     mga_format fmt = MGA_FORMAT_TEXT;
     int rc = EXIT_OK;
+    mga_options opt;
+    mga_options_init(&opt);
     if (!rules)
         return EXIT_INTERNAL;
     for (int i = 1; i < argc; i++) {
@@ -117,6 +123,8 @@ static int cmd_eval(int argc, char **argv)
                 return cli_usage_error("eval", "unknown format '%s': expected text, json or pretty",
                                    v);
             }
+        } else if (strcmp(a, "--allow-unknown-fields") == 0) {
+            opt.allow_unknown_fields = true;
         } else if (a[0] == '-' && a[1] != '\0') {
             free(rules);
             return cli_usage_error("eval", "unknown option '%s'", a);
@@ -145,7 +153,7 @@ static int cmd_eval(int argc, char **argv)
     mga_ruleset *rs = NULL;
     mga_profile *p = NULL;
     mga_result *res = NULL;
-    mga_status st = mga_engine_new(NULL, &eng);
+    mga_status st = mga_engine_new(&opt, &eng);
     if (st == MGA_OK)
         st = cli_load_rules(eng, rules, nrules, cli_embedded_rules, cli_embedded_rules_count,
                             &rs, NULL);

@@ -27,6 +27,9 @@ static const char *usage_explain =
     "  -r, --rules PATH    a rule file or a folder of *.mga files (repeatable);\n"
     "                      default: the shipped rule base built into this binary\n"
     "  -f, --format FMT    text (default: an indented tree) or json (one object)\n"
+    "  --allow-unknown-fields\n"
+    "                      a profile key the rules do not declare is a warning (W5001,\n"
+    "                      on standard error), not an error (E4013)\n"
     "  -h, --help          this help\n"
     "\n"
     "exit status: 0 explained; 1 the profile or the rules have errors, or no rule has that\n"
@@ -39,6 +42,8 @@ int cli_explain(int argc, char **argv, const mga_source *embedded, size_t nembed
     const char *profile = NULL, *rule = NULL;
     mga_format fmt = MGA_FORMAT_TEXT;
     int rc = EXIT_OK;
+    mga_options opt;
+    mga_options_init(&opt);
     if (!rules)
         return EXIT_INTERNAL;
     for (int i = 1; i < argc && rc == EXIT_OK; i++) {
@@ -67,6 +72,8 @@ int cli_explain(int argc, char **argv, const mga_source *embedded, size_t nembed
                 fmt = MGA_FORMAT_JSON;
             else
                 rc = cli_usage_error("explain", "unknown format '%s': expected text or json", v);
+        } else if (strcmp(a, "--allow-unknown-fields") == 0) {
+            opt.allow_unknown_fields = true;
         } else if (a[0] == '-' && a[1] != '\0') {
             rc = cli_usage_error("explain", "unknown option '%s'", a);
         } else if (profile) {
@@ -95,7 +102,7 @@ int cli_explain(int argc, char **argv, const mga_source *embedded, size_t nembed
     mga_ruleset *rs = NULL;
     mga_profile *p = NULL;
     mga_result *res = NULL;
-    mga_status st = mga_engine_new(NULL, &eng);
+    mga_status st = mga_engine_new(&opt, &eng);
     if (st == MGA_OK)
         st = cli_load_rules(eng, rules, nrules, embedded, nembedded, &rs, NULL);
     if (st == MGA_OK && rule) {

@@ -50,6 +50,19 @@ static inline mga_engine *make_engine(void)
     return make_engine_opts(0, 0);
 }
 
+/* An engine whose rule sets read unknown profile fields as warnings (allow_unknown_fields). */
+static inline mga_engine *make_engine_lenient(void)
+{
+    mga_options opt;
+    mga_options_init(&opt);
+    opt.realloc_fn = cm_realloc;
+    opt.allow_unknown_fields = true;
+    mga_engine *eng = NULL;
+    assert_int_equal(mga_engine_new(&opt, &eng), MGA_OK);
+    assert_non_null(eng);
+    return eng;
+}
+
 /* The shared prelude: one of each declaration and a profile block with every field type.
  * Tests append their rules; source 'src' has references 1 to 3. */
 #define PRELUDE                                                                                \

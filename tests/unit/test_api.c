@@ -20,6 +20,8 @@ static const char *api_rules =
     "  say \"Dose.\" cite src[1] end\n"
     "rule cap when older dose max 200 mg say \"Cap.\" cite src end\n";
 
+/* Its unknown field is read by engines with allow_unknown_fields: a warning the result
+ * carries, so that its memory is in the OOM loop and the threads test too. */
 static const char *api_profile =
     "{\"id\": \"p-1\", \"age\": 70, \"sex\": \"female\", \"conditions\": [\"ibs\"],"
     " \"symptoms\": [\"nausea\"], \"balanced_diet\": true, \"diet_mg\": 200,"
@@ -148,7 +150,7 @@ static void test_api_free_null_is_noop(void **state)
 static void test_api_compile_several_sources(void **state)
 {
     (void)state;
-    mga_engine *eng = make_engine();
+    mga_engine *eng = make_engine_lenient();
     /* the rules come first, the declarations they use in later files */
     mga_source srcs[3] = {
         {"rules.mga", api_rules, strlen(api_rules)},
@@ -265,6 +267,7 @@ static bool oom_run(long fail_at, char **json, int first_fmt, int last_fmt)
     mga_options_init(&opt);
     opt.realloc_fn = fail_realloc;
     opt.alloc_ud = &fs;
+    opt.allow_unknown_fields = true;
     mga_engine *eng = (mga_engine *)1;
     mga_status st = mga_engine_new(&opt, &eng);
     if (st != MGA_OK) {
@@ -365,6 +368,7 @@ static void test_api_oom_loop(void **state)
     char *text = oom_loop(MGA_FORMAT_TEXT, MGA_FORMAT_TEXT);
     assert_contains(text, "Advice for profile 'p-1' (rules: test rules, ");
     assert_contains(text, "start with 100 mg a day (daily_dose)");
+    assert_contains(text, "  W5001 $.unknown: unknown field, ignored\n");
     free(text);
 }
 
@@ -376,6 +380,8 @@ static void test_api_oom_loop_json_write(void **state)
     char *json = oom_loop(MGA_FORMAT_JSON, MGA_FORMAT_JSON_PRETTY);
     assert_contains(json, "{\"id\":\"p-1\",\"ruleset\":{\"name\":\"test rules\"");
     assert_contains(json, "\"dose\":{\"start_mg\":100,\"start_rule\":\"daily_dose\"");
+    assert_contains(json, "\"warnings\":[{\"code\":\"W5001\",\"path\":\"$.unknown\",\"message\":"
+                          "\"$.unknown: unknown field, ignored\",\"note\":null}],\"advice\":[");
     free(json);
 }
 
@@ -435,6 +441,7 @@ static void test_api_threads_share_ruleset(void **state)
     mga_options opt;
     mga_options_init(&opt);
     opt.realloc_fn = locked_realloc;
+    opt.allow_unknown_fields = true;
     mga_engine *eng = NULL;
     assert_int_equal(mga_engine_new(&opt, &eng), MGA_OK);
     mga_ruleset *rs = compile_ok(eng, api_rules, NULL);

@@ -204,6 +204,49 @@ static void test_diag_linecol_edges(void **state)
     assert_int_equal(col, 3);
 }
 
+/* Diagnostics are located through a line table built once per source, and counted on
+ * along a line from the last position: in any order, over a byte-order mark, CRLF, long
+ * lines and multi-byte characters, each gets what diag_linecol computes from scratch, and
+ * the source line shown is the one it is on. */
+static void test_diag_line_table_matches_linecol(void **state)
+{
+    (void)state;
+    static const char text[] = "\xEF\xBB\xBF" "ab\r\ncaf\xC3\xA9 x\n\n\tz\xF0\x9F\x98\x80q\nlast";
+    size_t len = sizeof text - 1;
+    mem m = test_mem();
+    mga_diags *d = diag_new(&m, 0);
+    int src = diag_source(d, "t.txt", text, len);
+    size_t offs[] = {0, 1, 3, 5, 9, 12, 11, 14, 15, 16, 17, 21, 22, 25, 26, len, 4, 2, 30, 10};
+    for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
+        size_t off = offs[i] > len ? len : offs[i];
+        mga_diag *dg = diag_add(d, DIAG_UNUSED_FACT, src, off, 1, "f");
+        assert_non_null(dg);
+        unsigned line, col, eline, ecol;
+        diag_linecol(text, len, off, &line, &col);
+        diag_linecol(text, len, off + 1, &eline, &ecol);
+        assert_int_equal(dg->line, line);
+        assert_int_equal(dg->col, col);
+        assert_int_equal(dg->end_line, eline);
+        assert_int_equal(dg->end_col, ecol);
+    }
+    mga_diags_free(d);
+    /* the line shown, without the byte-order mark or the CR */
+    d = diag_new(&m, 0);
+    src = diag_source(d, "t.txt", text, len);
+    diag_add(d, DIAG_UNUSED_FACT, src, 4, 1, "f");
+    diag_add(d, DIAG_UNUSED_FACT, src, 17, 1, "g");
+    char *out = render_diags(d);
+    assert_string_equal(out, "t.txt:1:2: warning[W5003]: fact 'f' is never used\n"
+                             "    1 | ab\n"
+                             "      |  ^\n"
+                             "t.txt:4:2: warning[W5003]: fact 'g' is never used\n"
+                             "    4 | \tz\xF0\x9F\x98\x80q\n"
+                             "      | \t^\n"
+                             "mgadvise: 2 warnings\n");
+    free(out);
+    mga_diags_free(d);
+}
+
 static void test_diag_render_write_failure_and_null(void **state)
 {
     (void)state;
@@ -286,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_diag_max_errors_stops_with_e9002),
         cmocka_unit_test(test_diag_suggest_nearest_name),
         cmocka_unit_test(test_diag_linecol_edges),
+        cmocka_unit_test(test_diag_line_table_matches_linecol),
         cmocka_unit_test(test_diag_render_write_failure_and_null),
         cmocka_unit_test(test_diag_source_text_outlives_caller),
         cmocka_unit_test(test_diag_compile_renders_unknown_symbol),

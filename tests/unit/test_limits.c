@@ -209,13 +209,44 @@ static void test_limits_profile_size(void **state)
     mga_engine_free(eng);
 }
 
-static void test_limits_profile_depth(void **state)
+/* A profile of the largest size made of unknown keys: the first MGA_PROFILE_MAX_DIAGS
+ * listed, one more diagnostic counting the rest (a linear amount of work; the time is
+ * measured by bench/unknown_fields.sh, not here). */
+static void test_limits_profile_of_unknown_keys(void **state)
 {
     (void)state;
     mga_engine *eng = make_engine();
     mga_ruleset *rs = profile_rules(eng);
-    /* an unknown field's value is skipped, but its depth still counts: 64 levels in all
-     * (the object itself is one) are accepted, 65 are not */
+    size_t n = MGA_PROFILE_MAX_BYTES;
+    char *json = xmalloc(n + 1);
+    size_t k = 0, keys = 0;
+    json[k++] = '{';
+    while (k + 40 < n)
+        k += (size_t)sprintf(json + k, "%s\"key_%07zu\": 1", keys ? ", " : "", keys), keys++;
+    json[k++] = '}';
+    mga_diags *d = NULL;
+    assert_int_equal(parse(rs, json, k, &d), MGA_E_PROFILE);
+    assert_int_equal(mga_diags_count(d), MGA_PROFILE_MAX_DIAGS + 1);
+    assert_int_equal(count_diag(d, 4013), MGA_PROFILE_MAX_DIAGS);
+    char msg[32];
+    snprintf(msg, sizeof msg, "%zu more not listed", keys - MGA_PROFILE_MAX_DIAGS);
+    assert_true(has_substr(mga_diags_ref(d, MGA_PROFILE_MAX_DIAGS)->message, msg));
+    char *out = render_diags(d);
+    assert_true(strlen(out) < 16384); /* windows of the line, not the megabyte */
+    free(out);
+    mga_diags_free(d);
+    free(json);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static void test_limits_profile_depth(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine_lenient();
+    mga_ruleset *rs = profile_rules(eng);
+    /* an unknown field's value is skipped (when unknown fields are allowed), but its depth
+     * still counts: 64 levels in all (the object itself is one) are accepted, 65 are not */
     for (int levels = 64; levels <= 65; levels++) {
         char json[256];
         size_t k = (size_t)sprintf(json, "{\"extra\":");
@@ -301,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_limits_name_length),
         cmocka_unit_test(test_limits_rule_count),
         cmocka_unit_test(test_limits_profile_size),
+        cmocka_unit_test(test_limits_profile_of_unknown_keys),
         cmocka_unit_test(test_limits_profile_depth),
         cmocka_unit_test(test_limits_profile_bad_values),
     };

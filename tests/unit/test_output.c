@@ -366,6 +366,69 @@ static void test_output_compact_matches_yajl_gen(void **state)
     mga_engine_free(eng);
 }
 
+/* The profile's warnings (unknown fields allowed) in the result: the yajl_gen writer, the
+ * compact one and the one in parts agree byte for byte, names that need escapes included,
+ * and the brief form keeps them too. */
+static void test_output_warnings_writers_agree(void **state)
+{
+    (void)state;
+    mga_options opt;
+    mga_options_init(&opt);
+    opt.realloc_fn = cm_realloc;
+    opt.allow_unknown_fields = true;
+    mga_engine *eng = NULL;
+    assert_int_equal(mga_engine_new(&opt, &eng), MGA_OK);
+    mga_ruleset *rs = compile_ok(eng, out_rules, NULL);
+    char many[2048];
+    size_t k = (size_t)sprintf(many, "{\"id\": \"m\", \"conditions\": [\"kidney_disease\"]");
+    for (int i = 0; i < 25; i++)
+        k += (size_t)sprintf(many + k, ", \"extra%d\": [%d]", i, i);
+    sprintf(many + k, "}");
+    const char *profiles[] = {
+        "{\"id\": \"p1\", \"conditons\": [\"ibs\"], \"we\\\"ird\\\\key\\n\\u00e9\\u0001/\": 1}",
+        "{\"vitamin_d_level\": {\"value\": 30, \"unit\": \"nmol/L\", \"note\": \"lab\"}}",
+        many,
+    };
+    for (size_t i = 0; i < sizeof profiles / sizeof profiles[0]; i++) {
+        mga_profile *p = NULL;
+        assert_int_equal(mga_profile_parse(rs, NULL, profiles[i], strlen(profiles[i]), &p, NULL),
+                         MGA_OK);
+        mga_result *r = NULL;
+        assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+        tbuf fast = TBUF_INIT, ref = TBUF_INIT, brief = TBUF_INIT;
+        assert_int_equal(mga_result_write(r, MGA_FORMAT_JSON, cmp_write, &fast), MGA_OK);
+        assert_int_equal(output_json_gen(r, false, cmp_write, &ref), MGA_OK);
+        assert_string_equal(fast.p, ref.p);
+        assert_contains(ref.p, "\"warnings\":[{\"code\":\"W5001\",\"path\":\"$.");
+        check_parts(r, ref.p);
+        assert_int_equal(mga_result_write(r, MGA_FORMAT_JSON_BRIEF, cmp_write, &brief), MGA_OK);
+        assert_contains(brief.p, "\"warnings\":[{\"code\":\"W5001\"");
+        free(fast.p);
+        free(ref.p);
+        free(brief.p);
+        char *pretty = result_string(r, MGA_FORMAT_JSON_PRETTY);
+        assert_contains(pretty, "\"warnings\": [");
+        free(pretty);
+        if (i == 0) {
+            char *js = result_string(r, MGA_FORMAT_JSON);
+            assert_contains(js, "\"path\":\"$.we\\\"ird\\\\key\\n\xc3\xa9\\u0001/\"");
+            assert_contains(js, "\"note\":\"did you mean 'conditions'?\"");
+            free(js);
+        }
+        if (i == 2) { /* 25 unknown keys: 20 listed, then the count */
+            char *js = result_string(r, MGA_FORMAT_JSON);
+            assert_contains(js, "{\"code\":\"W5020\",\"path\":\"$\",\"message\":\"5 more not "
+                                "listed (5 warnings): a profile lists at most 20 problems\","
+                                "\"note\":null}],\"advice\":[");
+            free(js);
+        }
+        mga_result_free(r);
+        mga_profile_free(p);
+    }
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
 /* References past the numbered positions (the table's budget cut refs_kmax short) get
  * their number written per result: a source of 300 long references, rules citing 40 and
  * 60 of them, so that a result lists up to 80 references with only the first few
@@ -422,6 +485,7 @@ int main(void)
         cmocka_unit_test(test_output_write_errors),
         cmocka_unit_test(test_output_enum_names),
         cmocka_unit_test(test_output_compact_matches_yajl_gen),
+        cmocka_unit_test(test_output_warnings_writers_agree),
         cmocka_unit_test(test_output_references_past_the_numbered_table),
     };
     return cmocka_run_group_tests_name("output", tests, NULL, NULL);

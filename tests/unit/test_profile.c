@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for profile.c: JSON profiles read against the schema, with errors that name
- * the JSON path and the byte offset; unknown fields warn; null means missing. */
+ * the JSON path and the byte offset; unknown fields are errors (warnings, carried in the
+ * result, when allowed); strings decode to UTF-8 text; null means missing; at most
+ * MGA_PROFILE_MAX_DIAGS diagnostics, then one that counts the rest. */
 #include "helpers.h"
 
 static mga_ruleset *rules(mga_engine *eng)
@@ -164,10 +166,50 @@ static void test_profile_nesting_too_deep(void **state)
     mga_engine_free(eng);
 }
 
-static void test_profile_unknown_field_only_warns(void **state)
+/* The typo that silently dropped the kidney advice: an error with the right name. */
+static void test_profile_unknown_field_is_an_error(void **state)
 {
     (void)state;
     mga_engine *eng = make_engine();
+    mga_ruleset *rs = rules(eng);
+    const char *json = "{\"condtions\": [\"kidney_disease\"], \"age\": 50}";
+    mga_profile *p = (mga_profile *)1;
+    mga_diags *d = NULL;
+    assert_int_equal(mga_profile_parse(rs, "p.json", json, strlen(json), &p, &d), MGA_E_PROFILE);
+    assert_null(p);
+    assert_int_equal(mga_diags_count(d), 1);
+    const mga_diag *dg = expect_diag(d, 4013, "$.condtions: unknown field (byte 1)");
+    assert_int_equal(dg->kind, MGA_DIAG_ERROR);
+    assert_string_equal(dg->path, "$.condtions");
+    assert_string_equal(dg->note, "did you mean 'conditions'?");
+    assert_int_equal(dg->offset, 1);
+    assert_int_equal(dg->len, 11);
+    assert_int_equal(dg->col, 2);
+    mga_diags_free(d);
+    /* the reused parse says the same */
+    mga_profile *q = NULL;
+    assert_int_equal(mga_profile_parse_reuse(rs, "p.json", json, strlen(json), &q, &d),
+                     MGA_E_PROFILE);
+    expect_diag(d, 4013, "$.condtions: unknown field (byte 1)");
+    mga_diags_free(d);
+    mga_profile_free(q);
+    /* a key of a quantity object is checked too */
+    json = "{\"vitamin_d_level\": {\"value\": 45, \"unit\": \"nmol/L\", \"vlue\": 4}}";
+    assert_int_equal(mga_profile_parse(rs, "p.json", json, strlen(json), &p, &d), MGA_E_PROFILE);
+    dg = expect_diag(d, 4013, "$.vitamin_d_level.vlue: unknown field (byte 52)");
+    assert_string_equal(dg->path, "$.vitamin_d_level.vlue");
+    assert_string_equal(dg->note, "did you mean 'value'?");
+    assert_int_equal(mga_diags_error_count(d), 1);
+    mga_diags_free(d);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* Allowed, an unknown field warns, is skipped, and the warning is in the result. */
+static void test_profile_unknown_field_allowed_warns_in_result(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine_lenient();
     mga_ruleset *rs = rules(eng);
     const char *json = "{\"agee\": {\"deep\": [1, 2]}, \"age\": 50, \"zz\": 1}";
     mga_profile *p = NULL;
@@ -180,18 +222,186 @@ static void test_profile_unknown_field_only_warns(void **state)
     assert_int_equal(w->kind, MGA_DIAG_WARNING);
     assert_int_equal(w->code, 5001);
     assert_string_equal(w->message, "$.agee: unknown field, ignored");
+    assert_string_equal(w->path, "$.agee");
     assert_string_equal(w->note, "did you mean 'age'?");
     assert_int_equal(w->offset, 1);
     assert_int_equal(w->len, 6);
     assert_string_equal(mga_diags_ref(d, 1)->message, "$.zz: unknown field, ignored");
     mga_diags_free(d);
-    /* the known field after the skipped value is read */
+    /* the known field after the skipped value is read; the result carries the warnings */
     mga_result *r = NULL;
     assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
     assert_int_equal(mga_result_advice_count(r), 1);
     assert_string_equal(mga_result_advice_ref(r, 0)->rule, "r");
+    char *js = result_string(r, MGA_FORMAT_JSON);
+    assert_contains(js, "},\"warnings\":[{\"code\":\"W5001\",\"path\":\"$.agee\",\"message\":"
+                        "\"$.agee: unknown field, ignored\",\"note\":\"did you mean 'age'?\"},"
+                        "{\"code\":\"W5001\",\"path\":\"$.zz\",\"message\":\"$.zz: unknown "
+                        "field, ignored\",\"note\":\"did you mean 'id'?\"}],\"advice\":[");
+    free(js);
+    char *txt = result_string(r, MGA_FORMAT_TEXT);
+    assert_contains(txt, "Profile warnings (these parts of the profile were not read):\n"
+                         "  W5001 $.agee: unknown field, ignored (did you mean 'age'?)\n"
+                         "  W5001 $.zz: unknown field, ignored (did you mean 'id'?)\n");
+    free(txt);
     mga_result_free(r);
     mga_profile_free(p);
+    /* a profile without warnings: no "warnings" member at all */
+    js = eval_json(rs, "{\"age\": 50}");
+    assert_null(strstr(js, "warnings"));
+    free(js);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* n unknown keys "k0".."k{n-1}" in one object, then "age": age. */
+static char *many_keys(size_t n, const char *age, size_t *len)
+{
+    char *s = malloc(16 * n + 32);
+    assert_non_null(s);
+    size_t k = (size_t)sprintf(s, "{");
+    for (size_t i = 0; i < n; i++)
+        k += (size_t)sprintf(s + k, "\"k%zu\": %zu, ", i, i);
+    k += (size_t)sprintf(s + k, "\"age\": %s}", age);
+    *len = k;
+    return s;
+}
+
+/* At most MGA_PROFILE_MAX_DIAGS diagnostics are listed: at the limit, every one; one past
+ * it, the limit and then one that counts the rest, located at the first not listed. */
+static void test_profile_diagnostics_capped(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = rules(eng);
+    mga_engine *leng = make_engine_lenient();
+    mga_ruleset *lrs = rules(leng);
+    for (size_t n = MGA_PROFILE_MAX_DIAGS; n <= MGA_PROFILE_MAX_DIAGS + 2; n++) {
+        size_t len;
+        char *json = many_keys(n, "50", &len);
+        mga_profile *p = NULL;
+        mga_diags *d = NULL;
+        assert_int_equal(mga_profile_parse(rs, "p.json", json, len, &p, &d), MGA_E_PROFILE);
+        size_t more = n - MGA_PROFILE_MAX_DIAGS;
+        assert_int_equal(count_diag(d, 4013), MGA_PROFILE_MAX_DIAGS);
+        assert_int_equal(mga_diags_count(d), MGA_PROFILE_MAX_DIAGS + (more ? 1 : 0));
+        if (more) {
+            char msg[160], key[16];
+            snprintf(key, sizeof key, "\"k%d\"", MGA_PROFILE_MAX_DIAGS);
+            size_t at = (size_t)(strstr(json, key) - json);
+            snprintf(msg, sizeof msg,
+                     "%zu more not listed (%zu error%s): a profile lists at most %d problems "
+                     "(byte %zu)",
+                     more, more, more == 1 ? "" : "s", MGA_PROFILE_MAX_DIAGS, at);
+            const mga_diag *dg = expect_diag(d, 4014, msg);
+            assert_int_equal(dg->kind, MGA_DIAG_ERROR);
+            assert_string_equal(dg->path, "$");
+            assert_int_equal(dg->offset, at);
+        } else {
+            assert_null(find_diag(d, 4014));
+        }
+        mga_diags_free(d);
+        /* allowed: the same as warnings, the count a warning too, all in the result */
+        assert_int_equal(mga_profile_parse(lrs, "p.json", json, len, &p, &d), MGA_OK);
+        assert_int_equal(count_diag(d, 5001), MGA_PROFILE_MAX_DIAGS);
+        assert_int_equal(count_diag(d, 5020), more ? 1 : 0);
+        mga_diags_free(d);
+        mga_result *r = NULL;
+        assert_int_equal(mga_evaluate(lrs, p, &r), MGA_OK);
+        char *js = result_string(r, MGA_FORMAT_JSON);
+        size_t nw = 0;
+        for (const char *q = js; (q = strstr(q, "{\"code\":\"W")); q++)
+            nw++;
+        assert_int_equal(nw, MGA_PROFILE_MAX_DIAGS + (more ? 1 : 0));
+        if (more)
+            assert_contains(js, "{\"code\":\"W5020\",\"path\":\"$\",\"message\":\"");
+        free(js);
+        mga_result_free(r);
+        mga_profile_free(p);
+        free(json);
+    }
+    /* an error past the cap still fails the parse, after listed warnings */
+    size_t len;
+    char *json = many_keys(MGA_PROFILE_MAX_DIAGS, "\"x\"", &len);
+    mga_profile *p = NULL;
+    mga_diags *d = NULL;
+    assert_int_equal(mga_profile_parse(lrs, "p.json", json, len, &p, &d), MGA_E_PROFILE);
+    assert_null(p);
+    assert_int_equal(mga_diags_count(d), MGA_PROFILE_MAX_DIAGS + 1);
+    assert_int_equal(mga_diags_ref(d, MGA_PROFILE_MAX_DIAGS)->code, 4014);
+    assert_contains(mga_diags_ref(d, MGA_PROFILE_MAX_DIAGS)->message, " (1 error): ");
+    mga_diags_free(d);
+    free(json);
+    mga_ruleset_free(lrs);
+    mga_engine_free(leng);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* Strings decode to UTF-8 text: an escaped lone surrogate or NUL is an error at the
+ * escape (in a key, a value, a set element, a skipped value alike); a pair is a character;
+ * other escapes move no offset. */
+static void test_profile_string_escapes(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine_lenient();
+    mga_ruleset *rs = rules(eng);
+    static const struct {
+        const char *json, *esc; /* esc: the escape the error points at */
+        unsigned code;
+        const char *message;
+    } bad[] = {
+        {"{\"id\": \"a\\udc00\"}", "\\udc00", 4015,
+         "$.id: '\\udc00' is a lone surrogate (half of a UTF-16 pair), not a character"},
+        {"{\"id\": \"\\ud800\"}", "\\ud800", 4015,
+         "$.id: '\\ud800' is a lone surrogate (half of a UTF-16 pair), not a character"},
+        {"{\"id\": \"\\ud800\\u0041\"}", "\\ud800", 4015,
+         "$.id: '\\ud800' is a lone surrogate (half of a UTF-16 pair), not a character"},
+        {"{\"id\": \"q\\\"\\\\\\uDFFF\"}", "\\uDFFF", 4015,
+         "$.id: '\\uDFFF' is a lone surrogate (half of a UTF-16 pair), not a character"},
+        {"{\"id\": \"a\\u0000x\"}", "\\u0000", 4016,
+         "$.id: a NUL character (U+0000) is not allowed in a string"},
+        {"{\"conditions\": [\"ibs\", \"\\u0000\"]}", "\\u0000", 4016,
+         "$.conditions[1]: a NUL character (U+0000) is not allowed in a string"},
+        {"{\"a\\u0000b\": 1}", "\\u0000", 4016,
+         "$: a NUL character (U+0000) is not allowed in a string"},
+        {"{\"x\": {\"y\": \"\\udc00\"}}", "\\udc00", 4015, NULL}, /* skipped, still text */
+        {"{\"vitamin_d_level\": {\"value\": 4, \"unit\": \"\\ud800\"}}", "\\ud800", 4015,
+         "$.vitamin_d_level.unit: '\\ud800' is a lone surrogate (half of a UTF-16 pair), not "
+         "a character"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        mga_profile *p = NULL;
+        mga_diags *d = NULL;
+        const char *json = bad[i].json;
+        assert_int_equal(mga_profile_parse(rs, "p.json", json, strlen(json), &p, &d),
+                         MGA_E_PROFILE);
+        assert_null(p);
+        assert_int_equal(mga_diags_error_count(d), 1);
+        const mga_diag *dg = find_diag(d, bad[i].code);
+        assert_non_null(dg);
+        size_t at = (size_t)(strstr(json, bad[i].esc) - json);
+        if (bad[i].message) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "%s (byte %zu)", bad[i].message, at);
+            assert_string_equal(dg->message, msg);
+        }
+        assert_int_equal(dg->offset, at);
+        assert_int_equal(dg->len, 6);
+        mga_diags_free(d);
+    }
+    /* a surrogate pair is one character; escapes before a bad value keep its offset */
+    char *js = eval_json(rs, "{\"id\": \"\\ud83d\\ude00 \\u00e9\\n\"}");
+    assert_contains(js, "{\"id\":\"\xF0\x9F\x98\x80 \xC3\xA9\\n\",");
+    free(js);
+    const char *json = "{\"sex\": \"fe\\u006dal\"}";
+    mga_profile *p = NULL;
+    mga_diags *d = NULL;
+    assert_int_equal(mga_profile_parse(rs, "p.json", json, strlen(json), &p, &d), MGA_E_PROFILE);
+    const mga_diag *dg = expect_diag(d, 4004, "$.sex: unknown value 'femal' (byte 8)");
+    assert_int_equal(dg->len, 12); /* the token as written, escape included */
+    assert_string_equal(dg->note, "did you mean 'female'?");
+    mga_diags_free(d);
     mga_ruleset_free(rs);
     mga_engine_free(eng);
 }
@@ -217,17 +427,33 @@ static void test_profile_null_means_missing(void **state)
 static void test_profile_id_and_quantity_extras(void **state)
 {
     (void)state;
-    mga_engine *eng = make_engine();
-    mga_ruleset *rs = rules(eng);
-    /* extra keys on a quantity are ignored; the id is kept */
+    /* extra keys on a quantity are unknown fields: errors, or allowed, skipped with a
+     * warning each; the id is kept */
     const char *json = "{\"id\": \"abc\", \"vitamin_d_level\": {\"value\": 45, \"unit\": "
                        "\"nmol/L\", \"source\": \"lab\", \"lab\": {\"a\": [1, {\"b\": null}]}, "
                        "\"checked\": true}}";
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = rules(eng);
     mga_profile *p = NULL;
-    assert_int_equal(mga_profile_parse(rs, NULL, json, strlen(json), &p, NULL), MGA_OK);
+    mga_diags *d = NULL;
+    assert_int_equal(mga_profile_parse(rs, NULL, json, strlen(json), &p, &d), MGA_E_PROFILE);
+    assert_int_equal(count_diag(d, 4013), 3);
+    assert_string_equal(find_diag(d, 4013)->path, "$.vitamin_d_level.source");
+    mga_diags_free(d);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+
+    eng = make_engine_lenient();
+    rs = rules(eng);
+    assert_int_equal(mga_profile_parse(rs, NULL, json, strlen(json), &p, &d), MGA_OK);
+    assert_int_equal(count_diag(d, 5001), 3);
+    mga_diags_free(d);
     mga_result *r = NULL;
     assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
     assert_string_equal(mga_result_id(r), "abc");
+    char *js = result_string(r, MGA_FORMAT_JSON);
+    assert_contains(js, "\"path\":\"$.vitamin_d_level.checked\"");
+    free(js);
     mga_result_free(r);
     mga_profile_free(p);
     mga_ruleset_free(rs);
@@ -256,10 +482,8 @@ static void test_profile_invalid_arguments(void **state)
 /* A reused profile gives, record after record, what a fresh parse gives: the same result
  * (nothing of the previous record left over: fields, set symbols, the id), the same
  * diagnostics, and after an error no profile to evaluate. */
-static void test_profile_parse_reuse_equals_fresh(void **state)
+static void reuse_equals_fresh(mga_engine *eng)
 {
-    (void)state;
-    mga_engine *eng = make_engine();
     mga_ruleset *rs = compile_ok(
         eng,
         "rule r when age is known then inform say \"x\" cite src end\n"
@@ -274,7 +498,7 @@ static void test_profile_parse_reuse_equals_fresh(void **state)
         "{\"id\":\"a\",\"age\":30,\"balanced_diet\":true,\"conditions\":[\"kidney_disease\"]}",
         "{\"age\":31}",                                  /* no id, no set: nothing left over */
         "{\"id\":\"b\",\"age\":\"old\"}",                  /* an error */
-        "{\"id\":\"c\",\"conditions\":[\"ibs\"],\"agee\":1}", /* a warning */
+        "{\"id\":\"c\",\"conditions\":[\"ibs\"],\"agee\":1}", /* an error, or a warning */
         "{\"conditions\":[\"nope\"]}",                     /* an unknown symbol */
         big,                                              /* a long id: buffers grow */
         "{\"id\":\"d\"}",
@@ -335,6 +559,14 @@ static void test_profile_parse_reuse_equals_fresh(void **state)
     mga_engine_free(eng);
 }
 
+/* Strict and with unknown fields allowed (warnings kept, then none left over). */
+static void test_profile_parse_reuse_equals_fresh(void **state)
+{
+    (void)state;
+    reuse_equals_fresh(make_engine());
+    reuse_equals_fresh(make_engine_lenient());
+}
+
 /* Out of memory at each allocation of a reused parse: MGA_E_NOMEM or success, never a
  * leak, and a profile that failed is refused by evaluation. */
 static void test_profile_parse_reuse_oom(void **state)
@@ -343,7 +575,13 @@ static void test_profile_parse_reuse_oom(void **state)
     const char *json = "{\"id\":\"abc\",\"age\":30,\"conditions\":[\"ibs\"],\"agee\":1}";
     for (long k = 0;; k++) {
         fail_state fs = {0, -1, false, 0};
-        mga_engine *eng = fail_engine(&fs);
+        mga_options opt;
+        mga_options_init(&opt);
+        opt.realloc_fn = fail_realloc;
+        opt.alloc_ud = &fs;
+        opt.allow_unknown_fields = true; /* the warning kept for the result is in the loop */
+        mga_engine *eng = NULL;
+        assert_int_equal(mga_engine_new(&opt, &eng), MGA_OK);
         mga_ruleset *rs = rules(eng);
         fs.calls = 0;
         fs.fail_at = k;
@@ -418,7 +656,10 @@ int main(void)
         cmocka_unit_test(test_profile_symbols_and_units),
         cmocka_unit_test(test_profile_top_level_and_empty),
         cmocka_unit_test(test_profile_nesting_too_deep),
-        cmocka_unit_test(test_profile_unknown_field_only_warns),
+        cmocka_unit_test(test_profile_unknown_field_is_an_error),
+        cmocka_unit_test(test_profile_unknown_field_allowed_warns_in_result),
+        cmocka_unit_test(test_profile_diagnostics_capped),
+        cmocka_unit_test(test_profile_string_escapes),
         cmocka_unit_test(test_profile_null_means_missing),
         cmocka_unit_test(test_profile_id_and_quantity_extras),
         cmocka_unit_test(test_profile_invalid_arguments),
