@@ -21,14 +21,21 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 CSV_LIBS    := -lcsv  # libcsv-dev ships no pkg-config file
 Z3_CFLAGS   := $(shell pkg-config --cflags z3 2>/dev/null)
 Z3_LIBS     := $(shell pkg-config --libs z3 2>/dev/null || echo -lz3) -lm
-CPPFLAGS_ALL = -Iinclude -Iengine -I$(GEN) -D_POSIX_C_SOURCE=200809L $(DEPS_CFLAGS) $(Z3_CFLAGS)
+# CPPFLAGS, CFLAGS and LDFLAGS are the caller's (e.g. Debian's dpkg-buildflags): every compile
+# and link below uses them, after the project's own flags.
+CPPFLAGS_ALL = -Iinclude -Iengine -I$(GEN) -D_POSIX_C_SOURCE=200809L $(DEPS_CFLAGS) $(Z3_CFLAGS) \
+               $(CPPFLAGS)
+CPPFLAGS_PUB = -Iinclude -D_POSIX_C_SOURCE=200809L $(CPPFLAGS)
 CFLAGS_ALL  = -std=c11 $(OPT) -g -fPIC -fvisibility=hidden $(SANFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 
 ENGINE_SRC = engine/arena.c engine/utf8.c engine/diag.c engine/ast.c engine/parse.c engine/sema.c \
              engine/quote.c engine/graph.c engine/profile.c engine/eval.c engine/output.c \
              engine/jsongen.c engine/format.c engine/graphout.c engine/api.c engine/explain.c engine/ruletest.c
-ENGINE_OBJ = $(ENGINE_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/parser.o $(BUILD)/obj/gen/lexer.o
+# The library carries the shipped rule base (mga_compile_builtin): rules/*.mga embedded by
+# engine/embed.sh into $(GEN)/builtin_rules.c.
+ENGINE_OBJ = $(ENGINE_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/parser.o $(BUILD)/obj/gen/lexer.o \
+             $(BUILD)/obj/gen/builtin_rules.o
 RULES      = $(sort $(wildcard rules/*.mga))
 # The static analysis (check) needs Z3: linked into the CLI and its tests, not the library.
 ANALYZE_OBJ = $(BUILD)/obj/engine/analyze.o
@@ -54,6 +61,14 @@ deps:
 	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# The shared library: the real file is libmgadvise.so.VERSION, its SONAME libmgadvise.so.MAJOR
+# (the ABI: raise the major version in MGA_VERSION when it breaks); .so.MAJOR and .so are
+# symbolic links to it, in build/ as where it is installed.
+VERSION   := $(shell sed -n 's/^\#define MGA_VERSION "\(.*\)"$$/\1/p' include/mgadvise.h)
+SOVERSION := $(firstword $(subst ., ,$(VERSION)))
+SONAME    := libmgadvise.so.$(SOVERSION)
+SOREAL    := libmgadvise.so.$(VERSION)
+
 all: check-tools $(BUILD)/libmgadvise.a $(BUILD)/libmgadvise.so $(BUILD)/mgadvise
 
 check-tools:
@@ -69,9 +84,9 @@ $(GEN)/lexer.c $(GEN)/lexer.h: grammar/lexer.l $(GEN)/parser.h
 	@mkdir -p $(GEN)
 	$(FLEX) --header-file=$(GEN)/lexer.h -o $(GEN)/lexer.c $<
 
-$(GEN)/embedded_rules.c: $(RULES) engine/cli/embed.sh
+$(GEN)/builtin_rules.c: $(RULES) engine/embed.sh
 	@mkdir -p $(GEN)
-	sh engine/cli/embed.sh $@ $(RULES)
+	sh engine/embed.sh $@ $(RULES)
 
 ENGINE_HDRS = $(wildcard engine/*.h) engine/diag_codes.def include/mgadvise.h
 
@@ -87,15 +102,22 @@ $(BUILD)/libmgadvise.a: $(ENGINE_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/libmgadvise.so: $(ENGINE_OBJ)
-	$(CC) -shared $(LDFLAGS_ALL) -o $@ $^ $(DEPS_LIBS)
+# -z defs: every symbol the library uses must come from its own objects or a listed library
+# (not possible under the sanitizers, whose runtime the executable brings).
+$(BUILD)/$(SOREAL): $(ENGINE_OBJ)
+	$(CC) -shared -Wl,-soname,$(SONAME) $(if $(SAN),,-Wl,-z,defs) $(CFLAGS_ALL) $(LDFLAGS_ALL) \
+	    -o $@ $^ $(DEPS_LIBS)
+
+$(BUILD)/libmgadvise.so: $(BUILD)/$(SOREAL)
+	ln -sf $(SOREAL) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $@
 
 CLI_SRC = engine/cli/main.c engine/cli/common.c engine/cli/batch.c engine/cli/batch_csv.c engine/cli/tools.c engine/cli/fmt.c engine/cli/graph.c
 
-$(BUILD)/mgadvise: $(CLI_SRC) engine/cli/cli.h engine/cli/batch_csv.h $(GEN)/embedded_rules.c \
+$(BUILD)/mgadvise: $(CLI_SRC) engine/cli/cli.h engine/cli/batch_csv.h include/mgadvise.h \
                   $(ANALYZE_OBJ) $(BUILD)/libmgadvise.a
-	$(CC) -Iinclude -Iengine -D_POSIX_C_SOURCE=200809L $(CFLAGS_ALL) $(WARN) $(WERROR) -pthread -o $@ \
-	    $(CLI_SRC) $(GEN)/embedded_rules.c $(ANALYZE_OBJ) $(BUILD)/libmgadvise.a \
+	$(CC) $(CPPFLAGS_PUB) -Iengine $(CFLAGS_ALL) $(WARN) $(WERROR) -pthread -o $@ \
+	    $(CLI_SRC) $(ANALYZE_OBJ) $(BUILD)/libmgadvise.a \
 	    $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS) $(Z3_LIBS)
 
 # ---- benchmark tools (bench/): `make bench` runs them; not part of `make test` ----
@@ -105,7 +127,7 @@ BENCH_TOOLS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libmgadvise.a include/mgadvise.h
 	@mkdir -p $(dir $@)
-	$(CC) -Iinclude -D_POSIX_C_SOURCE=200809L $(DEPS_CFLAGS) $(CFLAGS_ALL) $(WARN) $(WERROR) \
+	$(CC) $(CPPFLAGS_PUB) $(DEPS_CFLAGS) $(CFLAGS_ALL) $(WARN) $(WERROR) \
 	    -o $@ $< $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS)
 
 bench-tools: $(BENCH_TOOLS)
@@ -132,7 +154,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/helpers.h $(BUILD)/libmgadvise.a $(E
 
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libmgadvise.a
 	@mkdir -p $(dir $@)
-	$(CC) -Iinclude -D_POSIX_C_SOURCE=200809L $(CFLAGS_ALL) $(WARN) $(WERROR) -o $@ $< \
+	$(CC) $(CPPFLAGS_PUB) $(CFLAGS_ALL) $(WARN) $(WERROR) -o $@ $< \
 	    $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS)
 
 unit: $(UNIT_TESTS)
@@ -206,10 +228,10 @@ fuzz_maxlen_batch   = 65536
 FUZZ_CLI_SRC = engine/cli/batch.c engine/cli/batch_csv.c engine/cli/common.c
 
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h \
-                       $(GEN)/embedded_rules.c $(FUZZ_CLI_SRC) $(BUILD)/libmgadvise.a
+                       $(FUZZ_CLI_SRC) $(BUILD)/libmgadvise.a
 	@mkdir -p $(dir $@)
-	$(CC) -Iinclude -Iengine/cli -Itests/fuzz -D_POSIX_C_SOURCE=200809L $(CFLAGS_ALL) $(WARN) \
-	    $(WERROR) -pthread -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c $(GEN)/embedded_rules.c \
+	$(CC) $(CPPFLAGS_PUB) -Iengine/cli -Itests/fuzz $(CFLAGS_ALL) $(WARN) \
+	    $(WERROR) -pthread -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c \
 	    $(FUZZ_CLI_SRC) $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS)
 
 fuzz-regress: $(FUZZ_REPLAY)
@@ -225,11 +247,11 @@ fuzz-regress: $(FUZZ_REPLAY)
 fuzz:
 	@command -v $(FUZZ_CC) >/dev/null || { echo "mgadvise: clang is missing (apt-get install clang libclang-rt-14-dev)"; exit 1; }
 	$(MAKE) --no-print-directory CC=$(FUZZ_CC) BUILD=$(FUZZ_BUILD) SAN=fuzzer-no-link,$(FUZZ_SAN) OPT=-O1 \
-	    $(FUZZ_BUILD)/libmgadvise.a $(FUZZ_BUILD)/gen/embedded_rules.c
+	    $(FUZZ_BUILD)/libmgadvise.a
 	@set -e; mkdir -p $(FUZZ_BUILD)/artifacts; for h in $(FUZZERS); do \
-	    $(FUZZ_CC) -Iinclude -Iengine/cli -Itests/fuzz -D_POSIX_C_SOURCE=200809L -std=c11 -O1 -g \
+	    $(FUZZ_CC) $(CPPFLAGS_PUB) -Iengine/cli -Itests/fuzz -std=c11 -O1 -g \
 	        -fsanitize=fuzzer,$(FUZZ_SAN) -fno-sanitize-recover=all $(WARN) $(WERROR) -pthread \
-	        -o $(FUZZ_BUILD)/fuzz_$$h tests/fuzz/fuzz_$$h.c $(FUZZ_BUILD)/gen/embedded_rules.c \
+	        -o $(FUZZ_BUILD)/fuzz_$$h tests/fuzz/fuzz_$$h.c \
 	        $(FUZZ_CLI_SRC) $(FUZZ_BUILD)/libmgadvise.a $(DEPS_LIBS) $(CSV_LIBS); \
 	    case $$h in compile) seeds="$(fuzz_seeds_compile)"; ml=$(fuzz_maxlen_compile);; \
 	                eval) seeds="$(fuzz_seeds_eval)"; ml=$(fuzz_maxlen_eval);; \

@@ -1559,7 +1559,7 @@ static mga_status run_inline(batch *b, worker *w)
 /* ---- The command --------------------------------------------------------------------- */
 
 
-int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedded)
+int cli_batch(int argc, char **argv)
 {
     const char **rules = calloc((size_t)argc + 1, sizeof *rules);
     size_t nrules = 0;
@@ -1670,7 +1670,7 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
     mga_ruleset *rs = NULL;
     mga_status st = mga_engine_new(NULL, &eng);
     if (st == MGA_OK)
-        st = cli_load_rules(eng, rules, nrules, embedded, nembedded, &rs, NULL);
+        st = cli_load_rules(eng, rules, nrules, &rs, NULL);
     free(rules);
     if (st == MGA_OK && catalog_file) {
         /* the catalog is whole on disk before any record is read */
