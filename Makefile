@@ -45,12 +45,13 @@ EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c
 
 .PHONY: all lib test unit golden examples-run rules-check bless clean sanitize test-asan \
         check-tools deps codes-table docs-check fuzz fuzz-regress test-valgrind test-tsan rule-tests fmt-check graph-svg \
-        bench bench-tools bench-smoke
+        bench bench-tools bench-smoke install uninstall man-check install-check
 
 .DEFAULT_GOAL := all
 
 # Debian packages the build and the tests need; `make deps` installs the missing ones.
-DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev libcsv-dev libz3-dev valgrind
+DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev libcsv-dev libz3-dev valgrind \
+           mandoc
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -119,6 +120,80 @@ $(BUILD)/mgadvise: $(CLI_SRC) engine/cli/cli.h engine/cli/batch_csv.h include/mg
 	$(CC) $(CPPFLAGS_PUB) -Iengine $(CFLAGS_ALL) $(WARN) $(WERROR) -pthread -o $@ \
 	    $(CLI_SRC) $(ANALYZE_OBJ) $(BUILD)/libmgadvise.a \
 	    $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS) $(Z3_LIBS)
+
+# ---- installing (make install PREFIX=/usr DESTDIR=...; docs/INSTALL.md) ----
+# Every directory may be set on its own; DESTDIR is prepended to each when copying, never
+# written into the files (mgadvise.pc names the real PREFIX). Nothing is stripped.
+
+PREFIX       ?= /usr/local
+EXEC_PREFIX  ?= $(PREFIX)
+BINDIR       ?= $(EXEC_PREFIX)/bin
+LIBDIR       ?= $(EXEC_PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+DATAROOTDIR  ?= $(PREFIX)/share
+MANDIR       ?= $(DATAROOTDIR)/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR  ?= $(DATAROOTDIR)/bash-completion/completions
+INSTALL      ?= install
+MANPAGES     = man/mgadvise.1 man/libmgadvise.3 man/mgadvise-rules.5
+
+# yajl is the only library the static libmgadvise.a needs; through its pkg-config file when
+# the system has one, else as a plain -lyajl.
+PC_REQUIRES_PRIVATE = $(if $(shell pkg-config --exists yajl 2>/dev/null && echo y),yajl)
+PC_LIBS_PRIVATE     = $(if $(PC_REQUIRES_PRIVATE),,-lyajl)
+pc_dir = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+
+# Written on every install: it holds the directories of this install.
+$(BUILD)/mgadvise.pc: mgadvise.pc.in include/mgadvise.h FORCE
+	@mkdir -p $(BUILD)
+	@sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call pc_dir,$(LIBDIR))|' \
+	    -e 's|@INCLUDEDIR@|$(call pc_dir,$(INCLUDEDIR))|' -e 's|@VERSION@|$(VERSION)|' \
+	    -e 's|@REQUIRES_PRIVATE@|$(PC_REQUIRES_PRIVATE)|' -e 's|@LIBS_PRIVATE@|$(PC_LIBS_PRIVATE)|' \
+	    mgadvise.pc.in >$@.tmp && mv $@.tmp $@
+
+FORCE:
+
+install: all $(BUILD)/mgadvise.pc
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(BASHCOMPDIR)
+	$(INSTALL) -m 755 $(BUILD)/mgadvise $(DESTDIR)$(BINDIR)/mgadvise
+	$(INSTALL) -m 644 $(BUILD)/$(SOREAL) $(DESTDIR)$(LIBDIR)/$(SOREAL)
+	ln -sf $(SOREAL) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libmgadvise.so
+	$(INSTALL) -m 644 $(BUILD)/libmgadvise.a $(DESTDIR)$(LIBDIR)/libmgadvise.a
+	$(INSTALL) -m 644 include/mgadvise.h $(DESTDIR)$(INCLUDEDIR)/mgadvise.h
+	$(INSTALL) -m 644 $(BUILD)/mgadvise.pc $(DESTDIR)$(PKGCONFIGDIR)/mgadvise.pc
+	$(INSTALL) -m 644 man/mgadvise.1 $(DESTDIR)$(MANDIR)/man1/mgadvise.1
+	$(INSTALL) -m 644 man/libmgadvise.3 $(DESTDIR)$(MANDIR)/man3/libmgadvise.3
+	$(INSTALL) -m 644 man/mgadvise-rules.5 $(DESTDIR)$(MANDIR)/man5/mgadvise-rules.5
+	$(INSTALL) -m 644 completion/mgadvise.bash $(DESTDIR)$(BASHCOMPDIR)/mgadvise
+
+# Removes exactly the files install copies (the directories stay: they may be shared).
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/mgadvise $(DESTDIR)$(LIBDIR)/$(SOREAL) \
+	    $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libmgadvise.so \
+	    $(DESTDIR)$(LIBDIR)/libmgadvise.a $(DESTDIR)$(INCLUDEDIR)/mgadvise.h \
+	    $(DESTDIR)$(PKGCONFIGDIR)/mgadvise.pc $(DESTDIR)$(MANDIR)/man1/mgadvise.1 \
+	    $(DESTDIR)$(MANDIR)/man3/libmgadvise.3 $(DESTDIR)$(MANDIR)/man5/mgadvise-rules.5 \
+	    $(DESTDIR)$(BASHCOMPDIR)/mgadvise
+
+# The manual pages must pass mandoc's checker (Debian package mandoc) without a warning;
+# groff's when mandoc is missing.
+man-check:
+	@if command -v mandoc >/dev/null; then \
+	    out=$$(mandoc -T lint -W warning $(MANPAGES) 2>&1); rc=$$?; \
+	else \
+	    echo "man: mandoc is missing (make deps), checking with groff"; \
+	    out=$$(for m in $(MANPAGES); do groff -man -ww -z $$m 2>&1; done); rc=0; \
+	fi; \
+	if [ -n "$$out" ] || [ $$rc -ne 0 ]; then echo "$$out"; echo "man: the pages have warnings"; exit 1; fi; \
+	echo "man: $(MANPAGES) are clean"
+
+# Installs into a scratch prefix, builds a program against it with pkg-config (shared and
+# static), checks the SONAME, renders the pages and uninstalls (tests/install.sh).
+install-check: all
+	@MAKE="$(MAKE)" CC="$(CC)" sh tests/install.sh "$(BUILD)" "$(SAN)" "$(OPT)" "$(SANFLAGS)"
 
 # ---- benchmark tools (bench/): `make bench` runs them; not part of `make test` ----
 
@@ -266,7 +341,8 @@ fuzz:
 	    grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|REDUCE|NEW)' $(FUZZ_BUILD)/fuzz_$$h.log | tail -1; \
 	done
 
-test: all unit golden examples-run rules-check rule-tests fmt-check docs-check fuzz-regress bench-smoke
+test: all unit golden examples-run rules-check rule-tests fmt-check docs-check fuzz-regress bench-smoke \
+      man-check install-check
 	@echo "mgadvise: all tests passed ($(BUILD))"
 
 bless: $(BUILD)/mgadvise
