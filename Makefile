@@ -178,8 +178,8 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man3/libmgadvise.3 $(DESTDIR)$(MANDIR)/man5/mgadvise-rules.5 \
 	    $(DESTDIR)$(BASHCOMPDIR)/mgadvise
 
-# The manual pages must pass mandoc's checker (Debian package mandoc) without a warning;
-# groff's when mandoc is missing.
+# The manual pages must pass mandoc's checker (Debian package mandoc) without a warning
+# (groff's when mandoc is missing), and libmgadvise(3) must name every public function.
 man-check:
 	@if command -v mandoc >/dev/null; then \
 	    out=$$(mandoc -T lint -W warning $(MANPAGES) 2>&1); rc=$$?; \
@@ -189,6 +189,10 @@ man-check:
 	fi; \
 	if [ -n "$$out" ] || [ $$rc -ne 0 ]; then echo "$$out"; echo "man: the pages have warnings"; exit 1; fi; \
 	echo "man: $(MANPAGES) are clean"
+	@missing=$$(sed -n 's/^MGA_API [^(]*[ *]\(mga_[a-z_0-9]*\)(.*/\1/p' include/mgadvise.h | \
+	    while read -r f; do grep -qw "$$f" man/libmgadvise.3 || echo "$$f"; done); \
+	if [ -n "$$missing" ]; then echo "man: libmgadvise(3) does not name" $$missing; exit 1; fi; \
+	echo "man: libmgadvise(3) names every function of mgadvise.h"
 
 # Installs into a scratch prefix, builds a program against it with pkg-config (shared and
 # static), checks the SONAME, renders the pages and uninstalls (tests/install.sh).

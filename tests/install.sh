@@ -105,6 +105,10 @@ if readelf -d "$tmp/example-static" | grep -q 'libmgadvise'; then fail "the stat
 cmp -s "$tmp/want.json" "$tmp/static.json" || fail "the static example's advice differs"
 echo "install: the example links statically with pkg-config --static and gives the same advice"
 
+# The commands, as mgadvise --help lists them.
+commands=$("$prefix/bin/mgadvise" --help | sed -n '/^commands:/,/^$/s/^  \([a-z][a-z]*\) .*/\1/p' | tr '\n' ' ')
+[ -n "$commands" ] || fail "no commands in mgadvise --help"
+
 # ---- 4. manual pages: found under MANDIR, rendered without a warning ----
 for page in 1:mgadvise 3:libmgadvise 5:mgadvise-rules; do
     sec=${page%%:*} name=${page#*:}
@@ -118,9 +122,15 @@ for page in 1:mgadvise 3:libmgadvise 5:mgadvise-rules; do
     fi
     [ ! -s "$tmp/page.err" ] || { cat "$tmp/page.err"; fail "$name($sec) renders with warnings"; }
     grep -q '^NAME' "$tmp/page" || grep -q 'N.*A.*M.*E' "$tmp/page" || fail "$name($sec) has no NAME section"
-    # every option of a command's --help is in the manual page
+    # every command and every option of its --help is in the manual page
     if [ "$sec" = 1 ]; then
-        for c in eval check batch explain test fmt graph; do
+        # the tag lines of COMMANDS: the line after each .TP, its first word
+        entries=$(awk '/^\.SH/ { in_c = ($2 == "COMMANDS") } in_c && tp { gsub(/"/, "", $2); print $2 }
+                       { tp = in_c && /^\.TP/ }' "$f" | tr '\n' ' ')
+        for c in $commands; do
+            case " $entries " in *" $c "*) ;; *) fail "mgadvise(1) COMMANDS has no entry for $c" ;; esac
+        done
+        for c in $commands; do
             "$prefix/bin/mgadvise" "$c" --help | sed -n 's/^  \(-[^ ,]*\)\(, \(--[^ ]*\)\)\{0,1\}.*/\1 \3/p'
         done | tr ' ' '\n' | sort -u | while read -r o; do
             [ -z "$o" ] || sed 's/\\-/-/g' "$f" | grep -q -e "$o" || fail "mgadvise(1) does not document $o"
@@ -138,20 +148,23 @@ complete() { :; }
 . "$1"
 comp() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=(); _mgadvise; echo "${COMPREPLY[*]}"; }
 [ "$(comp mgadvise e)" = "eval explain" ] || { echo "commands: $(comp mgadvise e)"; exit 1; }
+# every command of --help is offered
+[ "$(comp mgadvise '')" = "$3" ] || { echo "commands: '$(comp mgadvise '')', --help: '$3'"; exit 1; }
 [ "$(comp mgadvise eval -f '')" = "text json pretty" ] || { echo "eval -f"; exit 1; }
 [ "$(comp mgadvise graph --format '')" = "dot json" ] || { echo "graph -f"; exit 1; }
 [ "$(comp mgadvise batch --input-format '')" = "jsonl csv" ] || { echo "batch --input-format"; exit 1; }
 [ "$(comp mgadvise eval -r '')" = "<files:mga>" ] || { echo "-r"; exit 1; }
 [ "$(comp mgadvise test '')" = "<files:mgt>" ] || { echo "test files"; exit 1; }
 # every option of every command's --help is offered
-for c in eval check batch explain test fmt graph; do
+for c in $3; do
     got=" $(comp mgadvise "$c" -) "
     for o in $("$2" "$c" --help | sed -n 's/^  \(-[^ ,]*\)\(, \(--[^ ]*\)\)\{0,1\}.*/\1 \3/p'); do
         case $got in *" $o "*) ;; *) echo "'mgadvise $c' does not complete $o"; exit 1 ;; esac
     done
 done
 EOF
-    bash "$tmp/comp.bash" "$prefix/share/bash-completion/completions/mgadvise" "$prefix/bin/mgadvise" ||
+    bash "$tmp/comp.bash" "$prefix/share/bash-completion/completions/mgadvise" "$prefix/bin/mgadvise" \
+        "${commands% }" ||
         fail "the bash completion is wrong (above)"
     echo "install: bash completion offers every command and every option of each --help"
 fi
