@@ -137,7 +137,21 @@ for page in 1:mgadvise 3:libmgadvise 5:mgadvise-rules; do
         done
     fi
 done
-echo "install: man pages found under MANDIR and rendered without warnings"
+# The rule test shown in mgadvise-rules(5) passes on the built-in rules.
+sed -n '/^\.SH RULE TESTS/,/^\.SH SEE ALSO/p' "$prefix/share/man/man5/mgadvise-rules.5" |
+    sed -n '/^\.EX/,/^\.EE/{/^\.EE/q;/^\.EX/d;p;}' | sed -e 's/\\e/\\/g' -e 's/\\-/-/g' >"$tmp/empty/page.mgt"
+(cd "$tmp/empty" && "$prefix/bin/mgadvise" test page.mgt) >"$tmp/page.test" 2>&1 ||
+    { cat "$tmp/page.test"; fail "the rule test in mgadvise-rules(5) fails"; }
+rm "$tmp/empty/page.mgt"
+# Its declaration and rule examples together are a rule set that compiles and advises.
+sed -n '/^\.SH DECLARATIONS/,/^\.SH CONDITIONS/p' "$prefix/share/man/man5/mgadvise-rules.5" |
+    sed -n '/^\.EX/,/^\.EE/{/^\.E[XE]/d;p;}' | sed -e 's/\\e/\\/g' -e 's/\\-/-/g' >"$tmp/page.mga"
+printf '{"conditions": ["kidney_disease"]}\n' |
+    "$prefix/bin/mgadvise" eval -f json -r "$tmp/page.mga" - >"$tmp/page.json" 2>"$tmp/page.err" ||
+    { cat "$tmp/page.err"; fail "the rule examples of mgadvise-rules(5) do not compile"; }
+grep -q '"rule":"kidney_disease_avoid","kind":"avoid","severity":"critical"' "$tmp/page.json" ||
+    fail "the rule example of mgadvise-rules(5) does not fire"
+echo "install: man pages found under MANDIR and rendered without warnings; the examples of mgadvise-rules(5) work"
 
 # ---- 5. bash completion (bash-completion's helpers stubbed: the logic is what is tested) ----
 if command -v bash >/dev/null; then
