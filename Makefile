@@ -21,14 +21,21 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 CSV_LIBS    := -lcsv  # libcsv-dev ships no pkg-config file
 Z3_CFLAGS   := $(shell pkg-config --cflags z3 2>/dev/null)
 Z3_LIBS     := $(shell pkg-config --libs z3 2>/dev/null || echo -lz3) -lm
-CPPFLAGS_ALL = -Iinclude -Iengine -I$(GEN) -D_POSIX_C_SOURCE=200809L $(DEPS_CFLAGS) $(Z3_CFLAGS)
+# CPPFLAGS, CFLAGS and LDFLAGS are the caller's (e.g. Debian's dpkg-buildflags): every compile
+# and link below uses them, after the project's own flags.
+CPPFLAGS_ALL = -Iinclude -Iengine -I$(GEN) -D_POSIX_C_SOURCE=200809L $(DEPS_CFLAGS) $(Z3_CFLAGS) \
+               $(CPPFLAGS)
+CPPFLAGS_PUB = -Iinclude -D_POSIX_C_SOURCE=200809L $(CPPFLAGS)
 CFLAGS_ALL  = -std=c11 $(OPT) -g -fPIC -fvisibility=hidden $(SANFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 
 ENGINE_SRC = engine/arena.c engine/utf8.c engine/textsafe.c engine/diag.c engine/ast.c engine/parse.c engine/sema.c \
              engine/quote.c engine/graph.c engine/profile.c engine/eval.c engine/output.c \
              engine/jsongen.c engine/format.c engine/graphout.c engine/api.c engine/explain.c engine/ruletest.c
-ENGINE_OBJ = $(ENGINE_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/parser.o $(BUILD)/obj/gen/lexer.o
+# The library carries the shipped rule base (mga_compile_builtin): rules/*.mga embedded by
+# engine/embed.sh into $(GEN)/builtin_rules.c.
+ENGINE_OBJ = $(ENGINE_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/parser.o $(BUILD)/obj/gen/lexer.o \
+             $(BUILD)/obj/gen/builtin_rules.o
 RULES      = $(sort $(wildcard rules/*.mga))
 # The static analysis (check) needs Z3: linked into the CLI and its tests, not the library.
 ANALYZE_OBJ = $(BUILD)/obj/engine/analyze.o
@@ -38,12 +45,13 @@ EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c
 
 .PHONY: all lib test unit golden examples-run rules-check bless clean sanitize test-asan \
         check-tools deps codes-table docs-check docs-bless fuzz fuzz-regress test-valgrind test-tsan rule-tests fmt-check graph-svg \
-        bench bench-tools bench-smoke
+        bench bench-tools bench-smoke install uninstall man-check install-check
 
 .DEFAULT_GOAL := all
 
 # Debian packages the build and the tests need; `make deps` installs the missing ones.
-DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev libcsv-dev libz3-dev valgrind
+DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev libcsv-dev libz3-dev valgrind \
+           mandoc
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -53,6 +61,14 @@ deps:
 	    $$SUDO apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+
+# The shared library: the real file is libmgadvise.so.VERSION, its SONAME libmgadvise.so.MAJOR
+# (the ABI: raise the major version in MGA_VERSION when it breaks); .so.MAJOR and .so are
+# symbolic links to it, in build/ as where it is installed.
+VERSION   := $(shell sed -n 's/^\#define MGA_VERSION "\(.*\)"$$/\1/p' include/mgadvise.h)
+SOVERSION := $(firstword $(subst ., ,$(VERSION)))
+SONAME    := libmgadvise.so.$(SOVERSION)
+SOREAL    := libmgadvise.so.$(VERSION)
 
 all: check-tools $(BUILD)/libmgadvise.a $(BUILD)/libmgadvise.so $(BUILD)/mgadvise
 
@@ -69,9 +85,9 @@ $(GEN)/lexer.c $(GEN)/lexer.h: grammar/lexer.l $(GEN)/parser.h
 	@mkdir -p $(GEN)
 	$(FLEX) --header-file=$(GEN)/lexer.h -o $(GEN)/lexer.c $<
 
-$(GEN)/embedded_rules.c: $(RULES) engine/cli/embed.sh
+$(GEN)/builtin_rules.c: $(RULES) engine/embed.sh
 	@mkdir -p $(GEN)
-	sh engine/cli/embed.sh $@ $(RULES)
+	sh engine/embed.sh $@ $(RULES)
 
 ENGINE_HDRS = $(wildcard engine/*.h) engine/diag_codes.def include/mgadvise.h
 
@@ -87,16 +103,101 @@ $(BUILD)/libmgadvise.a: $(ENGINE_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/libmgadvise.so: $(ENGINE_OBJ)
-	$(CC) -shared $(LDFLAGS_ALL) -o $@ $^ $(DEPS_LIBS)
+# -z defs: every symbol the library uses must come from its own objects or a listed library
+# (not possible under the sanitizers, whose runtime the executable brings).
+$(BUILD)/$(SOREAL): $(ENGINE_OBJ)
+	$(CC) -shared -Wl,-soname,$(SONAME) $(if $(SAN),,-Wl,-z,defs) $(CFLAGS_ALL) $(LDFLAGS_ALL) \
+	    -o $@ $^ $(DEPS_LIBS)
+
+$(BUILD)/libmgadvise.so: $(BUILD)/$(SOREAL)
+	ln -sf $(SOREAL) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $@
 
 CLI_SRC = engine/cli/main.c engine/cli/common.c engine/cli/batch.c engine/cli/batch_csv.c engine/cli/tools.c engine/cli/fmt.c engine/cli/graph.c
 
-$(BUILD)/mgadvise: $(CLI_SRC) engine/cli/cli.h engine/cli/batch_csv.h $(GEN)/embedded_rules.c \
+$(BUILD)/mgadvise: $(CLI_SRC) engine/cli/cli.h engine/cli/batch_csv.h include/mgadvise.h \
                   $(ANALYZE_OBJ) $(BUILD)/libmgadvise.a
-	$(CC) -Iinclude -Iengine -D_POSIX_C_SOURCE=200809L $(CFLAGS_ALL) $(WARN) $(WERROR) -pthread -o $@ \
-	    $(CLI_SRC) $(GEN)/embedded_rules.c $(ANALYZE_OBJ) $(BUILD)/libmgadvise.a \
+	$(CC) $(CPPFLAGS_PUB) -Iengine $(CFLAGS_ALL) $(WARN) $(WERROR) -pthread -o $@ \
+	    $(CLI_SRC) $(ANALYZE_OBJ) $(BUILD)/libmgadvise.a \
 	    $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS) $(Z3_LIBS)
+
+# ---- installing (make install PREFIX=/usr DESTDIR=...; docs/INSTALL.md) ----
+# Every directory may be set on its own; DESTDIR is prepended to each when copying, never
+# written into the files (mgadvise.pc names the real PREFIX). Nothing is stripped.
+
+PREFIX       ?= /usr/local
+EXEC_PREFIX  ?= $(PREFIX)
+BINDIR       ?= $(EXEC_PREFIX)/bin
+LIBDIR       ?= $(EXEC_PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+DATAROOTDIR  ?= $(PREFIX)/share
+MANDIR       ?= $(DATAROOTDIR)/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR  ?= $(DATAROOTDIR)/bash-completion/completions
+INSTALL      ?= install
+MANPAGES     = man/mgadvise.1 man/libmgadvise.3 man/mgadvise-rules.5
+
+# yajl is the only library the static libmgadvise.a needs; through its pkg-config file when
+# the system has one, else as a plain -lyajl.
+PC_REQUIRES_PRIVATE = $(if $(shell pkg-config --exists yajl 2>/dev/null && echo y),yajl)
+PC_LIBS_PRIVATE     = $(if $(PC_REQUIRES_PRIVATE),,-lyajl)
+pc_dir = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+
+# Written on every install: it holds the directories of this install.
+$(BUILD)/mgadvise.pc: mgadvise.pc.in include/mgadvise.h FORCE
+	@mkdir -p $(BUILD)
+	@sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call pc_dir,$(LIBDIR))|' \
+	    -e 's|@INCLUDEDIR@|$(call pc_dir,$(INCLUDEDIR))|' -e 's|@VERSION@|$(VERSION)|' \
+	    -e 's|@REQUIRES_PRIVATE@|$(PC_REQUIRES_PRIVATE)|' -e 's|@LIBS_PRIVATE@|$(PC_LIBS_PRIVATE)|' \
+	    mgadvise.pc.in >$@.tmp && mv $@.tmp $@
+
+FORCE:
+
+install: all $(BUILD)/mgadvise.pc
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(BASHCOMPDIR)
+	$(INSTALL) -m 755 $(BUILD)/mgadvise $(DESTDIR)$(BINDIR)/mgadvise
+	$(INSTALL) -m 644 $(BUILD)/$(SOREAL) $(DESTDIR)$(LIBDIR)/$(SOREAL)
+	ln -sf $(SOREAL) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libmgadvise.so
+	$(INSTALL) -m 644 $(BUILD)/libmgadvise.a $(DESTDIR)$(LIBDIR)/libmgadvise.a
+	$(INSTALL) -m 644 include/mgadvise.h $(DESTDIR)$(INCLUDEDIR)/mgadvise.h
+	$(INSTALL) -m 644 $(BUILD)/mgadvise.pc $(DESTDIR)$(PKGCONFIGDIR)/mgadvise.pc
+	$(INSTALL) -m 644 man/mgadvise.1 $(DESTDIR)$(MANDIR)/man1/mgadvise.1
+	$(INSTALL) -m 644 man/libmgadvise.3 $(DESTDIR)$(MANDIR)/man3/libmgadvise.3
+	$(INSTALL) -m 644 man/mgadvise-rules.5 $(DESTDIR)$(MANDIR)/man5/mgadvise-rules.5
+	$(INSTALL) -m 644 completion/mgadvise.bash $(DESTDIR)$(BASHCOMPDIR)/mgadvise
+
+# Removes exactly the files install copies (the directories stay: they may be shared).
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/mgadvise $(DESTDIR)$(LIBDIR)/$(SOREAL) \
+	    $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libmgadvise.so \
+	    $(DESTDIR)$(LIBDIR)/libmgadvise.a $(DESTDIR)$(INCLUDEDIR)/mgadvise.h \
+	    $(DESTDIR)$(PKGCONFIGDIR)/mgadvise.pc $(DESTDIR)$(MANDIR)/man1/mgadvise.1 \
+	    $(DESTDIR)$(MANDIR)/man3/libmgadvise.3 $(DESTDIR)$(MANDIR)/man5/mgadvise-rules.5 \
+	    $(DESTDIR)$(BASHCOMPDIR)/mgadvise
+
+# The manual pages must pass mandoc's checker (Debian package mandoc) without a warning
+# (groff's when mandoc is missing), and libmgadvise(3) must name every public function.
+man-check:
+	@if command -v mandoc >/dev/null; then \
+	    out=$$(mandoc -T lint -W warning $(MANPAGES) 2>&1); rc=$$?; \
+	else \
+	    echo "man: mandoc is missing (make deps), checking with groff"; \
+	    out=$$(for m in $(MANPAGES); do groff -man -ww -z $$m 2>&1; done); rc=0; \
+	fi; \
+	if [ -n "$$out" ] || [ $$rc -ne 0 ]; then echo "$$out"; echo "man: the pages have warnings"; exit 1; fi; \
+	echo "man: $(MANPAGES) are clean"
+	@missing=$$(sed -n 's/^MGA_API [^(]*[ *]\(mga_[a-z_0-9]*\)(.*/\1/p' include/mgadvise.h | \
+	    while read -r f; do grep -qw "$$f" man/libmgadvise.3 || echo "$$f"; done); \
+	if [ -n "$$missing" ]; then echo "man: libmgadvise(3) does not name" $$missing; exit 1; fi; \
+	echo "man: libmgadvise(3) names every function of mgadvise.h"
+
+# Installs into a scratch prefix, builds a program against it with pkg-config (shared and
+# static), checks the SONAME, renders the pages and uninstalls (tests/install.sh).
+install-check: all
+	@MAKE="$(MAKE)" CC="$(CC)" sh tests/install.sh "$(BUILD)" "$(SAN)" "$(OPT)" "$(SANFLAGS)"
 
 # ---- benchmark tools (bench/): `make bench` runs them; not part of `make test` ----
 
@@ -105,7 +206,7 @@ BENCH_TOOLS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libmgadvise.a include/mgadvise.h
 	@mkdir -p $(dir $@)
-	$(CC) -Iinclude -D_POSIX_C_SOURCE=200809L $(DEPS_CFLAGS) $(CFLAGS_ALL) $(WARN) $(WERROR) \
+	$(CC) $(CPPFLAGS_PUB) $(DEPS_CFLAGS) $(CFLAGS_ALL) $(WARN) $(WERROR) \
 	    -o $@ $< $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS)
 
 bench-tools: $(BENCH_TOOLS)
@@ -132,7 +233,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/helpers.h $(BUILD)/libmgadvise.a $(E
 
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libmgadvise.a
 	@mkdir -p $(dir $@)
-	$(CC) -Iinclude -D_POSIX_C_SOURCE=200809L $(CFLAGS_ALL) $(WARN) $(WERROR) -o $@ $< \
+	$(CC) $(CPPFLAGS_PUB) $(CFLAGS_ALL) $(WARN) $(WERROR) -o $@ $< \
 	    $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS)
 
 unit: $(UNIT_TESTS)
@@ -212,10 +313,10 @@ fuzz_maxlen_batch   = 65536
 FUZZ_CLI_SRC = engine/cli/batch.c engine/cli/batch_csv.c engine/cli/common.c
 
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h \
-                       $(GEN)/embedded_rules.c $(FUZZ_CLI_SRC) $(BUILD)/libmgadvise.a
+                       $(FUZZ_CLI_SRC) $(BUILD)/libmgadvise.a
 	@mkdir -p $(dir $@)
-	$(CC) -Iinclude -Iengine -Iengine/cli -Itests/fuzz -D_POSIX_C_SOURCE=200809L $(CFLAGS_ALL) $(WARN) \
-	    $(WERROR) -pthread -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c $(GEN)/embedded_rules.c \
+	$(CC) $(CPPFLAGS_PUB) -Iengine -Iengine/cli -Itests/fuzz $(CFLAGS_ALL) $(WARN) \
+	    $(WERROR) -pthread -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c \
 	    $(FUZZ_CLI_SRC) $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS)
 
 fuzz-regress: $(FUZZ_REPLAY)
@@ -231,11 +332,11 @@ fuzz-regress: $(FUZZ_REPLAY)
 fuzz:
 	@command -v $(FUZZ_CC) >/dev/null || { echo "mgadvise: clang is missing (apt-get install clang libclang-rt-14-dev)"; exit 1; }
 	$(MAKE) --no-print-directory CC=$(FUZZ_CC) BUILD=$(FUZZ_BUILD) SAN=fuzzer-no-link,$(FUZZ_SAN) OPT=-O1 \
-	    $(FUZZ_BUILD)/libmgadvise.a $(FUZZ_BUILD)/gen/embedded_rules.c
+	    $(FUZZ_BUILD)/libmgadvise.a
 	@set -e; mkdir -p $(FUZZ_BUILD)/artifacts; for h in $(FUZZERS); do \
-	    $(FUZZ_CC) -Iinclude -Iengine -Iengine/cli -Itests/fuzz -D_POSIX_C_SOURCE=200809L -std=c11 -O1 -g \
+	    $(FUZZ_CC) $(CPPFLAGS_PUB) -Iengine -Iengine/cli -Itests/fuzz -std=c11 -O1 -g \
 	        -fsanitize=fuzzer,$(FUZZ_SAN) -fno-sanitize-recover=all $(WARN) $(WERROR) -pthread \
-	        -o $(FUZZ_BUILD)/fuzz_$$h tests/fuzz/fuzz_$$h.c $(FUZZ_BUILD)/gen/embedded_rules.c \
+	        -o $(FUZZ_BUILD)/fuzz_$$h tests/fuzz/fuzz_$$h.c \
 	        $(FUZZ_CLI_SRC) $(FUZZ_BUILD)/libmgadvise.a $(DEPS_LIBS) $(CSV_LIBS); \
 	    case $$h in compile) seeds="$(fuzz_seeds_compile)"; ml=$(fuzz_maxlen_compile);; \
 	                eval) seeds="$(fuzz_seeds_eval)"; ml=$(fuzz_maxlen_eval);; \
@@ -250,7 +351,8 @@ fuzz:
 	    grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|REDUCE|NEW)' $(FUZZ_BUILD)/fuzz_$$h.log | tail -1; \
 	done
 
-test: all unit golden examples-run rules-check rule-tests fmt-check docs-check fuzz-regress bench-smoke
+test: all unit golden examples-run rules-check rule-tests fmt-check docs-check fuzz-regress bench-smoke \
+      man-check install-check
 	@echo "mgadvise: all tests passed ($(BUILD))"
 
 bless: $(BUILD)/mgadvise

@@ -3,6 +3,7 @@
  * rule files and folders, ruleset accessors and the enum names. */
 #include "analyze.h"
 #include "api.h"
+#include "builtin.h"
 #include "explain.h"
 #include "format.h"
 #include "graph.h"
@@ -269,6 +270,11 @@ mga_status mga_compile(mga_engine *eng, const char *name, const char *src, size_
 {
     mga_source s = {name, src, len};
     return mga_compile_sources(eng, &s, 1, out, diags);
+}
+
+mga_status mga_compile_builtin(mga_engine *eng, mga_ruleset **out, mga_diags **diags)
+{
+    return mga_compile_sources(eng, builtin_sources, builtin_source_count, out, diags);
 }
 
 mga_status mga_format_rules(mga_engine *eng, const char *name, const char *text, size_t len,

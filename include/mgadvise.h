@@ -91,6 +91,18 @@ MGA_API mga_status mga_compile(mga_engine *eng, const char *name, const char *sr
 MGA_API mga_status mga_compile_paths(mga_engine *eng, const char *const *paths, size_t n,
                              mga_ruleset **out, mga_diags **diags);
 
+/* The shipped rule base (the rule files in rules/ of this release, built into the library),
+ * so a program needs no rule files on disk: compiles them as mga_compile_sources would,
+ * each source named by its path in the distribution ("rules/safety.mga") in diagnostics,
+ * explanations and coverage reports; the rule set equals mga_compile_paths on that
+ * folder (same hash). On success *out owns the graph (free with mga_ruleset_free); on
+ * failure *out is NULL. If diags != NULL, *diags receives a list as for
+ * mga_compile_sources (set even on MGA_OK; empty unless eng has a sources_dir and a quote
+ * is not found in its document). Errors: MGA_E_INVALID (NULL eng or out), MGA_E_NOMEM,
+ * MGA_E_COMPILE (only with sources_dir). One thread at a time per engine; the embedded
+ * text is constant, so engines on several threads may compile it at once. */
+MGA_API mga_status mga_compile_builtin(mga_engine *eng, mga_ruleset **out, mga_diags **diags);
+
 MGA_API void mga_ruleset_free(mga_ruleset *rs);
 MGA_API const char *mga_ruleset_name(const mga_ruleset *rs); /* from `ruleset "..."` */
 MGA_API const char *mga_ruleset_hash(const mga_ruleset *rs); /* 16 hex digits over all sources */

@@ -1571,7 +1571,7 @@ static mga_status run_inline(batch *b, worker *w)
 /* ---- The command --------------------------------------------------------------------- */
 
 
-int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedded)
+int cli_batch(int argc, char **argv)
 {
     mga_options opt;
     mga_options_init(&opt);
@@ -1690,7 +1690,7 @@ int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedde
     mga_ruleset *rs = NULL;
     mga_status st = mga_engine_new(&opt, &eng);
     if (st == MGA_OK)
-        st = cli_load_rules(eng, rules, nrules, embedded, nembedded, &rs, NULL);
+        st = cli_load_rules(eng, rules, nrules, &rs, NULL);
     free(rules);
     if (st == MGA_OK && catalog_file) {
         /* the catalog is whole on disk before any record is read */

@@ -38,10 +38,10 @@ int cli_flush_stdout(void);
 /* After a command: flushes standard output and, when anything written to it was lost,
  * says why on stderr and returns EXIT_INTERNAL (the output error status); else rc. */
 int cli_finish_output(int rc);
-/* Compiles rule files and folders (paths), or the embedded rules when n is 0. With d, the
+/* Compiles rule files and folders (paths), or the library's built-in rules (mga_compile_builtin)
+ * when n is 0. With d, the
  * diagnostics are the caller's; without, they are rendered to stderr and freed. */
-mga_status cli_load_rules(mga_engine *eng, const char **paths, size_t n,
-                          const mga_source *embedded, size_t nembedded, mga_ruleset **rs,
+mga_status cli_load_rules(mga_engine *eng, const char **paths, size_t n, mga_ruleset **rs,
                           mga_diags **d);
 /* eval's and explain's step: parses the profile text read from path ("-": standard
  * input), renders its diagnostics, and evaluates it. */
@@ -65,16 +65,16 @@ char *cli_read_all(const char *path, size_t *len, int *err);
  * that are not. */
 int cli_fmt(int argc, char **argv);
 
-/* `mgadvise graph`: writes the compiled rule graph (the embedded rules without PATH). */
-int cli_graph(int argc, char **argv, const mga_source *embedded, size_t nembedded);
+/* `mgadvise graph`: writes the compiled rule graph (the built-in rules without PATH). */
+int cli_graph(int argc, char **argv);
 
 /* `mgadvise batch`: evaluates a JSON-lines file of profiles, one output line per record, in
- * input order, on several threads. embedded/nembedded are the rules used without -r. Installs
+ * input order, on several threads; the built-in rules without -r. Installs
  * SIGINT, SIGTERM and SIGPIPE dispositions for the duration of the call. */
-int cli_batch(int argc, char **argv, const mga_source *embedded, size_t nembedded);
+int cli_batch(int argc, char **argv);
 
-/* `mgadvise explain` and `mgadvise test` (cli/tools.c); embedded as for cli_batch. */
-int cli_explain(int argc, char **argv, const mga_source *embedded, size_t nembedded);
-int cli_test(int argc, char **argv, const mga_source *embedded, size_t nembedded);
+/* `mgadvise explain` and `mgadvise test` (cli/tools.c); rules as for cli_batch. */
+int cli_explain(int argc, char **argv);
+int cli_test(int argc, char **argv);
 
 #endif

@@ -172,14 +172,13 @@ int cli_opt_value(int argc, char **argv, int *i, const char *short_opt, const ch
     return 0;
 }
 
-mga_status cli_load_rules(mga_engine *eng, const char **paths, size_t n,
-                          const mga_source *embedded, size_t nembedded, mga_ruleset **rs,
+mga_status cli_load_rules(mga_engine *eng, const char **paths, size_t n, mga_ruleset **rs,
                           mga_diags **d)
 {
     mga_diags *own = NULL;
     mga_diags **dp = d ? d : &own;
-    mga_status st = n ? mga_compile_paths(eng, paths, n, rs, dp)
-                      : mga_compile_sources(eng, embedded, nembedded, rs, dp);
+    mga_status st =
+        n ? mga_compile_paths(eng, paths, n, rs, dp) : mga_compile_builtin(eng, rs, dp);
     if (!d) {
         cli_render(own);
         mga_diags_free(own);

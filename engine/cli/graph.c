@@ -22,7 +22,7 @@ static const char *usage_graph =
     "exit status: 0 written; 1 the rules have errors; 2 usage; 3 a file could not be read;\n"
     "4 out of memory or output error.\n";
 
-int cli_graph(int argc, char **argv, const mga_source *embedded, size_t nembedded)
+int cli_graph(int argc, char **argv)
 {
     mga_graph_format fmt = MGA_GRAPH_DOT;
     const char **paths = calloc((size_t)argc + 1, sizeof *paths);
@@ -61,7 +61,7 @@ int cli_graph(int argc, char **argv, const mga_source *embedded, size_t nembedde
     mga_diags *d = NULL;
     mga_status st = mga_engine_new(NULL, &eng);
     if (st == MGA_OK)
-        st = cli_load_rules(eng, paths, n, embedded, nembedded, &rs, &d);
+        st = cli_load_rules(eng, paths, n, &rs, &d);
     if (d && mga_diags_error_count(d))
         mga_diags_render(d, cli_write_file, stderr);
     if (st == MGA_OK)

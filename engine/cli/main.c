@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The mgadvise command line: eval and check. Uses the public header, and analyze.h for the
- * static analysis that only the CLI links (with Z3); the shipped rules are embedded at
- * build time (build/gen/embedded_rules.c). */
+ * static analysis that only the CLI links (with Z3); without -r, the shipped rules built
+ * into the library (mga_compile_builtin). */
 #include <mgadvise.h>
 
 #include "analyze.h"
@@ -12,9 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-extern const mga_source cli_embedded_rules[];
-extern const size_t cli_embedded_rules_count;
 
 static const char *usage_main =
     "usage: mgadvise COMMAND [OPTIONS] ...\n"
@@ -155,8 +152,7 @@ static int cmd_eval(int argc, char **argv)
     mga_result *res = NULL;
     mga_status st = mga_engine_new(&opt, &eng);
     if (st == MGA_OK)
-        st = cli_load_rules(eng, rules, nrules, cli_embedded_rules, cli_embedded_rules_count,
-                            &rs, NULL);
+        st = cli_load_rules(eng, rules, nrules, &rs, NULL);
     if (st == MGA_OK)
         st = cli_evaluate_profile(rs, profile, json, len, &p, &res);
     if (st == MGA_OK)
@@ -219,8 +215,7 @@ static int cmd_check(int argc, char **argv)
     if (st == MGA_OK && analysis)
         analyze_install(eng, &actx);
     if (st == MGA_OK)
-        st = cli_load_rules(eng, paths, n, cli_embedded_rules, cli_embedded_rules_count, &rs,
-                            &d);
+        st = cli_load_rules(eng, paths, n, &rs, &d);
     cli_render(d);
     int rc = cli_status_exit(st);
     size_t problems = 0;
@@ -274,13 +269,13 @@ static int run(int argc, char **argv)
     if (strcmp(cmd, "fmt") == 0)
         return cli_fmt(argc - 1, argv + 1);
     if (strcmp(cmd, "graph") == 0)
-        return cli_graph(argc - 1, argv + 1, cli_embedded_rules, cli_embedded_rules_count);
+        return cli_graph(argc - 1, argv + 1);
     if (strcmp(cmd, "batch") == 0)
-        return cli_batch(argc - 1, argv + 1, cli_embedded_rules, cli_embedded_rules_count);
+        return cli_batch(argc - 1, argv + 1);
     if (strcmp(cmd, "explain") == 0)
-        return cli_explain(argc - 1, argv + 1, cli_embedded_rules, cli_embedded_rules_count);
+        return cli_explain(argc - 1, argv + 1);
     if (strcmp(cmd, "test") == 0)
-        return cli_test(argc - 1, argv + 1, cli_embedded_rules, cli_embedded_rules_count);
+        return cli_test(argc - 1, argv + 1);
     return cli_usage_error(NULL, "unknown command '%s'", cmd);
 }
 

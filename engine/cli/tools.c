@@ -35,7 +35,7 @@ static const char *usage_explain =
     "exit status: 0 explained; 1 the profile or the rules have errors, or no rule has that\n"
     "ID; 2 usage; 3 a file could not be read; 4 out of memory or output error.\n";
 
-int cli_explain(int argc, char **argv, const mga_source *embedded, size_t nembedded)
+int cli_explain(int argc, char **argv)
 {
     const char **rules = calloc((size_t)argc + 1, sizeof *rules);
     size_t nrules = 0;
@@ -104,7 +104,7 @@ int cli_explain(int argc, char **argv, const mga_source *embedded, size_t nembed
     mga_result *res = NULL;
     mga_status st = mga_engine_new(&opt, &eng);
     if (st == MGA_OK)
-        st = cli_load_rules(eng, rules, nrules, embedded, nembedded, &rs, NULL);
+        st = cli_load_rules(eng, rules, nrules, &rs, NULL);
     if (st == MGA_OK && rule) {
         bool found = false;
         for (size_t i = 0; i < mga_ruleset_rule_count(rs) && !found; i++)
@@ -276,7 +276,7 @@ static int add_path(srclist *l, const char *path)
     return rc;
 }
 
-int cli_test(int argc, char **argv, const mga_source *embedded, size_t nembedded)
+int cli_test(int argc, char **argv)
 {
     const char **rules = calloc((size_t)argc + 1, sizeof *rules);
     const char **files = calloc((size_t)argc + 1, sizeof *files);
@@ -338,7 +338,7 @@ int cli_test(int argc, char **argv, const mga_source *embedded, size_t nembedded
     if (rc == EXIT_OK) {
         st = mga_engine_new(NULL, &eng);
         if (st == MGA_OK)
-            st = cli_load_rules(eng, rules, nrules, embedded, nembedded, &rs, NULL);
+            st = cli_load_rules(eng, rules, nrules, &rs, NULL);
         if (st == MGA_OK) {
             st = mga_tests_compile(eng, rs, src.v, src.n, &tests, &d);
             cli_render(d);

@@ -15,9 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-extern const mga_source cli_embedded_rules[];
-extern const size_t cli_embedded_rules_count;
-
 static char dir[64], in_jsonl[96], in_csv[96], out[96];
 
 /* The scratch folder goes when the process exits normally (every test run left one). */
@@ -88,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char a0[] = "batch", a1[] = "-q", a2[] = "-j", a3[] = "1"; /* -q: no progress line */
     a3[0] = two ? '2' : '1';
     char *argv[] = {a0, a1, a2, a3, (char *)in, NULL};
-    int rc = cli_batch(5, argv, cli_embedded_rules, cli_embedded_rules_count);
+    int rc = cli_batch(5, argv);
     dup2(saved_out, 1);
     close(saved_out);
     close(fo);

@@ -10,9 +10,6 @@
 
 #include "fuzz.h"
 
-extern const mga_source cli_embedded_rules[];
-extern const size_t cli_embedded_rules_count;
-
 static mga_ruleset *shipped(void)
 {
     static mga_ruleset *rs; /* compiled once per fuzzing process; read-only after */
@@ -20,8 +17,7 @@ static mga_ruleset *shipped(void)
         mga_engine *eng = NULL;
         mga_diags *d = NULL;
         FUZZ_CHECK(mga_engine_new(NULL, &eng) == MGA_OK);
-        FUZZ_CHECK(mga_compile_sources(eng, cli_embedded_rules, cli_embedded_rules_count, &rs,
-                                       &d) == MGA_OK);
+        FUZZ_CHECK(mga_compile_builtin(eng, &rs, &d) == MGA_OK);
         mga_diags_free(d);
         mga_engine_free(eng);
     }

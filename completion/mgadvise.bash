@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: MIT
+# bash completion for mgadvise(1): the commands, each command's options and their values.
+# Installed as $(BASHCOMPDIR)/mgadvise (bash-completion loads it on first use).
+
+_mgadvise()
+{
+    local cur prev words cword
+    _init_completion || return
+
+    local cmd="" i
+    for ((i = 1; i < cword; i++)); do
+        case ${words[i]} in
+        -*) ;;
+        *) cmd=${words[i]}; break ;;
+        esac
+    done
+
+    if [[ -z $cmd ]]; then
+        if [[ $cur == -* ]]; then
+            COMPREPLY=($(compgen -W '-h --help --version' -- "$cur"))
+        else
+            COMPREPLY=($(compgen -W 'eval check batch explain test fmt graph' -- "$cur"))
+        fi
+        return
+    fi
+
+    case $prev in
+    -r | --rules)
+        _filedir mga
+        return
+        ;;
+    -f | --format)
+        case $cmd in
+        eval) COMPREPLY=($(compgen -W 'text json pretty' -- "$cur")) ;;
+        explain) COMPREPLY=($(compgen -W 'text json' -- "$cur")) ;;
+        graph) COMPREPLY=($(compgen -W 'dot json' -- "$cur")) ;;
+        esac
+        return
+        ;;
+    --input-format)
+        COMPREPLY=($(compgen -W 'jsonl csv' -- "$cur"))
+        return
+        ;;
+    --sources)
+        _filedir -d
+        return
+        ;;
+    --stats | --catalog)
+        _filedir
+        return
+        ;;
+    -j | --jobs | --skip | --min-coverage | --rule)
+        return
+        ;;
+    esac
+
+    local opts
+    case $cmd in
+    eval) opts='-r --rules -f --format --allow-unknown-fields -h --help' ;;
+    check) opts='--sources --no-analysis --time -q --quiet -h --help' ;;
+    batch) opts='-r --rules -j --jobs --input-format --skip --stats --catalog --allow-unknown-fields -q --quiet -h --help' ;;
+    explain) opts='--rule -r --rules -f --format --allow-unknown-fields -h --help' ;;
+    test) opts='-r --rules --coverage --min-coverage -h --help' ;;
+    fmt) opts='--check -h --help' ;;
+    graph) opts='-f --format -h --help' ;;
+    *) return ;;
+    esac
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+        return
+    fi
+    case $cmd in
+    eval | explain) _filedir json ;;
+    batch) _filedir '@(json|jsonl|csv)' ;;
+    test) _filedir mgt ;;
+    check | fmt | graph) _filedir mga ;;
+    esac
+} && complete -F _mgadvise mgadvise
