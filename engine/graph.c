@@ -819,6 +819,8 @@ static bool freeze_rule(builder *b, g_rule *g, const ast_rule *r, const char *co
         const ast_action *a = VEC_AT(r->actions, ast_action, i);
         if (a->kind == ACT_AVOID_SUPPLEMENTS)
             g->avoid_supplements = true;
+        if (a->kind == ACT_WARN)
+            g->warn = true;
         if (a->kind == ACT_REFER && !g->refer)
             g->refer = a->urgency.s ? DUP(a->urgency.s) : "routine";
     }

@@ -117,6 +117,7 @@ typedef struct g_rule {
     uint8_t severity; /* mga_severity */
     uint8_t kind;     /* mga_kind */
     bool avoid_supplements;
+    bool warn; /* has a `warn` action (its kind may come from an earlier action) */
     const char *say, *evidence, *refer;
     uint32_t *prefer, *avoid; /* form indices */
     uint32_t nprefer, navoid;

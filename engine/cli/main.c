@@ -46,6 +46,9 @@ static const char *usage_eval =
     "  -r, --rules PATH    a rule file or a folder of *.mga files (repeatable);\n"
     "                      default: the shipped rule base built into this binary\n"
     "  -f, --format FMT    text (default), json (one line) or pretty (indented JSON)\n"
+    "  --all               text: every advice item (by default the text shows the summary,\n"
+    "                      every critical and warning item and the most relevant others,\n"
+    "                      8 items in all); JSON always holds every item\n"
     "  -h, --help          this help\n"
     "\n"
     "exit status: 0 advice printed; 1 the profile or the rules have errors; 2 usage;\n"
@@ -83,6 +86,7 @@ static int cmd_eval(int argc, char **argv)
     size_t nrules = 0;
     const char *profile = NULL;
     mga_format fmt = MGA_FORMAT_TEXT;
+    bool all = false;
     int rc = EXIT_OK;
     if (!rules)
         return EXIT_INTERNAL;
@@ -115,6 +119,8 @@ static int cmd_eval(int argc, char **argv)
                 return cli_usage_error("eval", "unknown format '%s': expected text, json or pretty",
                                    v);
             }
+        } else if (strcmp(a, "--all") == 0) {
+            all = true;
         } else if (a[0] == '-' && a[1] != '\0') {
             free(rules);
             return cli_usage_error("eval", "unknown option '%s'", a);
@@ -129,6 +135,8 @@ static int cmd_eval(int argc, char **argv)
         free(rules);
         return cli_usage_error("eval", "%sa profile file is needed", "");
     }
+    if (all && fmt == MGA_FORMAT_TEXT)
+        fmt = MGA_FORMAT_TEXT_ALL;
     size_t len = 0;
     int err = 0;
     char *json = cli_read_all(profile, &len, &err);

@@ -366,6 +366,10 @@ static void test_api_oom_loop(void **state)
     assert_contains(text, "Advice for profile 'p-1' (rules: test rules, ");
     assert_contains(text, "start with 100 mg a day (daily_dose)");
     free(text);
+    /* the brief JSON and the whole text too */
+    text = oom_loop(MGA_FORMAT_JSON_BRIEF, MGA_FORMAT_TEXT_ALL);
+    assert_contains(text, "\"summary\":{\"decision\":\"within_limits\"");
+    free(text);
 }
 
 static void test_api_oom_loop_json_write(void **state)

@@ -169,7 +169,7 @@ static void test_eval_avoid_beats_prefer(void **state)
     assert_contains(js, "\"overruled\":[{\"rule\":\"p_forms\",\"what\":\"prefer citrate\","
                         "\"by\":\"a_citrate\"}]");
     /* the prefer item still holds for glycinate */
-    assert_contains(js, "{\"rule\":\"p_forms\",\"kind\":\"prefer\"");
+    assert_contains(js, "\"group\":\"act\",\"rule\":\"p_forms\",\"kind\":\"prefer\"");
     free(js);
 
     mga_profile *p = NULL;
@@ -195,9 +195,10 @@ static void test_eval_avoid_supplements_withholds_prefer_and_start(void **state)
     mga_ruleset *rs = compile_ok(eng, resolution_rules, NULL);
     char *js = eval_json(rs, "{\"conditions\": [\"kidney_disease\"]}");
     /* only the avoid item remains: prefer and start-dose items are withheld */
-    assert_contains(js, "\"advice\":[{\"rule\":\"no_supps\",\"kind\":\"avoid\"");
-    assert_not_contains(js, "{\"rule\":\"p_forms\",\"kind\"");
-    assert_not_contains(js, "{\"rule\":\"d_low\",\"kind\"");
+    assert_contains(js, "\"advice\":[{\"rank\":1,\"group\":\"act\",\"rule\":\"no_supps\","
+                        "\"kind\":\"avoid\"");
+    assert_not_contains(js, "\"rule\":\"p_forms\",\"kind\"");
+    assert_not_contains(js, "\"rule\":\"d_low\",\"kind\"");
     assert_contains(js, "\"dose\":{\"start_mg\":null,\"start_rule\":null,\"target_mg\":null,"
                         "\"target_rule\":null,\"max_mg\":null,\"max_rule\":null}");
     assert_contains(js, "\"forms\":{\"supplements\":\"avoid\",\"supplements_rule\":\"no_supps\","
@@ -230,7 +231,7 @@ static void test_eval_dose_start_at_or_below_smallest_max(void **state)
                         "\"target_rule\":null,\"max_mg\":150,\"max_rule\":\"d_cap\"}");
     assert_contains(js, "{\"rule\":\"d_high\",\"what\":\"start dose 200 mg\",\"by\":\"d_cap\"}");
     assert_contains(js, "{\"rule\":\"d_high\",\"what\":\"advice item\",\"by\":\"d_cap\"}");
-    assert_not_contains(js, "{\"rule\":\"d_high\",\"kind\"");
+    assert_not_contains(js, "\"rule\":\"d_high\",\"kind\"");
     free(js);
 
     mga_profile *p = NULL;
@@ -269,7 +270,9 @@ static void test_eval_every_max_holds(void **state)
     mga_engine_free(eng);
 }
 
-static void test_eval_advice_order_severity_then_source(void **state)
+/* Rank order: severity first; within one, a referral (urgent first) before the rest, then
+ * source order. */
+static void test_eval_advice_order_severity_then_action(void **state)
 {
     (void)state;
     mga_engine *eng = make_engine();
@@ -282,12 +285,12 @@ static void test_eval_advice_order_severity_then_source(void **state)
                                  "rule c2 then refer urgent severity critical say \"c2\" cite "
                                  "src end\n",
                                  NULL);
-    assert_fired(rs, "{}", "c1,c2,w1,w2,i1,i2");
+    assert_fired(rs, "{}", "c2,c1,w1,w2,i1,i2");
     mga_profile *p = NULL;
     assert_int_equal(mga_profile_parse(rs, NULL, "{}", 2, &p, NULL), MGA_OK);
     mga_result *r = NULL;
     assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
-    const mga_advice *a = mga_result_advice_ref(r, 1);
+    const mga_advice *a = mga_result_advice_ref(r, 0);
     assert_int_equal(a->severity, MGA_CRITICAL);
     assert_int_equal(a->kind, MGA_KIND_REFER);
     assert_string_equal(a->refer, "urgent");
@@ -713,7 +716,7 @@ int main(void)
         cmocka_unit_test(test_eval_avoid_supplements_withholds_prefer_and_start),
         cmocka_unit_test(test_eval_dose_start_at_or_below_smallest_max),
         cmocka_unit_test(test_eval_every_max_holds),
-        cmocka_unit_test(test_eval_advice_order_severity_then_source),
+        cmocka_unit_test(test_eval_advice_order_severity_then_action),
         cmocka_unit_test(test_eval_same_inputs_same_bytes),
         cmocka_unit_test(test_eval_reuse_same_as_fresh),
         cmocka_unit_test(test_eval_index_splits_key_by_enum_value),

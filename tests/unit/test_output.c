@@ -25,11 +25,17 @@ static void test_output_json_shape_exact(void **state)
     char want[4096];
     snprintf(want, sizeof want,
              "{\"id\":\"p1\",\"ruleset\":{\"name\":\"test rules\",\"hash\":\"%s\"},"
-             "\"advice\":[{\"rule\":\"crit\",\"kind\":\"avoid\",\"severity\":\"critical\","
+             "\"summary\":{\"decision\":\"do_not_take\",\"decided_by\":[\"crit\"],"
+             "\"prefer\":[],\"start_mg\":null,\"target_mg\":null,\"max_mg\":null,"
+             "\"see_doctor\":{\"urgency\":\"soon\",\"reasons\":[{\"rule\":\"crit\","
+             "\"urgency\":\"soon\"}]}},"
+             "\"advice\":[{\"rank\":1,\"group\":\"act\",\"rule\":\"crit\",\"kind\":\"avoid\","
+             "\"severity\":\"critical\","
              "\"text\":\"No supplements.\",\"evidence\":\"guideline\",\"refer\":\"soon\","
              "\"avoid_supplements\":true,\"cite\":[{\"source\":\"src\",\"ref\":2,"
              "\"quote\":\"exact words\"}]},"
-             "{\"rule\":\"warn1\",\"kind\":\"warn\",\"severity\":\"warning\",\"text\":\"Be "
+             "{\"rank\":2,\"group\":\"act\",\"rule\":\"warn1\",\"kind\":\"warn\","
+             "\"severity\":\"warning\",\"text\":\"Be "
              "careful.\",\"evidence\":null,\"cite\":[{\"source\":\"src\",\"ref\":1,\"quote\":null},"
              "{\"source\":\"src\",\"ref\":3,\"quote\":null}]}],"
              "\"dose\":{\"start_mg\":null,\"start_rule\":null,\"target_mg\":null,"
@@ -64,10 +70,16 @@ static void test_output_json_dose_and_forms(void **state)
                         "\"target_rule\":\"dose1\",\"max_mg\":350,\"max_rule\":\"dose1\"}");
     assert_contains(js, "\"forms\":{\"supplements\":\"allowed\",\"supplements_rule\":null,"
                         "\"prefer\":[\"glycinate\"],\"avoid\":[]}");
-    assert_contains(js, "{\"rule\":\"info1\",\"kind\":\"prefer\",\"severity\":\"info\","
+    assert_contains(js, "\"summary\":{\"decision\":\"within_limits\",\"decided_by\":[],"
+                        "\"prefer\":[\"glycinate\"],\"start_mg\":100,\"target_mg\":200,"
+                        "\"max_mg\":350,\"see_doctor\":null}");
+    /* rank order: the warning, then dose before prefer */
+    assert_contains(js, "{\"rank\":1,\"group\":\"act\",\"rule\":\"warn1\"");
+    assert_contains(js, "{\"rank\":2,\"group\":\"act\",\"rule\":\"dose1\",\"kind\":\"dose\"");
+    assert_contains(js, "{\"rank\":3,\"group\":\"act\",\"rule\":\"info1\",\"kind\":\"prefer\","
+                        "\"severity\":\"info\","
                         "\"text\":\"Glycinate is gentle.\",\"evidence\":null,\"prefer\":["
                         "\"glycinate\"],\"cite\":[{\"source\":\"src\",\"ref\":1,\"quote\":null}]}");
-    assert_contains(js, "{\"rule\":\"dose1\",\"kind\":\"dose\"");
     /* a cite without a ref lists the document; ref 3 is cited by warn1 only */
     assert_contains(js, "{\"n\":3,\"source\":\"src\",\"ref\":null,\"text\":null,"
                         "\"document\":\"Test Source\"");
@@ -110,19 +122,18 @@ static void test_output_text_format(void **state)
     snprintf(want, sizeof want,
              "Advice for profile 'p1' (rules: test rules, %s)\n"
              "\n"
-             "CRITICAL\n"
+             "Summary\n"
+             "  Supplements: do not take them, unless your doctor says so (crit)\n"
+             "  Dose: no supplement dose is suggested\n"
+             "  See a doctor soon: crit (soon)\n"
+             "\n"
+             "Advice, most important first\n"
              "  1. No supplements. [1]\n"
-             "     (avoid: supplements; see a doctor soon; evidence: guideline; rule crit)\n"
+             "     (critical, avoid: supplements; see a doctor soon; evidence: guideline; rule "
+             "crit)\n"
              "     \"exact words\" (src)\n"
-             "\n"
-             "WARNING\n"
              "  2. Be careful. [2] [3]\n"
-             "     (warn; evidence: not graded; rule warn1)\n"
-             "\n"
-             "Dose: no supplement dose is suggested (crit)\n"
-             "\n"
-             "Overruled by safety rules:\n"
-             "  - prefer glycinate (info1), overruled by crit\n"
+             "     (warning, warn; evidence: not graded; rule warn1)\n"
              "\n"
              "References\n"
              "  [1] Reference two.\n"
@@ -173,7 +184,8 @@ static void test_output_text_no_advice_and_document_reference(void **state)
                      MGA_OK);
     assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
     txt = result_string(r, MGA_FORMAT_TEXT);
-    assert_contains(txt, "\nINFO\n  1. a [1]\n");
+    assert_contains(txt, "\nAdvice, most important first\n  1. a [1]\n"
+                         "     (background, info; evidence: not graded; rule a)\n");
     assert_contains(txt, "\nReferences\n  [1] \"Test Source\", A. Author, Test Publisher\n");
     free(txt);
     mga_result_free(r);

@@ -207,8 +207,8 @@ static void test_profile_null_means_missing(void **state)
     free(js);
     js = eval_json(rs, "{\"age\": 3, \"balanced_diet\": true, \"id\": \"p-7\"}");
     assert_contains(js, "{\"id\":\"p-7\",");
-    assert_contains(js, "{\"rule\":\"r\",");
-    assert_contains(js, "{\"rule\":\"d\",");
+    assert_contains(js, ",\"rule\":\"r\",");
+    assert_contains(js, ",\"rule\":\"d\",");
     free(js);
     mga_ruleset_free(rs);
     mga_engine_free(eng);
