@@ -62,6 +62,55 @@ static void test_api_null_arguments(void **state)
     assert_int_equal(mga_result_avoid_count(NULL), 0);
     assert_null(mga_result_avoid_ref(NULL, 0));
     assert_null(mga_result_disclaimer(NULL));
+    assert_null(mga_result_summary_ref(NULL));
+    mga_engine_free(eng);
+}
+
+/* The shipped rules: an 80-year-old on diuretics gets many referrals; the summary merges
+ * them into one "see a doctor" entry (most urgent first), the items come in rank order and
+ * the default text shows at most 8 of them. */
+static void test_api_summary_merges_shipped_referrals(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = NULL;
+    const char *paths[] = {"../../rules"};
+    assert_int_equal(mga_compile_paths(eng, paths, 1, &rs, NULL), MGA_OK);
+    const char *json = "{\"id\": \"old\", \"age\": 80, \"medications\": [\"diuretics\"], "
+                       "\"goals\": [\"sleep\"], \"symptoms\": [\"chest_pain\"]}";
+    mga_profile *p = NULL;
+    assert_int_equal(mga_profile_parse(rs, "p.json", json, strlen(json), &p, NULL), MGA_OK);
+    mga_result *r = NULL;
+    assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+    const mga_summary *s = mga_result_summary_ref(r);
+    assert_non_null(s);
+    assert_true(s->nreasons >= 3);
+    static const char *const order[] = {"urgent", "soon", "routine"};
+    size_t u = 0, refers = 0;
+    for (size_t i = 0; i < s->nreasons; i++) {
+        while (u < 3 && strcmp(s->reasons[i].urgency, order[u]) != 0)
+            u++;
+        assert_true(u < 3); /* most urgent first */
+    }
+    assert_string_equal(s->refer, s->reasons[0].urgency);
+    for (size_t i = 0; i < mga_result_advice_count(r); i++) {
+        const mga_advice *a = mga_result_advice_ref(r, i);
+        refers += a->refer != NULL;
+        /* the most severe item leads */
+        assert_true(a->severity <= mga_result_advice_ref(r, 0)->severity);
+    }
+    assert_int_equal(refers, s->nreasons);
+    char *txt = result_string(r, MGA_FORMAT_TEXT);
+    const char *see = strstr(txt, "\n  See a doctor");
+    assert_non_null(see);
+    assert_null(strstr(see + 1, "\n  See a doctor"));
+    assert_true(strstr(txt, "Summary") < strstr(txt, "  1. "));
+    assert_contains(txt, "'mgadvise eval --all' shows every item.");
+    assert_contains(txt, "\nDisclaimer: ");
+    free(txt);
+    mga_result_free(r);
+    mga_profile_free(p);
+    mga_ruleset_free(rs);
     mga_engine_free(eng);
 }
 
@@ -471,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_api_null_arguments),
         cmocka_unit_test(test_api_free_null_is_noop),
         cmocka_unit_test(test_api_field_introspection),
+        cmocka_unit_test(test_api_summary_merges_shipped_referrals),
         cmocka_unit_test(test_api_compile_several_sources),
         cmocka_unit_test(test_api_compile_paths_folder_and_missing),
         cmocka_unit_test(test_api_oom_loop),

@@ -270,6 +270,119 @@ static void test_eval_every_max_holds(void **state)
     mga_engine_free(eng);
 }
 
+/* Rank order across groups: act items (severity, then refer > avoid > dose > prefer > warn),
+ * each prefer/avoid item followed by the background items whose text names one of its
+ * forms; the other background items last, in source order. */
+static void test_eval_rank_background_follows_its_form(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(
+        eng,
+        "rule bg_plain then inform say \"Food has magnesium.\" cite src end\n"
+        "rule bg_citrate then disagree say \"They disagree about Magnesium Citrate.\" cite src "
+        "end\n"
+        "rule bg_plural then inform say \"Citrates and glycinates.\" cite src end\n"
+        "rule p_glycinate then prefer glycinate say \"Glycinate.\" cite src end\n"
+        "rule p_citrate then prefer citrate say \"Citrate.\" cite src end\n"
+        "rule warn_info then warn say \"Careful.\" cite src end\n"
+        "rule dose_cap dose max 350 mg say \"Cap.\" cite src end\n"
+        "rule ref_routine then inform then refer routine say \"Ask.\" cite src end\n"
+        "rule ref_soon then refer soon severity warning say \"Soon.\" cite src end\n"
+        "rule warn_sev then warn severity warning say \"Warned.\" cite src end\n",
+        NULL);
+    assert_fired(rs, "{}",
+                 "ref_soon,warn_sev,ref_routine,dose_cap,p_glycinate,p_citrate,bg_citrate,"
+                 "warn_info,bg_plain,bg_plural");
+    mga_profile *p = NULL;
+    assert_int_equal(mga_profile_parse(rs, NULL, "{}", 2, &p, NULL), MGA_OK);
+    mga_result *r = NULL;
+    assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+    /* groups: an inform with a referral acts; only inform/disagree alone is background */
+    static const mga_group want[] = {MGA_GROUP_ACT,        MGA_GROUP_ACT, MGA_GROUP_ACT,
+                                     MGA_GROUP_ACT,        MGA_GROUP_ACT, MGA_GROUP_ACT,
+                                     MGA_GROUP_BACKGROUND, MGA_GROUP_ACT, MGA_GROUP_BACKGROUND,
+                                     MGA_GROUP_BACKGROUND};
+    assert_int_equal(mga_result_advice_count(r), 10);
+    for (size_t i = 0; i < 10; i++)
+        assert_int_equal(mga_result_advice_ref(r, i)->group, want[i]);
+    char *js = result_string(r, MGA_FORMAT_JSON);
+    assert_contains(js, "{\"rank\":7,\"group\":\"background\",\"rule\":\"bg_citrate\",");
+    assert_contains(js, "{\"rank\":10,\"group\":\"background\",\"rule\":\"bg_plural\",");
+    free(js);
+    mga_result_free(r);
+    mga_profile_free(p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* The summary: the decision and the rules behind it, forms and dose after resolution, and
+ * every referral merged, most urgent first. */
+static void test_eval_summary_decision_and_referrals(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(
+        eng,
+        "rule no1 when conditions has kidney_disease then avoid supplements then refer routine\n"
+        "  severity critical say \"No.\" cite src end\n"
+        "rule no2 when age > 90 years then avoid supplements say \"Not at 90.\" cite src end\n"
+        "rule chest when conditions has kidney_disease then refer urgent severity warning\n"
+        "  say \"Now.\" cite src end\n"
+        "rule soon1 then inform then refer soon say \"Soon.\" cite src end\n"
+        "rule pref then prefer glycinate say \"G.\" cite src end\n"
+        "rule d dose start 100 mg max 300 mg say \"D.\" cite src end\n",
+        NULL);
+    mga_profile *p = NULL;
+    const char *js1 = "{\"age\": 95, \"conditions\": [\"kidney_disease\"]}";
+    assert_int_equal(mga_profile_parse(rs, NULL, js1, strlen(js1), &p, NULL), MGA_OK);
+    mga_result *r = NULL;
+    assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+    const mga_summary *s = mga_result_summary_ref(r);
+    assert_non_null(s);
+    assert_int_equal(s->decision, MGA_DECISION_DO_NOT_TAKE);
+    assert_int_equal(s->ndecided_by, 2);
+    assert_string_equal(s->decided_by[0], "no1");
+    assert_string_equal(s->decided_by[1], "no2");
+    assert_int_equal(s->nprefer, 0); /* overruled by the avoid */
+    assert_false(s->has_start);
+    assert_true(s->has_max && s->max_mg == 300.0);
+    assert_string_equal(s->refer, "urgent");
+    assert_int_equal(s->nreasons, 3);
+    assert_string_equal(s->reasons[0].rule, "chest");
+    assert_string_equal(s->reasons[0].urgency, "urgent");
+    assert_string_equal(s->reasons[1].rule, "soon1");
+    assert_string_equal(s->reasons[1].urgency, "soon");
+    assert_string_equal(s->reasons[2].rule, "no1");
+    assert_string_equal(s->reasons[2].urgency, "routine");
+    char *js = result_string(r, MGA_FORMAT_JSON);
+    assert_contains(js, "\"summary\":{\"decision\":\"do_not_take\",\"decided_by\":[\"no1\","
+                        "\"no2\"],\"prefer\":[],\"start_mg\":null,\"target_mg\":null,"
+                        "\"max_mg\":300,\"see_doctor\":{\"urgency\":\"urgent\",\"reasons\":["
+                        "{\"rule\":\"chest\",\"urgency\":\"urgent\"},{\"rule\":\"soon1\","
+                        "\"urgency\":\"soon\"},{\"rule\":\"no1\",\"urgency\":\"routine\"}]}},"
+                        "\"advice\":[");
+    free(js);
+
+    /* reused for a profile without avoid: within limits, nothing decided it */
+    assert_int_equal(mga_profile_parse_reuse(rs, NULL, "{\"age\": 40}", 11, &p, NULL), MGA_OK);
+    assert_int_equal(mga_evaluate_reuse(rs, p, &r), MGA_OK);
+    s = mga_result_summary_ref(r);
+    assert_int_equal(s->decision, MGA_DECISION_WITHIN_LIMITS);
+    assert_int_equal(s->ndecided_by, 0);
+    assert_int_equal(s->nprefer, 1);
+    assert_string_equal(s->prefer[0], "glycinate");
+    assert_true(s->has_start && s->start_mg == 100.0);
+    assert_string_equal(s->refer, "soon");
+    assert_int_equal(s->nreasons, 1);
+    /* no rule withholds supplements yet: the field is there for one that will */
+    assert_int_equal(r->withhold_supplements, -1);
+    mga_result_free(r);
+    mga_profile_free(p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
 /* Rank order: severity first; within one, a referral (urgent first) before the rest, then
  * source order. */
 static void test_eval_advice_order_severity_then_action(void **state)
@@ -717,6 +830,8 @@ int main(void)
         cmocka_unit_test(test_eval_dose_start_at_or_below_smallest_max),
         cmocka_unit_test(test_eval_every_max_holds),
         cmocka_unit_test(test_eval_advice_order_severity_then_action),
+        cmocka_unit_test(test_eval_rank_background_follows_its_form),
+        cmocka_unit_test(test_eval_summary_decision_and_referrals),
         cmocka_unit_test(test_eval_same_inputs_same_bytes),
         cmocka_unit_test(test_eval_reuse_same_as_fresh),
         cmocka_unit_test(test_eval_index_splits_key_by_enum_value),
