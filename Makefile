@@ -45,7 +45,7 @@ EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c
 
 .PHONY: all lib test unit golden examples-run rules-check bless clean sanitize test-asan \
         check-tools deps codes-table docs-check docs-bless fuzz fuzz-regress test-valgrind test-tsan rule-tests fmt-check graph-svg \
-        bench bench-tools bench-smoke install uninstall man-check install-check
+        bench bench-tools bench-smoke install uninstall man-check install-check bench-items
 
 .DEFAULT_GOAL := all
 
@@ -213,6 +213,11 @@ bench-tools: $(BENCH_TOOLS)
 
 bench: all bench-tools
 	@sh bench/run.sh $(BUILD) $(BENCH_COUNT)
+	@sh bench/items.sh $(BUILD)
+
+# How many advice items the default text shows, over 10,000 generated profiles (quick).
+bench-items: bench-tools
+	@sh bench/items.sh $(BUILD)
 
 bench-smoke: all bench-tools
 	@sh bench/smoke.sh $(BUILD)

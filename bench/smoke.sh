@@ -30,6 +30,13 @@ grep -q '^mgadvise batch: 300 records, 300 ok, 0 errors, ' "$T/err" ||
     bad "batch summary on generated profiles: $(cat "$T/err")"
 [ "$(wc -l <"$T/out")" -eq 300 ] || bad "batch wrote $(wc -l <"$T/out") lines for 300 records"
 "$B/bench/gen" --count x >/dev/null 2>&1 && bad "gen accepted --count x"
+# items: the figures for the generated profiles, the shown items within the text's cap
+"$B/bench/items" -r rules "$T/a" >"$T/items" 2>"$T/err" || bad "items: exit $?: $(cat "$T/err")"
+grep -q '^mgadvise items: 300 profiles, rules rules$' "$T/items" &&
+    grep -Eq '^  shown by the default text +[0-9]+ +[0-9]+ +[0-9]+  target: .*: (PASS|MISS)$' "$T/items" ||
+    bad "items printed: $(cat "$T/items")"
+"$B/bench/items" --bogus </dev/null >/dev/null 2>&1
+[ $? -eq 2 ] || bad "items accepted --bogus"
 # the same with --catalog (bench/run.sh's brief rows): every record ok, the catalog written
 "$M" batch -q -j 2 --catalog "$T/cat" "$T/a" >"$T/outc" 2>"$T/err" ||
     bad "batch --catalog on generated profiles: exit $?: $(cat "$T/err")"

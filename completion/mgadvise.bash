@@ -56,7 +56,7 @@ _mgadvise()
 
     local opts
     case $cmd in
-    eval) opts='-r --rules -f --format --allow-unknown-fields -h --help' ;;
+    eval) opts='-r --rules -f --format --all --allow-unknown-fields -h --help' ;;
     check) opts='--sources --no-analysis --time -q --quiet -h --help' ;;
     batch) opts='-r --rules -j --jobs --input-format --skip --stats --catalog --allow-unknown-fields -q --quiet -h --help' ;;
     explain) opts='--rule -r --rules -f --format --allow-unknown-fields -h --help' ;;

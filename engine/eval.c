@@ -2,6 +2,7 @@
 /* Pass 6, eval: the node sweep and resolution (see eval.h). */
 #include "eval.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -458,12 +459,68 @@ static bool plan_programs(mga_ruleset *rs, eval_plan *pl)
     return ok;
 }
 
+/* ---- ranking: the order in which a result shows its items ---- */
+
+static bool word_byte(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+static unsigned char lower(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+/* Whether text names form: as a whole word, in any case, a '_' in the name read as a
+ * space ("magnesium citrate" names citrate; "citrates" does not). */
+static bool names_form(const char *text, const char *form)
+{
+    const unsigned char *t = (const unsigned char *)text, *f = (const unsigned char *)form;
+    size_t n = strlen(form);
+    if (!text || !n)
+        return false;
+    for (size_t i = 0; t[i]; i++) {
+        if (i && word_byte(t[i - 1]))
+            continue;
+        size_t k = 0;
+        while (k < n && t[i + k] &&
+               (lower(t[i + k]) == lower(f[k]) || (f[k] == '_' && t[i + k] == ' ')))
+            k++;
+        if (k == n && !word_byte(t[i + n]))
+            return true;
+    }
+    return false;
+}
+
+/* An item's action for ranking: 0-2 refer urgent, soon, routine; 3 avoid or withhold
+ * (supplements, or avoid forms); 4 dose; 5 prefer; 6 warn; 7 none of these (inform, disagree). */
+static uint32_t action_rank(const g_rule *g)
+{
+    if (g->refer)
+        return strcmp(g->refer, "urgent") == 0 ? 0 : strcmp(g->refer, "soon") == 0 ? 1 : 2;
+    if (g->avoid_supplements || g->withhold_supplements || g->navoid ||
+        g->kind == MGA_KIND_AVOID || g->kind == MGA_KIND_WITHHOLD)
+        return 3;
+    if (g->has_start || g->has_target || g->has_max || g->kind == MGA_KIND_DOSE)
+        return 4;
+    if (g->nprefer || g->kind == MGA_KIND_PREFER)
+        return 5;
+    if (g->warn || g->kind == MGA_KIND_WARN)
+        return 6;
+    return 7;
+}
+
+#define RKEY_ACTION(k) (((k) >> 24) & 15u)
+
 static bool plan_resolve(mga_ruleset *rs, eval_plan *pl)
 {
     pl->rflags = arena_alloc(&rs->a, rs->nrules + 1);
     pl->advice = arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *pl->advice);
-    if (!pl->rflags || !pl->advice)
+    pl->rkey = arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *pl->rkey);
+    pl->rforms = arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *pl->rforms);
+    if (!pl->rflags || !pl->advice || !pl->rkey || !pl->rforms)
         return false;
+    assert(rs->nrules < (1u << 24));
     for (size_t i = 0; i < rs->nrules; i++) {
         const g_rule *g = &rs->rules[i];
         pl->rflags[i] = (uint8_t)((g->avoid_supplements ? R_AVOID_SUPPLEMENTS : 0) |
@@ -472,8 +529,25 @@ static bool plan_resolve(mga_ruleset *rs, eval_plan *pl)
                                   (g->navoid ? R_AVOID : 0) |
                                   (g->nprefer || g->has_start || g->has_target ? R_POSITIVE : 0) |
                                   (g->has_max ? R_MAX : 0));
-        pl->advice[i] = (mga_advice){g->id, (mga_kind)g->kind, (mga_severity)g->severity, g->say,
-                                     g->evidence, g->refer, g->pub_cites, g->ncites};
+        /* act: severity warning or critical, or an action that says what to do */
+        uint32_t act = action_rank(g);
+        bool is_act = act < 7 || g->severity != MGA_INFO;
+        pl->advice[i] = (mga_advice){g->id,         (mga_kind)g->kind, (mga_severity)g->severity,
+                                     g->say,        g->evidence,       g->refer,
+                                     g->pub_cites,  g->ncites,
+                                     is_act ? MGA_GROUP_ACT : MGA_GROUP_BACKGROUND};
+        pl->rkey[i] = (uint32_t)(MGA_CRITICAL - g->severity) << 28 | act << 24 | rs->rank[i];
+        uint64_t m = 0;
+        if (is_act) {
+            for (uint32_t k = 0; k < g->nprefer; k++)
+                m |= g->prefer[k] < 64 ? 1ull << g->prefer[k] : 0;
+            for (uint32_t k = 0; k < g->navoid; k++)
+                m |= g->avoid[k] < 64 ? 1ull << g->avoid[k] : 0;
+        } else {
+            for (size_t f = 0; f < rs->nforms && f < 64; f++)
+                m |= names_form(g->say, rs->forms[f]) ? 1ull << f : 0;
+        }
+        pl->rforms[i] = m;
     }
     return true;
 }
@@ -1083,6 +1157,97 @@ static void resolve(mga_result *r)
             withheld[lpos[i]] = 0;
 }
 
+/* Puts r->advice_rule in rank order (mga_result_advice_ref states it): the act items by
+ * their key (severity, action, position in rs->order), each followed by the background
+ * items that name a form it prefers or avoids and that no earlier act item took, then the
+ * rest of the background items in the order they came (rs->order: source order, as all
+ * are info). A result holds a few items, so an insertion sort. */
+static void rank_advice(mga_result *r)
+{
+    const eval_plan *pl = r->rs->plan;
+    size_t n = r->nadvice, nr = r->rs->nrules + 1;
+    uint32_t *act = r->rlist, *bg = r->rlist + nr; /* resolve's scratch, free again */
+    size_t na = 0, nb = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t ri = r->advice_rule[i];
+        if (pl->advice[ri].group != MGA_GROUP_ACT) {
+            bg[nb++] = ri;
+            continue;
+        }
+        uint32_t key = pl->rkey[ri];
+        size_t j = na++;
+        for (; j > 0 && pl->rkey[act[j - 1]] > key; j--)
+            act[j] = act[j - 1];
+        act[j] = ri;
+    }
+    uint8_t *placed = r->withheld; /* 0 between evaluations: cleared again below */
+    size_t k = 0;
+    for (size_t i = 0; i < na; i++) {
+        r->advice_rule[k++] = act[i];
+        uint64_t m = pl->rforms[act[i]];
+        for (size_t j = 0; m && j < nb; j++)
+            if (!placed[bg[j]] && (pl->rforms[bg[j]] & m)) {
+                placed[bg[j]] = 1;
+                r->advice_rule[k++] = bg[j];
+            }
+    }
+    for (size_t j = 0; j < nb; j++) {
+        if (!placed[bg[j]])
+            r->advice_rule[k++] = bg[j];
+        placed[bg[j]] = 0;
+    }
+    assert(k == n);
+}
+
+/* The summary (mga_result_summary_ref) from the resolved, ranked result. */
+static void summarize(mga_result *r)
+{
+    const mga_ruleset *rs = r->rs;
+    const eval_plan *pl = rs->plan;
+    mga_summary *s = &r->summary;
+    size_t nd = 0;
+    if (r->avoid_supplements >= 0) {
+        s->decision = MGA_DECISION_DO_NOT_TAKE;
+        for (size_t i = 0; i < r->nfired; i++)
+            if (pl->rflags[r->fired[i]] & R_AVOID_SUPPLEMENTS)
+                r->decided[nd++] = r->fired[i];
+    } else if (r->withhold_supplements >= 0) {
+        s->decision = MGA_DECISION_ASK_DOCTOR_FIRST;
+        for (size_t i = 0; i < r->nfired; i++)
+            if (pl->rflags[r->fired[i]] & R_WITHHOLD)
+                r->decided[nd++] = r->fired[i];
+    } else {
+        s->decision = MGA_DECISION_WITHIN_LIMITS;
+    }
+    for (size_t i = 0; i < nd; i++)
+        r->sum_decided[i] = rs->rules[r->decided[i]].id;
+    s->decided_by = r->sum_decided;
+    s->ndecided_by = nd;
+    for (size_t i = 0; i < r->nprefer; i++)
+        r->sum_prefer[i] = rs->forms[r->prefer[i]];
+    s->prefer = r->sum_prefer;
+    s->nprefer = r->nprefer;
+    s->has_start = r->dose.has_start;
+    s->has_target = r->dose.has_target;
+    s->has_max = r->dose.has_max;
+    s->start_mg = r->dose.start_mg;
+    s->target_mg = r->dose.target_mg;
+    s->max_mg = r->dose.max_mg;
+    /* the referrals merged: by urgency, then rank */
+    size_t nref = 0;
+    for (uint32_t u = 0; u < 3; u++)
+        for (size_t i = 0; i < r->nadvice; i++) {
+            uint32_t ri = r->advice_rule[i];
+            if (pl->advice[ri].refer && RKEY_ACTION(pl->rkey[ri]) == u) {
+                r->referral[nref] = ri;
+                r->sum_reasons[nref++] = (mga_referral){pl->advice[ri].rule, pl->advice[ri].refer};
+            }
+        }
+    s->reasons = r->sum_reasons;
+    s->nreasons = nref;
+    s->refer = nref ? r->sum_reasons[0].urgency : NULL;
+}
+
 /* A result with its arrays sized for rs; they are filled from index 0 by every
  * evaluation, so a reused result needs no clearing beyond its counts. */
 static mga_result *result_new(const mga_ruleset *rs)
@@ -1116,6 +1281,17 @@ static mga_result *result_new(const mga_ruleset *rs)
     r->refstamp = arena_alloc(&r->a, nx * sizeof *r->refstamp);
     r->refno = arena_alloc(&r->a, nx * sizeof *r->refno);
     r->reforder = arena_alloc(&r->a, nx * sizeof *r->reforder);
+    r->decided = arena_alloc(&r->a, nr * sizeof *r->decided);
+    r->referral = arena_alloc(&r->a, nr * sizeof *r->referral);
+    r->sum_decided = arena_alloc(&r->a, nr * sizeof *r->sum_decided);
+    r->sum_prefer = arena_alloc(&r->a, nf * sizeof *r->sum_prefer);
+    r->sum_reasons = arena_alloc(&r->a, nr * sizeof *r->sum_reasons);
+    r->shown = arena_alloc(&r->a, nr * sizeof *r->shown);
+    if (!r->decided || !r->referral || !r->sum_decided || !r->sum_prefer || !r->sum_reasons ||
+        !r->shown) {
+        mga_result_free(r);
+        return NULL;
+    }
     if (!r->refstamp || !r->refno || !r->reforder || !r->rstamp || !r->pval || !r->hits || !r->val || !r->fired || !r->advice_rule || !r->rlist || !r->withheld || !r->prefer || !r->avoid ||
         !r->prefer_rule || !r->avoid_rule || !r->over) {
         mga_result_free(r);
@@ -1153,6 +1329,8 @@ static void evaluate(mga_result *r, const mga_profile *p)
     else
         eval_indexed(r, p);
     resolve(r);
+    rank_advice(r);
+    summarize(r);
 }
 
 mga_status mga_evaluate(const mga_ruleset *rs, const mga_profile *p, mga_result **out)
@@ -1233,4 +1411,33 @@ const char *mga_result_avoid_ref(const mga_result *r, size_t i)
 const char *mga_result_disclaimer(const mga_result *r)
 {
     return r ? r->rs->disclaimer : NULL;
+}
+
+const mga_summary *mga_result_summary_ref(const mga_result *r)
+{
+    return r ? &r->summary : NULL;
+}
+
+const char *mga_decision_str(mga_decision d)
+{
+    switch (d) {
+    case MGA_DECISION_WITHIN_LIMITS:
+        return "within_limits";
+    case MGA_DECISION_ASK_DOCTOR_FIRST:
+        return "ask_doctor_first";
+    case MGA_DECISION_DO_NOT_TAKE:
+        return "do_not_take";
+    }
+    return "?";
+}
+
+const char *mga_group_str(mga_group g)
+{
+    switch (g) {
+    case MGA_GROUP_ACT:
+        return "act";
+    case MGA_GROUP_BACKGROUND:
+        return "background";
+    }
+    return "?";
 }

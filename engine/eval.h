@@ -100,6 +100,11 @@ typedef struct eval_plan {
      * copies */
     uint8_t *rflags;
     mga_advice *advice;
+    /* ranking (rank_advice): per rule, the sort key of an act item (rank_key: severity,
+     * then action, then position in rs->order) and a mask of forms (the first 64): for an
+     * act item those it prefers or avoids, for a background item those its text names */
+    uint32_t *rkey;
+    uint64_t *rforms;
 } eval_plan;
 
 enum {
@@ -156,6 +161,14 @@ struct mga_result {
     uint32_t *refstamp, *refno, *reforder;
     uint32_t refgen;
     size_t nrefs;
+    /* the summary (mga_result_summary_ref), built with the ranking after resolve: its
+     * arrays point into these (nrules or nforms entries each) */
+    mga_summary summary;
+    uint32_t *decided;  /* rule indices behind summary.decision */
+    uint32_t *referral; /* advice rules that refer, most urgent first */
+    const char **sum_decided, **sum_prefer;
+    mga_referral *sum_reasons;
+    uint32_t *shown; /* output scratch: the rules whose items a text write shows */
 };
 
 /* A result as JSON through yajl_gen (pretty or compact), written in one call of fn. The

@@ -825,6 +825,8 @@ static bool freeze_rule(builder *b, g_rule *g, const ast_rule *r, const char *co
             g->avoid_supplements = true;
         if (a->kind == ACT_WITHHOLD_SUPPLEMENTS)
             g->withhold_supplements = true;
+        if (a->kind == ACT_WARN)
+            g->warn = true;
         if (a->kind == ACT_REFER && !g->refer)
             g->refer = a->urgency.s ? DUP(a->urgency.s) : "routine";
     }

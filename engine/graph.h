@@ -128,6 +128,7 @@ typedef struct g_rule {
     bool withhold_supplements; /* `then withhold supplements`: ask a doctor first */
     bool presumes;             /* presumes supplements (a form, a dose or the clause): dropped
                                 * whole when a fired rule avoids or withholds supplements */
+    bool warn;                 /* has a `warn` action (its kind may come from an earlier action) */
     const char *say, *evidence, *refer;
     uint32_t *prefer, *avoid; /* form indices */
     uint32_t nprefer, navoid;

@@ -15,7 +15,8 @@
  * entry 63 pads each rule's list to a multiple of four. */
 #define REFS_PAD 63
 
-/* The distinct (source, ref) pairs cited by the advice shown, in order of first citation:
+/* The distinct (source, ref) pairs cited by the advice shown (the items of rules[0..nrules)),
+ * in order of first citation:
  * r->reforder[0..r->nrefs), entries of rs->refs_json; with numbers, each numbered from 1 in
  * r->refno (the text form cites by number; JSON numbers by position). Per
  * result scratch (a result is written by one thread at a time). With at most REFS_PAD
@@ -23,7 +24,7 @@
  * taken four at a time (rs->refs_pad), each kept or not by its bit, without a branch:
  * whether a rule's entries are new is up to the profile. Else a stamp per entry tells
  * this write's from an earlier one's. */
-static void collect_refs(const mga_result *r, bool numbers)
+static void collect_refs(const mga_result *r, bool numbers, const uint32_t *rules, size_t nrules)
 {
     mga_result *mr = (mga_result *)r;
     const mga_ruleset *rs = r->rs;
@@ -31,8 +32,8 @@ static void collect_refs(const mga_result *r, bool numbers)
     if (rs->refs_mask) {
         uint64_t seen = 0;
         uint32_t *out = mr->reforder;
-        for (size_t i = 0; i < r->nadvice; i++) {
-            uint32_t ri = r->advice_rule[i];
+        for (size_t i = 0; i < nrules; i++) {
+            uint32_t ri = rules[i];
             uint64_t fresh = rs->refs_mask[ri] & ~seen;
             seen |= fresh;
             for (uint32_t j = rs->refs_pad_off[ri]; j < rs->refs_pad_off[ri + 1]; j += 4) {
@@ -57,8 +58,8 @@ static void collect_refs(const mga_result *r, bool numbers)
         mr->refgen = 1;
     }
     uint32_t gen = mr->refgen;
-    for (size_t i = 0; i < r->nadvice; i++) {
-        uint32_t ri = r->advice_rule[i];
+    for (size_t i = 0; i < nrules; i++) {
+        uint32_t ri = rules[i];
         for (uint32_t k = rs->rule_refs_off[ri]; k < rs->rule_refs_off[ri + 1]; k++) {
             uint32_t ix = rs->rule_refs[k];
             if (mr->refstamp[ix] == gen)
@@ -175,6 +176,55 @@ static void write_json_warnings(const mga_profile *p, yajl_gen g)
     yajl_gen_array_close(g);
 }
 
+static void j_strs(yajl_gen g, const char *const *v, size_t n)
+{
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < n; i++)
+        jgen_str(g, v[i]);
+    yajl_gen_array_close(g);
+}
+
+/* "summary": the decision, forms, dose and the referrals merged (mga_summary). */
+static void write_summary(const mga_result *r, yajl_gen g)
+{
+    const mga_summary *s = &r->summary;
+    j_key(g, "summary");
+    yajl_gen_map_open(g);
+    j_key(g, "decision");
+    jgen_str(g, mga_decision_str(s->decision));
+    j_key(g, "decided_by");
+    j_strs(g, s->decided_by, s->ndecided_by);
+    j_key(g, "prefer");
+    j_strs(g, s->prefer, s->nprefer);
+    j_key(g, "start_mg");
+    j_opt_num(g, s->has_start, s->start_mg);
+    j_key(g, "target_mg");
+    j_opt_num(g, s->has_target, s->target_mg);
+    j_key(g, "max_mg");
+    j_opt_num(g, s->has_max, s->max_mg);
+    j_key(g, "see_doctor");
+    if (s->nreasons) {
+        yajl_gen_map_open(g);
+        j_key(g, "urgency");
+        jgen_str(g, s->refer);
+        j_key(g, "reasons");
+        yajl_gen_array_open(g);
+        for (size_t i = 0; i < s->nreasons; i++) {
+            yajl_gen_map_open(g);
+            j_key(g, "rule");
+            jgen_str(g, s->reasons[i].rule);
+            j_key(g, "urgency");
+            jgen_str(g, s->reasons[i].urgency);
+            yajl_gen_map_close(g);
+        }
+        yajl_gen_array_close(g);
+        yajl_gen_map_close(g);
+    } else {
+        yajl_gen_null(g);
+    }
+    yajl_gen_map_close(g);
+}
+
 static void write_json(const mga_result *r, yajl_gen g)
 {
     const mga_ruleset *rs = r->rs;
@@ -189,6 +239,7 @@ static void write_json(const mga_result *r, yajl_gen g)
     jgen_str(g, rs->hash);
     yajl_gen_map_close(g);
     write_json_warnings(r->p, g);
+    write_summary(r, g);
 
     j_key(g, "advice");
     yajl_gen_array_open(g);
@@ -196,6 +247,10 @@ static void write_json(const mga_result *r, yajl_gen g)
         const mga_advice *a = &r->rs->plan->advice[r->advice_rule[i]];
         const g_rule *gr = &rs->rules[r->advice_rule[i]];
         yajl_gen_map_open(g);
+        j_key(g, "rank");
+        yajl_gen_integer(g, (long long)i + 1);
+        j_key(g, "group");
+        jgen_str(g, mga_group_str(a->group));
         j_key(g, "rule");
         jgen_str(g, a->rule);
         j_key(g, "kind");
@@ -306,7 +361,7 @@ static void write_json(const mga_result *r, yajl_gen g)
     }
     yajl_gen_array_close(g);
 
-    collect_refs(r, false);
+    collect_refs(r, false, r->advice_rule, r->nadvice);
     j_key(g, "references");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < r->nrefs; i++) {
@@ -521,7 +576,9 @@ static void jw_forms(jw *w, const mga_ruleset *rs, const uint32_t *v, uint32_t n
 /* The advice item of rule g, as write_json gives it. */
 static void jw_rule(jw *w, const mga_ruleset *rs, const g_rule *g)
 {
-    JW_LIT(w, "{\"rule\":");
+    JW_LIT(w, "{\"group\":");
+    jw_str(w, mga_group_str(rs->plan->advice[g - rs->rules].group));
+    JW_LIT(w, ",\"rule\":");
     jw_str(w, g->id);
     JW_LIT(w, ",\"kind\":");
     jw_str(w, mga_kind_str((mga_kind)g->kind));
@@ -812,7 +869,9 @@ bool output_freeze_json(mga_ruleset *rs)
         jw_str(&w, g->id);
         ok = jw_take(&w, rs, &g->json_id);
         /* the brief item: the constant part of the whole one stays in the catalog */
-        JW_LIT(&w, "{\"rule\":");
+        JW_LIT(&w, "{\"group\":");
+        jw_str(&w, mga_group_str(rs->plan->advice[i].group));
+        JW_LIT(&w, ",\"rule\":");
         jw_str(&w, g->id);
         JW_LIT(&w, ",\"kind\":");
         jw_str(&w, mga_kind_str((mga_kind)g->kind));
@@ -940,6 +999,58 @@ static void jw_warnings(jw *w, const mga_profile *p)
     JW_LIT(w, "]");
 }
 
+static void jw_rule_ids(jw *w, const mga_ruleset *rs, const uint32_t *v, size_t n)
+{
+    JW_LIT(w, "[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            JW_LIT(w, ",");
+        jw_frag(w, rs->rules[v[i]].json_id);
+    }
+    JW_LIT(w, "]");
+}
+
+/* write_summary's bytes, from the frozen ids and forms. */
+static void jw_summary(jw *w, const mga_result *r)
+{
+    const mga_ruleset *rs = r->rs;
+    const mga_summary *s = &r->summary;
+    JW_LIT(w, ",\"summary\":{\"decision\":");
+    jw_str(w, mga_decision_str(s->decision));
+    JW_LIT(w, ",\"decided_by\":");
+    jw_rule_ids(w, rs, r->decided, s->ndecided_by);
+    JW_LIT(w, ",\"prefer\":[");
+    for (size_t i = 0; i < r->nprefer; i++) {
+        if (i)
+            JW_LIT(w, ",");
+        jw_frag(w, rs->forms_json[r->prefer[i]]);
+    }
+    JW_LIT(w, "],\"start_mg\":");
+    jw_opt_num(w, s->has_start, s->start_mg);
+    JW_LIT(w, ",\"target_mg\":");
+    jw_opt_num(w, s->has_target, s->target_mg);
+    JW_LIT(w, ",\"max_mg\":");
+    jw_opt_num(w, s->has_max, s->max_mg);
+    JW_LIT(w, ",\"see_doctor\":");
+    if (!s->nreasons) {
+        JW_LIT(w, "null}");
+        return;
+    }
+    JW_LIT(w, "{\"urgency\":");
+    jw_str(w, s->refer);
+    JW_LIT(w, ",\"reasons\":[");
+    for (size_t i = 0; i < s->nreasons; i++) {
+        if (i)
+            JW_LIT(w, ",");
+        JW_LIT(w, "{\"rule\":");
+        jw_frag(w, rs->rules[r->referral[i]].json_id);
+        JW_LIT(w, ",\"urgency\":");
+        jw_str(w, s->reasons[i].urgency);
+        JW_LIT(w, "}");
+    }
+    JW_LIT(w, "]}}");
+}
+
 /* A result as one line of compact JSON: the fragments of its rules and references copied
  * (or, with ps, listed as parts), only the id, dose, forms and overruled entries formatted here. brief:
  * each advice item is its brief fragment and the references are left out
@@ -956,31 +1067,20 @@ static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
     JW_LIT(w, "\"}");
     if (r->p->nwarn)
         jw_warnings(w, r->p);
+    jw_summary(w, r);
     JW_LIT(w, ",\"advice\":[");
-    if (brief) {
-        for (size_t i = 0; i < r->nadvice; i++) {
-            if (i)
-                JW_LIT(w, ",");
-            jw_frag(w, rs->rules[r->advice_rule[i]].json_brief);
-        }
-    } else if (ps && r->nadvice) {
-        part_pending(w, ps);
-        g_frag f = rs->advice_json[r->advice_rule[0]];
-        part_run run = run_start(ps, f.p + 1, f.len - 1); /* the first without its comma */
-        for (size_t i = 1; i < r->nadvice; i++) {
-            f = rs->advice_json[r->advice_rule[i]];
-            run_add(&run, f.p, f.len);
-        }
-        run_end(ps, &run);
-    } else {
-        for (size_t i = 0; i < r->nadvice; i++) {
-            g_frag f = rs->advice_json[r->advice_rule[i]];
-            if (!i) { /* the first without its comma */
-                f.p++;
-                f.len--;
-            }
-            jw_frag(w, f);
-        }
+    /* each item: its rank, then the rule's constant item without its '{' */
+    for (size_t i = 0; i < r->nadvice; i++) {
+        const g_rule *g = &rs->rules[r->advice_rule[i]];
+        g_frag f = brief ? g->json_brief : g->json;
+        if (i)
+            JW_LIT(w, ",");
+        JW_LIT(w, "{\"rank\":");
+        jw_uint(w, i + 1);
+        JW_LIT(w, ",");
+        f.p++;
+        f.len--;
+        jw_part(w, brief ? NULL : ps, f);
     }
     const mga_dose *d = &r->dose;
     JW_LIT(w, "],\"dose\":{\"start_mg\":");
@@ -1036,7 +1136,7 @@ static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
         return;
     }
     JW_LIT(w, "],\"references\":[");
-    collect_refs(r, false);
+    collect_refs(r, false, r->advice_rule, r->nadvice);
     size_t i = 0;
     const uint32_t kmax = rs->refs_kmax;
     if (ps && r->nrefs && kmax) {
@@ -1144,6 +1244,7 @@ typedef struct tout {
     void *ud;
     bool failed;
     const mem *m;
+    bool oom; /* failed for want of memory (MGA_E_NOMEM, not MGA_E_WRITE) */
 } tout;
 
 static void t_put(tout *o, const char *s)
@@ -1184,7 +1285,7 @@ static void t_printf(tout *o, const char *fmt, ...)
     size_t len = (size_t)n + 1;
     char *big = mem_alloc(o->m, len);
     if (!big) {
-        o->failed = true; /* never print a silently truncated line */
+        o->failed = o->oom = true; /* never print a silently truncated line */
         return;
     }
     va_start(ap, fmt);
@@ -1221,15 +1322,132 @@ static void t_wrap(tout *o, const char *s, size_t indent, size_t first_col)
     }
 }
 
-static const char *sev_heading(int s)
+/* The default text shows every critical and warning item and, up to TEXT_SHOWN items in
+ * all, the other act items and then the background items, each in rank order. */
+#define TEXT_SHOWN 8
+
+static const char *see_doctor_words(const char *refer)
 {
-    return s == MGA_CRITICAL ? "CRITICAL" : s == MGA_WARNING ? "WARNING" : "INFO";
+    return strcmp(refer, "urgent") == 0 ? "urgently" : strcmp(refer, "soon") == 0 ? "soon" : "";
 }
 
-static void write_text(const mga_result *r, tout *o)
+/* Writes the summary line in l (then empties it), wrapped at width 88 under an indent. */
+static void t_line(tout *o, outbuf *l)
+{
+    outbuf_put(l, "", 1);
+    if (l->oom) {
+        o->failed = o->oom = true;
+    } else {
+        t_put(o, "  ");
+        t_wrap(o, l->b.p, 4, 2);
+        t_put(o, "\n");
+    }
+    l->b.len = 0;
+}
+
+static void text_summary(const mga_result *r, tout *o)
 {
     const mga_ruleset *rs = r->rs;
-    collect_refs(r, true);
+    const mga_summary *s = &r->summary;
+    outbuf l = {o->m, {NULL, 0, 0}, false};
+    t_put(o, "\nSummary\n");
+    outbuf_printf(&l, "Supplements: %s",
+                  s->decision == MGA_DECISION_DO_NOT_TAKE ? "do not take them, unless your "
+                                                            "doctor says so"
+                  : s->decision == MGA_DECISION_ASK_DOCTOR_FIRST ? "ask a doctor first"
+                                                                 : "fine within the limits "
+                                                                   "given here");
+    for (size_t i = 0; i < s->ndecided_by; i++)
+        outbuf_printf(&l, "%s%s", i ? ", " : " (", s->decided_by[i]);
+    if (s->ndecided_by)
+        outbuf_put(&l, ")", 1);
+    t_line(o, &l);
+    if (r->nprefer || r->navoid) {
+        outbuf_printf(&l, "Forms:");
+        for (size_t i = 0; i < r->nprefer; i++)
+            outbuf_printf(&l, "%s%s", i ? ", " : " prefer ", rs->forms[r->prefer[i]]);
+        for (size_t i = 0; i < r->navoid; i++)
+            outbuf_printf(&l, "%s%s", i ? ", " : (r->nprefer ? "; avoid " : " avoid "),
+                          rs->forms[r->avoid[i]]);
+        t_line(o, &l);
+    }
+    const mga_dose *d = &r->dose;
+    if (d->has_start || d->has_target || d->has_max || supplements_by(r) >= 0) {
+        char mg[40];
+        outbuf_printf(&l, "Dose:");
+        if (supplements_by(r) >= 0)
+            outbuf_printf(&l, " no supplement dose is suggested");
+        if (d->has_start) {
+            fmt_mg(mg, sizeof mg, d->start_mg);
+            outbuf_printf(&l, " start with %s mg a day (%s)", mg, d->start_rule);
+        }
+        if (d->has_target) {
+            fmt_mg(mg, sizeof mg, d->target_mg);
+            outbuf_printf(&l, "%s aim for %s mg a day (%s)", d->has_start ? ";" : "", mg,
+                          d->target_rule);
+        }
+        if (d->has_max) {
+            fmt_mg(mg, sizeof mg, d->max_mg);
+            outbuf_printf(&l, "%s never more than %s mg a day from supplements (%s)",
+                          d->has_start || d->has_target || supplements_by(r) >= 0 ? ";" : "",
+                          mg, d->max_rule);
+        }
+        t_line(o, &l);
+    }
+    if (s->nreasons) {
+        const char *w = see_doctor_words(s->refer);
+        outbuf_printf(&l, "See a doctor%s%s:", *w ? " " : "", w);
+        for (size_t i = 0; i < s->nreasons; i++)
+            outbuf_printf(&l, "%s %s (%s)", i ? "," : "", s->reasons[i].rule,
+                          s->reasons[i].urgency);
+        t_line(o, &l);
+    }
+    membuf_free(o->m, &l.b);
+}
+
+/* The items a write shows into r->shown, in rank order; returns their number. */
+static size_t text_pick(const mga_result *r, bool all)
+{
+    const mga_advice *adv = r->rs->plan->advice;
+    uint32_t *shown = r->shown;
+    size_t n = r->nadvice;
+    if (all) {
+        memcpy(shown, r->advice_rule, n * sizeof *shown);
+        return n;
+    }
+    size_t nsev = 0, nact = 0, nbg = 0;
+    for (size_t i = 0; i < n; i++) {
+        const mga_advice *a = &adv[r->advice_rule[i]];
+        nsev += a->severity != MGA_INFO;
+        nact += a->severity == MGA_INFO && a->group == MGA_GROUP_ACT;
+        nbg += a->group == MGA_GROUP_BACKGROUND;
+    }
+    size_t room = nsev < TEXT_SHOWN ? TEXT_SHOWN - nsev : 0;
+    size_t want_act = nact < room ? nact : room;
+    room -= want_act;
+    size_t want_bg = nbg < room ? nbg : room;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const mga_advice *a = &adv[r->advice_rule[i]];
+        bool take = a->severity != MGA_INFO;
+        if (!take && a->group == MGA_GROUP_ACT && want_act) {
+            take = true;
+            want_act--;
+        } else if (!take && a->group == MGA_GROUP_BACKGROUND && want_bg) {
+            take = true;
+            want_bg--;
+        }
+        if (take)
+            shown[k++] = r->advice_rule[i];
+    }
+    return k;
+}
+
+static void write_text(const mga_result *r, tout *o, bool all)
+{
+    const mga_ruleset *rs = r->rs;
+    size_t nshown = text_pick(r, all);
+    collect_refs(r, true, r->shown, nshown);
     t_put(o, "Advice for profile ");
     if (r->p->id) {
         t_put(o, "'");
@@ -1258,17 +1476,14 @@ static void write_text(const mga_result *r, tout *o)
             t_put(o, "\n");
         }
     }
-    int last = -1;
-    size_t num = 0;
-    for (size_t i = 0; i < r->nadvice; i++) {
-        const mga_advice *a = &r->rs->plan->advice[r->advice_rule[i]];
-        const g_rule *g = &rs->rules[r->advice_rule[i]];
-        if ((int)a->severity != last) {
-            last = (int)a->severity;
-            t_printf(o, "\n%s\n", sev_heading(last));
-        }
+    text_summary(r, o);
+    if (nshown)
+        t_put(o, "\nAdvice, most important first\n");
+    for (size_t i = 0; i < nshown; i++) {
+        const mga_advice *a = &r->rs->plan->advice[r->shown[i]];
+        const g_rule *g = &rs->rules[r->shown[i]];
         char lead[32];
-        snprintf(lead, sizeof lead, "%3zu. ", ++num);
+        snprintf(lead, sizeof lead, "%3zu. ", i + 1);
         t_put(o, lead);
         t_wrap(o, a->text, 5, 5);
         for (uint32_t c = 0; c < g->ncites; c++) {
@@ -1281,7 +1496,9 @@ static void write_text(const mga_result *r, tout *o)
                 t_printf(o, " [%zu]", n);
         }
         t_put(o, "\n");
-        t_printf(o, "     (%s", mga_kind_str(a->kind));
+        t_printf(o, "     (%s, %s",
+                 a->group == MGA_GROUP_BACKGROUND ? "background" : mga_severity_str(a->severity),
+                 mga_kind_str(a->kind));
         if (g->avoid_supplements || (g->withhold_supplements && a->kind == MGA_KIND_WITHHOLD))
             t_put(o, ": supplements");
         else if (g->withhold_supplements)
@@ -1294,11 +1511,10 @@ static void write_text(const mga_result *r, tout *o)
             t_put(o, k ? ", " : (g->nprefer ? "; avoid " : ": "));
             t_data(o, rs->forms[g->avoid[k]]);
         }
-        if (a->refer)
-            t_printf(o, "; see a doctor%s",
-                     strcmp(a->refer, "urgent") == 0 ? " urgently"
-                     : strcmp(a->refer, "soon") == 0 ? " soon"
-                                                     : "");
+        if (a->refer) {
+            const char *w = see_doctor_words(a->refer);
+            t_printf(o, "; see a doctor%s%s", *w ? " " : "", w);
+        }
         t_put(o, "; evidence: ");
         t_data(o, a->evidence ? a->evidence : "not graded");
         t_put(o, "; rule ");
@@ -1315,51 +1531,16 @@ static void write_text(const mga_result *r, tout *o)
     }
     if (r->nadvice == 0)
         t_put(o, "\nNo rule applies to this profile. Ask a doctor for advice that fits you.\n");
-
-    const mga_dose *d = &r->dose;
-    int32_t sby = supplements_by(r);
-    if (d->has_start || d->has_target || d->has_max || sby >= 0) {
-        char mg[40];
-        t_put(o, "\nDose:");
-        if (sby >= 0) {
-            t_put(o, " no supplement dose is suggested (");
-            t_data(o, rs->rules[sby].id);
-            t_put(o, ")");
-        }
-        if (d->has_start) {
-            fmt_mg(mg, sizeof mg, d->start_mg);
-            t_printf(o, " start with %s mg a day (", mg);
-            t_data(o, d->start_rule);
-            t_put(o, ")");
-        }
-        if (d->has_target) {
-            fmt_mg(mg, sizeof mg, d->target_mg);
-            t_printf(o, "%s aim for %s mg a day (", d->has_start ? ";" : "", mg);
-            t_data(o, d->target_rule);
-            t_put(o, ")");
-        }
-        if (d->has_max) {
-            fmt_mg(mg, sizeof mg, d->max_mg);
-            t_printf(o, "%s never more than %s mg a day from supplements (",
-                     d->has_start || d->has_target || sby >= 0 ? ";" : "", mg);
-            t_data(o, d->max_rule);
-            t_put(o, ")");
-        }
-        t_put(o, "\n");
+    if (nshown < r->nadvice) {
+        size_t more = r->nadvice - nshown;
+        t_printf(o, "\n%zu more item%s (background and lower-priority advice): "
+                    "'mgadvise eval --all' shows every item.\n",
+                 more, more == 1 ? "" : "s");
     }
-    if (r->nprefer || r->navoid) {
-        t_put(o, "Forms:");
-        for (size_t i = 0; i < r->nprefer; i++) {
-            t_put(o, i ? ", " : " prefer ");
-            t_data(o, rs->forms[r->prefer[i]]);
-        }
-        for (size_t i = 0; i < r->navoid; i++) {
-            t_put(o, i ? ", " : (r->nprefer ? "; avoid " : " avoid "));
-            t_data(o, rs->forms[r->avoid[i]]);
-        }
-        t_put(o, "\n");
-    }
-    if (r->nover) {
+    bool any_over = false;
+    for (size_t i = 0; all && i < r->nover; i++)
+        any_over |= r->over[i].what != OV_ITEM;
+    if (any_over) {
         t_put(o, "\nOverruled by safety rules:\n");
         for (size_t i = 0; i < r->nover; i++) {
             char buf[80];
@@ -1417,10 +1598,10 @@ mga_status mga_result_write(const mga_result *r, mga_format fmt, mga_write_fn fn
 {
     if (!r || !fn)
         return MGA_E_INVALID;
-    if (fmt == MGA_FORMAT_TEXT) {
-        tout o = {fn, ud, false, &r->m};
-        write_text(r, &o);
-        return o.failed ? MGA_E_WRITE : MGA_OK;
+    if (fmt == MGA_FORMAT_TEXT || fmt == MGA_FORMAT_TEXT_ALL) {
+        tout o = {fn, ud, false, &r->m, false};
+        write_text(r, &o, fmt == MGA_FORMAT_TEXT_ALL);
+        return o.oom ? MGA_E_NOMEM : o.failed ? MGA_E_WRITE : MGA_OK;
     }
     if (fmt == MGA_FORMAT_JSON_PRETTY)
         return output_json_gen(r, true, fn, ud);

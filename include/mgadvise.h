@@ -236,15 +236,26 @@ MGA_API void mga_result_free(mga_result *r);
 typedef enum mga_format {
     MGA_FORMAT_JSON,        /* one line */
     MGA_FORMAT_JSON_PRETTY, /* indented */
-    MGA_FORMAT_TEXT,        /* grouped by severity, numbered citations, references;
-                             * control and bidi characters of the data as escapes */
-    MGA_FORMAT_JSON_BRIEF   /* one line, to be read with the rule set's catalog (below):
+    MGA_FORMAT_TEXT,        /* short, for a patient: the summary, then every critical and
+                             * warning item and the most relevant others up to 8 items in
+                             * all (in rank order), a line counting the items left out,
+                             * references of the items shown, the disclaimer; control and
+                             * bidi characters of the data as escapes */
+    MGA_FORMAT_JSON_BRIEF,  /* one line, to be read with the rule set's catalog (below):
                              * as MGA_FORMAT_JSON, but each advice item is only
-                             * {"rule":ID,"kind":K,"severity":S} and "references" is left
-                             * out; id, ruleset, dose, forms, overruled and the disclaimer
-                             * are kept */
+                             * {"rank":N,"group":G,"rule":ID,"kind":K,"severity":S} and
+                             * "references" is left out; id, ruleset, summary, dose, forms,
+                             * overruled and the disclaimer are kept */
+    MGA_FORMAT_TEXT_ALL     /* as MGA_FORMAT_TEXT, but every item (mgadvise eval --all),
+                             * and what resolution overruled */
 } mga_format;
 
+/* The JSON formats hold every advice item, in rank order, each with "rank" (1 = act on
+ * it first) and "group" ("act" or "background"), and after "ruleset" a "summary":
+ *   {"decision":"within_limits"|"ask_doctor_first"|"do_not_take","decided_by":[ID,...],
+ *    "prefer":[FORM,...],"start_mg":N|null,"target_mg":N|null,"max_mg":N|null,
+ *    "see_doctor":null|{"urgency":U,"reasons":[{"rule":ID,"urgency":U},...]}}
+ * (see mga_summary below and docs/OUTPUT.md). */
 /* A result read from a profile with warnings (unknown fields under
  * mga_options.allow_unknown_fields, at most MGA_PROFILE_MAX_DIAGS and the W5020 count)
  * carries them: every JSON format has "warnings":[{"code":"W5001","path":P,"message":M,
@@ -283,9 +294,10 @@ MGA_API mga_status mga_result_parts(const mga_result *r, mga_format fmt, const m
  *    "rules":{ID:ITEM,...},
  *    "sources":[{"source":KEY,"document":TITLE,"author":A,"publisher":P,"url":U,
  *                "references":[{"ref":N,"text":T},...]},...]}
- * ITEM is every rule's advice item exactly as MGA_FORMAT_JSON writes it (text, evidence,
- * refer, forms, "cite" with source, ref and quote), so replacing each brief item of a
- * result by rules[item.rule] gives back the full "advice". The full "references" array is
+ * ITEM is every rule's advice item exactly as MGA_FORMAT_JSON writes it but for its
+ * "rank" (group, text, evidence, refer, forms, "cite" with source, ref and quote), so
+ * replacing each brief item of a result by {"rank":item.rank} followed by the members of
+ * rules[item.rule] gives back the full "advice". The full "references" array is
  * the distinct (source, ref) pairs of those items' cites in order of first citation,
  * numbered "n" from 1, each with "source", "ref" (null for none), "text" (the source's
  * reference text, null for ref null), "document", "author" and "publisher" of the source.
@@ -314,6 +326,11 @@ typedef struct mga_cite {
     const char *quote;  /* NULL when none */
 } mga_cite;
 
+/* An advice item's group. act: the item says what to do (it avoids, refers, states a dose,
+ * prefers or warns) or its severity is warning or critical. background: the rest, info items
+ * that explain (study findings, food lists, disagreements between the sources). */
+typedef enum mga_group { MGA_GROUP_ACT = 0, MGA_GROUP_BACKGROUND = 1 } mga_group;
+
 typedef struct mga_advice {
     const char *rule;
     mga_kind kind;
@@ -323,6 +340,7 @@ typedef struct mga_advice {
     const char *refer; /* "urgent", "soon", "routine" or NULL */
     const mga_cite *cites;
     size_t ncites;
+    mga_group group; /* the rule's: the same in every result */
 } mga_advice;
 
 typedef struct mga_dose {
@@ -333,6 +351,13 @@ typedef struct mga_dose {
 
 MGA_API const char *mga_result_id(const mga_result *r); /* the profile's "id", or NULL */
 MGA_API size_t mga_result_advice_count(const mga_result *r);
+/* Item i in rank order: its rank is i + 1. The order: critical items, then warning items,
+ * then the other act items; within each of those by action (refer urgent, soon, routine,
+ * then avoid, dose, prefer, warn, then the rest), then source order. A background item
+ * follows the first act item that prefers or avoids a form the background item's text
+ * names (a whole word, any case, '_' read as a space); background items that name no such
+ * form come last, in source order. Valid until r is next evaluated or freed; NULL for a
+ * NULL r or i past the end. */
 MGA_API const mga_advice *mga_result_advice_ref(const mga_result *r, size_t i);
 MGA_API const mga_dose *mga_result_dose_ref(const mga_result *r);
 /* Forms after resolution: preferred (avoid beats prefer) and avoided, in rule order. */
@@ -341,6 +366,47 @@ MGA_API const char *mga_result_prefer_ref(const mga_result *r, size_t i);
 MGA_API size_t mga_result_avoid_count(const mga_result *r);
 MGA_API const char *mga_result_avoid_ref(const mga_result *r, size_t i);
 MGA_API const char *mga_result_disclaimer(const mga_result *r);
+
+/* ---- The summary: what a patient reads first ------------------------------------------ */
+
+typedef enum mga_decision {
+    MGA_DECISION_WITHIN_LIMITS = 0, /* "within_limits": fine within the dose limits */
+    MGA_DECISION_ASK_DOCTOR_FIRST,  /* "ask_doctor_first": a rule withholds supplements */
+    MGA_DECISION_DO_NOT_TAKE        /* "do_not_take": a rule avoids supplements */
+} mga_decision;
+
+typedef struct mga_referral {
+    const char *rule;    /* the referring rule's id */
+    const char *urgency; /* "urgent", "soon" or "routine" */
+} mga_referral;
+
+/* Every referral of a result merged into one "see a doctor" entry, with the decision
+ * about supplements and the dose and forms that hold. */
+typedef struct mga_summary {
+    mga_decision decision;  /* do_not_take when a fired rule avoids supplements; else
+                             * ask_doctor_first when one withholds them; else within_limits */
+    const char *const *decided_by; /* the rule ids that decided it: every fired rule that
+                                    * avoids supplements (do_not_take), every one that withholds
+                                    * them (ask_doctor_first); none for within_limits */
+    size_t ndecided_by;
+    const char *const *prefer; /* the preferred forms after resolution, in rule order */
+    size_t nprefer;
+    bool has_start, has_target, has_max; /* the dose after resolution (mga_result_dose_ref) */
+    double start_mg, target_mg, max_mg;
+    const char *refer;           /* the most urgent referral's urgency; NULL: none */
+    const mga_referral *reasons; /* each advice item that refers: most urgent first, then
+                                  * in rank order */
+    size_t nreasons;
+} mga_summary;
+
+/* The summary of r. Borrowed: it and its arrays live until r is next evaluated or freed.
+ * NULL for a NULL r. Reads r only: it may be called from several threads at once on one
+ * result that no thread is evaluating or writing. */
+MGA_API const mga_summary *mga_result_summary_ref(const mga_result *r);
+/* "within_limits", "ask_doctor_first", "do_not_take"; "?" for another value. */
+MGA_API const char *mga_decision_str(mga_decision d);
+/* "act" or "background"; "?" for another value. */
+MGA_API const char *mga_group_str(mga_group g);
 
 /* ---- Explaining and coverage (for clinicians who edit rules) ------------------------- */
 

@@ -48,6 +48,9 @@ static const char *usage_eval =
     "                      a profile key the rules do not declare is a warning (W5001),\n"
     "                      not an error (E4013): it is skipped, and the result lists it\n"
     "                      under \"warnings\" (text: \"Profile warnings\")\n"
+    "  --all               text: every advice item (by default the text shows the summary,\n"
+    "                      every critical and warning item and the most relevant others,\n"
+    "                      8 items in all); JSON always holds every item\n"
     "  -h, --help          this help\n"
     "\n"
     "exit status: 0 advice printed; 1 the profile or the rules have errors; 2 usage;\n"
@@ -86,6 +89,7 @@ static int cmd_eval(int argc, char **argv)
     size_t nrules = 0;
     const char *profile = NULL;
     mga_format fmt = MGA_FORMAT_TEXT;
+    bool all = false;
     int rc = EXIT_OK;
     mga_options opt;
     mga_options_init(&opt);
@@ -122,6 +126,8 @@ static int cmd_eval(int argc, char **argv)
             }
         } else if (strcmp(a, "--allow-unknown-fields") == 0) {
             opt.allow_unknown_fields = true;
+        } else if (strcmp(a, "--all") == 0) {
+            all = true;
         } else if (a[0] == '-' && a[1] != '\0') {
             free(rules);
             return cli_usage_error("eval", "unknown option '%s'", a);
@@ -136,6 +142,8 @@ static int cmd_eval(int argc, char **argv)
         free(rules);
         return cli_usage_error("eval", "%sa profile file is needed", "");
     }
+    if (all && fmt == MGA_FORMAT_TEXT)
+        fmt = MGA_FORMAT_TEXT_ALL;
     size_t len = 0;
     int err = 0;
     char *json = cli_read_all(profile, &len, &err);

@@ -64,6 +64,56 @@ static void test_api_null_arguments(void **state)
     assert_int_equal(mga_result_avoid_count(NULL), 0);
     assert_null(mga_result_avoid_ref(NULL, 0));
     assert_null(mga_result_disclaimer(NULL));
+    assert_null(mga_result_summary_ref(NULL));
+    mga_engine_free(eng);
+}
+
+/* The shipped rules: an 80-year-old on diuretics gets many referrals; the summary merges
+ * them into one "see a doctor" entry (most urgent first), the items come in rank order and
+ * the default text shows at most 8 of them. */
+static void test_api_summary_merges_shipped_referrals(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = NULL;
+    const char *paths[] = {"../../rules"};
+    assert_int_equal(mga_compile_paths(eng, paths, 1, &rs, NULL), MGA_OK);
+    const char *json = "{\"id\": \"old\", \"age\": 80, \"conditions\": [\"hypertension\", "
+                       "\"insomnia\"], \"medications\": [\"diuretics\"], \"goals\": [\"sleep\", "
+                       "\"immunity\"], \"symptoms\": [\"chest_pain\", \"fatigue\"]}";
+    mga_profile *p = NULL;
+    assert_int_equal(mga_profile_parse(rs, "p.json", json, strlen(json), &p, NULL), MGA_OK);
+    mga_result *r = NULL;
+    assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+    const mga_summary *s = mga_result_summary_ref(r);
+    assert_non_null(s);
+    assert_true(s->nreasons >= 3);
+    static const char *const order[] = {"urgent", "soon", "routine"};
+    size_t u = 0, refers = 0;
+    for (size_t i = 0; i < s->nreasons; i++) {
+        while (u < 3 && strcmp(s->reasons[i].urgency, order[u]) != 0)
+            u++;
+        assert_true(u < 3); /* most urgent first */
+    }
+    assert_string_equal(s->refer, s->reasons[0].urgency);
+    for (size_t i = 0; i < mga_result_advice_count(r); i++) {
+        const mga_advice *a = mga_result_advice_ref(r, i);
+        refers += a->refer != NULL;
+        /* the most severe item leads */
+        assert_true(a->severity <= mga_result_advice_ref(r, 0)->severity);
+    }
+    assert_int_equal(refers, s->nreasons);
+    char *txt = result_string(r, MGA_FORMAT_TEXT);
+    const char *see = strstr(txt, "\n  See a doctor");
+    assert_non_null(see);
+    assert_null(strstr(see + 1, "\n  See a doctor"));
+    assert_true(strstr(txt, "Summary") < strstr(txt, "  1. "));
+    assert_contains(txt, "'mgadvise eval --all' shows every item.");
+    assert_contains(txt, "\nDisclaimer: ");
+    free(txt);
+    mga_result_free(r);
+    mga_profile_free(p);
+    mga_ruleset_free(rs);
     mga_engine_free(eng);
 }
 
@@ -370,6 +420,10 @@ static void test_api_oom_loop(void **state)
     assert_contains(text, "start with 100 mg a day (daily_dose)");
     assert_contains(text, "  W5001 $.unknown: unknown field, ignored\n");
     free(text);
+    /* the brief JSON and the whole text too */
+    text = oom_loop(MGA_FORMAT_JSON_BRIEF, MGA_FORMAT_TEXT_ALL);
+    assert_contains(text, "\"summary\":{\"decision\":\"within_limits\"");
+    free(text);
 }
 
 static void test_api_oom_loop_json_write(void **state)
@@ -381,7 +435,7 @@ static void test_api_oom_loop_json_write(void **state)
     assert_contains(json, "{\"id\":\"p-1\",\"ruleset\":{\"name\":\"test rules\"");
     assert_contains(json, "\"dose\":{\"start_mg\":100,\"start_rule\":\"daily_dose\"");
     assert_contains(json, "\"warnings\":[{\"code\":\"W5001\",\"path\":\"$.unknown\",\"message\":"
-                          "\"$.unknown: unknown field, ignored\",\"note\":null}],\"advice\":[");
+                          "\"$.unknown: unknown field, ignored\",\"note\":null}],\"summary\":{");
     free(json);
 }
 
@@ -474,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_api_null_arguments),
         cmocka_unit_test(test_api_free_null_is_noop),
         cmocka_unit_test(test_api_field_introspection),
+        cmocka_unit_test(test_api_summary_merges_shipped_referrals),
         cmocka_unit_test(test_api_compile_several_sources),
         cmocka_unit_test(test_api_compile_paths_folder_and_missing),
         cmocka_unit_test(test_api_oom_loop),

@@ -111,18 +111,30 @@ static size_t check_join(yajl_val full, yajl_val brief, yajl_val cat)
     size_t nref = 0;
     for (size_t i = 0; i < fa->u.array.len; i++) {
         yajl_val f = fa->u.array.values[i], b = ba->u.array.values[i];
-        assert_int_equal(b->u.object.len, 3);
-        assert_string_equal(b->u.object.keys[0], "rule");
-        assert_string_equal(b->u.object.keys[1], "kind");
-        assert_string_equal(b->u.object.keys[2], "severity");
+        assert_int_equal(b->u.object.len, 5);
+        assert_string_equal(b->u.object.keys[0], "rank");
+        assert_string_equal(b->u.object.keys[1], "group");
+        assert_string_equal(b->u.object.keys[2], "rule");
+        assert_string_equal(b->u.object.keys[3], "kind");
+        assert_string_equal(b->u.object.keys[4], "severity");
+        /* both give the rank, 1 for the first item; the full item is the catalog's with
+         * the rank in front */
+        assert_int_equal(YAJL_GET_INTEGER(must(b, "rank")), (long long)i + 1);
+        assert_string_equal(f->u.object.keys[0], "rank");
+        assert_int_equal(YAJL_GET_INTEGER(must(f, "rank")), (long long)i + 1);
         const char *id = str_of(must(b, "rule"));
         assert_non_null(id);
         yajl_val item = member(rules, id);
         if (!item)
             fail_msg("rule '%s' is not in the catalog", id);
-        if (!json_equal(item, f))
+        struct yajl_val_s rest = *f;
+        rest.u.object.keys++;
+        rest.u.object.values++;
+        rest.u.object.len--;
+        if (!json_equal(item, &rest))
             fail_msg("advice item %zu (%s): the catalog's item differs from the full one", i,
                      id);
+        assert_true(json_equal(must(b, "group"), must(item, "group")));
         assert_true(json_equal(must(b, "kind"), must(item, "kind")));
         assert_true(json_equal(must(b, "severity"), must(item, "severity")));
         yajl_val cites = must(item, "cite");
@@ -331,17 +343,17 @@ static void test_catalog_exact_shape(void **state)
     snprintf(want, sizeof want,
              "{\"ruleset\":{\"name\":\"test rules\",\"hash\":\"%s\"},"
              "\"disclaimer\":\"Not medical advice.\",\"rules\":{"
-             "\"crit\":{\"rule\":\"crit\",\"kind\":\"avoid\",\"severity\":\"critical\","
+             "\"crit\":{\"group\":\"act\",\"rule\":\"crit\",\"kind\":\"avoid\",\"severity\":\"critical\","
              "\"text\":\"No supplements.\",\"evidence\":\"guideline\",\"refer\":\"soon\","
              "\"avoid_supplements\":true,\"cite\":[{\"source\":\"src\",\"ref\":2,"
              "\"quote\":\"exact \\\"words\\\"\"}]},"
-             "\"warn1\":{\"rule\":\"warn1\",\"kind\":\"warn\",\"severity\":\"warning\","
+             "\"warn1\":{\"group\":\"act\",\"rule\":\"warn1\",\"kind\":\"warn\",\"severity\":\"warning\","
              "\"text\":\"Be careful.\",\"evidence\":null,\"cite\":[{\"source\":\"src\","
              "\"ref\":1,\"quote\":null},{\"source\":\"src\",\"ref\":3,\"quote\":null}]},"
-             "\"info1\":{\"rule\":\"info1\",\"kind\":\"prefer\",\"severity\":\"info\","
+             "\"info1\":{\"group\":\"act\",\"rule\":\"info1\",\"kind\":\"prefer\",\"severity\":\"info\","
              "\"text\":\"Glycinate is gentle.\",\"evidence\":null,\"prefer\":[\"glycinate\"],"
              "\"cite\":[{\"source\":\"src\",\"ref\":1,\"quote\":null}]},"
-             "\"dose1\":{\"rule\":\"dose1\",\"kind\":\"dose\",\"severity\":\"info\","
+             "\"dose1\":{\"group\":\"act\",\"rule\":\"dose1\",\"kind\":\"dose\",\"severity\":\"info\","
              "\"text\":\"Dose.\",\"evidence\":null,\"cite\":[{\"source\":\"src\",\"ref\":null,"
              "\"quote\":null}]}},"
              "\"sources\":[{\"source\":\"src\",\"document\":\"Test Source\","
@@ -359,8 +371,14 @@ static void test_catalog_exact_shape(void **state)
     char *brief = result_string(r, MGA_FORMAT_JSON_BRIEF);
     snprintf(want, sizeof want,
              "{\"id\":\"p1\",\"ruleset\":{\"name\":\"test rules\",\"hash\":\"%s\"},"
-             "\"advice\":[{\"rule\":\"crit\",\"kind\":\"avoid\",\"severity\":\"critical\"},"
-             "{\"rule\":\"warn1\",\"kind\":\"warn\",\"severity\":\"warning\"}],"
+             "\"summary\":{\"decision\":\"do_not_take\",\"decided_by\":[\"crit\"],"
+             "\"prefer\":[],\"start_mg\":null,\"target_mg\":null,\"max_mg\":null,"
+             "\"see_doctor\":{\"urgency\":\"soon\",\"reasons\":[{\"rule\":\"crit\","
+             "\"urgency\":\"soon\"}]}},"
+             "\"advice\":[{\"rank\":1,\"group\":\"act\",\"rule\":\"crit\",\"kind\":\"avoid\","
+             "\"severity\":\"critical\"},"
+             "{\"rank\":2,\"group\":\"act\",\"rule\":\"warn1\",\"kind\":\"warn\","
+             "\"severity\":\"warning\"}],"
              "\"dose\":{\"start_mg\":null,\"start_rule\":null,\"target_mg\":null,"
              "\"target_rule\":null,\"max_mg\":null,\"max_rule\":null},"
              "\"forms\":{\"supplements\":\"avoid\",\"supplements_rule\":\"crit\",\"prefer\":[],"
@@ -448,7 +466,7 @@ static void test_catalog_bad_arguments_and_write_errors(void **state)
     assert_int_equal(mga_result_write(NULL, MGA_FORMAT_JSON_BRIEF, tbuf_write, &w),
                      MGA_E_INVALID);
     assert_int_equal(mga_result_write(r, MGA_FORMAT_JSON_BRIEF, NULL, &w), MGA_E_INVALID);
-    assert_int_equal(mga_result_write(r, (mga_format)(MGA_FORMAT_JSON_BRIEF + 1), tbuf_write,
+    assert_int_equal(mga_result_write(r, (mga_format)(MGA_FORMAT_TEXT_ALL + 1), tbuf_write,
                                       &w),
                      MGA_E_INVALID);
     /* explain has no brief form */

@@ -169,7 +169,7 @@ static void test_eval_avoid_beats_prefer(void **state)
     assert_contains(js, "\"overruled\":[{\"rule\":\"p_forms\",\"what\":\"prefer citrate\","
                         "\"by\":\"a_citrate\"}]");
     /* the prefer item still holds for glycinate */
-    assert_contains(js, "{\"rule\":\"p_forms\",\"kind\":\"prefer\"");
+    assert_contains(js, "\"group\":\"act\",\"rule\":\"p_forms\",\"kind\":\"prefer\"");
     free(js);
 
     mga_profile *p = NULL;
@@ -195,9 +195,10 @@ static void test_eval_avoid_supplements_withholds_prefer_and_start(void **state)
     mga_ruleset *rs = compile_ok(eng, resolution_rules, NULL);
     char *js = eval_json(rs, "{\"conditions\": [\"kidney_disease\"]}");
     /* only the avoid item remains: prefer and start-dose items are withheld */
-    assert_contains(js, "\"advice\":[{\"rule\":\"no_supps\",\"kind\":\"avoid\"");
-    assert_not_contains(js, "{\"rule\":\"p_forms\",\"kind\"");
-    assert_not_contains(js, "{\"rule\":\"d_low\",\"kind\"");
+    assert_contains(js, "\"advice\":[{\"rank\":1,\"group\":\"act\",\"rule\":\"no_supps\","
+                        "\"kind\":\"avoid\"");
+    assert_not_contains(js, "\"rule\":\"p_forms\",\"kind\"");
+    assert_not_contains(js, "\"rule\":\"d_low\",\"kind\"");
     assert_contains(js, "\"dose\":{\"start_mg\":null,\"start_rule\":null,\"target_mg\":null,"
                         "\"target_rule\":null,\"max_mg\":null,\"max_rule\":null}");
     assert_contains(js, "\"forms\":{\"supplements\":\"avoid\",\"supplements_rule\":\"no_supps\","
@@ -230,7 +231,7 @@ static void test_eval_dose_start_at_or_below_smallest_max(void **state)
                         "\"target_rule\":null,\"max_mg\":150,\"max_rule\":\"d_cap\"}");
     assert_contains(js, "{\"rule\":\"d_high\",\"what\":\"start dose 200 mg\",\"by\":\"d_cap\"}");
     assert_contains(js, "{\"rule\":\"d_high\",\"what\":\"advice item\",\"by\":\"d_cap\"}");
-    assert_not_contains(js, "{\"rule\":\"d_high\",\"kind\"");
+    assert_not_contains(js, "\"rule\":\"d_high\",\"kind\"");
     free(js);
 
     mga_profile *p = NULL;
@@ -269,7 +270,122 @@ static void test_eval_every_max_holds(void **state)
     mga_engine_free(eng);
 }
 
-static void test_eval_advice_order_severity_then_source(void **state)
+/* Rank order across groups: act items (severity, then refer > avoid > dose > prefer > warn),
+ * each prefer/avoid item followed by the background items whose text names one of its
+ * forms; the other background items last, in source order. */
+static void test_eval_rank_background_follows_its_form(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(
+        eng,
+        "rule bg_plain then inform say \"Food has magnesium.\" cite src end\n"
+        "rule bg_citrate then disagree say \"They disagree about Magnesium Citrate.\" cite src "
+        "end\n"
+        "rule bg_plural then inform say \"Citrates and glycinates.\" cite src end\n"
+        "rule p_glycinate then prefer glycinate say \"Glycinate.\" cite src end\n"
+        "rule p_citrate then prefer citrate say \"Citrate.\" cite src end\n"
+        "rule warn_info then warn say \"Careful.\" cite src end\n"
+        "rule dose_cap dose max 350 mg say \"Cap.\" cite src end\n"
+        "rule ref_routine then inform then refer routine say \"Ask.\" cite src end\n"
+        "rule ref_soon then refer soon severity warning say \"Soon.\" cite src end\n"
+        "rule warn_sev then warn severity warning say \"Warned.\" cite src end\n",
+        NULL);
+    assert_fired(rs, "{}",
+                 "ref_soon,warn_sev,ref_routine,dose_cap,p_glycinate,p_citrate,bg_citrate,"
+                 "warn_info,bg_plain,bg_plural");
+    mga_profile *p = NULL;
+    assert_int_equal(mga_profile_parse(rs, NULL, "{}", 2, &p, NULL), MGA_OK);
+    mga_result *r = NULL;
+    assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+    /* groups: an inform with a referral acts; only inform/disagree alone is background */
+    static const mga_group want[] = {MGA_GROUP_ACT,        MGA_GROUP_ACT, MGA_GROUP_ACT,
+                                     MGA_GROUP_ACT,        MGA_GROUP_ACT, MGA_GROUP_ACT,
+                                     MGA_GROUP_BACKGROUND, MGA_GROUP_ACT, MGA_GROUP_BACKGROUND,
+                                     MGA_GROUP_BACKGROUND};
+    assert_int_equal(mga_result_advice_count(r), 10);
+    for (size_t i = 0; i < 10; i++)
+        assert_int_equal(mga_result_advice_ref(r, i)->group, want[i]);
+    char *js = result_string(r, MGA_FORMAT_JSON);
+    assert_contains(js, "{\"rank\":7,\"group\":\"background\",\"rule\":\"bg_citrate\",");
+    assert_contains(js, "{\"rank\":10,\"group\":\"background\",\"rule\":\"bg_plural\",");
+    free(js);
+    mga_result_free(r);
+    mga_profile_free(p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* The summary: the decision and the rules behind it, forms and dose after resolution, and
+ * every referral merged, most urgent first. */
+static void test_eval_summary_decision_and_referrals(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(
+        eng,
+        "rule no1 when conditions has kidney_disease then avoid supplements then refer routine\n"
+        "  severity critical say \"No.\" cite src end\n"
+        "rule no2 when age > 90 years then avoid supplements say \"Not at 90.\" cite src end\n"
+        "rule chest when conditions has kidney_disease then refer urgent severity warning\n"
+        "  say \"Now.\" cite src end\n"
+        "rule soon1 then inform then refer soon say \"Soon.\" cite src end\n"
+        "rule pref then prefer glycinate say \"G.\" cite src end\n"
+        "rule d dose start 100 mg max 300 mg say \"D.\" cite src end\n",
+        NULL);
+    mga_profile *p = NULL;
+    const char *js1 = "{\"age\": 95, \"conditions\": [\"kidney_disease\"]}";
+    assert_int_equal(mga_profile_parse(rs, NULL, js1, strlen(js1), &p, NULL), MGA_OK);
+    mga_result *r = NULL;
+    assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+    const mga_summary *s = mga_result_summary_ref(r);
+    assert_non_null(s);
+    assert_int_equal(s->decision, MGA_DECISION_DO_NOT_TAKE);
+    assert_int_equal(s->ndecided_by, 2);
+    assert_string_equal(s->decided_by[0], "no1");
+    assert_string_equal(s->decided_by[1], "no2");
+    assert_int_equal(s->nprefer, 0); /* overruled by the avoid */
+    assert_false(s->has_start);
+    assert_false(s->has_max); /* the dose rule presumes supplements: dropped whole */
+    assert_string_equal(s->refer, "urgent");
+    assert_int_equal(s->nreasons, 3);
+    assert_string_equal(s->reasons[0].rule, "chest");
+    assert_string_equal(s->reasons[0].urgency, "urgent");
+    assert_string_equal(s->reasons[1].rule, "soon1");
+    assert_string_equal(s->reasons[1].urgency, "soon");
+    assert_string_equal(s->reasons[2].rule, "no1");
+    assert_string_equal(s->reasons[2].urgency, "routine");
+    char *js = result_string(r, MGA_FORMAT_JSON);
+    assert_contains(js, "\"summary\":{\"decision\":\"do_not_take\",\"decided_by\":[\"no1\","
+                        "\"no2\"],\"prefer\":[],\"start_mg\":null,\"target_mg\":null,"
+                        "\"max_mg\":null,\"see_doctor\":{\"urgency\":\"urgent\",\"reasons\":["
+                        "{\"rule\":\"chest\",\"urgency\":\"urgent\"},{\"rule\":\"soon1\","
+                        "\"urgency\":\"soon\"},{\"rule\":\"no1\",\"urgency\":\"routine\"}]}},"
+                        "\"advice\":[");
+    free(js);
+
+    /* reused for a profile without avoid: within limits, nothing decided it */
+    assert_int_equal(mga_profile_parse_reuse(rs, NULL, "{\"age\": 40}", 11, &p, NULL), MGA_OK);
+    assert_int_equal(mga_evaluate_reuse(rs, p, &r), MGA_OK);
+    s = mga_result_summary_ref(r);
+    assert_int_equal(s->decision, MGA_DECISION_WITHIN_LIMITS);
+    assert_int_equal(s->ndecided_by, 0);
+    assert_int_equal(s->nprefer, 1);
+    assert_string_equal(s->prefer[0], "glycinate");
+    assert_true(s->has_start && s->start_mg == 100.0);
+    assert_string_equal(s->refer, "soon");
+    assert_int_equal(s->nreasons, 1);
+    /* no rule withholds supplements yet: the field is there for one that will */
+    assert_int_equal(r->withhold_supplements, -1);
+    mga_result_free(r);
+    mga_profile_free(p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* Rank order: severity first; within one, a referral (urgent first) before the rest, then
+ * source order. */
+static void test_eval_advice_order_severity_then_action(void **state)
 {
     (void)state;
     mga_engine *eng = make_engine();
@@ -282,12 +398,12 @@ static void test_eval_advice_order_severity_then_source(void **state)
                                  "rule c2 then refer urgent severity critical say \"c2\" cite "
                                  "src end\n",
                                  NULL);
-    assert_fired(rs, "{}", "c1,c2,w1,w2,i1,i2");
+    assert_fired(rs, "{}", "c2,c1,w1,w2,i1,i2");
     mga_profile *p = NULL;
     assert_int_equal(mga_profile_parse(rs, NULL, "{}", 2, &p, NULL), MGA_OK);
     mga_result *r = NULL;
     assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
-    const mga_advice *a = mga_result_advice_ref(r, 1);
+    const mga_advice *a = mga_result_advice_ref(r, 0);
     assert_int_equal(a->severity, MGA_CRITICAL);
     assert_int_equal(a->kind, MGA_KIND_REFER);
     assert_string_equal(a->refer, "urgent");
@@ -713,7 +829,9 @@ int main(void)
         cmocka_unit_test(test_eval_avoid_supplements_withholds_prefer_and_start),
         cmocka_unit_test(test_eval_dose_start_at_or_below_smallest_max),
         cmocka_unit_test(test_eval_every_max_holds),
-        cmocka_unit_test(test_eval_advice_order_severity_then_source),
+        cmocka_unit_test(test_eval_advice_order_severity_then_action),
+        cmocka_unit_test(test_eval_rank_background_follows_its_form),
+        cmocka_unit_test(test_eval_summary_decision_and_referrals),
         cmocka_unit_test(test_eval_same_inputs_same_bytes),
         cmocka_unit_test(test_eval_reuse_same_as_fresh),
         cmocka_unit_test(test_eval_index_splits_key_by_enum_value),

@@ -25,11 +25,17 @@ static void test_output_json_shape_exact(void **state)
     char want[4096];
     snprintf(want, sizeof want,
              "{\"id\":\"p1\",\"ruleset\":{\"name\":\"test rules\",\"hash\":\"%s\"},"
-             "\"advice\":[{\"rule\":\"crit\",\"kind\":\"avoid\",\"severity\":\"critical\","
+             "\"summary\":{\"decision\":\"do_not_take\",\"decided_by\":[\"crit\"],"
+             "\"prefer\":[],\"start_mg\":null,\"target_mg\":null,\"max_mg\":null,"
+             "\"see_doctor\":{\"urgency\":\"soon\",\"reasons\":[{\"rule\":\"crit\","
+             "\"urgency\":\"soon\"}]}},"
+             "\"advice\":[{\"rank\":1,\"group\":\"act\",\"rule\":\"crit\",\"kind\":\"avoid\","
+             "\"severity\":\"critical\","
              "\"text\":\"No supplements.\",\"evidence\":\"guideline\",\"refer\":\"soon\","
              "\"avoid_supplements\":true,\"cite\":[{\"source\":\"src\",\"ref\":2,"
              "\"quote\":\"exact words\"}]},"
-             "{\"rule\":\"warn1\",\"kind\":\"warn\",\"severity\":\"warning\",\"text\":\"Be "
+             "{\"rank\":2,\"group\":\"act\",\"rule\":\"warn1\",\"kind\":\"warn\","
+             "\"severity\":\"warning\",\"text\":\"Be "
              "careful.\",\"evidence\":null,\"cite\":[{\"source\":\"src\",\"ref\":1,\"quote\":null},"
              "{\"source\":\"src\",\"ref\":3,\"quote\":null}]}],"
              "\"dose\":{\"start_mg\":null,\"start_rule\":null,\"target_mg\":null,"
@@ -64,10 +70,16 @@ static void test_output_json_dose_and_forms(void **state)
                         "\"target_rule\":\"dose1\",\"max_mg\":350,\"max_rule\":\"dose1\"}");
     assert_contains(js, "\"forms\":{\"supplements\":\"allowed\",\"supplements_rule\":null,"
                         "\"prefer\":[\"glycinate\"],\"avoid\":[]}");
-    assert_contains(js, "{\"rule\":\"info1\",\"kind\":\"prefer\",\"severity\":\"info\","
+    assert_contains(js, "\"summary\":{\"decision\":\"within_limits\",\"decided_by\":[],"
+                        "\"prefer\":[\"glycinate\"],\"start_mg\":100,\"target_mg\":200,"
+                        "\"max_mg\":350,\"see_doctor\":null}");
+    /* rank order: the warning, then dose before prefer */
+    assert_contains(js, "{\"rank\":1,\"group\":\"act\",\"rule\":\"warn1\"");
+    assert_contains(js, "{\"rank\":2,\"group\":\"act\",\"rule\":\"dose1\",\"kind\":\"dose\"");
+    assert_contains(js, "{\"rank\":3,\"group\":\"act\",\"rule\":\"info1\",\"kind\":\"prefer\","
+                        "\"severity\":\"info\","
                         "\"text\":\"Glycinate is gentle.\",\"evidence\":null,\"prefer\":["
                         "\"glycinate\"],\"cite\":[{\"source\":\"src\",\"ref\":1,\"quote\":null}]}");
-    assert_contains(js, "{\"rule\":\"dose1\",\"kind\":\"dose\"");
     /* a cite without a ref lists the document; ref 3 is cited by warn1 only */
     assert_contains(js, "{\"n\":3,\"source\":\"src\",\"ref\":null,\"text\":null,"
                         "\"document\":\"Test Source\"");
@@ -110,19 +122,18 @@ static void test_output_text_format(void **state)
     snprintf(want, sizeof want,
              "Advice for profile 'p1' (rules: test rules, %s)\n"
              "\n"
-             "CRITICAL\n"
+             "Summary\n"
+             "  Supplements: do not take them, unless your doctor says so (crit)\n"
+             "  Dose: no supplement dose is suggested\n"
+             "  See a doctor soon: crit (soon)\n"
+             "\n"
+             "Advice, most important first\n"
              "  1. No supplements. [1]\n"
-             "     (avoid: supplements; see a doctor soon; evidence: guideline; rule crit)\n"
+             "     (critical, avoid: supplements; see a doctor soon; evidence: guideline; rule "
+             "crit)\n"
              "     \"exact words\" (src)\n"
-             "\n"
-             "WARNING\n"
              "  2. Be careful. [2] [3]\n"
-             "     (warn; evidence: not graded; rule warn1)\n"
-             "\n"
-             "Dose: no supplement dose is suggested (crit)\n"
-             "\n"
-             "Overruled by safety rules:\n"
-             "  - prefer glycinate (info1), overruled by crit\n"
+             "     (warning, warn; evidence: not graded; rule warn1)\n"
              "\n"
              "References\n"
              "  [1] Reference two.\n"
@@ -173,7 +184,8 @@ static void test_output_text_no_advice_and_document_reference(void **state)
                      MGA_OK);
     assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
     txt = result_string(r, MGA_FORMAT_TEXT);
-    assert_contains(txt, "\nINFO\n  1. a [1]\n");
+    assert_contains(txt, "\nAdvice, most important first\n  1. a [1]\n"
+                         "     (background, info; evidence: not graded; rule a)\n");
     assert_contains(txt, "\nReferences\n  [1] \"Test Source\", A. Author, Test Publisher\n");
     free(txt);
     mga_result_free(r);
@@ -256,6 +268,120 @@ static void test_output_enum_names(void **state)
     assert_string_equal(mga_severity_str(MGA_INFO), "info");
     assert_string_equal(mga_status_str(MGA_E_NOMEM), "out of memory");
     assert_string_equal(mga_status_str((mga_status)99), "unknown status");
+    assert_string_equal(mga_group_str(MGA_GROUP_ACT), "act");
+    assert_string_equal(mga_group_str(MGA_GROUP_BACKGROUND), "background");
+    assert_string_equal(mga_group_str((mga_group)7), "?");
+    assert_string_equal(mga_decision_str(MGA_DECISION_WITHIN_LIMITS), "within_limits");
+    assert_string_equal(mga_decision_str(MGA_DECISION_ASK_DOCTOR_FIRST), "ask_doctor_first");
+    assert_string_equal(mga_decision_str(MGA_DECISION_DO_NOT_TAKE), "do_not_take");
+    assert_string_equal(mga_decision_str((mga_decision)7), "?");
+}
+
+/* Numbered item lines ("  N. ") in a text result. */
+static size_t text_items(const char *t)
+{
+    size_t n = 0;
+    for (const char *l = t; l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+        unsigned k;
+        int used = 0;
+        if (sscanf(l, " %u. %n", &k, &used) == 1 && used > 0 && l[0] == ' ')
+            n++;
+    }
+    return n;
+}
+
+/* The default text: the summary, every critical and warning item, then act items, then
+ * background items up to 8 in all, a line counting the rest, references of the items shown
+ * only. MGA_FORMAT_TEXT_ALL shows every item and what was overruled. */
+static void test_output_text_short_by_default(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    char rules[8192];
+    size_t at = 0;
+    at += (size_t)snprintf(rules + at, sizeof rules - at,
+                           "rule p then prefer glycinate say \"Prefer.\" cite src[1] end\n"
+                           "rule nog when age > 90 years then avoid glycinate severity warning "
+                           "say \"No glycinate.\" cite src[1] end\n");
+    for (int i = 0; i < 9; i++) /* background, the last one citing a reference of its own */
+        at += (size_t)snprintf(rules + at, sizeof rules - at,
+                               "rule bg%d then inform say \"Background %d.\" cite src%s end\n",
+                               i, i, i == 8 ? "[3]" : "");
+    for (int i = 0; i < 3; i++)
+        at += (size_t)snprintf(rules + at, sizeof rules - at,
+                               "rule w%d when age > 60 years then warn severity warning say "
+                               "\"Warning %d.\" cite src end\n",
+                               i, i);
+    mga_ruleset *rs = compile_ok(eng, rules, NULL);
+
+    /* 1 act + 9 background: 8 shown, the prefer first, the last background item and its
+     * reference left out */
+    mga_profile *p = NULL;
+    assert_int_equal(mga_profile_parse(rs, NULL, "{\"age\": 30}", 11, &p, NULL), MGA_OK);
+    mga_result *r = NULL;
+    assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+    char *txt = result_string(r, MGA_FORMAT_TEXT);
+    assert_contains(txt, "\nSummary\n  Supplements: fine within the limits given here\n"
+                         "  Forms: prefer glycinate\n\nAdvice, most important first\n"
+                         "  1. Prefer. [1]\n");
+    assert_int_equal(text_items(txt), 8);
+    assert_contains(txt, "  8. Background 6. [2]\n");
+    assert_not_contains(txt, "Background 7.");
+    assert_contains(txt, "\n2 more items (background and lower-priority advice): "
+                         "'mgadvise eval --all' shows every item.\n");
+    assert_not_contains(txt, "Reference three.");
+    assert_contains(txt, "\nDisclaimer: Not medical advice.\n");
+    free(txt);
+    txt = result_string(r, MGA_FORMAT_TEXT_ALL);
+    assert_int_equal(text_items(txt), 10);
+    assert_contains(txt, " 10. Background 8. [3]\n");
+    assert_contains(txt, "Reference three.");
+    assert_not_contains(txt, "more item");
+    assert_contains(txt, "\nDisclaimer: Not medical advice.\n");
+    free(txt);
+    mga_result_free(r);
+    mga_profile_free(p);
+
+    /* 4 warnings, 1 info act item, 9 background: every warning shown, then the prefer,
+     * then 3 background items; what was overruled only with everything */
+    assert_int_equal(mga_profile_parse(rs, NULL, "{\"age\": 95}", 11, &p, NULL), MGA_OK);
+    assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+    txt = result_string(r, MGA_FORMAT_TEXT);
+    assert_int_equal(text_items(txt), 8);
+    assert_contains(txt, "  1. No glycinate. [1]\n     (warning, avoid: glycinate;");
+    assert_contains(txt, "  4. Warning 2. [2]\n");
+    assert_contains(txt, "  5. Background 0. [2]\n");
+    assert_contains(txt, "\n5 more items (");
+    assert_not_contains(txt, "Overruled");
+    free(txt);
+    txt = result_string(r, MGA_FORMAT_TEXT_ALL);
+    assert_int_equal(text_items(txt), 13);
+    assert_contains(txt, "\nOverruled by safety rules:\n  - prefer glycinate (p), overruled by "
+                         "nog\n");
+    free(txt);
+    mga_result_free(r);
+    mga_profile_free(p);
+    mga_ruleset_free(rs);
+
+    /* twelve warnings: never hidden, whatever the count */
+    at = 0;
+    for (int i = 0; i < 12; i++)
+        at += (size_t)snprintf(rules + at, sizeof rules - at,
+                               "rule w%d then warn severity warning say \"W%d.\" cite src end\n",
+                               i, i);
+    at += (size_t)snprintf(rules + at, sizeof rules - at,
+                           "rule i then inform say \"Info.\" cite src end\n");
+    rs = compile_ok(eng, rules, NULL);
+    assert_int_equal(mga_profile_parse(rs, NULL, "{}", 2, &p, NULL), MGA_OK);
+    assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+    txt = result_string(r, MGA_FORMAT_TEXT);
+    assert_int_equal(text_items(txt), 12);
+    assert_contains(txt, "\n1 more item (");
+    free(txt);
+    mga_result_free(r);
+    mga_profile_free(p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
 }
 
 /* Strings that need every escape yajl_gen makes: quotes, backslashes, control characters
@@ -419,7 +545,7 @@ static void test_output_warnings_writers_agree(void **state)
             char *js = result_string(r, MGA_FORMAT_JSON);
             assert_contains(js, "{\"code\":\"W5020\",\"path\":\"$\",\"message\":\"5 more not "
                                 "listed (5 warnings): a profile lists at most 20 problems\","
-                                "\"note\":null}],\"advice\":[");
+                                "\"note\":null}],\"summary\":{");
             free(js);
         }
         mga_result_free(r);
@@ -482,6 +608,7 @@ int main(void)
         cmocka_unit_test(test_output_references_only_cited),
         cmocka_unit_test(test_output_text_format),
         cmocka_unit_test(test_output_text_no_advice_and_document_reference),
+        cmocka_unit_test(test_output_text_short_by_default),
         cmocka_unit_test(test_output_write_errors),
         cmocka_unit_test(test_output_enum_names),
         cmocka_unit_test(test_output_compact_matches_yajl_gen),

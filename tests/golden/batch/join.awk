@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Joins `mgadvise batch --catalog CAT` output with CAT: every brief advice item
-# {"rule":ID,"kind":K,"severity":S} becomes the catalog's full item rules[ID]; every other
+# {"rank":N,"group":G,"rule":ID,"kind":K,"severity":S} becomes {"rank":N, followed by the
+# members of the catalog's full item rules[ID] (which has no rank); every other
 # byte is kept. The result must equal the full output with "references" left out.
 #   usage: awk -f join.awk CAT BRIEF_OUTPUT
 # Fails (exit 1) when an item's rule is not in the catalog or its kind or severity differ.
@@ -42,18 +43,23 @@ FNR == NR {
 {
     out = ""
     rest = $0
-    re = "\\{\"rule\":\"[^\"]*\",\"kind\":\"[a-z]*\",\"severity\":\"[a-z]*\"\\}"
+    re = "\\{\"rank\":[0-9]+,\"group\":\"[a-z]*\",\"rule\":\"[^\"]*\",\"kind\":\"[a-z]*\",\"severity\":\"[a-z]*\"\\}"
     while (match(rest, re)) {
         b = substr(rest, RSTART, RLENGTH)
+        rank = b
+        sub(/^\{"rank":/, "", rank)
+        sub(/,.*/, "", rank)
         id = b
-        sub(/^\{"rule":"/, "", id)
+        sub(/^.*"rule":"/, "", id)
         sub(/".*/, "", id)
-        head = substr(b, 1, RLENGTH - 1) ","
-        if (!(id in item) || index(item[id], substr(head, 2)) != 2) {
+        # the catalog item starts with the brief one's group, rule, kind and severity
+        head = substr(b, index(b, "\"group\""))
+        head = substr(head, 1, length(head) - 1) ","
+        if (!(id in item) || index(item[id], head) != 2) {
             print "join: line " FNR ": no catalog item for " b > "/dev/stderr"
             bad = 1
         }
-        out = out substr(rest, 1, RSTART - 1) item[id]
+        out = out substr(rest, 1, RSTART - 1) "{\"rank\":" rank "," substr(item[id], 2)
         rest = substr(rest, RSTART + RLENGTH)
         joined++
     }

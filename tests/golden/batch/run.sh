@@ -306,7 +306,7 @@ crc=$?
 "$BIN" graph --format json | sed -n 's/^ *"id": "\([^"]*\)",$/\1/p' >"$tmp/ids"
 nrules=$(wc -l <"$tmp/ids")
 missing=$(while read -r id; do
-    grep -q "\"$id\":{\"rule\":\"$id\"," "$tmp/cat" || echo "$id"
+    grep -q "\"$id\":{\"group\":\"[a-z]*\",\"rule\":\"$id\"," "$tmp/cat" || echo "$id"
 done <"$tmp/ids")
 if [ $crc -eq 0 ] && [ ! -s "$tmp/o" ] && [ "$nrules" -gt 60 ] && [ -z "$missing" ] &&
     grep -q '^mgadvise batch: 0 records, 0 ok, 0 errors, ' "$tmp/e"; then
