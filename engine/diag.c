@@ -10,6 +10,10 @@ typedef struct diag_src {
     const char *text; /* borrowed until copied */
     size_t len;
     bool copied;
+    /* the last place located (diag_push): diagnostics mostly come in text order, so the
+     * next one counts on from there instead of from the start (linear, not quadratic) */
+    size_t lc_off;
+    unsigned lc_line, lc_col;
 } diag_src;
 
 static const struct {
@@ -101,6 +105,33 @@ void diag_linecol(const char *text, size_t len, size_t off, unsigned *line, unsi
     *col = c;
 }
 
+/* diag_linecol of off in s's text, counting on from the place last located when off is
+ * not before it. */
+static void src_linecol(diag_src *s, size_t off, unsigned *line, unsigned *col)
+{
+    if (off > s->len)
+        off = s->len;
+    if (!s->lc_line || off < s->lc_off || s->lc_off < 3) {
+        diag_linecol(s->text, s->len, off, line, col);
+    } else {
+        unsigned ln = s->lc_line, c = s->lc_col;
+        for (size_t i = s->lc_off; i < off; i++) {
+            unsigned char ch = (unsigned char)s->text[i];
+            if (ch == '\n') {
+                ln++;
+                c = 1;
+            } else if ((ch & 0xC0) != 0x80) {
+                c++;
+            }
+        }
+        *line = ln;
+        *col = c;
+    }
+    s->lc_off = off;
+    s->lc_line = *line;
+    s->lc_col = *col;
+}
+
 static char *vformat(arena *a, const char *fmt, va_list ap)
 {
     va_list ap2;
@@ -142,8 +173,8 @@ static mga_diag *push(mga_diags *d, mga_diag_kind kind, unsigned code, int src, 
             s->copied = true;
         }
         dg->file = s->name;
-        diag_linecol(s->text, s->len, off, &dg->line, &dg->col);
-        diag_linecol(s->text, s->len, off + len, &dg->end_line, &dg->end_col);
+        src_linecol(s, off, &dg->line, &dg->col);
+        src_linecol(s, off + len, &dg->end_line, &dg->end_col);
     }
     if (kind == MGA_DIAG_ERROR)
         d->errors++;
@@ -313,14 +344,20 @@ static void render_one(out *o, const mga_diags *d, const mga_diag *dg)
     puts_(o, "\n");
     if (s && s->copied && dg->line) {
         /* The source line, then a caret line that copies its tabs so columns agree. */
+        /* The line's ends are looked for at most LINE_SCAN bytes either side of the spot:
+         * past that the line is shown as a window anyway, the same whichever its ends, and
+         * many diagnostics on one long line (a profile on one line) stay linear. */
+        enum { LINE_SCAN = 4096 };
         size_t start = dg->offset > s->len ? s->len : dg->offset;
-        while (start > 0 && s->text[start - 1] != '\n')
+        size_t lo = start > LINE_SCAN ? start - LINE_SCAN : 0;
+        size_t hi = s->len - start > LINE_SCAN ? start + LINE_SCAN : s->len;
+        while (start > lo && s->text[start - 1] != '\n')
             start--;
         if (start == 0 && s->len >= 3 && dg->offset >= 3 &&
             memcmp(s->text, "\xEF\xBB\xBF", 3) == 0)
             start = 3; /* the byte-order mark is not shown */
-        size_t end = start;
-        while (end < s->len && s->text[end] != '\n')
+        size_t end = dg->offset > start ? (dg->offset > s->len ? s->len : dg->offset) : start;
+        while (end < hi && s->text[end] != '\n')
             end++;
         size_t shown = end;
         if (shown > start && s->text[shown - 1] == '\r')
