@@ -9,12 +9,13 @@
  *   and      one rule whose condition is a flat 'and' of N comparisons over 16 number fields
  *   or       the same with 'or'
  *   nest     one rule nested N levels deep, 'and' and 'or' alternating in parentheses
- *            (N above the nesting limit, 64 by default, is refused)
+ *            (past the nesting limit, 64 by default, it is refused: E9001)
  *   chain    facts f1 .. fN, each the one before it (fact f2 when f1); a rule uses fN
  *   diamond  facts g1, h1 .. gN, hN: g(i) when x > i and h(i-1), h(i) when g(i-1) or
  *            h(i-1), so every fact is reached along 2^i paths; rules use gN and hN
  *   rules    N rules, each testing a symbol of a set of 64 and its own threshold
  *   keys     the rules of `rules` with N = 16; the profile has N keys the schema lacks
+ *            (a warning each; past about 40,000 keys the profile is over its 1 MB limit)
  * The same arguments give the same bytes. */
 #include <errno.h>
 #include <stdbool.h>
@@ -78,10 +79,11 @@ static void nest(FILE *o, unsigned long n)
 {
     numbers_schema(o, "");
     rule(o, "nested", "");
-    for (unsigned long i = 0; i < n; i++)
+    /* the condition is level 1; each parenthesis one more */
+    for (unsigned long i = 0; i + 1 < n; i++)
         fprintf(o, "x%lu > %lu %s (", i % NFIELDS, i + 1, i % 2 ? "or" : "and");
     fputs("x0 > 0", o);
-    for (unsigned long i = 0; i < n; i++)
+    for (unsigned long i = 0; i + 1 < n; i++)
         fputc(')', o);
     rule_tail(o);
 }
