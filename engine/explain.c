@@ -343,6 +343,32 @@ static uint32_t build(xb *b, const ast_cond *c)
     return push_node(b, &x);
 }
 
+/* The condition nodes of c (an upper bound on its explain nodes), counted without
+ * recursing; false on OOM. */
+static bool count_conds(xb *b, const ast_cond *c, vec *todo, size_t *n)
+{
+    todo->len = 0;
+    bool spine = false;
+    while (c) {
+        *n += !spine; /* 'a and b and c' is one node: gather walks its left spine */
+        if (c->b) {
+            const ast_cond **t = vec_push(b->tmp, todo, sizeof *t);
+            if (!t)
+                return false;
+            *t = c->b;
+        }
+        const ast_cond *up = c;
+        c = c->a;
+        spine = c && (c->kind == CO_AND || c->kind == CO_OR) && c->kind == up->kind &&
+                c->at.off == up->at.off;
+        if (!c && todo->len) {
+            c = ((const ast_cond **)todo->data)[--todo->len];
+            spine = false;
+        }
+    }
+    return true;
+}
+
 #define COPYV(dst, v, T)                                                                       \
     do {                                                                                       \
         (dst) = arena_alloc(&rs->a, ((v).len + 1) * sizeof(T));                                \
@@ -386,6 +412,19 @@ bool explain_build(mga_ruleset *rs, const ast_program *p, const char *const *fil
         return false;
     for (size_t i = 0; i < rs->nfacts; i++)
         ex->fact_order[i] = p->fact_order ? p->fact_order[i] : (uint32_t)i;
+    /* the node array at its final size at once: growing it by doubling would hold twice
+     * its size at the peak of compiling a large rule set */
+    size_t bound = 0;
+    vec todo = {0};
+    for (size_t i = 0; i < rs->nfacts; i++)
+        if (!count_conds(&b, VEC_AT(p->facts, ast_fact, i)->cond, &todo, &bound))
+            return false;
+    for (size_t i = 0; i < rs->nrules; i++)
+        if (!count_conds(&b, VEC_AT(p->rules, ast_rule, i)->when, &todo, &bound))
+            return false;
+    if (bound && !(b.nodes.data = arena_alloc(b.tmp, bound * sizeof(x_node))))
+        return false;
+    b.nodes.cap = bound;
     for (size_t i = 0; i < rs->nfacts && !b.oom; i++) {
         const ast_fact *f = VEC_AT(p->facts, ast_fact, i);
         unsigned col;
