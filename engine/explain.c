@@ -422,8 +422,12 @@ bool explain_build(mga_ruleset *rs, const ast_program *p, const char *const *fil
     for (size_t i = 0; i < rs->nrules; i++)
         if (!count_conds(&b, VEC_AT(p->rules, ast_rule, i)->when, &todo, &bound))
             return false;
-    if (bound && !(b.nodes.data = arena_alloc(b.tmp, bound * sizeof(x_node))))
+    /* in the rule set's arena, where the nodes stay: no copy at the end (unless the bound
+     * were passed, and the array moved to the scratch arena) */
+    x_node *final = bound ? arena_alloc(&rs->a, bound * sizeof(x_node)) : NULL;
+    if (bound && !final)
         return false;
+    b.nodes.data = final;
     b.nodes.cap = bound;
     for (size_t i = 0; i < rs->nfacts && !b.oom; i++) {
         const ast_fact *f = VEC_AT(p->facts, ast_fact, i);
@@ -442,7 +446,10 @@ bool explain_build(mga_ruleset *rs, const ast_program *p, const char *const *fil
     if (b.oom)
         return false;
     ex->nnodes = b.nodes.len;
-    COPYV(ex->nodes, b.nodes, x_node);
+    if (final && b.nodes.data == final)
+        ex->nodes = final;
+    else
+        COPYV(ex->nodes, b.nodes, x_node);
     COPYV(ex->kids, b.kids, uint32_t);
     COPYV(ex->syms, b.syms, uint32_t);
     COPYV(ex->flds, b.flds, uint32_t);
