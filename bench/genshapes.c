@@ -13,6 +13,8 @@
  *   chain    facts f1 .. fN, each the one before it (fact f2 when f1); a rule uses fN
  *   diamond  facts g1, h1 .. gN, hN: g(i) when x > i and h(i-1), h(i) when g(i-1) or
  *            h(i-1), so every fact is reached along 2^i paths; rules use gN and hN
+ *   fanin    facts f1 .. fN, f(i) when f(i-1) and x < K, and N rules each naming fN: every
+ *            rule's condition is the whole chain
  *   rules    N rules, each testing a symbol of a set of 64 and its own threshold
  *   keys     the rules of `rules` with N = 16; the profile has N keys the schema lacks
  *            (a warning each; past about 40,000 keys the profile is over its 1 MB limit)
@@ -28,7 +30,7 @@
 
 static int usage(void)
 {
-    fputs("usage: genshapes --shape and|or|nest|chain|diamond|rules|keys --size N [--profile]\n",
+    fputs("usage: genshapes --shape and|or|nest|chain|diamond|fanin|rules|keys --size N [--profile]\n",
           stderr);
     return 2;
 }
@@ -112,6 +114,21 @@ static void diamond(FILE *o, unsigned long n)
     rule_tail(o);
 }
 
+static void fanin(FILE *o, unsigned long n)
+{
+    numbers_schema(o, "");
+    fputs("fact f0 when x0 > 1\n", o);
+    for (unsigned long i = 1; i <= n; i++)
+        fprintf(o, "fact f%lu when f%lu and x%lu < %lu\n", i, i - 1, i % NFIELDS, 2000000 - i);
+    for (unsigned long i = 0; i < n; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "q%lu", i);
+        rule(o, id, "");
+        fprintf(o, "f%lu and x1 > %lu", n, i);
+        rule_tail(o);
+    }
+}
+
 static void many_rules(FILE *o, unsigned long n)
 {
     fputs("profile\n  id: text\n  tags: set of", o);
@@ -172,7 +189,8 @@ int main(int argc, char **argv)
         } else
             return usage();
     }
-    static const char *const shapes[] = {"and", "or", "nest", "chain", "diamond", "rules", "keys"};
+    static const char *const shapes[] = {"and",   "or",    "nest", "chain",
+                                         "diamond", "fanin", "rules", "keys"};
     bool known = false;
     for (size_t i = 0; shape && i < sizeof shapes / sizeof *shapes; i++)
         known |= strcmp(shape, shapes[i]) == 0;
@@ -195,6 +213,8 @@ int main(int argc, char **argv)
             chain(stdout, n);
         else if (strcmp(shape, "diamond") == 0)
             diamond(stdout, n);
+        else if (strcmp(shape, "fanin") == 0)
+            fanin(stdout, n);
         else
             many_rules(stdout, strcmp(shape, "keys") == 0 ? 16 : n);
     }

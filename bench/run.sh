@@ -280,6 +280,7 @@ shape chain 100000 explain -
 shape diamond 30 explain 0.1
 shape diamond 100000 eval -
 shape diamond 100000 explain -
+shape fanin 20000 eval -
 shape rules 100000 eval -
 shape keys 30000 eval -
 shape and 100000 check -

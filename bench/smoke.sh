@@ -63,7 +63,7 @@ done
 
 # genshapes: deterministic; every shape compiles and evaluates its profile at a small size;
 # nesting one past the limit is refused (E9001), at the limit accepted.
-for shape in and or nest chain diamond rules keys; do
+for shape in and or nest chain diamond fanin rules keys; do
     "$B/bench/genshapes" --shape $shape --size 40 >"$T/s.mga" || bad "genshapes $shape failed"
     "$B/bench/genshapes" --shape $shape --size 40 | cmp -s - "$T/s.mga" ||
         bad "genshapes $shape: two runs differ"

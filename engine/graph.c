@@ -1254,9 +1254,14 @@ static bool threshold_index(mga_ruleset *rs, arena *tmp, tentry *t, size_t n)
     return true;
 }
 
-/* Per rule, the nodes of its condition in topological (id) order. */
-static bool index_rule_nodes(mga_ruleset *rs, arena *tmp)
+/* Per rule, the nodes of its condition in topological (id) order. Rules sharing a large
+ * condition (many rules naming the last of a long chain of facts) would each list all of
+ * it, quadratic in all: past a budget linear in the graph every list is left empty and
+ * *over set; the rule set is then swept whole (one pass over each node), never indexed. */
+static bool index_rule_nodes(mga_ruleset *rs, arena *tmp, bool *over)
 {
+    size_t budget = 8 * (rs->nnodes + rs->nrules) + 65536;
+    *over = false;
     uint32_t *mark = arena_alloc(tmp, (rs->nnodes + 1) * sizeof *mark);
     uint32_t *stack = arena_alloc(tmp, (rs->nnodes + 1) * sizeof *stack);
     rs->rule_nodes_off = arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *rs->rule_nodes_off);
@@ -1275,6 +1280,13 @@ static bool index_rule_nodes(mga_ruleset *rs, arena *tmp)
             if (!slot)
                 return false;
             *slot = id;
+            if (all.len > budget) {
+                *over = true;
+                for (size_t i = 0; i <= rs->nrules; i++)
+                    rs->rule_nodes_off[i] = 0;
+                rs->rule_nodes = arena_alloc(&rs->a, sizeof *rs->rule_nodes);
+                return rs->rule_nodes != NULL;
+            }
             const g_node *x = &rs->nodes[id];
             if (x->kind == N_AND || x->kind == N_OR || x->kind == N_NOT || x->kind == N_DEF)
                 for (uint32_t k = 0; k < x->n; k++) {
@@ -1296,7 +1308,8 @@ static bool graph_index(mga_ruleset *rs, arena *tmp)
 {
     rs->rank = arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *rs->rank);
     rs->always = arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *rs->always);
-    if (!rs->rank || !rs->always || !index_rule_nodes(rs, tmp))
+    bool over;
+    if (!rs->rank || !rs->always || !index_rule_nodes(rs, tmp, &over))
         return false;
     for (size_t i = 0; i < rs->nrules; i++)
         rs->rank[rs->order[i]] = (uint32_t)i;
@@ -1322,7 +1335,7 @@ static bool graph_index(mga_ruleset *rs, arena *tmp)
     /* When at least half the rules have no guard, the index prunes little and finding
      * candidates, evaluating each one's nodes and sorting the fired rules cost more than
      * one sweep of every node (the shipped rules: most rules test facts and numbers) */
-    rs->sweep = rs->nalways * 2 >= rs->nrules;
+    rs->sweep = rs->nalways * 2 >= rs->nrules || over;
     if (!ents.len)
         return true;
     gentry *e = ents.data;

@@ -5,6 +5,7 @@
  * of bad inputs points here. */
 #include "helpers.h"
 
+#include "graph.h" /* mga_ruleset.sweep */
 #include "parse.h" /* MAX_STRING, MAX_RULES */
 
 #define RULE_SIZE_LIMIT ((size_t)64 << 20) /* api.c: one rule file */
@@ -232,6 +233,38 @@ static void test_limits_fact_chain(void **state)
     mga_engine_free(eng);
 }
 
+/* 3,000 rules naming the last of 3,000 chained facts: listing each rule's nodes would be
+ * quadratic, so the rule set is swept whole instead, and evaluates as it should. */
+static void test_limits_shared_chain_rules(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    mga_engine *eng = big_engine();
+    char *rules = xmalloc((size_t)N * 140 + 256);
+    size_t k = (size_t)sprintf(rules, "fact f0 when age > 1 years\n");
+    for (int i = 1; i <= N; i++)
+        k += (size_t)sprintf(rules + k, "fact f%d when f%d and diet_mg < %d mg\n", i, i - 1, 20000 - i);
+    for (int i = 0; i < N; i++)
+        k += (size_t)sprintf(rules + k, "rule r%d when f%d and score > %d then inform say \"x\" cite src end\n",
+                             i, N, i % 10);
+    mga_ruleset *rs = NULL;
+    mga_diags *d = NULL;
+    assert_int_equal(compile_rules(eng, rules, &rs, &d), MGA_OK);
+    free(rules);
+    mga_diags_free(d);
+    assert_true(rs->sweep);
+    mga_profile *p = NULL;
+    mga_result *r = NULL;
+    const char *json = "{\"age\": 30, \"diet_mg\": 5, \"score\": 4.5}";
+    assert_int_equal(mga_profile_parse(rs, "p.json", json, strlen(json), &p, NULL), MGA_OK);
+    assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+    assert_int_equal(mga_result_advice_count(r), N / 10 * 5); /* score > 0 .. score > 4 */
+    mga_result_free(r);
+    mga_profile_free(p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
 static mga_ruleset *profile_rules(mga_engine *eng)
 {
     return compile_ok(eng, "rule r when age > 1 years then inform say \"x\" cite src end\n",
@@ -373,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_limits_rule_count),
         cmocka_unit_test(test_limits_mask_words),
         cmocka_unit_test(test_limits_fact_chain),
+        cmocka_unit_test(test_limits_shared_chain_rules),
         cmocka_unit_test(test_limits_profile_size),
         cmocka_unit_test(test_limits_profile_depth),
         cmocka_unit_test(test_limits_profile_bad_values),
