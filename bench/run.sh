@@ -18,7 +18,7 @@ SCALE_PROFILES=5000
 ROUNDS=${BENCH_ROUNDS:-5}
 case $ROUNDS in '' | *[!0-9]* | 0) echo "bench: BENCH_ROUNDS must be a positive number"; exit 2 ;; esac
 export LC_ALL=C
-for t in gen floor evalbench genrules run; do
+for t in gen floor evalbench genrules genshapes run; do
     [ -x "$B/bench/$t" ] || { echo "bench: $B/bench/$t is missing (make bench-tools)"; exit 2; }
 done
 [ -x "$B/mgadvise" ] || { echo "bench: $B/mgadvise is missing (make)"; exit 2; }
@@ -245,3 +245,46 @@ printf '%-50s %12s %12s  %s\n' "compile 10,000 rules, distinct" "$c_di ms" "< 20
     "$(verdict "$c_di" "<" 200)"
 printf '%-50s %12s %12s  %s\n' "peak RSS, batch (-j 1 and -j $NPROC, both modes)" "$(mb "$rss") MB" "< 64 MB" \
     "$(verdict "$rss" "<" 65536)"
+
+# ---- pathological shapes (bench/genshapes): compile, eval, explain and check must stay
+# linear in the rule set. Each runs once; peak RSS must stay under 64 MB + 50x the input
+# (rules and profile), and two shapes have time targets. A MISS here is a regression. ----
+echo
+echo "Pathological shapes (bench/genshapes; one run each; RSS limit 64 MB + 50x input)"
+printf '%-9s %7s %-8s %9s %9s %10s %10s %9s  %s\n' shape size command "input KB" seconds \
+    "peak RSS" "RSS limit" "time max" verdict
+shape() { # SHAPE SIZE CMD TIME_MAX (seconds, or - for none)
+    sh_s=$1 sh_n=$2 sh_c=$3 sh_t=$4
+    "$B/bench/genshapes" --shape "$sh_s" --size "$sh_n" >"$T/shape.mga"
+    "$B/bench/genshapes" --shape "$sh_s" --size "$sh_n" --profile >"$T/shape.json"
+    case $sh_c in
+    check) set -- "$B/mgadvise" check "$T/shape.mga" ;;
+    *) set -- "$B/mgadvise" "$sh_c" -r "$T/shape.mga" "$T/shape.json"
+       # unknown keys are an error by default: measure them read as warnings, the longer path
+       [ "$sh_s" = keys ] && set -- "$B/mgadvise" "$sh_c" --allow-unknown-fields -r "$T/shape.mga" "$T/shape.json" ;;
+    esac
+    measure shp /dev/null "$T/shape.err" -- "$@"
+    in_kb=$(( ($(wc -c <"$T/shape.mga") + $(wc -c <"$T/shape.json")) / 1024 ))
+    lim_kb=$((65536 + 50 * in_kb))
+    v=$(verdict "$shp_kb" "<" "$lim_kb")
+    [ "$sh_t" != - ] && [ "$(verdict "$shp_s" "<" "$sh_t")" = MISS ] && v=MISS
+    # eval and explain must succeed; check may warn (exit 1) but not fail harder
+    [ "$shp_exit" -gt 1 ] || { [ "$sh_c" != check ] && [ "$shp_exit" -ne 0 ]; } && v="FAIL (exit $shp_exit)"
+    printf '%-9s %7s %-8s %9s %9s %7s MB %7s MB %9s  %s\n' "$sh_s" "$sh_n" "$sh_c" "$in_kb" "$shp_s" \
+        "$(mb "$shp_kb")" "$(mb "$lim_kb")" "$sh_t" "$v"
+    unset shp_s shp_kb shp_cpu shp_exit
+}
+shape and 100000 eval -
+shape or 100000 eval -
+shape nest 64 eval -
+shape chain 100000 eval 1
+shape chain 100000 explain -
+shape diamond 30 explain 0.1
+shape diamond 100000 eval -
+shape diamond 100000 explain -
+shape fanin 20000 eval -
+shape rules 100000 eval -
+shape keys 30000 eval -
+shape and 100000 check -
+shape rules 1001 check -
+echo "  check past its limits (1000 rules, 20000 conditions) skips the analysis with W9011"

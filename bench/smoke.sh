@@ -68,6 +68,23 @@ for mode in shared distinct; do
 done
 "$B/bench/genrules" --mode other --rules 100 >/dev/null 2>&1 && bad "genrules accepted --mode other"
 
+# genshapes: deterministic; every shape compiles and evaluates its profile at a small size;
+# nesting one past the limit is refused (E9001), at the limit accepted.
+for shape in and or nest chain diamond fanin rules keys; do
+    "$B/bench/genshapes" --shape $shape --size 40 >"$T/s.mga" || bad "genshapes $shape failed"
+    "$B/bench/genshapes" --shape $shape --size 40 | cmp -s - "$T/s.mga" ||
+        bad "genshapes $shape: two runs differ"
+    "$B/bench/genshapes" --shape $shape --size 40 --profile >"$T/s.json"
+    allow=; [ $shape = keys ] && allow=--allow-unknown-fields  # unknown keys: errors otherwise
+    "$M" eval $allow -r "$T/s.mga" "$T/s.json" >/dev/null 2>"$T/err" ||
+        bad "genshapes $shape: eval: $(cat "$T/err")"
+done
+"$B/bench/genshapes" --shape nest --size 64 >"$T/s.mga"
+"$M" check --no-analysis "$T/s.mga" >/dev/null 2>&1 || bad "genshapes nest 64 refused"
+"$B/bench/genshapes" --shape nest --size 65 >"$T/s.mga"
+"$M" check --no-analysis "$T/s.mga" 2>&1 | grep -q 'error\[E9001\]' || bad "genshapes nest 65 accepted"
+"$B/bench/genshapes" --shape other --size 4 >/dev/null 2>&1 && bad "genshapes accepted --shape other"
+
 # run: reports the time, the peak RSS and the exit status of its command.
 r=$("$B/bench/run" -o "$T/r" -- sh -c 'echo hi; exit 3')
 case $r in

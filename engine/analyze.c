@@ -43,6 +43,8 @@ typedef struct an {
     arena a;
     bool oom, failed;
     bool bad_num; /* a non-finite number reached the encoding */
+    struct timespec start; /* of the run, for the time budget */
+    double budget;         /* seconds */
     Z3_context z;
     Z3_solver s;
     Z3_sort real, boolean, integer;
@@ -906,8 +908,21 @@ static void minimise(an *A, witness *w, const claim *c)
 
 /* Checks q (with the robustness side condition when robust). On SAT with want_model, the
  * model becomes A->w. Returns Z3_L_TRUE, Z3_L_FALSE or Z3_L_UNDEF. */
+static double elapsed(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Past the time budget every query is undecided, silently (undecided() says nothing):
+ * run() reports once that the analysis stopped. */
 static Z3_lbool query(an *A, Z3_ast q, bool robust, bool want_model)
 {
+    if (A->ctx->stats.stopped || elapsed(&A->start) > A->budget) {
+        A->ctx->stats.stopped = true;
+        return Z3_L_UNDEF;
+    }
     Z3_solver_push(A->z, A->s);
     Z3_solver_assert(A->z, A->s, q);
     if (robust)
@@ -956,6 +971,8 @@ static bool find_witness(an *A, Z3_ast q, const claim *c, const char *what, int 
 
 static void undecided(an *A, int src, ast_span at, const char *what)
 {
+    if (A->ctx->stats.stopped)
+        return;
     const char *why = Z3_solver_get_reason_unknown(A->z, A->s);
     diag_add(A->d, DIAG_UNDECIDED, src, at.off, at.len, what, why ? why : "unknown");
 }
@@ -1693,6 +1710,22 @@ static mga_status run(void *ud, const mga_ruleset *rs, const struct ast_program 
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(&ctx->stats, 0, sizeof ctx->stats);
+    size_t max_rules = ctx->max_rules ? ctx->max_rules : ANALYZE_MAX_RULES;
+    size_t max_nodes = ctx->max_nodes ? ctx->max_nodes : ANALYZE_MAX_NODES;
+    if (rs->nrules > max_rules || rs->nnodes > max_nodes) {
+        bool by_rules = rs->nrules > max_rules;
+        ctx->stats.skipped = true;
+        ctx->stats.rules = rs->nrules;
+        mga_diag *dg = diag_add(d, DIAG_ANALYSIS_SKIPPED, -1, 0, 0,
+                                by_rules ? rs->nrules : rs->nnodes,
+                                by_rules ? "rules" : "distinct conditions",
+                                by_rules ? max_rules : max_nodes);
+        if (dg)
+            diag_note(d, dg, "the analysis queries the solver for every pair of rules, so its "
+                             "time grows faster than the rule set; split the rules to analyse "
+                             "each part");
+        return d->oom ? MGA_E_NOMEM : MGA_OK;
+    }
     an A;
     memset(&A, 0, sizeof A);
     A.rs = rs;
@@ -1700,6 +1733,8 @@ static mga_status run(void *ud, const mga_ruleset *rs, const struct ast_program 
     A.d = d;
     A.dsrc = dsrc;
     A.ctx = ctx;
+    A.start = t0;
+    A.budget = ctx->max_seconds > 0 ? ctx->max_seconds : ANALYZE_MAX_SECONDS;
     arena_init(&A.a, &rs->m);
     ctx->stats.rules = rs->nrules;
     check_refs(&A);
@@ -1725,6 +1760,8 @@ static mga_status run(void *ud, const mga_ruleset *rs, const struct ast_program 
         Z3_del_context(A.z);
     }
     arena_free(&A.a);
+    if (ctx->stats.stopped)
+        diag_add(d, DIAG_ANALYSIS_STOPPED, -1, 0, 0, A.budget);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     ctx->stats.seconds =
         (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

@@ -33,11 +33,22 @@ typedef struct analyze_stats {
     size_t witnesses;       /* witness profiles replayed through the evaluator */
     size_t solver_checks;
     double seconds;
+    bool skipped; /* the rule set was over a limit below: nothing was analysed (W9011) */
+    bool stopped; /* the time budget ran out: the checks after it did not run (W9012) */
 } analyze_stats;
+
+/* The analysis grows faster than the rule set (every pair of rules, one solver query per
+ * pair), so it runs only on rule sets within these limits, and for at most this long;
+ * past them `check` says so (W9011, W9012) and its compile checks still hold. */
+#define ANALYZE_MAX_RULES 1000
+#define ANALYZE_MAX_NODES 20000
+#define ANALYZE_MAX_SECONDS 60
 
 /* Options and results of the analysis hook. */
 typedef struct analyze_ctx {
     bool notes;          /* also report notes: resolved conflicts, proven invariants, gaps */
+    size_t max_rules, max_nodes; /* 0: ANALYZE_MAX_RULES, ANALYZE_MAX_NODES */
+    double max_seconds;          /* 0: ANALYZE_MAX_SECONDS */
     analyze_stats stats; /* filled by the run */
 } analyze_ctx;
 

@@ -307,6 +307,9 @@ typedef struct ast_program {
     vec invariants; /* ast_invariant */
     vec precs;      /* ast_prec */
     vec tests;  /* ast_test */
+    /* set by sema when the facts have no cycle: every fact once, each after the facts its
+     * condition names, so later passes build facts without recursing along chains */
+    uint32_t *fact_order;
 } ast_program;
 
 #define VEC_AT(v, T, i) (&((T *)(v).data)[i])

@@ -284,6 +284,8 @@ static e_prog make_prog(const mga_ruleset *rs, eval_plan *pl, uint32_t ri, const
                         const prog_tmp *t, size_t *nn, size_t *nk)
 {
     uint32_t b = rs->rule_nodes_off[ri], e = rs->rule_nodes_off[ri + 1];
+    if (b == e) /* no node list: the rule set is swept whole (graph.c), never indexed */
+        return (e_prog){.rule = ri, .rank = rs->rank[ri], .off = (uint32_t)*nn};
     /* which graph node stands for each node: itself, a child, or P_TRUE */
     for (uint32_t k = b; k < e; k++) {
         uint32_t id = rs->rule_nodes[k];

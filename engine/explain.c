@@ -344,6 +344,32 @@ static uint32_t build(xb *b, const ast_cond *c)
     return push_node(b, &x);
 }
 
+/* The condition nodes of c (an upper bound on its explain nodes), counted without
+ * recursing; false on OOM. */
+static bool count_conds(xb *b, const ast_cond *c, vec *todo, size_t *n)
+{
+    todo->len = 0;
+    bool spine = false;
+    while (c) {
+        *n += !spine; /* 'a and b and c' is one node: gather walks its left spine */
+        if (c->b) {
+            const ast_cond **t = vec_push(b->tmp, todo, sizeof *t);
+            if (!t)
+                return false;
+            *t = c->b;
+        }
+        const ast_cond *up = c;
+        c = c->a;
+        spine = c && (c->kind == CO_AND || c->kind == CO_OR) && c->kind == up->kind &&
+                c->at.off == up->at.off;
+        if (!c && todo->len) {
+            c = ((const ast_cond **)todo->data)[--todo->len];
+            spine = false;
+        }
+    }
+    return true;
+}
+
 #define COPYV(dst, v, T)                                                                       \
     do {                                                                                       \
         (dst) = arena_alloc(&rs->a, ((v).len + 1) * sizeof(T));                                \
@@ -380,12 +406,35 @@ bool explain_build(mga_ruleset *rs, const ast_program *p, const char *const *fil
     ex->fact_root = arena_alloc(&rs->a, (rs->nfacts + 1) * sizeof *ex->fact_root);
     ex->fact_file = arena_alloc(&rs->a, (rs->nfacts + 1) * sizeof *ex->fact_file);
     ex->fact_line = arena_alloc(&rs->a, (rs->nfacts + 1) * sizeof *ex->fact_line);
-    if (!ex->rule_root || !ex->fact_root || !ex->fact_file || !ex->fact_line)
+    ex->fact_first = arena_alloc(&rs->a, (rs->nfacts + 1) * sizeof *ex->fact_first);
+    ex->fact_order = arena_alloc(&rs->a, (rs->nfacts + 1) * sizeof *ex->fact_order);
+    if (!ex->rule_root || !ex->fact_root || !ex->fact_file || !ex->fact_line ||
+        !ex->fact_first || !ex->fact_order)
         return false;
+    for (size_t i = 0; i < rs->nfacts; i++)
+        ex->fact_order[i] = p->fact_order ? p->fact_order[i] : (uint32_t)i;
+    /* the node array at its final size at once: growing it by doubling would hold twice
+     * its size at the peak of compiling a large rule set */
+    size_t bound = 0;
+    vec todo = {0};
+    for (size_t i = 0; i < rs->nfacts; i++)
+        if (!count_conds(&b, VEC_AT(p->facts, ast_fact, i)->cond, &todo, &bound))
+            return false;
+    for (size_t i = 0; i < rs->nrules; i++)
+        if (!count_conds(&b, VEC_AT(p->rules, ast_rule, i)->when, &todo, &bound))
+            return false;
+    /* in the rule set's arena, where the nodes stay: no copy at the end (unless the bound
+     * were passed, and the array moved to the scratch arena) */
+    x_node *final = bound ? arena_alloc(&rs->a, bound * sizeof(x_node)) : NULL;
+    if (bound && !final)
+        return false;
+    b.nodes.data = final;
+    b.nodes.cap = bound;
     for (size_t i = 0; i < rs->nfacts && !b.oom; i++) {
         const ast_fact *f = VEC_AT(p->facts, ast_fact, i);
         unsigned col;
         b.owner = (uint32_t)(rs->nrules + i);
+        ex->fact_first[i] = (uint32_t)b.nodes.len;
         ex->fact_root[i] = build(&b, f->cond);
         ex->fact_file[i] = file_name(&b, f->name.at.file);
         locate(&b, f->name.at, &ex->fact_line[i], &col);
@@ -398,7 +447,10 @@ bool explain_build(mga_ruleset *rs, const ast_program *p, const char *const *fil
     if (b.oom)
         return false;
     ex->nnodes = b.nodes.len;
-    COPYV(ex->nodes, b.nodes, x_node);
+    if (final && b.nodes.data == final)
+        ex->nodes = final;
+    else
+        COPYV(ex->nodes, b.nodes, x_node);
     COPYV(ex->kids, b.kids, uint32_t);
     COPYV(ex->syms, b.syms, uint32_t);
     COPYV(ex->flds, b.flds, uint32_t);
@@ -447,11 +499,16 @@ static uint8_t lin_test(const explain_data *ex, const x_node *x, const mga_profi
     return V_UNKNOWN;
 }
 
+/* The value of node i from its children's, which explain_eval has computed before it. */
+static uint8_t kid_val(const uint8_t *val, uint32_t k)
+{
+    assert(val[k] != V_UNSET);
+    return val[k];
+}
+
 static uint8_t xval(const mga_ruleset *rs, const mga_profile *p, uint8_t *val, uint32_t i)
 {
     const explain_data *ex = rs->explain;
-    if (val[i] != V_UNSET)
-        return val[i];
     const x_node *x = &ex->nodes[i];
     uint8_t v = V_UNKNOWN;
     switch ((x_kind)x->kind) {
@@ -460,7 +517,7 @@ static uint8_t xval(const mga_ruleset *rs, const mga_profile *p, uint8_t *val, u
         uint8_t absorb = x->kind == X_AND ? V_FALSE : V_TRUE;
         v = x->kind == X_AND ? V_TRUE : V_FALSE;
         for (uint32_t k = 0; k < x->n; k++) {
-            uint8_t c = xval(rs, p, val, ex->kids[x->off + k]);
+            uint8_t c = kid_val(val, ex->kids[x->off + k]);
             if (c == absorb)
                 v = absorb;
             else if (c == V_UNKNOWN && v != absorb)
@@ -469,7 +526,7 @@ static uint8_t xval(const mga_ruleset *rs, const mga_profile *p, uint8_t *val, u
         break;
     }
     case X_NOT: {
-        uint8_t c = xval(rs, p, val, ex->kids[x->off]);
+        uint8_t c = kid_val(val, ex->kids[x->off]);
         v = c == V_UNKNOWN ? V_UNKNOWN : (uint8_t)!c;
         break;
     }
@@ -477,12 +534,12 @@ static uint8_t xval(const mga_ruleset *rs, const mga_profile *p, uint8_t *val, u
         v = x->bval;
         break;
     case X_FACT: {
-        uint8_t c = xval(rs, p, val, ex->fact_root[x->field]);
+        uint8_t c = kid_val(val, ex->fact_root[x->field]);
         v = c == V_UNKNOWN ? V_UNKNOWN : (uint8_t)(c == x->bval);
         break;
     }
     case X_FACT_DEF:
-        v = (xval(rs, p, val, ex->fact_root[x->field]) != V_UNKNOWN) == x->bval;
+        v = (kid_val(val, ex->fact_root[x->field]) != V_UNKNOWN) == x->bval;
         break;
     case X_SET_ANY:
     case X_SET_ALL:
@@ -526,16 +583,24 @@ static uint8_t xval(const mga_ruleset *rs, const mga_profile *p, uint8_t *val, u
         break;
     }
     }
-    val[i] = v;
     return v;
 }
 
+/* Children come before their parents within each condition, but a fact may name a fact
+ * written after it: the facts' nodes go first, in fact_order, then the rest in order. No
+ * recursion, however long a chain of facts. */
 void explain_eval(const mga_ruleset *rs, const mga_profile *p, uint8_t *val)
 {
     const explain_data *ex = rs->explain;
     memset(val, V_UNSET, ex->nnodes);
+    for (size_t k = 0; k < rs->nfacts; k++) {
+        uint32_t f = ex->fact_order[k];
+        for (uint32_t i = ex->fact_first[f]; i <= ex->fact_root[f]; i++)
+            val[i] = xval(rs, p, val, i);
+    }
     for (size_t i = 0; i < ex->nnodes; i++)
-        xval(rs, p, val, (uint32_t)i);
+        if (val[i] == V_UNSET)
+            val[i] = xval(rs, p, val, (uint32_t)i);
 }
 
 /* The rule's condition as written, evaluated (explain_eval's values in val). */
@@ -715,12 +780,24 @@ static void w_field_json(wr *w, const mga_ruleset *rs, const mga_profile *p, uin
     }
 }
 
+/* Fact expansions nest at most this deep (indentation levels); a fact named deeper is
+ * shown with its value but not expanded, so that a chain of facts as long as the file
+ * gives output linear in its length, and the writers' recursion stays shallow. */
+#define X_MAX_DEPTH 64
+#define XSTR_(x) #x
+#define XSTR(x) XSTR_(x)
+
 typedef struct xctx {
     const mga_result *r;
     const explain_data *ex;
     const uint8_t *val;
     wr *w;
     bool json;
+    /* per fact, the number of its expansion in this explanation, 0 while not shown: a fact
+     * shown already is referenced, not expanded again, so output is linear in the graph
+     * (tree: the whole condition; blame: the parts that decided it) */
+    uint32_t *tree_id, *blame_id;
+    uint32_t next_id;
 } xctx;
 
 static bool is_compound(const x_node *x)
@@ -728,8 +805,36 @@ static bool is_compound(const x_node *x)
     return x->kind == X_AND || x->kind == X_OR || x->kind == X_NOT;
 }
 
-/* One condition line (text) or the opening of its object (JSON, left open). */
-static void node_head(xctx *c, uint32_t i, unsigned depth)
+/* How a fact reference is followed: expanded (numbered id), a reference to expansion id
+ * shown above, or not expanded because it is too deep. */
+typedef enum fact_show { FS_EXPAND, FS_REF, FS_DEEP } fact_show;
+
+static fact_show fact_plan(xctx *c, uint32_t *ids, uint32_t fact, unsigned depth, uint32_t *id)
+{
+    if (ids[fact]) {
+        *id = ids[fact];
+        return FS_REF;
+    }
+    if (depth >= X_MAX_DEPTH)
+        return FS_DEEP;
+    *id = ids[fact] = ++c->next_id;
+    return FS_EXPAND;
+}
+
+/* After a fact's head (JSON, object open): how its expansion follows. */
+static void fact_json(xctx *c, fact_show how, uint32_t id)
+{
+    if (how == FS_REF)
+        outbuf_printf(c->w, ",\"ref\":%u", id);
+    else if (how == FS_DEEP)
+        w_str(c->w, ",\"too_deep\":true");
+    else
+        outbuf_printf(c->w, ",\"id\":%u", id);
+}
+
+/* One condition line (text) or the opening of its object (JSON, left open). For a fact,
+ * how says whether it is expanded below. */
+static void node_head(xctx *c, uint32_t i, unsigned depth, fact_show how)
 {
     const x_node *x = &c->ex->nodes[i];
     const mga_ruleset *rs = c->r->rs;
@@ -773,7 +878,10 @@ static void node_head(xctx *c, uint32_t i, unsigned depth)
         w_text(w, rs->facts[x->field].name);
         w_str(w, ", ");
         w_text(w, c->ex->fact_file[x->field]);
-        outbuf_printf(w, ":%u)", c->ex->fact_line[x->field]);
+        outbuf_printf(w, ":%u%s)", c->ex->fact_line[x->field],
+                      how == FS_REF    ? "; shown above"
+                      : how == FS_DEEP ? "; not expanded: deeper than " XSTR(X_MAX_DEPTH) " levels"
+                                       : "");
     }
     outbuf_put(w, "\n", 1);
 }
@@ -782,8 +890,15 @@ static void node_head(xctx *c, uint32_t i, unsigned depth)
 static void node_tree(xctx *c, uint32_t i, unsigned depth)
 {
     const x_node *x = &c->ex->nodes[i];
-    node_head(c, i, depth);
-    if (is_compound(x)) {
+    bool fact = x->kind == X_FACT || x->kind == X_FACT_DEF;
+    uint32_t id = 0;
+    fact_show how = fact ? fact_plan(c, c->tree_id, x->field, depth, &id) : FS_EXPAND;
+    node_head(c, i, depth, how);
+    if (fact && c->json)
+        fact_json(c, how, id);
+    if (fact && how != FS_EXPAND) {
+        /* referenced or too deep: the head says so */
+    } else if (is_compound(x)) {
         if (c->json)
             outbuf_printf(c->w, ",\"op\":\"%s\",\"args\":[",
                      x->kind == X_AND ? "and" : x->kind == X_OR ? "or" : "not");
@@ -827,8 +942,13 @@ static void node_blame(xctx *c, uint32_t i, unsigned depth, bool *first)
     if (c->json && !*first)
         outbuf_put(c->w, ",", 1);
     *first = false;
-    node_head(c, i, depth);
-    if (x->kind == X_NOT || x->kind == X_FACT || x->kind == X_FACT_DEF) {
+    bool fact = x->kind == X_FACT || x->kind == X_FACT_DEF;
+    uint32_t id = 0;
+    fact_show how = fact ? fact_plan(c, c->blame_id, x->field, depth, &id) : FS_EXPAND;
+    node_head(c, i, depth, how);
+    if (fact && c->json)
+        fact_json(c, how, id);
+    if (how == FS_EXPAND && (x->kind == X_NOT || fact)) {
         bool sub_first = true;
         if (c->json)
             w_str(c->w, ",\"because\":[");
@@ -1131,12 +1251,20 @@ mga_status mga_result_explain_write(const mga_result *r, const char *rule, mga_f
         mem_free(&r->m, val, rs->explain->nnodes + 1);
         return MGA_E_NOMEM;
     }
+    size_t idsz = 2 * (rs->nfacts + 1) * sizeof(uint32_t);
+    uint32_t *ids = mem_alloc(&r->m, idsz);
+    if (!ids) {
+        mem_free(&r->m, val, rs->explain->nnodes + 1);
+        return MGA_E_NOMEM;
+    }
+    memset(ids, 0, idsz);
     wr w = {&r->m, {0}, false};
-    xctx c = {r, rs->explain, val, &w, fmt == MGA_FORMAT_JSON};
+    xctx c = {r, rs->explain, val, &w, fmt == MGA_FORMAT_JSON, ids, ids + rs->nfacts + 1, 0};
     if (ri >= 0)
         write_one(&c, val, (size_t)ri);
     else
         write_all(&c, val);
+    mem_free(&r->m, ids, idsz);
     mem_free(&r->m, val, rs->explain->nnodes + 1);
     mga_status st = MGA_OK;
     if (w.oom)
@@ -1306,12 +1434,20 @@ bool explain_rule_why(const mga_result *r, size_t rule, unsigned depth, membuf *
     uint8_t *val = mem_alloc(&r->m, rs->explain->nnodes + 1);
     if (!val)
         return false;
+    size_t idsz = (rs->nfacts + 1) * sizeof(uint32_t);
+    uint32_t *ids = mem_alloc(&r->m, idsz);
+    if (!ids) {
+        mem_free(&r->m, val, rs->explain->nnodes + 1);
+        return false;
+    }
+    memset(ids, 0, idsz);
     explain_eval(rs, r->p, val);
     wr w = {&r->m, *out, false};
-    xctx c = {r, rs->explain, val, &w, false};
+    xctx c = {r, rs->explain, val, &w, false, NULL, ids, 0};
     bool first = true;
     node_blame(&c, root, depth, &first);
     *out = w.b;
+    mem_free(&r->m, ids, idsz);
     mem_free(&r->m, val, rs->explain->nnodes + 1);
     return !w.oom;
 }

@@ -46,6 +46,8 @@ typedef struct explain_data {
     g_term *terms;
     uint32_t *rule_root; /* per rule; UINT32_MAX: no 'when' (always true) */
     uint32_t *fact_root; /* per fact */
+    uint32_t *fact_first; /* per fact: its nodes are fact_first[f] .. fact_root[f] */
+    uint32_t *fact_order; /* every fact once, each after the facts it names */
     const char **fact_file;
     unsigned *fact_line;
 } explain_data;

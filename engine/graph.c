@@ -22,6 +22,9 @@ typedef struct builder {
     uint32_t *ht; /* node id + 1 */
     size_t htcap;
     uint32_t *fact_node;
+    vec is_fact; /* uint8_t per node: some fact's condition is this node */
+    uint32_t *fact_pos; /* fact -> its place in p->fact_order */
+    uint32_t fact_depth, order_done; /* build_fact's nesting; fact_order built up to here */
     uint32_t line_file; /* rule_line's place: file, byte offset and line there */
     size_t line_off;
     unsigned line_no;
@@ -69,7 +72,12 @@ static uint64_t node_hash(const builder *b, const g_node *n)
     default:
         break;
     }
-    return h;
+    /* mix carries low bits up, never high bits down, and the table is indexed by the low
+     * bits: without this a constant like 3000.0 (low mantissa bits zero) would put every
+     * 'x > N' of a field into one probe run */
+    h ^= h >> 32;
+    h *= 0xD6E8FEB86659FD93ull;
+    return h ^ (h >> 32);
 }
 
 static bool node_eq(const builder *b, const g_node *x, const g_node *y)
@@ -147,6 +155,12 @@ static uint32_t intern(builder *b, g_node n, vec *payload, size_t payload_len)
         return 0;
     }
     *slot = n;
+    uint8_t *fm = vec_push(b->tmp, &b->is_fact, sizeof *fm);
+    if (!fm) {
+        b->oom = true;
+        return 0;
+    }
+    *fm = 0;
     uint32_t id = (uint32_t)b->nodes.len - 1;
     b->ht[j] = id + 1;
     return id;
@@ -191,6 +205,17 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Whether mk_nary may merge node id's children into a parent of the same kind. A fact's
+ * condition is shared by every condition naming the fact: copying its children into each
+ * is bounded (FLAT_SHARED), or 'fact h2 when g1 or h1' would hold every g before it and a
+ * chain of such facts would grow quadratically. */
+#define FLAT_SHARED 8
+static bool flattens(const builder *b, uint32_t id, node_kind k)
+{
+    const g_node *n = node_at(b, id);
+    return n->kind == k && (n->n <= FLAT_SHARED || !((const uint8_t *)b->is_fact.data)[id]);
+}
+
 /* AND/OR over ids: flatten, fold constants, sort, dedupe. */
 static uint32_t mk_nary(builder *b, node_kind k, uint32_t *ids, size_t n)
 {
@@ -199,7 +224,7 @@ static uint32_t mk_nary(builder *b, node_kind k, uint32_t *ids, size_t n)
     size_t total = 0;
     for (size_t i = 0; i < n; i++) {
         const g_node *c = node_at(b, ids[i]);
-        total += c->kind == k ? c->n : 1;
+        total += flattens(b, ids[i], k) ? c->n : 1;
     }
     uint32_t *flat = arena_alloc(b->tmp, (total ? total : 1) * sizeof *flat);
     if (!flat) {
@@ -209,7 +234,7 @@ static uint32_t mk_nary(builder *b, node_kind k, uint32_t *ids, size_t n)
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         const g_node *c = node_at(b, ids[i]);
-        if (c->kind == k) {
+        if (flattens(b, ids[i], k)) {
             for (uint32_t j = 0; j < c->n; j++)
                 flat[m++] = ((const uint32_t *)b->kids.data)[c->off + j];
         } else if (c->kind == N_CONST) {
@@ -472,11 +497,36 @@ static uint32_t build(builder *b, const ast_cond *c)
     return mk_const(b, false);
 }
 
+static void build_fact_now(builder *b, uint32_t fact)
+{
+    uint32_t id = build(b, VEC_AT(b->p->facts, ast_fact, fact)->cond);
+    if (b->oom)
+        return;
+    b->fact_node[fact] = id;
+    ((uint8_t *)b->is_fact.data)[id] = 1;
+}
+
+/* A fact is built where it is first named, inside the condition naming it. A chain of
+ * facts would recurse as deep as it is long, so past FACT_NEST nested facts the ones
+ * before it in sema's order (each after the facts it names) are built first, in that
+ * order: then none of them recurses further. */
+#define FACT_NEST 32
 static uint32_t build_fact(builder *b, int fact)
 {
-    if (b->fact_node[fact] == NONE_ID)
-        b->fact_node[fact] = build(b, VEC_AT(b->p->facts, ast_fact, (size_t)fact)->cond);
-    return b->fact_node[fact];
+    if (b->fact_node[fact] != NONE_ID)
+        return b->fact_node[fact];
+    if (b->fact_depth >= FACT_NEST && b->fact_pos) {
+        for (; b->order_done <= b->fact_pos[fact] && !b->oom; b->order_done++) {
+            uint32_t g = b->p->fact_order[b->order_done];
+            if (b->fact_node[g] == NONE_ID)
+                build_fact_now(b, g);
+        }
+        return b->oom ? 0 : b->fact_node[fact];
+    }
+    b->fact_depth++;
+    build_fact_now(b, (uint32_t)fact);
+    b->fact_depth--;
+    return b->oom ? 0 : b->fact_node[fact];
 }
 
 /* Flattening leaves the inner AND/OR of 'a and (b and c)' behind, unreferenced. Drops
@@ -1213,9 +1263,14 @@ static bool threshold_index(mga_ruleset *rs, arena *tmp, tentry *t, size_t n)
     return true;
 }
 
-/* Per rule, the nodes of its condition in topological (id) order. */
-static bool index_rule_nodes(mga_ruleset *rs, arena *tmp)
+/* Per rule, the nodes of its condition in topological (id) order. Rules sharing a large
+ * condition (many rules naming the last of a long chain of facts) would each list all of
+ * it, quadratic in all: past a budget linear in the graph every list is left empty and
+ * *over set; the rule set is then swept whole (one pass over each node), never indexed. */
+static bool index_rule_nodes(mga_ruleset *rs, arena *tmp, bool *over)
 {
+    size_t budget = 8 * (rs->nnodes + rs->nrules) + 65536;
+    *over = false;
     uint32_t *mark = arena_alloc(tmp, (rs->nnodes + 1) * sizeof *mark);
     uint32_t *stack = arena_alloc(tmp, (rs->nnodes + 1) * sizeof *stack);
     rs->rule_nodes_off = arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *rs->rule_nodes_off);
@@ -1234,6 +1289,13 @@ static bool index_rule_nodes(mga_ruleset *rs, arena *tmp)
             if (!slot)
                 return false;
             *slot = id;
+            if (all.len > budget) {
+                *over = true;
+                for (size_t i = 0; i <= rs->nrules; i++)
+                    rs->rule_nodes_off[i] = 0;
+                rs->rule_nodes = arena_alloc(&rs->a, sizeof *rs->rule_nodes);
+                return rs->rule_nodes != NULL;
+            }
             const g_node *x = &rs->nodes[id];
             if (x->kind == N_AND || x->kind == N_OR || x->kind == N_NOT || x->kind == N_DEF)
                 for (uint32_t k = 0; k < x->n; k++) {
@@ -1255,7 +1317,8 @@ static bool graph_index(mga_ruleset *rs, arena *tmp)
 {
     rs->rank = arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *rs->rank);
     rs->always = arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *rs->always);
-    if (!rs->rank || !rs->always || !index_rule_nodes(rs, tmp))
+    bool over;
+    if (!rs->rank || !rs->always || !index_rule_nodes(rs, tmp, &over))
         return false;
     for (size_t i = 0; i < rs->nrules; i++)
         rs->rank[rs->order[i]] = (uint32_t)i;
@@ -1281,7 +1344,7 @@ static bool graph_index(mga_ruleset *rs, arena *tmp)
     /* When at least half the rules have no guard, the index prunes little and finding
      * candidates, evaluating each one's nodes and sorting the fired rules cost more than
      * one sweep of every node (the shipped rules: most rules test facts and numbers) */
-    rs->sweep = rs->nalways * 2 >= rs->nrules;
+    rs->sweep = rs->nalways * 2 >= rs->nrules || over;
     if (!ents.len)
         return true;
     gentry *e = ents.data;
@@ -1422,6 +1485,13 @@ bool graph_build(mga_ruleset *rs, const ast_program *p, const char *const *file_
         return false;
     for (size_t i = 0; i < p->facts.len; i++)
         b.fact_node[i] = NONE_ID;
+    if (p->fact_order) {
+        b.fact_pos = arena_alloc(b.tmp, (p->facts.len + 1) * sizeof *b.fact_pos);
+        if (!b.fact_pos)
+            return false;
+        for (size_t i = 0; i < p->facts.len; i++)
+            b.fact_pos[p->fact_order[i]] = (uint32_t)i;
+    }
 
     rs->nrules = p->rules.len;
     rs->rules = arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *rs->rules);

@@ -16,6 +16,11 @@ typedef struct sema {
     mga_diags *d;
     const int *dsrc; /* diagnostics source id of each file index */
     unsigned max_depth;
+    /* fields and facts by name (check_decls): a rule set names them once per test, so a
+     * lookup must not scan them all */
+    ast_nslot *field_t, *fact_t;
+    size_t field_mask, fact_mask;
+    size_t mask_words; /* the graph's symbol masks so far: a word per 64 symbols per test */
     bool oom;
 } sema;
 
@@ -182,14 +187,6 @@ int sema_field_find(const ast_program *p, const char *name)
     return -1;
 }
 
-static int fact_find(const ast_program *p, const char *name)
-{
-    for (size_t i = 0; i < p->facts.len; i++)
-        if (strcmp(VEC_AT(p->facts, ast_fact, i)->name.s, name) == 0)
-            return (int)i;
-    return -1;
-}
-
 static size_t name_hash(const char *s)
 {
     uint64_t h = 1469598103934665603ull;
@@ -233,6 +230,22 @@ int sema_sym_find(const ast_field *f, const char *sym)
         if (strcmp(f->syms.v[i].s, sym) == 0)
             return (int)i;
     return -1;
+}
+
+/* The index of name in table t, or -1 (also when there is no table: OOM was reported). */
+static int nslots_find(const ast_nslot *t, size_t mask, const char *name)
+{
+    if (!t)
+        return -1;
+    for (size_t h = name_hash(name) & mask; t[h].name; h = (h + 1) & mask)
+        if (strcmp(t[h].name, name) == 0)
+            return (int)t[h].ix;
+    return -1;
+}
+
+static int field_find(const sema *s, const char *name)
+{
+    return nslots_find(s->field_t, s->field_mask, name);
 }
 
 /* Suggests among up to 256 names gathered by the caller. */
@@ -346,18 +359,29 @@ static void check_decls(sema *s)
             ud->factor *= f ? f : 1;
         }
     }
+    size_t fmask;
+    ast_nslot *ft = nslots_new(p->a, p->forms.n, &fmask);
+    if (!ft) {
+        s->oom = true;
+        return;
+    }
     for (size_t i = 0; i < p->forms.n; i++)
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(p->forms.v[i].s, p->forms.v[j].s) == 0)
-                ERR(s, DUP_SYMBOL, p->forms.v[i].at, p->forms.v[i].s);
+        if (nslots_add(ft, fmask, p->forms.v[i].s, (uint32_t)i) >= 0)
+            ERR(s, DUP_SYMBOL, p->forms.v[i].at, p->forms.v[i].s);
 
+    s->field_t = nslots_new(p->a, p->fields.len, &s->field_mask);
+    s->fact_t = nslots_new(p->a, p->facts.len, &s->fact_mask);
+    if (!s->field_t || !s->fact_t) {
+        s->oom = true;
+        return;
+    }
     for (size_t i = 0; i < p->fields.len; i++) {
         ast_field *f = VEC_AT(p->fields, ast_field, i);
         f->dim = -1;
         f->unit_f = 1;
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(VEC_AT(p->fields, ast_field, j)->name.s, f->name.s) == 0)
-                ERR(s, DUP_DECL, f->name.at, "field", f->name.s);
+        /* a duplicate resolves to the first, as the profile reader's table does */
+        if (nslots_add(s->field_t, s->field_mask, f->name.s, (uint32_t)i) >= 0)
+            ERR(s, DUP_DECL, f->name.at, "field", f->name.s);
         f->sym_slots = nslots_new(s->p->a, f->syms.n, &f->sym_mask);
         if (!f->sym_slots) {
             s->oom = true;
@@ -402,10 +426,9 @@ static void check_decls(sema *s)
     }
     for (size_t i = 0; i < p->facts.len; i++) {
         ast_fact *f = VEC_AT(p->facts, ast_fact, i);
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(VEC_AT(p->facts, ast_fact, j)->name.s, f->name.s) == 0)
-                ERR(s, DUP_DECL, f->name.at, "fact", f->name.s);
-        if (sema_field_find(p, f->name.s) >= 0)
+        if (nslots_add(s->fact_t, s->fact_mask, f->name.s, (uint32_t)i) >= 0)
+            ERR(s, DUP_DECL, f->name.at, "fact", f->name.s);
+        if (field_find(s, f->name.s) >= 0)
             ERR(s, DUP_DECL, f->name.at, "name (a field has it)", f->name.s);
     }
     size_t mask;
@@ -443,7 +466,7 @@ static int expr_field_dim(sema *s, ast_expr *e, int dim, unsigned depth)
     case EX_NUM:
         return dim;
     case EX_FIELD: {
-        int fi = sema_field_find(s->p, e->name.s);
+        int fi = field_find(s, e->name.s);
         if (fi < 0) {
             unknown_field(s, e->name, false);
             return -3;
@@ -651,7 +674,7 @@ static void check_cond(sema *s, ast_cond *c, unsigned depth, int fact_self);
 
 static void resolve_name(sema *s, ast_cond *c, bool want_bool)
 {
-    int fi = sema_field_find(s->p, c->name.s);
+    int fi = field_find(s, c->name.s);
     if (fi >= 0) {
         ast_field *f = VEC_AT(s->p->fields, ast_field, fi);
         if (f->type == FT_TEXT && c->kind != CO_KNOWN) {
@@ -671,7 +694,7 @@ static void resolve_name(sema *s, ast_cond *c, bool want_bool)
         c->field = fi;
         return;
     }
-    int fa = fact_find(s->p, c->name.s);
+    int fa = nslots_find(s->fact_t, s->fact_mask, c->name.s);
     if (fa >= 0) {
         c->fact = fa;
         VEC_AT(s->p->facts, ast_fact, fa)->used = true;
@@ -715,7 +738,7 @@ static void check_cond(sema *s, ast_cond *c, unsigned depth, int fact_self)
         return;
     case CO_HAS:
     case CO_IS: {
-        int fi = sema_field_find(s->p, c->name.s);
+        int fi = field_find(s, c->name.s);
         if (fi < 0) {
             unknown_field(s, c->name, false);
             return;
@@ -737,6 +760,16 @@ static void check_cond(sema *s, ast_cond *c, unsigned depth, int fact_self)
         }
         c->field = fi;
         check_syms(s, f, &c->syms);
+        /* each test holds a mask over all of its field's symbols: bounded, because a set of
+         * many symbols tested by many rules grows as their product */
+        size_t words = (f->syms.n + 63) / 64;
+        if (s->mask_words <= SEMA_MAX_MASK_WORDS && (s->mask_words += words) > SEMA_MAX_MASK_WORDS) {
+            mga_diag *dg = ERR(s, MASK_WORDS, c->at, SEMA_MAX_MASK_WORDS);
+            diag_note(s->d, dg,
+                      "each test of '%s' takes %zu words (%zu symbols); split the set into "
+                      "smaller ones or test it in fewer places",
+                      f->name.s, words, f->syms.n);
+        }
         return;
     }
     case CO_CMP: {
@@ -762,61 +795,106 @@ static void check_cond(sema *s, ast_cond *c, unsigned depth, int fact_self)
 
 /* ---- fact cycles ---- */
 
-static void fact_edges(const ast_cond *c, int *out, size_t *n, size_t cap)
+/* Appends to out the facts condition c names, in written order, without recursing: an
+ * 'and' chain nests as deep as it is long. */
+static bool fact_edges(sema *s, const ast_cond *c, vec *out, vec *todo)
 {
-    if (!c)
-        return;
-    if (c->fact >= 0 && *n < cap)
-        out[(*n)++] = c->fact;
-    fact_edges(c->a, out, n, cap);
-    fact_edges(c->b, out, n, cap);
-}
-
-static bool cycle_dfs(sema *s, int f, unsigned char *color, int *stack, size_t depth)
-{
-    color[f] = 1;
-    stack[depth] = f;
-    int edges[256];
-    size_t n = 0;
-    fact_edges(VEC_AT(s->p->facts, ast_fact, f)->cond, edges, &n, 256);
-    for (size_t i = 0; i < n; i++) {
-        int g = edges[i];
-        if (color[g] == 1) {
-            /* Report the cycle from g back to g. */
-            char path[512];
-            size_t w = 0;
-            size_t start = 0;
-            while (stack[start] != g)
-                start++;
-            for (size_t k = start; k <= depth && w < sizeof path - 64; k++)
-                w += (size_t)snprintf(path + w, sizeof path - w, "%s -> ",
-                                      VEC_AT(s->p->facts, ast_fact, stack[k])->name.s);
-            snprintf(path + w, sizeof path - w, "%s", VEC_AT(s->p->facts, ast_fact, g)->name.s);
-            ast_fact *fg = VEC_AT(s->p->facts, ast_fact, g);
-            ERR(s, FACT_CYCLE, fg->name.at, path);
-            return true;
+    todo->len = 0;
+    for (;;) {
+        if (c) {
+            if (c->fact >= 0) {
+                uint32_t *e = vec_push(s->p->a, out, sizeof *e);
+                if (!e)
+                    return false;
+                *e = (uint32_t)c->fact;
+            }
+            if (c->b) {
+                const ast_cond **t = vec_push(s->p->a, todo, sizeof *t);
+                if (!t)
+                    return false;
+                *t = c->b;
+            }
+            c = c->a;
+            continue;
         }
-        if (color[g] == 0 && cycle_dfs(s, g, color, stack, depth + 1))
+        if (!todo->len)
             return true;
+        c = ((const ast_cond **)todo->data)[--todo->len];
     }
-    color[f] = 2;
-    return false;
 }
 
+/* Reports the cycle that closes at fact g, on the path stack[0..depth]. */
+static void report_cycle(sema *s, const uint32_t *stack, size_t depth, uint32_t g)
+{
+    char path[512];
+    size_t w = 0, start = 0;
+    while (stack[start] != g)
+        start++;
+    for (size_t k = start; k <= depth && w < sizeof path - 64; k++)
+        w += (size_t)snprintf(path + w, sizeof path - w, "%s -> ",
+                              VEC_AT(s->p->facts, ast_fact, stack[k])->name.s);
+    snprintf(path + w, sizeof path - w, "%s", VEC_AT(s->p->facts, ast_fact, g)->name.s);
+    ERR(s, FACT_CYCLE, VEC_AT(s->p->facts, ast_fact, g)->name.at, path);
+}
+
+/* A depth-first search with its own stack (facts may chain as long as the file is), which
+ * reports the first cycle or, when there is none, sets p->fact_order: each fact after the
+ * facts it names. */
 static void check_cycles(sema *s)
 {
     size_t n = s->p->facts.len;
     if (!n)
         return;
-    unsigned char *color = arena_alloc(s->p->a, n);
-    int *stack = arena_alloc(s->p->a, n * sizeof *stack);
-    if (!color || !stack) {
+    arena *a = s->p->a;
+    uint32_t *eoff = arena_alloc(a, (n + 1) * sizeof *eoff);
+    unsigned char *color = arena_alloc(a, n);
+    uint32_t *stack = arena_alloc(a, n * sizeof *stack);
+    uint32_t *next = arena_alloc(a, n * sizeof *next); /* per fact: its next edge */
+    uint32_t *order = arena_alloc(a, n * sizeof *order);
+    vec edges = {0}, todo = {0};
+    if (!eoff || !color || !stack || !next || !order) {
         s->oom = true;
         return;
     }
-    for (size_t i = 0; i < n; i++)
-        if (color[i] == 0 && cycle_dfs(s, (int)i, color, stack, 0))
-            return; /* one cycle is enough: the graph cannot be built */
+    for (size_t i = 0; i < n; i++) {
+        eoff[i] = (uint32_t)edges.len;
+        if (!fact_edges(s, VEC_AT(s->p->facts, ast_fact, i)->cond, &edges, &todo)) {
+            s->oom = true;
+            return;
+        }
+    }
+    eoff[n] = (uint32_t)edges.len;
+    const uint32_t *e = edges.data;
+    size_t norder = 0;
+    for (size_t root = 0; root < n; root++) {
+        if (color[root])
+            continue;
+        size_t sp = 0;
+        stack[0] = (uint32_t)root;
+        next[root] = eoff[root];
+        color[root] = 1;
+        for (;;) {
+            uint32_t f = stack[sp];
+            if (next[f] == eoff[f + 1]) { /* every fact f names is done */
+                color[f] = 2;
+                order[norder++] = f;
+                if (sp-- == 0)
+                    break;
+                continue;
+            }
+            uint32_t g = e[next[f]++];
+            if (color[g] == 1) {
+                report_cycle(s, stack, sp, g);
+                return; /* one cycle is enough: the graph cannot be built */
+            }
+            if (color[g] == 0) {
+                color[g] = 1;
+                next[g] = eoff[g];
+                stack[++sp] = g;
+            }
+        }
+    }
+    s->p->fact_order = order;
 }
 
 /* ---- rules ---- */
@@ -1097,7 +1175,7 @@ static void check_precs(sema *s)
 
 bool sema_check(ast_program *p, mga_diags *d, const int *dsrc, unsigned max_depth)
 {
-    sema s = {p, d, dsrc, max_depth ? max_depth : 64, false};
+    sema s = {.p = p, .d = d, .dsrc = dsrc, .max_depth = max_depth ? max_depth : 64};
     for (size_t i = 0; i < p->tests.len; i++)
         ERR(&s, TEST_IN_RULES, VEC_AT(p->tests, ast_test, i)->at, 0);
     check_decls(&s);

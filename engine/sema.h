@@ -10,6 +10,10 @@
 /* The most distinct fields one comparison may name (the graph's linear test holds them). */
 #define MAX_LIN_FIELDS 32
 
+/* The most 64-bit words of symbol masks the set and one-of tests of a rule set may take
+ * together (each test: one bit per symbol of its field), E9010 past it. */
+#define SEMA_MAX_MASK_WORDS (1u << 20)
+
 /* Returns false on OOM only; errors go to d (check mga_diags_error_count). */
 bool sema_check(ast_program *p, mga_diags *d, const int *dsrc, unsigned max_depth);
 

@@ -235,7 +235,7 @@ static int cmd_check(int argc, char **argv)
         printf("mgadvise: ok: %zu rules, %zu condition nodes, ruleset %s%s\n",
                mga_ruleset_rule_count(rs), mga_ruleset_node_count(rs), mga_ruleset_hash(rs),
                sources ? ", every quote found in its source" : "");
-    if (st == MGA_OK && analysis && !quiet) {
+    if (st == MGA_OK && analysis && !quiet && !actx.stats.skipped) {
         const analyze_stats *a = &actx.stats;
         printf("mgadvise: analysis: %zu contradicting pairs fire together (%zu resolved by "
                "precedence), %zu unreachable, %zu redundant; invariants: %zu proven, %zu "

@@ -267,9 +267,89 @@ static void test_analyze_large_constants_match_eval(void **state)
     mga_engine_free(eng);
 }
 
+/* Has diagnostic code? */
+static bool has_code(const mga_diags *d, unsigned code)
+{
+    for (size_t i = 0; i < mga_diags_count(d); i++)
+        if (mga_diags_ref(d, i)->code == code)
+            return true;
+    return false;
+}
+
+static const char *three_rules = "rule r1 when age < 10 years then inform say \"x\" cite src[1] end\n"
+                                 "rule r2 when age > 20 years then inform say \"y\" cite src[2] end\n"
+                                 "rule r3 then inform say \"z\" cite src[3] end\n";
+
+/* The rule and condition limits: at the limit the analysis runs, one past it it is
+ * skipped with W9011 (the compile still succeeds). */
+static void test_analyze_limits(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    analyze_ctx ctx = {.notes = false, .max_rules = 3};
+    analyze_install(eng, &ctx);
+    mga_diags *d = NULL;
+    mga_ruleset *rs = compile_ok(eng, three_rules, &d);
+    assert_false(ctx.stats.skipped);
+    assert_false(has_code(d, 9011));
+    assert_true(ctx.stats.solver_checks > 0);
+    size_t nodes = rs->nnodes;
+    mga_diags_free(d);
+    mga_ruleset_free(rs);
+
+    ctx.max_rules = 2;
+    rs = compile_ok(eng, three_rules, &d);
+    assert_true(ctx.stats.skipped);
+    assert_int_equal(ctx.stats.solver_checks, 0);
+    expect_diag(d, 9011, "analysis skipped: 3 rules exceed the limit of 2; the compile checks "
+                         "still ran");
+    mga_diags_free(d);
+    mga_ruleset_free(rs);
+
+    ctx.max_rules = 0;
+    ctx.max_nodes = nodes;
+    rs = compile_ok(eng, three_rules, &d);
+    assert_false(ctx.stats.skipped);
+    mga_diags_free(d);
+    mga_ruleset_free(rs);
+    ctx.max_nodes = nodes - 1;
+    rs = compile_ok(eng, three_rules, &d);
+    assert_true(ctx.stats.skipped);
+    char msg[160];
+    snprintf(msg, sizeof msg,
+             "analysis skipped: %zu distinct conditions exceed the limit of %zu; the compile "
+             "checks still ran",
+             nodes, nodes - 1);
+    expect_diag(d, 9011, msg);
+    mga_diags_free(d);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* Past its time budget the analysis stops, says so once (W9012), and reports no
+ * undecided queries for the checks it did not run. */
+static void test_analyze_time_budget(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    analyze_ctx ctx = {.notes = false, .max_seconds = 1e-9};
+    analyze_install(eng, &ctx);
+    mga_diags *d = NULL;
+    mga_ruleset *rs = compile_ok(eng, three_rules, &d);
+    assert_true(ctx.stats.stopped);
+    assert_int_equal(ctx.stats.solver_checks, 0);
+    expect_diag(d, 9012, NULL);
+    assert_false(has_code(d, 5012));
+    mga_diags_free(d);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_analyze_limits),
+        cmocka_unit_test(test_analyze_time_budget),
         cmocka_unit_test(test_analyze_shipped_witnesses_fire),
         cmocka_unit_test(test_analyze_counter_examples_reproduce),
         cmocka_unit_test(test_analyze_unreachable_reason),

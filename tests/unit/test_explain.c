@@ -95,6 +95,112 @@ static void test_explain_json_parses(void **state)
     mga_engine_free(eng);
 }
 
+/* A diamond of facts: g(i) and h(i) both name h(i-1), so h0 is reached along 2^n paths.
+ * rules: the diamond's source after the prelude, n levels. */
+static char *diamond(int n)
+{
+    size_t cap = 256 + (size_t)n * 128;
+    char *src = malloc(cap);
+    assert_non_null(src);
+    size_t w = (size_t)snprintf(src, cap, "fact g0 when age > 1 years\nfact h0 when diet_mg > 1 mg\n");
+    for (int i = 1; i <= n; i++)
+        w += (size_t)snprintf(src + w, cap - w,
+                              "fact g%d when age > %d years and h%d\nfact h%d when g%d or h%d\n",
+                              i, i, i - 1, i, i - 1, i - 1);
+    snprintf(src + w, cap - w,
+             "rule top when h%d and g%d\n  then inform\n  say \"x\"\n  cite src[1] quote \"q\"\nend\n",
+             n, n);
+    return src;
+}
+
+static size_t count(const char *s, const char *what)
+{
+    size_t n = 0;
+    for (const char *p = s; (p = strstr(p, what)) != NULL; p++)
+        n++;
+    return n;
+}
+
+/* Each fact is expanded once; later mentions refer to it, so the explanation of a
+ * diamond 30 deep (2^30 paths) is small and quick. */
+static void test_explain_shares_facts(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    char *src = diamond(30);
+    mga_ruleset *rs = compile_ok(eng, src, NULL);
+    free(src);
+    const char *prof = "{\"age\": 50, \"diet_mg\": 5}"; /* every fact true: top fires */
+    char *t = explain(rs, prof, "top", MGA_FORMAT_TEXT);
+    assert_true(strlen(t) < 100000);
+    assert_int_equal(count(t, "(fact h29, "), 2); /* under h30 and under g30 */
+    assert_contains(t, "(fact h29, test.mga:");
+    free(t);
+    mga_ruleset_free(rs);
+    /* 20 deep nests within the depth limit: each of the 42 facts is expanded once, every
+     * other mention refers to it */
+    src = diamond(20);
+    rs = compile_ok(eng, src, NULL);
+    free(src);
+    t = explain(rs, prof, "top", MGA_FORMAT_TEXT);
+    assert_null(strstr(t, "not expanded"));
+    assert_int_equal(count(t, "; shown above)"), count(t, "(fact ") - 42);
+    assert_int_equal(count(t, "(fact h0, test.mga:"), 2); /* under g1 and under h1 */
+    free(t);
+    /* JSON: the first mention has an id, the later ones a ref to it */
+    char *j = explain(rs, prof, "top", MGA_FORMAT_JSON);
+    char err[256];
+    yajl_val v = yajl_tree_parse(j, err, sizeof err);
+    assert_non_null(v);
+    yajl_tree_free(v);
+    const char *first = strstr(j, "\"fact\":\"h19\",\"id\":");
+    assert_non_null(first);
+    unsigned id = (unsigned)atoi(first + strlen("\"fact\":\"h19\",\"id\":"));
+    char ref[64];
+    snprintf(ref, sizeof ref, "\"fact\":\"h19\",\"ref\":%u}", id);
+    assert_non_null(strstr(first, ref));
+    free(j);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* A chain of facts deeper than 64 levels: expansions stop at 64 levels with a note,
+ * the rest is not written (output stays linear) and nothing recurses per fact. */
+static void test_explain_depth_limit(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    enum { N = 3000 };
+    char *src = malloc(N * 48 + 256);
+    assert_non_null(src);
+    /* written last first: each fact names one declared after it */
+    size_t w = 0;
+    for (int i = N; i >= 1; i--)
+        w += (size_t)sprintf(src + w, "fact f%d when f%d\n", i, i - 1);
+    w += (size_t)sprintf(src + w, "fact f0 when age > 1 years\n");
+    sprintf(src + w, "rule top when f%d\n  then inform\n  say \"x\"\n  cite src[1] quote \"q\"\nend\n", N);
+    mga_ruleset *rs = compile_ok(eng, src, NULL);
+    free(src);
+    char *t = explain(rs, "{\"age\": 20}", "top", MGA_FORMAT_TEXT);
+    /* the rule's condition is at depth 1; f(N - k) is at depth k + 1 */
+    assert_contains(t, "(fact f2938, test.mga:");
+    assert_contains(t, "  true    f2937  (fact f2937, test.mga:");
+    const char *f37 = strstr(t, "(fact f2937, "), *nx = strstr(t, "; not expanded: deeper than 64 levels)\n");
+    assert_non_null(f37);
+    assert_non_null(nx);
+    assert_true(nx > f37 && nx < strchr(f37, '\n'));
+    assert_int_equal(count(t, "not expanded"), 1);
+    assert_int_equal(count(t, "(fact "), 64);
+    free(t);
+    char *j = explain(rs, "{\"age\": 20}", "top", MGA_FORMAT_JSON);
+    /* JSON counts from the rule's condition at depth 0: one level more than the text */
+    assert_contains(j, "\"fact\":\"f2936\",\"too_deep\":true}");
+    assert_int_equal(count(j, "\"too_deep\""), 1);
+    free(j);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
 static void test_explain_misuse(void **state)
 {
     (void)state;
@@ -248,6 +354,8 @@ int main(void)
         cmocka_unit_test(test_explain_tree_values_and_why_not),
         cmocka_unit_test(test_explain_json_parses),
         cmocka_unit_test(test_explain_misuse),
+        cmocka_unit_test(test_explain_shares_facts),
+        cmocka_unit_test(test_explain_depth_limit),
         cmocka_unit_test(test_explain_agrees_with_graph),
         cmocka_unit_test(test_explain_coverage_report),
         cmocka_unit_test(test_explain_oom),

@@ -5,6 +5,7 @@
  * of bad inputs points here. */
 #include "helpers.h"
 
+#include "graph.h" /* mga_ruleset.sweep */
 #include "parse.h" /* MAX_STRING, MAX_RULES */
 
 #define RULE_SIZE_LIMIT ((size_t)64 << 20) /* api.c: one rule file */
@@ -158,6 +159,109 @@ static void test_limits_rule_count(void **state)
     assert_int_equal(dg->line, prelude_lines() + MAX_RULES + 1); /* at the first one past */
     assert_int_equal(mga_diags_error_count(d), 1);
     mga_diags_free(d);
+    mga_engine_free(eng);
+}
+
+/* A set field of 65,536 symbols (1,024 words of mask per test) tested by n rules. */
+static mga_status compile_mask_rules(mga_engine *eng, size_t n, mga_diags **d)
+{
+    enum { SYMS = 65536 };
+    char *rules = xmalloc(SYMS * 8 + n * 64 + 64);
+    size_t k = (size_t)sprintf(rules, "profile\n  big: set of s0");
+    for (size_t i = 1; i < SYMS; i++)
+        k += (size_t)sprintf(rules + k, ", s%zu", i);
+    k += (size_t)sprintf(rules + k, "\nend\n");
+    for (size_t i = 0; i < n; i++)
+        k += (size_t)sprintf(rules + k, "rule r%zu when big has s%zu then inform say \"x\" cite src end\n",
+                             i, i);
+    mga_ruleset *rs = NULL;
+    mga_status st = compile_rules(eng, rules, &rs, d);
+    free(rules);
+    mga_ruleset_free(rs);
+    return st;
+}
+
+/* The symbol masks of set and one-of tests: 2^20 words in all (1,024 tests of a field of
+ * 65,536 symbols) compile, one test more is E9010 at that test. */
+static void test_limits_mask_words(void **state)
+{
+    (void)state;
+    mga_engine *eng = big_engine();
+    mga_diags *d = NULL;
+    assert_int_equal(compile_mask_rules(eng, 1024, &d), MGA_OK);
+    mga_diags_free(d);
+    assert_int_equal(compile_mask_rules(eng, 1025, &d), MGA_E_COMPILE);
+    const mga_diag *dg =
+        expect_diag(d, 9010, "set and one-of tests need more than 1048576 words of symbol masks here");
+    assert_int_equal(dg->line, prelude_lines() + 3 + 1025); /* rule r1024 */
+    assert_non_null(strstr(dg->note, "each test of 'big' takes 1024 words (65536 symbols)"));
+    assert_int_equal(mga_diags_error_count(d), 1);
+    mga_diags_free(d);
+    mga_engine_free(eng);
+}
+
+/* Facts chained 100,000 deep, each naming the one written after it: compile (no
+ * recursion along the chain), evaluate and explain. */
+static void test_limits_fact_chain(void **state)
+{
+    (void)state;
+    enum { N = 100000 };
+    mga_engine *eng = big_engine();
+    char *rules = xmalloc((size_t)N * 40 + 256);
+    size_t k = 0;
+    for (int i = N; i >= 1; i--)
+        k += (size_t)sprintf(rules + k, "fact f%d when f%d\n", i, i - 1);
+    k += (size_t)sprintf(rules + k, "fact f0 when age > 1 years\n");
+    sprintf(rules + k, "rule top when f%d then inform say \"x\" cite src end\n", N);
+    mga_ruleset *rs = NULL;
+    mga_diags *d = NULL;
+    assert_int_equal(compile_rules(eng, rules, &rs, &d), MGA_OK);
+    free(rules);
+    mga_diags_free(d);
+    mga_profile *p = NULL;
+    mga_result *r = NULL;
+    assert_int_equal(mga_profile_parse(rs, "p.json", "{\"age\": 30}", 11, &p, NULL), MGA_OK);
+    assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+    assert_int_equal(mga_result_advice_count(r), 1);
+    tbuf b = TBUF_INIT;
+    assert_int_equal(mga_result_explain_write(r, NULL, MGA_FORMAT_TEXT, tbuf_write, &b), MGA_OK);
+    assert_true(b.len < 100000);
+    free(b.p);
+    mga_result_free(r);
+    mga_profile_free(p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* 3,000 rules naming the last of 3,000 chained facts: listing each rule's nodes would be
+ * quadratic, so the rule set is swept whole instead, and evaluates as it should. */
+static void test_limits_shared_chain_rules(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    mga_engine *eng = big_engine();
+    char *rules = xmalloc((size_t)N * 140 + 256);
+    size_t k = (size_t)sprintf(rules, "fact f0 when age > 1 years\n");
+    for (int i = 1; i <= N; i++)
+        k += (size_t)sprintf(rules + k, "fact f%d when f%d and diet_mg < %d mg\n", i, i - 1, 20000 - i);
+    for (int i = 0; i < N; i++)
+        k += (size_t)sprintf(rules + k, "rule r%d when f%d and score > %d then inform say \"x\" cite src end\n",
+                             i, N, i % 10);
+    mga_ruleset *rs = NULL;
+    mga_diags *d = NULL;
+    assert_int_equal(compile_rules(eng, rules, &rs, &d), MGA_OK);
+    free(rules);
+    mga_diags_free(d);
+    assert_true(rs->sweep);
+    mga_profile *p = NULL;
+    mga_result *r = NULL;
+    const char *json = "{\"age\": 30, \"diet_mg\": 5, \"score\": 4.5}";
+    assert_int_equal(mga_profile_parse(rs, "p.json", json, strlen(json), &p, NULL), MGA_OK);
+    assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+    assert_int_equal(mga_result_advice_count(r), N / 10 * 5); /* score > 0 .. score > 4 */
+    mga_result_free(r);
+    mga_profile_free(p);
+    mga_ruleset_free(rs);
     mga_engine_free(eng);
 }
 
@@ -331,6 +435,9 @@ int main(void)
         cmocka_unit_test(test_limits_string_length),
         cmocka_unit_test(test_limits_name_length),
         cmocka_unit_test(test_limits_rule_count),
+        cmocka_unit_test(test_limits_mask_words),
+        cmocka_unit_test(test_limits_fact_chain),
+        cmocka_unit_test(test_limits_shared_chain_rules),
         cmocka_unit_test(test_limits_profile_size),
         cmocka_unit_test(test_limits_profile_of_unknown_keys),
         cmocka_unit_test(test_limits_profile_depth),
