@@ -4,6 +4,7 @@
 #include "analyze.h"
 #include "api.h"
 #include "builtin.h"
+#include "eval.h"
 #include "explain.h"
 #include "format.h"
 #include "graph.h"
@@ -37,39 +38,6 @@ void api_engine_set_check(mga_engine *eng, api_check_fn fn, void *ud)
     eng->check_ud = ud;
 }
 
-const char *mga_status_str(mga_status st)
-{
-    switch (st) {
-    case MGA_OK:
-        return "ok";
-    case MGA_E_NOMEM:
-        return "out of memory";
-    case MGA_E_INVALID:
-        return "invalid argument";
-    case MGA_E_IO:
-        return "cannot read input";
-    case MGA_E_COMPILE:
-        return "the rules have errors";
-    case MGA_E_PROFILE:
-        return "the profile has errors";
-    case MGA_E_WRITE:
-        return "cannot write output";
-    }
-    return "unknown status";
-}
-
-const char *mga_kind_str(mga_kind k)
-{
-    static const char *const names[] = {"avoid", "prefer", "dose",        "refer",
-                                        "info",  "warn",   "disagreement", "withhold"};
-    return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "info";
-}
-
-const char *mga_severity_str(mga_severity s)
-{
-    return s == MGA_CRITICAL ? "critical" : s == MGA_WARNING ? "warning" : "info";
-}
-
 void mga_options_init(mga_options *opt)
 {
     memset(opt, 0, sizeof *opt);
@@ -80,7 +48,7 @@ void mga_options_init(mga_options *opt)
 mga_status mga_engine_new(const mga_options *opt, mga_engine **out)
 {
     if (!out)
-        return MGA_E_INVALID;
+        return MGA_E_MISUSE;
     *out = NULL;
     mga_options def;
     if (!opt) {
@@ -171,7 +139,7 @@ mga_status mga_compile_sources(mga_engine *eng, const mga_source *srcs, size_t n
     if (diags)
         *diags = NULL;
     if (!eng || !out || (!srcs && n))
-        return MGA_E_INVALID;
+        return MGA_E_MISUSE;
     mga_diags *d = diag_new(&eng->m, eng->max_errors);
     if (!d)
         return MGA_E_NOMEM;
@@ -239,7 +207,9 @@ mga_status mga_compile_sources(mga_engine *eng, const mga_source *srcs, size_t n
     rs->m = eng->m;
     arena_init(&rs->a, &rs->m);
     rs->allow_unknown_fields = eng->allow_unknown_fields;
-    if (!graph_build(rs, p, names, texts, lens) || !explain_build(rs, p, names, texts, lens)) {
+    /* the compile driver: each stage builds what it owns, in pipeline order */
+    if (!graph_build(rs, p, names, texts, lens) || !graph_index(rs, p->a) ||
+        !eval_freeze(rs) || !output_freeze_json(rs) || !explain_build(rs, p, names, texts, lens)) {
         mga_ruleset_free(rs);
         st = MGA_E_NOMEM;
         goto done;
@@ -283,7 +253,7 @@ mga_status mga_format_rules(mga_engine *eng, const char *name, const char *text,
     if (diags)
         *diags = NULL;
     if (!eng || !fn || (!text && len))
-        return MGA_E_INVALID;
+        return MGA_E_MISUSE;
     if (!text)
         text = "";
     mga_diags *d = diag_new(&eng->m, eng->max_errors);
@@ -485,7 +455,7 @@ mga_status mga_compile_paths(mga_engine *eng, const char *const *paths, size_t n
     if (diags)
         *diags = NULL;
     if (!eng || !out || (!paths && n))
-        return MGA_E_INVALID;
+        return MGA_E_MISUSE;
     mga_diags *d = diag_new(&eng->m, eng->max_errors);
     if (!d)
         return MGA_E_NOMEM;
@@ -557,7 +527,7 @@ mga_status mga_ruleset_field(const mga_ruleset *rs, size_t i, mga_field_info *ou
     if (out)
         memset(out, 0, sizeof *out);
     if (!rs || !out || i >= rs->nfields)
-        return MGA_E_INVALID;
+        return MGA_E_MISUSE;
     const g_field *f = &rs->fields[i];
     static const mga_field_type types[] = {
         [FT_TEXT] = MGA_FIELD_TEXT,     [FT_BOOL] = MGA_FIELD_BOOL, [FT_NUMBER] = MGA_FIELD_NUMBER,

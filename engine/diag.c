@@ -501,7 +501,7 @@ static void render_one(out *o, const mga_diags *d, const mga_diag *dg)
 mga_status mga_diags_render(const mga_diags *d, mga_write_fn fn, void *ud)
 {
     if (!d || !fn)
-        return MGA_E_INVALID;
+        return MGA_E_MISUSE;
     out o = {fn, ud, false};
     size_t warnings = 0;
     for (size_t i = 0; i < d->items.len; i++) {

@@ -1340,7 +1340,7 @@ mga_status mga_evaluate(const mga_ruleset *rs, const mga_profile *p, mga_result 
     if (out)
         *out = NULL;
     if (!rs || !p || !out || p->rs != rs || !p->valid)
-        return MGA_E_INVALID;
+        return MGA_E_MISUSE;
     mga_result *r = result_new(rs);
     if (!r)
         return MGA_E_NOMEM;
@@ -1352,7 +1352,7 @@ mga_status mga_evaluate(const mga_ruleset *rs, const mga_profile *p, mga_result 
 mga_status mga_evaluate_reuse(const mga_ruleset *rs, const mga_profile *p, mga_result **inout)
 {
     if (!rs || !p || !inout || p->rs != rs || !p->valid || (*inout && (*inout)->rs != rs))
-        return MGA_E_INVALID;
+        return MGA_E_MISUSE;
     if (!*inout && !(*inout = result_new(rs)))
         return MGA_E_NOMEM;
     evaluate(*inout, p);
@@ -1420,26 +1420,3 @@ const mga_summary *mga_result_summary_ref(const mga_result *r)
     return r ? &r->summary : NULL;
 }
 
-const char *mga_decision_str(mga_decision d)
-{
-    switch (d) {
-    case MGA_DECISION_WITHIN_LIMITS:
-        return "within_limits";
-    case MGA_DECISION_ASK_DOCTOR_FIRST:
-        return "ask_doctor_first";
-    case MGA_DECISION_DO_NOT_TAKE:
-        return "do_not_take";
-    }
-    return "?";
-}
-
-const char *mga_group_str(mga_group g)
-{
-    switch (g) {
-    case MGA_GROUP_ACT:
-        return "act";
-    case MGA_GROUP_BACKGROUND:
-        return "background";
-    }
-    return "?";
-}

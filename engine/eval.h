@@ -171,6 +171,16 @@ struct mga_result {
     uint32_t *shown; /* output scratch: the rules whose items a text write shows */
 };
 
+/* Builds rs->plan, the evaluator's specialised nodes and sweep order, from the indexed
+ * graph (after graph_index). Returns false on OOM. */
+bool eval_freeze(mga_ruleset *rs);
+
+/* Serialises what compact JSON output needs of the frozen rule set: each rule's advice
+ * item (whole and brief), each cited reference, the forms, the fixed head and tail
+ * (output.c, after eval_freeze: items carry the plan's groups). Sets every g_cite.refix.
+ * Returns false on OOM. */
+bool output_freeze_json(mga_ruleset *rs);
+
 /* A result as JSON through yajl_gen (pretty or compact), written in one call of fn. The
  * reference for the compact writer, which copies fragments (output_freeze_json). */
 mga_status output_json_gen(const mga_result *r, bool pretty, mga_write_fn fn, void *ud);

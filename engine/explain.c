@@ -1238,7 +1238,7 @@ mga_status mga_result_explain_write(const mga_result *r, const char *rule, mga_f
                                     mga_write_fn fn, void *ud)
 {
     if (!r || !fn || (fmt != MGA_FORMAT_TEXT && fmt != MGA_FORMAT_JSON))
-        return MGA_E_INVALID;
+        return MGA_E_MISUSE;
     const mga_ruleset *rs = r->rs;
     int ri = rule ? rule_index(rs, rule) : -1;
     if (rule && ri < 0)
@@ -1291,7 +1291,7 @@ mga_status mga_coverage_new(const mga_ruleset *rs, mga_coverage **out)
     if (out)
         *out = NULL;
     if (!rs || !out)
-        return MGA_E_INVALID;
+        return MGA_E_MISUSE;
     size_t nn = rs->explain->nnodes, nr = rs->nrules;
     size_t size = sizeof(mga_coverage) + (nr + 1) * sizeof(size_t) + nn + 1;
     unsigned char *blk = mem_alloc(&rs->m, size);
@@ -1319,7 +1319,7 @@ void mga_coverage_free(mga_coverage *cov)
 mga_status mga_coverage_add(mga_coverage *cov, const mga_result *r)
 {
     if (!cov || !r || r->rs != cov->rs)
-        return MGA_E_INVALID;
+        return MGA_E_MISUSE;
     const mga_ruleset *rs = cov->rs;
     uint8_t *val = mem_alloc(&cov->m, rs->explain->nnodes + 1);
     if (!val)
@@ -1370,7 +1370,7 @@ static const char *owner_name(const mga_ruleset *rs, const x_node *x, const char
 mga_status mga_coverage_write(const mga_coverage *cov, mga_write_fn fn, void *ud)
 {
     if (!cov || !fn)
-        return MGA_E_INVALID;
+        return MGA_E_MISUSE;
     const mga_ruleset *rs = cov->rs;
     const explain_data *ex = rs->explain;
     wr w = {&cov->m, {0}, false};

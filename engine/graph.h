@@ -311,14 +311,10 @@ struct mga_ruleset {
 bool graph_build(mga_ruleset *rs, const ast_program *p, const char *const *file_names,
                  const char *const *texts, const size_t *lens);
 
-/* Serialises what compact JSON output needs of the frozen rule set: each rule's advice
- * item (whole and brief), each cited reference, the forms, the fixed head and tail
- * (output.c). Sets every g_cite.refix. Returns false on OOM. */
-bool output_freeze_json(mga_ruleset *rs);
-
-/* Builds rs->plan, the evaluator's specialised nodes and sweep order, from the frozen
- * graph (eval.c). Returns false on OOM. */
-bool eval_freeze(mga_ruleset *rs);
+/* Indexes the frozen graph (rs->rank, rs->always, the guard and threshold indexes, each
+ * rule's node list, rs->sweep), the step after graph_build. tmp is scratch that lives until
+ * the compile ends. Returns false on OOM. */
+bool graph_index(mga_ruleset *rs, arena *tmp);
 
 /* The guard key of (field, a, b); b == GUARD_NONE for one symbol. 0 never occurs. */
 #define GUARD_NONE 0x1FFFFFu

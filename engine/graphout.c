@@ -504,7 +504,7 @@ mga_status mga_ruleset_write_graph(const mga_ruleset *rs, mga_graph_format fmt, 
                                    void *ud)
 {
     if (!rs || !fn || (fmt != MGA_GRAPH_DOT && fmt != MGA_GRAPH_JSON))
-        return MGA_E_INVALID;
+        return MGA_E_MISUSE;
     const mem *m = &rs->m;
     arena a;
     arena_init(&a, m);

@@ -1176,7 +1176,7 @@ static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
 mga_status mga_ruleset_write_catalog(const mga_ruleset *rs, mga_write_fn fn, void *ud)
 {
     if (!rs || !fn)
-        return MGA_E_INVALID;
+        return MGA_E_MISUSE;
     jw w = {&rs->m, {NULL, 0, 0}, false};
     JW_LIT(&w, "{\"ruleset\":{\"name\":");
     jw_str(&w, rs->name);
@@ -1597,7 +1597,7 @@ static void write_text(const mga_result *r, tout *o, bool all)
 mga_status mga_result_write(const mga_result *r, mga_format fmt, mga_write_fn fn, void *ud)
 {
     if (!r || !fn)
-        return MGA_E_INVALID;
+        return MGA_E_MISUSE;
     if (fmt == MGA_FORMAT_TEXT || fmt == MGA_FORMAT_TEXT_ALL) {
         tout o = {fn, ud, false, &r->m, false};
         write_text(r, &o, fmt == MGA_FORMAT_TEXT_ALL);
@@ -1606,7 +1606,7 @@ mga_status mga_result_write(const mga_result *r, mga_format fmt, mga_write_fn fn
     if (fmt == MGA_FORMAT_JSON_PRETTY)
         return output_json_gen(r, true, fn, ud);
     if (fmt != MGA_FORMAT_JSON && fmt != MGA_FORMAT_JSON_BRIEF)
-        return MGA_E_INVALID;
+        return MGA_E_MISUSE;
     /* the buffer stays with the result (one thread at a time), so a reused result writes
      * without allocating */
     mga_result *mr = (mga_result *)r;
@@ -1627,7 +1627,7 @@ mga_status mga_result_parts(const mga_result *r, mga_format fmt, const mga_part 
     if (nparts)
         *nparts = 0;
     if (!r || !parts || !nparts || (fmt != MGA_FORMAT_JSON && fmt != MGA_FORMAT_JSON_BRIEF))
-        return MGA_E_INVALID;
+        return MGA_E_MISUSE;
     mga_result *mr = (mga_result *)r;
     /* at most: each advice item and reference stable, a buffer piece before each and one
      * after the last */

@@ -1153,7 +1153,7 @@ mga_status mga_profile_parse(const mga_ruleset *rs, const char *name, const char
     if (diags)
         *diags = NULL;
     if (!rs || !out || (!json && len))
-        return MGA_E_INVALID;
+        return MGA_E_MISUSE;
     mga_diags *d = diag_new(&rs->m, 0); /* pdiag caps the list */
     mga_profile *p = d ? profile_alloc(rs) : NULL;
     if (!p) {
@@ -1179,7 +1179,7 @@ mga_status mga_profile_parse_reuse(const mga_ruleset *rs, const char *name, cons
     if (diags)
         *diags = NULL;
     if (!rs || !inout || (!json && len) || (*inout && (*inout)->rs != rs))
-        return MGA_E_INVALID;
+        return MGA_E_MISUSE;
     mga_profile *p = *inout;
     if (!p) {
         if (!(p = profile_alloc(rs)))

@@ -499,7 +499,7 @@ mga_status mga_tests_compile(mga_engine *eng, const mga_ruleset *rs, const mga_s
     if (diags)
         *diags = NULL;
     if (!eng || !rs || !out || (!srcs && n))
-        return MGA_E_INVALID;
+        return MGA_E_MISUSE;
     const mem *m = api_engine_mem(eng);
     mga_diags *d = diag_new(m, api_engine_max_errors(eng));
     if (!d)
@@ -818,7 +818,7 @@ mga_status mga_tests_run(const mga_tests *t, mga_coverage *cov, mga_write_fn fn,
     if (failed)
         *failed = 0;
     if (!t || !fn)
-        return MGA_E_INVALID;
+        return MGA_E_MISUSE;
     tw w = {&t->m, {0}, false};
     mga_status st = MGA_OK;
     size_t nfail = 0;

@@ -12,6 +12,9 @@ extern "C" {
 #endif
 
 #define MGA_VERSION "0.1.0"
+/* The version as a number, major * 1000000 + minor * 1000 + patch: compare it at compile
+ * time, and with mga_version_number() at run time to see which library is loaded. */
+#define MGA_VERSION_NUMBER 1000
 
 #if defined(__GNUC__) && !defined(MGA_STATIC)
 #define MGA_API __attribute__((visibility("default")))
@@ -22,12 +25,20 @@ extern "C" {
 typedef enum mga_status {
     MGA_OK = 0,
     MGA_E_NOMEM,   /* an allocation failed; nothing leaked, nothing half-built returned */
-    MGA_E_INVALID, /* a bad argument (NULL where an object is needed, a bad enum) */
+    MGA_E_INVALID, /* a bad value from the caller's data (an unknown rule id to explain) */
     MGA_E_IO,      /* a rule file could not be read: see the diagnostics */
     MGA_E_COMPILE, /* the rules have errors: see the diagnostics */
     MGA_E_PROFILE, /* the profile has errors: see the diagnostics */
-    MGA_E_WRITE    /* the write callback reported failure */
+    MGA_E_WRITE,   /* the write callback reported failure */
+    MGA_E_MISUSE   /* the caller broke the contract: NULL where an object is needed, an
+                    * unknown enum value, an object of another rule set, a profile whose
+                    * parse failed, an index past the end. Nothing is changed. */
 } mga_status;
+
+/* The version of the library loaded at run time: a static string such as "0.1.0", and
+ * the same as a number (MGA_VERSION_NUMBER of the library's build). Thread-safe. */
+MGA_API const char *mga_version(void);
+MGA_API int mga_version_number(void);
 
 /* A short English name for a status ("out of memory"); never NULL. */
 MGA_API const char *mga_status_str(mga_status st);
@@ -98,7 +109,7 @@ MGA_API mga_status mga_compile_paths(mga_engine *eng, const char *const *paths, 
  * folder (same hash). On success *out owns the graph (free with mga_ruleset_free); on
  * failure *out is NULL. If diags != NULL, *diags receives a list as for
  * mga_compile_sources (set even on MGA_OK; empty unless eng has a sources_dir and a quote
- * is not found in its document). Errors: MGA_E_INVALID (NULL eng or out), MGA_E_NOMEM,
+ * is not found in its document). Errors: MGA_E_MISUSE (NULL eng or out), MGA_E_NOMEM,
  * MGA_E_COMPILE (only with sources_dir). One thread at a time per engine; the embedded
  * text is constant, so engines on several threads may compile it at once. */
 MGA_API mga_status mga_compile_builtin(mga_engine *eng, mga_ruleset **out, mga_diags **diags);
@@ -131,7 +142,7 @@ typedef struct mga_field_info {
 /* The number of profile fields the rule set declares (0 for NULL). */
 MGA_API size_t mga_ruleset_field_count(const mga_ruleset *rs);
 /* Describes field i (declaration order) into *out; every pointer lives as long as rs.
- * MGA_E_INVALID for a NULL rs or out or i past the end (*out is then zeroed). Thread-safe. */
+ * MGA_E_MISUSE for a NULL rs or out or i past the end (*out is then zeroed). Thread-safe. */
 MGA_API mga_status mga_ruleset_field(const mga_ruleset *rs, size_t i, mga_field_info *out);
 
 /* ---- Formatting rules (mgadvise fmt) ------------------------------------------------- */
@@ -142,7 +153,7 @@ MGA_API mga_status mga_ruleset_field(const mga_ruleset *rs, size_t i, mga_field_
  * final newline. Formatting the result again gives the same bytes. The file is only
  * parsed, not checked (names and citations may live in other files). A lexical or syntax
  * error returns MGA_E_COMPILE and writes nothing. If diags != NULL, *diags receives the
- * diagnostics (free with mga_diags_free). MGA_E_INVALID for a NULL eng or fn, MGA_E_NOMEM,
+ * diagnostics (free with mga_diags_free). MGA_E_MISUSE for a NULL eng or fn, MGA_E_NOMEM,
  * MGA_E_WRITE. One thread at a time per engine. */
 MGA_API mga_status mga_format_rules(mga_engine *eng, const char *name, const char *text,
                                     size_t len, mga_write_fn fn, void *ud, mga_diags **diags);
@@ -159,7 +170,7 @@ typedef enum mga_graph_format {
 /* Writes the compiled rule graph through fn, in one call. Numeric tests are labelled in
  * the field's declared unit ("age >= 55 years"). The same rule set gives the same bytes
  * (node and rule order are the graph's own; the content hash is not included). Returns
- * MGA_E_INVALID for a NULL rs or fn or a bad format, MGA_E_NOMEM, MGA_E_WRITE. Thread-safe
+ * MGA_E_MISUSE for a NULL rs or fn or a bad format, MGA_E_NOMEM, MGA_E_WRITE. Thread-safe
  * on a shared rs. */
 MGA_API mga_status mga_ruleset_write_graph(const mga_ruleset *rs, mga_graph_format fmt,
                                            mga_write_fn fn, void *ud);
@@ -212,8 +223,8 @@ MGA_API mga_status mga_profile_parse(const mga_ruleset *rs, const char *name, co
 /* The same, reusing a profile: *inout is NULL (a profile is made) or a profile of rs from
  * an earlier call, which is emptied and overwritten and keeps its memory (the parser's
  * too), so that a loop over many profiles allocates nothing once warm. *inout is kept on
- * every outcome but MGA_E_INVALID/MGA_E_NOMEM for a new one; after an error it holds no
- * profile (mga_evaluate refuses it with MGA_E_INVALID) until the next call succeeds.
+ * every outcome but MGA_E_MISUSE/MGA_E_NOMEM for a new one; after an error it holds no
+ * profile (mga_evaluate refuses it with MGA_E_MISUSE) until the next call succeeds.
  * *diags (when diags is not NULL) is set only when there is a diagnostic (an error or
  * a warning), else NULL. A result evaluated from *inout is stale after the next call. */
 MGA_API mga_status mga_profile_parse_reuse(const mga_ruleset *rs, const char *name,
@@ -226,7 +237,7 @@ MGA_API void mga_profile_free(mga_profile *p);
 MGA_API mga_status mga_evaluate(const mga_ruleset *rs, const mga_profile *p, mga_result **out);
 /* The same, reusing a result: *inout is NULL (a new result is made) or a result of rs
  * from an earlier call, which is overwritten and keeps its memory, so that a loop over many
- * profiles allocates nothing once warm. The result borrows p, as above. MGA_E_INVALID if
+ * profiles allocates nothing once warm. The result borrows p, as above. MGA_E_MISUSE if
  * *inout belongs to another rule set (*inout is left as it was); MGA_E_NOMEM only when a
  * new result cannot be made (*inout stays NULL). Free the last result with mga_result_free. */
 MGA_API mga_status mga_evaluate_reuse(const mga_ruleset *rs, const mga_profile *p,
@@ -263,7 +274,7 @@ typedef enum mga_format {
  * "Profile warnings". Without warnings the member is absent.
  * Writes r in fmt through one call of fn (text: several calls). The JSON line is built in a
  * buffer r keeps for the next write, so r must not be written from two threads at once.
- * MGA_E_INVALID for a NULL r or fn or an unknown fmt, MGA_E_NOMEM, MGA_E_WRITE. */
+ * MGA_E_MISUSE for a NULL r or fn or an unknown fmt, MGA_E_NOMEM, MGA_E_WRITE. */
 MGA_API mga_status mga_result_write(const mga_result *r, mga_format fmt, mga_write_fn fn, void *ud);
 
 /* One piece of a result's compact JSON line (mga_result_parts). stable is non-zero when p
@@ -283,7 +294,7 @@ typedef struct mga_part {
  * each) are where they lie in the rule set, with stable set, instead of being copied into
  * r's buffer (items that lie side by side there, as often in the order results cite them,
  * as one part); the rest comes in buffer pieces between them. The array is r's, valid as
- * long as the buffer pieces. Same threading rule as mga_result_write. MGA_E_INVALID for a
+ * long as the buffer pieces. Same threading rule as mga_result_write. MGA_E_MISUSE for a
  * NULL argument or another fmt, MGA_E_NOMEM (then *parts is NULL and *nparts 0). */
 MGA_API mga_status mga_result_parts(const mga_result *r, mga_format fmt, const mga_part **parts,
                                     size_t *nparts);
@@ -301,7 +312,7 @@ MGA_API mga_status mga_result_parts(const mga_result *r, mga_format fmt, const m
  * the distinct (source, ref) pairs of those items' cites in order of first citation,
  * numbered "n" from 1, each with "source", "ref" (null for none), "text" (the source's
  * reference text, null for ref null), "document", "author" and "publisher" of the source.
- * Absent strings are null. MGA_E_INVALID for a NULL rs or fn, MGA_E_NOMEM, MGA_E_WRITE.
+ * Absent strings are null. MGA_E_MISUSE for a NULL rs or fn, MGA_E_NOMEM, MGA_E_WRITE.
  * Thread-safe on a shared rs. */
 MGA_API mga_status mga_ruleset_write_catalog(const mga_ruleset *rs, mga_write_fn fn, void *ud);
 
@@ -417,7 +428,7 @@ MGA_API const char *mga_group_str(mga_group g);
  * condition that failed with the value seen ("field missing" when absent). rule != NULL
  * limits it to that rule (its whole tree, fired or not). fmt is MGA_FORMAT_TEXT (an
  * indented tree) or MGA_FORMAT_JSON (one object and a newline). One call of fn. Errors:
- * MGA_E_INVALID (NULL r or fn, another format, an unknown rule id), MGA_E_NOMEM,
+ * MGA_E_MISUSE (NULL r or fn, another format), MGA_E_INVALID (an unknown rule id), MGA_E_NOMEM,
  * MGA_E_WRITE. Reads r only: thread rules as for r. */
 MGA_API mga_status mga_result_explain_write(const mga_result *r, const char *rule, mga_format fmt,
                                             mga_write_fn fn, void *ud);
@@ -427,7 +438,7 @@ MGA_API mga_status mga_result_explain_write(const mga_result *r, const char *rul
  * seen false. Borrows rs: free it first. One thread at a time. */
 typedef struct mga_coverage mga_coverage;
 MGA_API mga_status mga_coverage_new(const mga_ruleset *rs, mga_coverage **out);
-/* Counts one result (of the same rule set; else MGA_E_INVALID). MGA_E_NOMEM. */
+/* Counts one result (of the same rule set; else MGA_E_MISUSE). MGA_E_NOMEM. */
 MGA_API mga_status mga_coverage_add(mga_coverage *cov, const mga_result *r);
 /* Rules fired by at least one result, and that as a percentage of all rules (100 for a
  * rule set without rules). 0 for NULL. */
@@ -450,7 +461,7 @@ MGA_API size_t mga_tests_count(const mga_tests *t);
  * written (one call of fn, none when all pass) with file:line:col, and for each failed
  * expectation what was expected and what the result holds (for a rule, the conditions
  * that decided it). *failed (may be NULL) gets the number of failing tests. If cov is not
- * NULL every result is added to it. MGA_E_INVALID, MGA_E_NOMEM, MGA_E_WRITE. */
+ * NULL every result is added to it. MGA_E_MISUSE, MGA_E_NOMEM, MGA_E_WRITE. */
 MGA_API mga_status mga_tests_run(const mga_tests *t, mga_coverage *cov, mga_write_fn fn,
                                  void *ud, size_t *failed);
 MGA_API void mga_tests_free(mga_tests *t);

@@ -1149,7 +1149,7 @@ static mga_status do_record(batch *b, worker *w, chunk *c, const rec *r)
     }
     if (st != MGA_E_PROFILE) {
         mga_diags_free(d);
-        return st == MGA_E_INVALID ? MGA_E_INVALID : MGA_E_NOMEM;
+        return st == MGA_E_NOMEM ? MGA_E_NOMEM : st;
     }
     const mga_diag *dg = NULL;
     for (size_t i = 0, n = mga_diags_count(d); i < n && !dg; i++) {

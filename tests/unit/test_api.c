@@ -32,24 +32,24 @@ static void test_api_null_arguments(void **state)
 {
     (void)state;
     mga_engine *eng = NULL;
-    assert_int_equal(mga_engine_new(NULL, NULL), MGA_E_INVALID);
+    assert_int_equal(mga_engine_new(NULL, NULL), MGA_E_MISUSE);
     mga_ruleset *rs = (mga_ruleset *)1;
     mga_diags *d = (mga_diags *)1;
-    assert_int_equal(mga_compile(NULL, "x", "", 0, &rs, &d), MGA_E_INVALID);
+    assert_int_equal(mga_compile(NULL, "x", "", 0, &rs, &d), MGA_E_MISUSE);
     assert_null(rs);
     assert_null(d);
     eng = make_engine();
-    assert_int_equal(mga_compile(eng, "x", "", 0, NULL, NULL), MGA_E_INVALID);
+    assert_int_equal(mga_compile(eng, "x", "", 0, NULL, NULL), MGA_E_MISUSE);
     rs = (mga_ruleset *)1;
-    assert_int_equal(mga_compile_sources(eng, NULL, 2, &rs, NULL), MGA_E_INVALID);
+    assert_int_equal(mga_compile_sources(eng, NULL, 2, &rs, NULL), MGA_E_MISUSE);
     assert_null(rs);
     rs = (mga_ruleset *)1;
-    assert_int_equal(mga_compile_paths(eng, NULL, 1, &rs, NULL), MGA_E_INVALID);
+    assert_int_equal(mga_compile_paths(eng, NULL, 1, &rs, NULL), MGA_E_MISUSE);
     assert_null(rs);
     mga_result *r = (mga_result *)1;
-    assert_int_equal(mga_evaluate(NULL, NULL, &r), MGA_E_INVALID);
+    assert_int_equal(mga_evaluate(NULL, NULL, &r), MGA_E_MISUSE);
     assert_null(r);
-    assert_int_equal(mga_evaluate(NULL, NULL, NULL), MGA_E_INVALID);
+    assert_int_equal(mga_evaluate(NULL, NULL, NULL), MGA_E_MISUSE);
     assert_null(mga_ruleset_name(NULL));
     assert_null(mga_ruleset_hash(NULL));
     assert_int_equal(mga_ruleset_rule_count(NULL), 0);
@@ -166,11 +166,11 @@ static void test_api_field_introspection(void **state)
     assert_string_equal(fi.symbols[0], "kidney_disease");
     assert_string_equal(fi.symbols[2], "insomnia");
     /* past the end and NULLs: an error, and *out zeroed */
-    assert_int_equal(mga_ruleset_field(rs, 13, &fi), MGA_E_INVALID);
+    assert_int_equal(mga_ruleset_field(rs, 13, &fi), MGA_E_MISUSE);
     assert_null(fi.name);
     assert_null(fi.symbols);
-    assert_int_equal(mga_ruleset_field(rs, 0, NULL), MGA_E_INVALID);
-    assert_int_equal(mga_ruleset_field(NULL, 0, &fi), MGA_E_INVALID);
+    assert_int_equal(mga_ruleset_field(rs, 0, NULL), MGA_E_MISUSE);
+    assert_int_equal(mga_ruleset_field(NULL, 0, &fi), MGA_E_MISUSE);
     assert_null(fi.name);
     assert_int_equal(mga_ruleset_field_count(NULL), 0);
     mga_ruleset_free(rs);

@@ -62,14 +62,14 @@ static void test_builtin_null_arguments(void **state)
     (void)state;
     mga_ruleset *rs = (mga_ruleset *)1;
     mga_diags *d = (mga_diags *)1;
-    assert_int_equal(mga_compile_builtin(NULL, &rs, &d), MGA_E_INVALID);
+    assert_int_equal(mga_compile_builtin(NULL, &rs, &d), MGA_E_MISUSE);
     assert_null(rs);
     assert_null(d);
     mga_engine *eng = make_engine();
     d = (mga_diags *)1;
-    assert_int_equal(mga_compile_builtin(eng, NULL, &d), MGA_E_INVALID);
+    assert_int_equal(mga_compile_builtin(eng, NULL, &d), MGA_E_MISUSE);
     assert_null(d);
-    assert_int_equal(mga_compile_builtin(eng, NULL, NULL), MGA_E_INVALID);
+    assert_int_equal(mga_compile_builtin(eng, NULL, NULL), MGA_E_MISUSE);
     mga_engine_free(eng);
 }
 

@@ -450,8 +450,8 @@ static void test_catalog_bad_arguments_and_write_errors(void **state)
     mga_engine *eng = make_engine();
     mga_ruleset *rs = compile_ok(eng, cat_rules, NULL);
     tbuf b = TBUF_INIT;
-    assert_int_equal(mga_ruleset_write_catalog(NULL, tbuf_write, &b), MGA_E_INVALID);
-    assert_int_equal(mga_ruleset_write_catalog(rs, NULL, &b), MGA_E_INVALID);
+    assert_int_equal(mga_ruleset_write_catalog(NULL, tbuf_write, &b), MGA_E_MISUSE);
+    assert_int_equal(mga_ruleset_write_catalog(rs, NULL, &b), MGA_E_MISUSE);
     assert_null(b.p);
     b.fail_after = 0;
     assert_int_equal(mga_ruleset_write_catalog(rs, tbuf_write, &b), MGA_E_WRITE);
@@ -464,17 +464,17 @@ static void test_catalog_bad_arguments_and_write_errors(void **state)
     w.fail_after = 0;
     assert_int_equal(mga_result_write(r, MGA_FORMAT_JSON_BRIEF, tbuf_write, &w), MGA_E_WRITE);
     assert_int_equal(mga_result_write(NULL, MGA_FORMAT_JSON_BRIEF, tbuf_write, &w),
-                     MGA_E_INVALID);
-    assert_int_equal(mga_result_write(r, MGA_FORMAT_JSON_BRIEF, NULL, &w), MGA_E_INVALID);
+                     MGA_E_MISUSE);
+    assert_int_equal(mga_result_write(r, MGA_FORMAT_JSON_BRIEF, NULL, &w), MGA_E_MISUSE);
     assert_int_equal(mga_result_write(r, (mga_format)(MGA_FORMAT_TEXT_ALL + 1), tbuf_write,
                                       &w),
-                     MGA_E_INVALID);
+                     MGA_E_MISUSE);
     /* explain has no brief form */
     tbuf x = TBUF_INIT;
     assert_int_equal(mga_result_explain_write(r, NULL, MGA_FORMAT_JSON_BRIEF, tbuf_write, &x),
-                     MGA_E_INVALID);
+                     MGA_E_MISUSE);
     assert_int_equal(mga_result_explain_write(r, NULL, MGA_FORMAT_JSON_PRETTY, tbuf_write, &x),
-                     MGA_E_INVALID);
+                     MGA_E_MISUSE);
     assert_null(x.p);
     /* a reused result writes brief and full lines alternately, each whole */
     char *brief = result_string(r, MGA_FORMAT_JSON_BRIEF);

@@ -257,8 +257,8 @@ static void test_diag_render_write_failure_and_null(void **state)
     b.fail_after = 0;
     assert_int_equal(mga_diags_render(d, tbuf_write, &b), MGA_E_WRITE);
     free(b.p);
-    assert_int_equal(mga_diags_render(NULL, tbuf_write, &b), MGA_E_INVALID);
-    assert_int_equal(mga_diags_render(d, NULL, NULL), MGA_E_INVALID);
+    assert_int_equal(mga_diags_render(NULL, tbuf_write, &b), MGA_E_MISUSE);
+    assert_int_equal(mga_diags_render(d, NULL, NULL), MGA_E_MISUSE);
     assert_int_equal(mga_diags_count(NULL), 0);
     assert_int_equal(mga_diags_error_count(NULL), 0);
     assert_null(mga_diags_ref(NULL, 0));

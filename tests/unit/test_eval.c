@@ -471,9 +471,9 @@ static void test_eval_reuse_same_as_fresh(void **state)
             mga_profile *q = NULL;
             assert_int_equal(mga_profile_parse(other, NULL, "{}", 2, &q, NULL), MGA_OK);
             mga_result *keep = reused;
-            assert_int_equal(mga_evaluate_reuse(other, q, &reused), MGA_E_INVALID);
+            assert_int_equal(mga_evaluate_reuse(other, q, &reused), MGA_E_MISUSE);
             assert_ptr_equal(keep, reused);
-            assert_int_equal(mga_evaluate_reuse(rs, p, NULL), MGA_E_INVALID);
+            assert_int_equal(mga_evaluate_reuse(rs, p, NULL), MGA_E_MISUSE);
             mga_profile_free(q);
         }
         mga_profile_free(p);
@@ -809,7 +809,7 @@ static void test_eval_misuse(void **state)
     assert_int_equal(mga_profile_parse(rs1, NULL, "{}", 2, &p, NULL), MGA_OK);
     mga_result *r = (mga_result *)1;
     /* a profile parsed against another rule set */
-    assert_int_equal(mga_evaluate(rs2, p, &r), MGA_E_INVALID);
+    assert_int_equal(mga_evaluate(rs2, p, &r), MGA_E_MISUSE);
     assert_null(r);
     mga_profile_free(p);
     mga_ruleset_free(rs1);

@@ -212,11 +212,11 @@ static void test_explain_misuse(void **state)
     assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
     tbuf b = TBUF_INIT;
     assert_int_equal(mga_result_explain_write(r, "nope", MGA_FORMAT_TEXT, tbuf_write, &b),
-                     MGA_E_INVALID);
+                     MGA_E_INVALID); /* a bad value, not a broken contract */
     assert_int_equal(mga_result_explain_write(r, NULL, MGA_FORMAT_JSON_PRETTY, tbuf_write, &b),
-                     MGA_E_INVALID);
+                     MGA_E_MISUSE);
     assert_int_equal(mga_result_explain_write(NULL, NULL, MGA_FORMAT_TEXT, tbuf_write, &b),
-                     MGA_E_INVALID);
+                     MGA_E_MISUSE);
     b.fail_after = 0;
     assert_int_equal(mga_result_explain_write(r, NULL, MGA_FORMAT_TEXT, tbuf_write, &b),
                      MGA_E_WRITE);

@@ -246,9 +246,9 @@ static void test_format_errors(void **state)
     (void)state;
     mga_engine *eng = make_engine();
     tbuf b = TBUF_INIT;
-    assert_int_equal(mga_format_rules(NULL, "x", "", 0, tbuf_write, &b, NULL), MGA_E_INVALID);
-    assert_int_equal(mga_format_rules(eng, "x", "", 0, NULL, &b, NULL), MGA_E_INVALID);
-    assert_int_equal(mga_format_rules(eng, "x", NULL, 3, tbuf_write, &b, NULL), MGA_E_INVALID);
+    assert_int_equal(mga_format_rules(NULL, "x", "", 0, tbuf_write, &b, NULL), MGA_E_MISUSE);
+    assert_int_equal(mga_format_rules(eng, "x", "", 0, NULL, &b, NULL), MGA_E_MISUSE);
+    assert_int_equal(mga_format_rules(eng, "x", NULL, 3, tbuf_write, &b, NULL), MGA_E_MISUSE);
     b.fail_after = 0;
     assert_int_equal(mga_format_rules(eng, NULL, "fact a when x\n", 14, tbuf_write, &b, NULL),
                      MGA_E_WRITE);

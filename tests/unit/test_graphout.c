@@ -164,10 +164,10 @@ static void test_graphout_errors(void **state)
     mga_ruleset *rs = compile_ok(eng, rules, NULL);
     tbuf b = TBUF_INIT;
     assert_int_equal(mga_ruleset_write_graph(NULL, MGA_GRAPH_DOT, tbuf_write, &b),
-                     MGA_E_INVALID);
-    assert_int_equal(mga_ruleset_write_graph(rs, MGA_GRAPH_DOT, NULL, &b), MGA_E_INVALID);
+                     MGA_E_MISUSE);
+    assert_int_equal(mga_ruleset_write_graph(rs, MGA_GRAPH_DOT, NULL, &b), MGA_E_MISUSE);
     assert_int_equal(mga_ruleset_write_graph(rs, (mga_graph_format)7, tbuf_write, &b),
-                     MGA_E_INVALID);
+                     MGA_E_MISUSE);
     b.fail_after = 0;
     assert_int_equal(mga_ruleset_write_graph(rs, MGA_GRAPH_JSON, tbuf_write, &b), MGA_E_WRITE);
     assert_int_equal(mga_ruleset_write_graph(rs, MGA_GRAPH_DOT, tbuf_write, &b), MGA_E_WRITE);

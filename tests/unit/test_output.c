@@ -237,18 +237,18 @@ static void test_output_write_errors(void **state)
         }
     }
     tbuf b = TBUF_INIT;
-    assert_int_equal(mga_result_write(r, (mga_format)42, tbuf_write, &b), MGA_E_INVALID);
-    assert_int_equal(mga_result_write(NULL, MGA_FORMAT_JSON, tbuf_write, &b), MGA_E_INVALID);
-    assert_int_equal(mga_result_write(r, MGA_FORMAT_JSON, NULL, &b), MGA_E_INVALID);
+    assert_int_equal(mga_result_write(r, (mga_format)42, tbuf_write, &b), MGA_E_MISUSE);
+    assert_int_equal(mga_result_write(NULL, MGA_FORMAT_JSON, tbuf_write, &b), MGA_E_MISUSE);
+    assert_int_equal(mga_result_write(r, MGA_FORMAT_JSON, NULL, &b), MGA_E_MISUSE);
     const mga_part *v = (const mga_part *)1;
     size_t n = 1;
-    assert_int_equal(mga_result_parts(NULL, MGA_FORMAT_JSON, &v, &n), MGA_E_INVALID);
+    assert_int_equal(mga_result_parts(NULL, MGA_FORMAT_JSON, &v, &n), MGA_E_MISUSE);
     assert_null(v);
     assert_int_equal(n, 0);
-    assert_int_equal(mga_result_parts(r, MGA_FORMAT_JSON, NULL, &n), MGA_E_INVALID);
-    assert_int_equal(mga_result_parts(r, MGA_FORMAT_JSON, &v, NULL), MGA_E_INVALID);
-    assert_int_equal(mga_result_parts(r, MGA_FORMAT_TEXT, &v, &n), MGA_E_INVALID);
-    assert_int_equal(mga_result_parts(r, MGA_FORMAT_JSON_PRETTY, &v, &n), MGA_E_INVALID);
+    assert_int_equal(mga_result_parts(r, MGA_FORMAT_JSON, NULL, &n), MGA_E_MISUSE);
+    assert_int_equal(mga_result_parts(r, MGA_FORMAT_JSON, &v, NULL), MGA_E_MISUSE);
+    assert_int_equal(mga_result_parts(r, MGA_FORMAT_TEXT, &v, &n), MGA_E_MISUSE);
+    assert_int_equal(mga_result_parts(r, MGA_FORMAT_JSON_PRETTY, &v, &n), MGA_E_MISUSE);
     assert_null(v);
     free(b.p);
     mga_result_free(r);

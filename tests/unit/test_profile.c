@@ -467,13 +467,13 @@ static void test_profile_invalid_arguments(void **state)
     mga_ruleset *rs = rules(eng);
     mga_profile *p = (mga_profile *)1;
     mga_diags *d = (mga_diags *)1;
-    assert_int_equal(mga_profile_parse(NULL, NULL, "{}", 2, &p, &d), MGA_E_INVALID);
+    assert_int_equal(mga_profile_parse(NULL, NULL, "{}", 2, &p, &d), MGA_E_MISUSE);
     assert_null(p);
     assert_null(d);
     p = (mga_profile *)1;
-    assert_int_equal(mga_profile_parse(rs, NULL, NULL, 2, &p, NULL), MGA_E_INVALID);
+    assert_int_equal(mga_profile_parse(rs, NULL, NULL, 2, &p, NULL), MGA_E_MISUSE);
     assert_null(p);
-    assert_int_equal(mga_profile_parse(rs, NULL, "{}", 2, NULL, NULL), MGA_E_INVALID);
+    assert_int_equal(mga_profile_parse(rs, NULL, "{}", 2, NULL, NULL), MGA_E_MISUSE);
     mga_profile_free(NULL);
     mga_ruleset_free(rs);
     mga_engine_free(eng);
@@ -537,9 +537,9 @@ static void reuse_equals_fresh(mga_engine *eng)
             free(got);
         } else {
             mga_result *x = NULL;
-            assert_int_equal(mga_evaluate(rs, p, &x), MGA_E_INVALID);
+            assert_int_equal(mga_evaluate(rs, p, &x), MGA_E_MISUSE);
             assert_null(x);
-            assert_int_equal(mga_evaluate_reuse(rs, p, &r), MGA_E_INVALID);
+            assert_int_equal(mga_evaluate_reuse(rs, p, &r), MGA_E_MISUSE);
         }
         mga_diags_free(fd);
         mga_diags_free(rd);
@@ -548,10 +548,10 @@ static void reuse_equals_fresh(mga_engine *eng)
     /* a profile of another rule set is refused and left alone */
     mga_ruleset *other = rules(eng);
     mga_profile *q = p;
-    assert_int_equal(mga_profile_parse_reuse(other, "p", "{}", 2, &q, NULL), MGA_E_INVALID);
+    assert_int_equal(mga_profile_parse_reuse(other, "p", "{}", 2, &q, NULL), MGA_E_MISUSE);
     assert_ptr_equal(q, p);
-    assert_int_equal(mga_profile_parse_reuse(rs, "p", NULL, 2, &q, NULL), MGA_E_INVALID);
-    assert_int_equal(mga_profile_parse_reuse(rs, "p", "{}", 2, NULL, NULL), MGA_E_INVALID);
+    assert_int_equal(mga_profile_parse_reuse(rs, "p", NULL, 2, &q, NULL), MGA_E_MISUSE);
+    assert_int_equal(mga_profile_parse_reuse(rs, "p", "{}", 2, NULL, NULL), MGA_E_MISUSE);
     mga_ruleset_free(other);
     mga_result_free(r);
     mga_profile_free(p);
@@ -593,7 +593,7 @@ static void test_profile_parse_reuse_oom(void **state)
         assert_true(st == MGA_OK || st == MGA_E_NOMEM);
         if (st == MGA_E_NOMEM && p) {
             mga_result *r = NULL;
-            assert_int_equal(mga_evaluate(rs, p, &r), MGA_E_INVALID);
+            assert_int_equal(mga_evaluate(rs, p, &r), MGA_E_MISUSE);
         }
         mga_diags_free(d);
         mga_profile_free(p);
