@@ -8,6 +8,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The magnitudes the engine computes with, in a dimension's base unit. Unit factors lie
+ * within [G_NUM_MIN, G_NUM_MAX]; the rules' numbers, their folded sums and profile values
+ * are 0 or within it too (sema and the profile reader reject the rest; defined here, with the numbers the AST
+ * carries, so that every stage from sema on reads one bound). A comparison sums
+ * at most MAX_LIN_FIELDS + 1 such numbers, so no sum or tolerance of the evaluator
+ * overflows, and every number reaches the solver as the finite double it is. */
+#define G_NUM_MAX 1e300
+#define G_NUM_MIN 1e-300
+
 typedef struct ast_span {
     uint32_t file; /* index into the compile's sources */
     uint32_t off, len;

@@ -572,3 +572,38 @@ bool lex_tokens(mga_diags *d, int dsrc, const char *text, size_t len, lex_token_
     arena_free(&a);
     return ok;
 }
+
+/* ---- builders for rule tests (*.mgt) ---- */
+
+bool ast_test_begin(struct parse_ctx *ctx, const char *name, ast_span at)
+{
+    ast_test *t = vec_push(ctx->a, &ctx->prog->tests, sizeof *t);
+    if (!t)
+        return false;
+    t->name = name;
+    t->at = at;
+    ctx->test = t;
+    return true;
+}
+
+bool ast_given_add(struct parse_ctx *ctx, const ast_given *g)
+{
+    if (!ctx->test)
+        return true;
+    ast_given *slot = vec_push(ctx->a, &ctx->test->givens, sizeof *slot);
+    if (!slot)
+        return false;
+    *slot = *g;
+    return true;
+}
+
+bool ast_texpect_add(struct parse_ctx *ctx, const ast_texpect *e)
+{
+    if (!ctx->test)
+        return true;
+    ast_texpect *slot = vec_push(ctx->a, &ctx->test->expects, sizeof *slot);
+    if (!slot)
+        return false;
+    *slot = *e;
+    return true;
+}

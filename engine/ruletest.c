@@ -13,41 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* ---- builders for the grammar ---- */
-
-bool ast_test_begin(struct parse_ctx *ctx, const char *name, ast_span at)
-{
-    ast_test *t = vec_push(ctx->a, &ctx->prog->tests, sizeof *t);
-    if (!t)
-        return false;
-    t->name = name;
-    t->at = at;
-    ctx->test = t;
-    return true;
-}
-
-bool ast_given_add(struct parse_ctx *ctx, const ast_given *g)
-{
-    if (!ctx->test)
-        return true;
-    ast_given *slot = vec_push(ctx->a, &ctx->test->givens, sizeof *slot);
-    if (!slot)
-        return false;
-    *slot = *g;
-    return true;
-}
-
-bool ast_texpect_add(struct parse_ctx *ctx, const ast_texpect *e)
-{
-    if (!ctx->test)
-        return true;
-    ast_texpect *slot = vec_push(ctx->a, &ctx->test->expects, sizeof *slot);
-    if (!slot)
-        return false;
-    *slot = *e;
-    return true;
-}
-
 /* ---- frozen tests ---- */
 
 typedef struct t_given {

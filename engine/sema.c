@@ -2,7 +2,7 @@
 /* Pass 2, sema: name resolution and type, unit and citation checks (see sema.h). */
 #include "sema.h"
 
-#include "graph.h"
+#include "ast.h"
 
 #include <float.h>
 #include <math.h>
