@@ -23,7 +23,7 @@ int mga_yylex(MGA_YYSTYPE *lval, MGA_YYLTYPE *lloc, yyscan_t scanner);
 }
 
 %code {
-#include "parse.h"
+#include "grammar.h"
 #include <stdio.h>
 #include <string.h>
 #define YYINITDEPTH 512

@@ -4,7 +4,7 @@
 #include "helpers.h"
 
 #include "format.h"
-#include "parse.h"
+#include "grammar.h"
 
 #include <dirent.h>
 

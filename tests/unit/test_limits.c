@@ -6,7 +6,7 @@
 #include "helpers.h"
 
 #include "graph.h" /* mga_ruleset.sweep */
-#include "parse.h" /* MAX_STRING, MAX_RULES */
+#include "grammar.h" /* MAX_STRING, MAX_RULES */
 
 #define RULE_SIZE_LIMIT ((size_t)64 << 20) /* api.c: one rule file */
 
