@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The public API: engine, compilation driver (parse -> sema -> quotes -> graph), reading
- * rule files and folders, ruleset accessors and the enum names. */
+/* The public API: the engine, the compile driver (parse -> sema -> quotes -> graph ->
+ * index -> plan -> output cache -> explain trees, each stage called in that order here),
+ * reading rule files and folders, and the rule set's accessors. */
 #include "analyze.h"
 #include "api.h"
 #include "builtin.h"
