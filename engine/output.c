@@ -1345,7 +1345,39 @@ static void t_line(tout *o, outbuf *l)
     l->b.len = 0;
 }
 
-static void text_summary(const mga_result *r, tout *o)
+/* Appends where rules[0..n) stand among the items shown: " (see items 1, 3)", with the
+ * ones left out counted ("and 2 more with --all"); nothing when n is 0. The numbers point
+ * at the items, which say why in words, instead of at rule ids. */
+static void item_refs(outbuf *l, const mga_result *r, size_t nshown, const uint32_t *rules,
+                      size_t n)
+{
+    size_t listed = 0, hidden = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t at = 0;
+        while (at < nshown && r->shown[at] != rules[i])
+            at++;
+        listed += at < nshown;
+        hidden += at == nshown;
+    }
+    if (!n)
+        return;
+    outbuf_printf(l, " (");
+    if (listed) {
+        outbuf_printf(l, "see item%s", listed > 1 ? "s" : "");
+        size_t k = 0;
+        for (size_t at = 0; at < nshown; at++)
+            for (size_t i = 0; i < n; i++)
+                if (r->shown[at] == rules[i]) {
+                    outbuf_printf(l, "%s %zu", k++ ? "," : "", at + 1);
+                    break;
+                }
+    }
+    if (hidden)
+        outbuf_printf(l, "%s%zu more with --all", listed ? "; " : "", hidden);
+    outbuf_put(l, ")", 1);
+}
+
+static void text_summary(const mga_result *r, tout *o, size_t nshown)
 {
     const mga_ruleset *rs = r->rs;
     const mga_summary *s = &r->summary;
@@ -1357,10 +1389,7 @@ static void text_summary(const mga_result *r, tout *o)
                   : s->decision == MGA_DECISION_ASK_DOCTOR_FIRST ? "ask a doctor first"
                                                                  : "fine within the limits "
                                                                    "given here");
-    for (size_t i = 0; i < s->ndecided_by; i++)
-        outbuf_printf(&l, "%s%s", i ? ", " : " (", s->decided_by[i]);
-    if (s->ndecided_by)
-        outbuf_put(&l, ")", 1);
+    item_refs(&l, r, nshown, r->decided, s->ndecided_by);
     t_line(o, &l);
     if (r->nprefer || r->navoid) {
         outbuf_printf(&l, "Forms:");
@@ -1379,27 +1408,24 @@ static void text_summary(const mga_result *r, tout *o)
             outbuf_printf(&l, " no supplement dose is suggested");
         if (d->has_start) {
             fmt_mg(mg, sizeof mg, d->start_mg);
-            outbuf_printf(&l, " start with %s mg a day (%s)", mg, d->start_rule);
+            outbuf_printf(&l, " start with %s mg a day", mg);
         }
         if (d->has_target) {
             fmt_mg(mg, sizeof mg, d->target_mg);
-            outbuf_printf(&l, "%s aim for %s mg a day (%s)", d->has_start ? ";" : "", mg,
-                          d->target_rule);
+            outbuf_printf(&l, "%s aim for %s mg a day", d->has_start ? ";" : "", mg);
         }
         if (d->has_max) {
             fmt_mg(mg, sizeof mg, d->max_mg);
-            outbuf_printf(&l, "%s never more than %s mg a day from supplements (%s)",
+            outbuf_printf(&l, "%s never more than %s mg a day from supplements",
                           d->has_start || d->has_target || supplements_by(r) >= 0 ? ";" : "",
-                          mg, d->max_rule);
+                          mg);
         }
         t_line(o, &l);
     }
     if (s->nreasons) {
         const char *w = see_doctor_words(s->refer);
-        outbuf_printf(&l, "See a doctor%s%s:", *w ? " " : "", w);
-        for (size_t i = 0; i < s->nreasons; i++)
-            outbuf_printf(&l, "%s %s (%s)", i ? "," : "", s->reasons[i].rule,
-                          s->reasons[i].urgency);
+        outbuf_printf(&l, "See a doctor%s%s", *w ? " " : "", w);
+        item_refs(&l, r, nshown, r->referral, s->nreasons);
         t_line(o, &l);
     }
     membuf_free(o->m, &l.b);
@@ -1476,7 +1502,7 @@ static void write_text(const mga_result *r, tout *o, bool all)
             t_put(o, "\n");
         }
     }
-    text_summary(r, o);
+    text_summary(r, o, nshown);
     if (nshown)
         t_put(o, "\nAdvice, most important first\n");
     for (size_t i = 0; i < nshown; i++) {
