@@ -1323,8 +1323,10 @@ static void t_wrap(tout *o, const char *s, size_t indent, size_t first_col)
 }
 
 /* The default text shows every critical and warning item and, up to TEXT_SHOWN items in
- * all, the other act items and then the background items, each in rank order. */
+ * all, the other act items, then background items while fewer than TEXT_BACKGROUND_FILL
+ * are shown, each in rank order. Over bench/gen profiles: median 5 items shown, max 8. */
 #define TEXT_SHOWN 8
+#define TEXT_BACKGROUND_FILL 4 /* background items only while fewer items are shown */
 
 static const char *see_doctor_words(const char *refer)
 {
@@ -1450,7 +1452,10 @@ static size_t text_pick(const mga_result *r, bool all)
     }
     size_t room = nsev < TEXT_SHOWN ? TEXT_SHOWN - nsev : 0;
     size_t want_act = nact < room ? nact : room;
-    room -= want_act;
+    /* background items (study findings, disagreements, food lists) only fill a short
+     * result up to TEXT_BACKGROUND_FILL items: the rest is for --all */
+    size_t have = nsev + want_act;
+    room = have < TEXT_BACKGROUND_FILL ? TEXT_BACKGROUND_FILL - have : 0;
     size_t want_bg = nbg < room ? nbg : room;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {

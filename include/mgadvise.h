@@ -248,8 +248,9 @@ typedef enum mga_format {
     MGA_FORMAT_JSON,        /* one line */
     MGA_FORMAT_JSON_PRETTY, /* indented */
     MGA_FORMAT_TEXT,        /* short, for a patient: the summary, then every critical and
-                             * warning item and the most relevant others up to 8 items in
-                             * all (in rank order), a line counting the items left out,
+                             * warning item, the other act items up to 8 items in all,
+                             * background items only while fewer than 4 are shown (in rank
+                             * order), a line counting the items left out,
                              * references of the items shown, the disclaimer; control and
                              * bidi characters of the data as escapes */
     MGA_FORMAT_JSON_BRIEF,  /* one line, to be read with the rule set's catalog (below):

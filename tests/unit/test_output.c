@@ -314,8 +314,8 @@ static void test_output_text_short_by_default(void **state)
                                i, i);
     mga_ruleset *rs = compile_ok(eng, rules, NULL);
 
-    /* 1 act + 9 background: 8 shown, the prefer first, the last background item and its
-     * reference left out */
+    /* 1 act + 9 background: the prefer first, background only while fewer than 4 items are
+     * shown, the rest (and the reference only the last cites) left out */
     mga_profile *p = NULL;
     assert_int_equal(mga_profile_parse(rs, NULL, "{\"age\": 30}", 11, &p, NULL), MGA_OK);
     mga_result *r = NULL;
@@ -324,10 +324,10 @@ static void test_output_text_short_by_default(void **state)
     assert_contains(txt, "\nSummary\n  Supplements: fine within the limits given here\n"
                          "  Forms: prefer glycinate\n\nAdvice, most important first\n"
                          "  1. Prefer. [1]\n");
-    assert_int_equal(text_items(txt), 8);
-    assert_contains(txt, "  8. Background 6. [2]\n");
-    assert_not_contains(txt, "Background 7.");
-    assert_contains(txt, "\n2 more items (background and lower-priority advice): "
+    assert_int_equal(text_items(txt), 4);
+    assert_contains(txt, "  4. Background 2. [2]\n");
+    assert_not_contains(txt, "Background 3.");
+    assert_contains(txt, "\n6 more items (background and lower-priority advice): "
                          "'mgadvise eval --all' shows every item.\n");
     assert_not_contains(txt, "Reference three.");
     assert_contains(txt, "\nDisclaimer: Not medical advice.\n");
@@ -342,16 +342,16 @@ static void test_output_text_short_by_default(void **state)
     mga_result_free(r);
     mga_profile_free(p);
 
-    /* 4 warnings, 1 info act item, 9 background: every warning shown, then the prefer,
-     * then 3 background items; what was overruled only with everything */
+    /* 4 warnings, the prefer overruled, 9 background: every warning shown, no background
+     * (4 items already); what was overruled only with everything */
     assert_int_equal(mga_profile_parse(rs, NULL, "{\"age\": 95}", 11, &p, NULL), MGA_OK);
     assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
     txt = result_string(r, MGA_FORMAT_TEXT);
-    assert_int_equal(text_items(txt), 8);
+    assert_int_equal(text_items(txt), 4);
     assert_contains(txt, "  1. No glycinate. [1]\n     (warning, avoid: glycinate;");
     assert_contains(txt, "  4. Warning 2. [2]\n");
-    assert_contains(txt, "  5. Background 0. [2]\n");
-    assert_contains(txt, "\n5 more items (");
+    assert_not_contains(txt, "Background 0.");
+    assert_contains(txt, "\n9 more items (");
     assert_not_contains(txt, "Overruled");
     free(txt);
     txt = result_string(r, MGA_FORMAT_TEXT_ALL);
