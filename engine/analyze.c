@@ -545,9 +545,13 @@ static Z3_ast form_or_dose_advice(an *A)
 
 /* ---- the same, read off an evaluated result (the replay side) ---- */
 
+/* The evaluator's own answer: the rule is among the result's fired rules. */
 static bool r_fired(const mga_result *r, uint32_t rule)
 {
-    return r->val[r->rs->rules[rule].node] == V_TRUE;
+    for (size_t i = 0; i < r->nfired; i++)
+        if (r->fired[i] == rule)
+            return true;
+    return false;
 }
 
 static bool r_has_item(const an *A, const mga_result *r, const g_expect *e)
@@ -660,7 +664,9 @@ typedef struct claim {
     uint32_t a, b; /* rules (CL_FIRE2, CL_FIRE1), invariant (CL_REFUTE), goal symbol (CL_GAP) */
 } claim;
 
-static bool r_claim(const an *A, const mga_result *r, const claim *c)
+/* ref: every node's value by the reference evaluator (eval_nodes), for an invariant's
+ * condition, which no rule need have computed. */
+static bool r_claim(const an *A, const mga_result *r, const uint8_t *ref, const claim *c)
 {
     switch (c->kind) {
     case CL_FIRE1:
@@ -669,7 +675,7 @@ static bool r_claim(const an *A, const mga_result *r, const claim *c)
         return r_fired(r, c->a) && r_fired(r, c->b);
     case CL_REFUTE: {
         const g_invariant *v = &r->rs->invs[c->a];
-        return r->val[v->node] == V_TRUE && !r_invariant(A, r, v);
+        return ref[v->node] == V_TRUE && !r_invariant(A, r, v);
     }
     case CL_GAP: {
         const g_field *f = &r->rs->fields[A->goals];
@@ -801,11 +807,20 @@ static bool replay(an *A, const witness *w, const claim *c)
     mga_status st = mga_profile_parse(A->rs, "witness", A->json, len, &p, NULL);
     if (st == MGA_OK)
         st = mga_evaluate(A->rs, p, &r);
+    uint8_t *ref = NULL;
     if (st == MGA_OK) {
-        /* evaluation computes only the nodes of candidate rules; the claim may read any */
-        eval_nodes(A->rs, p, r->val);
-        ok = r_claim(A, r, c);
+        /* evaluation computes only the nodes of candidate rules; the claim may read any:
+         * the reference evaluator's values, in a buffer of their own */
+        ref = mem_alloc(&A->rs->m, A->rs->nnodes + 1);
+        if (!ref)
+            st = MGA_E_NOMEM;
     }
+    if (st == MGA_OK) {
+        eval_nodes(A->rs, p, ref);
+        ok = r_claim(A, r, ref, c);
+    }
+    if (ref)
+        mem_free(&A->rs->m, ref, A->rs->nnodes + 1);
     if (st == MGA_E_NOMEM)
         A->oom = true;
     mga_result_free(r);

@@ -641,7 +641,8 @@ static bool mg_equal(double a, double b)
 }
 
 /* Checks one expectation; on failure writes what was expected and what the result holds. */
-static bool check_one(tw *w, const mga_result *r, const t_expect *e)
+/* ref: every node by the reference evaluator, for saying why a rule did not fire. */
+static bool check_one(tw *w, const mga_result *r, const uint8_t *ref, const t_expect *e)
 {
     const mga_ruleset *rs = r->rs;
     bool ok = true;
@@ -657,7 +658,9 @@ static bool check_one(tw *w, const mga_result *r, const t_expect *e)
             return true;
         outbuf_printf(w, "    expected: %s%s%s\n", e->neg ? "no advice from " : "advice from ",
                  g->id, e->sev >= 0 ? " with that severity" : "");
-        bool fired = r->val[g->node] == V_TRUE;
+        bool fired = false;
+        for (size_t i = 0; i < r->nfired && !fired; i++)
+            fired = r->fired[i] == (uint32_t)e->rule;
         if (present) {
             outbuf_printf(w, "    got:      advice from %s (%s), because\n", g->id,
                      mga_severity_str((mga_severity)g->severity));
@@ -670,7 +673,7 @@ static bool check_one(tw *w, const mga_result *r, const t_expect *e)
             return false;
         } else {
             outbuf_printf(w, "    got:      %s did not fire (%s), because\n", g->id,
-                     r->val[g->node] == V_FALSE ? "false" : "unknown");
+                     ref[g->node] == V_FALSE ? "false" : "unknown");
         }
         if (!explain_rule_why(r, (size_t)e->rule, 3, &w->b))
             w->oom = true;
@@ -787,6 +790,10 @@ mga_status mga_tests_run(const mga_tests *t, mga_coverage *cov, mga_write_fn fn,
     tw w = {&t->m, {0}, false};
     mga_status st = MGA_OK;
     size_t nfail = 0;
+    size_t nref = t->rs->nnodes + 1;
+    uint8_t *ref = mem_alloc(&t->m, nref); /* the reference values, apart from the result */
+    if (!ref)
+        return MGA_E_NOMEM;
     for (size_t i = 0; i < t->n && st == MGA_OK; i++) {
         const t_test *tt = &t->tests[i];
         mga_profile *p = make_profile(t, tt);
@@ -797,14 +804,14 @@ mga_status mga_tests_run(const mga_tests *t, mga_coverage *cov, mga_write_fn fn,
         }
         st = mga_evaluate(t->rs, p, &r);
         if (st == MGA_OK) /* every node, for the report of why a rule did or did not fire */
-            eval_nodes(t->rs, p, r->val);
+            eval_nodes(t->rs, p, ref);
         if (st == MGA_OK && cov)
             st = mga_coverage_add(cov, r);
         if (st == MGA_OK) {
             bool header = false;
             for (size_t k = 0; k < tt->ne; k++) {
                 size_t before = w.b.len;
-                if (check_one(&w, r, &tt->e[k]))
+                if (check_one(&w, r, ref, &tt->e[k]))
                     continue;
                 /* the expectation's line goes above what check_one wrote */
                 tw head = {&t->m, {0}, false};
@@ -841,6 +848,7 @@ mga_status mga_tests_run(const mga_tests *t, mga_coverage *cov, mga_write_fn fn,
     if (st == MGA_OK && w.b.len && fn(ud, w.b.p, w.b.len) != 0)
         st = MGA_E_WRITE;
     membuf_free(&t->m, &w.b);
+    mem_free(&t->m, ref, nref);
     if (failed)
         *failed = nfail;
     return st;
