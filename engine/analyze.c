@@ -7,6 +7,7 @@
  * which are printed as JSON and replayed through mga_profile_parse + mga_evaluate before
  * they are shown: the evaluator, not the encoding, has the last word. */
 #include "analyze.h"
+#include "semantics.h"
 
 #include "ast.h"
 #include "diag.h"
@@ -246,9 +247,9 @@ static bool mask_bit(const an *A, const g_node *n, size_t k)
 }
 
 /* T and F of every node, children first (the node array is in topological order). The
- * linear tests are exact; `robust` collects, per test, "not within 1e-6 (relative) of the
+ * linear tests are exact; `robust` collects, per test, "not within NUM_REL_MARGIN (relative) of the
  * boundary unless exactly on it", so that witnesses do not depend on the evaluator's
- * 1e-9 tolerance for inexact unit conversions. */
+ * NUM_REL_TOL tolerance for inexact unit conversions. */
 static bool encode_nodes(an *A)
 {
     const mga_ruleset *rs = A->rs;
@@ -338,7 +339,7 @@ static bool encode_nodes(an *A)
             t = mk_and2(A, known, test);
             f = mk_and2(A, known, Z3_mk_not(z, test));
             Z3_ast margin = Z3_mk_mul(
-                z, 2, (Z3_ast[]){mk_num(A, 1e-6), Z3_mk_add(z, n->n + 1, mag)});
+                z, 2, (Z3_ast[]){mk_num(A, NUM_REL_MARGIN), Z3_mk_add(z, n->n + 1, mag)});
             Z3_ast opts[4] = {Z3_mk_not(z, known), Z3_mk_eq(z, sum, zero),
                               Z3_mk_ge(z, sum, margin),
                               Z3_mk_le(z, sum, Z3_mk_unary_minus(z, margin))};
@@ -675,7 +676,7 @@ static bool r_claim(const an *A, const mga_result *r, const uint8_t *ref, const 
         return r_fired(r, c->a) && r_fired(r, c->b);
     case CL_REFUTE: {
         const g_invariant *v = &r->rs->invs[c->a];
-        return ref[v->node] == V_TRUE && !r_invariant(A, r, v);
+        return ref[v->node] == TV_T && !r_invariant(A, r, v);
     }
     case CL_GAP: {
         const g_field *f = &r->rs->fields[A->goals];

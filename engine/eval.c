@@ -15,21 +15,12 @@ static inline uint8_t lin_value(const mga_ruleset *rs, uint8_t op, uint32_t off,
     for (uint32_t i = 0; i < n; i++) {
         const g_term *t = &rs->terms[off + i];
         if (!p->known[t->field])
-            return V_UNKNOWN;
+            return TV_U;
         double x = t->coef * p->num[t->field];
         v += x;
         mag += fabs(x);
     }
-    /* Unit conversions are inexact: values within a relative 1e-9 count as equal. */
-    double eps = 1e-9 * mag;
-    switch (op) {
-    case OP_LT:
-        return v < -eps;
-    case OP_LE:
-        return v <= eps;
-    default:
-        return fabs(v) <= eps;
-    }
+    return tv_of(lin_holds(v, mag, (cmp_op)op));
 }
 
 /* The value of node n, its children's values being in val. */
@@ -37,10 +28,10 @@ static inline uint8_t node_value(const mga_ruleset *rs, const mga_profile *p, co
                                  const uint8_t *val)
 {
     {
-        uint8_t v = V_UNKNOWN;
+        uint8_t v = TV_U;
         switch ((node_kind)n->kind) {
         case N_CONST:
-            v = n->bval;
+            v = tv_of(n->bval);
             break;
         case N_SET_ANY:
         case N_SET_ALL: {
@@ -53,59 +44,59 @@ static inline uint8_t node_value(const mga_ruleset *rs, const mga_profile *p, co
                 any |= (bits[w] & mask[w]) != 0;
                 all &= (bits[w] & mask[w]) == mask[w];
             }
-            v = n->kind == N_SET_ANY ? any : all;
+            v = tv_of(n->kind == N_SET_ANY ? any : all);
             break;
         }
         case N_ENUM_IN: {
             if (!p->known[n->field])
                 break;
             unsigned k = (unsigned)p->num[n->field];
-            v = (rs->masks[n->off + k / 64] >> (k % 64)) & 1;
+            v = tv_of((rs->masks[n->off + k / 64] >> (k % 64)) & 1);
             break;
         }
         case N_BOOL:
             if (p->known[n->field])
-                v = (p->num[n->field] != 0) == (n->bval != 0);
+                v = tv_of((p->num[n->field] != 0) == (n->bval != 0));
             break;
         case N_KNOWN:
-            v = p->known[n->field] ? V_TRUE : V_FALSE;
+            v = p->known[n->field] ? TV_T : TV_F;
             break;
         case N_DEF:
-            v = val[rs->kids[n->off]] != V_UNKNOWN;
+            v = tv_of(val[rs->kids[n->off]] != TV_U);
             break;
         case N_LIN:
             v = lin_value(rs, n->op, n->off, n->n, n->k, p);
             break;
         case N_AND: {
             /* Kleene: any false -> false; else any unknown -> unknown */
-            v = V_TRUE;
+            v = TV_T;
             for (uint32_t k = 0; k < n->n; k++) {
                 uint8_t c = val[rs->kids[n->off + k]];
-                if (c == V_FALSE) {
-                    v = V_FALSE;
+                if (c == TV_F) {
+                    v = TV_F;
                     break;
                 }
-                if (c == V_UNKNOWN)
-                    v = V_UNKNOWN;
+                if (c == TV_U)
+                    v = TV_U;
             }
             break;
         }
         case N_OR: {
-            v = V_FALSE;
+            v = TV_F;
             for (uint32_t k = 0; k < n->n; k++) {
                 uint8_t c = val[rs->kids[n->off + k]];
-                if (c == V_TRUE) {
-                    v = V_TRUE;
+                if (c == TV_T) {
+                    v = TV_T;
                     break;
                 }
-                if (c == V_UNKNOWN)
-                    v = V_UNKNOWN;
+                if (c == TV_U)
+                    v = TV_U;
             }
             break;
         }
         case N_NOT: {
             uint8_t c = val[rs->kids[n->off]];
-            v = c == V_UNKNOWN ? V_UNKNOWN : (uint8_t)!c;
+            v = tv_not(c);
             break;
         }
         }
@@ -641,10 +632,9 @@ bool eval_freeze(mga_ruleset *rs)
     return ok;
 }
 
-/* The evaluator's values (plan_sweep, run_prog) are ordered F < U < T, so that Kleene AND
- * is the minimum of the children, OR the maximum and NOT 2 - x: no branches. eval_nodes,
- * the reference, keeps V_FALSE, V_TRUE, V_UNKNOWN. */
-enum { K_F = 0, K_U = 1, K_T = 2 };
+/* The fast evaluator (plan_sweep, run_prog) and the reference (eval_nodes) share one
+ * encoding (semantics.h): F < U < T, so that the sweep's AND is a minimum, OR a maximum and
+ * NOT 2 - x, with no branches. */
 
 /* A leaf's value from whether its field is known and its test's outcome (0 or 1). */
 /* Arithmetic, not a branch: whether a field is given is up to the profile. known and b
@@ -653,7 +643,7 @@ enum { K_F = 0, K_U = 1, K_T = 2 };
 
 static inline uint8_t and_value(const uint32_t *kids, uint32_t n, const uint8_t *val)
 {
-    uint8_t v = K_T;
+    uint8_t v = TV_T;
     for (uint32_t k = 0; k < n; k++) {
         uint8_t c = val[kids[k]];
         v = c < v ? c : v;
@@ -663,7 +653,7 @@ static inline uint8_t and_value(const uint32_t *kids, uint32_t n, const uint8_t 
 
 static inline uint8_t or_value(const uint32_t *kids, uint32_t n, const uint8_t *val)
 {
-    uint8_t v = K_F;
+    uint8_t v = TV_F;
     for (uint32_t k = 0; k < n; k++) {
         uint8_t c = val[kids[k]];
         v = c > v ? c : v;
@@ -683,22 +673,24 @@ static inline uint8_t setn_value(const eval_plan *pl, const mga_profile *p, cons
 }
 
 /* lin_value of one term, read from the node: the same operations in the same order. Its
- * sum v and tolerance eps, computed whether the field is known or not (an unknown field's
- * number is a number, its outcome thrown away by K_LEAF). */
-static inline double lin1_sum(const e_node *n, const mga_profile *p, double *eps)
+ * sum and the magnitude the tolerance scales with, computed whether the field is known or
+ * not (an unknown field's number is a number, its outcome thrown away by K_LEAF). */
+static inline double lin1_sum(const e_node *n, const mga_profile *p, double *mag)
 {
     double x = n->coef * p->num[n->field];
-    *eps = 1e-9 * (fabs(n->u.k) + fabs(x));
+    *mag = fabs(n->u.k) + fabs(x);
     return n->u.k + x;
 }
 
 /* A one-term comparison, the operator chosen by arithmetic: which operator comes next, and
- * whether the field is known, are no pattern a branch predictor sees */
+ * whether the field is known, are no pattern a branch predictor sees. Each lin_holds has a
+ * constant operator, so it folds to one comparison. */
 static inline uint8_t lin1_k(const e_node *n, const mga_profile *p)
 {
-    double eps, v = lin1_sum(n, p, &eps);
-    int b = ((n->op == OP_LT) & (v < -eps)) | ((n->op == OP_LE) & (v <= eps)) |
-            ((n->op != OP_LT) & (n->op != OP_LE) & (fabs(v) <= eps));
+    double mag, v = lin1_sum(n, p, &mag);
+    int b = ((n->op == OP_LT) & lin_holds(v, mag, OP_LT)) |
+            ((n->op == OP_LE) & lin_holds(v, mag, OP_LE)) |
+            ((n->op != OP_LT) & (n->op != OP_LE) & lin_holds(v, mag, OP_EQ));
     return K_LEAF(p->known[n->field], b);
 }
 
@@ -706,15 +698,14 @@ static inline uint8_t lin1_k(const e_node *n, const mga_profile *p)
 static inline __attribute__((always_inline)) uint8_t lin1_op(const e_node *n, const mga_profile *p,
                                                               int op)
 {
-    double eps, v = lin1_sum(n, p, &eps);
-    int b = op == OP_LT ? v < -eps : op == OP_LE ? v <= eps : fabs(v) <= eps;
+    double mag, v = lin1_sum(n, p, &mag);
+    int b = lin_holds(v, mag, op == OP_LT ? OP_LT : op == OP_LE ? OP_LE : OP_EQ);
     return K_LEAF(p->known[n->field], b);
 }
 
 static inline uint8_t lin_k(const mga_ruleset *rs, const e_node *n, const mga_profile *p)
 {
-    uint8_t v = lin_value(rs, n->op, n->off, n->n, n->u.k, p);
-    return v == V_UNKNOWN ? K_U : (uint8_t)(2 * v);
+    return lin_value(rs, n->op, n->off, n->n, n->u.k, p);
 }
 
 /* The value of node n (its children's values being in val), ordered F < U < T. */
@@ -724,38 +715,38 @@ static inline __attribute__((always_inline)) uint8_t e_value(const mga_ruleset *
     const uint8_t known = p->known[n->field];
     switch ((e_kind)n->kind) {
     case E_CONST:
-        return n->bval ? K_T : K_F;
+        return n->bval ? TV_T : TV_F;
     case E_ANY1:
         return K_LEAF(known, (p->bits[n->off] & n->u.m) != 0);
     case E_ALL1:
         return K_LEAF(known, (p->bits[n->off] & n->u.m) == n->u.m);
     case E_ANYN:
     case E_ALLN:
-        return known ? (uint8_t)(2 * setn_value(pl, p, n)) : K_U;
+        return known ? (uint8_t)(2 * setn_value(pl, p, n)) : TV_U;
     case E_ENUM1:
-        return known ? (uint8_t)(2 * ((n->u.m >> (unsigned)p->num[n->field]) & 1)) : K_U;
+        return known ? (uint8_t)(2 * ((n->u.m >> (unsigned)p->num[n->field]) & 1)) : TV_U;
     case E_ENUMN: {
         unsigned k = (unsigned)p->num[n->field];
-        return known ? (uint8_t)(2 * ((rs->masks[n->off + k / 64] >> (k % 64)) & 1)) : K_U;
+        return known ? (uint8_t)(2 * ((rs->masks[n->off + k / 64] >> (k % 64)) & 1)) : TV_U;
     }
     case E_BOOL:
         return K_LEAF(known, (p->num[n->field] != 0) == (n->bval != 0));
     case E_KNOWN:
-        return known ? K_T : K_F;
+        return known ? TV_T : TV_F;
     case E_LIN:
         return lin_k(rs, n, p);
     case E_LIN1:
         return lin1_k(n, p);
     case E_DEF:
-        return val[kids[n->off]] != K_U ? K_T : K_F;
+        return val[kids[n->off]] != TV_U ? TV_T : TV_F;
     case E_AND:
         return and_value(kids + n->off, n->n, val);
     case E_OR:
         return or_value(kids + n->off, n->n, val);
     case E_NOT:
-        return (uint8_t)(K_T - val[kids[n->off]]);
+        return (uint8_t)(TV_T - val[kids[n->off]]);
     }
-    return K_U;
+    return TV_U;
 }
 
 #define MIN2(a, b) ((a) < (b) ? (a) : (b))
@@ -766,7 +757,7 @@ static inline __attribute__((always_inline)) uint8_t e_value(const mga_ruleset *
 static inline __attribute__((always_inline)) uint8_t fold4(const uint32_t *k, uint32_t n,
                                                              const uint8_t *val, bool max)
 {
-    uint8_t v = max ? K_F : K_T;
+    uint8_t v = max ? TV_F : TV_T;
     for (const uint32_t *kend = k + n; k < kend; k += 4) {
         uint8_t a = max ? MAX2(val[k[0]], val[k[1]]) : MIN2(val[k[0]], val[k[1]]);
         uint8_t b = max ? MAX2(val[k[2]], val[k[3]]) : MIN2(val[k[2]], val[k[3]]);
@@ -784,8 +775,8 @@ static void plan_sweep(const mga_ruleset *rs, const mga_profile *p, uint8_t *val
     const uint64_t *bits = p->bits;
     const e_node *nodes = pl->snodes;
     const uint32_t *kids = pl->skids;
-    val[pl->nsweep] = K_F;     /* the padding of an OR's children */
-    val[pl->nsweep + 1] = K_T; /* and of an AND's */
+    val[pl->nsweep] = TV_F;     /* the padding of an OR's children */
+    val[pl->nsweep + 1] = TV_T; /* and of an AND's */
     for (size_t r = 0; r < pl->nruns; r++) {
         size_t i = pl->runs[r].begin, end = pl->runs[r].end;
         switch (pl->runs[r].kind) {
@@ -812,7 +803,7 @@ static void plan_sweep(const mga_ruleset *rs, const mga_profile *p, uint8_t *val
                 const e_node *n = &nodes[i];
                 val[i] = known[n->field]
                              ? (uint8_t)(2 * ((n->u.m >> (unsigned)p->num[n->field]) & 1))
-                             : K_U;
+                             : TV_U;
             }
             break;
         case E_AND:
@@ -860,7 +851,7 @@ static inline void run_prog(mga_result *r, const mga_profile *p, const e_prog *p
     for (uint32_t i = 0; i < pr->n; i++)
         v[i] = e_value(r->rs, pl, p, &n[i], v, pl->pkids);
     r->hits[r->nfired] = (uint64_t)pr->rank << 32 | pr->rule;
-    r->nfired += v[pr->n - 1] == K_T;
+    r->nfired += v[pr->n - 1] == TV_T;
 }
 
 static void run_key(mga_result *r, const mga_profile *p, uint64_t key)
@@ -1315,7 +1306,7 @@ static void eval_sweep(mga_result *r, const mga_profile *p)
     /* branch-free: whether a rule fires is what the branch predictor cannot guess */
     for (size_t i = 0; i < rs->nrules; i++) {
         fired[nf] = fire[i].rule;
-        nf += val[fire[i].node] == K_T;
+        nf += val[fire[i].node] == TV_T;
     }
     r->nfired = nf;
 }

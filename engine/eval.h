@@ -7,8 +7,7 @@
 
 #include "graph.h"
 #include "profile.h"
-
-enum { V_FALSE = 0, V_TRUE = 1, V_UNKNOWN = 2 };
+#include "semantics.h"
 
 /* The evaluator's own form of the graph (eval_freeze), built once per rule set: each node's
  * test specialised by what it needs (a set test on one word of the profile with its mask

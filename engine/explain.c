@@ -467,8 +467,8 @@ static bool has_sym(const mga_ruleset *rs, const mga_profile *p, uint32_t field,
     return (bits[s / 64] >> (s % 64)) & 1;
 }
 
-/* The same test as the graph's linear node (eval.c): values within a relative 1e-9 of
- * each other count as equal, because unit conversions are inexact. */
+/* The same test as the graph's linear node (eval.c), through the one comparison of
+ * semantics.h. */
 static uint8_t lin_test(const explain_data *ex, const x_node *x, const mga_profile *p, double k,
                         int op)
 {
@@ -476,27 +476,12 @@ static uint8_t lin_test(const explain_data *ex, const x_node *x, const mga_profi
     for (uint32_t i = 0; i < x->n; i++) {
         const g_term *t = &ex->terms[x->off + i];
         if (!p->known[t->field])
-            return V_UNKNOWN;
+            return TV_U;
         double y = t->coef * p->num[t->field];
         v += y;
         mag += fabs(y);
     }
-    double eps = x->n ? 1e-9 * mag : 0;
-    switch ((cmp_op)op) {
-    case OP_LT:
-        return v < -eps;
-    case OP_LE:
-        return v <= eps;
-    case OP_GT:
-        return v > eps;
-    case OP_GE:
-        return v >= -eps;
-    case OP_EQ:
-        return fabs(v) <= eps;
-    case OP_NE:
-        return fabs(v) > eps;
-    }
-    return V_UNKNOWN;
+    return tv_of(lin_holds(v, mag, (cmp_op)op));
 }
 
 /* The value of node i from its children's, which explain_eval has computed before it. */
@@ -510,36 +495,36 @@ static uint8_t xval(const mga_ruleset *rs, const mga_profile *p, uint8_t *val, u
 {
     const explain_data *ex = rs->explain;
     const x_node *x = &ex->nodes[i];
-    uint8_t v = V_UNKNOWN;
+    uint8_t v = TV_U;
     switch ((x_kind)x->kind) {
     case X_AND:
     case X_OR: {
-        uint8_t absorb = x->kind == X_AND ? V_FALSE : V_TRUE;
-        v = x->kind == X_AND ? V_TRUE : V_FALSE;
+        uint8_t absorb = x->kind == X_AND ? TV_F : TV_T;
+        v = x->kind == X_AND ? TV_T : TV_F;
         for (uint32_t k = 0; k < x->n; k++) {
             uint8_t c = kid_val(val, ex->kids[x->off + k]);
             if (c == absorb)
                 v = absorb;
-            else if (c == V_UNKNOWN && v != absorb)
-                v = V_UNKNOWN;
+            else if (c == TV_U && v != absorb)
+                v = TV_U;
         }
         break;
     }
     case X_NOT: {
         uint8_t c = kid_val(val, ex->kids[x->off]);
-        v = c == V_UNKNOWN ? V_UNKNOWN : (uint8_t)!c;
+        v = tv_not(c);
         break;
     }
     case X_CONST:
-        v = x->bval;
+        v = tv_of(x->bval);
         break;
     case X_FACT: {
         uint8_t c = kid_val(val, ex->fact_root[x->field]);
-        v = c == V_UNKNOWN ? V_UNKNOWN : (uint8_t)(c == x->bval);
+        v = c == TV_U ? TV_U : tv_of((c == TV_T) == (x->bval != 0));
         break;
     }
     case X_FACT_DEF:
-        v = (kid_val(val, ex->fact_root[x->field]) != V_UNKNOWN) == x->bval;
+        v = tv_of((kid_val(val, ex->fact_root[x->field]) != TV_U) == (x->bval != 0));
         break;
     case X_SET_ANY:
     case X_SET_ALL:
@@ -552,34 +537,34 @@ static uint8_t xval(const mga_ruleset *rs, const mga_profile *p, uint8_t *val, u
             any |= h;
             all &= h;
         }
-        v = x->kind == X_SET_ANY ? any : x->kind == X_SET_ALL ? all : !any;
+        v = tv_of(x->kind == X_SET_ANY ? any : x->kind == X_SET_ALL ? all : !any);
         break;
     }
     case X_ENUM_IN: {
         if (!p->known[x->field])
             break;
         uint32_t s = (uint32_t)p->num[x->field];
-        v = V_FALSE;
+        v = TV_F;
         for (uint32_t k = 0; k < x->n; k++)
             if (ex->syms[x->off + k] == s)
-                v = V_TRUE;
+                v = TV_T;
         break;
     }
     case X_BOOL:
         if (p->known[x->field])
-            v = (p->num[x->field] != 0) == (x->bval != 0);
+            v = tv_of((p->num[x->field] != 0) == (x->bval != 0));
         break;
     case X_KNOWN:
-        v = (p->known[x->field] != 0) == (x->bval != 0);
+        v = tv_of((p->known[x->field] != 0) == (x->bval != 0));
         break;
     case X_CMP:
         v = lin_test(ex, x, p, x->k, x->op);
         break;
     case X_BETWEEN: {
         uint8_t lo = lin_test(ex, x, p, x->k, OP_GE), hi = lin_test(ex, x, p, x->k2, OP_LE);
-        v = lo == V_FALSE || hi == V_FALSE ? V_FALSE
-            : lo == V_UNKNOWN || hi == V_UNKNOWN ? V_UNKNOWN
-                                                 : V_TRUE;
+        v = lo == TV_F || hi == TV_F ? TV_F
+            : lo == TV_U || hi == TV_U ? TV_U
+                                                 : TV_T;
         break;
     }
     }
@@ -607,7 +592,7 @@ void explain_eval(const mga_ruleset *rs, const mga_profile *p, uint8_t *val)
 static uint8_t rule_value(const mga_result *r, const uint8_t *val, size_t rule)
 {
     uint32_t root = r->rs->explain->rule_root[rule];
-    return root == NONE_ID ? V_TRUE : val[root];
+    return root == NONE_ID ? TV_T : val[root];
 }
 
 /* ---- writing ---- */
@@ -671,7 +656,7 @@ static void w_jstr(wr *w, const char *s)
 
 static const char *vname(uint8_t v)
 {
-    return v == V_TRUE ? "true" : v == V_FALSE ? "false" : "unknown";
+    return v == TV_T ? "true" : v == TV_F ? "false" : "unknown";
 }
 
 /* A field's value as the profile gave it, in the field's declared unit. */
@@ -913,7 +898,7 @@ static void node_blame(xctx *c, uint32_t i, unsigned depth, bool *first)
     if (x->kind == X_AND || x->kind == X_OR) {
         /* the parts that decide: the first part with the absorbing value (false for 'and',
          * true for 'or'), else every part with the value v */
-        bool all = v != (x->kind == X_AND ? V_FALSE : V_TRUE);
+        bool all = v != (x->kind == X_AND ? TV_F : TV_T);
         for (uint32_t k = 0; k < x->n; k++) {
             uint32_t kid = c->ex->kids[x->off + k];
             if (c->val[kid] != v)
@@ -1135,7 +1120,7 @@ static void write_all(xctx *c, const uint8_t *val)
     bool anyw = false;
     for (size_t k = 0; k < rs->nrules; k++) {
         size_t ri = rs->order[k];
-        if (rule_value(r, val, ri) != V_TRUE || in_advice(r, ri))
+        if (rule_value(r, val, ri) != TV_T || in_advice(r, ri))
             continue;
         if (c->json) {
             if (anyw)
@@ -1157,7 +1142,7 @@ static void write_all(xctx *c, const uint8_t *val)
     any = false;
     for (size_t k = 0; k < rs->nrules; k++) {
         size_t ri = rs->order[k];
-        if (rule_value(r, val, ri) == V_TRUE)
+        if (rule_value(r, val, ri) == TV_T)
             continue;
         if (c->json) {
             if (any)
@@ -1183,7 +1168,7 @@ static void write_one(xctx *c, const uint8_t *val, size_t ri)
     const mga_result *r = c->r;
     uint8_t v = rule_value(r, val, ri);
     bool adv = in_advice(r, ri), any = false;
-    const char *status = v != V_TRUE ? "not fired" : adv ? "advice" : "overruled";
+    const char *status = v != TV_T ? "not fired" : adv ? "advice" : "overruled";
     if (c->json) {
         w_str(c->w, "{\"id\":");
         w_jstr(c->w, r->p->id);
@@ -1191,7 +1176,7 @@ static void write_one(xctx *c, const uint8_t *val, size_t ri)
         rule_head_json(c, ri);
         outbuf_printf(c->w, ",\"status\":\"%s\",\"value\":\"%s\"", status, vname(v));
         rule_when(c, ri, 0);
-        if (v != V_TRUE)
+        if (v != TV_T)
             rule_whynot(c, ri, 0);
         w_str(c->w, ",\"overruled\":[");
         overruled(c, (long)ri, &any);
@@ -1201,7 +1186,7 @@ static void write_one(xctx *c, const uint8_t *val, size_t ri)
     rule_head_text(c, ri);
     outbuf_printf(c->w, "status: %s\n\ncondition\n", status);
     rule_when(c, ri, 1);
-    if (v != V_TRUE) {
+    if (v != TV_T) {
         w_str(c->w, "\nfirst condition that failed\n");
         rule_whynot(c, ri, 1);
     }
@@ -1307,9 +1292,9 @@ mga_status mga_coverage_add(mga_coverage *cov, const mga_result *r)
         return MGA_E_NOMEM;
     explain_eval(rs, r->p, val);
     for (size_t i = 0; i < rs->explain->nnodes; i++)
-        cov->seen[i] |= val[i] == V_TRUE ? 1 : val[i] == V_FALSE ? 2 : 0;
+        cov->seen[i] |= val[i] == TV_T ? 1 : val[i] == TV_F ? 2 : 0;
     for (size_t i = 0; i < rs->nrules; i++)
-        if (rule_value(r, val, i) == V_TRUE)
+        if (rule_value(r, val, i) == TV_T)
             cov->fired[i]++;
     cov->nresults++;
     mem_free(&cov->m, val, rs->explain->nnodes + 1);

@@ -3,6 +3,7 @@
  * graph (see graph.h). Nodes are created children-first, so the node array is already in
  * topological order and the evaluator needs one forward sweep. */
 #include "graph.h"
+#include "semantics.h"
 #include "sema.h"
 
 #include <assert.h>
@@ -1116,8 +1117,8 @@ static int cmp_double(const void *a, const void *b)
 
 /* Whether rule ri's top-level AND compares one number field with constants; if so, the
  * interval [*lo, *hi] of the field's values that can make all those comparisons true
- * (lin_value in eval.c counts values within a relative 1e-9 as equal; the interval is
- * widened by a relative 1e-6, so it holds every value they accept). */
+ * (lin_holds counts values within NUM_REL_TOL as equal; the interval is widened by
+ * NUM_REL_MARGIN, so it holds every value they accept). */
 static bool rule_bounds(const mga_ruleset *rs, uint32_t ri, tentry *t)
 {
     uint32_t nc;
@@ -1136,7 +1137,7 @@ static bool rule_bounds(const mga_ruleset *rs, uint32_t ri, tentry *t)
             continue;
         found = true;
         t->field = term->field;
-        double m = 1e-6 * fabs(th) + DBL_MIN;
+        double m = NUM_REL_MARGIN * fabs(th) + DBL_MIN;
         if (c->op == OP_EQ || term->coef < 0) /* v >= th */
             t->lo = th - m > t->lo ? th - m : t->lo;
         if (c->op == OP_EQ || term->coef > 0) /* v <= th */

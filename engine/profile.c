@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Profile input: yajl SAX callbacks into typed slots (see profile.h). */
 #include "profile.h"
+#include "semantics.h"
 #include "utf8.h"
 
 #include <errno.h>
@@ -336,7 +337,7 @@ static void store_number(pctx *c, double v_decl, double factor, const char *unit
 {
     const g_field *f = &c->rs->fields[c->field];
     double base = v_decl * factor;
-    if (f->has_range && (base < f->lo - 1e-9 * fabs(f->lo) || base > f->hi + 1e-9 * fabs(f->hi))) {
+    if (f->has_range && (base < f->lo - NUM_REL_TOL * fabs(f->lo) || base > f->hi + NUM_REL_TOL * fabs(f->hi))) {
         char pb[160], val[64], lo[40], hi[40], rng[120];
         fmt_num(lo, sizeof lo, f->ulo);
         fmt_num(hi, sizeof hi, f->uhi);
@@ -349,7 +350,7 @@ static void store_number(pctx *c, double v_decl, double factor, const char *unit
         return;
     }
     /* a field without a range has the engine's own, with the same tolerance */
-    if (!f->has_range && !(fabs(base) <= G_NUM_MAX + 1e-9 * G_NUM_MAX)) {
+    if (!f->has_range && !(fabs(base) <= G_NUM_MAX + NUM_REL_TOL * G_NUM_MAX)) {
         char pb[160], val[64], vnum[40], rng[120];
         const char *bu = f->dim >= 0 ? c->rs->dims[f->dim].units[0].name : NULL;
         fmt_num(vnum, sizeof vnum, v_decl);

@@ -3,6 +3,7 @@
  * compiled rule set (fields, symbols, units, ranges, rule ids, forms), frozen, then run:
  * each test's profile is evaluated and its expectations compared with the result. */
 #include "api.h"
+#include "semantics.h"
 #include "eval.h"
 #include "explain.h"
 #include "parse.h"
@@ -222,14 +223,14 @@ static bool check_given(tc *c, const ast_given *g, t_given *out)
         }
         out->num = g->num * factor;
         /* within the declared range, with the profile reader's tolerance for conversions */
-        double eps = 1e-9 * dmax(fabs(f->lo), fabs(f->hi));
+        double eps = NUM_REL_TOL * dmax(fabs(f->lo), fabs(f->hi));
         if (f->has_range && (out->num < f->lo - eps || out->num > f->hi + eps)) {
             TERR(c, TEST_GIVEN_RANGE, g->at, g->num, g->unit.s ? g->unit.s : "", f->name, f->ulo,
                  f->uhi);
             return false;
         }
         /* no range: the engine's own, as for a profile */
-        if (!f->has_range && !(fabs(out->num) <= G_NUM_MAX + 1e-9 * G_NUM_MAX)) {
+        if (!f->has_range && !(fabs(out->num) <= G_NUM_MAX + NUM_REL_TOL * G_NUM_MAX)) {
             TERR(c, TEST_GIVEN_RANGE, g->at, g->num, g->unit.s ? g->unit.s : "", f->name,
                  -G_NUM_MAX / f->unit_f, G_NUM_MAX / f->unit_f);
             return false;
@@ -637,7 +638,7 @@ static void dose_got(tw *w, const mga_dose *d, int part)
 
 static bool mg_equal(double a, double b)
 {
-    return fabs(a - b) <= 1e-9 * dmax(1.0, dmax(fabs(a), fabs(b)));
+    return fabs(a - b) <= NUM_REL_TOL * dmax(1.0, dmax(fabs(a), fabs(b)));
 }
 
 /* Checks one expectation; on failure writes what was expected and what the result holds. */
@@ -673,7 +674,7 @@ static bool check_one(tw *w, const mga_result *r, const uint8_t *ref, const t_ex
             return false;
         } else {
             outbuf_printf(w, "    got:      %s did not fire (%s), because\n", g->id,
-                     ref[g->node] == V_FALSE ? "false" : "unknown");
+                     ref[g->node] == TV_F ? "false" : "unknown");
         }
         if (!explain_rule_why(r, (size_t)e->rule, 3, &w->b))
             w->oom = true;

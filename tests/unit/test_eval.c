@@ -757,7 +757,7 @@ static void test_eval_indexed_equals_full_sweep(void **state)
             eval_nodes(rs, p, val);
             size_t n = 0;
             for (size_t k = 0; k < rs->nrules; k++)
-                if (val[rs->rules[rs->order[k]].node] == V_TRUE)
+                if (val[rs->rules[rs->order[k]].node] == TV_T)
                     want[n++] = rs->order[k];
             assert_int_equal(r->nfired, n);
             for (size_t k = 0; k < n; k++)

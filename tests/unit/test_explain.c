@@ -282,12 +282,12 @@ static void test_explain_agrees_with_graph(void **state)
         eval_nodes(rs, p, gval);
         for (size_t k = 0; k < rs->nrules; k++) {
             uint32_t root = rs->explain->rule_root[k];
-            uint8_t written = root == UINT32_MAX ? V_TRUE : val[root];
+            uint8_t written = root == UINT32_MAX ? TV_T : val[root];
             assert_int_equal(written, gval[rs->rules[k].node]);
             bool fired = false;
             for (size_t j = 0; j < r->nfired; j++)
                 fired |= r->fired[j] == k;
-            assert_int_equal(fired, written == V_TRUE);
+            assert_int_equal(fired, written == TV_T);
         }
         free(val);
         free(gval);
