@@ -14,7 +14,7 @@ import dask.bag as db
 
 from ._core import Ruleset, is_error_line
 
-__all__ = ["advise", "advise_files", "ruleset_for", "cache_info"]
+__all__ = ["advise", "advise_files", "ruleset_for", "prepare", "cache_info"]
 
 _cache = {}
 _cache_lock = threading.Lock()
@@ -43,6 +43,13 @@ def ruleset_for(rules=None):
                 _cache[key] = rs
                 _compiles += 1
     return rs
+
+
+def prepare(rules=None):
+    """Compiles the rules in this process now (for Client.run, so that the first tasks do
+    not wait for it) and returns cache_info()."""
+    ruleset_for(rules)
+    return cache_info()
 
 
 def cache_info():
@@ -81,7 +88,8 @@ def advise(bag, rules=None):
         if i:
             count = dask.delayed(_count, pure=True)(parts[i - 1])
             offset = dask.delayed(_add, pure=True)(offset, count)
-        out.append(dask.delayed(_advise_list, pure=True)(p, offset, key))
+        # not pure: every call evaluates afresh (no result of an earlier compute is reused)
+        out.append(dask.delayed(_advise_list, pure=False)(p, offset, key))
     return db.from_delayed(out)
 
 
