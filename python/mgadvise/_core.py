@@ -246,7 +246,10 @@ class Ruleset:
         p = getattr(self, "_ptr", None)
         if p is not None:
             self._ptr = None
-            lib.mga_ruleset_free(p)
+            try:
+                lib.mga_ruleset_free(p)
+            except Exception:  # the interpreter is shutting down: the process frees all
+                pass
 
     def __enter__(self):
         return self

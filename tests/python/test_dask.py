@@ -84,6 +84,14 @@ def test_bad_and_blank_lines_across_partitions(client, tmp_path):
     assert rc == 1, err
     assert "".join(got).encode("utf-8", "surrogateescape") == want
     assert any('"error":{' in x for x in got)
+    # to storage as docs/SCALE.md shows: one joined text per partition, files in order
+    out = mdask.advise(bag, rules=SMALL_RULES)
+    out.map_partitions(lambda lines: ["".join(lines)]).to_textfiles(
+        str(tmp_path / "out" / "*.jsonl"), encoding="utf-8", errors="surrogateescape")
+    files = sorted(glob.glob(str(tmp_path / "out" / "*.jsonl")))
+    assert len(files) == 7
+    text = b"".join(open(f, "rb").read() for f in files)
+    assert text == want
     info = client.run(mdask.cache_info)
     assert all(v["compiles"] <= 2 for v in info.values())
 
