@@ -12,11 +12,11 @@ import pytest
 
 from conftest import CLI, ROOT, gen_profiles, run_cli
 
-distributed = pytest.importorskip("distributed")
-import dask.bag as db  # noqa: E402
+import dask.bag as db
+import distributed
 
-import mgadvise  # noqa: E402
-import mgadvise.dask as mdask  # noqa: E402
+import mgadvise
+import mgadvise.dask as mdask
 
 COUNT = int(os.environ.get("MGADVISE_DASK_COUNT", "100000"))
 SMALL_RULES = os.path.join(ROOT, "tests", "golden", "batch", "rules.mga")
