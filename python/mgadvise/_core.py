@@ -496,13 +496,13 @@ class _Worker:
         n = start
         for s in items:
             n += 1
-            if s[-1:] == b"\n":
+            if s.endswith(b"\n"):
                 s = s[:-1]
             if len(s) > LINE_KEEP:
                 s = s[:LINE_KEEP]
-            if s[-1:] == b"\r":
+            if s.endswith(b"\r"):
                 s = s[:-1]
-            if not s.strip(_BLANK):
+            if not s.startswith(b"{") and not s.strip(_BLANK):
                 continue
             st = parse(rs, name, s, len(s), prof, diag)
             if st == 0:
@@ -515,11 +515,21 @@ class _Worker:
                 if st != 0:
                     _raise(st, "cannot evaluate line %d" % n)
                 body = box[0]
-                if body[-1:] == b"\n":
-                    body = body[:-1]
-                rid = result_id(r)
+                # The result starts with its "id". Where the library wrote it without an
+                # escape, its bytes are what batch writes too (batch escapes only what
+                # must be: quotes, backslashes, control characters); else ask for it.
+                idj = None
+                if body.startswith(b'{"id":"'):
+                    q = body.find(b'"', 7)
+                    if q > 0 and body.find(b"\\", 7, q) < 0:
+                        idj = body[6:q + 1]
+                elif body.startswith(b'{"id":null,'):
+                    idj = b"null"
+                if idj is None:
+                    rid = result_id(r)
+                    idj = b"null" if rid == NULL else jstr(string(rid))
                 out.append(b'{"line":%d,"id":%s,"result":%s}\n' % (
-                    n, b"null" if rid == NULL else jstr(string(rid)), body))
+                    n, idj, body[:-1] if body[-1:] == b"\n" else body))
                 continue
             d = diag[0]
             try:
