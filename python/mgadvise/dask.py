@@ -4,6 +4,7 @@
 Each worker process compiles the rules once and keeps the rule set for every task after
 (a per-process cache keyed by the rules' paths); only the paths (or None for the shipped
 rules) travel with the tasks, never a compiled rule set. See docs/SCALE.md."""
+import contextlib
 import glob
 import json
 import os
@@ -58,8 +59,12 @@ def cache_info():
                                                                   for k in _cache]}
 
 
+def _as_list(lines):
+    return lines if isinstance(lines, list) else list(lines)
+
+
 def _count(lines):
-    return len(lines) if hasattr(lines, "__len__") else sum(1 for _ in lines)
+    return len(lines)
 
 
 def _add(a, b):
@@ -81,7 +86,8 @@ def advise(bag, rules=None):
     output equals batch's, line for line. rules: None (the shipped rules) or rule paths
     that every worker can read."""
     key = _key(rules)
-    parts = bag.to_delayed(optimize_graph=True)
+    # a partition that comes as an iterator is made a list once: it is counted and read
+    parts = [dask.delayed(_as_list, pure=True)(p) for p in bag.to_delayed(optimize_graph=True)]
     out = []
     offset = 0
     for i, p in enumerate(parts):
@@ -97,12 +103,17 @@ def _advise_file(path, out_path, key):
     rs = ruleset_for(key)
     records = errors = 0
     tmp = out_path + ".part"
-    with open(path, "rb") as f, open(tmp, "wb") as o:
-        for line in rs.batch(f, as_bytes=True):
-            o.write(line)
-            records += 1
-            errors += is_error_line(line)
-    os.replace(tmp, out_path)
+    try:
+        with open(path, "rb") as f, open(tmp, "wb") as o:
+            for line in rs.batch(f, as_bytes=True):
+                o.write(line)
+                records += 1
+                errors += is_error_line(line)
+        os.replace(tmp, out_path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
     return {"input": path, "output": out_path, "records": records, "errors": errors,
             "ok": records - errors}
 

@@ -128,3 +128,10 @@ def test_advise_files_writes_what_batch_writes(client, tmp_path):
                                        "summary.json"]
     with pytest.raises(FileNotFoundError):
         mdask.advise_files(str(inputs / "*.none"), str(out), client=client)
+
+
+def test_advise_files_reports_an_unreadable_input(client, tmp_path):
+    out = tmp_path / "out"
+    with pytest.raises(FileNotFoundError, match="missing.jsonl"):
+        mdask.advise_files([str(tmp_path / "missing.jsonl")], str(out), client=client)
+    assert [f for f in os.listdir(out) if f.endswith(".part")] == []
