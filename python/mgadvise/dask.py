@@ -59,20 +59,20 @@ def cache_info():
                                                                   for k in _cache]}
 
 
-def _as_list(lines):
-    return lines if isinstance(lines, list) else list(lines)
-
-
 def _count(lines):
-    return len(lines)
+    return [len(lines) if isinstance(lines, list) else sum(1 for _ in lines)]
 
 
-def _add(a, b):
-    return a + b
+def _offset(before, counted):
+    return before + counted[0]
 
 
-def _advise_list(lines, offset, key):
-    return list(ruleset_for(key).batch(lines, start=offset))
+def _one(offset):
+    return [offset]
+
+
+def _advise_part(lines, offset, key):
+    return list(ruleset_for(key).batch(lines, start=offset[0]))
 
 
 def advise(bag, rules=None):
@@ -86,17 +86,17 @@ def advise(bag, rules=None):
     output equals batch's, line for line. rules: None (the shipped rules) or rule paths
     that every worker can read."""
     key = _key(rules)
-    # a partition that comes as an iterator is made a list once: it is counted and read
-    parts = [dask.delayed(_as_list, pure=True)(p) for p in bag.to_delayed(optimize_graph=True)]
-    out = []
+    # partition i's first line number: the sizes of partitions 0..i-1 added up (a count
+    # task per partition and a chain of additions; the input is read again for it)
+    counts = bag.map_partitions(_count).to_delayed()
+    offsets = [dask.delayed(_one, pure=True)(0)]
     offset = 0
-    for i, p in enumerate(parts):
-        if i:
-            count = dask.delayed(_count, pure=True)(parts[i - 1])
-            offset = dask.delayed(_add, pure=True)(offset, count)
-        # not pure: every call evaluates afresh (no result of an earlier compute is reused)
-        out.append(dask.delayed(_advise_list, pure=False)(p, offset, key))
-    return db.from_delayed(out)
+    for i in range(1, bag.npartitions):
+        offset = dask.delayed(_offset, pure=True)(offset, counts[i - 1])
+        offsets.append(dask.delayed(_one, pure=True)(offset))
+    # partitionwise, so that what the caller maps over the result runs in the same task
+    # as the evaluation instead of moving ~16 KB per record between workers
+    return bag.map_partitions(_advise_part, db.from_delayed(offsets), key)
 
 
 def _advise_file(path, out_path, key):
