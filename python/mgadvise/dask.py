@@ -87,7 +87,7 @@ def advise(bag, rules=None):
     that every worker can read."""
     key = _key(rules)
     # partition i's first line number: the sizes of partitions 0..i-1 added up (a count
-    # task per partition and a chain of additions; the input is read again for it)
+    # task per partition and a chain of additions, all small)
     counts = bag.map_partitions(_count).to_delayed()
     offsets = [dask.delayed(_one, pure=True)(0)]
     offset = 0
