@@ -385,6 +385,8 @@ class Ruleset:
             raise InvalidArgumentError("jobs must be a whole number of threads, at least 1")
         if not isinstance(chunk, int) or chunk < 1:
             raise InvalidArgumentError("chunk must be a whole number of lines, at least 1")
+        if not isinstance(start, int) or start < 0:
+            raise InvalidArgumentError("start must be a whole number of lines, at least 0")
         return self._batch(self._rs(), lines, jobs, parse, as_bytes, start, chunk)
 
     def _batch(self, rs, lines, jobs, parse, as_bytes, start, chunk):
@@ -440,7 +442,10 @@ def _numbered_chunks(lines, size, start):
     buf = []
     for item in lines:
         if isinstance(item, str):
-            b = item.encode("utf-8", "surrogateescape")
+            try:  # bytes read with errors="surrogateescape" come back as they were
+                b = item.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError:  # other lone surrogates: invalid UTF-8, an error record
+                b = item.encode("utf-8", "surrogatepass")
         elif isinstance(item, (bytes, bytearray, memoryview)):
             b = bytes(item)
         elif isinstance(item, dict):

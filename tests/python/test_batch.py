@@ -155,6 +155,11 @@ def test_bad_arguments(rs):
         list(rs.batch([42]))
     assert list(rs.batch([])) == []
     assert list(rs.batch(["", "  "])) == []
+    with pytest.raises(mgadvise.InvalidArgumentError):
+        rs.batch([], start=-1)
+    # a str with a lone surrogate is not valid UTF-8: an error record, not an exception
+    rec = list(rs.batch(['{"id":"s\ud800"}'], parse=True))
+    assert rec[0]["line"] == 1 and rec[0]["error"]["code"] == "E4001"
 
 
 def test_an_abandoned_batch_cleans_up(rs, gen10k):
