@@ -50,7 +50,7 @@ def py_time(rs, lines, runs, **kw):
     return best(runs, run)
 
 
-def dask_time(path, workers, runs):
+def dask_time(path, workers, runs, tmp):
     import dask.bag as db
     import distributed
 
@@ -58,7 +58,8 @@ def dask_time(path, workers, runs):
     os.environ["PYTHONPATH"] = HERE + os.pathsep + os.environ.get("PYTHONPATH", "")
     with distributed.LocalCluster(n_workers=workers, processes=True, threads_per_worker=1,
                                   host="127.0.0.1", protocol="tcp",
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=None,
+                                  local_directory=tmp) as cluster, \
             distributed.Client(cluster) as client:
         client.run(mdask.prepare)
         bag = db.read_text(path, blocksize=1 << 20)
@@ -117,8 +118,8 @@ def main():
         if not a.skip_python:
             python_rows(a, cli, path, lines, rs, n)
         if not a.skip_dask:
-            t1, parts, s1 = dask_time(path, 1, a.runs)
-            t2, _, s2 = dask_time(path, 2, a.runs)
+            t1, parts, s1 = dask_time(path, 1, a.runs, tmp)
+            t2, _, s2 = dask_time(path, 2, a.runs, tmp)
             assert s1 == s2
             print("  dask, %d partitions: 1 worker process %6.2f s (%.0f records/s), "
                   "2 worker processes %6.2f s (%.0f records/s): %.2fx"

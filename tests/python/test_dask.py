@@ -23,13 +23,14 @@ SMALL_RULES = os.path.join(ROOT, "tests", "golden", "batch", "rules.mga")
 
 
 @pytest.fixture(scope="module")
-def client():
+def client(tmp_path_factory):
     # the worker processes import mgadvise from the source tree
     pp = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = os.path.join(ROOT, "python") + (os.pathsep + pp if pp else "")
     cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
                                        host="127.0.0.1", protocol="tcp",
-                                       dashboard_address=None)
+                                       dashboard_address=None,
+                                       local_directory=str(tmp_path_factory.mktemp("dask")))
     c = distributed.Client(cluster)
     try:
         assert all(a.startswith("tcp://127.0.0.1:") for a in c.scheduler_info()["workers"])
