@@ -3,6 +3,7 @@
 generated profiles, and the Dask path with 2 worker processes against 1.
 
     /usr/bin/python3 python/bench_python.py [--build build] [--count 100000] [--runs 3]
+        [--skip-python] [--skip-dask]
 
 Every figure is the best of --runs timed runs (the machine may be shared). The Dask
 timings start once the workers have compiled the rules (cluster start-up is left out)."""
@@ -83,6 +84,29 @@ def dask_time(path, workers, runs, tmp):
         return t, bag.npartitions, total[-1]
 
 
+def child(path, k, n):
+    """--child K N: evaluate every Nth line of path from line K (a plain process)."""
+    import mgadvise
+    rs = mgadvise.Ruleset.builtin()
+    with open(path, "rb") as f:
+        lines = f.readlines()[k::n]
+    total = 0
+    for line in rs.batch(lines):
+        total += len(line)
+    print(total)
+
+
+def plain_time(path, procs, runs):
+    """The control for the Dask rows: the same work split over plain processes, no Dask
+    (interpreter start and rule compiling included)."""
+    def run():
+        ps = [subprocess.Popen([sys.executable, os.path.abspath(__file__), "--child", str(k),
+                                str(procs), path], stdout=subprocess.DEVNULL)
+              for k in range(procs)]
+        assert all(p.wait() == 0 for p in ps)
+    return best(runs, run)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
@@ -90,7 +114,10 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--skip-dask", action="store_true")
     ap.add_argument("--skip-python", action="store_true")
+    ap.add_argument("--child", nargs=3, metavar=("K", "N", "PATH"), help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.child:
+        return child(a.child[2], int(a.child[0]), int(a.child[1]))
     os.environ.setdefault("MGADVISE_LIB", os.path.join(os.path.abspath(a.build),
                                                        "libmgadvise.so"))
     import mgadvise
@@ -124,6 +151,10 @@ def main():
             print("  dask, %d partitions: 1 worker process %6.2f s (%.0f records/s), "
                   "2 worker processes %6.2f s (%.0f records/s): %.2fx"
                   % (parts, t1, n / t1, t2, n / t2, t1 / t2))
+            p1 = plain_time(path, 1, a.runs)
+            p2 = plain_time(path, 2, a.runs)
+            print("  control, no Dask: 1 plain process %6.2f s, 2 plain processes with half "
+                  "each %6.2f s: %.2fx" % (p1, p2, p1 / p2))
 
 
 def python_rows(a, cli, path, lines, rs, n):
