@@ -93,6 +93,12 @@ def test_bad_and_blank_lines_across_partitions(client, tmp_path):
     assert len(files) == 7
     text = b"".join(open(f, "rb").read() for f in files)
     assert text == want
+    # as bytes, written as they are
+    raw = mdask.advise(bag, rules=SMALL_RULES, as_bytes=True)
+    raw.map_partitions(lambda lines: [b"".join(lines)]).to_textfiles(
+        str(tmp_path / "raw" / "*.jsonl"))
+    files = sorted(glob.glob(str(tmp_path / "raw" / "*.jsonl")))
+    assert b"".join(open(f, "rb").read() for f in files) == want
     info = client.run(mdask.cache_info)
     assert all(v["compiles"] <= 2 for v in info.values())
 
