@@ -45,13 +45,13 @@ EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c
 
 .PHONY: all lib test unit golden examples-run rules-check bless clean sanitize test-asan \
         check-tools deps codes-table docs-check docs-bless fuzz fuzz-regress test-valgrind test-tsan rule-tests fmt-check graph-svg \
-        bench bench-tools bench-smoke install uninstall man-check install-check bench-items
+        bench bench-tools bench-smoke install uninstall man-check install-check bench-items python-test bench-python
 
 .DEFAULT_GOAL := all
 
 # Debian packages the build and the tests need; `make deps` installs the missing ones.
 DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev libcsv-dev libz3-dev valgrind \
-           mandoc
+           mandoc python3 python3-cffi python3-pytest python3-dask python3-distributed
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -222,6 +222,26 @@ bench-items: bench-tools
 bench-smoke: all bench-tools
 	@sh bench/smoke.sh $(BUILD)
 
+# ---- Python (python/mgadvise over libmgadvise.so, Debian's python3; docs/PYTHON.md) ----
+# pytest exits 5 when it collected no test: that fails the build as well. Under SAN the
+# interpreter loads the sanitizer runtime first (LD_PRELOAD) and leak checks are off
+# (the interpreter keeps its memory to the end); the Dask test then uses 20,000 profiles.
+PYTHON        = /usr/bin/python3
+PY_SAN_ENV    = $(if $(SAN),LD_PRELOAD="$(strip $(foreach r,$(if $(findstring address,$(SAN)),asan) \
+                $(if $(findstring undefined,$(SAN)),ubsan),$(shell $(CC) -print-file-name=lib$(r).so)))" \
+                ASAN_OPTIONS=detect_leaks=0 MGADVISE_DASK_COUNT=20000)
+PY_ENV        = PYTHONDONTWRITEBYTECODE=1 MGADVISE_BUILD=$(BUILD) $(PY_SAN_ENV)
+BENCH_PY_COUNT ?= 100000
+
+python-test: all $(BUILD)/bench/gen
+	@$(PY_ENV) $(PYTHON) -m pytest -q -p no:cacheprovider tests/python; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "python-test: pytest collected no tests"; exit 1; fi; exit $$rc
+
+# Python rs.batch against mgadvise batch -j 2, and the Dask path with 2 worker processes
+# against 1 (docs/SCALE.md). Not part of `make test`.
+bench-python: all $(BUILD)/bench/gen
+	@$(PY_ENV) $(PYTHON) python/bench_python.py --build $(BUILD) --count $(BENCH_PY_COUNT)
+
 # ---- tests ----
 
 $(BUILD)/tests/test_analyze: tests/unit/test_analyze.c tests/unit/helpers.h $(ANALYZE_OBJ) \
@@ -357,7 +377,7 @@ fuzz:
 	done
 
 test: all unit golden examples-run rules-check rule-tests fmt-check docs-check fuzz-regress bench-smoke \
-      man-check install-check
+      man-check install-check python-test
 	@echo "mgadvise: all tests passed ($(BUILD))"
 
 bless: $(BUILD)/mgadvise

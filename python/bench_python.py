@@ -1,0 +1,179 @@
+# SPDX-License-Identifier: MIT
+"""make bench-python: Python's Ruleset.batch against `mgadvise batch -j 2` on the same
+generated profiles, and the Dask path with 2 worker processes against 1.
+
+    /usr/bin/python3 python/bench_python.py [--build build] [--count 100000] [--runs 3]
+        [--skip-python] [--skip-dask]
+
+Every figure is the best of --runs timed runs (the machine may be shared). The Dask
+timings start once the workers have compiled the rules (cluster start-up is left out)."""
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+
+def best(runs, fn):
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def cli_time(cli, path, runs, pipe):
+    def run():
+        if pipe:
+            p1 = subprocess.Popen([cli, "batch", "-q", "-j", "2", path], stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL)
+            p2 = subprocess.Popen(["cat"], stdin=p1.stdout, stdout=subprocess.DEVNULL)
+            p1.stdout.close()
+            assert p1.wait() == 0 and p2.wait() == 0
+        else:
+            subprocess.run([cli, "batch", "-q", "-j", "2", path], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, check=True)
+    return best(runs, run)
+
+
+def py_time(rs, lines, runs, **kw):
+    def run():
+        n = 0
+        for line in rs.batch(lines, **kw):
+            n += len(line)
+        assert n > 0
+    return best(runs, run)
+
+
+def dask_time(path, workers, runs, tmp):
+    import dask.bag as db
+    import distributed
+
+    import mgadvise.dask as mdask
+    os.environ["PYTHONPATH"] = HERE + os.pathsep + os.environ.get("PYTHONPATH", "")
+    with distributed.LocalCluster(n_workers=workers, processes=True, threads_per_worker=1,
+                                  host="127.0.0.1", protocol="tcp",
+                                  dashboard_address=None,
+                                  local_directory=tmp) as cluster, \
+            distributed.Client(cluster) as client:
+        client.run(mdask.prepare)
+        bag = db.read_text(path, blocksize=1 << 20)
+        total = []
+
+        def idle(dask_scheduler):
+            return len(dask_scheduler.tasks)
+
+        def run():
+            total.append(mdask.advise(bag).map(len).sum().compute())
+
+        def timed():
+            # the same graph again would find the last run's results still held: wait
+            # until the scheduler has let them go
+            while client.run_on_scheduler(idle):
+                time.sleep(0.02)
+            t0 = time.perf_counter()
+            run()
+            return time.perf_counter() - t0
+        t = min(timed() for _ in range(runs))
+        return t, bag.npartitions, total[-1]
+
+
+def child(path, k, n):
+    """--child K N: evaluate every Nth line of path from line K (a plain process)."""
+    import mgadvise
+    rs = mgadvise.Ruleset.builtin()
+    with open(path, "rb") as f:
+        lines = f.readlines()[k::n]
+    total = 0
+    for line in rs.batch(lines):
+        total += len(line)
+    print(total)
+
+
+def plain_time(path, procs, runs):
+    """The control for the Dask rows: the same work split over plain processes, no Dask
+    (interpreter start and rule compiling included)."""
+    def run():
+        ps = [subprocess.Popen([sys.executable, os.path.abspath(__file__), "--child", str(k),
+                                str(procs), path], stdout=subprocess.DEVNULL)
+              for k in range(procs)]
+        assert all(p.wait() == 0 for p in ps)
+    return best(runs, run)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--count", type=int, default=100000)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--skip-dask", action="store_true")
+    ap.add_argument("--skip-python", action="store_true")
+    ap.add_argument("--child", nargs=3, metavar=("K", "N", "PATH"), help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.child:
+        return child(a.child[2], int(a.child[0]), int(a.child[1]))
+    os.environ.setdefault("MGADVISE_LIB", os.path.join(os.path.abspath(a.build),
+                                                       "libmgadvise.so"))
+    import mgadvise
+    cli = os.path.join(a.build, "mgadvise")
+    n = a.count
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "gen.jsonl")
+        with open(path, "wb") as f:
+            subprocess.run([os.path.join(a.build, "bench", "gen"), "--count", str(n)],
+                           stdout=f, check=True)
+        with open(path, "rb") as f:
+            lines = f.readlines()
+        rs = mgadvise.Ruleset.builtin()
+        # the same bytes first: the figures compare equal work
+        want = hashlib.sha1(subprocess.run([cli, "batch", "-q", "-j", "2", path],
+                                           capture_output=True, check=True).stdout).digest()
+        h = hashlib.sha1()
+        for line in rs.batch(lines, as_bytes=True):
+            h.update(line)
+        assert h.digest() == want, "Python and mgadvise batch disagree"
+
+        print("mgadvise bench-python: %d generated profiles (build/bench/gen), %d CPUs, "
+              "best of %d runs, load average %.1f before" % (n, os.cpu_count(), a.runs,
+                                                             os.getloadavg()[0]))
+        if not a.skip_python:
+            python_rows(a, cli, path, lines, rs, n)
+        if not a.skip_dask:
+            t1, parts, s1 = dask_time(path, 1, a.runs, tmp)
+            t2, _, s2 = dask_time(path, 2, a.runs, tmp)
+            assert s1 == s2
+            print("  dask, %d partitions: 1 worker process %6.2f s (%.0f records/s), "
+                  "2 worker processes %6.2f s (%.0f records/s): %.2fx"
+                  % (parts, t1, n / t1, t2, n / t2, t1 / t2))
+            p1 = plain_time(path, 1, a.runs)
+            p2 = plain_time(path, 2, a.runs)
+            print("  control, no Dask: 1 plain process %6.2f s, 2 plain processes with half "
+                  "each %6.2f s: %.2fx" % (p1, p2, p1 / p2))
+
+
+def python_rows(a, cli, path, lines, rs, n):
+    """Ruleset.batch over the lines in memory, each line consumed (its length added up),
+    against the CLI writing to /dev/null and into a pipe that a reader drains."""
+    c_null = cli_time(cli, path, a.runs, pipe=False)
+    c_pipe = cli_time(cli, path, a.runs, pipe=True)
+    print("  mgadvise batch -j 2 > /dev/null         %6.2f s  %8.0f records/s"
+          % (c_null, n / c_null))
+    print("  mgadvise batch -j 2 | cat > /dev/null   %6.2f s  %8.0f records/s"
+          % (c_pipe, n / c_pipe))
+    for label, kw in (("rs.batch(lines)                 str", {}),
+                      ("rs.batch(lines, jobs=2)         str", {"jobs": 2}),
+                      ("rs.batch(lines, as_bytes=True)     ", {"as_bytes": True}),
+                      ("rs.batch(lines, jobs=2, as_bytes)  ", {"jobs": 2, "as_bytes": True})):
+        t = py_time(rs, lines, a.runs, **kw)
+        print("  %s  %6.2f s  %8.0f records/s  %.2fx of batch | cat, %.2fx of > /dev/null"
+              % (label, t, n / t, c_pipe / t, c_null / t))
+
+
+if __name__ == "__main__":
+    main()

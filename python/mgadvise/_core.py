@@ -1,0 +1,579 @@
+# SPDX-License-Identifier: MIT
+"""Ruleset, errors and the batch loop over the C library (see docs/PYTHON.md)."""
+import json
+import os
+import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+
+from . import _record
+from ._lib import MGA_FORMAT_JSON, REPO_ROOT, ffi, lib
+
+__all__ = [
+    "Error", "CompileError", "RulesReadError", "ProfileError", "InvalidArgumentError",
+    "OutOfMemoryError", "WriteError", "Ruleset", "default_rules_paths",
+]
+
+
+# ---- Errors ---------------------------------------------------------------------------
+
+class Error(Exception):
+    """A failure the library reported. .status is the library's status name ("compile",
+    "profile", ...), .diagnostics a list of dicts (file, line, column, end_line,
+    end_column, code, severity, message, note)."""
+
+    status = "error"
+
+    def __init__(self, message, diagnostics=None):
+        super().__init__(message)
+        self.diagnostics = list(diagnostics or [])
+
+
+class CompileError(Error):
+    """The rules have errors."""
+    status = "compile"
+
+
+class RulesReadError(Error):
+    """A rule file or folder could not be read."""
+    status = "io"
+
+
+class ProfileError(Error):
+    """The profile is not valid for the rule set's schema."""
+    status = "profile"
+
+
+class InvalidArgumentError(Error, ValueError):
+    """A bad argument, such as an unknown rule id."""
+    status = "invalid"
+
+
+class OutOfMemoryError(Error, MemoryError):
+    status = "nomem"
+
+
+class WriteError(Error):
+    status = "write"
+
+
+_ERRORS = {
+    lib.MGA_E_NOMEM: OutOfMemoryError,
+    lib.MGA_E_INVALID: InvalidArgumentError,
+    lib.MGA_E_IO: RulesReadError,
+    lib.MGA_E_COMPILE: CompileError,
+    lib.MGA_E_PROFILE: ProfileError,
+    lib.MGA_E_WRITE: WriteError,
+}
+
+_SEVERITY = {lib.MGA_DIAG_ERROR: "error", lib.MGA_DIAG_WARNING: "warning",
+             lib.MGA_DIAG_NOTE: "note"}
+_LETTER = {lib.MGA_DIAG_ERROR: "E", lib.MGA_DIAG_WARNING: "W", lib.MGA_DIAG_NOTE: "N"}
+
+
+def _text(p):
+    return None if p == ffi.NULL else ffi.string(p).decode("utf-8", "replace")
+
+
+# One write callback for every one-shot writer: ud is a handle of the list that collects
+# the pieces, so concurrent calls from several threads do not share state.
+@ffi.callback("int(void *, const char *, size_t)")
+def _collect(ud, p, n):
+    ffi.from_handle(ud).append(ffi.unpack(p, n))
+    return 0
+
+
+def _write_with(fn, *args):
+    """Calls a library writer fn(*args, write_fn, ud) and returns (status, bytes)."""
+    pieces = []
+    h = ffi.new_handle(pieces)
+    st = fn(*args, _collect, h)
+    return st, b"".join(pieces)
+
+
+def _diagnostics(d):
+    """mga_diags -> list of dicts."""
+    out = []
+    if d == ffi.NULL:
+        return out
+    for i in range(lib.mga_diags_count(d)):
+        g = lib.mga_diags_ref(d, i)
+        if g == ffi.NULL:
+            continue
+        out.append({
+            "file": _text(g.file),
+            "line": g.line,
+            "column": g.col,
+            "end_line": g.end_line,
+            "end_column": g.end_col,
+            "code": "%s%04d" % (_LETTER.get(g.kind, "E"), g.code),
+            "severity": _SEVERITY.get(g.kind, "error"),
+            "message": _text(g.message),
+            "note": _text(g.note),
+        })
+    return out
+
+
+def _raise(st, what, d=ffi.NULL):
+    """Raises the Error subclass for status st; the message is `what` and the rendered
+    diagnostics. Frees nothing (the caller owns d)."""
+    diags = _diagnostics(d)
+    msg = what
+    if d != ffi.NULL and diags:
+        _, text = _write_with(lib.mga_diags_render, d)
+        msg = "%s\n%s" % (what, text.decode("utf-8", "replace").rstrip("\n"))
+    else:
+        msg = "%s: %s" % (what, ffi.string(lib.mga_status_str(st)).decode())
+    raise _ERRORS.get(st, Error)(msg, diags)
+
+
+def _as_bytes(profile):
+    if isinstance(profile, bytes):
+        return profile
+    if isinstance(profile, str):
+        return profile.encode("utf-8")
+    if isinstance(profile, (bytearray, memoryview)):
+        return bytes(profile)
+    if isinstance(profile, dict):
+        return json.dumps(profile, ensure_ascii=False).encode("utf-8")
+    raise TypeError("a profile is a dict, or JSON text as str or bytes, not %s"
+                    % type(profile).__name__)
+
+
+def default_rules_paths():
+    """The rules Ruleset.builtin() compiles: the paths in $MGADVISE_RULES (separated by
+    os.pathsep), else the rules/ folder of the source tree this package lies in."""
+    env = os.environ.get("MGADVISE_RULES")
+    if env:
+        return [p for p in env.split(os.pathsep) if p]
+    return [os.path.join(REPO_ROOT, "rules")]
+
+
+_FIELD_TYPES = {lib.MGA_FIELD_TEXT: "text", lib.MGA_FIELD_BOOL: "bool",
+                lib.MGA_FIELD_NUMBER: "number", lib.MGA_FIELD_ONE_OF: "one_of",
+                lib.MGA_FIELD_SET: "set"}
+
+# batch keeps this much of a longer line: enough for the profile reader to report it
+LINE_KEEP = (1 << 20) + 1
+_BLANK = b" \t\r"
+
+
+# ---- Ruleset --------------------------------------------------------------------------
+
+class Ruleset:
+    """A compiled rule graph. Immutable: one Ruleset may be used from many threads at once
+    (evaluate, explain, batch, schema). Do not call close() while another thread uses it;
+    without close() it is freed when the last reference goes. It cannot be pickled: send
+    the rules' paths to other processes and compile there (mgadvise.dask does)."""
+
+    def __init__(self, _ptr, _paths=None):
+        self._ptr = _ptr
+        self.paths = _paths
+
+    # -- making one
+
+    @staticmethod
+    def _engine(sources_dir):
+        opt = ffi.new("mga_options *")
+        lib.mga_options_init(opt)
+        keep = None
+        if sources_dir is not None:
+            keep = ffi.new("char[]", os.fsencode(sources_dir))
+            opt.sources_dir = keep
+        eng = ffi.new("mga_engine **")
+        st = lib.mga_engine_new(opt, eng)
+        if st != lib.MGA_OK:
+            _raise(st, "cannot make an engine")
+        return eng[0]
+
+    @classmethod
+    def _compile(cls, call, what, sources_dir, paths=None):
+        eng = cls._engine(sources_dir)
+        out = ffi.new("mga_ruleset **")
+        d = ffi.new("mga_diags **")
+        try:
+            st = call(eng, out, d)
+            if st != lib.MGA_OK:
+                _raise(st, what, d[0])
+        finally:
+            lib.mga_diags_free(d[0])
+            lib.mga_engine_free(eng)  # the rule set keeps a copy of the allocator
+        return cls(out[0], paths)
+
+    @classmethod
+    def from_paths(cls, *paths, sources_dir=None):
+        """Compiles rule files and folders (a folder gives its *.mga files in name order)
+        into one rule set. sources_dir: also check every cited quote against the documents
+        in that folder (as `mgadvise check --sources`). Raises CompileError or
+        RulesReadError with the diagnostics."""
+        if not paths:
+            raise InvalidArgumentError("from_paths needs at least one rule file or folder")
+        enc = [ffi.new("char[]", os.fsencode(p)) for p in paths]
+        arr = ffi.new("const char *[]", enc)
+        what = "cannot compile the rules in %s" % ", ".join(map(str, paths))
+        return cls._compile(lambda e, o, d: lib.mga_compile_paths(e, arr, len(enc), o, d),
+                            what, sources_dir, [os.fspath(p) for p in paths])
+
+    @classmethod
+    def from_string(cls, text, name="<string>", sources_dir=None):
+        """Compiles one rule source given as text; name labels the diagnostics."""
+        src = text.encode("utf-8") if isinstance(text, str) else bytes(text)
+        nm = name.encode("utf-8")
+        what = "cannot compile the rules in %s" % name
+        return cls._compile(lambda e, o, d: lib.mga_compile(e, nm, src, len(src), o, d),
+                            what, sources_dir)
+
+    @classmethod
+    def builtin(cls):
+        """The shipped rules (see default_rules_paths: $MGADVISE_RULES or rules/)."""
+        paths = default_rules_paths()
+        for p in paths:
+            if not os.path.exists(p):
+                raise RulesReadError(
+                    "mgadvise: the rules '%s' do not exist; set MGADVISE_RULES to the shipped "
+                    "rules folder, or use Ruleset.from_paths" % p)
+        return cls.from_paths(*paths)
+
+    # -- lifetime
+
+    def close(self):
+        """Frees the compiled graph now. Later calls raise InvalidArgumentError."""
+        p, self._ptr = self._ptr, None
+        if p is not None:
+            lib.mga_ruleset_free(p)
+
+    def __del__(self):
+        p = getattr(self, "_ptr", None)
+        if p is not None:
+            self._ptr = None
+            try:
+                lib.mga_ruleset_free(p)
+            except Exception:  # the interpreter is shutting down: the process frees all
+                pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __reduce__(self):
+        raise TypeError("a compiled mgadvise.Ruleset cannot be pickled: pass its rules' paths "
+                        "and compile in the other process (mgadvise.dask does this)")
+
+    def _rs(self):
+        if self._ptr is None:
+            raise InvalidArgumentError("this Ruleset is closed")
+        return self._ptr
+
+    # -- facts
+
+    @property
+    def name(self):
+        return _text(lib.mga_ruleset_name(self._rs()))
+
+    @property
+    def hash(self):
+        return _text(lib.mga_ruleset_hash(self._rs()))
+
+    @property
+    def rule_ids(self):
+        rs = self._rs()
+        return [_text(lib.mga_ruleset_rule_id(rs, i))
+                for i in range(lib.mga_ruleset_rule_count(rs))]
+
+    @property
+    def node_count(self):
+        return lib.mga_ruleset_node_count(self._rs())
+
+    def schema(self):
+        """The profile fields in declaration order: a list of dicts with name, type
+        ("text", "bool", "number", "one_of" or "set"), unit (a number's unit or None) and
+        symbols (the values of one_of and set, else None)."""
+        rs = self._rs()
+        info = ffi.new("mga_field_info *")
+        out = []
+        for i in range(lib.mga_ruleset_field_count(rs)):
+            st = lib.mga_ruleset_field(rs, i, info)
+            if st != lib.MGA_OK:
+                _raise(st, "cannot read field %d" % i)
+            syms = None
+            if info.symbols != ffi.NULL:
+                syms = [_text(info.symbols[k]) for k in range(info.nsymbols)]
+            out.append({"name": _text(info.name), "type": _FIELD_TYPES.get(info.type, "?"),
+                        "unit": _text(info.unit), "symbols": syms})
+        return out
+
+    def __repr__(self):
+        if self._ptr is None:
+            return "<mgadvise.Ruleset (closed)>"
+        return "<mgadvise.Ruleset %r %s, %d rules>" % (self.name, self.hash,
+                                                      lib.mga_ruleset_rule_count(self._ptr))
+
+    # -- one profile
+
+    def _result(self, profile, name):
+        """Parses and evaluates one profile: (profile ptr, result ptr), both to be freed."""
+        rs = self._rs()
+        data = _as_bytes(profile)
+        p = ffi.new("mga_profile **")
+        d = ffi.new("mga_diags **")
+        st = lib.mga_profile_parse(rs, name.encode("utf-8"), data, len(data), p, d)
+        try:
+            if st != lib.MGA_OK:
+                lib.mga_profile_free(p[0])
+                _raise(st, "%s: not a valid profile" % name, d[0])
+        finally:
+            lib.mga_diags_free(d[0])
+        r = ffi.new("mga_result **")
+        st = lib.mga_evaluate(rs, p[0], r)
+        if st != lib.MGA_OK:
+            lib.mga_profile_free(p[0])
+            _raise(st, "cannot evaluate %s" % name)
+        return p[0], r[0]
+
+    def evaluate(self, profile, name="<profile>"):
+        """The advice for one profile (a dict, or JSON text as str or bytes), as the dict
+        that `mgadvise eval --format json` prints. Raises ProfileError for a bad profile;
+        name labels its diagnostics."""
+        p, r = self._result(profile, name)
+        try:
+            st, out = _write_with(lib.mga_result_write, r, MGA_FORMAT_JSON)
+        finally:
+            lib.mga_result_free(r)
+            lib.mga_profile_free(p)
+        if st != lib.MGA_OK:
+            _raise(st, "cannot write the result")
+        return json.loads(out)
+
+    def explain(self, profile, rule=None, name="<profile>"):
+        """Why each rule fired or not for the profile, as the dict `mgadvise explain
+        --format json` prints; rule limits it to one rule id (InvalidArgumentError for an
+        unknown one)."""
+        rid = None
+        if rule is not None:
+            if rule not in self.rule_ids:
+                raise InvalidArgumentError("unknown rule '%s'" % rule)
+            rid = rule.encode("utf-8")
+        p, r = self._result(profile, name)
+        try:
+            st, out = _write_with(lib.mga_result_explain_write, r,
+                                  ffi.NULL if rid is None else rid, MGA_FORMAT_JSON)
+        finally:
+            lib.mga_result_free(r)
+            lib.mga_profile_free(p)
+        if st != lib.MGA_OK:
+            _raise(st, "cannot explain the result")
+        return json.loads(out)
+
+    # -- many profiles
+
+    def batch(self, lines, jobs=1, parse=False, as_bytes=False, start=0, chunk=256):
+        """Evaluates JSON-lines profiles and yields, in input order, the line `mgadvise
+        batch` writes for each record: {"line":N,"id":ID,"result":...} or the error record
+        {"line":N,"id":ID,"error":{"field","code","message","column"}}, ending in "\\n".
+
+        lines: an iterable of str or bytes lines (a file object opened in either mode will
+        do; one trailing "\\n" is dropped) or of dicts (dumped as JSON). N is the 1-based
+        position in the iterable, as batch numbers physical lines: blank lines (spaces,
+        tabs, CR) yield nothing but are counted. parse=True yields dicts (json.loads),
+        as_bytes=True the UTF-8 bytes. start: the number of lines before the first (as
+        --skip would have read them). jobs > 1 evaluates chunks of `chunk` lines on that
+        many threads sharing this rule set (the library runs without the GIL), still in
+        order. Fatal library errors (out of memory) raise; bad records never do."""
+        if not isinstance(jobs, int) or jobs < 1:
+            raise InvalidArgumentError("jobs must be a whole number of threads, at least 1")
+        if not isinstance(chunk, int) or chunk < 1:
+            raise InvalidArgumentError("chunk must be a whole number of lines, at least 1")
+        if not isinstance(start, int) or start < 0:
+            raise InvalidArgumentError("start must be a whole number of lines, at least 0")
+        return self._batch(self._rs(), lines, jobs, parse, as_bytes, start, chunk)
+
+    def _batch(self, rs, lines, jobs, parse, as_bytes, start, chunk):
+        it = _numbered_chunks(lines, chunk, start)
+        states = [_Worker(self) for _ in range(jobs)]
+        pool = deque(states)
+        lock = threading.Lock()
+
+        def run(start, items):
+            with lock:
+                w = pool.popleft()
+            try:
+                return w.run(rs, start, items)
+            finally:
+                with lock:
+                    pool.append(w)
+
+        if parse:
+            def emit(out):
+                for line in out:
+                    yield json.loads(line)
+        elif as_bytes:
+            def emit(out):
+                yield from out
+        else:
+            def emit(out):
+                for line in out:
+                    yield line.decode("utf-8")
+        try:
+            if jobs == 1:
+                for start, items in it:
+                    yield from emit(run(start, items))
+                return
+            with ThreadPoolExecutor(jobs, thread_name_prefix="mgadvise") as ex:
+                q = deque()
+                try:
+                    for start, items in it:
+                        q.append(ex.submit(run, start, items))
+                        if len(q) >= 2 * jobs:
+                            yield from emit(q.popleft().result())
+                    while q:
+                        yield from emit(q.popleft().result())
+                finally:
+                    for f in q:
+                        f.cancel()
+        finally:
+            for w in states:
+                w.free()
+
+
+def _numbered_chunks(lines, size, start):
+    """(number of the first line - 1, [bytes line, ...]) for chunks of `size` lines."""
+    buf = []
+    for item in lines:
+        if isinstance(item, str):
+            try:  # bytes read with errors="surrogateescape" come back as they were
+                b = item.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError:  # other lone surrogates: invalid UTF-8, an error record
+                b = item.encode("utf-8", "surrogatepass")
+        elif isinstance(item, (bytes, bytearray, memoryview)):
+            b = bytes(item)
+        elif isinstance(item, dict):
+            b = json.dumps(item, ensure_ascii=False).encode("utf-8")
+        else:
+            raise TypeError("batch takes lines (str or bytes) or dicts, not %s"
+                            % type(item).__name__)
+        buf.append(b)
+        if len(buf) == size:
+            yield start, buf
+            start += size
+            buf = []
+    if buf:
+        yield start, buf
+
+
+class _Worker:
+    """One thread's reusable profile and result (mga_*_reuse) and its write callback."""
+
+    def __init__(self, owner):
+        self.owner = owner  # keeps the Ruleset alive while results borrow from it
+        self.prof = ffi.new("mga_profile **")
+        self.res = ffi.new("mga_result **")
+        self.diag = ffi.new("mga_diags **")
+        box = self.box = [b""]
+        unpack = ffi.unpack
+
+        @ffi.callback("int(void *, const char *, size_t)")
+        def sink(ud, p, n):
+            box[0] = unpack(p, n)
+            return 0
+        self.sink = sink
+
+    def free(self):
+        lib.mga_result_free(self.res[0])
+        self.res[0] = ffi.NULL
+        lib.mga_profile_free(self.prof[0])
+        self.prof[0] = ffi.NULL
+
+    def run(self, rs, start, items):
+        """The batch output lines (bytes) of items, the first being line start + 1."""
+        parse = lib.mga_profile_parse_reuse
+        evaluate = lib.mga_evaluate_reuse
+        write = lib.mga_result_write
+        result_id = lib.mga_result_id
+        dfree = lib.mga_diags_free
+        string = ffi.string
+        jstr = _record.jstr
+        NULL = ffi.NULL
+        prof, res, diag, sink, box = self.prof, self.res, self.diag, self.sink, self.box
+        name = b"<batch>"
+        out = []
+        n = start
+        for s in items:
+            n += 1
+            if s.endswith(b"\n"):
+                s = s[:-1]
+            if len(s) > LINE_KEEP:
+                s = s[:LINE_KEEP]
+            if s.endswith(b"\r"):
+                s = s[:-1]
+            if not s.startswith(b"{") and not s.strip(_BLANK):
+                continue
+            st = parse(rs, name, s, len(s), prof, diag)
+            if st == 0:
+                if diag[0] != NULL:
+                    dfree(diag[0])
+                st = evaluate(rs, prof[0], res)
+                if st == 0:
+                    r = res[0]
+                    st = write(r, MGA_FORMAT_JSON, sink, NULL)
+                if st != 0:
+                    _raise(st, "cannot evaluate line %d" % n)
+                body = box[0]
+                # The result starts with its "id". Where the library wrote it without an
+                # escape, its bytes are what batch writes too (batch escapes only what
+                # must be: quotes, backslashes, control characters); else ask for it.
+                idj = None
+                if body.startswith(b'{"id":"'):
+                    q = body.find(b'"', 7)
+                    if q > 0 and body.find(b"\\", 7, q) < 0:
+                        idj = body[6:q + 1]
+                elif body.startswith(b'{"id":null,'):
+                    idj = b"null"
+                if idj is None:
+                    rid = result_id(r)
+                    idj = b"null" if rid == NULL else jstr(string(rid))
+                out.append(b'{"line":%d,"id":%s,"result":%s}\n' % (
+                    n, idj, body[:-1] if body[-1:] == b"\n" else body))
+                continue
+            d = diag[0]
+            try:
+                if st != lib.MGA_E_PROFILE:
+                    _raise(st, "cannot read line %d" % n, d)
+                out.append(_error_line(n, s, d))
+            finally:
+                dfree(d)
+                diag[0] = NULL
+        return out
+
+
+def is_error_line(line):
+    """Whether a batch output line (bytes) is an error record. The id before the first key
+    is a JSON string, whose quotes are escaped, so the first of the two keys decides."""
+    e = line.find(b',"error":{')
+    if e < 0:
+        return False
+    r = line.find(b',"result":', 0, e)
+    return r < 0
+
+
+def _error_line(n, s, d):
+    """The error record batch writes for line n (text s), from its diagnostics d."""
+    g = None
+    for i in range(lib.mga_diags_count(d)):
+        x = lib.mga_diags_ref(d, i)
+        if x != ffi.NULL and x.kind == lib.MGA_DIAG_ERROR:
+            g = x
+            break
+    msg = ffi.string(g.message) if g is not None and g.message != ffi.NULL \
+        else b"invalid profile"
+    field = None
+    if msg[:1] == b"$":
+        colon = msg.find(b":")
+        if colon >= 0:
+            field = msg[:colon]
+    code = b"E%04d" % g.code if g is not None else None
+    col = g.col if g is not None else 0
+    return b'{"line":%d,"id":%s,"error":{"field":%s,"code":%s,"message":%s,"column":%d}}\n' % (
+        n, _record.raw_id(s), _record.jstr_or_null(field), _record.jstr_or_null(code),
+        _record.jstr(msg), col)
