@@ -113,9 +113,9 @@ $(BUILD)/libmgadvise.so: $(BUILD)/$(SOREAL)
 	ln -sf $(SOREAL) $(BUILD)/$(SONAME)
 	ln -sf $(SONAME) $@
 
-CLI_SRC = engine/cli/main.c engine/cli/common.c engine/cli/batch.c engine/cli/batch_csv.c engine/cli/tools.c engine/cli/fmt.c engine/cli/graph.c
+CLI_SRC = cli/main.c cli/common.c cli/batch.c cli/batch_csv.c cli/tools.c cli/fmt.c cli/graph.c
 
-$(BUILD)/mgadvise: $(CLI_SRC) engine/cli/cli.h engine/cli/batch_csv.h include/mgadvise.h \
+$(BUILD)/mgadvise: $(CLI_SRC) cli/cli.h cli/batch_csv.h include/mgadvise.h \
                   $(ANALYZE_OBJ) $(BUILD)/libmgadvise.a
 	$(CC) $(CPPFLAGS_PUB) -Iengine $(CFLAGS_ALL) $(WARN) $(WERROR) -pthread -o $@ \
 	    $(CLI_SRC) $(ANALYZE_OBJ) $(BUILD)/libmgadvise.a \
@@ -315,12 +315,12 @@ fuzz_maxlen_compile = 131072
 fuzz_maxlen_eval    = 65536
 fuzz_maxlen_batch   = 65536
 # the batch harness runs the CLI's batch command in process
-FUZZ_CLI_SRC = engine/cli/batch.c engine/cli/batch_csv.c engine/cli/common.c
+FUZZ_CLI_SRC = cli/batch.c cli/batch_csv.c cli/common.c
 
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h \
                        $(FUZZ_CLI_SRC) $(BUILD)/libmgadvise.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_PUB) -Iengine -Iengine/cli -Itests/fuzz $(CFLAGS_ALL) $(WARN) \
+	$(CC) $(CPPFLAGS_PUB) -Iengine -Icli -Itests/fuzz $(CFLAGS_ALL) $(WARN) \
 	    $(WERROR) -pthread -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c \
 	    $(FUZZ_CLI_SRC) $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS)
 
@@ -339,7 +339,7 @@ fuzz:
 	$(MAKE) --no-print-directory CC=$(FUZZ_CC) BUILD=$(FUZZ_BUILD) SAN=fuzzer-no-link,$(FUZZ_SAN) OPT=-O1 \
 	    $(FUZZ_BUILD)/libmgadvise.a
 	@set -e; mkdir -p $(FUZZ_BUILD)/artifacts; for h in $(FUZZERS); do \
-	    $(FUZZ_CC) $(CPPFLAGS_PUB) -Iengine -Iengine/cli -Itests/fuzz -std=c11 -O1 -g \
+	    $(FUZZ_CC) $(CPPFLAGS_PUB) -Iengine -Icli -Itests/fuzz -std=c11 -O1 -g \
 	        -fsanitize=fuzzer,$(FUZZ_SAN) -fno-sanitize-recover=all $(WARN) $(WERROR) -pthread \
 	        -o $(FUZZ_BUILD)/fuzz_$$h tests/fuzz/fuzz_$$h.c \
 	        $(FUZZ_CLI_SRC) $(FUZZ_BUILD)/libmgadvise.a $(DEPS_LIBS) $(CSV_LIBS); \
