@@ -25,7 +25,7 @@ int cli_usage_error(const char *cmd, const char *fmt, const char *arg);
 /* Renders diagnostics (if any) to stderr. */
 void cli_render(const mga_diags *d);
 /* s as a human reads it on a terminal or in a log: control and bidi characters as visible
- * escapes (textsafe.h), in buf (cap > 4 bytes), cut short with "..." when it does not fit.
+ * escapes (mga_text_write), in buf (cap > 4 bytes), cut short with "..." when it does not fit.
  * Returns buf. For file names, arguments and any text from the data in a message. */
 #define CLI_ESC_CAP 8192
 const char *cli_esc(char *buf, size_t cap, const char *s);

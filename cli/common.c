@@ -3,7 +3,6 @@
  * library status, a FILE writer for mga_write_fn, reading a whole file and options with
  * values (see cli.h). */
 #include "cli.h"
-#include "textsafe.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -70,7 +69,7 @@ static int esc_put(void *ud, const char *p, size_t n)
 const char *cli_esc(char *buf, size_t cap, const char *s)
 {
     esc_sink e = {buf, 0, cap - 4, 0};
-    textsafe_write(esc_put, &e, s, strlen(s), 0);
+    (void)mga_text_write(s, strlen(s), 0, esc_put, &e); /* a cut stops it: MGA_E_WRITE */
     if (e.cut) {
         memcpy(buf + e.len, "...", 3);
         e.len += 3;
@@ -81,7 +80,7 @@ const char *cli_esc(char *buf, size_t cap, const char *s)
 
 void cli_put_text(FILE *f, const char *s, size_t len, int keep_tab)
 {
-    textsafe_write(cli_write_file, f, s, len, keep_tab ? TEXTSAFE_KEEP_TAB : 0);
+    (void)mga_text_write(s, len, keep_tab ? MGA_TEXT_KEEP_TAB : 0, cli_write_file, f);
 }
 
 int cli_status_exit(mga_status st)
