@@ -5,6 +5,7 @@
 #define MGA_CLI_H
 
 #include <mgadvise.h>
+#include <mgadvise_analysis.h>
 
 #include <stddef.h>
 #include <stdio.h>
@@ -60,6 +61,12 @@ int cli_opt_value(int argc, char **argv, int *i, const char *short_opt, const ch
 
 /* The whole of a file ('-': standard input) in a malloc'd buffer, or NULL with *err set. */
 char *cli_read_all(const char *path, size_t *len, int *err);
+
+/* Loads libmgadvise-analysis (cli/analysis.c) and installs the analysis on eng with opt and
+ * stats (mga_analysis_install). MGA_E_IO when no candidate loads: why[0, cap) then says,
+ * for each place tried, why not; otherwise what mga_analysis_install returns. */
+mga_status cli_analysis_install(mga_engine *eng, const mga_analysis_options *opt,
+                                mga_analysis_stats *stats, char *why, size_t cap);
 
 /* `mgadvise fmt`: rewrites rule files in the canonical layout, or with --check lists those
  * that are not. */

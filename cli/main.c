@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* The mgadvise command line: eval and check. Uses the public header, and analyze.h for the
- * static analysis that only the CLI links (with Z3); without -r, the shipped rules built
- * into the library (mga_compile_builtin). */
+/* The mgadvise command line: eval and check. A client of the public headers only; check
+ * loads the analysis library (with Z3) when it runs the analysis (cli/analysis.c); without
+ * -r, the shipped rules built into the library (mga_compile_builtin). */
 #include <mgadvise.h>
+#include <mgadvise_analysis.h>
 
-#include "analyze.h"
 #include "cli.h"
 
 #include <errno.h>
@@ -218,10 +218,28 @@ static int cmd_check(int argc, char **argv)
     mga_engine *eng = NULL;
     mga_ruleset *rs = NULL;
     mga_diags *d = NULL;
-    analyze_ctx actx = {.notes = !quiet};
+    mga_analysis_options aopt; /* the defaults of mga_analysis_options_init, which lives in
+                                * the library loaded below */
+    memset(&aopt, 0, sizeof aopt);
+    aopt.notes = !quiet;
+    mga_analysis_stats astats;
+    memset(&astats, 0, sizeof astats);
+    bool unavailable = false;
     mga_status st = mga_engine_new(&opt, &eng);
-    if (st == MGA_OK && analysis)
-        analyze_install(eng, &actx);
+    if (st == MGA_OK && analysis) {
+        char why[4096], e[CLI_ESC_CAP];
+        mga_status ast = cli_analysis_install(eng, &aopt, &astats, why, sizeof why);
+        if (ast == MGA_E_IO) {
+            fprintf(stderr,
+                    "mgadvise check: the analysis is not available: cannot load the analysis "
+                    "library (%s); running the compile checks only, as with --no-analysis\n",
+                    cli_esc(e, sizeof e, why));
+            analysis = false;
+            unavailable = true;
+        } else {
+            st = ast;
+        }
+    }
     if (st == MGA_OK)
         st = cli_load_rules(eng, paths, n, &rs, &d);
     cli_render(d);
@@ -235,8 +253,8 @@ static int cmd_check(int argc, char **argv)
         printf("mgadvise: ok: %zu rules, %zu condition nodes, ruleset %s%s\n",
                mga_ruleset_rule_count(rs), mga_ruleset_node_count(rs), mga_ruleset_hash(rs),
                sources ? ", every quote found in its source" : "");
-    if (st == MGA_OK && analysis && !quiet && !actx.stats.skipped) {
-        const analyze_stats *a = &actx.stats;
+    if (st == MGA_OK && analysis && !quiet && !astats.skipped) {
+        const mga_analysis_stats *a = &astats;
         printf("mgadvise: analysis: %zu contradicting pairs fire together (%zu resolved by "
                "precedence), %zu unreachable, %zu redundant; invariants: %zu proven, %zu "
                "refuted; %zu goals with gaps; %zu witnesses replayed\n",
@@ -245,9 +263,11 @@ static int cmd_check(int argc, char **argv)
     }
     if (st == MGA_OK && analysis && timing)
         fprintf(stderr, "mgadvise: analysis took %.3f s (%zu solver checks)\n",
-                actx.stats.seconds, actx.stats.solver_checks);
+                astats.seconds, astats.solver_checks);
     if (st == MGA_E_NOMEM)
         fprintf(stderr, "mgadvise: %s\n", mga_status_str(st));
+    if (unavailable && rc == EXIT_OK)
+        rc = EXIT_IO; /* the checks asked for did not all run */
     mga_diags_free(d);
     mga_ruleset_free(rs);
     mga_engine_free(eng);
