@@ -5,9 +5,11 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Why the first write to standard output through cli_write_file failed, for the message
  * cli_finish_output prints: stdio keeps only an error flag. Standard output is written
@@ -107,6 +109,12 @@ char *cli_read_all(const char *path, size_t *len, int *err)
         *err = errno;
         return NULL;
     }
+    struct stat sb;
+    if (f != stdin && fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        fclose(f); /* Linux opens a folder for reading; reading it fails with EISDIR */
+        *err = EISDIR;
+        return NULL;
+    }
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
     size_t got;
@@ -137,9 +145,9 @@ char *cli_read_all(const char *path, size_t *len, int *err)
 int cli_usage_error(const char *cmd, const char *fmt, const char *arg)
 {
     char e[CLI_ESC_CAP];
-    fprintf(stderr, "mgadvise %s: ", cmd);
+    fprintf(stderr, "mgadvise%s%s: ", cmd ? " " : "", cmd ? cmd : "");
     fprintf(stderr, fmt, cli_esc(e, sizeof e, arg));
-    fprintf(stderr, "\nTry 'mgadvise %s --help'.\n", cmd);
+    fprintf(stderr, "\nTry 'mgadvise%s%s --help'.\n", cmd ? " " : "", cmd ? cmd : "");
     return EXIT_USAGE;
 }
 
@@ -149,26 +157,119 @@ void cli_render(const mga_diags *d)
         mga_diags_render(d, cli_write_file, stderr);
 }
 
-int cli_opt_value(int argc, char **argv, int *i, const char *short_opt, const char *long_opt,
-                  const char **val)
+/* The option's text as typed, for a message: "--rules" (without "=VALUE") or "-r". */
+static const char *opt_text(char *buf, size_t cap, const char *arg, int short_name)
 {
-    const char *a = argv[*i];
-    size_t sn = short_opt ? strlen(short_opt) : 0, ln = long_opt ? strlen(long_opt) : 0;
-    if ((short_opt && strcmp(a, short_opt) == 0) || (long_opt && strcmp(a, long_opt) == 0)) {
-        if (*i + 1 >= argc)
-            return -1;
-        *val = argv[++*i];
-        return 1;
+    if (arg && arg[0] == '-' && arg[1] == '-') {
+        size_t n = strcspn(arg, "=");
+        snprintf(buf, cap, "%.*s", (int)(n < cap ? n : cap - 1), arg);
+    } else {
+        snprintf(buf, cap, "-%c", short_name);
     }
-    if (short_opt && strncmp(a, short_opt, sn) == 0) {
-        *val = a + sn; /* -j2 */
-        return 1;
+    return buf;
+}
+
+static const cli_opt *opt_by_id(const cli_parser *p, int id)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (p->opts[i].id == id)
+            return &p->opts[i];
+    return NULL;
+}
+
+int cli_parser_init(cli_parser *p, const char *cmd, const cli_opt *opts)
+{
+    size_t n = 0, k = 0;
+    memset(p, 0, sizeof *p);
+    p->cmd = cmd;
+    p->opts = opts;
+    p->shorts[k++] = ':'; /* a missing value is ':', not '?': it gets its own message */
+    for (; opts[n].name; n++) {
+        if (n + 1 >= sizeof p->longs / sizeof p->longs[0] || k + 3 >= sizeof p->shorts)
+            return -1; /* a table too large for the parser: a programming error */
+        p->longs[n].name = opts[n].name;
+        p->longs[n].has_arg = opts[n].value ? required_argument : no_argument;
+        p->longs[n].flag = NULL;
+        p->longs[n].val = opts[n].id;
+        if (opts[n].short_name) {
+            p->shorts[k++] = (char)opts[n].short_name;
+            if (opts[n].value)
+                p->shorts[k++] = ':';
+        }
     }
-    if (long_opt && strncmp(a, long_opt, ln) == 0 && a[ln] == '=') {
-        *val = a + ln + 1; /* --jobs=2 */
-        return **val ? 1 : -1;
-    }
+    p->n = n;
+    p->shorts[k] = '\0';
+    optind = 0; /* glibc: start over (a command may run more than once in a process) */
+    opterr = 0;
     return 0;
+}
+
+int cli_parser_next(cli_parser *p, int argc, char **argv, const char **val)
+{
+    char name[64];
+    int c = getopt_long(argc, argv, p->shorts, p->longs, NULL);
+    *val = optarg;
+    if (c == -1)
+        return CLI_OPT_END;
+    const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : NULL;
+    if (c == ':') {
+        const cli_opt *o = opt_by_id(p, optopt);
+        char what[128];
+        snprintf(what, sizeof what, "option '%s' needs %s",
+                 opt_text(name, sizeof name, arg, o ? o->short_name : optopt),
+                 o ? o->value : "a value");
+        cli_usage_error(p->cmd, "%s", what);
+        return CLI_OPT_ERROR;
+    }
+    if (c == '?') {
+        const cli_opt *o = optopt ? opt_by_id(p, optopt) : NULL;
+        char what[512];
+        if (o) { /* a known option refused: only "--name=VALUE" for one that takes none */
+            snprintf(what, sizeof what, "option '--%s' takes no value", o->name);
+        } else if (optopt) { /* an unknown short option */
+            snprintf(what, sizeof what, "unknown option '-%c'", optopt);
+        } else { /* an unknown or ambiguous long option: getopt_long took the whole word */
+            const char *a = arg ? arg : "";
+            const char *body = a[0] == '-' && a[1] == '-' ? a + 2 : a;
+            size_t len = strcspn(body, "="), matches = 0;
+            char list[256] = "";
+            for (size_t i = 0; len && i < p->n; i++) {
+                if (strncmp(p->opts[i].name, body, len) != 0)
+                    continue;
+                matches++;
+                size_t l = strlen(list);
+                snprintf(list + l, sizeof list - l, "%s--%s", l ? ", " : "", p->opts[i].name);
+            }
+            if (matches > 1)
+                snprintf(what, sizeof what, "option '%.*s' is ambiguous: it could be %s",
+                         (int)(len + 2), a, list);
+            else
+                snprintf(what, sizeof what, "unknown option '%.200s'", a);
+        }
+        cli_usage_error(p->cmd, "%s", what);
+        return CLI_OPT_ERROR;
+    }
+    const cli_opt *o = opt_by_id(p, c);
+    if (o && o->value && (!optarg || !*optarg)) { /* "--rules=" or "-r ''" */
+        char what[128];
+        snprintf(what, sizeof what, "option '%s' needs %s",
+                 opt_text(name, sizeof name, arg, o->short_name), o->value);
+        cli_usage_error(p->cmd, "%s", what);
+        return CLI_OPT_ERROR;
+    }
+    return c;
+}
+
+const char *cli_parser_name(const cli_parser *p, int id, char *buf, size_t cap)
+{
+    const cli_opt *o = opt_by_id(p, id);
+    if (!o)
+        snprintf(buf, cap, "?");
+    else if (o->short_name)
+        snprintf(buf, cap, "-%c/--%s", o->short_name, o->name);
+    else
+        snprintf(buf, cap, "--%s", o->name);
+    return buf;
 }
 
 mga_status cli_load_rules(mga_engine *eng, const char **paths, size_t n, mga_ruleset **rs,
@@ -202,4 +303,15 @@ void cli_report_status(mga_status st)
         return; /* cli_finish_output says why */
     if (st != MGA_OK && st != MGA_E_COMPILE && st != MGA_E_PROFILE && st != MGA_E_IO)
         fprintf(stderr, "mgadvise: %s\n", mga_status_str(st));
+}
+
+bool cli_is_folder(const char *cmd, const char *path, const char *what)
+{
+    struct stat sb;
+    if (strcmp(path, "-") == 0 || stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return false;
+    char e[CLI_ESC_CAP], msg[CLI_ESC_CAP + 128];
+    snprintf(msg, sizeof msg, "'%s' is a folder: give %s", cli_esc(e, sizeof e, path), what);
+    fprintf(stderr, "mgadvise %s: %s\nTry 'mgadvise %s --help'.\n", cmd, msg, cmd);
+    return true;
 }
