@@ -271,6 +271,12 @@ bench-items: bench-tools
 bench-smoke: all bench-tools
 	@sh bench/smoke.sh $(BUILD)
 
+# The start of one `mgadvise eval` against the start of CLIPS's CLI (clips -f2), side by
+# side (bench/start.sh; Debian's clips, installed on demand).
+bench-start: all bench-tools
+	@command -v clips >/dev/null || $(MAKE) --no-print-directory deps DEB_PKGS=clips
+	@sh bench/start.sh $(BUILD)
+
 # ---- tests ----
 
 $(BUILD)/tests/test_analyze: tests/unit/test_analyze.c tests/unit/helpers.h $(ANALYZE_OBJ) \
