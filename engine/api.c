@@ -151,6 +151,7 @@ void mga_ruleset_free(mga_ruleset *rs)
     if (!rs)
         return;
     mem m = rs->m;
+    output_free_refs(rs);
     arena_free(&rs->a);
     mem_free(&m, rs, sizeof *rs);
 }
