@@ -37,7 +37,9 @@ ENGINE_SRC = engine/names.c engine/arena.c engine/utf8.c engine/textsafe.c engin
 ENGINE_OBJ = $(ENGINE_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/parser.o $(BUILD)/obj/gen/lexer.o \
              $(BUILD)/obj/gen/builtin_rules.o
 RULES      = $(sort $(wildcard rules/*.mga))
-# The static analysis (check) needs Z3: linked into the CLI and its tests, not the library.
+# The static analysis (check) needs Z3: built into its own shared library,
+# libmgadvise-analysis (include/mgadvise_analysis.h), that the CLI loads with dlopen only when
+# check runs it, and into its unit test; never into libmgadvise or the CLI.
 ANALYZE_OBJ = $(BUILD)/obj/engine/analyze.o
 
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
@@ -45,7 +47,8 @@ EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c
 
 .PHONY: all lib test unit golden examples-run rules-check bless clean sanitize test-asan \
         check-tools deps codes-table docs-check docs-bless fuzz fuzz-regress test-valgrind test-tsan rule-tests fmt-check graph-svg \
-        bench bench-tools bench-smoke install uninstall man-check install-check bench-items python-test bench-python
+        bench bench-tools bench-smoke install uninstall man-check install-check bench-items \
+        python-test bench-python cli-deps-check bench-start
 
 .DEFAULT_GOAL := all
 
@@ -70,7 +73,11 @@ SOVERSION := $(firstword $(subst ., ,$(VERSION)))
 SONAME    := libmgadvise.so.$(SOVERSION)
 SOREAL    := libmgadvise.so.$(VERSION)
 
-all: check-tools $(BUILD)/libmgadvise.a $(BUILD)/libmgadvise.so $(BUILD)/mgadvise
+ANALYSIS_SONAME := libmgadvise-analysis.so.$(SOVERSION)
+ANALYSIS_SOREAL := libmgadvise-analysis.so.$(VERSION)
+
+all: check-tools $(BUILD)/libmgadvise.a $(BUILD)/libmgadvise.so $(BUILD)/mgadvise \
+     $(BUILD)/libmgadvise-analysis.so
 
 check-tools:
 	@command -v $(BISON) >/dev/null || { echo "mgadvise: bison is missing (apt-get install bison)"; exit 1; }
@@ -81,15 +88,18 @@ $(GEN)/parser.c $(GEN)/parser.h: grammar/parser.y
 	@mkdir -p $(GEN)
 	$(BISON) -Wall -Werror -o $(GEN)/parser.c --header=$(GEN)/parser.h $<
 
+# -CF: the fast (larger) tables: every `mgadvise eval` compiles the built-in rules, and the
+# scanner is a quarter of that.
 $(GEN)/lexer.c $(GEN)/lexer.h: grammar/lexer.l $(GEN)/parser.h
 	@mkdir -p $(GEN)
-	$(FLEX) --header-file=$(GEN)/lexer.h -o $(GEN)/lexer.c $<
+	$(FLEX) -CF -8 --header-file=$(GEN)/lexer.h -o $(GEN)/lexer.c $<
 
 $(GEN)/builtin_rules.c: $(RULES) engine/embed.sh
 	@mkdir -p $(GEN)
 	sh engine/embed.sh $@ $(RULES)
 
-ENGINE_HDRS = $(wildcard engine/*.h) engine/diag_codes.def include/mgadvise.h
+ENGINE_HDRS = $(wildcard engine/*.h) engine/diag_codes.def include/mgadvise.h \
+              include/mgadvise_analysis.h
 
 $(BUILD)/obj/gen/%.o: $(GEN)/%.c $(GEN)/parser.h $(GEN)/lexer.h $(ENGINE_HDRS)
 	@mkdir -p $(dir $@)
@@ -113,13 +123,48 @@ $(BUILD)/libmgadvise.so: $(BUILD)/$(SOREAL)
 	ln -sf $(SOREAL) $(BUILD)/$(SONAME)
 	ln -sf $(SONAME) $@
 
-CLI_SRC = engine/cli/main.c engine/cli/common.c engine/cli/batch.c engine/cli/batch_csv.c engine/cli/tools.c engine/cli/fmt.c engine/cli/graph.c
+# The analysis library: the analysis and the engine objects it uses (its own copy: the
+# library's internals are not exported), Z3; it exports only mga_analysis_* (engine/analysis.map).
+$(BUILD)/$(ANALYSIS_SOREAL): $(ANALYZE_OBJ) $(BUILD)/libmgadvise.a engine/analysis.map
+	$(CC) -shared -Wl,-soname,$(ANALYSIS_SONAME) $(if $(SAN),,-Wl,-z,defs) \
+	    -Wl,--version-script=engine/analysis.map $(CFLAGS_ALL) $(LDFLAGS_ALL) \
+	    -o $@ $(ANALYZE_OBJ) $(BUILD)/libmgadvise.a $(DEPS_LIBS) $(Z3_LIBS)
 
-$(BUILD)/mgadvise: $(CLI_SRC) engine/cli/cli.h engine/cli/batch_csv.h include/mgadvise.h \
-                  $(ANALYZE_OBJ) $(BUILD)/libmgadvise.a
-	$(CC) $(CPPFLAGS_PUB) -Iengine $(CFLAGS_ALL) $(WARN) $(WERROR) -pthread -o $@ \
-	    $(CLI_SRC) $(ANALYZE_OBJ) $(BUILD)/libmgadvise.a \
-	    $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS) $(Z3_LIBS)
+$(BUILD)/libmgadvise-analysis.so: $(BUILD)/$(ANALYSIS_SOREAL)
+	ln -sf $(ANALYSIS_SOREAL) $(BUILD)/$(ANALYSIS_SONAME)
+	ln -sf $(ANALYSIS_SONAME) $@
+
+# The CLI is a client of the public headers only (-Iinclude). cli/analysis.c, which finds
+# the analysis library, is compiled with the library folder it looks in (LIBDIR): for the
+# build with the LIBDIR of the build, by install with the LIBDIR of the install.
+CLI_SRC  = cli/main.c cli/common.c cli/batch.c cli/batch_csv.c cli/tools.c cli/fmt.c cli/graph.c
+CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_HDRS = cli/cli.h cli/batch_csv.h include/mgadvise.h include/mgadvise_analysis.h
+CLI_LINK = $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS)
+cli_analysis_defs = -DMGA_ANALYSIS_SONAME='"$(ANALYSIS_SONAME)"' -DMGA_LIBDIR='"$(1)"'
+
+$(BUILD)/obj/cli/%.o: cli/%.c $(CLI_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_PUB) -Icli $(CFLAGS_ALL) $(WARN) $(WERROR) -pthread -c -o $@ $<
+
+$(BUILD)/mgadvise: $(CLI_OBJ) cli/analysis.c $(CLI_HDRS) $(BUILD)/libmgadvise.a \
+                  | $(BUILD)/libmgadvise-analysis.so
+	$(CC) $(CPPFLAGS_PUB) -Icli $(call cli_analysis_defs,$(LIBDIR)) $(CFLAGS_ALL) $(WARN) \
+	    $(WERROR) -pthread -o $@ $(CLI_OBJ) cli/analysis.c $(BUILD)/libmgadvise.a $(CLI_LINK)
+
+# The CLI as installed: linked at install time, to look in the LIBDIR given to install.
+$(BUILD)/install/mgadvise: $(CLI_OBJ) cli/analysis.c $(CLI_HDRS) $(BUILD)/libmgadvise.a FORCE
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_PUB) -Icli $(call cli_analysis_defs,$(LIBDIR)) $(CFLAGS_ALL) $(WARN) \
+	    $(WERROR) -pthread -o $@ $(CLI_OBJ) cli/analysis.c $(BUILD)/libmgadvise.a $(CLI_LINK)
+
+# Only check loads Z3: the CLI must not need it (nor the library).
+cli-deps-check: $(BUILD)/mgadvise $(BUILD)/libmgadvise.so
+	@for f in $(BUILD)/mgadvise $(BUILD)/$(SOREAL); do \
+	    if readelf -d $$f | grep NEEDED | grep -i z3; then echo "cli: $$f needs Z3"; exit 1; fi; done; \
+	readelf -d $(BUILD)/$(ANALYSIS_SOREAL) | grep -q 'NEEDED.*libz3' || \
+	    { echo "cli: $(ANALYSIS_SOREAL) does not need Z3"; exit 1; }; \
+	echo "cli: mgadvise and libmgadvise load no Z3; $(ANALYSIS_SONAME) does"
 
 # ---- installing (make install PREFIX=/usr DESTDIR=...; docs/INSTALL.md) ----
 # Every directory may be set on its own; DESTDIR is prepended to each when copying, never
@@ -153,16 +198,20 @@ $(BUILD)/mgadvise.pc: mgadvise.pc.in include/mgadvise.h FORCE
 
 FORCE:
 
-install: all $(BUILD)/mgadvise.pc
+install: all $(BUILD)/mgadvise.pc $(BUILD)/install/mgadvise
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
 	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(BASHCOMPDIR)
-	$(INSTALL) -m 755 $(BUILD)/mgadvise $(DESTDIR)$(BINDIR)/mgadvise
+	$(INSTALL) -m 755 $(BUILD)/install/mgadvise $(DESTDIR)$(BINDIR)/mgadvise
 	$(INSTALL) -m 644 $(BUILD)/$(SOREAL) $(DESTDIR)$(LIBDIR)/$(SOREAL)
 	ln -sf $(SOREAL) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libmgadvise.so
 	$(INSTALL) -m 644 $(BUILD)/libmgadvise.a $(DESTDIR)$(LIBDIR)/libmgadvise.a
+	$(INSTALL) -m 644 $(BUILD)/$(ANALYSIS_SOREAL) $(DESTDIR)$(LIBDIR)/$(ANALYSIS_SOREAL)
+	ln -sf $(ANALYSIS_SOREAL) $(DESTDIR)$(LIBDIR)/$(ANALYSIS_SONAME)
+	ln -sf $(ANALYSIS_SONAME) $(DESTDIR)$(LIBDIR)/libmgadvise-analysis.so
 	$(INSTALL) -m 644 include/mgadvise.h $(DESTDIR)$(INCLUDEDIR)/mgadvise.h
+	$(INSTALL) -m 644 include/mgadvise_analysis.h $(DESTDIR)$(INCLUDEDIR)/mgadvise_analysis.h
 	$(INSTALL) -m 644 $(BUILD)/mgadvise.pc $(DESTDIR)$(PKGCONFIGDIR)/mgadvise.pc
 	$(INSTALL) -m 644 man/mgadvise.1 $(DESTDIR)$(MANDIR)/man1/mgadvise.1
 	$(INSTALL) -m 644 man/libmgadvise.3 $(DESTDIR)$(MANDIR)/man3/libmgadvise.3
@@ -174,6 +223,8 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/mgadvise $(DESTDIR)$(LIBDIR)/$(SOREAL) \
 	    $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libmgadvise.so \
 	    $(DESTDIR)$(LIBDIR)/libmgadvise.a $(DESTDIR)$(INCLUDEDIR)/mgadvise.h \
+	    $(DESTDIR)$(LIBDIR)/$(ANALYSIS_SOREAL) $(DESTDIR)$(LIBDIR)/$(ANALYSIS_SONAME) \
+	    $(DESTDIR)$(LIBDIR)/libmgadvise-analysis.so $(DESTDIR)$(INCLUDEDIR)/mgadvise_analysis.h \
 	    $(DESTDIR)$(PKGCONFIGDIR)/mgadvise.pc $(DESTDIR)$(MANDIR)/man1/mgadvise.1 \
 	    $(DESTDIR)$(MANDIR)/man3/libmgadvise.3 $(DESTDIR)$(MANDIR)/man5/mgadvise-rules.5 \
 	    $(DESTDIR)$(BASHCOMPDIR)/mgadvise
@@ -189,10 +240,10 @@ man-check:
 	fi; \
 	if [ -n "$$out" ] || [ $$rc -ne 0 ]; then echo "$$out"; echo "man: the pages have warnings"; exit 1; fi; \
 	echo "man: $(MANPAGES) are clean"
-	@missing=$$(sed -n 's/^MGA_API [^(]*[ *]\(mga_[a-z_0-9]*\)(.*/\1/p' include/mgadvise.h | \
+	@missing=$$(sed -n 's/^MGA_API [^(]*[ *]\(mga_[a-z_0-9]*\)(.*/\1/p' include/mgadvise.h include/mgadvise_analysis.h | \
 	    while read -r f; do grep -qw "$$f" man/libmgadvise.3 || echo "$$f"; done); \
 	if [ -n "$$missing" ]; then echo "man: libmgadvise(3) does not name" $$missing; exit 1; fi; \
-	echo "man: libmgadvise(3) names every function of mgadvise.h"
+	echo "man: libmgadvise(3) names every function of mgadvise.h and mgadvise_analysis.h"
 
 # Installs into a scratch prefix, builds a program against it with pkg-config (shared and
 # static), checks the SONAME, renders the pages and uninstalls (tests/install.sh).
@@ -242,6 +293,12 @@ python-test: all $(BUILD)/bench/gen
 bench-python: all $(BUILD)/bench/gen
 	@$(PY_ENV) $(PYTHON) python/bench_python.py --build $(BUILD) --count $(BENCH_PY_COUNT)
 
+# The start of one `mgadvise eval` against the start of CLIPS's CLI (clips -f2), side by
+# side (bench/start.sh; Debian's clips, installed on demand).
+bench-start: all bench-tools
+	@command -v clips >/dev/null || $(MAKE) --no-print-directory deps DEB_PKGS=clips
+	@sh bench/start.sh $(BUILD)
+
 # ---- tests ----
 
 $(BUILD)/tests/test_analyze: tests/unit/test_analyze.c tests/unit/helpers.h $(ANALYZE_OBJ) \
@@ -264,7 +321,7 @@ $(BUILD)/examples/%: examples/%.c $(BUILD)/libmgadvise.a
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; (cd tests/unit && ../../$$t); done
 
-golden: $(BUILD)/mgadvise
+golden: $(BUILD)/mgadvise $(BUILD)/libmgadvise-analysis.so
 	@sh tests/golden/run.sh $(BUILD)/mgadvise
 	@sh tests/golden/batch/run.sh $(BUILD)/mgadvise
 	@sh tests/golden/batch-io.sh $(BUILD)/mgadvise
@@ -335,12 +392,12 @@ fuzz_maxlen_compile = 131072
 fuzz_maxlen_eval    = 65536
 fuzz_maxlen_batch   = 65536
 # the batch harness runs the CLI's batch command in process
-FUZZ_CLI_SRC = engine/cli/batch.c engine/cli/batch_csv.c engine/cli/common.c
+FUZZ_CLI_SRC = cli/batch.c cli/batch_csv.c cli/common.c
 
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h \
                        $(FUZZ_CLI_SRC) $(BUILD)/libmgadvise.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_PUB) -Iengine -Iengine/cli -Itests/fuzz $(CFLAGS_ALL) $(WARN) \
+	$(CC) $(CPPFLAGS_PUB) -Iengine -Icli -Itests/fuzz $(CFLAGS_ALL) $(WARN) \
 	    $(WERROR) -pthread -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c \
 	    $(FUZZ_CLI_SRC) $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS)
 
@@ -359,7 +416,7 @@ fuzz:
 	$(MAKE) --no-print-directory CC=$(FUZZ_CC) BUILD=$(FUZZ_BUILD) SAN=fuzzer-no-link,$(FUZZ_SAN) OPT=-O1 \
 	    $(FUZZ_BUILD)/libmgadvise.a
 	@set -e; mkdir -p $(FUZZ_BUILD)/artifacts; for h in $(FUZZERS); do \
-	    $(FUZZ_CC) $(CPPFLAGS_PUB) -Iengine -Iengine/cli -Itests/fuzz -std=c11 -O1 -g \
+	    $(FUZZ_CC) $(CPPFLAGS_PUB) -Iengine -Icli -Itests/fuzz -std=c11 -O1 -g \
 	        -fsanitize=fuzzer,$(FUZZ_SAN) -fno-sanitize-recover=all $(WARN) $(WERROR) -pthread \
 	        -o $(FUZZ_BUILD)/fuzz_$$h tests/fuzz/fuzz_$$h.c \
 	        $(FUZZ_CLI_SRC) $(FUZZ_BUILD)/libmgadvise.a $(DEPS_LIBS) $(CSV_LIBS); \
@@ -377,7 +434,7 @@ fuzz:
 	done
 
 test: all unit golden examples-run rules-check rule-tests fmt-check docs-check fuzz-regress bench-smoke \
-      man-check install-check python-test
+      man-check install-check python-test cli-deps-check
 	@echo "mgadvise: all tests passed ($(BUILD))"
 
 bless: $(BUILD)/mgadvise

@@ -57,12 +57,12 @@ _mgadvise()
     local opts
     case $cmd in
     eval) opts='-r --rules -f --format --all --allow-unknown-fields -h --help' ;;
-    check) opts='--sources --no-analysis --time -q --quiet -h --help' ;;
+    check) opts='-r --rules --sources --no-analysis --time -q --quiet -h --help' ;;
     batch) opts='-r --rules -j --jobs --input-format --skip --stats --catalog --allow-unknown-fields -q --quiet -h --help' ;;
     explain) opts='--rule -r --rules -f --format --allow-unknown-fields -h --help' ;;
     test) opts='-r --rules --coverage --min-coverage -h --help' ;;
     fmt) opts='--check -h --help' ;;
-    graph) opts='-f --format -h --help' ;;
+    graph) opts='-r --rules -f --format -h --help' ;;
     *) return ;;
     esac
     if [[ $cur == -* ]]; then

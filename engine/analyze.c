@@ -1740,6 +1740,8 @@ static mga_status run(void *ud, const mga_ruleset *rs, const struct ast_program 
             diag_note(d, dg, "the analysis queries the solver for every pair of rules, so its "
                              "time grows faster than the rule set; split the rules to analyse "
                              "each part");
+        if (ctx->out)
+            *ctx->out = ctx->stats;
         return d->oom ? MGA_E_NOMEM : MGA_OK;
     }
     an A;
@@ -1781,10 +1783,35 @@ static mga_status run(void *ud, const mga_ruleset *rs, const struct ast_program 
     clock_gettime(CLOCK_MONOTONIC, &t1);
     ctx->stats.seconds =
         (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (ctx->out)
+        *ctx->out = ctx->stats;
     return A.oom || d->oom ? MGA_E_NOMEM : MGA_OK;
 }
 
-void analyze_install(mga_engine *eng, analyze_ctx *ctx)
+void mga_analysis_options_init(mga_analysis_options *opt)
 {
-    api_engine_set_check(eng, run, ctx);
+    if (opt)
+        memset(opt, 0, sizeof *opt);
+}
+
+mga_status mga_analysis_install(mga_engine *eng, const mga_analysis_options *opt,
+                                mga_analysis_stats *stats)
+{
+    if (!eng)
+        return MGA_E_INVALID;
+    analyze_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    if (opt) {
+        ctx.notes = opt->notes;
+        ctx.max_rules = opt->max_rules;
+        ctx.max_nodes = opt->max_nodes;
+        ctx.max_seconds = opt->max_seconds;
+    }
+    ctx.out = stats;
+    return api_engine_set_check(eng, run, &ctx, sizeof ctx);
+}
+
+const char *mga_analysis_version(void)
+{
+    return MGA_VERSION;
 }

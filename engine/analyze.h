@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* Checks over the graph (`mgadvise check`): conflicts with witness profiles, unreachable and
- * redundant rules, declared invariants proven or refuted, gaps per goal, unused references.
- * A decision procedure (Z3) over the profile schema; every witness is replayed through the
- * evaluator. Linked into the CLI and the tests only: the library stays free of Z3 and calls
- * the analysis through the hook below. */
+/* Checks over the graph (`mgadvise check`, include/mgadvise_analysis.h): conflicts with
+ * witness profiles, unreachable and redundant rules, declared invariants proven or refuted,
+ * gaps per goal, unused references. A decision procedure (Z3) over the profile schema; every
+ * witness is replayed through the evaluator. Built into libmgadvise-analysis (and the unit
+ * tests) only: the library stays free of Z3 and calls the analysis through the hook below. */
 #ifndef MGA_ANALYZE_H
 #define MGA_ANALYZE_H
 
 #include <mgadvise.h>
+#include <mgadvise_analysis.h>
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,44 +17,28 @@ struct ast_program;
 
 /* A check run after the graph is built, while the AST and the sources are alive. It adds
  * diagnostics to d (dsrc maps span file indices to diagnostic sources) and returns MGA_OK,
- * or MGA_E_NOMEM. */
+ * or MGA_E_NOMEM. ud is the engine's copy of what api_engine_set_check was given. */
 typedef mga_status (*api_check_fn)(void *ud, const mga_ruleset *rs,
                                    const struct ast_program *p, mga_diags *d, const int *dsrc);
-/* Installs fn on eng for every later compile (api.c). fn NULL removes it. */
-void api_engine_set_check(mga_engine *eng, api_check_fn fn, void *ud);
+/* Installs fn on eng for every later compile (api.c), with a copy of ud[0, size) that the
+ * engine owns (freed with it or by the next call). fn NULL removes it. MGA_E_NOMEM leaves
+ * eng as it was. */
+mga_status api_engine_set_check(mga_engine *eng, api_check_fn fn, const void *ud, size_t size);
 
-/* Counts of one analysis run. */
-typedef struct analyze_stats {
-    size_t rules, pairs;   /* rules analysed; rule pairs with contradicting actions */
-    size_t conflicts;      /* warnings: contradicting rules that fire together */
-    size_t resolved;       /* notes: the same, resolved by a declared precedence */
-    size_t unreachable, redundant;
-    size_t proven, refuted; /* invariants */
-    size_t gaps;            /* goals with profiles that get no form or dose advice */
-    size_t witnesses;       /* witness profiles replayed through the evaluator */
-    size_t solver_checks;
-    double seconds;
-    bool skipped; /* the rule set was over a limit below: nothing was analysed (W9011) */
-    bool stopped; /* the time budget ran out: the checks after it did not run (W9012) */
-} analyze_stats;
+typedef mga_analysis_stats analyze_stats;
 
-/* The analysis grows faster than the rule set (every pair of rules, one solver query per
- * pair), so it runs only on rule sets within these limits, and for at most this long;
- * past them `check` says so (W9011, W9012) and its compile checks still hold. */
-#define ANALYZE_MAX_RULES 1000
-#define ANALYZE_MAX_NODES 20000
-#define ANALYZE_MAX_SECONDS 60
+#define ANALYZE_MAX_RULES MGA_ANALYSIS_MAX_RULES
+#define ANALYZE_MAX_NODES MGA_ANALYSIS_MAX_NODES
+#define ANALYZE_MAX_SECONDS MGA_ANALYSIS_MAX_SECONDS
 
-/* Options and results of the analysis hook. */
+/* What the hook keeps on the engine: the options, the counts of the run in progress, and
+ * where to copy them when it ends. */
 typedef struct analyze_ctx {
-    bool notes;          /* also report notes: resolved conflicts, proven invariants, gaps */
-    size_t max_rules, max_nodes; /* 0: ANALYZE_MAX_RULES, ANALYZE_MAX_NODES */
-    double max_seconds;          /* 0: ANALYZE_MAX_SECONDS */
-    analyze_stats stats; /* filled by the run */
+    bool notes;
+    size_t max_rules, max_nodes;
+    double max_seconds;
+    analyze_stats stats;
+    mga_analysis_stats *out; /* NULL: nobody asked */
 } analyze_ctx;
-
-/* Installs the analysis on eng: the next compile runs it and fills ctx->stats. ctx must
- * outlive the compile. */
-void analyze_install(mga_engine *eng, analyze_ctx *ctx);
 
 #endif

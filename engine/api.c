@@ -29,14 +29,25 @@ struct mga_engine {
     bool allow_unknown_fields;
     char *sources_dir;
     size_t sources_dir_len;
-    api_check_fn check; /* the CLI's static analysis, run on a built graph (analyze.h) */
-    void *check_ud;
+    api_check_fn check; /* the static analysis, run on a built graph (analyze.h) */
+    void *check_ud;     /* the engine's copy of its context */
+    size_t check_ud_len;
 };
 
-void api_engine_set_check(mga_engine *eng, api_check_fn fn, void *ud)
+mga_status api_engine_set_check(mga_engine *eng, api_check_fn fn, const void *ud, size_t size)
 {
+    void *copy = NULL;
+    if (fn && size) {
+        copy = mem_alloc(&eng->m, size);
+        if (!copy)
+            return MGA_E_NOMEM;
+        memcpy(copy, ud, size);
+    }
+    mem_free(&eng->m, eng->check_ud, eng->check_ud_len);
     eng->check = fn;
-    eng->check_ud = ud;
+    eng->check_ud = copy;
+    eng->check_ud_len = fn ? size : 0;
+    return MGA_OK;
 }
 
 void mga_options_init(mga_options *opt)
@@ -99,6 +110,7 @@ void mga_engine_free(mga_engine *eng)
     if (!eng)
         return;
     mem m = eng->m;
+    mem_free(&m, eng->check_ud, eng->check_ud_len);
     mem_free(&m, eng->sources_dir, eng->sources_dir_len);
     mem_free(&m, eng, sizeof *eng);
 }
@@ -108,6 +120,7 @@ void mga_ruleset_free(mga_ruleset *rs)
     if (!rs)
         return;
     mem m = rs->m;
+    output_free_refs(rs);
     arena_free(&rs->a);
     mem_free(&m, rs, sizeof *rs);
 }

@@ -179,6 +179,10 @@ bool eval_freeze(mga_ruleset *rs);
  * (output.c, after eval_freeze: items carry the plan's groups). Sets every g_cite.refix.
  * Returns false on OOM. */
 bool output_freeze_json(mga_ruleset *rs);
+/* Frees what the JSON writers built lazily on rs (mga_ruleset_free). */
+void output_free_refs(mga_ruleset *rs);
+/* The positions the numbered references hold (building them if need be; 0: none). */
+unsigned output_refs_kmax(const mga_ruleset *rs);
 
 /* A result as JSON through yajl_gen (pretty or compact), written in one call of fn. The
  * reference for the compact writer, which copies fragments (output_freeze_json). */

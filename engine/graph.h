@@ -277,17 +277,11 @@ struct mga_ruleset {
      * (output.c collect_refs); NULL past 63 cited entries */
     uint64_t *refs_mask;
     uint32_t *refs_pad_off, *refs_pad;
-    /* Cited entry e at each position K (1..refs_kmax) of a result's "references", its
-     * number and all (,{"n":K,"source":...}): refs_pos[e * refs_kmax + K - 1] holds its
-     * offset in refs_num (low 32 bits) and its length (high 32 bits), one load per
-     * reference: one stable part per reference, not a number between two. Laid out by
-     * diagonals (entry e at K, then e + 1 at K + 1, ...), so that references cited in the
-     * order they are first cited follow each other in memory and are one part together.
-     * The whole grows as (cited entries)^2, so refs_kmax is cut to
-     * keep it within a budget; past it, the number is written per result. */
-    const char *refs_num;
-    uint64_t *refs_pos;
-    uint32_t refs_kmax;
+    /* The numbered references (struct refs_table, output.c), built by the first JSON
+     * write that needs them and published atomically (a rule set is shared by threads):
+     * a one-off `mgadvise eval` does not pay for a table made for batch. NULL until then;
+     * freed with the rule set (output_free_refs). */
+    struct refs_table *refs_tab;
     g_frag json_head;     /* ,"ruleset":{...},"advice":[   (after the id) */
     g_frag json_tail;     /* ],"disclaimer":...}           (after the references) */
     g_invariant *invs;

@@ -648,7 +648,7 @@ static bool ref_entry(mga_ruleset *rs, size_t *cap, uint32_t src, unsigned ref, 
     return true;
 }
 
-/* Bytes the numbered references may take (rs->refs_num): the shipped rules need about
+/* Bytes the numbered references may take (refs_table): the shipped rules need about
  * 1 MB (53 cited entries of 18 KB in all, each at up to 53 positions). */
 #define REFS_NUM_BUDGET ((size_t)2 << 20)
 
@@ -659,9 +659,41 @@ static inline unsigned ndigits(uint32_t k)
            (k >= 1000000) + (k >= 10000000) + (k >= 100000000) + (k >= 1000000000);
 }
 
-/* rs->refs_num and refs_pos (see mga_ruleset): the cited entries (the first
- * rs->nrefs_cited of refs_json) at positions 1..refs_kmax, diagonal by diagonal. */
-static bool freeze_refs_num(mga_ruleset *rs, jw *w)
+/* Cited entry e at each position K (1..kmax) of a result's "references", its number and
+ * all (,{"n":K,"source":...}): pos[e * kmax + K - 1] holds its offset in num (low 32
+ * bits) and its length (high 32 bits), one load per reference: one stable part per
+ * reference, not a number between two. Laid out by diagonals (entry e at K, then e + 1 at
+ * K + 1, ...), so that references cited in the order they are first cited follow each
+ * other in memory and are one part together. The whole grows as (cited entries)^2, so
+ * kmax is cut to keep it within a budget; past it, the number is written per result.
+ * One allocation (size bytes) holds the header, pos and num. */
+typedef struct refs_table {
+    size_t size;
+    uint32_t kmax;
+    const uint64_t *pos;
+    const char *num;
+} refs_table;
+
+/* No table (kmax 0): published when the budget leaves no position or memory runs out, so
+ * that the writers do not try again for every result. */
+static const refs_table refs_none = {0, 0, NULL, NULL};
+
+static size_t put_uint(char *p, uint32_t v)
+{
+    char tmp[12];
+    size_t n = 0;
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    for (size_t i = 0; i < n; i++)
+        p[i] = tmp[n - 1 - i];
+    return n;
+}
+
+/* Builds the table of rs (the cited entries, the first rs->nrefs_cited of refs_json);
+ * &refs_none when there is nothing to hold or no memory for it. Uses only the allocator,
+ * which is thread-safe when a rule set is shared (mgadvise.h). */
+static const refs_table *refs_build(const mga_ruleset *rs)
 {
     size_t n = rs->nrefs_cited, bytes = 0; /* of one position of every cited entry */
     for (size_t e = 0; e < n; e++)
@@ -669,35 +701,85 @@ static bool freeze_refs_num(mga_ruleset *rs, jw *w)
     size_t kmax = n;
     if (bytes && kmax > REFS_NUM_BUDGET / bytes)
         kmax = REFS_NUM_BUDGET / bytes;
-    rs->refs_kmax = (uint32_t)kmax;
     if (!kmax)
-        return true;
-    rs->refs_pos = arena_alloc(&rs->a, n * kmax * sizeof *rs->refs_pos);
-    if (!rs->refs_pos)
-        return false;
+        return &refs_none;
     /* diagonal d holds entry e at position e + d + 1, for each e that puts in 1..kmax */
-    w->b.len = 0;
+    size_t total = 0;
+    for (size_t d0 = 0; d0 + 1 < n + kmax; d0++) {
+        long d = (long)d0 - (long)(n - 1);
+        for (size_t e = d < 0 ? (size_t)-d : 0; e < n && (long)e + d < (long)kmax; e++)
+            total += 6 + ndigits((uint32_t)((long)e + d) + 1) + rs->refs_json[e].json.len;
+    }
+    if (total > UINT32_MAX)
+        return &refs_none;
+    size_t head = (sizeof(refs_table) + 7) & ~(size_t)7;
+    size_t size = head + n * kmax * sizeof(uint64_t) + total;
+    char *blk = mem_alloc(&rs->m, size);
+    if (!blk)
+        return &refs_none;
+    refs_table *t = (refs_table *)(void *)blk;
+    uint64_t *pos = (uint64_t *)(void *)(blk + head);
+    char *num = (char *)(pos + n * kmax), *w = num;
     for (size_t d0 = 0; d0 + 1 < n + kmax; d0++) {
         long d = (long)d0 - (long)(n - 1);
         for (size_t e = d < 0 ? (size_t)-d : 0; e < n && (long)e + d < (long)kmax; e++) {
             size_t k = (size_t)((long)e + d) + 1;
-            size_t at = w->b.len;
-            JW_LIT(w, ",{\"n\":");
-            jw_uint(w, k);
-            jw_frag(w, rs->refs_json[e].json);
-            rs->refs_pos[e * kmax + k - 1] = (uint64_t)(w->b.len - at) << 32 | at;
+            char *at = w;
+            memcpy(w, ",{\"n\":", 6);
+            w += 6;
+            w += put_uint(w, (uint32_t)k);
+            memcpy(w, rs->refs_json[e].json.p, rs->refs_json[e].json.len);
+            w += rs->refs_json[e].json.len;
+            pos[e * kmax + k - 1] = (uint64_t)(w - at) << 32 | (uint64_t)(at - num);
         }
     }
-    g_frag all;
-    if (w->b.len > UINT32_MAX || !jw_take(w, rs, &all))
-        return false;
-    rs->refs_num = all.p;
-    return true;
+    t->size = size;
+    t->kmax = (uint32_t)kmax;
+    t->pos = pos;
+    t->num = num;
+    return t;
+}
+
+/* The table of rs, built on first use. Two threads may build it at once: one publishes
+ * its table, the other frees its own and takes that one. */
+static const refs_table *refs_get(const mga_ruleset *rs)
+{
+    struct refs_table **slot = &((mga_ruleset *)rs)->refs_tab; /* a cache, not the graph */
+    refs_table *t = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (t)
+        return t;
+    refs_table *mine = (refs_table *)refs_build(rs), *none = NULL;
+    if (__atomic_compare_exchange_n(slot, &none, mine, false, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE))
+        return mine;
+    if (mine != &refs_none)
+        mem_free(&rs->m, mine, mine->size);
+    return none; /* the winner's */
+}
+
+/* The table of rs if it is built, else none. */
+static const refs_table *refs_peek(const mga_ruleset *rs)
+{
+    const refs_table *t = __atomic_load_n(&rs->refs_tab, __ATOMIC_ACQUIRE);
+    return t ? t : &refs_none;
+}
+
+unsigned output_refs_kmax(const mga_ruleset *rs)
+{
+    return refs_get(rs)->kmax;
+}
+
+void output_free_refs(mga_ruleset *rs)
+{
+    refs_table *t = rs->refs_tab;
+    if (t && t != &refs_none)
+        mem_free(&rs->m, t, t->size);
+    rs->refs_tab = NULL;
 }
 
 /* Renumbers rs->refs_json so that the cited entries come first, in order of first citation
  * along rs->order (the order of rules in a result) and each rule's cites: references cited
- * in that order are then next to each other in rs->refs_num. */
+ * in that order are then next to each other in the numbered references (refs_table). */
 static bool order_refs(mga_ruleset *rs)
 {
     size_t n = rs->nrefs_json;
@@ -880,7 +962,6 @@ bool output_freeze_json(mga_ruleset *rs)
         JW_LIT(&w, "}");
         ok = ok && jw_take(&w, rs, &g->json_brief);
     }
-    ok = ok && freeze_refs_num(rs, &w);
     rs->forms_json = ok ? arena_alloc(&rs->a, (rs->nforms + 1) * sizeof *rs->forms_json) : NULL;
     ok = rs->forms_json != NULL;
     for (size_t i = 0; ok && i < rs->nforms; i++) {
@@ -1138,23 +1219,26 @@ static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
     JW_LIT(w, "],\"references\":[");
     collect_refs(r, false, r->advice_rule, r->nadvice);
     size_t i = 0;
-    const uint32_t kmax = rs->refs_kmax;
+    /* parts (batch's writev) build the table; a plain write uses it once it is there:
+     * one result does not pay for a table made for many */
+    const refs_table *tab = !r->nrefs ? &refs_none : ps ? refs_get(rs) : refs_peek(rs);
+    const uint32_t kmax = tab->kmax;
     if (ps && r->nrefs && kmax) {
         part_pending(w, ps);
         uint32_t e = r->reforder[0];
         /* the first without its comma */
-        uint64_t x = rs->refs_pos[e * kmax];
-        part_run run = run_start(ps, rs->refs_num + (uint32_t)x + 1, (x >> 32) - 1);
+        uint64_t x = tab->pos[e * kmax];
+        part_run run = run_start(ps, tab->num + (uint32_t)x + 1, (x >> 32) - 1);
         for (i = 1; i < r->nrefs && i < kmax; i++) {
-            x = rs->refs_pos[r->reforder[i] * kmax + i];
-            run_add(&run, rs->refs_num + (uint32_t)x, x >> 32);
+            x = tab->pos[r->reforder[i] * kmax + i];
+            run_add(&run, tab->num + (uint32_t)x, x >> 32);
         }
         run_end(ps, &run);
     }
     for (; !ps && i < r->nrefs && i < kmax; i++) {
         uint32_t e = r->reforder[i];
-        uint64_t x = rs->refs_pos[e * kmax + i];
-        g_frag f = {rs->refs_num + (uint32_t)x, x >> 32};
+        uint64_t x = tab->pos[e * kmax + i];
+        g_frag f = {tab->num + (uint32_t)x, x >> 32};
         if (!i) { /* the first without its comma */
             f.p++;
             f.len--;

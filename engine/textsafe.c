@@ -133,3 +133,11 @@ size_t textsafe_width(const char *s, size_t len, unsigned flags)
     }
     return w;
 }
+
+mga_status mga_text_write(const char *p, size_t len, unsigned flags, mga_write_fn fn, void *ud)
+{
+    if (!fn || (!p && len) || (flags & ~MGA_TEXT_KEEP_TAB))
+        return MGA_E_INVALID;
+    unsigned f = (flags & MGA_TEXT_KEEP_TAB) ? TEXTSAFE_KEEP_TAB : 0;
+    return textsafe_write(fn, ud, p, len, f) ? MGA_E_WRITE : MGA_OK;
+}

@@ -204,6 +204,25 @@ MGA_API const mga_diag *mga_diags_ref(const mga_diags *d, size_t i); /* lives as
 MGA_API mga_status mga_diags_render(const mga_diags *d, mga_write_fn fn, void *ud);
 MGA_API void mga_diags_free(mga_diags *d);
 
+/* ---- Text from the data, safe for a terminal ------------------------------------------ */
+
+/* Flags of mga_text_write. MGA_TEXT_KEEP_TAB lets a tab through as it is (a source line
+ * echoed above a caret line that copies its tabs, so that columns agree). */
+#define MGA_TEXT_KEEP_TAB 1u
+
+/* Writes p[0, len) through fn as a human should see it on a terminal or in a log, the way
+ * every text writer of the library shows data (profile keys and values, rule names, file
+ * names): line feed, carriage return and tab as "\n" "\r" "\t" (a tab kept with
+ * MGA_TEXT_KEEP_TAB); the other C0 controls, DEL and every byte of invalid UTF-8 as
+ * "\xNN"; C1 controls, the bidirectional marks, embeddings, overrides and isolates, and the
+ * line and paragraph separators as "\uNNNN" (hex digits lower case). A backslash is not
+ * escaped, so the output is for reading, not for parsing back. Valid text between escapes
+ * goes out in one call of fn each; nothing is allocated. p is borrowed for the call and may
+ * be NULL when len is 0. Errors: MGA_E_INVALID (NULL fn, NULL p with len > 0, an unknown
+ * flag), MGA_E_WRITE (fn returned non-zero: nothing more is written). Thread-safe. */
+MGA_API mga_status mga_text_write(const char *p, size_t len, unsigned flags, mga_write_fn fn,
+                                  void *ud);
+
 /* ---- Profiles and evaluation --------------------------------------------------------- */
 
 /* Parses a JSON profile against the rule set's schema. name labels diagnostics. Wrong

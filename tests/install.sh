@@ -28,8 +28,11 @@ major=${version%%.*}
 # What an install holds, relative to the prefix (LIBDIR given relative to it).
 expected() {
     lib=$1
-    printf '%s\n' bin/mgadvise include/mgadvise.h "$lib/libmgadvise.a" "$lib/libmgadvise.so" \
+    printf '%s\n' bin/mgadvise include/mgadvise.h include/mgadvise_analysis.h \
+        "$lib/libmgadvise.a" "$lib/libmgadvise.so" \
         "$lib/libmgadvise.so.$major" "$lib/libmgadvise.so.$version" \
+        "$lib/libmgadvise-analysis.so" "$lib/libmgadvise-analysis.so.$major" \
+        "$lib/libmgadvise-analysis.so.$version" \
         "$lib/pkgconfig/mgadvise.pc" share/bash-completion/completions/mgadvise \
         share/man/man1/mgadvise.1 share/man/man3/libmgadvise.3 \
         share/man/man5/mgadvise-rules.5 | sort
@@ -54,7 +57,19 @@ lib=$prefix/lib
 readelf -d "$lib/libmgadvise.so.$version" | grep -q "Library soname: \[libmgadvise.so.$major\]" ||
     fail "no SONAME libmgadvise.so.$major in the shared library"
 [ -x "$prefix/bin/mgadvise" ] || fail "bin/mgadvise is not executable"
-echo "install: PREFIX layout, SONAME libmgadvise.so.$major and its links"
+readelf -d "$lib/libmgadvise-analysis.so.$version" |
+    grep -q "Library soname: \[libmgadvise-analysis.so.$major\]" ||
+    fail "no SONAME libmgadvise-analysis.so.$major in the analysis library"
+if readelf -d "$prefix/bin/mgadvise" | grep NEEDED | grep -qi z3; then fail "bin/mgadvise needs Z3"; fi
+# The installed CLI finds the analysis in LIBDIR (not next to it): moved elsewhere, check
+# still analyses.
+mkdir "$tmp/elsewhere"
+cp "$prefix/bin/mgadvise" "$tmp/elsewhere/mgadvise"
+"$tmp/elsewhere/mgadvise" check "$root/rules" >"$tmp/check.out" 2>"$tmp/check.err" ||
+    { cat "$tmp/check.err"; fail "the installed mgadvise check failed"; }
+grep -q '^mgadvise: analysis: ' "$tmp/check.out" || fail "the installed mgadvise check did not analyse"
+rm -r "$tmp/elsewhere"
+echo "install: PREFIX layout, SONAMEs libmgadvise.so.$major, libmgadvise-analysis.so.$major and links; check loads the analysis from LIBDIR"
 
 # ---- 2. pkg-config ----
 export PKG_CONFIG_PATH="$lib/pkgconfig"

@@ -103,5 +103,101 @@ same check check --no-analysis --sources=sources rules -- check --no-analysis --
 "$BIN" eval --format= $P >/dev/null 2>"$tmp/e"
 check "eval --format= is a usage error" $(($? != 2))
 
+# usage errors: the exact message (which option or operand, and why) and exit status 2
+usage() { # name expected-stderr -- command...
+    name=$1 want=$2
+    shift 3
+    "$BIN" "$@" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    printf '%s\n' "$want" >"$tmp/want"
+    if [ $rc -eq 2 ] && [ ! -s "$tmp/out" ] && cmp -s "$tmp/want" "$tmp/err"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL: usage: $name (exit $rc)"
+        diff "$tmp/want" "$tmp/err" | head -10
+    fi
+}
+T=$(printf "Try 'mgadvise eval --help'.")
+usage "no command" "mgadvise: no command given: eval, check, batch, explain, test, fmt or graph
+Try 'mgadvise --help'." --
+usage "unknown command" "mgadvise: unknown command 'frob'
+Try 'mgadvise --help'." -- frob
+usage "option before the command" "mgadvise: unknown option '-r': give a command first
+Try 'mgadvise --help'." -- -r rules eval $P
+usage "eval of a folder" "mgadvise eval: 'examples/' is a folder: give a profile file or '-'
+$T" -- eval examples/
+usage "explain of a folder" "mgadvise explain: 'examples' is a folder: give a profile file or '-'
+Try 'mgadvise explain --help'." -- explain examples
+usage "batch of a folder" "mgadvise batch: 'examples/' is a folder: give a JSON-lines or CSV file, or '-'
+Try 'mgadvise batch --help'." -- batch examples/
+usage "eval without a profile" "mgadvise eval: a profile file is needed (or '-' for standard input)
+$T" -- eval -r rules
+usage "eval: two profiles" "mgadvise eval: one profile at a time; 'x.json' is one too many
+$T" -- eval $P x.json
+usage "missing value at the end" "mgadvise eval: option '-r' needs a path
+$T" -- eval $P -r
+usage "missing long value" "mgadvise eval: option '--format' needs text, json or pretty
+$T" -- eval $P --format
+usage "empty attached value" "mgadvise eval: option '--rules' needs a path
+$T" -- eval --rules= $P
+usage "bad format" "mgadvise eval: unknown format 'xml' for -f/--format: expected text, json or pretty
+$T" -- eval -f xml $P
+usage "value to a flag" "mgadvise eval: option '--all' takes no value
+$T" -- eval --all=yes $P
+usage "unknown short option" "mgadvise eval: unknown option '-x'
+$T" -- eval -x $P
+usage "unknown long option" "mgadvise eval: unknown option '--frob'
+$T" -- eval --frob $P
+usage "ambiguous long option" "mgadvise explain: option '--ru' is ambiguous: it could be --rule, --rules
+Try 'mgadvise explain --help'." -- explain --ru x $P
+usage "-j past 64" "mgadvise batch: -j/--jobs 1000 is out of range: expected 1 to 64 threads
+Try 'mgadvise batch --help'." -- batch -j 1000 -
+usage "-j 65" "mgadvise batch: -j/--jobs 65 is out of range: expected 1 to 64 threads
+Try 'mgadvise batch --help'." -- batch -j65 -
+usage "-j 0" "mgadvise batch: -j/--jobs 0 is out of range: expected 1 to 64 threads
+Try 'mgadvise batch --help'." -- batch --jobs=0 -
+usage "-j not a number" "mgadvise batch: '2x' for -j/--jobs is not a number of threads: expected 1 to 64
+Try 'mgadvise batch --help'." -- batch -j 2x -
+usage "check -r without a path" "mgadvise check: option '-r' needs a path
+Try 'mgadvise check --help'." -- check -r
+usage "graph: unknown format" "mgadvise graph: unknown format 'svg' for -f/--format: expected dot or json
+Try 'mgadvise graph --help'." -- graph -f svg
+usage "test: bad percentage" "mgadvise test: '101' for --min-coverage is not a percentage from 0 to 100
+Try 'mgadvise test --help'." -- test --min-coverage=101
+usage "fmt without a path" "mgadvise fmt: a rule file, a folder or '-' is needed
+Try 'mgadvise fmt --help'." -- fmt --check
+
+# -j at the limit runs; options after operands and '--' before an operand that starts
+# with '-'
+printf '{"id":"a"}\n' | "$BIN" batch -q -j 64 >/dev/null 2>&1
+check "batch -j 64 runs" $?
+cp $P "$tmp/-dash.json"
+(cd "$tmp" && "$OLDPWD/$BIN" eval -f json -- -dash.json) >"$tmp/a" 2>&1
+"$BIN" eval "$P" -f json >"$tmp/b" 2>&1
+cmp -s "$tmp/a" "$tmp/b"
+check "'--' ends the options; options after the operand" $?
+"$BIN" eval --allow -f json $P >/dev/null 2>&1
+check "an unambiguous prefix of a long option" $?
+# check and graph: -r PATH is the same as PATH
+same check-r check --no-analysis -r rules -- check --no-analysis rules
+same graph-r graph -r tests/golden/batch/rules.mga -- graph tests/golden/batch/rules.mga
+
+# check without the analysis library (a copy of the binary elsewhere: not next to it), as
+# long as it is not installed: the compile checks only, a message naming what was tried,
+# exit 3
+mkdir "$tmp/alone"
+cp "$BIN" "$tmp/alone/mgadvise"
+"$tmp/alone/mgadvise" check rules >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if grep -q '^mgadvise: analysis: ' "$tmp/out"; then
+    echo "tools: (the analysis library is installed: its absence is not tested)"
+else
+    "$BIN" check --no-analysis rules >"$tmp/want" 2>/dev/null
+    [ $rc -eq 3 ] && cmp -s "$tmp/want" "$tmp/out" &&
+        grep -q "^mgadvise check: the analysis is not available: cannot load the analysis library ($tmp/alone/libmgadvise-analysis.so.0: .*); running the compile checks only, as with --no-analysis\$" "$tmp/err"
+    check "check without the analysis library" $?
+fi
+
 echo "tools: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -55,10 +55,17 @@ static const char *witness_of(const mga_diag *dg, const char *marker, size_t *le
     return w;
 }
 
-static mga_status compile_analysed(mga_engine *eng, analyze_ctx *ctx, const char *path,
+/* The analysis through its public entry, counting into *stats. */
+static void install(mga_engine *eng, const mga_analysis_options *opt, mga_analysis_stats *stats)
+{
+    assert_int_equal(mga_analysis_install(eng, opt, stats), MGA_OK);
+}
+
+static mga_status compile_analysed(mga_engine *eng, const mga_analysis_options *ctx,
+                                   mga_analysis_stats *stats, const char *path,
                                    mga_ruleset **rs, mga_diags **d)
 {
-    analyze_install(eng, ctx);
+    install(eng, ctx, stats);
     const char *paths[] = {path};
     return mga_compile_paths(eng, paths, 1, rs, d);
 }
@@ -70,10 +77,11 @@ static void test_analyze_shipped_witnesses_fire(void **state)
 {
     (void)state;
     mga_engine *eng = make_engine();
-    analyze_ctx ctx = {.notes = true};
+    mga_analysis_options ctx = {.notes = true};
+    mga_analysis_stats stats = {0};
     mga_ruleset *rs = NULL;
     mga_diags *d = NULL;
-    assert_int_equal(compile_analysed(eng, &ctx, "../../rules", &rs, &d), MGA_OK);
+    assert_int_equal(compile_analysed(eng, &ctx, &stats, "../../rules", &rs, &d), MGA_OK);
     size_t pairs = 0;
     for (size_t i = 0; i < mga_diags_count(d); i++) {
         const mga_diag *dg = mga_diags_ref(d, i);
@@ -99,13 +107,13 @@ static void test_analyze_shipped_witnesses_fire(void **state)
         pairs++;
     }
     assert_true(pairs > 0);
-    assert_int_equal(pairs, ctx.stats.conflicts + ctx.stats.resolved);
-    assert_int_equal(ctx.stats.conflicts, 0); /* the shipped policy resolves them all */
-    assert_int_equal(ctx.stats.proven, rs->ninvs);
+    assert_int_equal(pairs, stats.conflicts + stats.resolved);
+    assert_int_equal(stats.conflicts, 0); /* the shipped policy resolves them all */
+    assert_int_equal(stats.proven, rs->ninvs);
     assert_true(rs->ninvs >= 12);
-    assert_int_equal(ctx.stats.refuted, 0);
-    assert_int_equal(ctx.stats.unreachable, 0);
-    assert_int_equal(ctx.stats.redundant, 0);
+    assert_int_equal(stats.refuted, 0);
+    assert_int_equal(stats.unreachable, 0);
+    assert_int_equal(stats.redundant, 0);
     mga_diags_free(d);
     mga_ruleset_free(rs);
     mga_engine_free(eng);
@@ -133,12 +141,13 @@ static void test_analyze_counter_examples_reproduce(void **state)
 {
     (void)state;
     mga_engine *eng = make_engine();
-    analyze_ctx ctx = {.notes = true};
-    analyze_install(eng, &ctx);
+    mga_analysis_options ctx = {.notes = true};
+    mga_analysis_stats stats = {0};
+    install(eng, &ctx, &stats);
     mga_diags *d = NULL;
     mga_ruleset *rs = compile_ok(eng, refute_rules, &d);
-    assert_int_equal(ctx.stats.refuted, 2);
-    assert_int_equal(ctx.stats.proven, 1);
+    assert_int_equal(stats.refuted, 2);
+    assert_int_equal(stats.proven, 1);
     size_t seen = 0;
     for (size_t i = 0; i < mga_diags_count(d); i++) {
         const mga_diag *dg = mga_diags_ref(d, i);
@@ -173,8 +182,9 @@ static void test_analyze_unreachable_reason(void **state)
 {
     (void)state;
     mga_engine *eng = make_engine();
-    analyze_ctx ctx = {.notes = false};
-    analyze_install(eng, &ctx);
+    mga_analysis_options ctx = {.notes = false};
+    mga_analysis_stats stats = {0};
+    install(eng, &ctx, &stats);
     mga_diags *d = NULL;
     mga_ruleset *rs = compile_ok(eng,
                                  "rule r when age < 10 years and sex is female and age > 20 years"
@@ -183,7 +193,7 @@ static void test_analyze_unreachable_reason(void **state)
                                  " say \"y\" cite src[2] end\n"
                                  "rule t then inform say \"z\" cite src[3] end\n",
                                  &d);
-    assert_int_equal(ctx.stats.unreachable, 1);
+    assert_int_equal(stats.unreachable, 1);
     const mga_diag *dg = expect_diag(d, 5007, "rule 'r' never fires: no profile makes its condition true");
     assert_non_null(strstr(dg->note, "'age < 10 years' and 'age > 20 years'"));
     assert_null(strstr(dg->note, "sex"));
@@ -235,21 +245,22 @@ static void test_analyze_large_constants_match_eval(void **state)
 {
     (void)state;
     mga_engine *eng = make_engine();
-    analyze_ctx ctx = {.notes = true};
-    analyze_install(eng, &ctx);
+    mga_analysis_options ctx = {.notes = true};
+    mga_analysis_stats stats = {0};
+    install(eng, &ctx, &stats);
     mga_ruleset *rs = NULL;
     mga_diags *d = NULL;
     assert_int_equal(mga_compile(eng, "big.mga", big_rules, strlen(big_rules), &rs, &d), MGA_OK);
     assert_int_equal(mga_diags_error_count(d), 0);
-    assert_int_equal(ctx.stats.unreachable, 0);
+    assert_int_equal(stats.unreachable, 0);
     assert_int_equal(count_diag(d, 5007), 0);
     assert_int_equal(count_diag(d, 9006), 0);
     assert_true(fires(rs, "{\"x\": 1e97}", "enormous"));
     assert_true(fires(rs, "{\"y\": 1e-98}", "minute"));
     assert_true(fires(rs, "{\"y\": 123456789.123456789e150}", "tight"));
     assert_false(fires(rs, "{\"y\": 123456790.5e150}", "tight"));
-    assert_int_equal(ctx.stats.proven, 1);
-    assert_int_equal(ctx.stats.refuted, 1);
+    assert_int_equal(stats.proven, 1);
+    assert_int_equal(stats.refuted, 1);
     const mga_diag *dg = expect_diag(d, 5009, NULL);
     assert_non_null(strstr(dg->message, "'huge_warned'"));
     size_t lw;
@@ -286,21 +297,23 @@ static void test_analyze_limits(void **state)
 {
     (void)state;
     mga_engine *eng = make_engine();
-    analyze_ctx ctx = {.notes = false, .max_rules = 3};
-    analyze_install(eng, &ctx);
+    mga_analysis_options ctx = {.notes = false, .max_rules = 3};
+    mga_analysis_stats stats = {0};
+    install(eng, &ctx, &stats);
     mga_diags *d = NULL;
     mga_ruleset *rs = compile_ok(eng, three_rules, &d);
-    assert_false(ctx.stats.skipped);
+    assert_false(stats.skipped);
     assert_false(has_code(d, 9011));
-    assert_true(ctx.stats.solver_checks > 0);
+    assert_true(stats.solver_checks > 0);
     size_t nodes = rs->nnodes;
     mga_diags_free(d);
     mga_ruleset_free(rs);
 
     ctx.max_rules = 2;
+    install(eng, &ctx, &stats);
     rs = compile_ok(eng, three_rules, &d);
-    assert_true(ctx.stats.skipped);
-    assert_int_equal(ctx.stats.solver_checks, 0);
+    assert_true(stats.skipped);
+    assert_int_equal(stats.solver_checks, 0);
     expect_diag(d, 9011, "analysis skipped: 3 rules exceed the limit of 2; the compile checks "
                          "still ran");
     mga_diags_free(d);
@@ -308,13 +321,15 @@ static void test_analyze_limits(void **state)
 
     ctx.max_rules = 0;
     ctx.max_nodes = nodes;
+    install(eng, &ctx, &stats);
     rs = compile_ok(eng, three_rules, &d);
-    assert_false(ctx.stats.skipped);
+    assert_false(stats.skipped);
     mga_diags_free(d);
     mga_ruleset_free(rs);
     ctx.max_nodes = nodes - 1;
+    install(eng, &ctx, &stats);
     rs = compile_ok(eng, three_rules, &d);
-    assert_true(ctx.stats.skipped);
+    assert_true(stats.skipped);
     char msg[160];
     snprintf(msg, sizeof msg,
              "analysis skipped: %zu distinct conditions exceed the limit of %zu; the compile "
@@ -332,14 +347,48 @@ static void test_analyze_time_budget(void **state)
 {
     (void)state;
     mga_engine *eng = make_engine();
-    analyze_ctx ctx = {.notes = false, .max_seconds = 1e-9};
-    analyze_install(eng, &ctx);
+    mga_analysis_options ctx = {.notes = false, .max_seconds = 1e-9};
+    mga_analysis_stats stats = {0};
+    install(eng, &ctx, &stats);
     mga_diags *d = NULL;
     mga_ruleset *rs = compile_ok(eng, three_rules, &d);
-    assert_true(ctx.stats.stopped);
-    assert_int_equal(ctx.stats.solver_checks, 0);
+    assert_true(stats.stopped);
+    assert_int_equal(stats.solver_checks, 0);
     expect_diag(d, 9012, NULL);
     assert_false(has_code(d, 5012));
+    mga_diags_free(d);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* The public entry: NULL engine refused, NULL options and stats allowed, the options
+ * copied (changing them after install changes nothing), installing again replaces, and
+ * the version is this build's. */
+static void test_analyze_public_install(void **state)
+{
+    (void)state;
+    assert_int_equal(mga_analysis_install(NULL, NULL, NULL), MGA_E_INVALID);
+    assert_string_equal(mga_analysis_version(), MGA_VERSION);
+    mga_analysis_options o;
+    o.notes = true;
+    o.max_rules = 7;
+    mga_analysis_options_init(&o);
+    assert_false(o.notes);
+    assert_int_equal(o.max_rules, 0);
+    mga_engine *eng = make_engine();
+    install(eng, NULL, NULL);
+    mga_diags *d = NULL;
+    mga_ruleset *rs = compile_ok(eng, three_rules, &d);
+    mga_diags_free(d);
+    mga_ruleset_free(rs);
+    mga_analysis_stats stats = {0};
+    o.max_rules = 2;
+    install(eng, &o, &stats);
+    o.max_rules = 0; /* copied: still 2 */
+    rs = compile_ok(eng, three_rules, &d);
+    assert_true(stats.skipped);
+    assert_int_equal(stats.rules, 3);
+    expect_diag(d, 9011, NULL);
     mga_diags_free(d);
     mga_ruleset_free(rs);
     mga_engine_free(eng);
@@ -348,6 +397,7 @@ static void test_analyze_time_budget(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_analyze_public_install),
         cmocka_unit_test(test_analyze_limits),
         cmocka_unit_test(test_analyze_time_budget),
         cmocka_unit_test(test_analyze_shipped_witnesses_fire),

@@ -192,6 +192,30 @@ static void test_textsafe_diagnostics_of_hostile_profile(void **state)
     mga_engine_free(eng);
 }
 
+/* The public writer: the same escapes, the tab flag, its errors and a failing sink. */
+static void test_textsafe_public_text_write(void **state)
+{
+    (void)state;
+    sink k;
+    memset(&k, 0, sizeof k);
+    assert_int_equal(mga_text_write("a\tb\x1b[31m\xe2\x80\xae!", 12, 0, sink_write, &k), MGA_OK);
+    assert_string_equal(k.buf, "a\\tb\\x1b[31m\\u202e!");
+    memset(&k, 0, sizeof k);
+    assert_int_equal(mga_text_write("a\tb", 3, MGA_TEXT_KEEP_TAB, sink_write, &k), MGA_OK);
+    assert_string_equal(k.buf, "a\tb");
+    memset(&k, 0, sizeof k);
+    assert_int_equal(mga_text_write(NULL, 0, 0, sink_write, &k), MGA_OK);
+    assert_int_equal(k.calls, 0);
+    assert_int_equal(mga_text_write(NULL, 1, 0, sink_write, &k), MGA_E_INVALID);
+    assert_int_equal(mga_text_write("a", 1, 0, NULL, &k), MGA_E_INVALID);
+    assert_int_equal(mga_text_write("a", 1, 2u, sink_write, &k), MGA_E_INVALID);
+    memset(&k, 0, sizeof k);
+    k.fail_at = 2;
+    assert_int_equal(mga_text_write("ab\x01" "cd", 5, 0, sink_write, &k), MGA_E_WRITE);
+    assert_int_equal(k.calls, 2);
+    assert_string_equal(k.buf, "ab");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -206,6 +230,7 @@ int main(void)
         cmocka_unit_test(test_textsafe_width_counts_escapes),
         cmocka_unit_test(test_textsafe_write_stops_at_sink_failure),
         cmocka_unit_test(test_textsafe_diagnostics_of_hostile_profile),
+        cmocka_unit_test(test_textsafe_public_text_write),
     };
     return cmocka_run_group_tests_name("textsafe", tests, NULL, NULL);
 }

@@ -35,6 +35,17 @@ static const char *usage_explain =
     "exit status: 0 explained; 1 the profile or the rules have errors, or no rule has that\n"
     "ID; 2 usage; 3 a file could not be read; 4 out of memory or output error.\n";
 
+enum { OPT_RULE = CLI_OPT_LONG, OPT_ALLOW_UNKNOWN, OPT_COVERAGE, OPT_MIN_COVERAGE };
+
+static const cli_opt explain_opts[] = {
+    {"rule", 0, "a rule id", OPT_RULE},
+    {"rules", 'r', "a path", 'r'},
+    {"format", 'f', "text or json", 'f'},
+    {"allow-unknown-fields", 0, NULL, OPT_ALLOW_UNKNOWN},
+    {"help", 'h', NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
 int cli_explain(int argc, char **argv)
 {
     const char **rules = calloc((size_t)argc + 1, sizeof *rules);
@@ -44,46 +55,52 @@ int cli_explain(int argc, char **argv)
     int rc = EXIT_OK;
     mga_options opt;
     mga_options_init(&opt);
-    if (!rules)
+    cli_parser P;
+    if (!rules || cli_parser_init(&P, "explain", explain_opts) != 0) {
+        free(rules);
         return EXIT_INTERNAL;
-    for (int i = 1; i < argc && rc == EXIT_OK; i++) {
-        const char *a = argv[i], *v = NULL;
-        int m;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+    }
+    int c;
+    const char *v;
+    while (rc == EXIT_OK && (c = cli_parser_next(&P, argc, argv, &v)) != CLI_OPT_END) {
+        switch (c) {
+        case 'h':
             fputs(usage_explain, stdout);
             free(rules);
             return EXIT_OK;
-        } else if ((m = cli_opt_value(argc, argv, &i, "-r", "--rules", &v)) != 0) {
-            if (m < 0)
-                rc = cli_usage_error("explain", "option '%s' needs a path", a);
-            else
-                rules[nrules++] = v;
-        } else if ((m = cli_opt_value(argc, argv, &i, NULL, "--rule", &v)) != 0) {
-            if (m < 0)
-                rc = cli_usage_error("explain", "option '%s' needs a rule id", a);
-            else
-                rule = v;
-        } else if ((m = cli_opt_value(argc, argv, &i, "-f", "--format", &v)) != 0) {
-            if (m < 0)
-                rc = cli_usage_error("explain", "option '%s' needs text or json", a);
-            else if (strcmp(v, "text") == 0)
+        case 'r':
+            rules[nrules++] = v;
+            break;
+        case OPT_RULE:
+            rule = v;
+            break;
+        case 'f':
+            if (strcmp(v, "text") == 0)
                 fmt = MGA_FORMAT_TEXT;
             else if (strcmp(v, "json") == 0)
                 fmt = MGA_FORMAT_JSON;
             else
-                rc = cli_usage_error("explain", "unknown format '%s': expected text or json", v);
-        } else if (strcmp(a, "--allow-unknown-fields") == 0) {
+                rc = cli_usage_error("explain",
+                                     "unknown format '%s' for -f/--format: expected text or json",
+                                     v);
+            break;
+        case OPT_ALLOW_UNKNOWN:
             opt.allow_unknown_fields = true;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            rc = cli_usage_error("explain", "unknown option '%s'", a);
-        } else if (profile) {
-            rc = cli_usage_error("explain", "one profile at a time; '%s' is one too many", a);
-        } else {
-            profile = a;
+            break;
+        default:
+            rc = EXIT_USAGE;
         }
     }
+    if (rc == EXIT_OK && optind < argc)
+        profile = argv[optind++];
+    if (rc == EXIT_OK && optind < argc)
+        rc = cli_usage_error("explain", "one profile at a time; '%s' is one too many",
+                             argv[optind]);
     if (rc == EXIT_OK && !profile)
-        rc = cli_usage_error("explain", "%sa profile file is needed", "");
+        rc = cli_usage_error("explain",
+                             "%sa profile file is needed (or '-' for standard input)", "");
+    if (rc == EXIT_OK && cli_is_folder("explain", profile, "a profile file or '-'"))
+        rc = EXIT_USAGE;
     if (rc != EXIT_OK) {
         free(rules);
         return rc;
@@ -276,6 +293,14 @@ static int add_path(srclist *l, const char *path)
     return rc;
 }
 
+static const cli_opt test_opts[] = {
+    {"rules", 'r', "a path", 'r'},
+    {"coverage", 0, NULL, OPT_COVERAGE},
+    {"min-coverage", 0, "a percentage", OPT_MIN_COVERAGE},
+    {"help", 'h', NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
 int cli_test(int argc, char **argv)
 {
     const char **rules = calloc((size_t)argc + 1, sizeof *rules);
@@ -284,40 +309,42 @@ int cli_test(int argc, char **argv)
     bool coverage = false;
     double min_cov = -1;
     int rc = EXIT_OK;
-    if (!rules || !files) {
+    cli_parser P;
+    if (!rules || !files || cli_parser_init(&P, "test", test_opts) != 0) {
         free(rules);
         free(files);
         return EXIT_INTERNAL;
     }
-    for (int i = 1; i < argc && rc == EXIT_OK; i++) {
-        const char *a = argv[i], *v = NULL;
-        int m;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+    int c;
+    const char *v;
+    while (rc == EXIT_OK && (c = cli_parser_next(&P, argc, argv, &v)) != CLI_OPT_END) {
+        char *end = NULL;
+        switch (c) {
+        case 'h':
             fputs(usage_test, stdout);
             free(rules);
             free(files);
             return EXIT_OK;
-        } else if ((m = cli_opt_value(argc, argv, &i, "-r", "--rules", &v)) != 0) {
-            if (m < 0)
-                rc = cli_usage_error("test", "option '%s' needs a path", a);
-            else
-                rules[nrules++] = v;
-        } else if (strcmp(a, "--coverage") == 0) {
+        case 'r':
+            rules[nrules++] = v;
+            break;
+        case OPT_COVERAGE:
             coverage = true;
-        } else if ((m = cli_opt_value(argc, argv, &i, NULL, "--min-coverage", &v)) != 0) {
-            char *end = NULL;
-            if (m < 0)
-                rc = cli_usage_error("test", "option '%s' needs a percentage", a);
-            else if ((min_cov = strtod(v, &end)), end == v || *end ||
-                     !(min_cov >= 0 && min_cov <= 100))
-                rc = cli_usage_error("test", "'%s' is not a percentage from 0 to 100", v);
+            break;
+        case OPT_MIN_COVERAGE:
+            min_cov = strtod(v, &end);
+            if (end == v || *end || !(min_cov >= 0 && min_cov <= 100))
+                rc = cli_usage_error("test",
+                                     "'%s' for --min-coverage is not a percentage from 0 to 100",
+                                     v);
             coverage = true;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            rc = cli_usage_error("test", "unknown option '%s'", a);
-        } else {
-            files[nfiles++] = a;
+            break;
+        default:
+            rc = EXIT_USAGE;
         }
     }
+    while (rc == EXIT_OK && optind < argc)
+        files[nfiles++] = argv[optind++];
     if (rc != EXIT_OK) {
         free(rules);
         free(files);

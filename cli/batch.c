@@ -34,7 +34,10 @@
 #define CHUNK_BYTES (1u << 20)
 #define CHUNK_OUT (1u << 20)
 #define RING_PER_THREAD 4
-#define MAX_JOBS 1024
+/* Threads: more than this gains nothing on the machines batch runs on (each thread holds
+ * RING_PER_THREAD chunks of up to CHUNK_BYTES) and a typo like -j 1000 must not start a
+ * thousand of them. */
+#define MAX_JOBS 64
 /* A buffer grown past this by one unusual chunk is released after use. */
 #define KEEP_BYTES (64u << 20)
 
@@ -74,8 +77,9 @@ static const char *usage_batch =
     "options:\n"
     "  -r, --rules PATH    a rule file or a folder of *.mga files (repeatable);\n"
     "                      default: the shipped rule base built into this binary\n"
-    "  -j, --jobs N        N worker threads sharing one compiled rule set (default: the\n"
-    "                      number of online processors); -j 1 runs without threads\n"
+    "  -j, --jobs N        N worker threads sharing one compiled rule set, 1 to 64\n"
+    "                      (default: the number of online processors, at most 64);\n"
+    "                      -j 1 runs without threads\n"
     "  --input-format FMT  jsonl or csv; default: csv for a file named *.csv, else jsonl\n"
     "  --skip N            skip the first N input lines (blank or not), e.g. to resume; for\n"
     "                      CSV every record starting on line N or before (the header is\n"
@@ -1571,6 +1575,21 @@ static mga_status run_inline(batch *b, worker *w)
 /* ---- The command --------------------------------------------------------------------- */
 
 
+enum { OPT_SKIP = CLI_OPT_LONG, OPT_INPUT_FORMAT, OPT_STATS, OPT_CATALOG, OPT_ALLOW_UNKNOWN };
+
+static const cli_opt batch_opts[] = {
+    {"rules", 'r', "a path", 'r'},
+    {"jobs", 'j', "a number of threads (1 to 64)", 'j'},
+    {"input-format", 0, "jsonl or csv", OPT_INPUT_FORMAT},
+    {"skip", 0, "a number of lines", OPT_SKIP},
+    {"stats", 0, "a file", OPT_STATS},
+    {"catalog", 0, "a file", OPT_CATALOG},
+    {"allow-unknown-fields", 0, NULL, OPT_ALLOW_UNKNOWN},
+    {"quiet", 'q', NULL, 'q'},
+    {"help", 'h', NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
 int cli_batch(int argc, char **argv)
 {
     mga_options opt;
@@ -1581,72 +1600,78 @@ int cli_batch(int argc, char **argv)
     unsigned long long jobs = 0, skip = 0;
     bool quiet = false;
     int csv_format = -1; /* 0 JSON lines, 1 CSV, -1 from the file name */
-    if (!rules) {
+    cli_parser P;
+    if (!rules || cli_parser_init(&P, "batch", batch_opts) != 0) {
         fputs("mgadvise batch: out of memory\n", stderr);
+        free(rules);
         return EXIT_INTERNAL;
     }
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = NULL;
-        int rc = -1, m;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+    int c, urc = -1;
+    const char *v;
+    while (urc < 0 && (c = cli_parser_next(&P, argc, argv, &v)) != CLI_OPT_END) {
+        switch (c) {
+        case 'h':
             fputs(usage_batch, stdout);
             fputs(usage_batch_tail, stdout);
-            rc = EXIT_OK; /* a write error: main tells why (cli_finish_output) */
-        } else if ((m = cli_opt_value(argc, argv, &i, "-r", "--rules", &v)) != 0) {
-            if (m < 0)
-                rc = cli_usage_error("batch", "option '%s' needs a path", a);
-            else
-                rules[nrules++] = v;
-        } else if ((m = cli_opt_value(argc, argv, &i, "-j", "--jobs", &v)) != 0) {
-            if (m < 0)
-                rc = cli_usage_error("batch", "option '%s' needs a number of threads", a);
-            else if (!parse_count(v, MAX_JOBS, &jobs) || jobs == 0)
-                rc = cli_usage_error("batch", "bad number of threads '%s': expected 1 to 1024", v);
-        } else if ((m = cli_opt_value(argc, argv, &i, NULL, "--skip", &v)) != 0) {
-            if (m < 0)
-                rc = cli_usage_error("batch", "option '%s' needs a number of lines", a);
-            else if (!parse_count(v, ULLONG_MAX, &skip))
-                rc = cli_usage_error("batch", "bad number of lines '%s' for --skip", v);
-        } else if ((m = cli_opt_value(argc, argv, &i, NULL, "--input-format", &v)) != 0) {
-            if (m < 0)
-                rc = cli_usage_error("batch", "option '%s' needs jsonl or csv", a);
-            else if (strcmp(v, "jsonl") == 0 || strcmp(v, "csv") == 0)
+            urc = EXIT_OK; /* a write error: main tells why (cli_finish_output) */
+            break;
+        case 'r':
+            rules[nrules++] = v;
+            break;
+        case 'j':
+            if (!parse_count(v, ULLONG_MAX, &jobs))
+                urc = cli_usage_error("batch",
+                                      "'%s' for -j/--jobs is not a number of threads: expected "
+                                      "1 to 64",
+                                      v);
+            else if (jobs < 1 || jobs > MAX_JOBS)
+                urc = cli_usage_error("batch", "-j/--jobs %s is out of range: expected 1 to 64 "
+                                               "threads",
+                                      v);
+            break;
+        case OPT_SKIP:
+            if (!parse_count(v, ULLONG_MAX, &skip))
+                urc = cli_usage_error("batch", "bad number of lines '%s' for --skip", v);
+            break;
+        case OPT_INPUT_FORMAT:
+            if (strcmp(v, "jsonl") == 0 || strcmp(v, "csv") == 0)
                 csv_format = v[0] == 'c';
             else
-                rc = cli_usage_error("batch", "unknown input format '%s': expected jsonl or csv", v);
-        } else if ((m = cli_opt_value(argc, argv, &i, NULL, "--stats", &v)) != 0) {
-            if (m < 0)
-                rc = cli_usage_error("batch", "option '%s' needs a file", a);
-            else
-                stats_path = v;
-        } else if ((m = cli_opt_value(argc, argv, &i, NULL, "--catalog", &v)) != 0) {
-            if (m < 0)
-                rc = cli_usage_error("batch", "option '%s' needs a file", a);
-            else
-                catalog_path = v;
-        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+                urc = cli_usage_error("batch",
+                                      "unknown input format '%s' for --input-format: expected "
+                                      "jsonl or csv",
+                                      v);
+            break;
+        case OPT_STATS:
+            stats_path = v;
+            break;
+        case OPT_CATALOG:
+            catalog_path = v;
+            break;
+        case 'q':
             quiet = true;
-        } else if (strcmp(a, "--allow-unknown-fields") == 0) {
+            break;
+        case OPT_ALLOW_UNKNOWN:
             opt.allow_unknown_fields = true;
-        } else if (strcmp(a, "--") == 0 && i + 1 < argc && !input) {
-            input = argv[++i];
-            if (i + 1 < argc)
-                rc = cli_usage_error("batch", "one input at a time; '%s' is one too many", argv[i + 1]);
-        } else if (a[0] == '-' && a[1] != '\0') {
-            rc = cli_usage_error("batch", "unknown option '%s'", a);
-        } else if (input) {
-            rc = cli_usage_error("batch", "one input at a time; '%s' is one too many", a);
-        } else {
-            input = a;
+            break;
+        default:
+            urc = EXIT_USAGE;
         }
-        if (rc >= 0) {
-            free(rules);
-            return rc;
-        }
+    }
+    if (urc < 0 && optind < argc)
+        input = argv[optind++];
+    if (urc < 0 && optind < argc)
+        urc = cli_usage_error("batch", "one input at a time; '%s' is one too many", argv[optind]);
+    if (urc < 0 && input &&
+        cli_is_folder("batch", input, "a JSON-lines or CSV file, or '-'"))
+        urc = EXIT_USAGE;
+    if (urc >= 0) {
+        free(rules);
+        return urc;
     }
     if (!jobs) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
-        jobs = n < 1 ? 1 : n > 256 ? 256 : (unsigned long long)n;
+        jobs = n < 1 ? 1 : n > MAX_JOBS ? MAX_JOBS : (unsigned long long)n;
     }
 
     int rc = EXIT_OK;

@@ -238,41 +238,42 @@ static int fmt_dir(mga_engine *eng, const char *dir, bool check)
     return rc;
 }
 
+enum { OPT_CHECK = CLI_OPT_LONG };
+
+static const cli_opt fmt_opts[] = {
+    {"check", 0, NULL, OPT_CHECK},
+    {"help", 'h', NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
 int cli_fmt(int argc, char **argv)
 {
     bool check = false;
-    int npaths = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+    cli_parser P;
+    if (cli_parser_init(&P, "fmt", fmt_opts) != 0)
+        return EXIT_INTERNAL;
+    int c;
+    const char *v;
+    while ((c = cli_parser_next(&P, argc, argv, &v)) != CLI_OPT_END) {
+        if (c == 'h') {
             fputs(usage_fmt, stdout);
             return EXIT_OK;
-        } else if (strcmp(a, "--check") == 0) {
+        } else if (c == OPT_CHECK) {
             check = true;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            char e[CLI_ESC_CAP];
-            fprintf(stderr, "mgadvise fmt: unknown option '%s'\nTry 'mgadvise fmt --help'.\n",
-                    cli_esc(e, sizeof e, a));
-            return EXIT_USAGE;
         } else {
-            npaths++;
+            return EXIT_USAGE;
         }
     }
-    if (npaths == 0) {
-        fprintf(stderr, "mgadvise fmt: a rule file, a folder or '-' is needed\n"
-                        "Try 'mgadvise fmt --help'.\n");
-        return EXIT_USAGE;
-    }
+    if (optind >= argc)
+        return cli_usage_error("fmt", "%sa rule file, a folder or '-' is needed", "");
     mga_engine *eng = NULL;
     if (mga_engine_new(NULL, &eng) != MGA_OK) {
         fprintf(stderr, "mgadvise: %s\n", mga_status_str(MGA_E_NOMEM));
         return EXIT_INTERNAL;
     }
     int rc = EXIT_OK;
-    for (int i = 1; i < argc && rc != EXIT_INTERNAL; i++) {
+    for (int i = optind; i < argc && rc != EXIT_INTERNAL; i++) {
         const char *a = argv[i];
-        if (a[0] == '-' && a[1] != '\0')
-            continue;
         struct stat st;
         int r;
         if (strcmp(a, "-") != 0 && stat(a, &st) == 0 && S_ISDIR(st.st_mode))

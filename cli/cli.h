@@ -5,7 +5,10 @@
 #define MGA_CLI_H
 
 #include <mgadvise.h>
+#include <mgadvise_analysis.h>
 
+#include <getopt.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -25,7 +28,7 @@ int cli_usage_error(const char *cmd, const char *fmt, const char *arg);
 /* Renders diagnostics (if any) to stderr. */
 void cli_render(const mga_diags *d);
 /* s as a human reads it on a terminal or in a log: control and bidi characters as visible
- * escapes (textsafe.h), in buf (cap > 4 bytes), cut short with "..." when it does not fit.
+ * escapes (mga_text_write), in buf (cap > 4 bytes), cut short with "..." when it does not fit.
  * Returns buf. For file names, arguments and any text from the data in a message. */
 #define CLI_ESC_CAP 8192
 const char *cli_esc(char *buf, size_t cap, const char *s);
@@ -51,15 +54,48 @@ mga_status cli_evaluate_profile(const mga_ruleset *rs, const char *path, const c
  * it is a failed write to standard output (cli_finish_output tells why). */
 void cli_report_status(mga_status st);
 
-/* An option with a value, in any of the forms "-j 2", "-j2", "--jobs 2" and "--jobs=2"
- * (short_opt or long_opt may be NULL). Returns 0 when argv[*i] is not this option; 1 with
- * *val set when it is (*i is advanced past a value in the next argument); -1 when it is
- * but the value is missing (or empty after '='). */
-int cli_opt_value(int argc, char **argv, int *i, const char *short_opt, const char *long_opt,
-                  const char **val);
+/* Options of one command, parsed with getopt_long: "-r PATH", "-rPATH", "--rules PATH",
+ * "--rules=PATH", short flags grouped ("-qj2"), an unambiguous prefix of a long name
+ * ("--allow"), options before and after operands, "--" ending options. A table ends with
+ * a NULL name. id is what cli_parser_next returns: the short letter when there is one,
+ * else a number from CLI_OPT_LONG up. */
+enum { CLI_OPT_LONG = 256, CLI_OPT_END = -1, CLI_OPT_ERROR = -2 };
+typedef struct cli_opt {
+    const char *name; /* the long name, without "--" */
+    int short_name;   /* 0: none */
+    const char *value; /* what the value is, "a path" (option '-r' needs a path); NULL: none */
+    int id;
+} cli_opt;
+
+typedef struct cli_parser {
+    const char *cmd;
+    const cli_opt *opts;
+    size_t n;
+    char shorts[64];
+    struct option longs[24];
+} cli_parser;
+
+/* Starts parsing argv (argv[0] is the command) with opts; 0, or -1 for a table too large. */
+int cli_parser_init(cli_parser *p, const char *cmd, const cli_opt *opts);
+/* The next option's id, with *val its value (never empty: an empty one is an error);
+ * CLI_OPT_END when the options are done (the operands are then argv[optind..argc-1], in
+ * order); CLI_OPT_ERROR after printing a usage error that names the option and says why. */
+int cli_parser_next(cli_parser *p, int argc, char **argv, const char **val);
+/* "-j/--jobs" or "--skip": an option by id, for a message. */
+const char *cli_parser_name(const cli_parser *p, int id, char *buf, size_t cap);
+
+/* A rule file or folder argument that names a folder when a file is needed: true after
+ * printing "'PATH' is a folder: give WHAT" as a usage error of cmd. */
+bool cli_is_folder(const char *cmd, const char *path, const char *what);
 
 /* The whole of a file ('-': standard input) in a malloc'd buffer, or NULL with *err set. */
 char *cli_read_all(const char *path, size_t *len, int *err);
+
+/* Loads libmgadvise-analysis (cli/analysis.c) and installs the analysis on eng with opt and
+ * stats (mga_analysis_install). MGA_E_IO when no candidate loads: why[0, cap) then says,
+ * for each place tried, why not; otherwise what mga_analysis_install returns. */
+mga_status cli_analysis_install(mga_engine *eng, const mga_analysis_options *opt,
+                                mga_analysis_stats *stats, char *why, size_t cap);
 
 /* `mgadvise fmt`: rewrites rule files in the canonical layout, or with --check lists those
  * that are not. */

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* The mgadvise command line: eval and check. Uses the public header, and analyze.h for the
- * static analysis that only the CLI links (with Z3); without -r, the shipped rules built
- * into the library (mga_compile_builtin). */
+/* The mgadvise command line: eval and check. A client of the public headers only; check
+ * loads the analysis library (with Z3) when it runs the analysis (cli/analysis.c); without
+ * -r, the shipped rules built into the library (mga_compile_builtin). */
 #include <mgadvise.h>
+#include <mgadvise_analysis.h>
 
-#include "analyze.h"
 #include "cli.h"
 
 #include <errno.h>
@@ -20,7 +20,7 @@ static const char *usage_main =
     "\n"
     "commands:\n"
     "  eval PROFILE.json   advice for one profile ('-' reads standard input)\n"
-    "  check PATH...       compile rule files or folders and report every problem\n"
+    "  check [PATH...]     compile rule files or folders and report every problem\n"
     "  batch [INPUT]       evaluate JSON lines or CSV of profiles, one result line each\n"
     "  explain PROFILE     why each advice item applies and why other rules did not\n"
     "  test [FILES]        run rule tests (*.mgt) and report failures and coverage\n"
@@ -31,6 +31,11 @@ static const char *usage_main =
     "  -h, --help          this help; 'mgadvise COMMAND --help' for a command\n"
     "  --version           the version\n"
     "\n"
+    "Every command reads its options anywhere on the line, before or after its operands;\n"
+    "a value may be attached (-rPATH, --rules=PATH); '--' ends the options (an operand\n"
+    "that starts with '-' follows it). A long option may be shortened while it stays\n"
+    "unambiguous (--allow for --allow-unknown-fields).\n"
+    "\n"
     "exit status: 0 success; 1 the rules or the profile have errors (or check found\n"
     "problems); 2 usage error; 3 a file could not be read; 4 out of memory or output error.\n"
     "This is health information from the cited documents, not medical advice.\n";
@@ -38,7 +43,8 @@ static const char *usage_main =
 static const char *usage_eval =
     "usage: mgadvise eval [OPTIONS] PROFILE.json\n"
     "\n"
-    "Prints the advice for one JSON profile, every item cited. PROFILE '-' is stdin.\n"
+    "Prints the advice for one JSON profile, every item cited. PROFILE '-' is stdin; a\n"
+    "folder is a usage error.\n"
     "\n"
     "options:\n"
     "  -r, --rules PATH    a rule file or a folder of *.mga files (repeatable);\n"
@@ -57,11 +63,12 @@ static const char *usage_eval =
     "3 a file could not be read; 4 out of memory or output error.\n";
 
 static const char *usage_check =
-    "usage: mgadvise check [OPTIONS] [PATH...]\n"
+    "usage: mgadvise check [OPTIONS] [-r PATH]... [PATH...]\n"
     "\n"
     "Compiles rule files and folders (*.mga, together as one rule set) and reports every\n"
     "error and warning as file:line:col with the line and a caret. Without PATH, checks\n"
-    "the shipped rule base built into this binary.\n"
+    "the shipped rule base built into this binary. PATH given as an operand is the same\n"
+    "as -r PATH (both may be used).\n"
     "\n"
     "Then analyses the rules over every profile the schema allows (a decision procedure,\n"
     "Z3): rules whose actions contradict and that one profile fires together (a warning,\n"
@@ -69,9 +76,14 @@ static const char *usage_check =
     "another rule with the same advice always covers, declared invariants (proven, or\n"
     "refuted with a counter-example), goals for which some profiles get no form and no\n"
     "dose advice (notes), and references never cited. Each witness profile is printed as\n"
-    "JSON and has been replayed through the evaluator.\n"
+    "JSON and has been replayed through the evaluator. The analysis needs the Z3 solver and\n"
+    "lives in libmgadvise-analysis, loaded only here: from the folder of this program, then\n"
+    "the installed library folder, then the system's library path. When it cannot be\n"
+    "loaded, check says so (naming each place tried), runs the compile checks only, as\n"
+    "--no-analysis does, and exits 3 if they found nothing.\n"
     "\n"
     "options:\n"
+    "  -r, --rules PATH    a rule file or a folder of *.mga files (repeatable)\n"
     "  --sources DIR       also check that every cited quote occurs in its document,\n"
     "                      read from DIR (the file named by each source's 'file'),\n"
     "                      and that the document marks each cited number there\n"
@@ -81,7 +93,19 @@ static const char *usage_check =
     "  -h, --help          this help\n"
     "\n"
     "exit status: 0 clean (no errors, no warnings; notes allowed); 1 errors or warnings;\n"
-    "2 usage; 3 a file could not be read; 4 out of memory or output error.\n";
+    "2 usage; 3 a file could not be read, or the analysis could not be loaded; 4 out of\n"
+    "memory or output error.\n";
+
+enum { OPT_ALL = CLI_OPT_LONG, OPT_ALLOW_UNKNOWN, OPT_SOURCES, OPT_NO_ANALYSIS, OPT_TIME };
+
+static const cli_opt eval_opts[] = {
+    {"rules", 'r', "a path", 'r'},
+    {"format", 'f', "text, json or pretty", 'f'},
+    {"allow-unknown-fields", 0, NULL, OPT_ALLOW_UNKNOWN},
+    {"all", 0, NULL, OPT_ALL},
+    {"help", 'h', NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
 
 static int cmd_eval(int argc, char **argv)
 {
@@ -93,54 +117,57 @@ static int cmd_eval(int argc, char **argv)
     int rc = EXIT_OK;
     mga_options opt;
     mga_options_init(&opt);
-    if (!rules)
+    cli_parser P;
+    if (!rules || cli_parser_init(&P, "eval", eval_opts) != 0) {
+        free(rules);
         return EXIT_INTERNAL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = NULL;
-        int m;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+    }
+    int c;
+    const char *v;
+    while (rc == EXIT_OK && (c = cli_parser_next(&P, argc, argv, &v)) != CLI_OPT_END) {
+        switch (c) {
+        case 'h':
             fputs(usage_eval, stdout);
             free(rules);
             return EXIT_OK;
-        } else if ((m = cli_opt_value(argc, argv, &i, "-r", "--rules", &v)) != 0) {
-            if (m < 0) {
-                free(rules);
-                return cli_usage_error("eval", "option '%s' needs a path", a);
-            }
+        case 'r':
             rules[nrules++] = v;
-        } else if ((m = cli_opt_value(argc, argv, &i, "-f", "--format", &v)) != 0) {
-            if (m < 0) {
-                free(rules);
-                return cli_usage_error("eval", "option '%s' needs text, json or pretty", a);
-            }
+            break;
+        case 'f':
             if (strcmp(v, "text") == 0)
                 fmt = MGA_FORMAT_TEXT;
             else if (strcmp(v, "json") == 0)
                 fmt = MGA_FORMAT_JSON;
             else if (strcmp(v, "pretty") == 0)
                 fmt = MGA_FORMAT_JSON_PRETTY;
-            else {
-                free(rules);
-                return cli_usage_error("eval", "unknown format '%s': expected text, json or pretty",
-                                   v);
-            }
-        } else if (strcmp(a, "--allow-unknown-fields") == 0) {
+            else
+                rc = cli_usage_error("eval",
+                                     "unknown format '%s' for -f/--format: expected text, json "
+                                     "or pretty",
+                                     v);
+            break;
+        case OPT_ALLOW_UNKNOWN:
             opt.allow_unknown_fields = true;
-        } else if (strcmp(a, "--all") == 0) {
+            break;
+        case OPT_ALL:
             all = true;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            free(rules);
-            return cli_usage_error("eval", "unknown option '%s'", a);
-        } else if (profile) {
-            free(rules);
-            return cli_usage_error("eval", "one profile at a time; '%s' is one too many", a);
-        } else {
-            profile = a;
+            break;
+        default:
+            rc = EXIT_USAGE;
         }
     }
-    if (!profile) {
+    if (rc == EXIT_OK && optind < argc)
+        profile = argv[optind++];
+    if (rc == EXIT_OK && optind < argc)
+        rc = cli_usage_error("eval", "one profile at a time; '%s' is one too many", argv[optind]);
+    if (rc == EXIT_OK && !profile)
+        rc = cli_usage_error("eval", "%sa profile file is needed (or '-' for standard input)",
+                             "");
+    if (rc == EXIT_OK && cli_is_folder("eval", profile, "a profile file or '-'"))
+        rc = EXIT_USAGE;
+    if (rc != EXIT_OK) {
         free(rules);
-        return cli_usage_error("eval", "%sa profile file is needed", "");
+        return rc;
     }
     if (all && fmt == MGA_FORMAT_TEXT)
         fmt = MGA_FORMAT_TEXT_ALL;
@@ -178,50 +205,85 @@ static int cmd_eval(int argc, char **argv)
     return rc;
 }
 
+static const cli_opt check_opts[] = {
+    {"rules", 'r', "a path", 'r'},
+    {"sources", 0, "a folder", OPT_SOURCES},
+    {"no-analysis", 0, NULL, OPT_NO_ANALYSIS},
+    {"time", 0, NULL, OPT_TIME},
+    {"quiet", 'q', NULL, 'q'},
+    {"help", 'h', NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
 static int cmd_check(int argc, char **argv)
 {
     const char **paths = calloc((size_t)argc + 1, sizeof *paths);
     size_t n = 0;
     const char *sources = NULL;
     bool quiet = false, analysis = true, timing = false;
-    if (!paths)
+    cli_parser P;
+    if (!paths || cli_parser_init(&P, "check", check_opts) != 0) {
+        free(paths);
         return EXIT_INTERNAL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = NULL;
-        int m;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+    }
+    int c;
+    const char *v;
+    while ((c = cli_parser_next(&P, argc, argv, &v)) != CLI_OPT_END) {
+        switch (c) {
+        case 'h':
             fputs(usage_check, stdout);
             free(paths);
             return EXIT_OK;
-        } else if ((m = cli_opt_value(argc, argv, &i, NULL, "--sources", &v)) != 0) {
-            if (m < 0) {
-                free(paths);
-                return cli_usage_error("check", "option '%s' needs a folder", a);
-            }
+        case 'r':
+            paths[n++] = v;
+            break;
+        case OPT_SOURCES:
             sources = v;
-        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            break;
+        case 'q':
             quiet = true;
-        } else if (strcmp(a, "--no-analysis") == 0) {
+            break;
+        case OPT_NO_ANALYSIS:
             analysis = false;
-        } else if (strcmp(a, "--time") == 0) {
+            break;
+        case OPT_TIME:
             timing = true;
-        } else if (a[0] == '-' && a[1] != '\0') {
+            break;
+        default:
             free(paths);
-            return cli_usage_error("check", "unknown option '%s'", a);
-        } else {
-            paths[n++] = a;
+            return EXIT_USAGE;
         }
     }
+    while (optind < argc) /* PATH... as operands: the same as -r PATH */
+        paths[n++] = argv[optind++];
     mga_options opt;
     mga_options_init(&opt);
     opt.sources_dir = sources;
     mga_engine *eng = NULL;
     mga_ruleset *rs = NULL;
     mga_diags *d = NULL;
-    analyze_ctx actx = {.notes = !quiet};
+    mga_analysis_options aopt; /* the defaults of mga_analysis_options_init, which lives in
+                                * the library loaded below */
+    memset(&aopt, 0, sizeof aopt);
+    aopt.notes = !quiet;
+    mga_analysis_stats astats;
+    memset(&astats, 0, sizeof astats);
+    bool unavailable = false;
     mga_status st = mga_engine_new(&opt, &eng);
-    if (st == MGA_OK && analysis)
-        analyze_install(eng, &actx);
+    if (st == MGA_OK && analysis) {
+        char why[4096], e[CLI_ESC_CAP];
+        mga_status ast = cli_analysis_install(eng, &aopt, &astats, why, sizeof why);
+        if (ast == MGA_E_IO) {
+            fprintf(stderr,
+                    "mgadvise check: the analysis is not available: cannot load the analysis "
+                    "library (%s); running the compile checks only, as with --no-analysis\n",
+                    cli_esc(e, sizeof e, why));
+            analysis = false;
+            unavailable = true;
+        } else {
+            st = ast;
+        }
+    }
     if (st == MGA_OK)
         st = cli_load_rules(eng, paths, n, &rs, &d);
     cli_render(d);
@@ -235,8 +297,8 @@ static int cmd_check(int argc, char **argv)
         printf("mgadvise: ok: %zu rules, %zu condition nodes, ruleset %s%s\n",
                mga_ruleset_rule_count(rs), mga_ruleset_node_count(rs), mga_ruleset_hash(rs),
                sources ? ", every quote found in its source" : "");
-    if (st == MGA_OK && analysis && !quiet && !actx.stats.skipped) {
-        const analyze_stats *a = &actx.stats;
+    if (st == MGA_OK && analysis && !quiet && !astats.skipped) {
+        const mga_analysis_stats *a = &astats;
         printf("mgadvise: analysis: %zu contradicting pairs fire together (%zu resolved by "
                "precedence), %zu unreachable, %zu redundant; invariants: %zu proven, %zu "
                "refuted; %zu goals with gaps; %zu witnesses replayed\n",
@@ -245,9 +307,11 @@ static int cmd_check(int argc, char **argv)
     }
     if (st == MGA_OK && analysis && timing)
         fprintf(stderr, "mgadvise: analysis took %.3f s (%zu solver checks)\n",
-                actx.stats.seconds, actx.stats.solver_checks);
+                astats.seconds, astats.solver_checks);
     if (st == MGA_E_NOMEM)
         fprintf(stderr, "mgadvise: %s\n", mga_status_str(st));
+    if (unavailable && rc == EXIT_OK)
+        rc = EXIT_IO; /* the checks asked for did not all run */
     mga_diags_free(d);
     mga_ruleset_free(rs);
     mga_engine_free(eng);
@@ -257,10 +321,10 @@ static int cmd_check(int argc, char **argv)
 
 static int run(int argc, char **argv)
 {
-    if (argc < 2) {
-        fputs(usage_main, stderr);
-        return EXIT_USAGE;
-    }
+    if (argc < 2)
+        return cli_usage_error(NULL, "%sno command given: eval, check, batch, explain, test, "
+                                     "fmt or graph",
+                               "");
     const char *cmd = argv[1];
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
         fputs(usage_main, stdout);
@@ -284,6 +348,8 @@ static int run(int argc, char **argv)
         return cli_explain(argc - 1, argv + 1);
     if (strcmp(cmd, "test") == 0)
         return cli_test(argc - 1, argv + 1);
+    if (cmd[0] == '-')
+        return cli_usage_error(NULL, "unknown option '%s': give a command first", cmd);
     return cli_usage_error(NULL, "unknown command '%s'", cmd);
 }
 
