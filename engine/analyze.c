@@ -370,7 +370,7 @@ static bool encode_nodes(an *A)
     return Z3_get_error_code(z) == Z3_OK;
 }
 
-/* ---- resolution, as eval.c: resolve() applies it ---- */
+/* ---- resolution, as resolve.c: eval_resolve() applies it ---- */
 
 /* Rule i fired and resolution kept it: a rule that presumes supplements is dropped whole
  * when they are withheld. */

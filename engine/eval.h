@@ -99,12 +99,15 @@ typedef struct eval_plan {
      * copies */
     uint8_t *rflags;
     mga_advice *advice;
-    /* ranking (rank_advice): per rule, the sort key of an act item (rank_key: severity,
+    /* ranking (eval_rank): per rule, the sort key of an act item (rank_key: severity,
      * then action, then position in rs->order) and a mask of forms (the first 64): for an
      * act item those it prefers or avoids, for a background item those its text names */
     uint32_t *rkey;
     uint64_t *rforms;
 } eval_plan;
+
+/* A rank key's action part (plan.c: action_rank; 0-2 a referral urgent, soon, routine). */
+#define RKEY_ACTION(k) (((k) >> 24) & 15u)
 
 enum {
     R_AVOID_SUPPLEMENTS = 1,
@@ -187,6 +190,28 @@ unsigned output_refs_kmax(const mga_ruleset *rs);
 /* A result as JSON through yajl_gen (pretty or compact), written in one call of fn. The
  * reference for the compact writer, which copies fragments (output_freeze_json). */
 mga_status output_json_gen(const mga_result *r, bool pretty, mga_write_fn fn, void *ud);
+
+/* Resolution (resolve.c), after the fired rules are known, in this order: the advice,
+ * dose, forms and overruled list; the items in rank order; the summary. */
+void eval_resolve(mga_result *r);
+void eval_rank(mga_result *r);
+void eval_summarize(mga_result *r);
+
+/* sum(coef * field) + k  op  0 over terms off..off+n */
+static inline uint8_t lin_value(const mga_ruleset *rs, uint8_t op, uint32_t off, uint32_t n,
+                                double k, const mga_profile *p)
+{
+    double v = k, mag = fabs(k);
+    for (uint32_t i = 0; i < n; i++) {
+        const g_term *t = &rs->terms[off + i];
+        if (!p->known[t->field])
+            return TV_U;
+        double x = t->coef * p->num[t->field];
+        v += x;
+        mag += fabs(x);
+    }
+    return tv_of(lin_holds(v, mag, (cmp_op)op));
+}
 
 /* Evaluates every node into val (nnodes entries): the full sweep, which the indexed
  * evaluation of mga_evaluate must agree with. */
