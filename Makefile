@@ -179,6 +179,11 @@ DATAROOTDIR  ?= $(PREFIX)/share
 MANDIR       ?= $(DATAROOTDIR)/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 BASHCOMPDIR  ?= $(DATAROOTDIR)/bash-completion/completions
+# Where Debian's /usr/bin/python3 looks for packages: /usr/lib/python3/dist-packages for
+# PREFIX=/usr, else PREFIX/lib/python3.N/dist-packages (/usr/local's is on its path).
+PYTHONDIR    ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$(PREFIX)/lib/python$(PYTHON_VERSION)/dist-packages)
+PYTHON_VERSION = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo 3)
+PY_PACKAGE   = $(filter-out python/mgadvise/_installed.py,$(wildcard python/mgadvise/*.py))
 INSTALL      ?= install
 MANPAGES     = man/mgadvise.1 man/libmgadvise.3 man/mgadvise-rules.5
 
@@ -217,6 +222,10 @@ install: all $(BUILD)/mgadvise.pc $(BUILD)/install/mgadvise
 	$(INSTALL) -m 644 man/libmgadvise.3 $(DESTDIR)$(MANDIR)/man3/libmgadvise.3
 	$(INSTALL) -m 644 man/mgadvise-rules.5 $(DESTDIR)$(MANDIR)/man5/mgadvise-rules.5
 	$(INSTALL) -m 644 completion/mgadvise.bash $(DESTDIR)$(BASHCOMPDIR)/mgadvise
+	$(INSTALL) -d $(DESTDIR)$(PYTHONDIR)/mgadvise
+	$(INSTALL) -m 644 $(PY_PACKAGE) $(DESTDIR)$(PYTHONDIR)/mgadvise/
+	printf '# written by make install: the library and header this package reads\nLIBRARY = "%s"\nHEADER = "%s"\n' \
+	    "$(LIBDIR)/$(SONAME)" "$(INCLUDEDIR)/mgadvise.h" >$(DESTDIR)$(PYTHONDIR)/mgadvise/_installed.py
 
 # Removes exactly the files install copies (the directories stay: they may be shared).
 uninstall:
@@ -228,6 +237,9 @@ uninstall:
 	    $(DESTDIR)$(PKGCONFIGDIR)/mgadvise.pc $(DESTDIR)$(MANDIR)/man1/mgadvise.1 \
 	    $(DESTDIR)$(MANDIR)/man3/libmgadvise.3 $(DESTDIR)$(MANDIR)/man5/mgadvise-rules.5 \
 	    $(DESTDIR)$(BASHCOMPDIR)/mgadvise
+	rm -f $(addprefix $(DESTDIR)$(PYTHONDIR)/mgadvise/,$(notdir $(PY_PACKAGE)) _installed.py)
+	rm -rf $(DESTDIR)$(PYTHONDIR)/mgadvise/__pycache__
+	rmdir $(DESTDIR)$(PYTHONDIR)/mgadvise 2>/dev/null || true
 
 # The manual pages must pass mandoc's checker (Debian package mandoc) without a warning
 # (groff's when mandoc is missing), and libmgadvise(3) must name every public function.

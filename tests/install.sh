@@ -25,9 +25,15 @@ mk() {
 version=$(sed -n 's/^#define MGA_VERSION "\(.*\)"$/\1/p' include/mgadvise.h)
 major=${version%%.*}
 
-# What an install holds, relative to the prefix (LIBDIR given relative to it).
+pyver=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+# What an install holds, relative to the prefix (LIBDIR and the Python folder given
+# relative to it).
 expected() {
-    lib=$1
+    lib=$1 py=$2
+    for f in python/mgadvise/*.py; do
+        [ "$f" = python/mgadvise/_installed.py ] || echo "$py/mgadvise/${f##*/}"
+    done
+    echo "$py/mgadvise/_installed.py"
     printf '%s\n' bin/mgadvise include/mgadvise.h include/mgadvise_analysis.h \
         "$lib/libmgadvise.a" "$lib/libmgadvise.so" \
         "$lib/libmgadvise.so.$major" "$lib/libmgadvise.so.$version" \
@@ -35,7 +41,7 @@ expected() {
         "$lib/libmgadvise-analysis.so.$version" \
         "$lib/pkgconfig/mgadvise.pc" share/bash-completion/completions/mgadvise \
         share/man/man1/mgadvise.1 share/man/man3/libmgadvise.3 \
-        share/man/man5/mgadvise-rules.5 | sort
+        share/man/man5/mgadvise-rules.5
 }
 listing() {
     (cd "$1" && find . ! -type d | sed 's|^\./||' | sort)
@@ -44,7 +50,7 @@ listing() {
 # ---- 1. make install PREFIX=$prefix ----
 prefix=$tmp/prefix
 mk install PREFIX="$prefix" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; fail "make install failed"; }
-expected lib >"$tmp/want"
+expected lib "lib/python$pyver/dist-packages" | sort >"$tmp/want"
 listing "$prefix" >"$tmp/have"
 cmp -s "$tmp/want" "$tmp/have" || { diff "$tmp/want" "$tmp/have"; fail "the installed files differ from the layout"; }
 lib=$prefix/lib
@@ -198,17 +204,42 @@ EOF
     echo "install: bash completion offers every command and every option of each --help"
 fi
 
-# ---- 6. make uninstall leaves no file ----
+# ---- 6. the Python package, where Debian's python3 finds it, on the installed library ----
+# (under the sanitizers the interpreter loads their runtimes first, as make python-test)
+preload=
+case $san in *address*) preload="$($CC -print-file-name=libasan.so)" ;; esac
+case $san in *undefined*) preload="$preload $($CC -print-file-name=libubsan.so)" ;; esac
+cat >"$tmp/py.py" <<'EOF'
+import json, sys
+import mgadvise
+lib, head, profile, want, home = sys.argv[1:6]
+assert mgadvise.__file__.startswith(home), mgadvise.__file__
+assert mgadvise.library_path() == lib, mgadvise.library_path()
+assert mgadvise.header_path() == head, mgadvise.header_path()
+with open(want) as f:
+    cli = json.load(f)
+got = mgadvise.Ruleset.builtin().evaluate(profile)
+assert got == cli, (got, cli)
+EOF
+py_home=$prefix/lib/python$pyver/dist-packages
+(cd "$tmp/empty" && env -u MGADVISE_LIB -u MGADVISE_BUILD -u MGADVISE_HEADER \
+    PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$py_home" LD_PRELOAD="$preload" ASAN_OPTIONS=detect_leaks=0 \
+    /usr/bin/python3 "$tmp/py.py" "$lib/libmgadvise.so.$major" "$prefix/include/mgadvise.h" \
+    "$json" "$tmp/want.json" "$py_home/mgadvise/") >"$tmp/py.out" 2>&1 ||
+    { cat "$tmp/py.out"; fail "the installed Python package does not work"; }
+echo "install: the Python package in PYTHONDIR runs on the installed library and header, and advises as mgadvise eval"
+
+# ---- 7. make uninstall leaves no file ----
 mk uninstall PREFIX="$prefix" >"$tmp/uninstall.log" 2>&1 || { cat "$tmp/uninstall.log"; fail "make uninstall failed"; }
 [ -z "$(listing "$prefix")" ] || { listing "$prefix"; fail "make uninstall left files"; }
 echo "install: make uninstall removed every file"
 
-# ---- 7. DESTDIR, PREFIX=/usr and a multiarch LIBDIR, as a Debian package installs ----
+# ---- 8. DESTDIR, PREFIX=/usr and a multiarch LIBDIR, as a Debian package installs ----
 dest=$tmp/dest
 multi=lib/x86_64-linux-gnu
 mk install PREFIX=/usr LIBDIR=/usr/$multi DESTDIR="$dest" >"$tmp/install.log" 2>&1 ||
     { cat "$tmp/install.log"; fail "make install DESTDIR=... failed"; }
-expected "$multi" | sed 's|^|usr/|' >"$tmp/want"
+expected "$multi" lib/python3/dist-packages | sed 's|^|usr/|' | sort >"$tmp/want"
 listing "$dest" >"$tmp/have"
 cmp -s "$tmp/want" "$tmp/have" || { diff "$tmp/want" "$tmp/have"; fail "the DESTDIR layout is wrong"; }
 pcf=$dest/usr/$multi/pkgconfig/mgadvise.pc
@@ -220,7 +251,7 @@ mk uninstall PREFIX=/usr LIBDIR=/usr/$multi DESTDIR="$dest" >"$tmp/uninstall.log
 [ -z "$(listing "$dest")" ] || { listing "$dest"; fail "make uninstall DESTDIR=... left files"; }
 echo "install: DESTDIR with PREFIX=/usr LIBDIR=/usr/$multi installs and uninstalls"
 
-# ---- 8. CPPFLAGS reaches every compile (dry run of a fresh build) ----
+# ---- 9. CPPFLAGS reaches every compile (dry run of a fresh build) ----
 mk -n BUILD="$tmp/probe" CPPFLAGS=-DMGA_CPPFLAGS_PROBE all bench-tools unit fuzz-regress examples-run \
     >"$tmp/dry" 2>&1 || { tail "$tmp/dry"; fail "make -n failed"; }
 sed -e ':a' -e '/\\$/{N;s/\\\n//;ba' -e '}' "$tmp/dry" |

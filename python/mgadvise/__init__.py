@@ -7,11 +7,12 @@ cited advice, through the C library libmgadvise (see docs/PYTHON.md).
     rs.evaluate({"id": "p1", "age": 40})["advice"]
 """
 from ._core import (CompileError, Error, InvalidArgumentError, OutOfMemoryError,
-                    ProfileError, Ruleset, RulesReadError, WriteError, default_rules_paths)
-from ._lib import library_path
+                    ProfileError, Ruleset, RulesReadError, WriteError)
+from ._lib import ffi as _ffi, header_path, lib as _lib, library_path
 
 __all__ = [
     "Error", "CompileError", "RulesReadError", "ProfileError", "InvalidArgumentError",
-    "OutOfMemoryError", "WriteError", "Ruleset", "default_rules_paths", "library_path",
+    "OutOfMemoryError", "WriteError", "Ruleset", "library_path", "header_path",
 ]
-__version__ = "0.1.0"
+# the version of the library loaded (mga_version), which is the package's
+__version__ = _ffi.string(_lib.mga_version()).decode()

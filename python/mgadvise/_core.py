@@ -7,11 +7,11 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 from . import _record
-from ._lib import MGA_FORMAT_JSON, REPO_ROOT, ffi, lib
+from ._lib import MGA_FORMAT_JSON, ffi, lib
 
 __all__ = [
     "Error", "CompileError", "RulesReadError", "ProfileError", "InvalidArgumentError",
-    "OutOfMemoryError", "WriteError", "Ruleset", "default_rules_paths",
+    "OutOfMemoryError", "WriteError", "Ruleset",
 ]
 
 
@@ -20,7 +20,8 @@ __all__ = [
 class Error(Exception):
     """A failure the library reported. .status is the library's status name ("compile",
     "profile", ...), .diagnostics a list of dicts (file, line, column, end_line,
-    end_column, code, severity, message, note)."""
+    end_column, code, severity, message, note, path: a profile diagnostic's JSON path
+    such as "$.age", else None)."""
 
     status = "error"
 
@@ -45,7 +46,7 @@ class ProfileError(Error):
 
 
 class InvalidArgumentError(Error, ValueError):
-    """A bad argument, such as an unknown rule id."""
+    """A bad argument, such as an unknown rule id or a closed Ruleset."""
     status = "invalid"
 
 
@@ -60,6 +61,7 @@ class WriteError(Error):
 _ERRORS = {
     lib.MGA_E_NOMEM: OutOfMemoryError,
     lib.MGA_E_INVALID: InvalidArgumentError,
+    lib.MGA_E_MISUSE: InvalidArgumentError,
     lib.MGA_E_IO: RulesReadError,
     lib.MGA_E_COMPILE: CompileError,
     lib.MGA_E_PROFILE: ProfileError,
@@ -110,6 +112,7 @@ def _diagnostics(d):
             "severity": _SEVERITY.get(g.kind, "error"),
             "message": _text(g.message),
             "note": _text(g.note),
+            "path": _text(g.path),
         })
     return out
 
@@ -140,15 +143,6 @@ def _as_bytes(profile):
                     % type(profile).__name__)
 
 
-def default_rules_paths():
-    """The rules Ruleset.builtin() compiles: the paths in $MGADVISE_RULES (separated by
-    os.pathsep), else the rules/ folder of the source tree this package lies in."""
-    env = os.environ.get("MGADVISE_RULES")
-    if env:
-        return [p for p in env.split(os.pathsep) if p]
-    return [os.path.join(REPO_ROOT, "rules")]
-
-
 _FIELD_TYPES = {lib.MGA_FIELD_TEXT: "text", lib.MGA_FIELD_BOOL: "bool",
                 lib.MGA_FIELD_NUMBER: "number", lib.MGA_FIELD_ONE_OF: "one_of",
                 lib.MGA_FIELD_SET: "set"}
@@ -173,9 +167,10 @@ class Ruleset:
     # -- making one
 
     @staticmethod
-    def _engine(sources_dir):
+    def _engine(sources_dir, allow_unknown_fields):
         opt = ffi.new("mga_options *")
         lib.mga_options_init(opt)
+        opt.allow_unknown_fields = bool(allow_unknown_fields)
         keep = None
         if sources_dir is not None:
             keep = ffi.new("char[]", os.fsencode(sources_dir))
@@ -187,8 +182,8 @@ class Ruleset:
         return eng[0]
 
     @classmethod
-    def _compile(cls, call, what, sources_dir, paths=None):
-        eng = cls._engine(sources_dir)
+    def _compile(cls, call, what, sources_dir, allow_unknown_fields, paths=None):
+        eng = cls._engine(sources_dir, allow_unknown_fields)
         out = ffi.new("mga_ruleset **")
         d = ffi.new("mga_diags **")
         try:
@@ -201,38 +196,39 @@ class Ruleset:
         return cls(out[0], paths)
 
     @classmethod
-    def from_paths(cls, *paths, sources_dir=None):
+    def from_paths(cls, *paths, sources_dir=None, allow_unknown_fields=False):
         """Compiles rule files and folders (a folder gives its *.mga files in name order)
         into one rule set. sources_dir: also check every cited quote against the documents
-        in that folder (as `mgadvise check --sources`). Raises CompileError or
-        RulesReadError with the diagnostics."""
+        in that folder (as `mgadvise check --sources`). allow_unknown_fields: a profile key
+        the schema does not declare is a warning (kept in the result's "warnings") instead
+        of an error (as --allow-unknown-fields). Raises CompileError or RulesReadError with
+        the diagnostics."""
         if not paths:
             raise InvalidArgumentError("from_paths needs at least one rule file or folder")
         enc = [ffi.new("char[]", os.fsencode(p)) for p in paths]
         arr = ffi.new("const char *[]", enc)
         what = "cannot compile the rules in %s" % ", ".join(map(str, paths))
         return cls._compile(lambda e, o, d: lib.mga_compile_paths(e, arr, len(enc), o, d),
-                            what, sources_dir, [os.fspath(p) for p in paths])
+                            what, sources_dir, allow_unknown_fields,
+                            [os.fspath(p) for p in paths])
 
     @classmethod
-    def from_string(cls, text, name="<string>", sources_dir=None):
-        """Compiles one rule source given as text; name labels the diagnostics."""
+    def from_string(cls, text, name="<string>", sources_dir=None,
+                    allow_unknown_fields=False):
+        """Compiles one rule source given as text; name labels the diagnostics. The
+        keywords are from_paths'."""
         src = text.encode("utf-8") if isinstance(text, str) else bytes(text)
         nm = name.encode("utf-8")
         what = "cannot compile the rules in %s" % name
         return cls._compile(lambda e, o, d: lib.mga_compile(e, nm, src, len(src), o, d),
-                            what, sources_dir)
+                            what, sources_dir, allow_unknown_fields)
 
     @classmethod
-    def builtin(cls):
-        """The shipped rules (see default_rules_paths: $MGADVISE_RULES or rules/)."""
-        paths = default_rules_paths()
-        for p in paths:
-            if not os.path.exists(p):
-                raise RulesReadError(
-                    "mgadvise: the rules '%s' do not exist; set MGADVISE_RULES to the shipped "
-                    "rules folder, or use Ruleset.from_paths" % p)
-        return cls.from_paths(*paths)
+    def builtin(cls, allow_unknown_fields=False):
+        """The shipped rule base, built into the library (no rule files needed): the same
+        rule set, with the same hash, as from_paths on the release's rules/ folder."""
+        return cls._compile(lambda e, o, d: lib.mga_compile_builtin(e, o, d),
+                            "cannot compile the built-in rules", None, allow_unknown_fields)
 
     # -- lifetime
 
@@ -567,11 +563,7 @@ def _error_line(n, s, d):
             break
     msg = ffi.string(g.message) if g is not None and g.message != ffi.NULL \
         else b"invalid profile"
-    field = None
-    if msg[:1] == b"$":
-        colon = msg.find(b":")
-        if colon >= 0:
-            field = msg[:colon]
+    field = ffi.string(g.path) if g is not None and g.path != ffi.NULL else None
     code = b"E%04d" % g.code if g is not None else None
     col = g.col if g is not None else 0
     return b'{"line":%d,"id":%s,"error":{"field":%s,"code":%s,"message":%s,"column":%d}}\n' % (

@@ -119,15 +119,45 @@ def test_a_missing_rules_path_raises_rules_read_error(tmp_path):
         mgadvise.Ruleset.from_paths()
 
 
-def test_rules_path_is_configurable(monkeypatch, tmp_path):
-    small = os.path.join(ROOT, "tests", "golden", "batch", "rules.mga")
-    monkeypatch.setenv("MGADVISE_RULES", small)
+def test_builtin_needs_no_rule_files(tmp_path, monkeypatch):
+    """The shipped rules are in the library: builtin() works far from any rules/ folder
+    and equals the rule set compiled from rules/."""
+    monkeypatch.chdir(tmp_path)
     r = mgadvise.Ruleset.builtin()
-    assert r.paths == [small]
-    assert len(r.rule_ids) < 20
-    monkeypatch.setenv("MGADVISE_RULES", str(tmp_path / "missing"))
-    with pytest.raises(mgadvise.RulesReadError, match="MGADVISE_RULES"):
-        mgadvise.Ruleset.builtin()
+    f = mgadvise.Ruleset.from_paths(os.path.join(ROOT, "rules"))
+    assert r.hash == f.hash and r.rule_ids == f.rule_ids and r.paths is None
+
+
+def test_the_declarations_are_the_headers():
+    """The package reads its C declarations from the library's header, so a struct that
+    grows there (mga_options, mga_diag) cannot be misread here."""
+    from mgadvise._lib import declarations, ffi, lib
+    with open(mgadvise.header_path(), encoding="utf-8") as f:
+        text = f.read()
+    decl = declarations(text)
+    assert "MGA_API" not in decl and "extern" not in decl and "/*" not in decl
+    assert "bool allow_unknown_fields;" in decl and "const char *path;" in decl
+    assert lib.MGA_VERSION_NUMBER == lib.mga_version_number()
+    assert mgadvise.__version__ == ffi.string(lib.mga_version()).decode()
+    assert ffi.sizeof("mga_options") >= ffi.sizeof("void *") * 3 + ffi.sizeof("bool")
+    assert lib.MGA_E_MISUSE > lib.MGA_E_WRITE
+
+
+def test_unknown_fields_are_errors_unless_allowed(rs):
+    """A misspelt field must not silently change the advice: by default it is an error
+    with its JSON path; allow_unknown_fields makes it a warning carried in the result."""
+    bad = '{"id":"x","condtions":["kidney_disease"]}'
+    with pytest.raises(mgadvise.ProfileError) as e:
+        rs.evaluate(bad)
+    d = e.value.diagnostics[0]
+    assert d["code"] == "E4013" and d["path"] == "$.condtions"
+    assert "conditions" in (d["note"] or "")
+    lax = mgadvise.Ruleset.builtin(allow_unknown_fields=True)
+    out = lax.evaluate(bad)
+    assert any("condtions" in w["message"] for w in out["warnings"])
+    rc, cli, err = run_cli("eval", "--allow-unknown-fields", "--format", "json", "-", stdin=bad.encode())
+    assert rc == 0, err
+    assert out == json.loads(cli)
 
 
 def test_from_paths_matches_builtin_and_close(rs):
