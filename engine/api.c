@@ -7,6 +7,8 @@
 #include "builtin.h"
 #include "eval.h"
 #include "explain.h"
+#include "fileio.h"
+#include "hash.h"
 #include "format.h"
 #include "graph.h"
 #include "parse.h"
@@ -127,12 +129,10 @@ void mga_ruleset_free(mga_ruleset *rs)
 
 static void content_hash(mga_ruleset *rs, const mga_source *srcs, size_t n)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) {
-        for (size_t k = 0; k < srcs[i].len; k++)
-            h = (h ^ (unsigned char)srcs[i].text[k]) * 1099511628211ull;
-        h = (h ^ 0xFF) * 1099511628211ull; /* file boundary: not a UTF-8 byte */
-    }
+    static const unsigned char boundary = 0xFF; /* between files: not a UTF-8 byte */
+    uint64_t h = HASH_FNV_OFFSET;
+    for (size_t i = 0; i < n; i++)
+        h = hash_fnv1a(hash_fnv1a(h, srcs[i].text, srcs[i].len), &boundary, 1);
     snprintf(rs->hash, sizeof rs->hash, "%016llx", (unsigned long long)h);
 }
 
@@ -410,55 +410,23 @@ static bool expand(file_list *fl, const char *path, mga_diags *d)
 
 static bool read_file(file_list *fl, size_t i, mga_diags *d)
 {
-    FILE *f = fopen(fl->names[i], "rb");
-    if (!f) {
-        diag_add(d, DIAG_IO, -1, 0, 0, fl->names[i], strerror(errno));
-        return !d->oom;
-    }
-    size_t cap = 4096, len = 0;
-    char *buf = mem_alloc(fl->m, cap + 1);
-    if (!buf) {
-        fclose(f);
+    int err;
+    switch (file_read(fl->m, fl->names[i], MAX_SOURCE_BYTES, &fl->texts[i], &fl->lens[i], &err)) {
+    case FILE_OK:
+        return true;
+    case FILE_NOMEM:
         return false;
-    }
-    size_t n;
-    while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += n;
-        if (len > MAX_SOURCE_BYTES) {
-            mem_free(fl->m, buf, cap + 1);
-            fclose(f);
-            int s = diag_source(d, fl->names[i], "", 0);
-            diag_add(d, DIAG_FILE_SIZE, s, 0, 0, MAX_SOURCE_BYTES);
-            return !d->oom;
-        }
-        if (len == cap) {
-            char *nb = mem_realloc(fl->m, buf, cap + 1, cap * 2 + 1);
-            if (!nb) {
-                mem_free(fl->m, buf, cap + 1);
-                fclose(f);
-                return false;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    bool err = ferror(f);
-    fclose(f);
-    if (err) {
-        mem_free(fl->m, buf, cap + 1);
+    case FILE_OPEN:
+        diag_add(d, DIAG_IO, -1, 0, 0, fl->names[i], strerror(err));
+        break;
+    case FILE_READ:
         diag_add(d, DIAG_IO, -1, 0, 0, fl->names[i], "read error");
-        return !d->oom;
+        break;
+    case FILE_TOO_BIG:
+        diag_add(d, DIAG_FILE_SIZE, diag_source(d, fl->names[i], "", 0), 0, 0, MAX_SOURCE_BYTES);
+        break;
     }
-    /* shrink the record of the size to what mem_free will be told */
-    char *exact = mem_realloc(fl->m, buf, cap + 1, len + 1);
-    if (!exact) {
-        mem_free(fl->m, buf, cap + 1);
-        return false;
-    }
-    exact[len] = '\0';
-    fl->texts[i] = exact;
-    fl->lens[i] = len;
-    return true;
+    return !d->oom;
 }
 
 mga_status mga_compile_paths(mga_engine *eng, const char *const *paths, size_t n,

@@ -4,6 +4,7 @@
  * JSON, and rule and condition coverage accumulated over many results. */
 #include "explain.h"
 #include "eval.h"
+#include "jsonesc.h"
 #include "sema.h"
 #include "textsafe.h"
 
@@ -622,38 +623,6 @@ static void w_indent(wr *w, unsigned depth)
         outbuf_put(w, "  ", 2);
 }
 
-static void w_jstr(wr *w, const char *s)
-{
-    if (!s) {
-        w_str(w, "null");
-        return;
-    }
-    outbuf_put(w, "\"", 1);
-    const char *run = s;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7F &&
-            !(c == 0xC2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] < 0xA0))
-            continue;
-        outbuf_put(w, run, (size_t)(s - run));
-        if (c == 0xC2) /* a C1 control, U+0080-U+009F: escaped like the C0 ones */
-            c = (unsigned char)*++s;
-        if (c == '"' || c == '\\') {
-            char e[2] = {'\\', (char)c};
-            outbuf_put(w, e, 2);
-        } else if (c == '\n') {
-            w_str(w, "\\n");
-        } else if (c == '\t') {
-            w_str(w, "\\t");
-        } else {
-            outbuf_printf(w, "\\u%04x", c);
-        }
-        run = s + 1;
-    }
-    outbuf_put(w, run, (size_t)(s - run));
-    outbuf_put(w, "\"", 1);
-}
-
 static const char *vname(uint8_t v)
 {
     return v == TV_T ? "true" : v == TV_F ? "false" : "unknown";
@@ -710,7 +679,7 @@ static void w_field_text(wr *w, const mga_ruleset *rs, const mga_profile *p, uin
 static void w_field_json(wr *w, const mga_ruleset *rs, const mga_profile *p, uint32_t f)
 {
     const g_field *g = &rs->fields[f];
-    w_jstr(w, g->name);
+    json_str(w, g->name);
     outbuf_put(w, ":", 1);
     if (!p->known[f]) {
         w_str(w, "null");
@@ -719,7 +688,7 @@ static void w_field_json(wr *w, const mga_ruleset *rs, const mga_profile *p, uin
     switch (g->type) {
     case FT_TEXT:
         if ((int32_t)f == rs->id_field)
-            w_jstr(w, p->id ? p->id : "");
+            json_str(w, p->id ? p->id : "");
         else
             w_str(w, "true"); /* given; only the id's text is kept */
         break;
@@ -728,11 +697,11 @@ static void w_field_json(wr *w, const mga_ruleset *rs, const mga_profile *p, uin
         break;
     case FT_NUMBER:
         outbuf_printf(w, "{\"value\":%.15g,\"unit\":", p->num[f] / g->unit_f);
-        w_jstr(w, g->unit);
+        json_str(w, g->unit);
         outbuf_put(w, "}", 1);
         break;
     case FT_ENUM:
-        w_jstr(w, g->syms[(size_t)p->num[f]]);
+        json_str(w, g->syms[(size_t)p->num[f]]);
         break;
     case FT_SET: {
         outbuf_put(w, "[", 1);
@@ -741,7 +710,7 @@ static void w_field_json(wr *w, const mga_ruleset *rs, const mga_profile *p, uin
             if (has_sym(rs, p, f, (uint32_t)s)) {
                 if (any)
                     outbuf_put(w, ",", 1);
-                w_jstr(w, g->syms[s]);
+                json_str(w, g->syms[s]);
                 any = true;
             }
         outbuf_put(w, "]", 1);
@@ -811,11 +780,11 @@ static void node_head(xctx *c, uint32_t i, unsigned depth, fact_show how)
     wr *w = c->w;
     if (c->json) {
         w_str(w, "{\"cond\":");
-        w_jstr(w, x->text);
+        json_str(w, x->text);
         outbuf_printf(w, ",\"value\":\"%s\",\"at\":", vname(c->val[i]));
         char at[300];
         snprintf(at, sizeof at, "%s:%u:%u", x->file, x->line, x->col);
-        w_jstr(w, at);
+        json_str(w, at);
         if (x->nfld) {
             w_str(w, ",\"fields\":{");
             for (uint32_t k = 0; k < x->nfld; k++) {
@@ -827,7 +796,7 @@ static void node_head(xctx *c, uint32_t i, unsigned depth, fact_show how)
         }
         if (x->kind == X_FACT || x->kind == X_FACT_DEF) {
             w_str(w, ",\"fact\":");
-            w_jstr(w, rs->facts[x->field].name);
+            json_str(w, rs->facts[x->field].name);
         }
         return;
     }
@@ -981,10 +950,10 @@ static void rule_head_json(xctx *c, size_t ri)
 {
     const g_rule *g = &c->r->rs->rules[ri];
     w_str(c->w, "{\"rule\":");
-    w_jstr(c->w, g->id);
+    json_str(c->w, g->id);
     outbuf_printf(c->w, ",\"severity\":\"%s\",\"kind\":\"%s\",\"file\":",
              mga_severity_str((mga_severity)g->severity), mga_kind_str((mga_kind)g->kind));
-    w_jstr(c->w, g->file);
+    json_str(c->w, g->file);
     outbuf_printf(c->w, ",\"line\":%u", g->line);
 }
 
@@ -1039,13 +1008,13 @@ static void overruled(xctx *c, long only, bool *any)
             if (*any)
                 outbuf_put(c->w, ",", 1);
             w_str(c->w, "{\"rule\":");
-            w_jstr(c->w, rid);
+            json_str(c->w, rid);
             w_str(c->w, ",\"what\":");
-            w_jstr(c->w, what);
+            json_str(c->w, what);
             w_str(c->w, ",\"by\":");
-            w_jstr(c->w, bid);
+            json_str(c->w, bid);
             w_str(c->w, ",\"because\":");
-            w_jstr(c->w, by);
+            json_str(c->w, by);
             outbuf_put(c->w, "}", 1);
         } else {
             w_str(c->w, "  ");
@@ -1070,11 +1039,11 @@ static void write_all(xctx *c, const uint8_t *val)
     bool any = false;
     if (c->json) {
         w_str(w, "{\"id\":");
-        w_jstr(w, r->p->id);
+        json_str(w, r->p->id);
         w_str(w, ",\"ruleset\":{\"name\":");
-        w_jstr(w, rs->name);
+        json_str(w, rs->name);
         w_str(w, ",\"hash\":");
-        w_jstr(w, rs->hash);
+        json_str(w, rs->hash);
         w_str(w, "},\"advice\":[");
     } else {
         w_str(w, "explain: profile ");
@@ -1171,7 +1140,7 @@ static void write_one(xctx *c, const uint8_t *val, size_t ri)
     const char *status = v != TV_T ? "not fired" : adv ? "advice" : "overruled";
     if (c->json) {
         w_str(c->w, "{\"id\":");
-        w_jstr(c->w, r->p->id);
+        json_str(c->w, r->p->id);
         w_str(c->w, ",\"rule\":");
         rule_head_json(c, ri);
         outbuf_printf(c->w, ",\"status\":\"%s\",\"value\":\"%s\"", status, vname(v));

@@ -2,6 +2,7 @@
 /* Output: a result as JSON (yajl_gen) or as text grouped by severity with numbered
  * citations, a reference list of what was cited, and the documents' disclaimer. */
 #include "eval.h"
+#include "jsonesc.h"
 #include "jsongen.h"
 #include "textsafe.h"
 
@@ -395,93 +396,15 @@ static void write_json(const mga_result *r, yajl_gen g)
 
 /* ---- compact JSON from fragments ---- */
 
-/* The bytes yajl_gen writes for a string (default options): quotes, backslashes and the
- * control characters escaped, \u00XX in upper case, '/' and non-ASCII bytes as they are.
- * Compact output must stay byte-identical to the yajl_gen writer above (a unit test
- * compares the two). */
+/* Compact output must stay byte-identical to the yajl_gen writer above (a unit test
+ * compares the two); strings go through jsonesc.c, which writes what yajl_gen does. */
 typedef outbuf jw;
 
-static void jw_grow(jw *w, const char *s, size_t n)
-{
-    outbuf_put(w, s, n);
-}
-
-/* Inline so that copies of literals compile to a few moves. */
-static inline void jw_raw(jw *w, const char *s, size_t n)
-{
-    if (w->b.cap - w->b.len >= n) {
-        memcpy(w->b.p + w->b.len, s, n);
-        w->b.len += n;
-    } else {
-        jw_grow(w, s, n);
-    }
-}
-
-#define JW_LIT(w, s) jw_raw((w), "" s, sizeof(s) - 1) /* literals only */
+#define JW_LIT(w, s) outbuf_add((w), "" s, sizeof(s) - 1) /* literals only */
 
 static void jw_frag(jw *w, g_frag f)
 {
-    jw_raw(w, f.p, f.len);
-}
-
-static void jw_esc(jw *w, const char *str, size_t n)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    const unsigned char *s = (const unsigned char *)str;
-    JW_LIT(w, "\"");
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned c = s[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7F && c != 0xC2)
-            continue;
-        /* C1 controls (U+0080-U+009F, C2 80-C2 9F) and DEL are escaped too, as jsongen.c
-         * does for yajl: no raw control character in any output */
-        if (c == 0xC2 && !(i + 1 < n && s[i + 1] < 0xA0))
-            continue;
-        jw_raw(w, str + run, i - run);
-        run = i + 1;
-        if (c == 0xC2) {
-            c = s[++i];
-            run = i + 1;
-        }
-        switch (c) {
-        case '"':
-            JW_LIT(w, "\\\"");
-            break;
-        case '\\':
-            JW_LIT(w, "\\\\");
-            break;
-        case '\b':
-            JW_LIT(w, "\\b");
-            break;
-        case '\f':
-            JW_LIT(w, "\\f");
-            break;
-        case '\n':
-            JW_LIT(w, "\\n");
-            break;
-        case '\r':
-            JW_LIT(w, "\\r");
-            break;
-        case '\t':
-            JW_LIT(w, "\\t");
-            break;
-        default: {
-            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            jw_raw(w, u, sizeof u);
-        }
-        }
-    }
-    jw_raw(w, str + run, n - run);
-    JW_LIT(w, "\"");
-}
-
-static void jw_str(jw *w, const char *s)
-{
-    if (s)
-        jw_esc(w, s, strlen(s));
-    else
-        JW_LIT(w, "null");
+    outbuf_add(w, f.p, f.len);
 }
 
 static void jw_uint(jw *w, unsigned long long v)
@@ -492,7 +415,7 @@ static void jw_uint(jw *w, unsigned long long v)
         tmp[--i] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    jw_raw(w, tmp + i, sizeof tmp - i);
+    outbuf_add(w, tmp + i, sizeof tmp - i);
 }
 
 static void jw_opt_num(jw *w, bool has, double v)
@@ -508,7 +431,7 @@ static void jw_opt_num(jw *w, bool has, double v)
     }
     char buf[40];
     fmt_mg(buf, sizeof buf, v);
-    jw_raw(w, buf, strlen(buf));
+    outbuf_add(w, buf, strlen(buf));
 }
 
 /* A dose's rule (index + 1, 0 none) as its frozen JSON id, or null. */
@@ -528,7 +451,7 @@ static void jw_what(jw *w, const mga_ruleset *rs, const res_over *o)
     case OV_PREFER: {
         g_frag f = rs->forms_json[o->form]; /* "name" */
         JW_LIT(w, "\"prefer ");
-        jw_raw(w, f.p + 1, f.len - 1);
+        outbuf_add(w, f.p + 1, f.len - 1);
         return;
     }
     case OV_START:
@@ -568,7 +491,7 @@ static void jw_forms(jw *w, const mga_ruleset *rs, const uint32_t *v, uint32_t n
     for (uint32_t k = 0; k < n; k++) {
         if (k)
             JW_LIT(w, ",");
-        jw_str(w, rs->forms[v[k]]);
+        json_str(w, rs->forms[v[k]]);
     }
     JW_LIT(w, "]");
 }
@@ -577,20 +500,20 @@ static void jw_forms(jw *w, const mga_ruleset *rs, const uint32_t *v, uint32_t n
 static void jw_rule(jw *w, const mga_ruleset *rs, const g_rule *g)
 {
     JW_LIT(w, "{\"group\":");
-    jw_str(w, mga_group_str(rs->plan->advice[g - rs->rules].group));
+    json_str(w, mga_group_str(rs->plan->advice[g - rs->rules].group));
     JW_LIT(w, ",\"rule\":");
-    jw_str(w, g->id);
+    json_str(w, g->id);
     JW_LIT(w, ",\"kind\":");
-    jw_str(w, mga_kind_str((mga_kind)g->kind));
+    json_str(w, mga_kind_str((mga_kind)g->kind));
     JW_LIT(w, ",\"severity\":");
-    jw_str(w, mga_severity_str((mga_severity)g->severity));
+    json_str(w, mga_severity_str((mga_severity)g->severity));
     JW_LIT(w, ",\"text\":");
-    jw_str(w, g->say);
+    json_str(w, g->say);
     JW_LIT(w, ",\"evidence\":");
-    jw_str(w, g->evidence);
+    json_str(w, g->evidence);
     if (g->refer) {
         JW_LIT(w, ",\"refer\":");
-        jw_str(w, g->refer);
+        json_str(w, g->refer);
     }
     if (g->avoid_supplements)
         JW_LIT(w, ",\"avoid_supplements\":true");
@@ -610,14 +533,14 @@ static void jw_rule(jw *w, const mga_ruleset *rs, const g_rule *g)
         if (c)
             JW_LIT(w, ",");
         JW_LIT(w, "{\"source\":");
-        jw_str(w, pc->source);
+        json_str(w, pc->source);
         JW_LIT(w, ",\"ref\":");
         if (pc->ref)
             jw_uint(w, pc->ref);
         else
             JW_LIT(w, "null");
         JW_LIT(w, ",\"quote\":");
-        jw_str(w, pc->quote);
+        json_str(w, pc->quote);
         JW_LIT(w, "}");
     }
     JW_LIT(w, "]}");
@@ -928,56 +851,56 @@ bool output_freeze_json(mga_ruleset *rs)
         g_refjson *e = &rs->refs_json[i];
         const g_source *s = &rs->sources[e->source];
         JW_LIT(&w, ",\"source\":");
-        jw_str(&w, s->key);
+        json_str(&w, s->key);
         JW_LIT(&w, ",\"ref\":");
         if (e->ref)
             jw_uint(&w, e->ref);
         else
             JW_LIT(&w, "null");
         JW_LIT(&w, ",\"text\":");
-        jw_str(&w, e->ref ? ref_text(s, e->ref) : NULL);
+        json_str(&w, e->ref ? ref_text(s, e->ref) : NULL);
         JW_LIT(&w, ",\"document\":");
-        jw_str(&w, s->title);
+        json_str(&w, s->title);
         JW_LIT(&w, ",\"author\":");
-        jw_str(&w, s->author);
+        json_str(&w, s->author);
         JW_LIT(&w, ",\"publisher\":");
-        jw_str(&w, s->publisher);
+        json_str(&w, s->publisher);
         JW_LIT(&w, "}");
         ok = jw_take(&w, rs, &e->json);
     }
     ok = ok && freeze_advice(rs, &w);
     for (size_t i = 0; ok && i < rs->nrules; i++) {
         g_rule *g = &rs->rules[i];
-        jw_str(&w, g->id);
+        json_str(&w, g->id);
         ok = jw_take(&w, rs, &g->json_id);
         /* the brief item: the constant part of the whole one stays in the catalog */
         JW_LIT(&w, "{\"group\":");
-        jw_str(&w, mga_group_str(rs->plan->advice[i].group));
+        json_str(&w, mga_group_str(rs->plan->advice[i].group));
         JW_LIT(&w, ",\"rule\":");
-        jw_str(&w, g->id);
+        json_str(&w, g->id);
         JW_LIT(&w, ",\"kind\":");
-        jw_str(&w, mga_kind_str((mga_kind)g->kind));
+        json_str(&w, mga_kind_str((mga_kind)g->kind));
         JW_LIT(&w, ",\"severity\":");
-        jw_str(&w, mga_severity_str((mga_severity)g->severity));
+        json_str(&w, mga_severity_str((mga_severity)g->severity));
         JW_LIT(&w, "}");
         ok = ok && jw_take(&w, rs, &g->json_brief);
     }
     rs->forms_json = ok ? arena_alloc(&rs->a, (rs->nforms + 1) * sizeof *rs->forms_json) : NULL;
     ok = rs->forms_json != NULL;
     for (size_t i = 0; ok && i < rs->nforms; i++) {
-        jw_str(&w, rs->forms[i]);
+        json_str(&w, rs->forms[i]);
         ok = jw_take(&w, rs, &rs->forms_json[i]);
     }
     if (ok) {
         /* the content hash is set after the graph is frozen: it is written per result */
         JW_LIT(&w, ",\"ruleset\":{\"name\":");
-        jw_str(&w, rs->name);
+        json_str(&w, rs->name);
         JW_LIT(&w, ",\"hash\":");
         ok = jw_take(&w, rs, &rs->json_head);
     }
     if (ok) {
         JW_LIT(&w, "],\"disclaimer\":");
-        jw_str(&w, rs->disclaimer);
+        json_str(&w, rs->disclaimer);
         JW_LIT(&w, "}\n");
         ok = jw_take(&w, rs, &rs->json_tail);
     }
@@ -1068,13 +991,13 @@ static void jw_warnings(jw *w, const mga_profile *p)
         if (i)
             JW_LIT(w, ",");
         JW_LIT(w, "{\"code\":");
-        jw_esc(w, code, (size_t)n);
+        json_esc(w, code, (size_t)n);
         JW_LIT(w, ",\"path\":");
-        jw_str(w, profile_wtext(p, p->warn[i].path));
+        json_str(w, profile_wtext(p, p->warn[i].path));
         JW_LIT(w, ",\"message\":");
-        jw_str(w, profile_wtext(p, p->warn[i].msg));
+        json_str(w, profile_wtext(p, p->warn[i].msg));
         JW_LIT(w, ",\"note\":");
-        jw_str(w, profile_wtext(p, p->warn[i].note));
+        json_str(w, profile_wtext(p, p->warn[i].note));
         JW_LIT(w, "}");
     }
     JW_LIT(w, "]");
@@ -1097,7 +1020,7 @@ static void jw_summary(jw *w, const mga_result *r)
     const mga_ruleset *rs = r->rs;
     const mga_summary *s = &r->summary;
     JW_LIT(w, ",\"summary\":{\"decision\":");
-    jw_str(w, mga_decision_str(s->decision));
+    json_str(w, mga_decision_str(s->decision));
     JW_LIT(w, ",\"decided_by\":");
     jw_rule_ids(w, rs, r->decided, s->ndecided_by);
     JW_LIT(w, ",\"prefer\":[");
@@ -1118,7 +1041,7 @@ static void jw_summary(jw *w, const mga_result *r)
         return;
     }
     JW_LIT(w, "{\"urgency\":");
-    jw_str(w, s->refer);
+    json_str(w, s->refer);
     JW_LIT(w, ",\"reasons\":[");
     for (size_t i = 0; i < s->nreasons; i++) {
         if (i)
@@ -1126,7 +1049,7 @@ static void jw_summary(jw *w, const mga_result *r)
         JW_LIT(w, "{\"rule\":");
         jw_frag(w, rs->rules[r->referral[i]].json_id);
         JW_LIT(w, ",\"urgency\":");
-        jw_str(w, s->reasons[i].urgency);
+        json_str(w, s->reasons[i].urgency);
         JW_LIT(w, "}");
     }
     JW_LIT(w, "]}}");
@@ -1140,11 +1063,11 @@ static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
 {
     const mga_ruleset *rs = r->rs;
     JW_LIT(w, "{\"id\":");
-    jw_str(w, r->p->id);
+    json_str(w, r->p->id);
     jw_frag(w, rs->json_head);
     /* 16 hex digits (api.c): nothing to escape */
     JW_LIT(w, "\"");
-    jw_raw(w, rs->hash, 16);
+    outbuf_add(w, rs->hash, 16);
     JW_LIT(w, "\"}");
     if (r->p->nwarn)
         jw_warnings(w, r->p);
@@ -1213,7 +1136,7 @@ static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
     if (brief) {
         /* json_tail is ],"disclaimer":...}: the ] closes the references, left out here */
         JW_LIT(w, "]");
-        jw_raw(w, rs->json_tail.p + 1, rs->json_tail.len - 1);
+        outbuf_add(w, rs->json_tail.p + 1, rs->json_tail.len - 1);
         return;
     }
     JW_LIT(w, "],\"references\":[");
@@ -1263,11 +1186,11 @@ mga_status mga_ruleset_write_catalog(const mga_ruleset *rs, mga_write_fn fn, voi
         return MGA_E_MISUSE;
     jw w = {&rs->m, {NULL, 0, 0}, false};
     JW_LIT(&w, "{\"ruleset\":{\"name\":");
-    jw_str(&w, rs->name);
+    json_str(&w, rs->name);
     JW_LIT(&w, ",\"hash\":");
-    jw_str(&w, rs->hash);
+    json_str(&w, rs->hash);
     JW_LIT(&w, "},\"disclaimer\":");
-    jw_str(&w, rs->disclaimer);
+    json_str(&w, rs->disclaimer);
     JW_LIT(&w, ",\"rules\":{");
     for (size_t i = 0; i < rs->nrules; i++) {
         if (i)
@@ -1282,15 +1205,15 @@ mga_status mga_ruleset_write_catalog(const mga_ruleset *rs, mga_write_fn fn, voi
         if (s)
             JW_LIT(&w, ",");
         JW_LIT(&w, "{\"source\":");
-        jw_str(&w, src->key);
+        json_str(&w, src->key);
         JW_LIT(&w, ",\"document\":");
-        jw_str(&w, src->title);
+        json_str(&w, src->title);
         JW_LIT(&w, ",\"author\":");
-        jw_str(&w, src->author);
+        json_str(&w, src->author);
         JW_LIT(&w, ",\"publisher\":");
-        jw_str(&w, src->publisher);
+        json_str(&w, src->publisher);
         JW_LIT(&w, ",\"url\":");
-        jw_str(&w, src->url);
+        json_str(&w, src->url);
         JW_LIT(&w, ",\"references\":[");
         bool first = true;
         for (size_t k = 0; k < src->nrefs; k++) {
@@ -1306,7 +1229,7 @@ mga_status mga_ruleset_write_catalog(const mga_ruleset *rs, mga_write_fn fn, voi
             JW_LIT(&w, "{\"ref\":");
             jw_uint(&w, src->refs[k].n);
             JW_LIT(&w, ",\"text\":");
-            jw_str(&w, src->refs[k].text);
+            json_str(&w, src->refs[k].text);
             JW_LIT(&w, "}");
         }
         JW_LIT(&w, "]}");

@@ -2,6 +2,8 @@
 /* Check pass: cited quotes against the source documents (see quote.h). */
 #include "quote.h"
 
+#include "fileio.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -281,37 +283,28 @@ static bool load(arena *a, const char *dir, const char *file, doc *dc, char *err
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errn, "%s: %s", path, strerror(errno));
-        return true;
-    }
-    size_t cap = 1 << 16, len = 0;
-    char *buf = arena_alloc(a, cap);
-    if (!buf) {
-        fclose(f);
+    char *raw;
+    size_t len;
+    int eno;
+    switch (file_read(a->m, path, 0, &raw, &len, &eno)) {
+    case FILE_OK:
+        break;
+    case FILE_NOMEM:
         return false;
-    }
-    size_t n;
-    while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += n;
-        if (len == cap) {
-            char *nb = arena_alloc(a, cap * 2);
-            if (!nb) {
-                fclose(f);
-                return false;
-            }
-            memcpy(nb, buf, len);
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    bool rerr = ferror(f);
-    fclose(f);
-    if (rerr) {
+    case FILE_OPEN:
+        snprintf(err, errn, "%s: %s", path, strerror(eno));
+        return true;
+    default:
         snprintf(err, errn, "%s: read error", path);
         return true;
     }
+    /* the document lives as long as the check's arena */
+    char *buf = arena_alloc(a, len + 1);
+    if (buf)
+        memcpy(buf, raw, len + 1);
+    mem_free(a->m, raw, len + 1);
+    if (!buf)
+        return false;
     dc->text = arena_alloc(a, len + 1);
     dc->map = arena_alloc(a, (len + 1) * sizeof *dc->map);
     if (!dc->text || !dc->map)

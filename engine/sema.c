@@ -3,6 +3,7 @@
 #include "sema.h"
 
 #include "ast.h"
+#include "hash.h"
 
 #include <float.h>
 #include <math.h>
@@ -189,9 +190,7 @@ int sema_field_find(const ast_program *p, const char *name)
 
 static size_t name_hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    uint64_t h = hash_fnv1a(HASH_FNV_OFFSET, s, strlen(s));
     return (size_t)(h ^ (h >> 29));
 }
 

@@ -175,7 +175,7 @@ run "eval hostile path" text "cannot read '$tmp/no\\x1b[2Jne\\u202e'" -- \
     "$BIN" eval -r "$R" "$tmp/no${ESC}[2Jne${RLO}"
 run "explain text" text "explain: profile 'a\\x1b]52;c;Zm9v\\x07\\r\\u202eb\\u0085'" -- \
     "$BIN" explain -r "$R" "$P"
-run "explain json" json '"id":"a\u001b]52;c;Zm9v\u0007' -- "$BIN" explain -r "$R" -f json "$P"
+run "explain json" json '"id":"a\u001B]52;c;Zm9v\u0007' -- "$BIN" explain -r "$R" -f json "$P"
 run "explain --rule" text "no rule 'x\\x1b[2J' in the rule set" -- \
     "$BIN" explain -r "$R" --rule "x${ESC}[2J" "$P"
 run "explain profile errors" text 'unknown field' -- "$BIN" explain -r "$R" "$tmp/bad-profile.json"
