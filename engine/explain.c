@@ -44,14 +44,19 @@ static void locate(xb *b, ast_span at, unsigned *line, unsigned *col)
     size_t len = b->lens[at.file];
     vec *ls = &b->line_starts[at.file];
     if (!ls->len) {
-        for (size_t i = 0; i <= len && !b->oom; i++)
-            if (i == 0 || t[i - 1] == '\n') {
-                size_t *slot = vec_push(b->tmp, ls, sizeof *slot);
-                if (slot)
-                    *slot = i;
-                else
-                    b->oom = true;
+        size_t i = 0;
+        for (;;) { /* 0 and the offset after each '\n' */
+            size_t *slot = vec_push(b->tmp, ls, sizeof *slot);
+            if (!slot) {
+                b->oom = true;
+                break;
             }
+            *slot = i;
+            const char *nl = i < len ? memchr(t + i, '\n', len - i) : NULL;
+            if (!nl)
+                break;
+            i = (size_t)(nl - t) + 1;
+        }
         if (b->oom) {
             *line = *col = 1;
             return;

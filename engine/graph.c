@@ -836,8 +836,9 @@ static bool freeze_forms(mga_ruleset *rs, g_rule *g, const ast_rule *r, act_kind
     return true;
 }
 
-/* The line of a rule. Rules come in source order, so the count of newlines goes on from
- * the previous rule's place in the same file: linear in the text, not rules x text. */
+/* The line of a rule or an invariant. They come in source order, so the count of newlines
+ * goes on from the previous one's place in the same file: linear in the text, not
+ * rules x text. */
 static unsigned rule_line(builder *b, ast_span at, const char *const *texts,
                           const size_t *lens)
 {
@@ -848,8 +849,9 @@ static unsigned rule_line(builder *b, ast_span at, const char *const *texts,
     }
     size_t end = at.off < lens[at.file] ? at.off : lens[at.file];
     const char *t = texts[at.file];
-    for (size_t i = b->line_off; i < end; i++)
-        b->line_no += t[i] == '\n';
+    for (const char *p = t + b->line_off; p < t + end && (p = memchr(p, '\n', (size_t)(t + end - p)));
+         p++)
+        b->line_no++;
     b->line_off = end;
     return b->line_no;
 }
@@ -1441,8 +1443,7 @@ static bool freeze_invariant(builder *b, g_invariant *g, const ast_invariant *v,
     g->id = DUP(v->id.s);
     g->label = DUP(v->label);
     g->file = DUP(names[v->at.file]);
-    unsigned col;
-    diag_linecol(texts[v->at.file], lens[v->at.file], v->at.off, &g->line, &col);
+    g->line = rule_line(b, v->at, texts, lens);
     g->node = v->when ? build(b, v->when) : mk_const(b, true);
     if (b->oom || !g->id || !g->file || (v->label && !g->label))
         return false;

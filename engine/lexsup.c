@@ -92,17 +92,27 @@ static const struct {
     {"given", K_GIVEN}, {"no", K_NO}, {"test", K_TEST},
 };
 
+/* s (n bytes, no NUL among them) against the keyword k, in strcmp's order; compared
+ * inline: lex_keyword runs for every name of every rule file. */
+static int kw_cmp(const char *s, size_t n, const char *k)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char a = (unsigned char)s[i], c = (unsigned char)k[i];
+        if (a != c)
+            return a < c ? -1 : 1; /* k ending first ('\0') orders before s */
+    }
+    return k[n] ? -1 : 0;
+}
+
 int lex_keyword(const char *s, size_t n)
 {
     for (size_t i = 0; i < sizeof test_keywords / sizeof test_keywords[0]; i++)
-        if (strncmp(s, test_keywords[i].s, n) == 0 && test_keywords[i].s[n] == '\0')
+        if (kw_cmp(s, n, test_keywords[i].s) == 0)
             return test_keywords[i].tok;
     size_t lo = 0, hi = sizeof keywords / sizeof keywords[0];
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = strncmp(s, keywords[mid].s, n);
-        if (c == 0 && keywords[mid].s[n] != '\0')
-            c = -1;
+        int c = kw_cmp(s, n, keywords[mid].s);
         if (c == 0)
             return keywords[mid].tok;
         if (c < 0)

@@ -361,25 +361,44 @@ static unsigned char lower(unsigned char c)
     return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
 }
 
-/* Whether text names form: as a whole word, in any case, a '_' in the name read as a
- * space ("magnesium citrate" names citrate; "citrates" does not). */
-static bool names_form(const char *text, const char *form)
+/* The forms text names, as a mask over forms (the first 64): a form is named as a whole
+ * word, in any case, a '_' in its name read as a space ("magnesium citrate" names citrate;
+ * "citrates" does not). One pass over the text, the forms tried at each place a word may
+ * start (after a byte that is not a word byte). */
+static uint64_t forms_named(const char *text, const char *const *forms, size_t nforms)
 {
-    const unsigned char *t = (const unsigned char *)text, *f = (const unsigned char *)form;
-    size_t n = strlen(form);
-    if (!text || !n)
-        return false;
-    for (size_t i = 0; t[i]; i++) {
-        if (i && word_byte(t[i - 1]))
+    const unsigned char *t = (const unsigned char *)text;
+    uint64_t m = 0;
+    if (!text)
+        return 0;
+    if (nforms > 64)
+        nforms = 64;
+    unsigned char first[64];
+    for (size_t f = 0; f < nforms; f++)
+        first[f] = lower((unsigned char)forms[f][0]);
+    for (size_t i = 0; t[i];) { /* i: a place after no word byte, where a word may start */
+        unsigned char c = lower(t[i]);
+        for (size_t f = 0; f < nforms; f++) {
+            if (first[f] != c && !(first[f] == '_' && c == ' '))
+                continue;
+            const unsigned char *fm = (const unsigned char *)forms[f];
+            size_t k = 0;
+            while (fm[k] && t[i + k] &&
+                   (lower(t[i + k]) == lower(fm[k]) || (fm[k] == '_' && t[i + k] == ' ')))
+                k++;
+            if (k && !fm[k] && !word_byte(t[i + k]))
+                m |= 1ull << f;
+        }
+        if (!word_byte(t[i])) {
+            i++;
             continue;
-        size_t k = 0;
-        while (k < n && t[i + k] &&
-               (lower(t[i + k]) == lower(f[k]) || (f[k] == '_' && t[i + k] == ' ')))
-            k++;
-        if (k == n && !word_byte(t[i + n]))
-            return true;
+        }
+        while (word_byte(t[i])) /* the rest of the word, and the byte after it, start none */
+            i++;
+        if (t[i])
+            i++;
     }
-    return false;
+    return m;
 }
 
 /* An item's action for ranking: 0-2 refer urgent, soon, routine; 3 avoid or withhold
@@ -432,8 +451,7 @@ static bool plan_resolve(mga_ruleset *rs, eval_plan *pl)
             for (uint32_t k = 0; k < g->navoid; k++)
                 m |= g->avoid[k] < 64 ? 1ull << g->avoid[k] : 0;
         } else {
-            for (size_t f = 0; f < rs->nforms && f < 64; f++)
-                m |= names_form(g->say, rs->forms[f]) ? 1ull << f : 0;
+            m = forms_named(g->say, rs->forms, rs->nforms);
         }
         pl->rforms[i] = m;
     }

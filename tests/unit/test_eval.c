@@ -158,6 +158,32 @@ static const char *resolution_rules =
     "rule d_high dose start 200 mg say \"Start higher.\" cite src end\n"
     "rule d_cap when age >= 65 years dose max 150 mg say \"Cap.\" cite src end\n";
 
+/* A background item follows the action item whose form it names: as a whole word, in any
+ * case, '_' read as a space; "citrates" does not name citrate. */
+static void test_eval_background_follows_the_form_it_names(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(
+        eng,
+        "rule b_plural then inform say \"Citrates differ.\" cite src end\n"
+        "rule b_other then inform say \"Other.\" cite src end\n"
+        "rule b_names then inform say \"Magnesium CITRATE is gentle.\" cite src end\n"
+        "rule p_cit then prefer citrate say \"Prefer.\" cite src[1] end\n",
+        NULL);
+    char *js = eval_json(rs, "{}");
+    const char *p = strstr(js, "\"rule\":\"p_cit\""), *n = strstr(js, "\"rule\":\"b_names\""),
+               *pl = strstr(js, "\"rule\":\"b_plural\""), *o = strstr(js, "\"rule\":\"b_other\"");
+    assert_non_null(p);
+    assert_non_null(n);
+    assert_non_null(pl);
+    assert_non_null(o);
+    assert_true(p < n && n < pl && pl < o); /* the item naming citrate first, then source order */
+    free(js);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
 static void test_eval_avoid_beats_prefer(void **state)
 {
     (void)state;
@@ -826,6 +852,7 @@ int main(void)
         cmocka_unit_test(test_eval_unit_conversion_of_profile_value),
         cmocka_unit_test(test_eval_arithmetic_sum_of_fields),
         cmocka_unit_test(test_eval_avoid_beats_prefer),
+        cmocka_unit_test(test_eval_background_follows_the_form_it_names),
         cmocka_unit_test(test_eval_avoid_supplements_withholds_prefer_and_start),
         cmocka_unit_test(test_eval_dose_start_at_or_below_smallest_max),
         cmocka_unit_test(test_eval_every_max_holds),
