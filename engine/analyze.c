@@ -12,6 +12,7 @@
 #include "ast.h"
 #include "diag.h"
 #include "eval.h"
+#include "numfmt.h"
 #include "graph.h"
 #include "profile.h"
 #include "sema.h"
@@ -1346,23 +1347,23 @@ static bool contradiction(const an *A, size_t l, size_t w, char *buf, size_t cap
         NOTE_PAIR(ws, PREC_PREFER);
     }
     if (ys && x->has_start) {
-        snprintf(part, sizeof part, "'%s' suggests starting at %g mg, '%s' %s supplements",
-                 x->id, x->start, y->id, verb);
+        snprintf(part, sizeof part, "'%s' suggests starting at %s mg, '%s' %s supplements",
+                 x->id, NUM_STR(x->start), y->id, verb);
         NOTE_PAIR(ws, PREC_START);
     }
     if (ys && x->has_target) {
-        snprintf(part, sizeof part, "'%s' suggests a target of %g mg, '%s' %s supplements",
-                 x->id, x->target, y->id, verb);
+        snprintf(part, sizeof part, "'%s' suggests a target of %s mg, '%s' %s supplements",
+                 x->id, NUM_STR(x->target), y->id, verb);
         NOTE_PAIR(ws, PREC_TARGET);
     }
     if (y->has_max && x->has_start && x->start > y->max) {
-        snprintf(part, sizeof part, "'%s' suggests starting at %g mg, above the %g mg max of '%s'",
-                 x->id, x->start, y->max, y->id);
+        snprintf(part, sizeof part, "'%s' suggests starting at %s mg, above the %s mg max of '%s'",
+                 x->id, NUM_STR(x->start), NUM_STR(y->max), y->id);
         NOTE_PAIR(PREC_MAX, PREC_START);
     }
     if (y->has_max && x->has_target && x->target > y->max) {
-        snprintf(part, sizeof part, "'%s' suggests a target of %g mg, above the %g mg max of '%s'",
-                 x->id, x->target, y->max, y->id);
+        snprintf(part, sizeof part, "'%s' suggests a target of %s mg, above the %s mg max of '%s'",
+                 x->id, NUM_STR(x->target), NUM_STR(y->max), y->id);
         NOTE_PAIR(PREC_MAX, PREC_TARGET);
     }
 #undef NOTE_PAIR
@@ -1779,7 +1780,7 @@ static mga_status run(void *ud, const mga_ruleset *rs, const struct ast_program 
     }
     arena_free(&A.a);
     if (ctx->stats.stopped)
-        diag_add(d, DIAG_ANALYSIS_STOPPED, -1, 0, 0, A.budget);
+        diag_add(d, DIAG_ANALYSIS_STOPPED, -1, 0, 0, NUM_STR(A.budget));
     clock_gettime(CLOCK_MONOTONIC, &t1);
     ctx->stats.seconds =
         (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

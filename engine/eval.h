@@ -194,6 +194,9 @@ mga_status output_json_gen(const mga_result *r, bool pretty, mga_write_fn fn, vo
 /* Resolution (resolve.c), after the fired rules are known, in this order: the advice,
  * dose, forms and overruled list; the items in rank order; the summary. */
 void eval_resolve(mga_result *r);
+/* What an overruled entry was, in words ("start dose 145 mg", "prefer citrate"): the one
+ * text output and explain write. Returns buf. */
+const char *eval_over_what(const mga_result *r, const res_over *o, char *buf, size_t n);
 void eval_rank(mga_result *r);
 void eval_summarize(mga_result *r);
 

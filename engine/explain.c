@@ -5,6 +5,7 @@
 #include "explain.h"
 #include "eval.h"
 #include "jsonesc.h"
+#include "numfmt.h"
 #include "sema.h"
 #include "textsafe.h"
 
@@ -636,6 +637,7 @@ static const char *vname(uint8_t v)
 /* A field's value as the profile gave it, in the field's declared unit. */
 static void w_field_text(wr *w, const mga_ruleset *rs, const mga_profile *p, uint32_t f)
 {
+    char num[NUM_FMT_SIZE];
     const g_field *g = &rs->fields[f];
     w_text(w, g->name);
     w_str(w, ": ");
@@ -657,7 +659,7 @@ static void w_field_text(wr *w, const mga_ruleset *rs, const mga_profile *p, uin
         w_str(w, p->num[f] != 0 ? "true" : "false");
         break;
     case FT_NUMBER:
-        outbuf_printf(w, "%g", p->num[f] / g->unit_f);
+        w_str(w, num_fmt(num, sizeof num, p->num[f] / g->unit_f));
         if (g->unit) {
             w_str(w, " ");
             w_text(w, g->unit);
@@ -683,6 +685,7 @@ static void w_field_text(wr *w, const mga_ruleset *rs, const mga_profile *p, uin
 
 static void w_field_json(wr *w, const mga_ruleset *rs, const mga_profile *p, uint32_t f)
 {
+    char num[NUM_FMT_SIZE];
     const g_field *g = &rs->fields[f];
     json_str(w, g->name);
     outbuf_put(w, ":", 1);
@@ -701,7 +704,7 @@ static void w_field_json(wr *w, const mga_ruleset *rs, const mga_profile *p, uin
         w_str(w, p->num[f] != 0 ? "true" : "false");
         break;
     case FT_NUMBER:
-        outbuf_printf(w, "{\"value\":%.15g,\"unit\":", p->num[f] / g->unit_f);
+        outbuf_printf(w, "{\"value\":%s,\"unit\":", num_fmt(num, sizeof num, p->num[f] / g->unit_f));
         json_str(w, g->unit);
         outbuf_put(w, "}", 1);
         break;
@@ -905,28 +908,10 @@ static void node_blame(xctx *c, uint32_t i, unsigned depth, bool *first)
         outbuf_put(c->w, "}", 1);
 }
 
-static const char *what_text(const mga_result *r, const res_over *o, char *buf, size_t n)
-{
-    switch (o->what) {
-    case OV_PREFER:
-        snprintf(buf, n, "prefer %s", r->rs->forms[o->form]);
-        break;
-    case OV_START:
-        snprintf(buf, n, "start dose %g mg", o->mg);
-        break;
-    case OV_TARGET:
-        snprintf(buf, n, "target dose %g mg", o->mg);
-        break;
-    case OV_ITEM:
-        snprintf(buf, n, "advice item");
-        break;
-    }
-    return buf;
-}
-
 /* What the overruling rule did: the reason in its own terms. */
 static const char *by_text(const mga_result *r, const res_over *o, char *buf, size_t n)
 {
+    char mg[NUM_FMT_SIZE];
     const g_rule *g = &r->rs->rules[o->by];
     if (g->avoid_supplements)
         snprintf(buf, n, "avoid supplements");
@@ -935,7 +920,7 @@ static const char *by_text(const mga_result *r, const res_over *o, char *buf, si
     else if (o->what == OV_PREFER)
         snprintf(buf, n, "avoid %s", r->rs->forms[o->form]);
     else if (g->has_max)
-        snprintf(buf, n, "max %g mg", g->max);
+        snprintf(buf, n, "max %s mg", num_fmt(mg, sizeof mg, g->max));
     else
         snprintf(buf, n, "%s", mga_kind_str((mga_kind)g->kind));
     return buf;
@@ -1007,7 +992,7 @@ static void overruled(xctx *c, long only, bool *any)
         if (only >= 0 && o->rule != (uint32_t)only)
             continue;
         const char *rid = c->r->rs->rules[o->rule].id, *bid = c->r->rs->rules[o->by].id;
-        what_text(c->r, o, what, sizeof what);
+        eval_over_what(c->r, o, what, sizeof what);
         by_text(c->r, o, by, sizeof by);
         if (c->json) {
             if (*any)

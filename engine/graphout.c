@@ -4,6 +4,7 @@
  * the actions they lead to. Reads the ruleset only; the output is in a stable order. */
 #include "graph.h"
 #include "jsongen.h"
+#include "numfmt.h"
 #include "textsafe.h"
 
 #include <math.h>
@@ -375,7 +376,7 @@ static void j_print(void *ctx, const char *s, size_t len)
 static void j_num(yajl_gen g, double v)
 {
     char buf[40];
-    snprintf(buf, sizeof buf, "%.15g", v == 0 ? 0 : v);
+    num_fmt(buf, sizeof buf, v);
     yajl_gen_number(g, buf, strlen(buf));
 }
 

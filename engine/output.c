@@ -4,6 +4,7 @@
 #include "eval.h"
 #include "jsonesc.h"
 #include "jsongen.h"
+#include "numfmt.h"
 #include "textsafe.h"
 
 #include <math.h>
@@ -94,33 +95,6 @@ static const char *supplements_word(const mga_result *r)
                                           : "allowed";
 }
 
-static void fmt_mg(char *buf, size_t n, double v)
-{
-    snprintf(buf, n, "%.15g", v);
-}
-
-static const char *what_str(const mga_result *r, const res_over *o, char *buf, size_t n)
-{
-    char mg[40];
-    switch (o->what) {
-    case OV_PREFER:
-        snprintf(buf, n, "prefer %s", r->rs->forms[o->form]);
-        break;
-    case OV_START:
-        fmt_mg(mg, sizeof mg, o->mg);
-        snprintf(buf, n, "start dose %s mg", mg);
-        break;
-    case OV_TARGET:
-        fmt_mg(mg, sizeof mg, o->mg);
-        snprintf(buf, n, "target dose %s mg", mg);
-        break;
-    case OV_ITEM:
-        snprintf(buf, n, "advice item");
-        break;
-    }
-    return buf;
-}
-
 /* ---- JSON ---- */
 
 /* yajl_gen's own buffer does not survive allocation failure, so its print callback fills
@@ -140,7 +114,7 @@ static void j_key(yajl_gen g, const char *k)
 static void j_num(yajl_gen g, double v)
 {
     char buf[40];
-    fmt_mg(buf, sizeof buf, v);
+    num_fmt(buf, sizeof buf, v);
     yajl_gen_number(g, buf, strlen(buf));
 }
 
@@ -355,7 +329,7 @@ static void write_json(const mga_result *r, yajl_gen g)
         j_key(g, "rule");
         jgen_str(g, rs->rules[o->rule].id);
         j_key(g, "what");
-        jgen_str(g, what_str(r, o, buf, sizeof buf));
+        jgen_str(g, eval_over_what(r, o, buf, sizeof buf));
         j_key(g, "by");
         jgen_str(g, rs->rules[o->by].id);
         yajl_gen_map_close(g);
@@ -429,8 +403,8 @@ static void jw_opt_num(jw *w, bool has, double v)
         jw_uint(w, (unsigned long long)v);
         return;
     }
-    char buf[40];
-    fmt_mg(buf, sizeof buf, v);
+    char buf[NUM_FMT_SIZE];
+    num_fmt(buf, sizeof buf, v);
     outbuf_add(w, buf, strlen(buf));
 }
 
@@ -443,7 +417,7 @@ static void jw_rule_id(jw *w, const mga_ruleset *rs, uint32_t rule)
         JW_LIT(w, "null");
 }
 
-/* what_str's text as a JSON string, from frozen pieces: a form's JSON string is its name
+/* eval_over_what's text as a JSON string, from frozen pieces: a form's JSON string is its name
  * in quotes, and "prefer " and the digits of a dose need no escapes. */
 static void jw_what(jw *w, const mga_ruleset *rs, const res_over *o)
 {
@@ -1416,15 +1390,15 @@ static void text_summary(const mga_result *r, tout *o, size_t nshown)
         if (supplements_by(r) >= 0)
             outbuf_printf(&l, " no supplement dose is suggested");
         if (d->has_start) {
-            fmt_mg(mg, sizeof mg, d->start_mg);
+            num_fmt(mg, sizeof mg, d->start_mg);
             outbuf_printf(&l, " start with %s mg a day", mg);
         }
         if (d->has_target) {
-            fmt_mg(mg, sizeof mg, d->target_mg);
+            num_fmt(mg, sizeof mg, d->target_mg);
             outbuf_printf(&l, "%s aim for %s mg a day", d->has_start ? ";" : "", mg);
         }
         if (d->has_max) {
-            fmt_mg(mg, sizeof mg, d->max_mg);
+            num_fmt(mg, sizeof mg, d->max_mg);
             outbuf_printf(&l, "%s never more than %s mg a day from supplements",
                           d->has_start || d->has_target || supplements_by(r) >= 0 ? ";" : "",
                           mg);
@@ -1586,7 +1560,7 @@ static void write_text(const mga_result *r, tout *o, bool all)
             if (ov->what == OV_ITEM)
                 continue;
             t_put(o, "  - ");
-            t_data(o, what_str(r, ov, buf, sizeof buf));
+            t_data(o, eval_over_what(r, ov, buf, sizeof buf));
             t_put(o, " (");
             t_data(o, rs->rules[ov->rule].id);
             t_put(o, "), overruled by ");

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Profile input: yajl SAX callbacks into typed slots (see profile.h). */
 #include "profile.h"
+#include "numfmt.h"
 #include "semantics.h"
 #include "utf8.h"
 
@@ -327,11 +328,6 @@ static int on_bool(void *ud, int v)
     return keep_going(c);
 }
 
-static void fmt_num(char *buf, size_t n, double v)
-{
-    snprintf(buf, n, "%.15g", v);
-}
-
 static void store_number(pctx *c, double v_decl, double factor, const char *unit, size_t off,
                          size_t len)
 {
@@ -339,10 +335,10 @@ static void store_number(pctx *c, double v_decl, double factor, const char *unit
     double base = v_decl * factor;
     if (f->has_range && (base < f->lo - NUM_REL_TOL * fabs(f->lo) || base > f->hi + NUM_REL_TOL * fabs(f->hi))) {
         char pb[160], val[64], lo[40], hi[40], rng[120];
-        fmt_num(lo, sizeof lo, f->ulo);
-        fmt_num(hi, sizeof hi, f->uhi);
+        num_fmt(lo, sizeof lo, f->ulo);
+        num_fmt(hi, sizeof hi, f->uhi);
         char vnum[40];
-        fmt_num(vnum, sizeof vnum, v_decl);
+        num_fmt(vnum, sizeof vnum, v_decl);
         snprintf(val, sizeof val, "%s%s%s", vnum, unit ? " " : "", unit ? unit : "");
         snprintf(rng, sizeof rng, "%s..%s%s%s", lo, hi, f->unit ? " " : "", f->unit ? f->unit : "");
         path(c, pb, sizeof pb);
@@ -353,7 +349,7 @@ static void store_number(pctx *c, double v_decl, double factor, const char *unit
     if (!f->has_range && !(fabs(base) <= G_NUM_MAX + NUM_REL_TOL * G_NUM_MAX)) {
         char pb[160], val[64], vnum[40], rng[120];
         const char *bu = f->dim >= 0 ? c->rs->dims[f->dim].units[0].name : NULL;
-        fmt_num(vnum, sizeof vnum, v_decl);
+        num_fmt(vnum, sizeof vnum, v_decl);
         snprintf(val, sizeof val, "%s%s%s", vnum, unit ? " " : "", unit ? unit : "");
         snprintf(rng, sizeof rng, "-1e300..1e300%s%s", bu ? " " : "", bu ? bu : "");
         diag_add(c->d, DIAG_PROFILE_RANGE, src(c), off, len, path(c, pb, sizeof pb), val, rng);

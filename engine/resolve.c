@@ -3,6 +3,7 @@
  * smallest max and the overruled list (eval_resolve), the items in rank order
  * (eval_rank), the summary (eval_summarize). */
 #include "eval.h"
+#include "numfmt.h"
 
 #include <assert.h>
 #include <string.h>
@@ -262,4 +263,24 @@ void eval_summarize(mga_result *r)
     s->reasons = r->sum_reasons;
     s->nreasons = nref;
     s->refer = nref ? r->sum_reasons[0].urgency : NULL;
+}
+
+const char *eval_over_what(const mga_result *r, const res_over *o, char *buf, size_t n)
+{
+    char mg[NUM_FMT_SIZE];
+    switch (o->what) {
+    case OV_PREFER:
+        snprintf(buf, n, "prefer %s", r->rs->forms[o->form]);
+        break;
+    case OV_START:
+        snprintf(buf, n, "start dose %s mg", num_fmt(mg, sizeof mg, o->mg));
+        break;
+    case OV_TARGET:
+        snprintf(buf, n, "target dose %s mg", num_fmt(mg, sizeof mg, o->mg));
+        break;
+    case OV_ITEM:
+        snprintf(buf, n, "advice item");
+        break;
+    }
+    return buf;
 }

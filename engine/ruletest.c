@@ -6,6 +6,7 @@
 #include "semantics.h"
 #include "eval.h"
 #include "explain.h"
+#include "numfmt.h"
 #include "parse.h"
 #include "textsafe.h"
 
@@ -225,14 +226,14 @@ static bool check_given(tc *c, const ast_given *g, t_given *out)
         /* within the declared range, with the profile reader's tolerance for conversions */
         double eps = NUM_REL_TOL * dmax(fabs(f->lo), fabs(f->hi));
         if (f->has_range && (out->num < f->lo - eps || out->num > f->hi + eps)) {
-            TERR(c, TEST_GIVEN_RANGE, g->at, g->num, g->unit.s ? g->unit.s : "", f->name, f->ulo,
-                 f->uhi);
+            TERR(c, TEST_GIVEN_RANGE, g->at, NUM_STR(g->num), g->unit.s ? g->unit.s : "", f->name,
+                 NUM_STR(f->ulo), NUM_STR(f->uhi));
             return false;
         }
         /* no range: the engine's own, as for a profile */
         if (!f->has_range && !(fabs(out->num) <= G_NUM_MAX + NUM_REL_TOL * G_NUM_MAX)) {
-            TERR(c, TEST_GIVEN_RANGE, g->at, g->num, g->unit.s ? g->unit.s : "", f->name,
-                 -G_NUM_MAX / f->unit_f, G_NUM_MAX / f->unit_f);
+            TERR(c, TEST_GIVEN_RANGE, g->at, NUM_STR(g->num), g->unit.s ? g->unit.s : "", f->name,
+                 NUM_STR(-G_NUM_MAX / f->unit_f), NUM_STR(G_NUM_MAX / f->unit_f));
             return false;
         }
         return true;
@@ -366,9 +367,9 @@ static bool check_expect(tc *c, const ast_texpect *e, t_expect *out)
             }
         }
         if (e->unit.s)
-            snprintf(found, sizeof found, "'%g %s'", e->num, e->unit.s);
+            snprintf(found, sizeof found, "'%s %s'", NUM_STR(e->num), e->unit.s);
         else
-            snprintf(found, sizeof found, "'%g' with no unit", e->num);
+            snprintf(found, sizeof found, "'%s' with no unit", NUM_STR(e->num));
         TERR(c, DOSE_UNIT, e->at, found);
         return false;
     }
@@ -629,7 +630,8 @@ static void dose_got(tw *w, const mga_dose *d, int part)
     for (int k = 0; k < 3; k++) {
         if ((part >= 0 && k != part) || !has[k])
             continue;
-        outbuf_printf(w, "%sdose %s %g mg (%s)", any ? ", " : "", names[k], mg[k], rule[k]);
+        outbuf_printf(w, "%sdose %s %s mg (%s)", any ? ", " : "", names[k], NUM_STR(mg[k]),
+                      rule[k]);
         any = true;
     }
     if (!any)
@@ -744,15 +746,15 @@ static bool check_one(tw *w, const mga_result *r, const uint8_t *ref, const t_ex
         else if (e->neg)
             outbuf_printf(w, "    expected: no %s dose\n", names[e->part]);
         else
-            outbuf_printf(w, "    expected: dose %s %g mg\n", names[e->part], e->mg);
+            outbuf_printf(w, "    expected: dose %s %s mg\n", names[e->part], NUM_STR(e->mg));
         t_put(w, "    got:      ");
         dose_got(w, d, e->neg && e->part < 0 ? -1 : e->part);
         t_put(w, "\n");
         for (size_t i = 0; i < r->nover; i++)
             if ((r->over[i].what == OV_START && (e->part == DOSE_START || e->part < 0)) ||
                 (r->over[i].what == OV_TARGET && (e->part == DOSE_TARGET || e->part < 0)))
-                outbuf_printf(w, "              (%s %g mg from %s was overruled by %s)\n",
-                         r->over[i].what == OV_START ? "start" : "target", r->over[i].mg,
+                outbuf_printf(w, "              (%s %s mg from %s was overruled by %s)\n",
+                         r->over[i].what == OV_START ? "start" : "target", NUM_STR(r->over[i].mg),
                          rs->rules[r->over[i].rule].id, rs->rules[r->over[i].by].id);
         return false;
     }

@@ -4,6 +4,7 @@
 
 #include "ast.h"
 #include "hash.h"
+#include "numfmt.h"
 
 #include <float.h>
 #include <math.h>
@@ -342,7 +343,7 @@ static void check_decls(sema *s)
             if (ud->of.at.file == uat.file && ud->of.at.off >= uat.off)
                 uat.len = ud->of.at.off + ud->of.at.len - uat.off;
             if (!(ud->factor > 0) || !isfinite(ud->factor)) {
-                ERR(s, BAD_FACTOR, uat, ud->factor);
+                ERR(s, BAD_FACTOR, uat, NUM_STR(ud->factor));
             } else if (f && !(ud->factor * f >= G_NUM_MIN && ud->factor * f <= G_NUM_MAX)) {
                 /* "unit huge = 1e300 big" with big = 1e300 mg: the product leaves the
                  * doubles; report it once here, and go on with a factor that adds no
@@ -409,7 +410,7 @@ static void check_decls(sema *s)
         }
         if (f->has_range) {
             if (f->lo > f->hi)
-                ERR(s, EMPTY_RANGE, f->range_at, f->lo, f->hi);
+                ERR(s, EMPTY_RANGE, f->range_at, NUM_STR(f->lo), NUM_STR(f->hi));
             const char *base =
                 f->dim >= 0 ? VEC_AT(p->dims, ast_dim, f->dim)->base.s : NULL;
             if (!check_scaled(s, f->range_at, f->lo, f->unit.s, f->unit_f, 1, base) ||
@@ -504,9 +505,9 @@ static int expr_literals(sema *s, ast_expr *e, int dim, const char *ctx_field)
         if (!e->unit.s) {
             if (dim >= 0) {
                 const ast_dim *d = VEC_AT(s->p->dims, ast_dim, dim);
-                mga_diag *dg = ERR(s, UNIT_MISSING, e->at, e->num, d->name.s,
+                mga_diag *dg = ERR(s, UNIT_MISSING, e->at, NUM_STR(e->num), d->name.s,
                                    ctx_field ? ctx_field : "this comparison");
-                diag_note(s->d, dg, "write a unit, e.g. '%g %s'", e->num, d->base.s);
+                diag_note(s->d, dg, "write a unit, e.g. '%s %s'", NUM_STR(e->num), d->base.s);
                 return -3;
             }
             e->val = e->num;
@@ -785,7 +786,7 @@ static void check_cond(sema *s, ast_cond *c, unsigned depth, int fact_self)
         ast_expr *es[3] = {c->lhs, c->lo, c->hi};
         check_numeric(s, c->at, es, 3);
         if (c->lo->val > c->hi->val)
-            ERR(s, BETWEEN_ORDER, c->at, c->lo->num, c->hi->num);
+            ERR(s, BETWEEN_ORDER, c->at, NUM_STR(c->lo->num), NUM_STR(c->hi->num));
         return;
     }
     }
@@ -1000,9 +1001,9 @@ static void check_rule(sema *s, ast_rule *r)
         if (f == 0) {
             char found[160];
             if (d->unit.s)
-                snprintf(found, sizeof found, "'%g %s'", d->num, d->unit.s);
+                snprintf(found, sizeof found, "'%s %s'", NUM_STR(d->num), d->unit.s);
             else
-                snprintf(found, sizeof found, "'%g' with no unit", d->num);
+                snprintf(found, sizeof found, "'%s' with no unit", NUM_STR(d->num));
             ERR(s, DOSE_UNIT, d->at, found);
             continue;
         }
@@ -1015,7 +1016,8 @@ static void check_rule(sema *s, ast_rule *r)
     for (size_t i = 0; i < r->doses.len; i++) {
         ast_dose *d = VEC_AT(r->doses, ast_dose, i);
         if (d->part != DOSE_MAX && d->mg > max)
-            ERR(s, DOSE_ORDER, d->at, d->part == DOSE_START ? "start" : "target", d->mg, max);
+            ERR(s, DOSE_ORDER, d->at, d->part == DOSE_START ? "start" : "target", NUM_STR(d->mg),
+                NUM_STR(max));
     }
 
     for (size_t i = 0; i < r->cites.len; i++) {
@@ -1127,9 +1129,9 @@ static void check_invariant(sema *s, ast_invariant *v, size_t index)
             if (f == 0) {
                 char found[160];
                 if (e->unit.s)
-                    snprintf(found, sizeof found, "'%g %s'", e->num, e->unit.s);
+                    snprintf(found, sizeof found, "'%s %s'", NUM_STR(e->num), e->unit.s);
                 else
-                    snprintf(found, sizeof found, "'%g' with no unit", e->num);
+                    snprintf(found, sizeof found, "'%s' with no unit", NUM_STR(e->num));
                 ERR(s, DOSE_UNIT, e->at, found);
                 continue;
             }

@@ -255,6 +255,9 @@ static void test_sema_declaration_errors(void **state)
     static const sema_case cases[] = {
         {"profile\n  x: number days range 5..1\nend\n" RULE("true"), 3026,
          "range 5..1 is empty", NULL},
+        /* numbers as written, not cut to 6 digits (which would show 1.23457..1.23457) */
+        {"profile\n  x: number days range 1.2345679..1.2345678\nend\n" RULE("true"), 3026,
+         "range 1.2345679..1.2345678 is empty", NULL},
         {"dimension energy base kcal\n  unit kj = 0 kcal\nend\n" RULE("true"), 3033,
          "unit factor must be a positive number, found 0", NULL},
         {"dimension energy base kcal\n  unit kj = 4 days\nend\n" RULE("true"), 3034,
