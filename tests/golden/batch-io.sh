@@ -20,22 +20,7 @@ esac
 cd "$(dirname "$0")/../.." || exit 2
 HERE=tests/golden/batch-io
 RULES=tests/golden/batch/rules.mga
-export LC_ALL=C
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-ok() {
-    pass=$((pass + 1))
-}
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL: $*"
-}
-norm() {
-    sed -e 's/, [0-9][0-9]*\.[0-9][0-9] s, [0-9][0-9]* records\/s$/, T s, R records\/s/' "$@"
-}
+. tests/golden/lib.sh
 
 # ---- every command: an unwritable standard output is exit 4 and a reason ----
 P=examples/profiles/01-kidney-disease.json
@@ -291,5 +276,4 @@ else
     cat "$tmp/o"
 fi
 
-echo "batch-io: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+golden_done batch-io

@@ -12,11 +12,7 @@
 # the user's file, byte for byte in its strings and comments.
 set -u
 BIN=$1
-export LC_ALL=C
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. tests/golden/lib.sh
 
 ESC=$(printf '\033')
 BEL=$(printf '\007')
@@ -209,5 +205,4 @@ run "test --coverage" text 'coverage:' -- "$BIN" test -r "$R" --coverage "$tmp/t
 run "usage error" text "unknown option '--x\\x1b[2J'" -- "$BIN" eval "--x${ESC}[2J"
 run "unknown command" text "unknown command 'e\\x1b[2Jval'" -- "$BIN" "e${ESC}[2Jval"
 
-echo "hostile: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+golden_done hostile

@@ -1,38 +1,25 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Data-driven golden tests through the CLI (LC_ALL=C):
-#   tests/golden/eval/<case>/  rules.mga (optional: default the shipped rules), profile.json,
-#                              expected.jsonl, optional args (extra CLI arguments)
+#   tests/golden/eval/<case>/  rules.mga (optional: default the shipped rules; one that
+#                              declares no ruleset is compiled after eval/prelude.mga),
+#                              profile.json, expected.jsonl, optional args (extra arguments)
 #   tests/golden/diag/<case>.mga + <case>.err: `mgadvise check` output, carets included
 #   examples/profiles/<name>.json + examples/expected/<name>.jsonl: the shipped rules
 # and the rule coverage check: every rule in rules/ fires for at least one example.
 # BLESS=1 rewrites the expected files instead of comparing.
 set -u
 BIN=$1
-export LC_ALL=C
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-compare() { # name expected actual
-    if [ "${BLESS:-0}" = 1 ]; then
-        cp "$3" "$2"
-        pass=$((pass + 1))
-    elif [ -f "$2" ] && cmp -s "$2" "$3"; then
-        pass=$((pass + 1))
-    else
-        fail=$((fail + 1))
-        echo "FAIL: $1"
-        if [ -f "$2" ]; then diff -u "$2" "$3" | head -40; else echo "  (no expected file $2)"; fi
-    fi
-}
+. tests/golden/lib.sh
 
 for d in tests/golden/eval/*/; do
     [ -d "$d" ] || continue
     name=$(basename "$d")
     set --
-    [ -f "$d/rules.mga" ] && set -- -r "$d/rules.mga"
+    if [ -f "$d/rules.mga" ]; then
+        set -- -r "$d/rules.mga"
+        grep -q '^ruleset ' "$d/rules.mga" || set -- -r tests/golden/eval/prelude.mga "$@"
+    fi
     args=
     [ -f "$d/args" ] && args=$(cat "$d/args")
     # shellcheck disable=SC2086
@@ -99,12 +86,10 @@ sed -n 's/^[[:space:]]*rule[[:space:]]\{1,\}\([A-Za-z_][A-Za-z0-9_]*\).*/\1/p' r
     sort -u >"$tmp/rules"
 missing=$(comm -23 "$tmp/rules" "$tmp/fired.sorted")
 if [ -n "$missing" ]; then
-    fail=$((fail + 1))
-    echo "FAIL: coverage: rules fired by no example profile:"
+    bad "coverage: rules fired by no example profile:"
     echo "$missing" | sed 's/^/  /'
 else
-    pass=$((pass + 1))
+    ok
 fi
 echo "golden: $(wc -l <"$tmp/rules") rules, $(wc -l <"$tmp/fired.sorted") fired by the examples"
-echo "golden: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+golden_done golden

@@ -10,28 +10,7 @@
 # BLESS=1 rewrites the expected files instead of comparing.
 set -u
 BIN=$1
-export LC_ALL=C
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-compare() { # name expected actual
-    if [ "${BLESS:-0}" = 1 ]; then
-        cp "$3" "$2"
-        pass=$((pass + 1))
-    elif [ -f "$2" ] && cmp -s "$2" "$3"; then
-        pass=$((pass + 1))
-    else
-        fail=$((fail + 1))
-        echo "FAIL: $1"
-        if [ -f "$2" ]; then diff -u "$2" "$3" | head -40; else echo "  (no expected file $2)"; fi
-    fi
-}
-
-check() { # name condition-status
-    if [ "$2" -eq 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1"; fi
-}
+. tests/golden/lib.sh
 
 for d in tests/golden/fmt/*/; do
     [ -d "$d" ] || continue
@@ -111,10 +90,9 @@ usage() { # name expected-stderr -- command...
     rc=$?
     printf '%s\n' "$want" >"$tmp/want"
     if [ $rc -eq 2 ] && [ ! -s "$tmp/out" ] && cmp -s "$tmp/want" "$tmp/err"; then
-        pass=$((pass + 1))
+        ok
     else
-        fail=$((fail + 1))
-        echo "FAIL: usage: $name (exit $rc)"
+        bad "usage: $name (exit $rc)"
         diff "$tmp/want" "$tmp/err" | head -10
     fi
 }
@@ -199,5 +177,4 @@ else
     check "check without the analysis library" $?
 fi
 
-echo "tools: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+golden_done tools

@@ -15,36 +15,7 @@ esac
 cd "$(dirname "$0")/../../.." || exit 2
 HERE=tests/golden/batch
 RULES=$HERE/rules.mga
-export LC_ALL=C
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-ok() {
-    pass=$((pass + 1))
-}
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL: $*"
-}
-
-# The summary's timing varies: "S.SS s, X records/s" becomes "T s, R records/s".
-norm() {
-    sed -e 's/, [0-9][0-9]*\.[0-9][0-9] s, [0-9][0-9]* records\/s$/, T s, R records\/s/' "$@"
-}
-
-compare() { # name expected actual
-    if [ "${BLESS:-0}" = 1 ]; then
-        cp "$3" "$2"
-        ok
-    elif [ -f "$2" ] && cmp -s "$2" "$3"; then
-        ok
-    else
-        bad "$1"
-        if [ -f "$2" ]; then diff -u "$2" "$3" | head -40; else echo "  (no expected file $2)"; fi
-    fi
-}
+. tests/golden/lib.sh
 
 # ---- golden cases ----
 for d in "$HERE"/*/; do
@@ -404,5 +375,4 @@ else
     bad "batch: '-', no INPUT and a file name give different output"
 fi
 
-echo "batch: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+golden_done batch
