@@ -45,7 +45,7 @@ ANALYZE_OBJ = $(BUILD)/obj/engine/analyze.o
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
-.PHONY: all lib test unit golden examples-run rules-check bless clean sanitize test-asan \
+.PHONY: all lib identical test unit golden examples-run rules-check bless clean sanitize test-asan \
         check-tools deps codes-table docs-check docs-bless fuzz fuzz-regress test-valgrind test-tsan rule-tests fmt-check graph-svg \
         bench bench-tools bench-smoke install uninstall man-check install-check bench-items \
         python-test bench-python cli-deps-check bench-start
@@ -281,6 +281,18 @@ bench: all bench-tools
 # How many advice items the default text shows, over 10,000 generated profiles (quick).
 bench-items: bench-tools
 	@sh bench/items.sh $(BUILD)
+
+# make identical BASE=<git revision>: the output of BASE's build and of this tree's over
+# generated profiles, byte for byte (bench/identical.sh): for changes that must not change
+# what the engine writes.
+IDENTICAL_COUNT ?= 100000
+identical: all bench-tools
+	@test -n "$(BASE)" || { echo "usage: make identical BASE=<git revision>"; exit 2; }
+	@rm -rf $(BUILD)/identical && git worktree add -q --detach $(BUILD)/identical $(BASE)
+	@$(MAKE) --no-print-directory -C $(BUILD)/identical BUILD=build build/mgadvise >/dev/null; \
+	    rc=$$?; [ $$rc -eq 0 ] && sh bench/identical.sh $(BUILD)/identical/build/mgadvise \
+	        $(BUILD)/mgadvise $(BUILD)/bench/gen $(IDENTICAL_COUNT); rc=$$?; \
+	    git worktree remove --force $(BUILD)/identical; exit $$rc
 
 bench-smoke: all bench-tools
 	@sh bench/smoke.sh $(BUILD)

@@ -659,7 +659,7 @@ static void w_field_text(wr *w, const mga_ruleset *rs, const mga_profile *p, uin
         w_str(w, p->num[f] != 0 ? "true" : "false");
         break;
     case FT_NUMBER:
-        w_str(w, num_fmt(num, sizeof num, p->num[f] / g->unit_f));
+        w_str(w, num_fmt_shown(num, sizeof num, p->num[f] / g->unit_f));
         if (g->unit) {
             w_str(w, " ");
             w_text(w, g->unit);

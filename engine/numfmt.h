@@ -18,6 +18,15 @@ static inline const char *num_fmt(char *buf, size_t n, double v)
     return buf;
 }
 
+/* A profile's value converted into its field's unit, in text for a person (explain): 6
+ * significant digits, so 169.7 nmol/L reads 67.9888 ng/mL rather than 67.988782051282;
+ * JSON keeps num_fmt's digits. */
+static inline const char *num_fmt_shown(char *buf, size_t n, double v)
+{
+    snprintf(buf, n, "%g", v == 0 ? 0.0 : v);
+    return buf;
+}
+
 /* v as text, in a buffer that lives to the end of the enclosing block: for the arguments
  * of a message. */
 #define NUM_STR(v) num_fmt((char[NUM_FMT_SIZE]){0}, NUM_FMT_SIZE, (v))
