@@ -478,11 +478,11 @@ test-valgrind: all $(UNIT_TESTS) $(FUZZ_REPLAY)
 	@mkdir -p $(BUILD)/valgrind; \
 	printf '#!/bin/sh\nexec %s %s "$$@"\n' "$(VALGRIND)" "$(abspath $(BUILD)/mgadvise)" >$(BUILD)/valgrind/mgadvise; \
 	chmod +x $(BUILD)/valgrind/mgadvise
-	@sh tests/golden/run.sh $(BUILD)/valgrind/mgadvise
+	@CHECK_ARGS="--time-limit 3600" sh tests/golden/run.sh $(BUILD)/valgrind/mgadvise
 	@VALGRIND=1 sh tests/golden/batch/run.sh $(BUILD)/valgrind/mgadvise
 	@sh tests/golden/tools.sh $(BUILD)/valgrind/mgadvise
 	@$(BUILD)/valgrind/mgadvise test --min-coverage 100 tests/rules/
-	@$(BUILD)/valgrind/mgadvise check --sources sources rules/ >/dev/null
+	@$(BUILD)/valgrind/mgadvise check --time-limit 3600 --sources sources rules/ >/dev/null
 	@set -e; for h in $(FUZZERS); do \
 	    case $$h in compile) seeds="$(fuzz_seeds_compile)";; eval) seeds="$(fuzz_seeds_eval)";; \
 	        batch) seeds="$(fuzz_seeds_batch)";; esac; \

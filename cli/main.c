@@ -89,6 +89,8 @@ static const char *usage_check =
     "                      and that the document marks each cited number there\n"
     "  --no-analysis       compile only: skip the analysis\n"
     "  --time              print the time the analysis took (standard error)\n"
+    "  --time-limit SECS   stop the analysis after SECS seconds (1 to 86400; default 60):\n"
+    "                      the checks not reached are reported as not run (W9012)\n"
     "  -q, --quiet         print only problems (no notes, no summary)\n"
     "  -h, --help          this help\n"
     "\n"
@@ -96,7 +98,14 @@ static const char *usage_check =
     "2 usage; 3 a file could not be read, or the analysis could not be loaded; 4 out of\n"
     "memory or output error.\n";
 
-enum { OPT_ALL = CLI_OPT_LONG, OPT_ALLOW_UNKNOWN, OPT_SOURCES, OPT_NO_ANALYSIS, OPT_TIME };
+enum {
+    OPT_ALL = CLI_OPT_LONG,
+    OPT_ALLOW_UNKNOWN,
+    OPT_SOURCES,
+    OPT_NO_ANALYSIS,
+    OPT_TIME,
+    OPT_TIME_LIMIT
+};
 
 static const cli_opt eval_opts[] = {
     {"rules", 'r', "a path", 'r'},
@@ -210,6 +219,7 @@ static const cli_opt check_opts[] = {
     {"sources", 0, "a folder", OPT_SOURCES},
     {"no-analysis", 0, NULL, OPT_NO_ANALYSIS},
     {"time", 0, NULL, OPT_TIME},
+    {"time-limit", 0, "a number of seconds", OPT_TIME_LIMIT},
     {"quiet", 'q', NULL, 'q'},
     {"help", 'h', NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -221,6 +231,8 @@ static int cmd_check(int argc, char **argv)
     size_t n = 0;
     const char *sources = NULL;
     bool quiet = false, analysis = true, timing = false;
+    double limit = 0;
+    char *end;
     cli_parser P;
     if (!paths || cli_parser_init(&P, "check", check_opts) != 0) {
         free(paths);
@@ -249,6 +261,16 @@ static int cmd_check(int argc, char **argv)
         case OPT_TIME:
             timing = true;
             break;
+        case OPT_TIME_LIMIT:
+            limit = strtod(v, &end);
+            if (end == v || *end || !(limit >= 1 && limit <= 86400)) {
+                free(paths);
+                return cli_usage_error("check",
+                                       "'%s' for --time-limit is not a number of seconds from 1 "
+                                       "to 86400",
+                                       v);
+            }
+            break;
         default:
             free(paths);
             return EXIT_USAGE;
@@ -266,6 +288,7 @@ static int cmd_check(int argc, char **argv)
                                 * the library loaded below */
     memset(&aopt, 0, sizeof aopt);
     aopt.notes = !quiet;
+    aopt.max_seconds = limit;
     mga_analysis_stats astats;
     memset(&astats, 0, sizeof astats);
     bool unavailable = false;

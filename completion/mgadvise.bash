@@ -49,7 +49,7 @@ _mgadvise()
         _filedir
         return
         ;;
-    -j | --jobs | --skip | --min-coverage | --rule)
+    -j | --jobs | --skip | --min-coverage | --rule | --time-limit)
         return
         ;;
     esac
@@ -57,7 +57,7 @@ _mgadvise()
     local opts
     case $cmd in
     eval) opts='-r --rules -f --format --all --allow-unknown-fields -h --help' ;;
-    check) opts='-r --rules --sources --no-analysis --time -q --quiet -h --help' ;;
+    check) opts='-r --rules --sources --no-analysis --time --time-limit -q --quiet -h --help' ;;
     batch) opts='-r --rules -j --jobs --input-format --skip --stats --catalog --allow-unknown-fields -q --quiet -h --help' ;;
     explain) opts='--rule -r --rules -f --format --allow-unknown-fields -h --help' ;;
     test) opts='-r --rules --coverage --min-coverage -h --help' ;;

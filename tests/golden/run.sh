@@ -41,7 +41,9 @@ for f in tests/golden/diag/*.mga; do
 done
 
 # The analysis of the shipped rules (conflicts, invariants, gaps), with the quote check.
-"$BIN" check --sources sources rules/ >"$tmp/out" 2>&1
+# CHECK_ARGS: more options (the Valgrind run gives the analysis more time)
+# shellcheck disable=SC2086
+"$BIN" check ${CHECK_ARGS:-} --sources sources rules/ >"$tmp/out" 2>&1
 echo "exit $?" >>"$tmp/out"
 compare "check rules/ (shipped)" tests/golden/check-shipped.out "$tmp/out"
 # explain/<case>/: profile.json, optional rules.mga and args; expected.out is stdout, the

@@ -123,6 +123,10 @@ usage "bad format" "mgadvise eval: unknown format 'xml' for -f/--format: expecte
 $T" -- eval -f xml $P
 usage "value to a flag" "mgadvise eval: option '--all' takes no value
 $T" -- eval --all=yes $P
+usage "check: time limit not a number" "mgadvise check: 'soon' for --time-limit is not a number of seconds from 1 to 86400
+Try 'mgadvise check --help'." -- check --time-limit soon
+usage "check: time limit out of range" "mgadvise check: '0.5' for --time-limit is not a number of seconds from 1 to 86400
+Try 'mgadvise check --help'." -- check --time-limit=0.5
 usage "unknown short option" "mgadvise eval: unknown option '-x'
 $T" -- eval -x $P
 usage "unknown long option" "mgadvise eval: unknown option '--frob'
