@@ -96,7 +96,8 @@ void arena_init(arena *a, const mem *m)
     a->used = a->cap = 0;
 }
 
-void *arena_alloc(arena *a, size_t n)
+/* n bytes, zeroed when zero: what the caller overwrites at once (a copy) need not be. */
+static void *take(arena *a, size_t n, bool zero)
 {
     n = ALIGN_UP(n ? n : 1);
     if (!a->head || a->cap - a->used < n) {
@@ -113,7 +114,8 @@ void *arena_alloc(arena *a, size_t n)
             b->next = a->head->next;
             a->head->next = b;
             unsigned char *p = (unsigned char *)b + BLOCK_HDR;
-            memset(p, 0, n);
+            if (zero)
+                memset(p, 0, n);
             return p;
         }
         b->next = a->head;
@@ -123,13 +125,24 @@ void *arena_alloc(arena *a, size_t n)
     }
     unsigned char *p = (unsigned char *)a->head + BLOCK_HDR + a->used;
     a->used += n;
-    memset(p, 0, n);
+    if (zero)
+        memset(p, 0, n);
     return p;
+}
+
+void *arena_alloc(arena *a, size_t n)
+{
+    return take(a, n, true);
+}
+
+void *arena_alloc_uninit(arena *a, size_t n)
+{
+    return take(a, n, false);
 }
 
 char *arena_strndup(arena *a, const char *s, size_t n)
 {
-    char *p = arena_alloc(a, n + 1);
+    char *p = arena_alloc_uninit(a, n + 1);
     if (!p)
         return NULL;
     if (n)

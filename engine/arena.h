@@ -32,6 +32,7 @@ typedef struct arena {
 
 void arena_init(arena *a, const mem *m);
 void *arena_alloc(arena *a, size_t n); /* zeroed, 16-byte aligned; NULL on OOM */
+void *arena_alloc_uninit(arena *a, size_t n); /* the same, not zeroed: for copies */
 char *arena_strndup(arena *a, const char *s, size_t n);
 char *arena_strdup(arena *a, const char *s);
 /* Keeps the first block, frees the rest: for per-record reuse without reallocating. */

@@ -53,6 +53,9 @@ _Noreturn void lex_fatal(struct parse_ctx *ctx, const char *msg);
 bool lex_sbuf_add(struct parse_ctx *ctx, const char *p, size_t n);
 /* Records that the scanner's block old is now p (old NULL: new block; p NULL: freed). */
 void lex_track(struct parse_ctx *ctx, void *old, void *p);
+/* The longest keyword's length: test_format checks that lex_keyword knows every keyword
+ * the grammar spells, which fails for one longer than this. */
+#define LEX_KEYWORD_MAX 11 /* supplements */
 int lex_keyword(const char *s, size_t n);
 int lex_ident(struct parse_ctx *ctx, void *yylval, const ast_span *loc, const char *s, size_t n,
               int token);

@@ -106,6 +106,8 @@ static int kw_cmp(const char *s, size_t n, const char *k)
 
 int lex_keyword(const char *s, size_t n)
 {
+    if (n > LEX_KEYWORD_MAX) /* most names: rule ids, fields, symbols */
+        return 0;
     for (size_t i = 0; i < sizeof test_keywords / sizeof test_keywords[0]; i++)
         if (kw_cmp(s, n, test_keywords[i].s) == 0)
             return test_keywords[i].tok;

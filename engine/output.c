@@ -448,11 +448,12 @@ static bool jw_take(jw *w, mga_ruleset *rs, g_frag *out)
 {
     if (w->oom)
         return false;
-    char *p = arena_alloc(&rs->a, w->b.len + 1);
+    char *p = arena_alloc_uninit(&rs->a, w->b.len + 1);
     if (!p)
         return false;
     if (w->b.len)
         memcpy(p, w->b.p, w->b.len);
+    p[w->b.len] = '\0';
     out->p = p;
     out->len = w->b.len;
     w->b.len = 0;
