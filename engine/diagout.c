@@ -330,7 +330,9 @@ mga_status mga_diags_write(const mga_diags *d, mga_diags_format fmt, mga_write_f
     else
         write_sarif(&o, d);
     jgen_close(&j);
-    outbuf_put(&o.o, "\n", 1);
+    /* yajl ends an indented document with a newline; one newline ends it in any case */
+    if (!o.o.b.len || o.o.b.p[o.o.b.len - 1] != '\n')
+        outbuf_put(&o.o, "\n", 1);
     mga_status st = MGA_OK;
     if (o.o.oom)
         st = MGA_E_NOMEM;

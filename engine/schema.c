@@ -221,7 +221,9 @@ mga_status mga_ruleset_write_schema(const mga_ruleset *rs, mga_write_fn fn, void
         return MGA_E_NOMEM;
     write_schema(j.g, rs);
     jgen_close(&j);
-    outbuf_put(&o, "\n", 1);
+    /* yajl ends an indented document with a newline; one newline ends it in any case */
+    if (!o.b.len || o.b.p[o.b.len - 1] != '\n')
+        outbuf_put(&o, "\n", 1);
     mga_status st = MGA_OK;
     if (o.oom)
         st = MGA_E_NOMEM;
