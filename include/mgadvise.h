@@ -251,10 +251,10 @@ typedef enum mga_diags_format {
 
 /* Writes d in fmt through one call of fn (MGA_DIAGS_TEXT: several calls, as
  * mga_diags_render). Every string is JSON-escaped as yajl does, control characters
- * included; a byte of invalid UTF-8 in a message is written as U+FFFD. An empty list gives
- * "[]" or a run with no results. A newline ends the document. d is only read and may be
- * written from several threads at once. Errors: MGA_E_MISUSE (NULL d or fn, an unknown
- * fmt), MGA_E_NOMEM (nothing written), MGA_E_WRITE. */
+ * included; a byte of invalid UTF-8 in a message is written as U+FFFD. An empty list
+ * gives an empty array or a run with no results. A newline ends the document. d is only
+ * read: several threads may write one list at once. Errors: MGA_E_MISUSE (NULL d or fn,
+ * an unknown fmt), MGA_E_NOMEM (nothing written), MGA_E_WRITE. */
 MGA_API mga_status mga_diags_write(const mga_diags *d, mga_diags_format fmt, mga_write_fn fn,
                                    void *ud);
 MGA_API void mga_diags_free(mga_diags *d);
