@@ -31,7 +31,8 @@ LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 
 ENGINE_SRC = engine/names.c engine/fileio.c engine/jsonesc.c engine/evalref.c engine/plan.c engine/resolve.c engine/arena.c engine/utf8.c engine/textsafe.c engine/diag.c engine/ast.c engine/parse.c engine/lexsup.c engine/astbuild.c engine/sema.c \
              engine/quote.c engine/graph.c engine/profile.c engine/eval.c engine/output.c \
-             engine/jsongen.c engine/format.c engine/graphout.c engine/api.c engine/explain.c engine/ruletest.c
+             engine/jsongen.c engine/format.c engine/graphout.c engine/api.c engine/explain.c engine/ruletest.c \
+             engine/diagout.c engine/schema.c engine/doc.c
 # The library carries the shipped rule base (mga_compile_builtin): rules/*.mga embedded by
 # engine/embed.sh into $(GEN)/builtin_rules.c.
 ENGINE_OBJ = $(ENGINE_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/parser.o $(BUILD)/obj/gen/lexer.o \
@@ -48,13 +49,14 @@ EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c
 .PHONY: all lib identical test unit golden examples-run rules-check bless clean sanitize test-asan \
         check-tools deps codes-table docs-check docs-bless fuzz fuzz-regress test-valgrind test-tsan rule-tests fmt-check graph-svg \
         bench bench-tools bench-smoke install uninstall man-check install-check bench-items \
-        python-test bench-python cli-deps-check bench-start
+        python-test bench-python cli-deps-check bench-start data-test
 
 .DEFAULT_GOAL := all
 
 # Debian packages the build and the tests need; `make deps` installs the missing ones.
 DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev libcsv-dev libz3-dev valgrind \
-           mandoc python3 python3-cffi python3-pytest python3-dask python3-distributed
+           mandoc python3 python3-cffi python3-pytest python3-dask python3-distributed \
+           python3-jsonschema
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -137,7 +139,8 @@ $(BUILD)/libmgadvise-analysis.so: $(BUILD)/$(ANALYSIS_SOREAL)
 # The CLI is a client of the public headers only (-Iinclude). cli/analysis.c, which finds
 # the analysis library, is compiled with the library folder it looks in (LIBDIR): for the
 # build with the LIBDIR of the build, by install with the LIBDIR of the install.
-CLI_SRC  = cli/main.c cli/common.c cli/batch.c cli/batch_csv.c cli/tools.c cli/fmt.c cli/graph.c
+CLI_SRC  = cli/main.c cli/common.c cli/batch.c cli/batch_csv.c cli/tools.c cli/fmt.c cli/graph.c \
+           cli/schema.c
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_HDRS = cli/cli.h cli/batch_csv.h include/mgadvise.h include/mgadvise_analysis.h
 CLI_LINK = $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS)
@@ -356,6 +359,14 @@ examples-run: $(EXAMPLES) all
 	@set -e; for e in $(EXAMPLES); do echo "== $$e"; $$e rules examples/profiles/01-kidney-disease.json | grep -Eq "^critical +avoid +s1_kidney_disease_avoid_supplements"; done; \
 	echo "examples: ok"
 
+# The data formats against their definitions (tests/data/check.py, python3-jsonschema): the
+# profile schema against the examples, the rejected profiles and the engine's verdicts on
+# generated values; check's SARIF and JSON diagnostics against SARIF 2.1.0.
+data-test: $(BUILD)/mgadvise $(BUILD)/libmgadvise-analysis.so
+	@$(PYTHON) -c 'import jsonschema' 2>/dev/null || \
+	    { echo "data-test: python3-jsonschema is missing (make deps)"; exit 1; }
+	@PYTHONDONTWRITEBYTECODE=1 $(PYTHON) tests/data/check.py $(BUILD)/mgadvise
+
 # The shipped rule tests (tests/rules/*.mgt) must pass and fire every rule.
 rule-tests: $(BUILD)/mgadvise
 	$(BUILD)/mgadvise test --min-coverage 100 tests/rules/
@@ -458,7 +469,7 @@ fuzz:
 	done
 
 test: all unit golden examples-run rules-check rule-tests fmt-check docs-check fuzz-regress bench-smoke \
-      man-check install-check python-test cli-deps-check
+      man-check install-check python-test cli-deps-check data-test
 	@echo "mgadvise: all tests passed ($(BUILD))"
 
 bless: $(BUILD)/mgadvise

@@ -104,6 +104,10 @@ int cli_fmt(int argc, char **argv);
 /* `mgadvise graph`: writes the compiled rule graph (the built-in rules without PATH). */
 int cli_graph(int argc, char **argv);
 
+/* `mgadvise schema`: writes the profile schema as JSON Schema (the built-in rules without
+ * PATH). */
+int cli_schema(int argc, char **argv);
+
 /* `mgadvise batch`: evaluates a JSON-lines file of profiles, one output line per record, in
  * input order, on several threads; the built-in rules without -r. Installs
  * SIGINT, SIGTERM and SIGPIPE dispositions for the duration of the call. */

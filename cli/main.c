@@ -26,6 +26,7 @@ static const char *usage_main =
     "  test [FILES]        run rule tests (*.mgt) and report failures and coverage\n"
     "  fmt PATH...         lay out rule files the one canonical way (--check: list them)\n"
     "  graph [PATH...]     the compiled rule graph, as Graphviz dot or JSON\n"
+    "  schema [PATH...]    the profile schema, as JSON Schema\n"
     "\n"
     "options:\n"
     "  -h, --help          this help; 'mgadvise COMMAND --help' for a command\n"
@@ -88,6 +89,10 @@ static const char *usage_check =
     "                      read from DIR (the file named by each source's 'file'),\n"
     "                      and that the document marks each cited number there\n"
     "  --no-analysis       compile only: skip the analysis\n"
+    "  -f, --format FMT    text (default: every diagnostic on standard error, with the\n"
+    "                      line and a caret, and a summary), json (an array of\n"
+    "                      diagnostics on standard output) or sarif (a SARIF 2.1.0 log\n"
+    "                      on standard output); json and sarif print no summary\n"
     "  --time              print the time the analysis took (standard error)\n"
     "  --time-limit SECS   stop the analysis after SECS seconds (1 to 86400; default 60):\n"
     "                      the checks not reached are reported as not run (W9012)\n"
@@ -218,6 +223,7 @@ static const cli_opt check_opts[] = {
     {"rules", 'r', "a path", 'r'},
     {"sources", 0, "a folder", OPT_SOURCES},
     {"no-analysis", 0, NULL, OPT_NO_ANALYSIS},
+    {"format", 'f', "text, json or sarif", 'f'},
     {"time", 0, NULL, OPT_TIME},
     {"time-limit", 0, "a number of seconds", OPT_TIME_LIMIT},
     {"quiet", 'q', NULL, 'q'},
@@ -233,6 +239,7 @@ static int cmd_check(int argc, char **argv)
     bool quiet = false, analysis = true, timing = false;
     double limit = 0;
     char *end;
+    mga_diags_format fmt = MGA_DIAGS_TEXT;
     cli_parser P;
     if (!paths || cli_parser_init(&P, "check", check_opts) != 0) {
         free(paths);
@@ -268,6 +275,21 @@ static int cmd_check(int argc, char **argv)
                 return cli_usage_error("check",
                                        "'%s' for --time-limit is not a number of seconds from 1 "
                                        "to 86400",
+                                       v);
+            }
+            break;
+        case 'f':
+            if (strcmp(v, "text") == 0)
+                fmt = MGA_DIAGS_TEXT;
+            else if (strcmp(v, "json") == 0)
+                fmt = MGA_DIAGS_JSON;
+            else if (strcmp(v, "sarif") == 0)
+                fmt = MGA_DIAGS_SARIF;
+            else {
+                free(paths);
+                return cli_usage_error("check",
+                                       "unknown format '%s' for -f/--format: expected text, "
+                                       "json or sarif",
                                        v);
             }
             break;
@@ -309,12 +331,24 @@ static int cmd_check(int argc, char **argv)
     }
     if (st == MGA_OK)
         st = cli_load_rules(eng, paths, n, &rs, &d);
-    cli_render(d);
     int rc = cli_status_exit(st);
+    if (fmt == MGA_DIAGS_TEXT) {
+        cli_render(d);
+    } else if (d) {
+        /* the diagnostics as data on standard output, and nothing else there */
+        mga_status wst = mga_diags_write(d, fmt, cli_write_file, stdout);
+        if (wst == MGA_OK && cli_flush_stdout() != 0)
+            wst = MGA_E_WRITE;
+        if (wst != MGA_OK) {
+            cli_report_status(wst);
+            rc = cli_status_exit(wst);
+        }
+        quiet = true;
+    }
     size_t problems = 0;
     for (size_t i = 0; i < mga_diags_count(d); i++)
         problems += mga_diags_ref(d, i)->kind != MGA_DIAG_NOTE;
-    if (st == MGA_OK && problems)
+    if (st == MGA_OK && problems && rc == EXIT_OK)
         rc = EXIT_INVALID; /* warnings: not clean */
     if (st == MGA_OK && !quiet && problems == 0)
         printf("mgadvise: ok: %zu rules, %zu condition nodes, ruleset %s%s\n",
@@ -346,7 +380,7 @@ static int run(int argc, char **argv)
 {
     if (argc < 2)
         return cli_usage_error(NULL, "%sno command given: eval, check, batch, explain, test, "
-                                     "fmt or graph",
+                                     "fmt, graph or schema",
                                "");
     const char *cmd = argv[1];
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
@@ -365,6 +399,8 @@ static int run(int argc, char **argv)
         return cli_fmt(argc - 1, argv + 1);
     if (strcmp(cmd, "graph") == 0)
         return cli_graph(argc - 1, argv + 1);
+    if (strcmp(cmd, "schema") == 0)
+        return cli_schema(argc - 1, argv + 1);
     if (strcmp(cmd, "batch") == 0)
         return cli_batch(argc - 1, argv + 1);
     if (strcmp(cmd, "explain") == 0)

@@ -19,7 +19,7 @@ _mgadvise()
         if [[ $cur == -* ]]; then
             COMPREPLY=($(compgen -W '-h --help --version' -- "$cur"))
         else
-            COMPREPLY=($(compgen -W 'eval check batch explain test fmt graph' -- "$cur"))
+            COMPREPLY=($(compgen -W 'eval check batch explain test fmt graph schema' -- "$cur"))
         fi
         return
     fi
@@ -32,6 +32,7 @@ _mgadvise()
     -f | --format)
         case $cmd in
         eval) COMPREPLY=($(compgen -W 'text json pretty' -- "$cur")) ;;
+        check) COMPREPLY=($(compgen -W 'text json sarif' -- "$cur")) ;;
         explain) COMPREPLY=($(compgen -W 'text json' -- "$cur")) ;;
         graph) COMPREPLY=($(compgen -W 'dot json' -- "$cur")) ;;
         esac
@@ -57,12 +58,13 @@ _mgadvise()
     local opts
     case $cmd in
     eval) opts='-r --rules -f --format --all --allow-unknown-fields -h --help' ;;
-    check) opts='-r --rules --sources --no-analysis --time --time-limit -q --quiet -h --help' ;;
+    check) opts='-r --rules --sources --no-analysis -f --format --time --time-limit -q --quiet -h --help' ;;
     batch) opts='-r --rules -j --jobs --input-format --skip --stats --catalog --allow-unknown-fields -q --quiet -h --help' ;;
     explain) opts='--rule -r --rules -f --format --allow-unknown-fields -h --help' ;;
     test) opts='-r --rules --coverage --min-coverage -h --help' ;;
     fmt) opts='--check -h --help' ;;
     graph) opts='-r --rules -f --format -h --help' ;;
+    schema) opts='-r --rules --allow-unknown-fields -h --help' ;;
     *) return ;;
     esac
     if [[ $cur == -* ]]; then
@@ -73,6 +75,6 @@ _mgadvise()
     eval | explain) _filedir json ;;
     batch) _filedir '@(json|jsonl|csv)' ;;
     test) _filedir mgt ;;
-    check | fmt | graph) _filedir mga ;;
+    check | fmt | graph | schema) _filedir mga ;;
     esac
 } && complete -F _mgadvise mgadvise

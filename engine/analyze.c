@@ -1408,10 +1408,11 @@ static void check_conflicts(an *A, const bool *reach)
                 dg = diag_add(A->d, DIAG_CONFLICT, src, at.off, at.len, rs->rules[i].id,
                               rs->rules[j].id, what);
             }
-            if (found)
+            if (found) {
                 diag_note(A->d, dg, "'%s' is at %s; both fire for %s", rs->rules[j].id, where,
                           A->json);
-            else
+                diag_witness(A->d, dg, A->json);
+            } else
                 diag_note(A->d, dg, "'%s' is at %s; both fire, but no witness away from a "
                                     "numeric boundary was found",
                           rs->rules[j].id, where);
@@ -1449,9 +1450,10 @@ static void check_invariants(an *A)
         }
         A->ctx->stats.refuted++;
         mga_diag *dg = diag_add(A->d, DIAG_INV_REFUTED, src, at.off, at.len, v->id, label);
-        if (found)
+        if (found) {
             diag_note(A->d, dg, "counter-example: %s", A->json);
-        else
+            diag_witness(A->d, dg, A->json);
+        } else
             diag_note(A->d, dg, "a counter-example exists only within a hair of a numeric "
                                 "boundary");
     }
@@ -1570,6 +1572,7 @@ static void check_gaps(an *A)
         text[0] = '\0';
         size_t regions = 0;
         bool example = false;
+        const char *first = NULL; /* the first profile shown: the diagnostic's witness */
         for (int round_ = 0; round_ < GAP_REGIONS && !example; round_++) {
             claim c = {CL_GAP, (uint32_t)g, 0};
             Z3_lbool r;
@@ -1596,6 +1599,8 @@ static void check_gaps(an *A)
                     cat(text, sizeof text, "\n  note: ");
                 cat(text, sizeof text, "for example ");
                 cat(text, sizeof text, A->json);
+                if (!first && !(first = arena_strdup(&A->a, A->json)))
+                    A->oom = true;
                 example = true;
                 break;
             }
@@ -1620,6 +1625,8 @@ static void check_gaps(an *A)
             }
             cat(text, sizeof text, ", e.g. ");
             cat(text, sizeof text, A->json);
+            if (!first && !(first = arena_strdup(&A->a, A->json)))
+                A->oom = true;
             regions++;
             if (!lits[0])
                 break; /* the region is the whole goal */
@@ -1639,6 +1646,7 @@ static void check_gaps(an *A)
         }
         mga_diag *dg = diag_add(A->d, DIAG_GAP, src, at.off, at.len, gf->syms[g]);
         diag_note(A->d, dg, "%s", text);
+        diag_witness(A->d, dg, first);
     }
 }
 

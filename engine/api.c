@@ -522,5 +522,11 @@ mga_status mga_ruleset_field(const mga_ruleset *rs, size_t i, mga_field_info *ou
         out->symbols = f->syms;
         out->nsymbols = f->nsyms;
     }
+    out->description = f->doc;
+    if (f->type == FT_NUMBER && f->has_range) {
+        out->has_range = true;
+        out->minimum = f->ulo;
+        out->maximum = f->uhi;
+    }
     return MGA_OK;
 }

@@ -284,6 +284,18 @@ void diag_note(mga_diags *d, mga_diag *dg, const char *fmt, ...)
     dg->note = n;
 }
 
+void diag_witness(mga_diags *d, mga_diag *dg, const char *json)
+{
+    if (!dg || !json)
+        return;
+    char *w = arena_strdup(&d->a, json);
+    if (!w) {
+        d->oom = true;
+        return;
+    }
+    dg->witness = w;
+}
+
 size_t mga_diags_count(const mga_diags *d)
 {
     return d ? d->items.len : 0;

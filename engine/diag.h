@@ -43,6 +43,8 @@ mga_diag *diag_vadd(mga_diags *d, diag_code code, int src, size_t off, size_t le
                     const char *path, va_list ap);
 void diag_note(mga_diags *d, mga_diag *dg, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Sets dg's witness to a copy of json (a profile as JSON text); dg NULL: nothing. */
+void diag_witness(mga_diags *d, mga_diag *dg, const char *json);
 bool diag_full(const mga_diags *d);
 unsigned diag_code_number(diag_code c);
 const char *diag_code_format(diag_code c);

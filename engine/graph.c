@@ -3,6 +3,7 @@
  * graph (see graph.h). Nodes are created children-first, so the node array is already in
  * topological order and the evaluator needs one forward sweep. */
 #include "graph.h"
+#include "doc.h"
 #include "semantics.h"
 #include "sema.h"
 
@@ -676,7 +677,8 @@ int graph_sym_lookup(const g_field *f, const char *s, size_t len)
     return names_find(&f->sym_table, s, len);
 }
 
-static bool freeze_schema(mga_ruleset *rs, const ast_program *p)
+static bool freeze_schema(mga_ruleset *rs, const ast_program *p, const char *const *texts,
+                          const size_t *lens)
 {
     rs->ndims = p->dims.len;
     rs->dims = arena_alloc(&rs->a, (rs->ndims + 1) * sizeof *rs->dims);
@@ -739,6 +741,17 @@ static bool freeze_schema(mga_ruleset *rs, const ast_program *p)
         }
         if (f->type == FT_TEXT && strcmp(g->name, "id") == 0)
             rs->id_field = (int32_t)i;
+        /* the description: the field's doc comment, up to the next field of its file */
+        uint32_t file = f->name.at.file;
+        size_t next = SIZE_MAX;
+        if (i + 1 < rs->nfields) {
+            const ast_field *nf = VEC_AT(p->fields, ast_field, i + 1);
+            if (nf->name.at.file == file && nf->name.at.off > f->name.at.off)
+                next = nf->name.at.off;
+        }
+        if (texts && texts[file] &&
+            !doc_comment(&rs->a, texts[file], lens[file], f->name.at.off, next, &g->doc))
+            return false;
     }
     rs->nwords = word;
     const char **names = arena_alloc(&rs->a, (rs->nfields + 1) * sizeof *names);
@@ -1478,7 +1491,7 @@ bool graph_build(mga_ruleset *rs, const ast_program *p, const char *const *file_
     b.rs = rs;
     b.p = p;
     b.tmp = p->a;
-    if (!freeze_schema(rs, p) || !freeze_sources(rs, p))
+    if (!freeze_schema(rs, p, texts, lens) || !freeze_sources(rs, p))
         return false;
     rs->name = p->rulesets.len ? DUP(VEC_AT(p->rulesets, ast_text, 0)->s) : NULL;
     rs->disclaimer = p->disclaimers.len ? DUP(VEC_AT(p->disclaimers, ast_text, 0)->s) : NULL;

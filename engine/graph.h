@@ -81,6 +81,7 @@ typedef struct g_field {
     g_names sym_table; /* syms by name */
     uint32_t word; /* FT_SET: first word in the profile's bit array */
     uint32_t nwords;
+    const char *doc; /* the doc comment of its declaration (doc.h), or NULL */
 } g_field;
 
 typedef struct g_dim {

@@ -137,6 +137,12 @@ typedef struct mga_field_info {
     const char *unit;           /* a number's declared unit ("mg"); NULL when it has none */
     const char *const *symbols; /* ONE_OF and SET: the values in declaration order, else NULL */
     size_t nsymbols;
+    /* The comment that documents the field in the rule file: the comment lines right above
+     * its declaration and the comments after it on its own lines, without '#', joined by
+     * one space; NULL when it has none. */
+    const char *description;
+    bool has_range;          /* a NUMBER with a declared range */
+    double minimum, maximum; /* that range, in unit (as declared); 0 without one */
 } mga_field_info;
 
 /* The number of profile fields the rule set declares (0 for NULL). */
@@ -144,6 +150,19 @@ MGA_API size_t mga_ruleset_field_count(const mga_ruleset *rs);
 /* Describes field i (declaration order) into *out; every pointer lives as long as rs.
  * MGA_E_MISUSE for a NULL rs or out or i past the end (*out is then zeroed). Thread-safe. */
 MGA_API mga_status mga_ruleset_field(const mga_ruleset *rs, size_t i, mga_field_info *out);
+
+/* Writes the profile schema of rs as a JSON Schema (draft 2020-12) through one call of fn:
+ * one indented object and a newline, "$schema", "title" (the rule set's name), "type"
+ * "object", a "properties" member per field in declaration order and
+ * "additionalProperties": false (true when the engine that compiled rs allows unknown
+ * fields). Each field takes null (unknown) besides its values: text a string, boolean a
+ * boolean, one-of an "enum" of its symbols, set an array of them with "uniqueItems", a
+ * number with "minimum"/"maximum" of its range (else the engine's bounds) in its declared
+ * unit or, for a field with a dimension, a {"value", "unit"} object, one alternative per
+ * unit of the dimension with the range converted into that unit. A field's description
+ * (mga_field_info) is its "description". The same rule set gives the same bytes.
+ * MGA_E_MISUSE for a NULL rs or fn, MGA_E_NOMEM, MGA_E_WRITE. Thread-safe on a shared rs. */
+MGA_API mga_status mga_ruleset_write_schema(const mga_ruleset *rs, mga_write_fn fn, void *ud);
 
 /* ---- Formatting rules (mgadvise fmt) ------------------------------------------------- */
 
@@ -193,6 +212,11 @@ typedef struct mga_diag {
      * an object, empty, too large) and for rule diagnostics. A profile diagnostic located in
      * its text ends its message with " (byte N)", N being offset. */
     const char *path;
+    /* The analysis's witness profile as one line of JSON, for a diagnostic that has one
+     * (mgadvise_analysis.h: two contradicting rules both fire for it, W5005 and N5006; it
+     * refutes an invariant, W5009; it has a goal and gets no advice, N5011, the first such
+     * profile): the same text the note shows. NULL for every other diagnostic. */
+    const char *witness;
 } mga_diag;
 
 MGA_API size_t mga_diags_count(const mga_diags *d);
@@ -202,6 +226,37 @@ MGA_API const mga_diag *mga_diags_ref(const mga_diags *d, size_t i); /* lives as
  * caret under the spot and any note; then a count line ("mgadvise: 2 errors"). Control,
  * C1 and bidi characters of the input are shown as escapes ("\x1b", "\u202e"), never raw. */
 MGA_API mga_status mga_diags_render(const mga_diags *d, mga_write_fn fn, void *ud);
+
+typedef enum mga_diags_format {
+    MGA_DIAGS_TEXT,  /* what mga_diags_render writes */
+    MGA_DIAGS_JSON,  /* a JSON array (indented), one object per diagnostic, in list order:
+                      * {"file":F,"line":L,"column":C,"end_line":EL,"end_column":EC,
+                      *  "code":"E3104","severity":"error"|"warning"|"note","message":M,
+                      *  "notes":[N,...],"path":P,"witness":W}; the file is null for a
+                      * diagnostic about no file, the four positions null when it is not
+                      * located (end_column is the column just past the span), path and
+                      * witness as in mga_diag (null when absent, the witness a profile as
+                      * JSON text) */
+    MGA_DIAGS_SARIF  /* one SARIF 2.1.0 log (indented): one run whose tool.driver (name
+                      * "mgadvise", version MGA_VERSION) lists every diagnostic code as a
+                      * rule (id "E3104", shortDescription its message format,
+                      * defaultConfiguration.level), and one result per diagnostic: ruleId,
+                      * ruleIndex, level ("error", "warning", "note"), message.text (the
+                      * message, then each note on a line "note: ..."), locations (the file
+                      * as a relative URI reference, or file: URI for an absolute path, and a
+                      * region in code-point columns, endColumn exclusive; no region when not
+                      * located, no locations key when there is no file), and properties
+                      * path and witness when present */
+} mga_diags_format;
+
+/* Writes d in fmt through one call of fn (MGA_DIAGS_TEXT: several calls, as
+ * mga_diags_render). Every string is JSON-escaped as yajl does, control characters
+ * included; a byte of invalid UTF-8 in a message is written as U+FFFD. An empty list
+ * gives an empty array or a run with no results. A newline ends the document. d is only
+ * read: several threads may write one list at once. Errors: MGA_E_MISUSE (NULL d or fn,
+ * an unknown fmt), MGA_E_NOMEM (nothing written), MGA_E_WRITE. */
+MGA_API mga_status mga_diags_write(const mga_diags *d, mga_diags_format fmt, mga_write_fn fn,
+                                   void *ud);
 MGA_API void mga_diags_free(mga_diags *d);
 
 /* ---- Text from the data, safe for a terminal ------------------------------------------ */

@@ -21,7 +21,8 @@ class Error(Exception):
     """A failure the library reported. .status is the library's status name ("compile",
     "profile", ...), .diagnostics a list of dicts (file, line, column, end_line,
     end_column, code, severity, message, note, path: a profile diagnostic's JSON path
-    such as "$.age", else None)."""
+    such as "$.age", else None; witness: the analysis's witness profile as JSON text,
+    else None)."""
 
     status = "error"
 
@@ -113,6 +114,7 @@ def _diagnostics(d):
             "message": _text(g.message),
             "note": _text(g.note),
             "path": _text(g.path),
+            "witness": _text(g.witness),
         })
     return out
 
@@ -284,8 +286,10 @@ class Ruleset:
 
     def schema(self):
         """The profile fields in declaration order: a list of dicts with name, type
-        ("text", "bool", "number", "one_of" or "set"), unit (a number's unit or None) and
-        symbols (the values of one_of and set, else None)."""
+        ("text", "bool", "number", "one_of" or "set"), unit (a number's unit or None),
+        symbols (the values of one_of and set, else None), description (the field's
+        comment in the rule file, else None) and range ((minimum, maximum) of a number
+        with a declared range, in its unit, else None)."""
         rs = self._rs()
         info = ffi.new("mga_field_info *")
         out = []
@@ -297,8 +301,18 @@ class Ruleset:
             if info.symbols != ffi.NULL:
                 syms = [_text(info.symbols[k]) for k in range(info.nsymbols)]
             out.append({"name": _text(info.name), "type": _FIELD_TYPES.get(info.type, "?"),
-                        "unit": _text(info.unit), "symbols": syms})
+                        "unit": _text(info.unit), "symbols": syms,
+                        "description": _text(info.description),
+                        "range": (info.minimum, info.maximum) if info.has_range else None})
         return out
+
+    def json_schema(self):
+        """The profile schema as JSON Schema (draft 2020-12), as a dict: what
+        `mgadvise schema` prints (mga_ruleset_write_schema)."""
+        st, text = _write_with(lib.mga_ruleset_write_schema, self._rs())
+        if st != lib.MGA_OK:
+            _raise(st, "cannot write the schema")
+        return json.loads(text)
 
     def __repr__(self):
         if self._ptr is None:

@@ -7,6 +7,8 @@
 #     that does not parse untouched).
 #   tests/golden/graph/<case>/rules.mga: `mgadvise graph` gives expected.dot and, with
 #     --format json, expected.json.
+#   tests/golden/schema/<case>/rules.mga (a folder of rules without it: the shipped rules),
+#     optional args: `mgadvise schema` gives expected.json (stdout, exit status, stderr).
 # BLESS=1 rewrites the expected files instead of comparing.
 set -u
 BIN=$1
@@ -56,6 +58,20 @@ for d in tests/golden/graph/*/; do
     compare "$name (json)" "$d/expected.json" "$tmp/out"
 done
 
+for d in tests/golden/schema/*/; do
+    [ -d "$d" ] || continue
+    d=${d%/}
+    set --
+    [ -f "$d/rules.mga" ] && set -- "$d/rules.mga"
+    args=
+    [ -f "$d/args" ] && args=$(cat "$d/args")
+    # shellcheck disable=SC2086
+    "$BIN" schema $args "$@" >"$tmp/out" 2>"$tmp/err"
+    echo "exit $?" >>"$tmp/out"
+    sed "s|$d/|CASE/|g" "$tmp/err" >>"$tmp/out"
+    compare "schema/$(basename "$d")" "$d/expected.json" "$tmp/out"
+done
+
 # option values attached (-fjson, --format=json, -rPATH, --rules=PATH, --rule=ID,
 # --min-coverage=P, --sources=DIR) read the same as separate ones
 P=examples/profiles/01-kidney-disease.json
@@ -79,6 +95,8 @@ same explain explain --rule=d6_sleep_start_145mg -fjson $P -- explain --rule d6_
 same graph graph -fjson tests/golden/batch/rules.mga -- graph --format json tests/golden/batch/rules.mga
 same test test --min-coverage=50 -rrules tests/rules -- test --min-coverage 50 -r rules tests/rules
 same check check --no-analysis --sources=sources rules -- check --no-analysis --sources sources rules
+same check-format check --no-analysis -fjson rules -- check --no-analysis --format json rules
+same schema schema -rrules -- schema --rules=rules
 "$BIN" eval --format= $P >/dev/null 2>"$tmp/e"
 check "eval --format= is a usage error" $(($? != 2))
 
@@ -97,7 +115,7 @@ usage() { # name expected-stderr -- command...
     fi
 }
 T=$(printf "Try 'mgadvise eval --help'.")
-usage "no command" "mgadvise: no command given: eval, check, batch, explain, test, fmt or graph
+usage "no command" "mgadvise: no command given: eval, check, batch, explain, test, fmt, graph or schema
 Try 'mgadvise --help'." --
 usage "unknown command" "mgadvise: unknown command 'frob'
 Try 'mgadvise --help'." -- frob
@@ -145,6 +163,10 @@ usage "check -r without a path" "mgadvise check: option '-r' needs a path
 Try 'mgadvise check --help'." -- check -r
 usage "graph: unknown format" "mgadvise graph: unknown format 'svg' for -f/--format: expected dot or json
 Try 'mgadvise graph --help'." -- graph -f svg
+usage "check: unknown format" "mgadvise check: unknown format 'xml' for -f/--format: expected text, json or sarif
+Try 'mgadvise check --help'." -- check -f xml
+usage "schema: unknown option" "mgadvise schema: unknown option '--format'
+Try 'mgadvise schema --help'." -- schema --format json
 usage "test: bad percentage" "mgadvise test: '101' for --min-coverage is not a percentage from 0 to 100
 Try 'mgadvise test --help'." -- test --min-coverage=101
 usage "fmt without a path" "mgadvise fmt: a rule file, a folder or '-' is needed

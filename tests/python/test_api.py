@@ -77,7 +77,18 @@ def test_schema_lists_the_profile_fields(rs):
     assert "kidney_disease" in fields["conditions"]["symbols"]
     assert fields["id"]["type"] == "text" and fields["id"]["symbols"] is None
     assert fields["diet_mg"]["unit"] == "mg"
-    assert all(set(f) == {"name", "type", "unit", "symbols"} for f in fields.values())
+    assert all(set(f) == {"name", "type", "unit", "symbols", "description", "range"}
+               for f in fields.values())
+    assert fields["age"]["range"] == (0, 130) and fields["sex"]["range"] is None
+    assert fields["diet_mg"]["description"] == "magnesium from food, per day"
+    assert fields["age"]["description"] is None
+
+
+def test_json_schema_is_the_cli_schema(rs):
+    rc, out, err = run_cli("schema")
+    assert rc == 0, err
+    assert rs.json_schema() == json.loads(out)
+    assert list(rs.json_schema()["properties"]) == [f["name"] for f in rs.schema()]
 
 
 def test_a_bad_profile_raises_profile_error_with_diagnostics(rs):

@@ -42,7 +42,8 @@ static mga_result *evaluate(const mga_ruleset *rs, const char *json, size_t len,
     return r;
 }
 
-/* The JSON object after `marker` in the diagnostic's note. */
+/* The JSON object after `marker` in the diagnostic's note, which the diagnostic also
+ * carries as data (mga_diag.witness). */
 static const char *witness_of(const mga_diag *dg, const char *marker, size_t *len)
 {
     assert_non_null(dg->note);
@@ -52,6 +53,9 @@ static const char *witness_of(const mga_diag *dg, const char *marker, size_t *le
     const char *e = strchr(w, '}');
     assert_non_null(e);
     *len = (size_t)(e - w + 1);
+    assert_non_null(dg->witness);
+    assert_int_equal(strlen(dg->witness), *len);
+    assert_memory_equal(dg->witness, w, *len);
     return w;
 }
 
@@ -86,6 +90,13 @@ static void test_analyze_shipped_witnesses_fire(void **state)
     for (size_t i = 0; i < mga_diags_count(d); i++) {
         const mga_diag *dg = mga_diags_ref(d, i);
         assert_int_not_equal(dg->kind, MGA_DIAG_ERROR);
+        if (dg->code == 5011) {
+            /* a goal's gap carries its first example profile */
+            assert_non_null(dg->witness);
+            assert_non_null(strstr(dg->note, dg->witness));
+        } else if (dg->code != 5005 && dg->code != 5006) {
+            assert_null(dg->witness);
+        }
         if (dg->code != 5005 && dg->code != 5006)
             continue;
         size_t la, lb, lw;
