@@ -42,11 +42,17 @@ static const char *usage_main =
 
 static const char *usage_eval =
     "usage: mgadvise eval [OPTIONS] PROFILE.json\n"
+    "       mgadvise eval [OPTIONS] --fhir BUNDLE.json [--date YYYY-MM-DD]\n"
     "\n"
     "Prints the advice for one JSON profile, every item cited. PROFILE '-' is stdin; a\n"
     "folder is a usage error.\n"
     "\n"
     "options:\n"
+    "  --fhir FILE         read the profile from FHIR R4 resources (a Bundle or a JSON\n"
+    "                      array of resources; '-' is stdin) through the rules' FHIR\n"
+    "                      bindings (docs/FHIR.md)\n"
+    "  --date YYYY-MM-DD   the request date, on which Patient.birthDate gives the age\n"
+    "                      (default: today, UTC)\n"
     "  -r, --rules PATH    a rule file or a folder of *.mga files (repeatable);\n"
     "                      default: the shipped rule base built into this binary\n"
     "  -f, --format FMT    text (default), json (one line) or pretty (indented JSON)\n"
@@ -96,13 +102,23 @@ static const char *usage_check =
     "2 usage; 3 a file could not be read, or the analysis could not be loaded; 4 out of\n"
     "memory or output error.\n";
 
-enum { OPT_ALL = CLI_OPT_LONG, OPT_ALLOW_UNKNOWN, OPT_SOURCES, OPT_NO_ANALYSIS, OPT_TIME };
+enum {
+    OPT_ALL = CLI_OPT_LONG,
+    OPT_ALLOW_UNKNOWN,
+    OPT_SOURCES,
+    OPT_NO_ANALYSIS,
+    OPT_TIME,
+    OPT_FHIR,
+    OPT_DATE
+};
 
 static const cli_opt eval_opts[] = {
     {"rules", 'r', "a path", 'r'},
     {"format", 'f', "text, json or pretty", 'f'},
     {"allow-unknown-fields", 0, NULL, OPT_ALLOW_UNKNOWN},
     {"all", 0, NULL, OPT_ALL},
+    {"fhir", 0, "a FHIR file", OPT_FHIR},
+    {"date", 0, "a date (YYYY-MM-DD)", OPT_DATE},
     {"help", 'h', NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -111,7 +127,7 @@ static int cmd_eval(int argc, char **argv)
 {
     const char **rules = calloc((size_t)argc + 1, sizeof *rules);
     size_t nrules = 0;
-    const char *profile = NULL;
+    const char *profile = NULL, *fhir = NULL, *date = NULL;
     mga_format fmt = MGA_FORMAT_TEXT;
     bool all = false;
     int rc = EXIT_OK;
@@ -152,6 +168,12 @@ static int cmd_eval(int argc, char **argv)
         case OPT_ALL:
             all = true;
             break;
+        case OPT_FHIR:
+            fhir = v;
+            break;
+        case OPT_DATE:
+            date = v;
+            break;
         default:
             rc = EXIT_USAGE;
         }
@@ -160,6 +182,10 @@ static int cmd_eval(int argc, char **argv)
         profile = argv[optind++];
     if (rc == EXIT_OK && optind < argc)
         rc = cli_usage_error("eval", "one profile at a time; '%s' is one too many", argv[optind]);
+    if (rc == EXIT_OK)
+        rc = cli_fhir_usage("eval", fhir, date, profile);
+    if (rc == EXIT_OK && fhir)
+        profile = fhir;
     if (rc == EXIT_OK && !profile)
         rc = cli_usage_error("eval", "%sa profile file is needed (or '-' for standard input)",
                              "");
@@ -189,7 +215,8 @@ static int cmd_eval(int argc, char **argv)
     if (st == MGA_OK)
         st = cli_load_rules(eng, rules, nrules, &rs, NULL);
     if (st == MGA_OK)
-        st = cli_evaluate_profile(rs, profile, json, len, &p, &res);
+        st = fhir ? cli_evaluate_fhir(rs, profile, json, len, date, &p, &res)
+                  : cli_evaluate_profile(rs, profile, json, len, &p, &res);
     if (st == MGA_OK)
         st = mga_result_write(res, fmt, cli_write_file, stdout);
     if (st == MGA_OK && cli_flush_stdout() != 0)
