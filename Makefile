@@ -340,6 +340,7 @@ golden: $(BUILD)/mgadvise $(BUILD)/libmgadvise-analysis.so
 	@sh tests/golden/batch-io.sh $(BUILD)/mgadvise
 	@sh tests/golden/tools.sh $(BUILD)/mgadvise
 	@sh tests/golden/hostile.sh $(BUILD)/mgadvise
+	@sh tests/golden/fhir.sh $(BUILD)/mgadvise
 
 examples-run: $(EXAMPLES) all
 	@set -e; for e in $(EXAMPLES); do echo "== $$e"; $$e rules examples/profiles/01-kidney-disease.json | grep -Eq "^critical +avoid +s1_kidney_disease_avoid_supplements"; done; \
@@ -455,6 +456,7 @@ bless: $(BUILD)/mgadvise
 	@BLESS=1 sh tests/golden/batch/run.sh $(BUILD)/mgadvise
 	@BLESS=1 sh tests/golden/batch-io.sh $(BUILD)/mgadvise
 	@BLESS=1 sh tests/golden/tools.sh $(BUILD)/mgadvise
+	@BLESS=1 sh tests/golden/fhir.sh $(BUILD)/mgadvise
 
 # The whole suite under Valgrind memcheck: any memory error or definite/indirect leak
 # fails it (exit 99 shows up in the golden diffs as well).

@@ -298,18 +298,37 @@ mga_status cli_evaluate_profile(const mga_ruleset *rs, const char *path, const c
     return st == MGA_OK ? mga_evaluate(rs, *p, res) : st;
 }
 
+/* Today's date (UTC) as YYYY-MM-DD in buf[16], or NULL. */
+static const char *today_utc(char *buf)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    if (!gmtime_r(&now, &tm) || strftime(buf, 16, "%Y-%m-%d", &tm) == 0)
+        return NULL;
+    return buf;
+}
+
+mga_status cli_print_fhir_profile(const mga_ruleset *rs, const char *path, const char *json,
+                                  size_t len, const char *fhir_date)
+{
+    char today[16];
+    if (!fhir_date && !(fhir_date = today_utc(today)))
+        return MGA_E_IO;
+    mga_diags *d = NULL;
+    mga_status st = mga_fhir_write_profile(rs, strcmp(path, "-") == 0 ? "<stdin>" : path, json,
+                                           len, fhir_date, cli_write_file, stdout, &d);
+    cli_render(d);
+    mga_diags_free(d);
+    return st;
+}
+
 mga_status cli_evaluate_fhir(const mga_ruleset *rs, const char *path, const char *json,
                              size_t len, const char *fhir_date, mga_profile **p,
                              mga_result **res)
 {
     char today[16];
-    if (!fhir_date) {
-        time_t now = time(NULL);
-        struct tm tm;
-        if (!gmtime_r(&now, &tm) || strftime(today, sizeof today, "%Y-%m-%d", &tm) == 0)
-            return MGA_E_IO;
-        fhir_date = today;
-    }
+    if (!fhir_date && !(fhir_date = today_utc(today)))
+        return MGA_E_IO;
     mga_diags *d = NULL;
     mga_status st = mga_profile_from_fhir(rs, strcmp(path, "-") == 0 ? "<stdin>" : path, json,
                                           len, fhir_date, p, &d);

@@ -53,6 +53,8 @@ static const char *usage_eval =
     "                      bindings (docs/FHIR.md)\n"
     "  --date YYYY-MM-DD   the request date, on which Patient.birthDate gives the age\n"
     "                      (default: today, UTC)\n"
+    "  --print-profile     with --fhir: print the profile JSON the FHIR input maps to,\n"
+    "                      instead of the advice\n"
     "  -r, --rules PATH    a rule file or a folder of *.mga files (repeatable);\n"
     "                      default: the shipped rule base built into this binary\n"
     "  -f, --format FMT    text (default), json (one line) or pretty (indented JSON)\n"
@@ -109,7 +111,8 @@ enum {
     OPT_NO_ANALYSIS,
     OPT_TIME,
     OPT_FHIR,
-    OPT_DATE
+    OPT_DATE,
+    OPT_PRINT_PROFILE
 };
 
 static const cli_opt eval_opts[] = {
@@ -119,6 +122,7 @@ static const cli_opt eval_opts[] = {
     {"all", 0, NULL, OPT_ALL},
     {"fhir", 0, "a FHIR file", OPT_FHIR},
     {"date", 0, "a date (YYYY-MM-DD)", OPT_DATE},
+    {"print-profile", 0, NULL, OPT_PRINT_PROFILE},
     {"help", 'h', NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -129,7 +133,7 @@ static int cmd_eval(int argc, char **argv)
     size_t nrules = 0;
     const char *profile = NULL, *fhir = NULL, *date = NULL;
     mga_format fmt = MGA_FORMAT_TEXT;
-    bool all = false;
+    bool all = false, print_profile = false;
     int rc = EXIT_OK;
     mga_options opt;
     mga_options_init(&opt);
@@ -174,6 +178,9 @@ static int cmd_eval(int argc, char **argv)
         case OPT_DATE:
             date = v;
             break;
+        case OPT_PRINT_PROFILE:
+            print_profile = true;
+            break;
         default:
             rc = EXIT_USAGE;
         }
@@ -184,6 +191,9 @@ static int cmd_eval(int argc, char **argv)
         rc = cli_usage_error("eval", "one profile at a time; '%s' is one too many", argv[optind]);
     if (rc == EXIT_OK)
         rc = cli_fhir_usage("eval", fhir, date, profile);
+    if (rc == EXIT_OK && print_profile && !fhir)
+        rc = cli_usage_error("eval", "%s--print-profile shows what --fhir input maps to: give "
+                                     "--fhir too", "");
     if (rc == EXIT_OK && fhir)
         profile = fhir;
     if (rc == EXIT_OK && !profile)
@@ -214,10 +224,12 @@ static int cmd_eval(int argc, char **argv)
     mga_status st = mga_engine_new(&opt, &eng);
     if (st == MGA_OK)
         st = cli_load_rules(eng, rules, nrules, &rs, NULL);
-    if (st == MGA_OK)
+    if (st == MGA_OK && print_profile)
+        st = cli_print_fhir_profile(rs, profile, json, len, date);
+    else if (st == MGA_OK)
         st = fhir ? cli_evaluate_fhir(rs, profile, json, len, date, &p, &res)
                   : cli_evaluate_profile(rs, profile, json, len, &p, &res);
-    if (st == MGA_OK)
+    if (st == MGA_OK && !print_profile)
         st = mga_result_write(res, fmt, cli_write_file, stdout);
     if (st == MGA_OK && cli_flush_stdout() != 0)
         st = MGA_E_WRITE;

@@ -318,6 +318,15 @@ static void match_obs(fx *x, void *ud, int sys, const char *code)
             m->any = true;
 }
 
+/* Only checks the codings' shape. */
+static void match_nothing(fx *x, void *ud, int sys, const char *code)
+{
+    (void)x;
+    (void)ud;
+    (void)sys;
+    (void)code;
+}
+
 typedef struct status_ud {
     const char *const *codes;
     bool any;
@@ -381,8 +390,10 @@ static const char *const not_confirmed[] = {"refuted", "entered-in-error", NULL}
 static void read_condition(fx *x, yajl_val r)
 {
     status_ud act = {clinical_active, false}, ref = {not_confirmed, false};
+    match_ud none = {NULL, NAN, false};
     if (!each_coding(x, r, "clinicalStatus", match_status, &act) ||
-        !each_coding(x, r, "verificationStatus", match_status, &ref))
+        !each_coding(x, r, "verificationStatus", match_status, &ref) ||
+        !each_coding(x, r, "code", match_nothing, &none))
         return;
     for (size_t i = 0; i < x->rs->nfbinds; i++) {
         const g_fbind *b = &x->rs->fbinds[i];
@@ -797,10 +808,11 @@ static mga_status map(const mga_ruleset *rs, const char *name, const char *json,
     if (o->oom) {
         st = MGA_E_NOMEM;
     } else if (nfields == 0) {
-        char why[160];
+        char why[256];
         snprintf(why, sizeof why,
-                 "%zu resource%s read, none an active one the rule set's FHIR bindings read", x.nread,
-                 x.nread == 1 ? "" : "s");
+                 "%zu resource%s read, none with a bound value (a Patient's birthDate or gender, "
+                 "an active Condition or medicine, a final Observation with a bound code)",
+                 x.nread, x.nread == 1 ? "" : "s");
         x.path[1] = '\0';
         ferr(&x, DIAG_FHIR_NOTHING, rs->nfbinds ? why : "the rule set declares no FHIR bindings");
         st = MGA_E_PROFILE;
