@@ -212,7 +212,7 @@ static int parse_when(const char *s, bool time, int *y, int *m, int *d, double *
 static int sys_of(const char *uri)
 {
     for (int i = 0; i < FHIR_NSYS; i++)
-        if (strcmp(fhir_sys_uri((fhir_sys)i), uri) == 0)
+        if (strcmp(fhirbind_sys_uri((fhir_sys)i), uri) == 0)
             return i;
     return -1;
 }

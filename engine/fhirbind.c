@@ -13,12 +13,12 @@ static const char *const sys_uris[FHIR_NSYS] = {
     "http://www.nlm.nih.gov/research/umls/rxnorm", "http://www.whocc.no/atc",
     "http://loinc.org",           "http://hl7.org/fhir/administrative-gender"};
 
-const char *fhir_sys_name(fhir_sys s)
+const char *fhirbind_sys_name(fhir_sys s)
 {
     return s < FHIR_NSYS ? sys_names[s] : "?";
 }
 
-const char *fhir_sys_uri(fhir_sys s)
+const char *fhirbind_sys_uri(fhir_sys s)
 {
     return s < FHIR_NSYS ? sys_uris[s] : "?";
 }

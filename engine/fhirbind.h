@@ -39,8 +39,8 @@ typedef struct g_fbind {
     size_t nobs;
 } g_fbind;
 
-const char *fhir_sys_name(fhir_sys s);
-const char *fhir_sys_uri(fhir_sys s);
+const char *fhirbind_sys_name(fhir_sys s);
+const char *fhirbind_sys_uri(fhir_sys s);
 
 /* Checks every binding of p against its (sema-checked) schema. false on OOM. */
 bool fhirbind_check(const ast_program *p, mga_diags *d, const int *dsrc);

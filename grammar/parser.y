@@ -494,7 +494,8 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, yyscan_t scanner,
                      la == YYSYMBOL_K_SEVERITY || la == YYSYMBOL_K_EVIDENCE ||
                      la == YYSYMBOL_K_AND || la == YYSYMBOL_K_OR || la == YYSYMBOL_K_NOT;
     bool keyword = (la > YYSYMBOL_STRING && la <= YYSYMBOL_K_FALSE) ||
-                   (la >= YYSYMBOL_K_INVARIANT && la <= YYSYMBOL_K_PRECEDENCE);
+                   (la >= YYSYMBOL_K_INVARIANT && la <= YYSYMBOL_K_PRECEDENCE) ||
+                   la == YYSYMBOL_K_FHIR || la == YYSYMBOL_K_FROM;
     if (dg && n == 1 && exp[0] == YYSYMBOL_IDENT && keyword && !clause_kw)
         diag_note(ctx->d, dg, "%s is a keyword and cannot be used as a name", yysymbol_name(la));
     else if (dg && (la == YYSYMBOL_K_RULE || la == YYSYMBOL_K_FACT || la == YYSYMBOL_K_SOURCE))
