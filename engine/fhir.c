@@ -51,6 +51,23 @@ static void ferr(fx *x, diag_code code, ...)
     va_end(ap);
 }
 
+/* At most 64 bytes of s, cut on a character boundary, for a message: a malformed value may
+ * be as long as the input. */
+static const char *clip(char *buf, size_t cap, const char *s)
+{
+    size_t n = strlen(s);
+    if (n < cap)
+        return s;
+    n = cap - 4;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    memcpy(buf, s, n);
+    memcpy(buf + n, "...", 4);
+    return buf;
+}
+
+#define CLIP_CAP 68
+
 /* Path segments: push returns the old length for pop. */
 static size_t push_key(fx *x, const char *key)
 {
@@ -357,12 +374,14 @@ static void read_patient(fx *x, yajl_val r)
     if (birth) {
         size_t old = push_key(x, "birthDate");
         prec = parse_when(birth, false, &by, &bm, &bd, &t);
+        char cb[CLIP_CAP];
         if (!prec)
-            ferr(x, DIAG_FHIR_DATE, x->path, birth, "date (YYYY, YYYY-MM or YYYY-MM-DD)");
+            ferr(x, DIAG_FHIR_DATE, x->path, clip(cb, sizeof cb, birth),
+                 "date (YYYY, YYYY-MM or YYYY-MM-DD)");
         else if (by > x->ry || (by == x->ry && (bm > x->rm || (bm == x->rm && bd > x->rdd))))
-            ferr(x, DIAG_FHIR_BORN_AFTER, x->path, birth, x->date);
+            ferr(x, DIAG_FHIR_BORN_AFTER, x->path, clip(cb, sizeof cb, birth), x->date);
         else if (prec < 3)
-            ferr(x, DIAG_FHIR_PARTIAL_BIRTHDATE, x->path, birth, x->date);
+            ferr(x, DIAG_FHIR_PARTIAL_BIRTHDATE, x->path, clip(cb, sizeof cb, birth), x->date);
         pop(x, old);
         if (mga_diags_error_count(x->d))
             return;
@@ -442,8 +461,9 @@ static double effective(fx *x, yajl_val r)
         if (s) {
             size_t old = push_key(x, keys[k]);
             bool ok = parse_when(s, true, &y, &m, &d, &t) != 0;
+            char cb[CLIP_CAP];
             if (!ok)
-                ferr(x, DIAG_FHIR_DATE, x->path, s, "dateTime");
+                ferr(x, DIAG_FHIR_DATE, x->path, clip(cb, sizeof cb, s), "dateTime");
             pop(x, old);
             return ok ? t : NAN;
         }
@@ -461,7 +481,8 @@ static double effective(fx *x, yajl_val r)
             if (s) {
                 size_t o2 = push_key(x, ends[k]);
                 if (!parse_when(s, true, &y, &m, &d, &t)) {
-                    ferr(x, DIAG_FHIR_DATE, x->path, s, "dateTime");
+                    char cb[CLIP_CAP];
+                    ferr(x, DIAG_FHIR_DATE, x->path, clip(cb, sizeof cb, s), "dateTime");
                     bad = true;
                 }
                 pop(x, o2);
@@ -521,13 +542,15 @@ static void read_quantity(fx *x, yajl_val r, const g_fbind *b, double when)
                 w += (size_t)snprintf(want + w, sizeof want - w, "%s%s",
                                       i == 0 ? "" : i + 1 == dm->nunits ? " or " : ", ",
                                       dm->units[i].name);
-            ferr(x, DIAG_FHIR_UNIT, x->path, u ? u : "(none)", f->name, want);
+            char cb[CLIP_CAP];
+            ferr(x, DIAG_FHIR_UNIT, x->path, u ? clip(cb, sizeof cb, u) : "(none)", f->name, want);
             pop(x, o2);
             bad = true;
         }
     } else if (!bad && u && strcmp(u, "1") != 0) {
         size_t o2 = push_key(x, u == code ? "code" : "unit");
-        ferr(x, DIAG_FHIR_UNIT, x->path, u, f->name, "no unit ('1')");
+        char cb[CLIP_CAP];
+        ferr(x, DIAG_FHIR_UNIT, x->path, clip(cb, sizeof cb, u), f->name, "no unit ('1')");
         pop(x, o2);
         bad = true;
     }
@@ -738,7 +761,8 @@ static mga_status map(const mga_ruleset *rs, const char *name, const char *json,
     int y, m, dd;
     double t;
     if (strlen(date) != 10 || parse_when(date, false, &y, &m, &dd, &t) != 3) {
-        ferr(&x, DIAG_FHIR_REQUEST_DATE, date);
+        char cb[CLIP_CAP];
+        ferr(&x, DIAG_FHIR_REQUEST_DATE, clip(cb, sizeof cb, date));
         return d->oom ? MGA_E_NOMEM : MGA_E_PROFILE;
     }
     x.ry = y;
@@ -873,7 +897,7 @@ mga_status mga_profile_from_fhir(const mga_ruleset *rs, const char *name, const 
     mga_status st = map(rs, name, json, len, date, &o, d);
     if (st == MGA_OK) {
         mga_diags *pd = NULL;
-        st = mga_profile_parse(rs, name, o.b.p, o.b.len, out, &pd);
+        st = mga_profile_parse(rs, name ? name : "<fhir>", o.b.p, o.b.len, out, &pd);
         if (pd && mga_diags_count(pd)) {
             /* the profile reader's word (a value out of range) replaces the mapper's */
             mga_diags_free(d);

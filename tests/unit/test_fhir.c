@@ -410,6 +410,23 @@ static void test_fhir_errors(void **state)
                  NULL, "request date '2026-13-01' is not a date (YYYY-MM-DD)");
     expect_error(rs, "[{\"resourceType\":\"Patient\",\"gender\":\"male\"}]", "2026-1-01", 4037,
                  NULL, NULL);
+    /* a long malformed value is cut in the message */
+    char longdate[400];
+    memset(longdate, 0, sizeof longdate);
+    strcpy(longdate, "[{\"resourceType\":\"Patient\",\"birthDate\":\"");
+    memset(longdate + strlen(longdate), '9', 200);
+    strcat(longdate, "\"}]");
+    {
+        mga_status lst;
+        mga_diags *ld = NULL;
+        char *lg = mapped(rs, longdate, DATE, &lst, &ld);
+        assert_int_equal(lst, MGA_E_PROFILE);
+        assert_null(lg);
+        const mga_diag *dg = expect_diag(ld, 4034, NULL);
+        assert_contains(dg->message, "99999...' is not a FHIR date");
+        assert_true(strlen(dg->message) < 200);
+        mga_diags_free(ld);
+    }
     char deep[200];
     memset(deep, '[', 70);
     memset(deep + 70, ']', 70);
