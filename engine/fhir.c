@@ -41,6 +41,7 @@ typedef struct fx {
     size_t plen;
     size_t nread; /* resources read */
     bool patient; /* a Patient was read */
+    yajl_val root; /* the input, where medicationReference looks */
 } fx;
 
 static void ferr(fx *x, diag_code code, ...)
@@ -427,6 +428,51 @@ static void read_condition(fx *x, yajl_val r)
     }
 }
 
+static bool is_medication(yajl_val m, const char *id)
+{
+    yajl_val t = get(m, "resourceType"), i = get(m, "id");
+    return t && YAJL_IS_STRING(t) && strcmp(t->u.string, "Medication") == 0 && id && i &&
+           YAJL_IS_STRING(i) && strcmp(i->u.string, id) == 0;
+}
+
+/* The Medication a reference names, with its JSON path in path: "#id" among r's contained
+ * resources, "Medication/id" or an entry's fullUrl among the input's; NULL when absent. */
+static yajl_val find_medication(fx *x, yajl_val r, const char *ref, char *path, size_t cap)
+{
+    if (ref[0] == '#') {
+        yajl_val c = get(r, "contained");
+        for (size_t i = 0; c && YAJL_IS_ARRAY(c) && i < c->u.array.len; i++)
+            if (is_medication(c->u.array.values[i], ref + 1)) {
+                snprintf(path, cap, "%s.contained[%zu]", x->path, i);
+                return c->u.array.values[i];
+            }
+        return NULL;
+    }
+    const char *id = strncmp(ref, "Medication/", 11) == 0 ? ref + 11 : NULL;
+    yajl_val root = x->root;
+    if (YAJL_IS_ARRAY(root)) {
+        for (size_t i = 0; i < root->u.array.len; i++)
+            if (is_medication(root->u.array.values[i], id)) {
+                snprintf(path, cap, "$[%zu]", i);
+                return root->u.array.values[i];
+            }
+        return NULL;
+    }
+    yajl_val e = get(root, "entry");
+    for (size_t i = 0; e && YAJL_IS_ARRAY(e) && i < e->u.array.len; i++) {
+        yajl_val m = get(e->u.array.values[i], "resource");
+        yajl_val full = get(e->u.array.values[i], "fullUrl");
+        bool by_url = full && YAJL_IS_STRING(full) && strcmp(full->u.string, ref) == 0;
+        yajl_val t = m ? get(m, "resourceType") : NULL;
+        bool med = t && YAJL_IS_STRING(t) && strcmp(t->u.string, "Medication") == 0;
+        if (med && (is_medication(m, id) || by_url)) {
+            snprintf(path, cap, "$.entry[%zu].resource", i);
+            return m;
+        }
+    }
+    return NULL;
+}
+
 static void read_medication(fx *x, yajl_val r, bool request)
 {
     bool bad = false;
@@ -441,7 +487,35 @@ static void read_medication(fx *x, yajl_val r, bool request)
         if (!status || strcmp(status, "active") != 0)
             continue;
         match_ud m = {b, NAN, false};
-        if (!each_coding(x, r, "medicationCodeableConcept", match_values, &m))
+        if (get(r, "medicationCodeableConcept")) {
+            if (!each_coding(x, r, "medicationCodeableConcept", match_values, &m))
+                return;
+            continue;
+        }
+        /* a medicine given by reference: its Medication's code */
+        yajl_val mr = member(x, r, "medicationReference", "an object", &bad);
+        size_t old = push_key(x, "medicationReference");
+        const char *ref = mr ? str_member(x, mr, "reference", &bad) : NULL;
+        pop(x, old);
+        if (bad)
+            return;
+        char mpath[sizeof x->path + 64];
+        yajl_val med = ref ? find_medication(x, r, ref, mpath, sizeof mpath) : NULL;
+        if (!med)
+            continue;
+        char saved[sizeof x->path];
+        size_t slen = x->plen;
+        memcpy(saved, x->path, slen + 1);
+        size_t ml = strlen(mpath);
+        if (ml >= sizeof x->path)
+            ml = sizeof x->path - 1;
+        memcpy(x->path, mpath, ml);
+        x->path[ml] = '\0';
+        x->plen = ml;
+        bool ok = each_coding(x, med, "code", match_values, &m);
+        memcpy(x->path, saved, slen + 1);
+        x->plen = slen;
+        if (!ok)
             return;
     }
 }
@@ -818,6 +892,7 @@ static mga_status map(const mga_ruleset *rs, const char *name, const char *json,
         st = MGA_E_PROFILE;
         goto done;
     }
+    x.root = root;
     read_root(&x, root);
     if (d->oom) {
         st = MGA_E_NOMEM;

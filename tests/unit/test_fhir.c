@@ -195,6 +195,35 @@ static void test_fhir_medications(void **state)
                  inactive[i]);
         expect_map(rs, buf, "{\"medications\":[]}\n");
     }
+    /* by reference: to a Medication of the input by id or fullUrl, or to a contained one;
+     * a reference to nothing gives nothing */
+    expect_map(rs,
+               BUNDLE("{\"fullUrl\":\"urn:uuid:a\",\"resource\":{\"resourceType\":\"Medication\","
+                      "\"id\":\"m1\",\"code\":{\"coding\":[{\"system\":\"http://www.whocc.no/atc\","
+                      "\"code\":\"C03AA03\"}]}}},"
+                      RES("{\"resourceType\":\"MedicationRequest\",\"status\":\"active\","
+                          "\"medicationReference\":{\"reference\":\"Medication/m1\"}}")),
+               "{\"medications\":[\"diuretics\"]}\n");
+    expect_map(rs,
+               BUNDLE(RES("{\"resourceType\":\"MedicationStatement\",\"status\":\"active\","
+                          "\"medicationReference\":{\"reference\":\"urn:uuid:b\"}}") ","
+                      "{\"fullUrl\":\"urn:uuid:b\",\"resource\":{\"resourceType\":\"Medication\","
+                      "\"code\":{\"coding\":[{\"system\":"
+                      "\"http://www.nlm.nih.gov/research/umls/rxnorm\",\"code\":\"723\"}]}}}"),
+               "{\"medications\":[\"antibiotics\"]}\n");
+    expect_map(rs,
+               "[{\"resourceType\":\"MedicationRequest\",\"status\":\"active\","
+               "\"medicationReference\":{\"reference\":\"#c\"},\"contained\":[{\"resourceType\":"
+               "\"Medication\",\"id\":\"c\",\"code\":{\"coding\":[{\"system\":"
+               "\"http://www.whocc.no/atc\",\"code\":\"C03CA01\"}]}}]},"
+               "{\"resourceType\":\"MedicationRequest\",\"status\":\"active\","
+               "\"medicationReference\":{\"reference\":\"Medication/none\"}}]",
+               "{\"medications\":[\"diuretics\"]}\n");
+    expect_error(rs,
+                 "[{\"resourceType\":\"Medication\",\"id\":\"m\",\"code\":{\"coding\":\"x\"}},"
+                 "{\"resourceType\":\"MedicationRequest\",\"status\":\"active\","
+                 "\"medicationReference\":{\"reference\":\"Medication/m\"}}]",
+                 DATE, 4033, "$[0].code.coding", NULL);
     /* an RxNorm code is not a prefix match; C0 is not within C03 */
     expect_map(rs,
                "[{\"resourceType\":\"MedicationRequest\",\"status\":\"active\","
