@@ -32,7 +32,7 @@ LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 ENGINE_SRC = engine/names.c engine/fileio.c engine/jsonesc.c engine/evalref.c engine/plan.c engine/resolve.c engine/arena.c engine/utf8.c engine/textsafe.c engine/diag.c engine/ast.c engine/parse.c engine/lexsup.c engine/astbuild.c engine/sema.c \
              engine/quote.c engine/graph.c engine/profile.c engine/eval.c engine/output.c \
              engine/jsongen.c engine/format.c engine/graphout.c engine/api.c engine/explain.c engine/ruletest.c \
-             engine/diagout.c engine/schema.c engine/doc.c
+             engine/diagout.c engine/schema.c engine/doc.c engine/fhirbind.c engine/fhir.c
 # The library carries the shipped rule base (mga_compile_builtin): rules/*.mga embedded by
 # engine/embed.sh into $(GEN)/builtin_rules.c.
 ENGINE_OBJ = $(ENGINE_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/parser.o $(BUILD)/obj/gen/lexer.o \
@@ -354,6 +354,7 @@ golden: $(BUILD)/mgadvise $(BUILD)/libmgadvise-analysis.so
 	@sh tests/golden/batch-io.sh $(BUILD)/mgadvise
 	@sh tests/golden/tools.sh $(BUILD)/mgadvise
 	@sh tests/golden/hostile.sh $(BUILD)/mgadvise
+	@sh tests/golden/fhir.sh $(BUILD)/mgadvise
 
 examples-run: $(EXAMPLES) all
 	@set -e; for e in $(EXAMPLES); do echo "== $$e"; $$e rules examples/profiles/01-kidney-disease.json | grep -Eq "^critical +avoid +s1_kidney_disease_avoid_supplements"; done; \
@@ -477,6 +478,7 @@ bless: $(BUILD)/mgadvise
 	@BLESS=1 sh tests/golden/batch/run.sh $(BUILD)/mgadvise
 	@BLESS=1 sh tests/golden/batch-io.sh $(BUILD)/mgadvise
 	@BLESS=1 sh tests/golden/tools.sh $(BUILD)/mgadvise
+	@BLESS=1 sh tests/golden/fhir.sh $(BUILD)/mgadvise
 
 # The whole suite under Valgrind memcheck: any memory error or definite/indirect leak
 # fails it (exit 99 shows up in the golden diffs as well).

@@ -50,6 +50,17 @@ mga_status cli_load_rules(mga_engine *eng, const char **paths, size_t n, mga_rul
  * input), renders its diagnostics, and evaluates it. */
 mga_status cli_evaluate_profile(const mga_ruleset *rs, const char *path, const char *json,
                                 size_t len, mga_profile **p, mga_result **res);
+/* The same for FHIR input (mgadvise_from_fhir): fhir_date is the request date, or NULL for
+ * today (UTC). */
+mga_status cli_evaluate_fhir(const mga_ruleset *rs, const char *path, const char *json,
+                             size_t len, const char *fhir_date, mga_profile **p,
+                             mga_result **res);
+/* eval --fhir --print-profile: writes the profile JSON the FHIR input maps to on stdout. */
+mga_status cli_print_fhir_profile(const mga_ruleset *rs, const char *path, const char *json,
+                                  size_t len, const char *fhir_date);
+/* --fhir and --date of eval and explain: a usage error (EXIT_USAGE, said on stderr) for a
+ * date that is not YYYY-MM-DD, for --date without --fhir, or for --fhir with a PROFILE. */
+int cli_fhir_usage(const char *cmd, const char *fhir, const char *date, const char *profile);
 /* Names st on stderr, unless diagnostics already told (compile, profile and I/O errors) or
  * it is a failed write to standard output (cli_finish_output tells why). */
 void cli_report_status(mga_status st);

@@ -43,11 +43,19 @@ static const char *usage_main =
 
 static const char *usage_eval =
     "usage: mgadvise eval [OPTIONS] PROFILE.json\n"
+    "       mgadvise eval [OPTIONS] --fhir BUNDLE.json [--date YYYY-MM-DD]\n"
     "\n"
     "Prints the advice for one JSON profile, every item cited. PROFILE '-' is stdin; a\n"
     "folder is a usage error.\n"
     "\n"
     "options:\n"
+    "  --fhir FILE         read the profile from FHIR R4 resources (a Bundle or a JSON\n"
+    "                      array of resources; '-' is stdin) through the rules' FHIR\n"
+    "                      bindings (docs/FHIR.md)\n"
+    "  --date YYYY-MM-DD   the request date, on which Patient.birthDate gives the age\n"
+    "                      (default: today, UTC)\n"
+    "  --print-profile     with --fhir: print the profile JSON the FHIR input maps to,\n"
+    "                      instead of the advice\n"
     "  -r, --rules PATH    a rule file or a folder of *.mga files (repeatable);\n"
     "                      default: the shipped rule base built into this binary\n"
     "  -f, --format FMT    text (default), json (one line) or pretty (indented JSON)\n"
@@ -109,7 +117,10 @@ enum {
     OPT_SOURCES,
     OPT_NO_ANALYSIS,
     OPT_TIME,
-    OPT_TIME_LIMIT
+    OPT_TIME_LIMIT,
+    OPT_FHIR,
+    OPT_DATE,
+    OPT_PRINT_PROFILE
 };
 
 static const cli_opt eval_opts[] = {
@@ -117,6 +128,9 @@ static const cli_opt eval_opts[] = {
     {"format", 'f', "text, json or pretty", 'f'},
     {"allow-unknown-fields", 0, NULL, OPT_ALLOW_UNKNOWN},
     {"all", 0, NULL, OPT_ALL},
+    {"fhir", 0, "a FHIR file", OPT_FHIR},
+    {"date", 0, "a date (YYYY-MM-DD)", OPT_DATE},
+    {"print-profile", 0, NULL, OPT_PRINT_PROFILE},
     {"help", 'h', NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -125,9 +139,9 @@ static int cmd_eval(int argc, char **argv)
 {
     const char **rules = calloc((size_t)argc + 1, sizeof *rules);
     size_t nrules = 0;
-    const char *profile = NULL;
+    const char *profile = NULL, *fhir = NULL, *date = NULL;
     mga_format fmt = MGA_FORMAT_TEXT;
-    bool all = false;
+    bool all = false, print_profile = false;
     int rc = EXIT_OK;
     mga_options opt;
     mga_options_init(&opt);
@@ -166,6 +180,15 @@ static int cmd_eval(int argc, char **argv)
         case OPT_ALL:
             all = true;
             break;
+        case OPT_FHIR:
+            fhir = v;
+            break;
+        case OPT_DATE:
+            date = v;
+            break;
+        case OPT_PRINT_PROFILE:
+            print_profile = true;
+            break;
         default:
             rc = EXIT_USAGE;
         }
@@ -174,6 +197,13 @@ static int cmd_eval(int argc, char **argv)
         profile = argv[optind++];
     if (rc == EXIT_OK && optind < argc)
         rc = cli_usage_error("eval", "one profile at a time; '%s' is one too many", argv[optind]);
+    if (rc == EXIT_OK)
+        rc = cli_fhir_usage("eval", fhir, date, profile);
+    if (rc == EXIT_OK && print_profile && !fhir)
+        rc = cli_usage_error("eval", "%s--print-profile shows what --fhir input maps to: give "
+                                     "--fhir too", "");
+    if (rc == EXIT_OK && fhir)
+        profile = fhir;
     if (rc == EXIT_OK && !profile)
         rc = cli_usage_error("eval", "%sa profile file is needed (or '-' for standard input)",
                              "");
@@ -202,9 +232,12 @@ static int cmd_eval(int argc, char **argv)
     mga_status st = mga_engine_new(&opt, &eng);
     if (st == MGA_OK)
         st = cli_load_rules(eng, rules, nrules, &rs, NULL);
-    if (st == MGA_OK)
-        st = cli_evaluate_profile(rs, profile, json, len, &p, &res);
-    if (st == MGA_OK)
+    if (st == MGA_OK && print_profile)
+        st = cli_print_fhir_profile(rs, profile, json, len, date);
+    else if (st == MGA_OK)
+        st = fhir ? cli_evaluate_fhir(rs, profile, json, len, date, &p, &res)
+                  : cli_evaluate_profile(rs, profile, json, len, &p, &res);
+    if (st == MGA_OK && !print_profile)
         st = mga_result_write(res, fmt, cli_write_file, stdout);
     if (st == MGA_OK && cli_flush_stdout() != 0)
         st = MGA_E_WRITE;

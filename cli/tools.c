@@ -15,6 +15,7 @@
 
 static const char *usage_explain =
     "usage: mgadvise explain [OPTIONS] PROFILE.json\n"
+    "       mgadvise explain [OPTIONS] --fhir BUNDLE.json [--date YYYY-MM-DD]\n"
     "\n"
     "Explains the advice for one profile: for every advice item, its rule and condition\n"
     "tree as written, each part true, false or unknown with the profile values it read and\n"
@@ -24,6 +25,8 @@ static const char *usage_explain =
     "\n"
     "options:\n"
     "  --rule ID           only this rule: its whole condition tree, fired or not\n"
+    "  --fhir FILE         read the profile from FHIR R4 resources, as eval --fhir\n"
+    "  --date YYYY-MM-DD   the request date of --fhir (default: today, UTC)\n"
     "  -r, --rules PATH    a rule file or a folder of *.mga files (repeatable);\n"
     "                      default: the shipped rule base built into this binary\n"
     "  -f, --format FMT    text (default: an indented tree) or json (one object)\n"
@@ -35,13 +38,22 @@ static const char *usage_explain =
     "exit status: 0 explained; 1 the profile or the rules have errors, or no rule has that\n"
     "ID; 2 usage; 3 a file could not be read; 4 out of memory or output error.\n";
 
-enum { OPT_RULE = CLI_OPT_LONG, OPT_ALLOW_UNKNOWN, OPT_COVERAGE, OPT_MIN_COVERAGE };
+enum {
+    OPT_RULE = CLI_OPT_LONG,
+    OPT_ALLOW_UNKNOWN,
+    OPT_COVERAGE,
+    OPT_MIN_COVERAGE,
+    OPT_FHIR,
+    OPT_DATE
+};
 
 static const cli_opt explain_opts[] = {
     {"rule", 0, "a rule id", OPT_RULE},
     {"rules", 'r', "a path", 'r'},
     {"format", 'f', "text or json", 'f'},
     {"allow-unknown-fields", 0, NULL, OPT_ALLOW_UNKNOWN},
+    {"fhir", 0, "a FHIR file", OPT_FHIR},
+    {"date", 0, "a date (YYYY-MM-DD)", OPT_DATE},
     {"help", 'h', NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -50,7 +62,7 @@ int cli_explain(int argc, char **argv)
 {
     const char **rules = calloc((size_t)argc + 1, sizeof *rules);
     size_t nrules = 0;
-    const char *profile = NULL, *rule = NULL;
+    const char *profile = NULL, *rule = NULL, *fhir = NULL, *date = NULL;
     mga_format fmt = MGA_FORMAT_TEXT;
     int rc = EXIT_OK;
     mga_options opt;
@@ -87,6 +99,12 @@ int cli_explain(int argc, char **argv)
         case OPT_ALLOW_UNKNOWN:
             opt.allow_unknown_fields = true;
             break;
+        case OPT_FHIR:
+            fhir = v;
+            break;
+        case OPT_DATE:
+            date = v;
+            break;
         default:
             rc = EXIT_USAGE;
         }
@@ -96,6 +114,10 @@ int cli_explain(int argc, char **argv)
     if (rc == EXIT_OK && optind < argc)
         rc = cli_usage_error("explain", "one profile at a time; '%s' is one too many",
                              argv[optind]);
+    if (rc == EXIT_OK)
+        rc = cli_fhir_usage("explain", fhir, date, profile);
+    if (rc == EXIT_OK && fhir)
+        profile = fhir;
     if (rc == EXIT_OK && !profile)
         rc = cli_usage_error("explain",
                              "%sa profile file is needed (or '-' for standard input)", "");
@@ -134,7 +156,8 @@ int cli_explain(int argc, char **argv)
         }
     }
     if (st == MGA_OK)
-        st = cli_evaluate_profile(rs, profile, json, len, &p, &res);
+        st = fhir ? cli_evaluate_fhir(rs, profile, json, len, date, &p, &res)
+                  : cli_evaluate_profile(rs, profile, json, len, &p, &res);
     if (st == MGA_OK)
         st = mga_result_explain_write(res, rule, fmt, cli_write_file, stdout);
     if (st == MGA_OK && cli_flush_stdout() != 0)

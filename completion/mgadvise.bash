@@ -50,6 +50,14 @@ _mgadvise()
         _filedir
         return
         ;;
+    --fhir)
+        _filedir json
+        return
+        ;;
+    --date)
+        COMPREPLY=($(compgen -W "$(date -u +%Y-%m-%d)" -- "$cur"))
+        return
+        ;;
     -j | --jobs | --skip | --min-coverage | --rule | --time-limit)
         return
         ;;
@@ -57,10 +65,10 @@ _mgadvise()
 
     local opts
     case $cmd in
-    eval) opts='-r --rules -f --format --all --allow-unknown-fields -h --help' ;;
+    eval) opts='-r --rules -f --format --all --allow-unknown-fields --fhir --date --print-profile -h --help' ;;
     check) opts='-r --rules --sources --no-analysis -f --format --time --time-limit -q --quiet -h --help' ;;
     batch) opts='-r --rules -j --jobs --input-format --skip --stats --catalog --allow-unknown-fields -q --quiet -h --help' ;;
-    explain) opts='--rule -r --rules -f --format --allow-unknown-fields -h --help' ;;
+    explain) opts='--rule -r --rules -f --format --allow-unknown-fields --fhir --date -h --help' ;;
     test) opts='-r --rules --coverage --min-coverage -h --help' ;;
     fmt) opts='--check -h --help' ;;
     graph) opts='-r --rules -f --format -h --help' ;;

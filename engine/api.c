@@ -7,6 +7,7 @@
 #include "builtin.h"
 #include "eval.h"
 #include "explain.h"
+#include "fhirbind.h"
 #include "fileio.h"
 #include "hash.h"
 #include "format.h"
@@ -199,6 +200,10 @@ mga_status mga_compile_sources(mga_engine *eng, const mga_source *srcs, size_t n
         st = MGA_E_NOMEM;
         goto done;
     }
+    if (mga_diags_error_count(d) == 0 && !fhirbind_check(p, d, dsrc)) {
+        st = MGA_E_NOMEM;
+        goto done;
+    }
     if (mga_diags_error_count(d) == 0 && eng->sources_dir &&
         !quote_check(p, d, dsrc, eng->sources_dir)) {
         st = MGA_E_NOMEM;
@@ -222,7 +227,8 @@ mga_status mga_compile_sources(mga_engine *eng, const mga_source *srcs, size_t n
     arena_init(&rs->a, &rs->m);
     rs->allow_unknown_fields = eng->allow_unknown_fields;
     /* the compile driver: each stage builds what it owns, in pipeline order */
-    if (!graph_build(rs, p, names, texts, lens) || !graph_index(rs, p->a) ||
+    if (!graph_build(rs, p, names, texts, lens) || !fhirbind_freeze(rs, p) ||
+        !graph_index(rs, p->a) ||
         !eval_freeze(rs) || !output_freeze_json(rs) || !explain_build(rs, p, names, texts, lens)) {
         mga_ruleset_free(rs);
         st = MGA_E_NOMEM;

@@ -303,6 +303,33 @@ typedef struct ast_test {
     vec expects; /* ast_texpect */
 } ast_test;
 
+/* ---- FHIR bindings (`fhir ... end`): how a profile field is read from FHIR R4 ---- */
+
+/* One code: a code system's short name (snomed, icd10cm, rxnorm, atc, loinc, gender), the
+ * code and its display as the code system publishes it. */
+typedef struct ast_fcode {
+    ast_name system;
+    const char *code, *display;
+    ast_span at;
+    int sys; /* set by the binding check: fhir_system index */
+} ast_fcode;
+
+/* `symbol: codes`: the resources carrying one of the codes give the field this value. */
+typedef struct ast_fvalue {
+    ast_name sym;
+    vec codes; /* ast_fcode */
+} ast_fvalue;
+
+/* `field: from Resource[, Resource][.element] [codes]` and its value lines. */
+typedef struct ast_fbind {
+    ast_name field;
+    ast_names resources;
+    ast_name element; /* .s NULL: none */
+    ast_span at;
+    vec codes;  /* ast_fcode: the observation's own codes */
+    vec values; /* ast_fvalue */
+} ast_fbind;
+
 typedef struct ast_program {
     arena *a;
     vec rulesets;    /* ast_text */
@@ -316,6 +343,7 @@ typedef struct ast_program {
     vec invariants; /* ast_invariant */
     vec precs;      /* ast_prec */
     vec tests;  /* ast_test */
+    vec fhir;   /* ast_fbind */
     /* set by sema when the facts have no cycle: every fact once, each after the facts its
      * condition names, so later passes build facts without recursing along chains */
     uint32_t *fact_order;

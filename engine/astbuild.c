@@ -112,6 +112,59 @@ bool ast_fact_add(struct parse_ctx *ctx, ast_name name, ast_cond *cond)
     return true;
 }
 
+bool ast_fhir_begin(struct parse_ctx *ctx, ast_name field, ast_name resource)
+{
+    ast_fbind *b = vec_push(ctx->a, &ctx->prog->fhir, sizeof *b);
+    if (!b)
+        return false;
+    b->field = field;
+    b->at = field.at;
+    ctx->fbind = b;
+    ctx->fcodes = &b->codes;
+    return ast_names_push(ctx->a, &b->resources, resource);
+}
+
+bool ast_fhir_resource(struct parse_ctx *ctx, ast_name resource)
+{
+    return ast_names_push(ctx->a, &ctx->fbind->resources, resource);
+}
+
+bool ast_fhir_element(struct parse_ctx *ctx, ast_name element)
+{
+    ctx->fbind->element = element;
+    return true;
+}
+
+bool ast_fhir_value(struct parse_ctx *ctx, ast_name sym)
+{
+    if (!ctx->fbind) {
+        /* a value line before any 'field: from ...' line: its codes are read and dropped */
+        diag_add(ctx->d, DIAG_FHIR_VALUE_FIRST, ctx->dsrc, sym.at.off, sym.at.len, sym.s);
+        ctx->fcodes = &ctx->fhir_orphans;
+        return true;
+    }
+    ast_fvalue *v = vec_push(ctx->a, &ctx->fbind->values, sizeof *v);
+    if (!v)
+        return false;
+    v->sym = sym;
+    ctx->fcodes = &v->codes;
+    return true;
+}
+
+bool ast_fhir_code(struct parse_ctx *ctx, ast_name system, const char *code,
+                   const char *display, ast_span at)
+{
+    ast_fcode *c = vec_push(ctx->a, ctx->fcodes, sizeof *c);
+    if (!c)
+        return false;
+    c->system = system;
+    c->code = code;
+    c->display = display;
+    c->at = at;
+    c->sys = -1;
+    return true;
+}
+
 ast_rule *ast_rule_begin(struct parse_ctx *ctx, ast_name id, ast_span at)
 {
     if (ctx->prog->rules.len == MAX_RULES) /* reported once, at the first rule past it */

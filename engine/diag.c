@@ -223,6 +223,18 @@ static mga_diag *push(mga_diags *d, mga_diag_kind kind, unsigned code, int src, 
     return dg;
 }
 
+mga_diag *diag_file_vadd(mga_diags *d, diag_code code, const char *file, const char *path,
+                         va_list ap)
+{
+    mga_diag *dg = diag_vadd(d, code, -1, 0, 0, path, ap);
+    if (dg && file) {
+        dg->file = arena_strdup(&d->a, file);
+        if (!dg->file)
+            d->oom = true;
+    }
+    return dg;
+}
+
 mga_diag *diag_vadd(mga_diags *d, diag_code code, int src, size_t off, size_t len,
                     const char *path, va_list ap)
 {

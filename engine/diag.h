@@ -41,6 +41,10 @@ mga_diag *diag_add(mga_diags *d, diag_code code, int src, size_t off, size_t len
  * mga_diag.path; NULL for none). */
 mga_diag *diag_vadd(mga_diags *d, diag_code code, int src, size_t off, size_t len,
                     const char *path, va_list ap);
+/* An unlocated diagnostic of the input named file (copied; NULL: none), with its JSON path:
+ * for inputs read as a tree (FHIR), where no byte offset is known. */
+mga_diag *diag_file_vadd(mga_diags *d, diag_code code, const char *file, const char *path,
+                         va_list ap);
 void diag_note(mga_diags *d, mga_diag *dg, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Sets dg's witness to a copy of json (a profile as JSON text); dg NULL: nothing. */

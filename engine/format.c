@@ -34,6 +34,7 @@ static const layout layouts[] = {
     {"dimension", R_TOP_BLOCK, false, " unit "},
     {"forms", R_TOP_LINE, false, ""},
     {"profile", R_TOP_BLOCK, true, ""},
+    {"fhir", R_TOP_BLOCK, true, ""},
     {"fact", R_TOP_LINE, false, ""},
     {"rule", R_TOP_BLOCK, false, " when then dose severity say cite evidence presumes "},
     {"precedence", R_TOP_LINE, false, ""},
@@ -67,6 +68,7 @@ static const layout layouts[] = {
     {"false", R_WORD, false, ""},    {"expect", R_WORD, false, ""},
     {"given", R_WORD, false, ""},    {"no", R_WORD, false, ""},
     {"withhold", R_WORD, false, ""}, {"presumes", R_WORD, false, ""},
+    {"from", R_WORD, false, ""},
 };
 
 #define INDENT 2 /* one level: clauses inside a declaration, continuations of a clause */
@@ -267,9 +269,9 @@ static int place(fmt *f, const tok *t, bool src_break)
 
 static bool space_between(int prev, bool prev_unary, int cur)
 {
-    if (cur == ',' || cur == ']' || cur == ')' || cur == ':' || cur == DOTDOT)
+    if (cur == ',' || cur == ']' || cur == ')' || cur == ':' || cur == DOTDOT || cur == '.')
         return false;
-    if (prev == '(' || prev == '[' || prev == DOTDOT || (prev == '-' && prev_unary))
+    if (prev == '(' || prev == '[' || prev == DOTDOT || prev == '.' || (prev == '-' && prev_unary))
         return false;
     if (cur == '[' && prev == IDENT)
         return false; /* cite sleep[14] */

@@ -36,6 +36,11 @@ struct parse_ctx {
     ast_span prec_at;
     bool prec_bad; /* the word after the winner was not 'over' */
     ast_test *test;
+    /* the FHIR binding being read, the field named before 'from', and where codes go */
+    struct ast_fbind *fbind;
+    ast_name fhir_field;
+    vec *fcodes;
+    vec fhir_orphans; /* codes of value lines that come before any binding */
     /* string literal accumulation */
     membuf sbuf;
     /* the scanner's live blocks: flex's fatal error (a longjmp) can strike between an
@@ -73,6 +78,12 @@ bool ast_field_add(struct parse_ctx *ctx, ast_name name, field_type t, const ast
 bool ast_field_number(struct parse_ctx *ctx, ast_name name, ast_name unit);
 void ast_field_range(struct parse_ctx *ctx, double lo, double hi, ast_span at);
 bool ast_fact_add(struct parse_ctx *ctx, ast_name name, ast_cond *cond);
+bool ast_fhir_begin(struct parse_ctx *ctx, ast_name field, ast_name resource);
+bool ast_fhir_resource(struct parse_ctx *ctx, ast_name resource);
+bool ast_fhir_element(struct parse_ctx *ctx, ast_name element);
+bool ast_fhir_value(struct parse_ctx *ctx, ast_name sym);
+bool ast_fhir_code(struct parse_ctx *ctx, ast_name system, const char *code,
+                   const char *display, ast_span at);
 ast_rule *ast_rule_begin(struct parse_ctx *ctx, ast_name id, ast_span at);
 void ast_rule_when(struct parse_ctx *ctx, ast_cond *c, ast_span at);
 bool ast_action_add(struct parse_ctx *ctx, act_kind k, ast_span at, const ast_names *forms,

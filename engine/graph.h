@@ -238,6 +238,9 @@ struct mga_ruleset {
     size_t nsources;
     const char **forms;
     size_t nforms;
+    /* how fields are read from FHIR (fhirbind.c), in declaration order */
+    struct g_fbind *fbinds;
+    size_t nfbinds;
     /* Rule sets the index would prune little (half the rules or more unguarded) are swept
      * whole; the others are evaluated through the index below. Set by graph_index; tests
      * may force either. */

@@ -80,6 +80,7 @@ static ast_span span2(ast_span a, ast_span b)
 %token K_BETWEEN "'between'" K_TRUE "'true'" K_FALSE "'false'"
 %token K_INVARIANT "'invariant'" K_EXPECT "'expect'" K_PRECEDENCE "'precedence'"
 %token K_WITHHOLD "'withhold'" K_PRESUMES "'presumes'"
+%token K_FHIR "'fhir'" K_FROM "'from'"
 %token DOTDOT "'..'" LE "'<='" GE "'>='" EQ "'=='" NE "'!='"
 /* rule tests (*.mgt): test_decl below */
 %token K_TEST "'test'" K_GIVEN "'given'" K_NO "'no'"
@@ -114,6 +115,7 @@ decl
       unit_defs K_END
     | K_FORMS symbols                   { NN(ast_forms_add(ctx, &$2)); }
     | K_PROFILE fields K_END
+    | K_FHIR fhir_items K_END           { ctx->fbind = NULL; ctx->fcodes = NULL; }
     | K_FACT IDENT K_WHEN cond          { NN(ast_fact_add(ctx, $2, $4)); }
     | K_RULE IDENT                      { NN(ctx->rule = ast_rule_begin(ctx, $2, @1)); }
       clauses K_END
@@ -122,7 +124,7 @@ decl
     | K_PRECEDENCE prec_side IDENT      { ast_prec_begin(ctx, $2, $3, @1); }
       prec_losers
     | error K_END                       { ctx->rule = NULL; ctx->source = NULL; ctx->dim = NULL;
-                                          ctx->inv = NULL; }
+                                          ctx->inv = NULL; ctx->fbind = NULL; ctx->fcodes = NULL; }
     | test_decl
     ;
 
@@ -238,6 +240,39 @@ field
     | FIELDNAME ':' K_NUMBER opt_unit K_RANGE signed DOTDOT signed
                                         { NN(ast_field_number(ctx, $1, $4));
                                           ast_field_range(ctx, $6, $8, span2(@6, @8)); }
+    ;
+
+/* ---- FHIR bindings: how each profile field is read from FHIR R4 resources ---- */
+
+fhir_items
+    : %empty
+    | fhir_items fhir_item
+    ;
+
+fhir_item
+    : fhir_head fhir_resources
+    | fhir_head fhir_resources '.' IDENT { NN(ast_fhir_element(ctx, $4)); }
+    | fhir_head fhir_resources fhir_codes
+    | FIELDNAME ':'                     { NN(ast_fhir_value(ctx, $1)); }
+      fhir_codes
+    ;
+
+fhir_head
+    : FIELDNAME ':' K_FROM              { ctx->fhir_field = $1; }
+    ;
+
+fhir_resources
+    : IDENT                             { NN(ast_fhir_begin(ctx, ctx->fhir_field, $1)); }
+    | fhir_resources ',' IDENT          { NN(ast_fhir_resource(ctx, $3)); }
+    ;
+
+fhir_codes
+    : fhir_code
+    | fhir_codes ',' fhir_code
+    ;
+
+fhir_code
+    : IDENT STRING STRING               { NN(ast_fhir_code(ctx, $1, $2, $3, span2(@1, @3))); }
     ;
 
 opt_unit
@@ -459,7 +494,8 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, yyscan_t scanner,
                      la == YYSYMBOL_K_SEVERITY || la == YYSYMBOL_K_EVIDENCE ||
                      la == YYSYMBOL_K_AND || la == YYSYMBOL_K_OR || la == YYSYMBOL_K_NOT;
     bool keyword = (la > YYSYMBOL_STRING && la <= YYSYMBOL_K_FALSE) ||
-                   (la >= YYSYMBOL_K_INVARIANT && la <= YYSYMBOL_K_PRECEDENCE);
+                   (la >= YYSYMBOL_K_INVARIANT && la <= YYSYMBOL_K_PRECEDENCE) ||
+                   la == YYSYMBOL_K_FHIR || la == YYSYMBOL_K_FROM;
     if (dg && n == 1 && exp[0] == YYSYMBOL_IDENT && keyword && !clause_kw)
         diag_note(ctx->d, dg, "%s is a keyword and cannot be used as a name", yysymbol_name(la));
     else if (dg && (la == YYSYMBOL_K_RULE || la == YYSYMBOL_K_FACT || la == YYSYMBOL_K_SOURCE))

@@ -306,6 +306,42 @@ MGA_API mga_status mga_profile_parse_reuse(const mga_ruleset *rs, const char *na
                                            mga_diags **diags);
 MGA_API void mga_profile_free(mga_profile *p);
 
+/* ---- FHIR input ---------------------------------------------------------------------- */
+
+/* Reads FHIR R4 resources into a profile of rs through the rule set's `fhir` bindings
+ * (docs/FHIR.md): json is a Bundle of any type (collection, searchset, transaction...;
+ * entries without a resource are skipped) or a JSON array of resources; date is the
+ * request date, "YYYY-MM-DD", on which Patient.birthDate gives the age in completed years.
+ * Only active Conditions (clinicalStatus active, recurrence or relapse; not
+ * verificationStatus refuted or entered-in-error), active MedicationRequests and
+ * MedicationStatements, and final, amended or corrected Observations count; of the
+ * observations bound to one field, the latest by effective[x] gives its value, its UCUM
+ * unit converted through the field's dimension. A set field whose resources are present
+ * is given (empty when none carries a bound code); otherwise fields stay missing.
+ * The profile is the one mga_profile_parse builds from the profile JSON that
+ * mga_fhir_write_profile writes, so its advice is that profile's advice.
+ * name labels diagnostics; json is borrowed for the call (len bytes, no NUL needed).
+ * Errors (MGA_E_PROFILE, *diags saying where by JSON path): not JSON; not a Bundle or an
+ * array; a resource or element of the wrong JSON type; a resource without resourceType;
+ * a bad date or dateTime; an observation's unit not in its field's dimension; a bad
+ * request date; a birth date after the request date; input larger than
+ * MGA_FHIR_MAX_BYTES or nested deeper than 64 levels; and input that gives no profile
+ * field at all (E4036: never a silent empty profile). A partial birth date (YYYY or
+ * YYYY-MM) leaves age missing with warning W5030. *out is NULL on error; on success free
+ * it with mga_profile_free. If diags != NULL, *diags receives the list (warnings too) or
+ * NULL when there is none. MGA_E_MISUSE for a NULL rs, json (with len > 0), date or out;
+ * MGA_E_NOMEM. Thread-safe for distinct calls on one rule set. */
+#define MGA_FHIR_MAX_BYTES ((size_t)16 << 20)
+MGA_API mga_status mga_profile_from_fhir(const mga_ruleset *rs, const char *name, const char *json,
+                                         size_t len, const char *date, mga_profile **out,
+                                         mga_diags **diags);
+/* The same mapping, writing the profile JSON (one object and a newline, fields in schema
+ * order, numbers as the FHIR input wrote them) through one call of fn instead of parsing
+ * it. Errors as mga_profile_from_fhir, and MGA_E_MISUSE for a NULL fn, MGA_E_WRITE. */
+MGA_API mga_status mga_fhir_write_profile(const mga_ruleset *rs, const char *name,
+                                          const char *json, size_t len, const char *date,
+                                          mga_write_fn fn, void *ud, mga_diags **diags);
+
 /* Evaluates the rule graph. Thread-safe for distinct profiles on one rule set. The
  * result borrows from rs and p: free it before either. */
 MGA_API mga_status mga_evaluate(const mga_ruleset *rs, const mga_profile *p, mga_result **out);

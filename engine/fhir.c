@@ -1,0 +1,986 @@
+/* SPDX-License-Identifier: MIT */
+/* FHIR input: a Bundle or an array of FHIR R4 resources read (yajl_tree) through the rule
+ * set's bindings (fhirbind.c) into profile JSON, which the profile reader then parses, so
+ * a FHIR input and the profile it maps to give the same advice. */
+#include "diag.h"
+#include "fhirbind.h"
+#include "jsonesc.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_tree.h>
+
+#define FHIR_MAX_DEPTH 64
+#define PATH_MAX_LEN 400
+
+/* What the resources gave one field. */
+typedef struct fstate {
+    bool known;      /* a number, one-of or boolean value */
+    bool given;      /* a set field: its resources are present */
+    bool cond_true;  /* a boolean made true by a condition */
+    bool timed;      /* when holds the time of the value (an observation's) */
+    double when;     /* effective time of the value, seconds; -INFINITY: undated */
+    uint32_t value;  /* one-of: symbol index; boolean: 0/1 */
+    const char *num; /* number: its JSON text */
+    const char *unit; /* number: the unit name (of the rule set), or NULL */
+    uint8_t *syms;   /* set: per symbol */
+    char buf[32];    /* an age's text */
+} fstate;
+
+typedef struct fx {
+    const mga_ruleset *rs;
+    mga_diags *d;
+    const char *name;
+    const char *date;
+    int ry, rm, rdd; /* the request date */
+    fstate *st;
+    char path[PATH_MAX_LEN + 48];
+    size_t plen;
+    size_t nread; /* resources read */
+    bool patient; /* a Patient was read */
+    yajl_val root; /* the input, where medicationReference looks */
+} fx;
+
+static void ferr(fx *x, diag_code code, ...)
+{
+    va_list ap;
+    va_start(ap, code);
+    diag_file_vadd(x->d, code, x->name, x->path, ap);
+    va_end(ap);
+}
+
+/* At most 64 bytes of s, cut on a character boundary, for a message: a malformed value may
+ * be as long as the input. */
+static const char *clip(char *buf, size_t cap, const char *s)
+{
+    size_t n = strlen(s);
+    if (n < cap)
+        return s;
+    n = cap - 4;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    memcpy(buf, s, n);
+    memcpy(buf + n, "...", 4);
+    return buf;
+}
+
+#define CLIP_CAP 68
+
+/* Path segments: push returns the old length for pop. */
+static size_t push_key(fx *x, const char *key)
+{
+    size_t old = x->plen;
+    if (x->plen < PATH_MAX_LEN)
+        x->plen += (size_t)snprintf(x->path + x->plen, sizeof x->path - x->plen, ".%.40s", key);
+    return old;
+}
+
+static size_t push_ix(fx *x, size_t i)
+{
+    size_t old = x->plen;
+    if (x->plen < PATH_MAX_LEN)
+        x->plen += (size_t)snprintf(x->path + x->plen, sizeof x->path - x->plen, "[%zu]", i);
+    return old;
+}
+
+static void pop(fx *x, size_t old)
+{
+    x->plen = old;
+    x->path[old] = '\0';
+}
+
+static const char *jtype(yajl_val v)
+{
+    if (!v || YAJL_IS_NULL(v))
+        return "null";
+    if (YAJL_IS_OBJECT(v))
+        return "an object";
+    if (YAJL_IS_ARRAY(v))
+        return "an array";
+    if (YAJL_IS_STRING(v))
+        return "a string";
+    if (YAJL_IS_NUMBER(v))
+        return "a number";
+    return "a boolean";
+}
+
+static yajl_val get(yajl_val obj, const char *key)
+{
+    if (!YAJL_IS_OBJECT(obj))
+        return NULL;
+    for (size_t i = 0; i < obj->u.object.len; i++)
+        if (strcmp(obj->u.object.keys[i], key) == 0)
+            return obj->u.object.values[i];
+    return NULL;
+}
+
+/* Member key of obj, checked to be of the type want ("an object"...) when present: NULL when
+ * absent or null; on a wrong type reports it and sets *bad. */
+static yajl_val member(fx *x, yajl_val obj, const char *key, const char *want, bool *bad)
+{
+    yajl_val v = get(obj, key);
+    if (!v || YAJL_IS_NULL(v))
+        return NULL;
+    if (strcmp(jtype(v), want) != 0) {
+        size_t old = push_key(x, key);
+        ferr(x, DIAG_FHIR_TYPE, x->path, want, jtype(v));
+        pop(x, old);
+        *bad = true;
+        return NULL;
+    }
+    return v;
+}
+
+static const char *str_member(fx *x, yajl_val obj, const char *key, bool *bad)
+{
+    yajl_val v = member(x, obj, key, "a string", bad);
+    return v ? v->u.string : NULL;
+}
+
+/* ---- dates ---- */
+
+static long days_from_civil(long y, int m, int d)
+{
+    y -= m <= 2;
+    long era = (y >= 0 ? y : y - 399) / 400;
+    long yoe = y - era * 400;
+    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int n[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : n[m - 1];
+}
+
+static bool digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+/* A FHIR date (YYYY, YYYY-MM, YYYY-MM-DD) or, with time, a dateTime/instant (those, or a
+ * full date with Thh:mm:ss[.f+] and Z or +hh:mm). Returns the precision (1 year, 2 month,
+ * 3 day, 4 time) or 0 when s is not one; *secs is its first second, UTC. */
+static int parse_when(const char *s, bool time, int *y, int *m, int *d, double *secs)
+{
+    *m = 1;
+    *d = 1;
+    int prec = 1;
+    size_t n = strlen(s);
+    if (n < 4 || !digits(s, 4, y))
+        return 0;
+    if (n > 4) {
+        if (n < 7 || s[4] != '-' || !digits(s + 5, 2, m) || *m < 1 || *m > 12)
+            return 0;
+        prec = 2;
+    }
+    if (n > 7) {
+        if (n < 10 || s[7] != '-' || !digits(s + 8, 2, d) || *d < 1 ||
+            *d > days_in_month(*y, *m))
+            return 0;
+        prec = 3;
+    }
+    double t = (double)days_from_civil(*y, *m, *d) * 86400.0;
+    if (n > 10) {
+        int hh, mm, ss, oh, om;
+        const char *p = s + 10;
+        if (!time || p[0] != 'T' || !digits(p + 1, 2, &hh) || p[3] != ':' ||
+            !digits(p + 4, 2, &mm) || p[6] != ':' || !digits(p + 7, 2, &ss) || hh > 23 ||
+            mm > 59 || ss > 60)
+            return 0;
+        p += 9;
+        if (*p == '.') {
+            p++;
+            if (*p < '0' || *p > '9')
+                return 0;
+            while (*p >= '0' && *p <= '9')
+                p++;
+        }
+        int sign = 0;
+        if (*p == 'Z' && p[1] == '\0') {
+            oh = om = 0;
+        } else if ((*p == '+' || *p == '-') && digits(p + 1, 2, &oh) && p[3] == ':' &&
+                   digits(p + 4, 2, &om) && p[6] == '\0' && oh <= 14 && om <= 59) {
+            sign = *p == '+' ? 1 : -1;
+        } else {
+            return 0;
+        }
+        t += hh * 3600.0 + mm * 60.0 + ss - sign * (oh * 3600.0 + om * 60.0);
+        prec = 4;
+    }
+    *secs = t;
+    return prec;
+}
+
+/* ---- codes ---- */
+
+static int sys_of(const char *uri)
+{
+    for (int i = 0; i < FHIR_NSYS; i++)
+        if (strcmp(fhirbind_sys_uri((fhir_sys)i), uri) == 0)
+            return i;
+    return -1;
+}
+
+/* Whether a coding (sys, code) is the bound code c: equal, or for ATC within the class c
+ * names (an ATC code begins with the codes of its classes). */
+static bool code_is(const g_fcode *c, int sys, const char *code)
+{
+    if ((int)c->sys != sys)
+        return false;
+    if (c->sys == FHIR_ATC)
+        return strncmp(code, c->code, strlen(c->code)) == 0;
+    return strcmp(code, c->code) == 0;
+}
+
+/* The codings of the CodeableConcept member key of obj, each passed to fn; false when one
+ * is malformed (reported). */
+typedef void (*coding_fn)(fx *x, void *ud, int sys, const char *code);
+
+static bool each_coding(fx *x, yajl_val obj, const char *key, coding_fn fn, void *ud)
+{
+    bool bad = false;
+    yajl_val cc = member(x, obj, key, "an object", &bad);
+    if (bad)
+        return false;
+    if (!cc)
+        return true;
+    size_t old = push_key(x, key);
+    yajl_val cv = member(x, cc, "coding", "an array", &bad);
+    size_t o2 = push_key(x, "coding");
+    for (size_t i = 0; cv && i < cv->u.array.len && !bad; i++) {
+        yajl_val c = cv->u.array.values[i];
+        size_t o3 = push_ix(x, i);
+        if (!YAJL_IS_OBJECT(c)) {
+            ferr(x, DIAG_FHIR_TYPE, x->path, "an object", jtype(c));
+            bad = true;
+        } else {
+            const char *sys = str_member(x, c, "system", &bad);
+            const char *code = str_member(x, c, "code", &bad);
+            if (!bad && code)
+                fn(x, ud, sys ? sys_of(sys) : -1, code);
+        }
+        pop(x, o3);
+    }
+    pop(x, o2);
+    pop(x, old);
+    return !bad;
+}
+
+/* A bound value found: set, one-of or boolean. when: its time (observations), or NAN. */
+static void found(fx *x, const g_fbind *b, uint32_t value, double when)
+{
+    const g_field *f = &x->rs->fields[b->field];
+    fstate *s = &x->st[b->field];
+    if (f->type == FT_SET) {
+        s->syms[value] = 1;
+        s->given = true;
+        return;
+    }
+    if (!isnan(when)) { /* an observation: the latest one decides */
+        if (s->timed && when < s->when)
+            return;
+        s->timed = true;
+        s->when = when;
+        s->known = true;
+        s->value = value;
+        return;
+    }
+    if (f->type == FT_BOOL && value == 1) {
+        s->cond_true = true;
+        return;
+    }
+    /* a one-of value from a condition: of several, the first declared */
+    if (!s->known || s->timed || value < s->value) {
+        s->known = true;
+        s->timed = false;
+        s->value = value;
+    }
+}
+
+typedef struct match_ud {
+    const g_fbind *b;
+    double when;
+    bool any;
+} match_ud;
+
+static void match_values(fx *x, void *ud, int sys, const char *code)
+{
+    match_ud *m = ud;
+    for (size_t i = 0; i < m->b->nvalues; i++)
+        if (code_is(&m->b->values[i], sys, code)) {
+            found(x, m->b, m->b->values[i].value, m->when);
+            m->any = true;
+        }
+}
+
+static void match_obs(fx *x, void *ud, int sys, const char *code)
+{
+    (void)x;
+    match_ud *m = ud;
+    for (size_t i = 0; i < m->b->nobs; i++)
+        if (code_is(&m->b->obs[i], sys, code))
+            m->any = true;
+}
+
+/* Only checks the codings' shape. */
+static void match_nothing(fx *x, void *ud, int sys, const char *code)
+{
+    (void)x;
+    (void)ud;
+    (void)sys;
+    (void)code;
+}
+
+typedef struct status_ud {
+    const char *const *codes;
+    bool any;
+} status_ud;
+
+static void match_status(fx *x, void *ud, int sys, const char *code)
+{
+    (void)x;
+    (void)sys;
+    status_ud *s = ud;
+    for (size_t i = 0; s->codes[i]; i++)
+        if (strcmp(s->codes[i], code) == 0)
+            s->any = true;
+}
+
+/* ---- resources ---- */
+
+static void read_patient(fx *x, yajl_val r)
+{
+    if (x->patient)
+        return; /* the first Patient is the one the profile describes */
+    x->patient = true;
+    bool bad = false;
+    const char *birth = str_member(x, r, "birthDate", &bad);
+    const char *gender = str_member(x, r, "gender", &bad);
+    int by = 0, bm = 0, bd = 0, prec = 0;
+    double t;
+    if (birth) {
+        size_t old = push_key(x, "birthDate");
+        prec = parse_when(birth, false, &by, &bm, &bd, &t);
+        char cb[CLIP_CAP];
+        if (!prec)
+            ferr(x, DIAG_FHIR_DATE, x->path, clip(cb, sizeof cb, birth),
+                 "date (YYYY, YYYY-MM or YYYY-MM-DD)");
+        else if (by > x->ry || (by == x->ry && (bm > x->rm || (bm == x->rm && bd > x->rdd))))
+            ferr(x, DIAG_FHIR_BORN_AFTER, x->path, clip(cb, sizeof cb, birth), x->date);
+        else if (prec < 3)
+            ferr(x, DIAG_FHIR_PARTIAL_BIRTHDATE, x->path, clip(cb, sizeof cb, birth), x->date);
+        pop(x, old);
+        if (mga_diags_error_count(x->d))
+            return;
+    }
+    for (size_t i = 0; i < x->rs->nfbinds; i++) {
+        const g_fbind *b = &x->rs->fbinds[i];
+        fstate *s = &x->st[b->field];
+        if (b->kind == FB_BIRTHDATE && prec == 3) {
+            int age = x->ry - by - (x->rm < bm || (x->rm == bm && x->rdd < bd));
+            snprintf(s->buf, sizeof s->buf, "%d", age);
+            s->num = s->buf;
+            s->unit = "years";
+            s->known = true;
+        } else if (b->kind == FB_GENDER && gender) {
+            for (size_t k = 0; k < b->nvalues; k++)
+                if (code_is(&b->values[k], FHIR_GENDER, gender))
+                    found(x, b, b->values[k].value, NAN);
+        }
+    }
+}
+
+static const char *const clinical_active[] = {"active", "recurrence", "relapse", NULL};
+static const char *const not_confirmed[] = {"refuted", "entered-in-error", NULL};
+
+static void read_condition(fx *x, yajl_val r)
+{
+    status_ud act = {clinical_active, false}, ref = {not_confirmed, false};
+    match_ud none = {NULL, NAN, false};
+    if (!each_coding(x, r, "clinicalStatus", match_status, &act) ||
+        !each_coding(x, r, "verificationStatus", match_status, &ref) ||
+        !each_coding(x, r, "code", match_nothing, &none))
+        return;
+    for (size_t i = 0; i < x->rs->nfbinds; i++) {
+        const g_fbind *b = &x->rs->fbinds[i];
+        if (b->kind != FB_CONDITION)
+            continue;
+        x->st[b->field].given = true;
+        if (!act.any || ref.any)
+            continue;
+        match_ud m = {b, NAN, false};
+        if (!each_coding(x, r, "code", match_values, &m))
+            return;
+    }
+}
+
+static bool is_medication(yajl_val m, const char *id)
+{
+    yajl_val t = get(m, "resourceType"), i = get(m, "id");
+    return t && YAJL_IS_STRING(t) && strcmp(t->u.string, "Medication") == 0 && id && i &&
+           YAJL_IS_STRING(i) && strcmp(i->u.string, id) == 0;
+}
+
+/* The Medication a reference names, with its JSON path in path: "#id" among r's contained
+ * resources, "Medication/id" or an entry's fullUrl among the input's; NULL when absent. */
+static yajl_val find_medication(fx *x, yajl_val r, const char *ref, char *path, size_t cap)
+{
+    if (ref[0] == '#') {
+        yajl_val c = get(r, "contained");
+        for (size_t i = 0; c && YAJL_IS_ARRAY(c) && i < c->u.array.len; i++)
+            if (is_medication(c->u.array.values[i], ref + 1)) {
+                snprintf(path, cap, "%s.contained[%zu]", x->path, i);
+                return c->u.array.values[i];
+            }
+        return NULL;
+    }
+    const char *id = strncmp(ref, "Medication/", 11) == 0 ? ref + 11 : NULL;
+    yajl_val root = x->root;
+    if (YAJL_IS_ARRAY(root)) {
+        for (size_t i = 0; i < root->u.array.len; i++)
+            if (is_medication(root->u.array.values[i], id)) {
+                snprintf(path, cap, "$[%zu]", i);
+                return root->u.array.values[i];
+            }
+        return NULL;
+    }
+    yajl_val e = get(root, "entry");
+    for (size_t i = 0; e && YAJL_IS_ARRAY(e) && i < e->u.array.len; i++) {
+        yajl_val m = get(e->u.array.values[i], "resource");
+        yajl_val full = get(e->u.array.values[i], "fullUrl");
+        bool by_url = full && YAJL_IS_STRING(full) && strcmp(full->u.string, ref) == 0;
+        yajl_val t = m ? get(m, "resourceType") : NULL;
+        bool med = t && YAJL_IS_STRING(t) && strcmp(t->u.string, "Medication") == 0;
+        if (med && (is_medication(m, id) || by_url)) {
+            snprintf(path, cap, "$.entry[%zu].resource", i);
+            return m;
+        }
+    }
+    return NULL;
+}
+
+static void read_medication(fx *x, yajl_val r, bool request)
+{
+    bool bad = false;
+    const char *status = str_member(x, r, "status", &bad);
+    if (bad)
+        return;
+    for (size_t i = 0; i < x->rs->nfbinds; i++) {
+        const g_fbind *b = &x->rs->fbinds[i];
+        if (b->kind != FB_MEDICATION || !(request ? b->med_request : b->med_statement))
+            continue;
+        x->st[b->field].given = true;
+        if (!status || strcmp(status, "active") != 0)
+            continue;
+        match_ud m = {b, NAN, false};
+        if (get(r, "medicationCodeableConcept")) {
+            if (!each_coding(x, r, "medicationCodeableConcept", match_values, &m))
+                return;
+            continue;
+        }
+        /* a medicine given by reference: its Medication's code */
+        yajl_val mr = member(x, r, "medicationReference", "an object", &bad);
+        size_t old = push_key(x, "medicationReference");
+        const char *ref = mr ? str_member(x, mr, "reference", &bad) : NULL;
+        pop(x, old);
+        if (bad)
+            return;
+        char mpath[sizeof x->path + 64];
+        yajl_val med = ref ? find_medication(x, r, ref, mpath, sizeof mpath) : NULL;
+        if (!med)
+            continue;
+        char saved[sizeof x->path];
+        size_t slen = x->plen;
+        memcpy(saved, x->path, slen + 1);
+        size_t ml = strlen(mpath);
+        if (ml >= sizeof x->path)
+            ml = sizeof x->path - 1;
+        memcpy(x->path, mpath, ml);
+        x->path[ml] = '\0';
+        x->plen = ml;
+        bool ok = each_coding(x, med, "code", match_values, &m);
+        memcpy(x->path, saved, slen + 1);
+        x->plen = slen;
+        if (!ok)
+            return;
+    }
+}
+
+/* The latest instant an observation's effective[x] names: -INFINITY when it has none;
+ * NAN when it is malformed (reported). */
+static double effective(fx *x, yajl_val r)
+{
+    static const char *const keys[] = {"effectiveDateTime", "effectiveInstant"};
+    bool bad = false;
+    int y, m, d;
+    double t = -INFINITY;
+    for (size_t k = 0; k < 2; k++) {
+        const char *s = str_member(x, r, keys[k], &bad);
+        if (bad)
+            return NAN;
+        if (s) {
+            size_t old = push_key(x, keys[k]);
+            bool ok = parse_when(s, true, &y, &m, &d, &t) != 0;
+            char cb[CLIP_CAP];
+            if (!ok)
+                ferr(x, DIAG_FHIR_DATE, x->path, clip(cb, sizeof cb, s), "dateTime");
+            pop(x, old);
+            return ok ? t : NAN;
+        }
+    }
+    yajl_val per = member(x, r, "effectivePeriod", "an object", &bad);
+    if (bad)
+        return NAN;
+    if (per) {
+        size_t old = push_key(x, "effectivePeriod");
+        static const char *const ends[] = {"end", "start"};
+        for (size_t k = 0; k < 2; k++) {
+            const char *s = str_member(x, per, ends[k], &bad);
+            if (bad)
+                break;
+            if (s) {
+                size_t o2 = push_key(x, ends[k]);
+                if (!parse_when(s, true, &y, &m, &d, &t)) {
+                    char cb[CLIP_CAP];
+                    ferr(x, DIAG_FHIR_DATE, x->path, clip(cb, sizeof cb, s), "dateTime");
+                    bad = true;
+                }
+                pop(x, o2);
+                break;
+            }
+        }
+        pop(x, old);
+    }
+    return bad ? NAN : t;
+}
+
+static const char *const obs_final[] = {"final", "amended", "corrected", NULL};
+
+/* The unit u of field f's dimension, or NULL. */
+static const char *dim_unit(const mga_ruleset *rs, const g_field *f, const char *u)
+{
+    if (f->dim < 0)
+        return NULL;
+    const g_dim *dm = &rs->dims[f->dim];
+    for (size_t i = 0; i < dm->nunits; i++)
+        if (strcmp(dm->units[i].name, u) == 0)
+            return dm->units[i].name;
+    return NULL;
+}
+
+static void read_quantity(fx *x, yajl_val r, const g_fbind *b, double when)
+{
+    const g_field *f = &x->rs->fields[b->field];
+    fstate *s = &x->st[b->field];
+    bool bad = false;
+    yajl_val q = member(x, r, "valueQuantity", "an object", &bad);
+    if (!q || bad)
+        return; /* no value (dataAbsentReason, a component panel): nothing to read */
+    size_t old = push_key(x, "valueQuantity");
+    yajl_val v = member(x, q, "value", "a number", &bad);
+    const char *sys = str_member(x, q, "system", &bad);
+    const char *code = str_member(x, q, "code", &bad);
+    const char *unit = str_member(x, q, "unit", &bad);
+    if (!bad && !v) {
+        size_t o2 = push_key(x, "value");
+        ferr(x, DIAG_FHIR_TYPE, x->path, "a number", "nothing");
+        pop(x, o2);
+        bad = true;
+    }
+    /* the UCUM code when the quantity gives one, else its human-readable unit */
+    const char *u = code && (!sys || strcmp(sys, "http://unitsofmeasure.org") == 0) ? code : unit;
+    const char *known = NULL;
+    if (!bad && f->dim >= 0) {
+        known = u ? dim_unit(x->rs, f, u) : NULL;
+        if (!known) {
+            size_t o2 = push_key(x, u == code ? "code" : "unit");
+            char want[256];
+            size_t w = 0;
+            const g_dim *dm = &x->rs->dims[f->dim];
+            want[0] = '\0';
+            for (size_t i = 0; i < dm->nunits && w < sizeof want - 64; i++)
+                w += (size_t)snprintf(want + w, sizeof want - w, "%s%s",
+                                      i == 0 ? "" : i + 1 == dm->nunits ? " or " : ", ",
+                                      dm->units[i].name);
+            char cb[CLIP_CAP];
+            ferr(x, DIAG_FHIR_UNIT, x->path, u ? clip(cb, sizeof cb, u) : "(none)", f->name, want);
+            pop(x, o2);
+            bad = true;
+        }
+    } else if (!bad && u && strcmp(u, "1") != 0) {
+        size_t o2 = push_key(x, u == code ? "code" : "unit");
+        char cb[CLIP_CAP];
+        ferr(x, DIAG_FHIR_UNIT, x->path, clip(cb, sizeof cb, u), f->name, "no unit ('1')");
+        pop(x, o2);
+        bad = true;
+    }
+    pop(x, old);
+    if (bad || (s->timed && when < s->when))
+        return;
+    s->timed = true;
+    s->when = when;
+    s->known = true;
+    s->num = v->u.number.r;
+    s->unit = known;
+}
+
+static void read_observation(fx *x, yajl_val r)
+{
+    bool bad = false;
+    const char *status = str_member(x, r, "status", &bad);
+    bool final = false;
+    for (size_t i = 0; status && obs_final[i]; i++)
+        final |= strcmp(status, obs_final[i]) == 0;
+    if (bad || !final)
+        return;
+    double when = NAN;
+    bool timed = false;
+    for (size_t i = 0; i < x->rs->nfbinds; i++) {
+        const g_fbind *b = &x->rs->fbinds[i];
+        if (b->kind != FB_OBSERVATION)
+            continue;
+        match_ud m = {b, NAN, false};
+        if (!each_coding(x, r, "code", match_obs, &m))
+            return;
+        if (!m.any)
+            continue;
+        if (!timed) {
+            when = effective(x, r);
+            timed = true;
+            if (isnan(when))
+                return;
+        }
+        if (x->rs->fields[b->field].type == FT_NUMBER) {
+            read_quantity(x, r, b, when);
+        } else {
+            match_ud v = {b, when, false};
+            if (!each_coding(x, r, "valueCodeableConcept", match_values, &v))
+                return;
+        }
+    }
+}
+
+static void read_resource(fx *x, yajl_val r)
+{
+    if (!YAJL_IS_OBJECT(r)) {
+        ferr(x, DIAG_FHIR_TYPE, x->path, "a resource (an object)", jtype(r));
+        return;
+    }
+    yajl_val t = get(r, "resourceType");
+    if (!t || !YAJL_IS_STRING(t)) {
+        ferr(x, DIAG_FHIR_RESOURCE_TYPE, x->path);
+        return;
+    }
+    const char *rt = t->u.string;
+    x->nread++;
+    if (strcmp(rt, "Patient") == 0)
+        read_patient(x, r);
+    else if (strcmp(rt, "Condition") == 0)
+        read_condition(x, r);
+    else if (strcmp(rt, "MedicationRequest") == 0)
+        read_medication(x, r, true);
+    else if (strcmp(rt, "MedicationStatement") == 0)
+        read_medication(x, r, false);
+    else if (strcmp(rt, "Observation") == 0)
+        read_observation(x, r);
+    /* other resources carry nothing the bindings read */
+}
+
+static void read_root(fx *x, yajl_val root)
+{
+    if (YAJL_IS_ARRAY(root)) {
+        for (size_t i = 0; i < root->u.array.len; i++) {
+            size_t old = push_ix(x, i);
+            read_resource(x, root->u.array.values[i]);
+            pop(x, old);
+        }
+        return;
+    }
+    yajl_val t = get(root, "resourceType");
+    if (!t || !YAJL_IS_STRING(t) || strcmp(t->u.string, "Bundle") != 0) {
+        char what[96];
+        if (t && YAJL_IS_STRING(t))
+            snprintf(what, sizeof what, "a %.40s resource", t->u.string);
+        else
+            snprintf(what, sizeof what, "%s%s", jtype(root),
+                     YAJL_IS_OBJECT(root) ? " without resourceType" : "");
+        ferr(x, DIAG_FHIR_NOT_BUNDLE, x->path, what);
+        return;
+    }
+    bool bad = false;
+    yajl_val entries = member(x, root, "entry", "an array", &bad);
+    size_t o1 = push_key(x, "entry");
+    for (size_t i = 0; entries && i < entries->u.array.len; i++) {
+        yajl_val e = entries->u.array.values[i];
+        size_t old = push_ix(x, i);
+        if (!YAJL_IS_OBJECT(e)) {
+            ferr(x, DIAG_FHIR_TYPE, x->path, "an object", jtype(e));
+        } else {
+            yajl_val r = get(e, "resource");
+            if (r && !YAJL_IS_NULL(r)) { /* a transaction's DELETE has none */
+                size_t o2 = push_key(x, "resource");
+                read_resource(x, r);
+                pop(x, o2);
+            }
+        }
+        pop(x, old);
+    }
+    pop(x, o1);
+}
+
+/* The depth of JSON nesting, strings skipped: yajl_tree frees its tree by recursion. */
+static size_t json_depth(const char *s, size_t n)
+{
+    size_t depth = 0, max = 0;
+    bool str = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                str = false;
+        } else if (c == '"') {
+            str = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > max)
+                max = depth;
+        } else if ((c == '}' || c == ']') && depth) {
+            depth--;
+        }
+    }
+    return max;
+}
+
+/* The profile JSON of what the resources gave. */
+static void write_profile(fx *x, outbuf *o, size_t *nfields)
+{
+    const mga_ruleset *rs = x->rs;
+    bool first = true;
+    outbuf_add(o, "{", 1);
+    for (size_t i = 0; i < rs->nfields; i++) {
+        const g_field *f = &rs->fields[i];
+        const fstate *s = &x->st[i];
+        bool has = f->type == FT_SET ? s->given : f->type == FT_BOOL ? s->known || s->cond_true
+                                                                     : s->known;
+        if (!has)
+            continue;
+        (*nfields)++;
+        if (!first)
+            outbuf_add(o, ",", 1);
+        first = false;
+        json_str(o, f->name);
+        outbuf_add(o, ":", 1);
+        switch (f->type) {
+        case FT_NUMBER:
+            if (s->unit && !(f->unit && strcmp(f->unit, s->unit) == 0)) {
+                outbuf_printf(o, "{\"value\":%s,\"unit\":", s->num);
+                json_str(o, s->unit);
+                outbuf_add(o, "}", 1);
+            } else {
+                outbuf_put(o, s->num, strlen(s->num));
+            }
+            break;
+        case FT_BOOL:
+            if (s->cond_true || s->value)
+                outbuf_add(o, "true", 4);
+            else
+                outbuf_add(o, "false", 5);
+            break;
+        case FT_ENUM:
+            json_str(o, f->syms[s->value]);
+            break;
+        case FT_SET: {
+            bool f1 = true;
+            outbuf_add(o, "[", 1);
+            for (size_t k = 0; k < f->nsyms; k++) {
+                if (!s->syms[k])
+                    continue;
+                if (!f1)
+                    outbuf_add(o, ",", 1);
+                f1 = false;
+                json_str(o, f->syms[k]);
+            }
+            outbuf_add(o, "]", 1);
+            break;
+        }
+        case FT_TEXT:
+            break;
+        }
+    }
+    outbuf_add(o, "}\n", 2);
+}
+
+/* The mapping: on MGA_OK, o holds the profile JSON. d receives the diagnostics. */
+static mga_status map(const mga_ruleset *rs, const char *name, const char *json, size_t len,
+                      const char *date, outbuf *o, mga_diags *d)
+{
+    fx x = {.rs = rs, .d = d, .name = name ? name : "<fhir>", .date = date};
+    x.path[0] = '$';
+    x.plen = 1;
+    int y, m, dd;
+    double t;
+    if (strlen(date) != 10 || parse_when(date, false, &y, &m, &dd, &t) != 3) {
+        char cb[CLIP_CAP];
+        ferr(&x, DIAG_FHIR_REQUEST_DATE, clip(cb, sizeof cb, date));
+        return d->oom ? MGA_E_NOMEM : MGA_E_PROFILE;
+    }
+    x.ry = y;
+    x.rm = m;
+    x.rdd = dd;
+    if (len > MGA_FHIR_MAX_BYTES) {
+        ferr(&x, DIAG_PROFILE_SIZE, (size_t)MGA_FHIR_MAX_BYTES);
+        return d->oom ? MGA_E_NOMEM : MGA_E_PROFILE;
+    }
+    const char *nul = len ? memchr(json, 0, len) : NULL;
+    if (nul) {
+        ferr(&x, DIAG_PROFILE_JSON, "a NUL byte in the text");
+        return d->oom ? MGA_E_NOMEM : MGA_E_PROFILE;
+    }
+    if (json_depth(json, len) > FHIR_MAX_DEPTH) {
+        ferr(&x, DIAG_FHIR_DEPTH, (unsigned)FHIR_MAX_DEPTH);
+        return d->oom ? MGA_E_NOMEM : MGA_E_PROFILE;
+    }
+    char *text = mem_alloc(&rs->m, len + 1);
+    size_t stsize = rs->nfields * sizeof *x.st;
+    x.st = mem_alloc(&rs->m, stsize ? stsize : 1);
+    size_t nsyms = 0;
+    for (size_t i = 0; i < rs->nfields; i++)
+        nsyms += rs->fields[i].type == FT_SET ? rs->fields[i].nsyms : 0;
+    uint8_t *symbuf = mem_alloc(&rs->m, nsyms ? nsyms : 1);
+    mga_status st = MGA_OK;
+    yajl_val root = NULL;
+    if (!text || !x.st || !symbuf) {
+        st = MGA_E_NOMEM;
+        goto done;
+    }
+    memset(x.st, 0, stsize);
+    memset(symbuf, 0, nsyms ? nsyms : 1);
+    for (size_t i = 0, k = 0; i < rs->nfields; i++) {
+        x.st[i].when = -INFINITY;
+        if (rs->fields[i].type == FT_SET) {
+            x.st[i].syms = symbuf + k;
+            k += rs->fields[i].nsyms;
+        }
+    }
+    if (len)
+        memcpy(text, json, len);
+    text[len] = '\0';
+    char err[256];
+    err[0] = '\0';
+    root = yajl_tree_parse(text, err, sizeof err);
+    if (!root) {
+        /* yajl's message is several lines (the text and an arrow): its first says why */
+        char *nl = strchr(err, '\n');
+        if (nl)
+            *nl = '\0';
+        ferr(&x, DIAG_PROFILE_JSON, err[0] ? err : "empty input");
+        st = MGA_E_PROFILE;
+        goto done;
+    }
+    x.root = root;
+    read_root(&x, root);
+    if (d->oom) {
+        st = MGA_E_NOMEM;
+        goto done;
+    }
+    if (mga_diags_error_count(d)) {
+        st = MGA_E_PROFILE;
+        goto done;
+    }
+    size_t nfields = 0;
+    write_profile(&x, o, &nfields);
+    if (o->oom) {
+        st = MGA_E_NOMEM;
+    } else if (nfields == 0) {
+        char why[256];
+        snprintf(why, sizeof why,
+                 "%zu resource%s read, none with a bound value (a Patient's birthDate or gender, "
+                 "an active Condition or medicine, a final Observation with a bound code)",
+                 x.nread, x.nread == 1 ? "" : "s");
+        x.path[1] = '\0';
+        ferr(&x, DIAG_FHIR_NOTHING, rs->nfbinds ? why : "the rule set declares no FHIR bindings");
+        st = MGA_E_PROFILE;
+    }
+done:
+    if (root)
+        yajl_tree_free(root);
+    mem_free(&rs->m, text, len + 1);
+    mem_free(&rs->m, x.st, stsize ? stsize : 1);
+    mem_free(&rs->m, symbuf, nsyms ? nsyms : 1);
+    if (st == MGA_OK && d->oom)
+        st = MGA_E_NOMEM;
+    return st;
+}
+
+static mga_status hand_out(mga_diags *d, mga_diags **diags, mga_status st)
+{
+    if (diags && mga_diags_count(d))
+        *diags = d;
+    else
+        mga_diags_free(d);
+    return st;
+}
+
+mga_status mga_fhir_write_profile(const mga_ruleset *rs, const char *name, const char *json,
+                                  size_t len, const char *date, mga_write_fn fn, void *ud,
+                                  mga_diags **diags)
+{
+    if (diags)
+        *diags = NULL;
+    if (!rs || !date || !fn || (!json && len))
+        return MGA_E_MISUSE;
+    mga_diags *d = diag_new(&rs->m, 0);
+    if (!d)
+        return MGA_E_NOMEM;
+    outbuf o = {.m = &rs->m};
+    mga_status st = map(rs, name, json, len, date, &o, d);
+    if (st == MGA_OK && fn(ud, o.b.p, o.b.len) != 0)
+        st = MGA_E_WRITE;
+    membuf_free(&rs->m, &o.b);
+    return hand_out(d, diags, st);
+}
+
+mga_status mga_profile_from_fhir(const mga_ruleset *rs, const char *name, const char *json,
+                                 size_t len, const char *date, mga_profile **out,
+                                 mga_diags **diags)
+{
+    if (out)
+        *out = NULL;
+    if (diags)
+        *diags = NULL;
+    if (!rs || !date || !out || (!json && len))
+        return MGA_E_MISUSE;
+    mga_diags *d = diag_new(&rs->m, 0);
+    if (!d)
+        return MGA_E_NOMEM;
+    outbuf o = {.m = &rs->m};
+    mga_status st = map(rs, name, json, len, date, &o, d);
+    if (st == MGA_OK) {
+        mga_diags *pd = NULL;
+        st = mga_profile_parse(rs, name ? name : "<fhir>", o.b.p, o.b.len, out, &pd);
+        if (pd && mga_diags_count(pd)) {
+            /* the profile reader's word (a value out of range) replaces the mapper's */
+            mga_diags_free(d);
+            d = pd;
+        } else {
+            mga_diags_free(pd);
+        }
+    }
+    membuf_free(&rs->m, &o.b);
+    return hand_out(d, diags, st);
+}

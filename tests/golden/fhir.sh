@@ -1,0 +1,86 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# FHIR input through the CLI (LC_ALL=C), request date 2026-06-01:
+#   examples/fhir/<name>.json: a FHIR bundle; <name>.profile.json the profile it stands for;
+#     examples/fhir/expected/<name>.jsonl the advice, <name>.mapped.json the profile printed
+#     by --print-profile. `eval --fhir` on the bundle and `eval`
+#     on the profile must both give exactly that file; `explain` must agree too.
+#   tests/golden/fhir/<case>.json (+ optional <case>.args, <case>.mga): a FHIR input and the
+#     exact output, errors included, in <case>.err.
+# BLESS=1 rewrites the expected files instead of comparing.
+set -u
+BIN=$1
+export LC_ALL=C
+DATE=2026-06-01
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+compare() { # name expected actual
+    if [ "${BLESS:-0}" = 1 ]; then
+        cp "$3" "$2"
+        pass=$((pass + 1))
+    elif [ -f "$2" ] && cmp -s "$2" "$3"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL: $1"
+        if [ -f "$2" ]; then diff -u "$2" "$3" | head -40; else echo "  (no expected file $2)"; fi
+    fi
+}
+
+same() { # name a b: two runs that must give the same bytes
+    if cmp -s "$2" "$3"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "FAIL: $1"
+        diff -u "$2" "$3" | head -40
+    fi
+}
+
+mkdir -p examples/fhir/expected
+for f in examples/fhir/*.json; do
+    case $f in *.profile.json) continue ;; esac
+    name=$(basename "$f" .json)
+    "$BIN" eval --fhir "$f" --date $DATE --format json >"$tmp/fhir" 2>&1
+    echo "exit $?" >>"$tmp/fhir"
+    compare "fhir/$name" "examples/fhir/expected/$name.jsonl" "$tmp/fhir"
+    "$BIN" eval --fhir "$f" --date $DATE --print-profile >"$tmp/mapped" 2>&1
+    echo "exit $?" >>"$tmp/mapped"
+    compare "fhir/$name: the profile it maps to" "examples/fhir/expected/$name.mapped.json" "$tmp/mapped"
+    "$BIN" eval --format json "examples/fhir/$name.profile.json" >"$tmp/prof" 2>&1
+    echo "exit $?" >>"$tmp/prof"
+    same "fhir/$name: the bundle and its profile give the same advice" "$tmp/fhir" "$tmp/prof"
+    "$BIN" explain --fhir "$f" --date $DATE >"$tmp/efhir" 2>&1
+    echo "exit $?" >>"$tmp/efhir"
+    "$BIN" explain "examples/fhir/$name.profile.json" >"$tmp/eprof" 2>&1
+    echo "exit $?" >>"$tmp/eprof"
+    same "fhir/$name: explain agrees" "$tmp/efhir" "$tmp/eprof"
+done
+
+for f in tests/golden/fhir/*.json; do
+    [ -f "$f" ] || continue
+    name=$(basename "$f" .json)
+    args=
+    [ -f "${f%.json}.args" ] && args=$(cat "${f%.json}.args")
+    # shellcheck disable=SC2086
+    "$BIN" eval --fhir "$f" --date $DATE --format json $args >"$tmp/out" 2>&1
+    echo "exit $?" >>"$tmp/out"
+    compare "fhir-errors/$name" "${f%.json}.err" "$tmp/out"
+done
+
+# --fhir and --date are checked as usage before anything is read
+for args in "--date 2026-06-01 examples/fhir/child.profile.json" \
+    "--fhir examples/fhir/child.json examples/fhir/child.profile.json" \
+    "--fhir examples/fhir/child.json --date 01/06/2026" \
+    "--print-profile examples/fhir/child.profile.json"; do
+    # shellcheck disable=SC2086
+    "$BIN" eval $args >"$tmp/out" 2>&1
+    rc=$?
+    if [ $rc -eq 2 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: usage: eval $args gave $rc, expected 2"; fi
+done
+
+echo "fhir golden: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

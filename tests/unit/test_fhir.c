@@ -1,0 +1,603 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for fhir.c and fhirbind.c: FHIR R4 resources read through a rule set's
+ * bindings into the profile the JSON path builds; active/inactive filtering, the latest
+ * observation, unit conversion, every shipped binding, the binding checks, and the errors
+ * with their JSON paths. */
+#include "helpers.h"
+
+#define DATE "2026-06-01"
+
+/* A small schema with one binding of each kind. */
+static const char *const test_rules =
+    "profile\n"
+    "  medications: set of diuretics, antibiotics\n"
+    "end\n"
+    "fhir\n"
+    "  age: from Patient.birthDate\n"
+    "  sex: from Patient.gender\n"
+    "  female: gender \"female\" \"Female\"\n"
+    "  male: gender \"male\" \"Male\"\n"
+    "  conditions: from Condition\n"
+    "  kidney_disease: snomed \"709044004\" \"Chronic kidney disease\",\n"
+    "    icd10cm \"N18.30\" \"Chronic kidney disease, stage 3 unspecified\"\n"
+    "  ibs: snomed \"10743008\" \"Irritable bowel syndrome\"\n"
+    "  medications: from MedicationRequest, MedicationStatement\n"
+    "  diuretics: atc \"C03\" \"DIURETICS\"\n"
+    "  antibiotics: rxnorm \"723\" \"amoxicillin\"\n"
+    "  pregnant: from Condition\n"
+    "  true: snomed \"77386006\" \"Patient currently pregnant\"\n"
+    "  pregnant: from Observation loinc \"82810-3\" \"Pregnancy status\"\n"
+    "  true: loinc \"LA15173-0\" \"Pregnant\"\n"
+    "  false: loinc \"LA26683-5\" \"Not pregnant\"\n"
+    "  vitamin_d_level: from Observation loinc \"1989-3\" \"25-hydroxyvitamin D3\"\n"
+    "  score: from Observation loinc \"0000-0\" \"a count\"\n"
+    "end\n"
+    "rule r when age is known then inform say \"x\" cite src end\n";
+
+/* The profile JSON json maps to (a malloc'd string), or NULL with *st and *d set. */
+static char *mapped(const mga_ruleset *rs, const char *json, const char *date, mga_status *st,
+                    mga_diags **d)
+{
+    tbuf b = TBUF_INIT;
+    *st = mga_fhir_write_profile(rs, "b.json", json, strlen(json), date, tbuf_write, &b, d);
+    if (*st != MGA_OK) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
+}
+
+static void expect_map(const mga_ruleset *rs, const char *json, const char *want)
+{
+    mga_status st;
+    mga_diags *d = NULL;
+    char *got = mapped(rs, json, DATE, &st, &d);
+    if (st != MGA_OK) {
+        char *s = render_diags(d);
+        print_error("%s\n%s", json, s);
+        free(s);
+    }
+    assert_int_equal(st, MGA_OK);
+    assert_string_equal(got, want);
+    free(got);
+    mga_diags_free(d);
+}
+
+static void expect_error(const mga_ruleset *rs, const char *json, const char *date,
+                         unsigned code, const char *path, const char *msg)
+{
+    mga_status st;
+    mga_diags *d = NULL;
+    char *got = mapped(rs, json, date, &st, &d);
+    if (st != MGA_E_PROFILE)
+        print_error("%s\nmapped to %s\n", json, got ? got : "(nothing)");
+    assert_int_equal(st, MGA_E_PROFILE);
+    assert_null(got);
+    const mga_diag *dg = expect_diag(d, code, msg);
+    if (path)
+        assert_string_equal(dg->path, path);
+    assert_string_equal(dg->file, "b.json");
+    mga_diags_free(d);
+}
+
+static mga_ruleset *test_set(mga_engine *eng)
+{
+    return compile_ok(eng, test_rules, NULL);
+}
+
+#define ACTIVE                                                                                 \
+    "\"clinicalStatus\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/"    \
+    "condition-clinical\",\"code\":\"active\"}]}"
+#define BUNDLE(entries) "{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":[" entries "]}"
+#define RES(r) "{\"resource\":" r "}"
+
+static void test_fhir_patient_age_and_sex(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = test_set(eng);
+    /* the day before the birthday, the birthday, and gender other/unknown */
+    expect_map(rs, "[{\"resourceType\":\"Patient\",\"gender\":\"female\",\"birthDate\":\"1980-06-02\"}]",
+               "{\"age\":45,\"sex\":\"female\"}\n");
+    expect_map(rs, "[{\"resourceType\":\"Patient\",\"gender\":\"male\",\"birthDate\":\"1980-06-01\"}]",
+               "{\"age\":46,\"sex\":\"male\"}\n");
+    expect_map(rs, "[{\"resourceType\":\"Patient\",\"gender\":\"other\",\"birthDate\":\"2026-06-01\"}]",
+               "{\"age\":0}\n");
+    expect_map(rs, "[{\"resourceType\":\"Patient\",\"gender\":\"unknown\",\"birthDate\":\"2000-02-29\"}]",
+               "{\"age\":26}\n");
+    /* a partial birth date: no age, a warning */
+    mga_status st;
+    mga_diags *d = NULL;
+    char *got = mapped(rs, "[{\"resourceType\":\"Patient\",\"gender\":\"male\",\"birthDate\":\"1980-05\"}]",
+                       DATE, &st, &d);
+    assert_int_equal(st, MGA_OK);
+    assert_string_equal(got, "{\"sex\":\"male\"}\n");
+    expect_diag(d, 5030, "$[0].birthDate: birth date '1980-05' gives no exact age on 2026-06-01: age left missing");
+    free(got);
+    mga_diags_free(d);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static void test_fhir_condition_status_filtering(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = test_set(eng);
+    const char *ckd = "\"code\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/sid/icd-10-cm\","
+                      "\"code\":\"N18.30\"}]}";
+    char buf[2048];
+    static const struct {
+        const char *status, *verification, *want;
+    } cases[] = {
+        {"active", NULL, "{\"conditions\":[\"kidney_disease\"]}\n"},
+        {"recurrence", "confirmed", "{\"conditions\":[\"kidney_disease\"]}\n"},
+        {"relapse", "provisional", "{\"conditions\":[\"kidney_disease\"]}\n"},
+        {"inactive", NULL, "{\"conditions\":[]}\n"},
+        {"remission", NULL, "{\"conditions\":[]}\n"},
+        {"resolved", NULL, "{\"conditions\":[]}\n"},
+        {"active", "refuted", "{\"conditions\":[]}\n"},
+        {"active", "entered-in-error", "{\"conditions\":[]}\n"},
+        {NULL, NULL, "{\"conditions\":[]}\n"}, /* no clinicalStatus: not known to be active */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char cs[256] = "", vs[256] = "";
+        if (cases[i].status)
+            snprintf(cs, sizeof cs, "\"clinicalStatus\":{\"coding\":[{\"code\":\"%s\"}]},",
+                     cases[i].status);
+        if (cases[i].verification)
+            snprintf(vs, sizeof vs, "\"verificationStatus\":{\"coding\":[{\"code\":\"%s\"}]},",
+                     cases[i].verification);
+        snprintf(buf, sizeof buf, "[{\"resourceType\":\"Condition\",%s%s%s}]", cs, vs, ckd);
+        expect_map(rs, buf, cases[i].want);
+    }
+    /* several codings, an unbound code, and a condition that makes a boolean true */
+    expect_map(rs,
+               BUNDLE(RES("{\"resourceType\":\"Condition\"," ACTIVE ",\"code\":{\"coding\":["
+                          "{\"system\":\"http://snomed.info/sct\",\"code\":\"10743008\"},"
+                          "{\"system\":\"http://snomed.info/sct\",\"code\":\"1234\"}]}}") ","
+                      RES("{\"resourceType\":\"Condition\"," ACTIVE ",\"code\":{\"coding\":["
+                          "{\"system\":\"http://snomed.info/sct\",\"code\":\"709044004\"}]}}") ","
+                      RES("{\"resourceType\":\"Condition\"," ACTIVE ",\"code\":{\"coding\":["
+                          "{\"system\":\"http://snomed.info/sct\",\"code\":\"77386006\"}]}}")),
+               "{\"conditions\":[\"kidney_disease\",\"ibs\"],\"pregnant\":true}\n");
+    /* a code of another system does not match */
+    expect_map(rs,
+               "[{\"resourceType\":\"Condition\"," ACTIVE ",\"code\":{\"coding\":["
+               "{\"system\":\"http://hl7.org/fhir/sid/icd-10\",\"code\":\"N18.30\"}]}}]",
+               "{\"conditions\":[]}\n");
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static void test_fhir_medications(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = test_set(eng);
+    /* ATC classes match the codes beneath them; RxNorm matches exactly; only active */
+    expect_map(rs,
+               "[{\"resourceType\":\"MedicationRequest\",\"status\":\"active\","
+               "\"medicationCodeableConcept\":{\"coding\":[{\"system\":\"http://www.whocc.no/atc\","
+               "\"code\":\"C03CA01\"}]}},"
+               "{\"resourceType\":\"MedicationStatement\",\"status\":\"active\","
+               "\"medicationCodeableConcept\":{\"coding\":[{\"system\":"
+               "\"http://www.nlm.nih.gov/research/umls/rxnorm\",\"code\":\"723\"}]}}]",
+               "{\"medications\":[\"diuretics\",\"antibiotics\"]}\n");
+    static const char *const inactive[] = {"completed", "stopped", "on-hold", "cancelled",
+                                           "entered-in-error", "draft", "intended"};
+    for (size_t i = 0; i < sizeof inactive / sizeof inactive[0]; i++) {
+        char buf[512];
+        snprintf(buf, sizeof buf,
+                 "[{\"resourceType\":\"MedicationRequest\",\"status\":\"%s\","
+                 "\"medicationCodeableConcept\":{\"coding\":[{\"system\":"
+                 "\"http://www.whocc.no/atc\",\"code\":\"C03CA01\"}]}}]",
+                 inactive[i]);
+        expect_map(rs, buf, "{\"medications\":[]}\n");
+    }
+    /* by reference: to a Medication of the input by id or fullUrl, or to a contained one;
+     * a reference to nothing gives nothing */
+    expect_map(rs,
+               BUNDLE("{\"fullUrl\":\"urn:uuid:a\",\"resource\":{\"resourceType\":\"Medication\","
+                      "\"id\":\"m1\",\"code\":{\"coding\":[{\"system\":\"http://www.whocc.no/atc\","
+                      "\"code\":\"C03AA03\"}]}}},"
+                      RES("{\"resourceType\":\"MedicationRequest\",\"status\":\"active\","
+                          "\"medicationReference\":{\"reference\":\"Medication/m1\"}}")),
+               "{\"medications\":[\"diuretics\"]}\n");
+    expect_map(rs,
+               BUNDLE(RES("{\"resourceType\":\"MedicationStatement\",\"status\":\"active\","
+                          "\"medicationReference\":{\"reference\":\"urn:uuid:b\"}}") ","
+                      "{\"fullUrl\":\"urn:uuid:b\",\"resource\":{\"resourceType\":\"Medication\","
+                      "\"code\":{\"coding\":[{\"system\":"
+                      "\"http://www.nlm.nih.gov/research/umls/rxnorm\",\"code\":\"723\"}]}}}"),
+               "{\"medications\":[\"antibiotics\"]}\n");
+    expect_map(rs,
+               "[{\"resourceType\":\"MedicationRequest\",\"status\":\"active\","
+               "\"medicationReference\":{\"reference\":\"#c\"},\"contained\":[{\"resourceType\":"
+               "\"Medication\",\"id\":\"c\",\"code\":{\"coding\":[{\"system\":"
+               "\"http://www.whocc.no/atc\",\"code\":\"C03CA01\"}]}}]},"
+               "{\"resourceType\":\"MedicationRequest\",\"status\":\"active\","
+               "\"medicationReference\":{\"reference\":\"Medication/none\"}}]",
+               "{\"medications\":[\"diuretics\"]}\n");
+    expect_error(rs,
+                 "[{\"resourceType\":\"Medication\",\"id\":\"m\",\"code\":{\"coding\":\"x\"}},"
+                 "{\"resourceType\":\"MedicationRequest\",\"status\":\"active\","
+                 "\"medicationReference\":{\"reference\":\"Medication/m\"}}]",
+                 DATE, 4033, "$[0].code.coding", NULL);
+    /* an RxNorm code is not a prefix match; C0 is not within C03 */
+    expect_map(rs,
+               "[{\"resourceType\":\"MedicationRequest\",\"status\":\"active\","
+               "\"medicationCodeableConcept\":{\"coding\":[{\"system\":"
+               "\"http://www.nlm.nih.gov/research/umls/rxnorm\",\"code\":\"7230\"},"
+               "{\"system\":\"http://www.whocc.no/atc\",\"code\":\"C0\"}]}}]",
+               "{\"medications\":[]}\n");
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+#define OBS(code, when, value)                                                                 \
+    "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"coding\":[{\"system\":" \
+    "\"http://loinc.org\",\"code\":\"" code "\"}]}," when "," value "}"
+
+static void test_fhir_latest_observation_and_units(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = test_set(eng);
+    const char *q20 = "\"valueQuantity\":{\"value\":20,\"unit\":\"ng/mL\",\"system\":"
+                      "\"http://unitsofmeasure.org\",\"code\":\"ng/mL\"}";
+    const char *q75 = "\"valueQuantity\":{\"value\":75.5,\"unit\":\"nmol/L\",\"system\":"
+                      "\"http://unitsofmeasure.org\",\"code\":\"nmol/L\"}";
+    char buf[2048];
+    /* the latest wins, whatever the order; time zones are taken into account */
+    snprintf(buf, sizeof buf, "[" OBS("1989-3", "\"effectiveDateTime\":\"2026-01-01\"", "%s") ","
+             OBS("1989-3", "\"effectiveDateTime\":\"2025-12-31T23:00:00-02:00\"", "%s") "]",
+             q20, q75);
+    expect_map(rs, buf, "{\"vitamin_d_level\":{\"value\":75.5,\"unit\":\"nmol/L\"}}\n");
+    snprintf(buf, sizeof buf, "[" OBS("1989-3", "\"effectiveDateTime\":\"2026-01-01T00:30:00+01:00\"", "%s") ","
+             OBS("1989-3", "\"effectiveInstant\":\"2025-12-31T23:40:00Z\"", "%s") "]",
+             q75, q20);
+    expect_map(rs, buf, "{\"vitamin_d_level\":20}\n");
+    /* a period counts by its end; an undated one loses to a dated one */
+    snprintf(buf, sizeof buf, "[" OBS("1989-3", "\"effectivePeriod\":{\"start\":\"2024-01-01\",\"end\":\"2026-03-01\"}", "%s") ","
+             OBS("1989-3", "\"issued\":\"2026-05-01T00:00:00Z\"", "%s") ","
+             OBS("1989-3", "\"effectiveDateTime\":\"2026-02-01\"", "%s") "]",
+             q75, q20, q20);
+    expect_map(rs, buf, "{\"vitamin_d_level\":{\"value\":75.5,\"unit\":\"nmol/L\"}}\n");
+    /* a preliminary or cancelled observation does not count */
+    snprintf(buf, sizeof buf,
+             "[{\"resourceType\":\"Observation\",\"status\":\"preliminary\",\"code\":{\"coding\":"
+             "[{\"system\":\"http://loinc.org\",\"code\":\"1989-3\"}]},\"effectiveDateTime\":"
+             "\"2026-05-01\",%s}," OBS("1989-3", "\"effectiveDateTime\":\"2026-01-01\"", "%s") "]",
+             q75, q20);
+    expect_map(rs, buf, "{\"vitamin_d_level\":20}\n");
+    /* a dimensionless field takes a quantity without unit or with '1' */
+    expect_map(rs, "[" OBS("0000-0", "\"effectiveDateTime\":\"2026-01-01\"", "\"valueQuantity\":{\"value\":3}") "]",
+               "{\"score\":3}\n");
+    /* the pregnancy status: the latest answer decides, an unbound answer says nothing */
+    expect_map(rs,
+               "[" OBS("82810-3", "\"effectiveDateTime\":\"2026-01-01\"",
+                       "\"valueCodeableConcept\":{\"coding\":[{\"system\":\"http://loinc.org\","
+                       "\"code\":\"LA15173-0\"}]}") ","
+               OBS("82810-3", "\"effectiveDateTime\":\"2026-03-01\"",
+                   "\"valueCodeableConcept\":{\"coding\":[{\"system\":\"http://loinc.org\","
+                   "\"code\":\"LA26683-5\"}]}") "]",
+               "{\"pregnant\":false}\n");
+    expect_map(rs,
+               "[" OBS("82810-3", "\"effectiveDateTime\":\"2026-01-01\"",
+                       "\"valueCodeableConcept\":{\"coding\":[{\"system\":\"http://loinc.org\","
+                       "\"code\":\"LA15173-0\"}]}") ","
+               "{\"resourceType\":\"Patient\",\"gender\":\"female\"}]",
+               "{\"sex\":\"female\",\"pregnant\":true}\n");
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* The profile from FHIR is the profile the JSON path builds: same advice. */
+static void test_fhir_profile_equals_json_profile(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = NULL;
+    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
+    const char *bundle =
+        BUNDLE(RES("{\"resourceType\":\"Patient\",\"gender\":\"female\",\"birthDate\":\"1960-01-15\"}") ","
+               RES("{\"resourceType\":\"Condition\"," ACTIVE ",\"code\":{\"coding\":[{\"system\":"
+                   "\"http://snomed.info/sct\",\"code\":\"433144002\"}]}}") ","
+               RES("{\"resourceType\":\"MedicationStatement\",\"status\":\"active\","
+                   "\"medicationCodeableConcept\":{\"coding\":[{\"system\":"
+                   "\"http://www.whocc.no/atc\",\"code\":\"A02AA04\"}]}}"));
+    mga_profile *p = NULL;
+    mga_diags *d = NULL;
+    assert_int_equal(mga_profile_from_fhir(rs, "b.json", bundle, strlen(bundle), DATE, &p, &d),
+                     MGA_OK);
+    assert_null(d);
+    mga_result *r = NULL;
+    assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+    char *from_fhir = result_string(r, MGA_FORMAT_JSON);
+    char *from_json = eval_json(rs, "{\"age\":66,\"sex\":\"female\",\"conditions\":"
+                                    "[\"kidney_disease\"],\"medications\":[\"antacids\"]}");
+    assert_string_equal(from_fhir, from_json);
+    assert_contains(from_fhir, "kidney");
+    free(from_fhir);
+    free(from_json);
+    mga_result_free(r);
+    mga_profile_free(p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* Every shipped binding that a clinician relies on, code by code. */
+static void test_fhir_shipped_bindings(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = NULL;
+    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
+    static const struct {
+        const char *res, *sys, *code, *want;
+    } cases[] = {
+        {"Condition", "http://snomed.info/sct", "709044004", "{\"conditions\":[\"kidney_disease\"]}\n"},
+        {"Condition", "http://snomed.info/sct", "431855005", "{\"conditions\":[\"kidney_disease\"]}\n"},
+        {"Condition", "http://snomed.info/sct", "431856006", "{\"conditions\":[\"kidney_disease\"]}\n"},
+        {"Condition", "http://snomed.info/sct", "433144002", "{\"conditions\":[\"kidney_disease\"]}\n"},
+        {"Condition", "http://snomed.info/sct", "431857002", "{\"conditions\":[\"kidney_disease\"]}\n"},
+        {"Condition", "http://snomed.info/sct", "433146000", "{\"conditions\":[\"kidney_disease\"]}\n"},
+        {"Condition", "http://hl7.org/fhir/sid/icd-10-cm", "N18.1", "{\"conditions\":[\"kidney_disease\"]}\n"},
+        {"Condition", "http://hl7.org/fhir/sid/icd-10-cm", "N18.31", "{\"conditions\":[\"kidney_disease\"]}\n"},
+        {"Condition", "http://hl7.org/fhir/sid/icd-10-cm", "N18.32", "{\"conditions\":[\"kidney_disease\"]}\n"},
+        {"Condition", "http://hl7.org/fhir/sid/icd-10-cm", "N18.6", "{\"conditions\":[\"kidney_disease\"]}\n"},
+        {"Condition", "http://snomed.info/sct", "84114007", "{\"conditions\":[\"heart_failure\"]}\n"},
+        {"Condition", "http://hl7.org/fhir/sid/icd-10-cm", "I50.9", "{\"conditions\":[\"heart_failure\"]}\n"},
+        {"Condition", "http://snomed.info/sct", "44054006", "{\"conditions\":[\"diabetes\"]}\n"},
+        {"Condition", "http://hl7.org/fhir/sid/icd-10-cm", "E10.9", "{\"conditions\":[\"diabetes\"]}\n"},
+        {"Condition", "http://snomed.info/sct", "10743008", "{\"conditions\":[\"ibs\"]}\n"},
+        {"Condition", "http://hl7.org/fhir/sid/icd-10-cm", "K59.00", "{\"conditions\":[\"constipation\"]}\n"},
+        {"Condition", "http://hl7.org/fhir/sid/icd-10-cm", "G47.00", "{\"conditions\":[\"insomnia\"]}\n"},
+        {"Condition", "http://snomed.info/sct", "37796009", "{\"conditions\":[\"migraine\"]}\n"},
+        {"Condition", "http://hl7.org/fhir/sid/icd-10-cm", "I10", "{\"conditions\":[\"hypertension\"]}\n"},
+        {"Condition", "http://hl7.org/fhir/sid/icd-10-cm", "M54.2", "{\"conditions\":[\"neck_pain\"]}\n"},
+        {"Condition", "http://snomed.info/sct", "77386006", "{\"conditions\":[],\"pregnant\":true}\n"},
+        {"Condition", "http://hl7.org/fhir/sid/icd-10-cm", "Z33.1", "{\"conditions\":[],\"pregnant\":true}\n"},
+        {"MedicationRequest", "http://www.whocc.no/atc", "C03AA03", "{\"medications\":[\"diuretics\"]}\n"},
+        {"MedicationRequest", "http://www.nlm.nih.gov/research/umls/rxnorm", "4603", "{\"medications\":[\"diuretics\"]}\n"},
+        {"MedicationRequest", "http://www.whocc.no/atc", "J01CA04", "{\"medications\":[\"antibiotics\"]}\n"},
+        {"MedicationStatement", "http://www.whocc.no/atc", "A11CC05", "{\"medications\":[\"vitamin_d\"]}\n"},
+        {"MedicationStatement", "http://www.whocc.no/atc", "A02AA04", "{\"medications\":[\"antacids\"]}\n"},
+        {"MedicationStatement", "http://www.whocc.no/atc", "A06AD04", "{\"medications\":[\"laxatives\"]}\n"},
+        {"MedicationStatement", "http://www.whocc.no/atc", "A06AD11", "{\"medications\":[]}\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[1024];
+        bool cond = strcmp(cases[i].res, "Condition") == 0;
+        snprintf(buf, sizeof buf, "[{\"resourceType\":\"%s\",%s,\"%s\":{\"coding\":[{\"system\":"
+                 "\"%s\",\"code\":\"%s\"}]}}]",
+                 cases[i].res, cond ? ACTIVE : "\"status\":\"active\"",
+                 cond ? "code" : "medicationCodeableConcept", cases[i].sys, cases[i].code);
+        expect_map(rs, buf, cases[i].want);
+    }
+    /* vitamin D by both LOINC codes, in either unit */
+    expect_map(rs, "[" OBS("62292-8", "\"effectiveDateTime\":\"2026-01-01\"",
+                           "\"valueQuantity\":{\"value\":50,\"code\":\"nmol/L\"}") "]",
+               "{\"vitamin_d_level\":{\"value\":50,\"unit\":\"nmol/L\"}}\n");
+    expect_map(rs, "[" OBS("1989-3", "\"effectiveDateTime\":\"2026-01-01\"",
+                           "\"valueQuantity\":{\"value\":12,\"unit\":\"ng/mL\"}") "]",
+               "{\"vitamin_d_level\":12}\n");
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static void test_fhir_errors(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = test_set(eng);
+    expect_error(rs, "{\"resourceType\":", DATE, 4001, "$", NULL);
+    expect_error(rs, "", DATE, 4001, "$", NULL);
+    expect_error(rs, "\"Bundle\"", DATE, 4031, "$",
+                 "$: expected a FHIR Bundle or a JSON array of resources, found a string");
+    expect_error(rs, "{\"resourceType\":\"Observation\"}", DATE, 4031, "$",
+                 "$: expected a FHIR Bundle or a JSON array of resources, found a Observation resource");
+    expect_error(rs, "{\"entry\":[]}", DATE, 4031, "$", NULL);
+    expect_error(rs, "[{\"id\":\"x\"}]", DATE, 4032, "$[0]",
+                 "$[0]: a resource needs a 'resourceType' string");
+    expect_error(rs, "[3]", DATE, 4033, "$[0]", "$[0]: expected a resource (an object), found a number");
+    expect_error(rs, BUNDLE("7"), DATE, 4033, "$.entry[0]", NULL);
+    expect_error(rs, "{\"resourceType\":\"Bundle\",\"entry\":{}}", DATE, 4033, "$.entry",
+                 "$.entry: expected an array, found an object");
+    expect_error(rs, "[{\"resourceType\":\"Patient\",\"birthDate\":\"1980-02-30\"}]", DATE, 4034,
+                 "$[0].birthDate", NULL);
+    expect_error(rs, "[{\"resourceType\":\"Patient\",\"birthDate\":19800101}]", DATE, 4033,
+                 "$[0].birthDate", "$[0].birthDate: expected a string, found a number");
+    expect_error(rs, "[{\"resourceType\":\"Patient\",\"birthDate\":\"2027-01-01\"}]", DATE, 4038,
+                 "$[0].birthDate", NULL);
+    expect_error(rs, "[" OBS("1989-3", "\"effectiveDateTime\":\"2026-01-01T25:00:00Z\"",
+                             "\"valueQuantity\":{\"value\":1,\"code\":\"ng/mL\"}") "]",
+                 DATE, 4034, "$[0].effectiveDateTime", NULL);
+    expect_error(rs, "[" OBS("1989-3", "\"effectiveDateTime\":\"2026-01-01T10:00:00\"",
+                             "\"valueQuantity\":{\"value\":1,\"code\":\"ng/mL\"}") "]",
+                 DATE, 4034, "$[0].effectiveDateTime", NULL); /* a time needs its zone */
+    expect_error(rs, "[" OBS("1989-3", "\"effectiveDateTime\":\"2026-01-01\"",
+                             "\"valueQuantity\":{\"value\":1,\"code\":\"ug/L\"}") "]",
+                 DATE, 4035, "$[0].valueQuantity.code",
+                 "$[0].valueQuantity.code: unknown unit 'ug/L' for 'vitamin_d_level': expected nmol/L or ng/mL");
+    expect_error(rs, "[" OBS("1989-3", "\"effectiveDateTime\":\"2026-01-01\"",
+                             "\"valueQuantity\":{\"value\":1}") "]",
+                 DATE, 4035, NULL, NULL);
+    expect_error(rs, "[" OBS("1989-3", "\"effectiveDateTime\":\"2026-01-01\"",
+                             "\"valueQuantity\":{\"value\":\"1\",\"code\":\"ng/mL\"}") "]",
+                 DATE, 4033, "$[0].valueQuantity.value", NULL);
+    expect_error(rs, "[" OBS("0000-0", "\"effectiveDateTime\":\"2026-01-01\"",
+                             "\"valueQuantity\":{\"value\":1,\"code\":\"mg\"}") "]",
+                 DATE, 4035, NULL, NULL);
+    expect_error(rs, "[{\"resourceType\":\"Condition\",\"code\":{\"coding\":[7]}}]", DATE, 4033,
+                 "$[0].code.coding[0]", NULL);
+    expect_error(rs, "[]", DATE, 4036, "$", NULL);
+    expect_error(rs, "[{\"resourceType\":\"Encounter\"},{\"resourceType\":\"Patient\"}]", DATE,
+                 4036, "$", NULL);
+    expect_error(rs, "[{\"resourceType\":\"Patient\",\"gender\":\"male\"}]", "2026-13-01", 4037,
+                 NULL, "request date '2026-13-01' is not a date (YYYY-MM-DD)");
+    expect_error(rs, "[{\"resourceType\":\"Patient\",\"gender\":\"male\"}]", "2026-1-01", 4037,
+                 NULL, NULL);
+    /* a long malformed value is cut in the message */
+    char longdate[400];
+    memset(longdate, 0, sizeof longdate);
+    strcpy(longdate, "[{\"resourceType\":\"Patient\",\"birthDate\":\"");
+    memset(longdate + strlen(longdate), '9', 200);
+    strcat(longdate, "\"}]");
+    {
+        mga_status lst;
+        mga_diags *ld = NULL;
+        char *lg = mapped(rs, longdate, DATE, &lst, &ld);
+        assert_int_equal(lst, MGA_E_PROFILE);
+        assert_null(lg);
+        const mga_diag *dg = expect_diag(ld, 4034, NULL);
+        assert_contains(dg->message, "99999...' is not a FHIR date");
+        assert_true(strlen(dg->message) < 200);
+        mga_diags_free(ld);
+    }
+    char deep[200];
+    memset(deep, '[', 70);
+    memset(deep + 70, ']', 70);
+    deep[140] = '\0';
+    expect_error(rs, deep, DATE, 4039, NULL, NULL);
+    /* a NUL inside the given length */
+    mga_diags *d = NULL;
+    assert_int_equal(mga_fhir_write_profile(rs, "b.json", "[\0]", 3, DATE, tbuf_write,
+                                            &(tbuf)TBUF_INIT, &d),
+                     MGA_E_PROFILE);
+    expect_diag(d, 4001, "invalid JSON: a NUL byte in the text");
+    mga_diags_free(d);
+    /* a value the profile reader refuses (out of range) is its error */
+    mga_profile *p = (mga_profile *)1;
+    const char *old = "[{\"resourceType\":\"Patient\",\"birthDate\":\"1880-01-01\"}]";
+    assert_int_equal(mga_profile_from_fhir(rs, "b.json", old, strlen(old), DATE, &p, &d),
+                     MGA_E_PROFILE);
+    assert_null(p);
+    expect_diag(d, 4003, NULL);
+    mga_diags_free(d);
+    /* misuse */
+    assert_int_equal(mga_profile_from_fhir(NULL, "b", "[]", 2, DATE, &p, NULL), MGA_E_MISUSE);
+    assert_int_equal(mga_profile_from_fhir(rs, "b", "[]", 2, NULL, &p, NULL), MGA_E_MISUSE);
+    assert_int_equal(mga_profile_from_fhir(rs, "b", "[]", 2, DATE, NULL, NULL), MGA_E_MISUSE);
+    assert_int_equal(mga_profile_from_fhir(rs, "b", NULL, 2, DATE, &p, NULL), MGA_E_MISUSE);
+    assert_int_equal(mga_fhir_write_profile(rs, "b", "[]", 2, DATE, NULL, NULL, NULL),
+                     MGA_E_MISUSE);
+    /* a failing writer */
+    tbuf fb = {NULL, 0, 0, 0, 0};
+    const char *ok = "[{\"resourceType\":\"Patient\",\"gender\":\"male\"}]";
+    assert_int_equal(mga_fhir_write_profile(rs, "b", ok, strlen(ok), DATE, tbuf_write, &fb, NULL),
+                     MGA_E_WRITE);
+    free(fb.p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static const char *const bind_prelude = "profile\n"
+                                        "  n: number\n"
+                                        "end\n";
+
+static void expect_bind_error(const char *fhir, unsigned code, const char *msg)
+{
+    mga_engine *eng = make_engine();
+    char src[4096];
+    snprintf(src, sizeof src, "%sfhir\n%send\n", bind_prelude, fhir);
+    mga_diags *d = compile_errors(eng, src);
+    expect_diag(d, code, msg);
+    mga_diags_free(d);
+    mga_engine_free(eng);
+}
+
+static void test_fhir_binding_checks(void **state)
+{
+    (void)state;
+    expect_bind_error("  weight: from Observation loinc \"29463-7\" \"Body weight\"\n", 3002,
+                      "unknown field 'weight'");
+    expect_bind_error("  conditions: from Problem\n", 3081, NULL);
+    expect_bind_error("  sex: from Patient.name\n", 3082, NULL);
+    expect_bind_error("  sex: from Patient\n", 3082, NULL);
+    expect_bind_error("  conditions: from Condition.code\n  ibs: snomed \"10743008\" \"IBS\"\n",
+                      3082, NULL);
+    expect_bind_error("  sex: from Patient.birthDate\n", 3083, NULL);
+    expect_bind_error("  n: from Patient.gender\n", 3083, NULL);
+    expect_bind_error("  id: from Condition\n", 3083, NULL);
+    expect_bind_error("  n: from Condition\n", 3083, NULL);
+    expect_bind_error("  n: from Observation loinc \"1-1\" \"x\"\n  true: loinc \"LA1-1\" \"y\"\n",
+                      3083, NULL);
+    expect_bind_error("  conditions: from Condition snomed \"10743008\" \"IBS\"\n", 3083, NULL);
+    expect_bind_error("  conditions: from Condition\n  ibs: sct \"10743008\" \"IBS\"\n", 3084,
+                      NULL);
+    expect_bind_error("  conditions: from Condition\n  ibs: rxnorm \"723\" \"amoxicillin\"\n",
+                      3085, "rxnorm codes are not read from Condition: expected snomed or icd10cm");
+    expect_bind_error("  n: from Observation snomed \"1\" \"x\"\n", 3085, NULL);
+    expect_bind_error("  conditions: from Condition\n  ibs: snomed \"1\" \"x\"\n"
+                      "  kidney_disease: snomed \"1\" \"x\"\n",
+                      3086, "snomed code '1' is bound to both 'ibs' and 'kidney_disease' of 'conditions'");
+    expect_bind_error("  conditions: from Condition\n  ibs: snomed \"1\" \"x\", snomed \"1\" \"x\"\n",
+                      3030, NULL);
+    expect_bind_error("  conditions: from Condition\n  ibs: snomed \"1\" \"x\"\n"
+                      "  conditions: from Condition\n  ibs: snomed \"2\" \"x\"\n",
+                      3087, "'conditions' is already read from Condition");
+    expect_bind_error("  conditions: from Condition, Observation\n", 3088, NULL);
+    expect_bind_error("  n: from Observation\n", 3089, NULL);
+    expect_bind_error("  conditions: from Condition\n", 3089, NULL);
+    expect_bind_error("  ibs: snomed \"1\" \"x\"\n", 3080, NULL);
+    expect_bind_error("  pregnant: from Condition\n  yes: snomed \"77386006\" \"x\"\n", 3003,
+                      "'yes' is not a value of 'pregnant'");
+    /* one value from two kinds of resource is fine */
+    mga_engine *eng = make_engine();
+    char src[2048];
+    snprintf(src, sizeof src,
+             "%sfhir\n  pregnant: from Condition\n  true: snomed \"77386006\" \"x\"\n"
+             "  pregnant: from Observation loinc \"82810-3\" \"Pregnancy status\"\n"
+             "  true: snomed \"77386006\" \"x\"\nend\n",
+             bind_prelude);
+    mga_ruleset *rs = compile_ok(eng, src, NULL);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* Every allocation failing in turn: MGA_E_NOMEM or MGA_OK, nothing leaked. */
+static void test_fhir_out_of_memory(void **state)
+{
+    (void)state;
+    const char *bundle =
+        BUNDLE(RES("{\"resourceType\":\"Patient\",\"gender\":\"female\",\"birthDate\":\"1980\"}") ","
+               RES(OBS("1989-3", "\"effectiveDateTime\":\"2026-01-01\"",
+                       "\"valueQuantity\":{\"value\":12,\"unit\":\"ng/mL\"}")));
+    for (long n = 0;; n++) {
+        fail_state f2 = {0, -1, false, 0};
+        mga_engine *e2 = fail_engine(&f2);
+        mga_ruleset *r2 = NULL;
+        assert_int_equal(mga_compile_builtin(e2, &r2, NULL), MGA_OK);
+        f2.calls = 0;
+        f2.fail_at = n;
+        mga_profile *p = NULL;
+        mga_diags *d = NULL;
+        mga_status st = mga_profile_from_fhir(r2, "b.json", bundle, strlen(bundle), DATE, &p, &d);
+        assert_true(st == MGA_OK || st == MGA_E_NOMEM);
+        mga_profile_free(p);
+        mga_diags_free(d);
+        mga_ruleset_free(r2);
+        mga_engine_free(e2);
+        if (st == MGA_OK && !f2.failed)
+            break;
+        assert_true(n < 10000);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fhir_patient_age_and_sex),
+        cmocka_unit_test(test_fhir_condition_status_filtering),
+        cmocka_unit_test(test_fhir_medications),
+        cmocka_unit_test(test_fhir_latest_observation_and_units),
+        cmocka_unit_test(test_fhir_profile_equals_json_profile),
+        cmocka_unit_test(test_fhir_shipped_bindings),
+        cmocka_unit_test(test_fhir_errors),
+        cmocka_unit_test(test_fhir_binding_checks),
+        cmocka_unit_test(test_fhir_out_of_memory),
+    };
+    return cmocka_run_group_tests_name("fhir", tests, NULL, NULL);
+}
