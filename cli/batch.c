@@ -1966,9 +1966,9 @@ int cli_batch(int argc, char **argv)
         return cli_status_exit(st);
     }
 
-    batch_cfg cfg = {rs,         in,    from_stdin ? "<stdin>" : input, csv_format != 0,
-                     (size_t)jobs, skip, quiet, true, STDOUT_FILENO, stats_file,
-                     stats_path, catalog_path != NULL};
+    batch_cfg cfg = {rs,   in,    from_stdin ? "<stdin>" : input,
+                     csv_format != 0, (size_t)jobs, skip, quiet, true, STDOUT_FILENO,
+                     stats_file, stats_path, catalog_path != NULL};
     int rc = batch_run(&cfg);
     mga_ruleset_free(rs);
     mga_engine_free(eng);

@@ -201,7 +201,8 @@ static void test_ruletest_many_tests_located(void **state)
     assert_int_equal(mga_tests_run(t, NULL, tbuf_write, &b, &failed), MGA_OK);
     assert_int_equal(failed, 1);
     /* the BOM takes no column; the name's é is one */
-    snprintf(line, sizeof line, "a.mgt:%d:1: test \"t\xC3\xA9%d\" failed\n  a.mgt:%d:10: expect r_kidney\n",
+    snprintf(line, sizeof line,
+             "a.mgt:%d:1: test \"t\xC3\xA9%d\" failed\n  a.mgt:%d:10: expect r_kidney\n",
              5 * (N - 1) + 1, N - 1, 5 * (N - 1) + 4);
     assert_contains(b.p, line);
     free(b.p);
