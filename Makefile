@@ -415,18 +415,29 @@ docs-bless: $(BUILD)/mgadvise $(BUILD)/libmgadvise.a
 # Each harness tests/fuzz/fuzz_<name>.c is built twice: with libFuzzer by `make fuzz`
 # (clang, Debian's libclang-rt-14-dev), and with a plain replay driver that `make test`
 # runs over the seeds and every regression input kept in tests/fuzz/regress/<name>/.
-FUZZERS      = compile eval batch
+FUZZERS      = compile eval batch csv mgt
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_BUILD   = build-fuzz
 FUZZ_SAN     = address,undefined
 FUZZ_REPLAY  = $(FUZZERS:%=$(BUILD)/fuzz/replay_%)
-fuzz_seeds_compile = rules/*.mga tests/golden/diag/*.mga tests/golden/eval/*/rules.mga
-fuzz_seeds_eval    = examples/profiles/*.json tests/golden/eval/*/profile.json
+fuzz_seeds_compile = rules/*.mga tests/golden/diag/*.mga tests/golden/eval/*/rules.mga \
+                     tests/fuzz/seeds/compile/*
+fuzz_seeds_eval    = examples/profiles/*.json tests/golden/eval/*/profile.json tests/fuzz/seeds/eval/*
 fuzz_seeds_batch   = tests/fuzz/seeds/batch/*
+fuzz_seeds_csv     = examples/profiles.csv tests/golden/batch/*/input.csv tests/fuzz/seeds/csv/*
+fuzz_seeds_mgt     = tests/rules/*.mgt tests/golden/test/*/*.mgt tests/fuzz/seeds/mgt/*
 fuzz_maxlen_compile = 131072
 fuzz_maxlen_eval    = 65536
 fuzz_maxlen_batch   = 65536
+fuzz_maxlen_csv     = 65536
+fuzz_maxlen_mgt     = 131072
+# sets seeds and ml (the longest input libFuzzer makes) for harness $$h, in a recipe's shell
+fuzz_case = case $$h in compile) seeds="$(fuzz_seeds_compile)"; ml=$(fuzz_maxlen_compile);; \
+                eval) seeds="$(fuzz_seeds_eval)"; ml=$(fuzz_maxlen_eval);; \
+                batch) seeds="$(fuzz_seeds_batch)"; ml=$(fuzz_maxlen_batch);; \
+                csv) seeds="$(fuzz_seeds_csv)"; ml=$(fuzz_maxlen_csv);; \
+                mgt) seeds="$(fuzz_seeds_mgt)"; ml=$(fuzz_maxlen_mgt);; esac
 # the batch harness runs the CLI's batch command in process
 FUZZ_CLI_SRC = cli/batch.c cli/batch_csv.c cli/common.c
 
@@ -439,8 +450,7 @@ $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.
 
 fuzz-regress: $(FUZZ_REPLAY)
 	@set -e; for h in $(FUZZERS); do \
-	    case $$h in compile) seeds="$(fuzz_seeds_compile)";; eval) seeds="$(fuzz_seeds_eval)";; \
-	        batch) seeds="$(fuzz_seeds_batch)";; esac; \
+	    $(fuzz_case); \
 	    printf '== fuzz regressions (%s): ' $$h; \
 	    $(BUILD)/fuzz/replay_$$h $$seeds $$(find tests/fuzz/regress/$$h -type f 2>/dev/null | sort); done
 
@@ -456,10 +466,9 @@ fuzz:
 	        -fsanitize=fuzzer,$(FUZZ_SAN) -fno-sanitize-recover=all $(WARN) $(WERROR) -pthread \
 	        -o $(FUZZ_BUILD)/fuzz_$$h tests/fuzz/fuzz_$$h.c \
 	        $(FUZZ_CLI_SRC) $(FUZZ_BUILD)/libmgadvise.a $(DEPS_LIBS) $(CSV_LIBS); \
-	    case $$h in compile) seeds="$(fuzz_seeds_compile)"; ml=$(fuzz_maxlen_compile);; \
-	                eval) seeds="$(fuzz_seeds_eval)"; ml=$(fuzz_maxlen_eval);; \
-	                batch) seeds="$(fuzz_seeds_batch)"; ml=$(fuzz_maxlen_batch);; esac; \
-	    c=$(FUZZ_BUILD)/corpus/$$h; mkdir -p $$c; cp $$seeds $$c/ 2>/dev/null || true; \
+	    $(fuzz_case); \
+	    c=$(FUZZ_BUILD)/corpus/$$h; mkdir -p $$c; \
+	    for f in $$seeds; do cp "$$f" "$$c/$$(echo "$$f" | tr / -)"; done; \
 	    [ -d tests/fuzz/regress/$$h ] && cp tests/fuzz/regress/$$h/* $$c/ 2>/dev/null || true; \
 	    echo "== fuzz_$$h for $(FUZZ_SECONDS) s"; \
 	    $(FUZZ_BUILD)/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
@@ -497,8 +506,7 @@ test-valgrind: all $(UNIT_TESTS) $(FUZZ_REPLAY)
 	@$(BUILD)/valgrind/mgadvise test --min-coverage 100 tests/rules/
 	@$(BUILD)/valgrind/mgadvise check --time-limit 3600 --sources sources rules/ >/dev/null
 	@set -e; for h in $(FUZZERS); do \
-	    case $$h in compile) seeds="$(fuzz_seeds_compile)";; eval) seeds="$(fuzz_seeds_eval)";; \
-	        batch) seeds="$(fuzz_seeds_batch)";; esac; \
+	    $(fuzz_case); \
 	    printf '== valgrind fuzz regressions (%s): ' $$h; \
 	    $(VALGRIND) $(BUILD)/fuzz/replay_$$h $$seeds $$(find tests/fuzz/regress/$$h -type f 2>/dev/null | sort); done
 	@echo "mgadvise: all tests passed under valgrind ($(BUILD))"

@@ -257,18 +257,21 @@ shape() { # SHAPE SIZE CMD TIME_MAX (seconds, or - for none)
     sh_s=$1 sh_n=$2 sh_c=$3 sh_t=$4
     "$B/bench/genshapes" --shape "$sh_s" --size "$sh_n" >"$T/shape.mga"
     "$B/bench/genshapes" --shape "$sh_s" --size "$sh_n" --profile >"$T/shape.json"
+    : >"$T/shape.mgt"
     case $sh_c in
     check) set -- "$B/mgadvise" check "$T/shape.mga" ;;
+    test) "$B/bench/genshapes" --shape "$sh_s" --size "$sh_n" --tests >"$T/shape.mgt"
+          set -- "$B/mgadvise" test -r "$T/shape.mga" "$T/shape.mgt" ;;
     *) set -- "$B/mgadvise" "$sh_c" -r "$T/shape.mga" "$T/shape.json"
        # unknown keys are an error by default: measure them read as warnings, the longer path
        [ "$sh_s" = keys ] && set -- "$B/mgadvise" "$sh_c" --allow-unknown-fields -r "$T/shape.mga" "$T/shape.json" ;;
     esac
     measure shp /dev/null "$T/shape.err" -- "$@"
-    in_kb=$(( ($(wc -c <"$T/shape.mga") + $(wc -c <"$T/shape.json")) / 1024 ))
+    in_kb=$(( ($(wc -c <"$T/shape.mga") + $(wc -c <"$T/shape.json") + $(wc -c <"$T/shape.mgt")) / 1024 ))
     lim_kb=$((65536 + 50 * in_kb))
     v=$(verdict "$shp_kb" "<" "$lim_kb")
     [ "$sh_t" != - ] && [ "$(verdict "$shp_s" "<" "$sh_t")" = MISS ] && v=MISS
-    # eval and explain must succeed; check may warn (exit 1) but not fail harder
+    # eval, explain and test must succeed; check may warn (exit 1) but not fail harder
     [ "$shp_exit" -gt 1 ] || { [ "$sh_c" != check ] && [ "$shp_exit" -ne 0 ]; } && v="FAIL (exit $shp_exit)"
     printf '%-9s %7s %-8s %9s %9s %7s MB %7s MB %9s  %s\n' "$sh_s" "$sh_n" "$sh_c" "$in_kb" "$shp_s" \
         "$(mb "$shp_kb")" "$(mb "$lim_kb")" "$sh_t" "$v"
@@ -287,4 +290,6 @@ shape rules 100000 eval -
 shape keys 30000 eval -
 shape and 100000 check -
 shape rules 1001 check -
+shape tests 20000 test 3
+shape tests 100000 test -
 echo "  check past its limits (1000 rules, 20000 conditions) skips the analysis with W9011"

@@ -70,7 +70,7 @@ done
 
 # genshapes: deterministic; every shape compiles and evaluates its profile at a small size;
 # nesting one past the limit is refused (E9001), at the limit accepted.
-for shape in and or nest chain diamond fanin rules keys; do
+for shape in and or nest chain diamond fanin rules keys tests; do
     "$B/bench/genshapes" --shape $shape --size 40 >"$T/s.mga" || bad "genshapes $shape failed"
     "$B/bench/genshapes" --shape $shape --size 40 | cmp -s - "$T/s.mga" ||
         bad "genshapes $shape: two runs differ"
@@ -79,6 +79,9 @@ for shape in and or nest chain diamond fanin rules keys; do
     "$M" eval $allow -r "$T/s.mga" "$T/s.json" >/dev/null 2>"$T/err" ||
         bad "genshapes $shape: eval: $(cat "$T/err")"
 done
+"$B/bench/genshapes" --shape tests --size 40 >"$T/s.mga"
+"$B/bench/genshapes" --shape tests --size 40 --tests >"$T/s.mgt"
+"$M" test -r "$T/s.mga" "$T/s.mgt" 2>&1 | grep -q '^40 passed, 0 failed' || bad "genshapes tests: 40 tests do not pass"
 "$B/bench/genshapes" --shape nest --size 64 >"$T/s.mga"
 "$M" check --no-analysis "$T/s.mga" >/dev/null 2>&1 || bad "genshapes nest 64 refused"
 "$B/bench/genshapes" --shape nest --size 65 >"$T/s.mga"

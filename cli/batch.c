@@ -817,6 +817,7 @@ typedef struct batch {
     bool brief; /* --catalog: results as MGA_FORMAT_JSON_BRIEF */
     bool gather;    /* list the rule set's parts in chunks (stdout is not a regular file) */
     size_t iov_max; /* buffers per writev call */
+    int out;        /* where the result lines go: standard output, or cli_batch_stream's fd */
 
     /* reader */
     FILE *in;
@@ -1389,18 +1390,18 @@ static void write_failed(batch *b, chunk *c, size_t done)
     if (!tail)
         return;
     struct stat st;
-    off_t pos = lseek(STDOUT_FILENO, 0, SEEK_CUR);
-    if (pos < 0 || fstat(STDOUT_FILENO, &st) != 0 || !S_ISREG(st.st_mode)) {
+    off_t pos = lseek(b->out, 0, SEEK_CUR);
+    if (pos < 0 || fstat(b->out, &st) != 0 || !S_ISREG(st.st_mode)) {
         b->torn = tail;
         b->cut_errno = 0;
     } else if (st.st_size != pos || (off_t)tail > pos) {
         b->torn = tail; /* something follows what this run wrote: not ours to cut */
         b->cut_errno = 0;
-    } else if (ftruncate(STDOUT_FILENO, pos - (off_t)tail) != 0) {
+    } else if (ftruncate(b->out, pos - (off_t)tail) != 0) {
         b->torn = tail;
         b->cut_errno = errno;
     } else {
-        lseek(STDOUT_FILENO, pos - (off_t)tail, SEEK_SET);
+        lseek(b->out, pos - (off_t)tail, SEEK_SET);
         b->cut = tail;
     }
 }
@@ -1411,7 +1412,7 @@ static bool emit_chunk(batch *b, chunk *c)
     if (b->write_failed || b->closed)
         return false;
     size_t done = 0;
-    if (!write_chunk(STDOUT_FILENO, c, b->iov_max, &b->write_errno, &done)) {
+    if (!write_chunk(b->out, c, b->iov_max, &b->write_errno, &done)) {
         write_failed(b, c, done);
         return false;
     }
@@ -1572,6 +1573,223 @@ static mga_status run_inline(batch *b, worker *w)
     return MGA_OK;
 }
 
+/* ---- One run over an open input ---------------------------------------------------- */
+
+typedef struct batch_cfg {
+    const mga_ruleset *rs;
+    FILE *in;
+    const char *name; /* of the input, for messages */
+    bool csv;
+    size_t jobs;
+    unsigned long long skip;
+    bool quiet;   /* no progress line */
+    bool summary; /* the summary line on stderr */
+    int out;      /* the result lines' file descriptor */
+    FILE *stats;  /* --stats: closed by batch_run */
+    const char *stats_path;
+    bool brief; /* --catalog was written: results as MGA_FORMAT_JSON_BRIEF */
+} batch_cfg;
+
+/* Reads cfg->in to its end, writing one line per record to cfg->out: the exit status. */
+static int batch_run(const batch_cfg *cfg)
+{
+    const mga_ruleset *rs = cfg->rs;
+    FILE *in = cfg->in, *stats_file = cfg->stats;
+    const char *stats_path = cfg->stats_path;
+    unsigned long long skip = cfg->skip;
+    size_t jobs = cfg->jobs;
+    bool quiet = cfg->quiet;
+    int rc = EXIT_OK;
+    mga_status st = MGA_OK;
+
+    batch b;
+    memset(&b, 0, sizeof b);
+    if (cfg->csv) {
+        int crc = csv_reader_new(rs, in, cfg->name, &b.csv);
+        if (crc) {
+            if (stats_file)
+                fclose(stats_file);
+            return crc;
+        }
+        unsigned long long blank, header_end;
+        csv_reader_header(b.csv, &blank, &header_end);
+        b.blanks = blank > skip ? blank - skip : 0;
+        b.lineno = header_end;
+        b.bytes = csv_reader_bytes(b.csv);
+    }
+    b.rs = rs;
+    b.stats = stats_file != NULL;
+    b.brief = cfg->brief;
+    b.out = cfg->out;
+    /* Gathered writes save a copy into pipes, sockets and devices. Into a regular file
+     * they do not pay: with the page cache under writeback, 20,000 full records took
+     * 1.0-1.2 s through writev against 0.2 s copied into one buffer (make bench, 1M run) */
+    struct stat so;
+    b.gather = fstat(b.out, &so) == 0 && !S_ISREG(so.st_mode);
+    long iov = sysconf(_SC_IOV_MAX); /* POSIX: at least 16; Linux 1024 */
+    b.iov_max = iov < 16 ? 16 : iov > IOV_BATCH ? IOV_BATCH : (size_t)iov;
+    b.in = in;
+    b.skip = skip;
+    b.nring = jobs == 1 ? 1 : (size_t)jobs * RING_PER_THREAD;
+    b.ring = calloc(b.nring, sizeof *b.ring);
+    size_t nw = (size_t)jobs;
+    worker *ws = calloc(nw, sizeof *ws);
+    b.rbuf = b.csv ? NULL : malloc(RBUF_SIZE);
+    bool ok = b.ring && ws && (b.csv || b.rbuf) && ruleindex_init(&b.ri, rs);
+    for (size_t i = 0; ok && i < nw; i++) {
+        ws[i].b = &b;
+        ok = !b.stats || wstats_init(&ws[i].st, b.ri.nrules);
+    }
+    struct stat sb;
+    if (fstat(fileno(in), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0)
+        b.size = (unsigned long long)sb.st_size;
+    b.progress = !quiet && isatty(STDERR_FILENO);
+
+    struct sigaction sa, old_int, old_term, old_pipe;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    /* no SA_RESTART, so a blocked read returns; a second signal kills as usual */
+    sa.sa_flags = (int)SA_RESETHAND;
+    stop_signal = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    sa.sa_handler = SIG_IGN;
+    sa.sa_flags = 0;
+    sigaction(SIGPIPE, &sa, &old_pipe); /* a closed stdout is a write error, not a death */
+
+    if (b.out == STDOUT_FILENO)
+        fflush(stdout);
+    b.t0 = now_seconds();
+    if (!ok) {
+        st = MGA_E_NOMEM;
+    } else if (jobs == 1) {
+        st = run_inline(&b, &ws[0]);
+    } else {
+        pthread_mutex_init(&b.mu, NULL);
+        pthread_cond_init(&b.work, NULL);
+        pthread_cond_init(&b.room, NULL);
+        st = run_threads(&b, ws, nw);
+        pthread_cond_destroy(&b.room);
+        pthread_cond_destroy(&b.work);
+        pthread_mutex_destroy(&b.mu);
+    }
+    double elapsed = now_seconds() - b.t0;
+    int sig = stop_signal;
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGPIPE, &old_pipe, NULL);
+    progress_clear(&b);
+
+    if (b.write_failed) {
+        fprintf(stderr, "mgadvise batch: cannot write output: %s\n", strerror(b.write_errno));
+        rc = EXIT_INTERNAL;
+    } else if (st != MGA_OK && !b.closed) {
+        fprintf(stderr, "mgadvise batch: %s\n", mga_status_str(st));
+        rc = cli_status_exit(st) == EXIT_OK ? EXIT_INTERNAL : cli_status_exit(st);
+    } else if (b.read_error) {
+        char e[CLI_ESC_CAP];
+        fprintf(stderr, "mgadvise batch: cannot read '%s' after line %llu: %s\n",
+                cli_esc(e, sizeof e, cfg->name), b.lineno, strerror(b.read_errno));
+        rc = EXIT_IO;
+    } else if (b.errors) {
+        rc = EXIT_INVALID;
+    }
+
+    if (stats_file) {
+        /* the counts cover every record evaluated: only when all of them were written do
+         * they describe the output */
+        buf sbuf = {0};
+        const char *why = NULL;
+        int serr = 0;
+        if (b.write_failed || b.closed)
+            why = "the output ended early, so the counts would not match it";
+        else if (rc == EXIT_INTERNAL)
+            why = "the run failed";
+        else if (!stats_format(&sbuf, &b.ri, ws, nw, b.ok, b.errors))
+            why = "out of memory";
+        errno = 0;
+        if (!why && fwrite(sbuf.p, 1, sbuf.len, stats_file) != sbuf.len) {
+            serr = errno ? errno : EIO;
+            why = "";
+        }
+        errno = 0;
+        if (fclose(stats_file) != 0 && !why) {
+            serr = errno ? errno : EIO;
+            why = "";
+        }
+        if (why) {
+            char e[CLI_ESC_CAP];
+            fprintf(stderr, "mgadvise batch: cannot write statistics '%s': %s\n",
+                    cli_esc(e, sizeof e, stats_path), serr ? strerror(serr) : why);
+            rc = EXIT_INTERNAL;
+        }
+        free(sbuf.p);
+    }
+
+    unsigned long long recs = b.ok + b.errors;
+    if (cfg->summary)
+        fprintf(stderr,
+            "mgadvise batch: %llu records, %llu ok, %llu errors, %llu blank lines skipped, "
+            "%.2f s, %.0f records/s\n",
+            recs, b.ok, b.errors, b.blanks, elapsed,
+            elapsed > 0 ? (double)recs / elapsed : 0.0);
+    unsigned long long resume = b.written_line > skip ? b.written_line : skip;
+    if (b.write_failed || b.closed) {
+        /* the output holds exactly the records counted above, the last for line resume */
+        if (b.cut)
+            fprintf(stderr,
+                    "mgadvise batch: a partial last line (%llu bytes) was cut off the output\n",
+                    b.cut);
+        else if (b.torn && b.cut_errno)
+            fprintf(stderr,
+                    "mgadvise batch: the output ends in a partial line of %llu bytes that "
+                    "could not be cut off: %s\n",
+                    b.torn, strerror(b.cut_errno));
+        else if (b.torn)
+            fprintf(stderr,
+                    "mgadvise batch: the output ends in a partial line of %llu bytes (not a "
+                    "file this run can cut)\n",
+                    b.torn);
+        fprintf(stderr,
+                "mgadvise batch: %s after input line %llu (%llu records written); resume with "
+                "--skip %llu\n",
+                b.closed ? "output closed by its reader" : "stopped", resume, recs, resume);
+    } else if (sig && rc != EXIT_INTERNAL) {
+        fprintf(stderr, "mgadvise batch: interrupted after input line %llu; resume with --skip "
+                        "%llu\n",
+                resume, resume);
+        rc = sig == SIGINT ? 130 : 143;
+    }
+
+    for (size_t i = 0; i < b.nring && b.ring; i++) {
+        free(b.ring[i].in.p);
+        free(b.ring[i].out.p);
+        free(b.ring[i].ext);
+    }
+    for (size_t i = 0; ws && i < nw; i++) {
+        if (b.stats)
+            wstats_free(&ws[i].st);
+        free(ws[i].scratch.p);
+        mga_result_free(ws[i].res);
+        mga_profile_free(ws[i].prof);
+    }
+    free(ws);
+    free(b.ring);
+    ruleindex_free(&b.ri);
+    free(b.line);
+    free(b.rbuf);
+    csv_reader_free(b.csv);
+    free(b.csv_line.p);
+    return rc;
+}
+
+int cli_batch_stream(const mga_ruleset *rs, FILE *in, bool csv, int out_fd)
+{
+    batch_cfg cfg = {rs, in, "<input>", csv, 1, 0, true, false, out_fd, NULL, NULL, false};
+    return batch_run(&cfg);
+}
+
 /* ---- The command --------------------------------------------------------------------- */
 
 
@@ -1674,7 +1892,6 @@ int cli_batch(int argc, char **argv)
         jobs = n < 1 ? 1 : n > MAX_JOBS ? MAX_JOBS : (unsigned long long)n;
     }
 
-    int rc = EXIT_OK;
     bool from_stdin = !input || strcmp(input, "-") == 0;
     if (csv_format < 0) {
         size_t n = from_stdin ? 0 : strlen(input);
@@ -1749,186 +1966,10 @@ int cli_batch(int argc, char **argv)
         return cli_status_exit(st);
     }
 
-    batch b;
-    memset(&b, 0, sizeof b);
-    if (csv_format) {
-        int crc = csv_reader_new(rs, in, from_stdin ? "<stdin>" : input, &b.csv);
-        if (crc) {
-            mga_ruleset_free(rs);
-            mga_engine_free(eng);
-            if (stats_file)
-                fclose(stats_file);
-            if (!from_stdin)
-                fclose(in);
-            return crc;
-        }
-        unsigned long long blank, header_end;
-        csv_reader_header(b.csv, &blank, &header_end);
-        b.blanks = blank > skip ? blank - skip : 0;
-        b.lineno = header_end;
-        b.bytes = csv_reader_bytes(b.csv);
-    }
-    b.rs = rs;
-    b.stats = stats_file != NULL;
-    b.brief = catalog_path != NULL;
-    /* Gathered writes save a copy into pipes, sockets and devices. Into a regular file
-     * they do not pay: with the page cache under writeback, 20,000 full records took
-     * 1.0-1.2 s through writev against 0.2 s copied into one buffer (make bench, 1M run) */
-    struct stat so;
-    b.gather = fstat(STDOUT_FILENO, &so) == 0 && !S_ISREG(so.st_mode);
-    long iov = sysconf(_SC_IOV_MAX); /* POSIX: at least 16; Linux 1024 */
-    b.iov_max = iov < 16 ? 16 : iov > IOV_BATCH ? IOV_BATCH : (size_t)iov;
-    b.in = in;
-    b.skip = skip;
-    b.nring = jobs == 1 ? 1 : (size_t)jobs * RING_PER_THREAD;
-    b.ring = calloc(b.nring, sizeof *b.ring);
-    size_t nw = (size_t)jobs;
-    worker *ws = calloc(nw, sizeof *ws);
-    b.rbuf = b.csv ? NULL : malloc(RBUF_SIZE);
-    bool ok = b.ring && ws && (b.csv || b.rbuf) && ruleindex_init(&b.ri, rs);
-    for (size_t i = 0; ok && i < nw; i++) {
-        ws[i].b = &b;
-        ok = !b.stats || wstats_init(&ws[i].st, b.ri.nrules);
-    }
-    struct stat sb;
-    if (fstat(fileno(in), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0)
-        b.size = (unsigned long long)sb.st_size;
-    b.progress = !quiet && isatty(STDERR_FILENO);
-
-    struct sigaction sa, old_int, old_term, old_pipe;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    /* no SA_RESTART, so a blocked read returns; a second signal kills as usual */
-    sa.sa_flags = (int)SA_RESETHAND;
-    stop_signal = 0;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    sa.sa_handler = SIG_IGN;
-    sa.sa_flags = 0;
-    sigaction(SIGPIPE, &sa, &old_pipe); /* a closed stdout is a write error, not a death */
-
-    fflush(stdout);
-    b.t0 = now_seconds();
-    if (!ok) {
-        st = MGA_E_NOMEM;
-    } else if (jobs == 1) {
-        st = run_inline(&b, &ws[0]);
-    } else {
-        pthread_mutex_init(&b.mu, NULL);
-        pthread_cond_init(&b.work, NULL);
-        pthread_cond_init(&b.room, NULL);
-        st = run_threads(&b, ws, nw);
-        pthread_cond_destroy(&b.room);
-        pthread_cond_destroy(&b.work);
-        pthread_mutex_destroy(&b.mu);
-    }
-    double elapsed = now_seconds() - b.t0;
-    int sig = stop_signal;
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    sigaction(SIGPIPE, &old_pipe, NULL);
-    progress_clear(&b);
-
-    if (b.write_failed) {
-        fprintf(stderr, "mgadvise batch: cannot write output: %s\n", strerror(b.write_errno));
-        rc = EXIT_INTERNAL;
-    } else if (st != MGA_OK && !b.closed) {
-        fprintf(stderr, "mgadvise batch: %s\n", mga_status_str(st));
-        rc = cli_status_exit(st) == EXIT_OK ? EXIT_INTERNAL : cli_status_exit(st);
-    } else if (b.read_error) {
-        char e[CLI_ESC_CAP];
-        fprintf(stderr, "mgadvise batch: cannot read '%s' after line %llu: %s\n",
-                from_stdin ? "<stdin>" : cli_esc(e, sizeof e, input), b.lineno, strerror(b.read_errno));
-        rc = EXIT_IO;
-    } else if (b.errors) {
-        rc = EXIT_INVALID;
-    }
-
-    if (stats_file) {
-        /* the counts cover every record evaluated: only when all of them were written do
-         * they describe the output */
-        buf sbuf = {0};
-        const char *why = NULL;
-        int serr = 0;
-        if (b.write_failed || b.closed)
-            why = "the output ended early, so the counts would not match it";
-        else if (rc == EXIT_INTERNAL)
-            why = "the run failed";
-        else if (!stats_format(&sbuf, &b.ri, ws, nw, b.ok, b.errors))
-            why = "out of memory";
-        errno = 0;
-        if (!why && fwrite(sbuf.p, 1, sbuf.len, stats_file) != sbuf.len) {
-            serr = errno ? errno : EIO;
-            why = "";
-        }
-        errno = 0;
-        if (fclose(stats_file) != 0 && !why) {
-            serr = errno ? errno : EIO;
-            why = "";
-        }
-        if (why) {
-            char e[CLI_ESC_CAP];
-            fprintf(stderr, "mgadvise batch: cannot write statistics '%s': %s\n",
-                    cli_esc(e, sizeof e, stats_path), serr ? strerror(serr) : why);
-            rc = EXIT_INTERNAL;
-        }
-        free(sbuf.p);
-    }
-
-    unsigned long long recs = b.ok + b.errors;
-    fprintf(stderr,
-            "mgadvise batch: %llu records, %llu ok, %llu errors, %llu blank lines skipped, "
-            "%.2f s, %.0f records/s\n",
-            recs, b.ok, b.errors, b.blanks, elapsed,
-            elapsed > 0 ? (double)recs / elapsed : 0.0);
-    unsigned long long resume = b.written_line > skip ? b.written_line : skip;
-    if (b.write_failed || b.closed) {
-        /* the output holds exactly the records counted above, the last for line resume */
-        if (b.cut)
-            fprintf(stderr,
-                    "mgadvise batch: a partial last line (%llu bytes) was cut off the output\n",
-                    b.cut);
-        else if (b.torn && b.cut_errno)
-            fprintf(stderr,
-                    "mgadvise batch: the output ends in a partial line of %llu bytes that "
-                    "could not be cut off: %s\n",
-                    b.torn, strerror(b.cut_errno));
-        else if (b.torn)
-            fprintf(stderr,
-                    "mgadvise batch: the output ends in a partial line of %llu bytes (not a "
-                    "file this run can cut)\n",
-                    b.torn);
-        fprintf(stderr,
-                "mgadvise batch: %s after input line %llu (%llu records written); resume with "
-                "--skip %llu\n",
-                b.closed ? "output closed by its reader" : "stopped", resume, recs, resume);
-    } else if (sig && rc != EXIT_INTERNAL) {
-        fprintf(stderr, "mgadvise batch: interrupted after input line %llu; resume with --skip "
-                        "%llu\n",
-                resume, resume);
-        rc = sig == SIGINT ? 130 : 143;
-    }
-
-    for (size_t i = 0; i < b.nring && b.ring; i++) {
-        free(b.ring[i].in.p);
-        free(b.ring[i].out.p);
-        free(b.ring[i].ext);
-    }
-    for (size_t i = 0; ws && i < nw; i++) {
-        if (b.stats)
-            wstats_free(&ws[i].st);
-        free(ws[i].scratch.p);
-        mga_result_free(ws[i].res);
-        mga_profile_free(ws[i].prof);
-    }
-    free(ws);
-    free(b.ring);
-    ruleindex_free(&b.ri);
-    free(b.line);
-    free(b.rbuf);
-    csv_reader_free(b.csv);
-    free(b.csv_line.p);
+    batch_cfg cfg = {rs,   in,    from_stdin ? "<stdin>" : input,
+                     csv_format != 0, (size_t)jobs, skip, quiet, true, STDOUT_FILENO,
+                     stats_file, stats_path, catalog_path != NULL};
+    int rc = batch_run(&cfg);
     mga_ruleset_free(rs);
     mga_engine_free(eng);
     if (!from_stdin)

@@ -39,6 +39,7 @@ struct csv_reader {
     csv_col *cols;
     size_t ncols;
     int id_col; /* -1 when there is no id column */
+    size_t max; /* the record limit: CSV_RECORD_MAX but in the fuzz harness */
 
     /* input: read in blocks of CSV_RBUF, lines cut from them, at most CSV_RECORD_MAX + 1
      * bytes of a record kept */
@@ -256,15 +257,15 @@ static csv_kind skip_long(csv_reader *r, csv_record *out, bool inside, bool nl)
     out->end_line = r->lineno;
     /* no columns yet: this is the header, and nothing is read after a bad one */
     const char *next = r->ncols ? "; reading goes on at the next record" : "";
+    const char *mib = r->max == CSV_RECORD_MAX ? " (1 MiB)" : "";
     if (start == r->lineno)
         snprintf(r->msg, sizeof r->msg,
-                 "the record on line %llu is longer than the limit of %zu bytes (1 MiB)%s",
-                 start, (size_t)CSV_RECORD_MAX, next);
+                 "the record on line %llu is longer than the limit of %zu bytes%s%s", start,
+                 r->max, mib, next);
     else
         snprintf(r->msg, sizeof r->msg,
-                 "the record on lines %llu to %llu is longer than the limit of %zu bytes "
-                 "(1 MiB)%s",
-                 start, r->lineno, (size_t)CSV_RECORD_MAX, next);
+                 "the record on lines %llu to %llu is longer than the limit of %zu bytes%s%s",
+                 start, r->lineno, r->max, mib, next);
     return bad(r, out, 0, "E4012");
 }
 
@@ -278,7 +279,7 @@ static csv_kind read_row(csv_reader *r, csv_record *out)
         unsigned long long raw = 0, quotes = 0;
         bool nl = false;
         size_t before = r->pending ? r->row_bytes : 0;
-        size_t room = before < CSV_RECORD_MAX ? CSV_RECORD_MAX - before : 0;
+        size_t room = before < r->max ? r->max - before : 0;
         if (r->eof || read_phys(r, room + 1, &len, &raw, &nl, &quotes) < 0) {
             if (r->eof || r->err || r->oom) {
                 r->eof = true;
@@ -309,7 +310,7 @@ static csv_kind read_row(csv_reader *r, csv_record *out)
         bool over = whole > len;
         if (!over && len && r->line[len - 1] == '\r')
             len--;
-        if (over || before + len > CSV_RECORD_MAX) {
+        if (over || before + len > r->max) {
             if (!r->pending)
                 r->row_line = r->lineno;
             /* a pending record's lines after the first start inside a quoted cell */
@@ -688,6 +689,12 @@ static int read_header(csv_reader *r)
 
 int csv_reader_new(const mga_ruleset *rs, FILE *in, const char *name, csv_reader **out)
 {
+    return csv_reader_new_max(rs, in, name, CSV_RECORD_MAX, out);
+}
+
+int csv_reader_new_max(const mga_ruleset *rs, FILE *in, const char *name, size_t max,
+                       csv_reader **out)
+{
     *out = NULL;
     csv_reader *r = calloc(1, sizeof *r);
     if (!r)
@@ -695,6 +702,7 @@ int csv_reader_new(const mga_ruleset *rs, FILE *in, const char *name, csv_reader
     r->in = in;
     r->name = name;
     r->id_col = -1;
+    r->max = max;
     r->nfields = mga_ruleset_field_count(rs);
     r->fields = calloc(r->nfields + 1, sizeof *r->fields);
     r->g = yajl_gen_alloc(NULL);

@@ -43,6 +43,10 @@ typedef struct csv_record {
  * read error, 4 out of memory). An input without any row gives a reader that
  * returns CSV_END at once. */
 int csv_reader_new(const mga_ruleset *rs, FILE *in, const char *name, csv_reader **out);
+/* The same with a record limit of max bytes instead of 1 MiB (MGA_PROFILE_MAX_BYTES), so that
+ * the fuzz harness reaches the limit with small inputs. */
+int csv_reader_new_max(const mga_ruleset *rs, FILE *in, const char *name, size_t max,
+                       csv_reader **out);
 
 /* The next record or blank line. A record cut short by a read error (or a
  * signal) is not returned: CSV_END then, with csv_reader_errno set. False in

@@ -123,6 +123,11 @@ int cli_schema(int argc, char **argv);
  * input order, on several threads; the built-in rules without -r. Installs
  * SIGINT, SIGTERM and SIGPIPE dispositions for the duration of the call. */
 int cli_batch(int argc, char **argv);
+/* The batch loop alone, on one thread: reads in (JSON lines, or CSV when csv) to its end
+ * against rs and writes one line per record to out_fd, as `mgadvise batch -q -j 1` does,
+ * without its summary line. Nothing in rs or in the process is set up per call, so the
+ * fuzz harness runs it per input. Returns the exit status batch would. */
+int cli_batch_stream(const mga_ruleset *rs, FILE *in, bool csv, int out_fd);
 
 /* `mgadvise explain` and `mgadvise test` (cli/tools.c); rules as for cli_batch. */
 int cli_explain(int argc, char **argv);

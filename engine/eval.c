@@ -64,9 +64,9 @@ static inline double lin1_sum(const e_node *n, const mga_profile *p, double *mag
 static inline uint8_t lin1_k(const e_node *n, const mga_profile *p)
 {
     double mag, v = lin1_sum(n, p, &mag);
-    int b = ((n->op == OP_LT) & lin_holds(v, mag, OP_LT)) |
-            ((n->op == OP_LE) & lin_holds(v, mag, OP_LE)) |
-            ((n->op != OP_LT) & (n->op != OP_LE) & lin_holds(v, mag, OP_EQ));
+    int b = ((int)(n->op == OP_LT) & (int)lin_holds(v, mag, OP_LT)) |
+            ((int)(n->op == OP_LE) & (int)lin_holds(v, mag, OP_LE)) |
+            ((int)(n->op != OP_LT) & (int)(n->op != OP_LE) & (int)lin_holds(v, mag, OP_EQ));
     return K_LEAF(p->known[n->field], b);
 }
 

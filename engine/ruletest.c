@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- frozen tests ---- */
@@ -64,6 +65,19 @@ static double dmax(double a, double b)
     return a > b ? a : b;
 }
 
+/* Where the last position located in a source was: tests and expectations are located in
+ * source order, so each is counted on from the one before, not from the start of the file. */
+typedef struct lc_cursor {
+    size_t off;
+    unsigned line, col;
+} lc_cursor;
+
+/* A name and its index, sorted by name: duplicates side by side, lookups by bsearch. */
+typedef struct named {
+    const char *name;
+    uint32_t i;
+} named;
+
 typedef struct tc {
     const mga_ruleset *rs;
     mga_tests *t;
@@ -71,8 +85,49 @@ typedef struct tc {
     mga_diags *d;
     const int *dsrc;
     const mga_source *srcs;
+    lc_cursor *cur;     /* one per source */
+    named *rule_ids;    /* the rule set's rule ids, sorted */
+    uint32_t *given_in; /* per field: 1 + the index of the last test that gave it */
     bool oom;
 } tc;
+
+static int cmp_named(const void *a, const void *b)
+{
+    const named *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* 1-based line and column of span at (as diag_linecol counts them). Offsets of one source
+ * are located in increasing order; an earlier one starts again from the top. */
+static void locate(tc *c, ast_span at, unsigned *line, unsigned *col)
+{
+    const mga_source *src = &c->srcs[at.file];
+    lc_cursor *k = &c->cur[at.file];
+    size_t off = at.off < src->len ? at.off : src->len;
+    bool bom = src->len >= 3 && memcmp(src->text, "\xEF\xBB\xBF", 3) == 0;
+    if (off < 3 || k->line == 0 || k->off > off) {
+        if (off < 3) { /* before the end of a byte-order mark: counted as diag_linecol does */
+            diag_linecol(src->text, src->len, off, line, col);
+            return;
+        }
+        k->off = bom ? 3 : 0;
+        k->line = 1;
+        k->col = 1;
+    }
+    for (size_t i = k->off; i < off; i++) {
+        unsigned char ch = (unsigned char)src->text[i];
+        if (ch == '\n') {
+            k->line++;
+            k->col = 1;
+        } else if ((ch & 0xC0) != 0x80) {
+            k->col++;
+        }
+    }
+    k->off = off;
+    *line = k->line;
+    *col = k->col;
+}
 
 #define TERR(c, code, span, ...)                                                               \
     diag_add((c)->d, DIAG_##code, (c)->dsrc[(span).file], (span).off, (span).len, __VA_ARGS__)
@@ -317,13 +372,20 @@ static bool check_expect(tc *c, const ast_texpect *e, t_expect *out)
     out->part = e->part;
     out->text = span_text(c, e->at, e->neg);
     out->file = c->srcs[e->at.file].name;
-    diag_linecol(c->srcs[e->at.file].text, c->srcs[e->at.file].len, e->at.off, &out->line,
-                 &out->col);
+    locate(c, e->at, &out->line, &out->col);
     switch (e->kind) {
     case XP_ADVICE: {
-        for (size_t i = 0; i < rs->nrules; i++)
-            if (strcmp(rs->rules[i].id, e->name.s) == 0)
-                out->rule = (int32_t)i;
+        named key = {e->name.s, 0};
+        size_t lo = 0, hi = rs->nrules; /* the first id not below the name */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (strcmp(c->rule_ids[mid].name, key.name) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < rs->nrules && strcmp(c->rule_ids[lo].name, key.name) == 0)
+            out->rule = (int32_t)c->rule_ids[lo].i;
         if (out->rule < 0) {
             const char **cands = arena_alloc(&c->t->a, (rs->nrules + 1) * sizeof *cands);
             if (!cands) {
@@ -421,6 +483,24 @@ static bool check_tests(tc *c)
     t->tests = arena_alloc(&t->a, (p->tests.len + 1) * sizeof *t->tests);
     if (!t->tests)
         return false;
+    /* Names compared with every name before them (test names, rule ids, the fields of one
+     * test) go through sorted arrays and per-field marks: n log n in all, whatever the
+     * number of tests, expectations and givens. */
+    const mga_ruleset *rs = c->rs;
+    named *names = arena_alloc(p->a, (p->tests.len + 1) * sizeof *names);
+    bool *dup = arena_alloc(p->a, p->tests.len + 1);
+    c->rule_ids = arena_alloc(p->a, (rs->nrules + 1) * sizeof *c->rule_ids);
+    c->given_in = arena_alloc(p->a, (rs->nfields + 1) * sizeof *c->given_in);
+    if (!names || !dup || !c->rule_ids || !c->given_in)
+        return false;
+    for (size_t i = 0; i < rs->nrules; i++)
+        c->rule_ids[i] = (named){rs->rules[i].id, (uint32_t)i};
+    qsort(c->rule_ids, rs->nrules, sizeof *c->rule_ids, cmp_named);
+    for (size_t i = 0; i < p->tests.len; i++)
+        names[i] = (named){VEC_AT(p->tests, ast_test, i)->name, (uint32_t)i};
+    qsort(names, p->tests.len, sizeof *names, cmp_named);
+    for (size_t i = 1; i < p->tests.len; i++) /* each after the first of its name */
+        dup[names[i].i] = strcmp(names[i - 1].name, names[i].name) == 0;
     for (size_t i = 0; i < p->tests.len && !c->oom; i++) {
         const ast_test *at = VEC_AT(p->tests, ast_test, i);
         t_test *tt = &t->tests[t->n++];
@@ -428,13 +508,9 @@ static bool check_tests(tc *c)
         tt->file = c->srcs[at->at.file].name;
         if (!tt->name)
             return false;
-        diag_linecol(c->srcs[at->at.file].text, c->srcs[at->at.file].len, at->at.off, &tt->line,
-                     &tt->col);
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(VEC_AT(p->tests, ast_test, j)->name, at->name) == 0) {
-                TERR(c, DUP_DECL, at->at, "test", at->name);
-                break;
-            }
+        locate(c, at->at, &tt->line, &tt->col);
+        if (dup[i])
+            TERR(c, DUP_DECL, at->at, "test", at->name);
         if (at->expects.len == 0)
             TERR(c, TEST_EXPECTS_NOTHING, at->at, at->name);
         tt->g = arena_alloc(&t->a, (at->givens.len + 1) * sizeof *tt->g);
@@ -443,13 +519,13 @@ static bool check_tests(tc *c)
             return false;
         for (size_t k = 0; k < at->givens.len; k++) {
             const ast_given *g = VEC_AT(at->givens, ast_given, k);
-            bool twice = false;
-            for (size_t j = 0; j < k && !twice; j++)
-                twice = strcmp(VEC_AT(at->givens, ast_given, j)->field.s, g->field.s) == 0;
-            if (twice)
+            int fi = graph_field_lookup(rs, g->field.s, strlen(g->field.s));
+            if (fi >= 0 && c->given_in[fi] == i + 1)
                 TERR(c, TEST_GIVEN_TWICE, g->field.at, g->field.s);
             else if (check_given(c, g, &tt->g[tt->ng]))
                 tt->ng++;
+            if (fi >= 0)
+                c->given_in[fi] = (uint32_t)i + 1;
         }
         for (size_t k = 0; k < at->expects.len; k++)
             if (check_expect(c, VEC_AT(at->expects, ast_texpect, k), &tt->e[tt->ne]))
@@ -512,8 +588,9 @@ mga_status mga_tests_compile(mga_engine *eng, const mga_ruleset *rs, const mga_s
             break;
     }
     if (mga_diags_error_count(d) == 0) {
-        tc c = {rs, t, p, d, dsrc, copies, false};
-        if (!check_tests(&c))
+        lc_cursor *cur = arena_alloc(&a, (n + 1) * sizeof *cur);
+        tc c = {rs, t, p, d, dsrc, copies, cur, NULL, NULL, false};
+        if (!cur || !check_tests(&c))
             st = MGA_E_NOMEM;
     }
     if (st == MGA_OK && d->oom)

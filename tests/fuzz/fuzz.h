@@ -23,6 +23,10 @@ static inline int fuzz_sink(void *ud, const char *p, size_t len)
     return 0;
 }
 
+/* Every harness defines both: libFuzzer calls LLVMFuzzerInitialize once before the first
+ * input (process-wide setup, such as compiling the rule set, belongs there), and so does
+ * the replay driver. */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
 #endif

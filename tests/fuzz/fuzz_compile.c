@@ -9,6 +9,13 @@
 
 #include "fuzz.h"
 
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    return 0; /* every input gets its own engine: the compiler's whole path is the target */
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     mga_options opt;

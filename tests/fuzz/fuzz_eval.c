@@ -10,18 +10,19 @@
 
 #include "fuzz.h"
 
-static mga_ruleset *shipped(void)
+static mga_ruleset *rules; /* compiled once, before the first input; read-only after */
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    static mga_ruleset *rs; /* compiled once per fuzzing process; read-only after */
-    if (!rs) {
-        mga_engine *eng = NULL;
-        mga_diags *d = NULL;
-        FUZZ_CHECK(mga_engine_new(NULL, &eng) == MGA_OK);
-        FUZZ_CHECK(mga_compile_builtin(eng, &rs, &d) == MGA_OK);
-        mga_diags_free(d);
-        mga_engine_free(eng);
-    }
-    return rs;
+    (void)argc;
+    (void)argv;
+    mga_engine *eng = NULL;
+    mga_diags *d = NULL;
+    FUZZ_CHECK(mga_engine_new(NULL, &eng) == MGA_OK);
+    FUZZ_CHECK(mga_compile_builtin(eng, &rules, &d) == MGA_OK);
+    mga_diags_free(d);
+    mga_engine_free(eng);
+    return 0;
 }
 
 typedef struct sum {
@@ -39,7 +40,7 @@ static int sum_write(void *ud, const char *p, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const mga_ruleset *rs = shipped();
+    const mga_ruleset *rs = rules;
     mga_profile *p = NULL;
     mga_diags *d = NULL;
     mga_status st = mga_profile_parse(rs, "fuzz.json", (const char *)data, size, &p, &d);

@@ -159,12 +159,106 @@ static void test_ruletest_oom(void **state)
     }
 }
 
+/* Many tests in two files, located and checked in order: each position is counted on from
+ * the one before it in its own file (a BOM and multi-byte names in the way), duplicate
+ * names are found however far apart, and rule ids are found whatever their order. */
+static void test_ruletest_many_tests_located(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(eng, rules, NULL);
+    enum { N = 3000 };
+    tbuf src = TBUF_INIT;
+    tbuf_write(&src, "\xEF\xBB\xBF", 3);
+    char line[160];
+    for (int i = 0; i < N; i++) {
+        /* 5 lines each; the last test expects r_kidney wrongly */
+        int n = snprintf(line, sizeof line,
+                         "test \"t\xC3\xA9%d\"\n  given conditions: insomnia\n  expect r_sleep\n"
+                         "  expect %s\nend\n",
+                         i, i == N - 1 ? "r_kidney" : "no r_kidney");
+        tbuf_write(&src, line, (size_t)n);
+    }
+    const char *second = "# the second file\n"
+                         "test \"t\xC3\xA9" "7\"\n  given conditions: kidney_disease\n"
+                         "  expect r_kidney\nend\n";
+    mga_source srcs[2] = {{"a.mgt", src.p, src.len}, {"b.mgt", second, strlen(second)}};
+    mga_tests *t = NULL;
+    mga_diags *d = NULL;
+    assert_int_equal(mga_tests_compile(eng, rs, srcs, 2, &t, &d), MGA_E_COMPILE);
+    const mga_diag *g = expect_diag(d, 3001, "duplicate test 't\xC3\xA9" "7'");
+    assert_string_equal(g->file, "b.mgt");
+    assert_int_equal(g->line, 2);
+    assert_int_equal(g->col, 1);
+    assert_int_equal(mga_diags_error_count(d), 1);
+    mga_diags_free(d);
+
+    assert_int_equal(mga_tests_compile(eng, rs, srcs, 1, &t, &d), MGA_OK);
+    mga_diags_free(d);
+    assert_int_equal(mga_tests_count(t), N);
+    tbuf b = TBUF_INIT;
+    size_t failed = 0;
+    assert_int_equal(mga_tests_run(t, NULL, tbuf_write, &b, &failed), MGA_OK);
+    assert_int_equal(failed, 1);
+    /* the BOM takes no column; the name's é is one */
+    snprintf(line, sizeof line,
+             "a.mgt:%d:1: test \"t\xC3\xA9%d\" failed\n  a.mgt:%d:10: expect r_kidney\n",
+             5 * (N - 1) + 1, N - 1, 5 * (N - 1) + 4);
+    assert_contains(b.p, line);
+    free(b.p);
+    free(src.p);
+    mga_tests_free(t);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* Duplicate test names around the error limit of 20: 19 duplicates are 19 errors; the 20th
+ * error also stops the list (E9002); a 21st duplicate is not reported. */
+static void test_ruletest_duplicates_at_error_limit(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine_opts(20, 0);
+    mga_ruleset *rs = compile_ok(eng, rules, NULL);
+    for (int dups = 19; dups <= 21; dups++) {
+        tbuf src = TBUF_INIT;
+        for (int i = 0; i <= dups; i++) {
+            const char *one = "test \"same\"\n  expect no r_kidney\nend\n";
+            tbuf_write(&src, one, strlen(one));
+        }
+        mga_tests *t = NULL;
+        mga_diags *d = NULL;
+        mga_source s = {"d.mgt", src.p, src.len};
+        assert_int_equal(mga_tests_compile(eng, rs, &s, 1, &t, &d), MGA_E_COMPILE);
+        assert_null(t);
+        size_t same = 0, stop = 0;
+        unsigned last = 0;
+        for (size_t i = 0; i < mga_diags_count(d); i++) {
+            const mga_diag *g = mga_diags_ref(d, i);
+            if (g->code == 3001) {
+                same++;
+                last = g->line;
+            }
+            stop += g->code == 9002;
+        }
+        int reported = dups < 20 ? dups : 20;
+        assert_int_equal(same, reported);
+        assert_int_equal(stop, dups >= 20);
+        assert_int_equal(last, 3 * reported + 1); /* test k (from 0) starts on line 3k+1 */
+        mga_diags_free(d);
+        free(src.p);
+    }
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ruletest_pass_and_fail),
         cmocka_unit_test(test_ruletest_errors_are_located),
         cmocka_unit_test(test_ruletest_oom),
+        cmocka_unit_test(test_ruletest_many_tests_located),
+        cmocka_unit_test(test_ruletest_duplicates_at_error_limit),
     };
     return cmocka_run_group_tests_name("ruletest", tests, NULL, NULL);
 }
