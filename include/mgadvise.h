@@ -380,7 +380,12 @@ typedef struct mga_dose {
     const char *start_rule, *target_rule, *max_rule; /* NULL when unset */
 } mga_dose;
 
-MGA_API const char *mga_result_id(const mga_result *r); /* the profile's "id", or NULL */
+/* The profile's "id" as text, or NULL (none, or a NULL r): a string's text, or an integer's
+ * digits as written ("id": 5 gives "5"). Valid until r is next evaluated or freed. */
+MGA_API const char *mga_result_id(const mga_result *r);
+/* True when the id was a JSON integer (write it back unquoted); false for a string, no id
+ * or a NULL r. */
+MGA_API bool mga_result_id_is_number(const mga_result *r);
 MGA_API size_t mga_result_advice_count(const mga_result *r);
 /* Item i in rank order: its rank is i + 1. The order: critical items, then warning items,
  * then the other act items; within each of those by action (refer urgent, soon, routine,

@@ -528,7 +528,12 @@ class _Worker:
                     idj = b"null"
                 if idj is None:
                     rid = result_id(r)
-                    idj = b"null" if rid == NULL else jstr(string(rid))
+                    if rid == NULL:
+                        idj = b"null"
+                    elif lib.mga_result_id_is_number(r):
+                        idj = string(rid)
+                    else:
+                        idj = jstr(string(rid))
                 out.append(b'{"line":%d,"id":%s,"result":%s}\n' % (
                     n, idj, body[:-1] if body[-1:] == b"\n" else body))
                 continue

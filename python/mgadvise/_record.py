@@ -211,9 +211,14 @@ def _decode_string(s, p):
     return None
 
 
+# A JSON integer ended by white space, ',', '}' or the end: an id echoed unquoted.
+_INT = re.compile(rb"(-?(?:0|[1-9][0-9]*))(?=[ \t\r\n,}]|\Z)")
+
+
 def raw_id(s):
     """The JSON text batch writes for the top-level "id" of a line that did not parse as a
-    profile: the string, or null when it cannot be read before the line goes wrong."""
+    profile: the string or the integer as written, or null when it cannot be read before
+    the line goes wrong."""
     n = len(s)
     p = _skip_ws(s, 0)
     if p < n and s[p] == 0x7B:
@@ -233,6 +238,9 @@ def raw_id(s):
                     v = _decode_string(s, p)
                     if v is not None:
                         return jstr(v)
+                m = _INT.match(s, p)
+                if m:
+                    return m.group(1)
                 break
             p = _skip_value(s, p)
             if p < 0:

@@ -184,3 +184,16 @@ def test_threads_each_running_a_batch(rs, gen10k):
     for t in ts:
         t.join()
     assert all(g == want for g in got)
+
+
+def test_integer_ids_stay_integers():
+    """A database key given as a JSON integer comes back an integer, in good records and in
+    error records; a string id stays a string."""
+    rs = mgadvise.Ruleset.from_paths(SMALL_RULES)
+    lines = ['{"id": 5, "age": 40}', '{"id": "5", "age": 40}', '{"id": 7, "age": "x"}',
+             {"id": 123456789012345678901, "age": 50}]
+    recs = list(rs.batch(lines, parse=True))
+    assert [r["id"] for r in recs] == [5, "5", 7, 123456789012345678901]
+    assert recs[0]["result"]["id"] == 5 and recs[1]["result"]["id"] == "5"
+    assert recs[2]["error"]["field"] == "$.age"
+    assert rs.evaluate({"id": 9, "age": 40})["id"] == 9
