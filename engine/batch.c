@@ -725,6 +725,13 @@ mga_status mga_batch_feed(mga_batch *b, const char *buf, size_t len)
         const char *nl = memchr(p, '\n', (size_t)(e - p));
         size_t n = nl ? (size_t)(nl - p) : (size_t)(e - p);
         outbuf *l = &b->line;
+        if (nl && !b->line_any) {
+            /* a whole line in buf: taken from there, not copied twice */
+            p = nl + 1;
+            if (!take_line(b, p - n - 1, n < LINE_KEEP ? n : LINE_KEEP))
+                break;
+            continue;
+        }
         if (n && l->b.len < LINE_KEEP) {
             size_t room = LINE_KEEP - l->b.len;
             outbuf_add(l, p, n < room ? n : room);
