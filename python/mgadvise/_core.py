@@ -399,18 +399,19 @@ class Ruleset:
         n = ffi.new("size_t *")
         unpack = ffi.unpack
         feed, read = lib.mga_batch_feed, lib.mga_batch_read
+        # Whole lines, each ending in "\n"; bytes.splitlines also cuts at a CR, which the
+        # output never holds raw (JSON escapes every control character).
         if parse:
             def emit(data):
-                for line in data.split(b"\n")[:-1]:
+                for line in data.splitlines(True):
                     yield json.loads(line)
         elif as_bytes:
             def emit(data):
-                for line in data.split(b"\n")[:-1]:
-                    yield line + b"\n"
+                yield from data.splitlines(True)
         else:
             def emit(data):
-                for line in data.split(b"\n")[:-1]:
-                    yield line.decode("utf-8") + "\n"
+                for line in data.splitlines(True):
+                    yield line.decode("utf-8")
 
         def drain():
             st = read(b, p, n)
