@@ -58,17 +58,18 @@ static const char *usage_batch =
     "                  {\"rule\":ID,\"kind\":K,\"severity\":S} and \"references\" is left\n"
     "                  out; the rest (ruleset, dose, forms, overruled, disclaimer) is kept\n"
     "\n"
-    "N is the physical input line (1-based, --skip included), ID the profile's \"id\" or null\n"
-    "when it cannot be read, PATH the JSON path of the bad value (\"$.age\") or null, C the\n"
-    "column of the problem on that line (0 when unknown). A bad record does not stop the run.\n"
+    "N is the physical input line (1-based, --skip included), ID the profile's \"id\" as given\n"
+    "(a string or an integer) or null when it cannot be read, PATH the JSON path of the bad\n"
+    "value (\"$.age\") or null, C the column of the problem on that line (0 when unknown). A\n"
+    "bad record does not stop the run.\n"
     "\n"
     "CSV: the first row names the columns, each a field of the rules' profile (or id), each\n"
     "once; another name is an error before any record is read (exit 3). A cell is typed by\n"
     "its field: a number as in JSON (\"61\", \"2.5e2\"), or a number, a space and a unit\n"
-    "(\"45 nmol/L\") when the field has units; true or false (also TRUE, FALSE); a one-of\n"
+    "(\"45 nmol/L\") when the field has units; true or false in any case (TRUE, True); a one-of\n"
     "symbol; a set as symbols separated by ';' (\"ibs;diabetes\"), '-' for the empty set; text.\n"
     "An empty cell leaves the field out (unknown). Quotes (RFC 4180) allow ',', '\"\"' and line\n"
-    "breaks in a cell.\n"
+    "breaks in a cell. A UTF-8 byte order mark before the header is skipped.\n"
     "N is the line a record starts on, C the 1-based CSV column; a wrong number of cells,\n"
     "bad quoting, invalid UTF-8 or a NUL byte is an error line with code null. A record\n"
     "longer than 1 MiB (1048576 bytes) is an error line with code E4012, and reading goes\n"
@@ -497,8 +498,25 @@ static bool decode_string(const char *p, const char *e, buf *out)
     return false;
 }
 
-/* Appends the top-level "id" of the record (a JSON string) or null, reading only as much of
- * the possibly malformed line as it needs. */
+/* The length of the JSON integer at p (-?(0|[1-9][0-9]*), ended by the end, white space, ','
+ * or '}'), or 0 when there is none: only such an id is echoed unquoted. */
+static size_t int_len(const char *p, const char *e)
+{
+    const char *q = p;
+    if (q < e && *q == '-')
+        q++;
+    if (q == e || *q < '0' || *q > '9')
+        return 0;
+    if (*q++ != '0')
+        while (q < e && *q >= '0' && *q <= '9')
+            q++;
+    if (q < e && *q != ' ' && *q != '\t' && *q != '\r' && *q != '\n' && *q != ',' && *q != '}')
+        return 0;
+    return (size_t)(q - p);
+}
+
+/* Appends the top-level "id" of the record (a JSON string or integer, as given) or null,
+ * reading only as much of the possibly malformed line as it needs. */
 static void put_raw_id(buf *b, buf *tmp, const char *s, size_t n)
 {
     const char *e = s + n, *p = skip_ws(s, e);
@@ -517,6 +535,11 @@ static void put_raw_id(buf *b, buf *tmp, const char *s, size_t n)
             if (is_id) {
                 if (p < e && *p == '"' && decode_string(p, e, tmp)) {
                     buf_jstr(b, tmp->p, tmp->len);
+                    return;
+                }
+                size_t ilen = int_len(p, e);
+                if (ilen) {
+                    buf_put(b, p, ilen);
                     return;
                 }
                 break;
@@ -1137,7 +1160,10 @@ static mga_status do_record(batch *b, worker *w, chunk *c, const rec *r)
         st = mga_evaluate_reuse(b->rs, p, &w->res);
         const mga_result *res = w->res;
         if (st == MGA_OK) {
-            buf_jstr0(o, mga_result_id(res));
+            if (mga_result_id_is_number(res))
+                buf_put(o, mga_result_id(res), strlen(mga_result_id(res)));
+            else
+                buf_jstr0(o, mga_result_id(res));
             BUF_LIT(o, ",\"result\":");
             const mga_part *parts = NULL;
             size_t nparts = 0;

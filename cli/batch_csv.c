@@ -46,6 +46,7 @@ struct csv_reader {
     char *rbuf;
     size_t rpos, rlen;
     bool rend;
+    bool started; /* the first block was read (and a byte order mark skipped) */
     char *line;
     size_t line_cap;
     size_t row_bytes; /* the pending record's bytes so far, line ends included */
@@ -160,6 +161,34 @@ static csv_kind bad(csv_reader *r, csv_record *out, unsigned column, const char 
     return CSV_BAD;
 }
 
+/* The first bytes of the input: a UTF-8 byte order mark (EF BB BF), which spreadsheets
+ * write before the header, is skipped (counted in r->bytes, not a cell). Reads until three
+ * bytes are there or the input ends, so a pipe that delivers them one at a time still gets
+ * it skipped. Returns -1 on a read error (r->err), else 0; the bytes read wait in r->rbuf. */
+static int skip_bom(csv_reader *r)
+{
+    static const char bom[3] = {'\xEF', '\xBB', '\xBF'};
+    r->rpos = r->rlen = 0;
+    while (r->rlen < sizeof bom) {
+        errno = 0;
+        size_t got = fread(r->rbuf + r->rlen, 1, CSV_RBUF - r->rlen, r->in);
+        if (got == 0) {
+            if (ferror(r->in)) {
+                r->rend = true;
+                r->err = errno ? errno : EIO;
+                return -1;
+            }
+            break;
+        }
+        r->rlen += got;
+    }
+    if (r->rlen >= sizeof bom && memcmp(r->rbuf, bom, sizeof bom) == 0) {
+        r->rpos = sizeof bom;
+        r->bytes += sizeof bom;
+    }
+    return 0;
+}
+
 /* Reads the next physical line into r->line (without its '\n'), keeping at most keep bytes
  * of it: *n is what was kept, *raw the bytes the line took in the input ('\n' included),
  * *nl whether it ended in '\n' and *quotes how many '"' all of it holds. Returns -1 at the
@@ -175,6 +204,13 @@ static int read_phys(csv_reader *r, size_t keep, size_t *n, unsigned long long *
         if (r->rpos == r->rlen) {
             if (r->rend)
                 break;
+            if (!r->started) {
+                r->started = true;
+                if (skip_bom(r) < 0)
+                    return -1;
+                if (r->rpos < r->rlen)
+                    continue;
+            }
             errno = 0;
             size_t got = fread(r->rbuf, 1, CSV_RBUF, r->in);
             if (got == 0) {
@@ -425,6 +461,20 @@ static size_t first_bad_utf8(const char *s, size_t n)
     return SIZE_MAX;
 }
 
+/* s (n bytes) equals the lower-case ASCII word w in any case: a spreadsheet writes TRUE or
+ * True. Not strncasecmp, which follows the locale. */
+static bool ascii_caseeq(const char *s, size_t n, const char *w)
+{
+    if (n != strlen(w))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i];
+        if (c != w[i])
+            return false;
+    }
+    return true;
+}
+
 static bool gen_str(yajl_gen g, const char *s, size_t n)
 {
     return yajl_gen_string(g, (const unsigned char *)s, n) == yajl_gen_status_ok;
@@ -460,8 +510,7 @@ static cell_status gen_cell(csv_reader *r, size_t c, const char *s, size_t n)
         ok = ok && gen_str(g, s, n);
         break;
     case MGA_FIELD_BOOL:
-        if ((n == 4 && (memcmp(s, "true", 4) == 0 || memcmp(s, "TRUE", 4) == 0)) ||
-            (n == 5 && (memcmp(s, "false", 5) == 0 || memcmp(s, "FALSE", 5) == 0))) {
+        if (ascii_caseeq(s, n, "true") || ascii_caseeq(s, n, "false")) {
             ok = ok && yajl_gen_bool(g, s[0] == 't' || s[0] == 'T') == yajl_gen_status_ok;
             break;
         }

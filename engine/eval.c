@@ -485,6 +485,11 @@ const char *mga_result_id(const mga_result *r)
     return r ? r->p->id : NULL;
 }
 
+bool mga_result_id_is_number(const mga_result *r)
+{
+    return r && r->p->id && r->p->id_number;
+}
+
 size_t mga_result_advice_count(const mga_result *r)
 {
     return r ? r->nadvice : 0;

@@ -648,9 +648,10 @@ static void w_field_text(wr *w, const mga_ruleset *rs, const mga_profile *p, uin
     switch (g->type) {
     case FT_TEXT:
         if ((int32_t)f == rs->id_field) {
-            w_str(w, "\"");
+            const char *q = p->id_number ? "" : "\"";
+            w_str(w, q);
             w_text(w, p->id ? p->id : "");
-            w_str(w, "\"");
+            w_str(w, q);
         } else {
             w_str(w, "given");
         }
@@ -696,7 +697,7 @@ static void w_field_json(wr *w, const mga_ruleset *rs, const mga_profile *p, uin
     switch (g->type) {
     case FT_TEXT:
         if ((int32_t)f == rs->id_field)
-            json_str(w, p->id ? p->id : "");
+            json_id(w, p->id ? p->id : "", p->id_number);
         else
             w_str(w, "true"); /* given; only the id's text is kept */
         break;
@@ -1029,7 +1030,7 @@ static void write_all(xctx *c, const uint8_t *val)
     bool any = false;
     if (c->json) {
         w_str(w, "{\"id\":");
-        json_str(w, r->p->id);
+        json_id(w, r->p->id, r->p->id_number);
         w_str(w, ",\"ruleset\":{\"name\":");
         json_str(w, rs->name);
         w_str(w, ",\"hash\":");
@@ -1130,7 +1131,7 @@ static void write_one(xctx *c, const uint8_t *val, size_t ri)
     const char *status = v != TV_T ? "not fired" : adv ? "advice" : "overruled";
     if (c->json) {
         w_str(c->w, "{\"id\":");
-        json_str(c->w, r->p->id);
+        json_id(c->w, r->p->id, r->p->id_number);
         w_str(c->w, ",\"rule\":");
         rule_head_json(c, ri);
         outbuf_printf(c->w, ",\"status\":\"%s\",\"value\":\"%s\"", status, vname(v));

@@ -10,6 +10,7 @@
 
 #include "arena.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 /* Appends n bytes; inline so that copies of literals compile to a few moves. */
@@ -33,6 +34,16 @@ static inline void json_str(outbuf *w, const char *s)
         json_esc(w, s, strlen(s));
     else
         outbuf_add(w, "null", 4);
+}
+
+/* A profile's id as it was given: a string quoted, an integer's digits as they are (the
+ * profile reader let only -?[0-9]+ through as a number), null for NULL. */
+static inline void json_id(outbuf *w, const char *id, bool number)
+{
+    if (id && number)
+        outbuf_add(w, id, strlen(id));
+    else
+        json_str(w, id);
 }
 
 #endif

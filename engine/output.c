@@ -205,7 +205,10 @@ static void write_json(const mga_result *r, yajl_gen g)
     const mga_ruleset *rs = r->rs;
     yajl_gen_map_open(g);
     j_key(g, "id");
-    jgen_str(g, r->p->id);
+    if (r->p->id && r->p->id_number)
+        yajl_gen_number(g, r->p->id, strlen(r->p->id));
+    else
+        jgen_str(g, r->p->id);
     j_key(g, "ruleset");
     yajl_gen_map_open(g);
     j_key(g, "name");
@@ -1038,7 +1041,7 @@ static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
 {
     const mga_ruleset *rs = r->rs;
     JW_LIT(w, "{\"id\":");
-    json_str(w, r->p->id);
+    json_id(w, r->p->id, r->p->id_number);
     jw_frag(w, rs->json_head);
     /* 16 hex digits (api.c): nothing to escape */
     JW_LIT(w, "\"");

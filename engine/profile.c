@@ -254,6 +254,8 @@ static void type_error(pctx *c, const char *found, size_t len)
     const char *want = f ? expected(f) : "a value";
     if (c->st == P_SET)
         want = "a string";
+    else if (c->st == P_VALUE && c->field >= 0 && c->field == c->rs->id_field)
+        want = "a string or an integer";
     else if (c->st == P_QTY)
         want = c->qkey == 1 ? "a unit name as a string" : "a number";
     path(c, pb, sizeof pb);
@@ -398,6 +400,40 @@ static bool parse_number(pctx *c, const char *s, size_t len, double *out)
     return true;
 }
 
+/* Keeps the profile's id: a string's text, or an integer's digits as written (number), so
+ * that the writers echo it as it was given. False when out of memory. */
+static bool set_id(pctx *c, const char *s, size_t len, bool number)
+{
+    mga_profile *p = c->p;
+    if (p->id_cap < len + 1) {
+        char *id = mem_alloc(&p->m, len + 1);
+        if (!id) {
+            c->oom = true;
+            return false;
+        }
+        mem_free(&p->m, p->id_buf, p->id_cap);
+        p->id_buf = id;
+        p->id_cap = len + 1;
+    }
+    memcpy(p->id_buf, s, len);
+    p->id_buf[len] = '\0';
+    p->id = p->id_buf;
+    p->id_number = number;
+    return true;
+}
+
+/* A JSON integer as yajl passes it: an optional '-' and digits, no fraction or exponent. */
+static bool is_integer(const char *s, size_t len)
+{
+    size_t i = len && s[0] == '-';
+    if (i == len)
+        return false;
+    for (; i < len; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
 static int on_number(void *ud, const char *s, size_t len)
 {
     pctx *c = ud;
@@ -432,6 +468,13 @@ static int on_number(void *ud, const char *s, size_t len)
             size_t end = here(c);
             store_number(c, v, f->unit_f, f->unit, end >= len ? end - len : 0, len);
         }
+        c->st = P_KEY;
+        return keep_going(c);
+    }
+    if (c->st == P_VALUE && c->field == c->rs->id_field && is_integer(s, len)) {
+        if (!set_id(c, s, len, true))
+            return 0;
+        c->p->known[c->field] = 1;
         c->st = P_KEY;
         return keep_going(c);
     }
@@ -524,22 +567,8 @@ static int on_string(void *ud, const unsigned char *s, size_t len)
             return keep_going(c);
         }
         if (f->type == FT_TEXT) {
-            if (c->field == c->rs->id_field) {
-                mga_profile *p = c->p;
-                if (p->id_cap < len + 1) {
-                    char *id = mem_alloc(&p->m, len + 1);
-                    if (!id) {
-                        c->oom = true;
-                        return 0;
-                    }
-                    mem_free(&p->m, p->id_buf, p->id_cap);
-                    p->id_buf = id;
-                    p->id_cap = len + 1;
-                }
-                memcpy(p->id_buf, str, len);
-                p->id_buf[len] = '\0';
-                p->id = p->id_buf;
-            }
+            if (c->field == c->rs->id_field && !set_id(c, str, len, false))
+                return 0;
             c->p->known[c->field] = 1;
             c->st = P_KEY;
             return 1;
@@ -1186,6 +1215,7 @@ mga_status mga_profile_parse_reuse(const mga_ruleset *rs, const char *name, cons
         /* back to empty: every slot after the header, no id, not valid */
         memset((unsigned char *)p + sizeof *p, 0, p->size - sizeof *p);
         p->id = NULL;
+        p->id_number = false;
         p->valid = false;
         p->nsyms = 0;
         p->nwarn = 0;

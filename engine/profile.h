@@ -18,7 +18,8 @@ struct mga_profile {
     double *num;    /* numbers in base units; booleans 0/1; enums their index */
     uint64_t *bits; /* set fields' words */
     uint64_t *nz;   /* bit w: bits[w] may be nonzero (profile_set_sym keeps it) */
-    char *id;       /* the text field "id" (in id_buf), or NULL */
+    char *id;       /* the field "id" (in id_buf), or NULL: a string's text or an integer's digits */
+    bool id_number; /* id was a JSON integer: written back as a number */
     char *id_buf;   /* id_cap bytes, kept across mga_profile_parse_reuse */
     size_t id_cap;
     unsigned char *pool; /* the parser's memory, kept by mga_profile_parse_reuse */

@@ -471,7 +471,12 @@ typedef struct mga_dose {
     const char *start_rule, *target_rule, *max_rule; /* NULL when unset */
 } mga_dose;
 
-MGA_API const char *mga_result_id(const mga_result *r); /* the profile's "id", or NULL */
+/* The profile's "id" as text, or NULL (none, or a NULL r): a string's text, or an integer's
+ * digits as written ("id": 5 gives "5"). Valid until r is next evaluated or freed. */
+MGA_API const char *mga_result_id(const mga_result *r);
+/* True when the id was a JSON integer (write it back unquoted); false for a string, no id
+ * or a NULL r. */
+MGA_API bool mga_result_id_is_number(const mga_result *r);
 MGA_API size_t mga_result_advice_count(const mga_result *r);
 /* Item i in rank order: its rank is i + 1. The order: critical items, then warning items,
  * then the other act items; within each of those by action (refer urgent, soon, routine,
@@ -576,6 +581,74 @@ MGA_API size_t mga_tests_count(const mga_tests *t);
 MGA_API mga_status mga_tests_run(const mga_tests *t, mga_coverage *cov, mga_write_fn fn,
                                  void *ud, size_t *failed);
 MGA_API void mga_tests_free(mga_tests *t);
+
+/* ---- Batch: a stream of JSON-lines profiles evaluated on threads, output in input order */
+
+/* Every input line is a record: one JSON profile, or a blank line (only spaces, tabs and
+ * CR), which is counted and writes nothing. Lines end in LF or CRLF; the last may lack
+ * its line end. Each record gives one output line, what `mgadvise batch` writes:
+ *   {"line":N,"id":ID,"result":RESULT}  with RESULT as MGA_FORMAT_JSON (or _BRIEF) gives it
+ *   {"line":N,"id":ID,"error":{"field":PATH,"code":"E4002","message":M,"column":C}}
+ * N the input line number, ID the profile's id as given (a string, an integer or null),
+ * PATH the JSON path of the bad value or null, C its column (0 when unknown). A bad record
+ * does not stop the batch. A line longer than MGA_PROFILE_MAX_BYTES costs bounded memory
+ * and is an error record (E4012). */
+typedef struct mga_batch mga_batch;
+
+#define MGA_BATCH_MAX_JOBS 64
+
+typedef struct mga_batch_options {
+    unsigned jobs;             /* worker threads, 1 to MGA_BATCH_MAX_JOBS; 1 runs every
+                                * record on the thread that feeds it */
+    bool brief;                /* results as MGA_FORMAT_JSON_BRIEF (mgadvise batch --catalog) */
+    unsigned long long skip;   /* the first skip input lines are read and dropped */
+    unsigned long long start;  /* the number of the line before the first: the first input
+                                * line is N = start + 1 (a part of a larger input) */
+    /* Where the output goes: fn(ud, p, n) gets whole output lines, in input order, from one
+     * thread at a time (a worker or the feeding thread), never two calls at once. A
+     * non-zero return stops the batch (the call that sees it returns MGA_E_WRITE). NULL
+     * fn: the output is kept for mga_batch_read. */
+    mga_write_fn fn;
+    void *ud;
+} mga_batch_options;
+
+typedef struct mga_batch_stats {
+    unsigned long long records; /* records written: ok + errors */
+    unsigned long long ok, errors;
+    unsigned long long blanks;  /* blank lines skipped (counted once the lines around are written) */
+    unsigned long long line;    /* the last input line whose output (if any) is written */
+} mga_batch_stats;
+
+/* Defaults: 1 job, full results, nothing skipped, start 0, output kept (fn NULL). */
+MGA_API void mga_batch_options_init(mga_batch_options *opt);
+/* Starts a batch over rs, which must outlive it (borrowed; rs may serve other threads at
+ * once). opt is copied. With jobs > 1 it starts that many worker threads, which evaluate
+ * and write; with 1, none. *out is NULL on failure. Errors: MGA_E_MISUSE (NULL rs, opt or out, jobs 0 or
+ * over MGA_BATCH_MAX_JOBS), MGA_E_NOMEM (also when a thread cannot be started). */
+MGA_API mga_status mga_batch_open(const mga_ruleset *rs, const mga_batch_options *opt,
+                                  mga_batch **out);
+/* Feeds len bytes of input (copied; any split: a line may span calls). Records are
+ * evaluated as chunks of lines fill; with threads, the call waits while every chunk is in
+ * use (bounded memory). MGA_E_MISUSE (NULL b, NULL buf with len > 0, after finish),
+ * MGA_E_NOMEM, MGA_E_WRITE (fn failed), or the first such error of an earlier call: after
+ * one, the batch only stops. One thread at a time per batch; the library holds no lock of
+ * the caller's, so a binding may release its own (Python's GIL) around the call. */
+MGA_API mga_status mga_batch_feed(mga_batch *b, const char *buf, size_t len);
+/* The end of the input: the last line (without its line end) is a record, every record is
+ * evaluated and written, the threads stop. end false: the input stops early (an interrupt):
+ * a line not ended is dropped; the records read are still written. Errors as
+ * mga_batch_feed. A second call returns the first call's status. */
+MGA_API mga_status mga_batch_finish(mga_batch *b, bool end);
+/* With opt->fn NULL: *p, *len get the output lines written since the previous call (whole
+ * lines, input order; *len 0 when none is ready yet: more may come until mga_batch_finish
+ * has returned). *p stays valid until the next mga_batch_read or mga_batch_close.
+ * MGA_E_MISUSE for a NULL argument or a batch with fn. Same thread rule as feed. */
+MGA_API mga_status mga_batch_read(mga_batch *b, const char **p, size_t *len);
+/* The counts so far (all zero for NULL b). Exact after mga_batch_finish. */
+MGA_API void mga_batch_stats_get(const mga_batch *b, mga_batch_stats *out);
+/* Stops the threads (unfinished: records not yet written are dropped) and frees b.
+ * NULL is a no-op. */
+MGA_API void mga_batch_close(mga_batch *b);
 
 MGA_API const char *mga_kind_str(mga_kind k);
 MGA_API const char *mga_severity_str(mga_severity s);

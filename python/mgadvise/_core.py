@@ -2,11 +2,7 @@
 """Ruleset, errors and the batch loop over the C library (see docs/PYTHON.md)."""
 import json
 import os
-import threading
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 
-from . import _record
 from ._lib import MGA_FORMAT_JSON, ffi, lib
 
 __all__ = [
@@ -388,9 +384,10 @@ class Ruleset:
         position in the iterable, as batch numbers physical lines: blank lines (spaces,
         tabs, CR) yield nothing but are counted. parse=True yields dicts (json.loads),
         as_bytes=True the UTF-8 bytes. start: the number of lines before the first (as
-        --skip would have read them). jobs > 1 evaluates chunks of `chunk` lines on that
-        many threads sharing this rule set (the library runs without the GIL), still in
-        order. Fatal library errors (out of memory) raise; bad records never do."""
+        --skip would have read them). The library's batch engine (mga_batch_*) evaluates
+        the records, on `jobs` threads sharing this rule set without the GIL, and hands the
+        lines back in input order; `chunk` lines are fed to it at a time. Fatal library
+        errors (out of memory) raise; bad records never do."""
         if not isinstance(jobs, int) or jobs < 1:
             raise InvalidArgumentError("jobs must be a whole number of threads, at least 1")
         if not isinstance(chunk, int) or chunk < 1:
@@ -400,55 +397,65 @@ class Ruleset:
         return self._batch(self._rs(), lines, jobs, parse, as_bytes, start, chunk)
 
     def _batch(self, rs, lines, jobs, parse, as_bytes, start, chunk):
-        it = _numbered_chunks(lines, chunk, start)
-        states = [_Worker(self) for _ in range(jobs)]
-        pool = deque(states)
-        lock = threading.Lock()
-
-        def run(start, items):
-            with lock:
-                w = pool.popleft()
-            try:
-                return w.run(rs, start, items)
-            finally:
-                with lock:
-                    pool.append(w)
-
+        # The library's batch engine (mga_batch_*) does the work on its own threads: this
+        # loop only turns items into bytes, feeds them and splits the output it hands back.
+        # cffi releases the GIL for every call, so feeding overlaps the evaluation.
+        opt = ffi.new("mga_batch_options *")
+        lib.mga_batch_options_init(opt)
+        opt.jobs = jobs
+        opt.start = start
+        box = ffi.new("mga_batch **")
+        st = lib.mga_batch_open(rs, opt, box)
+        if st != lib.MGA_OK:
+            _raise(st, "cannot start the batch")
+        b = box[0]
+        p = ffi.new("const char **")
+        n = ffi.new("size_t *")
+        unpack = ffi.unpack
+        feed, read = lib.mga_batch_feed, lib.mga_batch_read
+        # Whole lines, each ending in "\n"; bytes.splitlines also cuts at a CR, which the
+        # output never holds raw (JSON escapes every control character).
         if parse:
-            def emit(out):
-                for line in out:
+            def emit(data):
+                for line in data.splitlines(True):
                     yield json.loads(line)
         elif as_bytes:
-            def emit(out):
-                yield from out
+            def emit(data):
+                yield from data.splitlines(True)
         else:
-            def emit(out):
-                for line in out:
+            def emit(data):
+                for line in data.splitlines(True):
                     yield line.decode("utf-8")
+
+        def drain():
+            st = read(b, p, n)
+            if st != lib.MGA_OK:
+                _raise(st, "cannot read the batch output")
+            return unpack(p[0], n[0]) if n[0] else b""
+
         try:
-            if jobs == 1:
-                for start, items in it:
-                    yield from emit(run(start, items))
-                return
-            with ThreadPoolExecutor(jobs, thread_name_prefix="mgadvise") as ex:
-                q = deque()
-                try:
-                    for start, items in it:
-                        q.append(ex.submit(run, start, items))
-                        if len(q) >= 2 * jobs:
-                            yield from emit(q.popleft().result())
-                    while q:
-                        yield from emit(q.popleft().result())
-                finally:
-                    for f in q:
-                        f.cancel()
+            for data in _feed_blocks(lines, chunk):
+                st = feed(b, data, len(data))
+                if st != lib.MGA_OK:
+                    _raise(st, "cannot evaluate the batch")
+                out = drain()
+                if out:
+                    yield from emit(out)
+            st = lib.mga_batch_finish(b, True)
+            if st != lib.MGA_OK:
+                _raise(st, "cannot evaluate the batch")
+            out = drain()
+            if out:
+                yield from emit(out)
         finally:
-            for w in states:
-                w.free()
+            lib.mga_batch_close(b)
 
 
-def _numbered_chunks(lines, size, start):
-    """(number of the first line - 1, [bytes line, ...]) for chunks of `size` lines."""
+def _feed_blocks(lines, size):
+    """The items as input bytes for mga_batch_feed: one line each, ended by "\n", in blocks
+    of `size` lines. An item's own trailing "\n" is dropped; a "\n" inside it becomes "\r"
+    (white space to JSON, as "\n" is, and as invalid inside a string), so that each item
+    stays one record."""
     buf = []
     for item in lines:
         if isinstance(item, str):
@@ -463,123 +470,26 @@ def _numbered_chunks(lines, size, start):
         else:
             raise TypeError("batch takes lines (str or bytes) or dicts, not %s"
                             % type(item).__name__)
+        if b.endswith(b"\n"):
+            b = b[:-1]
+        if b"\n" in b:
+            b = b.replace(b"\n", b"\r")
         buf.append(b)
         if len(buf) == size:
-            yield start, buf
-            start += size
+            buf.append(b"")
+            yield b"\n".join(buf)
             buf = []
     if buf:
-        yield start, buf
-
-
-class _Worker:
-    """One thread's reusable profile and result (mga_*_reuse) and its write callback."""
-
-    def __init__(self, owner):
-        self.owner = owner  # keeps the Ruleset alive while results borrow from it
-        self.prof = ffi.new("mga_profile **")
-        self.res = ffi.new("mga_result **")
-        self.diag = ffi.new("mga_diags **")
-        box = self.box = [b""]
-        unpack = ffi.unpack
-
-        @ffi.callback("int(void *, const char *, size_t)")
-        def sink(ud, p, n):
-            box[0] = unpack(p, n)
-            return 0
-        self.sink = sink
-
-    def free(self):
-        lib.mga_result_free(self.res[0])
-        self.res[0] = ffi.NULL
-        lib.mga_profile_free(self.prof[0])
-        self.prof[0] = ffi.NULL
-
-    def run(self, rs, start, items):
-        """The batch output lines (bytes) of items, the first being line start + 1."""
-        parse = lib.mga_profile_parse_reuse
-        evaluate = lib.mga_evaluate_reuse
-        write = lib.mga_result_write
-        result_id = lib.mga_result_id
-        dfree = lib.mga_diags_free
-        string = ffi.string
-        jstr = _record.jstr
-        NULL = ffi.NULL
-        prof, res, diag, sink, box = self.prof, self.res, self.diag, self.sink, self.box
-        name = b"<batch>"
-        out = []
-        n = start
-        for s in items:
-            n += 1
-            if s.endswith(b"\n"):
-                s = s[:-1]
-            if len(s) > LINE_KEEP:
-                s = s[:LINE_KEEP]
-            if s.endswith(b"\r"):
-                s = s[:-1]
-            if not s.startswith(b"{") and not s.strip(_BLANK):
-                continue
-            st = parse(rs, name, s, len(s), prof, diag)
-            if st == 0:
-                if diag[0] != NULL:
-                    dfree(diag[0])
-                st = evaluate(rs, prof[0], res)
-                if st == 0:
-                    r = res[0]
-                    st = write(r, MGA_FORMAT_JSON, sink, NULL)
-                if st != 0:
-                    _raise(st, "cannot evaluate line %d" % n)
-                body = box[0]
-                # The result starts with its "id". Where the library wrote it without an
-                # escape, its bytes are what batch writes too (batch escapes only what
-                # must be: quotes, backslashes, control characters); else ask for it.
-                idj = None
-                if body.startswith(b'{"id":"'):
-                    q = body.find(b'"', 7)
-                    if q > 0 and body.find(b"\\", 7, q) < 0:
-                        idj = body[6:q + 1]
-                elif body.startswith(b'{"id":null,'):
-                    idj = b"null"
-                if idj is None:
-                    rid = result_id(r)
-                    idj = b"null" if rid == NULL else jstr(string(rid))
-                out.append(b'{"line":%d,"id":%s,"result":%s}\n' % (
-                    n, idj, body[:-1] if body[-1:] == b"\n" else body))
-                continue
-            d = diag[0]
-            try:
-                if st != lib.MGA_E_PROFILE:
-                    _raise(st, "cannot read line %d" % n, d)
-                out.append(_error_line(n, s, d))
-            finally:
-                dfree(d)
-                diag[0] = NULL
-        return out
+        buf.append(b"")
+        yield b"\n".join(buf)
 
 
 def is_error_line(line):
     """Whether a batch output line (bytes) is an error record. The id before the first key
-    is a JSON string, whose quotes are escaped, so the first of the two keys decides."""
+    is a JSON string, whose quotes are escaped, or an integer, so the first of the two keys
+    decides."""
     e = line.find(b',"error":{')
     if e < 0:
         return False
     r = line.find(b',"result":', 0, e)
     return r < 0
-
-
-def _error_line(n, s, d):
-    """The error record batch writes for line n (text s), from its diagnostics d."""
-    g = None
-    for i in range(lib.mga_diags_count(d)):
-        x = lib.mga_diags_ref(d, i)
-        if x != ffi.NULL and x.kind == lib.MGA_DIAG_ERROR:
-            g = x
-            break
-    msg = ffi.string(g.message) if g is not None and g.message != ffi.NULL \
-        else b"invalid profile"
-    field = ffi.string(g.path) if g is not None and g.path != ffi.NULL else None
-    code = b"E%04d" % g.code if g is not None else None
-    col = g.col if g is not None else 0
-    return b'{"line":%d,"id":%s,"error":{"field":%s,"code":%s,"message":%s,"column":%d}}\n' % (
-        n, _record.raw_id(s), _record.jstr_or_null(field), _record.jstr_or_null(code),
-        _record.jstr(msg), col)

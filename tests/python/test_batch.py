@@ -184,3 +184,45 @@ def test_threads_each_running_a_batch(rs, gen10k):
     for t in ts:
         t.join()
     assert all(g == want for g in got)
+
+
+def test_integer_ids_stay_integers():
+    """A database key given as a JSON integer comes back an integer, in good records and in
+    error records; a string id stays a string."""
+    rs = mgadvise.Ruleset.from_paths(SMALL_RULES)
+    lines = ['{"id": 5, "age": 40}', '{"id": "5", "age": 40}', '{"id": 7, "age": "x"}',
+             {"id": 123456789012345678901, "age": 50}]
+    recs = list(rs.batch(lines, parse=True))
+    assert [r["id"] for r in recs] == [5, "5", 7, 123456789012345678901]
+    assert recs[0]["result"]["id"] == 5 and recs[1]["result"]["id"] == "5"
+    assert recs[2]["error"]["field"] == "$.age"
+    assert rs.evaluate({"id": 9, "age": 40})["id"] == 9
+
+
+def test_order_and_errors_in_place_any_jobs_and_chunk(rs, gen10k):
+    """The library's batch engine keeps input order on 1 to 4 threads and whatever the
+    blocks fed to it; bad records are error records in their places."""
+    with open(gen10k, "rb") as f:
+        lines = [next(f) for _ in range(3000)]
+    for i in range(0, 3000, 97):
+        lines[i] = b'{"id":%d,"age":"x"}\n' % i
+    want = b"".join(rs.batch(lines, as_bytes=True))
+    got = want.split(b"\n")[:-1]
+    assert len(got) == 3000
+    for i, rec in enumerate(got):
+        assert rec.startswith(b'{"line":%d,"id":' % (i + 1))
+        if i % 97 == 0:
+            assert rec.startswith(b'{"line":%d,"id":%d,"error":{"field":"$.age"' % (i + 1, i))
+        else:
+            assert b',"result":{' in rec
+    for jobs in (1, 2, 3, 4):
+        for chunk in (1, 7, 1000):
+            same(b"".join(rs.batch(lines, jobs=jobs, chunk=chunk, as_bytes=True)), want)
+
+
+def test_an_item_with_a_line_break_stays_one_record(rs):
+    """A "\\n" inside an item is white space to JSON: the item is still one record."""
+    recs = list(rs.batch(['{"id":"a",\n"age":40}', '{"id":"b\nc"}', ""], parse=True))
+    assert [r["line"] for r in recs] == [1, 2]
+    assert recs[0]["id"] == "a" and "result" in recs[0]
+    assert recs[1]["error"]["code"] == "E4001"

@@ -559,6 +559,60 @@ static void reuse_equals_fresh(mga_engine *eng)
     mga_engine_free(eng);
 }
 
+/* An id given as a JSON integer (a database key) is kept as its digits and written back
+ * unquoted in every JSON form; a string id stays a string, also when a reused profile held
+ * an integer before; a number that is no integer is E4002. */
+static void test_profile_id_integer_echoed(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = rules(eng);
+    mga_profile *p = NULL;
+    mga_result *r = NULL;
+    static const struct {
+        const char *json, *id, *out;
+        bool number;
+    } cases[] = {
+        {"{\"id\": 42, \"age\": 30}", "42", "{\"id\":42,", true},
+        {"{\"age\": 30, \"id\": -7}", "-7", "{\"id\":-7,", true},
+        {"{\"id\": 98765432109876543210987}", "98765432109876543210987",
+         "{\"id\":98765432109876543210987,", true},
+        {"{\"id\": \"42\"}", "42", "{\"id\":\"42\",", false},
+        {"{\"age\": 30}", NULL, "{\"id\":null,", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *json = cases[i].json;
+        assert_int_equal(mga_profile_parse_reuse(rs, NULL, json, strlen(json), &p, NULL), MGA_OK);
+        assert_int_equal(mga_evaluate_reuse(rs, p, &r), MGA_OK);
+        if (cases[i].id)
+            assert_string_equal(mga_result_id(r), cases[i].id);
+        else
+            assert_null(mga_result_id(r));
+        assert_int_equal(mga_result_id_is_number(r), cases[i].number);
+        static const mga_format fmts[] = {MGA_FORMAT_JSON, MGA_FORMAT_JSON_BRIEF};
+        for (size_t f = 0; f < 2; f++) {
+            char *js = result_string(r, fmts[f]);
+            assert_true(strncmp(js, cases[i].out, strlen(cases[i].out)) == 0);
+            free(js);
+        }
+    }
+    assert_false(mga_result_id_is_number(NULL));
+    mga_result_free(r);
+    mga_profile_free(p);
+    static const pcase bad[] = {
+        {"{\"id\": 1.5}", 4002, "$.id: expected a string or an integer, found a number (byte 7)",
+         NULL, 7, 3},
+        {"{\"id\": 1e3}", 4002, "$.id: expected a string or an integer, found a number (byte 7)",
+         NULL, 7, 3},
+        {"{\"id\": true}", 4002,
+         "$.id: expected a string or an integer, found a boolean (byte 7)", NULL, 7, 4},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        check_profile_error(rs, &bad[i]);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
 /* Strict and with unknown fields allowed (warnings kept, then none left over). */
 static void test_profile_parse_reuse_equals_fresh(void **state)
 {
@@ -663,6 +717,7 @@ int main(void)
         cmocka_unit_test(test_profile_null_means_missing),
         cmocka_unit_test(test_profile_id_and_quantity_extras),
         cmocka_unit_test(test_profile_invalid_arguments),
+        cmocka_unit_test(test_profile_id_integer_echoed),
         cmocka_unit_test(test_profile_parse_reuse_equals_fresh),
         cmocka_unit_test(test_profile_parse_reuse_oom),
         cmocka_unit_test(test_profile_values_within_engine_range),

@@ -37,6 +37,18 @@ for d in "$HERE"/*/; do
     [ -f "$d/expected.stats" ] && compare "batch/$name (stats)" "$d/expected.stats" "$tmp/stats"
 done
 
+# ---- CSV with a byte order mark from standard input (a pipe, read one byte at a time by
+# dd so the mark arrives in pieces): the same output as the file ----
+B=$HERE/csv-bom-booleans
+"$BIN" batch -q $(cat "$B/args") "$B/input.csv" >"$tmp/bom1" 2>/dev/null
+dd if="$B/input.csv" bs=1 2>/dev/null | "$BIN" batch -q $(cat "$B/args") --input-format csv \
+    >"$tmp/bom2" 2>/dev/null
+if [ -s "$tmp/bom1" ] && cmp -s "$tmp/bom1" "$tmp/bom2" && cmp -s "$tmp/bom1" "$B/expected.out"; then
+    ok
+else
+    bad "batch: CSV with a byte order mark from standard input differs from the file"
+fi
+
 # ---- -j 1 and -j 4 agree on 2,000 generated records (some bad, some blank lines) ----
 awk -v n=2000 -v bad=37 -v blank=50 -f "$HERE/gen.awk" >"$tmp/in2k"
 "$BIN" batch -q -r "$RULES" -j 1 --stats "$tmp/s1" "$tmp/in2k" >"$tmp/o1" 2>"$tmp/e1"

@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for batch.c: JSON lines fed in any split give the same output, in input
+ * order, with 1 to 4 threads; each good record carries what a single evaluation writes,
+ * each bad one its error record in its place; blank and skipped lines are counted; the
+ * limits (jobs, long lines, misuse, a failing writer, out of memory) hold. */
+#include "helpers.h"
+
+#include "genprofile.h"
+
+#define RULES                                                                                  \
+    "rule old when age >= 65 years then inform say \"Older.\" cite src end\n"                         \
+    "rule kid when conditions has kidney_disease then avoid supplements say \"No.\" cite src "  \
+    "end\n"
+
+/* An engine on the libc allocator: cmocka's is not safe for threads. */
+static mga_engine *plain_engine(void)
+{
+    mga_options opt;
+    mga_options_init(&opt);
+    mga_engine *eng = NULL;
+    assert_int_equal(mga_engine_new(&opt, &eng), MGA_OK);
+    return eng;
+}
+
+typedef struct input {
+    char *p;
+    size_t len, cap;
+    unsigned lines, records, bad, blanks;
+} input;
+
+static void in_add(input *in, const char *s, size_t n)
+{
+    if (in->len + n + 1 > in->cap) {
+        in->cap = (in->len + n + 1) * 2;
+        in->p = realloc(in->p, in->cap);
+        assert_non_null(in->p);
+    }
+    memcpy(in->p + in->len, s, n);
+    in->len += n;
+    in->p[in->len] = '\0';
+}
+
+/* n lines: random profiles, every 13th bad in one of four ways, every 17th blank (some
+ * white space), CRLF ends on every 5th, integer ids on every 7th good one; the last line
+ * has no line end. */
+static void make_input(const mga_ruleset *rs, unsigned n, input *in)
+{
+    memset(in, 0, sizeof *in);
+    gp_rng r = {42};
+    gp_buf b;
+    static const char *const bad[] = {"{\"id\":\"b%u\",\"age\":\"x\"}", "{\"id\":\"b%u\"",
+                                      "[\"b%u\"]", "{\"id\":%u,\"conditions\":[\"nope\"]}"};
+    for (unsigned i = 1; i <= n; i++) {
+        char t[128];
+        if (i % 17 == 0) {
+            in_add(in, i % 2 ? "  \t" : "", i % 2 ? 3 : 0);
+            in->blanks++;
+        } else if (i % 13 == 0) {
+            int k = snprintf(t, sizeof t, bad[i / 13 % 4], i);
+            in_add(in, t, (size_t)k);
+            in->records++;
+            in->bad++;
+        } else if (i % 7 == 0) {
+            int k = snprintf(t, sizeof t, "{\"id\":%u,\"age\":%u}", i, 20 + i % 70);
+            in_add(in, t, (size_t)k);
+            in->records++;
+        } else {
+            gp_profile(&r, rs, i, 60, &b);
+            in_add(in, b.p, b.len);
+            in->records++;
+        }
+        if (i < n)
+            in_add(in, i % 5 == 0 ? "\r\n" : "\n", i % 5 == 0 ? 2 : 1);
+    }
+    in->lines = n;
+}
+
+typedef struct run_opts {
+    unsigned jobs;
+    bool read_mode; /* mga_batch_read instead of a write function */
+    uint64_t seed;  /* 0: fed whole, else in random pieces */
+    unsigned long long skip, start;
+} run_opts;
+
+/* Runs the batch over in; returns its output (malloc'd) and its stats. */
+static char *run_batch(const mga_ruleset *rs, const input *in, const run_opts *ro,
+                       mga_batch_stats *stats)
+{
+    mga_batch_options opt;
+    mga_batch_options_init(&opt);
+    opt.jobs = ro->jobs;
+    opt.skip = ro->skip;
+    opt.start = ro->start;
+    tbuf out = TBUF_INIT;
+    if (!ro->read_mode) {
+        opt.fn = tbuf_write;
+        opt.ud = &out;
+    }
+    mga_batch *b = NULL;
+    assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_OK);
+    gp_rng r = {ro->seed};
+    size_t at = 0;
+    while (at < in->len) {
+        size_t n = in->len - at;
+        if (ro->seed) {
+            size_t k = gp_below(&r, 4) == 0 ? 1 + gp_below(&r, 3) : 1 + gp_below(&r, 5000);
+            n = k < n ? k : n;
+        }
+        assert_int_equal(mga_batch_feed(b, in->p + at, n), MGA_OK);
+        at += n;
+        if (ro->read_mode) {
+            const char *p;
+            size_t len;
+            assert_int_equal(mga_batch_read(b, &p, &len), MGA_OK);
+            if (len)
+                tbuf_write(&out, p, len);
+        }
+    }
+    assert_int_equal(mga_batch_finish(b, true), MGA_OK);
+    if (ro->read_mode) {
+        const char *p;
+        size_t len;
+        assert_int_equal(mga_batch_read(b, &p, &len), MGA_OK);
+        if (len)
+            tbuf_write(&out, p, len);
+    }
+    mga_batch_stats_get(b, stats);
+    mga_batch_close(b);
+    if (!out.p)
+        out.p = calloc(1, 1);
+    return out.p;
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+static void test_batch_splits_and_threads_give_one_output(void **state)
+{
+    (void)state;
+    mga_engine *eng = plain_engine();
+    mga_ruleset *rs = NULL;
+    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
+    input in;
+    make_input(rs, 1500, &in);
+    run_opts ro = {1, false, 0, 0, 0};
+    mga_batch_stats st0;
+    char *want = run_batch(rs, &in, &ro, &st0);
+    assert_int_equal(count_lines(want), in.records);
+    assert_int_equal(st0.records, in.records);
+    assert_int_equal(st0.errors, in.bad);
+    assert_int_equal(st0.ok, in.records - in.bad);
+    assert_int_equal(st0.blanks, in.blanks);
+    assert_int_equal(st0.line, in.lines);
+    for (unsigned jobs = 1; jobs <= 4; jobs++) {
+        for (uint64_t seed = 1; seed <= 3; seed++) {
+            run_opts r2 = {jobs, seed % 2 == 0, seed * 7919 + jobs, 0, 0};
+            mga_batch_stats st;
+            char *got = run_batch(rs, &in, &r2, &st);
+            if (strcmp(got, want) != 0)
+                fail_msg("jobs %u, seed %llu: the output differs", jobs,
+                         (unsigned long long)seed);
+            assert_memory_equal(&st, &st0, sizeof st);
+            free(got);
+        }
+    }
+    free(want);
+    free(in.p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* Each output line is for the next record in input order: its line number is that of the
+ * next non-blank input line, a bad record is an error record in its place, a good one
+ * carries what mga_result_write gives for the profile alone. */
+static void test_batch_records_in_place(void **state)
+{
+    (void)state;
+    mga_engine *eng = plain_engine();
+    mga_ruleset *rs = NULL;
+    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
+    input in;
+    make_input(rs, 400, &in);
+    run_opts ro = {3, false, 99, 0, 0};
+    mga_batch_stats st;
+    char *out = run_batch(rs, &in, &ro, &st);
+    const char *o = out, *p = in.p, *e = in.p + in.len;
+    for (unsigned line = 1; p < e; line++) {
+        const char *nl = memchr(p, '\n', (size_t)(e - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(e - p);
+        if (n && p[n - 1] == '\r')
+            n--;
+        char *prof = strndup(p, n);
+        p = nl ? nl + 1 : e;
+        if (strspn(prof, " \t") == n) {
+            free(prof);
+            continue;
+        }
+        const char *oe = strchr(o, '\n');
+        assert_non_null(oe);
+        char *rec = strndup(o, (size_t)(oe - o));
+        o = oe + 1;
+        char head[32];
+        snprintf(head, sizeof head, "{\"line\":%u,\"id\":", line);
+        assert_true(strncmp(rec, head, strlen(head)) == 0);
+        bool bad = line % 13 == 0;
+        if (bad) {
+            assert_true(has_substr(rec, ",\"error\":{\"field\":"));
+        } else {
+            char *one = eval_json(rs, prof);
+            size_t ol = strlen(one);
+            if (ol && one[ol - 1] == '\n')
+                one[--ol] = '\0';
+            const char *res = strstr(rec, ",\"result\":");
+            assert_non_null(res);
+            res += strlen(",\"result\":");
+            assert_int_equal(strlen(res), ol + 1);
+            assert_memory_equal(res, one, ol);
+            free(one);
+        }
+        if (line % 7 == 0 && !bad) {
+            snprintf(head, sizeof head, "\"id\":%u,", line);
+            assert_true(has_substr(rec, head)); /* an integer id stays an integer */
+        }
+        free(rec);
+        free(prof);
+    }
+    assert_int_equal(*o, '\0');
+    free(out);
+    free(in.p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* skip drops the first lines (blank or not), start numbers on from an earlier part. */
+static void test_batch_skip_and_start(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(eng, RULES, NULL);
+    input in = {0};
+    const char *text = "{\"id\":\"a\"}\n\n{\"id\":\"b\"}\n{\"id\":\"c\",\"age\":70}";
+    in_add(&in, text, strlen(text));
+    run_opts ro = {1, false, 0, 2, 10};
+    mga_batch_stats st;
+    char *out = run_batch(rs, &in, &ro, &st);
+    assert_int_equal(count_lines(out), 2);
+    assert_true(strncmp(out, "{\"line\":13,\"id\":\"b\",\"result\":", 29) == 0);
+    assert_non_null(strstr(out, "\n{\"line\":14,\"id\":\"c\",\"result\":"));
+    assert_int_equal(st.records, 2);
+    assert_int_equal(st.blanks, 0); /* the blank line was skipped, not counted */
+    assert_int_equal(st.line, 14);
+    free(out);
+    free(in.p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* A line longer than a profile may be is one error record (E4012) with its id; a line cut
+ * by an early finish is dropped. */
+static void test_batch_long_line_and_early_finish(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(eng, RULES, NULL);
+    mga_batch_options opt;
+    mga_batch_options_init(&opt);
+    tbuf out = TBUF_INIT;
+    opt.fn = tbuf_write;
+    opt.ud = &out;
+    mga_batch *b = NULL;
+    assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_OK);
+    const char *head = "{\"id\":\"long\",\"pad\":\"";
+    assert_int_equal(mga_batch_feed(b, head, strlen(head)), MGA_OK);
+    char *pad = malloc(1 << 16);
+    memset(pad, 'x', 1 << 16);
+    for (size_t n = 0; n <= MGA_PROFILE_MAX_BYTES; n += 1 << 16)
+        assert_int_equal(mga_batch_feed(b, pad, 1 << 16), MGA_OK);
+    free(pad);
+    const char *tail = "\"}\n{\"id\":\"ok\",\"age\":70}\n{\"id\":\"cut";
+    assert_int_equal(mga_batch_feed(b, tail, strlen(tail)), MGA_OK);
+    assert_int_equal(mga_batch_finish(b, false), MGA_OK);
+    assert_int_equal(mga_batch_feed(b, "x", 1), MGA_E_MISUSE);
+    assert_int_equal(mga_batch_finish(b, true), MGA_OK);
+    mga_batch_stats st;
+    mga_batch_stats_get(b, &st);
+    assert_int_equal(st.records, 2);
+    assert_int_equal(st.errors, 1);
+    assert_int_equal(st.line, 2);
+    assert_true(strncmp(out.p, "{\"line\":1,\"id\":\"long\",\"error\":{", 31) == 0);
+    assert_true(has_substr(out.p, "\"code\":\"E4012\""));
+    assert_true(has_substr(out.p, "\n{\"line\":2,\"id\":\"ok\",\"result\":"));
+    assert_int_equal(count_lines(out.p), 2);
+    free(out.p);
+    mga_batch_close(b);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+static void test_batch_misuse_and_limits(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(eng, RULES, NULL);
+    mga_batch_options opt;
+    mga_batch_options_init(&opt);
+    assert_int_equal(opt.jobs, 1);
+    mga_batch *b = (mga_batch *)1;
+    opt.jobs = 0;
+    assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_E_MISUSE);
+    assert_null(b);
+    opt.jobs = MGA_BATCH_MAX_JOBS + 1;
+    assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_E_MISUSE);
+    opt.jobs = 1;
+    assert_int_equal(mga_batch_open(NULL, &opt, &b), MGA_E_MISUSE);
+    assert_int_equal(mga_batch_open(rs, NULL, &b), MGA_E_MISUSE);
+    assert_int_equal(mga_batch_open(rs, &opt, NULL), MGA_E_MISUSE);
+    assert_int_equal(mga_batch_feed(NULL, "x", 1), MGA_E_MISUSE);
+    assert_int_equal(mga_batch_finish(NULL, true), MGA_E_MISUSE);
+    const char *p;
+    size_t len;
+    assert_int_equal(mga_batch_read(NULL, &p, &len), MGA_E_MISUSE);
+    mga_batch_stats st;
+    mga_batch_stats_get(NULL, &st);
+    assert_int_equal(st.records, 0);
+    mga_batch_close(NULL);
+    assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_OK);
+    assert_int_equal(mga_batch_feed(b, NULL, 1), MGA_E_MISUSE);
+    assert_int_equal(mga_batch_feed(b, NULL, 0), MGA_OK);
+    assert_int_equal(mga_batch_read(b, NULL, &len), MGA_E_MISUSE);
+    mga_batch_close(b); /* unfinished: nothing leaks */
+    tbuf out = TBUF_INIT;
+    opt.fn = tbuf_write;
+    opt.ud = &out;
+    assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_OK);
+    assert_int_equal(mga_batch_read(b, &p, &len), MGA_E_MISUSE);
+    mga_batch_close(b);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* A write function that fails stops the batch with MGA_E_WRITE, with threads or without. */
+static void test_batch_write_failure_stops(void **state)
+{
+    (void)state;
+    mga_engine *eng = plain_engine();
+    mga_ruleset *rs = NULL;
+    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
+    input in;
+    make_input(rs, 3000, &in);
+    for (unsigned jobs = 1; jobs <= 3; jobs += 2) {
+        mga_batch_options opt;
+        mga_batch_options_init(&opt);
+        opt.jobs = jobs;
+        tbuf out = TBUF_INIT;
+        out.fail_after = 1;
+        opt.fn = tbuf_write;
+        opt.ud = &out;
+        mga_batch *b = NULL;
+        assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_OK);
+        mga_status st = MGA_OK;
+        for (size_t at = 0; at < in.len && st == MGA_OK; at += 4096)
+            st = mga_batch_feed(b, in.p + at, in.len - at < 4096 ? in.len - at : 4096);
+        mga_status fst = mga_batch_finish(b, true);
+        assert_int_equal(fst, MGA_E_WRITE);
+        mga_batch_stats s;
+        mga_batch_stats_get(b, &s);
+        assert_true(s.records > 0 && s.records < in.records);
+        assert_int_equal(count_lines(out.p), s.records);
+        free(out.p);
+        mga_batch_close(b);
+    }
+    free(in.p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* Out of memory at each allocation: MGA_E_NOMEM or success, never a leak. */
+static void test_batch_oom(void **state)
+{
+    (void)state;
+    const char *text = "{\"id\":\"a\",\"age\":70}\n{\"id\":7,\"age\":\"x\"}\n\n{\"id\":\"c\"}";
+    for (long at = 0;; at++) {
+        fail_state fs = {0};
+        fs.fail_at = -1;
+        mga_engine *eng = fail_engine(&fs);
+        mga_ruleset *rs = compile_ok(eng, RULES, NULL);
+        fs.calls = 0;
+        fs.fail_at = at;
+        mga_batch_options opt;
+        mga_batch_options_init(&opt);
+        tbuf out = TBUF_INIT;
+        opt.fn = tbuf_write;
+        opt.ud = &out;
+        mga_batch *b = NULL;
+        mga_status st = mga_batch_open(rs, &opt, &b);
+        if (st == MGA_OK) {
+            st = mga_batch_feed(b, text, strlen(text));
+            mga_status f = mga_batch_finish(b, true);
+            if (st == MGA_OK)
+                st = f;
+        }
+        assert_true(st == MGA_OK || st == MGA_E_NOMEM);
+        bool done = st == MGA_OK && !fs.failed;
+        if (done) /* three records, the blank line counted */
+            assert_int_equal(count_lines(out.p), 3);
+        mga_batch_close(b);
+        free(out.p);
+        mga_ruleset_free(rs);
+        mga_engine_free(eng);
+        assert_int_equal(fs.live, 0);
+        if (done)
+            break;
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_batch_splits_and_threads_give_one_output),
+        cmocka_unit_test(test_batch_records_in_place),
+        cmocka_unit_test(test_batch_skip_and_start),
+        cmocka_unit_test(test_batch_long_line_and_early_finish),
+        cmocka_unit_test(test_batch_misuse_and_limits),
+        cmocka_unit_test(test_batch_write_failure_stops),
+        cmocka_unit_test(test_batch_oom),
+    };
+    return cmocka_run_group_tests_name("batch", tests, NULL, NULL);
+}
