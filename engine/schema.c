@@ -150,7 +150,7 @@ static void quantity(yajl_gen g, const mga_ruleset *rs, const g_field *f)
     yajl_gen_array_close(g);
 }
 
-static void field(yajl_gen g, const mga_ruleset *rs, const g_field *f)
+static void field(yajl_gen g, const mga_ruleset *rs, const g_field *f, bool is_id)
 {
     yajl_gen_map_open(g);
     if (f->doc) {
@@ -159,7 +159,16 @@ static void field(yajl_gen g, const mga_ruleset *rs, const g_field *f)
     }
     switch (f->type) {
     case FT_TEXT:
-        type_or_null(g, "string");
+        if (is_id) { /* a profile's id: a string, or an integer (a database key) */
+            key(g, "type");
+            yajl_gen_array_open(g);
+            jgen_str(g, "string");
+            jgen_str(g, "integer");
+            jgen_str(g, "null");
+            yajl_gen_array_close(g);
+        } else {
+            type_or_null(g, "string");
+        }
         break;
     case FT_BOOL:
         type_or_null(g, "boolean");
@@ -203,7 +212,7 @@ static void write_schema(yajl_gen g, const mga_ruleset *rs)
     yajl_gen_map_open(g);
     for (size_t i = 0; i < rs->nfields; i++) {
         jgen_str(g, rs->fields[i].name);
-        field(g, rs, &rs->fields[i]);
+        field(g, rs, &rs->fields[i], (int32_t)i == rs->id_field);
     }
     yajl_gen_map_close(g);
     key(g, "additionalProperties");
