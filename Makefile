@@ -512,11 +512,13 @@ test-valgrind: all $(UNIT_TESTS) $(FUZZ_REPLAY)
 	@echo "mgadvise: all tests passed under valgrind ($(BUILD))"
 
 # One compiled rule graph evaluated from 8 threads at once, under ThreadSanitizer: the
-# library test compares every thread's output with the single-threaded one, and batch
-# -j 8 must equal -j 1 byte for byte.
+# library test compares every thread's output with the single-threaded one, the library's
+# batch engine runs with 1 to 4 workers, and batch -j 8 must equal -j 1 byte for byte.
 test-tsan:
-	$(MAKE) --no-print-directory BUILD=build-tsan SAN=thread OPT=-O1 build-tsan/tests/test_api build-tsan/mgadvise
+	$(MAKE) --no-print-directory BUILD=build-tsan SAN=thread OPT=-O1 build-tsan/tests/test_api \
+	    build-tsan/tests/test_batch build-tsan/mgadvise
 	cd tests/unit && TSAN_OPTIONS=halt_on_error=1 ../../build-tsan/tests/test_api
+	cd tests/unit && TSAN_OPTIONS=halt_on_error=1 ../../build-tsan/tests/test_batch
 	@set -e; t=$$(mktemp -d); trap 'rm -rf "$$t"' EXIT; \
 	awk -v n=3000 -v bad=41 -v blank=60 -f tests/golden/batch/gen.awk >$$t/in; \
 	TSAN_OPTIONS=halt_on_error=1 build-tsan/mgadvise batch -q -j 1 $$t/in >$$t/o1 2>$$t/e1 || [ $$? -eq 1 ]; \

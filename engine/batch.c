@@ -791,9 +791,8 @@ mga_status mga_batch_read(mga_batch *b, const char **p, size_t *len)
     outbuf t = b->handed;
     b->handed = b->kept;
     b->kept = t;
-    b->kept.b.len = 0;
+    trim(&b->kept); /* under omu: the workers append to kept */
     pthread_mutex_unlock(&b->omu);
-    trim(&b->kept);
     *p = b->handed.b.p;
     *len = b->handed.b.len;
     return MGA_OK;
