@@ -126,3 +126,20 @@ bool ast_names_push(arena *a, ast_names *l, ast_name n)
     l->v[l->n++] = n;
     return true;
 }
+
+const char *ast_field_type_words(const ast_field *f)
+{
+    switch (f->type) {
+    case FT_TEXT:
+        return "text";
+    case FT_BOOL:
+        return "a boolean";
+    case FT_NUMBER:
+        return "a number";
+    case FT_ENUM:
+        return "a one-of field";
+    case FT_SET:
+        return "a set";
+    }
+    return "?";
+}

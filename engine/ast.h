@@ -354,6 +354,9 @@ typedef struct ast_program {
 /* Constructors used by the grammar actions; NULL on OOM. */
 ast_expr *ast_num(arena *a, ast_span at, double num, ast_name unit);
 ast_expr *ast_field_ref(arena *a, ast_name name);
+/* A field's type in words, for messages: "text", "a boolean", "a number", "a one-of
+ * field", "a set". */
+const char *ast_field_type_words(const ast_field *f);
 ast_expr *ast_binop(arena *a, ast_span at, ex_kind k, ast_expr *l, ast_expr *r);
 ast_cond *ast_cond_new(arena *a, co_kind k, ast_span at);
 ast_cond *ast_logic(arena *a, co_kind k, ast_span at, ast_cond *l, ast_cond *r);

@@ -46,23 +46,6 @@ static int sys_find(const char *s)
     return -1;
 }
 
-static const char *type_words(const ast_field *f)
-{
-    switch (f->type) {
-    case FT_TEXT:
-        return "text";
-    case FT_BOOL:
-        return "a boolean";
-    case FT_NUMBER:
-        return "a number";
-    case FT_ENUM:
-        return "a one-of field";
-    case FT_SET:
-        return "a set";
-    }
-    return "?";
-}
-
 /* The kind a checked binding reads, or -1 when its resources or element are wrong. */
 static int bind_kind(const ast_fbind *b, mga_diags *d, const int *dsrc)
 {
@@ -176,7 +159,7 @@ static bool fits(const ast_program *p, const ast_fbind *b, const ast_field *f, i
     else if ((kind == FB_CONDITION || kind == FB_MEDICATION) && f->type == FT_NUMBER)
         why = "a code gives a boolean, one-of or set value, not a number";
     if (why) {
-        AT(d, dsrc, FHIR_FIT, b->field.at, f->name.s, type_words(f), why);
+        AT(d, dsrc, FHIR_FIT, b->field.at, f->name.s, ast_field_type_words(f), why);
         return false;
     }
     return true;
@@ -188,19 +171,19 @@ static void check_values(const ast_fbind *b, const ast_field *f, int kind, mga_d
     if (kind == FB_BIRTHDATE) {
         if (b->values.len)
             AT(d, dsrc, FHIR_FIT, VEC_AT(b->values, ast_fvalue, 0)->sym.at, f->name.s,
-               type_words(f), "'Patient.birthDate' gives the age, not coded values");
+               ast_field_type_words(f), "'Patient.birthDate' gives the age, not coded values");
         return;
     }
     if (kind == FB_OBSERVATION && b->codes.len == 0)
         AT(d, dsrc, FHIR_NO_CODES, b->field.at, f->name.s, "Observation",
            "name the observation's LOINC codes after 'from Observation'");
     if (kind != FB_OBSERVATION && b->codes.len)
-        AT(d, dsrc, FHIR_FIT, VEC_AT(b->codes, ast_fcode, 0)->at, f->name.s, type_words(f),
+        AT(d, dsrc, FHIR_FIT, VEC_AT(b->codes, ast_fcode, 0)->at, f->name.s, ast_field_type_words(f),
            "codes after 'from' name an observation; give these under a value ('symbol: ...')");
     if (kind == FB_OBSERVATION && f->type == FT_NUMBER) {
         if (b->values.len)
             AT(d, dsrc, FHIR_FIT, VEC_AT(b->values, ast_fvalue, 0)->sym.at, f->name.s,
-               type_words(f), "it is read from the observation's valueQuantity, not from codes");
+               ast_field_type_words(f), "it is read from the observation's valueQuantity, not from codes");
         return;
     }
     if (b->values.len == 0)

@@ -34,23 +34,6 @@ static const char *const evidence_grades[] = {
     "guideline", "systematic_review", "rct",          "observational", "expert",
     "preclinical", "limited",         "insufficient", "mixed"};
 
-static const char *type_name(const ast_field *f)
-{
-    switch (f->type) {
-    case FT_TEXT:
-        return "text";
-    case FT_BOOL:
-        return "a boolean";
-    case FT_NUMBER:
-        return "a number";
-    case FT_ENUM:
-        return "a one-of field";
-    case FT_SET:
-        return "a set";
-    }
-    return "?";
-}
-
 double sema_unit_factor(const ast_dim *dim, const char *unit)
 {
     if (!unit)
@@ -473,7 +456,7 @@ static int expr_field_dim(sema *s, ast_expr *e, int dim, unsigned depth)
         }
         ast_field *f = VEC_AT(s->p->fields, ast_field, fi);
         if (f->type != FT_NUMBER) {
-            ERR(s, NOT_NUMBER, e->at, e->name.s, type_name(f));
+            ERR(s, NOT_NUMBER, e->at, e->name.s, ast_field_type_words(f));
             return -3;
         }
         e->field = fi;
@@ -682,7 +665,7 @@ static void resolve_name(sema *s, ast_cond *c, bool want_bool)
             return;
         }
         if (want_bool && f->type != FT_BOOL) {
-            mga_diag *dg = ERR(s, NOT_BOOL, c->name.at, c->name.s, type_name(f));
+            mga_diag *dg = ERR(s, NOT_BOOL, c->name.at, c->name.s, ast_field_type_words(f));
             if (f->type == FT_SET)
                 diag_note(s->d, dg, "test membership: '%s has ...'", c->name.s);
             else if (f->type == FT_ENUM)
@@ -745,13 +728,13 @@ static void check_cond(sema *s, ast_cond *c, unsigned depth, int fact_self)
         }
         ast_field *f = VEC_AT(s->p->fields, ast_field, fi);
         if (c->kind == CO_HAS && f->type != FT_SET) {
-            mga_diag *dg = ERR(s, NOT_SET, c->name.at, c->name.s, type_name(f));
+            mga_diag *dg = ERR(s, NOT_SET, c->name.at, c->name.s, ast_field_type_words(f));
             if (f->type == FT_ENUM)
                 diag_note(s->d, dg, "write '%s is ...'", c->name.s);
             return;
         }
         if (c->kind == CO_IS && f->type != FT_ENUM) {
-            mga_diag *dg = ERR(s, NOT_ENUM, c->name.at, c->name.s, type_name(f));
+            mga_diag *dg = ERR(s, NOT_ENUM, c->name.at, c->name.s, ast_field_type_words(f));
             if (f->type == FT_SET)
                 diag_note(s->d, dg, "write '%s has ...'", c->name.s);
             else if (f->type == FT_BOOL)
