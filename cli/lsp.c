@@ -892,6 +892,10 @@ static void on_initialize(server *S, yajl_val id, yajl_val params)
     yajl_gen_bool(g, 1);
     gs(g, "hoverProvider");
     yajl_gen_bool(g, 1);
+    gs(g, "documentSymbolProvider");
+    yajl_gen_bool(g, 1);
+    gs(g, "definitionProvider");
+    yajl_gen_bool(g, 1);
     gs(g, "completionProvider");
     yajl_gen_map_open(g);
     gs(g, "triggerCharacters");
@@ -1037,6 +1041,10 @@ static void field_markdown(membuf *b, const mga_field_info *f)
     }
 }
 
+static void hover_decl(server *S, doc *dc, const mga_ruleset *rs, const char *w, size_t n,
+                       membuf *b);
+static bool units_for(server *S, const doc *dc, unitlist *u);
+
 static void on_hover(server *S, yajl_val id, yajl_val params)
 {
     size_t off;
@@ -1058,6 +1066,8 @@ static void on_hover(server *S, yajl_val id, yajl_val params)
             memcmp(f.name, dc->text + a, z - a) == 0)
             field_markdown(&b, &f);
     }
+    if (!b.n && a < z)
+        hover_decl(S, dc, rs, dc->text + a, z - a, &b);
     mga_ruleset_free(rs);
     if (!b.n) {
         send_null_result(S, id);
@@ -1100,8 +1110,8 @@ static void skip_blanks_back(const char *t, size_t *p)
 }
 
 /* Completion: after "FIELD has " or "FIELD is " (FIELD a set or one-of), FIELD's symbols;
- * or "FIELD: " in a test file's profile (FIELD a set or one-of), FIELD's symbols;
- * elsewhere the profile fields. */
+ * or "FIELD: " in a test file's profile (FIELD a set or one-of), FIELD's symbols; after
+ * "severity" the severities; after "cite" the source keys; elsewhere the profile fields. */
 static void on_completion(server *S, yajl_val id, yajl_val params)
 {
     size_t off;
@@ -1126,6 +1136,8 @@ static void on_completion(server *S, yajl_val id, yajl_val params)
         skip_blanks_back(t, &p);
     }
     bool after_op = false;
+    const char *prev = t + p;
+    size_t prevlen = 0;
     if (p > 0 && t[p - 1] == ':') {
         p--;
         after_op = true;
@@ -1133,6 +1145,8 @@ static void on_completion(server *S, yajl_val id, yajl_val params)
         size_t z = p;
         while (p > 0 && is_word((unsigned char)t[p - 1]))
             p--;
+        prev = t + p;
+        prevlen = z - p;
         after_op = (z - p == 3 && memcmp(t + p, "has", 3) == 0) ||
                    (z - p == 2 && memcmp(t + p, "is", 2) == 0);
     }
@@ -1147,7 +1161,28 @@ static void on_completion(server *S, yajl_val id, yajl_val params)
     if (g) {
         yajl_gen_array_open(g);
         bool done = false;
-        for (size_t i = 0; rs && after_op && i < mga_ruleset_field_count(rs); i++) {
+        if (prevlen == 8 && memcmp(prev, "severity", 8) == 0) {
+            static const char *const sev[] = {"critical", "warning", "info"};
+            for (size_t i = 0; i < 3; i++)
+                gen_item(g, sev[i], 14 /* Keyword */, "severity");
+            done = true;
+        } else if (prevlen == 4 && memcmp(prev, "cite", 4) == 0) {
+            unitlist u = {0};
+            if (units_for(S, dc, &u))
+                for (size_t i = 0; i < u.n; i++) {
+                    mga_outline *o = NULL;
+                    if (mga_outline_new(S->eng, u.v[i].path, u.v[i].text, u.v[i].len, &o,
+                                        NULL) != MGA_OK)
+                        continue;
+                    for (size_t k = 0; k < mga_outline_count(o); k++)
+                        if (mga_outline_ref(o, k)->kind == MGA_DECL_SOURCE)
+                            gen_item(g, mga_outline_ref(o, k)->name, 20 /* Key */, "source");
+                    mga_outline_free(o);
+                }
+            units_free(&u);
+            done = true;
+        }
+        for (size_t i = 0; rs && !done && after_op && i < mga_ruleset_field_count(rs); i++) {
             mga_field_info f;
             if (mga_ruleset_field(rs, i, &f) != MGA_OK || strlen(f.name) != flen ||
                 memcmp(f.name, field, flen) != 0)
@@ -1165,6 +1200,232 @@ static void on_completion(server *S, yajl_val id, yajl_val params)
     }
     end_response(S, g);
     mga_ruleset_free(rs);
+}
+
+/* ---- declarations: symbols, definitions, rule and fact hovers ----------------------- */
+
+/* The rule files a document's names come from: its folder's for a rule file, the folder
+ * its tests are compiled against for a test file (none for the built-in rules). */
+static bool units_for(server *S, const doc *dc, unitlist *u)
+{
+    if (!dc->path)
+        return true;
+    char *dir = has_suffix(dc->path, ".mgt") ? rules_dir_for_test(S, dc->path) : dir_of(dc->path);
+    bool ok = !dir || collect_rules(S, dir, u);
+    free(dir);
+    return ok;
+}
+
+static int symbol_kind(mga_decl_kind k)
+{
+    switch (k) {
+    case MGA_DECL_SOURCE:
+        return 20; /* Key */
+    case MGA_DECL_FIELD:
+        return 8; /* Field */
+    case MGA_DECL_FACT:
+        return 14; /* Constant */
+    case MGA_DECL_RULE:
+        return 12; /* Function */
+    case MGA_DECL_INVARIANT:
+        return 24; /* Event */
+    case MGA_DECL_TEST:
+        return 6; /* Method */
+    }
+    return 13;
+}
+
+static const char *decl_word(mga_decl_kind k)
+{
+    static const char *const w[] = {"source", "field", "fact", "rule", "invariant", "test"};
+    return (unsigned)k < sizeof w / sizeof *w ? w[k] : "?";
+}
+
+static void gen_decl_range(yajl_gen g, const char *text, size_t len, const mga_decl *d)
+{
+    gen_range(g, d->line - 1, cp_to_u16(text, len, d->line, d->col), d->end_line - 1,
+              cp_to_u16(text, len, d->end_line, d->end_col));
+}
+
+static void on_symbols(server *S, yajl_val id, yajl_val params)
+{
+    const char *uri = get_str(params, "textDocument", "uri");
+    doc *dc = uri ? doc_find(S, uri) : NULL;
+    if (!dc) {
+        send_error(S, id, RPC_INVALID_PARAMS, "documentSymbol: the document is not open");
+        return;
+    }
+    mga_outline *o = NULL;
+    mga_status st = mga_outline_new(S->eng, dc->path ? dc->path : dc->uri, dc->text, dc->len,
+                                    &o, NULL);
+    if (st != MGA_OK) {
+        send_error(S, id, RPC_INTERNAL_ERROR, mga_status_str(st));
+        return;
+    }
+    yajl_gen g = begin_response(id);
+    if (g) {
+        yajl_gen_array_open(g);
+        for (size_t i = 0; i < mga_outline_count(o); i++) {
+            const mga_decl *d = mga_outline_ref(o, i);
+            yajl_gen_map_open(g);
+            gs(g, "name");
+            gs(g, d->name);
+            gs(g, "detail");
+            gs(g, decl_word(d->kind));
+            gs(g, "kind");
+            gi(g, symbol_kind(d->kind));
+            gs(g, "range");
+            gen_decl_range(g, dc->text, dc->len, d);
+            gs(g, "selectionRange");
+            gen_decl_range(g, dc->text, dc->len, d);
+            yajl_gen_map_close(g);
+        }
+        yajl_gen_array_close(g);
+    }
+    end_response(S, g);
+    mga_outline_free(o);
+}
+
+/* The word under off in dc: [*a, *z). false when there is none. */
+static bool word_at(const doc *dc, size_t off, size_t *a, size_t *z)
+{
+    *a = *z = off;
+    while (*a > 0 && is_word((unsigned char)dc->text[*a - 1]))
+        (*a)--;
+    while (*z < dc->len && is_word((unsigned char)dc->text[*z]))
+        (*z)++;
+    return *a < *z;
+}
+
+/* The declaration of name among the files u (not a test): the file's index in *file and a
+ * copy of the declaration in *out (its name borrowed from nothing: set to NULL). */
+static bool find_decl(server *S, const unitlist *u, const char *name, size_t n, size_t *file,
+                      mga_decl *out)
+{
+    for (size_t i = 0; i < u->n; i++) {
+        mga_outline *o = NULL;
+        if (mga_outline_new(S->eng, u->v[i].path, u->v[i].text, u->v[i].len, &o, NULL) != MGA_OK)
+            continue;
+        bool found = false;
+        for (size_t k = 0; k < mga_outline_count(o) && !found; k++) {
+            const mga_decl *d = mga_outline_ref(o, k);
+            if (d->kind != MGA_DECL_TEST && strlen(d->name) == n && memcmp(d->name, name, n) == 0) {
+                *out = *d;
+                out->name = NULL;
+                *file = i;
+                found = true;
+            }
+        }
+        mga_outline_free(o);
+        if (found)
+            return true;
+    }
+    return false;
+}
+
+static void on_definition(server *S, yajl_val id, yajl_val params)
+{
+    size_t off, a, z;
+    doc *dc = at_position(S, params, &off);
+    if (!dc) {
+        send_error(S, id, RPC_INVALID_PARAMS,
+                   "definition: the document is not open, or no position");
+        return;
+    }
+    unitlist u = {0};
+    size_t file = 0;
+    mga_decl d;
+    bool found = word_at(dc, off, &a, &z) && units_for(S, dc, &u) &&
+                 find_decl(S, &u, dc->text + a, z - a, &file, &d);
+    yajl_gen g = begin_response(id);
+    if (g && found) {
+        yajl_gen_map_open(g);
+        gs(g, "uri");
+        gs(g, u.v[file].uri);
+        gs(g, "range");
+        gen_decl_range(g, u.v[file].text, u.v[file].len, &d);
+        yajl_gen_map_close(g);
+    } else if (g) {
+        yajl_gen_null(g);
+    }
+    end_response(S, g);
+    units_free(&u);
+}
+
+/* The text of a declaration as written: from its line to the line before the next one at
+ * column 0 that is not `end` (at most 12 lines), into b as a code block. */
+static void decl_text(membuf *b, const char *text, size_t len, unsigned line)
+{
+    size_t off = line_start(text, len, line - 1), end = off;
+    for (int n = 0; n < 12 && end < len; n++) {
+        const char *nl = memchr(text + end, '\n', len - end);
+        size_t next = nl ? (size_t)(nl - text) + 1 : len;
+        end = next;
+        if (next >= len)
+            break;
+        char c = text[next];
+        if (c != ' ' && c != '\t' && !(len - next >= 3 && memcmp(text + next, "end", 3) == 0))
+            break;
+    }
+    membuf_write(b, "```\n", 4);
+    membuf_write(b, text + off, end - off);
+    if (end == off || text[end - 1] != '\n')
+        membuf_write(b, "\n", 1);
+    membuf_write(b, "```", 3);
+}
+
+/* Markdown about rule r: its severity, kind, advice text and citations with their quotes. */
+static void rule_markdown(membuf *b, const mga_rule_info *r)
+{
+    char line[512];
+    snprintf(line, sizeof line, "**rule %s**: %s, %s", r->id, mga_severity_str(r->severity),
+             mga_kind_str(r->kind));
+    membuf_write(b, line, strlen(line));
+    if (r->evidence) {
+        snprintf(line, sizeof line, ", evidence %s", r->evidence);
+        membuf_write(b, line, strlen(line));
+    }
+    if (r->say) {
+        membuf_write(b, "\n\n", 2);
+        membuf_write(b, r->say, strlen(r->say));
+    }
+    for (size_t i = 0; i < r->ncites; i++) {
+        const mga_cite *c = &r->cites[i];
+        if (r->ncites && i == 0)
+            membuf_write(b, "\n", 1);
+        if (c->ref)
+            snprintf(line, sizeof line, "\n- `%s`[%u]", c->source, c->ref);
+        else
+            snprintf(line, sizeof line, "\n- `%s`", c->source);
+        membuf_write(b, line, strlen(line));
+        if (c->quote) {
+            membuf_write(b, ": \"", 3);
+            membuf_write(b, c->quote, strlen(c->quote));
+            membuf_write(b, "\"", 1);
+        }
+    }
+}
+
+/* Hover for a rule, fact or source name: b gets the markdown, empty when it is none. */
+static void hover_decl(server *S, doc *dc, const mga_ruleset *rs, const char *w, size_t n,
+                       membuf *b)
+{
+    for (size_t i = 0; rs && i < mga_ruleset_rule_count(rs); i++) {
+        mga_rule_info r;
+        if (mga_ruleset_rule(rs, i, &r) == MGA_OK && strlen(r.id) == n &&
+            memcmp(r.id, w, n) == 0) {
+            rule_markdown(b, &r);
+            return;
+        }
+    }
+    unitlist u = {0};
+    size_t file;
+    mga_decl d;
+    if (units_for(S, dc, &u) && find_decl(S, &u, w, n, &file, &d) &&
+        (d.kind == MGA_DECL_FACT || d.kind == MGA_DECL_SOURCE ||
+         d.kind == MGA_DECL_INVARIANT))
+        decl_text(b, u.v[file].text, u.v[file].len, d.line);
+    units_free(&u);
 }
 
 /* ---- dispatch ------------------------------------------------------------------------ */
@@ -1254,6 +1515,10 @@ static bool handle(server *S, yajl_val msg, int *code)
         on_formatting(S, id, params);
     } else if (strcmp(method, "textDocument/hover") == 0 && request) {
         on_hover(S, id, params);
+    } else if (strcmp(method, "textDocument/documentSymbol") == 0 && request) {
+        on_symbols(S, id, params);
+    } else if (strcmp(method, "textDocument/definition") == 0 && request) {
+        on_definition(S, id, params);
     } else if (strcmp(method, "textDocument/completion") == 0 && request) {
         on_completion(S, id, params);
     } else if (request) {

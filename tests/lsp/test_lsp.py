@@ -69,6 +69,8 @@ def session(tmp):
     check(caps["textDocumentSync"]["change"] == 1, "full document sync")
     check(caps["documentFormattingProvider"] is True, "formatting offered")
     check(caps["hoverProvider"] is True, "hover offered")
+    check(caps["definitionProvider"] is True and caps["documentSymbolProvider"] is True,
+          "definition and symbols offered")
     check(r["result"]["serverInfo"]["name"] == "mgadvise", "server name")
     c.notify("initialized", {})
     r = c.request("initialize", {"capabilities": {}})
@@ -151,6 +153,85 @@ def session(tmp):
     r = c.request("textDocument/hover", {"textDocument": {"uri": uri_of(profile)},
                                          "position": pos(0, 0)})
     check(r["result"] is None, "hover on a comment: null")
+
+    # Hover on a rule: severity, kind, evidence, advice text and each citation's passage.
+    lines = text.split("\n")
+    rule_line = lines.index("rule s1_kidney_disease_avoid_supplements")
+    r = c.request("textDocument/hover", {"textDocument": {"uri": uri_of(safety)},
+                                         "position": pos(rule_line, 10)})
+    v = r["result"]["contents"]["value"]
+    check(v.startswith("**rule s1_kidney_disease_avoid_supplements**: critical, avoid, "
+                       "evidence guideline\n\nDo not take magnesium supplements unless your "
+                       "doctor specifically recommends them."), "hover on a rule: %r" % v[:200])
+    check('\n- `immune`: "Individuals with kidney disorders should avoid taking magnesium '
+          'supplements unless their doctor specifically recommends them"' in v
+          and v.count("\n- `") == 4, "the rule's citations with their passages")
+    # Hover on a fact used here and declared in profile.mga: its declaration.
+    fact_line = lines.index("  when takes_supplements")
+    r = c.request("textDocument/hover", {"textDocument": {"uri": uri_of(safety)},
+                                         "position": pos(fact_line, 10)})
+    check(r["result"]["contents"]["value"] ==
+          "```\nfact takes_supplements when supplement_mg > 0 mg\n```",
+          "hover on a fact: %r" % r["result"])
+    # Hover on a cited source: its declaration, title first.
+    cite_line = rule_line + 6
+    check(lines[cite_line].startswith("  cite immune quote"), "the test's cite line")
+    r = c.request("textDocument/hover", {"textDocument": {"uri": uri_of(safety)},
+                                         "position": pos(cite_line, 9)})
+    v = r["result"]["contents"]["value"] if r["result"] else ""
+    check(v.startswith('```\nsource immune "Magnesium For The Immune System"\n')
+          and '\n  author "Karina Silova"\n' in v and v.endswith("\n```")
+          and v.count("\n") == 13, "hover on a source, its first 12 lines: %r" % v[:300])
+
+    # Definition: a fact, a field and a source in other files; a rule in this one.
+    with open(os.path.join(rules, "sources.mga"), encoding="utf-8") as f:
+        slines = f.read().split("\n")
+    plines = ptext.split("\n")
+    for (line, ch, target, tline, tch, tend, what) in [
+            (fact_line, 10, profile, plines.index("fact takes_supplements when supplement_mg > 0 mg"),
+             5, 22, "a fact"),
+            (line_no, 9, profile, plines.index("  conditions: set of kidney_disease, heart_failure,"
+                                               " diabetes, ibs, constipation, insomnia,"),
+             2, 12, "a field"),
+            (cite_line, 9, os.path.join(rules, "sources.mga"),
+             slines.index('source immune "Magnesium For The Immune System"'), 7, 13, "a source"),
+            (rule_line, 10, safety, rule_line, 5, 40, "a rule")]:
+        r = c.request("textDocument/definition", {"textDocument": {"uri": uri_of(safety)},
+                                                  "position": pos(line, ch)})
+        check(r["result"] == {"uri": uri_of(target),
+                              "range": {"start": pos(tline, tch), "end": pos(tline, tend)}},
+              "definition of %s: %r" % (what, r["result"]))
+    r = c.request("textDocument/definition", {"textDocument": {"uri": uri_of(safety)},
+                                              "position": pos(0, 3)})
+    check(r["result"] is None, "definition in a comment: null")
+
+    # Document symbols: every declaration of the file, in order, with its kind.
+    r = c.request("textDocument/documentSymbol", {"textDocument": {"uri": uri_of(safety)}})
+    syms = r["result"]
+    want = [s.split()[1] for s in lines if s.startswith("rule ") or s.startswith("fact ")]
+    check([x["name"] for x in syms] == want, "the symbols are the file's rules and facts")
+    check(syms[0] == {"name": "s1_kidney_disease_avoid_supplements", "detail": "rule", "kind": 12,
+                      "range": {"start": pos(rule_line, 5), "end": pos(rule_line, 40)},
+                      "selectionRange": {"start": pos(rule_line, 5), "end": pos(rule_line, 40)}},
+          "a rule's symbol: %r" % syms[:1])
+    r = c.request("textDocument/documentSymbol", {"textDocument": {"uri": uri_of(profile)}})
+    kinds = {}
+    for x in r["result"]:
+        kinds.setdefault(x["detail"], []).append(x["name"])
+    check(kinds.get("field", [])[:3] == ["id", "age", "sex"] and len(kinds["field"]) == 21,
+          "the profile's fields are symbols: %r" % kinds.get("field"))
+    check("takes_supplements" in kinds.get("fact", []), "the profile's facts are symbols")
+
+    # Completion after 'severity' and after 'cite'.
+    sev_line = lines.index("  severity critical")
+    r = c.request("textDocument/completion", {"textDocument": {"uri": uri_of(safety)},
+                                              "position": pos(sev_line, 11)})
+    check([i["label"] for i in r["result"]] == ["critical", "warning", "info"],
+          "completion of severities: %r" % r["result"])
+    r = c.request("textDocument/completion", {"textDocument": {"uri": uri_of(safety)},
+                                              "position": pos(cite_line, 7)})
+    check([i["label"] for i in r["result"]] == ["immune", "sleep", "gut", "vitd", "neck"],
+          "completion of source keys: %r" % r["result"])
 
     # Completion: a set's values after 'has', the fields elsewhere.
     r = c.request("textDocument/completion", {"textDocument": {"uri": uri_of(safety)},
