@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
@@ -467,6 +468,17 @@ static bool units_add(unitlist *l, const char *path, const char *uri, char *text
     return true;
 }
 
+static bool grow_names(char ***names, size_t *cap)
+{
+    size_t c = *cap ? 2 * *cap : 16;
+    char **v = realloc(*names, c * sizeof *v);
+    if (!v)
+        return false;
+    *names = v;
+    *cap = c;
+    return true;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -711,7 +723,49 @@ static bool compile_folder(server *S, const char *dir, unitlist *units, mga_rule
     return st != MGA_E_NOMEM;
 }
 
-/* The folder whose rules a test file at path is compiled against, or NULL for the
+/* The first subfolder of root, in name order, that holds *.mga files (malloc'd), or NULL. */
+static char *first_rules_subfolder(server *S, const char *root)
+{
+    DIR *dp = opendir(root);
+    if (!dp)
+        return NULL;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(dp)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        size_t k = strlen(root) + 1 + strlen(de->d_name) + 1;
+        char *p = malloc(k);
+        struct stat sb;
+        if (!p)
+            break;
+        snprintf(p, k, "%s/%s", root, de->d_name);
+        if (stat(p, &sb) != 0 || !S_ISDIR(sb.st_mode) || (n == cap && !grow_names(&names, &cap))) {
+            free(p);
+            continue;
+        }
+        names[n++] = p;
+    }
+    closedir(dp);
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_str);
+    char *found = NULL;
+    for (size_t i = 0; i < n; i++) {
+        unitlist u = {0};
+        if (!found && collect_rules(S, names[i], &u) && u.n > 0)
+            found = names[i];
+        else
+            free(names[i]);
+        units_free(&u);
+    }
+    free(names);
+    return found;
+}
+
+/* The folder whose rules a test file at path is compiled against: its own when it holds
+ * *.mga files, else the first workspace folder that does, else the first subfolder of a
+ * workspace folder that does (a repository whose rules are in rules/); NULL for the
  * built-in rules. */
 static char *rules_dir_for_test(server *S, const char *path)
 {
@@ -729,6 +783,11 @@ static char *rules_dir_for_test(server *S, const char *path)
             return dup_n(S->roots[i], strlen(S->roots[i]));
         }
         units_free(&u);
+    }
+    for (size_t i = 0; i < S->nroots; i++) {
+        char *sub = first_rules_subfolder(S, S->roots[i]);
+        if (sub)
+            return sub;
     }
     return NULL;
 }

@@ -353,12 +353,44 @@ def session_ends_early(tmp):
     check(rc == 1 and err == b"", "input ends inside a message: status 1 (%d)" % rc)
 
 
+def session_repository_root(tmp):
+    # The workspace is the folder above rules/ and tests/: a test file finds the rules in
+    # rules/ (a rule only they have is known), not the built-in ones.
+    extra = os.path.join(tmp, "rules", "zz_lsp.mga")
+    with open(extra, "w", encoding="utf-8") as f:
+        f.write('rule zz_lsp_only_here\n  when age >= 120 years\n  then warn\n  severity info\n'
+                '  say "Only in this folder."\n  cite immune quote "Individuals with kidney'
+                ' disorders should avoid taking magnesium supplements"\n  evidence guideline\nend\n')
+    try:
+        c = Client([MGADVISE, "lsp"])
+        c.request("initialize", {"capabilities": {}, "rootUri": uri_of(tmp)})
+        mgt = os.path.join(tmp, "tests", "extra.mgt")
+        text = ('test "the folder\'s own rule"\n  given age: 50 years\n    conditions: none\n'
+                '  expect no zz_lsp_only_here\nend\n')
+        open_doc(c, mgt, text, "mgt")
+        check(sync(c).get(uri_of(mgt), []) == [], "a test file uses the rules in rules/")
+        change(c, mgt, text.replace("zz_lsp_only_here", "zz_lsp_only_her"))
+        d = sync(c).get(uri_of(mgt), [])
+        check([g["code"] for g in d] == ["E3052"]
+              and d[0]["message"] == "unknown rule 'zz_lsp_only_her'\n"
+                                    "note: did you mean 'zz_lsp_only_here'?"
+              and d[0]["range"] == {"start": pos(3, 12), "end": pos(3, 27)},
+              "an unknown rule id, with the folder's rule as the hint: %r" % d)
+        c.request("shutdown")
+        c.notify("exit")
+        rc, err = c.close()
+        check(rc == 0 and err == b"", "the second session ends cleanly (%d, %r)" % (rc, err[:500]))
+    finally:
+        os.remove(extra)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="mgadvise-lsp-")
     try:
         shutil.copytree("rules", os.path.join(tmp, "rules"))
         shutil.copytree("tests/rules", os.path.join(tmp, "tests"))
         session(tmp)
+        session_repository_root(tmp)
         session_ends_early(tmp)
     finally:
         shutil.rmtree(tmp)
