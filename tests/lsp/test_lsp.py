@@ -384,6 +384,18 @@ def session_repository_root(tmp):
         os.remove(extra)
 
 
+def usage():
+    import subprocess
+    r = subprocess.run([MGADVISE, "lsp", "extra"], capture_output=True)
+    check(r.returncode == 2 and r.stdout == b"" and r.stderr ==
+          b"mgadvise lsp: unexpected argument 'extra': the server talks on standard input and "
+          b"output\nTry 'mgadvise lsp --help'.\n", "an operand is a usage error: %r" % (r,))
+    r = subprocess.run([MGADVISE, "lsp", "--bogus"], capture_output=True)
+    check(r.returncode == 2 and b"--bogus" in r.stderr, "an unknown option is a usage error")
+    r = subprocess.run([MGADVISE, "lsp", "--help"], capture_output=True)
+    check(r.returncode == 0 and r.stdout.startswith(b"usage: mgadvise lsp\n"), "lsp --help")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="mgadvise-lsp-")
     try:
@@ -392,6 +404,7 @@ def main():
         session(tmp)
         session_repository_root(tmp)
         session_ends_early(tmp)
+        usage()
     finally:
         shutil.rmtree(tmp)
     if failures:
