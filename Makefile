@@ -32,7 +32,7 @@ LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 ENGINE_SRC = engine/batch.c engine/names.c engine/fileio.c engine/jsonesc.c engine/evalref.c engine/plan.c engine/resolve.c engine/arena.c engine/utf8.c engine/textsafe.c engine/diag.c engine/ast.c engine/parse.c engine/lexsup.c engine/astbuild.c engine/sema.c \
              engine/quote.c engine/graph.c engine/profile.c engine/eval.c engine/output.c \
              engine/jsongen.c engine/format.c engine/graphout.c engine/api.c engine/explain.c engine/ruletest.c \
-             engine/diagout.c engine/schema.c engine/doc.c engine/fhirbind.c engine/fhir.c
+             engine/diagout.c engine/schema.c engine/doc.c engine/fhirbind.c engine/fhir.c engine/xref.c
 # The library carries the shipped rule base (mga_compile_builtin): rules/*.mga embedded by
 # engine/embed.sh into $(GEN)/builtin_rules.c.
 ENGINE_OBJ = $(ENGINE_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/parser.o $(BUILD)/obj/gen/lexer.o \
@@ -46,7 +46,7 @@ ANALYZE_OBJ = $(BUILD)/obj/engine/analyze.o
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
-.PHONY: all lib identical test unit golden examples-run rules-check bless clean sanitize test-asan \
+.PHONY: all lib identical test lsp-test unit golden examples-run rules-check bless clean sanitize test-asan \
         check-tools deps codes-table docs-check docs-bless fuzz fuzz-regress test-valgrind test-tsan rule-tests fmt-check graph-svg \
         bench bench-tools bench-smoke install uninstall man-check install-check bench-items \
         python-test bench-python cli-deps-check bench-start data-test
@@ -140,7 +140,7 @@ $(BUILD)/libmgadvise-analysis.so: $(BUILD)/$(ANALYSIS_SOREAL)
 # the analysis library, is compiled with the library folder it looks in (LIBDIR): for the
 # build with the LIBDIR of the build, by install with the LIBDIR of the install.
 CLI_SRC  = cli/main.c cli/common.c cli/batch.c cli/batch_csv.c cli/tools.c cli/fmt.c cli/graph.c \
-           cli/schema.c
+           cli/schema.c cli/lsp.c
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_HDRS = cli/cli.h cli/batch_csv.h include/mgadvise.h include/mgadvise_analysis.h
 CLI_LINK = $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS)
@@ -368,6 +368,10 @@ data-test: $(BUILD)/mgadvise $(BUILD)/libmgadvise-analysis.so
 	    { echo "data-test: python3-jsonschema is missing (make deps)"; exit 1; }
 	@PYTHONDONTWRITEBYTECODE=1 $(PYTHON) tests/data/check.py $(BUILD)/mgadvise
 
+# `mgadvise lsp` driven through whole editor sessions by a scripted client (tests/lsp/).
+lsp-test: $(BUILD)/mgadvise
+	@PYTHONDONTWRITEBYTECODE=1 $(PYTHON) tests/lsp/test_lsp.py $(BUILD)/mgadvise
+
 # The shipped rule tests (tests/rules/*.mgt) must pass and fire every rule.
 rule-tests: $(BUILD)/mgadvise
 	$(BUILD)/mgadvise test --min-coverage 100 tests/rules/
@@ -479,7 +483,7 @@ fuzz:
 	done
 
 test: all unit golden examples-run rules-check rule-tests fmt-check docs-check fuzz-regress bench-smoke \
-      man-check install-check python-test cli-deps-check data-test
+      man-check install-check python-test cli-deps-check data-test lsp-test
 	@echo "mgadvise: all tests passed ($(BUILD))"
 
 bless: $(BUILD)/mgadvise

@@ -133,4 +133,8 @@ int cli_batch_stream(const mga_ruleset *rs, FILE *in, bool csv, int out_fd);
 int cli_explain(int argc, char **argv);
 int cli_test(int argc, char **argv);
 
+/* `mgadvise lsp` (cli/lsp.c): a Language Server Protocol server on standard input and
+ * output for rule and test files. */
+int cli_lsp(int argc, char **argv);
+
 #endif

@@ -19,7 +19,7 @@ _mgadvise()
         if [[ $cur == -* ]]; then
             COMPREPLY=($(compgen -W '-h --help --version' -- "$cur"))
         else
-            COMPREPLY=($(compgen -W 'eval check batch explain test fmt graph schema' -- "$cur"))
+            COMPREPLY=($(compgen -W 'eval check batch explain test fmt graph schema lsp' -- "$cur"))
         fi
         return
     fi
@@ -73,6 +73,7 @@ _mgadvise()
     fmt) opts='--check -h --help' ;;
     graph) opts='-r --rules -f --format -h --help' ;;
     schema) opts='-r --rules --allow-unknown-fields -h --help' ;;
+    lsp) opts='-h --help' ;;
     *) return ;;
     esac
     if [[ $cur == -* ]]; then

@@ -650,6 +650,63 @@ MGA_API void mga_batch_stats_get(const mga_batch *b, mga_batch_stats *out);
  * NULL is a no-op. */
 MGA_API void mga_batch_close(mga_batch *b);
 
+/* ---- Cross references, for editors (mgadvise lsp) ------------------------------------ */
+
+typedef enum mga_decl_kind {
+    MGA_DECL_SOURCE,    /* `source KEY` */
+    MGA_DECL_FIELD,     /* a field of `profile` */
+    MGA_DECL_FACT,      /* `fact NAME` */
+    MGA_DECL_RULE,      /* `rule ID` */
+    MGA_DECL_INVARIANT, /* `invariant ID` */
+    MGA_DECL_TEST       /* `test "NAME"` of a test file */
+} mga_decl_kind;
+
+/* One declaration of a file: its kind, its name (a test's name without quotes) and where
+ * the name is written (for a test, its `test` keyword): 1-based line and column in code
+ * points, end_col just past it. */
+typedef struct mga_decl {
+    mga_decl_kind kind;
+    const char *name;
+    unsigned line, col, end_line, end_col;
+} mga_decl;
+
+/* The declarations of one rule or test file, in source order. */
+typedef struct mga_outline mga_outline;
+
+/* Parses text (one rule or test file; name labels diagnostics; need not be NUL-terminated)
+ * and lists what it declares, as far as it parses: a syntax error skips to the next
+ * declaration, as the compiler does, and is reported in *diags. Names are not resolved
+ * (they may live in other files). On MGA_OK *out owns the outline (free with
+ * mga_outline_free), even when the text has errors. If diags != NULL, *diags receives the
+ * diagnostics (free with mga_diags_free). Errors: MGA_E_MISUSE (NULL eng or out),
+ * MGA_E_INVALID (text over 64 MiB), MGA_E_NOMEM; *out is then NULL. One thread at a time
+ * per engine. */
+MGA_API mga_status mga_outline_new(mga_engine *eng, const char *name, const char *text,
+                                   size_t len, mga_outline **out, mga_diags **diags);
+/* The number of declarations (0 for NULL), and declaration i (NULL for a NULL o or i past
+ * the end): it and its name live as long as o. Read-only: thread-safe. */
+MGA_API size_t mga_outline_count(const mga_outline *o);
+MGA_API const mga_decl *mga_outline_ref(const mga_outline *o, size_t i);
+MGA_API void mga_outline_free(mga_outline *o);
+
+/* What a compiled rule set holds about one rule. */
+typedef struct mga_rule_info {
+    const char *id;
+    const char *file; /* the source it is declared in (its mga_source name) */
+    unsigned line;    /* the line of its `rule` keyword */
+    mga_severity severity;
+    mga_kind kind;
+    const char *say;      /* the advice text */
+    const char *evidence; /* its evidence grade as written ("guideline", "rct"), or NULL */
+    const mga_cite *cites; /* in the order written, with the quoted passages */
+    size_t ncites;
+} mga_rule_info;
+
+/* Describes rule i (the order of mga_ruleset_rule_id) into *out; every pointer lives as
+ * long as rs. MGA_E_MISUSE for a NULL rs or out or i past the end (*out is then zeroed).
+ * Thread-safe on a shared rs. */
+MGA_API mga_status mga_ruleset_rule(const mga_ruleset *rs, size_t i, mga_rule_info *out);
+
 MGA_API const char *mga_kind_str(mga_kind k);
 MGA_API const char *mga_severity_str(mga_severity s);
 

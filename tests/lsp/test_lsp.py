@@ -1,0 +1,418 @@
+# SPDX-License-Identifier: MIT
+"""Drives `mgadvise lsp` through whole sessions, as an editor would, and checks every answer:
+diagnostics that appear and clear (codes, ranges, severities, across the files of a rule
+folder and in test files), hover, completion, formatting, shutdown and exit, and malformed
+input (bad framing, invalid JSON, unknown methods), which must get JSON-RPC errors, never a
+crash. Usage: test_lsp.py BUILD/mgadvise (run from the top of the tree)."""
+import os
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from client import Client  # noqa: E402
+
+MGADVISE = os.path.abspath(sys.argv[1])
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+def uri_of(path):
+    return "file://" + path
+
+
+def open_doc(c, path, text=None, lang="mga"):
+    if text is None:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    c.notify("textDocument/didOpen", {"textDocument": {
+        "uri": uri_of(path), "languageId": lang, "version": 1, "text": text}})
+    return text
+
+
+def change(c, path, text, version=2):
+    c.notify("textDocument/didChange", {"textDocument": {"uri": uri_of(path), "version": version},
+                                        "contentChanges": [{"text": text}]})
+
+
+def sync(c):
+    """A request that answers after every notification before it was handled."""
+    r = c.request("textDocument/hover", {"textDocument": {"uri": "file:///nowhere.mga"},
+                                         "position": {"line": 0, "character": 0}})
+    check(r.get("error", {}).get("code") == -32602, "hover on a document not open: -32602")
+    return c.diagnostics()
+
+
+def pos(line, character):
+    return {"line": line, "character": character}
+
+
+def session(tmp):
+    rules = os.path.join(tmp, "rules")
+    tests = os.path.join(tmp, "tests")
+    safety = os.path.join(rules, "safety.mga")
+    profile = os.path.join(rules, "profile.mga")
+    c = Client([MGADVISE, "lsp"])
+
+    r = c.request("hover", {})
+    check(r.get("error", {}).get("code") == -32002, "a request before initialize: -32002")
+
+    r = c.request("initialize", {"processId": None, "rootUri": uri_of(rules),
+                                 "workspaceFolders": [{"uri": uri_of(rules), "name": "rules"}],
+                                 "capabilities": {}})
+    caps = r["result"]["capabilities"]
+    check(caps["textDocumentSync"]["change"] == 1, "full document sync")
+    check(caps["documentFormattingProvider"] is True, "formatting offered")
+    check(caps["hoverProvider"] is True, "hover offered")
+    check(caps["definitionProvider"] is True and caps["documentSymbolProvider"] is True,
+          "definition and symbols offered")
+    check(r["result"]["serverInfo"]["name"] == "mgadvise", "server name")
+    c.notify("initialized", {})
+    r = c.request("initialize", {"capabilities": {}})
+    check(r.get("error", {}).get("code") == -32600, "a second initialize: -32600")
+
+    # A clean rule file: no diagnostics anywhere.
+    text = open_doc(c, safety)
+    d = sync(c)
+    check(all(v == [] for v in d.values()), "the shipped rules have no diagnostics: %r" % d)
+
+    # An unknown value: E3003 on exactly the misspelt word, with the hint.
+    line_no = text.split("\n").index("  when conditions has kidney_disease")
+    bad = text.replace("when conditions has kidney_disease", "when conditions has kidney_diseese", 1)
+    change(c, safety, bad)
+    d = sync(c)
+    diags = d.get(uri_of(safety))
+    check(diags is not None and len(diags) == 1, "one diagnostic for the typo: %r" % d)
+    if diags:
+        g = diags[0]
+        check(g["code"] == "E3003", "code E3003: %r" % g)
+        check(g["severity"] == 1, "severity error")
+        check(g["source"] == "mgadvise", "source mgadvise")
+        check(g["range"] == {"start": pos(line_no, 22), "end": pos(line_no, 36)},
+              "range of 'kidney_diseese': %r" % g["range"])
+        check("'kidney_diseese' is not a value of 'conditions'" in g["message"]
+              and "did you mean 'kidney_disease'" in g["message"], "message and hint")
+
+    # Back to the original: the diagnostics clear.
+    change(c, safety, text, 3)
+    d = sync(c)
+    check(d.get(uri_of(safety)) == [], "the diagnostic clears: %r" % d)
+
+    # A warning: an unused fact is W5003, severity 2, on the fact's line.
+    nlines = text.count("\n")
+    change(c, safety, text + "fact lsp_unused when age between 1 and 2 years\n", 4)
+    d = sync(c)
+    diags = d.get(uri_of(safety)) or []
+    check([g["code"] for g in diags] == ["W5003"], "an unused fact warns W5003: %r" % diags)
+    if diags:
+        check(diags[0]["severity"] == 2, "a warning has severity 2")
+        check(diags[0]["range"]["start"]["line"] == nlines, "the warning is on the new line")
+    change(c, safety, text, 5)
+    check(sync(c).get(uri_of(safety)) == [], "the warning clears")
+
+    # Declarations span files: renaming a field in profile.mga breaks the files that use it,
+    # which are not open (their text comes from disk), and mending it clears them.
+    ptext = open_doc(c, profile)
+    sync(c)
+    change(c, profile, ptext.replace("  pregnant: boolean\n", "  pregnantt: boolean\n", 1))
+    d = sync(c)
+    broken = {u: [g["code"] for g in v] for u, v in d.items() if v}
+    check(uri_of(os.path.join(rules, "invariants.mga")) in broken and len(broken) >= 2,
+          "a renamed field breaks the files that use it: %r" % broken)
+    check(all(code.startswith("E") for v in broken.values() for code in v),
+          "the uses of the renamed field are errors: %r" % broken)
+    change(c, profile, ptext, 3)
+    d = sync(c)
+    check(set(d) == set(broken) and all(v == [] for v in d.values()),
+          "mending the field clears every file: %r" % d)
+    c.notify("textDocument/didClose", {"textDocument": {"uri": uri_of(profile)}})
+
+    # Hover on a field: its type, unit, range and values.
+    r = c.request("textDocument/hover", {"textDocument": {"uri": uri_of(safety)},
+                                         "position": pos(line_no, 9)})
+    v = r["result"]["contents"]["value"]
+    check(v.startswith("**conditions**: set of `kidney_disease`, `heart_failure`"),
+          "hover on a set field: %r" % v)
+    age_line = ptext.split("\n").index("  age: number years range 0..130")
+    open_doc(c, profile)
+    sync(c)
+    r = c.request("textDocument/hover", {"textDocument": {"uri": uri_of(profile)},
+                                         "position": pos(age_line, 3)})
+    check(r["result"]["contents"]["value"] == "**age**: number in years, range 0 to 130",
+          "hover on a number field: %r" % r["result"])
+    vd_line = [i for i, s in enumerate(ptext.split("\n")) if s.startswith("  vitamin_d_level:")][0]
+    r = c.request("textDocument/hover", {"textDocument": {"uri": uri_of(profile)},
+                                         "position": pos(vd_line, 4)})
+    check(r["result"]["contents"]["value"].endswith("\n\n25(OH)D blood level; nmol/L accepted too"),
+          "hover shows the field's comment: %r" % r["result"])
+    r = c.request("textDocument/hover", {"textDocument": {"uri": uri_of(profile)},
+                                         "position": pos(0, 0)})
+    check(r["result"] is None, "hover on a comment: null")
+
+    # Hover on a rule: severity, kind, evidence, advice text and each citation's passage.
+    lines = text.split("\n")
+    rule_line = lines.index("rule s1_kidney_disease_avoid_supplements")
+    r = c.request("textDocument/hover", {"textDocument": {"uri": uri_of(safety)},
+                                         "position": pos(rule_line, 10)})
+    v = r["result"]["contents"]["value"]
+    check(v.startswith("**rule s1_kidney_disease_avoid_supplements**: critical, avoid, "
+                       "evidence guideline\n\nDo not take magnesium supplements unless your "
+                       "doctor specifically recommends them."), "hover on a rule: %r" % v[:200])
+    check('\n- `immune`: "Individuals with kidney disorders should avoid taking magnesium '
+          'supplements unless their doctor specifically recommends them"' in v
+          and v.count("\n- `") == 4, "the rule's citations with their passages")
+    # Hover on a fact used here and declared in profile.mga: its declaration.
+    fact_line = lines.index("  when takes_supplements")
+    r = c.request("textDocument/hover", {"textDocument": {"uri": uri_of(safety)},
+                                         "position": pos(fact_line, 10)})
+    check(r["result"]["contents"]["value"] ==
+          "```\nfact takes_supplements when supplement_mg > 0 mg\n```",
+          "hover on a fact: %r" % r["result"])
+    # Hover on a cited source: its declaration, title first.
+    cite_line = rule_line + 6
+    check(lines[cite_line].startswith("  cite immune quote"), "the test's cite line")
+    r = c.request("textDocument/hover", {"textDocument": {"uri": uri_of(safety)},
+                                         "position": pos(cite_line, 9)})
+    v = r["result"]["contents"]["value"] if r["result"] else ""
+    check(v.startswith('```\nsource immune "Magnesium For The Immune System"\n')
+          and '\n  author "Karina Silova"\n' in v and v.endswith("\n```")
+          and v.count("\n") == 13, "hover on a source, its first 12 lines: %r" % v[:300])
+
+    # Definition: a fact, a field and a source in other files; a rule in this one.
+    with open(os.path.join(rules, "sources.mga"), encoding="utf-8") as f:
+        slines = f.read().split("\n")
+    plines = ptext.split("\n")
+    for (line, ch, target, tline, tch, tend, what) in [
+            (fact_line, 10, profile, plines.index("fact takes_supplements when supplement_mg > 0 mg"),
+             5, 22, "a fact"),
+            (line_no, 9, profile, plines.index("  conditions: set of kidney_disease, heart_failure,"
+                                               " diabetes, ibs, constipation, insomnia,"),
+             2, 12, "a field"),
+            (cite_line, 9, os.path.join(rules, "sources.mga"),
+             slines.index('source immune "Magnesium For The Immune System"'), 7, 13, "a source"),
+            (rule_line, 10, safety, rule_line, 5, 40, "a rule")]:
+        r = c.request("textDocument/definition", {"textDocument": {"uri": uri_of(safety)},
+                                                  "position": pos(line, ch)})
+        check(r["result"] == {"uri": uri_of(target),
+                              "range": {"start": pos(tline, tch), "end": pos(tline, tend)}},
+              "definition of %s: %r" % (what, r["result"]))
+    r = c.request("textDocument/definition", {"textDocument": {"uri": uri_of(safety)},
+                                              "position": pos(0, 3)})
+    check(r["result"] is None, "definition in a comment: null")
+
+    # Document symbols: every declaration of the file, in order, with its kind.
+    r = c.request("textDocument/documentSymbol", {"textDocument": {"uri": uri_of(safety)}})
+    syms = r["result"]
+    want = [s.split()[1] for s in lines if s.startswith("rule ") or s.startswith("fact ")]
+    check([x["name"] for x in syms] == want, "the symbols are the file's rules and facts")
+    check(syms[0] == {"name": "s1_kidney_disease_avoid_supplements", "detail": "rule", "kind": 12,
+                      "range": {"start": pos(rule_line, 5), "end": pos(rule_line, 40)},
+                      "selectionRange": {"start": pos(rule_line, 5), "end": pos(rule_line, 40)}},
+          "a rule's symbol: %r" % syms[:1])
+    r = c.request("textDocument/documentSymbol", {"textDocument": {"uri": uri_of(profile)}})
+    kinds = {}
+    for x in r["result"]:
+        kinds.setdefault(x["detail"], []).append(x["name"])
+    check(kinds.get("field", [])[:3] == ["id", "age", "sex"] and len(kinds["field"]) == 21,
+          "the profile's fields are symbols: %r" % kinds.get("field"))
+    check("takes_supplements" in kinds.get("fact", []), "the profile's facts are symbols")
+
+    # Completion after 'severity' and after 'cite'.
+    sev_line = lines.index("  severity critical")
+    r = c.request("textDocument/completion", {"textDocument": {"uri": uri_of(safety)},
+                                              "position": pos(sev_line, 11)})
+    check([i["label"] for i in r["result"]] == ["critical", "warning", "info"],
+          "completion of severities: %r" % r["result"])
+    r = c.request("textDocument/completion", {"textDocument": {"uri": uri_of(safety)},
+                                              "position": pos(cite_line, 7)})
+    check([i["label"] for i in r["result"]] == ["immune", "sleep", "gut", "vitd", "neck"],
+          "completion of source keys: %r" % r["result"])
+
+    # Completion: a set's values after 'has', the fields elsewhere.
+    r = c.request("textDocument/completion", {"textDocument": {"uri": uri_of(safety)},
+                                              "position": pos(line_no, 22)})
+    labels = [i["label"] for i in r["result"]]
+    check(labels[:3] == ["kidney_disease", "heart_failure", "diabetes"] and len(labels) == 14,
+          "completion after 'conditions has': %r" % labels)
+    check(all(i["kind"] == 20 and i["detail"] == "conditions" for i in r["result"]),
+          "the values are enum members of conditions")
+    r = c.request("textDocument/completion", {"textDocument": {"uri": uri_of(safety)},
+                                              "position": pos(line_no, 7)})
+    labels = [i["label"] for i in r["result"]]
+    check(labels[:4] == ["id", "age", "sex", "conditions"] and "vitamin_d_level" in labels,
+          "completion of the fields: %r" % labels)
+
+    # Formatting: a messy file comes back as the file on disk; a tidy one needs no edit.
+    messy = text.replace("rule s1_kidney_disease_avoid_supplements\n",
+                         "rule   s1_kidney_disease_avoid_supplements   \n", 1)
+    messy = messy.replace("\n  when conditions has kidney_disease\n",
+                          "\n      when conditions   has kidney_disease\n", 1)
+    change(c, safety, messy, 6)
+    r = c.request("textDocument/formatting", {"textDocument": {"uri": uri_of(safety)},
+                                              "options": {"tabSize": 2, "insertSpaces": True}})
+    edits = r["result"]
+    check(len(edits) == 1 and edits[0]["newText"] == text, "formatting restores the layout")
+    if edits:
+        check(edits[0]["range"] == {"start": pos(0, 0), "end": pos(messy.count("\n"), 0)},
+              "the edit spans the whole document: %r" % edits[0]["range"])
+    change(c, safety, text, 7)
+    r = c.request("textDocument/formatting", {"textDocument": {"uri": uri_of(safety)},
+                                              "options": {"tabSize": 2, "insertSpaces": True}})
+    check(r["result"] == [], "a tidy file needs no edit")
+    change(c, safety, "rule x\n  when\n", 8)
+    r = c.request("textDocument/formatting", {"textDocument": {"uri": uri_of(safety)},
+                                              "options": {"tabSize": 2, "insertSpaces": True}})
+    check(r["result"] is None, "a file with a syntax error is not formatted")
+    d = sync(c)
+    check(any(g["code"].startswith("E2") for g in d.get(uri_of(safety), [])),
+          "the syntax error is reported: %r" % d)
+    change(c, safety, text, 9)
+    sync(c)
+
+    # A test file is compiled against the workspace folder's rules.
+    mgt = os.path.join(tests, "safety.mgt")
+    with open(mgt, encoding="utf-8") as f:
+        ttext = f.read()
+    tlines = ttext.split("\n")
+    given = [i for i, s in enumerate(tlines) if s == "  given conditions: kidney_disease"][0]
+    open_doc(c, mgt, ttext.replace("given conditions: kidney_disease",
+                                   "given conditions: kidney_diseese", 1), "mgt")
+    d = sync(c)
+    diags = d.get(uri_of(mgt)) or []
+    check(len(diags) == 1 and diags[0]["code"] == "E3003"
+          and diags[0]["range"] == {"start": pos(given, 20), "end": pos(given, 34)},
+          "a test file's unknown value: %r" % diags)
+    change(c, mgt, ttext)
+    check(sync(c).get(uri_of(mgt)) == [], "the test file's diagnostic clears")
+    r = c.request("textDocument/completion", {"textDocument": {"uri": uri_of(mgt)},
+                                              "position": pos(given, 21)})
+    check("kidney_disease" in [i["label"] for i in r["result"]], "completion in a test file")
+    c.notify("textDocument/didSave", {"textDocument": {"uri": uri_of(mgt)}})
+    check(sync(c).get(uri_of(mgt), []) == [], "saving a clean test file adds nothing")
+    c.notify("textDocument/didClose", {"textDocument": {"uri": uri_of(mgt)}})
+
+    # Malformed input: each gets a JSON-RPC error, and the server goes on.
+    r = c.request("textDocument/definitionx", {})
+    check(r.get("error", {}).get("code") == -32601
+          and "textDocument/definitionx" in r["error"]["message"], "unknown method: -32601")
+    c.send({"jsonrpc": "2.0", "id": "str-7", "method": "nope"})
+    r = c.wait_response("str-7")
+    check(r["error"]["code"] == -32601, "a string id is echoed")
+    c.notify("$/cancelRequest", {"id": 1})  # an unknown notification: no answer
+    c.send_raw(b"Content-Length: abc\r\n\r\n")
+    r = c.read()
+    check(r["id"] is None and r["error"]["code"] == -32700
+          and "Content-Length" in r["error"]["message"], "bad Content-Length: %r" % r)
+    c.send_raw(b"X-Other: 1\r\n\r\n")
+    r = c.read()
+    check(r["id"] is None and r["error"]["code"] == -32700, "missing Content-Length")
+    body = b'{"jsonrpc": "2.0", "id": 3, "method": '
+    c.send_raw(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    r = c.read()
+    check(r["id"] is None and r["error"]["code"] == -32700
+          and r["error"]["message"].startswith("invalid JSON"), "invalid JSON: %r" % r)
+    body = b"[" * 100000
+    c.send_raw(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    r = c.read()
+    check(r["error"]["code"] == -32700, "deep nesting is refused")
+    c.send([1, 2])
+    r = c.read()
+    check(r["id"] is None and r["error"]["code"] == -32600, "not an object: -32600")
+    r = c.request("textDocument/hover", {"textDocument": {"uri": uri_of(safety)}})
+    check(r["error"]["code"] == -32602, "hover without a position: -32602")
+    r = c.request("textDocument/hover", {"textDocument": {"uri": uri_of(safety)},
+                                         "position": pos(line_no, 9)})
+    check(r["result"]["contents"]["value"].startswith("**conditions**"),
+          "the server still answers after bad input")
+
+    r = c.request("shutdown")
+    check("result" in r and r["result"] is None, "shutdown: null")
+    r = c.request("textDocument/hover", {})
+    check(r["error"]["code"] == -32600, "a request after shutdown: -32600")
+    c.notify("exit")
+    rc, err = c.close()
+    check(rc == 0, "exit after shutdown: status 0, not %d" % rc)
+    check(err == b"", "nothing on standard error: %r" % err[:2000])
+
+
+def session_ends_early(tmp):
+    # exit without shutdown: status 1; input that ends inside a message: status 1.
+    c = Client([MGADVISE, "lsp"])
+    c.request("initialize", {"capabilities": {}, "rootUri": None})
+    c.notify("exit")
+    rc, err = c.close()
+    check(rc == 1 and err == b"", "exit without shutdown: status 1 (%d, %r)" % (rc, err[:500]))
+    c = Client([MGADVISE, "lsp"])
+    c.send_raw(b"Content-Length: 100\r\n\r\n{\"jsonrpc\"")
+    rc, err = c.close()
+    check(rc == 1 and err == b"", "input ends inside a message: status 1 (%d)" % rc)
+
+
+def session_repository_root(tmp):
+    # The workspace is the folder above rules/ and tests/: a test file finds the rules in
+    # rules/ (a rule only they have is known), not the built-in ones.
+    extra = os.path.join(tmp, "rules", "zz_lsp.mga")
+    with open(extra, "w", encoding="utf-8") as f:
+        f.write('rule zz_lsp_only_here\n  when age >= 120 years\n  then warn\n  severity info\n'
+                '  say "Only in this folder."\n  cite immune quote "Individuals with kidney'
+                ' disorders should avoid taking magnesium supplements"\n  evidence guideline\nend\n')
+    try:
+        c = Client([MGADVISE, "lsp"])
+        c.request("initialize", {"capabilities": {}, "rootUri": uri_of(tmp)})
+        mgt = os.path.join(tmp, "tests", "extra.mgt")
+        text = ('test "the folder\'s own rule"\n  given age: 50 years\n    conditions: none\n'
+                '  expect no zz_lsp_only_here\nend\n')
+        open_doc(c, mgt, text, "mgt")
+        check(sync(c).get(uri_of(mgt), []) == [], "a test file uses the rules in rules/")
+        change(c, mgt, text.replace("zz_lsp_only_here", "zz_lsp_only_her"))
+        d = sync(c).get(uri_of(mgt), [])
+        check([g["code"] for g in d] == ["E3052"]
+              and d[0]["message"] == "unknown rule 'zz_lsp_only_her'\n"
+                                    "note: did you mean 'zz_lsp_only_here'?"
+              and d[0]["range"] == {"start": pos(3, 12), "end": pos(3, 27)},
+              "an unknown rule id, with the folder's rule as the hint: %r" % d)
+        c.request("shutdown")
+        c.notify("exit")
+        rc, err = c.close()
+        check(rc == 0 and err == b"", "the second session ends cleanly (%d, %r)" % (rc, err[:500]))
+    finally:
+        os.remove(extra)
+
+
+def usage():
+    import subprocess
+    r = subprocess.run([MGADVISE, "lsp", "extra"], capture_output=True)
+    check(r.returncode == 2 and r.stdout == b"" and r.stderr ==
+          b"mgadvise lsp: unexpected argument 'extra': the server talks on standard input and "
+          b"output\nTry 'mgadvise lsp --help'.\n", "an operand is a usage error: %r" % (r,))
+    r = subprocess.run([MGADVISE, "lsp", "--bogus"], capture_output=True)
+    check(r.returncode == 2 and b"--bogus" in r.stderr, "an unknown option is a usage error")
+    r = subprocess.run([MGADVISE, "lsp", "--help"], capture_output=True)
+    check(r.returncode == 0 and r.stdout.startswith(b"usage: mgadvise lsp\n"), "lsp --help")
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="mgadvise-lsp-")
+    try:
+        shutil.copytree("rules", os.path.join(tmp, "rules"))
+        shutil.copytree("tests/rules", os.path.join(tmp, "tests"))
+        session(tmp)
+        session_repository_root(tmp)
+        session_ends_early(tmp)
+        usage()
+    finally:
+        shutil.rmtree(tmp)
+    if failures:
+        print("lsp: %d checks failed" % len(failures))
+        return 1
+    print("lsp: a whole editor session, malformed input and early ends behave")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
