@@ -32,7 +32,8 @@ LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 ENGINE_SRC = engine/names.c engine/fileio.c engine/jsonesc.c engine/evalref.c engine/plan.c engine/resolve.c engine/arena.c engine/utf8.c engine/textsafe.c engine/diag.c engine/ast.c engine/parse.c engine/lexsup.c engine/astbuild.c engine/sema.c \
              engine/quote.c engine/graph.c engine/profile.c engine/eval.c engine/output.c \
              engine/jsongen.c engine/format.c engine/graphout.c engine/api.c engine/explain.c engine/ruletest.c \
-             engine/diagout.c engine/schema.c engine/doc.c engine/fhirbind.c engine/fhir.c
+             engine/diagout.c engine/schema.c engine/doc.c engine/fhirbind.c engine/fhir.c \
+             engine/prefetch.c
 # The library carries the shipped rule base (mga_compile_builtin): rules/*.mga embedded by
 # engine/embed.sh into $(GEN)/builtin_rules.c.
 ENGINE_OBJ = $(ENGINE_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/parser.o $(BUILD)/obj/gen/lexer.o \
@@ -54,7 +55,7 @@ EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c
 .DEFAULT_GOAL := all
 
 # Debian packages the build and the tests need; `make deps` installs the missing ones.
-DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev libcsv-dev libz3-dev valgrind \
+DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev libcsv-dev libz3-dev libmicrohttpd-dev valgrind \
            mandoc python3 python3-cffi python3-pytest python3-dask python3-distributed \
            python3-jsonschema
 
