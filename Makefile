@@ -18,6 +18,7 @@ SANFLAGS = $(if $(SAN),-fsanitize=$(SAN) -fno-sanitize-recover=all -fno-omit-fra
 DEPS_CFLAGS := $(shell pkg-config --cflags yajl 2>/dev/null)
 DEPS_LIBS   := $(shell pkg-config --libs yajl 2>/dev/null || echo -lyajl)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+MHD_LIBS    := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 CSV_LIBS    := -lcsv  # libcsv-dev ships no pkg-config file
 Z3_CFLAGS   := $(shell pkg-config --cflags z3 2>/dev/null)
 Z3_LIBS     := $(shell pkg-config --libs z3 2>/dev/null || echo -lz3) -lm
@@ -50,7 +51,7 @@ EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c
 .PHONY: all lib identical test unit golden examples-run rules-check bless clean sanitize test-asan \
         check-tools deps codes-table docs-check docs-bless fuzz fuzz-regress test-valgrind test-tsan rule-tests fmt-check graph-svg \
         bench bench-tools bench-smoke install uninstall man-check install-check bench-items \
-        python-test bench-python cli-deps-check bench-start data-test
+        python-test bench-python cli-deps-check bench-start data-test serve-test
 
 .DEFAULT_GOAL := all
 
@@ -141,10 +142,10 @@ $(BUILD)/libmgadvise-analysis.so: $(BUILD)/$(ANALYSIS_SOREAL)
 # the analysis library, is compiled with the library folder it looks in (LIBDIR): for the
 # build with the LIBDIR of the build, by install with the LIBDIR of the install.
 CLI_SRC  = cli/main.c cli/common.c cli/batch.c cli/batch_csv.c cli/tools.c cli/fmt.c cli/graph.c \
-           cli/schema.c
+           cli/schema.c cli/serve.c cli/cds.c
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
-CLI_HDRS = cli/cli.h cli/batch_csv.h include/mgadvise.h include/mgadvise_analysis.h
-CLI_LINK = $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS)
+CLI_HDRS = cli/cli.h cli/batch_csv.h cli/cds.h include/mgadvise.h include/mgadvise_analysis.h
+CLI_LINK = $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS) $(MHD_LIBS)
 cli_analysis_defs = -DMGA_ANALYSIS_SONAME='"$(ANALYSIS_SONAME)"' -DMGA_LIBDIR='"$(1)"'
 
 $(BUILD)/obj/cli/%.o: cli/%.c $(CLI_HDRS)
@@ -369,6 +370,11 @@ data-test: $(BUILD)/mgadvise $(BUILD)/libmgadvise-analysis.so
 	    { echo "data-test: python3-jsonschema is missing (make deps)"; exit 1; }
 	@PYTHONDONTWRITEBYTECODE=1 $(PYTHON) tests/data/check.py $(BUILD)/mgadvise
 
+# The CDS Hooks service started on a loopback port: discovery, hooks, cards checked against
+# CDS Hooks 2.0, bad and oversized requests, a slow client, a clean stop (docs/CDS-HOOKS.md).
+serve-test: $(BUILD)/mgadvise
+	@PYTHONDONTWRITEBYTECODE=1 $(PYTHON) tests/serve/test_serve.py $(BUILD)/mgadvise
+
 # The shipped rule tests (tests/rules/*.mgt) must pass and fire every rule.
 rule-tests: $(BUILD)/mgadvise
 	$(BUILD)/mgadvise test --min-coverage 100 tests/rules/
@@ -480,7 +486,7 @@ fuzz:
 	done
 
 test: all unit golden examples-run rules-check rule-tests fmt-check docs-check fuzz-regress bench-smoke \
-      man-check install-check python-test cli-deps-check data-test
+      man-check install-check python-test cli-deps-check data-test serve-test
 	@echo "mgadvise: all tests passed ($(BUILD))"
 
 bless: $(BUILD)/mgadvise
