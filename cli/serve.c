@@ -165,6 +165,18 @@ static enum MHD_Result first_call(const server *srv, struct MHD_Connection *c, c
     bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
     char msg[256];
     rq->answered = true;
+    if (strcmp(method, "OPTIONS") == 0 && rt != R_NONE) {
+        /* a browser's CORS preflight */
+        struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        if (!r)
+            return MHD_NO;
+        MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+        MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+        MHD_add_response_header(r, "Access-Control-Allow-Headers", "Authorization, Content-Type");
+        enum MHD_Result ret = MHD_queue_response(c, 204, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
     switch (rt) {
     case R_NONE:
         snprintf(msg, sizeof msg, "no resource at '%.160s'", url);

@@ -19,7 +19,7 @@ _mgadvise()
         if [[ $cur == -* ]]; then
             COMPREPLY=($(compgen -W '-h --help --version' -- "$cur"))
         else
-            COMPREPLY=($(compgen -W 'eval check batch explain test fmt graph schema' -- "$cur"))
+            COMPREPLY=($(compgen -W 'eval check batch explain test fmt graph schema serve' -- "$cur"))
         fi
         return
     fi
@@ -58,7 +58,8 @@ _mgadvise()
         COMPREPLY=($(compgen -W "$(date -u +%Y-%m-%d)" -- "$cur"))
         return
         ;;
-    -j | --jobs | --skip | --min-coverage | --rule | --time-limit)
+    -j | --jobs | --threads | --skip | --min-coverage | --rule | --time-limit | --port | --bind | \
+        --max-body | --max-connections | --timeout)
         return
         ;;
     esac
@@ -73,6 +74,7 @@ _mgadvise()
     fmt) opts='--check -h --help' ;;
     graph) opts='-r --rules -f --format -h --help' ;;
     schema) opts='-r --rules --allow-unknown-fields -h --help' ;;
+    serve) opts='--insecure-no-auth --port --bind -r --rules -j --threads --max-body --max-connections --timeout -h --help' ;;
     *) return ;;
     esac
     if [[ $cur == -* ]]; then

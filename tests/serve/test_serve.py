@@ -239,6 +239,16 @@ def main():
                   "Transfer-Encoding: chunked\r\n\r\n" % svc, chunk * 300 + b"0\r\n\r\n").startswith(
                       b"HTTP/1.1 413"), "oversized chunked body: 413")
 
+        # a browser's CORS preflight
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+        c.request("OPTIONS", svc, headers={"Origin": "http://sandbox.example",
+                                           "Access-Control-Request-Method": "POST"})
+        r = c.getresponse()
+        r.read()
+        c.close()
+        check(r.status == 204 and r.getheader("Access-Control-Allow-Origin") == "*" and
+              "POST" in r.getheader("Access-Control-Allow-Methods", ""), "CORS preflight")
+
         # feedback is accepted
         st, ct, doc = request(port, "POST", svc + "/feedback", json.dumps({"feedback": [
             {"card": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", "outcome": "accepted",
