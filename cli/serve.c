@@ -2,6 +2,7 @@
 /* `mgadvise serve`: the CDS Hooks 2.0 service over HTTP (libmicrohttpd). One compiled rule
  * set shared read-only by a thread pool; routing, limits and signals here, the CDS Hooks
  * documents in cli/cds.c. */
+#include "auth.h"
 #include "cds.h"
 #include "cli.h"
 
@@ -18,7 +19,7 @@
 #include <sys/socket.h>
 
 static const char *usage_serve =
-    "usage: mgadvise serve --insecure-no-auth [OPTIONS] [-r PATH]...\n"
+    "usage: mgadvise serve (--auth FILE | --insecure-no-auth) [OPTIONS] [-r PATH]...\n"
     "\n"
     "Serves the rules as a CDS Hooks 2.0 service over HTTP (docs/CDS-HOOKS.md):\n"
     "  GET  /cds-services                    the discovery document\n"
@@ -31,8 +32,11 @@ static const char *usage_serve =
     "prefetch the service needs gets 412. Runs until SIGTERM or SIGINT.\n"
     "\n"
     "options:\n"
-    "  --insecure-no-auth  answer without verifying the client's JWT: required, as this\n"
-    "                      build does not verify JWTs; for local testing only\n"
+    "  --auth FILE         verify the JWT of every hook and feedback call (Authorization:\n"
+    "                      Bearer; RS384 or ES384; aud, exp, iat, jti checked) against the\n"
+    "                      trusted issuers and public keys in FILE (docs/CDS-HOOKS.md);\n"
+    "                      a call that fails gets 401\n"
+    "  --insecure-no-auth  answer without verifying JWTs, for local testing only\n"
     "  --port N            the TCP port (default 8080; 0: any free port)\n"
     "  --bind ADDR         the IPv4 or IPv6 address to listen on (default 127.0.0.1)\n"
     "  -r, --rules PATH    a rule file or a folder of *.mga files (repeatable);\n"
@@ -55,7 +59,8 @@ enum {
     OPT_INSECURE,
     OPT_MAX_BODY,
     OPT_MAX_CONN,
-    OPT_TIMEOUT
+    OPT_TIMEOUT,
+    OPT_AUTH
 };
 
 static const cli_opt serve_opts[] = {
@@ -63,6 +68,7 @@ static const cli_opt serve_opts[] = {
     {"port", 0, "a port number", OPT_PORT},
     {"bind", 0, "an address", OPT_BIND},
     {"insecure-no-auth", 0, NULL, OPT_INSECURE},
+    {"auth", 0, "a configuration file", OPT_AUTH},
     {"threads", 'j', "a number of threads", 'j'},
     {"max-body", 0, "a number of bytes", OPT_MAX_BODY},
     {"max-connections", 0, "a number", OPT_MAX_CONN},
@@ -75,6 +81,7 @@ typedef struct server {
     const cds_service *cds;
     const mga_ruleset *rs;
     size_t max_body;
+    cli_auth *auth; /* NULL with --insecure-no-auth */
 } server;
 
 /* One request's state, from its first call to its completion. */
@@ -215,6 +222,30 @@ static enum MHD_Result first_call(const server *srv, struct MHD_Connection *c, c
         }
         break;
     }
+    if (srv->auth) {
+        char why[512];
+        const char *h =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        if (cli_auth_check(srv->auth, h, why, sizeof why) != 0) {
+            fprintf(stderr, "mgadvise serve: 401 for %s: %s\n", svc, why);
+            size_t len = 0;
+            char *json = cds_error_json("unauthorized", why, &len);
+            if (!json)
+                return MHD_NO;
+            struct MHD_Response *r =
+                MHD_create_response_from_buffer(len, json, MHD_RESPMEM_MUST_FREE);
+            if (!r) {
+                free(json);
+                return MHD_NO;
+            }
+            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+            MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+            MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+            enum MHD_Result ret = MHD_queue_response(c, 401, r);
+            MHD_destroy_response(r);
+            return ret;
+        }
+    }
     const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (!is_json_type(ct)) {
         snprintf(msg, sizeof msg, "Content-Type is '%.100s': expected application/json",
@@ -332,6 +363,7 @@ int cli_serve(int argc, char **argv)
     const char *bind_addr = "127.0.0.1";
     unsigned long port = 8080, threads = 4, max_body = 1 << 20, max_conn = 64, timeout = 10;
     bool insecure = false;
+    const char *auth_path = NULL;
     cli_parser P;
     if (!rules || cli_parser_init(&P, "serve", serve_opts) != 0) {
         free(rules);
@@ -358,6 +390,9 @@ int cli_serve(int argc, char **argv)
         case OPT_INSECURE:
             insecure = true;
             break;
+        case OPT_AUTH:
+            auth_path = v;
+            break;
         case 'j':
             if (!num_opt(v, 1, 64, &threads))
                 rc = cli_usage_error("serve", "-j/--threads '%s': expected 1 to 64", v);
@@ -380,12 +415,23 @@ int cli_serve(int argc, char **argv)
     }
     if (rc == EXIT_OK && optind < argc)
         rc = cli_usage_error("serve", "unexpected operand '%s': give rules with -r", argv[optind]);
-    if (rc == EXIT_OK && !insecure)
+    if (rc == EXIT_OK && !insecure && !auth_path)
         rc = cli_usage_error("serve",
-                             "%sthis build does not verify the client's JWT: give "
-                             "--insecure-no-auth to serve without authentication (local "
-                             "testing only)",
+                             "%sgive --auth FILE (the trusted issuers and their keys) to verify "
+                             "the client's JWT, or --insecure-no-auth to serve without "
+                             "authentication (local testing only)",
                              "");
+    if (rc == EXIT_OK && insecure && auth_path)
+        rc = cli_usage_error("serve", "%s--auth and --insecure-no-auth exclude each other", "");
+    cli_auth *auth = NULL;
+    if (rc == EXIT_OK && auth_path) {
+        char why[1024];
+        if (!(auth = cli_auth_new(auth_path, why, sizeof why))) {
+            char e[CLI_ESC_CAP];
+            fprintf(stderr, "mgadvise serve: --auth: %s\n", cli_esc(e, sizeof e, why));
+            rc = EXIT_IO;
+        }
+    }
     struct sockaddr_in a4;
     struct sockaddr_in6 a6;
     memset(&a4, 0, sizeof a4);
@@ -403,12 +449,14 @@ int cli_serve(int argc, char **argv)
         a6.sin6_port = htons((uint16_t)port);
     }
     if (rc != EXIT_OK) {
+        cli_auth_free(auth);
         free(rules);
         return rc;
     }
-    fprintf(stderr, "mgadvise serve: WARNING: --insecure-no-auth: requests are NOT "
-                    "authenticated; anyone who reaches this address gets advice for the "
-                    "patient data they send. For local testing only.\n");
+    if (insecure)
+        fprintf(stderr, "mgadvise serve: WARNING: --insecure-no-auth: requests are NOT "
+                        "authenticated; anyone who reaches this address gets advice for the "
+                        "patient data they send. For local testing only.\n");
     mga_engine *eng = NULL;
     mga_ruleset *rs = NULL;
     cds_service *cds = NULL;
@@ -420,6 +468,7 @@ int cli_serve(int argc, char **argv)
         st = MGA_E_NOMEM;
     if (st != MGA_OK) {
         cli_report_status(st);
+        cli_auth_free(auth);
         mga_ruleset_free(rs);
         mga_engine_free(eng);
         return cli_status_exit(st);
@@ -431,7 +480,7 @@ int cli_serve(int argc, char **argv)
     sigaddset(&sigs, SIGINT);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
-    server srv = {cds, rs, max_body};
+    server srv = {cds, rs, max_body, auth};
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
     if (MHD_is_feature_supported(MHD_FEATURE_EPOLL))
         flags |= MHD_USE_EPOLL;
@@ -449,6 +498,7 @@ int cli_serve(int argc, char **argv)
         fprintf(stderr, "mgadvise serve: cannot listen on %s port %lu\n",
                 cli_esc(e, sizeof e, bind_addr), port);
         cds_service_free(cds);
+        cli_auth_free(auth);
         mga_ruleset_free(rs);
         mga_engine_free(eng);
         return EXIT_IO;
@@ -462,6 +512,7 @@ int cli_serve(int argc, char **argv)
     fprintf(stderr, "mgadvise serve: stopping on signal %d\n", sig);
     MHD_stop_daemon(d);
     cds_service_free(cds);
+    cli_auth_free(auth);
     mga_ruleset_free(rs);
     mga_engine_free(eng);
     return EXIT_OK;

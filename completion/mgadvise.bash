@@ -46,7 +46,7 @@ _mgadvise()
         _filedir -d
         return
         ;;
-    --stats | --catalog)
+    --stats | --catalog | --auth)
         _filedir
         return
         ;;
@@ -74,7 +74,7 @@ _mgadvise()
     fmt) opts='--check -h --help' ;;
     graph) opts='-r --rules -f --format -h --help' ;;
     schema) opts='-r --rules --allow-unknown-fields -h --help' ;;
-    serve) opts='--insecure-no-auth --port --bind -r --rules -j --threads --max-body --max-connections --timeout -h --help' ;;
+    serve) opts='--auth --insecure-no-auth --port --bind -r --rules -j --threads --max-body --max-connections --timeout -h --help' ;;
     *) return ;;
     esac
     if [[ $cur == -* ]]; then

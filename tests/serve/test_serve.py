@@ -5,8 +5,12 @@ and order-select with prefetch built from examples/fhir, every card checked agai
 Hooks 2.0 response rules, bad requests, oversized bodies, a slow client, and a clean stop on
 SIGTERM. Usage: test_serve.py build/mgadvise"""
 import http.client
+import base64
+import hashlib
+import hmac
 import json
 import os
+import tempfile
 import re
 import signal
 import socket
@@ -139,6 +143,108 @@ def valid_cards(doc, what):
             check(isinstance(ln.get("label"), str) and isinstance(ln.get("url"), str) and
                   ln.get("type") in ("absolute", "smart"), w + ": link")
     return doc["cards"]
+
+
+def b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def der_to_raw(der, n=48):
+    """An ECDSA signature from openssl (DER SEQUENCE of two INTEGERs) as JWS wants it: r||s."""
+    assert der[0] == 0x30
+    i = 2 if der[1] < 0x80 else 2 + (der[1] & 0x7F)
+    out = b""
+    for _ in range(2):
+        assert der[i] == 0x02
+        ln = der[i + 1]
+        v = der[i + 2:i + 2 + ln].lstrip(b"\0")
+        out += v.rjust(n, b"\0")
+        i += 2 + ln
+    return out
+
+
+def make_jwt(alg, key, claims, secret=None):
+    head = b64(json.dumps({"alg": alg, "typ": "JWT"}).encode())
+    body = b64(json.dumps(claims).encode())
+    signing = (head + "." + body).encode()
+    if alg.startswith("HS"):
+        sig = hmac.new(secret, signing, hashlib.sha384).digest()
+    else:
+        sig = subprocess.run(["openssl", "dgst", "-sha384", "-sign", key], input=signing,
+                             capture_output=True, check=True).stdout
+        if alg.startswith("ES"):
+            sig = der_to_raw(sig)
+    return head + "." + body + "." + b64(sig)
+
+
+def jwt_cases():
+    """--auth: tokens accepted and refused (401), keys made with openssl."""
+    tmp = tempfile.mkdtemp()
+    def run(*a):
+        subprocess.run(["openssl", *a], capture_output=True, check=True)
+    rsa, ec, other = (os.path.join(tmp, n) for n in ("rsa.pem", "ec.pem", "other.pem"))
+    run("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", rsa)
+    run("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", other)
+    run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", ec)
+    run("pkey", "-in", rsa, "-pubout", "-out", os.path.join(tmp, "rsa.pub"))
+    run("pkey", "-in", ec, "-pubout", "-out", os.path.join(tmp, "ec.pub"))
+    aud = "http://127.0.0.1/cds-services/mgadvise-patient-view"
+    conf = os.path.join(tmp, "auth.json")
+    with open(conf, "w") as f:
+        json.dump({"audience": aud, "issuers": [
+            {"iss": "https://ehr.example", "public_key": "rsa.pub"},
+            {"iss": "https://ec.example", "public_key": "ec.pub"}]}, f)
+    p = subprocess.run([MG, "serve", "--auth", os.path.join(tmp, "none.json")],
+                       capture_output=True, text=True, timeout=30)
+    check(p.returncode == 3 and "none.json" in p.stderr, "--auth: a missing file is named")
+    proc, port, lines = start("--auth", conf)
+    check(not any("WARNING" in l for l in lines), "no warning with --auth")
+    now = int(time.time())
+    def claims(**kw):
+        c = {"iss": "https://ehr.example", "aud": aud, "exp": now + 300, "iat": now,
+             "jti": os.urandom(8).hex(), "sub": "client"}
+        c.update(kw)
+        return {k: v for k, v in c.items() if v is not None}
+    pre, pid = prefetch_of("healthy-sleep.json")
+    body = hook_request("patient-view", pid, pre)
+    svc = "/cds-services/mgadvise-patient-view"
+    def call(token):
+        h = {"Authorization": "Bearer " + token} if token is not None else {}
+        return request(port, "POST", svc, body, headers=h)
+    try:
+        good = make_jwt("RS384", rsa, claims())
+        st, ct, doc = call(good)
+        check(st == 200 and "cards" in doc, "RS384 token accepted (%d %r)" % (st, doc))
+        st, ct, doc = call(good)
+        check(st == 401 and "jti" in doc["message"], "replayed jti refused")
+        st, ct, doc = call(make_jwt("ES384", ec, claims(iss="https://ec.example")))
+        check(st == 200, "ES384 token accepted (%d %r)" % (st, doc))
+        st, ct, doc = call(make_jwt("ES384", ec, claims(aud=[aud, "other"], iss="https://ec.example")))
+        check(st == 200, "aud as an array accepted")
+        refused = [
+            (None, "missing"),
+            ("not.a.jwt", "not a JWT"),
+            (make_jwt("RS384", rsa, claims(aud="https://elsewhere")), "aud"),
+            (make_jwt("RS384", rsa, claims(exp=now - 600)), "expired"),
+            (make_jwt("RS384", rsa, claims(exp=None)), "exp"),
+            (make_jwt("RS384", rsa, claims(iat=now + 3600)), "iat"),
+            (make_jwt("RS384", rsa, claims(jti=None)), "jti"),
+            (make_jwt("RS384", rsa, claims(iss="https://evil.example")), "not trusted"),
+            (make_jwt("RS384", other, claims()), "signature"),
+            (make_jwt("HS384", None, claims(), secret=open(os.path.join(tmp, "rsa.pub"), "rb").read()),
+             ""),
+        ]
+        for token, word in refused:
+            st, ct, doc = call(token)
+            check(st == 401 and isinstance(doc, dict) and word in doc.get("message", ""),
+                  "token refused: %r -> %d %r" % (word, st, doc))
+        st, ct, doc = request(port, "GET", "/cds-services")
+        check(st == 200, "discovery needs no token")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=20)
+        proc.stderr.read()
+    check(rc == 0, "--auth server: clean exit")
 
 
 def main():
@@ -309,6 +415,7 @@ def main():
         proc2.send_signal(signal.SIGTERM)
         rc2 = proc2.wait(timeout=20)
     check(rc2 == 0, "second server: clean exit")
+    jwt_cases()
     check(rc == 0, "clean exit on SIGTERM (%d): %s" % (rc, rest[-2000:]))
     check("feedback for mgadvise-patient-view" in rest, "feedback logged")
     check("ERROR" not in rest and "Sanitizer" not in rest, "no sanitizer report")
