@@ -17,6 +17,8 @@
 
 /* Summaries stay under the 140 characters CDS Hooks allows: bytes bound characters. */
 #define SUMMARY_MAX 139
+/* Requests nest FHIR resources a few levels deep; the FHIR mapper allows 64 levels */
+#define CDS_MAX_DEPTH 64
 
 typedef struct cds_doc {
     char *key, *title, *url;
@@ -257,14 +259,49 @@ bool cds_service_known(const char *id)
 
 char *cds_error_json(const char *kind, const char *message, size_t *len)
 {
-    yajl_gen g = yajl_gen_alloc(NULL);
-    if (!g)
+    /* a message may quote the request (a URL, a hook name, cut short): invalid UTF-8 and
+     * controls are shown as escapes, so the JSON written is always valid */
+    sbuf m = {0};
+    if (mga_text_write(message, strlen(message), 0, sbuf_write, &m) != MGA_OK) {
+        free(m.p);
         return NULL;
+    }
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (!g) {
+        free(m.p);
+        return NULL;
+    }
     yajl_gen_map_open(g);
     kv(g, "error", kind);
-    kv(g, "message", message);
+    kv(g, "message", m.p ? m.p : "");
     yajl_gen_map_close(g);
+    free(m.p);
     return gen_take(g, len);
+}
+
+/* The deepest nesting of arrays and objects in JSON text, counted before yajl_tree (whose
+ * free, like the writer here, recurses) sees it; stops counting past max. */
+static size_t json_depth(const char *p, size_t len, size_t max)
+{
+    size_t depth = 0, deepest = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < len && deepest <= max; i++) {
+        char c = p[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > deepest)
+                deepest = depth;
+        } else if ((c == ']' || c == '}') && depth) {
+            depth--;
+        }
+    }
+    return deepest;
 }
 
 /* ---- Cards ------------------------------------------------------------------------------ */
@@ -671,6 +708,9 @@ int cds_handle(const cds_service *s, const char *id, const char *body, size_t le
     if (len == 0 || memchr(body, '\0', len))
         return fail(400, "bad_json", out, outlen, "the body is %s",
                     len ? "not JSON text (a NUL byte)" : "empty");
+    if (json_depth(body, len, CDS_MAX_DEPTH) > CDS_MAX_DEPTH)
+        return fail(400, "bad_json", out, outlen, "the body is nested deeper than %d levels",
+                    CDS_MAX_DEPTH);
     char err[256];
     yajl_val root = yajl_tree_parse(body, err, sizeof err);
     if (!root) {

@@ -243,8 +243,11 @@ def jwt_cases():
     finally:
         proc.send_signal(signal.SIGTERM)
         rc = proc.wait(timeout=20)
-        proc.stderr.read()
+        rest = proc.stderr.read()
     check(rc == 0, "--auth server: clean exit")
+    check("401 for mgadvise-patient-view: the JWT's \"jti\" was used before" in rest,
+          "401s logged with the reason")
+    check("Sanitizer" not in rest, "--auth server: no sanitizer report: " + rest[-2000:])
 
 
 def main():
@@ -330,6 +333,8 @@ def main():
             "prefetch.patient")
         bad("POST", svc, hook_request("patient-view", "p1", {"patient": {"resourceType": "Patient",
             "birthDate": "not a date"}}), 422, "prefetch")
+        bad("POST", svc, "[" * 200000 + "]" * 200000, 400, "deeper than 64")
+        bad("POST", "/cds-services/%ff%01x", "{}", 404, "\\xff\\x01x")
         bad("POST", svc, "{}", 415, "application/json", ctype="text/plain")
         bad("GET", svc, None, 405, "use POST")
         bad("POST", "/cds-services", "{}", 405, "use GET")
@@ -414,7 +419,9 @@ def main():
     finally:
         proc2.send_signal(signal.SIGTERM)
         rc2 = proc2.wait(timeout=20)
+        rest2 = proc2.stderr.read()
     check(rc2 == 0, "second server: clean exit")
+    check("Sanitizer" not in rest2, "second server: no sanitizer report: " + rest2[-2000:])
     jwt_cases()
     check(rc == 0, "clean exit on SIGTERM (%d): %s" % (rc, rest[-2000:]))
     check("feedback for mgadvise-patient-view" in rest, "feedback logged")
