@@ -79,9 +79,19 @@ cli_auth *cli_auth_new(const char *path, char *why, size_t cap)
         why_f(why, cap, "cannot read '%s': %s", path, strerror(err));
         return NULL;
     }
-    char perr[256];
-    yajl_val root = yajl_tree_parse(text, perr, sizeof perr);
+    char *z = malloc(len + 1); /* yajl_tree_parse reads a NUL-terminated string */
+    if (z) {
+        memcpy(z, text, len);
+        z[len] = '\0';
+    }
     free(text);
+    if (!z) {
+        why_f(why, cap, "out of memory");
+        return NULL;
+    }
+    char perr[256];
+    yajl_val root = yajl_tree_parse(z, perr, sizeof perr);
+    free(z);
     cli_auth *a = calloc(1, sizeof *a);
     if (!a || !root) {
         if (!root)
