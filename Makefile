@@ -18,6 +18,7 @@ SANFLAGS = $(if $(SAN),-fsanitize=$(SAN) -fno-sanitize-recover=all -fno-omit-fra
 DEPS_CFLAGS := $(shell pkg-config --cflags yajl 2>/dev/null)
 DEPS_LIBS   := $(shell pkg-config --libs yajl 2>/dev/null || echo -lyajl)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+MHD_LIBS    := $(shell pkg-config --libs libmicrohttpd libjwt 2>/dev/null || echo -lmicrohttpd -ljwt)
 CSV_LIBS    := -lcsv  # libcsv-dev ships no pkg-config file
 Z3_CFLAGS   := $(shell pkg-config --cflags z3 2>/dev/null)
 Z3_LIBS     := $(shell pkg-config --libs z3 2>/dev/null || echo -lz3) -lm
@@ -32,7 +33,8 @@ LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 ENGINE_SRC = engine/batch.c engine/names.c engine/fileio.c engine/jsonesc.c engine/evalref.c engine/plan.c engine/resolve.c engine/arena.c engine/utf8.c engine/textsafe.c engine/diag.c engine/ast.c engine/parse.c engine/lexsup.c engine/astbuild.c engine/sema.c \
              engine/quote.c engine/graph.c engine/profile.c engine/eval.c engine/output.c \
              engine/jsongen.c engine/format.c engine/graphout.c engine/api.c engine/explain.c engine/ruletest.c \
-             engine/diagout.c engine/schema.c engine/doc.c engine/fhirbind.c engine/fhir.c engine/xref.c
+             engine/diagout.c engine/schema.c engine/doc.c engine/fhirbind.c engine/fhir.c engine/xref.c \
+             engine/prefetch.c
 # The library carries the shipped rule base (mga_compile_builtin): rules/*.mga embedded by
 # engine/embed.sh into $(GEN)/builtin_rules.c.
 ENGINE_OBJ = $(ENGINE_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/parser.o $(BUILD)/obj/gen/lexer.o \
@@ -49,12 +51,12 @@ EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c
 .PHONY: all lib identical test lsp-test unit golden examples-run rules-check bless clean sanitize test-asan \
         check-tools deps codes-table docs-check docs-bless fuzz fuzz-regress test-valgrind test-tsan rule-tests fmt-check graph-svg \
         bench bench-tools bench-smoke install uninstall man-check install-check bench-items \
-        python-test bench-python cli-deps-check bench-start data-test
+        python-test bench-python cli-deps-check bench-start data-test serve-test
 
 .DEFAULT_GOAL := all
 
 # Debian packages the build and the tests need; `make deps` installs the missing ones.
-DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev libcsv-dev libz3-dev valgrind \
+DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev libcsv-dev libz3-dev libmicrohttpd-dev libjwt-dev valgrind \
            mandoc python3 python3-cffi python3-pytest python3-dask python3-distributed \
            python3-jsonschema
 
@@ -140,10 +142,10 @@ $(BUILD)/libmgadvise-analysis.so: $(BUILD)/$(ANALYSIS_SOREAL)
 # the analysis library, is compiled with the library folder it looks in (LIBDIR): for the
 # build with the LIBDIR of the build, by install with the LIBDIR of the install.
 CLI_SRC  = cli/main.c cli/common.c cli/batch.c cli/batch_csv.c cli/tools.c cli/fmt.c cli/graph.c \
-           cli/schema.c cli/lsp.c
+           cli/schema.c cli/lsp.c cli/serve.c cli/cds.c cli/auth.c
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
-CLI_HDRS = cli/cli.h cli/batch_csv.h include/mgadvise.h include/mgadvise_analysis.h
-CLI_LINK = $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS)
+CLI_HDRS = cli/cli.h cli/batch_csv.h cli/cds.h cli/auth.h include/mgadvise.h include/mgadvise_analysis.h
+CLI_LINK = $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS) $(MHD_LIBS)
 cli_analysis_defs = -DMGA_ANALYSIS_SONAME='"$(ANALYSIS_SONAME)"' -DMGA_LIBDIR='"$(1)"'
 
 $(BUILD)/obj/cli/%.o: cli/%.c $(CLI_HDRS)
@@ -372,6 +374,11 @@ data-test: $(BUILD)/mgadvise $(BUILD)/libmgadvise-analysis.so
 lsp-test: $(BUILD)/mgadvise
 	@PYTHONDONTWRITEBYTECODE=1 $(PYTHON) tests/lsp/test_lsp.py $(BUILD)/mgadvise
 
+# The CDS Hooks service started on a loopback port: discovery, hooks, cards checked against
+# CDS Hooks 2.0, bad and oversized requests, a slow client, a clean stop (docs/CDS-HOOKS.md).
+serve-test: $(BUILD)/mgadvise
+	@PYTHONDONTWRITEBYTECODE=1 $(PYTHON) tests/serve/test_serve.py $(BUILD)/mgadvise
+
 # The shipped rule tests (tests/rules/*.mgt) must pass and fire every rule.
 rule-tests: $(BUILD)/mgadvise
 	$(BUILD)/mgadvise test --min-coverage 100 tests/rules/
@@ -483,7 +490,7 @@ fuzz:
 	done
 
 test: all unit golden examples-run rules-check rule-tests fmt-check docs-check fuzz-regress bench-smoke \
-      man-check install-check python-test cli-deps-check data-test lsp-test
+      man-check install-check python-test cli-deps-check data-test lsp-test serve-test
 	@echo "mgadvise: all tests passed ($(BUILD))"
 
 bless: $(BUILD)/mgadvise

@@ -129,6 +129,10 @@ int cli_batch(int argc, char **argv);
  * fuzz harness runs it per input. Returns the exit status batch would. */
 int cli_batch_stream(const mga_ruleset *rs, FILE *in, bool csv, int out_fd);
 
+/* `mgadvise serve`: the CDS Hooks service over HTTP (cli/serve.c, cli/cds.c); runs until
+ * SIGTERM or SIGINT, which it blocks in every thread and waits for. */
+int cli_serve(int argc, char **argv);
+
 /* `mgadvise explain` and `mgadvise test` (cli/tools.c); rules as for cli_batch. */
 int cli_explain(int argc, char **argv);
 int cli_test(int argc, char **argv);

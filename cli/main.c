@@ -28,6 +28,7 @@ static const char *usage_main =
     "  graph [PATH...]     the compiled rule graph, as Graphviz dot or JSON\n"
     "  schema [PATH...]    the profile schema, as JSON Schema\n"
     "  lsp                 a Language Server Protocol server for editors (stdio)\n"
+    "  serve               a CDS Hooks 2.0 service over HTTP (FHIR in, cards out)\n"
     "\n"
     "options:\n"
     "  -h, --help          this help; 'mgadvise COMMAND --help' for a command\n"
@@ -414,7 +415,7 @@ static int run(int argc, char **argv)
 {
     if (argc < 2)
         return cli_usage_error(NULL, "%sno command given: eval, check, batch, explain, test, "
-                                     "fmt, graph, schema or lsp",
+                                     "fmt, graph, schema, lsp or serve",
                                "");
     const char *cmd = argv[1];
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
@@ -437,6 +438,8 @@ static int run(int argc, char **argv)
         return cli_schema(argc - 1, argv + 1);
     if (strcmp(cmd, "batch") == 0)
         return cli_batch(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0)
+        return cli_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "explain") == 0)
         return cli_explain(argc - 1, argv + 1);
     if (strcmp(cmd, "test") == 0)

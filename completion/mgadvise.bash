@@ -19,7 +19,7 @@ _mgadvise()
         if [[ $cur == -* ]]; then
             COMPREPLY=($(compgen -W '-h --help --version' -- "$cur"))
         else
-            COMPREPLY=($(compgen -W 'eval check batch explain test fmt graph schema lsp' -- "$cur"))
+            COMPREPLY=($(compgen -W 'eval check batch explain test fmt graph schema lsp serve' -- "$cur"))
         fi
         return
     fi
@@ -46,7 +46,7 @@ _mgadvise()
         _filedir -d
         return
         ;;
-    --stats | --catalog)
+    --stats | --catalog | --auth)
         _filedir
         return
         ;;
@@ -58,7 +58,8 @@ _mgadvise()
         COMPREPLY=($(compgen -W "$(date -u +%Y-%m-%d)" -- "$cur"))
         return
         ;;
-    -j | --jobs | --skip | --min-coverage | --rule | --time-limit)
+    -j | --jobs | --threads | --skip | --min-coverage | --rule | --time-limit | --port | --bind | \
+        --max-body | --max-connections | --timeout)
         return
         ;;
     esac
@@ -74,6 +75,7 @@ _mgadvise()
     graph) opts='-r --rules -f --format -h --help' ;;
     schema) opts='-r --rules --allow-unknown-fields -h --help' ;;
     lsp) opts='-h --help' ;;
+    serve) opts='--auth --insecure-no-auth --port --bind -r --rules -j --threads --max-body --max-connections --timeout -h --help' ;;
     *) return ;;
     esac
     if [[ $cur == -* ]]; then

@@ -342,6 +342,16 @@ MGA_API mga_status mga_fhir_write_profile(const mga_ruleset *rs, const char *nam
                                           const char *json, size_t len, const char *date,
                                           mga_write_fn fn, void *ud, mga_diags **diags);
 
+/* Writes the CDS Hooks prefetch templates of rs's FHIR bindings through one call of fn:
+ * one JSON object on one line and a newline, a member per FHIR query the bindings need,
+ * in this order and only when some binding reads the resource: "patient"
+ * ("Patient/{{context.patientId}}"), "conditions" ("Condition?patient=..."),
+ * "medicationRequests", "medicationStatements", and "observations"
+ * ("Observation?patient={{context.patientId}}&code=SYSTEM|CODE,..." with every bound
+ * observation code once, in binding order). A rule set without bindings gives {}.
+ * MGA_E_MISUSE for a NULL rs or fn, MGA_E_NOMEM, MGA_E_WRITE. Thread-safe on a shared rs. */
+MGA_API mga_status mga_ruleset_write_prefetch(const mga_ruleset *rs, mga_write_fn fn, void *ud);
+
 /* Evaluates the rule graph. Thread-safe for distinct profiles on one rule set. The
  * result borrows from rs and p: free it before either. */
 MGA_API mga_status mga_evaluate(const mga_ruleset *rs, const mga_profile *p, mga_result **out);

@@ -115,7 +115,7 @@ usage() { # name expected-stderr -- command...
     fi
 }
 T=$(printf "Try 'mgadvise eval --help'.")
-usage "no command" "mgadvise: no command given: eval, check, batch, explain, test, fmt, graph, schema or lsp
+usage "no command" "mgadvise: no command given: eval, check, batch, explain, test, fmt, graph, schema, lsp or serve
 Try 'mgadvise --help'." --
 usage "unknown command" "mgadvise: unknown command 'frob'
 Try 'mgadvise --help'." -- frob

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/* JWT verification for `mgadvise serve` (CDS Hooks 2.0 security): the configuration read
+ * with yajl_tree, each token's issuer looked up, its signature checked by libjwt with that
+ * issuer's public key, then alg, aud, exp, iat and jti checked here. */
+#include "auth.h"
+#include "cli.h"
+
+#include <errno.h>
+#include <jwt.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <yajl/yajl_tree.h>
+
+#define SKEW 60        /* seconds of clock difference allowed */
+#define SEEN_CAP 4096  /* jti values remembered until their token expires */
+
+typedef struct issuer {
+    char *iss;
+    unsigned char *key;
+    size_t key_len;
+} issuer;
+
+typedef struct seen {
+    uint64_t hash;
+    long exp;
+} seen;
+
+struct cli_auth {
+    char *audience;
+    issuer *issuers;
+    size_t nissuers;
+    pthread_mutex_t lock;
+    seen seen[SEEN_CAP];
+    size_t next;
+};
+
+static int why_f(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int why_f(char *why, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, cap, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+void cli_auth_free(cli_auth *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->nissuers; i++) {
+        free(a->issuers[i].iss);
+        free(a->issuers[i].key);
+    }
+    free(a->issuers);
+    free(a->audience);
+    pthread_mutex_destroy(&a->lock);
+    free(a);
+}
+
+static const char *jstr(yajl_val v, const char *k)
+{
+    const char *path[] = {k, NULL};
+    yajl_val s = yajl_tree_get(v, path, yajl_t_string);
+    return s ? YAJL_GET_STRING(s) : NULL;
+}
+
+cli_auth *cli_auth_new(const char *path, char *why, size_t cap)
+{
+    size_t len = 0;
+    int err = 0;
+    char *text = cli_read_all(path, &len, &err);
+    if (!text) {
+        why_f(why, cap, "cannot read '%s': %s", path, strerror(err));
+        return NULL;
+    }
+    char *z = malloc(len + 1); /* yajl_tree_parse reads a NUL-terminated string */
+    if (z) {
+        memcpy(z, text, len);
+        z[len] = '\0';
+    }
+    free(text);
+    if (!z) {
+        why_f(why, cap, "out of memory");
+        return NULL;
+    }
+    char perr[256];
+    yajl_val root = yajl_tree_parse(z, perr, sizeof perr);
+    free(z);
+    cli_auth *a = calloc(1, sizeof *a);
+    if (!a || !root) {
+        if (!root)
+            why_f(why, cap, "'%s' is not JSON: %s", path, perr);
+        else
+            why_f(why, cap, "out of memory");
+        yajl_tree_free(root);
+        free(a);
+        return NULL;
+    }
+    pthread_mutex_init(&a->lock, NULL);
+    const char *ipath[] = {"issuers", NULL};
+    yajl_val iss = yajl_tree_get(root, ipath, yajl_t_array);
+    const char *aud = jstr(root, "audience");
+    bool ok = true;
+    if (!aud) {
+        ok = false;
+        why_f(why, cap, "'%s': \"audience\" (the service's URL) is missing", path);
+    } else if (!iss || iss->u.array.len == 0) {
+        ok = false;
+        why_f(why, cap, "'%s': \"issuers\" is missing or empty", path);
+    } else {
+        a->audience = strdup(aud);
+        a->issuers = calloc(iss->u.array.len, sizeof *a->issuers);
+        ok = a->audience && a->issuers;
+        if (!ok)
+            why_f(why, cap, "out of memory");
+    }
+    const char *slash = strrchr(path, '/');
+    for (size_t i = 0; ok && i < iss->u.array.len; i++) {
+        yajl_val e = iss->u.array.values[i];
+        const char *name = jstr(e, "iss"), *key = jstr(e, "public_key");
+        if (!name || !key) {
+            ok = false;
+            why_f(why, cap, "'%s': issuers[%zu] needs \"iss\" and \"public_key\"", path, i);
+            break;
+        }
+        char kpath[4096];
+        if (key[0] != '/' && slash)
+            snprintf(kpath, sizeof kpath, "%.*s/%s", (int)(slash - path), path, key);
+        else
+            snprintf(kpath, sizeof kpath, "%s", key);
+        issuer *is = &a->issuers[a->nissuers++];
+        is->iss = strdup(name);
+        is->key = (unsigned char *)cli_read_all(kpath, &is->key_len, &err);
+        if (!is->iss || !is->key) {
+            ok = false;
+            why_f(why, cap, "issuers[%zu]: cannot read the public key '%s': %s", i, kpath,
+                  is->key ? "out of memory" : strerror(err));
+        }
+    }
+    yajl_tree_free(root);
+    if (!ok) {
+        cli_auth_free(a);
+        return NULL;
+    }
+    return a;
+}
+
+static uint64_t fnv(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* True when aud (a string or an array of strings, as JSON) names want. */
+static bool aud_ok(jwt_t *j, const char *want)
+{
+    const char *s = jwt_get_grant(j, "aud");
+    if (s)
+        return strcmp(s, want) == 0;
+    char *json = jwt_get_grants_json(j, "aud");
+    if (!json)
+        return false;
+    yajl_val v = yajl_tree_parse(json, NULL, 0);
+    free(json);
+    bool ok = false;
+    for (size_t i = 0; v && YAJL_IS_ARRAY(v) && i < v->u.array.len; i++) {
+        const char *s1 = YAJL_IS_STRING(v->u.array.values[i]) ? v->u.array.values[i]->u.string
+                                                                : NULL;
+        ok |= s1 && strcmp(s1, want) == 0;
+    }
+    yajl_tree_free(v);
+    return ok;
+}
+
+int cli_auth_check(cli_auth *a, const char *header, char *why, size_t cap)
+{
+    if (!header)
+        return why_f(why, cap, "the Authorization header is missing: send \"Bearer\" and a JWT");
+    if (strncmp(header, "Bearer ", 7) != 0)
+        return why_f(why, cap, "the Authorization header is not \"Bearer\" and a JWT");
+    const char *token = header + 7;
+    jwt_t *j = NULL;
+    /* read unverified only to find the issuer whose key verifies it */
+    if (jwt_decode(&j, token, NULL, 0) != 0 || !j)
+        return why_f(why, cap, "the bearer token is not a JWT");
+    const char *iss = jwt_get_grant(j, "iss");
+    const issuer *is = NULL;
+    for (size_t i = 0; iss && i < a->nissuers; i++)
+        if (strcmp(a->issuers[i].iss, iss) == 0)
+            is = &a->issuers[i];
+    if (!is) {
+        int r = why_f(why, cap, "the issuer \"%.200s\" is not trusted", iss ? iss : "(none)");
+        jwt_free(j);
+        return r;
+    }
+    jwt_free(j);
+    j = NULL;
+    if (jwt_decode(&j, token, is->key, (int)is->key_len) != 0 || !j)
+        return why_f(why, cap, "the JWT's signature does not verify with the key of \"%.200s\"",
+                     is->iss);
+    int rc = 0;
+    jwt_alg_t alg = jwt_get_alg(j);
+    long now = (long)time(NULL);
+    errno = 0;
+    long exp = jwt_get_grant_int(j, "exp");
+    bool has_exp = errno != ENOENT;
+    errno = 0;
+    long iat = jwt_get_grant_int(j, "iat");
+    bool has_iat = errno != ENOENT;
+    const char *jti = jwt_get_grant(j, "jti");
+    if (alg != JWT_ALG_RS384 && alg != JWT_ALG_ES384)
+        rc = why_f(why, cap, "the JWT is signed with %s: RS384 or ES384 is required",
+                   jwt_alg_str(alg) ? jwt_alg_str(alg) : "?");
+    else if (!aud_ok(j, a->audience))
+        rc = why_f(why, cap, "the JWT's \"aud\" is not \"%.200s\"", a->audience);
+    else if (!has_exp || exp + SKEW < now)
+        rc = why_f(why, cap, "the JWT has %s", has_exp ? "expired (\"exp\")" : "no \"exp\"");
+    else if (!has_iat || iat > now + SKEW)
+        rc = why_f(why, cap, "the JWT's \"iat\" is %s", has_iat ? "in the future" : "missing");
+    else if (!jti || !*jti)
+        rc = why_f(why, cap, "the JWT has no \"jti\"");
+    if (rc == 0) {
+        uint64_t h = fnv(jti);
+        pthread_mutex_lock(&a->lock);
+        for (size_t i = 0; i < SEEN_CAP && rc == 0; i++)
+            if (a->seen[i].hash == h && a->seen[i].exp + SKEW >= now)
+                rc = why_f(why, cap, "the JWT's \"jti\" was used before (a replay)");
+        if (rc == 0) {
+            a->seen[a->next] = (seen){h, exp};
+            a->next = (a->next + 1) % SEEN_CAP;
+        }
+        pthread_mutex_unlock(&a->lock);
+    }
+    jwt_free(j);
+    return rc;
+}

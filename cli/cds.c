@@ -1,0 +1,761 @@
+/* SPDX-License-Identifier: MIT */
+/* CDS Hooks 2.0 for `mgadvise serve`, without HTTP: the discovery document (prefetch
+ * templates from the rule set's FHIR bindings, mga_ruleset_write_prefetch), a hook request
+ * read with yajl_tree into FHIR resources and a profile (mga_profile_from_fhir), and the
+ * result written as cards with yajl_gen. A client of the public header only. */
+#define _DEFAULT_SOURCE /* getrandom */
+#include "cds.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+/* Summaries stay under the 140 characters CDS Hooks allows: bytes bound characters. */
+#define SUMMARY_MAX 139
+/* Requests nest FHIR resources a few levels deep; the FHIR mapper allows 64 levels */
+#define CDS_MAX_DEPTH 64
+
+typedef struct cds_doc {
+    char *key, *title, *url;
+} cds_doc;
+
+struct cds_service {
+    const mga_ruleset *rs;
+    cds_doc *docs;
+    size_t ndocs;
+    char *discovery;
+    size_t discovery_len;
+    bool needs_patient; /* the bindings read Patient: prefetch.patient is required */
+};
+
+static const struct {
+    const char *id, *hook, *title, *description;
+} services[] = {
+    {"mgadvise-patient-view", "patient-view", "Magnesium advice",
+     "Cited magnesium advice for the patient whose chart is opened: what to avoid, the dose "
+     "limits, the forms to prefer and when to see a doctor"},
+    {"mgadvise-order-select", "order-select", "Magnesium order safety",
+     "Safety cards for a draft order of a magnesium product (ATC A12CC) for this patient"},
+    {"mgadvise-order-sign", "order-sign", "Magnesium order safety at signing",
+     "Safety cards for a draft order of a magnesium product (ATC A12CC) for this patient"},
+};
+#define NSERVICES (sizeof services / sizeof services[0])
+
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} sbuf;
+
+static int sbuf_write(void *ud, const char *p, size_t n)
+{
+    sbuf *b = ud;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = (b->len + n + 1) * 2;
+        char *q = realloc(b->p, cap);
+        if (!q) {
+            b->oom = true;
+            return -1;
+        }
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+static void str(yajl_gen g, const char *s)
+{
+    if (s)
+        yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+    else
+        yajl_gen_null(g);
+}
+
+static void kv(yajl_gen g, const char *k, const char *v)
+{
+    str(g, k);
+    str(g, v);
+}
+
+/* The generator's text, copied into a malloc'd string; NULL when out of memory. */
+static char *gen_take(yajl_gen g, size_t *len)
+{
+    const unsigned char *buf;
+    size_t n;
+    char *s = NULL;
+    if (yajl_gen_get_buf(g, &buf, &n) == yajl_gen_status_ok && (s = malloc(n + 1))) {
+        memcpy(s, buf, n);
+        s[n] = '\0';
+        if (len)
+            *len = n;
+    }
+    yajl_gen_free(g);
+    return s;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static const char *tstr(yajl_val v, const char *k)
+{
+    const char *path[] = {k, NULL};
+    yajl_val s = yajl_tree_get(v, path, yajl_t_string);
+    return s ? YAJL_GET_STRING(s) : NULL;
+}
+
+static yajl_val tget(yajl_val v, const char *k, yajl_type t)
+{
+    const char *path[] = {k, NULL};
+    return yajl_tree_get(v, path, t);
+}
+
+/* A yajl_tree value written back through g (to hand resources to the FHIR mapper). */
+static void gen_value(yajl_gen g, yajl_val v)
+{
+    if (YAJL_IS_STRING(v)) {
+        str(g, YAJL_GET_STRING(v));
+    } else if (YAJL_IS_NUMBER(v)) {
+        const char *n = YAJL_GET_NUMBER(v);
+        yajl_gen_number(g, n, strlen(n));
+    } else if (YAJL_IS_OBJECT(v)) {
+        yajl_gen_map_open(g);
+        for (size_t i = 0; i < v->u.object.len; i++) {
+            str(g, v->u.object.keys[i]);
+            gen_value(g, v->u.object.values[i]);
+        }
+        yajl_gen_map_close(g);
+    } else if (YAJL_IS_ARRAY(v)) {
+        yajl_gen_array_open(g);
+        for (size_t i = 0; i < v->u.array.len; i++)
+            gen_value(g, v->u.array.values[i]);
+        yajl_gen_array_close(g);
+    } else if (YAJL_IS_TRUE(v)) {
+        yajl_gen_bool(g, 1);
+    } else if (YAJL_IS_FALSE(v)) {
+        yajl_gen_bool(g, 0);
+    } else {
+        yajl_gen_null(g);
+    }
+}
+
+static bool read_docs(cds_service *s)
+{
+    sbuf b = {0};
+    if (mga_ruleset_write_catalog(s->rs, sbuf_write, &b) != MGA_OK) {
+        free(b.p);
+        return false;
+    }
+    yajl_val root = yajl_tree_parse(b.p, NULL, 0);
+    free(b.p);
+    yajl_val src = root ? tget(root, "sources", yajl_t_array) : NULL;
+    bool ok = src != NULL;
+    if (ok && src->u.array.len && !(s->docs = calloc(src->u.array.len, sizeof *s->docs)))
+        ok = false;
+    for (size_t i = 0; ok && i < src->u.array.len; i++) {
+        yajl_val e = src->u.array.values[i];
+        cds_doc *d = &s->docs[s->ndocs++];
+        d->key = dup_or_null(tstr(e, "source"));
+        d->title = dup_or_null(tstr(e, "document"));
+        d->url = dup_or_null(tstr(e, "url"));
+        ok = d->key != NULL;
+    }
+    yajl_tree_free(root);
+    return ok;
+}
+
+static bool make_discovery(cds_service *s)
+{
+    sbuf b = {0};
+    if (mga_ruleset_write_prefetch(s->rs, sbuf_write, &b) != MGA_OK) {
+        free(b.p);
+        return false;
+    }
+    yajl_val prefetch = yajl_tree_parse(b.p, NULL, 0);
+    free(b.p);
+    if (!prefetch)
+        return false;
+    s->needs_patient = tget(prefetch, "patient", yajl_t_string) != NULL;
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (!g) {
+        yajl_tree_free(prefetch);
+        return false;
+    }
+    yajl_gen_config(g, yajl_gen_beautify, 1);
+    yajl_gen_map_open(g);
+    str(g, "services");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < NSERVICES; i++) {
+        yajl_gen_map_open(g);
+        kv(g, "hook", services[i].hook);
+        kv(g, "id", services[i].id);
+        kv(g, "title", services[i].title);
+        kv(g, "description", services[i].description);
+        str(g, "prefetch");
+        gen_value(g, prefetch);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
+    yajl_tree_free(prefetch);
+    s->discovery = gen_take(g, &s->discovery_len);
+    return s->discovery != NULL;
+}
+
+cds_service *cds_service_new(const mga_ruleset *rs)
+{
+    cds_service *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->rs = rs;
+    if (!read_docs(s) || !make_discovery(s)) {
+        cds_service_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void cds_service_free(cds_service *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->ndocs; i++) {
+        free(s->docs[i].key);
+        free(s->docs[i].title);
+        free(s->docs[i].url);
+    }
+    free(s->docs);
+    free(s->discovery);
+    free(s);
+}
+
+const char *cds_discovery_ref(const cds_service *s, size_t *len)
+{
+    *len = s->discovery_len;
+    return s->discovery;
+}
+
+static int service_index(const char *id)
+{
+    for (size_t i = 0; i < NSERVICES; i++)
+        if (strcmp(services[i].id, id) == 0)
+            return (int)i;
+    return -1;
+}
+
+bool cds_service_known(const char *id)
+{
+    return service_index(id) >= 0;
+}
+
+char *cds_error_json(const char *kind, const char *message, size_t *len)
+{
+    /* a message may quote the request (a URL, a hook name, cut short): invalid UTF-8 and
+     * controls are shown as escapes, so the JSON written is always valid */
+    sbuf m = {0};
+    if (mga_text_write(message, strlen(message), 0, sbuf_write, &m) != MGA_OK) {
+        free(m.p);
+        return NULL;
+    }
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (!g) {
+        free(m.p);
+        return NULL;
+    }
+    yajl_gen_map_open(g);
+    kv(g, "error", kind);
+    kv(g, "message", m.p ? m.p : "");
+    yajl_gen_map_close(g);
+    free(m.p);
+    return gen_take(g, len);
+}
+
+/* The deepest nesting of arrays and objects in JSON text, counted before yajl_tree (whose
+ * free, like the writer here, recurses) sees it; stops counting past max. */
+static size_t json_depth(const char *p, size_t len, size_t max)
+{
+    size_t depth = 0, deepest = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < len && deepest <= max; i++) {
+        char c = p[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > deepest)
+                deepest = depth;
+        } else if ((c == ']' || c == '}') && depth) {
+            depth--;
+        }
+    }
+    return deepest;
+}
+
+/* ---- Cards ------------------------------------------------------------------------------ */
+
+static const cds_doc *doc_of(const cds_service *s, const char *key)
+{
+    for (size_t i = 0; key && i < s->ndocs; i++)
+        if (strcmp(s->docs[i].key, key) == 0)
+            return &s->docs[i];
+    return NULL;
+}
+
+static void uuid4(char out[37])
+{
+    unsigned char r[16];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+        /* not secret, only unique: fall back to the clock and a counter */
+        static _Atomic unsigned long counter;
+        unsigned long c = ++counter;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        memcpy(r, &ts, sizeof r < sizeof ts ? sizeof r : sizeof ts);
+        memcpy(r + 8, &c, sizeof c < 8 ? sizeof c : 8);
+    }
+    r[6] = (unsigned char)((r[6] & 0x0F) | 0x40);
+    r[8] = (unsigned char)((r[8] & 0x3F) | 0x80);
+    snprintf(out, 37,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1],
+             r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14],
+             r[15]);
+}
+
+/* s cut to fewer than 140 characters at a word, "..." marking the cut. */
+static void summary_of(const char *s, char out[SUMMARY_MAX + 1])
+{
+    size_t n = strlen(s);
+    if (n <= SUMMARY_MAX) {
+        memcpy(out, s, n + 1);
+        return;
+    }
+    size_t cut = SUMMARY_MAX - 3;
+    while (cut > 0 && s[cut] != ' ')
+        cut--;
+    if (cut == 0) { /* no space: cut before a continuation byte */
+        cut = SUMMARY_MAX - 3;
+        while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+            cut--;
+    }
+    memcpy(out, s, cut);
+    memcpy(out + cut, "...", 4);
+}
+
+static const char *indicator(mga_severity sev)
+{
+    return sev == MGA_CRITICAL ? "critical" : sev == MGA_WARNING ? "warning" : "info";
+}
+
+/* Markdown of one item's cited passages: each quote as a block quote and its document. */
+static void md_cites(sbuf *m, const cds_service *s, const mga_advice *a)
+{
+    for (size_t i = 0; i < a->ncites; i++) {
+        const mga_cite *c = &a->cites[i];
+        const cds_doc *d = doc_of(s, c->source);
+        const char *title = d && d->title ? d->title : c->source;
+        if (c->quote) {
+            sbuf_write(m, "\n\n> ", 4);
+            sbuf_write(m, c->quote, strlen(c->quote));
+            sbuf_write(m, "\n>\n> — ", strlen("\n>\n> — "));
+        } else {
+            sbuf_write(m, "\n\nSource: ", 10);
+        }
+        if (d && d->url) {
+            sbuf_write(m, "[", 1);
+            sbuf_write(m, title, strlen(title));
+            sbuf_write(m, "](", 2);
+            sbuf_write(m, d->url, strlen(d->url));
+            sbuf_write(m, ")", 1);
+        } else {
+            sbuf_write(m, title, strlen(title));
+        }
+        if (c->ref) {
+            char r[32];
+            int k = snprintf(r, sizeof r, ", reference %u", c->ref);
+            sbuf_write(m, r, (size_t)k);
+        }
+    }
+}
+
+static void md(sbuf *m, const char *s)
+{
+    sbuf_write(m, s, strlen(s));
+}
+
+/* source {label, url, topic} and links of a card from the item's cites (NULL a: the rule
+ * set itself). */
+static void card_source(yajl_gen g, const cds_service *s, const mga_advice *a)
+{
+    const cds_doc *d = a && a->ncites ? doc_of(s, a->cites[0].source) : NULL;
+    str(g, "source");
+    yajl_gen_map_open(g);
+    if (d) {
+        kv(g, "label", d->title ? d->title : d->key);
+        if (d->url)
+            kv(g, "url", d->url);
+    } else {
+        char label[256];
+        snprintf(label, sizeof label, "mgadvise: %s", mga_ruleset_name(s->rs));
+        kv(g, "label", label);
+    }
+    if (a) {
+        str(g, "topic");
+        yajl_gen_map_open(g);
+        kv(g, "system", "urn:mgadvise:rule");
+        kv(g, "code", a->rule);
+        kv(g, "display", mga_kind_str(a->kind));
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_map_close(g);
+    if (!a || !a->ncites)
+        return;
+    bool open = false;
+    for (size_t i = 0; i < a->ncites; i++) {
+        const cds_doc *c = doc_of(s, a->cites[i].source);
+        bool dup = false;
+        for (size_t j = 0; j < i; j++)
+            dup |= strcmp(a->cites[j].source, a->cites[i].source) == 0;
+        if (!c || !c->url || dup)
+            continue;
+        if (!open) {
+            str(g, "links");
+            yajl_gen_array_open(g);
+            open = true;
+        }
+        yajl_gen_map_open(g);
+        kv(g, "label", c->title ? c->title : c->key);
+        kv(g, "url", c->url);
+        kv(g, "type", "absolute");
+        yajl_gen_map_close(g);
+    }
+    if (open)
+        yajl_gen_array_close(g);
+}
+
+static void card_head(yajl_gen g, const char *summary, const char *ind, const sbuf *detail)
+{
+    char id[37], sum[SUMMARY_MAX + 1];
+    uuid4(id);
+    summary_of(summary, sum);
+    yajl_gen_map_open(g);
+    kv(g, "uuid", id);
+    kv(g, "summary", sum);
+    kv(g, "indicator", ind);
+    kv(g, "detail", detail->p ? detail->p : "");
+}
+
+static void fmt_mg(sbuf *m, const char *what, bool has, double mg)
+{
+    if (!has)
+        return;
+    char b[64];
+    int k = snprintf(b, sizeof b, "%s %.15g mg a day", what, mg);
+    if (m->len)
+        md(m, "; ");
+    sbuf_write(m, b, (size_t)k);
+}
+
+/* The summary card: the decision, the dose, the forms, the referral; the background
+ * items folded into its detail. */
+static void summary_card(yajl_gen g, const cds_service *s, const mga_result *r, bool background)
+{
+    const mga_summary *sm = mga_result_summary_ref(r);
+    mga_severity top = MGA_INFO;
+    size_t n = mga_result_advice_count(r);
+    for (size_t i = 0; i < n; i++)
+        if (mga_result_advice_ref(r, i)->severity > top)
+            top = mga_result_advice_ref(r, i)->severity;
+    char summary[256];
+    const char *head = sm->decision == MGA_DECISION_DO_NOT_TAKE ? "Magnesium supplements: do not take"
+                       : sm->decision == MGA_DECISION_ASK_DOCTOR_FIRST
+                           ? "Magnesium supplements: only after a doctor agrees"
+                           : "Magnesium supplements: within the dose limits";
+    if (sm->has_max && sm->decision == MGA_DECISION_WITHIN_LIMITS)
+        snprintf(summary, sizeof summary, "%s (at most %.15g mg a day)%s%s", head, sm->max_mg,
+                 sm->refer ? "; see a doctor: " : "", sm->refer ? sm->refer : "");
+    else
+        snprintf(summary, sizeof summary, "%s%s%s", head, sm->refer ? "; see a doctor: " : "",
+                 sm->refer ? sm->refer : "");
+    sbuf m = {0};
+    md(&m, "**Decision:** ");
+    md(&m, mga_decision_str(sm->decision));
+    for (size_t i = 0; i < sm->ndecided_by; i++) {
+        md(&m, i ? ", " : " (decided by ");
+        md(&m, sm->decided_by[i]);
+        if (i + 1 == sm->ndecided_by)
+            md(&m, ")");
+    }
+    sbuf dose = {0};
+    fmt_mg(&dose, "start", sm->has_start, sm->start_mg);
+    fmt_mg(&dose, "target", sm->has_target, sm->target_mg);
+    fmt_mg(&dose, "at most", sm->has_max, sm->max_mg);
+    if (dose.len) {
+        md(&m, "\n\n**Dose:** ");
+        md(&m, dose.p);
+    }
+    free(dose.p);
+    for (size_t i = 0; i < sm->nprefer; i++) {
+        md(&m, i ? ", " : "\n\n**Preferred forms:** ");
+        md(&m, sm->prefer[i]);
+    }
+    for (size_t i = 0; i < sm->nreasons; i++) {
+        md(&m, i ? ", " : "\n\n**See a doctor:** ");
+        md(&m, sm->reasons[i].urgency);
+        md(&m, " (");
+        md(&m, sm->reasons[i].rule);
+        md(&m, ")");
+    }
+    bool first = true;
+    for (size_t i = 0; background && i < n; i++) {
+        const mga_advice *a = mga_result_advice_ref(r, i);
+        if (a->group != MGA_GROUP_BACKGROUND)
+            continue;
+        if (first)
+            md(&m, "\n\n### Background");
+        first = false;
+        md(&m, "\n\n**");
+        md(&m, a->text);
+        md(&m, "**");
+        md_cites(&m, s, a);
+    }
+    const char *disc = mga_result_disclaimer(r);
+    if (disc) {
+        md(&m, "\n\n*");
+        md(&m, disc);
+        md(&m, "*");
+    }
+    card_head(g, summary, indicator(top), &m);
+    free(m.p);
+    card_source(g, s, NULL);
+    yajl_gen_map_close(g);
+}
+
+static void item_card(yajl_gen g, const cds_service *s, const mga_advice *a)
+{
+    sbuf m = {0};
+    md(&m, a->text);
+    if (a->evidence) {
+        md(&m, "\n\n**Evidence:** ");
+        md(&m, a->evidence);
+    }
+    if (a->refer) {
+        md(&m, "\n\n**See a doctor:** ");
+        md(&m, a->refer);
+    }
+    md_cites(&m, s, a);
+    card_head(g, a->text, indicator(a->severity), &m);
+    free(m.p);
+    card_source(g, s, a);
+    yajl_gen_map_close(g);
+}
+
+/* {"cards":[...]}: the summary card, then one card per act item (only warning and
+ * critical ones when safety_only, for an order). */
+static char *cards_json(const cds_service *s, const mga_result *r, bool safety_only, size_t *len)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (!g)
+        return NULL;
+    yajl_gen_map_open(g);
+    str(g, "cards");
+    yajl_gen_array_open(g);
+    summary_card(g, s, r, !safety_only);
+    for (size_t i = 0; i < mga_result_advice_count(r); i++) {
+        const mga_advice *a = mga_result_advice_ref(r, i);
+        if (a->group == MGA_GROUP_ACT && (!safety_only || a->severity >= MGA_WARNING))
+            item_card(g, s, a);
+    }
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
+    return gen_take(g, len);
+}
+
+/* ---- Requests --------------------------------------------------------------------------- */
+
+static int fail(int status, const char *kind, char **out, size_t *outlen, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static int fail(int status, const char *kind, char **out, size_t *outlen, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    *out = cds_error_json(kind, msg, outlen);
+    return *out ? status : 500;
+}
+
+/* Codings of a MedicationRequest's medicationCodeableConcept: a magnesium product by ATC
+ * A12CC (magnesium, mineral supplements). */
+static bool is_magnesium(yajl_val mr)
+{
+    const char *path[] = {"medicationCodeableConcept", "coding", NULL};
+    yajl_val coding = yajl_tree_get(mr, path, yajl_t_array);
+    for (size_t i = 0; coding && i < coding->u.array.len; i++) {
+        const char *sys = tstr(coding->u.array.values[i], "system");
+        const char *code = tstr(coding->u.array.values[i], "code");
+        if (sys && code && strcmp(sys, "http://www.whocc.no/atc") == 0 &&
+            strncmp(code, "A12CC", 5) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* True when a draft order (a Bundle of resources, or one resource) orders magnesium. */
+static bool orders_magnesium(yajl_val orders)
+{
+    const char *rt = tstr(orders, "resourceType");
+    if (rt && strcmp(rt, "MedicationRequest") == 0)
+        return is_magnesium(orders);
+    yajl_val entry = tget(orders, "entry", yajl_t_array);
+    for (size_t i = 0; entry && i < entry->u.array.len; i++) {
+        yajl_val res = tget(entry->u.array.values[i], "resource", yajl_t_object);
+        const char *t = res ? tstr(res, "resourceType") : NULL;
+        if (t && strcmp(t, "MedicationRequest") == 0 && is_magnesium(res))
+            return true;
+    }
+    return false;
+}
+
+/* Every prefetched resource as one JSON array for the FHIR mapper. */
+static char *resources_json(yajl_val prefetch, size_t *len)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (!g)
+        return NULL;
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < prefetch->u.object.len; i++) {
+        yajl_val v = prefetch->u.object.values[i];
+        if (!YAJL_IS_OBJECT(v))
+            continue;
+        const char *rt = tstr(v, "resourceType");
+        yajl_val entry = rt && strcmp(rt, "Bundle") == 0 ? tget(v, "entry", yajl_t_array) : NULL;
+        if (!rt || strcmp(rt, "Bundle") != 0) {
+            gen_value(g, v);
+            continue;
+        }
+        for (size_t j = 0; entry && j < entry->u.array.len; j++) {
+            yajl_val res = tget(entry->u.array.values[j], "resource", yajl_t_object);
+            if (res)
+                gen_value(g, res);
+        }
+    }
+    yajl_gen_array_close(g);
+    return gen_take(g, len);
+}
+
+static int evaluate(const cds_service *s, yajl_val prefetch, bool safety_only, char **out,
+                    size_t *outlen)
+{
+    size_t len = 0;
+    char *res = resources_json(prefetch, &len);
+    if (!res)
+        return fail(500, "internal", out, outlen, "out of memory");
+    char today[16];
+    time_t now = time(NULL);
+    struct tm tm;
+    if (!gmtime_r(&now, &tm) || strftime(today, sizeof today, "%Y-%m-%d", &tm) == 0) {
+        free(res);
+        return fail(500, "internal", out, outlen, "cannot read the clock");
+    }
+    mga_profile *p = NULL;
+    mga_result *r = NULL;
+    mga_diags *d = NULL;
+    mga_status st = mga_profile_from_fhir(s->rs, "prefetch", res, len, today, &p, &d);
+    free(res);
+    int status = 200;
+    if (st == MGA_E_PROFILE) {
+        const mga_diag *e = NULL;
+        for (size_t i = 0; i < mga_diags_count(d) && !e; i++)
+            if (mga_diags_ref(d, i)->kind == MGA_DIAG_ERROR)
+                e = mga_diags_ref(d, i);
+        status = fail(422, "unprocessable_prefetch", out, outlen, "prefetch: %s%s%s",
+                      e && e->path ? e->path : "", e && e->path ? ": " : "",
+                      e ? e->message : "the resources give no profile");
+    } else if (st == MGA_OK && (st = mga_evaluate(s->rs, p, &r)) == MGA_OK) {
+        *out = cards_json(s, r, safety_only, outlen);
+        if (!*out)
+            status = fail(500, "internal", out, outlen, "out of memory");
+    }
+    if (st != MGA_OK && st != MGA_E_PROFILE)
+        status = fail(500, "internal", out, outlen, "%s", mga_status_str(st));
+    mga_result_free(r);
+    mga_profile_free(p);
+    mga_diags_free(d);
+    return status;
+}
+
+int cds_handle(const cds_service *s, const char *id, const char *body, size_t len, char **out,
+               size_t *outlen)
+{
+    *out = NULL;
+    int si = service_index(id);
+    if (si < 0)
+        return fail(404, "unknown_service", out, outlen, "no CDS service '%.200s'", id);
+    if (len == 0 || memchr(body, '\0', len))
+        return fail(400, "bad_json", out, outlen, "the body is %s",
+                    len ? "not JSON text (a NUL byte)" : "empty");
+    if (json_depth(body, len, CDS_MAX_DEPTH) > CDS_MAX_DEPTH)
+        return fail(400, "bad_json", out, outlen, "the body is nested deeper than %d levels",
+                    CDS_MAX_DEPTH);
+    char err[256];
+    yajl_val root = yajl_tree_parse(body, err, sizeof err);
+    if (!root) {
+        for (char *c = err; *c; c++)
+            if (*c == '\n')
+                *c = ' ';
+        return fail(400, "bad_json", out, outlen, "the body is not JSON: %s", err);
+    }
+    int status;
+    const char *hook = tstr(root, "hook");
+    const char *inst = tstr(root, "hookInstance");
+    yajl_val ctx = tget(root, "context", yajl_t_object);
+    yajl_val prefetch = tget(root, "prefetch", yajl_t_object);
+    bool order = strcmp(services[si].hook, "patient-view") != 0;
+    if (!YAJL_IS_OBJECT(root))
+        status = fail(400, "bad_request", out, outlen, "the body is not a JSON object");
+    else if (!hook)
+        status = fail(400, "bad_request", out, outlen, "'hook' is missing or not a string");
+    else if (strcmp(hook, services[si].hook) != 0)
+        status = fail(400, "bad_request", out, outlen,
+                      "'hook' is '%.100s', but service '%s' answers '%s'", hook, id,
+                      services[si].hook);
+    else if (!inst)
+        status = fail(400, "bad_request", out, outlen, "'hookInstance' is missing or not a string");
+    else if (!ctx)
+        status = fail(400, "bad_request", out, outlen, "'context' is missing or not an object");
+    else if (!tstr(ctx, "patientId"))
+        status = fail(400, "bad_request", out, outlen,
+                      "'context.patientId' is missing or not a string");
+    else if (order && !tget(ctx, "draftOrders", yajl_t_object))
+        status = fail(400, "bad_request", out, outlen,
+                      "'context.draftOrders' is missing or not an object (a Bundle)");
+    else if (order && !orders_magnesium(tget(ctx, "draftOrders", yajl_t_object))) {
+        *out = strdup("{\"cards\":[]}"); /* no magnesium product ordered: nothing to say */
+        *outlen = *out ? strlen(*out) : 0;
+        status = *out ? 200 : 500;
+    } else if (!prefetch)
+        status = fail(412, "prefetch_missing", out, outlen,
+                      "'prefetch' is missing and this service does not query a FHIR server");
+    else if (s->needs_patient && !tget(prefetch, "patient", yajl_t_object))
+        status = fail(412, "prefetch_missing", out, outlen,
+                      "'prefetch.patient' (Patient/{{context.patientId}}) is missing and this "
+                      "service does not query a FHIR server");
+    else
+        status = evaluate(s, prefetch, order, out, outlen);
+    yajl_tree_free(root);
+    return status;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* CDS Hooks 2.0 documents of `mgadvise serve` that are not HTTP (cli/cds.c): the discovery
+ * document, a request read into FHIR resources, and a result turned into cards. */
+#ifndef MGA_CLI_CDS_H
+#define MGA_CLI_CDS_H
+
+#include <mgadvise.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* What cds.c keeps per rule set: the cited documents' titles and URLs (from the catalog)
+ * and the discovery document. Read-only once made: shared by every request thread. */
+typedef struct cds_service cds_service;
+
+/* NULL when out of memory or the catalog cannot be read. Borrows rs: free it first. */
+cds_service *cds_service_new(const mga_ruleset *rs);
+void cds_service_free(cds_service *s);
+/* The discovery document (GET /cds-services), valid as long as s. */
+const char *cds_discovery_ref(const cds_service *s, size_t *len);
+/* True for a service id the discovery document lists. */
+bool cds_service_known(const char *id);
+
+/* One request handled: body is the POST body of service id. On success returns 200 and
+ * *out the response (malloc'd, {"cards":[...]}); otherwise the HTTP status (400, 412, 422,
+ * 500) and *out a JSON error body {"error":KIND,"message":M} naming what was wrong. */
+int cds_handle(const cds_service *s, const char *id, const char *body, size_t len, char **out,
+               size_t *outlen);
+/* A JSON error body (malloc'd, NULL when out of memory). */
+char *cds_error_json(const char *kind, const char *message, size_t *len);
+
+#endif

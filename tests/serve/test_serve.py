@@ -1,0 +1,437 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""The CDS Hooks service (mgadvise serve) started on a loopback port: discovery, patient-view
+and order-select with prefetch built from examples/fhir, every card checked against the CDS
+Hooks 2.0 response rules, bad requests, oversized bodies, a slow client, and a clean stop on
+SIGTERM. Usage: test_serve.py build/mgadvise"""
+import http.client
+import base64
+import hashlib
+import hmac
+import json
+import os
+import tempfile
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+MG = sys.argv[1] if len(sys.argv) > 1 else "build/mgadvise"
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FAILS = []
+CHECKS = [0]
+
+
+def check(ok, what):
+    CHECKS[0] += 1
+    if not ok:
+        FAILS.append(what)
+        print("FAIL:", what, file=sys.stderr)
+
+
+def start(*extra):
+    p = subprocess.Popen([MG, "serve", "--port", "0", "--bind", "127.0.0.1", *extra],
+                         stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 30
+    lines = []
+    while time.time() < deadline:
+        line = p.stderr.readline()
+        if not line:
+            break
+        lines.append(line)
+        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+        if m:
+            return p, int(m.group(1)), lines
+    p.kill()
+    raise SystemExit("mgadvise serve did not start: " + "".join(lines))
+
+
+def request(port, method, path, body=None, ctype="application/json", headers=None):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    h = dict(headers or {})
+    if body is not None and ctype:
+        h["Content-Type"] = ctype
+    if isinstance(body, str):
+        body = body.encode()
+    c.request(method, path, body=body, headers=h)
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        doc = None
+    return r.status, r.getheader("Content-Type"), doc
+
+
+def raw(port, head, body):
+    """Sends head and as much of body as the server takes; returns what it answers."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    try:
+        s.sendall(head.encode())
+        try:
+            s.sendall(body)
+        except OSError:
+            pass  # the server answered and closed before reading it all
+        data = b""
+        while True:
+            try:
+                b = s.recv(65536)
+            except OSError:
+                break
+            if not b:
+                break
+            data += b
+        return data
+    finally:
+        s.close()
+
+
+def prefetch_of(example):
+    """The prefetch an EHR sends for the discovery templates, from an example Bundle."""
+    with open(os.path.join(ROOT, "examples", "fhir", example)) as f:
+        bundle = json.load(f)
+    res = [e["resource"] for e in bundle.get("entry", []) if "resource" in e]
+    def search(t):
+        return {"resourceType": "Bundle", "type": "searchset",
+                "entry": [{"resource": r} for r in res if r["resourceType"] == t]}
+    pre = {"patient": next(r for r in res if r["resourceType"] == "Patient"),
+           "conditions": search("Condition"), "medicationRequests": search("MedicationRequest"),
+           "medicationStatements": search("MedicationStatement"),
+           "observations": search("Observation")}
+    return pre, pre["patient"].get("id", "p1")
+
+
+def hook_request(hook, pid, prefetch, **ctx):
+    context = {"userId": "Practitioner/example", "patientId": pid}
+    context.update(ctx)
+    body = {"hook": hook, "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+            "context": context}
+    if prefetch is not None:
+        body["prefetch"] = prefetch
+    return json.dumps(body)
+
+
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+def valid_cards(doc, what):
+    """Every card against the CDS Hooks 2.0 response rules."""
+    check(isinstance(doc, dict) and isinstance(doc.get("cards"), list), what + ": cards array")
+    if not isinstance(doc, dict) or not isinstance(doc.get("cards"), list):
+        return []
+    seen = set()
+    for i, c in enumerate(doc["cards"]):
+        w = "%s: card %d" % (what, i)
+        check(isinstance(c.get("uuid"), str) and UUID.match(c["uuid"]), w + ": uuid")
+        check(c.get("uuid") not in seen, w + ": uuid unique")
+        seen.add(c.get("uuid"))
+        s = c.get("summary")
+        check(isinstance(s, str) and 0 < len(s) < 140, w + ": summary under 140 characters")
+        check(c.get("indicator") in ("info", "warning", "critical"), w + ": indicator")
+        check(c.get("detail") is None or isinstance(c["detail"], str), w + ": detail markdown")
+        src = c.get("source")
+        check(isinstance(src, dict) and isinstance(src.get("label"), str) and src["label"],
+              w + ": source.label")
+        if isinstance(src, dict) and "url" in src:
+            check(isinstance(src["url"], str) and src["url"].startswith("http"), w + ": source.url")
+        if isinstance(src, dict) and "topic" in src:
+            check(isinstance(src["topic"].get("code"), str), w + ": source.topic.code")
+        for ln in c.get("links", []):
+            check(isinstance(ln.get("label"), str) and isinstance(ln.get("url"), str) and
+                  ln.get("type") in ("absolute", "smart"), w + ": link")
+    return doc["cards"]
+
+
+def b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def der_to_raw(der, n=48):
+    """An ECDSA signature from openssl (DER SEQUENCE of two INTEGERs) as JWS wants it: r||s."""
+    assert der[0] == 0x30
+    i = 2 if der[1] < 0x80 else 2 + (der[1] & 0x7F)
+    out = b""
+    for _ in range(2):
+        assert der[i] == 0x02
+        ln = der[i + 1]
+        v = der[i + 2:i + 2 + ln].lstrip(b"\0")
+        out += v.rjust(n, b"\0")
+        i += 2 + ln
+    return out
+
+
+def make_jwt(alg, key, claims, secret=None):
+    head = b64(json.dumps({"alg": alg, "typ": "JWT"}).encode())
+    body = b64(json.dumps(claims).encode())
+    signing = (head + "." + body).encode()
+    if alg.startswith("HS"):
+        sig = hmac.new(secret, signing, hashlib.sha384).digest()
+    else:
+        sig = subprocess.run(["openssl", "dgst", "-sha384", "-sign", key], input=signing,
+                             capture_output=True, check=True).stdout
+        if alg.startswith("ES"):
+            sig = der_to_raw(sig)
+    return head + "." + body + "." + b64(sig)
+
+
+def jwt_cases():
+    """--auth: tokens accepted and refused (401), keys made with openssl."""
+    tmp = tempfile.mkdtemp()
+    def run(*a):
+        subprocess.run(["openssl", *a], capture_output=True, check=True)
+    rsa, ec, other = (os.path.join(tmp, n) for n in ("rsa.pem", "ec.pem", "other.pem"))
+    run("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", rsa)
+    run("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", other)
+    run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", ec)
+    run("pkey", "-in", rsa, "-pubout", "-out", os.path.join(tmp, "rsa.pub"))
+    run("pkey", "-in", ec, "-pubout", "-out", os.path.join(tmp, "ec.pub"))
+    aud = "http://127.0.0.1/cds-services/mgadvise-patient-view"
+    conf = os.path.join(tmp, "auth.json")
+    with open(conf, "w") as f:
+        json.dump({"audience": aud, "issuers": [
+            {"iss": "https://ehr.example", "public_key": "rsa.pub"},
+            {"iss": "https://ec.example", "public_key": "ec.pub"}]}, f)
+    p = subprocess.run([MG, "serve", "--auth", os.path.join(tmp, "none.json")],
+                       capture_output=True, text=True, timeout=30)
+    check(p.returncode == 3 and "none.json" in p.stderr, "--auth: a missing file is named")
+    proc, port, lines = start("--auth", conf)
+    check(not any("WARNING" in l for l in lines), "no warning with --auth")
+    now = int(time.time())
+    def claims(**kw):
+        c = {"iss": "https://ehr.example", "aud": aud, "exp": now + 300, "iat": now,
+             "jti": os.urandom(8).hex(), "sub": "client"}
+        c.update(kw)
+        return {k: v for k, v in c.items() if v is not None}
+    pre, pid = prefetch_of("healthy-sleep.json")
+    body = hook_request("patient-view", pid, pre)
+    svc = "/cds-services/mgadvise-patient-view"
+    def call(token):
+        h = {"Authorization": "Bearer " + token} if token is not None else {}
+        return request(port, "POST", svc, body, headers=h)
+    try:
+        good = make_jwt("RS384", rsa, claims())
+        st, ct, doc = call(good)
+        check(st == 200 and "cards" in doc, "RS384 token accepted (%d %r)" % (st, doc))
+        st, ct, doc = call(good)
+        check(st == 401 and "jti" in doc["message"], "replayed jti refused")
+        st, ct, doc = call(make_jwt("ES384", ec, claims(iss="https://ec.example")))
+        check(st == 200, "ES384 token accepted (%d %r)" % (st, doc))
+        st, ct, doc = call(make_jwt("ES384", ec, claims(aud=[aud, "other"], iss="https://ec.example")))
+        check(st == 200, "aud as an array accepted")
+        refused = [
+            (None, "missing"),
+            ("not.a.jwt", "not a JWT"),
+            (make_jwt("RS384", rsa, claims(aud="https://elsewhere")), "aud"),
+            (make_jwt("RS384", rsa, claims(exp=now - 600)), "expired"),
+            (make_jwt("RS384", rsa, claims(exp=None)), "exp"),
+            (make_jwt("RS384", rsa, claims(iat=now + 3600)), "iat"),
+            (make_jwt("RS384", rsa, claims(jti=None)), "jti"),
+            (make_jwt("RS384", rsa, claims(iss="https://evil.example")), "not trusted"),
+            (make_jwt("RS384", other, claims()), "signature"),
+            (make_jwt("HS384", None, claims(), secret=open(os.path.join(tmp, "rsa.pub"), "rb").read()),
+             ""),
+        ]
+        for token, word in refused:
+            st, ct, doc = call(token)
+            check(st == 401 and isinstance(doc, dict) and word in doc.get("message", ""),
+                  "token refused: %r -> %d %r" % (word, st, doc))
+        st, ct, doc = request(port, "GET", "/cds-services")
+        check(st == 200, "discovery needs no token")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=20)
+        rest = proc.stderr.read()
+    check(rc == 0, "--auth server: clean exit")
+    check("401 for mgadvise-patient-view: the JWT's \"jti\" was used before" in rest,
+          "401s logged with the reason")
+    check("Sanitizer" not in rest, "--auth server: no sanitizer report: " + rest[-2000:])
+
+
+def main():
+    # without --insecure-no-auth the service refuses to start, saying why
+    p = subprocess.run([MG, "serve", "--port", "0"], capture_output=True, text=True, timeout=30)
+    check(p.returncode == 2 and "--insecure-no-auth" in p.stderr, "refuses to run without auth")
+
+    proc, port, lines = start("--insecure-no-auth", "--timeout", "2", "--max-connections", "8")
+    check(any("WARNING" in l and "NOT authenticated" in l for l in lines), "loud warning")
+    try:
+        st, ct, doc = request(port, "GET", "/healthz")
+        check(st == 200 and doc.get("status") == "ok", "healthz")
+
+        st, ct, doc = request(port, "GET", "/cds-services")
+        check(st == 200 and ct.startswith("application/json"), "discovery status")
+        svcs = {s["id"]: s for s in doc["services"]}
+        pv = svcs.get("mgadvise-patient-view", {})
+        check(pv.get("hook") == "patient-view", "patient-view service")
+        check(svcs.get("mgadvise-order-select", {}).get("hook") == "order-select", "order-select")
+        for s in doc["services"]:
+            check(isinstance(s.get("description"), str) and s.get("id"), "service fields")
+        pf = pv.get("prefetch", {})
+        check(pf.get("patient") == "Patient/{{context.patientId}}", "prefetch patient")
+        check(pf.get("conditions") == "Condition?patient={{context.patientId}}", "prefetch conditions")
+        check(pf.get("medicationRequests", "").startswith("MedicationRequest?patient="), "prefetch meds")
+        check("http://loinc.org|1989-3" in pf.get("observations", ""), "prefetch observation codes")
+
+        # CKD stage 3 and a diuretic: a critical card, the summary card first
+        pre, pid = prefetch_of("ckd-diuretics.json")
+        st, ct, doc = request(port, "POST", "/cds-services/mgadvise-patient-view",
+                              hook_request("patient-view", pid, pre))
+        check(st == 200, "ckd patient-view status %d" % st)
+        cards = valid_cards(doc, "ckd")
+        check(any(c["indicator"] == "critical" for c in cards), "ckd: a critical card")
+        check(cards and cards[0]["summary"].startswith("Magnesium supplements"), "ckd: summary first")
+        check(cards and cards[0]["indicator"] == "critical", "ckd: summary card critical")
+        check(2 <= len(cards) <= 10, "ckd: one card per act item, not every item (%d)" % len(cards))
+        check(any(">" in (c.get("detail") or "") for c in cards[1:]), "ckd: quoted passages")
+        check(all("links" not in c for c in cards), "ckd: no link without a document URL")
+
+        # a healthy adult: no critical card
+        pre, pid = prefetch_of("healthy-sleep.json")
+        st, ct, doc = request(port, "POST", "/cds-services/mgadvise-patient-view",
+                              hook_request("patient-view", pid, pre))
+        check(st == 200, "healthy status %d" % st)
+        cards = valid_cards(doc, "healthy")
+        check(cards and all(c["indicator"] != "critical" for c in cards), "healthy: no critical card")
+
+        # order-select: a draft magnesium order gets the safety cards; another order none
+        pre, pid = prefetch_of("ckd-diuretics.json")
+        def draft(system, code):
+            return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {
+                "resourceType": "MedicationRequest", "id": "draft1", "status": "draft",
+                "intent": "proposal", "subject": {"reference": "Patient/" + pid},
+                "medicationCodeableConcept": {"coding": [{"system": system, "code": code}]}}}]}
+        st, ct, doc = request(port, "POST", "/cds-services/mgadvise-order-select",
+                              hook_request("order-select", pid, pre, selections=["MedicationRequest/draft1"],
+                                           draftOrders=draft("http://www.whocc.no/atc", "A12CC02")))
+        cards = valid_cards(doc, "order magnesium")
+        check(st == 200 and any(c["indicator"] == "critical" for c in cards), "order: critical card")
+        check(all(c["indicator"] != "info" for c in cards[1:]), "order: safety cards only")
+        st, ct, doc = request(port, "POST", "/cds-services/mgadvise-order-select",
+                              hook_request("order-select", pid, pre, selections=["MedicationRequest/draft1"],
+                                           draftOrders=draft("http://www.whocc.no/atc", "C03CA01")))
+        check(st == 200 and doc == {"cards": []}, "order of no magnesium: no cards")
+
+        # bad requests: a 4xx and a JSON error naming what was wrong
+        def bad(method, path, body, want, word, ctype="application/json"):
+            st, ct, doc = request(port, method, path, body, ctype)
+            ok = st == want and isinstance(doc, dict) and word in doc.get("message", "")
+            check(ok, "%s %s -> %d (want %d), %r" % (method, path, st, want, doc))
+        svc = "/cds-services/mgadvise-patient-view"
+        bad("POST", svc, "{not json", 400, "not JSON")
+        bad("POST", svc, "", 400, "empty")
+        bad("POST", svc, "[1]", 400, "not a JSON object")
+        bad("POST", svc, "{}", 400, "'hook'")
+        bad("POST", svc, json.dumps({"hook": "patient-view"}), 400, "'hookInstance'")
+        bad("POST", svc, json.dumps({"hook": "patient-view", "hookInstance": "x"}), 400, "'context'")
+        bad("POST", svc, json.dumps({"hook": "order-sign", "hookInstance": "x", "context": {}}),
+            400, "answers 'patient-view'")
+        bad("POST", svc, hook_request("patient-view", "p1", None), 412, "'prefetch'")
+        bad("POST", svc, hook_request("patient-view", "p1", {"conditions": None}), 412,
+            "prefetch.patient")
+        bad("POST", svc, hook_request("patient-view", "p1", {"patient": {"resourceType": "Patient",
+            "birthDate": "not a date"}}), 422, "prefetch")
+        bad("POST", svc, "[" * 200000 + "]" * 200000, 400, "deeper than 64")
+        bad("POST", "/cds-services/%ff%01x", "{}", 404, "\\xff\\x01x")
+        bad("POST", svc, "{}", 415, "application/json", ctype="text/plain")
+        bad("GET", svc, None, 405, "use POST")
+        bad("POST", "/cds-services", "{}", 405, "use GET")
+        bad("POST", "/cds-services/nope", "{}", 404, "'nope'")
+        bad("GET", "/nothing", None, 404, "/nothing")
+        # oversized: refused by its Content-Length before the body is read, and a chunked
+        # body without one as soon as it passes the limit
+        check(raw(port, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  "Content-Length: %d\r\n\r\n" % (svc, 2 << 20), b"{" * 65536).startswith(
+                      b"HTTP/1.1 413"), "oversized body: 413")
+        chunk = b"1000\r\n" + b" " * 4096 + b"\r\n"
+        check(raw(port, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n" % svc, chunk * 300 + b"0\r\n\r\n").startswith(
+                      b"HTTP/1.1 413"), "oversized chunked body: 413")
+
+        # a browser's CORS preflight
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+        c.request("OPTIONS", svc, headers={"Origin": "http://sandbox.example",
+                                           "Access-Control-Request-Method": "POST"})
+        r = c.getresponse()
+        r.read()
+        c.close()
+        check(r.status == 204 and r.getheader("Access-Control-Allow-Origin") == "*" and
+              "POST" in r.getheader("Access-Control-Allow-Methods", ""), "CORS preflight")
+
+        # feedback is accepted
+        st, ct, doc = request(port, "POST", svc + "/feedback", json.dumps({"feedback": [
+            {"card": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", "outcome": "accepted",
+             "outcomeTimestamp": "2026-06-01T10:00:00Z"}]}))
+        check(st == 200, "feedback accepted")
+
+        # a slow client: connections that send nothing hold one connection each, and the
+        # service keeps answering; the idle ones are closed after the timeout
+        slow = []
+        for _ in range(3):
+            s = socket.create_connection(("127.0.0.1", port))
+            s.sendall(b"POST " + svc.encode() + b" HTTP/1.1\r\nHost: x\r\n")
+            slow.append(s)
+        st, ct, doc = request(port, "GET", "/healthz")
+        check(st == 200, "answers while slow clients wait")
+        slow[0].settimeout(10)
+        t0 = time.time()
+        try:
+            got = slow[0].recv(100)
+        except OSError:
+            got = b""
+        check(got == b"" and time.time() - t0 < 9, "idle connection closed by the timeout")
+        for s in slow:
+            s.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = -1
+        rest = proc.stderr.read()
+    # a rule set whose source has a URL: source.url, links, a summary cut under 140
+    proc2, port2, _ = start("--insecure-no-auth", "-r", os.path.join(ROOT, "tests/serve/linked.mga"))
+    try:
+        st, ct, doc = request(port2, "GET", "/cds-services")
+        pf = doc["services"][0]["prefetch"]
+        check(pf == {"patient": "Patient/{{context.patientId}}",
+                     "conditions": "Condition?patient={{context.patientId}}"},
+              "prefetch from the bindings only: %r" % pf)
+        pre, pid = prefetch_of("ckd-diuretics.json")
+        st, ct, doc = request(port2, "POST", "/cds-services/mgadvise-patient-view",
+                              hook_request("patient-view", pid, pre))
+        cards = valid_cards(doc, "linked")
+        check(st == 200 and len(cards) == 2, "linked: summary and one act card")
+        c = cards[1] if len(cards) == 2 else {}
+        check(c.get("indicator") == "critical", "linked: critical")
+        check(c.get("summary", "").endswith("..."), "linked: long summary cut")
+        check(c.get("source", {}).get("url") == "https://example.org/a-document", "source.url")
+        check(c.get("source", {}).get("label") == "A document", "source.label")
+        check(c.get("source", {}).get("topic", {}).get("code") == "kidney_avoid", "source.topic")
+        check(c.get("links") == [{"label": "A document", "url": "https://example.org/a-document",
+                                  "type": "absolute"}], "links")
+        check("> clear magnesium" in c.get("detail", ""), "quote in detail")
+        check("Adults: a background note." in cards[0].get("detail", ""),
+              "background folded into the summary card")
+    finally:
+        proc2.send_signal(signal.SIGTERM)
+        rc2 = proc2.wait(timeout=20)
+        rest2 = proc2.stderr.read()
+    check(rc2 == 0, "second server: clean exit")
+    check("Sanitizer" not in rest2, "second server: no sanitizer report: " + rest2[-2000:])
+    jwt_cases()
+    check(rc == 0, "clean exit on SIGTERM (%d): %s" % (rc, rest[-2000:]))
+    check("feedback for mgadvise-patient-view" in rest, "feedback logged")
+    check("ERROR" not in rest and "Sanitizer" not in rest, "no sanitizer report")
+    if FAILS:
+        print("serve: %d of %d checks failed" % (len(FAILS), CHECKS[0]), file=sys.stderr)
+        return 1
+    print("serve: %d checks passed" % CHECKS[0])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
