@@ -426,7 +426,7 @@ docs-bless: $(BUILD)/mgadvise $(BUILD)/libmgadvise.a
 # Each harness tests/fuzz/fuzz_<name>.c is built twice: with libFuzzer by `make fuzz`
 # (clang, Debian's libclang-rt-14-dev), and with a plain replay driver that `make test`
 # runs over the seeds and every regression input kept in tests/fuzz/regress/<name>/.
-FUZZERS      = compile eval batch csv mgt
+FUZZERS      = compile eval batch csv mgt fhir
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_BUILD   = build-fuzz
@@ -438,17 +438,20 @@ fuzz_seeds_eval    = examples/profiles/*.json tests/golden/eval/*/profile.json t
 fuzz_seeds_batch   = tests/fuzz/seeds/batch/*
 fuzz_seeds_csv     = examples/profiles.csv tests/golden/batch/*/input.csv tests/fuzz/seeds/csv/*
 fuzz_seeds_mgt     = tests/rules/*.mgt tests/golden/test/*/*.mgt tests/fuzz/seeds/mgt/*
+fuzz_seeds_fhir    = examples/fhir/*.json tests/golden/fhir/*.json tests/fuzz/seeds/fhir/*
 fuzz_maxlen_compile = 131072
 fuzz_maxlen_eval    = 65536
 fuzz_maxlen_batch   = 65536
 fuzz_maxlen_csv     = 65536
 fuzz_maxlen_mgt     = 131072
+fuzz_maxlen_fhir    = 65536
 # sets seeds and ml (the longest input libFuzzer makes) for harness $$h, in a recipe's shell
 fuzz_case = case $$h in compile) seeds="$(fuzz_seeds_compile)"; ml=$(fuzz_maxlen_compile);; \
                 eval) seeds="$(fuzz_seeds_eval)"; ml=$(fuzz_maxlen_eval);; \
                 batch) seeds="$(fuzz_seeds_batch)"; ml=$(fuzz_maxlen_batch);; \
                 csv) seeds="$(fuzz_seeds_csv)"; ml=$(fuzz_maxlen_csv);; \
-                mgt) seeds="$(fuzz_seeds_mgt)"; ml=$(fuzz_maxlen_mgt);; esac
+                mgt) seeds="$(fuzz_seeds_mgt)"; ml=$(fuzz_maxlen_mgt);; \
+                fhir) seeds="$(fuzz_seeds_fhir)"; ml=$(fuzz_maxlen_fhir);; esac
 # the batch harness runs the CLI's batch command in process
 FUZZ_CLI_SRC = cli/batch.c cli/batch_csv.c cli/common.c
 

@@ -337,7 +337,9 @@ MGA_API mga_status mga_profile_from_fhir(const mga_ruleset *rs, const char *name
                                          mga_diags **diags);
 /* The same mapping, writing the profile JSON (one object and a newline, fields in schema
  * order, numbers as the FHIR input wrote them) through one call of fn instead of parsing
- * it. Errors as mga_profile_from_fhir, and MGA_E_MISUSE for a NULL fn, MGA_E_WRITE. */
+ * it. Errors as mga_profile_from_fhir's mapping errors, and MGA_E_MISUSE for a NULL fn,
+ * MGA_E_WRITE; a value the profile's schema refuses (out of its field's range) is written
+ * as given and refused when the JSON is parsed, as mga_profile_from_fhir does. */
 MGA_API mga_status mga_fhir_write_profile(const mga_ruleset *rs, const char *name,
                                           const char *json, size_t len, const char *date,
                                           mga_write_fn fn, void *ud, mga_diags **diags);

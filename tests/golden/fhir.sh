@@ -10,32 +10,14 @@
 # BLESS=1 rewrites the expected files instead of comparing.
 set -u
 BIN=$1
-export LC_ALL=C
 DATE=2026-06-01
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-compare() { # name expected actual
-    if [ "${BLESS:-0}" = 1 ]; then
-        cp "$3" "$2"
-        pass=$((pass + 1))
-    elif [ -f "$2" ] && cmp -s "$2" "$3"; then
-        pass=$((pass + 1))
-    else
-        fail=$((fail + 1))
-        echo "FAIL: $1"
-        if [ -f "$2" ]; then diff -u "$2" "$3" | head -40; else echo "  (no expected file $2)"; fi
-    fi
-}
+. tests/golden/lib.sh
 
 same() { # name a b: two runs that must give the same bytes
     if cmp -s "$2" "$3"; then
-        pass=$((pass + 1))
+        ok
     else
-        fail=$((fail + 1))
-        echo "FAIL: $1"
+        bad "$1"
         diff -u "$2" "$3" | head -40
     fi
 }
@@ -79,8 +61,7 @@ for args in "--date 2026-06-01 examples/fhir/child.profile.json" \
     # shellcheck disable=SC2086
     "$BIN" eval $args >"$tmp/out" 2>&1
     rc=$?
-    if [ $rc -eq 2 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: usage: eval $args gave $rc, expected 2"; fi
+    check "usage: eval $args gave $rc, expected 2" $((rc != 2))
 done
 
-echo "fhir golden: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+golden_done "fhir golden"
