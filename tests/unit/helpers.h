@@ -285,6 +285,30 @@ static inline void *fail_realloc(void *ud, void *p, size_t old, size_t n)
     return q;
 }
 
+/* Runs step(ud) with allocation 0, 1, 2, ... failing in turn until a run sees no failure.
+ * Every run must return MGA_OK or MGA_E_NOMEM and leave as many blocks live as it found
+ * (step frees what it made); the run without a failure must return MGA_OK. */
+typedef mga_status (*fail_step)(void *ud);
+
+static inline void fail_each(fail_state *fs, fail_step step, void *ud)
+{
+    long live = fs->live;
+    for (long n = 0;; n++) {
+        fs->calls = 0;
+        fs->fail_at = n;
+        fs->failed = false;
+        mga_status st = step(ud);
+        assert_true(st == MGA_OK || st == MGA_E_NOMEM);
+        if (fs->live != live)
+            fail_msg("allocation %ld failing leaked %ld block(s)", n, fs->live - live);
+        if (!fs->failed) {
+            assert_int_equal(st, MGA_OK);
+            break;
+        }
+    }
+    fs->fail_at = -1;
+}
+
 /* An engine whose every allocation goes through fail_realloc with fs (none fails while
  * fs->fail_at is -1). */
 static inline mga_engine *fail_engine(fail_state *fs)
