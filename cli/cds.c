@@ -630,9 +630,26 @@ static bool orders_magnesium(yajl_val orders)
     return false;
 }
 
-/* Every prefetched resource as one JSON array for the FHIR mapper. */
-static char *resources_json(yajl_val prefetch, size_t *len)
+/* Where the i-th resource handed to the mapper came from: prefetch member key, and its
+ * Bundle entry (or -1: the member is the resource). */
+typedef struct res_src {
+    const char *key;
+    long entry;
+} res_src;
+
+/* Every prefetched resource as one JSON array for the FHIR mapper; *srcs (malloc'd, one per
+ * resource, *nsrcs of them) says where each came from. */
+static char *resources_json(yajl_val prefetch, size_t *len, res_src **srcs, size_t *nsrcs)
 {
+    size_t n = 0, cap = 0;
+    *srcs = NULL;
+    for (size_t i = 0; i < prefetch->u.object.len; i++) {
+        yajl_val v = prefetch->u.object.values[i];
+        yajl_val e = YAJL_IS_OBJECT(v) ? tget(v, "entry", yajl_t_array) : NULL;
+        cap += e ? e->u.array.len : 1;
+    }
+    if (cap && !(*srcs = calloc(cap, sizeof **srcs)))
+        return NULL;
     yajl_gen g = yajl_gen_alloc(NULL);
     if (!g)
         return NULL;
@@ -644,31 +661,57 @@ static char *resources_json(yajl_val prefetch, size_t *len)
         const char *rt = tstr(v, "resourceType");
         yajl_val entry = rt && strcmp(rt, "Bundle") == 0 ? tget(v, "entry", yajl_t_array) : NULL;
         if (!rt || strcmp(rt, "Bundle") != 0) {
+            (*srcs)[n++] = (res_src){prefetch->u.object.keys[i], -1};
             gen_value(g, v);
             continue;
         }
         for (size_t j = 0; entry && j < entry->u.array.len; j++) {
             yajl_val res = tget(entry->u.array.values[j], "resource", yajl_t_object);
-            if (res)
+            if (res) {
+                (*srcs)[n++] = (res_src){prefetch->u.object.keys[i], (long)j};
                 gen_value(g, res);
+            }
         }
     }
     yajl_gen_array_close(g);
+    *nsrcs = n;
     return gen_take(g, len);
+}
+
+/* A mapper diagnostic's path ("$[i].rest") as the request's own JSON path
+ * ("$.prefetch.key.entry[j].resource.rest"). */
+static void request_path(const res_src *srcs, size_t n, const char *path, char *buf, size_t cap)
+{
+    size_t i = 0;
+    int used = 0;
+    if (sscanf(path, "$[%zu]%n", &i, &used) == 1 && used > 0 && i < n) {
+        if (srcs[i].entry >= 0)
+            snprintf(buf, cap, "$.prefetch.%.64s.entry[%ld].resource%s", srcs[i].key,
+                     srcs[i].entry, path + used);
+        else
+            snprintf(buf, cap, "$.prefetch.%.64s%s", srcs[i].key, path + used);
+    } else {
+        snprintf(buf, cap, "$.prefetch");
+    }
 }
 
 static int evaluate(const cds_service *s, yajl_val prefetch, bool safety_only, char **out,
                     size_t *outlen)
 {
     size_t len = 0;
-    char *res = resources_json(prefetch, &len);
-    if (!res)
+    res_src *srcs = NULL;
+    size_t nsrcs = 0;
+    char *res = resources_json(prefetch, &len, &srcs, &nsrcs);
+    if (!res) {
+        free(srcs);
         return fail(500, "internal", out, outlen, "out of memory");
+    }
     char today[16];
     time_t now = time(NULL);
     struct tm tm;
     if (!gmtime_r(&now, &tm) || strftime(today, sizeof today, "%Y-%m-%d", &tm) == 0) {
         free(res);
+        free(srcs);
         return fail(500, "internal", out, outlen, "cannot read the clock");
     }
     mga_profile *p = NULL;
@@ -682,9 +725,15 @@ static int evaluate(const cds_service *s, yajl_val prefetch, bool safety_only, c
         for (size_t i = 0; i < mga_diags_count(d) && !e; i++)
             if (mga_diags_ref(d, i)->kind == MGA_DIAG_ERROR)
                 e = mga_diags_ref(d, i);
-        status = fail(422, "unprocessable_prefetch", out, outlen, "prefetch: %s%s%s",
-                      e && e->path ? e->path : "", e && e->path ? ": " : "",
-                      e ? e->message : "the resources give no profile");
+        char where[320] = "$.prefetch";
+        const char *msg = e ? e->message : "the resources give no profile";
+        if (e && e->path) {
+            size_t pl = strlen(e->path);
+            request_path(srcs, nsrcs, e->path, where, sizeof where);
+            if (strncmp(msg, e->path, pl) == 0 && strncmp(msg + pl, ": ", 2) == 0)
+                msg += pl + 2; /* the message names the mapper's path: the request's replaces it */
+        }
+        status = fail(422, "unprocessable_prefetch", out, outlen, "%s: %s", where, msg);
     } else if (st == MGA_OK && (st = mga_evaluate(s->rs, p, &r)) == MGA_OK) {
         *out = cards_json(s, r, safety_only, outlen);
         if (!*out)
@@ -695,6 +744,7 @@ static int evaluate(const cds_service *s, yajl_val prefetch, bool safety_only, c
     mga_result_free(r);
     mga_profile_free(p);
     mga_diags_free(d);
+    free(srcs);
     return status;
 }
 

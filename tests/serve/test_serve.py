@@ -332,7 +332,18 @@ def main():
         bad("POST", svc, hook_request("patient-view", "p1", {"conditions": None}), 412,
             "prefetch.patient")
         bad("POST", svc, hook_request("patient-view", "p1", {"patient": {"resourceType": "Patient",
-            "birthDate": "not a date"}}), 422, "prefetch")
+            "birthDate": "not a date"}}), 422, "$.prefetch.patient.birthDate: 'not a date'")
+        # a value out of its field's range is named at its place in the request
+        oor, _ = prefetch_of("healthy-sleep.json")
+        oor["observations"] = {"resourceType": "Bundle", "type": "searchset", "entry": [
+            {"resource": {"resourceType": "Observation", "status": "final", "code": {"coding": [
+                {"system": "http://loinc.org", "code": "1989-3"}]},
+                "effectiveDateTime": "2026-02-03", "valueQuantity": {
+                    "value": 9000, "unit": "nmol/L", "system": "http://unitsofmeasure.org",
+                    "code": "nmol/L"}}}]}
+        bad("POST", svc, hook_request("patient-view", "p1", oor), 422,
+            "$.prefetch.observations.entry[0].resource.valueQuantity.value: 9000 nmol/L is "
+            "outside the range")
         bad("POST", svc, "[" * 200000 + "]" * 200000, 400, "deeper than 64")
         bad("POST", "/cds-services/%ff%01x", "{}", 404, "\\xff\\x01x")
         bad("POST", svc, "{}", 415, "application/json", ctype="text/plain")
