@@ -5,6 +5,8 @@
  * result written as cards with yajl_gen. A client of the public header only. */
 #define _DEFAULT_SOURCE /* getrandom */
 #include "cds.h"
+#include "fhirfetch.h"
+#include "jsonval.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,6 +33,8 @@ struct cds_service {
     char *discovery;
     size_t discovery_len;
     bool needs_patient; /* the bindings read Patient: prefetch.patient is required */
+    yajl_val templates; /* the prefetch templates: what a request lacks is fetched */
+    fhirfetch_opts fetch;
 };
 
 static const struct {
@@ -119,35 +123,6 @@ static yajl_val tget(yajl_val v, const char *k, yajl_type t)
     return yajl_tree_get(v, path, t);
 }
 
-/* A yajl_tree value written back through g (to hand resources to the FHIR mapper). */
-static void gen_value(yajl_gen g, yajl_val v)
-{
-    if (YAJL_IS_STRING(v)) {
-        str(g, YAJL_GET_STRING(v));
-    } else if (YAJL_IS_NUMBER(v)) {
-        const char *n = YAJL_GET_NUMBER(v);
-        yajl_gen_number(g, n, strlen(n));
-    } else if (YAJL_IS_OBJECT(v)) {
-        yajl_gen_map_open(g);
-        for (size_t i = 0; i < v->u.object.len; i++) {
-            str(g, v->u.object.keys[i]);
-            gen_value(g, v->u.object.values[i]);
-        }
-        yajl_gen_map_close(g);
-    } else if (YAJL_IS_ARRAY(v)) {
-        yajl_gen_array_open(g);
-        for (size_t i = 0; i < v->u.array.len; i++)
-            gen_value(g, v->u.array.values[i]);
-        yajl_gen_array_close(g);
-    } else if (YAJL_IS_TRUE(v)) {
-        yajl_gen_bool(g, 1);
-    } else if (YAJL_IS_FALSE(v)) {
-        yajl_gen_bool(g, 0);
-    } else {
-        yajl_gen_null(g);
-    }
-}
-
 static bool read_docs(cds_service *s)
 {
     sbuf b = {0};
@@ -201,12 +176,12 @@ static bool make_discovery(cds_service *s)
         kv(g, "title", services[i].title);
         kv(g, "description", services[i].description);
         str(g, "prefetch");
-        gen_value(g, prefetch);
+        cli_json_gen(g, prefetch);
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
     yajl_gen_map_close(g);
-    yajl_tree_free(prefetch);
+    s->templates = prefetch;
     s->discovery = gen_take(g, &s->discovery_len);
     return s->discovery != NULL;
 }
@@ -217,6 +192,11 @@ cds_service *cds_service_new(const mga_ruleset *rs)
     if (!s)
         return NULL;
     s->rs = rs;
+    s->fetch = (fhirfetch_opts){false, 10};
+    if (!fhirfetch_init()) {
+        free(s);
+        return NULL;
+    }
     if (!read_docs(s) || !make_discovery(s)) {
         cds_service_free(s);
         return NULL;
@@ -235,7 +215,14 @@ void cds_service_free(cds_service *s)
     }
     free(s->docs);
     free(s->discovery);
+    yajl_tree_free(s->templates);
     free(s);
+    fhirfetch_cleanup();
+}
+
+void cds_service_set_fetch(cds_service *s, const fhirfetch_opts *o)
+{
+    s->fetch = *o;
 }
 
 const char *cds_discovery_ref(const cds_service *s, size_t *len)
@@ -277,31 +264,6 @@ char *cds_error_json(const char *kind, const char *message, size_t *len)
     yajl_gen_map_close(g);
     free(m.p);
     return gen_take(g, len);
-}
-
-/* The deepest nesting of arrays and objects in JSON text, counted before yajl_tree (whose
- * free, like the writer here, recurses) sees it; stops counting past max. */
-static size_t json_depth(const char *p, size_t len, size_t max)
-{
-    size_t depth = 0, deepest = 0;
-    bool in_str = false;
-    for (size_t i = 0; i < len && deepest <= max; i++) {
-        char c = p[i];
-        if (in_str) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_str = false;
-        } else if (c == '"') {
-            in_str = true;
-        } else if (c == '[' || c == '{') {
-            if (++depth > deepest)
-                deepest = depth;
-        } else if ((c == ']' || c == '}') && depth) {
-            depth--;
-        }
-    }
-    return deepest;
 }
 
 /* ---- Cards ------------------------------------------------------------------------------ */
@@ -662,14 +624,14 @@ static char *resources_json(yajl_val prefetch, size_t *len, res_src **srcs, size
         yajl_val entry = rt && strcmp(rt, "Bundle") == 0 ? tget(v, "entry", yajl_t_array) : NULL;
         if (!rt || strcmp(rt, "Bundle") != 0) {
             (*srcs)[n++] = (res_src){prefetch->u.object.keys[i], -1};
-            gen_value(g, v);
+            cli_json_gen(g, v);
             continue;
         }
         for (size_t j = 0; entry && j < entry->u.array.len; j++) {
             yajl_val res = tget(entry->u.array.values[j], "resource", yajl_t_object);
             if (res) {
                 (*srcs)[n++] = (res_src){prefetch->u.object.keys[i], (long)j};
-                gen_value(g, res);
+                cli_json_gen(g, res);
             }
         }
     }
@@ -748,6 +710,35 @@ static int evaluate(const cds_service *s, yajl_val prefetch, bool safety_only, c
     return status;
 }
 
+/* When the request lacks a member of the prefetch templates and gives a fhirServer, the
+ * missing members fetched (cli/fhirfetch.c): *prefetch then points at the complete prefetch,
+ * owned by *fetched. 0 when there is nothing to fetch or it was fetched; otherwise the
+ * status of the error in *out. */
+static int fetch_missing(const cds_service *s, yajl_val root, yajl_val *prefetch,
+                         yajl_val *fetched, char **out, size_t *outlen)
+{
+    bool lacks = false;
+    for (size_t i = 0; s->templates && i < s->templates->u.object.len; i++) {
+        const char *path[] = {s->templates->u.object.keys[i], NULL};
+        lacks |= !*prefetch || !yajl_tree_get(*prefetch, path, yajl_t_any);
+    }
+    if (!lacks || !tget(root, "fhirServer", yajl_t_any))
+        return 0;
+    char why[512], *text = NULL;
+    size_t len = 0;
+    int st = fhirfetch_fill(&s->fetch, s->templates, root, *prefetch, &text, &len, why,
+                            sizeof why);
+    if (st)
+        return fail(st, st == 400 ? "bad_request" : "fhir_fetch_failed", out, outlen, "%s", why);
+    char err[256];
+    *fetched = yajl_tree_parse(text, err, sizeof err);
+    free(text);
+    if (!*fetched)
+        return fail(500, "internal", out, outlen, "the fetched prefetch cannot be read again");
+    *prefetch = *fetched;
+    return 0;
+}
+
 int cds_handle(const cds_service *s, const char *id, const char *body, size_t len, char **out,
                size_t *outlen)
 {
@@ -758,7 +749,7 @@ int cds_handle(const cds_service *s, const char *id, const char *body, size_t le
     if (len == 0 || memchr(body, '\0', len))
         return fail(400, "bad_json", out, outlen, "the body is %s",
                     len ? "not JSON text (a NUL byte)" : "empty");
-    if (json_depth(body, len, CDS_MAX_DEPTH) > CDS_MAX_DEPTH)
+    if (cli_json_depth(body, len, CDS_MAX_DEPTH) > CDS_MAX_DEPTH)
         return fail(400, "bad_json", out, outlen, "the body is nested deeper than %d levels",
                     CDS_MAX_DEPTH);
     char err[256];
@@ -770,6 +761,7 @@ int cds_handle(const cds_service *s, const char *id, const char *body, size_t le
         return fail(400, "bad_json", out, outlen, "the body is not JSON: %s", err);
     }
     int status;
+    yajl_val fetched = NULL;
     const char *hook = tstr(root, "hook");
     const char *inst = tstr(root, "hookInstance");
     yajl_val ctx = tget(root, "context", yajl_t_object);
@@ -797,15 +789,19 @@ int cds_handle(const cds_service *s, const char *id, const char *body, size_t le
         *out = strdup("{\"cards\":[]}"); /* no magnesium product ordered: nothing to say */
         *outlen = *out ? strlen(*out) : 0;
         status = *out ? 200 : 500;
+    } else if ((status = fetch_missing(s, root, &prefetch, &fetched, out, outlen)) != 0) {
+        /* the FHIR server could not give what the request lacks: *out says why */
     } else if (!prefetch)
         status = fail(412, "prefetch_missing", out, outlen,
-                      "'prefetch' is missing and this service does not query a FHIR server");
+                      "'prefetch' is missing and the request gives no 'fhirServer' to fetch "
+                      "it from");
     else if (s->needs_patient && !tget(prefetch, "patient", yajl_t_object))
         status = fail(412, "prefetch_missing", out, outlen,
-                      "'prefetch.patient' (Patient/{{context.patientId}}) is missing and this "
-                      "service does not query a FHIR server");
+                      "'prefetch.patient' (Patient/{{context.patientId}}) is missing and the "
+                      "request gives no 'fhirServer' to fetch it from");
     else
         status = evaluate(s, prefetch, order, out, outlen);
+    yajl_tree_free(fetched);
     yajl_tree_free(root);
     return status;
 }
