@@ -19,10 +19,9 @@
 #define FHIRFETCH_MAX_BYTES ((size_t)16 << 20)
 
 typedef struct fhirfetch_opts {
-  bool allow_http; /* plain http:// FHIR servers too (--fhir-allow-http, testing
-                      only) */
-  unsigned
-      timeout_s; /* every fetch of one hook request together (--fhir-timeout) */
+    bool allow_http;    /* plain http:// FHIR servers too (--fhir-allow-http, testing
+                           only) */
+    unsigned timeout_s; /* every fetch of one hook request together (--fhir-timeout) */
 } fhirfetch_opts;
 
 /* libcurl's global state: once, before any thread fetches. False when it fails.
@@ -44,8 +43,7 @@ void fhirfetch_cleanup(void);
  * a body that is not a FHIR resource, too many pages) and writes why (naming
  * the query, never the token) into why. Thread-safe: each call has its own
  * connection; all its fetches end within o->timeout_s seconds. */
-int fhirfetch_fill(const fhirfetch_opts *o, yajl_val templates,
-                   yajl_val request, yajl_val prefetch, char **out,
-                   size_t *outlen, char *why, size_t whycap);
+int fhirfetch_fill(const fhirfetch_opts *o, yajl_val templates, yajl_val request, yajl_val prefetch,
+                   char **out, size_t *outlen, char *why, size_t whycap);
 
 #endif
