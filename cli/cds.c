@@ -7,6 +7,7 @@
 #include "cds.h"
 #include "fhirfetch.h"
 #include "jsonval.h"
+#include "mgproduct.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,9 +45,11 @@ static const struct {
      "Cited magnesium advice for the patient whose chart is opened: what to avoid, the dose "
      "limits, the forms to prefer and when to see a doctor"},
     {"mgadvise-order-select", "order-select", "Magnesium order safety",
-     "Safety cards for a draft order of a magnesium product (ATC A12CC) for this patient"},
+     "Safety cards for a draft order of a magnesium product (ATC A12CC, or a magnesium "
+     "antacid or laxative) for this patient"},
     {"mgadvise-order-sign", "order-sign", "Magnesium order safety at signing",
-     "Safety cards for a draft order of a magnesium product (ATC A12CC) for this patient"},
+     "Safety cards for a draft order of a magnesium product (ATC A12CC, or a magnesium "
+     "antacid or laxative) for this patient"},
 };
 #define NSERVICES (sizeof services / sizeof services[0])
 
@@ -560,18 +563,32 @@ static int fail(int status, const char *kind, char **out, size_t *outlen, const 
     return *out ? status : 500;
 }
 
-/* Codings of a MedicationRequest's medicationCodeableConcept: a magnesium product by ATC
- * A12CC (magnesium, mineral supplements). */
+/* Whether one of the codings of the CodeableConcept cc names a magnesium product. */
+static bool cc_magnesium(yajl_val cc)
+{
+    yajl_val coding = cc ? tget(cc, "coding", yajl_t_array) : NULL;
+    for (size_t i = 0; coding && i < coding->u.array.len; i++)
+        if (mg_product_coding(tstr(coding->u.array.values[i], "system"),
+                              tstr(coding->u.array.values[i], "code")))
+            return true;
+    return false;
+}
+
+/* A MedicationRequest for a magnesium product (cli/mgproduct.c): by its
+ * medicationCodeableConcept, or by the code of the contained Medication its
+ * medicationReference names ("#id"). */
 static bool is_magnesium(yajl_val mr)
 {
-    const char *path[] = {"medicationCodeableConcept", "coding", NULL};
-    yajl_val coding = yajl_tree_get(mr, path, yajl_t_array);
-    for (size_t i = 0; coding && i < coding->u.array.len; i++) {
-        const char *sys = tstr(coding->u.array.values[i], "system");
-        const char *code = tstr(coding->u.array.values[i], "code");
-        if (sys && code && strcmp(sys, "http://www.whocc.no/atc") == 0 &&
-            strncmp(code, "A12CC", 5) == 0)
-            return true;
+    if (cc_magnesium(tget(mr, "medicationCodeableConcept", yajl_t_object)))
+        return true;
+    yajl_val ref = tget(mr, "medicationReference", yajl_t_object);
+    const char *r = ref ? tstr(ref, "reference") : NULL;
+    yajl_val contained = tget(mr, "contained", yajl_t_array);
+    for (size_t i = 0; r && r[0] == '#' && contained && i < contained->u.array.len; i++) {
+        yajl_val m = contained->u.array.values[i];
+        const char *rt = tstr(m, "resourceType"), *mid = tstr(m, "id");
+        if (rt && mid && strcmp(rt, "Medication") == 0 && strcmp(mid, r + 1) == 0)
+            return cc_magnesium(tget(m, "code", yajl_t_object));
     }
     return false;
 }

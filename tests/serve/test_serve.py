@@ -514,6 +514,37 @@ def main():
                               hook_request("order-select", pid, pre, selections=["MedicationRequest/draft1"],
                                            draftOrders=draft("http://www.whocc.no/atc", "C03CA01")))
         check(st == 200 and doc == {"cards": []}, "order of no magnesium: no cards")
+        # a clinical drug sent with its ATC code: a magnesium laxative (A06AD19 magnesium
+        # citrate) or antacid (A02AA04 magnesium hydroxide) is a magnesium product too
+        def order(draft_orders):
+            return request(port, "POST", "/cds-services/mgadvise-order-select",
+                           hook_request("order-select", pid, pre, selections=["MedicationRequest/draft1"],
+                                        draftOrders=draft_orders))
+        def two(code):
+            d = draft("http://www.nlm.nih.gov/research/umls/rxnorm", "0")
+            d["entry"][0]["resource"]["medicationCodeableConcept"]["coding"].append(
+                {"system": "http://www.whocc.no/atc", "code": code})
+            return d
+        for code in ("A06AD19", "A02AA04", "A06AD02"):
+            st, ct, doc = order(two(code))
+            cards = valid_cards(doc, "order " + code)
+            check(st == 200 and any(c["indicator"] == "critical" for c in cards),
+                  "order of a magnesium product by ATC %s beside RxNorm: safety cards" % code)
+        # a laxative that is not magnesium (A06AD11 lactulose): no cards
+        st, ct, doc = order(two("A06AD11"))
+        check(st == 200 and doc == {"cards": []}, "order of lactulose: no cards")
+        # the product in a contained Medication that medicationReference names
+        mr = draft("x", "y")["entry"][0]["resource"]
+        del mr["medicationCodeableConcept"]
+        mr["medicationReference"] = {"reference": "#med1"}
+        mr["contained"] = [{"resourceType": "Medication", "id": "med1", "code": {"coding": [
+            {"system": "http://www.whocc.no/atc", "code": "A12CC04"}]}}]
+        st, ct, doc = order({"resourceType": "Bundle", "type": "collection", "entry": [{"resource": mr}]})
+        check(st == 200 and any(c["indicator"] == "critical" for c in valid_cards(doc, "contained")),
+              "order of a contained magnesium Medication: safety cards")
+        mr["medicationReference"] = {"reference": "#other"}
+        st, ct, doc = order({"resourceType": "Bundle", "type": "collection", "entry": [{"resource": mr}]})
+        check(st == 200 and doc == {"cards": []}, "a reference to another Medication: no cards")
 
         # bad requests: a 4xx and a JSON error naming what was wrong
         def bad(method, path, body, want, word, ctype="application/json"):
