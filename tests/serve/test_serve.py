@@ -262,7 +262,7 @@ class FhirServer(http.server.ThreadingHTTPServer):
     """A tiny FHIR server on loopback: /fhir serves the resources of an example bundle
     (Patient reads; Condition, MedicationRequest, MedicationStatement and Observation
     searches by patient, the conditions in pages of one through link next) to the Bearer
-    TOKEN only; /slow answers after 5 s, /fail with 500, /big with 20 MiB, /redirect with
+    TOKEN only; /slow answers after 7 s, /fail with 500, /big with 20 MiB, /redirect with
     a 302."""
     daemon_threads = True
 
@@ -303,7 +303,7 @@ class FhirHandler(http.server.BaseHTTPRequestHandler):
                 {"severity": "error", "code": "login"}]})
         mode = parts[0]
         if mode == "slow":
-            time.sleep(5)
+            time.sleep(7)
         elif mode == "fail":
             return self.send(500, {"resourceType": "OperationOutcome"})
         elif mode == "big":
@@ -339,7 +339,7 @@ def fetch_cases():
         bundle = json.load(f)
     fhir = FhirServer([e["resource"] for e in bundle["entry"]])
     threading.Thread(target=fhir.serve_forever, daemon=True).start()
-    proc, port, lines = start("--insecure-no-auth", "--fhir-allow-http", "--fhir-timeout", "2")
+    proc, port, lines = start("--insecure-no-auth", "--fhir-allow-http", "--fhir-timeout", "4")
     check(any("WARNING" in l and "--fhir-allow-http" in l for l in lines), "fetch: loud warning")
     svc = "/cds-services/mgadvise-patient-view"
     auth = {"access_token": TOKEN, "token_type": "Bearer", "expires_in": 300,
@@ -386,7 +386,7 @@ def fetch_cases():
         check(st == 200 and any(c["indicator"] == "critical" for c in doc.get("cards", [])),
               "fetch: order-select without prefetch gets the safety cards")
 
-        def refused(what, body, status, word, within=10):
+        def refused(what, body, status, word, within=15):
             t0 = time.time()
             st, _, doc = request(port, "POST", svc, body)
             took = time.time() - t0
@@ -427,7 +427,7 @@ def fetch_cases():
         check(st == 200 and cards_of(got) == cards_of(want), "fetch: other hooks answered meanwhile")
         t.join(30)
         st, _, doc = slow.get("r", (0, None, None))
-        check(st == 412 and "within the 2 s limit" in (doc or {}).get("message", ""),
+        check(st == 412 and "within the 4 s limit" in (doc or {}).get("message", ""),
               "fetch: slow FHIR server -> 412 (%r)" % (doc,))
     finally:
         proc.send_signal(signal.SIGTERM)
