@@ -20,6 +20,11 @@ DEPS_LIBS   := $(shell pkg-config --libs yajl 2>/dev/null || echo -lyajl)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 MHD_LIBS    := $(shell pkg-config --libs libmicrohttpd libjwt 2>/dev/null || echo -lmicrohttpd -ljwt)
 CSV_LIBS    := -lcsv  # libcsv-dev ships no pkg-config file
+# libcurl, for serve's FHIR fetches (cli/fhirfetch.c), in the CLI only, never the library.
+# The GnuTLS flavour: libmicrohttpd already loads GnuTLS, so it adds one library fewer
+# to the CLI than the OpenSSL flavour (libssl).
+CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
+CURL_LIBS   := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 Z3_CFLAGS   := $(shell pkg-config --cflags z3 2>/dev/null)
 Z3_LIBS     := $(shell pkg-config --libs z3 2>/dev/null || echo -lz3) -lm
 # CPPFLAGS, CFLAGS and LDFLAGS are the caller's (e.g. Debian's dpkg-buildflags): every compile
@@ -56,7 +61,7 @@ EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c
 .DEFAULT_GOAL := all
 
 # Debian packages the build and the tests need; `make deps` installs the missing ones.
-DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev libcsv-dev libz3-dev libmicrohttpd-dev libjwt-dev valgrind \
+DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev libcsv-dev libz3-dev libmicrohttpd-dev libjwt-dev libcurl4-gnutls-dev valgrind \
            mandoc python3 python3-cffi python3-pytest python3-dask python3-distributed \
            python3-jsonschema
 
@@ -142,15 +147,17 @@ $(BUILD)/libmgadvise-analysis.so: $(BUILD)/$(ANALYSIS_SOREAL)
 # the analysis library, is compiled with the library folder it looks in (LIBDIR): for the
 # build with the LIBDIR of the build, by install with the LIBDIR of the install.
 CLI_SRC  = cli/main.c cli/common.c cli/batch.c cli/batch_csv.c cli/tools.c cli/fmt.c cli/graph.c \
-           cli/schema.c cli/lsp.c cli/serve.c cli/cds.c cli/auth.c
+           cli/schema.c cli/lsp.c cli/serve.c cli/cds.c cli/auth.c cli/fhirfetch.c cli/jsonval.c \
+           cli/mgproduct.c
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
-CLI_HDRS = cli/cli.h cli/batch_csv.h cli/cds.h cli/auth.h include/mgadvise.h include/mgadvise_analysis.h
-CLI_LINK = $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS) $(MHD_LIBS)
+CLI_HDRS = cli/cli.h cli/batch_csv.h cli/cds.h cli/auth.h cli/fhirfetch.h cli/jsonval.h cli/mgproduct.h \
+           include/mgadvise.h include/mgadvise_analysis.h
+CLI_LINK = $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS) $(MHD_LIBS) $(CURL_LIBS)
 cli_analysis_defs = -DMGA_ANALYSIS_SONAME='"$(ANALYSIS_SONAME)"' -DMGA_LIBDIR='"$(1)"'
 
 $(BUILD)/obj/cli/%.o: cli/%.c $(CLI_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_PUB) -Icli $(CFLAGS_ALL) $(WARN) $(WERROR) -pthread -c -o $@ $<
+	$(CC) $(CPPFLAGS_PUB) -Icli $(CURL_CFLAGS) $(CFLAGS_ALL) $(WARN) $(WERROR) -pthread -c -o $@ $<
 
 $(BUILD)/mgadvise: $(CLI_OBJ) cli/analysis.c $(CLI_HDRS) $(BUILD)/libmgadvise.a \
                   | $(BUILD)/libmgadvise-analysis.so
@@ -167,9 +174,11 @@ $(BUILD)/install/mgadvise: $(CLI_OBJ) cli/analysis.c $(CLI_HDRS) $(BUILD)/libmga
 cli-deps-check: $(BUILD)/mgadvise $(BUILD)/libmgadvise.so
 	@for f in $(BUILD)/mgadvise $(BUILD)/$(SOREAL); do \
 	    if readelf -d $$f | grep NEEDED | grep -i z3; then echo "cli: $$f needs Z3"; exit 1; fi; done; \
+	if readelf -d $(BUILD)/$(SOREAL) | grep NEEDED | grep -i curl; then \
+	    echo "cli: $(SOREAL) needs libcurl"; exit 1; fi; \
 	readelf -d $(BUILD)/$(ANALYSIS_SOREAL) | grep -q 'NEEDED.*libz3' || \
 	    { echo "cli: $(ANALYSIS_SOREAL) does not need Z3"; exit 1; }; \
-	echo "cli: mgadvise and libmgadvise load no Z3; $(ANALYSIS_SONAME) does"
+	echo "cli: mgadvise and libmgadvise load no Z3; $(ANALYSIS_SONAME) does; libmgadvise no libcurl"
 
 # ---- installing (make install PREFIX=/usr DESTDIR=...; docs/INSTALL.md) ----
 # Every directory may be set on its own; DESTDIR is prepended to each when copying, never

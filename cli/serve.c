@@ -28,8 +28,9 @@ static const char *usage_serve =
     "  POST /cds-services/mgadvise-order-sign     the same at signing (order-sign)\n"
     "  POST /cds-services/ID/feedback        feedback on cards, logged on standard error\n"
     "  GET  /healthz                         the rule set being served\n"
-    "The patient's FHIR resources come in the request's prefetch; a request without the\n"
-    "prefetch the service needs gets 412. Runs until SIGTERM or SIGINT.\n"
+    "The patient's FHIR resources come in the request's prefetch; what it lacks is fetched\n"
+    "from the request's fhirServer (https, Bearer token from fhirAuthorization); a request\n"
+    "whose prefetch cannot be had gets 412. Runs until SIGTERM or SIGINT.\n"
     "\n"
     "options:\n"
     "  --auth FILE         verify the JWT of every hook and feedback call (Authorization:\n"
@@ -45,6 +46,10 @@ static const char *usage_serve =
     "  --max-body BYTES    the largest request body (default 1048576): larger gets 413\n"
     "  --max-connections N connections open at once (default 64)\n"
     "  --timeout SECS      an idle connection is closed after SECS seconds (default 10)\n"
+    "  --fhir-timeout SECS the FHIR fetches of one request end within SECS seconds\n"
+    "                      (1 to 120, default 10); then the request gets 412\n"
+    "  --fhir-allow-http   fetch from plain http:// FHIR servers too (the token is sent\n"
+    "                      unencrypted): for a test server on loopback only\n"
     "  -h, --help          this help\n"
     "\n"
     "The listening address is printed on standard error once the service answers:\n"
@@ -60,7 +65,9 @@ enum {
     OPT_MAX_BODY,
     OPT_MAX_CONN,
     OPT_TIMEOUT,
-    OPT_AUTH
+    OPT_AUTH,
+    OPT_FHIR_TIMEOUT,
+    OPT_FHIR_HTTP
 };
 
 static const cli_opt serve_opts[] = {
@@ -73,6 +80,8 @@ static const cli_opt serve_opts[] = {
     {"max-body", 0, "a number of bytes", OPT_MAX_BODY},
     {"max-connections", 0, "a number", OPT_MAX_CONN},
     {"timeout", 0, "a number of seconds", OPT_TIMEOUT},
+    {"fhir-timeout", 0, "a number of seconds", OPT_FHIR_TIMEOUT},
+    {"fhir-allow-http", 0, NULL, OPT_FHIR_HTTP},
     {"help", 'h', NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -364,6 +373,8 @@ int cli_serve(int argc, char **argv)
     unsigned long port = 8080, threads = 4, max_body = 1 << 20, max_conn = 64, timeout = 10;
     bool insecure = false;
     const char *auth_path = NULL;
+    fhirfetch_opts fetch = {false, 10};
+    unsigned long fhir_timeout = 10;
     cli_parser P;
     if (!rules || cli_parser_init(&P, "serve", serve_opts) != 0) {
         free(rules);
@@ -408,6 +419,14 @@ int cli_serve(int argc, char **argv)
         case OPT_TIMEOUT:
             if (!num_opt(v, 1, 3600, &timeout))
                 rc = cli_usage_error("serve", "--timeout '%s': expected 1 to 3600 seconds", v);
+            break;
+        case OPT_FHIR_TIMEOUT:
+            if (!num_opt(v, 1, 120, &fhir_timeout))
+                rc = cli_usage_error("serve", "--fhir-timeout '%s': expected 1 to 120 seconds", v);
+            fetch.timeout_s = (unsigned)fhir_timeout;
+            break;
+        case OPT_FHIR_HTTP:
+            fetch.allow_http = true;
             break;
         default:
             rc = EXIT_USAGE;
@@ -466,6 +485,12 @@ int cli_serve(int argc, char **argv)
     free(rules);
     if (st == MGA_OK && !(cds = cds_service_new(rs)))
         st = MGA_E_NOMEM;
+    if (cds)
+        cds_service_set_fetch(cds, &fetch);
+    if (cds && fetch.allow_http)
+        fprintf(stderr, "mgadvise serve: WARNING: --fhir-allow-http: FHIR servers are queried "
+                        "over plain HTTP, the access token unencrypted. For a test server on "
+                        "loopback only.\n");
     if (st != MGA_OK) {
         cli_report_status(st);
         cli_auth_free(auth);

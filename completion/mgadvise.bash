@@ -59,7 +59,7 @@ _mgadvise()
         return
         ;;
     -j | --jobs | --threads | --skip | --min-coverage | --rule | --time-limit | --port | --bind | \
-        --max-body | --max-connections | --timeout)
+        --max-body | --max-connections | --timeout | --fhir-timeout)
         return
         ;;
     esac
@@ -75,7 +75,7 @@ _mgadvise()
     graph) opts='-r --rules -f --format -h --help' ;;
     schema) opts='-r --rules --allow-unknown-fields -h --help' ;;
     lsp) opts='-h --help' ;;
-    serve) opts='--auth --insecure-no-auth --port --bind -r --rules -j --threads --max-body --max-connections --timeout -h --help' ;;
+    serve) opts='--auth --insecure-no-auth --port --bind -r --rules -j --threads --max-body --max-connections --timeout --fhir-timeout --fhir-allow-http -h --help' ;;
     *) return ;;
     esac
     if [[ $cur == -* ]]; then
