@@ -51,8 +51,7 @@ EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c
 .PHONY: all lib identical test lsp-test unit golden examples-run rules-check bless clean sanitize test-asan \
         check-tools deps codes-table docs-check docs-bless fuzz fuzz-regress test-valgrind test-tsan rule-tests fmt-check graph-svg \
         bench bench-tools bench-smoke install uninstall man-check install-check bench-items \
-        python-test bench-python cli-deps-check bench-start data-test serve-test editors-test editors-svg \
-        vsix
+        python-test bench-python cli-deps-check bench-start data-test serve-test editors-test editors-svg
 
 .DEFAULT_GOAL := all
 
@@ -392,9 +391,6 @@ editors-test: $(BUILD)/mgadvise
 editors-svg: $(BUILD)/mgadvise
 	@test -d $(BUILD)/editors/test/node_modules || $(MAKE) --no-print-directory editors-test
 	NODE_PATH=$(BUILD)/editors/test/node_modules node tests/editors/picture.js $(BUILD)/mgadvise . docs/editors-lsp.svg
-
-# The VS Code extension as a .vsix: $(BUILD)/editors/vscode/mgadvise.vsix (editors-test builds it).
-vsix: editors-test
 
 # The CDS Hooks service started on a loopback port: discovery, hooks, cards checked against
 # CDS Hooks 2.0, bad and oversized requests, a slow client, a clean stop (docs/CDS-HOOKS.md).
