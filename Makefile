@@ -56,7 +56,7 @@ EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c
 .PHONY: all lib identical test lsp-test unit golden examples-run rules-check bless clean sanitize test-asan \
         check-tools deps codes-table docs-check docs-bless fuzz fuzz-regress test-valgrind test-tsan rule-tests fmt-check graph-svg \
         bench bench-tools bench-smoke install uninstall man-check install-check bench-items \
-        python-test bench-python cli-deps-check bench-start data-test serve-test
+        python-test bench-python cli-deps-check bench-start data-test serve-test editors-test editors-svg
 
 .DEFAULT_GOAL := all
 
@@ -65,8 +65,14 @@ DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev libcsv-dev l
            mandoc python3 python3-cffi python3-pytest python3-dask python3-distributed \
            python3-jsonschema
 
+# The editor tests (tests/editors) need Node.js with npm, vim and lua5.4. A Node.js that
+# brings its own npm (not Debian's npm package) counts: nodejs and npm are installed only
+# when the commands are missing.
+DEB_PKGS += vim lua5.4
+NODE_PKGS = $(if $(shell command -v node >/dev/null && command -v npm >/dev/null && echo y),,nodejs npm)
+
 deps:
-	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(DEB_PKGS) $(NODE_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	    echo "mgadvise: installing$$missing"; \
 	    SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
@@ -383,6 +389,18 @@ data-test: $(BUILD)/mgadvise $(BUILD)/libmgadvise-analysis.so
 lsp-test: $(BUILD)/mgadvise
 	@PYTHONDONTWRITEBYTECODE=1 $(PYTHON) tests/lsp/test_lsp.py $(BUILD)/mgadvise
 
+# The editor packages (editors/vscode, editors/vim; docs/EDITORS.md): the TextMate grammars
+# on every shipped rule file, the extension and its .vsix, the Vim files, docs/editors-lsp.svg
+# against live answers of mgadvise lsp (tests/editors/run.sh; npm ci into $(BUILD)/editors).
+editors-test: $(BUILD)/mgadvise
+	@sh tests/editors/run.sh $(BUILD)/mgadvise $(BUILD)
+
+# Redraws docs/editors-lsp.svg from what mgadvise lsp answers now (after editors-test has
+# installed the npm packages).
+editors-svg: $(BUILD)/mgadvise
+	@test -d $(BUILD)/editors/test/node_modules || $(MAKE) --no-print-directory editors-test
+	NODE_PATH=$(BUILD)/editors/test/node_modules node tests/editors/picture.js $(BUILD)/mgadvise . docs/editors-lsp.svg
+
 # The CDS Hooks service started on a loopback port: discovery, hooks, cards checked against
 # CDS Hooks 2.0, bad and oversized requests, a slow client, a clean stop (docs/CDS-HOOKS.md).
 serve-test: $(BUILD)/mgadvise
@@ -502,7 +520,7 @@ fuzz:
 	done
 
 test: all unit golden examples-run rules-check rule-tests fmt-check docs-check fuzz-regress bench-smoke \
-      man-check install-check python-test cli-deps-check data-test lsp-test serve-test
+      man-check install-check python-test cli-deps-check data-test lsp-test serve-test editors-test
 	@echo "mgadvise: all tests passed ($(BUILD))"
 
 bless: $(BUILD)/mgadvise
