@@ -5,6 +5,7 @@
  * result written as cards with yajl_gen. A client of the public header only. */
 #define _DEFAULT_SOURCE /* getrandom */
 #include "cds.h"
+#include "cli.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -277,31 +278,6 @@ char *cds_error_json(const char *kind, const char *message, size_t *len)
     yajl_gen_map_close(g);
     free(m.p);
     return gen_take(g, len);
-}
-
-/* The deepest nesting of arrays and objects in JSON text, counted before yajl_tree (whose
- * free, like the writer here, recurses) sees it; stops counting past max. */
-static size_t json_depth(const char *p, size_t len, size_t max)
-{
-    size_t depth = 0, deepest = 0;
-    bool in_str = false;
-    for (size_t i = 0; i < len && deepest <= max; i++) {
-        char c = p[i];
-        if (in_str) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_str = false;
-        } else if (c == '"') {
-            in_str = true;
-        } else if (c == '[' || c == '{') {
-            if (++depth > deepest)
-                deepest = depth;
-        } else if ((c == ']' || c == '}') && depth) {
-            depth--;
-        }
-    }
-    return deepest;
 }
 
 /* ---- Cards ------------------------------------------------------------------------------ */
@@ -708,7 +684,7 @@ int cds_handle(const cds_service *s, const char *id, const char *body, size_t le
     if (len == 0 || memchr(body, '\0', len))
         return fail(400, "bad_json", out, outlen, "the body is %s",
                     len ? "not JSON text (a NUL byte)" : "empty");
-    if (json_depth(body, len, CDS_MAX_DEPTH) > CDS_MAX_DEPTH)
+    if (cli_json_depth(body, len, CDS_MAX_DEPTH) > CDS_MAX_DEPTH)
         return fail(400, "bad_json", out, outlen, "the body is nested deeper than %d levels",
                     CDS_MAX_DEPTH);
     char err[256];

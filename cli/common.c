@@ -374,3 +374,45 @@ bool cli_is_folder(const char *cmd, const char *path, const char *what)
     fprintf(stderr, "mgadvise %s: %s\nTry 'mgadvise %s --help'.\n", cmd, msg, cmd);
     return true;
 }
+
+bool cli_has_suffix(const char *s, const char *suf)
+{
+    size_t n = strlen(s), k = strlen(suf);
+    return n >= k && strcmp(s + n - k, suf) == 0;
+}
+
+int cli_hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* The deepest nesting of arrays and objects in JSON text, counted before yajl_tree (whose
+ * free, like the writer here, recurses) sees it; stops counting past max. */
+size_t cli_json_depth(const char *p, size_t len, size_t max)
+{
+    size_t depth = 0, deepest = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < len && deepest <= max; i++) {
+        char c = p[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > deepest)
+                deepest = depth;
+        } else if ((c == ']' || c == '}') && depth) {
+            depth--;
+        }
+    }
+    return deepest;
+}
