@@ -142,7 +142,8 @@ $(BUILD)/libmgadvise-analysis.so: $(BUILD)/$(ANALYSIS_SOREAL)
 # the analysis library, is compiled with the library folder it looks in (LIBDIR): for the
 # build with the LIBDIR of the build, by install with the LIBDIR of the install.
 CLI_SRC  = cli/main.c cli/common.c cli/batch.c cli/batch_csv.c cli/tools.c cli/fmt.c cli/graph.c \
-           cli/schema.c cli/lsp.c cli/lsp_rpc.c cli/lsp_docs.c cli/lsp_check.c cli/serve.c \
+           cli/schema.c cli/lsp.c cli/lsp_rpc.c cli/lsp_docs.c cli/lsp_check.c cli/lsp_analysis.c \
+           cli/serve.c \
            cli/cds.c cli/auth.c
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_HDRS = cli/cli.h cli/lsp.h cli/batch_csv.h cli/cds.h cli/auth.h include/mgadvise.h include/mgadvise_analysis.h
@@ -531,7 +532,7 @@ test-valgrind: all $(UNIT_TESTS) $(FUZZ_REPLAY)
 # batch engine runs with 1 to 4 workers, and batch -j 8 must equal -j 1 byte for byte.
 test-tsan:
 	$(MAKE) --no-print-directory BUILD=build-tsan SAN=thread OPT=-O1 build-tsan/tests/test_api \
-	    build-tsan/tests/test_batch build-tsan/mgadvise
+	    build-tsan/tests/test_batch build-tsan/mgadvise build-tsan/libmgadvise-analysis.so
 	cd tests/unit && TSAN_OPTIONS=halt_on_error=1 ../../build-tsan/tests/test_api
 	cd tests/unit && TSAN_OPTIONS=halt_on_error=1 ../../build-tsan/tests/test_batch
 	@set -e; t=$$(mktemp -d); trap 'rm -rf "$$t"' EXIT; \
@@ -541,6 +542,10 @@ test-tsan:
 	if grep -q ThreadSanitizer $$t/e1 $$t/e8; then cat $$t/e8; exit 1; fi; \
 	cmp $$t/o1 $$t/o8 && [ $$(wc -l <$$t/o8) -eq 3000 ] && \
 	echo "tsan: 8 threads on one rule graph agree with 1 (library and batch)"
+	@# the language server's analysis worker against its main thread (Z3 itself is not
+	@# instrumented: tests/lsp/tsan.supp)
+	TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/tests/lsp/tsan.supp" \
+	    PYTHONDONTWRITEBYTECODE=1 $(PYTHON) tests/lsp/test_lsp.py build-tsan/mgadvise
 
 sanitize test-asan:
 	$(MAKE) SAN=address,undefined OPT=-O1 test

@@ -15,14 +15,18 @@
 #include <string.h>
 
 static const char *usage_lsp =
-    "usage: mgadvise lsp\n"
+    "usage: mgadvise lsp [--no-analysis] [--time-limit SECS]\n"
     "\n"
     "Runs a Language Server Protocol server on standard input and output, for editors: the\n"
     "diagnostics of rule files (*.mga, every rule file of a folder compiled together) and\n"
-    "rule tests (*.mgt) as you type, formatting, and hover and completion for profile\n"
-    "fields. See docs/EDITORS.md.\n"
+    "rule tests (*.mgt) as you type, the solver analysis of check (contradicting rules,\n"
+    "rules that never fire, refuted invariants with a counter-example) when a rule file is\n"
+    "opened or saved, formatting, symbols, definitions, hover and completion. See\n"
+    "docs/EDITORS.md.\n"
     "\n"
     "options:\n"
+    "  --no-analysis       no solver analysis: the compiler's diagnostics only\n"
+    "  --time-limit SECS   stop an analysis after SECS seconds (1 to 86400; default 10)\n"
     "  -h, --help          this help\n"
     "\n"
     "exit status: 0 after shutdown and exit; 1 exit without shutdown, or the input ended;\n"
@@ -46,7 +50,7 @@ static void on_initialize(lsp_server *S, yajl_val id, yajl_val params)
     S->initialized = true;
     yajl_gen g = lsp_begin(id);
     if (!g) {
-        S->out.failed = true;
+        lsp_fail(&S->out);
         return;
     }
     yajl_gen_map_open(g);
@@ -575,6 +579,18 @@ static void hover_decl(lsp_server *S, lsp_doc *dc, const mga_ruleset *rs, const 
 
 /* ---- dispatch ------------------------------------------------------------------------ */
 
+/* Asks for the solver analysis of a rule file's folder (none for a test file). */
+static void analyse_doc(lsp_server *S, const char *uri)
+{
+    lsp_doc *dc = lsp_doc_find(&S->docs, uri);
+    if (!dc || !dc->path || !cli_has_suffix(dc->path, ".mga"))
+        return;
+    char *dir = lsp_dir_of(dc->path);
+    if (dir)
+        lsp_analysis_request(S->an, dir);
+    free(dir);
+}
+
 static void on_text(lsp_server *S, const char *method, yajl_val params)
 {
     const char *uri = lsp_get_str(params, "textDocument", "uri");
@@ -582,8 +598,10 @@ static void on_text(lsp_server *S, const char *method, yajl_val params)
         return;
     if (strcmp(method, "textDocument/didOpen") == 0) {
         const char *text = lsp_get_str(params, "textDocument", "text");
-        if (text && lsp_doc_set(&S->docs, uri, text, strlen(text)))
+        if (text && lsp_doc_set(&S->docs, uri, text, strlen(text))) {
             lsp_check_doc(S, uri);
+            analyse_doc(S, uri);
+        }
     } else if (strcmp(method, "textDocument/didChange") == 0) {
         yajl_val ch = lsp_get(params, "contentChanges", NULL, yajl_t_array);
         if (!ch || YAJL_GET_ARRAY(ch)->len == 0 || !lsp_doc_find(&S->docs, uri))
@@ -598,6 +616,7 @@ static void on_text(lsp_server *S, const char *method, yajl_val params)
         if (text && lsp_doc_find(&S->docs, uri))
             lsp_doc_set(&S->docs, uri, text, strlen(text));
         lsp_check_doc(S, uri);
+        analyse_doc(S, uri);
     } else if (strcmp(method, "textDocument/didClose") == 0) {
         lsp_doc *dc = lsp_doc_find(&S->docs, uri);
         char *path = dc && dc->path ? lsp_dup(dc->path, strlen(dc->path)) : NULL;
@@ -652,6 +671,7 @@ static bool handle(lsp_server *S, yajl_val msg, int *code)
     } else if (strcmp(method, "shutdown") == 0) {
         if (request) {
             S->shutdown = true;
+            lsp_analysis_quit(S->an); /* nothing is published after the answer */
             lsp_null(&S->out, id);
         }
     } else if (strncmp(method, "textDocument/did", 16) == 0 && !request) {
@@ -673,7 +693,11 @@ static bool handle(lsp_server *S, yajl_val msg, int *code)
     } /* an unknown notification ("initialized", "$/..." among them) is ignored */
     return false;
 }
+enum { OPT_NO_ANALYSIS = 256, OPT_TIME_LIMIT };
+
 static const cli_opt lsp_opts[] = {
+    {"no-analysis", 0, NULL, OPT_NO_ANALYSIS},
+    {"time-limit", 0, "a number of seconds", OPT_TIME_LIMIT},
     {"help", 'h', NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -685,12 +709,28 @@ int cli_lsp(int argc, char **argv)
         return EXIT_INTERNAL;
     int c;
     const char *v;
+    bool analysis = true;
+    double limit = 10;
     while ((c = cli_parser_next(&P, argc, argv, &v)) != CLI_OPT_END) {
-        if (c == 'h') {
+        char *end;
+        switch (c) {
+        case 'h':
             fputs(usage_lsp, stdout);
             return EXIT_OK;
+        case OPT_NO_ANALYSIS:
+            analysis = false;
+            break;
+        case OPT_TIME_LIMIT:
+            limit = strtod(v, &end);
+            if (end == v || *end || !(limit >= 1 && limit <= 86400))
+                return cli_usage_error("lsp",
+                                       "'%s' for --time-limit is not a number of seconds from 1 "
+                                       "to 86400",
+                                       v);
+            break;
+        default:
+            return EXIT_USAGE;
         }
-        return EXIT_USAGE;
     }
     if (optind < argc)
         return cli_usage_error("lsp", "unexpected argument '%s': the server talks on standard "
@@ -699,8 +739,10 @@ int cli_lsp(int argc, char **argv)
     lsp_server S;
     memset(&S, 0, sizeof S);
     S.out.f = stdout;
-    if (mga_engine_new(NULL, &S.eng) != MGA_OK) {
+    if (pthread_mutex_init(&S.lock, NULL) != 0 || pthread_mutex_init(&S.out.lock, NULL) != 0 || mga_engine_new(NULL, &S.eng) != MGA_OK ||
+        (analysis && lsp_analysis_start(&S, limit, &S.an) != MGA_OK)) {
         fprintf(stderr, "mgadvise lsp: %s\n", mga_status_str(MGA_E_NOMEM));
+        mga_engine_free(S.eng);
         return EXIT_INTERNAL;
     }
     int code = EXIT_INVALID; /* the input ended without exit */
@@ -714,19 +756,24 @@ int cli_lsp(int argc, char **argv)
             break;
         }
         if (r < 0) {
-            if (S.out.failed)
+            if (lsp_failed(&S.out))
                 break;
             continue;
         }
+        pthread_mutex_lock(&S.lock);
         bool stop = handle(&S, msg, &code);
+        pthread_mutex_unlock(&S.lock);
         yajl_tree_free(msg);
-        if (stop || S.out.failed)
+        if (stop || lsp_failed(&S.out))
             break;
     }
-    if (S.out.failed)
+    lsp_analysis_free(S.an);
+    if (lsp_failed(&S.out))
         code = EXIT_INTERNAL;
     lsp_docs_free(&S.docs);
     lsp_check_free(&S);
     mga_engine_free(S.eng);
+    pthread_mutex_destroy(&S.lock);
+    pthread_mutex_destroy(&S.out.lock);
     return code;
 }

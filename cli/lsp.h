@@ -5,6 +5,7 @@
  *   lsp_docs.c  the document store: open documents, the rule files of a folder, URIs and
  *               paths, UTF-16 positions
  *   lsp_check.c diagnostics: compiling a folder or a test file and publishing what it says
+ *   lsp_analysis.c the solver analysis of a folder on a worker thread, on save
  *   lsp.c       the requests (initialize, formatting, hover, completion, symbols,
  *               definition) and the dispatch loop
  * Only the public headers are used. */
@@ -16,6 +17,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+
+#include <pthread.h>
 
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
@@ -35,11 +38,17 @@ enum {
 
 /* ---- lsp_rpc.c: the transport ----------------------------------------------------------- */
 
-/* Where messages go: one message written whole at a time. */
+/* Where messages go: one message written whole at a time, under lock (the analysis worker
+ * writes too). */
 typedef struct lsp_out {
     FILE *f;
-    bool failed; /* a write failed: the server stops */
+    bool failed; /* a write failed: the server stops (read it with lsp_failed) */
+    pthread_mutex_t lock;
 } lsp_out;
+
+/* Whether a write has failed; lsp_fail marks one (out of memory for a message). */
+bool lsp_failed(lsp_out *o);
+void lsp_fail(lsp_out *o);
 
 /* Writes the JSON in g as one framed message. */
 void lsp_send(lsp_out *o, yajl_gen g);
@@ -77,6 +86,7 @@ typedef struct lsp_docs {
     size_t n, cap;
     char **roots; /* workspace folder paths */
     size_t nroots;
+    unsigned long gen; /* counts the changes to the text of rule files (*.mga) */
 } lsp_docs;
 
 /* One source of a compile: its name (a path), text and URI. */
@@ -105,7 +115,10 @@ void lsp_off_to_pos(const char *text, size_t len, size_t off, unsigned *line, un
 
 lsp_doc *lsp_doc_find(lsp_docs *D, const char *uri);
 lsp_doc *lsp_doc_find_path(lsp_docs *D, const char *path);
+/* Sets the text of uri's document, opening it when it is not open; a rule file's new or
+ * different text counts as a change (D->gen). false: out of memory. */
 bool lsp_doc_set(lsp_docs *D, const char *uri, const char *text, size_t len);
+/* Closes uri's document; a rule file's counts as a change (its file on disk counts again). */
 void lsp_doc_close(lsp_docs *D, const char *uri);
 void lsp_add_root(lsp_docs *D, const char *uri);
 void lsp_docs_free(lsp_docs *D);
@@ -130,7 +143,28 @@ void lsp_check_folder(lsp_server *S, const char *dir);
 void lsp_check_doc(lsp_server *S, const char *uri);
 void lsp_check_free(lsp_server *S);
 
-/* The server's state: its engine (the main thread's), documents, output. */
+/* ---- lsp_analysis.c: the solver analysis on a worker thread ---------------------------- */
+
+typedef struct lsp_analysis lsp_analysis;
+
+/* Starts the worker; the analysis library is loaded when the first request comes, with a
+ * limit of seconds per analysis. MGA_E_NOMEM: no thread. */
+mga_status lsp_analysis_start(lsp_server *S, double seconds, lsp_analysis **out);
+/* Asks for the analysis of the rule files of dir as they are now (S->lock held); supersedes
+ * a request not yet taken. A NULL A is a no-op. */
+void lsp_analysis_request(lsp_analysis *A, const char *dir);
+/* The sources and diagnostics of the last analysis of dir, when no rule file has changed
+ * since (S->lock held): borrowed until the lock is let go. */
+bool lsp_analysis_result(lsp_analysis *A, const char *dir, const lsp_units **units,
+                         const mga_diags **diags);
+/* Tells the worker to stop and drop what it runs (S->lock held): nothing is published after. */
+void lsp_analysis_quit(lsp_analysis *A);
+/* Stops the worker (waiting for an analysis under way, at most its time limit) and frees A
+ * (S->lock not held). NULL is a no-op. */
+void lsp_analysis_free(lsp_analysis *A);
+
+/* The server's state: its engine (the main thread's), documents, output. The main thread
+ * holds lock while it handles a message; the analysis worker while it publishes. */
 struct lsp_server {
     mga_engine *eng;
     lsp_docs docs;
@@ -138,6 +172,8 @@ struct lsp_server {
     size_t npublished, cappublished;
     bool initialized, shutdown;
     lsp_out out;
+    pthread_mutex_t lock;
+    lsp_analysis *an;   /* NULL with --no-analysis */
 };
 
 #endif

@@ -53,7 +53,7 @@ void lsp_publish(lsp_server *S, const char *uri, const char *name, const char *t
 {
     yajl_gen g = lsp_begin_note("textDocument/publishDiagnostics");
     if (!g) {
-        S->out.failed = true;
+        lsp_fail(&S->out);
         return;
     }
     yajl_gen_map_open(g);
@@ -192,10 +192,26 @@ static void lsp_check_test_doc(lsp_server *S, lsp_doc *dc)
     mga_ruleset_free(rs);
 }
 
+/* Rechecks every open test file. */
+static void check_tests(lsp_server *S)
+{
+    for (size_t i = 0; i < S->docs.n; i++)
+        if (S->docs.v[i].path && cli_has_suffix(S->docs.v[i].path, ".mgt"))
+            lsp_check_test_doc(S, &S->docs.v[i]);
+}
+
 /* Compiles the rule folder dir and publishes its diagnostics, then rechecks every open
  * test file. */
 void lsp_check_folder(lsp_server *S, const char *dir)
 {
+    const lsp_units *au;
+    const mga_diags *ad;
+    if (lsp_analysis_result(S->an, dir, &au, &ad)) { /* the text it analysed: its findings too */
+        for (size_t i = 0; i < au->n; i++)
+            lsp_publish(S, au->v[i].uri, au->v[i].path, au->v[i].text, au->v[i].len, ad, NULL);
+        check_tests(S);
+        return;
+    }
     lsp_units u = {0};
     mga_ruleset *rs = NULL;
     mga_diags *d = NULL;
@@ -209,9 +225,7 @@ void lsp_check_folder(lsp_server *S, const char *dir)
     mga_diags_free(d);
     mga_ruleset_free(rs);
     lsp_units_free(&u);
-    for (size_t i = 0; i < S->docs.n; i++)
-        if (S->docs.v[i].path && cli_has_suffix(S->docs.v[i].path, ".mgt"))
-            lsp_check_test_doc(S, &S->docs.v[i]);
+    check_tests(S);
 }
 
 void lsp_check_doc(lsp_server *S, const char *uri)

@@ -164,6 +164,11 @@ void lsp_end_pos(const char *text, size_t len, unsigned *line, unsigned *ch)
 
 /* ---- documents ----------------------------------------------------------------------- */
 
+static bool is_rules(const lsp_doc *d)
+{
+    return d->path && cli_has_suffix(d->path, ".mga");
+}
+
 lsp_doc *lsp_doc_find(lsp_docs *D, const char *uri)
 {
     for (size_t i = 0; i < D->n; i++)
@@ -188,6 +193,8 @@ bool lsp_doc_set(lsp_docs *D, const char *uri, const char *text, size_t len)
         return false;
     lsp_doc *d = lsp_doc_find(D, uri);
     if (d) {
+        if (is_rules(d) && (d->len != len || memcmp(d->text, t, len) != 0))
+            D->gen++;
         free(d->text);
         d->text = t;
         d->len = len;
@@ -213,6 +220,8 @@ bool lsp_doc_set(lsp_docs *D, const char *uri, const char *text, size_t len)
         free(t);
         return false;
     }
+    if (is_rules(d))
+        D->gen++;
     D->n++;
     return true;
 }
@@ -222,6 +231,8 @@ void lsp_doc_close(lsp_docs *D, const char *uri)
     lsp_doc *d = lsp_doc_find(D, uri);
     if (!d)
         return;
+    if (is_rules(d))
+        D->gen++;
     free(d->uri);
     free(d->path);
     free(d->text);

@@ -15,13 +15,27 @@ void lsp_send(lsp_out *o, yajl_gen g)
 {
     const unsigned char *buf;
     size_t len;
-    if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok) {
-        o->failed = true;
-        return;
-    }
-    if (fprintf(o->f, "Content-Length: %zu\r\n\r\n", len) < 0 ||
+    pthread_mutex_lock(&o->lock);
+    if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok ||
+        fprintf(o->f, "Content-Length: %zu\r\n\r\n", len) < 0 ||
         fwrite(buf, 1, len, o->f) != len || fflush(o->f) != 0)
         o->failed = true;
+    pthread_mutex_unlock(&o->lock);
+}
+
+void lsp_fail(lsp_out *o)
+{
+    pthread_mutex_lock(&o->lock);
+    o->failed = true;
+    pthread_mutex_unlock(&o->lock);
+}
+
+bool lsp_failed(lsp_out *o)
+{
+    pthread_mutex_lock(&o->lock);
+    bool f = o->failed;
+    pthread_mutex_unlock(&o->lock);
+    return f;
 }
 
 void lsp_gs(yajl_gen g, const char *s)
@@ -84,7 +98,7 @@ void lsp_error(lsp_out *o, yajl_val id, int code, const char *msg)
 {
     yajl_gen g = open_message();
     if (!g) {
-        o->failed = true;
+        lsp_fail(o);
         return;
     }
     lsp_gs(g, "id");
@@ -102,7 +116,7 @@ void lsp_error(lsp_out *o, yajl_val id, int code, const char *msg)
 void lsp_end(lsp_out *o, yajl_gen g)
 {
     if (!g) {
-        o->failed = true;
+        lsp_fail(o);
         return;
     }
     yajl_gen_map_close(g);

@@ -57,7 +57,7 @@ def session(tmp):
     tests = os.path.join(tmp, "tests")
     safety = os.path.join(rules, "safety.mga")
     profile = os.path.join(rules, "profile.mga")
-    c = Client([MGADVISE, "lsp"])
+    c = Client([MGADVISE, "lsp", "--no-analysis"])  # the compiler's diagnostics only
 
     r = c.request("hover", {})
     check(r.get("error", {}).get("code") == -32002, "a request before initialize: -32002")
@@ -384,6 +384,155 @@ def session_repository_root(tmp):
         os.remove(extra)
 
 
+NEVER_FIRES = """rule lsp_never_fires
+  when age < 5 years and age > 100 years
+  then inform
+  severity info
+  say "Nothing."
+  cite immune quote "adult men (between 19 to 64) should consume 300 mg of magnesium daily"
+  evidence guideline
+end
+"""
+
+WARNS_THE_OLD = """rule lsp_warns_the_old
+  when age > 120 years
+  then warn
+  severity warning
+  say "Ask a doctor."
+  cite immune quote "adult men (between 19 to 64) should consume 300 mg of magnesium daily"
+  evidence guideline
+end
+
+invariant lsp_no_warning_for_the_old "nobody over 120 is warned"
+  when age > 120 years
+  expect no warn
+end
+"""
+
+
+def wait_diagnostics(c, uri, pred, what):
+    """Reads notifications until one publishes diagnostics for uri that satisfy pred (the
+    analysis runs on a worker thread: its result comes when it is done)."""
+    import signal
+
+    def expired(signum, frame):
+        raise TimeoutError(what)
+    old = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(120)  # a hang guard, not a speed check
+    try:
+        while True:
+            m = c.read()
+            if (m.get("method") == "textDocument/publishDiagnostics"
+                    and m["params"]["uri"] == uri and pred(m["params"]["diagnostics"])):
+                return m["params"]["diagnostics"]
+            if "method" in m:
+                c.notes.append(m)
+    except TimeoutError:
+        check(False, "no diagnostics came for: %s" % what)
+        return []
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def codes(diags):
+    return [g["code"] for g in diags]
+
+
+def session_analysis(tmp):
+    # The solver analysis: on the first open of a rule file and on each save, on a worker
+    # thread; its findings come with the compiler's, the counter-example in the message.
+    rules = os.path.join(tmp, "rules")
+    extra = os.path.join(rules, "zz_analysis.mga")
+    with open(extra, "w", encoding="utf-8") as f:
+        f.write(NEVER_FIRES)
+    try:
+        c = Client([MGADVISE, "lsp"])
+        c.request("initialize", {"capabilities": {}, "rootUri": uri_of(rules)})
+        open_doc(c, extra)
+        d = wait_diagnostics(c, uri_of(extra), lambda v: "W5007" in codes(v),
+                             "the analysis of the folder when a rule file is opened")
+        g = [x for x in d if x["code"] == "W5007"]
+        check(len(g) == 1 and g[0]["message"] == "rule 'lsp_never_fires' never fires: no profile"
+              " makes its condition true\nnote: these cannot all be true: 'age < 5 years' and "
+              "'age > 100 years' over the declared ranges and values" and g[0]["severity"] == 2
+              and g[0]["range"] == {"start": pos(0, 5), "end": pos(0, 20)},
+              "a rule that never fires: W5007 on its name: %r" % d)
+        # Another request in between: the analysis's findings stay (the text is the same).
+        open_doc(c, os.path.join(tmp, "tests", "safety.mgt"), None, "mgt")
+        d = sync(c)
+        check(uri_of(extra) not in d, "opening a test file does not republish the rules: %r" % d)
+
+        # Saved with a rule that breaks an invariant: W5009 with the counter-example.
+        text = NEVER_FIRES + "\n" + WARNS_THE_OLD
+        change(c, extra, text)
+        d = sync(c).get(uri_of(extra), [])
+        check("W5007" not in codes(d) and "W5009" not in codes(d),
+              "a change drops the findings of the text before it: %r" % d)
+        with open(extra, "w", encoding="utf-8") as f:
+            f.write(text)
+        c.notify("textDocument/didSave", {"textDocument": {"uri": uri_of(extra)}, "text": text})
+        d = wait_diagnostics(c, uri_of(extra), lambda v: "W5009" in codes(v),
+                             "the analysis after a save")
+        inv_line = text.split("\n").index('invariant lsp_no_warning_for_the_old '
+                                          '"nobody over 120 is warned"')
+        g = [x for x in d if x["code"] == "W5009"]
+        check(len(g) == 1 and g[0]["range"]["start"] == pos(inv_line, 10)
+              and g[0]["message"].startswith("invariant 'lsp_no_warning_for_the_old' does not "
+                                             "hold: nobody over 120 is warned\nnote: "
+                                             "counter-example: {")
+              and '"age": ' in g[0]["message"], "a refuted invariant with its witness: %r" % g)
+        check("W5007" in codes(d), "the rule that never fires is still reported: %r" % codes(d))
+
+        # A save at once followed by a change: the analysis of the saved text is stale and
+        # never published after the change's diagnostics.
+        c.notify("textDocument/didSave", {"textDocument": {"uri": uri_of(extra)}, "text": text})
+        broken = text.replace("when age > 120 years\n  then warn", "when agee > 120 years\n  then warn")
+        change(c, extra, broken, 3)
+        sync(c)
+        r = c.request("shutdown")
+        check(r.get("result", 1) is None, "shutdown with an analysis under way")
+        last = c.diagnostics().get(uri_of(extra))
+        check(last is None or (codes(last) and all(x.startswith("E") for x in codes(last))),
+              "no stale analysis after the change: %r" % last)
+        c.notify("exit")
+        rc, err = c.close()
+        check(rc == 0 and err == b"", "the analysis session ends cleanly (%d, %r)" % (rc, err[:500]))
+
+        # Without the analysis library: said once with window/showMessage; the compiler's
+        # diagnostics still come.
+        alone = os.path.join(tmp, "alone")
+        os.mkdir(alone)
+        shutil.copy(MGADVISE, os.path.join(alone, "mgadvise"))
+        c = Client([os.path.join(alone, "mgadvise"), "lsp"])
+        c.request("initialize", {"capabilities": {}, "rootUri": uri_of(rules)})
+        open_doc(c, extra, broken)
+        import signal
+        signal.alarm(120)
+        m = c.read()
+        while m.get("method") != "window/showMessage":
+            c.notes.append(m)
+            m = c.read()
+        signal.alarm(0)
+        check(m["params"]["type"] == 2 and m["params"]["message"].startswith(
+              "mgadvise: the solver analysis is not available: cannot load the analysis library (")
+              and m["params"]["message"].endswith("); diagnostics come from the compiler only"),
+              "the missing analysis is said: %r" % m)
+        c.notify("textDocument/didSave", {"textDocument": {"uri": uri_of(extra)}})
+        d = sync(c)
+        got = codes(d.get(uri_of(extra), []))
+        check(got and all(x.startswith("E") for x in got),
+              "the compiler's diagnostics without the analysis: %r" % d)
+        c.request("shutdown")
+        check(not any(n["method"] == "window/showMessage" for n in c.notes),
+              "the missing analysis is said once")
+        c.notify("exit")
+        rc, err = c.close()
+        check(rc == 0 and err == b"", "the session without the analysis ends cleanly")
+    finally:
+        os.remove(extra)
+
+
 def usage():
     import subprocess
     r = subprocess.run([MGADVISE, "lsp", "extra"], capture_output=True)
@@ -393,7 +542,11 @@ def usage():
     r = subprocess.run([MGADVISE, "lsp", "--bogus"], capture_output=True)
     check(r.returncode == 2 and b"--bogus" in r.stderr, "an unknown option is a usage error")
     r = subprocess.run([MGADVISE, "lsp", "--help"], capture_output=True)
-    check(r.returncode == 0 and r.stdout.startswith(b"usage: mgadvise lsp\n"), "lsp --help")
+    check(r.returncode == 0 and r.stdout.startswith(b"usage: mgadvise lsp [--no-analysis]"),
+          "lsp --help")
+    r = subprocess.run([MGADVISE, "lsp", "--time-limit", "0"], capture_output=True)
+    check(r.returncode == 2 and b"'0' for --time-limit is not a number of seconds from 1 to 86400"
+          in r.stderr, "a bad time limit is a usage error: %r" % (r,))
 
 
 def main():
@@ -403,6 +556,7 @@ def main():
         shutil.copytree("tests/rules", os.path.join(tmp, "tests"))
         session(tmp)
         session_repository_root(tmp)
+        session_analysis(tmp)
         session_ends_early(tmp)
         usage()
     finally:
