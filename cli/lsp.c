@@ -83,6 +83,7 @@ static void on_initialize(lsp_server *S, yajl_val id, yajl_val params)
     lsp_gs(g, "triggerCharacters");
     yajl_gen_array_open(g);
     lsp_gs(g, " ");
+    lsp_gs(g, "[");
     yajl_gen_array_close(g);
     yajl_gen_map_close(g);
     yajl_gen_map_close(g);
@@ -174,28 +175,11 @@ static lsp_doc *at_position(lsp_server *S, yajl_val params, size_t *off)
     return dc;
 }
 
-static const char *type_word(mga_field_type t)
-{
-    switch (t) {
-    case MGA_FIELD_TEXT:
-        return "text";
-    case MGA_FIELD_BOOL:
-        return "boolean";
-    case MGA_FIELD_NUMBER:
-        return "number";
-    case MGA_FIELD_ONE_OF:
-        return "one of";
-    case MGA_FIELD_SET:
-        return "set of";
-    }
-    return "?";
-}
-
 /* Markdown about field f into b. */
 static void field_markdown(membuf *b, const mga_field_info *f)
 {
     char line[256];
-    snprintf(line, sizeof line, "**%s**: %s", f->name, type_word(f->type));
+    snprintf(line, sizeof line, "**%s**: %s", f->name, lsp_type_word(f->type));
     membuf_write(b, line, strlen(line));
     if (f->unit) {
         snprintf(line, sizeof line, " in %s", f->unit);
@@ -233,7 +217,7 @@ static void on_hover(lsp_server *S, yajl_val id, yajl_val params)
         a--;
     while (z < dc->len && lsp_is_word((unsigned char)dc->text[z]))
         z++;
-    mga_ruleset *rs = a < z ? lsp_ruleset_for(S, dc) : NULL;
+    const mga_ruleset *rs = a < z ? lsp_ruleset_for(S, dc) : NULL;
     membuf b = {0};
     for (size_t i = 0; rs && i < mga_ruleset_field_count(rs) && !b.n; i++) {
         mga_field_info f;
@@ -243,7 +227,6 @@ static void on_hover(lsp_server *S, yajl_val id, yajl_val params)
     }
     if (!b.n && a < z)
         hover_decl(S, dc, rs, dc->text + a, z - a, &b);
-    mga_ruleset_free(rs);
     if (!b.n) {
         lsp_null(&S->out, id);
         return;
@@ -264,117 +247,15 @@ static void on_hover(lsp_server *S, yajl_val id, yajl_val params)
     free(b.p);
 }
 
-static void gen_item(yajl_gen g, const char *label, int kind, const char *detail)
-{
-    yajl_gen_map_open(g);
-    lsp_gs(g, "label");
-    lsp_gs(g, label);
-    lsp_gs(g, "kind");
-    lsp_gi(g, kind);
-    if (detail) {
-        lsp_gs(g, "detail");
-        lsp_gs(g, detail);
-    }
-    yajl_gen_map_close(g);
-}
-
-static void skip_blanks_back(const char *t, size_t *p)
-{
-    while (*p > 0 && (t[*p - 1] == ' ' || t[*p - 1] == '\t'))
-        (*p)--;
-}
-
-/* Completion: after "FIELD has " or "FIELD is " (FIELD a set or one-of), FIELD's symbols;
- * or "FIELD: " in a test file's profile (FIELD a set or one-of), FIELD's symbols; after
- * "severity" the severities; after "cite" the source keys; elsewhere the profile fields. */
 static void on_completion(lsp_server *S, yajl_val id, yajl_val params)
 {
     size_t off;
     lsp_doc *dc = at_position(S, params, &off);
-    if (!dc) {
+    if (!dc)
         lsp_error(&S->out, id, RPC_INVALID_PARAMS,
-                   "completion: the document is not open, or no position");
-        return;
-    }
-    /* the word being typed; before it "FIELD has", "FIELD is" or, in a test file,
-     * "FIELD: value, value, " */
-    const char *t = dc->text;
-    size_t p = off;
-    while (p > 0 && lsp_is_word((unsigned char)t[p - 1]))
-        p--;
-    skip_blanks_back(t, &p);
-    while (p > 0 && t[p - 1] == ',') {
-        p--;
-        skip_blanks_back(t, &p);
-        while (p > 0 && lsp_is_word((unsigned char)t[p - 1]))
-            p--;
-        skip_blanks_back(t, &p);
-    }
-    bool after_op = false;
-    const char *prev = t + p;
-    size_t prevlen = 0;
-    if (p > 0 && t[p - 1] == ':') {
-        p--;
-        after_op = true;
-    } else {
-        size_t z = p;
-        while (p > 0 && lsp_is_word((unsigned char)t[p - 1]))
-            p--;
-        prev = t + p;
-        prevlen = z - p;
-        after_op = (z - p == 3 && memcmp(t + p, "has", 3) == 0) ||
-                   (z - p == 2 && memcmp(t + p, "is", 2) == 0);
-    }
-    skip_blanks_back(t, &p);
-    size_t fz = p;
-    while (p > 0 && lsp_is_word((unsigned char)t[p - 1]))
-        p--;
-    const char *field = t + p;
-    size_t flen = fz - p;
-    mga_ruleset *rs = lsp_ruleset_for(S, dc);
-    yajl_gen g = lsp_begin(id);
-    if (g) {
-        yajl_gen_array_open(g);
-        bool done = false;
-        if (prevlen == 8 && memcmp(prev, "severity", 8) == 0) {
-            static const char *const sev[] = {"critical", "warning", "info"};
-            for (size_t i = 0; i < 3; i++)
-                gen_item(g, sev[i], 14 /* Keyword */, "severity");
-            done = true;
-        } else if (prevlen == 4 && memcmp(prev, "cite", 4) == 0) {
-            lsp_units u = {0};
-            if (lsp_units_for(&S->docs, dc, &u))
-                for (size_t i = 0; i < u.n; i++) {
-                    mga_outline *o = NULL;
-                    if (mga_outline_new(S->eng, u.v[i].path, u.v[i].text, u.v[i].len, &o,
-                                        NULL) != MGA_OK)
-                        continue;
-                    for (size_t k = 0; k < mga_outline_count(o); k++)
-                        if (mga_outline_ref(o, k)->kind == MGA_DECL_SOURCE)
-                            gen_item(g, mga_outline_ref(o, k)->name, 20 /* Key */, "source");
-                    mga_outline_free(o);
-                }
-            lsp_units_free(&u);
-            done = true;
-        }
-        for (size_t i = 0; rs && !done && after_op && i < mga_ruleset_field_count(rs); i++) {
-            mga_field_info f;
-            if (mga_ruleset_field(rs, i, &f) != MGA_OK || strlen(f.name) != flen ||
-                memcmp(f.name, field, flen) != 0)
-                continue;
-            for (size_t s = 0; s < f.nsymbols; s++)
-                gen_item(g, f.symbols[s], 20 /* EnumMember */, f.name);
-            done = f.nsymbols > 0;
-        }
-        for (size_t i = 0; rs && !done && i < mga_ruleset_field_count(rs); i++) {
-            mga_field_info f;
-            if (mga_ruleset_field(rs, i, &f) == MGA_OK)
-                gen_item(g, f.name, 5 /* Field */, type_word(f.type));
-        }
-        yajl_gen_array_close(g);
-    }
-    lsp_end(&S->out, g);
-    mga_ruleset_free(rs);
+                  "completion: the document is not open, or no position");
+    else
+        lsp_complete(S, id, dc, off);
 }
 
 static int symbol_kind(mga_decl_kind k)

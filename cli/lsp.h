@@ -6,6 +6,7 @@
  *               paths, UTF-16 positions
  *   lsp_check.c diagnostics: compiling a folder or a test file and publishing what it says
  *   lsp_analysis.c the solver analysis of a folder on a worker thread, on save
+ *   lsp_complete.c completion: what may be written at a position
  *   lsp.c       the requests (initialize, formatting, hover, completion, symbols,
  *               definition) and the dispatch loop
  * Only the public headers are used. */
@@ -138,10 +139,21 @@ void lsp_publish(lsp_server *S, const char *uri, const char *name, const char *t
                  size_t len, const mga_diags *d, const char *extra);
 bool lsp_compile_folder(lsp_server *S, const char *dir, lsp_units *units, mga_ruleset **rs,
                         mga_diags **d);
-mga_ruleset *lsp_ruleset_for(lsp_server *S, const lsp_doc *dc);
+/* The rule set dc's names come from (its folder's for a rule file, the one its tests are
+ * compiled against for a test file), as the text is now or, while that has errors, the
+ * last one compiled without; NULL when there is none. Borrowed: valid until the next
+ * compile (the next message). */
+const mga_ruleset *lsp_ruleset_for(lsp_server *S, const lsp_doc *dc);
 void lsp_check_folder(lsp_server *S, const char *dir);
 void lsp_check_doc(lsp_server *S, const char *uri);
 void lsp_check_free(lsp_server *S);
+
+/* ---- lsp_complete.c: completion ---------------------------------------------------------- */
+
+/* Answers request id with the completion items at byte offset off of dc. */
+void lsp_complete(lsp_server *S, yajl_val id, const lsp_doc *dc, size_t off);
+/* "number", "one of", ... for a field type. */
+const char *lsp_type_word(mga_field_type t);
 
 /* ---- lsp_analysis.c: the solver analysis on a worker thread ---------------------------- */
 
@@ -174,6 +186,11 @@ struct lsp_server {
     lsp_out out;
     pthread_mutex_t lock;
     lsp_analysis *an;   /* NULL with --no-analysis */
+    struct {            /* the last rule set compiled without errors (lsp_check.c) */
+        char *dir;      /* its folder; "" for the built-in rules */
+        unsigned long gen; /* docs.gen when it was compiled */
+        mga_ruleset *rs;
+    } good;
 };
 
 #endif

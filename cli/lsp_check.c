@@ -141,42 +141,83 @@ bool lsp_compile_folder(lsp_server *S, const char *dir, lsp_units *units, mga_ru
     free(srcs);
     return st != MGA_E_NOMEM;
 }
-mga_ruleset *lsp_ruleset_for(lsp_server *S, const lsp_doc *dc)
+/* Keeps rs (taken) as the last rule set of dir compiled without errors, at change count
+ * gen. */
+static void keep_good(lsp_server *S, const char *dir, unsigned long gen, mga_ruleset *rs)
+{
+    char *d = lsp_dup(dir, strlen(dir));
+    if (!d) {
+        mga_ruleset_free(rs);
+        return;
+    }
+    free(S->good.dir);
+    mga_ruleset_free(S->good.rs);
+    S->good.dir = d;
+    S->good.rs = rs;
+    S->good.gen = gen;
+}
+
+/* Compiles the rules of dir ("" for the built-in rules) as they are now: the rule set, or
+ * NULL when they have errors; kept when it has none. Borrowed. */
+static const mga_ruleset *compile_rules(lsp_server *S, const char *dir)
+{
+    mga_ruleset *rs = NULL;
+    if (!*dir) {
+        mga_compile_builtin(S->eng, &rs, NULL);
+    } else {
+        lsp_units u = {0};
+        mga_diags *d = NULL;
+        lsp_compile_folder(S, dir, &u, &rs, &d);
+        mga_diags_free(d);
+        lsp_units_free(&u);
+    }
+    if (!rs)
+        return NULL;
+    keep_good(S, dir, S->docs.gen, rs);
+    return S->good.dir && S->good.rs == rs ? rs : NULL;
+}
+
+/* The folder whose rules dc is read against (its own for a rule file, the one its tests
+ * are compiled against for a test file; "" for the built-in rules), malloc'd; NULL for a
+ * document that is not a file, or out of memory. */
+static char *rules_dir(lsp_server *S, const lsp_doc *dc)
 {
     if (!dc->path)
         return NULL;
-    char *dir = cli_has_suffix(dc->path, ".mgt") ? lsp_rules_dir_for_test(&S->docs, dc->path) : lsp_dir_of(dc->path);
-    mga_ruleset *rs = NULL;
-    if (!dir) {
-        if (cli_has_suffix(dc->path, ".mgt"))
-            mga_compile_builtin(S->eng, &rs, NULL);
-        return rs;
-    }
-    lsp_units u = {0};
-    mga_diags *d = NULL;
-    lsp_compile_folder(S, dir, &u, &rs, &d);
-    mga_diags_free(d);
-    lsp_units_free(&u);
+    if (!cli_has_suffix(dc->path, ".mgt"))
+        return lsp_dir_of(dc->path);
+    char *dir = lsp_rules_dir_for_test(&S->docs, dc->path);
+    return dir ? dir : lsp_dup("", 0);
+}
+
+/* The rule set of dir as the text is now, or NULL when it has errors. */
+static const mga_ruleset *current_rules(lsp_server *S, const char *dir)
+{
+    if (S->good.dir && S->good.gen == S->docs.gen && strcmp(S->good.dir, dir) == 0)
+        return S->good.rs;
+    return compile_rules(S, dir);
+}
+
+const mga_ruleset *lsp_ruleset_for(lsp_server *S, const lsp_doc *dc)
+{
+    char *dir = rules_dir(S, dc);
+    if (!dir)
+        return NULL;
+    const mga_ruleset *rs = current_rules(S, dir);
+    if (!rs && S->good.dir && strcmp(S->good.dir, dir) == 0)
+        rs = S->good.rs; /* the text has errors now: the last rule set without */
     free(dir);
     return rs;
 }
 
 static void lsp_check_test_doc(lsp_server *S, lsp_doc *dc)
 {
-    char *dir = lsp_rules_dir_for_test(&S->docs, dc->path);
-    mga_ruleset *rs = NULL;
-    mga_diags *rd = NULL;
-    lsp_units u = {0};
-    if (dir)
-        lsp_compile_folder(S, dir, &u, &rs, &rd);
-    else
-        mga_compile_builtin(S->eng, &rs, NULL);
-    lsp_units_free(&u);
-    mga_diags_free(rd);
+    char *dir = rules_dir(S, dc);
+    const mga_ruleset *rs = dir ? current_rules(S, dir) : NULL;
     if (!rs) {
         char msg[512];
         snprintf(msg, sizeof msg, "the rules in '%s' have errors: the tests cannot be checked",
-                 dir ? dir : "(built in)");
+                 dir && *dir ? dir : "(built in)");
         lsp_publish(S, dc->uri, NULL, dc->text, dc->len, NULL, msg);
         free(dir);
         return;
@@ -189,7 +230,6 @@ static void lsp_check_test_doc(lsp_server *S, lsp_doc *dc)
     lsp_publish(S, dc->uri, dc->path, dc->text, dc->len, d, NULL);
     mga_diags_free(d);
     mga_tests_free(t);
-    mga_ruleset_free(rs);
 }
 
 /* Rechecks every open test file. */
@@ -223,7 +263,8 @@ void lsp_check_folder(lsp_server *S, const char *dir)
     for (size_t i = 0; i < u.n; i++)
         lsp_publish(S, u.v[i].uri, u.v[i].path, u.v[i].text, u.v[i].len, d, NULL);
     mga_diags_free(d);
-    mga_ruleset_free(rs);
+    if (rs)
+        keep_good(S, dir, S->docs.gen, rs);
     lsp_units_free(&u);
     check_tests(S);
 }
@@ -243,7 +284,6 @@ void lsp_check_doc(lsp_server *S, const char *uri)
     }
 }
 
-
 void lsp_check_free(lsp_server *S)
 {
     for (size_t i = 0; i < S->npublished; i++)
@@ -251,4 +291,7 @@ void lsp_check_free(lsp_server *S)
     free(S->published);
     S->published = NULL;
     S->npublished = S->cappublished = 0;
+    free(S->good.dir);
+    mga_ruleset_free(S->good.rs);
+    memset(&S->good, 0, sizeof S->good);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Cross-reference data for editors (mgadvise lsp): the outline of one rule or test file
  * (where each declaration's name is, from the parse alone) and what a compiled rule set
- * holds about one rule (its advice text, severity and citations). */
+ * holds about one rule (its advice text, severity and citations), and the names an editor
+ * completes: a field's units, the forms, the sources and their numbered references. */
 #include "api.h"
 #include "arena.h"
 #include "ast.h"
@@ -192,5 +193,80 @@ mga_status mga_ruleset_rule(const mga_ruleset *rs, size_t i, mga_rule_info *out)
     out->evidence = r->evidence;
     out->cites = r->pub_cites;
     out->ncites = r->ncites;
+    return MGA_OK;
+}
+
+size_t mga_ruleset_field_unit_count(const mga_ruleset *rs, size_t i)
+{
+    if (!rs || i >= rs->nfields)
+        return 0;
+    const g_field *f = &rs->fields[i];
+    if (f->dim >= 0)
+        return rs->dims[f->dim].nunits;
+    return f->unit ? 1 : 0;
+}
+
+mga_status mga_ruleset_field_unit(const mga_ruleset *rs, size_t i, size_t k, mga_unit_info *out)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (!out || k >= mga_ruleset_field_unit_count(rs, i))
+        return MGA_E_MISUSE;
+    const g_field *f = &rs->fields[i];
+    if (f->dim < 0) {
+        out->name = out->base = f->unit;
+        out->factor = 1;
+        return MGA_OK;
+    }
+    const g_dim *d = &rs->dims[f->dim];
+    out->name = d->units[k].name;
+    out->dimension = d->name;
+    out->base = d->units[0].name;
+    out->factor = d->units[k].factor;
+    return MGA_OK;
+}
+
+size_t mga_ruleset_form_count(const mga_ruleset *rs)
+{
+    return rs ? rs->nforms : 0;
+}
+
+const char *mga_ruleset_form(const mga_ruleset *rs, size_t i)
+{
+    return rs && i < rs->nforms ? rs->forms[i] : NULL;
+}
+
+size_t mga_ruleset_source_count(const mga_ruleset *rs)
+{
+    return rs ? rs->nsources : 0;
+}
+
+mga_status mga_ruleset_source(const mga_ruleset *rs, size_t i, mga_source_info *out)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (!rs || !out || i >= rs->nsources)
+        return MGA_E_MISUSE;
+    const g_source *s = &rs->sources[i];
+    out->key = s->key;
+    out->title = s->title;
+    out->author = s->author;
+    out->publisher = s->publisher;
+    out->url = s->url;
+    out->nrefs = s->nrefs;
+    return MGA_OK;
+}
+
+mga_status mga_ruleset_source_ref(const mga_ruleset *rs, size_t i, size_t k, unsigned *n,
+                                  const char **text)
+{
+    if (n)
+        *n = 0;
+    if (text)
+        *text = NULL;
+    if (!rs || !n || !text || i >= rs->nsources || k >= rs->sources[i].nrefs)
+        return MGA_E_MISUSE;
+    *n = rs->sources[i].refs[k].n;
+    *text = rs->sources[i].refs[k].text;
     return MGA_OK;
 }

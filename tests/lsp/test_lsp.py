@@ -5,6 +5,7 @@ folder and in test files), hover, completion, formatting, shutdown and exit, and
 input (bad framing, invalid JSON, unknown methods), which must get JSON-RPC errors, never a
 crash. Usage: test_lsp.py BUILD/mgadvise (run from the top of the tree)."""
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -246,6 +247,72 @@ def session(tmp):
     labels = [i["label"] for i in r["result"]]
     check(labels[:4] == ["id", "age", "sex", "conditions"] and "vitamin_d_level" in labels,
           "completion of the fields: %r" % labels)
+
+    # Completion read from the rule set that last compiled, while the line being typed
+    # does not compile yet.
+    with open(os.path.join(rules, "units.mga"), encoding="utf-8") as f:
+        utext = f.read()
+    forms = [w.strip() for w in re.search(r"^forms (.*)$", utext, re.M).group(1).split(",")]
+    ssrc = "\n".join(slines)
+    neck_refs = re.findall(r'^  ref (\d+) "(.*)"$',
+                           ssrc[ssrc.index("\nsource neck "):].split("\nend")[0], re.M)
+
+    def complete_at_end(tail, version):
+        change(c, safety, text + tail, version)
+        last = (text + tail).split("\n")
+        r = c.request("textDocument/completion", {"textDocument": {"uri": uri_of(safety)},
+                                                  "position": pos(len(last) - 1, len(last[-1]))})
+        return r["result"]
+
+    # units of the field's dimension after a number: base first, each with its factor
+    items = complete_at_end("fact lsp_t when vitamin_d_level < 30 ", 20)
+    check([i["label"] for i in items] == ["nmol/L", "ng/mL"]
+          and items[1]["detail"] == "vitamin_d_level: 1 ng/mL = 2.496 nmol/L"
+          and items[1]["kind"] == 11 and items[0]["detail"] == "vitamin_d_level: the base unit"
+          and "declared in ng/mL (this one)" in items[1]["documentation"]["value"],
+          "units after a number compared with vitamin_d_level: %r" % items)
+    items = complete_at_end("fact lsp_t when age between 19 and 64 ", 21)
+    check([i["label"] for i in items] == ["days", "weeks", "years", "months"]
+          and items[2]["detail"] == "duration: 1 years = 365.25 days",
+          "units after 'age between 19 and 64': %r" % items)
+    items = complete_at_end("fact lsp_t when supplement_mg > 400 m", 22)
+    check([i["label"] for i in items] == ["mg", "g", "mcg"], "units of mass: %r" % items)
+    # forms after prefer, and supplements too after avoid
+    rule_head = "rule lsp_x\n  when age > 19 years\n  then "
+    items = complete_at_end(rule_head + "prefer ", 23)
+    check([i["label"] for i in items] == forms and all(i["detail"] == "supplement form"
+                                                       for i in items),
+          "the forms after 'prefer': %r" % items)
+    items = complete_at_end(rule_head + "avoid citrate, ", 24)
+    check([i["label"] for i in items] == ["supplements"] + forms,
+          "supplements and the forms after 'avoid', in a list: %r" % [i["label"] for i in items])
+    # severities, each with what it means
+    items = complete_at_end(rule_head + "warn\n  severity ", 25)
+    check([i["label"] for i in items] == ["critical", "warning", "info"]
+          and items[0]["documentation"]["value"].startswith("Listed first"),
+          "the severities with their documentation: %r" % items)
+    # evidence grades, each with how many rules give it
+    items = complete_at_end(rule_head + "warn\n  evidence ", 26)
+    grades = [i["label"] for i in items]
+    uses = len(re.findall(r"^  evidence guideline$", text, re.M))
+    check(grades[:3] == ["guideline", "systematic_review", "rct"] and len(grades) == 9
+          and all(i["detail"] == "evidence grade" for i in items),
+          "the evidence grades: %r" % grades)
+    check(items[0]["documentation"]["value"].startswith("Given by ")
+          and int(items[0]["documentation"]["value"].split()[2]) >= uses > 0,
+          "a grade's documentation counts the rules that give it: %r" % items[0])
+    # source keys with their titles; a source's reference numbers after KEY[
+    items = complete_at_end(rule_head + "warn\n  cite ", 27)
+    check([i["label"] for i in items] == ["immune", "sleep", "gut", "vitd", "neck"]
+          and items[0]["detail"] == "Magnesium For The Immune System"
+          and "10 numbered references" in items[0]["documentation"]["value"],
+          "the source keys with their titles: %r" % items[:1])
+    items = complete_at_end(rule_head + "warn\n  cite neck[", 28)
+    check([(i["label"], i["documentation"]["value"]) for i in items] == neck_refs
+          and len(neck_refs) > 0 and items[0]["detail"] == "reference %s of neck" % neck_refs[0][0],
+          "neck's reference numbers after 'cite neck[': %r" % items[:2])
+    change(c, safety, text, 29)
+    sync(c)
 
     # Formatting: a messy file comes back as the file on disk; a tidy one needs no edit.
     messy = text.replace("rule s1_kidney_disease_avoid_supplements\n",
