@@ -48,6 +48,9 @@ static void on_initialize(lsp_server *S, yajl_val id, yajl_val params)
         free(u);
     }
     S->initialized = true;
+    yajl_val link = lsp_get(lsp_get(params, "capabilities", "textDocument", yajl_t_object),
+                            "definition", "linkSupport", yajl_t_true);
+    S->link_support = link != NULL;
     yajl_gen g = lsp_begin(id);
     if (!g) {
         lsp_fail(&S->out);
@@ -283,10 +286,19 @@ static const char *decl_word(mga_decl_kind k)
     return (unsigned)k < sizeof w / sizeof *w ? w[k] : "?";
 }
 
-static void gen_decl_range(yajl_gen g, const char *text, size_t len, const mga_decl *d)
+/* Where d's name is written. */
+static void gen_name_range(yajl_gen g, const char *text, size_t len, const mga_decl *d)
 {
     lsp_gen_range(g, d->line - 1, lsp_cp_to_u16(text, len, d->line, d->col), d->end_line - 1,
-              lsp_cp_to_u16(text, len, d->end_line, d->end_col));
+                  lsp_cp_to_u16(text, len, d->end_line, d->end_col));
+}
+
+/* Where the whole of d is written, its keyword to its end. */
+static void gen_whole_range(yajl_gen g, const char *text, size_t len, const mga_decl *d)
+{
+    lsp_gen_range(g, d->decl_line - 1, lsp_cp_to_u16(text, len, d->decl_line, d->decl_col),
+                  d->decl_end_line - 1,
+                  lsp_cp_to_u16(text, len, d->decl_end_line, d->decl_end_col));
 }
 
 static void on_symbols(lsp_server *S, yajl_val id, yajl_val params)
@@ -317,9 +329,9 @@ static void on_symbols(lsp_server *S, yajl_val id, yajl_val params)
             lsp_gs(g, "kind");
             lsp_gi(g, symbol_kind(d->kind));
             lsp_gs(g, "range");
-            gen_decl_range(g, dc->text, dc->len, d);
+            gen_whole_range(g, dc->text, dc->len, d);
             lsp_gs(g, "selectionRange");
-            gen_decl_range(g, dc->text, dc->len, d);
+            gen_name_range(g, dc->text, dc->len, d);
             yajl_gen_map_close(g);
         }
         yajl_gen_array_close(g);
@@ -368,12 +380,28 @@ static void on_definition(lsp_server *S, yajl_val id, yajl_val params)
     bool found = lsp_word_at(dc, off, &a, &z) && lsp_units_for(&S->docs, dc, &u) &&
                  find_decl(S, &u, dc->text + a, z - a, &file, &d);
     yajl_gen g = lsp_begin(id);
-    if (g && found) {
+    if (g && found && S->link_support) { /* a LocationLink: the whole and the name */
+        unsigned l0, c0, l1, c1;
+        yajl_gen_array_open(g);
+        yajl_gen_map_open(g);
+        lsp_gs(g, "originSelectionRange");
+        lsp_off_to_pos(dc->text, dc->len, a, &l0, &c0);
+        lsp_off_to_pos(dc->text, dc->len, z, &l1, &c1);
+        lsp_gen_range(g, l0, c0, l1, c1);
+        lsp_gs(g, "targetUri");
+        lsp_gs(g, u.v[file].uri);
+        lsp_gs(g, "targetRange");
+        gen_whole_range(g, u.v[file].text, u.v[file].len, &d);
+        lsp_gs(g, "targetSelectionRange");
+        gen_name_range(g, u.v[file].text, u.v[file].len, &d);
+        yajl_gen_map_close(g);
+        yajl_gen_array_close(g);
+    } else if (g && found) { /* a Location: the name, where the cursor goes */
         yajl_gen_map_open(g);
         lsp_gs(g, "uri");
         lsp_gs(g, u.v[file].uri);
         lsp_gs(g, "range");
-        gen_decl_range(g, u.v[file].text, u.v[file].len, &d);
+        gen_name_range(g, u.v[file].text, u.v[file].len, &d);
         yajl_gen_map_close(g);
     } else if (g) {
         yajl_gen_null(g);

@@ -183,6 +183,7 @@ struct lsp_server {
     char **published; /* URIs with diagnostics shown: cleared when a compile no longer has any */
     size_t npublished, cappublished;
     bool initialized, shutdown;
+    bool link_support; /* the client takes LocationLinks for definitions */
     lsp_out out;
     pthread_mutex_t lock;
     lsp_analysis *an;   /* NULL with --no-analysis */

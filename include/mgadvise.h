@@ -673,13 +673,16 @@ typedef enum mga_decl_kind {
     MGA_DECL_TEST       /* `test "NAME"` of a test file */
 } mga_decl_kind;
 
-/* One declaration of a file: its kind, its name (a test's name without quotes) and where
- * the name is written (for a test, its `test` keyword): 1-based line and column in code
- * points, end_col just past it. */
+/* One declaration of a file: its kind, its name (a test's name without quotes), where the
+ * name is written (for a test, its `test` keyword) and where the whole declaration is
+ * written (from its first keyword to its `end`, or to its last word when it has none; a
+ * field from its name to its last value): 1-based lines and columns in code points, the
+ * end columns just past the end. */
 typedef struct mga_decl {
     mga_decl_kind kind;
     const char *name;
     unsigned line, col, end_line, end_col;
+    unsigned decl_line, decl_col, decl_end_line, decl_end_col;
 } mga_decl;
 
 /* The declarations of one rule or test file, in source order. */

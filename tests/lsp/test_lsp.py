@@ -211,10 +211,15 @@ def session(tmp):
     syms = r["result"]
     want = [s.split()[1] for s in lines if s.startswith("rule ") or s.startswith("fact ")]
     check([x["name"] for x in syms] == want, "the symbols are the file's rules and facts")
+    rule_end = lines.index("end", rule_line)
     check(syms[0] == {"name": "s1_kidney_disease_avoid_supplements", "detail": "rule", "kind": 12,
-                      "range": {"start": pos(rule_line, 5), "end": pos(rule_line, 40)},
+                      "range": {"start": pos(rule_line, 0), "end": pos(rule_end, 3)},
                       "selectionRange": {"start": pos(rule_line, 5), "end": pos(rule_line, 40)}},
-          "a rule's symbol: %r" % syms[:1])
+          "a rule's symbol: the whole rule, its name selected: %r" % syms[:1])
+    check(all(x["range"]["start"]["line"] <= x["selectionRange"]["start"]["line"]
+              and x["range"]["end"]["line"] >= x["selectionRange"]["end"]["line"]
+              and lines[x["range"]["end"]["line"]] == "end" for x in syms if x["detail"] == "rule"),
+          "every rule's range ends at its 'end' and holds its name")
     r = c.request("textDocument/documentSymbol", {"textDocument": {"uri": uri_of(profile)}})
     kinds = {}
     for x in r["result"]:
@@ -222,6 +227,22 @@ def session(tmp):
     check(kinds.get("field", [])[:3] == ["id", "age", "sex"] and len(kinds["field"]) == 21,
           "the profile's fields are symbols: %r" % kinds.get("field"))
     check("takes_supplements" in kinds.get("fact", []), "the profile's facts are symbols")
+    # a field: its name to its last value (a field may go on over lines); a fact: its keyword
+    # to the end of its condition
+    psyms = {x["name"]: x for x in r["result"]}
+    cond = psyms.get("conditions", {})
+    cl = plines.index("  conditions: set of kidney_disease, heart_failure, diabetes, ibs,"
+                      " constipation, insomnia,")
+    cend = cl
+    while plines[cend].endswith(","):  # the values go on on the next line
+        cend += 1
+    check(cond.get("range", {}).get("start") == pos(cl, 2)
+          and cond["range"]["end"] == pos(cend, len(plines[cend]))
+          and cond["selectionRange"] == {"start": pos(cl, 2), "end": pos(cl, 12)},
+          "a field's symbol spans its values: %r (to line %d)" % (cond, cend))
+    fl = plines.index("fact takes_supplements when supplement_mg > 0 mg")
+    check(psyms["takes_supplements"]["range"] == {"start": pos(fl, 0), "end": pos(fl, len(plines[fl]))},
+          "a fact's symbol spans its condition: %r" % psyms["takes_supplements"])
 
     # Completion after 'severity' and after 'cite'.
     sev_line = lines.index("  severity critical")
@@ -429,8 +450,9 @@ def session_repository_root(tmp):
                 '  say "Only in this folder."\n  cite immune quote "Individuals with kidney'
                 ' disorders should avoid taking magnesium supplements"\n  evidence guideline\nend\n')
     try:
-        c = Client([MGADVISE, "lsp"])
-        c.request("initialize", {"capabilities": {}, "rootUri": uri_of(tmp)})
+        c = Client([MGADVISE, "lsp", "--no-analysis"])
+        c.request("initialize", {"rootUri": uri_of(tmp), "capabilities": {
+            "textDocument": {"definition": {"linkSupport": True}}}})
         mgt = os.path.join(tmp, "tests", "extra.mgt")
         text = ('test "the folder\'s own rule"\n  given age: 50 years\n    conditions: none\n'
                 '  expect no zz_lsp_only_here\nend\n')
@@ -443,6 +465,15 @@ def session_repository_root(tmp):
                                     "note: did you mean 'zz_lsp_only_here'?"
               and d[0]["range"] == {"start": pos(3, 12), "end": pos(3, 27)},
               "an unknown rule id, with the folder's rule as the hint: %r" % d)
+        # A client that takes LocationLinks gets the whole rule and its name.
+        change(c, mgt, text, 3)
+        r = c.request("textDocument/definition", {"textDocument": {"uri": uri_of(mgt)},
+                                                  "position": pos(3, 14)})
+        check(r["result"] == [{"originSelectionRange": {"start": pos(3, 12), "end": pos(3, 28)},
+                               "targetUri": uri_of(extra),
+                               "targetRange": {"start": pos(0, 0), "end": pos(7, 3)},
+                               "targetSelectionRange": {"start": pos(0, 5), "end": pos(0, 21)}}],
+              "definition as a LocationLink: %r" % r["result"])
         c.request("shutdown")
         c.notify("exit")
         rc, err = c.close()

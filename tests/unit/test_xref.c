@@ -32,6 +32,17 @@ static void expect_decl(const mga_outline *o, size_t i, mga_decl_kind k, const c
     assert_int_equal(d->end_col, end_col);
 }
 
+static void expect_whole(const mga_outline *o, size_t i, unsigned line, unsigned col,
+                         unsigned end_line, unsigned end_col)
+{
+    const mga_decl *d = mga_outline_ref(o, i);
+    assert_non_null(d);
+    assert_int_equal(d->decl_line, line);
+    assert_int_equal(d->decl_col, col);
+    assert_int_equal(d->decl_end_line, end_line);
+    assert_int_equal(d->decl_end_col, end_col);
+}
+
 static void test_xref_outline_lists_declarations_in_order(void **state)
 {
     (void)state;
@@ -62,6 +73,13 @@ static void test_xref_outline_lists_declarations_in_order(void **state)
     expect_decl(o, 4, MGA_DECL_RULE, "r1", 8, 6, 8);
     expect_decl(o, 5, MGA_DECL_INVARIANT, "i1", 11, 11, 13);
     assert_null(mga_outline_ref(o, 6));
+    /* the whole of each: its first keyword (a field: its name) to its end */
+    expect_whole(o, 0, 1, 1, 2, 4);   /* source ... end */
+    expect_whole(o, 1, 4, 3, 4, 33);  /* age: number years range 0..130 */
+    expect_whole(o, 2, 5, 3, 5, 41);  /* conditions: set of kidney_disease, ibs */
+    expect_whole(o, 3, 7, 1, 7, 32);  /* fact older when age >= 65 years */
+    expect_whole(o, 4, 8, 1, 10, 4);  /* rule ... end */
+    expect_whole(o, 5, 11, 1, 13, 4); /* invariant ... end */
     mga_outline_free(o);
     mga_diags_free(d);
     mga_engine_free(eng);
