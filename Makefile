@@ -51,7 +51,7 @@ EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c
 .PHONY: all lib identical test lsp-test unit golden examples-run rules-check bless clean sanitize test-asan \
         check-tools deps codes-table docs-check docs-bless fuzz fuzz-regress test-valgrind test-tsan rule-tests fmt-check graph-svg \
         bench bench-tools bench-smoke install uninstall man-check install-check bench-items \
-        python-test bench-python cli-deps-check bench-start data-test serve-test
+        python-test bench-python cli-deps-check bench-start data-test serve-test bench-lsp
 
 .DEFAULT_GOAL := all
 
@@ -284,6 +284,13 @@ bench-tools: $(BENCH_TOOLS)
 bench: all bench-tools
 	@sh bench/run.sh $(BUILD) $(BENCH_COUNT)
 	@sh bench/items.sh $(BUILD)
+	@$(MAKE) --no-print-directory bench-lsp
+
+# The language server after a change to the shipped rules: publishDiagnostics, hover and
+# completion, median and 90th percentile over BENCH_LSP_CHANGES changes (bench/lsp.py).
+BENCH_LSP_CHANGES ?= 50
+bench-lsp: all
+	@PYTHONDONTWRITEBYTECODE=1 $(PYTHON) bench/lsp.py $(BUILD)/mgadvise $(BENCH_LSP_CHANGES)
 
 # How many advice items the default text shows, over 10,000 generated profiles (quick).
 bench-items: bench-tools
