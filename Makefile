@@ -56,7 +56,8 @@ EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c
 .PHONY: all lib identical test lsp-test unit golden examples-run rules-check bless clean sanitize test-asan \
         check-tools deps codes-table docs-check docs-bless fuzz fuzz-regress test-valgrind test-tsan rule-tests fmt-check graph-svg \
         bench bench-tools bench-smoke install uninstall man-check install-check bench-items \
-        python-test bench-python cli-deps-check bench-start data-test serve-test editors-test editors-svg
+        python-test bench-python cli-deps-check bench-start data-test serve-test editors-test editors-svg \
+        bench-lsp
 
 .DEFAULT_GOAL := all
 
@@ -153,11 +154,12 @@ $(BUILD)/libmgadvise-analysis.so: $(BUILD)/$(ANALYSIS_SOREAL)
 # the analysis library, is compiled with the library folder it looks in (LIBDIR): for the
 # build with the LIBDIR of the build, by install with the LIBDIR of the install.
 CLI_SRC  = cli/main.c cli/common.c cli/batch.c cli/batch_csv.c cli/tools.c cli/fmt.c cli/graph.c \
-           cli/schema.c cli/lsp.c cli/serve.c cli/cds.c cli/auth.c cli/fhirfetch.c cli/jsonval.c \
+           cli/schema.c cli/lsp.c cli/lsp_rpc.c cli/lsp_docs.c cli/lsp_check.c cli/lsp_analysis.c \
+           cli/lsp_complete.c cli/serve.c cli/cds.c cli/auth.c cli/fhirfetch.c cli/jsonval.c \
            cli/mgproduct.c
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
-CLI_HDRS = cli/cli.h cli/batch_csv.h cli/cds.h cli/auth.h cli/fhirfetch.h cli/jsonval.h cli/mgproduct.h \
-           include/mgadvise.h include/mgadvise_analysis.h
+CLI_HDRS = cli/cli.h cli/lsp.h cli/batch_csv.h cli/cds.h cli/auth.h cli/fhirfetch.h cli/jsonval.h \
+           cli/mgproduct.h include/mgadvise.h include/mgadvise_analysis.h
 CLI_LINK = $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS) $(MHD_LIBS) $(CURL_LIBS)
 cli_analysis_defs = -DMGA_ANALYSIS_SONAME='"$(ANALYSIS_SONAME)"' -DMGA_LIBDIR='"$(1)"'
 
@@ -297,6 +299,13 @@ bench-tools: $(BENCH_TOOLS)
 bench: all bench-tools
 	@sh bench/run.sh $(BUILD) $(BENCH_COUNT)
 	@sh bench/items.sh $(BUILD)
+	@$(MAKE) --no-print-directory bench-lsp
+
+# The language server after a change to the shipped rules: publishDiagnostics, hover and
+# completion, median and 90th percentile over BENCH_LSP_CHANGES changes (bench/lsp.py).
+BENCH_LSP_CHANGES ?= 50
+bench-lsp: all
+	@PYTHONDONTWRITEBYTECODE=1 $(PYTHON) bench/lsp.py $(BUILD)/mgadvise $(BENCH_LSP_CHANGES)
 
 # How many advice items the default text shows, over 10,000 generated profiles (quick).
 bench-items: bench-tools
@@ -557,7 +566,7 @@ test-valgrind: all $(UNIT_TESTS) $(FUZZ_REPLAY)
 # batch engine runs with 1 to 4 workers, and batch -j 8 must equal -j 1 byte for byte.
 test-tsan:
 	$(MAKE) --no-print-directory BUILD=build-tsan SAN=thread OPT=-O1 build-tsan/tests/test_api \
-	    build-tsan/tests/test_batch build-tsan/mgadvise
+	    build-tsan/tests/test_batch build-tsan/mgadvise build-tsan/libmgadvise-analysis.so
 	cd tests/unit && TSAN_OPTIONS=halt_on_error=1 ../../build-tsan/tests/test_api
 	cd tests/unit && TSAN_OPTIONS=halt_on_error=1 ../../build-tsan/tests/test_batch
 	@set -e; t=$$(mktemp -d); trap 'rm -rf "$$t"' EXIT; \
@@ -567,6 +576,10 @@ test-tsan:
 	if grep -q ThreadSanitizer $$t/e1 $$t/e8; then cat $$t/e8; exit 1; fi; \
 	cmp $$t/o1 $$t/o8 && [ $$(wc -l <$$t/o8) -eq 3000 ] && \
 	echo "tsan: 8 threads on one rule graph agree with 1 (library and batch)"
+	@# the language server's analysis worker against its main thread (Z3 itself is not
+	@# instrumented: tests/lsp/tsan.supp)
+	TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/tests/lsp/tsan.supp" \
+	    PYTHONDONTWRITEBYTECODE=1 $(PYTHON) tests/lsp/test_lsp.py build-tsan/mgadvise
 
 sanitize test-asan:
 	$(MAKE) SAN=address,undefined OPT=-O1 test

@@ -5,6 +5,7 @@
  * result written as cards with yajl_gen. A client of the public header only. */
 #define _DEFAULT_SOURCE /* getrandom */
 #include "cds.h"
+#include "cli.h"
 #include "fhirfetch.h"
 #include "jsonval.h"
 #include "mgproduct.h"

@@ -99,6 +99,12 @@ const char *cli_parser_name(const cli_parser *p, int id, char *buf, size_t cap);
  * printing "'PATH' is a folder: give WHAT" as a usage error of cmd. */
 bool cli_is_folder(const char *cmd, const char *path, const char *what);
 
+/* Whether s ends with suf. */
+bool cli_has_suffix(const char *s, const char *suf);
+
+/* The value of a hexadecimal digit, or -1. */
+int cli_hexval(int c);
+
 /* The whole of a file ('-': standard input) in a malloc'd buffer, or NULL with *err set. */
 char *cli_read_all(const char *path, size_t *len, int *err);
 

@@ -374,3 +374,20 @@ bool cli_is_folder(const char *cmd, const char *path, const char *what)
     fprintf(stderr, "mgadvise %s: %s\nTry 'mgadvise %s --help'.\n", cmd, msg, cmd);
     return true;
 }
+
+bool cli_has_suffix(const char *s, const char *suf)
+{
+    size_t n = strlen(s), k = strlen(suf);
+    return n >= k && strcmp(s + n - k, suf) == 0;
+}
+
+int cli_hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* JSON values in the CLI's services (cds.c, fhirfetch.c): the nesting depth of
+/* JSON values in the CLI's services (cds.c, fhirfetch.c, lsp_rpc.c): the nesting depth of
  * JSON text, counted before yajl_tree sees it, and a yajl_tree value written
  * back through yajl_gen. */
 #ifndef MGA_CLI_JSONVAL_H

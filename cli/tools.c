@@ -248,12 +248,6 @@ static int add_file(srclist *l, const char *path)
     return EXIT_OK;
 }
 
-static bool has_suffix(const char *s, const char *suf)
-{
-    size_t n = strlen(s), k = strlen(suf);
-    return n >= k && strcmp(s + n - k, suf) == 0;
-}
-
 /* A file, or a folder's *.mgt files in name order. */
 static int add_path(srclist *l, const char *path)
 {
@@ -278,7 +272,7 @@ static int add_path(srclist *l, const char *path)
     int rc = EXIT_OK;
     struct dirent *de;
     while (rc == EXIT_OK && (de = readdir(dir)) != NULL) {
-        if (de->d_name[0] == '.' || !has_suffix(de->d_name, ".mgt"))
+        if (de->d_name[0] == '.' || !cli_has_suffix(de->d_name, ".mgt"))
             continue;
         size_t pl = strlen(path), len = pl + strlen(de->d_name) + 2;
         char *full = malloc(len);

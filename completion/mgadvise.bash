@@ -74,7 +74,7 @@ _mgadvise()
     fmt) opts='--check -h --help' ;;
     graph) opts='-r --rules -f --format -h --help' ;;
     schema) opts='-r --rules --allow-unknown-fields -h --help' ;;
-    lsp) opts='-h --help' ;;
+    lsp) opts='--no-analysis --time-limit -h --help' ;;
     serve) opts='--auth --insecure-no-auth --port --bind -r --rules -j --threads --max-body --max-connections --timeout --fhir-timeout --fhir-allow-http -h --help' ;;
     *) return ;;
     esac

@@ -344,6 +344,9 @@ typedef struct ast_program {
     vec precs;      /* ast_prec */
     vec tests;  /* ast_test */
     vec fhir;   /* ast_fbind */
+    /* every declaration whole and every field of a profile (ast_span), each as it is
+     * reduced: a profile's fields before the profile; for editors (xref.c) */
+    vec spans;
     /* set by sema when the facts have no cycle: every fact once, each after the facts its
      * condition names, so later passes build facts without recursing along chains */
     uint32_t *fact_order;

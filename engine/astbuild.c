@@ -18,6 +18,14 @@ bool ast_prog_text(struct parse_ctx *ctx, vec *v, const char *s, ast_span at)
     return true;
 }
 
+bool ast_decl_span(struct parse_ctx *ctx, ast_span at)
+{
+    ast_span *s = vec_push(ctx->a, &ctx->prog->spans, sizeof *s);
+    if (s)
+        *s = at;
+    return s != NULL;
+}
+
 ast_source *ast_source_begin(struct parse_ctx *ctx, ast_name key, const char *title)
 {
     ast_source *s = vec_push(ctx->a, &ctx->prog->sources, sizeof *s);

@@ -69,6 +69,7 @@ int lex_number(struct parse_ctx *ctx, void *yylval, const ast_span *loc, const c
 
 /* Builders called from the grammar actions (one per action); false/NULL on OOM. */
 bool ast_prog_text(struct parse_ctx *ctx, vec *v, const char *s, ast_span at);
+bool ast_decl_span(struct parse_ctx *ctx, ast_span at);
 ast_source *ast_source_begin(struct parse_ctx *ctx, ast_name key, const char *title);
 bool ast_source_ref(struct parse_ctx *ctx, double n, const char *text, ast_span at);
 ast_dim *ast_dim_begin(struct parse_ctx *ctx, ast_name name, ast_name base);

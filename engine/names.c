@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The names of the public values (include/mgadvise.h): the version, statuses, advice kinds,
- * severities, decisions and groups. Every stage that writes one for people or JSON asks
+ * severities, decisions, groups and evidence grades. Every stage that writes one for people or JSON asks
  * here, so no stage depends on another for a name. */
+#include "names.h"
+
 #include <mgadvise.h>
 
 const char *mga_version(void)
@@ -77,3 +79,14 @@ const char *mga_group_str(mga_group g)
     return "?";
 }
 
+
+const char *const names_evidence_grades[] = {
+    "guideline", "systematic_review", "rct",          "observational", "expert",
+    "preclinical", "limited",         "insufficient", "mixed"};
+const size_t names_nevidence_grades =
+    sizeof names_evidence_grades / sizeof names_evidence_grades[0];
+
+const char *mga_evidence_grade(size_t i)
+{
+    return i < names_nevidence_grades ? names_evidence_grades[i] : NULL;
+}

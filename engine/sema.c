@@ -4,6 +4,7 @@
 
 #include "ast.h"
 #include "hash.h"
+#include "names.h"
 #include "numfmt.h"
 
 #include <float.h>
@@ -29,10 +30,6 @@ typedef struct sema {
 #define ERR(s, code, ...) ERR_(s, code, __VA_ARGS__, 0)
 #define ERR_(s, code, span, ...)                                                               \
     diag_add((s)->d, DIAG_##code, (s)->dsrc[(span).file], (span).off, (span).len, __VA_ARGS__)
-
-static const char *const evidence_grades[] = {
-    "guideline", "systematic_review", "rct",          "observational", "expert",
-    "preclinical", "limited",         "insufficient", "mixed"};
 
 double sema_unit_factor(const ast_dim *dim, const char *unit)
 {
@@ -911,13 +908,13 @@ static void check_rule(sema *s, ast_rule *r)
             ERR(s, BAD_SEVERITY, r->severity.at, r->severity.s);
     }
     if (r->evidence.s) {
-        size_t n = sizeof evidence_grades / sizeof evidence_grades[0];
+        size_t n = names_nevidence_grades;
         bool ok = false;
         for (size_t i = 0; i < n; i++)
-            ok |= strcmp(r->evidence.s, evidence_grades[i]) == 0;
+            ok |= strcmp(r->evidence.s, names_evidence_grades[i]) == 0;
         if (!ok) {
             mga_diag *dg = ERR(s, BAD_EVIDENCE, r->evidence.at, r->evidence.s);
-            const char *best = diag_suggest(r->evidence.s, evidence_grades, n);
+            const char *best = diag_suggest(r->evidence.s, names_evidence_grades, n);
             if (best)
                 diag_note(s->d, dg, "did you mean '%s'?", best);
             else

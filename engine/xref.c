@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Cross-reference data for editors (mgadvise lsp): the outline of one rule or test file
  * (where each declaration's name is, from the parse alone) and what a compiled rule set
- * holds about one rule (its advice text, severity and citations). */
+ * holds about one rule (its advice text, severity and citations), and the names an editor
+ * completes: a field's units, the forms, the sources and their numbered references. */
 #include "api.h"
 #include "arena.h"
 #include "ast.h"
@@ -20,8 +21,32 @@ struct mga_outline {
     size_t n, cap;
 };
 
-static bool decl_add(mga_outline *o, mga_decl_kind k, const char *name, ast_span at,
-                     const char *text, size_t len)
+/* The smallest span of p->spans that holds the name at, or at itself. */
+static ast_span whole_of(const ast_program *p, ast_span at)
+{
+    ast_span best = at;
+    bool found = false;
+    const ast_span *s = p->spans.data;
+    for (size_t i = 0; i < p->spans.len; i++)
+        if (s[i].off <= at.off && at.off + at.len <= s[i].off + s[i].len &&
+            (!found || s[i].len < best.len)) {
+            best = s[i];
+            found = true;
+        }
+    return best;
+}
+
+static void linecols(const char *text, size_t len, ast_span at, unsigned *l0, unsigned *c0,
+                     unsigned *l1, unsigned *c1)
+{
+    size_t off = at.off > len ? len : at.off;
+    size_t end = at.len > len - off ? len : off + at.len;
+    diag_linecol(text, len, off, l0, c0);
+    diag_linecol(text, len, end, l1, c1);
+}
+
+static bool decl_add(mga_outline *o, const ast_program *p, mga_decl_kind k, const char *name,
+                     ast_span at, const char *text, size_t len)
 {
     if (!name)
         return true;
@@ -41,10 +66,9 @@ static bool decl_add(mga_outline *o, mga_decl_kind k, const char *name, ast_span
     d->name = arena_strdup(&o->a, name);
     if (!d->name)
         return false;
-    size_t off = at.off > len ? len : at.off;
-    size_t end = at.len > len - off ? len : off + at.len;
-    diag_linecol(text, len, off, &d->line, &d->col);
-    diag_linecol(text, len, end, &d->end_line, &d->end_col);
+    linecols(text, len, at, &d->line, &d->col, &d->end_line, &d->end_col);
+    linecols(text, len, whole_of(p, at), &d->decl_line, &d->decl_col, &d->decl_end_line,
+             &d->decl_end_col);
     o->n++;
     return true;
 }
@@ -75,27 +99,27 @@ static bool outline_fill(mga_outline *o, const ast_program *p, const char *text,
 {
     const ast_source *src = p->sources.data;
     for (size_t i = 0; i < p->sources.len; i++)
-        if (!decl_add(o, MGA_DECL_SOURCE, src[i].key.s, src[i].key.at, text, len))
+        if (!decl_add(o, p, MGA_DECL_SOURCE, src[i].key.s, src[i].key.at, text, len))
             return false;
     const ast_field *f = p->fields.data;
     for (size_t i = 0; i < p->fields.len; i++)
-        if (!decl_add(o, MGA_DECL_FIELD, f[i].name.s, f[i].name.at, text, len))
+        if (!decl_add(o, p, MGA_DECL_FIELD, f[i].name.s, f[i].name.at, text, len))
             return false;
     const ast_fact *fa = p->facts.data;
     for (size_t i = 0; i < p->facts.len; i++)
-        if (!decl_add(o, MGA_DECL_FACT, fa[i].name.s, fa[i].name.at, text, len))
+        if (!decl_add(o, p, MGA_DECL_FACT, fa[i].name.s, fa[i].name.at, text, len))
             return false;
     const ast_rule *r = p->rules.data;
     for (size_t i = 0; i < p->rules.len; i++)
-        if (!decl_add(o, MGA_DECL_RULE, r[i].id.s, r[i].id.at, text, len))
+        if (!decl_add(o, p, MGA_DECL_RULE, r[i].id.s, r[i].id.at, text, len))
             return false;
     const ast_invariant *iv = p->invariants.data;
     for (size_t i = 0; i < p->invariants.len; i++)
-        if (!decl_add(o, MGA_DECL_INVARIANT, iv[i].id.s, iv[i].id.at, text, len))
+        if (!decl_add(o, p, MGA_DECL_INVARIANT, iv[i].id.s, iv[i].id.at, text, len))
             return false;
     const ast_test *t = p->tests.data;
     for (size_t i = 0; i < p->tests.len; i++)
-        if (!decl_add(o, MGA_DECL_TEST, t[i].name, t[i].at, text, len))
+        if (!decl_add(o, p, MGA_DECL_TEST, t[i].name, t[i].at, text, len))
             return false;
     decl_sort(o->v, o->n);
     return true;
@@ -192,5 +216,80 @@ mga_status mga_ruleset_rule(const mga_ruleset *rs, size_t i, mga_rule_info *out)
     out->evidence = r->evidence;
     out->cites = r->pub_cites;
     out->ncites = r->ncites;
+    return MGA_OK;
+}
+
+size_t mga_ruleset_field_unit_count(const mga_ruleset *rs, size_t i)
+{
+    if (!rs || i >= rs->nfields)
+        return 0;
+    const g_field *f = &rs->fields[i];
+    if (f->dim >= 0)
+        return rs->dims[f->dim].nunits;
+    return f->unit ? 1 : 0;
+}
+
+mga_status mga_ruleset_field_unit(const mga_ruleset *rs, size_t i, size_t k, mga_unit_info *out)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (!out || k >= mga_ruleset_field_unit_count(rs, i))
+        return MGA_E_MISUSE;
+    const g_field *f = &rs->fields[i];
+    if (f->dim < 0) {
+        out->name = out->base = f->unit;
+        out->factor = 1;
+        return MGA_OK;
+    }
+    const g_dim *d = &rs->dims[f->dim];
+    out->name = d->units[k].name;
+    out->dimension = d->name;
+    out->base = d->units[0].name;
+    out->factor = d->units[k].factor;
+    return MGA_OK;
+}
+
+size_t mga_ruleset_form_count(const mga_ruleset *rs)
+{
+    return rs ? rs->nforms : 0;
+}
+
+const char *mga_ruleset_form(const mga_ruleset *rs, size_t i)
+{
+    return rs && i < rs->nforms ? rs->forms[i] : NULL;
+}
+
+size_t mga_ruleset_source_count(const mga_ruleset *rs)
+{
+    return rs ? rs->nsources : 0;
+}
+
+mga_status mga_ruleset_source(const mga_ruleset *rs, size_t i, mga_source_info *out)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (!rs || !out || i >= rs->nsources)
+        return MGA_E_MISUSE;
+    const g_source *s = &rs->sources[i];
+    out->key = s->key;
+    out->title = s->title;
+    out->author = s->author;
+    out->publisher = s->publisher;
+    out->url = s->url;
+    out->nrefs = s->nrefs;
+    return MGA_OK;
+}
+
+mga_status mga_ruleset_source_ref(const mga_ruleset *rs, size_t i, size_t k, unsigned *n,
+                                  const char **text)
+{
+    if (n)
+        *n = 0;
+    if (text)
+        *text = NULL;
+    if (!rs || !n || !text || i >= rs->nsources || k >= rs->sources[i].nrefs)
+        return MGA_E_MISUSE;
+    *n = rs->sources[i].refs[k].n;
+    *text = rs->sources[i].refs[k].text;
     return MGA_OK;
 }

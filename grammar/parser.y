@@ -103,7 +103,7 @@ static ast_span span2(ast_span a, ast_span b)
 
 file
     : %empty
-    | file decl
+    | file decl                         { NN(ast_decl_span(ctx, @2)); }
     ;
 
 decl
@@ -228,7 +228,7 @@ symbols
 
 fields
     : %empty
-    | fields field
+    | fields field                      { NN(ast_decl_span(ctx, @2)); }
     ;
 
 field

@@ -675,13 +675,16 @@ typedef enum mga_decl_kind {
     MGA_DECL_TEST       /* `test "NAME"` of a test file */
 } mga_decl_kind;
 
-/* One declaration of a file: its kind, its name (a test's name without quotes) and where
- * the name is written (for a test, its `test` keyword): 1-based line and column in code
- * points, end_col just past it. */
+/* One declaration of a file: its kind, its name (a test's name without quotes), where the
+ * name is written (for a test, its `test` keyword) and where the whole declaration is
+ * written (from its first keyword to its `end`, or to its last word when it has none; a
+ * field from its name to its last value): 1-based lines and columns in code points, the
+ * end columns just past the end. */
 typedef struct mga_decl {
     mga_decl_kind kind;
     const char *name;
     unsigned line, col, end_line, end_col;
+    unsigned decl_line, decl_col, decl_end_line, decl_end_col;
 } mga_decl;
 
 /* The declarations of one rule or test file, in source order. */
@@ -720,6 +723,49 @@ typedef struct mga_rule_info {
  * long as rs. MGA_E_MISUSE for a NULL rs or out or i past the end (*out is then zeroed).
  * Thread-safe on a shared rs. */
 MGA_API mga_status mga_ruleset_rule(const mga_ruleset *rs, size_t i, mga_rule_info *out);
+
+/* A unit a number may carry: one `name` is `factor` of `base`. */
+typedef struct mga_unit_info {
+    const char *name;      /* "ng/mL" */
+    const char *dimension; /* "vitamin_d_level"; NULL for a field's own unit outside any */
+    const char *base;      /* the dimension's base unit ("nmol/L"); name itself without one */
+    double factor;         /* 2.496 (1 for the base) */
+} mga_unit_info;
+
+/* The units a number compared with field i may carry: its dimension's units, base first,
+ * or its declared unit alone when that belongs to no dimension. 0 for a field without a
+ * unit, a NULL rs or i past the end. Thread-safe on a shared rs. */
+MGA_API size_t mga_ruleset_field_unit_count(const mga_ruleset *rs, size_t i);
+/* Unit k of field i into *out; every pointer lives as long as rs. MGA_E_MISUSE for a NULL
+ * rs or out, or i or k past the end (*out is then zeroed). Thread-safe on a shared rs. */
+MGA_API mga_status mga_ruleset_field_unit(const mga_ruleset *rs, size_t i, size_t k,
+                                          mga_unit_info *out);
+
+/* The supplement forms the rule set declares (`forms`), in declaration order: their number
+ * (0 for NULL) and form i (NULL for a NULL rs or i past the end; lives as long as rs). */
+MGA_API size_t mga_ruleset_form_count(const mga_ruleset *rs);
+MGA_API const char *mga_ruleset_form(const mga_ruleset *rs, size_t i);
+
+/* A source the rules cite (`source KEY "TITLE"`); strings NULL when not given. */
+typedef struct mga_source_info {
+    const char *key, *title, *author, *publisher, *url;
+    size_t nrefs; /* its numbered references (`ref N "TEXT"`) */
+} mga_source_info;
+
+/* The number of sources (0 for NULL), in declaration order. */
+MGA_API size_t mga_ruleset_source_count(const mga_ruleset *rs);
+/* Describes source i into *out; every pointer lives as long as rs. MGA_E_MISUSE for a NULL
+ * rs or out or i past the end (*out is then zeroed). Thread-safe on a shared rs. */
+MGA_API mga_status mga_ruleset_source(const mga_ruleset *rs, size_t i, mga_source_info *out);
+/* Numbered reference k of source i (in declaration order): its number in *n, its text in
+ * *text (lives as long as rs). MGA_E_MISUSE for a NULL argument or i or k past the end
+ * (*n is then 0 and *text NULL). Thread-safe on a shared rs. */
+MGA_API mga_status mga_ruleset_source_ref(const mga_ruleset *rs, size_t i, size_t k,
+                                          unsigned *n, const char **text);
+
+/* Evidence grade i a rule may give (`evidence GRADE`: "guideline", "rct", ...), in the
+ * documented order; NULL past the last. Static strings. */
+MGA_API const char *mga_evidence_grade(size_t i);
 
 MGA_API const char *mga_kind_str(mga_kind k);
 MGA_API const char *mga_severity_str(mga_severity s);

@@ -5,6 +5,7 @@ folder and in test files), hover, completion, formatting, shutdown and exit, and
 input (bad framing, invalid JSON, unknown methods), which must get JSON-RPC errors, never a
 crash. Usage: test_lsp.py BUILD/mgadvise (run from the top of the tree)."""
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -57,7 +58,7 @@ def session(tmp):
     tests = os.path.join(tmp, "tests")
     safety = os.path.join(rules, "safety.mga")
     profile = os.path.join(rules, "profile.mga")
-    c = Client([MGADVISE, "lsp"])
+    c = Client([MGADVISE, "lsp", "--no-analysis"])  # the compiler's diagnostics only
 
     r = c.request("hover", {})
     check(r.get("error", {}).get("code") == -32002, "a request before initialize: -32002")
@@ -210,10 +211,15 @@ def session(tmp):
     syms = r["result"]
     want = [s.split()[1] for s in lines if s.startswith("rule ") or s.startswith("fact ")]
     check([x["name"] for x in syms] == want, "the symbols are the file's rules and facts")
+    rule_end = lines.index("end", rule_line)
     check(syms[0] == {"name": "s1_kidney_disease_avoid_supplements", "detail": "rule", "kind": 12,
-                      "range": {"start": pos(rule_line, 5), "end": pos(rule_line, 40)},
+                      "range": {"start": pos(rule_line, 0), "end": pos(rule_end, 3)},
                       "selectionRange": {"start": pos(rule_line, 5), "end": pos(rule_line, 40)}},
-          "a rule's symbol: %r" % syms[:1])
+          "a rule's symbol: the whole rule, its name selected: %r" % syms[:1])
+    check(all(x["range"]["start"]["line"] <= x["selectionRange"]["start"]["line"]
+              and x["range"]["end"]["line"] >= x["selectionRange"]["end"]["line"]
+              and lines[x["range"]["end"]["line"]] == "end" for x in syms if x["detail"] == "rule"),
+          "every rule's range ends at its 'end' and holds its name")
     r = c.request("textDocument/documentSymbol", {"textDocument": {"uri": uri_of(profile)}})
     kinds = {}
     for x in r["result"]:
@@ -221,6 +227,22 @@ def session(tmp):
     check(kinds.get("field", [])[:3] == ["id", "age", "sex"] and len(kinds["field"]) == 21,
           "the profile's fields are symbols: %r" % kinds.get("field"))
     check("takes_supplements" in kinds.get("fact", []), "the profile's facts are symbols")
+    # a field: its name to its last value (a field may go on over lines); a fact: its keyword
+    # to the end of its condition
+    psyms = {x["name"]: x for x in r["result"]}
+    cond = psyms.get("conditions", {})
+    cl = plines.index("  conditions: set of kidney_disease, heart_failure, diabetes, ibs,"
+                      " constipation, insomnia,")
+    cend = cl
+    while plines[cend].endswith(","):  # the values go on on the next line
+        cend += 1
+    check(cond.get("range", {}).get("start") == pos(cl, 2)
+          and cond["range"]["end"] == pos(cend, len(plines[cend]))
+          and cond["selectionRange"] == {"start": pos(cl, 2), "end": pos(cl, 12)},
+          "a field's symbol spans its values: %r (to line %d)" % (cond, cend))
+    fl = plines.index("fact takes_supplements when supplement_mg > 0 mg")
+    check(psyms["takes_supplements"]["range"] == {"start": pos(fl, 0), "end": pos(fl, len(plines[fl]))},
+          "a fact's symbol spans its condition: %r" % psyms["takes_supplements"])
 
     # Completion after 'severity' and after 'cite'.
     sev_line = lines.index("  severity critical")
@@ -246,6 +268,72 @@ def session(tmp):
     labels = [i["label"] for i in r["result"]]
     check(labels[:4] == ["id", "age", "sex", "conditions"] and "vitamin_d_level" in labels,
           "completion of the fields: %r" % labels)
+
+    # Completion read from the rule set that last compiled, while the line being typed
+    # does not compile yet.
+    with open(os.path.join(rules, "units.mga"), encoding="utf-8") as f:
+        utext = f.read()
+    forms = [w.strip() for w in re.search(r"^forms (.*)$", utext, re.M).group(1).split(",")]
+    ssrc = "\n".join(slines)
+    neck_refs = re.findall(r'^  ref (\d+) "(.*)"$',
+                           ssrc[ssrc.index("\nsource neck "):].split("\nend")[0], re.M)
+
+    def complete_at_end(tail, version):
+        change(c, safety, text + tail, version)
+        last = (text + tail).split("\n")
+        r = c.request("textDocument/completion", {"textDocument": {"uri": uri_of(safety)},
+                                                  "position": pos(len(last) - 1, len(last[-1]))})
+        return r["result"]
+
+    # units of the field's dimension after a number: base first, each with its factor
+    items = complete_at_end("fact lsp_t when vitamin_d_level < 30 ", 20)
+    check([i["label"] for i in items] == ["nmol/L", "ng/mL"]
+          and items[1]["detail"] == "vitamin_d_level: 1 ng/mL = 2.496 nmol/L"
+          and items[1]["kind"] == 11 and items[0]["detail"] == "vitamin_d_level: the base unit"
+          and "declared in ng/mL (this one)" in items[1]["documentation"]["value"],
+          "units after a number compared with vitamin_d_level: %r" % items)
+    items = complete_at_end("fact lsp_t when age between 19 and 64 ", 21)
+    check([i["label"] for i in items] == ["days", "weeks", "years", "months"]
+          and items[2]["detail"] == "duration: 1 years = 365.25 days",
+          "units after 'age between 19 and 64': %r" % items)
+    items = complete_at_end("fact lsp_t when supplement_mg > 400 m", 22)
+    check([i["label"] for i in items] == ["mg", "g", "mcg"], "units of mass: %r" % items)
+    # forms after prefer, and supplements too after avoid
+    rule_head = "rule lsp_x\n  when age > 19 years\n  then "
+    items = complete_at_end(rule_head + "prefer ", 23)
+    check([i["label"] for i in items] == forms and all(i["detail"] == "supplement form"
+                                                       for i in items),
+          "the forms after 'prefer': %r" % items)
+    items = complete_at_end(rule_head + "avoid citrate, ", 24)
+    check([i["label"] for i in items] == ["supplements"] + forms,
+          "supplements and the forms after 'avoid', in a list: %r" % [i["label"] for i in items])
+    # severities, each with what it means
+    items = complete_at_end(rule_head + "warn\n  severity ", 25)
+    check([i["label"] for i in items] == ["critical", "warning", "info"]
+          and items[0]["documentation"]["value"].startswith("Listed first"),
+          "the severities with their documentation: %r" % items)
+    # evidence grades, each with how many rules give it
+    items = complete_at_end(rule_head + "warn\n  evidence ", 26)
+    grades = [i["label"] for i in items]
+    uses = len(re.findall(r"^  evidence guideline$", text, re.M))
+    check(grades[:3] == ["guideline", "systematic_review", "rct"] and len(grades) == 9
+          and all(i["detail"] == "evidence grade" for i in items),
+          "the evidence grades: %r" % grades)
+    check(items[0]["documentation"]["value"].startswith("Given by ")
+          and int(items[0]["documentation"]["value"].split()[2]) >= uses > 0,
+          "a grade's documentation counts the rules that give it: %r" % items[0])
+    # source keys with their titles; a source's reference numbers after KEY[
+    items = complete_at_end(rule_head + "warn\n  cite ", 27)
+    check([i["label"] for i in items] == ["immune", "sleep", "gut", "vitd", "neck"]
+          and items[0]["detail"] == "Magnesium For The Immune System"
+          and "10 numbered references" in items[0]["documentation"]["value"],
+          "the source keys with their titles: %r" % items[:1])
+    items = complete_at_end(rule_head + "warn\n  cite neck[", 28)
+    check([(i["label"], i["documentation"]["value"]) for i in items] == neck_refs
+          and len(neck_refs) > 0 and items[0]["detail"] == "reference %s of neck" % neck_refs[0][0],
+          "neck's reference numbers after 'cite neck[': %r" % items[:2])
+    change(c, safety, text, 29)
+    sync(c)
 
     # Formatting: a messy file comes back as the file on disk; a tidy one needs no edit.
     messy = text.replace("rule s1_kidney_disease_avoid_supplements\n",
@@ -362,8 +450,9 @@ def session_repository_root(tmp):
                 '  say "Only in this folder."\n  cite immune quote "Individuals with kidney'
                 ' disorders should avoid taking magnesium supplements"\n  evidence guideline\nend\n')
     try:
-        c = Client([MGADVISE, "lsp"])
-        c.request("initialize", {"capabilities": {}, "rootUri": uri_of(tmp)})
+        c = Client([MGADVISE, "lsp", "--no-analysis"])
+        c.request("initialize", {"rootUri": uri_of(tmp), "capabilities": {
+            "textDocument": {"definition": {"linkSupport": True}}}})
         mgt = os.path.join(tmp, "tests", "extra.mgt")
         text = ('test "the folder\'s own rule"\n  given age: 50 years\n    conditions: none\n'
                 '  expect no zz_lsp_only_here\nend\n')
@@ -376,10 +465,168 @@ def session_repository_root(tmp):
                                     "note: did you mean 'zz_lsp_only_here'?"
               and d[0]["range"] == {"start": pos(3, 12), "end": pos(3, 27)},
               "an unknown rule id, with the folder's rule as the hint: %r" % d)
+        # A client that takes LocationLinks gets the whole rule and its name.
+        change(c, mgt, text, 3)
+        r = c.request("textDocument/definition", {"textDocument": {"uri": uri_of(mgt)},
+                                                  "position": pos(3, 14)})
+        check(r["result"] == [{"originSelectionRange": {"start": pos(3, 12), "end": pos(3, 28)},
+                               "targetUri": uri_of(extra),
+                               "targetRange": {"start": pos(0, 0), "end": pos(7, 3)},
+                               "targetSelectionRange": {"start": pos(0, 5), "end": pos(0, 21)}}],
+              "definition as a LocationLink: %r" % r["result"])
         c.request("shutdown")
         c.notify("exit")
         rc, err = c.close()
         check(rc == 0 and err == b"", "the second session ends cleanly (%d, %r)" % (rc, err[:500]))
+    finally:
+        os.remove(extra)
+
+
+NEVER_FIRES = """rule lsp_never_fires
+  when age < 5 years and age > 100 years
+  then inform
+  severity info
+  say "Nothing."
+  cite immune quote "adult men (between 19 to 64) should consume 300 mg of magnesium daily"
+  evidence guideline
+end
+"""
+
+WARNS_THE_OLD = """rule lsp_warns_the_old
+  when age > 120 years
+  then warn
+  severity warning
+  say "Ask a doctor."
+  cite immune quote "adult men (between 19 to 64) should consume 300 mg of magnesium daily"
+  evidence guideline
+end
+
+invariant lsp_no_warning_for_the_old "nobody over 120 is warned"
+  when age > 120 years
+  expect no warn
+end
+"""
+
+
+def wait_diagnostics(c, uri, pred, what):
+    """Reads notifications until one publishes diagnostics for uri that satisfy pred (the
+    analysis runs on a worker thread: its result comes when it is done)."""
+    import signal
+
+    def expired(signum, frame):
+        raise TimeoutError(what)
+    old = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(120)  # a hang guard, not a speed check
+    try:
+        while True:
+            m = c.read()
+            if (m.get("method") == "textDocument/publishDiagnostics"
+                    and m["params"]["uri"] == uri and pred(m["params"]["diagnostics"])):
+                return m["params"]["diagnostics"]
+            if "method" in m:
+                c.notes.append(m)
+    except TimeoutError:
+        check(False, "no diagnostics came for: %s" % what)
+        return []
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def codes(diags):
+    return [g["code"] for g in diags]
+
+
+def session_analysis(tmp):
+    # The solver analysis: on the first open of a rule file and on each save, on a worker
+    # thread; its findings come with the compiler's, the counter-example in the message.
+    rules = os.path.join(tmp, "rules")
+    extra = os.path.join(rules, "zz_analysis.mga")
+    with open(extra, "w", encoding="utf-8") as f:
+        f.write(NEVER_FIRES)
+    try:
+        c = Client([MGADVISE, "lsp"])
+        c.request("initialize", {"capabilities": {}, "rootUri": uri_of(rules)})
+        open_doc(c, extra)
+        d = wait_diagnostics(c, uri_of(extra), lambda v: "W5007" in codes(v),
+                             "the analysis of the folder when a rule file is opened")
+        g = [x for x in d if x["code"] == "W5007"]
+        check(len(g) == 1 and g[0]["message"] == "rule 'lsp_never_fires' never fires: no profile"
+              " makes its condition true\nnote: these cannot all be true: 'age < 5 years' and "
+              "'age > 100 years' over the declared ranges and values" and g[0]["severity"] == 2
+              and g[0]["range"] == {"start": pos(0, 5), "end": pos(0, 20)},
+              "a rule that never fires: W5007 on its name: %r" % d)
+        # Another request in between: the analysis's findings stay (the text is the same).
+        open_doc(c, os.path.join(tmp, "tests", "safety.mgt"), None, "mgt")
+        d = sync(c)
+        check(uri_of(extra) not in d, "opening a test file does not republish the rules: %r" % d)
+
+        # Saved with a rule that breaks an invariant: W5009 with the counter-example.
+        text = NEVER_FIRES + "\n" + WARNS_THE_OLD
+        change(c, extra, text)
+        d = sync(c).get(uri_of(extra), [])
+        check("W5007" not in codes(d) and "W5009" not in codes(d),
+              "a change drops the findings of the text before it: %r" % d)
+        with open(extra, "w", encoding="utf-8") as f:
+            f.write(text)
+        c.notify("textDocument/didSave", {"textDocument": {"uri": uri_of(extra)}, "text": text})
+        d = wait_diagnostics(c, uri_of(extra), lambda v: "W5009" in codes(v),
+                             "the analysis after a save")
+        inv_line = text.split("\n").index('invariant lsp_no_warning_for_the_old '
+                                          '"nobody over 120 is warned"')
+        g = [x for x in d if x["code"] == "W5009"]
+        check(len(g) == 1 and g[0]["range"]["start"] == pos(inv_line, 10)
+              and g[0]["message"].startswith("invariant 'lsp_no_warning_for_the_old' does not "
+                                             "hold: nobody over 120 is warned\nnote: "
+                                             "counter-example: {")
+              and '"age": ' in g[0]["message"], "a refuted invariant with its witness: %r" % g)
+        check("W5007" in codes(d), "the rule that never fires is still reported: %r" % codes(d))
+
+        # A save at once followed by a change: the analysis of the saved text is stale and
+        # never published after the change's diagnostics.
+        c.notify("textDocument/didSave", {"textDocument": {"uri": uri_of(extra)}, "text": text})
+        broken = text.replace("when age > 120 years\n  then warn", "when agee > 120 years\n  then warn")
+        change(c, extra, broken, 3)
+        sync(c)
+        r = c.request("shutdown")
+        check(r.get("result", 1) is None, "shutdown with an analysis under way")
+        last = c.diagnostics().get(uri_of(extra))
+        check(last is None or (codes(last) and all(x.startswith("E") for x in codes(last))),
+              "no stale analysis after the change: %r" % last)
+        c.notify("exit")
+        rc, err = c.close()
+        check(rc == 0 and err == b"", "the analysis session ends cleanly (%d, %r)" % (rc, err[:500]))
+
+        # Without the analysis library: said once with window/showMessage; the compiler's
+        # diagnostics still come.
+        alone = os.path.join(tmp, "alone")
+        os.mkdir(alone)
+        shutil.copy(MGADVISE, os.path.join(alone, "mgadvise"))
+        c = Client([os.path.join(alone, "mgadvise"), "lsp"])
+        c.request("initialize", {"capabilities": {}, "rootUri": uri_of(rules)})
+        open_doc(c, extra, broken)
+        import signal
+        signal.alarm(120)
+        m = c.read()
+        while m.get("method") != "window/showMessage":
+            c.notes.append(m)
+            m = c.read()
+        signal.alarm(0)
+        check(m["params"]["type"] == 2 and m["params"]["message"].startswith(
+              "mgadvise: the solver analysis is not available: cannot load the analysis library (")
+              and m["params"]["message"].endswith("); diagnostics come from the compiler only"),
+              "the missing analysis is said: %r" % m)
+        c.notify("textDocument/didSave", {"textDocument": {"uri": uri_of(extra)}})
+        d = sync(c)
+        got = codes(d.get(uri_of(extra), []))
+        check(got and all(x.startswith("E") for x in got),
+              "the compiler's diagnostics without the analysis: %r" % d)
+        c.request("shutdown")
+        check(not any(n["method"] == "window/showMessage" for n in c.notes),
+              "the missing analysis is said once")
+        c.notify("exit")
+        rc, err = c.close()
+        check(rc == 0 and err == b"", "the session without the analysis ends cleanly")
     finally:
         os.remove(extra)
 
@@ -393,7 +640,11 @@ def usage():
     r = subprocess.run([MGADVISE, "lsp", "--bogus"], capture_output=True)
     check(r.returncode == 2 and b"--bogus" in r.stderr, "an unknown option is a usage error")
     r = subprocess.run([MGADVISE, "lsp", "--help"], capture_output=True)
-    check(r.returncode == 0 and r.stdout.startswith(b"usage: mgadvise lsp\n"), "lsp --help")
+    check(r.returncode == 0 and r.stdout.startswith(b"usage: mgadvise lsp [--no-analysis]"),
+          "lsp --help")
+    r = subprocess.run([MGADVISE, "lsp", "--time-limit", "0"], capture_output=True)
+    check(r.returncode == 2 and b"'0' for --time-limit is not a number of seconds from 1 to 86400"
+          in r.stderr, "a bad time limit is a usage error: %r" % (r,))
 
 
 def main():
@@ -403,6 +654,7 @@ def main():
         shutil.copytree("tests/rules", os.path.join(tmp, "tests"))
         session(tmp)
         session_repository_root(tmp)
+        session_analysis(tmp)
         session_ends_early(tmp)
         usage()
     finally:

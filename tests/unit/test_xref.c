@@ -32,6 +32,17 @@ static void expect_decl(const mga_outline *o, size_t i, mga_decl_kind k, const c
     assert_int_equal(d->end_col, end_col);
 }
 
+static void expect_whole(const mga_outline *o, size_t i, unsigned line, unsigned col,
+                         unsigned end_line, unsigned end_col)
+{
+    const mga_decl *d = mga_outline_ref(o, i);
+    assert_non_null(d);
+    assert_int_equal(d->decl_line, line);
+    assert_int_equal(d->decl_col, col);
+    assert_int_equal(d->decl_end_line, end_line);
+    assert_int_equal(d->decl_end_col, end_col);
+}
+
 static void test_xref_outline_lists_declarations_in_order(void **state)
 {
     (void)state;
@@ -62,6 +73,13 @@ static void test_xref_outline_lists_declarations_in_order(void **state)
     expect_decl(o, 4, MGA_DECL_RULE, "r1", 8, 6, 8);
     expect_decl(o, 5, MGA_DECL_INVARIANT, "i1", 11, 11, 13);
     assert_null(mga_outline_ref(o, 6));
+    /* the whole of each: its first keyword (a field: its name) to its end */
+    expect_whole(o, 0, 1, 1, 2, 4);   /* source ... end */
+    expect_whole(o, 1, 4, 3, 4, 33);  /* age: number years range 0..130 */
+    expect_whole(o, 2, 5, 3, 5, 41);  /* conditions: set of kidney_disease, ibs */
+    expect_whole(o, 3, 7, 1, 7, 32);  /* fact older when age >= 65 years */
+    expect_whole(o, 4, 8, 1, 10, 4);  /* rule ... end */
+    expect_whole(o, 5, 11, 1, 13, 4); /* invariant ... end */
     mga_outline_free(o);
     mga_diags_free(d);
     mga_engine_free(eng);
@@ -139,6 +157,87 @@ static void test_xref_rule_info(void **state)
     mga_engine_free(eng);
 }
 
+static size_t field_ix(const mga_ruleset *rs, const char *name)
+{
+    for (size_t i = 0; i < mga_ruleset_field_count(rs); i++) {
+        mga_field_info f;
+        assert_int_equal(mga_ruleset_field(rs, i, &f), MGA_OK);
+        if (strcmp(f.name, name) == 0)
+            return i;
+    }
+    fail_msg("no field '%s'", name);
+    return 0;
+}
+
+static void test_xref_completion_names(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = compile_ok(eng, "", NULL);
+    /* a field with a dimension: its units, base first, with their factors */
+    size_t vd = field_ix(rs, "vitamin_d_level");
+    assert_int_equal(mga_ruleset_field_unit_count(rs, vd), 2);
+    mga_unit_info u;
+    assert_int_equal(mga_ruleset_field_unit(rs, vd, 0, &u), MGA_OK);
+    assert_string_equal(u.name, "nmol/L");
+    assert_string_equal(u.dimension, "vitamin_d_level");
+    assert_string_equal(u.base, "nmol/L");
+    assert_true(u.factor == 1);
+    assert_int_equal(mga_ruleset_field_unit(rs, vd, 1, &u), MGA_OK);
+    assert_string_equal(u.name, "ng/mL");
+    assert_true(u.factor == 2.496);
+    assert_int_equal(mga_ruleset_field_unit_count(rs, field_ix(rs, "age")), 3);
+    assert_int_equal(mga_ruleset_field_unit(rs, field_ix(rs, "age"), 2, &u), MGA_OK);
+    assert_string_equal(u.name, "years");
+    assert_string_equal(u.base, "days");
+    /* no unit: none; past the end: misuse, zeroed */
+    assert_int_equal(mga_ruleset_field_unit_count(rs, field_ix(rs, "score")), 0);
+    assert_int_equal(mga_ruleset_field_unit_count(rs, field_ix(rs, "sex")), 0);
+    assert_int_equal(mga_ruleset_field_unit(rs, vd, 2, &u), MGA_E_MISUSE);
+    assert_null(u.name);
+    assert_int_equal(mga_ruleset_field_unit_count(rs, mga_ruleset_field_count(rs)), 0);
+    /* forms in declaration order */
+    assert_int_equal(mga_ruleset_form_count(rs), 4);
+    assert_string_equal(mga_ruleset_form(rs, 0), "glycinate");
+    assert_string_equal(mga_ruleset_form(rs, 3), "threonate");
+    assert_null(mga_ruleset_form(rs, 4));
+    /* sources and their numbered references */
+    assert_int_equal(mga_ruleset_source_count(rs), 1);
+    mga_source_info s;
+    assert_int_equal(mga_ruleset_source(rs, 0, &s), MGA_OK);
+    assert_string_equal(s.key, "src");
+    assert_string_equal(s.title, "Test Source");
+    assert_string_equal(s.author, "A. Author");
+    assert_string_equal(s.publisher, "Test Publisher");
+    assert_null(s.url);
+    assert_int_equal(s.nrefs, 3);
+    unsigned n;
+    const char *text;
+    assert_int_equal(mga_ruleset_source_ref(rs, 0, 1, &n, &text), MGA_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(text, "Reference two.");
+    assert_int_equal(mga_ruleset_source_ref(rs, 0, 3, &n, &text), MGA_E_MISUSE);
+    assert_int_equal(n, 0);
+    assert_null(text);
+    assert_int_equal(mga_ruleset_source(rs, 1, &s), MGA_E_MISUSE);
+    assert_null(s.key);
+    /* the evidence grades the compiler accepts */
+    assert_string_equal(mga_evidence_grade(0), "guideline");
+    assert_string_equal(mga_evidence_grade(2), "rct");
+    assert_string_equal(mga_evidence_grade(8), "mixed");
+    assert_null(mga_evidence_grade(9));
+    mga_ruleset_free(rs);
+    /* NULL rule sets */
+    assert_int_equal(mga_ruleset_field_unit_count(NULL, 0), 0);
+    assert_int_equal(mga_ruleset_field_unit(NULL, 0, 0, &u), MGA_E_MISUSE);
+    assert_int_equal(mga_ruleset_form_count(NULL), 0);
+    assert_null(mga_ruleset_form(NULL, 0));
+    assert_int_equal(mga_ruleset_source_count(NULL), 0);
+    assert_int_equal(mga_ruleset_source(NULL, 0, &s), MGA_E_MISUSE);
+    assert_int_equal(mga_ruleset_source_ref(NULL, 0, 0, &n, &text), MGA_E_MISUSE);
+    mga_engine_free(eng);
+}
+
 static void test_xref_errors(void **state)
 {
     (void)state;
@@ -198,6 +297,7 @@ int main(void)
         cmocka_unit_test(test_xref_outline_columns_count_code_points),
         cmocka_unit_test(test_xref_outline_keeps_what_parses),
         cmocka_unit_test(test_xref_rule_info),
+        cmocka_unit_test(test_xref_completion_names),
         cmocka_unit_test(test_xref_errors),
         cmocka_unit_test(test_xref_oom_loop),
     };
