@@ -50,14 +50,15 @@ static const char *usage_batch =
     "are skipped and counted.\n"
     "\n"
     "  a good record:  {\"line\":N,\"id\":ID,\"result\":RESULT}\n"
-    "                  RESULT is what 'mgadvise eval --format json' prints\n"
+    "                  RESULT is lean: {\"ruleset_hash\":H,\"decision\",\"decided_by\",\n"
+    "                  \"advice\":[{\"rule\",\"kind\",\"severity\"}],\"see_doctor\",\"dose\",\n"
+    "                  \"forms\",\"overruled\",\"disclaimer\"}; with --full, what\n"
+    "                  'mgadvise eval --format json' prints\n"
     "  a bad record:   {\"line\":N,\"id\":ID,\"error\":{\"field\":PATH,\"code\":\"E4002\",\n"
     "                  \"message\":TEXT,\"column\":C}}\n"
     "\n"
-    "  with --catalog: RESULT is brief: each advice item is only\n"
-    "                  {\"rule\":ID,\"kind\":K,\"severity\":S} and \"references\" is left\n"
-    "                  out; the rest (ruleset, dose, forms, overruled, disclaimer) is kept\n"
-    "\n"
+    "'mgadvise catalog' writes the rest of a lean RESULT once (its ruleset.hash is H): the\n"
+    "two give back the full RESULT (docs/OUTPUT.md).\n"
     "N is the physical input line (1-based, --skip included), ID the profile's \"id\" as given\n"
     "(a string or an integer) or null when it cannot be read, PATH the JSON path of the bad\n"
     "value (\"$.age\") or null, C the column of the problem on that line (0 when unknown). A\n"
@@ -88,14 +89,9 @@ static const char *usage_batch =
     "  --stats FILE        write cohort statistics as JSON to FILE: records, ok, errors,\n"
     "                      how many records each rule fired for (\"rules\"), the rules that\n"
     "                      never fired, preferred and avoided forms, advice by severity\n"
-    "  --catalog FILE      write the rules' catalog to FILE (one JSON line, before any\n"
-    "                      record is read) and every good record in the brief form above:\n"
-    "                      {\"ruleset\":{\"name\",\"hash\"},\"disclaimer\":D,\"rules\":{ID:\n"
-    "                      ITEM},\"sources\":[{\"source\",\"document\",\"author\",\n"
-    "                      \"publisher\",\"url\",\"references\":[{\"ref\",\"text\"}]}]}; ITEM\n"
-    "                      is the full advice item, so rules[item.rule] restores each item\n"
-    "                      and its cites give the references (numbered in order of first\n"
-    "                      citation, with the source's document, author and publisher)\n"
+    "  --catalog FILE      also write the rules' catalog to FILE (one JSON line, before\n"
+    "                      any record is read), as 'mgadvise catalog' does\n"
+    "  --full              every RESULT whole, without a catalog\n"
     "  --allow-unknown-fields\n"
     "                      a profile key the rules do not declare is a warning, not an\n"
     "                      error (E4013): the record is evaluated and its RESULT lists\n"
@@ -837,7 +833,7 @@ typedef struct batch {
     const mga_ruleset *rs;
     ruleindex ri;
     bool stats;
-    bool brief; /* --catalog: results as MGA_FORMAT_JSON_BRIEF */
+    bool full;      /* --full: results as MGA_FORMAT_JSON, else MGA_FORMAT_JSON_LEAN */
     bool gather;    /* list the rule set's parts in chunks (stdout is not a regular file) */
     size_t iov_max; /* buffers per writev call */
     int out;        /* where the result lines go: standard output, or cli_batch_stream's fd */
@@ -1167,7 +1163,7 @@ static mga_status do_record(batch *b, worker *w, chunk *c, const rec *r)
             BUF_LIT(o, ",\"result\":");
             const mga_part *parts = NULL;
             size_t nparts = 0;
-            st = mga_result_parts(res, b->brief ? MGA_FORMAT_JSON_BRIEF : MGA_FORMAT_JSON, &parts,
+            st = mga_result_parts(res, b->full ? MGA_FORMAT_JSON : MGA_FORMAT_JSON_LEAN, &parts,
                                   &nparts);
             if (st == MGA_OK && !put_parts(b, c, parts, nparts))
                 st = MGA_E_NOMEM;
@@ -1613,7 +1609,7 @@ typedef struct batch_cfg {
     int out;      /* the result lines' file descriptor */
     FILE *stats;  /* --stats: closed by batch_run */
     const char *stats_path;
-    bool brief; /* --catalog was written: results as MGA_FORMAT_JSON_BRIEF */
+    bool full;  /* --full: results as MGA_FORMAT_JSON, else MGA_FORMAT_JSON_LEAN */
 } batch_cfg;
 
 /* Reads cfg->in to its end, writing one line per record to cfg->out: the exit status. */
@@ -1645,7 +1641,7 @@ static int batch_run(const batch_cfg *cfg)
     }
     b.rs = rs;
     b.stats = stats_file != NULL;
-    b.brief = cfg->brief;
+    b.full = cfg->full;
     b.out = cfg->out;
     /* Gathered writes save a copy into pipes, sockets and devices. Into a regular file
      * they do not pay: with the page cache under writeback, 20,000 full records took
@@ -1812,14 +1808,21 @@ static int batch_run(const batch_cfg *cfg)
 
 int cli_batch_stream(const mga_ruleset *rs, FILE *in, bool csv, int out_fd)
 {
-    batch_cfg cfg = {rs, in, "<input>", csv, 1, 0, true, false, out_fd, NULL, NULL, false};
+    batch_cfg cfg = {rs, in, "<input>", csv, 1, 0, true, false, out_fd, NULL, NULL, true};
     return batch_run(&cfg);
 }
 
 /* ---- The command --------------------------------------------------------------------- */
 
 
-enum { OPT_SKIP = CLI_OPT_LONG, OPT_INPUT_FORMAT, OPT_STATS, OPT_CATALOG, OPT_ALLOW_UNKNOWN };
+enum {
+    OPT_SKIP = CLI_OPT_LONG,
+    OPT_INPUT_FORMAT,
+    OPT_STATS,
+    OPT_CATALOG,
+    OPT_FULL,
+    OPT_ALLOW_UNKNOWN
+};
 
 static const cli_opt batch_opts[] = {
     {"rules", 'r', "a path", 'r'},
@@ -1828,6 +1831,7 @@ static const cli_opt batch_opts[] = {
     {"skip", 0, "a number of lines", OPT_SKIP},
     {"stats", 0, "a file", OPT_STATS},
     {"catalog", 0, "a file", OPT_CATALOG},
+    {"full", 0, NULL, OPT_FULL},
     {"allow-unknown-fields", 0, NULL, OPT_ALLOW_UNKNOWN},
     {"quiet", 'q', NULL, 'q'},
     {"help", 'h', NULL, 'h'},
@@ -1842,7 +1846,7 @@ int cli_batch(int argc, char **argv)
     size_t nrules = 0;
     const char *input = NULL, *stats_path = NULL, *catalog_path = NULL;
     unsigned long long jobs = 0, skip = 0;
-    bool quiet = false;
+    bool quiet = false, full = false;
     int csv_format = -1; /* 0 JSON lines, 1 CSV, -1 from the file name */
     cli_parser P;
     if (!rules || cli_parser_init(&P, "batch", batch_opts) != 0) {
@@ -1891,6 +1895,9 @@ int cli_batch(int argc, char **argv)
             break;
         case OPT_CATALOG:
             catalog_path = v;
+            break;
+        case OPT_FULL:
+            full = true;
             break;
         case 'q':
             quiet = true;
@@ -1994,7 +2001,7 @@ int cli_batch(int argc, char **argv)
 
     batch_cfg cfg = {rs,   in,    from_stdin ? "<stdin>" : input,
                      csv_format != 0, (size_t)jobs, skip, quiet, true, STDOUT_FILENO,
-                     stats_file, stats_path, catalog_path != NULL};
+                     stats_file, stats_path, full};
     int rc = batch_run(&cfg);
     mga_ruleset_free(rs);
     mga_engine_free(eng);

@@ -115,9 +115,10 @@ int cli_fmt(int argc, char **argv);
 /* `mgadvise graph`: writes the compiled rule graph (the built-in rules without PATH). */
 int cli_graph(int argc, char **argv);
 
-/* `mgadvise schema`: writes the profile schema as JSON Schema (the built-in rules without
- * PATH). */
+/* `mgadvise schema`: writes the profile schema as JSON Schema; `mgadvise catalog`: the
+ * rules' catalog (the built-in rules without PATH). */
 int cli_schema(int argc, char **argv);
+int cli_catalog(int argc, char **argv);
 
 /* `mgadvise batch`: evaluates a JSON-lines file of profiles, one output line per record, in
  * input order, on several threads; the built-in rules without -r. Installs

@@ -455,7 +455,7 @@ static mga_status do_record(mga_batch *b, worker *w, chunk *c, const rec *r)
         OUT_LIT(o, ",\"result\":");
         const mga_part *parts = NULL;
         size_t nparts = 0;
-        st = mga_result_parts(res, b->opt.brief ? MGA_FORMAT_JSON_BRIEF : MGA_FORMAT_JSON,
+        st = mga_result_parts(res, b->opt.full ? MGA_FORMAT_JSON : MGA_FORMAT_JSON_LEAN,
                               &parts, &nparts);
         if (st != MGA_OK)
             return st;

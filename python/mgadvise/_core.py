@@ -374,13 +374,27 @@ class Ruleset:
 
     # -- many profiles
 
-    def batch(self, lines, jobs=1, parse=False, as_bytes=False, start=0, chunk=256):
+    def catalog(self, as_bytes=False):
+        """The catalog of the rule set, as a dict: what `mgadvise catalog` prints
+        (mga_ruleset_write_catalog), the constants lean batch records leave out. With it
+        mgadvise.lean.restore gives back a full record from a lean one. as_bytes=True
+        gives the line itself (UTF-8, ending in "\\n")."""
+        st, text = _write_with(lib.mga_ruleset_write_catalog, self._rs())
+        if st != lib.MGA_OK:
+            _raise(st, "cannot write the catalog")
+        return text if as_bytes else json.loads(text)
+
+    def batch(self, lines, jobs=1, parse=False, as_bytes=False, start=0, chunk=256,
+              full=False):
         """Evaluates JSON-lines profiles and yields, in input order, the line `mgadvise
         batch` writes for each record: {"line":N,"id":ID,"result":...} or the error record
-        {"line":N,"id":ID,"error":{"field","code","message","column"}}, ending in "\\n".
+        {"line":N,"id":ID,"error":{"field","code","message","column"}}, ending in "\n".
+        The result is lean (what varies per profile; self.catalog() holds the rest, and
+        mgadvise.lean.restore joins the two); full=True gives it whole, as
+        `mgadvise batch --full` does.
 
         lines: an iterable of str or bytes lines (a file object opened in either mode will
-        do; one trailing "\\n" is dropped) or of dicts (dumped as JSON). N is the 1-based
+        do; one trailing "\n" is dropped) or of dicts (dumped as JSON). N is the 1-based
         position in the iterable, as batch numbers physical lines: blank lines (spaces,
         tabs, CR) yield nothing but are counted. parse=True yields dicts (json.loads),
         as_bytes=True the UTF-8 bytes. start: the number of lines before the first (as
@@ -394,9 +408,9 @@ class Ruleset:
             raise InvalidArgumentError("chunk must be a whole number of lines, at least 1")
         if not isinstance(start, int) or start < 0:
             raise InvalidArgumentError("start must be a whole number of lines, at least 0")
-        return self._batch(self._rs(), lines, jobs, parse, as_bytes, start, chunk)
+        return self._batch(self._rs(), lines, jobs, parse, as_bytes, start, chunk, bool(full))
 
-    def _batch(self, rs, lines, jobs, parse, as_bytes, start, chunk):
+    def _batch(self, rs, lines, jobs, parse, as_bytes, start, chunk, full):
         # The library's batch engine (mga_batch_*) does the work on its own threads: this
         # loop only turns items into bytes, feeds them and splits the output it hands back.
         # cffi releases the GIL for every call, so feeding overlaps the evaluation.
@@ -404,6 +418,7 @@ class Ruleset:
         lib.mga_batch_options_init(opt)
         opt.jobs = jobs
         opt.start = start
+        opt.full = full
         box = ffi.new("mga_batch **")
         st = lib.mga_batch_open(rs, opt, box)
         if st != lib.MGA_OK:

@@ -80,6 +80,7 @@ typedef struct run_opts {
     bool read_mode; /* mga_batch_read instead of a write function */
     uint64_t seed;  /* 0: fed whole, else in random pieces */
     unsigned long long skip, start;
+    bool full; /* MGA_FORMAT_JSON results, else lean */
 } run_opts;
 
 /* Runs the batch over in; returns its output (malloc'd) and its stats. */
@@ -91,6 +92,7 @@ static char *run_batch(const mga_ruleset *rs, const input *in, const run_opts *r
     opt.jobs = ro->jobs;
     opt.skip = ro->skip;
     opt.start = ro->start;
+    opt.full = ro->full;
     tbuf out = TBUF_INIT;
     if (!ro->read_mode) {
         opt.fn = tbuf_write;
@@ -147,7 +149,7 @@ static void test_batch_splits_and_threads_give_one_output(void **state)
     assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
     input in;
     make_input(rs, 1500, &in);
-    run_opts ro = {1, false, 0, 0, 0};
+    run_opts ro = {1, false, 0, 0, 0, false};
     mga_batch_stats st0;
     char *want = run_batch(rs, &in, &ro, &st0);
     assert_int_equal(count_lines(want), in.records);
@@ -158,7 +160,7 @@ static void test_batch_splits_and_threads_give_one_output(void **state)
     assert_int_equal(st0.line, in.lines);
     for (unsigned jobs = 1; jobs <= 4; jobs++) {
         for (uint64_t seed = 1; seed <= 3; seed++) {
-            run_opts r2 = {jobs, seed % 2 == 0, seed * 7919 + jobs, 0, 0};
+            run_opts r2 = {jobs, seed % 2 == 0, seed * 7919 + jobs, 0, 0, false};
             mga_batch_stats st;
             char *got = run_batch(rs, &in, &r2, &st);
             if (strcmp(got, want) != 0)
@@ -177,18 +179,13 @@ static void test_batch_splits_and_threads_give_one_output(void **state)
 /* Each output line is for the next record in input order: its line number is that of the
  * next non-blank input line, a bad record is an error record in its place, a good one
  * carries what mga_result_write gives for the profile alone. */
-static void test_batch_records_in_place(void **state)
+/* Each record of one run (lean or full) against a single evaluation of its line. */
+static void check_in_place(const mga_ruleset *rs, const input *in, bool full)
 {
-    (void)state;
-    mga_engine *eng = plain_engine();
-    mga_ruleset *rs = NULL;
-    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
-    input in;
-    make_input(rs, 400, &in);
-    run_opts ro = {3, false, 99, 0, 0};
+    run_opts ro = {3, false, 99, 0, 0, full};
     mga_batch_stats st;
-    char *out = run_batch(rs, &in, &ro, &st);
-    const char *o = out, *p = in.p, *e = in.p + in.len;
+    char *out = run_batch(rs, in, &ro, &st);
+    const char *o = out, *p = in->p, *e = in->p + in->len;
     for (unsigned line = 1; p < e; line++) {
         const char *nl = memchr(p, '\n', (size_t)(e - p));
         size_t n = nl ? (size_t)(nl - p) : (size_t)(e - p);
@@ -211,7 +208,7 @@ static void test_batch_records_in_place(void **state)
         if (bad) {
             assert_true(has_substr(rec, ",\"error\":{\"field\":"));
         } else {
-            char *one = eval_json(rs, prof);
+            char *one = eval_format(rs, prof, full ? MGA_FORMAT_JSON : MGA_FORMAT_JSON_LEAN);
             size_t ol = strlen(one);
             if (ol && one[ol - 1] == '\n')
                 one[--ol] = '\0';
@@ -231,6 +228,18 @@ static void test_batch_records_in_place(void **state)
     }
     assert_int_equal(*o, '\0');
     free(out);
+}
+
+static void test_batch_records_in_place(void **state)
+{
+    (void)state;
+    mga_engine *eng = plain_engine();
+    mga_ruleset *rs = NULL;
+    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
+    input in;
+    make_input(rs, 400, &in);
+    check_in_place(rs, &in, false);
+    check_in_place(rs, &in, true);
     free(in.p);
     mga_ruleset_free(rs);
     mga_engine_free(eng);
@@ -245,7 +254,7 @@ static void test_batch_skip_and_start(void **state)
     input in = {0};
     const char *text = "{\"id\":\"a\"}\n\n{\"id\":\"b\"}\n{\"id\":\"c\",\"age\":70}";
     in_add(&in, text, strlen(text));
-    run_opts ro = {1, false, 0, 2, 10};
+    run_opts ro = {1, false, 0, 2, 10, false};
     mga_batch_stats st;
     char *out = run_batch(rs, &in, &ro, &st);
     assert_int_equal(count_lines(out), 2);
