@@ -82,7 +82,10 @@ static const char *usage_batch =
     "  -j, --jobs N        N worker threads sharing one compiled rule set, 1 to 64\n"
     "                      (default: the number of online processors, at most 64);\n"
     "                      -j 1 runs without threads\n"
-    "  --input-format FMT  jsonl or csv; default: csv for a file named *.csv, else jsonl\n"
+    "  --input-format FMT  jsonl, csv or fhir; default: csv for a file named *.csv, else\n"
+    "                      jsonl; fhir: each line a FHIR R4 Bundle (or array of resources)\n"
+    "                      read as 'eval --fhir' reads it; bad FHIR is an error record\n"
+    "  --date YYYY-MM-DD   with fhir: the request date for ages (default: today, UTC)\n"
     "  --skip N            skip the first N input lines (blank or not), e.g. to resume; for\n"
     "                      CSV every record starting on line N or before (the header is\n"
     "                      always read)\n"
@@ -834,6 +837,7 @@ typedef struct batch {
     ruleindex ri;
     bool stats;
     bool full;      /* --full: results as MGA_FORMAT_JSON, else MGA_FORMAT_JSON_LEAN */
+    const char *fhir_date; /* FHIR input: the request date (mga_profile_from_fhir) */
     bool gather;    /* list the rule set's parts in chunks (stdout is not a regular file) */
     size_t iov_max; /* buffers per writev call */
     int out;        /* where the result lines go: standard output, or cli_batch_stream's fd */
@@ -1143,8 +1147,17 @@ static mga_status do_record(batch *b, worker *w, chunk *c, const rec *r)
         return o->oom ? MGA_E_NOMEM : MGA_OK;
     }
     mga_diags *d = NULL;
-    /* the worker's profile is reused: once warm, parsing allocates nothing either */
-    mga_status st = mga_profile_parse_reuse(b->rs, "<batch>", json, r->len, &w->prof, &d);
+    mga_status st;
+    if (b->fhir_date) {
+        /* a new profile per record (FHIR has no reusing reader); the result still points
+         * at the last one, and evaluating anew is all it is used for */
+        mga_profile_free(w->prof);
+        w->prof = NULL;
+        st = mga_profile_from_fhir(b->rs, "<batch>", json, r->len, b->fhir_date, &w->prof, &d);
+    } else {
+        /* the worker's profile is reused: once warm, parsing allocates nothing either */
+        st = mga_profile_parse_reuse(b->rs, "<batch>", json, r->len, &w->prof, &d);
+    }
     const mga_profile *p = w->prof;
     BUF_LIT(o, "{\"line\":");
     buf_ull(o, r->line);
@@ -1610,6 +1623,7 @@ typedef struct batch_cfg {
     FILE *stats;  /* --stats: closed by batch_run */
     const char *stats_path;
     bool full;  /* --full: results as MGA_FORMAT_JSON, else MGA_FORMAT_JSON_LEAN */
+    const char *fhir_date; /* --input-format fhir: the request date; NULL: JSON profiles */
 } batch_cfg;
 
 /* Reads cfg->in to its end, writing one line per record to cfg->out: the exit status. */
@@ -1642,6 +1656,7 @@ static int batch_run(const batch_cfg *cfg)
     b.rs = rs;
     b.stats = stats_file != NULL;
     b.full = cfg->full;
+    b.fhir_date = cfg->fhir_date;
     b.out = cfg->out;
     /* Gathered writes save a copy into pipes, sockets and devices. Into a regular file
      * they do not pay: with the page cache under writeback, 20,000 full records took
@@ -1808,7 +1823,7 @@ static int batch_run(const batch_cfg *cfg)
 
 int cli_batch_stream(const mga_ruleset *rs, FILE *in, bool csv, int out_fd)
 {
-    batch_cfg cfg = {rs, in, "<input>", csv, 1, 0, true, false, out_fd, NULL, NULL, true};
+    batch_cfg cfg = {rs, in, "<input>", csv, 1, 0, true, false, out_fd, NULL, NULL, true, NULL};
     return batch_run(&cfg);
 }
 
@@ -1821,13 +1836,15 @@ enum {
     OPT_STATS,
     OPT_CATALOG,
     OPT_FULL,
+    OPT_DATE,
     OPT_ALLOW_UNKNOWN
 };
 
 static const cli_opt batch_opts[] = {
     {"rules", 'r', "a path", 'r'},
     {"jobs", 'j', "a number of threads (1 to 64)", 'j'},
-    {"input-format", 0, "jsonl or csv", OPT_INPUT_FORMAT},
+    {"input-format", 0, "jsonl, csv or fhir", OPT_INPUT_FORMAT},
+    {"date", 0, "a date (YYYY-MM-DD)", OPT_DATE},
     {"skip", 0, "a number of lines", OPT_SKIP},
     {"stats", 0, "a file", OPT_STATS},
     {"catalog", 0, "a file", OPT_CATALOG},
@@ -1847,7 +1864,8 @@ int cli_batch(int argc, char **argv)
     const char *input = NULL, *stats_path = NULL, *catalog_path = NULL;
     unsigned long long jobs = 0, skip = 0;
     bool quiet = false, full = false;
-    int csv_format = -1; /* 0 JSON lines, 1 CSV, -1 from the file name */
+    int csv_format = -1; /* 0 JSON lines, 1 CSV, 2 FHIR lines, -1 from the file name */
+    const char *date = NULL;
     cli_parser P;
     if (!rules || cli_parser_init(&P, "batch", batch_opts) != 0) {
         fputs("mgadvise batch: out of memory\n", stderr);
@@ -1882,13 +1900,16 @@ int cli_batch(int argc, char **argv)
                 urc = cli_usage_error("batch", "bad number of lines '%s' for --skip", v);
             break;
         case OPT_INPUT_FORMAT:
-            if (strcmp(v, "jsonl") == 0 || strcmp(v, "csv") == 0)
-                csv_format = v[0] == 'c';
+            if (strcmp(v, "jsonl") == 0 || strcmp(v, "csv") == 0 || strcmp(v, "fhir") == 0)
+                csv_format = v[0] == 'c' ? 1 : v[0] == 'f' ? 2 : 0;
             else
                 urc = cli_usage_error("batch",
                                       "unknown input format '%s' for --input-format: expected "
-                                      "jsonl or csv",
+                                      "jsonl, csv or fhir",
                                       v);
+            break;
+        case OPT_DATE:
+            date = v;
             break;
         case OPT_STATS:
             stats_path = v;
@@ -1911,6 +1932,11 @@ int cli_batch(int argc, char **argv)
     }
     if (urc < 0 && optind < argc)
         input = argv[optind++];
+    if (urc < 0 && date && csv_format != 2)
+        urc = cli_usage_error("batch", "%s--date is the request date of FHIR input: give "
+                                       "--input-format fhir too", "");
+    if (urc < 0 && date && cli_fhir_usage("batch", date, date, NULL) != EXIT_OK)
+        urc = EXIT_USAGE;
     if (urc < 0 && optind < argc)
         urc = cli_usage_error("batch", "one input at a time; '%s' is one too many", argv[optind]);
     if (urc < 0 && input &&
@@ -1999,9 +2025,20 @@ int cli_batch(int argc, char **argv)
         return cli_status_exit(st);
     }
 
+    char today[16];
+    if (csv_format == 2 && !date && !(date = cli_today_utc(today))) {
+        fputs("mgadvise batch: cannot read the date\n", stderr);
+        mga_ruleset_free(rs);
+        mga_engine_free(eng);
+        if (stats_file)
+            fclose(stats_file);
+        if (!from_stdin)
+            fclose(in);
+        return EXIT_INTERNAL;
+    }
     batch_cfg cfg = {rs,   in,    from_stdin ? "<stdin>" : input,
-                     csv_format != 0, (size_t)jobs, skip, quiet, true, STDOUT_FILENO,
-                     stats_file, stats_path, full};
+                     csv_format == 1, (size_t)jobs, skip, quiet, true, STDOUT_FILENO,
+                     stats_file, stats_path, full, csv_format == 2 ? date : NULL};
     int rc = batch_run(&cfg);
     mga_ruleset_free(rs);
     mga_engine_free(eng);

@@ -50,6 +50,9 @@ mga_status cli_load_rules(mga_engine *eng, const char **paths, size_t n, mga_rul
  * input), renders its diagnostics, and evaluates it. */
 mga_status cli_evaluate_profile(const mga_ruleset *rs, const char *path, const char *json,
                                 size_t len, mga_profile **p, mga_result **res);
+/* Today's date (UTC) as YYYY-MM-DD in buf[16] (the default request date of FHIR input),
+ * or NULL. */
+const char *cli_today_utc(char *buf);
 /* The same for FHIR input (mgadvise_from_fhir): fhir_date is the request date, or NULL for
  * today (UTC). */
 mga_status cli_evaluate_fhir(const mga_ruleset *rs, const char *path, const char *json,

@@ -298,8 +298,7 @@ mga_status cli_evaluate_profile(const mga_ruleset *rs, const char *path, const c
     return st == MGA_OK ? mga_evaluate(rs, *p, res) : st;
 }
 
-/* Today's date (UTC) as YYYY-MM-DD in buf[16], or NULL. */
-static const char *today_utc(char *buf)
+const char *cli_today_utc(char *buf)
 {
     time_t now = time(NULL);
     struct tm tm;
@@ -312,7 +311,7 @@ mga_status cli_print_fhir_profile(const mga_ruleset *rs, const char *path, const
                                   size_t len, const char *fhir_date)
 {
     char today[16];
-    if (!fhir_date && !(fhir_date = today_utc(today)))
+    if (!fhir_date && !(fhir_date = cli_today_utc(today)))
         return MGA_E_IO;
     mga_diags *d = NULL;
     mga_status st = mga_fhir_write_profile(rs, strcmp(path, "-") == 0 ? "<stdin>" : path, json,
@@ -327,7 +326,7 @@ mga_status cli_evaluate_fhir(const mga_ruleset *rs, const char *path, const char
                              mga_result **res)
 {
     char today[16];
-    if (!fhir_date && !(fhir_date = today_utc(today)))
+    if (!fhir_date && !(fhir_date = cli_today_utc(today)))
         return MGA_E_IO;
     mga_diags *d = NULL;
     mga_status st = mga_profile_from_fhir(rs, strcmp(path, "-") == 0 ? "<stdin>" : path, json,

@@ -39,7 +39,7 @@ _mgadvise()
         return
         ;;
     --input-format)
-        COMPREPLY=($(compgen -W 'jsonl csv' -- "$cur"))
+        COMPREPLY=($(compgen -W 'jsonl csv fhir' -- "$cur"))
         return
         ;;
     --sources)
@@ -68,7 +68,7 @@ _mgadvise()
     case $cmd in
     eval) opts='-r --rules -f --format --all --allow-unknown-fields --fhir --date --print-profile -h --help' ;;
     check) opts='-r --rules --sources --no-analysis -f --format --time --time-limit -q --quiet -h --help' ;;
-    batch) opts='-r --rules -j --jobs --input-format --skip --stats --catalog --full --allow-unknown-fields -q --quiet -h --help' ;;
+    batch) opts='-r --rules -j --jobs --input-format --date --skip --stats --catalog --full --allow-unknown-fields -q --quiet -h --help' ;;
     explain) opts='--rule -r --rules -f --format --allow-unknown-fields --fhir --date -h --help' ;;
     test) opts='-r --rules --coverage --min-coverage -h --help' ;;
     fmt) opts='--check -h --help' ;;

@@ -620,11 +620,27 @@ typedef struct mga_batch mga_batch;
 
 #define MGA_BATCH_MAX_JOBS 64
 
+/* What each input line holds. */
+typedef enum mga_batch_input {
+    MGA_BATCH_INPUT_JSON, /* a profile (mga_profile_parse) */
+    MGA_BATCH_INPUT_FHIR  /* FHIR R4 resources, a Bundle or an array of them, read as
+                           * mga_profile_from_fhir reads them on the request date
+                           * mga_batch_options.date: the profile and advice of `mgadvise
+                           * eval --fhir`. A line that is bad FHIR or maps to no profile
+                           * field is an error record naming the JSON path (E4001,
+                           * E4031-E4039).
+                           * ID is the profile's id on a good record, the line's top-level
+                           * "id" (the Bundle's) or null on an error record. */
+} mga_batch_input;
+
 typedef struct mga_batch_options {
     unsigned jobs;             /* worker threads, 1 to MGA_BATCH_MAX_JOBS; 1 runs every
                                 * record on the thread that feeds it */
     bool full;                 /* results as MGA_FORMAT_JSON (mgadvise batch --full);
                                 * false: MGA_FORMAT_JSON_LEAN */
+    mga_batch_input input;     /* what each line holds (default MGA_BATCH_INPUT_JSON) */
+    const char *date;          /* MGA_BATCH_INPUT_FHIR: the request date, "YYYY-MM-DD"
+                                * (copied), on which Patient.birthDate gives the age */
     unsigned long long skip;   /* the first skip input lines are read and dropped */
     unsigned long long start;  /* the number of the line before the first: the first input
                                 * line is N = start + 1 (a part of a larger input) */
@@ -643,12 +659,15 @@ typedef struct mga_batch_stats {
     unsigned long long line;    /* the last input line whose output (if any) is written */
 } mga_batch_stats;
 
-/* Defaults: 1 job, lean results, nothing skipped, start 0, output kept (fn NULL). */
+/* Defaults: 1 job, lean results, JSON profiles, nothing skipped, start 0, output kept
+ * (fn NULL). */
 MGA_API void mga_batch_options_init(mga_batch_options *opt);
 /* Starts a batch over rs, which must outlive it (borrowed; rs may serve other threads at
  * once). opt is copied. With jobs > 1 it starts that many worker threads, which evaluate
- * and write; with 1, none. *out is NULL on failure. Errors: MGA_E_MISUSE (NULL rs, opt or out, jobs 0 or
- * over MGA_BATCH_MAX_JOBS), MGA_E_NOMEM (also when a thread cannot be started). */
+ * and write; with 1, none. *out is NULL on failure. Errors: MGA_E_MISUSE (NULL rs, opt or
+ * out, jobs 0 or over MGA_BATCH_MAX_JOBS, an unknown input, FHIR input without a date),
+ * MGA_E_INVALID (a date not of the form YYYY-MM-DD), MGA_E_NOMEM (also when a thread
+ * cannot be started). */
 MGA_API mga_status mga_batch_open(const mga_ruleset *rs, const mga_batch_options *opt,
                                   mga_batch **out);
 /* Feeds len bytes of input (copied; any split: a line may span calls). Records are

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 """Ruleset, errors and the batch loop over the C library (see docs/PYTHON.md)."""
+import datetime
 import json
 import os
+import re
 
 from ._lib import MGA_FORMAT_JSON, ffi, lib
 
@@ -385,13 +387,18 @@ class Ruleset:
         return text if as_bytes else json.loads(text)
 
     def batch(self, lines, jobs=1, parse=False, as_bytes=False, start=0, chunk=256,
-              full=False):
+              full=False, input_format="jsonl", date=None):
         """Evaluates JSON-lines profiles and yields, in input order, the line `mgadvise
         batch` writes for each record: {"line":N,"id":ID,"result":...} or the error record
         {"line":N,"id":ID,"error":{"field","code","message","column"}}, ending in "\n".
         The result is lean (what varies per profile; self.catalog() holds the rest, and
         mgadvise.lean.restore joins the two); full=True gives it whole, as
         `mgadvise batch --full` does.
+
+        input_format="fhir": each line is a FHIR R4 Bundle (or a JSON array of resources),
+        read as `mgadvise eval --fhir` reads it on the request date `date` ("YYYY-MM-DD",
+        default today in UTC); bad FHIR, or FHIR that maps to no profile field, is an error
+        record naming the JSON path (`mgadvise batch --input-format fhir`).
 
         lines: an iterable of str or bytes lines (a file object opened in either mode will
         do; one trailing "\n" is dropped) or of dicts (dumped as JSON). N is the 1-based
@@ -408,9 +415,22 @@ class Ruleset:
             raise InvalidArgumentError("chunk must be a whole number of lines, at least 1")
         if not isinstance(start, int) or start < 0:
             raise InvalidArgumentError("start must be a whole number of lines, at least 0")
-        return self._batch(self._rs(), lines, jobs, parse, as_bytes, start, chunk, bool(full))
+        if input_format not in ("jsonl", "fhir"):
+            raise InvalidArgumentError("input_format must be 'jsonl' or 'fhir', not %r"
+                                       % (input_format,))
+        if date is not None and input_format != "fhir":
+            raise InvalidArgumentError("date is the request date of FHIR input: give "
+                                       "input_format='fhir' too")
+        if input_format == "fhir":
+            if date is None:
+                date = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+            if not isinstance(date, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
+                                                             date):
+                raise InvalidArgumentError("date %r: expected YYYY-MM-DD" % (date,))
+        return self._batch(self._rs(), lines, jobs, parse, as_bytes, start, chunk, bool(full),
+                           date)
 
-    def _batch(self, rs, lines, jobs, parse, as_bytes, start, chunk, full):
+    def _batch(self, rs, lines, jobs, parse, as_bytes, start, chunk, full, date):
         # The library's batch engine (mga_batch_*) does the work on its own threads: this
         # loop only turns items into bytes, feeds them and splits the output it hands back.
         # cffi releases the GIL for every call, so feeding overlaps the evaluation.
@@ -419,6 +439,10 @@ class Ruleset:
         opt.jobs = jobs
         opt.start = start
         opt.full = full
+        if date is not None:  # FHIR lines; the library copies the date
+            cdate = ffi.new("char[]", date.encode("ascii"))
+            opt.input = lib.MGA_BATCH_INPUT_FHIR
+            opt.date = cdate
         box = ffi.new("mga_batch **")
         st = lib.mga_batch_open(rs, opt, box)
         if st != lib.MGA_OK:

@@ -136,3 +136,31 @@ def test_command_line(tmp_path):
     p = subprocess.run([sys.executable, LEAN_PY, str(tmp_path / "small.json"),
                         str(tmp_path / "lean.jsonl")], capture_output=True)
     assert p.returncode == 1 and b"line 1: lean result of rule set" in p.stderr
+
+
+def test_fhir_lines(rs, tmp_path):
+    """input_format="fhir": what `mgadvise batch --input-format fhir` writes, lean and full,
+    and bad FHIR as error records; the arguments are checked."""
+    path = os.path.join(ROOT, "tests", "golden", "batch", "fhir-bundles", "input.jsonl")
+    with open(path, "rb") as f:
+        lines = f.readlines()
+    for full in (False, True):
+        args = ["--full"] if full else []
+        rc, want, err = run_cli("batch", "-q", "--input-format", "fhir", "--date", "2026-06-01",
+                                *args, path)
+        assert rc == 1, err
+        for jobs in (1, 2):
+            got = b"".join(rs.batch(lines, as_bytes=True, input_format="fhir",
+                                    date="2026-06-01", full=full, jobs=jobs))
+            assert got == want
+    recs = list(rs.batch(lines, parse=True, input_format="fhir", date="2026-06-01"))
+    assert sum("error" in r for r in recs) == 12
+    assert recs[4]["error"]["field"] == "$.entry[0].resource.code.coding"
+    # today's date by default: a child's bundle is still a child's
+    assert "result" in next(rs.batch(lines[:1], parse=True, input_format="fhir"))
+    with pytest.raises(mgadvise.InvalidArgumentError):
+        rs.batch(lines, input_format="xml")
+    with pytest.raises(mgadvise.InvalidArgumentError):
+        rs.batch(lines, date="2026-06-01")
+    with pytest.raises(mgadvise.InvalidArgumentError):
+        rs.batch(lines, input_format="fhir", date="01/06/2026")

@@ -325,6 +325,19 @@ static void test_batch_misuse_and_limits(void **state)
     opt.jobs = MGA_BATCH_MAX_JOBS + 1;
     assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_E_MISUSE);
     opt.jobs = 1;
+    /* FHIR input needs a request date of the form YYYY-MM-DD; no other input exists */
+    assert_int_equal(opt.input, MGA_BATCH_INPUT_JSON);
+    opt.input = MGA_BATCH_INPUT_FHIR;
+    assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_E_MISUSE);
+    opt.date = "2026-6-01";
+    assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_E_INVALID);
+    opt.date = "2026-06-0x";
+    assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_E_INVALID);
+    assert_null(b);
+    opt.input = (mga_batch_input)(MGA_BATCH_INPUT_FHIR + 1);
+    assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_E_MISUSE);
+    opt.input = MGA_BATCH_INPUT_JSON;
+    opt.date = NULL;
     assert_int_equal(mga_batch_open(NULL, &opt, &b), MGA_E_MISUSE);
     assert_int_equal(mga_batch_open(rs, NULL, &b), MGA_E_MISUSE);
     assert_int_equal(mga_batch_open(rs, &opt, NULL), MGA_E_MISUSE);
@@ -348,6 +361,107 @@ static void test_batch_misuse_and_limits(void **state)
     assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_OK);
     assert_int_equal(mga_batch_read(b, &p, &len), MGA_E_MISUSE);
     mga_batch_close(b);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* FHIR input: each line read as mga_profile_from_fhir reads it, on the request date given
+ * (copied at open), gives what that profile's evaluation writes; bad FHIR and input that
+ * maps to nothing are error records naming the JSON path; 1 and 3 threads agree. */
+static void test_batch_fhir_input(void **state)
+{
+    (void)state;
+    mga_engine *eng = plain_engine();
+    mga_ruleset *rs = NULL;
+    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
+    static const char *const lines[] = {
+        "{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":[{\"resource\":"
+        "{\"resourceType\":\"Patient\",\"birthDate\":\"1980-06-02\",\"gender\":\"female\"}}]}",
+        "[{\"resourceType\":\"Patient\",\"birthDate\":\"2015-01-01\"},{\"resourceType\":"
+        "\"Condition\",\"clinicalStatus\":{\"coding\":[{\"code\":\"active\"}]},\"code\":"
+        "{\"coding\":{\"code\":\"x\"}}}]",
+        "{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":[]}",
+        "{\"id\":\"not-fhir\",\"age\":40}",
+        "[{\"resourceType\":\"Patient\",\"gender\":\"male\"}]",
+    };
+    static const char *const errors[] = {NULL,
+                                         "\"field\":\"$[1].code.coding\",\"code\":\"E4033\"",
+                                         "\"field\":\"$\",\"code\":\"E4036\"",
+                                         "{\"line\":4,\"id\":\"not-fhir\",\"error\":{\"field\":\"$\","
+                                         "\"code\":\"E4031\"",
+                                         NULL};
+    size_t n = sizeof lines / sizeof *lines;
+    char date[] = "2026-06-01";
+    char *want[2] = {NULL, NULL};
+    for (int full = 0; full < 2; full++) {
+        for (unsigned jobs = 1; jobs <= 3; jobs += 2) {
+            mga_batch_options opt;
+            mga_batch_options_init(&opt);
+            opt.jobs = jobs;
+            opt.full = full == 1;
+            opt.input = MGA_BATCH_INPUT_FHIR;
+            opt.date = date;
+            tbuf out = TBUF_INIT;
+            opt.fn = tbuf_write;
+            opt.ud = &out;
+            mga_batch *b = NULL;
+            assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_OK);
+            date[0] = '1'; /* copied at open: the batch keeps 2026 */
+            for (size_t i = 0; i < n; i++) {
+                assert_int_equal(mga_batch_feed(b, lines[i], strlen(lines[i])), MGA_OK);
+                assert_int_equal(mga_batch_feed(b, "\n", 1), MGA_OK);
+            }
+            assert_int_equal(mga_batch_finish(b, true), MGA_OK);
+            mga_batch_stats st;
+            mga_batch_stats_get(b, &st);
+            mga_batch_close(b);
+            date[0] = '2';
+            assert_int_equal(st.records, n);
+            assert_int_equal(st.errors, 3);
+            if (!want[full]) {
+                want[full] = out.p;
+            } else {
+                assert_string_equal(out.p, want[full]);
+                free(out.p);
+            }
+        }
+        /* record by record: a good one is the evaluation of mga_profile_from_fhir's profile */
+        const char *o = want[full];
+        for (size_t i = 0; i < n; i++) {
+            const char *e = strchr(o, '\n');
+            assert_non_null(e);
+            char *rec = strndup(o, (size_t)(e - o));
+            o = e + 1;
+            char head[32];
+            snprintf(head, sizeof head, "{\"line\":%zu,", i + 1);
+            assert_true(strncmp(rec, head, strlen(head)) == 0);
+            if (errors[i]) {
+                if (!has_substr(rec, errors[i]))
+                    fail_msg("line %zu: expected %s, got %s", i + 1, errors[i], rec);
+                free(rec);
+                continue;
+            }
+            mga_profile *p = NULL;
+            assert_int_equal(
+                mga_profile_from_fhir(rs, "t", lines[i], strlen(lines[i]), date, &p, NULL),
+                MGA_OK);
+            mga_result *r = NULL;
+            assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+            char *one = result_string(r, full ? MGA_FORMAT_JSON : MGA_FORMAT_JSON_LEAN);
+            size_t ol = strlen(one) - 1; /* without its newline */
+            const char *res = strstr(rec, ",\"result\":");
+            assert_non_null(res);
+            res += strlen(",\"result\":");
+            assert_int_equal(strlen(res), ol + 1);
+            assert_memory_equal(res, one, ol);
+            free(one);
+            mga_result_free(r);
+            mga_profile_free(p);
+            free(rec);
+        }
+        assert_int_equal(*o, '\0');
+        free(want[full]);
+    }
     mga_ruleset_free(rs);
     mga_engine_free(eng);
 }
@@ -435,6 +549,7 @@ int main(void)
         cmocka_unit_test(test_batch_skip_and_start),
         cmocka_unit_test(test_batch_long_line_and_early_finish),
         cmocka_unit_test(test_batch_misuse_and_limits),
+        cmocka_unit_test(test_batch_fhir_input),
         cmocka_unit_test(test_batch_write_failure_stops),
         cmocka_unit_test(test_batch_oom),
     };
