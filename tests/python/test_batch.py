@@ -229,3 +229,11 @@ def test_an_item_with_a_line_break_stays_one_record(rs):
     assert [r["line"] for r in recs] == [1, 2]
     assert recs[0]["id"] == "a" and "result" in recs[0]
     assert recs[1]["error"]["code"] == "E4001"
+    # bytes lines as a file gives them: joined as they are, unless one lacks its line end
+    # or holds another inside
+    for items in ([b'{"id":"a","age":40}\n', b'{"id":"b","age":41}\n'],
+                  [b'{"id":"a","age":40}\n', b'{"id":"b","age":41}'],
+                  [b'{"id":"a",\n"age":40}\n', b'{"id":"b","age":41}\n']):
+        recs = list(rs.batch(items, parse=True))
+        assert [(r["line"], r["id"], "result" in r) for r in recs] == [(1, "a", True),
+                                                                       (2, "b", True)]
