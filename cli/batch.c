@@ -1935,8 +1935,8 @@ int cli_batch(int argc, char **argv)
     if (urc < 0 && date && csv_format != 2)
         urc = cli_usage_error("batch", "%s--date is the request date of FHIR input: give "
                                        "--input-format fhir too", "");
-    if (urc < 0 && date && cli_fhir_usage("batch", date, date, NULL) != EXIT_OK)
-        urc = EXIT_USAGE;
+    if (urc < 0 && date)
+        urc = cli_date_usage("batch", date) == EXIT_OK ? -1 : EXIT_USAGE;
     if (urc < 0 && optind < argc)
         urc = cli_usage_error("batch", "one input at a time; '%s' is one too many", argv[optind]);
     if (urc < 0 && input &&

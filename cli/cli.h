@@ -61,6 +61,8 @@ mga_status cli_evaluate_fhir(const mga_ruleset *rs, const char *path, const char
 /* eval --fhir --print-profile: writes the profile JSON the FHIR input maps to on stdout. */
 mga_status cli_print_fhir_profile(const mga_ruleset *rs, const char *path, const char *json,
                                   size_t len, const char *fhir_date);
+/* --date's form (YYYY-MM-DD): EXIT_OK, or EXIT_USAGE with the message printed. */
+int cli_date_usage(const char *cmd, const char *date);
 /* --fhir and --date of eval and explain: a usage error (EXIT_USAGE, said on stderr) for a
  * date that is not YYYY-MM-DD, for --date without --fhir, or for --fhir with a PROFILE. */
 int cli_fhir_usage(const char *cmd, const char *fhir, const char *date, const char *profile);
