@@ -5,6 +5,7 @@ Each worker process compiles the rules once and keeps the rule set for every tas
 (a per-process cache keyed by the rules' paths); only the paths (or None for the shipped
 rules) travel with the tasks, never a compiled rule set. See docs/SCALE.md."""
 import contextlib
+import datetime
 import glob
 import json
 import os
@@ -71,8 +72,9 @@ def _one(offset):
     return [offset]
 
 
-def _advise_part(lines, offset, key, as_bytes, full):
-    return list(ruleset_for(key).batch(lines, start=offset[0], as_bytes=as_bytes, full=full))
+def _advise_part(lines, offset, key, as_bytes, full, input_format, date):
+    return list(ruleset_for(key).batch(lines, start=offset[0], as_bytes=as_bytes, full=full,
+                                       input_format=input_format, date=date))
 
 
 def catalog(rules=None):
@@ -81,12 +83,14 @@ def catalog(rules=None):
     return ruleset_for(rules).catalog()
 
 
-def advise(bag, rules=None, as_bytes=False, full=False):
+def advise(bag, rules=None, as_bytes=False, full=False, input_format="jsonl", date=None):
     """A bag of JSON-line profiles (str or bytes lines, or dicts) -> a bag of the lines
     `mgadvise batch` writes for them (str, each ending in "\\n"), in the same order, bad
     records as error records in place. Blank lines give no output line but are counted.
     The results are lean (catalog(rules) holds the rest once); full=True gives them whole,
-    as `mgadvise batch --full` does.
+    as `mgadvise batch --full` does. input_format="fhir" (and the request date `date`,
+    default today in UTC, fixed when advise is called) reads each line as a FHIR Bundle,
+    as Ruleset.batch does.
 
     "line" in each record is the 1-based position of the input line in the whole bag, the
     partitions' sizes added up (blank lines included): for a bag read from one file with
@@ -95,6 +99,8 @@ def advise(bag, rules=None, as_bytes=False, full=False):
     that every worker can read. as_bytes=True gives the lines as UTF-8 bytes, which saves
     decoding when they only go to storage."""
     key = _key(rules)
+    if input_format == "fhir" and date is None:  # one date for every worker and partition
+        date = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
     # partition i's first line number: the sizes of partitions 0..i-1 added up (a count
     # task per partition and a chain of additions, all small)
     counts = bag.map_partitions(_count).to_delayed()
@@ -106,7 +112,7 @@ def advise(bag, rules=None, as_bytes=False, full=False):
     # partitionwise, so that what the caller maps over the result runs in the same task
     # as the evaluation instead of moving the records between workers
     return bag.map_partitions(_advise_part, db.from_delayed(offsets), key, bool(as_bytes),
-                              bool(full))
+                              bool(full), input_format, date)
 
 
 def _advise_file(path, out_path, key, full):

@@ -159,3 +159,15 @@ def test_advise_files_reports_an_unreadable_input(client, tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.jsonl"):
         mdask.advise_files([str(tmp_path / "missing.jsonl")], str(out), client=client)
     assert [f for f in os.listdir(out) if f.endswith(".part")] == []
+
+
+def test_fhir_lines(client):
+    """input_format="fhir": the records `mgadvise batch --input-format fhir` writes, across
+    partitions, error records in place."""
+    path = os.path.join(ROOT, "tests", "golden", "batch", "fhir-bundles", "input.jsonl")
+    with open(path, encoding="utf-8") as f:
+        lines = f.readlines()
+    bag = db.from_sequence(lines, npartitions=3)
+    got = "".join(mdask.advise(bag, input_format="fhir", date="2026-06-01").compute())
+    rc, want, _ = run_cli("batch", "-q", "--input-format", "fhir", "--date", "2026-06-01", path)
+    assert rc == 1 and got.encode("utf-8") == want
