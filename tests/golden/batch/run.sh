@@ -74,10 +74,16 @@ if cmp -s "$tmp/o1" "$tmp/o4" && [ "$(wc -l <"$tmp/o1")" -eq "$(grep -c "[^[:spa
 else
     bad "batch: -j 1 and -j 4 differ with the shipped rules"
 fi
-# Into a pipe the rule set's parts go out gathered (writev), into a file copied: same bytes.
+# Into a pipe the rule set's parts go out gathered (writev), into a file copied: same bytes,
+# lean and full (whose advice items and references are the large parts).
 "$BIN" batch -q -j 1 "$tmp/in300" 2>/dev/null | cat >"$tmp/p1"
 "$BIN" batch -q -j 4 "$tmp/in300" 2>/dev/null | cat >"$tmp/p4"
-if cmp -s "$tmp/o1" "$tmp/p1" && cmp -s "$tmp/o1" "$tmp/p4"; then
+"$BIN" batch -q -j 1 --full "$tmp/in300" >"$tmp/f1" 2>/dev/null
+"$BIN" batch -q -j 1 --full "$tmp/in300" 2>/dev/null | cat >"$tmp/fp1"
+"$BIN" batch -q -j 4 --full "$tmp/in300" 2>/dev/null | cat >"$tmp/fp4"
+if cmp -s "$tmp/o1" "$tmp/p1" && cmp -s "$tmp/o1" "$tmp/p4" && [ -s "$tmp/f1" ] &&
+    cmp -s "$tmp/f1" "$tmp/fp1" && cmp -s "$tmp/f1" "$tmp/fp4" &&
+    grep -q '"references":\[{"n":1,' "$tmp/f1"; then
     ok
 else
     bad "batch: output into a pipe differs from output into a file"
