@@ -300,6 +300,7 @@ bench: all bench-tools
 	@sh bench/run.sh $(BUILD) $(BENCH_COUNT)
 	@sh bench/items.sh $(BUILD)
 	@$(MAKE) --no-print-directory bench-lsp
+	@$(MAKE) --no-print-directory bench-python
 
 # The language server after a change to the shipped rules: publishDiagnostics, hover and
 # completion, median and 90th percentile over BENCH_LSP_CHANGES changes (bench/lsp.py).
@@ -342,7 +343,7 @@ python-test: all $(BUILD)/bench/gen
 	if [ $$rc -eq 5 ]; then echo "python-test: pytest collected no tests"; exit 1; fi; exit $$rc
 
 # Python rs.batch against mgadvise batch -j 2, and the Dask path with 2 worker processes
-# against 1 (docs/SCALE.md). Not part of `make test`.
+# against 1, with their targets (docs/SCALE.md). Part of `make bench`, not of `make test`.
 bench-python: all $(BUILD)/bench/gen
 	@$(PY_ENV) $(PYTHON) python/bench_python.py --build $(BUILD) --count $(BENCH_PY_COUNT)
 

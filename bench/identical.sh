@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Byte-identical output of two builds over generated profiles: a change to the engine's
-# structure must not change what it writes. Compares `batch` (full records and --catalog)
+# structure must not change what it writes. Compares `batch` (--full records, and lean ones with --catalog)
 # over COUNT profiles of bench/gen, and `eval` (json, text) and `explain` (text, json) one
 # by one over the first EACH of them.
 #   usage: sh bench/identical.sh BASE_MGADVISE NEW_MGADVISE GEN [COUNT] [EACH]
@@ -35,12 +35,12 @@ same_sum() { # what cksum-a cksum-b
     fi
 }
 # the records are compared by checksum (full records of 100,000 profiles are about 1.6 GB)
-"$A" batch -j 2 "$T/in.jsonl" 2>/dev/null | cksum >"$T/a"
-"$B" batch -j 2 "$T/in.jsonl" 2>/dev/null | cksum >"$T/b"
-same_sum "batch, $count profiles" "$T/a" "$T/b"
+"$A" batch -j 2 --full "$T/in.jsonl" 2>/dev/null | cksum >"$T/a"
+"$B" batch -j 2 --full "$T/in.jsonl" 2>/dev/null | cksum >"$T/b"
+same_sum "batch --full, $count profiles" "$T/a" "$T/b"
 "$A" batch -j 2 --catalog "$T/cat.a" "$T/in.jsonl" 2>/dev/null | cksum >"$T/a"
 "$B" batch -j 2 --catalog "$T/cat.b" "$T/in.jsonl" 2>/dev/null | cksum >"$T/b"
-same_sum "batch --catalog, $count profiles" "$T/a" "$T/b"
+same_sum "batch (lean) --catalog, $count profiles" "$T/a" "$T/b"
 same "batch --catalog, the catalog" "$T/cat.a" "$T/cat.b"
 head -n "$each" "$T/in.jsonl" >"$T/few.jsonl"
 : >"$T/a"

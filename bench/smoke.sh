@@ -37,13 +37,14 @@ grep -q '^mgadvise items: 300 profiles, rules rules$' "$T/items" &&
     bad "items printed: $(cat "$T/items")"
 "$B/bench/items" --bogus </dev/null >/dev/null 2>&1
 [ $? -eq 2 ] || bad "items accepted --bogus"
-# the same with --catalog (bench/run.sh's brief rows): every record ok, the catalog written
-"$M" batch -q -j 2 --catalog "$T/cat" "$T/a" >"$T/outc" 2>"$T/err" ||
-    bad "batch --catalog on generated profiles: exit $?: $(cat "$T/err")"
+# the same with --full and --catalog (bench/run.sh's rows): every record ok, the full lines
+# longer than the lean ones, the catalog written
+"$M" batch -q -j 2 --full --catalog "$T/cat" "$T/a" >"$T/outf" 2>"$T/err" ||
+    bad "batch --full on generated profiles: exit $?: $(cat "$T/err")"
 grep -q '^mgadvise batch: 300 records, 300 ok, 0 errors, ' "$T/err" ||
-    bad "batch --catalog summary on generated profiles: $(cat "$T/err")"
-[ "$(wc -l <"$T/outc")" -eq 300 ] && [ "$(wc -c <"$T/outc")" -lt "$(wc -c <"$T/out")" ] ||
-    bad "batch --catalog wrote $(wc -l <"$T/outc") lines, $(wc -c <"$T/outc") bytes"
+    bad "batch --full summary on generated profiles: $(cat "$T/err")"
+[ "$(wc -l <"$T/outf")" -eq 300 ] && [ "$(wc -c <"$T/out")" -lt "$(wc -c <"$T/outf")" ] ||
+    bad "batch --full wrote $(wc -l <"$T/outf") lines, $(wc -c <"$T/outf") bytes"
 grep -q '^{"ruleset":.*"rules":{' "$T/cat" || bad "batch --catalog: no catalog"
 
 # floor: a compact JSON line comes back byte for byte; a bad line is reported, exit 1.

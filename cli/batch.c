@@ -50,14 +50,15 @@ static const char *usage_batch =
     "are skipped and counted.\n"
     "\n"
     "  a good record:  {\"line\":N,\"id\":ID,\"result\":RESULT}\n"
-    "                  RESULT is what 'mgadvise eval --format json' prints\n"
+    "                  RESULT is lean: {\"ruleset_hash\":H,\"decision\",\"decided_by\",\n"
+    "                  \"advice\":[{\"rule\",\"kind\",\"severity\"}],\"see_doctor\",\"dose\",\n"
+    "                  \"forms\",\"overruled\",\"disclaimer\"}; with --full, what\n"
+    "                  'mgadvise eval --format json' prints\n"
     "  a bad record:   {\"line\":N,\"id\":ID,\"error\":{\"field\":PATH,\"code\":\"E4002\",\n"
     "                  \"message\":TEXT,\"column\":C}}\n"
     "\n"
-    "  with --catalog: RESULT is brief: each advice item is only\n"
-    "                  {\"rule\":ID,\"kind\":K,\"severity\":S} and \"references\" is left\n"
-    "                  out; the rest (ruleset, dose, forms, overruled, disclaimer) is kept\n"
-    "\n"
+    "'mgadvise catalog' writes the rest of a lean RESULT once (its ruleset.hash is H): the\n"
+    "two give back the full RESULT (docs/OUTPUT.md).\n"
     "N is the physical input line (1-based, --skip included), ID the profile's \"id\" as given\n"
     "(a string or an integer) or null when it cannot be read, PATH the JSON path of the bad\n"
     "value (\"$.age\") or null, C the column of the problem on that line (0 when unknown). A\n"
@@ -81,21 +82,19 @@ static const char *usage_batch =
     "  -j, --jobs N        N worker threads sharing one compiled rule set, 1 to 64\n"
     "                      (default: the number of online processors, at most 64);\n"
     "                      -j 1 runs without threads\n"
-    "  --input-format FMT  jsonl or csv; default: csv for a file named *.csv, else jsonl\n"
+    "  --input-format FMT  jsonl, csv or fhir; default: csv for a file named *.csv, else\n"
+    "                      jsonl; fhir: each line a FHIR R4 Bundle (or array of resources)\n"
+    "                      read as 'eval --fhir' reads it; bad FHIR is an error record\n"
+    "  --date YYYY-MM-DD   with fhir: the request date for ages (default: today, UTC)\n"
     "  --skip N            skip the first N input lines (blank or not), e.g. to resume; for\n"
     "                      CSV every record starting on line N or before (the header is\n"
     "                      always read)\n"
     "  --stats FILE        write cohort statistics as JSON to FILE: records, ok, errors,\n"
     "                      how many records each rule fired for (\"rules\"), the rules that\n"
     "                      never fired, preferred and avoided forms, advice by severity\n"
-    "  --catalog FILE      write the rules' catalog to FILE (one JSON line, before any\n"
-    "                      record is read) and every good record in the brief form above:\n"
-    "                      {\"ruleset\":{\"name\",\"hash\"},\"disclaimer\":D,\"rules\":{ID:\n"
-    "                      ITEM},\"sources\":[{\"source\",\"document\",\"author\",\n"
-    "                      \"publisher\",\"url\",\"references\":[{\"ref\",\"text\"}]}]}; ITEM\n"
-    "                      is the full advice item, so rules[item.rule] restores each item\n"
-    "                      and its cites give the references (numbered in order of first\n"
-    "                      citation, with the source's document, author and publisher)\n"
+    "  --catalog FILE      also write the rules' catalog to FILE (one JSON line, before\n"
+    "                      any record is read), as 'mgadvise catalog' does\n"
+    "  --full              every RESULT whole, without a catalog\n"
     "  --allow-unknown-fields\n"
     "                      a profile key the rules do not declare is a warning, not an\n"
     "                      error (E4013): the record is evaluated and its RESULT lists\n"
@@ -826,7 +825,8 @@ typedef struct batch {
     const mga_ruleset *rs;
     ruleindex ri;
     bool stats;
-    bool brief; /* --catalog: results as MGA_FORMAT_JSON_BRIEF */
+    bool full;      /* --full: results as MGA_FORMAT_JSON, else MGA_FORMAT_JSON_LEAN */
+    const char *fhir_date; /* FHIR input: the request date (mga_profile_from_fhir) */
     bool gather;    /* list the rule set's parts in chunks (stdout is not a regular file) */
     size_t iov_max; /* buffers per writev call */
     int out;        /* where the result lines go: standard output, or cli_batch_stream's fd */
@@ -1136,8 +1136,17 @@ static mga_status do_record(batch *b, worker *w, chunk *c, const rec *r)
         return o->oom ? MGA_E_NOMEM : MGA_OK;
     }
     mga_diags *d = NULL;
-    /* the worker's profile is reused: once warm, parsing allocates nothing either */
-    mga_status st = mga_profile_parse_reuse(b->rs, "<batch>", json, r->len, &w->prof, &d);
+    mga_status st;
+    if (b->fhir_date) {
+        /* a new profile per record (FHIR has no reusing reader); the result still points
+         * at the last one, and evaluating anew is all it is used for */
+        mga_profile_free(w->prof);
+        w->prof = NULL;
+        st = mga_profile_from_fhir(b->rs, "<batch>", json, r->len, b->fhir_date, &w->prof, &d);
+    } else {
+        /* the worker's profile is reused: once warm, parsing allocates nothing either */
+        st = mga_profile_parse_reuse(b->rs, "<batch>", json, r->len, &w->prof, &d);
+    }
     const mga_profile *p = w->prof;
     BUF_LIT(o, "{\"line\":");
     buf_ull(o, r->line);
@@ -1156,7 +1165,7 @@ static mga_status do_record(batch *b, worker *w, chunk *c, const rec *r)
             BUF_LIT(o, ",\"result\":");
             const mga_part *parts = NULL;
             size_t nparts = 0;
-            st = mga_result_parts(res, b->brief ? MGA_FORMAT_JSON_BRIEF : MGA_FORMAT_JSON, &parts,
+            st = mga_result_parts(res, b->full ? MGA_FORMAT_JSON : MGA_FORMAT_JSON_LEAN, &parts,
                                   &nparts);
             if (st == MGA_OK && !put_parts(b, c, parts, nparts))
                 st = MGA_E_NOMEM;
@@ -1602,7 +1611,8 @@ typedef struct batch_cfg {
     int out;      /* the result lines' file descriptor */
     FILE *stats;  /* --stats: closed by batch_run */
     const char *stats_path;
-    bool brief; /* --catalog was written: results as MGA_FORMAT_JSON_BRIEF */
+    bool full;  /* --full: results as MGA_FORMAT_JSON, else MGA_FORMAT_JSON_LEAN */
+    const char *fhir_date; /* --input-format fhir: the request date; NULL: JSON profiles */
 } batch_cfg;
 
 /* Reads cfg->in to its end, writing one line per record to cfg->out: the exit status. */
@@ -1634,7 +1644,8 @@ static int batch_run(const batch_cfg *cfg)
     }
     b.rs = rs;
     b.stats = stats_file != NULL;
-    b.brief = cfg->brief;
+    b.full = cfg->full;
+    b.fhir_date = cfg->fhir_date;
     b.out = cfg->out;
     /* Gathered writes save a copy into pipes, sockets and devices. Into a regular file
      * they do not pay: with the page cache under writeback, 20,000 full records took
@@ -1801,22 +1812,32 @@ static int batch_run(const batch_cfg *cfg)
 
 int cli_batch_stream(const mga_ruleset *rs, FILE *in, bool csv, int out_fd)
 {
-    batch_cfg cfg = {rs, in, "<input>", csv, 1, 0, true, false, out_fd, NULL, NULL, false};
+    batch_cfg cfg = {rs, in, "<input>", csv, 1, 0, true, false, out_fd, NULL, NULL, true, NULL};
     return batch_run(&cfg);
 }
 
 /* ---- The command --------------------------------------------------------------------- */
 
 
-enum { OPT_SKIP = CLI_OPT_LONG, OPT_INPUT_FORMAT, OPT_STATS, OPT_CATALOG, OPT_ALLOW_UNKNOWN };
+enum {
+    OPT_SKIP = CLI_OPT_LONG,
+    OPT_INPUT_FORMAT,
+    OPT_STATS,
+    OPT_CATALOG,
+    OPT_FULL,
+    OPT_DATE,
+    OPT_ALLOW_UNKNOWN
+};
 
 static const cli_opt batch_opts[] = {
     {"rules", 'r', "a path", 'r'},
     {"jobs", 'j', "a number of threads (1 to 64)", 'j'},
-    {"input-format", 0, "jsonl or csv", OPT_INPUT_FORMAT},
+    {"input-format", 0, "jsonl, csv or fhir", OPT_INPUT_FORMAT},
+    {"date", 0, "a date (YYYY-MM-DD)", OPT_DATE},
     {"skip", 0, "a number of lines", OPT_SKIP},
     {"stats", 0, "a file", OPT_STATS},
     {"catalog", 0, "a file", OPT_CATALOG},
+    {"full", 0, NULL, OPT_FULL},
     {"allow-unknown-fields", 0, NULL, OPT_ALLOW_UNKNOWN},
     {"quiet", 'q', NULL, 'q'},
     {"help", 'h', NULL, 'h'},
@@ -1831,8 +1852,9 @@ int cli_batch(int argc, char **argv)
     size_t nrules = 0;
     const char *input = NULL, *stats_path = NULL, *catalog_path = NULL;
     unsigned long long jobs = 0, skip = 0;
-    bool quiet = false;
-    int csv_format = -1; /* 0 JSON lines, 1 CSV, -1 from the file name */
+    bool quiet = false, full = false;
+    int csv_format = -1; /* 0 JSON lines, 1 CSV, 2 FHIR lines, -1 from the file name */
+    const char *date = NULL;
     cli_parser P;
     if (!rules || cli_parser_init(&P, "batch", batch_opts) != 0) {
         fputs("mgadvise batch: out of memory\n", stderr);
@@ -1867,19 +1889,25 @@ int cli_batch(int argc, char **argv)
                 urc = cli_usage_error("batch", "bad number of lines '%s' for --skip", v);
             break;
         case OPT_INPUT_FORMAT:
-            if (strcmp(v, "jsonl") == 0 || strcmp(v, "csv") == 0)
-                csv_format = v[0] == 'c';
+            if (strcmp(v, "jsonl") == 0 || strcmp(v, "csv") == 0 || strcmp(v, "fhir") == 0)
+                csv_format = v[0] == 'c' ? 1 : v[0] == 'f' ? 2 : 0;
             else
                 urc = cli_usage_error("batch",
                                       "unknown input format '%s' for --input-format: expected "
-                                      "jsonl or csv",
+                                      "jsonl, csv or fhir",
                                       v);
+            break;
+        case OPT_DATE:
+            date = v;
             break;
         case OPT_STATS:
             stats_path = v;
             break;
         case OPT_CATALOG:
             catalog_path = v;
+            break;
+        case OPT_FULL:
+            full = true;
             break;
         case 'q':
             quiet = true;
@@ -1893,6 +1921,11 @@ int cli_batch(int argc, char **argv)
     }
     if (urc < 0 && optind < argc)
         input = argv[optind++];
+    if (urc < 0 && date && csv_format != 2)
+        urc = cli_usage_error("batch", "%s--date is the request date of FHIR input: give "
+                                       "--input-format fhir too", "");
+    if (urc < 0 && date)
+        urc = cli_date_usage("batch", date) == EXIT_OK ? -1 : EXIT_USAGE;
     if (urc < 0 && optind < argc)
         urc = cli_usage_error("batch", "one input at a time; '%s' is one too many", argv[optind]);
     if (urc < 0 && input &&
@@ -1981,9 +2014,20 @@ int cli_batch(int argc, char **argv)
         return cli_status_exit(st);
     }
 
+    char today[16];
+    if (csv_format == 2 && !date && !(date = cli_today_utc(today))) {
+        fputs("mgadvise batch: cannot read the date\n", stderr);
+        mga_ruleset_free(rs);
+        mga_engine_free(eng);
+        if (stats_file)
+            fclose(stats_file);
+        if (!from_stdin)
+            fclose(in);
+        return EXIT_INTERNAL;
+    }
     batch_cfg cfg = {rs,   in,    from_stdin ? "<stdin>" : input,
-                     csv_format != 0, (size_t)jobs, skip, quiet, true, STDOUT_FILENO,
-                     stats_file, stats_path, catalog_path != NULL};
+                     csv_format == 1, (size_t)jobs, skip, quiet, true, STDOUT_FILENO,
+                     stats_file, stats_path, full, csv_format == 2 ? date : NULL};
     int rc = batch_run(&cfg);
     mga_ruleset_free(rs);
     mga_engine_free(eng);

@@ -50,6 +50,9 @@ mga_status cli_load_rules(mga_engine *eng, const char **paths, size_t n, mga_rul
  * input), renders its diagnostics, and evaluates it. */
 mga_status cli_evaluate_profile(const mga_ruleset *rs, const char *path, const char *json,
                                 size_t len, mga_profile **p, mga_result **res);
+/* Today's date (UTC) as YYYY-MM-DD in buf[16] (the default request date of FHIR input),
+ * or NULL. */
+const char *cli_today_utc(char *buf);
 /* The same for FHIR input (mgadvise_from_fhir): fhir_date is the request date, or NULL for
  * today (UTC). */
 mga_status cli_evaluate_fhir(const mga_ruleset *rs, const char *path, const char *json,
@@ -58,6 +61,8 @@ mga_status cli_evaluate_fhir(const mga_ruleset *rs, const char *path, const char
 /* eval --fhir --print-profile: writes the profile JSON the FHIR input maps to on stdout. */
 mga_status cli_print_fhir_profile(const mga_ruleset *rs, const char *path, const char *json,
                                   size_t len, const char *fhir_date);
+/* --date's form (YYYY-MM-DD): EXIT_OK, or EXIT_USAGE with the message printed. */
+int cli_date_usage(const char *cmd, const char *date);
 /* --fhir and --date of eval and explain: a usage error (EXIT_USAGE, said on stderr) for a
  * date that is not YYYY-MM-DD, for --date without --fhir, or for --fhir with a PROFILE. */
 int cli_fhir_usage(const char *cmd, const char *fhir, const char *date, const char *profile);
@@ -121,9 +126,10 @@ int cli_fmt(int argc, char **argv);
 /* `mgadvise graph`: writes the compiled rule graph (the built-in rules without PATH). */
 int cli_graph(int argc, char **argv);
 
-/* `mgadvise schema`: writes the profile schema as JSON Schema (the built-in rules without
- * PATH). */
+/* `mgadvise schema`: writes the profile schema as JSON Schema; `mgadvise catalog`: the
+ * rules' catalog (the built-in rules without PATH). */
 int cli_schema(int argc, char **argv);
+int cli_catalog(int argc, char **argv);
 
 /* `mgadvise batch`: evaluates a JSON-lines file of profiles, one output line per record, in
  * input order, on several threads; the built-in rules without -r. Installs

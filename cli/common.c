@@ -298,8 +298,7 @@ mga_status cli_evaluate_profile(const mga_ruleset *rs, const char *path, const c
     return st == MGA_OK ? mga_evaluate(rs, *p, res) : st;
 }
 
-/* Today's date (UTC) as YYYY-MM-DD in buf[16], or NULL. */
-static const char *today_utc(char *buf)
+const char *cli_today_utc(char *buf)
 {
     time_t now = time(NULL);
     struct tm tm;
@@ -312,7 +311,7 @@ mga_status cli_print_fhir_profile(const mga_ruleset *rs, const char *path, const
                                   size_t len, const char *fhir_date)
 {
     char today[16];
-    if (!fhir_date && !(fhir_date = today_utc(today)))
+    if (!fhir_date && !(fhir_date = cli_today_utc(today)))
         return MGA_E_IO;
     mga_diags *d = NULL;
     mga_status st = mga_fhir_write_profile(rs, strcmp(path, "-") == 0 ? "<stdin>" : path, json,
@@ -327,7 +326,7 @@ mga_status cli_evaluate_fhir(const mga_ruleset *rs, const char *path, const char
                              mga_result **res)
 {
     char today[16];
-    if (!fhir_date && !(fhir_date = today_utc(today)))
+    if (!fhir_date && !(fhir_date = cli_today_utc(today)))
         return MGA_E_IO;
     mga_diags *d = NULL;
     mga_status st = mga_profile_from_fhir(rs, strcmp(path, "-") == 0 ? "<stdin>" : path, json,
@@ -337,23 +336,24 @@ mga_status cli_evaluate_fhir(const mga_ruleset *rs, const char *path, const char
     return st == MGA_OK ? mga_evaluate(rs, *p, res) : st;
 }
 
+int cli_date_usage(const char *cmd, const char *date)
+{
+    bool ok = strlen(date) == 10 && date[4] == '-' && date[7] == '-';
+    for (size_t i = 0; ok && i < 10; i++)
+        ok = i == 4 || i == 7 || (date[i] >= '0' && date[i] <= '9');
+    if (ok)
+        return EXIT_OK;
+    char e[CLI_ESC_CAP];
+    return cli_usage_error(cmd, "--date '%s': expected YYYY-MM-DD", cli_esc(e, sizeof e, date));
+}
+
 int cli_fhir_usage(const char *cmd, const char *fhir, const char *date, const char *profile)
 {
     if (date && !fhir)
         return cli_usage_error(cmd, "%s--date is the request date of --fhir input: give --fhir too", "");
     if (fhir && profile)
         return cli_usage_error(cmd, "give --fhir BUNDLE or a PROFILE, not both ('%s')", profile);
-    if (date) {
-        bool ok = strlen(date) == 10 && date[4] == '-' && date[7] == '-';
-        for (size_t i = 0; ok && i < 10; i++)
-            ok = i == 4 || i == 7 || (date[i] >= '0' && date[i] <= '9');
-        if (!ok) {
-            char e[CLI_ESC_CAP];
-            return cli_usage_error(cmd, "--date '%s': expected YYYY-MM-DD",
-                                   cli_esc(e, sizeof e, date));
-        }
-    }
-    return EXIT_OK;
+    return date ? cli_date_usage(cmd, date) : EXIT_OK;
 }
 
 void cli_report_status(mga_status st)

@@ -27,6 +27,7 @@ static const char *usage_main =
     "  fmt PATH...         lay out rule files the one canonical way (--check: list them)\n"
     "  graph [PATH...]     the compiled rule graph, as Graphviz dot or JSON\n"
     "  schema [PATH...]    the profile schema, as JSON Schema\n"
+    "  catalog [PATH...]   the rules' catalog, which lean batch records are read with\n"
     "  lsp                 a Language Server Protocol server for editors (stdio)\n"
     "  serve               a CDS Hooks 2.0 service over HTTP (FHIR in, cards out)\n"
     "\n"
@@ -415,7 +416,7 @@ static int run(int argc, char **argv)
 {
     if (argc < 2)
         return cli_usage_error(NULL, "%sno command given: eval, check, batch, explain, test, "
-                                     "fmt, graph, schema, lsp or serve",
+                                     "fmt, graph, schema, catalog, lsp or serve",
                                "");
     const char *cmd = argv[1];
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
@@ -436,6 +437,8 @@ static int run(int argc, char **argv)
         return cli_graph(argc - 1, argv + 1);
     if (strcmp(cmd, "schema") == 0)
         return cli_schema(argc - 1, argv + 1);
+    if (strcmp(cmd, "catalog") == 0)
+        return cli_catalog(argc - 1, argv + 1);
     if (strcmp(cmd, "batch") == 0)
         return cli_batch(argc - 1, argv + 1);
     if (strcmp(cmd, "serve") == 0)

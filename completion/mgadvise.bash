@@ -19,7 +19,7 @@ _mgadvise()
         if [[ $cur == -* ]]; then
             COMPREPLY=($(compgen -W '-h --help --version' -- "$cur"))
         else
-            COMPREPLY=($(compgen -W 'eval check batch explain test fmt graph schema lsp serve' -- "$cur"))
+            COMPREPLY=($(compgen -W 'eval check batch explain test fmt graph schema catalog lsp serve' -- "$cur"))
         fi
         return
     fi
@@ -39,7 +39,7 @@ _mgadvise()
         return
         ;;
     --input-format)
-        COMPREPLY=($(compgen -W 'jsonl csv' -- "$cur"))
+        COMPREPLY=($(compgen -W 'jsonl csv fhir' -- "$cur"))
         return
         ;;
     --sources)
@@ -68,12 +68,13 @@ _mgadvise()
     case $cmd in
     eval) opts='-r --rules -f --format --all --allow-unknown-fields --fhir --date --print-profile -h --help' ;;
     check) opts='-r --rules --sources --no-analysis -f --format --time --time-limit -q --quiet -h --help' ;;
-    batch) opts='-r --rules -j --jobs --input-format --skip --stats --catalog --allow-unknown-fields -q --quiet -h --help' ;;
+    batch) opts='-r --rules -j --jobs --input-format --date --skip --stats --catalog --full --allow-unknown-fields -q --quiet -h --help' ;;
     explain) opts='--rule -r --rules -f --format --allow-unknown-fields --fhir --date -h --help' ;;
     test) opts='-r --rules --coverage --min-coverage -h --help' ;;
     fmt) opts='--check -h --help' ;;
     graph) opts='-r --rules -f --format -h --help' ;;
     schema) opts='-r --rules --allow-unknown-fields -h --help' ;;
+    catalog) opts='-r --rules -h --help' ;;
     lsp) opts='--no-analysis --time-limit -h --help' ;;
     serve) opts='--auth --insecure-no-auth --port --bind -r --rules -j --threads --max-body --max-connections --timeout --fhir-timeout --fhir-allow-http -h --help' ;;
     *) return ;;
@@ -86,6 +87,6 @@ _mgadvise()
     eval | explain) _filedir json ;;
     batch) _filedir '@(json|jsonl|csv)' ;;
     test) _filedir mgt ;;
-    check | fmt | graph | schema) _filedir mga ;;
+    check | fmt | graph | schema | catalog) _filedir mga ;;
     esac
 } && complete -F _mgadvise mgadvise

@@ -54,6 +54,7 @@ struct mga_batch {
     const mga_ruleset *rs;
     const mem *m;
     mga_batch_options opt;
+    char date[11]; /* FHIR input: the request date, YYYY-MM-DD and a NUL */
 
     /* the feeding side */
     outbuf line;   /* the line being read: at most LINE_KEEP bytes of it */
@@ -437,7 +438,16 @@ static mga_status do_record(mga_batch *b, worker *w, chunk *c, const rec *r)
     const char *json = c->in.b.p + r->off;
     outbuf *o = &c->out;
     mga_diags *d = NULL;
-    mga_status st = mga_profile_parse_reuse(b->rs, "<batch>", json, r->len, &w->prof, &d);
+    mga_status st;
+    if (b->opt.input == MGA_BATCH_INPUT_FHIR) {
+        /* a new profile per record (FHIR has no reusing reader); the result still points
+         * at the last one, and evaluating anew is all it is used for */
+        mga_profile_free(w->prof);
+        w->prof = NULL;
+        st = mga_profile_from_fhir(b->rs, "<batch>", json, r->len, b->date, &w->prof, &d);
+    } else {
+        st = mga_profile_parse_reuse(b->rs, "<batch>", json, r->len, &w->prof, &d);
+    }
     OUT_LIT(o, "{\"line\":");
     out_ull(o, r->line);
     OUT_LIT(o, ",\"id\":");
@@ -455,7 +465,7 @@ static mga_status do_record(mga_batch *b, worker *w, chunk *c, const rec *r)
         OUT_LIT(o, ",\"result\":");
         const mga_part *parts = NULL;
         size_t nparts = 0;
-        st = mga_result_parts(res, b->opt.brief ? MGA_FORMAT_JSON_BRIEF : MGA_FORMAT_JSON,
+        st = mga_result_parts(res, b->opt.full ? MGA_FORMAT_JSON : MGA_FORMAT_JSON_LEAN,
                               &parts, &nparts);
         if (st != MGA_OK)
             return st;
@@ -824,8 +834,18 @@ mga_status mga_batch_open(const mga_ruleset *rs, const mga_batch_options *opt, m
 {
     if (out)
         *out = NULL;
-    if (!rs || !opt || !out || opt->jobs < 1 || opt->jobs > MGA_BATCH_MAX_JOBS)
+    if (!rs || !opt || !out || opt->jobs < 1 || opt->jobs > MGA_BATCH_MAX_JOBS ||
+        (opt->input != MGA_BATCH_INPUT_JSON && opt->input != MGA_BATCH_INPUT_FHIR) ||
+        (opt->input == MGA_BATCH_INPUT_FHIR && !opt->date))
         return MGA_E_MISUSE;
+    if (opt->input == MGA_BATCH_INPUT_FHIR) {
+        /* the shape only: a calendar check is the FHIR reader's (E4037, per record) */
+        bool ok = strlen(opt->date) == 10 && opt->date[4] == '-' && opt->date[7] == '-';
+        for (size_t i = 0; ok && i < 10; i++)
+            ok = i == 4 || i == 7 || (opt->date[i] >= '0' && opt->date[i] <= '9');
+        if (!ok)
+            return MGA_E_INVALID;
+    }
     const mem *m = &rs->m;
     mga_batch *b = mem_alloc(m, sizeof *b);
     if (!b)
@@ -834,6 +854,9 @@ mga_status mga_batch_open(const mga_ruleset *rs, const mga_batch_options *opt, m
     b->rs = rs;
     b->m = m;
     b->opt = *opt;
+    if (opt->input == MGA_BATCH_INPUT_FHIR)
+        memcpy(b->date, opt->date, sizeof b->date);
+    b->opt.date = NULL; /* the caller's: b->date holds the copy */
     b->lineno = opt->start;
     b->st.line = opt->start;
     b->nw = opt->jobs;

@@ -178,7 +178,7 @@ struct mga_result {
 bool eval_freeze(mga_ruleset *rs);
 
 /* Serialises what compact JSON output needs of the frozen rule set: each rule's advice
- * item (whole and brief), each cited reference, the forms, the fixed head and tail
+ * item (whole and lean), each cited reference, the forms, the fixed head and tail
  * (output.c, after eval_freeze: items carry the plan's groups). Sets every g_cite.refix.
  * Returns false on OOM. */
 bool output_freeze_json(mga_ruleset *rs);

@@ -135,7 +135,7 @@ typedef struct g_rule {
                           * the items lie in rs->order, so that the items of rules next to
                           * each other there are one part together */
     g_frag json_id;      /* the id as a JSON string */
-    g_frag json_brief;   /* the brief item: {"rule":...,"kind":...,"severity":...} */
+    g_frag json_lean;    /* the lean item: {"rule":...,"kind":...,"severity":...} */
 } g_rule;
 
 /* Guard index: a rule whose condition is an AND (or a single test) containing set

@@ -851,17 +851,15 @@ bool output_freeze_json(mga_ruleset *rs)
         g_rule *g = &rs->rules[i];
         json_str(&w, g->id);
         ok = jw_take(&w, rs, &g->json_id);
-        /* the brief item: the constant part of the whole one stays in the catalog */
-        JW_LIT(&w, "{\"group\":");
-        json_str(&w, mga_group_str(rs->plan->advice[i].group));
-        JW_LIT(&w, ",\"rule\":");
+        /* the lean item: the constant part of the whole one stays in the catalog */
+        JW_LIT(&w, "[");
         json_str(&w, g->id);
-        JW_LIT(&w, ",\"kind\":");
+        JW_LIT(&w, ",");
         json_str(&w, mga_kind_str((mga_kind)g->kind));
-        JW_LIT(&w, ",\"severity\":");
+        JW_LIT(&w, ",");
         json_str(&w, mga_severity_str((mga_severity)g->severity));
-        JW_LIT(&w, "}");
-        ok = ok && jw_take(&w, rs, &g->json_brief);
+        JW_LIT(&w, "]");
+        ok = ok && jw_take(&w, rs, &g->json_lean);
     }
     rs->forms_json = ok ? arena_alloc(&rs->a, (rs->nforms + 1) * sizeof *rs->forms_json) : NULL;
     ok = rs->forms_json != NULL;
@@ -1033,11 +1031,157 @@ static void jw_summary(jw *w, const mga_result *r)
     JW_LIT(w, "]}}");
 }
 
+/* ,"dose":{...} from the resolved doses and the frozen rule ids. */
+static void jw_dose(jw *w, const mga_result *r)
+{
+    const mga_ruleset *rs = r->rs;
+    const mga_dose *d = &r->dose;
+    JW_LIT(w, ",\"dose\":{\"start_mg\":");
+    jw_opt_num(w, d->has_start, d->start_mg);
+    JW_LIT(w, ",\"start_rule\":");
+    jw_rule_id(w, rs, r->start_rule);
+    JW_LIT(w, ",\"target_mg\":");
+    jw_opt_num(w, d->has_target, d->target_mg);
+    JW_LIT(w, ",\"target_rule\":");
+    jw_rule_id(w, rs, r->target_rule);
+    JW_LIT(w, ",\"max_mg\":");
+    jw_opt_num(w, d->has_max, d->max_mg);
+    JW_LIT(w, ",\"max_rule\":");
+    jw_rule_id(w, rs, r->max_rule);
+    JW_LIT(w, "}");
+}
+
+static void jw_form_list(jw *w, const mga_ruleset *rs, const uint32_t *v, size_t n)
+{
+    JW_LIT(w, "[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            JW_LIT(w, ",");
+        jw_frag(w, rs->forms_json[v[i]]);
+    }
+    JW_LIT(w, "]");
+}
+
+/* The lean ,"dose":{...}: only the doses the result gives, each with its rule. */
+static void jw_dose_lean(jw *w, const mga_result *r)
+{
+    const mga_ruleset *rs = r->rs;
+    const mga_dose *d = &r->dose;
+    bool more = false;
+    JW_LIT(w, ",\"dose\":{");
+    if (d->has_start) {
+        JW_LIT(w, "\"start_mg\":");
+        jw_opt_num(w, true, d->start_mg);
+        JW_LIT(w, ",\"start_rule\":");
+        jw_rule_id(w, rs, r->start_rule);
+        more = true;
+    }
+    if (d->has_target) {
+        if (more)
+            JW_LIT(w, ",");
+        JW_LIT(w, "\"target_mg\":");
+        jw_opt_num(w, true, d->target_mg);
+        JW_LIT(w, ",\"target_rule\":");
+        jw_rule_id(w, rs, r->target_rule);
+        more = true;
+    }
+    if (d->has_max) {
+        if (more)
+            JW_LIT(w, ",");
+        JW_LIT(w, "\"max_mg\":");
+        jw_opt_num(w, true, d->max_mg);
+        JW_LIT(w, ",\"max_rule\":");
+        jw_rule_id(w, rs, r->max_rule);
+    }
+    JW_LIT(w, "}");
+}
+
+/* ,"forms":{...}; lean leaves "supplements" out (the summary's decision says the same). */
+static void jw_forms_used(jw *w, const mga_result *r, bool lean)
+{
+    const mga_ruleset *rs = r->rs;
+    int32_t sby = supplements_by(r);
+    JW_LIT(w, ",\"forms\":{");
+    if (!lean) {
+        JW_LIT(w, "\"supplements\":");
+        json_str(w, supplements_word(r));
+        JW_LIT(w, ",");
+    }
+    JW_LIT(w, "\"supplements_rule\":");
+    if (sby >= 0)
+        jw_frag(w, rs->rules[sby].json_id);
+    else
+        JW_LIT(w, "null");
+    JW_LIT(w, ",\"prefer\":");
+    jw_form_list(w, rs, r->prefer, r->nprefer);
+    JW_LIT(w, ",\"avoid\":");
+    jw_form_list(w, rs, r->avoid, r->navoid);
+    JW_LIT(w, "}");
+}
+
+/* ,"overruled":[...] */
+static void jw_overruled(jw *w, const mga_result *r)
+{
+    const mga_ruleset *rs = r->rs;
+    JW_LIT(w, ",\"overruled\":[");
+    for (size_t i = 0; i < r->nover; i++) {
+        const res_over *o = &r->over[i];
+        if (i)
+            JW_LIT(w, ",");
+        JW_LIT(w, "{\"rule\":");
+        jw_frag(w, rs->rules[o->rule].json_id);
+        JW_LIT(w, ",\"what\":");
+        jw_what(w, rs, o);
+        JW_LIT(w, ",\"by\":");
+        jw_frag(w, rs->rules[o->by].json_id);
+        JW_LIT(w, "}");
+    }
+    JW_LIT(w, "]");
+}
+
+/* A result in the lean form (MGA_FORMAT_JSON_LEAN, mgadvise.h): what varies per profile,
+ * each fact once; the rest is in the rule set's catalog (mga_ruleset_write_catalog). */
+static void write_lean(const mga_result *r, jw *w)
+{
+    const mga_ruleset *rs = r->rs;
+    const mga_summary *s = &r->summary;
+    /* 16 hex digits (api.c): nothing to escape */
+    JW_LIT(w, "{\"ruleset_hash\":\"");
+    outbuf_add(w, rs->hash, 16);
+    JW_LIT(w, "\"");
+    if (r->p->nwarn)
+        jw_warnings(w, r->p);
+    JW_LIT(w, ",\"decision\":");
+    json_str(w, mga_decision_str(s->decision));
+    JW_LIT(w, ",\"decided_by\":");
+    jw_rule_ids(w, rs, r->decided, s->ndecided_by);
+    JW_LIT(w, ",\"advice\":[");
+    for (size_t i = 0; i < r->nadvice; i++) {
+        if (i)
+            JW_LIT(w, ",");
+        jw_frag(w, rs->rules[r->advice_rule[i]].json_lean);
+    }
+    JW_LIT(w, "],\"see_doctor\":");
+    if (s->nreasons) {
+        JW_LIT(w, "{\"urgency\":");
+        json_str(w, s->refer);
+        JW_LIT(w, ",\"rules\":");
+        jw_rule_ids(w, rs, r->referral, s->nreasons);
+        JW_LIT(w, "}");
+    } else {
+        JW_LIT(w, "null");
+    }
+    jw_dose_lean(w, r);
+    jw_forms_used(w, r, true);
+    jw_overruled(w, r);
+    /* json_tail is ],"disclaimer":...}: the ] closes the references of the full form */
+    outbuf_add(w, rs->json_tail.p + 1, rs->json_tail.len - 1);
+}
+
 /* A result as one line of compact JSON: the fragments of its rules and references copied
- * (or, with ps, listed as parts), only the id, dose, forms and overruled entries formatted here. brief:
- * each advice item is its brief fragment and the references are left out
- * (MGA_FORMAT_JSON_BRIEF). */
-static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
+ * (or, with ps, listed as parts), only the id, dose, forms and overruled entries formatted
+ * here. */
+static void write_compact(const mga_result *r, jw *w, part_list *ps)
 {
     const mga_ruleset *rs = r->rs;
     JW_LIT(w, "{\"id\":");
@@ -1053,8 +1197,7 @@ static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
     JW_LIT(w, ",\"advice\":[");
     /* each item: its rank, then the rule's constant item without its '{' */
     for (size_t i = 0; i < r->nadvice; i++) {
-        const g_rule *g = &rs->rules[r->advice_rule[i]];
-        g_frag f = brief ? g->json_brief : g->json;
+        g_frag f = rs->rules[r->advice_rule[i]].json;
         if (i)
             JW_LIT(w, ",");
         JW_LIT(w, "{\"rank\":");
@@ -1062,62 +1205,13 @@ static void write_compact(const mga_result *r, jw *w, bool brief, part_list *ps)
         JW_LIT(w, ",");
         f.p++;
         f.len--;
-        jw_part(w, brief ? NULL : ps, f);
+        jw_part(w, ps, f);
     }
-    const mga_dose *d = &r->dose;
-    JW_LIT(w, "],\"dose\":{\"start_mg\":");
-    jw_opt_num(w, d->has_start, d->start_mg);
-    JW_LIT(w, ",\"start_rule\":");
-    jw_rule_id(w, rs, r->start_rule);
-    JW_LIT(w, ",\"target_mg\":");
-    jw_opt_num(w, d->has_target, d->target_mg);
-    JW_LIT(w, ",\"target_rule\":");
-    jw_rule_id(w, rs, r->target_rule);
-    JW_LIT(w, ",\"max_mg\":");
-    jw_opt_num(w, d->has_max, d->max_mg);
-    JW_LIT(w, ",\"max_rule\":");
-    jw_rule_id(w, rs, r->max_rule);
-    if (r->avoid_supplements >= 0) {
-        JW_LIT(w, "},\"forms\":{\"supplements\":\"avoid\",\"supplements_rule\":");
-        jw_frag(w, rs->rules[r->avoid_supplements].json_id);
-    } else if (r->withhold_supplements >= 0) {
-        JW_LIT(w, "},\"forms\":{\"supplements\":\"ask_doctor\",\"supplements_rule\":");
-        jw_frag(w, rs->rules[r->withhold_supplements].json_id);
-    } else {
-        JW_LIT(w, "},\"forms\":{\"supplements\":\"allowed\",\"supplements_rule\":null");
-    }
-    JW_LIT(w, ",\"prefer\":[");
-    for (size_t i = 0; i < r->nprefer; i++) {
-        if (i)
-            JW_LIT(w, ",");
-        jw_frag(w, rs->forms_json[r->prefer[i]]);
-    }
-    JW_LIT(w, "],\"avoid\":[");
-    for (size_t i = 0; i < r->navoid; i++) {
-        if (i)
-            JW_LIT(w, ",");
-        jw_frag(w, rs->forms_json[r->avoid[i]]);
-    }
-    JW_LIT(w, "]},\"overruled\":[");
-    for (size_t i = 0; i < r->nover; i++) {
-        const res_over *o = &r->over[i];
-        if (i)
-            JW_LIT(w, ",");
-        JW_LIT(w, "{\"rule\":");
-        jw_frag(w, rs->rules[o->rule].json_id);
-        JW_LIT(w, ",\"what\":");
-        jw_what(w, rs, o);
-        JW_LIT(w, ",\"by\":");
-        jw_frag(w, rs->rules[o->by].json_id);
-        JW_LIT(w, "}");
-    }
-    if (brief) {
-        /* json_tail is ],"disclaimer":...}: the ] closes the references, left out here */
-        JW_LIT(w, "]");
-        outbuf_add(w, rs->json_tail.p + 1, rs->json_tail.len - 1);
-        return;
-    }
-    JW_LIT(w, "],\"references\":[");
+    JW_LIT(w, "]");
+    jw_dose(w, r);
+    jw_forms_used(w, r, false);
+    jw_overruled(w, r);
+    JW_LIT(w, ",\"references\":[");
     collect_refs(r, false, r->advice_rule, r->nadvice);
     size_t i = 0;
     /* parts (batch's writev) build the table; a plain write uses it once it is there:
@@ -1621,14 +1715,17 @@ mga_status mga_result_write(const mga_result *r, mga_format fmt, mga_write_fn fn
     }
     if (fmt == MGA_FORMAT_JSON_PRETTY)
         return output_json_gen(r, true, fn, ud);
-    if (fmt != MGA_FORMAT_JSON && fmt != MGA_FORMAT_JSON_BRIEF)
+    if (fmt != MGA_FORMAT_JSON && fmt != MGA_FORMAT_JSON_LEAN)
         return MGA_E_MISUSE;
     /* the buffer stays with the result (one thread at a time), so a reused result writes
      * without allocating */
     mga_result *mr = (mga_result *)r;
     jw w = {&r->m, mr->out, false};
     w.b.len = 0;
-    write_compact(r, &w, fmt == MGA_FORMAT_JSON_BRIEF, NULL);
+    if (fmt == MGA_FORMAT_JSON_LEAN)
+        write_lean(r, &w);
+    else
+        write_compact(r, &w, NULL);
     mr->out = w.b;
     if (w.oom)
         return MGA_E_NOMEM;
@@ -1642,7 +1739,7 @@ mga_status mga_result_parts(const mga_result *r, mga_format fmt, const mga_part 
         *parts = NULL;
     if (nparts)
         *nparts = 0;
-    if (!r || !parts || !nparts || (fmt != MGA_FORMAT_JSON && fmt != MGA_FORMAT_JSON_BRIEF))
+    if (!r || !parts || !nparts || (fmt != MGA_FORMAT_JSON && fmt != MGA_FORMAT_JSON_LEAN))
         return MGA_E_MISUSE;
     mga_result *mr = (mga_result *)r;
     /* at most: each advice item and reference stable, a buffer piece before each and one
@@ -1659,7 +1756,10 @@ mga_status mga_result_parts(const mga_result *r, mga_format fmt, const mga_part 
     jw w = {&r->m, mr->out, false};
     w.b.len = 0;
     part_list pl = {mr->parts, 0, 0, SIZE_MAX, 0};
-    write_compact(r, &w, fmt == MGA_FORMAT_JSON_BRIEF, &pl);
+    if (fmt == MGA_FORMAT_JSON_LEAN)
+        write_lean(r, &w); /* short: one buffer piece */
+    else
+        write_compact(r, &w, &pl);
     part_pending(&w, &pl);
     mr->out = w.b;
     if (w.oom)

@@ -377,11 +377,21 @@ typedef enum mga_format {
                              * order), a line counting the items left out,
                              * references of the items shown, the disclaimer; control and
                              * bidi characters of the data as escapes */
-    MGA_FORMAT_JSON_BRIEF,  /* one line, to be read with the rule set's catalog (below):
-                             * as MGA_FORMAT_JSON, but each advice item is only
-                             * {"rank":N,"group":G,"rule":ID,"kind":K,"severity":S} and
-                             * "references" is left out; id, ruleset, summary, dose, forms,
-                             * overruled and the disclaimer are kept */
+    MGA_FORMAT_JSON_LEAN,   /* one line, what varies per profile, each fact once, to be
+                             * read with the rule set's catalog (mga_ruleset_write_catalog),
+                             * which holds the rest; the default of batches:
+                             *   {"ruleset_hash":H,["warnings":[...],]"decision":D,
+                             *    "decided_by":[ID,...],"advice":[[ID,KIND,SEVERITY],...],
+                             *    "see_doctor":null|{"urgency":U,"rules":[ID,...]},
+                             *    "dose":{["start_mg":N,"start_rule":ID,]["target_mg":N,
+                             *    "target_rule":ID,]["max_mg":N,"max_rule":ID]},
+                             *    "forms":{"supplements_rule":ID|null,"prefer":[FORM,...],
+                             *    "avoid":[FORM,...]},"overruled":[...],"disclaimer":TEXT}
+                             * H is the catalog's ruleset.hash; advice in rank order; a dose
+                             * the result does not give is left out; overruled and warnings
+                             * as in MGA_FORMAT_JSON. No "id": a batch record carries it.
+                             * docs/OUTPUT.md says how the catalog gives back the
+                             * MGA_FORMAT_JSON result exactly. */
     MGA_FORMAT_TEXT_ALL     /* as MGA_FORMAT_TEXT, but every item (mgadvise eval --all),
                              * and what resolution overruled */
 } mga_format;
@@ -413,7 +423,7 @@ typedef struct mga_part {
     int stable;
 } mga_part;
 
-/* r as one JSON line (MGA_FORMAT_JSON or MGA_FORMAT_JSON_BRIEF) in *nparts parts, in
+/* r as one JSON line (MGA_FORMAT_JSON or MGA_FORMAT_JSON_LEAN) in *nparts parts, in
  * order: their concatenation is the line mga_result_write gives, byte for byte. The large
  * constant parts (the advice items and references of MGA_FORMAT_JSON, a few hundred bytes
  * each) are where they lie in the rule set, with stable set, instead of being copied into
@@ -425,15 +435,15 @@ MGA_API mga_status mga_result_parts(const mga_result *r, mga_format fmt, const m
                                     size_t *nparts);
 
 /* Writes the catalog of rs through one call of fn: the per-rule constants that
- * MGA_FORMAT_JSON_BRIEF results leave out, as one JSON object and a newline:
+ * MGA_FORMAT_JSON_LEAN results leave out, as one JSON object and a newline:
  *   {"ruleset":{"name":N,"hash":H},"disclaimer":D,
  *    "rules":{ID:ITEM,...},
  *    "sources":[{"source":KEY,"document":TITLE,"author":A,"publisher":P,"url":U,
  *                "references":[{"ref":N,"text":T},...]},...]}
  * ITEM is every rule's advice item exactly as MGA_FORMAT_JSON writes it but for its
  * "rank" (group, text, evidence, refer, forms, "cite" with source, ref and quote), so
- * replacing each brief item of a result by {"rank":item.rank} followed by the members of
- * rules[item.rule] gives back the full "advice". The full "references" array is
+ * {"rank":K} followed by the members of rules[ID] gives back the K-th full advice item.
+ * The full "references" array is
  * the distinct (source, ref) pairs of those items' cites in order of first citation,
  * numbered "n" from 1, each with "source", "ref" (null for none), "text" (the source's
  * reference text, null for ref null), "document", "author" and "publisher" of the source.
@@ -601,7 +611,8 @@ MGA_API void mga_tests_free(mga_tests *t);
 /* Every input line is a record: one JSON profile, or a blank line (only spaces, tabs and
  * CR), which is counted and writes nothing. Lines end in LF or CRLF; the last may lack
  * its line end. Each record gives one output line, what `mgadvise batch` writes:
- *   {"line":N,"id":ID,"result":RESULT}  with RESULT as MGA_FORMAT_JSON (or _BRIEF) gives it
+ *   {"line":N,"id":ID,"result":RESULT}  with RESULT as MGA_FORMAT_JSON_LEAN (or, with
+ *                                       full, MGA_FORMAT_JSON) gives it
  *   {"line":N,"id":ID,"error":{"field":PATH,"code":"E4002","message":M,"column":C}}
  * N the input line number, ID the profile's id as given (a string, an integer or null),
  * PATH the JSON path of the bad value or null, C its column (0 when unknown). A bad record
@@ -611,10 +622,27 @@ typedef struct mga_batch mga_batch;
 
 #define MGA_BATCH_MAX_JOBS 64
 
+/* What each input line holds. */
+typedef enum mga_batch_input {
+    MGA_BATCH_INPUT_JSON, /* a profile (mga_profile_parse) */
+    MGA_BATCH_INPUT_FHIR  /* FHIR R4 resources, a Bundle or an array of them, read as
+                           * mga_profile_from_fhir reads them on the request date
+                           * mga_batch_options.date: the profile and advice of `mgadvise
+                           * eval --fhir`. A line that is bad FHIR or maps to no profile
+                           * field is an error record naming the JSON path (E4001,
+                           * E4031-E4039).
+                           * ID is the profile's id on a good record, the line's top-level
+                           * "id" (the Bundle's) or null on an error record. */
+} mga_batch_input;
+
 typedef struct mga_batch_options {
     unsigned jobs;             /* worker threads, 1 to MGA_BATCH_MAX_JOBS; 1 runs every
                                 * record on the thread that feeds it */
-    bool brief;                /* results as MGA_FORMAT_JSON_BRIEF (mgadvise batch --catalog) */
+    bool full;                 /* results as MGA_FORMAT_JSON (mgadvise batch --full);
+                                * false: MGA_FORMAT_JSON_LEAN */
+    mga_batch_input input;     /* what each line holds (default MGA_BATCH_INPUT_JSON) */
+    const char *date;          /* MGA_BATCH_INPUT_FHIR: the request date, "YYYY-MM-DD"
+                                * (copied), on which Patient.birthDate gives the age */
     unsigned long long skip;   /* the first skip input lines are read and dropped */
     unsigned long long start;  /* the number of the line before the first: the first input
                                 * line is N = start + 1 (a part of a larger input) */
@@ -633,12 +661,15 @@ typedef struct mga_batch_stats {
     unsigned long long line;    /* the last input line whose output (if any) is written */
 } mga_batch_stats;
 
-/* Defaults: 1 job, full results, nothing skipped, start 0, output kept (fn NULL). */
+/* Defaults: 1 job, lean results, JSON profiles, nothing skipped, start 0, output kept
+ * (fn NULL). */
 MGA_API void mga_batch_options_init(mga_batch_options *opt);
 /* Starts a batch over rs, which must outlive it (borrowed; rs may serve other threads at
  * once). opt is copied. With jobs > 1 it starts that many worker threads, which evaluate
- * and write; with 1, none. *out is NULL on failure. Errors: MGA_E_MISUSE (NULL rs, opt or out, jobs 0 or
- * over MGA_BATCH_MAX_JOBS), MGA_E_NOMEM (also when a thread cannot be started). */
+ * and write; with 1, none. *out is NULL on failure. Errors: MGA_E_MISUSE (NULL rs, opt or
+ * out, jobs 0 or over MGA_BATCH_MAX_JOBS, an unknown input, FHIR input without a date),
+ * MGA_E_INVALID (a date not of the form YYYY-MM-DD), MGA_E_NOMEM (also when a thread
+ * cannot be started). */
 MGA_API mga_status mga_batch_open(const mga_ruleset *rs, const mga_batch_options *opt,
                                   mga_batch **out);
 /* Feeds len bytes of input (copied; any split: a line may span calls). Records are

@@ -188,7 +188,7 @@ comp() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=(); _mgadvise; ech
 [ "$(comp mgadvise eval -f '')" = "text json pretty" ] || { echo "eval -f"; exit 1; }
 [ "$(comp mgadvise graph --format '')" = "dot json" ] || { echo "graph -f"; exit 1; }
 [ "$(comp mgadvise check -f '')" = "text json sarif" ] || { echo "check -f"; exit 1; }
-[ "$(comp mgadvise batch --input-format '')" = "jsonl csv" ] || { echo "batch --input-format"; exit 1; }
+[ "$(comp mgadvise batch --input-format '')" = "jsonl csv fhir" ] || { echo "batch --input-format"; exit 1; }
 [ "$(comp mgadvise eval -r '')" = "<files:mga>" ] || { echo "-r"; exit 1; }
 [ "$(comp mgadvise test '')" = "<files:mgt>" ] || { echo "test files"; exit 1; }
 # every option of every command's --help is offered

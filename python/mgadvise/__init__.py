@@ -9,10 +9,12 @@ cited advice, through the C library libmgadvise (see docs/PYTHON.md).
 from ._core import (CompileError, Error, InvalidArgumentError, OutOfMemoryError,
                     ProfileError, Ruleset, RulesReadError, WriteError)
 from ._lib import ffi as _ffi, header_path, lib as _lib, library_path
+from .lean import restore, restore_result
 
 __all__ = [
     "Error", "CompileError", "RulesReadError", "ProfileError", "InvalidArgumentError",
-    "OutOfMemoryError", "WriteError", "Ruleset", "library_path", "header_path",
+    "OutOfMemoryError", "WriteError", "Ruleset", "library_path", "header_path", "restore",
+    "restore_result",
 ]
 # the version of the library loaded (mga_version), which is the package's
 __version__ = _ffi.string(_lib.mga_version()).decode()

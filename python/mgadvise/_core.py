@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: MIT
 """Ruleset, errors and the batch loop over the C library (see docs/PYTHON.md)."""
+import datetime
+import itertools
 import json
 import os
+import re
 
 from ._lib import MGA_FORMAT_JSON, ffi, lib
 
@@ -374,13 +377,32 @@ class Ruleset:
 
     # -- many profiles
 
-    def batch(self, lines, jobs=1, parse=False, as_bytes=False, start=0, chunk=256):
+    def catalog(self, as_bytes=False):
+        """The catalog of the rule set, as a dict: what `mgadvise catalog` prints
+        (mga_ruleset_write_catalog), the constants lean batch records leave out. With it
+        mgadvise.lean.restore gives back a full record from a lean one. as_bytes=True
+        gives the line itself (UTF-8, ending in "\\n")."""
+        st, text = _write_with(lib.mga_ruleset_write_catalog, self._rs())
+        if st != lib.MGA_OK:
+            _raise(st, "cannot write the catalog")
+        return text if as_bytes else json.loads(text)
+
+    def batch(self, lines, jobs=1, parse=False, as_bytes=False, start=0, chunk=256,
+              full=False, input_format="jsonl", date=None):
         """Evaluates JSON-lines profiles and yields, in input order, the line `mgadvise
         batch` writes for each record: {"line":N,"id":ID,"result":...} or the error record
-        {"line":N,"id":ID,"error":{"field","code","message","column"}}, ending in "\\n".
+        {"line":N,"id":ID,"error":{"field","code","message","column"}}, ending in "\n".
+        The result is lean (what varies per profile; self.catalog() holds the rest, and
+        mgadvise.lean.restore joins the two); full=True gives it whole, as
+        `mgadvise batch --full` does.
+
+        input_format="fhir": each line is a FHIR R4 Bundle (or a JSON array of resources),
+        read as `mgadvise eval --fhir` reads it on the request date `date` ("YYYY-MM-DD",
+        default today in UTC); bad FHIR, or FHIR that maps to no profile field, is an error
+        record naming the JSON path (`mgadvise batch --input-format fhir`).
 
         lines: an iterable of str or bytes lines (a file object opened in either mode will
-        do; one trailing "\\n" is dropped) or of dicts (dumped as JSON). N is the 1-based
+        do; one trailing "\n" is dropped) or of dicts (dumped as JSON). N is the 1-based
         position in the iterable, as batch numbers physical lines: blank lines (spaces,
         tabs, CR) yield nothing but are counted. parse=True yields dicts (json.loads),
         as_bytes=True the UTF-8 bytes. start: the number of lines before the first (as
@@ -394,9 +416,22 @@ class Ruleset:
             raise InvalidArgumentError("chunk must be a whole number of lines, at least 1")
         if not isinstance(start, int) or start < 0:
             raise InvalidArgumentError("start must be a whole number of lines, at least 0")
-        return self._batch(self._rs(), lines, jobs, parse, as_bytes, start, chunk)
+        if input_format not in ("jsonl", "fhir"):
+            raise InvalidArgumentError("input_format must be 'jsonl' or 'fhir', not %r"
+                                       % (input_format,))
+        if date is not None and input_format != "fhir":
+            raise InvalidArgumentError("date is the request date of FHIR input: give "
+                                       "input_format='fhir' too")
+        if input_format == "fhir":
+            if date is None:
+                date = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+            if not isinstance(date, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
+                                                             date):
+                raise InvalidArgumentError("date %r: expected YYYY-MM-DD" % (date,))
+        return self._batch(self._rs(), lines, jobs, parse, as_bytes, start, chunk, bool(full),
+                           date)
 
-    def _batch(self, rs, lines, jobs, parse, as_bytes, start, chunk):
+    def _batch(self, rs, lines, jobs, parse, as_bytes, start, chunk, full, date):
         # The library's batch engine (mga_batch_*) does the work on its own threads: this
         # loop only turns items into bytes, feeds them and splits the output it hands back.
         # cffi releases the GIL for every call, so feeding overlaps the evaluation.
@@ -404,6 +439,11 @@ class Ruleset:
         lib.mga_batch_options_init(opt)
         opt.jobs = jobs
         opt.start = start
+        opt.full = full
+        if date is not None:  # FHIR lines; the library copies the date
+            cdate = ffi.new("char[]", date.encode("ascii"))
+            opt.input = lib.MGA_BATCH_INPUT_FHIR
+            opt.date = cdate
         box = ffi.new("mga_batch **")
         st = lib.mga_batch_open(rs, opt, box)
         if st != lib.MGA_OK:
@@ -414,7 +454,8 @@ class Ruleset:
         unpack = ffi.unpack
         feed, read = lib.mga_batch_feed, lib.mga_batch_read
         # Whole lines, each ending in "\n"; bytes.splitlines also cuts at a CR, which the
-        # output never holds raw (JSON escapes every control character).
+        # output never holds raw (JSON escapes every control character). (Measured:
+        # decoding line by line is quicker than decoding the block and cutting the str.)
         if parse:
             def emit(data):
                 for line in data.splitlines(True):
@@ -451,37 +492,58 @@ class Ruleset:
             lib.mga_batch_close(b)
 
 
+_NL = itertools.repeat(b"\n")
+
+
 def _feed_blocks(lines, size):
     """The items as input bytes for mga_batch_feed: one line each, ended by "\n", in blocks
-    of `size` lines. An item's own trailing "\n" is dropped; a "\n" inside it becomes "\r"
-    (white space to JSON, as "\n" is, and as invalid inside a string), so that each item
-    stays one record."""
+    of `size` lines."""
     buf = []
     for item in lines:
-        if isinstance(item, str):
-            try:  # bytes read with errors="surrogateescape" come back as they were
-                b = item.encode("utf-8", "surrogateescape")
-            except UnicodeEncodeError:  # other lone surrogates: invalid UTF-8, an error record
-                b = item.encode("utf-8", "surrogatepass")
-        elif isinstance(item, (bytes, bytearray, memoryview)):
-            b = bytes(item)
-        elif isinstance(item, dict):
-            b = json.dumps(item, ensure_ascii=False).encode("utf-8")
-        else:
-            raise TypeError("batch takes lines (str or bytes) or dicts, not %s"
-                            % type(item).__name__)
-        if b.endswith(b"\n"):
-            b = b[:-1]
-        if b"\n" in b:
-            b = b.replace(b"\n", b"\r")
-        buf.append(b)
+        buf.append(item)
         if len(buf) == size:
-            buf.append(b"")
-            yield b"\n".join(buf)
+            yield _block(buf)
             buf = []
     if buf:
-        buf.append(b"")
-        yield b"\n".join(buf)
+        yield _block(buf)
+
+
+def _block(items):
+    """One block of items as input bytes. Lines read from a file in binary mode (bytes, each
+    ending in its one "\n") are joined as they are; any other item goes through _item."""
+    try:
+        if all(map(bytes.endswith, items, _NL)):
+            data = b"".join(items)
+            if data.count(b"\n") == len(items):
+                return data
+    except TypeError:  # not all bytes
+        pass
+    buf = [_item(x) for x in items]
+    buf.append(b"")
+    return b"\n".join(buf)
+
+
+def _item(item):
+    """One item as input bytes without a line end. An item's own trailing "\n" is dropped;
+    a "\n" inside it becomes "\r" (white space to JSON, as "\n" is, and as invalid inside a
+    string), so that each item stays one record."""
+    if isinstance(item, str):
+        try:  # bytes read with errors="surrogateescape" come back as they were
+            b = item.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # other lone surrogates: invalid UTF-8, an error record
+            b = item.encode("utf-8", "surrogatepass")
+    elif isinstance(item, (bytes, bytearray, memoryview)):
+        b = bytes(item)
+    elif isinstance(item, dict):
+        b = json.dumps(item, ensure_ascii=False).encode("utf-8")
+    else:
+        raise TypeError("batch takes lines (str or bytes) or dicts, not %s"
+                        % type(item).__name__)
+    if b.endswith(b"\n"):
+        b = b[:-1]
+    if b"\n" in b:
+        b = b.replace(b"\n", b"\r")
+    return b
 
 
 def is_error_line(line):

@@ -5,6 +5,7 @@ Each worker process compiles the rules once and keeps the rule set for every tas
 (a per-process cache keyed by the rules' paths); only the paths (or None for the shipped
 rules) travel with the tasks, never a compiled rule set. See docs/SCALE.md."""
 import contextlib
+import datetime
 import glob
 import json
 import os
@@ -15,7 +16,7 @@ import dask.bag as db
 
 from ._core import Ruleset, is_error_line
 
-__all__ = ["advise", "advise_files", "ruleset_for", "prepare", "cache_info"]
+__all__ = ["advise", "advise_files", "catalog", "ruleset_for", "prepare", "cache_info"]
 
 _cache = {}
 _cache_lock = threading.Lock()
@@ -71,22 +72,35 @@ def _one(offset):
     return [offset]
 
 
-def _advise_part(lines, offset, key, as_bytes):
-    return list(ruleset_for(key).batch(lines, start=offset[0], as_bytes=as_bytes))
+def _advise_part(lines, offset, key, as_bytes, full, input_format, date):
+    return list(ruleset_for(key).batch(lines, start=offset[0], as_bytes=as_bytes, full=full,
+                                       input_format=input_format, date=date))
 
 
-def advise(bag, rules=None, as_bytes=False):
+def catalog(rules=None):
+    """The catalog of `rules` (None: the shipped rules), as a dict: what lean records are
+    read with (Ruleset.catalog, mgadvise.lean.restore)."""
+    return ruleset_for(rules).catalog()
+
+
+def advise(bag, rules=None, as_bytes=False, full=False, input_format="jsonl", date=None):
     """A bag of JSON-line profiles (str or bytes lines, or dicts) -> a bag of the lines
     `mgadvise batch` writes for them (str, each ending in "\\n"), in the same order, bad
     records as error records in place. Blank lines give no output line but are counted.
+    The results are lean (catalog(rules) holds the rest once); full=True gives them whole,
+    as `mgadvise batch --full` does. input_format="fhir" (and the request date `date`,
+    default today in UTC, fixed when advise is called) reads each line as a FHIR Bundle,
+    as Ruleset.batch does.
 
     "line" in each record is the 1-based position of the input line in the whole bag, the
     partitions' sizes added up (blank lines included): for a bag read from one file with
     dask.bag.read_text that is the physical line that `mgadvise batch FILE` reports, so the
     output equals batch's, line for line. rules: None (the shipped rules) or rule paths
     that every worker can read. as_bytes=True gives the lines as UTF-8 bytes, which saves
-    decoding some 16 KB per record when they only go to storage."""
+    decoding when they only go to storage."""
     key = _key(rules)
+    if input_format == "fhir" and date is None:  # one date for every worker and partition
+        date = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
     # partition i's first line number: the sizes of partitions 0..i-1 added up (a count
     # task per partition and a chain of additions, all small)
     counts = bag.map_partitions(_count).to_delayed()
@@ -96,17 +110,18 @@ def advise(bag, rules=None, as_bytes=False):
         offset = dask.delayed(_offset, pure=True)(offset, counts[i - 1])
         offsets.append(dask.delayed(_one, pure=True)(offset))
     # partitionwise, so that what the caller maps over the result runs in the same task
-    # as the evaluation instead of moving ~16 KB per record between workers
-    return bag.map_partitions(_advise_part, db.from_delayed(offsets), key, bool(as_bytes))
+    # as the evaluation instead of moving the records between workers
+    return bag.map_partitions(_advise_part, db.from_delayed(offsets), key, bool(as_bytes),
+                              bool(full), input_format, date)
 
 
-def _advise_file(path, out_path, key):
+def _advise_file(path, out_path, key, full):
     rs = ruleset_for(key)
     records = errors = 0
     tmp = out_path + ".part"
     try:
         with open(path, "rb") as f, open(tmp, "wb") as o:
-            for line in rs.batch(f, as_bytes=True):
+            for line in rs.batch(f, as_bytes=True, full=full):
                 o.write(line)
                 records += 1
                 errors += is_error_line(line)
@@ -119,9 +134,11 @@ def _advise_file(path, out_path, key):
             "ok": records - errors}
 
 
-def advise_files(inputs, out_dir, rules=None, client=None):
+def advise_files(inputs, out_dir, rules=None, client=None, full=False):
     """Evaluates JSON-lines files in parallel: every input file is one partition, and its
-    output, out_dir/<name>.out.jsonl, is byte for byte what `mgadvise batch FILE` writes.
+    output, out_dir/<name>.out.jsonl, is byte for byte what `mgadvise batch FILE` writes
+    (lean records; full=True: what `mgadvise batch --full FILE` writes). The rules'
+    catalog goes once to out_dir/catalog.json, as `mgadvise catalog` writes it (one line).
     inputs: a list of paths or a glob pattern. Returns (and writes to out_dir/summary.json)
     one summary per input: {"input", "output", "records", "ok", "errors"}. client: a
     distributed Client to use (default: dask's current scheduler)."""
@@ -132,6 +149,9 @@ def advise_files(inputs, out_dir, rules=None, client=None):
     if not paths:
         raise FileNotFoundError("advise_files: no input files in %r" % (inputs,))
     os.makedirs(out_dir, exist_ok=True)
+    # the catalog, from this process (the rules are the workers' paths too)
+    with open(os.path.join(os.fspath(out_dir), "catalog.json"), "wb") as f:
+        f.write(ruleset_for(_key(rules)).catalog(as_bytes=True))
     names = {}
     tasks = []
     key = _key(rules)
@@ -143,7 +163,7 @@ def advise_files(inputs, out_dir, rules=None, client=None):
         if n:
             stem = "%s-%d" % (stem, n)
         out = os.path.join(os.fspath(out_dir), stem + ".out.jsonl")
-        tasks.append(dask.delayed(_advise_file, pure=False)(p, out, key))
+        tasks.append(dask.delayed(_advise_file, pure=False)(p, out, key, bool(full)))
     if client is not None:
         summary = client.gather(client.compute(tasks))
     else:

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Runs the examples in the documentation (make docs-check). A fenced block's first word
 # after the backticks says what it is:
-#   sh      a shell example, run with sh in a scratch folder where rules/, examples/,
+#   sh      a shell example, run with sh in a scratch folder where rules/, examples/, python/,
 #           tests/, sources/ and docs/ are the repository's and `mgadvise` is the binary
 #           under test; it must exit 0, unless an `output` block follows
 #   mga     a rule file: `mgadvise check --sources sources` must accept it with no error
@@ -32,7 +32,7 @@ mkdir -p "$tmp/bin" "$tmp/blocks" "$tmp/work"
 case $BIN in /*) ;; *) BIN=$root/$BIN ;; esac
 case $LIBDIR in /*) ;; *) LIBDIR=$root/$LIBDIR ;; esac
 ln -s "$BIN" "$tmp/bin/mgadvise"
-for d in rules examples tests sources docs; do ln -s "$root/$d" "$tmp/work/$d"; done
+for d in rules examples tests sources docs python; do ln -s "$root/$d" "$tmp/work/$d"; done
 pass=0
 fail=0
 

@@ -64,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(!dose->has_target || dose->target_mg <= dose->max_mg);
     }
     const mga_format fmts[] = {MGA_FORMAT_JSON, MGA_FORMAT_JSON_PRETTY, MGA_FORMAT_TEXT,
-                               MGA_FORMAT_JSON_BRIEF};
+                               MGA_FORMAT_JSON_LEAN};
     for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++) {
         sum a = {0xcbf29ce484222325ull, 0}, b = a;
         FUZZ_CHECK(mga_result_write(r, fmts[i], sum_write, &a) == MGA_OK);

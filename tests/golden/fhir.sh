@@ -64,4 +64,40 @@ for args in "--date 2026-06-01 examples/fhir/child.profile.json" \
     check "usage: eval $args gave $rc, expected 2" $((rc != 2))
 done
 
+# batch --input-format fhir: each example bundle as one line (a JSON string holds no raw
+# line break, so dropping them keeps the JSON) gives, with --full, the record whose result
+# is exactly what eval --fhir prints; its lean record names the same rules
+: >"$tmp/bundles.jsonl"
+n=0
+for f in examples/fhir/*.json; do
+    case $f in *.profile.json) continue ;; esac
+    tr -d '\n\r' <"$f" >>"$tmp/bundles.jsonl"
+    echo >>"$tmp/bundles.jsonl"
+    n=$((n + 1))
+done
+"$BIN" batch -q --input-format fhir --date $DATE --full -j 2 "$tmp/bundles.jsonl" >"$tmp/bfull" 2>"$tmp/berr"
+rc=$?
+"$BIN" batch -q --input-format=fhir --date=$DATE "$tmp/bundles.jsonl" >"$tmp/blean" 2>/dev/null
+i=0
+same_n=0
+for f in examples/fhir/*.json; do
+    case $f in *.profile.json) continue ;; esac
+    i=$((i + 1))
+    "$BIN" eval --fhir "$f" --date $DATE --format json >"$tmp/one" 2>/dev/null
+    sed -n "${i}p" "$tmp/bfull" | sed 's/^{"line":[0-9]*,"id":[^,]*,"result"://; s/}$//' >"$tmp/rec"
+    cmp -s "$tmp/one" "$tmp/rec" && same_n=$((same_n + 1))
+done
+check "batch --input-format fhir: $same_n of $n records equal eval --fhir (exit $rc)" \
+    $((rc != 0 || same_n != n || n < 4))
+[ "$(wc -l <"$tmp/blean")" -eq "$n" ] && ! grep -q '"cite"' "$tmp/blean" &&
+    grep -q '^{"line":1,"id":null,"result":{"ruleset_hash":"' "$tmp/blean"
+check "batch --input-format fhir: lean records" $?
+# --date needs FHIR input, and the form YYYY-MM-DD
+for args in "--date $DATE" "--input-format fhir --date 01/06/2026" "--input-format xml"; do
+    # shellcheck disable=SC2086
+    "$BIN" batch -q $args "$tmp/bundles.jsonl" >"$tmp/out" 2>&1
+    rc=$?
+    check "usage: batch $args gave $rc, expected 2" $((rc != 2))
+done
+
 golden_done "fhir golden"

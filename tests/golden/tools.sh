@@ -97,6 +97,14 @@ same test test --min-coverage=50 -rrules tests/rules -- test --min-coverage 50 -
 same check check --no-analysis --sources=sources rules -- check --no-analysis --sources sources rules
 same check-format check --no-analysis -fjson rules -- check --no-analysis --format json rules
 same schema schema -rrules -- schema --rules=rules
+same catalog catalog -rrules -- catalog --rules=rules
+# the catalog of the shipped rules: the built-in rules' and rules/'s, one line
+"$BIN" catalog >"$tmp/a" 2>&1
+ra=$?
+"$BIN" catalog rules >"$tmp/b" 2>&1
+[ $ra -eq 0 ] && cmp -s "$tmp/a" "$tmp/b" && [ "$(wc -l <"$tmp/a")" -eq 1 ] &&
+    grep -q '^{"ruleset":{"name":"mgadvise magnesium guidance","hash":"[0-9a-f]*"},"disclaimer":"' "$tmp/a"
+check "catalog: built-in rules and rules/ give one line, the same" $?
 "$BIN" eval --format= $P >/dev/null 2>"$tmp/e"
 check "eval --format= is a usage error" $(($? != 2))
 
@@ -115,7 +123,7 @@ usage() { # name expected-stderr -- command...
     fi
 }
 T=$(printf "Try 'mgadvise eval --help'.")
-usage "no command" "mgadvise: no command given: eval, check, batch, explain, test, fmt, graph, schema, lsp or serve
+usage "no command" "mgadvise: no command given: eval, check, batch, explain, test, fmt, graph, schema, catalog, lsp or serve
 Try 'mgadvise --help'." --
 usage "unknown command" "mgadvise: unknown command 'frob'
 Try 'mgadvise --help'." -- frob
@@ -167,6 +175,8 @@ usage "check: unknown format" "mgadvise check: unknown format 'xml' for -f/--for
 Try 'mgadvise check --help'." -- check -f xml
 usage "schema: unknown option" "mgadvise schema: unknown option '--format'
 Try 'mgadvise schema --help'." -- schema --format json
+usage "catalog: unknown option" "mgadvise catalog: unknown option '--allow-unknown-fields'
+Try 'mgadvise catalog --help'." -- catalog --allow-unknown-fields
 usage "test: bad percentage" "mgadvise test: '101' for --min-coverage is not a percentage from 0 to 100
 Try 'mgadvise test --help'." -- test --min-coverage=101
 usage "fmt without a path" "mgadvise fmt: a rule file, a folder or '-' is needed

@@ -48,6 +48,8 @@ def test_ten_thousand_generated_profiles(rs, gen10k):
     assert want.count(b"\n") == 10000
     same(py_batch(rs, gen10k), want)
     same(py_batch(rs, gen10k, jobs=2, chunk=97), want)
+    # full records: what --full writes
+    same(py_batch(rs, gen10k, jobs=2, full=True), cli_batch(gen10k, "--full"))
 
 
 def test_golden_batch_inputs(tmp_path):
@@ -138,7 +140,7 @@ def test_output_forms(rs, gen10k):
     assert len(as_bytes) == 200 and all(isinstance(x, str) for x in as_str)
     assert [x.encode() for x in as_str] == as_bytes and as_text == as_str
     assert parsed == [json.loads(x) for x in as_str]
-    assert parsed[0]["line"] == 1 and parsed[0]["result"]["id"] == parsed[0]["id"]
+    assert parsed[0]["line"] == 1 and parsed[0]["result"]["ruleset_hash"] == rs.hash
     dicts = [json.loads(x) for x in lines]
     assert [r["result"] for r in rs.batch(dicts, parse=True)] == [r["result"] for r in parsed]
     # numbering can go on from an earlier part (start = the lines before)
@@ -194,7 +196,8 @@ def test_integer_ids_stay_integers():
              {"id": 123456789012345678901, "age": 50}]
     recs = list(rs.batch(lines, parse=True))
     assert [r["id"] for r in recs] == [5, "5", 7, 123456789012345678901]
-    assert recs[0]["result"]["id"] == 5 and recs[1]["result"]["id"] == "5"
+    full = list(rs.batch(lines, parse=True, full=True))
+    assert full[0]["result"]["id"] == 5 and full[1]["result"]["id"] == "5"
     assert recs[2]["error"]["field"] == "$.age"
     assert rs.evaluate({"id": 9, "age": 40})["id"] == 9
 
@@ -226,3 +229,11 @@ def test_an_item_with_a_line_break_stays_one_record(rs):
     assert [r["line"] for r in recs] == [1, 2]
     assert recs[0]["id"] == "a" and "result" in recs[0]
     assert recs[1]["error"]["code"] == "E4001"
+    # bytes lines as a file gives them: joined as they are, unless one lacks its line end
+    # or holds another inside
+    for items in ([b'{"id":"a","age":40}\n', b'{"id":"b","age":41}\n'],
+                  [b'{"id":"a","age":40}\n', b'{"id":"b","age":41}'],
+                  [b'{"id":"a",\n"age":40}\n', b'{"id":"b","age":41}\n']):
+        recs = list(rs.batch(items, parse=True))
+        assert [(r["line"], r["id"], "result" in r) for r in recs] == [(1, "a", True),
+                                                                       (2, "b", True)]

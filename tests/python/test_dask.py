@@ -4,6 +4,7 @@ every record equals what `mgadvise batch` writes for the same generated profiles
 rules are compiled once per worker process and never pickled."""
 import glob
 import hashlib
+import json
 import os
 import pickle
 import subprocess
@@ -132,7 +133,23 @@ def test_advise_files_writes_what_batch_writes(client, tmp_path):
         assert "%d records, %d ok, %d errors" % (s["records"], s["ok"], s["errors"]) in tail
     assert summary[2]["errors"] == 2 and summary[2]["records"] == 3
     assert sorted(os.listdir(out)) == ["a.out.jsonl", "b.out.jsonl", "c.out.jsonl",
-                                       "summary.json"]
+                                       "catalog.json", "summary.json"]
+    # the catalog beside them, as `mgadvise catalog` writes it: it restores the full records
+    rc, want_cat, _ = run_cli("catalog")
+    with open(out / "catalog.json", "rb") as f:
+        assert rc == 0 and f.read() == want_cat
+    rc, want_full, _ = run_cli("batch", "-q", "--full", summary[0]["input"])
+    cat = json.loads(want_cat)
+    with open(summary[0]["output"], encoding="utf-8") as f:
+        restored = [json.dumps(mgadvise.restore(json.loads(line), cat), ensure_ascii=False,
+                               separators=(",", ":")) + "\n" for line in f]
+    assert "".join(restored).encode("utf-8") == want_full
+    # full=True: what --full writes
+    full = mdask.advise_files([summary[1]["input"]], str(tmp_path / "full"), client=client,
+                              full=True)
+    rc, want, _ = run_cli("batch", "-q", "--full", summary[1]["input"])
+    with open(full[0]["output"], "rb") as f:
+        assert f.read() == want
     with pytest.raises(FileNotFoundError):
         mdask.advise_files(str(inputs / "*.none"), str(out), client=client)
 
@@ -142,3 +159,15 @@ def test_advise_files_reports_an_unreadable_input(client, tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.jsonl"):
         mdask.advise_files([str(tmp_path / "missing.jsonl")], str(out), client=client)
     assert [f for f in os.listdir(out) if f.endswith(".part")] == []
+
+
+def test_fhir_lines(client):
+    """input_format="fhir": the records `mgadvise batch --input-format fhir` writes, across
+    partitions, error records in place."""
+    path = os.path.join(ROOT, "tests", "golden", "batch", "fhir-bundles", "input.jsonl")
+    with open(path, encoding="utf-8") as f:
+        lines = f.readlines()
+    bag = db.from_sequence(lines, npartitions=3)
+    got = "".join(mdask.advise(bag, input_format="fhir", date="2026-06-01").compute())
+    rc, want, _ = run_cli("batch", "-q", "--input-format", "fhir", "--date", "2026-06-01", path)
+    assert rc == 1 and got.encode("utf-8") == want

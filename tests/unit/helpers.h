@@ -167,9 +167,9 @@ static inline char *result_string(const mga_result *r, mga_format fmt)
     return b.p;
 }
 
-/* Parses json against rs, evaluates and returns the one-line JSON result as a malloc'd
+/* Parses json against rs, evaluates and returns the one-line result in fmt as a malloc'd
  * string. Fails the test if the profile has errors. */
-static inline char *eval_json(const mga_ruleset *rs, const char *json)
+static inline char *eval_format(const mga_ruleset *rs, const char *json, mga_format fmt)
 {
     mga_profile *p = NULL;
     mga_diags *d = NULL;
@@ -182,10 +182,16 @@ static inline char *eval_json(const mga_ruleset *rs, const char *json)
     mga_diags_free(d);
     mga_result *r = NULL;
     assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
-    char *s = result_string(r, MGA_FORMAT_JSON);
+    char *s = result_string(r, fmt);
     mga_result_free(r);
     mga_profile_free(p);
     return s;
+}
+
+/* The same in MGA_FORMAT_JSON. */
+static inline char *eval_json(const mga_ruleset *rs, const char *json)
+{
+    return eval_format(rs, json, MGA_FORMAT_JSON);
 }
 
 /* Renders diagnostics; returns a malloc'd string. */

@@ -80,6 +80,7 @@ typedef struct run_opts {
     bool read_mode; /* mga_batch_read instead of a write function */
     uint64_t seed;  /* 0: fed whole, else in random pieces */
     unsigned long long skip, start;
+    bool full; /* MGA_FORMAT_JSON results, else lean */
 } run_opts;
 
 /* Runs the batch over in; returns its output (malloc'd) and its stats. */
@@ -91,6 +92,7 @@ static char *run_batch(const mga_ruleset *rs, const input *in, const run_opts *r
     opt.jobs = ro->jobs;
     opt.skip = ro->skip;
     opt.start = ro->start;
+    opt.full = ro->full;
     tbuf out = TBUF_INIT;
     if (!ro->read_mode) {
         opt.fn = tbuf_write;
@@ -147,7 +149,7 @@ static void test_batch_splits_and_threads_give_one_output(void **state)
     assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
     input in;
     make_input(rs, 1500, &in);
-    run_opts ro = {1, false, 0, 0, 0};
+    run_opts ro = {1, false, 0, 0, 0, false};
     mga_batch_stats st0;
     char *want = run_batch(rs, &in, &ro, &st0);
     assert_int_equal(count_lines(want), in.records);
@@ -158,7 +160,7 @@ static void test_batch_splits_and_threads_give_one_output(void **state)
     assert_int_equal(st0.line, in.lines);
     for (unsigned jobs = 1; jobs <= 4; jobs++) {
         for (uint64_t seed = 1; seed <= 3; seed++) {
-            run_opts r2 = {jobs, seed % 2 == 0, seed * 7919 + jobs, 0, 0};
+            run_opts r2 = {jobs, seed % 2 == 0, seed * 7919 + jobs, 0, 0, false};
             mga_batch_stats st;
             char *got = run_batch(rs, &in, &r2, &st);
             if (strcmp(got, want) != 0)
@@ -177,18 +179,13 @@ static void test_batch_splits_and_threads_give_one_output(void **state)
 /* Each output line is for the next record in input order: its line number is that of the
  * next non-blank input line, a bad record is an error record in its place, a good one
  * carries what mga_result_write gives for the profile alone. */
-static void test_batch_records_in_place(void **state)
+/* Each record of one run (lean or full) against a single evaluation of its line. */
+static void check_in_place(const mga_ruleset *rs, const input *in, bool full)
 {
-    (void)state;
-    mga_engine *eng = plain_engine();
-    mga_ruleset *rs = NULL;
-    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
-    input in;
-    make_input(rs, 400, &in);
-    run_opts ro = {3, false, 99, 0, 0};
+    run_opts ro = {3, false, 99, 0, 0, full};
     mga_batch_stats st;
-    char *out = run_batch(rs, &in, &ro, &st);
-    const char *o = out, *p = in.p, *e = in.p + in.len;
+    char *out = run_batch(rs, in, &ro, &st);
+    const char *o = out, *p = in->p, *e = in->p + in->len;
     for (unsigned line = 1; p < e; line++) {
         const char *nl = memchr(p, '\n', (size_t)(e - p));
         size_t n = nl ? (size_t)(nl - p) : (size_t)(e - p);
@@ -211,7 +208,7 @@ static void test_batch_records_in_place(void **state)
         if (bad) {
             assert_true(has_substr(rec, ",\"error\":{\"field\":"));
         } else {
-            char *one = eval_json(rs, prof);
+            char *one = eval_format(rs, prof, full ? MGA_FORMAT_JSON : MGA_FORMAT_JSON_LEAN);
             size_t ol = strlen(one);
             if (ol && one[ol - 1] == '\n')
                 one[--ol] = '\0';
@@ -231,6 +228,18 @@ static void test_batch_records_in_place(void **state)
     }
     assert_int_equal(*o, '\0');
     free(out);
+}
+
+static void test_batch_records_in_place(void **state)
+{
+    (void)state;
+    mga_engine *eng = plain_engine();
+    mga_ruleset *rs = NULL;
+    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
+    input in;
+    make_input(rs, 400, &in);
+    check_in_place(rs, &in, false);
+    check_in_place(rs, &in, true);
     free(in.p);
     mga_ruleset_free(rs);
     mga_engine_free(eng);
@@ -245,7 +254,7 @@ static void test_batch_skip_and_start(void **state)
     input in = {0};
     const char *text = "{\"id\":\"a\"}\n\n{\"id\":\"b\"}\n{\"id\":\"c\",\"age\":70}";
     in_add(&in, text, strlen(text));
-    run_opts ro = {1, false, 0, 2, 10};
+    run_opts ro = {1, false, 0, 2, 10, false};
     mga_batch_stats st;
     char *out = run_batch(rs, &in, &ro, &st);
     assert_int_equal(count_lines(out), 2);
@@ -316,6 +325,19 @@ static void test_batch_misuse_and_limits(void **state)
     opt.jobs = MGA_BATCH_MAX_JOBS + 1;
     assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_E_MISUSE);
     opt.jobs = 1;
+    /* FHIR input needs a request date of the form YYYY-MM-DD; no other input exists */
+    assert_int_equal(opt.input, MGA_BATCH_INPUT_JSON);
+    opt.input = MGA_BATCH_INPUT_FHIR;
+    assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_E_MISUSE);
+    opt.date = "2026-6-01";
+    assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_E_INVALID);
+    opt.date = "2026-06-0x";
+    assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_E_INVALID);
+    assert_null(b);
+    opt.input = (mga_batch_input)(MGA_BATCH_INPUT_FHIR + 1);
+    assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_E_MISUSE);
+    opt.input = MGA_BATCH_INPUT_JSON;
+    opt.date = NULL;
     assert_int_equal(mga_batch_open(NULL, &opt, &b), MGA_E_MISUSE);
     assert_int_equal(mga_batch_open(rs, NULL, &b), MGA_E_MISUSE);
     assert_int_equal(mga_batch_open(rs, &opt, NULL), MGA_E_MISUSE);
@@ -339,6 +361,107 @@ static void test_batch_misuse_and_limits(void **state)
     assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_OK);
     assert_int_equal(mga_batch_read(b, &p, &len), MGA_E_MISUSE);
     mga_batch_close(b);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* FHIR input: each line read as mga_profile_from_fhir reads it, on the request date given
+ * (copied at open), gives what that profile's evaluation writes; bad FHIR and input that
+ * maps to nothing are error records naming the JSON path; 1 and 3 threads agree. */
+static void test_batch_fhir_input(void **state)
+{
+    (void)state;
+    mga_engine *eng = plain_engine();
+    mga_ruleset *rs = NULL;
+    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
+    static const char *const lines[] = {
+        "{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":[{\"resource\":"
+        "{\"resourceType\":\"Patient\",\"birthDate\":\"1980-06-02\",\"gender\":\"female\"}}]}",
+        "[{\"resourceType\":\"Patient\",\"birthDate\":\"2015-01-01\"},{\"resourceType\":"
+        "\"Condition\",\"clinicalStatus\":{\"coding\":[{\"code\":\"active\"}]},\"code\":"
+        "{\"coding\":{\"code\":\"x\"}}}]",
+        "{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":[]}",
+        "{\"id\":\"not-fhir\",\"age\":40}",
+        "[{\"resourceType\":\"Patient\",\"gender\":\"male\"}]",
+    };
+    static const char *const errors[] = {NULL,
+                                         "\"field\":\"$[1].code.coding\",\"code\":\"E4033\"",
+                                         "\"field\":\"$\",\"code\":\"E4036\"",
+                                         "{\"line\":4,\"id\":\"not-fhir\",\"error\":{\"field\":\"$\","
+                                         "\"code\":\"E4031\"",
+                                         NULL};
+    size_t n = sizeof lines / sizeof *lines;
+    char date[] = "2026-06-01";
+    char *want[2] = {NULL, NULL};
+    for (int full = 0; full < 2; full++) {
+        for (unsigned jobs = 1; jobs <= 3; jobs += 2) {
+            mga_batch_options opt;
+            mga_batch_options_init(&opt);
+            opt.jobs = jobs;
+            opt.full = full == 1;
+            opt.input = MGA_BATCH_INPUT_FHIR;
+            opt.date = date;
+            tbuf out = TBUF_INIT;
+            opt.fn = tbuf_write;
+            opt.ud = &out;
+            mga_batch *b = NULL;
+            assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_OK);
+            date[0] = '1'; /* copied at open: the batch keeps 2026 */
+            for (size_t i = 0; i < n; i++) {
+                assert_int_equal(mga_batch_feed(b, lines[i], strlen(lines[i])), MGA_OK);
+                assert_int_equal(mga_batch_feed(b, "\n", 1), MGA_OK);
+            }
+            assert_int_equal(mga_batch_finish(b, true), MGA_OK);
+            mga_batch_stats st;
+            mga_batch_stats_get(b, &st);
+            mga_batch_close(b);
+            date[0] = '2';
+            assert_int_equal(st.records, n);
+            assert_int_equal(st.errors, 3);
+            if (!want[full]) {
+                want[full] = out.p;
+            } else {
+                assert_string_equal(out.p, want[full]);
+                free(out.p);
+            }
+        }
+        /* record by record: a good one is the evaluation of mga_profile_from_fhir's profile */
+        const char *o = want[full];
+        for (size_t i = 0; i < n; i++) {
+            const char *e = strchr(o, '\n');
+            assert_non_null(e);
+            char *rec = strndup(o, (size_t)(e - o));
+            o = e + 1;
+            char head[32];
+            snprintf(head, sizeof head, "{\"line\":%zu,", i + 1);
+            assert_true(strncmp(rec, head, strlen(head)) == 0);
+            if (errors[i]) {
+                if (!has_substr(rec, errors[i]))
+                    fail_msg("line %zu: expected %s, got %s", i + 1, errors[i], rec);
+                free(rec);
+                continue;
+            }
+            mga_profile *p = NULL;
+            assert_int_equal(
+                mga_profile_from_fhir(rs, "t", lines[i], strlen(lines[i]), date, &p, NULL),
+                MGA_OK);
+            mga_result *r = NULL;
+            assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+            char *one = result_string(r, full ? MGA_FORMAT_JSON : MGA_FORMAT_JSON_LEAN);
+            size_t ol = strlen(one) - 1; /* without its newline */
+            const char *res = strstr(rec, ",\"result\":");
+            assert_non_null(res);
+            res += strlen(",\"result\":");
+            assert_int_equal(strlen(res), ol + 1);
+            assert_memory_equal(res, one, ol);
+            free(one);
+            mga_result_free(r);
+            mga_profile_free(p);
+            free(rec);
+        }
+        assert_int_equal(*o, '\0');
+        free(want[full]);
+    }
     mga_ruleset_free(rs);
     mga_engine_free(eng);
 }
@@ -426,6 +549,7 @@ int main(void)
         cmocka_unit_test(test_batch_skip_and_start),
         cmocka_unit_test(test_batch_long_line_and_early_finish),
         cmocka_unit_test(test_batch_misuse_and_limits),
+        cmocka_unit_test(test_batch_fhir_input),
         cmocka_unit_test(test_batch_write_failure_stops),
         cmocka_unit_test(test_batch_oom),
     };

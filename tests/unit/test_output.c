@@ -426,13 +426,13 @@ static size_t check_parts(const mga_result *r, const char *line)
         assert_ptr_equal(sa[i], sb[i]);
     free(a);
     free(b);
-    tbuf brief = TBUF_INIT;
-    assert_int_equal(mga_result_write(r, MGA_FORMAT_JSON_BRIEF, cmp_write, &brief), MGA_OK);
-    assert_int_equal(mga_result_parts(r, MGA_FORMAT_JSON_BRIEF, &v, &n), MGA_OK);
+    tbuf lean = TBUF_INIT;
+    assert_int_equal(mga_result_write(r, MGA_FORMAT_JSON_LEAN, cmp_write, &lean), MGA_OK);
+    assert_int_equal(mga_result_parts(r, MGA_FORMAT_JSON_LEAN, &v, &n), MGA_OK);
     a = join_parts(v, n, sa, &nb);
-    assert_string_equal(a, brief.p);
-    assert_int_equal(nb, 0); /* brief items are short: all copied */
-    free(brief.p);
+    assert_string_equal(a, lean.p);
+    assert_int_equal(nb, 0); /* a lean line is short: one buffer piece */
+    free(lean.p);
     free(a);
     return na;
 }
@@ -494,7 +494,7 @@ static void test_output_compact_matches_yajl_gen(void **state)
 
 /* The profile's warnings (unknown fields allowed) in the result: the yajl_gen writer, the
  * compact one and the one in parts agree byte for byte, names that need escapes included,
- * and the brief form keeps them too. */
+ * and the lean form keeps them too. */
 static void test_output_warnings_writers_agree(void **state)
 {
     (void)state;
@@ -521,17 +521,17 @@ static void test_output_warnings_writers_agree(void **state)
                          MGA_OK);
         mga_result *r = NULL;
         assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
-        tbuf fast = TBUF_INIT, ref = TBUF_INIT, brief = TBUF_INIT;
+        tbuf fast = TBUF_INIT, ref = TBUF_INIT, lean = TBUF_INIT;
         assert_int_equal(mga_result_write(r, MGA_FORMAT_JSON, cmp_write, &fast), MGA_OK);
         assert_int_equal(output_json_gen(r, false, cmp_write, &ref), MGA_OK);
         assert_string_equal(fast.p, ref.p);
         assert_contains(ref.p, "\"warnings\":[{\"code\":\"W5001\",\"path\":\"$.");
         check_parts(r, ref.p);
-        assert_int_equal(mga_result_write(r, MGA_FORMAT_JSON_BRIEF, cmp_write, &brief), MGA_OK);
-        assert_contains(brief.p, "\"warnings\":[{\"code\":\"W5001\"");
+        assert_int_equal(mga_result_write(r, MGA_FORMAT_JSON_LEAN, cmp_write, &lean), MGA_OK);
+        assert_contains(lean.p, "\"warnings\":[{\"code\":\"W5001\"");
         free(fast.p);
         free(ref.p);
-        free(brief.p);
+        free(lean.p);
         char *pretty = result_string(r, MGA_FORMAT_JSON_PRETTY);
         assert_contains(pretty, "\"warnings\": [");
         free(pretty);
