@@ -18,7 +18,7 @@ SANFLAGS = $(if $(SAN),-fsanitize=$(SAN) -fno-sanitize-recover=all -fno-omit-fra
 DEPS_CFLAGS := $(shell pkg-config --cflags yajl 2>/dev/null)
 DEPS_LIBS   := $(shell pkg-config --libs yajl 2>/dev/null || echo -lyajl)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
-MHD_LIBS    := $(shell pkg-config --libs libmicrohttpd libjwt 2>/dev/null || echo -lmicrohttpd -ljwt)
+MHD_LIBS    := $(shell pkg-config --libs libmicrohttpd libjwt libcrypto 2>/dev/null || echo -lmicrohttpd -ljwt -lcrypto)
 CSV_LIBS    := -lcsv  # libcsv-dev ships no pkg-config file
 Z3_CFLAGS   := $(shell pkg-config --cflags z3 2>/dev/null)
 Z3_LIBS     := $(shell pkg-config --libs z3 2>/dev/null || echo -lz3) -lm
@@ -56,7 +56,7 @@ EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c
 .DEFAULT_GOAL := all
 
 # Debian packages the build and the tests need; `make deps` installs the missing ones.
-DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev libcsv-dev libz3-dev libmicrohttpd-dev libjwt-dev valgrind \
+DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev libcsv-dev libz3-dev libmicrohttpd-dev libjwt-dev libssl-dev valgrind \
            mandoc python3 python3-cffi python3-pytest python3-dask python3-distributed \
            python3-jsonschema
 
@@ -142,9 +142,10 @@ $(BUILD)/libmgadvise-analysis.so: $(BUILD)/$(ANALYSIS_SOREAL)
 # the analysis library, is compiled with the library folder it looks in (LIBDIR): for the
 # build with the LIBDIR of the build, by install with the LIBDIR of the install.
 CLI_SRC  = cli/main.c cli/common.c cli/batch.c cli/batch_csv.c cli/tools.c cli/fmt.c cli/graph.c \
-           cli/schema.c cli/lsp.c cli/serve.c cli/cds.c cli/auth.c
+           cli/schema.c cli/lsp.c cli/serve.c cli/handler.c cli/declog.c cli/cds.c cli/auth.c
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
-CLI_HDRS = cli/cli.h cli/batch_csv.h cli/cds.h cli/auth.h include/mgadvise.h include/mgadvise_analysis.h
+CLI_HDRS = cli/cli.h cli/batch_csv.h cli/cds.h cli/auth.h cli/handler.h cli/declog.h include/mgadvise.h \
+           include/mgadvise_analysis.h
 CLI_LINK = $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS) $(MHD_LIBS)
 cli_analysis_defs = -DMGA_ANALYSIS_SONAME='"$(ANALYSIS_SONAME)"' -DMGA_LIBDIR='"$(1)"'
 

@@ -657,8 +657,29 @@ static char *resources_json(yajl_val prefetch, size_t *len)
     return gen_take(g, len);
 }
 
-static int evaluate(const cds_service *s, yajl_val prefetch, bool safety_only, char **out,
-                    size_t *outlen)
+void cds_trace_clear(cds_trace *t)
+{
+    free(t->hook);
+    free(t->hook_instance);
+    free(t->patient_id);
+    for (size_t i = 0; i < t->nrules; i++)
+        free(t->rules[i]);
+    free(t->rules);
+    memset(t, 0, sizeof *t);
+}
+
+static void trace_rules(cds_trace *t, const mga_result *r)
+{
+    size_t n = mga_result_advice_count(r);
+    if (!t || !n || !(t->rules = calloc(n, sizeof *t->rules)))
+        return;
+    for (size_t i = 0; i < n; i++)
+        if ((t->rules[t->nrules] = dup_or_null(mga_result_advice_ref(r, i)->rule)))
+            t->nrules++;
+}
+
+static int evaluate(const cds_service *s, yajl_val prefetch, bool safety_only, cds_trace *t,
+                    char **out, size_t *outlen)
 {
     size_t len = 0;
     char *res = resources_json(prefetch, &len);
@@ -686,6 +707,7 @@ static int evaluate(const cds_service *s, yajl_val prefetch, bool safety_only, c
                       e && e->path ? e->path : "", e && e->path ? ": " : "",
                       e ? e->message : "the resources give no profile");
     } else if (st == MGA_OK && (st = mga_evaluate(s->rs, p, &r)) == MGA_OK) {
+        trace_rules(t, r);
         *out = cards_json(s, r, safety_only, outlen);
         if (!*out)
             status = fail(500, "internal", out, outlen, "out of memory");
@@ -698,8 +720,8 @@ static int evaluate(const cds_service *s, yajl_val prefetch, bool safety_only, c
     return status;
 }
 
-int cds_handle(const cds_service *s, const char *id, const char *body, size_t len, char **out,
-               size_t *outlen)
+int cds_handle(const cds_service *s, const char *id, const char *body, size_t len,
+               cds_trace *trace, char **out, size_t *outlen)
 {
     *out = NULL;
     int si = service_index(id);
@@ -725,6 +747,11 @@ int cds_handle(const cds_service *s, const char *id, const char *body, size_t le
     yajl_val ctx = tget(root, "context", yajl_t_object);
     yajl_val prefetch = tget(root, "prefetch", yajl_t_object);
     bool order = strcmp(services[si].hook, "patient-view") != 0;
+    if (trace) {
+        trace->hook = dup_or_null(hook);
+        trace->hook_instance = dup_or_null(inst);
+        trace->patient_id = dup_or_null(ctx ? tstr(ctx, "patientId") : NULL);
+    }
     if (!YAJL_IS_OBJECT(root))
         status = fail(400, "bad_request", out, outlen, "the body is not a JSON object");
     else if (!hook)
@@ -755,7 +782,7 @@ int cds_handle(const cds_service *s, const char *id, const char *body, size_t le
                       "'prefetch.patient' (Patient/{{context.patientId}}) is missing and this "
                       "service does not query a FHIR server");
     else
-        status = evaluate(s, prefetch, order, out, outlen);
+        status = evaluate(s, prefetch, order, trace, out, outlen);
     yajl_tree_free(root);
     return status;
 }

@@ -250,6 +250,125 @@ def jwt_cases():
     check("Sanitizer" not in rest, "--auth server: no sanitizer report: " + rest[-2000:])
 
 
+def stop(proc):
+    proc.send_signal(signal.SIGTERM)
+    try:
+        rc = proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        rc = -1
+    return rc, proc.stderr.read()
+
+
+def read_log(path):
+    """The decision log's lines, each parsed (a line that does not parse fails)."""
+    out = []
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                check(False, "%s:%d: not JSON: %r" % (path, n, line[:200]))
+    return out
+
+
+RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+
+
+def decision_log_cases(tmp):
+    """--decision-log: a line per hook and feedback call, parsed and checked; patient ids
+    as HMAC-SHA-256 under --log-id-key (recomputed here), never plain; rotation."""
+    log = os.path.join(tmp, "decisions.jsonl")
+    key = os.path.join(tmp, "id.key")
+    with open(key, "wb") as f:
+        f.write(b"0123456789abcdef-a-test-key")
+    proc, port, lines = start("--insecure-no-auth", "--decision-log", log, "--log-id-key", key)
+    check(not any("random key" in l for l in lines), "no random-key note with --log-id-key")
+    pre, pid = prefetch_of("ckd-diuretics.json")
+    svc = "/cds-services/mgadvise-patient-view"
+    try:
+        st, _, doc = request(port, "POST", svc, hook_request("patient-view", pid, pre))
+        st2, _, _ = request(port, "POST", svc, "{}")
+        st3, _, _ = request(port, "POST", svc + "/feedback", json.dumps({"feedback": [
+            {"card": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", "outcome": "overridden",
+             "outcomeTimestamp": "2026-06-01T10:00:00Z"}]}))
+        st4, _, _ = request(port, "POST", svc, "{}", ctype="text/plain")
+        _, _, health = request(port, "GET", "/healthz")
+    finally:
+        rc, rest = stop(proc)
+    check(rc == 0, "decision log server: clean exit: " + rest[-2000:])
+    recs = read_log(log)
+    check(len(recs) == 4, "decision log: one line per call (%d)" % len(recs))
+    if len(recs) != 4:
+        return
+    hook, bad, fb, early = recs
+    for r in recs:
+        check(RFC3339.match(r.get("time", "")) is not None, "log time RFC 3339: %r" % r.get("time"))
+        check(isinstance(r.get("latency_ms"), (int, float)) and r["latency_ms"] >= 0, "log latency")
+        check(r.get("service") == "mgadvise-patient-view", "log service")
+    check(hook.get("event") == "hook" and hook.get("hook") == "patient-view", "log hook")
+    check(hook.get("hookInstance") == "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", "log hookInstance")
+    check(hook.get("status") == 200 and bad.get("status") == 400 and early.get("status") == 415,
+          "log statuses")
+    check(hook.get("ruleset", {}).get("hash") == health.get("hash") and
+          hook["ruleset"].get("name") == "mgadvise magnesium guidance", "log rule set name and hash")
+    check("s1_kidney_disease_avoid_supplements" in hook.get("rules", []), "log: the rules fired")
+    want = [{"uuid": c["uuid"], "indicator": c["indicator"], "summary": c["summary"]}
+            for c in doc["cards"]]
+    check(hook.get("cards") == want, "log: the cards returned (uuid, indicator, summary)")
+    mac = hmac.new(open(key, "rb").read(), pid.encode(), hashlib.sha256).hexdigest()
+    check(hook.get("patient") == "hmac-sha256:" + mac, "log: patient id as HMAC-SHA-256")
+    check(fb.get("event") == "feedback" and fb.get("feedback") == [
+        {"card": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", "outcome": "overridden",
+         "outcomeTimestamp": "2026-06-01T10:00:00Z"}] and fb.get("status") == 200, "log feedback")
+    check(pid not in open(log).read(), "log: no plain patient id")
+
+    # without a key: a random one, said on stderr; --log-plain-ids writes the id itself
+    log2 = os.path.join(tmp, "plain.jsonl")
+    proc, port, lines = start("--insecure-no-auth", "--decision-log", log2, "--log-plain-ids")
+    try:
+        request(port, "POST", svc, hook_request("patient-view", pid, pre))
+    finally:
+        stop(proc)
+    recs = read_log(log2)
+    check(len(recs) == 1 and recs[0].get("patient") == pid, "log: --log-plain-ids")
+    log3 = os.path.join(tmp, "random.jsonl")
+    proc, port, lines = start("--insecure-no-auth", "--decision-log", log3)
+    check(any("random key" in l for l in lines), "log: the random key is said")
+    try:
+        request(port, "POST", svc, hook_request("patient-view", pid, pre))
+    finally:
+        stop(proc)
+    recs = read_log(log3)
+    check(len(recs) == 1 and recs[0].get("patient", "").startswith("hmac-sha256:") and
+          recs[0]["patient"] != "hmac-sha256:" + mac and pid not in open(log3).read(),
+          "log: a random key per run")
+
+    # rotation: files never pass --log-max-bytes (a line is shorter), FILE.1 .. FILE.K kept
+    log4 = os.path.join(tmp, "rot.jsonl")
+    proc, port, _ = start("--insecure-no-auth", "--decision-log", log4, "--log-max-bytes", "4000",
+                          "--log-keep", "2")
+    try:
+        for _ in range(12):
+            request(port, "POST", svc, hook_request("patient-view", pid, pre))
+    finally:
+        stop(proc)
+    files = sorted(f for f in os.listdir(tmp) if f.startswith("rot.jsonl"))
+    check(files == ["rot.jsonl", "rot.jsonl.1", "rot.jsonl.2"], "rotation keeps 2: %r" % files)
+    for f in files:
+        check(os.path.getsize(os.path.join(tmp, f)) <= 4000, "rotated file within the limit")
+        check(all(r.get("event") == "hook" for r in read_log(os.path.join(tmp, f))), "rotated lines")
+
+    # option errors
+    for args, word in ((["--log-plain-ids"], "--decision-log"),
+                       (["--decision-log", log, "--log-id-key", os.path.join(tmp, "none")], "none"),
+                       (["--decision-log", os.path.join(tmp, "no", "dir.jsonl")], "dir.jsonl"),
+                       (["--decision-log", log, "--log-keep", "x"], "--log-keep")):
+        p = subprocess.run([MG, "serve", "--insecure-no-auth", "--port", "0", *args],
+                           capture_output=True, text=True, timeout=30)
+        check(p.returncode in (2, 3) and word in p.stderr, "log option error %r: %s" % (args, p.stderr))
+
+
 def main():
     # without --insecure-no-auth the service refuses to start, saying why
     p = subprocess.run([MG, "serve", "--port", "0"], capture_output=True, text=True, timeout=30)
@@ -423,6 +542,8 @@ def main():
     check(rc2 == 0, "second server: clean exit")
     check("Sanitizer" not in rest2, "second server: no sanitizer report: " + rest2[-2000:])
     jwt_cases()
+    with tempfile.TemporaryDirectory() as tmp:
+        decision_log_cases(tmp)
     check(rc == 0, "clean exit on SIGTERM (%d): %s" % (rc, rest[-2000:]))
     check("feedback for mgadvise-patient-view" in rest, "feedback logged")
     check("ERROR" not in rest and "Sanitizer" not in rest, "no sanitizer report")
