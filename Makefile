@@ -528,7 +528,9 @@ test-valgrind: all $(UNIT_TESTS) $(FUZZ_REPLAY)
 
 # One compiled rule graph evaluated from 8 threads at once, under ThreadSanitizer: the
 # library test compares every thread's output with the single-threaded one, the library's
-# batch engine runs with 1 to 4 workers, and batch -j 8 must equal -j 1 byte for byte.
+# batch engine runs with 1 to 4 workers, and batch -j 8 must equal -j 1 byte for byte; the
+# CDS Hooks service's test (the decision log from many threads, SIGHUP reloads under
+# concurrent requests) runs on the TSan build too.
 test-tsan:
 	$(MAKE) --no-print-directory BUILD=build-tsan SAN=thread OPT=-O1 build-tsan/tests/test_api \
 	    build-tsan/tests/test_batch build-tsan/mgadvise
@@ -541,6 +543,8 @@ test-tsan:
 	if grep -q ThreadSanitizer $$t/e1 $$t/e8; then cat $$t/e8; exit 1; fi; \
 	cmp $$t/o1 $$t/o8 && [ $$(wc -l <$$t/o8) -eq 3000 ] && \
 	echo "tsan: 8 threads on one rule graph agree with 1 (library and batch)"
+	@TSAN_OPTIONS=halt_on_error=1 PYTHONDONTWRITEBYTECODE=1 $(PYTHON) tests/serve/test_serve.py \
+	    build-tsan/mgadvise
 
 sanitize test-asan:
 	$(MAKE) SAN=address,undefined OPT=-O1 test

@@ -11,6 +11,7 @@ import hmac
 import json
 import os
 import tempfile
+import threading
 import re
 import signal
 import socket
@@ -369,6 +370,97 @@ def decision_log_cases(tmp):
         check(p.returncode in (2, 3) and word in p.stderr, "log option error %r: %s" % (args, p.stderr))
 
 
+def wait_for(what, cond, seconds=30):
+    """Polls cond until it holds (bounded): a reload is asynchronous."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if cond():
+            return True
+        time.sleep(0.05)
+    check(False, "timed out waiting for " + what)
+    return False
+
+
+def reload_cases(tmp):
+    """SIGHUP under concurrent requests: a changed rule file is served (new hash); a broken
+    one is refused (old hash kept, diagnostics in the decision log) and the service answers
+    on; no request fails meanwhile."""
+    rules = os.path.join(tmp, "rules.mga")
+    log = os.path.join(tmp, "reload.jsonl")
+    text = open(os.path.join(ROOT, "tests/serve/linked.mga")).read()
+    with open(rules, "w") as f:
+        f.write(text)
+    proc, port, _ = start("--insecure-no-auth", "-r", rules, "--decision-log", log, "-j", "4")
+    pre, pid = prefetch_of("ckd-diuretics.json")
+    body = hook_request("patient-view", pid, pre)
+    stop_flag = threading.Event()
+    results = []
+
+    def client():
+        # bounded: at most 2000 requests each, ended by the flag
+        for _ in range(2000):
+            if stop_flag.is_set():
+                return
+            try:
+                st, _, doc = request(port, "POST", "/cds-services/mgadvise-patient-view", body)
+                results.append((st, len(doc.get("cards", [])) if doc else -1))
+            except OSError as e:
+                results.append((str(e), -1))
+
+    threads = [threading.Thread(target=client) for _ in range(4)]
+    try:
+        _, _, h0 = request(port, "GET", "/healthz")
+        for t in threads:
+            t.start()
+        with open(rules, "a") as f:
+            f.write("# a change\n")
+        proc.send_signal(signal.SIGHUP)
+        h1 = {}
+        def changed():
+            nonlocal h1
+            _, _, h1 = request(port, "GET", "/healthz")
+            return h1.get("hash") != h0.get("hash")
+        wait_for("the new hash", changed)
+        with open(rules, "w") as f:
+            f.write(text + "\nrule broken\n  when nonsense\n")
+        proc.send_signal(signal.SIGHUP)
+        def refused():
+            try:
+                return any(r.get("event") == "reload" and not r.get("ok")
+                           for r in read_log(log))
+            except OSError:
+                return False
+        wait_for("the refused reload", refused)
+        _, _, h2 = request(port, "GET", "/healthz")
+        st, _, doc = request(port, "POST", "/cds-services/mgadvise-patient-view", body)
+        stop_flag.set()
+        for t in threads:
+            t.join()
+    finally:
+        stop_flag.set()
+        rc, rest = stop(proc)
+    check(h1.get("hash") and h1["hash"] != h0.get("hash"), "reload: a new hash is served")
+    check(h2.get("hash") == h1.get("hash"), "reload with errors: the old hash kept")
+    check(st == 200 and len(doc.get("cards", [])) == 2, "reload with errors: still answering")
+    check(results and all(r == (200, 2) for r in results),
+          "no request failed during the reloads (%d, %r)" %
+          (len(results), [r for r in results if r != (200, 2)][:3]))
+    check("reloaded: serving rules %s" % h1.get("hash") in rest, "reload said on stderr")
+    check("reload failed" in rest and "error" in rest, "the reload's diagnostics on stderr")
+    recs = [r for r in read_log(log) if r.get("event") == "reload"]
+    check(len(recs) == 2 and recs[0].get("ok") is True and
+          recs[0].get("ruleset", {}).get("hash") == h1.get("hash"), "log: the reload")
+    bad = recs[1] if len(recs) == 2 else {}
+    check(bad.get("ok") is False and bad.get("ruleset", {}).get("hash") == h1.get("hash") and
+          any(d.get("severity") == "error" and d.get("file", "").endswith("rules.mga") and
+              d.get("line") for d in bad.get("diagnostics", [])),
+          "log: the failed reload and its diagnostics: %r" % bad)
+    hashes = {r["ruleset"]["hash"] for r in read_log(log) if r.get("event") == "hook"}
+    check(hashes == {h0.get("hash"), h1.get("hash")} or hashes == {h1.get("hash")},
+          "log: hook lines name the rule set that answered: %r" % hashes)
+    check(rc == 0 and "Sanitizer" not in rest, "reload server: clean exit: " + rest[-2000:])
+
+
 def main():
     # without --insecure-no-auth the service refuses to start, saying why
     p = subprocess.run([MG, "serve", "--port", "0"], capture_output=True, text=True, timeout=30)
@@ -544,6 +636,8 @@ def main():
     jwt_cases()
     with tempfile.TemporaryDirectory() as tmp:
         decision_log_cases(tmp)
+    with tempfile.TemporaryDirectory() as tmp:
+        reload_cases(tmp)
     check(rc == 0, "clean exit on SIGTERM (%d): %s" % (rc, rest[-2000:]))
     check("feedback for mgadvise-patient-view" in rest, "feedback logged")
     check("ERROR" not in rest and "Sanitizer" not in rest, "no sanitizer report")
