@@ -57,7 +57,7 @@ EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c
 
 # Debian packages the build and the tests need; `make deps` installs the missing ones.
 DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev libcsv-dev libz3-dev libmicrohttpd-dev libjwt-dev libssl-dev valgrind \
-           mandoc python3 python3-cffi python3-pytest python3-dask python3-distributed \
+           mandoc openssl python3 python3-cffi python3-pytest python3-dask python3-distributed \
            python3-jsonschema
 
 deps:

@@ -194,6 +194,12 @@ static bool head(handler *h, const handler_req *rq, route rt, const char *svc,
     const char *url = rq->url, *method = rq->method;
     bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
     char msg[256];
+    if (rq->head_bytes > h->c.max_header) {
+        snprintf(msg, sizeof msg, "the request line and headers are %zu bytes: at most %zu are "
+                 "accepted", rq->head_bytes, h->c.max_header);
+        error(out, 431, "header_too_large", msg);
+        return true;
+    }
     if (strcmp(method, "OPTIONS") == 0 && rt != R_NONE) {
         memset(out, 0, sizeof *out); /* a browser's CORS preflight */
         out->status = 204;

@@ -16,7 +16,8 @@
 typedef struct handler handler;
 
 typedef struct handler_config {
-    size_t max_body; /* the largest request body */
+    size_t max_body;   /* the largest request body */
+    size_t max_header; /* the largest request head: the request line and headers */
     cli_auth *auth;  /* NULL: no JWT checked (--insecure-no-auth); borrowed */
     declog *log;     /* NULL: no decision log; borrowed */
 } handler_config;
@@ -38,6 +39,7 @@ void handler_hash(handler *h, char out[17]);
 typedef struct handler_req {
     const char *method, *url;
     const char *authorization, *content_type, *content_length;
+    size_t head_bytes; /* the request line's and headers' size, as "Name: value\r\n" */
     double t0_ms; /* when the request began (handler_now_ms), for its latency */
 } handler_req;
 

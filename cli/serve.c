@@ -48,6 +48,10 @@ static const char *usage_serve =
     "  -j, --threads N     request threads (1 to 64, default 4)\n"
     "  --max-body BYTES    the largest request body (default 1048576): larger gets 413\n"
     "  --max-connections N connections open at once (default 64)\n"
+    "  --max-header BYTES  the largest request line and headers (default 16384): larger\n"
+    "                      gets 431\n"
+    "  --tls-cert FILE     serve HTTPS with this certificate (PEM; the chain after it)\n"
+    "  --tls-key FILE      and this private key (PEM, not encrypted); both or neither\n"
     "  --timeout SECS      an idle connection is closed after SECS seconds (default 10)\n"
     "  --decision-log FILE append one JSON line per hook call, feedback call and reload\n"
     "                      to FILE (docs/CDS-HOOKS.md): the rules fired, the cards, status,\n"
@@ -78,7 +82,10 @@ enum {
     OPT_LOG_MAX,
     OPT_LOG_KEEP,
     OPT_LOG_KEY,
-    OPT_LOG_PLAIN
+    OPT_LOG_PLAIN,
+    OPT_MAX_HEADER,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY
 };
 
 static const cli_opt serve_opts[] = {
@@ -91,6 +98,9 @@ static const cli_opt serve_opts[] = {
     {"max-body", 0, "a number of bytes", OPT_MAX_BODY},
     {"max-connections", 0, "a number", OPT_MAX_CONN},
     {"timeout", 0, "a number of seconds", OPT_TIMEOUT},
+    {"max-header", 0, "a number of bytes", OPT_MAX_HEADER},
+    {"tls-cert", 0, "a PEM file", OPT_TLS_CERT},
+    {"tls-key", 0, "a PEM file", OPT_TLS_KEY},
     {"decision-log", 0, "a file", OPT_LOG},
     {"log-max-bytes", 0, "a number of bytes", OPT_LOG_MAX},
     {"log-keep", 0, "a number of files", OPT_LOG_KEEP},
@@ -139,6 +149,14 @@ static enum MHD_Result queue(struct MHD_Connection *c, handler_resp *a)
     return ret;
 }
 
+static enum MHD_Result add_size(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    (void)kind;
+    *(size_t *)cls += strlen(key) + (value ? strlen(value) : 0) + 4; /* "K: V\r\n" */
+    return MHD_YES;
+}
+
 static const char *header(struct MHD_Connection *c, const char *name)
 {
     return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
@@ -148,7 +166,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
 {
-    (void)version;
     handler *h = cls;
     request *rq = *con_cls;
     handler_resp a;
@@ -161,7 +178,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                                header(c, MHD_HTTP_HEADER_AUTHORIZATION),
                                header(c, MHD_HTTP_HEADER_CONTENT_TYPE),
                                header(c, MHD_HTTP_HEADER_CONTENT_LENGTH),
+                               strlen(method) + strlen(url) + strlen(version) + 4,
                                handler_now_ms()};
+        MHD_get_connection_values(c, MHD_HEADER_KIND, add_size, &rq->hr.head_bytes);
         if (!handler_head(h, &rq->hr, &a))
             return MHD_YES; /* the body is needed */
         rq->answered = true;
@@ -228,6 +247,47 @@ static bool num_opt(const char *v, unsigned long lo, unsigned long hi, unsigned 
     return true;
 }
 
+/* A PEM file's text (NUL-terminated, as MHD takes it), or NULL having said why. */
+static char *read_pem(const char *path, const char *opt)
+{
+    char e[CLI_ESC_CAP];
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    if (!f) {
+        fprintf(stderr, "mgadvise serve: %s '%s': %s\n", opt, cli_esc(e, sizeof e, path),
+                strerror(errno));
+        return NULL;
+    }
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            char *p = cap < (1u << 20) ? realloc(buf, cap = len + 4096 + 1 + cap) : NULL;
+            if (!p) {
+                fprintf(stderr, "mgadvise serve: %s '%s': larger than 1 MiB\n", opt,
+                        cli_esc(e, sizeof e, path));
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = p;
+        }
+        size_t n = fread(buf + len, 1, 4096, f);
+        len += n;
+        if (n < 4096)
+            break;
+    }
+    bool err = ferror(f) != 0;
+    fclose(f);
+    buf[len] = '\0';
+    if (err || !strstr(buf, "-----BEGIN ")) {
+        fprintf(stderr, "mgadvise serve: %s '%s': %s\n", opt, cli_esc(e, sizeof e, path),
+                err ? "cannot be read" : "not a PEM file (no '-----BEGIN ' line)");
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
 static int diags_sink(void *ud, const char *p, size_t n)
 {
     char **buf = ud;
@@ -279,7 +339,9 @@ int cli_serve(int argc, char **argv)
     size_t nrules = 0;
     const char *bind_addr = "127.0.0.1";
     unsigned long port = 8080, threads = 4, max_body = 1 << 20, max_conn = 64, timeout = 10;
-    unsigned long log_keep = 5;
+    unsigned long log_keep = 5, max_header = 16384;
+    const char *tls_cert = NULL, *tls_key = NULL;
+    char *cert_pem = NULL, *key_pem = NULL;
     unsigned long long log_max = 100ULL << 20;
     bool insecure = false;
     const char *auth_path = NULL;
@@ -329,6 +391,16 @@ int cli_serve(int argc, char **argv)
             if (!num_opt(v, 1, 3600, &timeout))
                 rc = cli_usage_error("serve", "--timeout '%s': expected 1 to 3600 seconds", v);
             break;
+        case OPT_MAX_HEADER:
+            if (!num_opt(v, 1024, 1UL << 20, &max_header))
+                rc = cli_usage_error("serve", "--max-header '%s': expected 1024 to 1048576", v);
+            break;
+        case OPT_TLS_CERT:
+            tls_cert = v;
+            break;
+        case OPT_TLS_KEY:
+            tls_key = v;
+            break;
         case OPT_LOG:
             lo.path = v;
             break;
@@ -370,6 +442,16 @@ int cli_serve(int argc, char **argv)
     if (rc == EXIT_OK && lo.id_key_path && lo.plain_ids)
         rc = cli_usage_error("serve", "%s--log-id-key and --log-plain-ids exclude each other",
                              "");
+    if (rc == EXIT_OK && !tls_cert != !tls_key)
+        rc = cli_usage_error("serve", "%s--tls-cert and --tls-key go together", "");
+    if (rc == EXIT_OK && tls_cert && !MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+        fprintf(stderr, "mgadvise serve: this libmicrohttpd is built without TLS\n");
+        rc = EXIT_IO;
+    }
+    if (rc == EXIT_OK && tls_cert &&
+        (!(cert_pem = read_pem(tls_cert, "--tls-cert")) ||
+         !(key_pem = read_pem(tls_key, "--tls-key"))))
+        rc = EXIT_IO;
     cli_auth *auth = NULL;
     if (rc == EXIT_OK && auth_path) {
         char why[1024];
@@ -409,6 +491,8 @@ int cli_serve(int argc, char **argv)
     if (rc != EXIT_OK) {
         declog_free(log);
         cli_auth_free(auth);
+        free(cert_pem);
+        free(key_pem);
         free(rules);
         return rc;
     }
@@ -426,7 +510,7 @@ int cli_serve(int argc, char **argv)
     mga_status st = mga_engine_new(NULL, &eng);
     if (st == MGA_OK)
         st = cli_load_rules(eng, rules, nrules, &rs, NULL);
-    handler_config hc = {max_body, auth, log};
+    handler_config hc = {max_body, max_header, auth, log};
     if (st == MGA_OK) {
         h = handler_new(&hc, rs); /* takes rs, even when it fails */
         rs = NULL;
@@ -439,6 +523,8 @@ int cli_serve(int argc, char **argv)
         declog_free(log);
         cli_auth_free(auth);
         mga_engine_free(eng);
+        free(cert_pem);
+        free(key_pem);
         free(rules);
         return cli_status_exit(st);
     }
@@ -450,7 +536,12 @@ int cli_serve(int argc, char **argv)
     sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0) |
+                     (cert_pem ? MHD_USE_TLS : 0);
+    /* a connection's memory holds its read buffer (the head is parsed in place), the parsed
+     * headers and the response's buffer: a head of max_header bytes gets the 431 above,
+     * a much larger one MHD's own 431 */
+    size_t conn_mem = 2 * (size_t)max_header + 32768;
     if (MHD_is_feature_supported(MHD_FEATURE_EPOLL))
         flags |= MHD_USE_EPOLL;
     else if (MHD_is_feature_supported(MHD_FEATURE_POLL))
@@ -460,13 +551,18 @@ int cli_serve(int argc, char **argv)
         v6 ? (struct sockaddr *)&a6 : (struct sockaddr *)&a4, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)max_conn, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
+        (unsigned)timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_mem,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+        cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert_pem,
+        MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_END);
     if (!d) {
         char e[CLI_ESC_CAP];
-        fprintf(stderr, "mgadvise serve: cannot listen on %s port %lu\n",
-                cli_esc(e, sizeof e, bind_addr), port);
+        fprintf(stderr, "mgadvise serve: cannot listen on %s port %lu%s\n",
+                cli_esc(e, sizeof e, bind_addr), port,
+                cert_pem ? ", or the TLS certificate and key are not a valid pair" : "");
         handler_free(h);
+        free(cert_pem);
+        free(key_pem);
         declog_free(log);
         cli_auth_free(auth);
         mga_engine_free(eng);
@@ -474,7 +570,8 @@ int cli_serve(int argc, char **argv)
         return EXIT_IO;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-    fprintf(stderr, "mgadvise serve: listening on http://%s%s%s:%u\n", v6 ? "[" : "", bind_addr,
+    fprintf(stderr, "mgadvise serve: listening on http%s://%s%s%s:%u\n", cert_pem ? "s" : "",
+            v6 ? "[" : "", bind_addr,
             v6 ? "]" : "", info ? info->port : (unsigned)port);
     fflush(stderr);
     int sig = 0;
@@ -486,6 +583,8 @@ int cli_serve(int argc, char **argv)
     declog_free(log);
     cli_auth_free(auth);
     mga_engine_free(eng);
+    free(cert_pem);
+    free(key_pem);
     free(rules);
     return EXIT_OK;
 }

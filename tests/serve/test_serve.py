@@ -15,6 +15,7 @@ import threading
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -42,7 +43,7 @@ def start(*extra):
         if not line:
             break
         lines.append(line)
-        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+        m = re.search(r"listening on https?://127\.0\.0\.1:(\d+)", line)
         if m:
             return p, int(m.group(1)), lines
     p.kill()
@@ -461,6 +462,80 @@ def reload_cases(tmp):
     check(rc == 0 and "Sanitizer" not in rest, "reload server: clean exit: " + rest[-2000:])
 
 
+def header_cases():
+    """--max-header: a head past the limit gets a 431 JSON error; one far past it (more than
+    the connection's memory) libmicrohttpd's own 431; the service answers on."""
+    proc, port, _ = start("--insecure-no-auth", "--max-header", "4096")
+    try:
+        ok = raw(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: %s\r\n\r\n" % ("a" * 3000), b"")
+        check(ok.startswith(b"HTTP/1.1 200"), "a head within --max-header")
+        big = raw(port, "POST /cds-services/mgadvise-patient-view HTTP/1.1\r\nHost: x\r\n"
+                  "Content-Type: application/json\r\nX-Pad: %s\r\n\r\n" % ("a" * 5000), b"")
+        head, _, body = big.partition(b"\r\n\r\n")
+        check(head.startswith(b"HTTP/1.1 431") and b"application/json" in head and
+              json.loads(body or b"{}").get("error") == "header_too_large" and
+              b"at most 4096" in body, "a head past --max-header: 431 JSON: %r" % big[:300])
+        huge = raw(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: %s\r\n\r\n" % ("a" * 100000), b"")
+        check(huge.startswith(b"HTTP/1.1 431"), "a head far past --max-header: 431")
+        st, _, doc = request(port, "GET", "/healthz")
+        check(st == 200, "answers after oversized heads")
+    finally:
+        rc, rest = stop(proc)
+    check(rc == 0 and "Sanitizer" not in rest, "max-header server: clean exit: " + rest[-2000:])
+    p = subprocess.run([MG, "serve", "--insecure-no-auth", "--max-header", "12"],
+                       capture_output=True, text=True, timeout=30)
+    check(p.returncode == 2 and "--max-header '12'" in p.stderr, "--max-header out of range")
+
+
+def tls_cases(tmp):
+    """--tls-cert/--tls-key: HTTPS with a self-signed certificate made here, the client
+    verifying it (and refusing it without the certificate as trust anchor)."""
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    mk = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                         "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                         "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+                         "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                        capture_output=True, text=True, timeout=60)
+    check(mk.returncode == 0, "openssl made a certificate: " + mk.stderr)
+    if mk.returncode:
+        return
+    proc, port, lines = start("--insecure-no-auth", "--tls-cert", cert, "--tls-key", key)
+    check(any("listening on https://" in l for l in lines), "TLS: https in the address")
+    try:
+        ctx = ssl.create_default_context(cafile=cert)
+        c = http.client.HTTPSConnection("127.0.0.1", port, timeout=20, context=ctx)
+        pre, pid = prefetch_of("ckd-diuretics.json")
+        c.request("POST", "/cds-services/mgadvise-patient-view",
+                  body=hook_request("patient-view", pid, pre),
+                  headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        doc = json.loads(r.read())
+        check(r.status == 200 and valid_cards(doc, "tls"), "TLS: cards over HTTPS, verified")
+        check(c.sock.version() in ("TLSv1.2", "TLSv1.3"), "TLS version %s" % c.sock.version())
+        c.close()
+        refused = False
+        try:
+            c = http.client.HTTPSConnection("127.0.0.1", port, timeout=20,
+                                            context=ssl.create_default_context())
+            c.request("GET", "/healthz")
+            c.getresponse().read()
+        except ssl.SSLCertVerificationError:
+            refused = True
+        check(refused, "TLS: an unknown certificate is refused by a verifying client")
+        plain = raw(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", b"")
+        check(not plain.startswith(b"HTTP/1.1 200"), "TLS: plain HTTP is not answered")
+    finally:
+        rc, rest = stop(proc)
+    check(rc == 0 and "Sanitizer" not in rest, "TLS server: clean exit: " + rest[-2000:])
+    for args, word in ((["--tls-cert", cert], "go together"),
+                       (["--tls-cert", cert, "--tls-key", os.path.join(tmp, "none.pem")], "none.pem"),
+                       (["--tls-cert", os.path.join(ROOT, "README.md"), "--tls-key", key], "not a PEM"),
+                       (["--tls-cert", key, "--tls-key", key], "TLS certificate")):
+        p = subprocess.run([MG, "serve", "--insecure-no-auth", "--port", "0", *args],
+                           capture_output=True, text=True, timeout=30)
+        check(p.returncode in (2, 3) and word in p.stderr, "TLS option error %r: %s" % (args, p.stderr))
+
+
 def main():
     # without --insecure-no-auth the service refuses to start, saying why
     p = subprocess.run([MG, "serve", "--port", "0"], capture_output=True, text=True, timeout=30)
@@ -638,6 +713,9 @@ def main():
         decision_log_cases(tmp)
     with tempfile.TemporaryDirectory() as tmp:
         reload_cases(tmp)
+    header_cases()
+    with tempfile.TemporaryDirectory() as tmp:
+        tls_cases(tmp)
     check(rc == 0, "clean exit on SIGTERM (%d): %s" % (rc, rest[-2000:]))
     check("feedback for mgadvise-patient-view" in rest, "feedback logged")
     check("ERROR" not in rest and "Sanitizer" not in rest, "no sanitizer report")
