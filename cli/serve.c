@@ -28,7 +28,7 @@ static const char *usage_serve =
     "  POST /cds-services/mgadvise-patient-view   cards for the patient (patient-view)\n"
     "  POST /cds-services/mgadvise-order-select   safety cards for a draft magnesium order\n"
     "  POST /cds-services/mgadvise-order-sign     the same at signing (order-sign)\n"
-    "  POST /cds-services/ID/feedback        feedback on cards, logged on standard error\n"
+    "  POST /cds-services/ID/feedback        feedback on cards (standard error, decision log)\n"
     "  GET  /healthz                         the rule set being served (its hash)\n"
     "The patient's FHIR resources come in the request's prefetch; a request without the\n"
     "prefetch the service needs gets 412. Runs until SIGTERM or SIGINT. SIGHUP compiles the\n"
@@ -65,7 +65,7 @@ static const char *usage_serve =
     "  -h, --help          this help\n"
     "\n"
     "The listening address is printed on standard error once the service answers:\n"
-    "\"mgadvise serve: listening on http://ADDR:PORT\".\n"
+    "\"mgadvise serve: listening on http://ADDR:PORT\" (https with --tls-cert).\n"
     "\n"
     "exit status: 0 stopped by a signal; 1 the rules have errors; 2 usage; 3 a file could not\n"
     "be read or the address cannot be bound; 4 out of memory.\n";
