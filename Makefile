@@ -427,7 +427,7 @@ docs-bless: $(BUILD)/mgadvise $(BUILD)/libmgadvise.a
 # Each harness tests/fuzz/fuzz_<name>.c is built twice: with libFuzzer by `make fuzz`
 # (clang, Debian's libclang-rt-14-dev), and with a plain replay driver that `make test`
 # runs over the seeds and every regression input kept in tests/fuzz/regress/<name>/.
-FUZZERS      = compile eval batch csv mgt fhir
+FUZZERS      = compile eval batch csv mgt fhir serve
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_BUILD   = build-fuzz
@@ -440,28 +440,33 @@ fuzz_seeds_batch   = tests/fuzz/seeds/batch/*
 fuzz_seeds_csv     = examples/profiles.csv tests/golden/batch/*/input.csv tests/fuzz/seeds/csv/*
 fuzz_seeds_mgt     = tests/rules/*.mgt tests/golden/test/*/*.mgt tests/fuzz/seeds/mgt/*
 fuzz_seeds_fhir    = examples/fhir/*.json tests/golden/fhir/*.json tests/fuzz/seeds/fhir/*
+fuzz_seeds_serve   = tests/fuzz/seeds/serve/*
 fuzz_maxlen_compile = 131072
 fuzz_maxlen_eval    = 65536
 fuzz_maxlen_batch   = 65536
 fuzz_maxlen_csv     = 65536
 fuzz_maxlen_mgt     = 131072
 fuzz_maxlen_fhir    = 65536
+fuzz_maxlen_serve   = 65536
 # sets seeds and ml (the longest input libFuzzer makes) for harness $$h, in a recipe's shell
 fuzz_case = case $$h in compile) seeds="$(fuzz_seeds_compile)"; ml=$(fuzz_maxlen_compile);; \
                 eval) seeds="$(fuzz_seeds_eval)"; ml=$(fuzz_maxlen_eval);; \
                 batch) seeds="$(fuzz_seeds_batch)"; ml=$(fuzz_maxlen_batch);; \
                 csv) seeds="$(fuzz_seeds_csv)"; ml=$(fuzz_maxlen_csv);; \
                 mgt) seeds="$(fuzz_seeds_mgt)"; ml=$(fuzz_maxlen_mgt);; \
-                fhir) seeds="$(fuzz_seeds_fhir)"; ml=$(fuzz_maxlen_fhir);; esac
-# the batch harness runs the CLI's batch command in process
-FUZZ_CLI_SRC = cli/batch.c cli/batch_csv.c cli/common.c
+                fhir) seeds="$(fuzz_seeds_fhir)"; ml=$(fuzz_maxlen_fhir);; \
+                serve) seeds="$(fuzz_seeds_serve)"; ml=$(fuzz_maxlen_serve);; esac
+# the batch harness runs the CLI's batch command in process, the serve harness the
+# service's request handler
+FUZZ_CLI_SRC = cli/batch.c cli/batch_csv.c cli/common.c cli/handler.c cli/declog.c cli/cds.c \
+               cli/auth.c
 
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h \
-                       $(FUZZ_CLI_SRC) $(BUILD)/libmgadvise.a
+                       $(FUZZ_CLI_SRC) $(CLI_HDRS) $(BUILD)/libmgadvise.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_PUB) -Iengine -Icli -Itests/fuzz $(CFLAGS_ALL) $(WARN) \
 	    $(WERROR) -pthread -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c \
-	    $(FUZZ_CLI_SRC) $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS)
+	    $(FUZZ_CLI_SRC) $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS) $(MHD_LIBS)
 
 fuzz-regress: $(FUZZ_REPLAY)
 	@set -e; for h in $(FUZZERS); do \
@@ -480,7 +485,7 @@ fuzz:
 	    $(FUZZ_CC) $(CPPFLAGS_PUB) -Iengine -Icli -Itests/fuzz -std=c11 -O1 -g \
 	        -fsanitize=fuzzer,$(FUZZ_SAN) -fno-sanitize-recover=all $(WARN) $(WERROR) -pthread \
 	        -o $(FUZZ_BUILD)/fuzz_$$h tests/fuzz/fuzz_$$h.c \
-	        $(FUZZ_CLI_SRC) $(FUZZ_BUILD)/libmgadvise.a $(DEPS_LIBS) $(CSV_LIBS); \
+	        $(FUZZ_CLI_SRC) $(FUZZ_BUILD)/libmgadvise.a $(DEPS_LIBS) $(CSV_LIBS) $(MHD_LIBS); \
 	    $(fuzz_case); \
 	    c=$(FUZZ_BUILD)/corpus/$$h; mkdir -p $$c; \
 	    for f in $$seeds; do cp "$$f" "$$c/$$(echo "$$f" | tr / -)"; done; \
