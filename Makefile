@@ -51,7 +51,7 @@ EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c
 .PHONY: all lib identical test lsp-test unit golden examples-run rules-check bless clean sanitize test-asan \
         check-tools deps codes-table docs-check docs-bless fuzz fuzz-regress test-valgrind test-tsan rule-tests fmt-check graph-svg \
         bench bench-tools bench-smoke install uninstall man-check install-check bench-items \
-        python-test bench-python cli-deps-check bench-start data-test serve-test
+        python-test bench-python cli-deps-check bench-start data-test serve-test bench-serve
 
 .DEFAULT_GOAL := all
 
@@ -278,11 +278,25 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libmgadvise.a include/mgadvise.h
 	$(CC) $(CPPFLAGS_PUB) $(DEPS_CFLAGS) $(CFLAGS_ALL) $(WARN) $(WERROR) \
 	    -o $@ $< $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS)
 
+# the floor of bench-serve: libmicrohttpd alone
+$(BUILD)/bench/serve_floor: bench/serve_floor.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_PUB) $(CFLAGS_ALL) $(WARN) $(WERROR) -pthread -o $@ $< $(LDFLAGS_ALL) $(MHD_LIBS)
+
 bench-tools: $(BENCH_TOOLS)
 
 bench: all bench-tools
 	@sh bench/run.sh $(BUILD) $(BENCH_COUNT)
 	@sh bench/items.sh $(BUILD)
+	@$(MAKE) --no-print-directory bench-serve
+
+# The CDS Hooks service under load (bench/serve.sh): wrk, 32 connections for 10 s, against
+# patient-view with a 30-resource prefetch, side by side with libmicrohttpd alone answering
+# a fixed 2 KB body (bench/serve_floor.c). Debian's wrk, installed on demand.
+BENCH_SERVE_SECONDS ?= 10
+bench-serve: $(BUILD)/mgadvise $(BUILD)/bench/serve_floor
+	@command -v wrk >/dev/null || $(MAKE) --no-print-directory deps DEB_PKGS=wrk
+	@sh bench/serve.sh $(BUILD) $(BENCH_SERVE_SECONDS)
 
 # How many advice items the default text shows, over 10,000 generated profiles (quick).
 bench-items: bench-tools
