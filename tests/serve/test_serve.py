@@ -361,6 +361,19 @@ def decision_log_cases(tmp):
         check(os.path.getsize(os.path.join(tmp, f)) <= 4000, "rotated file within the limit")
         check(all(r.get("event") == "hook" for r in read_log(os.path.join(tmp, f))), "rotated lines")
 
+    # a log that cannot be written (a full disk): the requests are answered, the error is
+    # said once on stderr
+    if os.path.exists("/dev/full"):
+        proc, port, _ = start("--insecure-no-auth", "--decision-log", "/dev/full")
+        try:
+            sts = [request(port, "POST", svc, hook_request("patient-view", pid, pre))[0]
+                   for _ in range(3)]
+        finally:
+            rc, rest = stop(proc)
+        check(sts == [200, 200, 200], "a failing decision log fails no request: %r" % sts)
+        check(rest.count("cannot write") == 1 and "/dev/full" in rest,
+              "a failing decision log is said once: " + rest[-1000:])
+
     # option errors
     for args, word in ((["--log-plain-ids"], "--decision-log"),
                        (["--decision-log", log, "--log-id-key", os.path.join(tmp, "none")], "none"),
