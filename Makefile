@@ -20,6 +20,11 @@ DEPS_LIBS   := $(shell pkg-config --libs yajl 2>/dev/null || echo -lyajl)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 MHD_LIBS    := $(shell pkg-config --libs libmicrohttpd libjwt libcrypto 2>/dev/null || echo -lmicrohttpd -ljwt -lcrypto)
 CSV_LIBS    := -lcsv  # libcsv-dev ships no pkg-config file
+# libcurl, for serve's FHIR fetches (cli/fhirfetch.c), in the CLI only, never the library.
+# The GnuTLS flavour: libmicrohttpd already loads GnuTLS, so it adds one library fewer
+# to the CLI than the OpenSSL flavour (libssl).
+CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
+CURL_LIBS   := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 Z3_CFLAGS   := $(shell pkg-config --cflags z3 2>/dev/null)
 Z3_LIBS     := $(shell pkg-config --libs z3 2>/dev/null || echo -lz3) -lm
 # CPPFLAGS, CFLAGS and LDFLAGS are the caller's (e.g. Debian's dpkg-buildflags): every compile
@@ -51,17 +56,24 @@ EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c
 .PHONY: all lib identical test lsp-test unit golden examples-run rules-check bless clean sanitize test-asan \
         check-tools deps codes-table docs-check docs-bless fuzz fuzz-regress test-valgrind test-tsan rule-tests fmt-check graph-svg \
         bench bench-tools bench-smoke install uninstall man-check install-check bench-items \
-        python-test bench-python cli-deps-check bench-start data-test serve-test bench-serve
+        python-test bench-python cli-deps-check bench-start data-test serve-test editors-test editors-svg \
+        bench-serve
 
 .DEFAULT_GOAL := all
 
 # Debian packages the build and the tests need; `make deps` installs the missing ones.
-DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev libcsv-dev libz3-dev libmicrohttpd-dev libjwt-dev libssl-dev valgrind \
+DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev libcsv-dev libz3-dev libmicrohttpd-dev libjwt-dev libcurl4-gnutls-dev libssl-dev valgrind \
            mandoc openssl python3 python3-cffi python3-pytest python3-dask python3-distributed \
            python3-jsonschema
 
+# The editor tests (tests/editors) need Node.js with npm, vim and lua5.4. A Node.js that
+# brings its own npm (not Debian's npm package) counts: nodejs and npm are installed only
+# when the commands are missing.
+DEB_PKGS += vim lua5.4
+NODE_PKGS = $(if $(shell command -v node >/dev/null && command -v npm >/dev/null && echo y),,nodejs npm)
+
 deps:
-	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(DEB_PKGS) $(NODE_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	    echo "mgadvise: installing$$missing"; \
 	    SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
@@ -142,16 +154,17 @@ $(BUILD)/libmgadvise-analysis.so: $(BUILD)/$(ANALYSIS_SOREAL)
 # the analysis library, is compiled with the library folder it looks in (LIBDIR): for the
 # build with the LIBDIR of the build, by install with the LIBDIR of the install.
 CLI_SRC  = cli/main.c cli/common.c cli/batch.c cli/batch_csv.c cli/tools.c cli/fmt.c cli/graph.c \
-           cli/schema.c cli/lsp.c cli/serve.c cli/handler.c cli/declog.c cli/cds.c cli/auth.c
+           cli/schema.c cli/lsp.c cli/serve.c cli/handler.c cli/declog.c cli/cds.c cli/auth.c \
+           cli/fhirfetch.c cli/jsonval.c cli/mgproduct.c
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
-CLI_HDRS = cli/cli.h cli/batch_csv.h cli/cds.h cli/auth.h cli/handler.h cli/declog.h include/mgadvise.h \
-           include/mgadvise_analysis.h
-CLI_LINK = $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS) $(MHD_LIBS)
+CLI_HDRS = cli/cli.h cli/batch_csv.h cli/cds.h cli/auth.h cli/handler.h cli/declog.h cli/fhirfetch.h \
+           cli/jsonval.h cli/mgproduct.h include/mgadvise.h include/mgadvise_analysis.h
+CLI_LINK = $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS) $(MHD_LIBS) $(CURL_LIBS)
 cli_analysis_defs = -DMGA_ANALYSIS_SONAME='"$(ANALYSIS_SONAME)"' -DMGA_LIBDIR='"$(1)"'
 
 $(BUILD)/obj/cli/%.o: cli/%.c $(CLI_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_PUB) -Icli $(CFLAGS_ALL) $(WARN) $(WERROR) -pthread -c -o $@ $<
+	$(CC) $(CPPFLAGS_PUB) -Icli $(CURL_CFLAGS) $(CFLAGS_ALL) $(WARN) $(WERROR) -pthread -c -o $@ $<
 
 $(BUILD)/mgadvise: $(CLI_OBJ) cli/analysis.c $(CLI_HDRS) $(BUILD)/libmgadvise.a \
                   | $(BUILD)/libmgadvise-analysis.so
@@ -168,9 +181,11 @@ $(BUILD)/install/mgadvise: $(CLI_OBJ) cli/analysis.c $(CLI_HDRS) $(BUILD)/libmga
 cli-deps-check: $(BUILD)/mgadvise $(BUILD)/libmgadvise.so
 	@for f in $(BUILD)/mgadvise $(BUILD)/$(SOREAL); do \
 	    if readelf -d $$f | grep NEEDED | grep -i z3; then echo "cli: $$f needs Z3"; exit 1; fi; done; \
+	if readelf -d $(BUILD)/$(SOREAL) | grep NEEDED | grep -i curl; then \
+	    echo "cli: $(SOREAL) needs libcurl"; exit 1; fi; \
 	readelf -d $(BUILD)/$(ANALYSIS_SOREAL) | grep -q 'NEEDED.*libz3' || \
 	    { echo "cli: $(ANALYSIS_SOREAL) does not need Z3"; exit 1; }; \
-	echo "cli: mgadvise and libmgadvise load no Z3; $(ANALYSIS_SONAME) does"
+	echo "cli: mgadvise and libmgadvise load no Z3; $(ANALYSIS_SONAME) does; libmgadvise no libcurl"
 
 # ---- installing (make install PREFIX=/usr DESTDIR=...; docs/INSTALL.md) ----
 # Every directory may be set on its own; DESTDIR is prepended to each when copying, never
@@ -389,6 +404,18 @@ data-test: $(BUILD)/mgadvise $(BUILD)/libmgadvise-analysis.so
 lsp-test: $(BUILD)/mgadvise
 	@PYTHONDONTWRITEBYTECODE=1 $(PYTHON) tests/lsp/test_lsp.py $(BUILD)/mgadvise
 
+# The editor packages (editors/vscode, editors/vim; docs/EDITORS.md): the TextMate grammars
+# on every shipped rule file, the extension and its .vsix, the Vim files, docs/editors-lsp.svg
+# against live answers of mgadvise lsp (tests/editors/run.sh; npm ci into $(BUILD)/editors).
+editors-test: $(BUILD)/mgadvise
+	@sh tests/editors/run.sh $(BUILD)/mgadvise $(BUILD)
+
+# Redraws docs/editors-lsp.svg from what mgadvise lsp answers now (after editors-test has
+# installed the npm packages).
+editors-svg: $(BUILD)/mgadvise
+	@test -d $(BUILD)/editors/test/node_modules || $(MAKE) --no-print-directory editors-test
+	NODE_PATH=$(BUILD)/editors/test/node_modules node tests/editors/picture.js $(BUILD)/mgadvise . docs/editors-lsp.svg
+
 # The CDS Hooks service started on a loopback port: discovery, hooks, cards checked against
 # CDS Hooks 2.0, bad and oversized requests, a slow client, a clean stop (docs/CDS-HOOKS.md).
 serve-test: $(BUILD)/mgadvise
@@ -473,14 +500,15 @@ fuzz_case = case $$h in compile) seeds="$(fuzz_seeds_compile)"; ml=$(fuzz_maxlen
 # the batch harness runs the CLI's batch command in process, the serve harness the
 # service's request handler
 FUZZ_CLI_SRC = cli/batch.c cli/batch_csv.c cli/common.c cli/handler.c cli/declog.c cli/cds.c \
-               cli/auth.c
+               cli/auth.c cli/fhirfetch.c cli/jsonval.c cli/mgproduct.c
 
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h \
                        $(FUZZ_CLI_SRC) $(CLI_HDRS) $(BUILD)/libmgadvise.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_PUB) -Iengine -Icli -Itests/fuzz $(CFLAGS_ALL) $(WARN) \
 	    $(WERROR) -pthread -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c \
-	    $(FUZZ_CLI_SRC) $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS) $(MHD_LIBS)
+	    $(FUZZ_CLI_SRC) $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS) $(MHD_LIBS) \
+	    $(CURL_LIBS)
 
 fuzz-regress: $(FUZZ_REPLAY)
 	@set -e; for h in $(FUZZERS); do \
@@ -499,7 +527,7 @@ fuzz:
 	    $(FUZZ_CC) $(CPPFLAGS_PUB) -Iengine -Icli -Itests/fuzz -std=c11 -O1 -g \
 	        -fsanitize=fuzzer,$(FUZZ_SAN) -fno-sanitize-recover=all $(WARN) $(WERROR) -pthread \
 	        -o $(FUZZ_BUILD)/fuzz_$$h tests/fuzz/fuzz_$$h.c \
-	        $(FUZZ_CLI_SRC) $(FUZZ_BUILD)/libmgadvise.a $(DEPS_LIBS) $(CSV_LIBS) $(MHD_LIBS); \
+	        $(FUZZ_CLI_SRC) $(FUZZ_BUILD)/libmgadvise.a $(DEPS_LIBS) $(CSV_LIBS) $(MHD_LIBS) $(CURL_LIBS); \
 	    $(fuzz_case); \
 	    c=$(FUZZ_BUILD)/corpus/$$h; mkdir -p $$c; \
 	    for f in $$seeds; do cp "$$f" "$$c/$$(echo "$$f" | tr / -)"; done; \
@@ -513,7 +541,7 @@ fuzz:
 	done
 
 test: all unit golden examples-run rules-check rule-tests fmt-check docs-check fuzz-regress bench-smoke \
-      man-check install-check python-test cli-deps-check data-test lsp-test serve-test
+      man-check install-check python-test cli-deps-check data-test lsp-test serve-test editors-test
 	@echo "mgadvise: all tests passed ($(BUILD))"
 
 bless: $(BUILD)/mgadvise

@@ -5,6 +5,9 @@
  * result written as cards with yajl_gen. A client of the public header only. */
 #define _DEFAULT_SOURCE /* getrandom */
 #include "cds.h"
+#include "fhirfetch.h"
+#include "jsonval.h"
+#include "mgproduct.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,6 +34,8 @@ struct cds_service {
     char *discovery;
     size_t discovery_len;
     bool needs_patient; /* the bindings read Patient: prefetch.patient is required */
+    yajl_val templates; /* the prefetch templates: what a request lacks is fetched */
+    fhirfetch_opts fetch;
 };
 
 static const struct {
@@ -40,9 +45,11 @@ static const struct {
      "Cited magnesium advice for the patient whose chart is opened: what to avoid, the dose "
      "limits, the forms to prefer and when to see a doctor"},
     {"mgadvise-order-select", "order-select", "Magnesium order safety",
-     "Safety cards for a draft order of a magnesium product (ATC A12CC) for this patient"},
+     "Safety cards for a draft order of a magnesium product (ATC A12CC, or a magnesium "
+     "antacid or laxative) for this patient"},
     {"mgadvise-order-sign", "order-sign", "Magnesium order safety at signing",
-     "Safety cards for a draft order of a magnesium product (ATC A12CC) for this patient"},
+     "Safety cards for a draft order of a magnesium product (ATC A12CC, or a magnesium "
+     "antacid or laxative) for this patient"},
 };
 #define NSERVICES (sizeof services / sizeof services[0])
 
@@ -119,35 +126,6 @@ static yajl_val tget(yajl_val v, const char *k, yajl_type t)
     return yajl_tree_get(v, path, t);
 }
 
-/* A yajl_tree value written back through g (to hand resources to the FHIR mapper). */
-static void gen_value(yajl_gen g, yajl_val v)
-{
-    if (YAJL_IS_STRING(v)) {
-        str(g, YAJL_GET_STRING(v));
-    } else if (YAJL_IS_NUMBER(v)) {
-        const char *n = YAJL_GET_NUMBER(v);
-        yajl_gen_number(g, n, strlen(n));
-    } else if (YAJL_IS_OBJECT(v)) {
-        yajl_gen_map_open(g);
-        for (size_t i = 0; i < v->u.object.len; i++) {
-            str(g, v->u.object.keys[i]);
-            gen_value(g, v->u.object.values[i]);
-        }
-        yajl_gen_map_close(g);
-    } else if (YAJL_IS_ARRAY(v)) {
-        yajl_gen_array_open(g);
-        for (size_t i = 0; i < v->u.array.len; i++)
-            gen_value(g, v->u.array.values[i]);
-        yajl_gen_array_close(g);
-    } else if (YAJL_IS_TRUE(v)) {
-        yajl_gen_bool(g, 1);
-    } else if (YAJL_IS_FALSE(v)) {
-        yajl_gen_bool(g, 0);
-    } else {
-        yajl_gen_null(g);
-    }
-}
-
 static bool read_docs(cds_service *s)
 {
     sbuf b = {0};
@@ -201,12 +179,12 @@ static bool make_discovery(cds_service *s)
         kv(g, "title", services[i].title);
         kv(g, "description", services[i].description);
         str(g, "prefetch");
-        gen_value(g, prefetch);
+        cli_json_gen(g, prefetch);
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
     yajl_gen_map_close(g);
-    yajl_tree_free(prefetch);
+    s->templates = prefetch;
     s->discovery = gen_take(g, &s->discovery_len);
     return s->discovery != NULL;
 }
@@ -217,6 +195,11 @@ cds_service *cds_service_new(const mga_ruleset *rs)
     if (!s)
         return NULL;
     s->rs = rs;
+    s->fetch = (fhirfetch_opts){false, 10};
+    if (!fhirfetch_init()) {
+        free(s);
+        return NULL;
+    }
     if (!read_docs(s) || !make_discovery(s)) {
         cds_service_free(s);
         return NULL;
@@ -235,7 +218,14 @@ void cds_service_free(cds_service *s)
     }
     free(s->docs);
     free(s->discovery);
+    yajl_tree_free(s->templates);
     free(s);
+    fhirfetch_cleanup();
+}
+
+void cds_service_set_fetch(cds_service *s, const fhirfetch_opts *o)
+{
+    s->fetch = *o;
 }
 
 const char *cds_discovery_ref(const cds_service *s, size_t *len)
@@ -277,31 +267,6 @@ char *cds_error_json(const char *kind, const char *message, size_t *len)
     yajl_gen_map_close(g);
     free(m.p);
     return gen_take(g, len);
-}
-
-/* The deepest nesting of arrays and objects in JSON text, counted before yajl_tree (whose
- * free, like the writer here, recurses) sees it; stops counting past max. */
-static size_t json_depth(const char *p, size_t len, size_t max)
-{
-    size_t depth = 0, deepest = 0;
-    bool in_str = false;
-    for (size_t i = 0; i < len && deepest <= max; i++) {
-        char c = p[i];
-        if (in_str) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_str = false;
-        } else if (c == '"') {
-            in_str = true;
-        } else if (c == '[' || c == '{') {
-            if (++depth > deepest)
-                deepest = depth;
-        } else if ((c == ']' || c == '}') && depth) {
-            depth--;
-        }
-    }
-    return deepest;
 }
 
 /* ---- Cards ------------------------------------------------------------------------------ */
@@ -598,18 +563,32 @@ static int fail(int status, const char *kind, char **out, size_t *outlen, const 
     return *out ? status : 500;
 }
 
-/* Codings of a MedicationRequest's medicationCodeableConcept: a magnesium product by ATC
- * A12CC (magnesium, mineral supplements). */
+/* Whether one of the codings of the CodeableConcept cc names a magnesium product. */
+static bool cc_magnesium(yajl_val cc)
+{
+    yajl_val coding = cc ? tget(cc, "coding", yajl_t_array) : NULL;
+    for (size_t i = 0; coding && i < coding->u.array.len; i++)
+        if (mg_product_coding(tstr(coding->u.array.values[i], "system"),
+                              tstr(coding->u.array.values[i], "code")))
+            return true;
+    return false;
+}
+
+/* A MedicationRequest for a magnesium product (cli/mgproduct.c): by its
+ * medicationCodeableConcept, or by the code of the contained Medication its
+ * medicationReference names ("#id"). */
 static bool is_magnesium(yajl_val mr)
 {
-    const char *path[] = {"medicationCodeableConcept", "coding", NULL};
-    yajl_val coding = yajl_tree_get(mr, path, yajl_t_array);
-    for (size_t i = 0; coding && i < coding->u.array.len; i++) {
-        const char *sys = tstr(coding->u.array.values[i], "system");
-        const char *code = tstr(coding->u.array.values[i], "code");
-        if (sys && code && strcmp(sys, "http://www.whocc.no/atc") == 0 &&
-            strncmp(code, "A12CC", 5) == 0)
-            return true;
+    if (cc_magnesium(tget(mr, "medicationCodeableConcept", yajl_t_object)))
+        return true;
+    yajl_val ref = tget(mr, "medicationReference", yajl_t_object);
+    const char *r = ref ? tstr(ref, "reference") : NULL;
+    yajl_val contained = tget(mr, "contained", yajl_t_array);
+    for (size_t i = 0; r && r[0] == '#' && contained && i < contained->u.array.len; i++) {
+        yajl_val m = contained->u.array.values[i];
+        const char *rt = tstr(m, "resourceType"), *mid = tstr(m, "id");
+        if (rt && mid && strcmp(rt, "Medication") == 0 && strcmp(mid, r + 1) == 0)
+            return cc_magnesium(tget(m, "code", yajl_t_object));
     }
     return false;
 }
@@ -630,9 +609,26 @@ static bool orders_magnesium(yajl_val orders)
     return false;
 }
 
-/* Every prefetched resource as one JSON array for the FHIR mapper. */
-static char *resources_json(yajl_val prefetch, size_t *len)
+/* Where the i-th resource handed to the mapper came from: prefetch member key, and its
+ * Bundle entry (or -1: the member is the resource). */
+typedef struct res_src {
+    const char *key;
+    long entry;
+} res_src;
+
+/* Every prefetched resource as one JSON array for the FHIR mapper; *srcs (malloc'd, one per
+ * resource, *nsrcs of them) says where each came from. */
+static char *resources_json(yajl_val prefetch, size_t *len, res_src **srcs, size_t *nsrcs)
 {
+    size_t n = 0, cap = 0;
+    *srcs = NULL;
+    for (size_t i = 0; i < prefetch->u.object.len; i++) {
+        yajl_val v = prefetch->u.object.values[i];
+        yajl_val e = YAJL_IS_OBJECT(v) ? tget(v, "entry", yajl_t_array) : NULL;
+        cap += e ? e->u.array.len : 1;
+    }
+    if (cap && !(*srcs = calloc(cap, sizeof **srcs)))
+        return NULL;
     yajl_gen g = yajl_gen_alloc(NULL);
     if (!g)
         return NULL;
@@ -644,16 +640,20 @@ static char *resources_json(yajl_val prefetch, size_t *len)
         const char *rt = tstr(v, "resourceType");
         yajl_val entry = rt && strcmp(rt, "Bundle") == 0 ? tget(v, "entry", yajl_t_array) : NULL;
         if (!rt || strcmp(rt, "Bundle") != 0) {
-            gen_value(g, v);
+            (*srcs)[n++] = (res_src){prefetch->u.object.keys[i], -1};
+            cli_json_gen(g, v);
             continue;
         }
         for (size_t j = 0; entry && j < entry->u.array.len; j++) {
             yajl_val res = tget(entry->u.array.values[j], "resource", yajl_t_object);
-            if (res)
-                gen_value(g, res);
+            if (res) {
+                (*srcs)[n++] = (res_src){prefetch->u.object.keys[i], (long)j};
+                cli_json_gen(g, res);
+            }
         }
     }
     yajl_gen_array_close(g);
+    *nsrcs = n;
     return gen_take(g, len);
 }
 
@@ -678,18 +678,40 @@ static void trace_rules(cds_trace *t, const mga_result *r)
             t->nrules++;
 }
 
+/* A mapper diagnostic's path ("$[i].rest") as the request's own JSON path
+ * ("$.prefetch.key.entry[j].resource.rest"). */
+static void request_path(const res_src *srcs, size_t n, const char *path, char *buf, size_t cap)
+{
+    size_t i = 0;
+    int used = 0;
+    if (sscanf(path, "$[%zu]%n", &i, &used) == 1 && used > 0 && i < n) {
+        if (srcs[i].entry >= 0)
+            snprintf(buf, cap, "$.prefetch.%.64s.entry[%ld].resource%s", srcs[i].key,
+                     srcs[i].entry, path + used);
+        else
+            snprintf(buf, cap, "$.prefetch.%.64s%s", srcs[i].key, path + used);
+    } else {
+        snprintf(buf, cap, "$.prefetch");
+    }
+}
+
 static int evaluate(const cds_service *s, yajl_val prefetch, bool safety_only, cds_trace *t,
                     char **out, size_t *outlen)
 {
     size_t len = 0;
-    char *res = resources_json(prefetch, &len);
-    if (!res)
+    res_src *srcs = NULL;
+    size_t nsrcs = 0;
+    char *res = resources_json(prefetch, &len, &srcs, &nsrcs);
+    if (!res) {
+        free(srcs);
         return fail(500, "internal", out, outlen, "out of memory");
+    }
     char today[16];
     time_t now = time(NULL);
     struct tm tm;
     if (!gmtime_r(&now, &tm) || strftime(today, sizeof today, "%Y-%m-%d", &tm) == 0) {
         free(res);
+        free(srcs);
         return fail(500, "internal", out, outlen, "cannot read the clock");
     }
     mga_profile *p = NULL;
@@ -703,9 +725,15 @@ static int evaluate(const cds_service *s, yajl_val prefetch, bool safety_only, c
         for (size_t i = 0; i < mga_diags_count(d) && !e; i++)
             if (mga_diags_ref(d, i)->kind == MGA_DIAG_ERROR)
                 e = mga_diags_ref(d, i);
-        status = fail(422, "unprocessable_prefetch", out, outlen, "prefetch: %s%s%s",
-                      e && e->path ? e->path : "", e && e->path ? ": " : "",
-                      e ? e->message : "the resources give no profile");
+        char where[320] = "$.prefetch";
+        const char *msg = e ? e->message : "the resources give no profile";
+        if (e && e->path) {
+            size_t pl = strlen(e->path);
+            request_path(srcs, nsrcs, e->path, where, sizeof where);
+            if (strncmp(msg, e->path, pl) == 0 && strncmp(msg + pl, ": ", 2) == 0)
+                msg += pl + 2; /* the message names the mapper's path: the request's replaces it */
+        }
+        status = fail(422, "unprocessable_prefetch", out, outlen, "%s: %s", where, msg);
     } else if (st == MGA_OK && (st = mga_evaluate(s->rs, p, &r)) == MGA_OK) {
         trace_rules(t, r);
         *out = cards_json(s, r, safety_only, outlen);
@@ -717,7 +745,37 @@ static int evaluate(const cds_service *s, yajl_val prefetch, bool safety_only, c
     mga_result_free(r);
     mga_profile_free(p);
     mga_diags_free(d);
+    free(srcs);
     return status;
+}
+
+/* When the request lacks a member of the prefetch templates and gives a fhirServer, the
+ * missing members fetched (cli/fhirfetch.c): *prefetch then points at the complete prefetch,
+ * owned by *fetched. 0 when there is nothing to fetch or it was fetched; otherwise the
+ * status of the error in *out. */
+static int fetch_missing(const cds_service *s, yajl_val root, yajl_val *prefetch,
+                         yajl_val *fetched, char **out, size_t *outlen)
+{
+    bool lacks = false;
+    for (size_t i = 0; s->templates && i < s->templates->u.object.len; i++) {
+        const char *path[] = {s->templates->u.object.keys[i], NULL};
+        lacks |= !*prefetch || !yajl_tree_get(*prefetch, path, yajl_t_any);
+    }
+    if (!lacks || !tget(root, "fhirServer", yajl_t_any))
+        return 0;
+    char why[512], *text = NULL;
+    size_t len = 0;
+    int st = fhirfetch_fill(&s->fetch, s->templates, root, *prefetch, &text, &len, why,
+                            sizeof why);
+    if (st)
+        return fail(st, st == 400 ? "bad_request" : "fhir_fetch_failed", out, outlen, "%s", why);
+    char err[256];
+    *fetched = yajl_tree_parse(text, err, sizeof err);
+    free(text);
+    if (!*fetched)
+        return fail(500, "internal", out, outlen, "the fetched prefetch cannot be read again");
+    *prefetch = *fetched;
+    return 0;
 }
 
 int cds_handle(const cds_service *s, const char *id, const char *body, size_t len,
@@ -730,7 +788,7 @@ int cds_handle(const cds_service *s, const char *id, const char *body, size_t le
     if (len == 0 || memchr(body, '\0', len))
         return fail(400, "bad_json", out, outlen, "the body is %s",
                     len ? "not JSON text (a NUL byte)" : "empty");
-    if (json_depth(body, len, CDS_MAX_DEPTH) > CDS_MAX_DEPTH)
+    if (cli_json_depth(body, len, CDS_MAX_DEPTH) > CDS_MAX_DEPTH)
         return fail(400, "bad_json", out, outlen, "the body is nested deeper than %d levels",
                     CDS_MAX_DEPTH);
     char err[256];
@@ -742,6 +800,7 @@ int cds_handle(const cds_service *s, const char *id, const char *body, size_t le
         return fail(400, "bad_json", out, outlen, "the body is not JSON: %s", err);
     }
     int status;
+    yajl_val fetched = NULL;
     const char *hook = tstr(root, "hook");
     const char *inst = tstr(root, "hookInstance");
     yajl_val ctx = tget(root, "context", yajl_t_object);
@@ -774,15 +833,19 @@ int cds_handle(const cds_service *s, const char *id, const char *body, size_t le
         *out = strdup("{\"cards\":[]}"); /* no magnesium product ordered: nothing to say */
         *outlen = *out ? strlen(*out) : 0;
         status = *out ? 200 : 500;
+    } else if ((status = fetch_missing(s, root, &prefetch, &fetched, out, outlen)) != 0) {
+        /* the FHIR server could not give what the request lacks: *out says why */
     } else if (!prefetch)
         status = fail(412, "prefetch_missing", out, outlen,
-                      "'prefetch' is missing and this service does not query a FHIR server");
+                      "'prefetch' is missing and the request gives no 'fhirServer' to fetch "
+                      "it from");
     else if (s->needs_patient && !tget(prefetch, "patient", yajl_t_object))
         status = fail(412, "prefetch_missing", out, outlen,
-                      "'prefetch.patient' (Patient/{{context.patientId}}) is missing and this "
-                      "service does not query a FHIR server");
+                      "'prefetch.patient' (Patient/{{context.patientId}}) is missing and the "
+                      "request gives no 'fhirServer' to fetch it from");
     else
         status = evaluate(s, prefetch, order, trace, out, outlen);
+    yajl_tree_free(fetched);
     yajl_tree_free(root);
     return status;
 }

@@ -4,6 +4,8 @@
 #ifndef MGA_CLI_CDS_H
 #define MGA_CLI_CDS_H
 
+#include "fhirfetch.h"
+
 #include <mgadvise.h>
 
 #include <stdbool.h>
@@ -16,6 +18,9 @@ typedef struct cds_service cds_service;
 /* NULL when out of memory or the catalog cannot be read. Borrows rs: free it first. */
 cds_service *cds_service_new(const mga_ruleset *rs);
 void cds_service_free(cds_service *s);
+/* How the prefetch a request lacks is fetched from its fhirServer (default: https only, a
+ * 10 s limit); before the first request. */
+void cds_service_set_fetch(cds_service *s, const fhirfetch_opts *o);
 /* The discovery document (GET /cds-services), valid as long as s. */
 const char *cds_discovery_ref(const cds_service *s, size_t *len);
 /* True for a service id the discovery document lists. */
@@ -32,7 +37,8 @@ typedef struct cds_trace {
 void cds_trace_clear(cds_trace *t);
 
 /* One request handled: body is the POST body of service id. On success returns 200 and
- * *out the response (malloc'd, {"cards":[...]}); otherwise the HTTP status (400, 412, 422,
+ * *out the response (malloc'd, {"cards":[...]}); the prefetch the request lacks is first
+ * fetched from its fhirServer, when it gives one. Otherwise the HTTP status (400, 412, 422,
  * 500) and *out a JSON error body {"error":KIND,"message":M} naming what was wrong. With
  * trace (NULL: none), what the request was about is written there, as far as it was read
  * (out of memory leaves parts of it NULL). */

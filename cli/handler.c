@@ -37,7 +37,7 @@ static void served_put(served *s)
     }
 }
 
-static served *served_new(mga_ruleset *rs)
+static served *served_new(const handler *h, mga_ruleset *rs)
 {
     served *s = calloc(1, sizeof *s);
     if (!s || !(s->cds = cds_service_new(rs))) {
@@ -45,6 +45,7 @@ static served *served_new(mga_ruleset *rs)
         mga_ruleset_free(rs);
         return NULL;
     }
+    cds_service_set_fetch(s->cds, &h->c.fetch);
     s->rs = rs;
     atomic_init(&s->refs, 1);
     return s;
@@ -68,7 +69,7 @@ handler *handler_new(const handler_config *c, mga_ruleset *rs_take)
         return NULL;
     }
     h->c = *c;
-    if (!(h->cur = served_new(rs_take))) {
+    if (!(h->cur = served_new(h, rs_take))) {
         pthread_mutex_destroy(&h->mu);
         free(h);
         return NULL;
@@ -87,7 +88,7 @@ void handler_free(handler *h)
 
 bool handler_swap(handler *h, mga_ruleset *rs_take)
 {
-    served *s = served_new(rs_take);
+    served *s = served_new(h, rs_take);
     if (!s)
         return false;
     pthread_mutex_lock(&h->mu);

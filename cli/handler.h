@@ -20,6 +20,7 @@ typedef struct handler_config {
     size_t max_header; /* the largest request head: the request line and headers */
     cli_auth *auth;  /* NULL: no JWT checked (--insecure-no-auth); borrowed */
     declog *log;     /* NULL: no decision log; borrowed */
+    fhirfetch_opts fetch; /* how the prefetch a request lacks is fetched */
 } handler_config;
 
 /* A handler serving rs (taken: freed with the handler or when a reload replaced it and its

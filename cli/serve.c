@@ -30,10 +30,11 @@ static const char *usage_serve =
     "  POST /cds-services/mgadvise-order-sign     the same at signing (order-sign)\n"
     "  POST /cds-services/ID/feedback        feedback on cards (standard error, decision log)\n"
     "  GET  /healthz                         the rule set being served (its hash)\n"
-    "The patient's FHIR resources come in the request's prefetch; a request without the\n"
-    "prefetch the service needs gets 412. Runs until SIGTERM or SIGINT. SIGHUP compiles the\n"
-    "rules again from the same -r paths and serves them; when they have errors, the rules\n"
-    "served so far stay (the diagnostics go to standard error and the decision log).\n"
+    "The patient's FHIR resources come in the request's prefetch; what it lacks is fetched\n"
+    "from the request's fhirServer (https, Bearer token from fhirAuthorization); a request\n"
+    "whose prefetch cannot be had gets 412. Runs until SIGTERM or SIGINT. SIGHUP compiles\n"
+    "the rules again from the same -r paths and serves them; when they have errors, the\n"
+    "rules served so far stay (the diagnostics go to standard error and the decision log).\n"
     "\n"
     "options:\n"
     "  --auth FILE         verify the JWT of every hook and feedback call (Authorization:\n"
@@ -53,6 +54,10 @@ static const char *usage_serve =
     "  --tls-cert FILE     serve HTTPS with this certificate (PEM; the chain after it)\n"
     "  --tls-key FILE      and this private key (PEM, not encrypted); both or neither\n"
     "  --timeout SECS      an idle connection is closed after SECS seconds (default 10)\n"
+    "  --fhir-timeout SECS the FHIR fetches of one request end within SECS seconds\n"
+    "                      (1 to 120, default 10); then the request gets 412\n"
+    "  --fhir-allow-http   fetch from plain http:// FHIR servers too (the token is sent\n"
+    "                      unencrypted): for a test server on loopback only\n"
     "  --decision-log FILE append one JSON line per hook call, feedback call and reload\n"
     "                      to FILE (docs/CDS-HOOKS.md): the rules fired, the cards, status,\n"
     "                      latency; patient ids as an HMAC-SHA-256 keyed hash\n"
@@ -85,7 +90,9 @@ enum {
     OPT_LOG_PLAIN,
     OPT_MAX_HEADER,
     OPT_TLS_CERT,
-    OPT_TLS_KEY
+    OPT_TLS_KEY,
+    OPT_FHIR_TIMEOUT,
+    OPT_FHIR_HTTP
 };
 
 static const cli_opt serve_opts[] = {
@@ -106,6 +113,8 @@ static const cli_opt serve_opts[] = {
     {"log-keep", 0, "a number of files", OPT_LOG_KEEP},
     {"log-id-key", 0, "a key file", OPT_LOG_KEY},
     {"log-plain-ids", 0, NULL, OPT_LOG_PLAIN},
+    {"fhir-timeout", 0, "a number of seconds", OPT_FHIR_TIMEOUT},
+    {"fhir-allow-http", 0, NULL, OPT_FHIR_HTTP},
     {"help", 'h', NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -346,6 +355,8 @@ int cli_serve(int argc, char **argv)
     bool insecure = false;
     const char *auth_path = NULL;
     declog_options lo = {0};
+    fhirfetch_opts fetch = {false, 10};
+    unsigned long fhir_timeout = 10;
     cli_parser P;
     if (!rules || cli_parser_init(&P, "serve", serve_opts) != 0) {
         free(rules);
@@ -421,6 +432,14 @@ int cli_serve(int argc, char **argv)
             break;
         case OPT_LOG_PLAIN:
             lo.plain_ids = true;
+            break;
+        case OPT_FHIR_TIMEOUT:
+            if (!num_opt(v, 1, 120, &fhir_timeout))
+                rc = cli_usage_error("serve", "--fhir-timeout '%s': expected 1 to 120 seconds", v);
+            fetch.timeout_s = (unsigned)fhir_timeout;
+            break;
+        case OPT_FHIR_HTTP:
+            fetch.allow_http = true;
             break;
         default:
             rc = EXIT_USAGE;
@@ -510,7 +529,11 @@ int cli_serve(int argc, char **argv)
     mga_status st = mga_engine_new(NULL, &eng);
     if (st == MGA_OK)
         st = cli_load_rules(eng, rules, nrules, &rs, NULL);
-    handler_config hc = {max_body, max_header, auth, log};
+    if (fetch.allow_http)
+        fprintf(stderr, "mgadvise serve: WARNING: --fhir-allow-http: FHIR servers are queried "
+                        "over plain HTTP, the access token unencrypted. For a test server on "
+                        "loopback only.\n");
+    handler_config hc = {max_body, max_header, auth, log, fetch};
     if (st == MGA_OK) {
         h = handler_new(&hc, rs); /* takes rs, even when it fails */
         rs = NULL;

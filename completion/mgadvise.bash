@@ -59,7 +59,8 @@ _mgadvise()
         return
         ;;
     -j | --jobs | --threads | --skip | --min-coverage | --rule | --time-limit | --port | --bind | \
-        --max-body | --max-connections | --timeout | --max-header | --log-max-bytes | --log-keep)
+        --max-body | --max-connections | --timeout | --max-header | --log-max-bytes | --log-keep | \
+        --fhir-timeout)
         return
         ;;
     esac
@@ -75,7 +76,7 @@ _mgadvise()
     graph) opts='-r --rules -f --format -h --help' ;;
     schema) opts='-r --rules --allow-unknown-fields -h --help' ;;
     lsp) opts='-h --help' ;;
-    serve) opts='--auth --insecure-no-auth --port --bind -r --rules -j --threads --max-body --max-header --max-connections --timeout --tls-cert --tls-key --decision-log --log-max-bytes --log-keep --log-id-key --log-plain-ids -h --help' ;;
+    serve) opts='--auth --insecure-no-auth --port --bind -r --rules -j --threads --max-body --max-header --max-connections --timeout --tls-cert --tls-key --decision-log --log-max-bytes --log-keep --log-id-key --log-plain-ids --fhir-timeout --fhir-allow-http -h --help' ;;
     *) return ;;
     esac
     if [[ $cur == -* ]]; then

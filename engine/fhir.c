@@ -5,7 +5,10 @@
 #include "diag.h"
 #include "fhirbind.h"
 #include "jsonesc.h"
+#include "numfmt.h"
+#include "semantics.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -362,6 +365,49 @@ static void match_status(fx *x, void *ud, int sys, const char *code)
 
 /* ---- resources ---- */
 
+/* The factor to the base of f's unit named u (NULL: its declared unit). */
+static double unit_factor(const mga_ruleset *rs, const g_field *f, const char *u)
+{
+    if (u && f->dim >= 0) {
+        const g_dim *dm = &rs->dims[f->dim];
+        for (size_t i = 0; i < dm->nunits; i++)
+            if (strcmp(dm->units[i].name, u) == 0)
+                return dm->units[i].factor;
+    }
+    return f->unit_f;
+}
+
+/* Whether v, in the unit whose factor to the base is factor (written unit, or NULL for
+ * the field's declared one), lies in field f's range, as the profile reader checks it; if
+ * not, reports it at the resource's own path (x->path) and returns false. */
+static bool in_range(fx *x, const g_field *f, double v, double factor, const char *unit)
+{
+    double base = v * factor;
+    bool ok = f->has_range ? !(base < f->lo - NUM_REL_TOL * fabs(f->lo) ||
+                               base > f->hi + NUM_REL_TOL * fabs(f->hi))
+                           : fabs(base) <= G_NUM_MAX + NUM_REL_TOL * G_NUM_MAX;
+    if (ok)
+        return true;
+    char val[64], vnum[40], lo[40], hi[40], rng[120];
+    const char *ru = f->has_range ? f->unit
+                     : f->dim >= 0 ? x->rs->dims[f->dim].units[0].name
+                                   : NULL;
+    num_fmt(vnum, sizeof vnum, v);
+    if (!unit)
+        unit = f->unit;
+    snprintf(val, sizeof val, "%s%s%s", vnum, unit ? " " : "", unit ? unit : "");
+    if (f->has_range) {
+        num_fmt(lo, sizeof lo, f->ulo);
+        num_fmt(hi, sizeof hi, f->uhi);
+    } else {
+        snprintf(lo, sizeof lo, "-1e300");
+        snprintf(hi, sizeof hi, "1e300");
+    }
+    snprintf(rng, sizeof rng, "%s..%s%s%s", lo, hi, ru ? " " : "", ru ? ru : "");
+    ferr(x, DIAG_PROFILE_RANGE, x->path, val, rng);
+    return false;
+}
+
 static void read_patient(fx *x, yajl_val r)
 {
     if (x->patient)
@@ -392,6 +438,12 @@ static void read_patient(fx *x, yajl_val r)
         fstate *s = &x->st[b->field];
         if (b->kind == FB_BIRTHDATE && prec == 3) {
             int age = x->ry - by - (x->rm < bm || (x->rm == bm && x->rdd < bd));
+            const g_field *f = &x->rs->fields[b->field];
+            size_t old = push_key(x, "birthDate");
+            bool ok = in_range(x, f, age, unit_factor(x->rs, f, "years"), "years");
+            pop(x, old);
+            if (!ok)
+                continue;
             snprintf(s->buf, sizeof s->buf, "%d", age);
             s->num = s->buf;
             s->unit = "years";
@@ -627,6 +679,21 @@ static void read_quantity(fx *x, yajl_val r, const g_fbind *b, double when)
         ferr(x, DIAG_FHIR_UNIT, x->path, clip(cb, sizeof cb, u), f->name, "no unit ('1')");
         pop(x, o2);
         bad = true;
+    }
+    if (!bad) {
+        /* the value as the profile reader will take it: a finite number in the range */
+        size_t o2 = push_key(x, "value");
+        errno = 0;
+        double num = strtod(v->u.number.r, NULL);
+        if (!isfinite(num) || (errno == ERANGE && fabs(num) > 1)) {
+            char cb[CLIP_CAP];
+            ferr(x, DIAG_PROFILE_NUMBER, x->path, clip(cb, sizeof cb, v->u.number.r));
+            bad = true;
+        } else {
+            bad = !in_range(x, f, errno == ERANGE ? 0 : num, unit_factor(x->rs, f, known),
+                            known);
+        }
+        pop(x, o2);
     }
     pop(x, old);
     if (bad || (s->timed && when < s->when))

@@ -323,7 +323,9 @@ MGA_API void mga_profile_free(mga_profile *p);
  * name labels diagnostics; json is borrowed for the call (len bytes, no NUL needed).
  * Errors (MGA_E_PROFILE, *diags saying where by JSON path): not JSON; not a Bundle or an
  * array; a resource or element of the wrong JSON type; a resource without resourceType;
- * a bad date or dateTime; an observation's unit not in its field's dimension; a bad
+ * a bad date or dateTime; an observation's unit not in its field's dimension; a value
+ * outside its field's range (E4003) or that no double holds (E4008), both at the
+ * resource's own path (an Observation's valueQuantity.value, a Patient's birthDate); a bad
  * request date; a birth date after the request date; input larger than
  * MGA_FHIR_MAX_BYTES or nested deeper than 64 levels; and input that gives no profile
  * field at all (E4036: never a silent empty profile). A partial birth date (YYYY or
@@ -338,8 +340,8 @@ MGA_API mga_status mga_profile_from_fhir(const mga_ruleset *rs, const char *name
 /* The same mapping, writing the profile JSON (one object and a newline, fields in schema
  * order, numbers as the FHIR input wrote them) through one call of fn instead of parsing
  * it. Errors as mga_profile_from_fhir's mapping errors, and MGA_E_MISUSE for a NULL fn,
- * MGA_E_WRITE; a value the profile's schema refuses (out of its field's range) is written
- * as given and refused when the JSON is parsed, as mga_profile_from_fhir does. */
+ * MGA_E_WRITE; what it writes, parsed by mga_profile_parse, gives the profile
+ * mga_profile_from_fhir gives. */
 MGA_API mga_status mga_fhir_write_profile(const mga_ruleset *rs, const char *name,
                                           const char *json, size_t len, const char *date,
                                           mga_write_fn fn, void *ud, mga_diags **diags);

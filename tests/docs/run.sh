@@ -13,7 +13,9 @@
 #           `output` block follows
 #   output  what the block before it writes (standard output and standard error); when
 #           that block exits non-zero, the last line reads `[exit N]`
-# Any other word (shell, text, none, ...) is for reading only. An output block belongs to
+# Any other word (shell, text, none, ...) is for reading only. The editor set-ups of docs/EDITORS.md,
+# named by a second word (```shell vsix, ```lua neovim, ```vim vim-lsp, ...), run in
+# tests/docs/editors.sh (make editors-test). An output block belongs to
 # the block right before it (blank lines between them allowed).
 # DOCS_BLESS=1 rewrites every output block with what its block now prints (review the diff).
 # usage: run.sh MGADVISE LIBDIR FILE.md...   (DOCS_CC: the C compiler command with its

@@ -3,22 +3,26 @@
 """The CDS Hooks service (mgadvise serve) started on a loopback port: discovery, patient-view
 and order-select with prefetch built from examples/fhir, every card checked against the CDS
 Hooks 2.0 response rules, bad requests, oversized bodies, a slow client, and a clean stop on
-SIGTERM. Usage: test_serve.py build/mgadvise"""
+SIGTERM, and the prefetch a request lacks fetched from a FHIR server on loopback (one that
+answers, one that is down, slow, refuses the token, fails, or answers too much). Usage:
+test_serve.py build/mgadvise"""
 import http.client
+import http.server
 import base64
 import hashlib
 import hmac
 import json
 import os
 import tempfile
-import threading
 import re
 import signal
 import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
+import urllib.parse
 
 MG = sys.argv[1] if len(sys.argv) > 1 else "build/mgadvise"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -549,6 +553,202 @@ def tls_cases(tmp):
         check(p.returncode in (2, 3) and word in p.stderr, "TLS option error %r: %s" % (args, p.stderr))
 
 
+TOKEN = "fhir-token-123"
+
+
+class FhirServer(http.server.ThreadingHTTPServer):
+    """A tiny FHIR server on loopback: /fhir serves the resources of an example bundle
+    (Patient reads; Condition, MedicationRequest, MedicationStatement and Observation
+    searches by patient, the conditions in pages of one through link next) to the Bearer
+    TOKEN only; /slow answers after 7 s, /fail with 500, /big with 20 MiB, /redirect with
+    a 302."""
+    daemon_threads = True
+
+    def __init__(self, resources):
+        self.resources = resources
+        self.seen = []
+        super().__init__(("127.0.0.1", 0), FhirHandler)
+
+    def base(self, mode="fhir"):
+        return "http://127.0.0.1:%d/%s" % (self.server_address[1], mode)
+
+
+class FhirHandler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+
+    def send(self, status, doc=None, body=None, headers=None):
+        data = body if body is not None else json.dumps(doc).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/fhir+json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        try:
+            self.wfile.write(data)
+        except OSError:
+            pass  # the service hung up: its limit was reached
+
+    def do_GET(self):
+        srv = self.server
+        u = urllib.parse.urlsplit(self.path)
+        parts = u.path.strip("/").split("/")
+        q = urllib.parse.parse_qs(u.query)
+        srv.seen.append(self.path)
+        if self.headers.get("Authorization") != "Bearer " + TOKEN:
+            return self.send(401, {"resourceType": "OperationOutcome", "issue": [
+                {"severity": "error", "code": "login"}]})
+        mode = parts[0]
+        if mode == "slow":
+            time.sleep(7)
+        elif mode == "fail":
+            return self.send(500, {"resourceType": "OperationOutcome"})
+        elif mode == "big":
+            return self.send(200, body=b'{"resourceType":"Bundle","entry":[' + b" " * (20 << 20) + b"]}")
+        elif mode == "redirect":
+            return self.send(302, {}, headers={"Location": "http://127.0.0.1:9/fhir/x"})
+        res, rtype = srv.resources, parts[1] if len(parts) > 1 else ""
+        if len(parts) == 3 and rtype == "Patient":
+            pat = next((r for r in res if r["resourceType"] == "Patient" and r.get("id") == parts[2]), None)
+            return self.send(200, pat) if pat else self.send(404, {"resourceType": "OperationOutcome"})
+        pid = q.get("patient", [""])[0]
+        hits = [r for r in res if r["resourceType"] == rtype and pid]
+        if rtype == "Observation":
+            codes = q.get("code", [""])[0].split(",")
+            hits = [r for r in hits if any("%s|%s" % (c.get("system"), c.get("code")) in codes
+                                           for c in r["code"]["coding"])]
+        page = int(q.get("page", ["0"])[0])
+        size = 1 if rtype == "Condition" else 100
+        bundle = {"resourceType": "Bundle", "type": "searchset", "total": len(hits),
+                  "entry": [{"resource": r} for r in hits[page * size:(page + 1) * size]]}
+        if (page + 1) * size < len(hits):
+            nq = dict((k, v[0]) for k, v in q.items())
+            nq["page"] = str(page + 1)
+            bundle["link"] = [{"relation": "next", "url": srv.base(mode) + "/" + rtype + "?" +
+                               urllib.parse.urlencode(nq)}]
+        self.send(200, bundle)
+
+
+def fetch_cases():
+    """Hooks without prefetch, fetched from the FHIR server, get the cards the same hooks
+    with prefetch get; a FHIR server that cannot give them gets 412 naming why, quickly."""
+    with open(os.path.join(ROOT, "examples", "fhir", "ckd-diuretics.json")) as f:
+        bundle = json.load(f)
+    fhir = FhirServer([e["resource"] for e in bundle["entry"]])
+    threading.Thread(target=fhir.serve_forever, daemon=True).start()
+    proc, port, lines = start("--insecure-no-auth", "--fhir-allow-http", "--fhir-timeout", "4")
+    check(any("WARNING" in l and "--fhir-allow-http" in l for l in lines), "fetch: loud warning")
+    svc = "/cds-services/mgadvise-patient-view"
+    auth = {"access_token": TOKEN, "token_type": "Bearer", "expires_in": 300,
+            "scope": "patient/*.read", "subject": "mgadvise"}
+
+    def cards_of(doc):
+        return [(c["summary"], c["indicator"], c["detail"]) for c in doc.get("cards", [])]
+
+    def hook(pre, server=None, authz=auth, **ctx):
+        body = json.loads(hook_request("patient-view", pid, pre, **ctx))
+        if server:
+            body["fhirServer"] = server
+        if authz is not None:
+            body["fhirAuthorization"] = authz
+        return json.dumps(body)
+
+    try:
+        pre, pid = prefetch_of("ckd-diuretics.json")
+        st, _, want = request(port, "POST", svc, hook_request("patient-view", pid, pre))
+        check(st == 200 and len(want["cards"]) >= 2, "fetch: the cards with prefetch")
+        st, _, got = request(port, "POST", svc, hook(None, fhir.base()))
+        check(st == 200 and cards_of(got) == cards_of(want),
+              "fetch: no prefetch, fetched: the same cards (%d %r)" % (st, got if st != 200 else ""))
+        check(any("page=1" in s for s in fhir.seen), "fetch: the conditions' next page was fetched")
+        check(any(s.startswith("/fhir/Observation?patient=") and "1989-3" in urllib.parse.unquote(s)
+                  for s in fhir.seen), "fetch: the observation query from the template")
+        # a part of the prefetch given: only the rest is fetched
+        fhir.seen.clear()
+        part = {"patient": pre["patient"], "medicationRequests": pre["medicationRequests"]}
+        st, _, got = request(port, "POST", svc, hook(part, fhir.base() + "/"))
+        check(st == 200 and cards_of(got) == cards_of(want), "fetch: part given, the rest fetched")
+        check(not any("/Patient/" in s or "MedicationRequest" in s for s in fhir.seen),
+              "fetch: what was given is not fetched (%r)" % fhir.seen)
+        # order-select without prefetch: the safety cards
+        draft = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {
+            "resourceType": "MedicationRequest", "id": "draft1", "status": "draft",
+            "intent": "proposal", "subject": {"reference": "Patient/" + pid},
+            "medicationCodeableConcept": {"coding": [{"system": "http://www.whocc.no/atc",
+                                                      "code": "A12CC02"}]}}}]}
+        body = json.loads(hook_request("order-select", pid, None, draftOrders=draft,
+                                       selections=["MedicationRequest/draft1"]))
+        body.update(fhirServer=fhir.base(), fhirAuthorization=auth)
+        st, _, doc = request(port, "POST", "/cds-services/mgadvise-order-select", json.dumps(body))
+        check(st == 200 and any(c["indicator"] == "critical" for c in doc.get("cards", [])),
+              "fetch: order-select without prefetch gets the safety cards")
+
+        def refused(what, body, status, word, within=15):
+            t0 = time.time()
+            st, _, doc = request(port, "POST", svc, body)
+            took = time.time() - t0
+            ok = st == status and isinstance(doc, dict) and word in doc.get("message", "")
+            if os.environ.get("SERVE_VERBOSE"):
+                print("%s: %d %.2f s %s" % (what, st, took, doc.get("message")))
+            check(ok, "fetch: %s -> %d (want %d) %r" % (what, st, status, doc))
+            check(took < within, "fetch: %s answered in %.1f s" % (what, took))
+            check(TOKEN not in json.dumps(doc), "fetch: %s: the token is not echoed" % what)
+
+        free = socket.socket()
+        free.bind(("127.0.0.1", 0))
+        down = "http://127.0.0.1:%d/fhir" % free.getsockname()[1]
+        free.close()
+        refused("server down", hook(None, down), 412, "'patient'")
+        refused("wrong token", hook(None, fhir.base(), dict(auth, access_token="nope")), 412,
+                "HTTP 401")
+        refused("server error", hook(None, fhir.base("fail")), 412, "HTTP 500")
+        refused("too much", hook(None, fhir.base("big")), 412, "larger than 16777216 bytes")
+        refused("redirect", hook(None, fhir.base("redirect")), 412, "redirect (not followed)")
+        refused("unknown patient", hook(None, fhir.base(), patientId="nobody"), 412, "HTTP 404")
+        refused("not bearer", hook(None, fhir.base(), dict(auth, token_type="MAC")), 412, "Bearer")
+        refused("no authorization", hook(None, fhir.base(), None), 412, "fhirAuthorization")
+        refused("a token that would end the header", hook(None, fhir.base(),
+                dict(auth, access_token="a\r\nX-Evil: 1")), 412, "bearer token")
+        refused("a patient id that is no FHIR id", hook(None, fhir.base(), patientId="p1&x=1"),
+                400, "context.patientId")
+        refused("not a URL", hook(None, "no url"), 412, "fhirServer")
+        # a slow FHIR server holds its request up to --fhir-timeout, not the service
+        slow = {}
+        t = threading.Thread(target=lambda: slow.update(r=request(port, "POST", svc,
+                                                                  hook(None, fhir.base("slow")))))
+        t.start()
+        time.sleep(0.3)
+        st, _, doc = request(port, "GET", "/healthz")
+        check(st == 200, "fetch: answers while a FHIR server is slow")
+        st, _, got = request(port, "POST", svc, hook(None, fhir.base()))
+        check(st == 200 and cards_of(got) == cards_of(want), "fetch: other hooks answered meanwhile")
+        t.join(30)
+        st, _, doc = slow.get("r", (0, None, None))
+        check(st == 412 and "within the 4 s limit" in (doc or {}).get("message", ""),
+              "fetch: slow FHIR server -> 412 (%r)" % (doc,))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = -1
+        rest = proc.stderr.read()
+        fhir.shutdown()
+    check(rc == 0, "fetch: clean exit (%d): %s" % (rc, rest[-2000:]))
+    check("Sanitizer" not in rest, "fetch: no sanitizer report: " + rest[-2000:])
+    # without --fhir-allow-http, http FHIR servers are refused
+    proc, port, _ = start("--insecure-no-auth")
+    try:
+        st, _, doc = request(port, "POST", svc, hook(None, fhir.base()))
+        check(st == 412 and "only https" in doc.get("message", "") and
+              "--fhir-allow-http" in doc.get("message", ""), "fetch: https only by default %r" % doc)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+
+
 def main():
     # without --insecure-no-auth the service refuses to start, saying why
     p = subprocess.run([MG, "serve", "--port", "0"], capture_output=True, text=True, timeout=30)
@@ -612,6 +812,37 @@ def main():
                               hook_request("order-select", pid, pre, selections=["MedicationRequest/draft1"],
                                            draftOrders=draft("http://www.whocc.no/atc", "C03CA01")))
         check(st == 200 and doc == {"cards": []}, "order of no magnesium: no cards")
+        # a clinical drug sent with its ATC code: a magnesium laxative (A06AD19 magnesium
+        # citrate) or antacid (A02AA04 magnesium hydroxide) is a magnesium product too
+        def order(draft_orders):
+            return request(port, "POST", "/cds-services/mgadvise-order-select",
+                           hook_request("order-select", pid, pre, selections=["MedicationRequest/draft1"],
+                                        draftOrders=draft_orders))
+        def two(code):
+            d = draft("http://www.nlm.nih.gov/research/umls/rxnorm", "0")
+            d["entry"][0]["resource"]["medicationCodeableConcept"]["coding"].append(
+                {"system": "http://www.whocc.no/atc", "code": code})
+            return d
+        for code in ("A06AD19", "A02AA04", "A06AD02"):
+            st, ct, doc = order(two(code))
+            cards = valid_cards(doc, "order " + code)
+            check(st == 200 and any(c["indicator"] == "critical" for c in cards),
+                  "order of a magnesium product by ATC %s beside RxNorm: safety cards" % code)
+        # a laxative that is not magnesium (A06AD11 lactulose): no cards
+        st, ct, doc = order(two("A06AD11"))
+        check(st == 200 and doc == {"cards": []}, "order of lactulose: no cards")
+        # the product in a contained Medication that medicationReference names
+        mr = draft("x", "y")["entry"][0]["resource"]
+        del mr["medicationCodeableConcept"]
+        mr["medicationReference"] = {"reference": "#med1"}
+        mr["contained"] = [{"resourceType": "Medication", "id": "med1", "code": {"coding": [
+            {"system": "http://www.whocc.no/atc", "code": "A12CC04"}]}}]
+        st, ct, doc = order({"resourceType": "Bundle", "type": "collection", "entry": [{"resource": mr}]})
+        check(st == 200 and any(c["indicator"] == "critical" for c in valid_cards(doc, "contained")),
+              "order of a contained magnesium Medication: safety cards")
+        mr["medicationReference"] = {"reference": "#other"}
+        st, ct, doc = order({"resourceType": "Bundle", "type": "collection", "entry": [{"resource": mr}]})
+        check(st == 200 and doc == {"cards": []}, "a reference to another Medication: no cards")
 
         # bad requests: a 4xx and a JSON error naming what was wrong
         def bad(method, path, body, want, word, ctype="application/json"):
@@ -631,7 +862,18 @@ def main():
         bad("POST", svc, hook_request("patient-view", "p1", {"conditions": None}), 412,
             "prefetch.patient")
         bad("POST", svc, hook_request("patient-view", "p1", {"patient": {"resourceType": "Patient",
-            "birthDate": "not a date"}}), 422, "prefetch")
+            "birthDate": "not a date"}}), 422, "$.prefetch.patient.birthDate: 'not a date'")
+        # a value out of its field's range is named at its place in the request
+        oor, _ = prefetch_of("healthy-sleep.json")
+        oor["observations"] = {"resourceType": "Bundle", "type": "searchset", "entry": [
+            {"resource": {"resourceType": "Observation", "status": "final", "code": {"coding": [
+                {"system": "http://loinc.org", "code": "1989-3"}]},
+                "effectiveDateTime": "2026-02-03", "valueQuantity": {
+                    "value": 9000, "unit": "nmol/L", "system": "http://unitsofmeasure.org",
+                    "code": "nmol/L"}}}]}
+        bad("POST", svc, hook_request("patient-view", "p1", oor), 422,
+            "$.prefetch.observations.entry[0].resource.valueQuantity.value: 9000 nmol/L is "
+            "outside the range")
         bad("POST", svc, "[" * 200000 + "]" * 200000, 400, "deeper than 64")
         bad("POST", "/cds-services/%ff%01x", "{}", 404, "\\xff\\x01x")
         bad("POST", svc, "{}", 415, "application/json", ctype="text/plain")
@@ -729,6 +971,7 @@ def main():
     header_cases()
     with tempfile.TemporaryDirectory() as tmp:
         tls_cases(tmp)
+    fetch_cases()
     check(rc == 0, "clean exit on SIGTERM (%d): %s" % (rc, rest[-2000:]))
     check("feedback for mgadvise-patient-view" in rest, "feedback logged")
     check("ERROR" not in rest and "Sanitizer" not in rest, "no sanitizer report")

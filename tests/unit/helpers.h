@@ -285,6 +285,30 @@ static inline void *fail_realloc(void *ud, void *p, size_t old, size_t n)
     return q;
 }
 
+/* Runs step(ud) with allocation 0, 1, 2, ... failing in turn until a run sees no failure.
+ * Every run must return MGA_OK or MGA_E_NOMEM and leave as many blocks live as it found
+ * (step frees what it made); the run without a failure must return MGA_OK. */
+typedef mga_status (*fail_step)(void *ud);
+
+static inline void fail_each(fail_state *fs, fail_step step, void *ud)
+{
+    long live = fs->live;
+    for (long n = 0;; n++) {
+        fs->calls = 0;
+        fs->fail_at = n;
+        fs->failed = false;
+        mga_status st = step(ud);
+        assert_true(st == MGA_OK || st == MGA_E_NOMEM);
+        if (fs->live != live)
+            fail_msg("allocation %ld failing leaked %ld block(s)", n, fs->live - live);
+        if (!fs->failed) {
+            assert_int_equal(st, MGA_OK);
+            break;
+        }
+    }
+    fs->fail_at = -1;
+}
+
 /* An engine whose every allocation goes through fail_realloc with fs (none fails while
  * fs->fail_at is -1). */
 static inline mga_engine *fail_engine(fail_state *fs)
@@ -320,5 +344,31 @@ static inline bool has_substr(const char *hay, const char *needle)
             fail();                                                                            \
         }                                                                                      \
     } while (0)
+
+/* Generated rule text: rt_add appends printf-style (the buffer is plain malloc, freed by
+ * the test). */
+typedef struct rtext {
+    char *p;
+    size_t len, cap;
+} rtext;
+
+static inline void rt_add(rtext *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline void rt_add(rtext *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    assert_true(n >= 0);
+    if (t->len + (size_t)n + 1 > t->cap) {
+        t->cap = (t->len + (size_t)n + 1) * 2;
+        t->p = realloc(t->p, t->cap);
+        assert_non_null(t->p);
+    }
+    va_start(ap, fmt);
+    vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
+    va_end(ap);
+    t->len += (size_t)n;
+}
 
 #endif

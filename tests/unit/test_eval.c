@@ -629,30 +629,6 @@ static void test_eval_threshold_index(void **state)
 
 /* ---- indexed evaluation against the full sweep ---- */
 
-typedef struct rtext {
-    char *p;
-    size_t len, cap;
-} rtext;
-
-static void rt_add(rtext *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void rt_add(rtext *t, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    assert_true(n >= 0);
-    if (t->len + (size_t)n + 1 > t->cap) {
-        t->cap = (t->len + (size_t)n + 1) * 2;
-        t->p = realloc(t->p, t->cap);
-        assert_non_null(t->p);
-    }
-    va_start(ap, fmt);
-    vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
-    va_end(ap);
-    t->len += (size_t)n;
-}
-
 /* Symbols of the generated 'tags' set: 40 fit one mask word; 150 span three words, so
  * that trimmed multi-word masks and profiles with more than 32 symbols (the pair
  * fallback of the index) are compared too. */

@@ -468,13 +468,41 @@ static void test_fhir_errors(void **state)
                      MGA_E_PROFILE);
     expect_diag(d, 4001, "invalid JSON: a NUL byte in the text");
     mga_diags_free(d);
-    /* a value the profile reader refuses (out of range) is its error */
+    /* a value out of its field's range is refused by both calls, at the resource's path */
     mga_profile *p = (mga_profile *)1;
     const char *old = "[{\"resourceType\":\"Patient\",\"birthDate\":\"1880-01-01\"}]";
     assert_int_equal(mga_profile_from_fhir(rs, "b.json", old, strlen(old), DATE, &p, &d),
                      MGA_E_PROFILE);
     assert_null(p);
-    expect_diag(d, 4003, NULL);
+    const mga_diag *rg = expect_diag(d, 4003, "$[0].birthDate: 146 years is outside the range "
+                                              "0..130 years");
+    assert_string_equal(rg->path, "$[0].birthDate");
+    mga_diags_free(d);
+    const char *hi = "[{\"resourceType\":\"Patient\",\"gender\":\"male\"},"
+                     "{\"resourceType\":\"Observation\",\"status\":\"final\","
+                     "\"code\":{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"1989-3\"}]},"
+                     "\"effectiveDateTime\":\"2026-01-01\","
+                     "\"valueQuantity\":{\"value\":9000,\"unit\":\"nmol/L\"}}]";
+    for (int call = 0; call < 2; call++) {
+        tbuf hb = TBUF_INIT;
+        mga_status hst =
+            call ? mga_fhir_write_profile(rs, "b.json", hi, strlen(hi), DATE, tbuf_write, &hb, &d)
+                 : mga_profile_from_fhir(rs, "b.json", hi, strlen(hi), DATE, &p, &d);
+        assert_int_equal(hst, MGA_E_PROFILE);
+        rg = expect_diag(d, 4003, NULL);
+        assert_string_equal(rg->path, "$[1].valueQuantity.value");
+        assert_contains(rg->message, "9000 nmol/L is outside the range");
+        mga_diags_free(d);
+        free(hb.p);
+    }
+    /* a number no double holds, at its path */
+    const char *huge = "[{\"resourceType\":\"Observation\",\"status\":\"final\","
+                       "\"code\":{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"1989-3\"}]},"
+                       "\"effectiveDateTime\":\"2026-01-01\","
+                       "\"valueQuantity\":{\"value\":1e999,\"unit\":\"nmol/L\"}}]";
+    assert_int_equal(mga_profile_from_fhir(rs, "b.json", huge, strlen(huge), DATE, &p, &d),
+                     MGA_E_PROFILE);
+    expect_diag(d, 4008, "$[0].valueQuantity.value: number '1e999' is out of range");
     mga_diags_free(d);
     /* misuse */
     assert_int_equal(mga_profile_from_fhir(NULL, "b", "[]", 2, DATE, &p, NULL), MGA_E_MISUSE);

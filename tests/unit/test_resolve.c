@@ -8,32 +8,6 @@
 #include "eval.h"
 #include "genprofile.h"
 
-#include <stdarg.h>
-
-typedef struct rtext {
-    char *p;
-    size_t len, cap;
-} rtext;
-
-static void rt_add(rtext *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void rt_add(rtext *t, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    assert_true(n >= 0);
-    if (t->len + (size_t)n + 1 > t->cap) {
-        t->cap = (t->len + (size_t)n + 1) * 2;
-        t->p = realloc(t->p, t->cap);
-        assert_non_null(t->p);
-    }
-    va_start(ap, fmt);
-    vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
-    va_end(ap);
-    t->len += (size_t)n;
-}
-
 static const char *const forms[] = {"glycinate", "citrate", "oxide", "threonate"};
 
 static void gen_cond(gp_rng *g, rtext *t)

@@ -266,47 +266,33 @@ static void test_schema_errors(void **state)
     mga_engine_free(eng);
 }
 
+static mga_status write_schema_step(void *ud)
+{
+    tbuf b = TBUF_INIT;
+    mga_status st = mga_ruleset_write_schema(ud, tbuf_write, &b);
+    free(b.p);
+    return st;
+}
+
+static mga_status compile_described_step(void *ud)
+{
+    mga_ruleset *rs = NULL;
+    mga_diags *d = NULL;
+    mga_status st = mga_compile(ud, "d.mga", described, sizeof described - 1, &rs, &d);
+    mga_diags_free(d);
+    mga_ruleset_free(rs);
+    return st;
+}
+
 static void test_schema_oom_loop(void **state)
 {
     (void)state;
     fail_state fs = {0, -1, false, 0};
     mga_engine *eng = fail_engine(&fs);
     mga_ruleset *rs = compile_ok(eng, "", NULL);
-    long live = fs.live;
-    for (long n = 0;; n++) {
-        fs.calls = 0;
-        fs.fail_at = n;
-        fs.failed = false;
-        tbuf b = TBUF_INIT;
-        mga_status st = mga_ruleset_write_schema(rs, tbuf_write, &b);
-        assert_true(st == MGA_OK || st == MGA_E_NOMEM);
-        free(b.p);
-        if (fs.live != live)
-            fail_msg("allocation %ld failing leaked %ld block(s)", n, fs.live - live);
-        if (!fs.failed) {
-            assert_int_equal(st, MGA_OK);
-            break;
-        }
-    }
-    /* compiling with descriptions under the same loop */
-    for (long n = 0;; n++) {
-        fs.calls = 0;
-        fs.fail_at = n;
-        fs.failed = false;
-        mga_ruleset *r2 = NULL;
-        mga_diags *d = NULL;
-        mga_status st = mga_compile(eng, "d.mga", described, sizeof described - 1, &r2, &d);
-        assert_true(st == MGA_OK || st == MGA_E_NOMEM);
-        mga_diags_free(d);
-        mga_ruleset_free(r2);
-        if (fs.live != live)
-            fail_msg("allocation %ld failing leaked %ld block(s)", n, fs.live - live);
-        if (!fs.failed) {
-            assert_int_equal(st, MGA_OK);
-            break;
-        }
-    }
-    fs.fail_at = -1;
+    fail_each(&fs, write_schema_step, rs);
+    /* compiling with descriptions, each allocation failing in turn */
+    fail_each(&fs, compile_described_step, eng);
     mga_ruleset_free(rs);
     mga_engine_free(eng);
 }

@@ -1,0 +1,3 @@
+" SPDX-License-Identifier: MIT
+" mgadvise rule tests: indented as rule files.
+runtime! indent/mga.vim
