@@ -18,7 +18,7 @@ SANFLAGS = $(if $(SAN),-fsanitize=$(SAN) -fno-sanitize-recover=all -fno-omit-fra
 DEPS_CFLAGS := $(shell pkg-config --cflags yajl 2>/dev/null)
 DEPS_LIBS   := $(shell pkg-config --libs yajl 2>/dev/null || echo -lyajl)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
-MHD_LIBS    := $(shell pkg-config --libs libmicrohttpd libjwt 2>/dev/null || echo -lmicrohttpd -ljwt)
+MHD_LIBS    := $(shell pkg-config --libs libmicrohttpd libjwt libcrypto 2>/dev/null || echo -lmicrohttpd -ljwt -lcrypto)
 CSV_LIBS    := -lcsv  # libcsv-dev ships no pkg-config file
 # libcurl, for serve's FHIR fetches (cli/fhirfetch.c), in the CLI only, never the library.
 # The GnuTLS flavour: libmicrohttpd already loads GnuTLS, so it adds one library fewer
@@ -57,13 +57,13 @@ EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c
         check-tools deps codes-table docs-check docs-bless fuzz fuzz-regress test-valgrind test-tsan rule-tests fmt-check graph-svg \
         bench bench-tools bench-smoke install uninstall man-check install-check bench-items \
         python-test bench-python cli-deps-check bench-start data-test serve-test editors-test editors-svg \
-        bench-lsp
+        bench-lsp bench-serve
 
 .DEFAULT_GOAL := all
 
 # Debian packages the build and the tests need; `make deps` installs the missing ones.
-DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev libcsv-dev libz3-dev libmicrohttpd-dev libjwt-dev libcurl4-gnutls-dev valgrind \
-           mandoc python3 python3-cffi python3-pytest python3-dask python3-distributed \
+DEB_PKGS = gcc make flex bison pkg-config libyajl-dev libcmocka-dev libcsv-dev libz3-dev libmicrohttpd-dev libjwt-dev libcurl4-gnutls-dev libssl-dev valgrind \
+           mandoc openssl python3 python3-cffi python3-pytest python3-dask python3-distributed \
            python3-jsonschema
 
 # The editor tests (tests/editors) need Node.js with npm, vim and lua5.4. A Node.js that
@@ -155,11 +155,12 @@ $(BUILD)/libmgadvise-analysis.so: $(BUILD)/$(ANALYSIS_SOREAL)
 # build with the LIBDIR of the build, by install with the LIBDIR of the install.
 CLI_SRC  = cli/main.c cli/common.c cli/batch.c cli/batch_csv.c cli/tools.c cli/fmt.c cli/graph.c \
            cli/schema.c cli/lsp.c cli/lsp_rpc.c cli/lsp_docs.c cli/lsp_check.c cli/lsp_analysis.c \
-           cli/lsp_complete.c cli/serve.c cli/cds.c cli/auth.c cli/fhirfetch.c cli/jsonval.c \
-           cli/mgproduct.c
+           cli/lsp_complete.c cli/serve.c cli/handler.c cli/declog.c cli/cds.c cli/auth.c \
+           cli/fhirfetch.c cli/jsonval.c cli/mgproduct.c
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
-CLI_HDRS = cli/cli.h cli/lsp.h cli/batch_csv.h cli/cds.h cli/auth.h cli/fhirfetch.h cli/jsonval.h \
-           cli/mgproduct.h include/mgadvise.h include/mgadvise_analysis.h
+CLI_HDRS = cli/cli.h cli/lsp.h cli/batch_csv.h cli/cds.h cli/auth.h cli/handler.h cli/declog.h \
+           cli/fhirfetch.h cli/jsonval.h cli/mgproduct.h include/mgadvise.h \
+           include/mgadvise_analysis.h
 CLI_LINK = $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS) $(MHD_LIBS) $(CURL_LIBS)
 cli_analysis_defs = -DMGA_ANALYSIS_SONAME='"$(ANALYSIS_SONAME)"' -DMGA_LIBDIR='"$(1)"'
 
@@ -294,6 +295,11 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libmgadvise.a include/mgadvise.h
 	$(CC) $(CPPFLAGS_PUB) $(DEPS_CFLAGS) $(CFLAGS_ALL) $(WARN) $(WERROR) \
 	    -o $@ $< $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS)
 
+# the floor of bench-serve: libmicrohttpd alone
+$(BUILD)/bench/serve_floor: bench/serve_floor.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_PUB) $(CFLAGS_ALL) $(WARN) $(WERROR) -pthread -o $@ $< $(LDFLAGS_ALL) $(MHD_LIBS)
+
 bench-tools: $(BENCH_TOOLS)
 
 bench: all bench-tools
@@ -301,6 +307,15 @@ bench: all bench-tools
 	@sh bench/items.sh $(BUILD)
 	@$(MAKE) --no-print-directory bench-lsp
 	@$(MAKE) --no-print-directory bench-python
+	@$(MAKE) --no-print-directory bench-serve
+
+# The CDS Hooks service under load (bench/serve.sh): wrk, 32 connections for 10 s, against
+# patient-view with a 30-resource prefetch, side by side with libmicrohttpd alone answering
+# a fixed 2 KB body (bench/serve_floor.c). Debian's wrk, installed on demand.
+BENCH_SERVE_SECONDS ?= 10
+bench-serve: $(BUILD)/mgadvise $(BUILD)/bench/serve_floor
+	@command -v wrk >/dev/null || $(MAKE) --no-print-directory deps DEB_PKGS=wrk
+	@sh bench/serve.sh $(BUILD) $(BENCH_SERVE_SECONDS)
 
 # The language server after a change to the shipped rules: publishDiagnostics, hover and
 # completion, median and 90th percentile over BENCH_LSP_CHANGES changes (bench/lsp.py).
@@ -463,7 +478,7 @@ docs-bless: $(BUILD)/mgadvise $(BUILD)/libmgadvise.a
 # Each harness tests/fuzz/fuzz_<name>.c is built twice: with libFuzzer by `make fuzz`
 # (clang, Debian's libclang-rt-14-dev), and with a plain replay driver that `make test`
 # runs over the seeds and every regression input kept in tests/fuzz/regress/<name>/.
-FUZZERS      = compile eval batch csv mgt fhir
+FUZZERS      = compile eval batch csv mgt fhir serve
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_BUILD   = build-fuzz
@@ -476,28 +491,34 @@ fuzz_seeds_batch   = tests/fuzz/seeds/batch/*
 fuzz_seeds_csv     = examples/profiles.csv tests/golden/batch/*/input.csv tests/fuzz/seeds/csv/*
 fuzz_seeds_mgt     = tests/rules/*.mgt tests/golden/test/*/*.mgt tests/fuzz/seeds/mgt/*
 fuzz_seeds_fhir    = examples/fhir/*.json tests/golden/fhir/*.json tests/fuzz/seeds/fhir/*
+fuzz_seeds_serve   = tests/fuzz/seeds/serve/*
 fuzz_maxlen_compile = 131072
 fuzz_maxlen_eval    = 65536
 fuzz_maxlen_batch   = 65536
 fuzz_maxlen_csv     = 65536
 fuzz_maxlen_mgt     = 131072
 fuzz_maxlen_fhir    = 65536
+fuzz_maxlen_serve   = 65536
 # sets seeds and ml (the longest input libFuzzer makes) for harness $$h, in a recipe's shell
 fuzz_case = case $$h in compile) seeds="$(fuzz_seeds_compile)"; ml=$(fuzz_maxlen_compile);; \
                 eval) seeds="$(fuzz_seeds_eval)"; ml=$(fuzz_maxlen_eval);; \
                 batch) seeds="$(fuzz_seeds_batch)"; ml=$(fuzz_maxlen_batch);; \
                 csv) seeds="$(fuzz_seeds_csv)"; ml=$(fuzz_maxlen_csv);; \
                 mgt) seeds="$(fuzz_seeds_mgt)"; ml=$(fuzz_maxlen_mgt);; \
-                fhir) seeds="$(fuzz_seeds_fhir)"; ml=$(fuzz_maxlen_fhir);; esac
-# the batch harness runs the CLI's batch command in process
-FUZZ_CLI_SRC = cli/batch.c cli/batch_csv.c cli/common.c
+                fhir) seeds="$(fuzz_seeds_fhir)"; ml=$(fuzz_maxlen_fhir);; \
+                serve) seeds="$(fuzz_seeds_serve)"; ml=$(fuzz_maxlen_serve);; esac
+# the batch harness runs the CLI's batch command in process, the serve harness the
+# service's request handler
+FUZZ_CLI_SRC = cli/batch.c cli/batch_csv.c cli/common.c cli/handler.c cli/declog.c cli/cds.c \
+               cli/auth.c cli/fhirfetch.c cli/jsonval.c cli/mgproduct.c
 
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h \
-                       $(FUZZ_CLI_SRC) $(BUILD)/libmgadvise.a
+                       $(FUZZ_CLI_SRC) $(CLI_HDRS) $(BUILD)/libmgadvise.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_PUB) -Iengine -Icli -Itests/fuzz $(CFLAGS_ALL) $(WARN) \
 	    $(WERROR) -pthread -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c \
-	    $(FUZZ_CLI_SRC) $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS)
+	    $(FUZZ_CLI_SRC) $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS) $(MHD_LIBS) \
+	    $(CURL_LIBS)
 
 fuzz-regress: $(FUZZ_REPLAY)
 	@set -e; for h in $(FUZZERS); do \
@@ -516,7 +537,7 @@ fuzz:
 	    $(FUZZ_CC) $(CPPFLAGS_PUB) -Iengine -Icli -Itests/fuzz -std=c11 -O1 -g \
 	        -fsanitize=fuzzer,$(FUZZ_SAN) -fno-sanitize-recover=all $(WARN) $(WERROR) -pthread \
 	        -o $(FUZZ_BUILD)/fuzz_$$h tests/fuzz/fuzz_$$h.c \
-	        $(FUZZ_CLI_SRC) $(FUZZ_BUILD)/libmgadvise.a $(DEPS_LIBS) $(CSV_LIBS); \
+	        $(FUZZ_CLI_SRC) $(FUZZ_BUILD)/libmgadvise.a $(DEPS_LIBS) $(CSV_LIBS) $(MHD_LIBS) $(CURL_LIBS); \
 	    $(fuzz_case); \
 	    c=$(FUZZ_BUILD)/corpus/$$h; mkdir -p $$c; \
 	    for f in $$seeds; do cp "$$f" "$$c/$$(echo "$$f" | tr / -)"; done; \
@@ -564,7 +585,9 @@ test-valgrind: all $(UNIT_TESTS) $(FUZZ_REPLAY)
 
 # One compiled rule graph evaluated from 8 threads at once, under ThreadSanitizer: the
 # library test compares every thread's output with the single-threaded one, the library's
-# batch engine runs with 1 to 4 workers, and batch -j 8 must equal -j 1 byte for byte.
+# batch engine runs with 1 to 4 workers, and batch -j 8 must equal -j 1 byte for byte; the
+# CDS Hooks service's test (the decision log from many threads, SIGHUP reloads under
+# concurrent requests) runs on the TSan build too.
 test-tsan:
 	$(MAKE) --no-print-directory BUILD=build-tsan SAN=thread OPT=-O1 build-tsan/tests/test_api \
 	    build-tsan/tests/test_batch build-tsan/mgadvise build-tsan/libmgadvise-analysis.so
@@ -581,6 +604,8 @@ test-tsan:
 	@# instrumented: tests/lsp/tsan.supp)
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/tests/lsp/tsan.supp" \
 	    PYTHONDONTWRITEBYTECODE=1 $(PYTHON) tests/lsp/test_lsp.py build-tsan/mgadvise
+	@TSAN_OPTIONS=halt_on_error=1 PYTHONDONTWRITEBYTECODE=1 $(PYTHON) tests/serve/test_serve.py \
+	    build-tsan/mgadvise
 
 sanitize test-asan:
 	$(MAKE) SAN=address,undefined OPT=-O1 test

@@ -658,6 +658,27 @@ static char *resources_json(yajl_val prefetch, size_t *len, res_src **srcs, size
     return gen_take(g, len);
 }
 
+void cds_trace_clear(cds_trace *t)
+{
+    free(t->hook);
+    free(t->hook_instance);
+    free(t->patient_id);
+    for (size_t i = 0; i < t->nrules; i++)
+        free(t->rules[i]);
+    free(t->rules);
+    memset(t, 0, sizeof *t);
+}
+
+static void trace_rules(cds_trace *t, const mga_result *r)
+{
+    size_t n = mga_result_advice_count(r);
+    if (!t || !n || !(t->rules = calloc(n, sizeof *t->rules)))
+        return;
+    for (size_t i = 0; i < n; i++)
+        if ((t->rules[t->nrules] = dup_or_null(mga_result_advice_ref(r, i)->rule)))
+            t->nrules++;
+}
+
 /* A mapper diagnostic's path ("$[i].rest") as the request's own JSON path
  * ("$.prefetch.key.entry[j].resource.rest"). */
 static void request_path(const res_src *srcs, size_t n, const char *path, char *buf, size_t cap)
@@ -675,8 +696,8 @@ static void request_path(const res_src *srcs, size_t n, const char *path, char *
     }
 }
 
-static int evaluate(const cds_service *s, yajl_val prefetch, bool safety_only, char **out,
-                    size_t *outlen)
+static int evaluate(const cds_service *s, yajl_val prefetch, bool safety_only, cds_trace *t,
+                    char **out, size_t *outlen)
 {
     size_t len = 0;
     res_src *srcs = NULL;
@@ -715,6 +736,7 @@ static int evaluate(const cds_service *s, yajl_val prefetch, bool safety_only, c
         }
         status = fail(422, "unprocessable_prefetch", out, outlen, "%s: %s", where, msg);
     } else if (st == MGA_OK && (st = mga_evaluate(s->rs, p, &r)) == MGA_OK) {
+        trace_rules(t, r);
         *out = cards_json(s, r, safety_only, outlen);
         if (!*out)
             status = fail(500, "internal", out, outlen, "out of memory");
@@ -757,8 +779,8 @@ static int fetch_missing(const cds_service *s, yajl_val root, yajl_val *prefetch
     return 0;
 }
 
-int cds_handle(const cds_service *s, const char *id, const char *body, size_t len, char **out,
-               size_t *outlen)
+int cds_handle(const cds_service *s, const char *id, const char *body, size_t len,
+               cds_trace *trace, char **out, size_t *outlen)
 {
     *out = NULL;
     int si = service_index(id);
@@ -785,6 +807,11 @@ int cds_handle(const cds_service *s, const char *id, const char *body, size_t le
     yajl_val ctx = tget(root, "context", yajl_t_object);
     yajl_val prefetch = tget(root, "prefetch", yajl_t_object);
     bool order = strcmp(services[si].hook, "patient-view") != 0;
+    if (trace) {
+        trace->hook = dup_or_null(hook);
+        trace->hook_instance = dup_or_null(inst);
+        trace->patient_id = dup_or_null(ctx ? tstr(ctx, "patientId") : NULL);
+    }
     if (!YAJL_IS_OBJECT(root))
         status = fail(400, "bad_request", out, outlen, "the body is not a JSON object");
     else if (!hook)
@@ -818,7 +845,7 @@ int cds_handle(const cds_service *s, const char *id, const char *body, size_t le
                       "'prefetch.patient' (Patient/{{context.patientId}}) is missing and the "
                       "request gives no 'fhirServer' to fetch it from");
     else
-        status = evaluate(s, prefetch, order, out, outlen);
+        status = evaluate(s, prefetch, order, trace, out, outlen);
     yajl_tree_free(fetched);
     yajl_tree_free(root);
     return status;

@@ -26,12 +26,24 @@ const char *cds_discovery_ref(const cds_service *s, size_t *len);
 /* True for a service id the discovery document lists. */
 bool cds_service_known(const char *id);
 
+/* What one hook call was about, for the decision log: the request's hook, hookInstance and
+ * context.patientId (NULL when absent) and the rules that fired, in rank order. Every
+ * string is malloc'd; cds_trace_clear frees them and zeroes t. */
+typedef struct cds_trace {
+    char *hook, *hook_instance, *patient_id;
+    char **rules;
+    size_t nrules;
+} cds_trace;
+void cds_trace_clear(cds_trace *t);
+
 /* One request handled: body is the POST body of service id. On success returns 200 and
  * *out the response (malloc'd, {"cards":[...]}); the prefetch the request lacks is first
  * fetched from its fhirServer, when it gives one. Otherwise the HTTP status (400, 412, 422,
- * 500) and *out a JSON error body {"error":KIND,"message":M} naming what was wrong. */
-int cds_handle(const cds_service *s, const char *id, const char *body, size_t len, char **out,
-               size_t *outlen);
+ * 500) and *out a JSON error body {"error":KIND,"message":M} naming what was wrong. With
+ * trace (NULL: none), what the request was about is written there, as far as it was read
+ * (out of memory leaves parts of it NULL). */
+int cds_handle(const cds_service *s, const char *id, const char *body, size_t len,
+               cds_trace *trace, char **out, size_t *outlen);
 /* A JSON error body (malloc'd, NULL when out of memory). */
 char *cds_error_json(const char *kind, const char *message, size_t *len);
 

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* `mgadvise serve`: the CDS Hooks 2.0 service over HTTP (libmicrohttpd). One compiled rule
- * set shared read-only by a thread pool; routing, limits and signals here, the CDS Hooks
- * documents in cli/cds.c. */
+/* `mgadvise serve`: the CDS Hooks 2.0 service over HTTP (libmicrohttpd). Options, the
+ * daemon and its limits, the request body read from MHD, signals (SIGHUP reloads the rules)
+ * here; each request answered by cli/handler.c, the CDS Hooks documents in cli/cds.c. */
 #include "auth.h"
-#include "cds.h"
 #include "cli.h"
+#include "declog.h"
+#include "handler.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -26,11 +28,13 @@ static const char *usage_serve =
     "  POST /cds-services/mgadvise-patient-view   cards for the patient (patient-view)\n"
     "  POST /cds-services/mgadvise-order-select   safety cards for a draft magnesium order\n"
     "  POST /cds-services/mgadvise-order-sign     the same at signing (order-sign)\n"
-    "  POST /cds-services/ID/feedback        feedback on cards, logged on standard error\n"
-    "  GET  /healthz                         the rule set being served\n"
+    "  POST /cds-services/ID/feedback        feedback on cards (standard error, decision log)\n"
+    "  GET  /healthz                         the rule set being served (its hash)\n"
     "The patient's FHIR resources come in the request's prefetch; what it lacks is fetched\n"
     "from the request's fhirServer (https, Bearer token from fhirAuthorization); a request\n"
-    "whose prefetch cannot be had gets 412. Runs until SIGTERM or SIGINT.\n"
+    "whose prefetch cannot be had gets 412. Runs until SIGTERM or SIGINT. SIGHUP compiles\n"
+    "the rules again from the same -r paths and serves them; when they have errors, the\n"
+    "rules served so far stay (the diagnostics go to standard error and the decision log).\n"
     "\n"
     "options:\n"
     "  --auth FILE         verify the JWT of every hook and feedback call (Authorization:\n"
@@ -45,15 +49,28 @@ static const char *usage_serve =
     "  -j, --threads N     request threads (1 to 64, default 4)\n"
     "  --max-body BYTES    the largest request body (default 1048576): larger gets 413\n"
     "  --max-connections N connections open at once (default 64)\n"
+    "  --max-header BYTES  the largest request line and headers (default 16384): larger\n"
+    "                      gets 431\n"
+    "  --tls-cert FILE     serve HTTPS with this certificate (PEM; the chain after it)\n"
+    "  --tls-key FILE      and this private key (PEM, not encrypted); both or neither\n"
     "  --timeout SECS      an idle connection is closed after SECS seconds (default 10)\n"
     "  --fhir-timeout SECS the FHIR fetches of one request end within SECS seconds\n"
     "                      (1 to 120, default 10); then the request gets 412\n"
     "  --fhir-allow-http   fetch from plain http:// FHIR servers too (the token is sent\n"
     "                      unencrypted): for a test server on loopback only\n"
+    "  --decision-log FILE append one JSON line per hook call, feedback call and reload\n"
+    "                      to FILE (docs/CDS-HOOKS.md): the rules fired, the cards, status,\n"
+    "                      latency; patient ids as an HMAC-SHA-256 keyed hash\n"
+    "  --log-max-bytes N   rotate FILE before it would pass N bytes (default 104857600;\n"
+    "                      0: never)\n"
+    "  --log-keep K        rotated files kept, FILE.1 (newest) to FILE.K (default 5)\n"
+    "  --log-id-key FILE   the HMAC key for patient ids (16 to 1024 bytes); without it a\n"
+    "                      random key is made for each run, so hashes differ across runs\n"
+    "  --log-plain-ids     write patient ids in the log as they are, not hashed\n"
     "  -h, --help          this help\n"
     "\n"
     "The listening address is printed on standard error once the service answers:\n"
-    "\"mgadvise serve: listening on http://ADDR:PORT\".\n"
+    "\"mgadvise serve: listening on http://ADDR:PORT\" (https with --tls-cert).\n"
     "\n"
     "exit status: 0 stopped by a signal; 1 the rules have errors; 2 usage; 3 a file could not\n"
     "be read or the address cannot be bound; 4 out of memory.\n";
@@ -66,6 +83,14 @@ enum {
     OPT_MAX_CONN,
     OPT_TIMEOUT,
     OPT_AUTH,
+    OPT_LOG,
+    OPT_LOG_MAX,
+    OPT_LOG_KEEP,
+    OPT_LOG_KEY,
+    OPT_LOG_PLAIN,
+    OPT_MAX_HEADER,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
     OPT_FHIR_TIMEOUT,
     OPT_FHIR_HTTP
 };
@@ -80,21 +105,23 @@ static const cli_opt serve_opts[] = {
     {"max-body", 0, "a number of bytes", OPT_MAX_BODY},
     {"max-connections", 0, "a number", OPT_MAX_CONN},
     {"timeout", 0, "a number of seconds", OPT_TIMEOUT},
+    {"max-header", 0, "a number of bytes", OPT_MAX_HEADER},
+    {"tls-cert", 0, "a PEM file", OPT_TLS_CERT},
+    {"tls-key", 0, "a PEM file", OPT_TLS_KEY},
+    {"decision-log", 0, "a file", OPT_LOG},
+    {"log-max-bytes", 0, "a number of bytes", OPT_LOG_MAX},
+    {"log-keep", 0, "a number of files", OPT_LOG_KEEP},
+    {"log-id-key", 0, "a key file", OPT_LOG_KEY},
+    {"log-plain-ids", 0, NULL, OPT_LOG_PLAIN},
     {"fhir-timeout", 0, "a number of seconds", OPT_FHIR_TIMEOUT},
     {"fhir-allow-http", 0, NULL, OPT_FHIR_HTTP},
     {"help", 'h', NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
-typedef struct server {
-    const cds_service *cds;
-    const mga_ruleset *rs;
-    size_t max_body;
-    cli_auth *auth; /* NULL with --insecure-no-auth */
-} server;
-
 /* One request's state, from its first call to its completion. */
 typedef struct request {
+    handler_req hr;
     char *body;
     size_t len, cap;
     bool answered; /* a response was queued before the body was read */
@@ -102,207 +129,91 @@ typedef struct request {
     size_t dropped;
 } request;
 
-static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, char *json,
-                                 size_t len, const char *allow)
+static enum MHD_Result queue(struct MHD_Connection *c, handler_resp *a)
 {
-    if (!json)
+    if (a->status == 0) {
+        free(a->body);
         return MHD_NO; /* out of memory: MHD closes the connection */
+    }
     struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, json, MHD_RESPMEM_MUST_FREE);
+        a->body ? MHD_create_response_from_buffer(a->len, a->body, MHD_RESPMEM_MUST_FREE)
+                : MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     if (!r) {
-        free(json);
+        free(a->body);
         return MHD_NO;
     }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    if (a->body)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
-    if (allow)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    if (a->preflight) {
+        MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+        MHD_add_response_header(r, "Access-Control-Allow-Headers", "Authorization, Content-Type");
+    }
+    if (a->allow)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, a->allow);
+    if (a->bearer)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    enum MHD_Result ret = MHD_queue_response(c, a->status, r);
     MHD_destroy_response(r);
     return ret;
 }
 
-static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *kind,
-                                  const char *msg, const char *allow)
+static enum MHD_Result add_size(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
 {
-    size_t len = 0;
-    char *json = cds_error_json(kind, msg, &len);
-    return send_json(c, status, json, len, allow);
-}
-
-/* What a request to url by method is answered without its body; 0 when the body is needed.
- * *svc gets the service id of a POST to a service (or its feedback). */
-typedef enum route { R_NONE, R_HEALTH, R_DISCOVERY, R_SERVICE, R_FEEDBACK } route;
-
-static route route_of(const char *url, char *svc, size_t cap)
-{
-    if (strcmp(url, "/healthz") == 0)
-        return R_HEALTH;
-    if (strcmp(url, "/cds-services") == 0 || strcmp(url, "/cds-services/") == 0)
-        return R_DISCOVERY;
-    const char *p = "/cds-services/";
-    if (strncmp(url, p, strlen(p)) != 0)
-        return R_NONE;
-    const char *id = url + strlen(p);
-    const char *slash = strchr(id, '/');
-    size_t n = slash ? (size_t)(slash - id) : strlen(id);
-    if (n == 0 || n >= cap)
-        return R_NONE;
-    memcpy(svc, id, n);
-    svc[n] = '\0';
-    if (!slash)
-        return R_SERVICE;
-    return strcmp(slash, "/feedback") == 0 ? R_FEEDBACK : R_NONE;
-}
-
-static bool is_json_type(const char *ct)
-{
-    if (!ct)
-        return false;
-    size_t n = strlen("application/json");
-    return strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';' ||
-                                                           ct[n] == ' ');
-}
-
-static char *dup_text(const char *s, size_t *len)
-{
-    char *p = strdup(s);
-    *len = p ? strlen(p) : 0;
-    return p;
-}
-
-/* Checks the first call of a request: the answer when it needs no body (a GET, an error),
- * else MHD_YES with nothing queued. */
-static enum MHD_Result first_call(const server *srv, struct MHD_Connection *c, const char *url,
-                                  const char *method, request *rq)
-{
-    char svc[128];
-    route rt = route_of(url, svc, sizeof svc);
-    bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
-    char msg[256];
-    rq->answered = true;
-    if (strcmp(method, "OPTIONS") == 0 && rt != R_NONE) {
-        /* a browser's CORS preflight */
-        struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-        if (!r)
-            return MHD_NO;
-        MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
-        MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-        MHD_add_response_header(r, "Access-Control-Allow-Headers", "Authorization, Content-Type");
-        enum MHD_Result ret = MHD_queue_response(c, 204, r);
-        MHD_destroy_response(r);
-        return ret;
-    }
-    switch (rt) {
-    case R_NONE:
-        snprintf(msg, sizeof msg, "no resource at '%.160s'", url);
-        return send_error(c, 404, "not_found", msg, NULL);
-    case R_HEALTH:
-    case R_DISCOVERY:
-        if (!get) {
-            snprintf(msg, sizeof msg, "%.16s is not allowed on '%.160s': use GET", method, url);
-            return send_error(c, 405, "method_not_allowed", msg, "GET");
-        }
-        if (rt == R_DISCOVERY) {
-            size_t len = 0;
-            const char *d = cds_discovery_ref(srv->cds, &len);
-            char *copy = malloc(len);
-            if (copy)
-                memcpy(copy, d, len);
-            return send_json(c, 200, copy, len, NULL);
-        } else {
-            char buf[512];
-            snprintf(buf, sizeof buf, "{\"status\":\"ok\",\"rules\":%zu,\"hash\":\"%s\"}",
-                     mga_ruleset_rule_count(srv->rs), mga_ruleset_hash(srv->rs));
-            size_t len;
-            char *j = dup_text(buf, &len);
-            return send_json(c, 200, j, len, NULL);
-        }
-    case R_SERVICE:
-    case R_FEEDBACK:
-        if (!cds_service_known(svc)) {
-            snprintf(msg, sizeof msg, "no CDS service '%.100s': GET /cds-services lists them",
-                     svc);
-            return send_error(c, 404, "unknown_service", msg, NULL);
-        }
-        if (!post) {
-            snprintf(msg, sizeof msg, "%.16s is not allowed on '%.160s': use POST", method, url);
-            return send_error(c, 405, "method_not_allowed", msg, "POST");
-        }
-        break;
-    }
-    if (srv->auth) {
-        char why[512];
-        const char *h =
-            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        if (cli_auth_check(srv->auth, h, why, sizeof why) != 0) {
-            fprintf(stderr, "mgadvise serve: 401 for %s: %s\n", svc, why);
-            size_t len = 0;
-            char *json = cds_error_json("unauthorized", why, &len);
-            if (!json)
-                return MHD_NO;
-            struct MHD_Response *r =
-                MHD_create_response_from_buffer(len, json, MHD_RESPMEM_MUST_FREE);
-            if (!r) {
-                free(json);
-                return MHD_NO;
-            }
-            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-            MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
-            MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
-            enum MHD_Result ret = MHD_queue_response(c, 401, r);
-            MHD_destroy_response(r);
-            return ret;
-        }
-    }
-    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    if (!is_json_type(ct)) {
-        snprintf(msg, sizeof msg, "Content-Type is '%.100s': expected application/json",
-                 ct ? ct : "(none)");
-        return send_error(c, 415, "unsupported_media_type", msg, NULL);
-    }
-    const char *cl =
-        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl && strtoull(cl, NULL, 10) > srv->max_body) {
-        snprintf(msg, sizeof msg, "the body is %.30s bytes: at most %zu are accepted", cl,
-                 srv->max_body);
-        return send_error(c, 413, "body_too_large", msg, NULL);
-    }
-    rq->answered = false;
+    (void)kind;
+    *(size_t *)cls += strlen(key) + (value ? strlen(value) : 0) + 4; /* "K: V\r\n" */
     return MHD_YES;
+}
+
+static const char *header(struct MHD_Connection *c, const char *name)
+{
+    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
 {
-    (void)version;
-    const server *srv = cls;
+    handler *h = cls;
     request *rq = *con_cls;
+    handler_resp a;
     if (!rq) {
         if (!(rq = calloc(1, sizeof *rq)))
             return MHD_NO;
         *con_cls = rq;
-        return first_call(srv, c, url, method, rq);
+        rq->hr = (handler_req){method,
+                               url,
+                               header(c, MHD_HTTP_HEADER_AUTHORIZATION),
+                               header(c, MHD_HTTP_HEADER_CONTENT_TYPE),
+                               header(c, MHD_HTTP_HEADER_CONTENT_LENGTH),
+                               strlen(method) + strlen(url) + strlen(version) + 4,
+                               handler_now_ms()};
+        MHD_get_connection_values(c, MHD_HEADER_KIND, add_size, &rq->hr.head_bytes);
+        if (!handler_head(h, &rq->hr, &a))
+            return MHD_YES; /* the body is needed */
+        rq->answered = true;
+        return queue(c, &a);
     }
     if (rq->answered) {
         *upload_size = 0; /* the answer is queued: the rest of the body is dropped */
         return MHD_YES;
     }
+    size_t max_body = handler_max_body(h);
     if (*upload_size) {
         size_t n = *upload_size;
         *upload_size = 0;
-        if (rq->too_big || n > srv->max_body - rq->len) {
+        if (rq->too_big || n > max_body - rq->len) {
             /* MHD answers only before or after the upload: drop the rest and say 413 at
              * its end, or close a connection that goes on sending far past the limit */
             rq->too_big = true;
             rq->dropped += n;
-            return rq->dropped / 16 > srv->max_body ? MHD_NO : MHD_YES;
+            return rq->dropped / 16 > max_body ? MHD_NO : MHD_YES;
         }
         if (rq->len + n + 1 > rq->cap) {
             size_t cap = (rq->len + n + 1) * 2;
-            if (cap > srv->max_body + 1)
-                cap = srv->max_body + 1;
+            if (cap > max_body + 1)
+                cap = max_body + 1;
             char *p = realloc(rq->body, cap);
             if (!p)
                 return MHD_NO;
@@ -316,28 +227,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     }
     /* the whole body is here */
     rq->answered = true;
-    if (rq->too_big) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "the body is larger than %zu bytes", srv->max_body);
-        return send_error(c, 413, "body_too_large", msg, NULL);
-    }
-    char svc[128];
-    route rt = route_of(url, svc, sizeof svc);
-    const char *body = rq->body ? rq->body : "";
-    if (rt == R_FEEDBACK) {
-        char *out = NULL;
-        size_t len = 0;
-        if (rq->len == 0 || !strstr(body, "\"feedback\""))
-            return send_error(c, 400, "bad_request",
-                              "a feedback body is a JSON object with a 'feedback' array", NULL);
-        fprintf(stderr, "mgadvise serve: feedback for %s: %zu bytes\n", svc, rq->len);
-        out = dup_text("{}", &len);
-        return send_json(c, 200, out, len, NULL);
-    }
-    char *out = NULL;
-    size_t len = 0;
-    int status = cds_handle(srv->cds, svc, body, rq->len, &out, &len);
-    return send_json(c, (unsigned)status, out, len, NULL);
+    handler_body(h, &rq->hr, rq->body, rq->len, rq->too_big, &a);
+    return queue(c, &a);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -365,14 +256,105 @@ static bool num_opt(const char *v, unsigned long lo, unsigned long hi, unsigned 
     return true;
 }
 
+/* A PEM file's text (NUL-terminated, as MHD takes it), or NULL having said why. */
+static char *read_pem(const char *path, const char *opt)
+{
+    char e[CLI_ESC_CAP];
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    if (!f) {
+        fprintf(stderr, "mgadvise serve: %s '%s': %s\n", opt, cli_esc(e, sizeof e, path),
+                strerror(errno));
+        return NULL;
+    }
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            char *p = cap < (1u << 20) ? realloc(buf, cap = len + 4096 + 1 + cap) : NULL;
+            if (!p) {
+                fprintf(stderr, "mgadvise serve: %s '%s': larger than 1 MiB\n", opt,
+                        cli_esc(e, sizeof e, path));
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = p;
+        }
+        size_t n = fread(buf + len, 1, 4096, f);
+        len += n;
+        if (n < 4096)
+            break;
+    }
+    bool err = ferror(f) != 0;
+    fclose(f);
+    buf[len] = '\0';
+    if (err || !strstr(buf, "-----BEGIN ")) {
+        fprintf(stderr, "mgadvise serve: %s '%s': %s\n", opt, cli_esc(e, sizeof e, path),
+                err ? "cannot be read" : "not a PEM file (no '-----BEGIN ' line)");
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static int diags_sink(void *ud, const char *p, size_t n)
+{
+    char **buf = ud;
+    size_t old = *buf ? strlen(*buf) : 0;
+    char *q = realloc(*buf, old + n + 1);
+    if (!q)
+        return -1;
+    memcpy(q + old, p, n);
+    q[old + n] = '\0';
+    *buf = q;
+    return 0;
+}
+
+/* SIGHUP: the rules compiled again from the same paths and served when they compile. */
+static void reload(mga_engine *eng, const char **rules, size_t nrules, handler *h, declog *log)
+{
+    mga_ruleset *rs = NULL;
+    mga_diags *d = NULL;
+    char old[17], now[17];
+    handler_hash(h, old);
+    mga_status st = cli_load_rules(eng, rules, nrules, &rs, &d);
+    cli_render(d);
+    char *dj = NULL;
+    if (log && d)
+        mga_diags_write(d, MGA_DIAGS_JSON, diags_sink, &dj);
+    mga_diags_free(d);
+    char name[256];
+    snprintf(name, sizeof name, "%s", rs ? mga_ruleset_name(rs) : "");
+    bool ok = st == MGA_OK && handler_swap(h, rs);
+    if (st != MGA_OK) {
+        mga_ruleset_free(rs);
+        fprintf(stderr, "mgadvise serve: reload failed (%s): still serving rules %s\n",
+                mga_status_str(st), old);
+    } else if (!ok) {
+        fprintf(stderr, "mgadvise serve: reload failed (out of memory): still serving rules "
+                        "%s\n", old);
+    }
+    handler_hash(h, now);
+    if (ok)
+        fprintf(stderr, "mgadvise serve: reloaded: serving rules %s (were %s)\n", now, old);
+    if (log)
+        declog_reload(log, ok, ok ? name : NULL, now, dj, dj ? strlen(dj) : 0);
+    free(dj);
+}
+
 int cli_serve(int argc, char **argv)
 {
     const char **rules = calloc((size_t)argc + 1, sizeof *rules);
     size_t nrules = 0;
     const char *bind_addr = "127.0.0.1";
     unsigned long port = 8080, threads = 4, max_body = 1 << 20, max_conn = 64, timeout = 10;
+    unsigned long log_keep = 5, max_header = 16384;
+    const char *tls_cert = NULL, *tls_key = NULL;
+    char *cert_pem = NULL, *key_pem = NULL;
+    unsigned long long log_max = 100ULL << 20;
     bool insecure = false;
     const char *auth_path = NULL;
+    declog_options lo = {0};
     fhirfetch_opts fetch = {false, 10};
     unsigned long fhir_timeout = 10;
     cli_parser P;
@@ -420,6 +402,37 @@ int cli_serve(int argc, char **argv)
             if (!num_opt(v, 1, 3600, &timeout))
                 rc = cli_usage_error("serve", "--timeout '%s': expected 1 to 3600 seconds", v);
             break;
+        case OPT_MAX_HEADER:
+            if (!num_opt(v, 1024, 1UL << 20, &max_header))
+                rc = cli_usage_error("serve", "--max-header '%s': expected 1024 to 1048576", v);
+            break;
+        case OPT_TLS_CERT:
+            tls_cert = v;
+            break;
+        case OPT_TLS_KEY:
+            tls_key = v;
+            break;
+        case OPT_LOG:
+            lo.path = v;
+            break;
+        case OPT_LOG_MAX: {
+            unsigned long n;
+            if (!num_opt(v, 0, ULONG_MAX, &n))
+                rc = cli_usage_error("serve", "--log-max-bytes '%s': expected a number of bytes",
+                                     v);
+            log_max = n;
+            break;
+        }
+        case OPT_LOG_KEEP:
+            if (!num_opt(v, 0, 1000, &log_keep))
+                rc = cli_usage_error("serve", "--log-keep '%s': expected 0 to 1000", v);
+            break;
+        case OPT_LOG_KEY:
+            lo.id_key_path = v;
+            break;
+        case OPT_LOG_PLAIN:
+            lo.plain_ids = true;
+            break;
         case OPT_FHIR_TIMEOUT:
             if (!num_opt(v, 1, 120, &fhir_timeout))
                 rc = cli_usage_error("serve", "--fhir-timeout '%s': expected 1 to 120 seconds", v);
@@ -442,12 +455,39 @@ int cli_serve(int argc, char **argv)
                              "");
     if (rc == EXIT_OK && insecure && auth_path)
         rc = cli_usage_error("serve", "%s--auth and --insecure-no-auth exclude each other", "");
+    if (rc == EXIT_OK && !lo.path && (lo.id_key_path || lo.plain_ids))
+        rc = cli_usage_error("serve", "%s--log-id-key and --log-plain-ids need --decision-log",
+                             "");
+    if (rc == EXIT_OK && lo.id_key_path && lo.plain_ids)
+        rc = cli_usage_error("serve", "%s--log-id-key and --log-plain-ids exclude each other",
+                             "");
+    if (rc == EXIT_OK && !tls_cert != !tls_key)
+        rc = cli_usage_error("serve", "%s--tls-cert and --tls-key go together", "");
+    if (rc == EXIT_OK && tls_cert && !MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+        fprintf(stderr, "mgadvise serve: this libmicrohttpd is built without TLS\n");
+        rc = EXIT_IO;
+    }
+    if (rc == EXIT_OK && tls_cert &&
+        (!(cert_pem = read_pem(tls_cert, "--tls-cert")) ||
+         !(key_pem = read_pem(tls_key, "--tls-key"))))
+        rc = EXIT_IO;
     cli_auth *auth = NULL;
     if (rc == EXIT_OK && auth_path) {
         char why[1024];
         if (!(auth = cli_auth_new(auth_path, why, sizeof why))) {
             char e[CLI_ESC_CAP];
             fprintf(stderr, "mgadvise serve: --auth: %s\n", cli_esc(e, sizeof e, why));
+            rc = EXIT_IO;
+        }
+    }
+    declog *log = NULL;
+    if (rc == EXIT_OK && lo.path) {
+        char why[1024];
+        lo.max_bytes = log_max;
+        lo.keep = (unsigned)log_keep;
+        if (!(log = declog_open(&lo, why, sizeof why))) {
+            char e[CLI_ESC_CAP];
+            fprintf(stderr, "mgadvise serve: %s\n", cli_esc(e, sizeof e, why));
             rc = EXIT_IO;
         }
     }
@@ -468,7 +508,10 @@ int cli_serve(int argc, char **argv)
         a6.sin6_port = htons((uint16_t)port);
     }
     if (rc != EXIT_OK) {
+        declog_free(log);
         cli_auth_free(auth);
+        free(cert_pem);
+        free(key_pem);
         free(rules);
         return rc;
     }
@@ -476,26 +519,36 @@ int cli_serve(int argc, char **argv)
         fprintf(stderr, "mgadvise serve: WARNING: --insecure-no-auth: requests are NOT "
                         "authenticated; anyone who reaches this address gets advice for the "
                         "patient data they send. For local testing only.\n");
+    if (log && declog_key_is_random(log) && !lo.plain_ids)
+        fprintf(stderr, "mgadvise serve: the decision log hashes patient ids with a random key "
+                        "made for this run (give --log-id-key FILE for hashes that stay the "
+                        "same across runs)\n");
     mga_engine *eng = NULL;
     mga_ruleset *rs = NULL;
-    cds_service *cds = NULL;
+    handler *h = NULL;
     mga_status st = mga_engine_new(NULL, &eng);
     if (st == MGA_OK)
         st = cli_load_rules(eng, rules, nrules, &rs, NULL);
-    free(rules);
-    if (st == MGA_OK && !(cds = cds_service_new(rs)))
-        st = MGA_E_NOMEM;
-    if (cds)
-        cds_service_set_fetch(cds, &fetch);
-    if (cds && fetch.allow_http)
+    if (fetch.allow_http)
         fprintf(stderr, "mgadvise serve: WARNING: --fhir-allow-http: FHIR servers are queried "
                         "over plain HTTP, the access token unencrypted. For a test server on "
                         "loopback only.\n");
+    handler_config hc = {max_body, max_header, auth, log, fetch};
+    if (st == MGA_OK) {
+        h = handler_new(&hc, rs); /* takes rs, even when it fails */
+        rs = NULL;
+        if (!h)
+            st = MGA_E_NOMEM;
+    }
     if (st != MGA_OK) {
         cli_report_status(st);
-        cli_auth_free(auth);
         mga_ruleset_free(rs);
+        declog_free(log);
+        cli_auth_free(auth);
         mga_engine_free(eng);
+        free(cert_pem);
+        free(key_pem);
+        free(rules);
         return cli_status_exit(st);
     }
     /* the pool's threads inherit this mask: only sigwait below sees the signals */
@@ -503,42 +556,58 @@ int cli_serve(int argc, char **argv)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
-    server srv = {cds, rs, max_body, auth};
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0) |
+                     (cert_pem ? MHD_USE_TLS : 0);
+    /* a connection's memory holds its read buffer (the head is parsed in place), the parsed
+     * headers and the response's buffer: a head of max_header bytes gets the 431 above,
+     * a much larger one MHD's own 431 */
+    size_t conn_mem = 2 * (size_t)max_header + 32768;
     if (MHD_is_feature_supported(MHD_FEATURE_EPOLL))
         flags |= MHD_USE_EPOLL;
     else if (MHD_is_feature_supported(MHD_FEATURE_POLL))
         flags |= MHD_USE_POLL;
     struct MHD_Daemon *d = MHD_start_daemon(
-        flags, (uint16_t)port, NULL, NULL, handle, &srv, MHD_OPTION_SOCK_ADDR,
+        flags, (uint16_t)port, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR,
         v6 ? (struct sockaddr *)&a6 : (struct sockaddr *)&a4, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)max_conn, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
+        (unsigned)timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_mem,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+        cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert_pem,
+        MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_END);
     if (!d) {
         char e[CLI_ESC_CAP];
-        fprintf(stderr, "mgadvise serve: cannot listen on %s port %lu\n",
-                cli_esc(e, sizeof e, bind_addr), port);
-        cds_service_free(cds);
+        fprintf(stderr, "mgadvise serve: cannot listen on %s port %lu%s\n",
+                cli_esc(e, sizeof e, bind_addr), port,
+                cert_pem ? ", or the TLS certificate and key are not a valid pair" : "");
+        handler_free(h);
+        free(cert_pem);
+        free(key_pem);
+        declog_free(log);
         cli_auth_free(auth);
-        mga_ruleset_free(rs);
         mga_engine_free(eng);
+        free(rules);
         return EXIT_IO;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-    fprintf(stderr, "mgadvise serve: listening on http://%s%s%s:%u\n", v6 ? "[" : "", bind_addr,
+    fprintf(stderr, "mgadvise serve: listening on http%s://%s%s%s:%u\n", cert_pem ? "s" : "",
+            v6 ? "[" : "", bind_addr,
             v6 ? "]" : "", info ? info->port : (unsigned)port);
     fflush(stderr);
     int sig = 0;
-    sigwait(&sigs, &sig);
+    while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
+        reload(eng, rules, nrules, h, log);
     fprintf(stderr, "mgadvise serve: stopping on signal %d\n", sig);
     MHD_stop_daemon(d);
-    cds_service_free(cds);
+    handler_free(h);
+    declog_free(log);
     cli_auth_free(auth);
-    mga_ruleset_free(rs);
     mga_engine_free(eng);
+    free(cert_pem);
+    free(key_pem);
+    free(rules);
     return EXIT_OK;
 }

@@ -46,7 +46,7 @@ _mgadvise()
         _filedir -d
         return
         ;;
-    --stats | --catalog | --auth)
+    --stats | --catalog | --auth | --decision-log | --log-id-key | --tls-cert | --tls-key)
         _filedir
         return
         ;;
@@ -59,7 +59,8 @@ _mgadvise()
         return
         ;;
     -j | --jobs | --threads | --skip | --min-coverage | --rule | --time-limit | --port | --bind | \
-        --max-body | --max-connections | --timeout | --fhir-timeout)
+        --max-body | --max-connections | --timeout | --max-header | --log-max-bytes | --log-keep | \
+        --fhir-timeout)
         return
         ;;
     esac
@@ -76,7 +77,7 @@ _mgadvise()
     schema) opts='-r --rules --allow-unknown-fields -h --help' ;;
     catalog) opts='-r --rules -h --help' ;;
     lsp) opts='--no-analysis --time-limit -h --help' ;;
-    serve) opts='--auth --insecure-no-auth --port --bind -r --rules -j --threads --max-body --max-connections --timeout --fhir-timeout --fhir-allow-http -h --help' ;;
+    serve) opts='--auth --insecure-no-auth --port --bind -r --rules -j --threads --max-body --max-header --max-connections --timeout --tls-cert --tls-key --decision-log --log-max-bytes --log-keep --log-id-key --log-plain-ids --fhir-timeout --fhir-allow-http -h --help' ;;
     *) return ;;
     esac
     if [[ $cur == -* ]]; then

@@ -17,6 +17,7 @@ import tempfile
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -46,7 +47,7 @@ def start(*extra):
         if not line:
             break
         lines.append(line)
-        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+        m = re.search(r"listening on https?://127\.0\.0\.1:(\d+)", line)
         if m:
             return p, int(m.group(1)), lines
     p.kill()
@@ -253,6 +254,303 @@ def jwt_cases():
     check("401 for mgadvise-patient-view: the JWT's \"jti\" was used before" in rest,
           "401s logged with the reason")
     check("Sanitizer" not in rest, "--auth server: no sanitizer report: " + rest[-2000:])
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGTERM)
+    try:
+        rc = proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        rc = -1
+    return rc, proc.stderr.read()
+
+
+def read_log(path):
+    """The decision log's lines, each parsed (a line that does not parse fails)."""
+    out = []
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                check(False, "%s:%d: not JSON: %r" % (path, n, line[:200]))
+    return out
+
+
+RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+
+
+def decision_log_cases(tmp):
+    """--decision-log: a line per hook and feedback call, parsed and checked; patient ids
+    as HMAC-SHA-256 under --log-id-key (recomputed here), never plain; rotation."""
+    log = os.path.join(tmp, "decisions.jsonl")
+    key = os.path.join(tmp, "id.key")
+    with open(key, "wb") as f:
+        f.write(b"0123456789abcdef-a-test-key")
+    proc, port, lines = start("--insecure-no-auth", "--decision-log", log, "--log-id-key", key)
+    check(not any("random key" in l for l in lines), "no random-key note with --log-id-key")
+    pre, pid = prefetch_of("ckd-diuretics.json")
+    svc = "/cds-services/mgadvise-patient-view"
+    try:
+        st, _, doc = request(port, "POST", svc, hook_request("patient-view", pid, pre))
+        st2, _, _ = request(port, "POST", svc, "{}")
+        st3, _, _ = request(port, "POST", svc + "/feedback", json.dumps({"feedback": [
+            {"card": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", "outcome": "overridden",
+             "outcomeTimestamp": "2026-06-01T10:00:00Z"}]}))
+        st4, _, _ = request(port, "POST", svc, "{}", ctype="text/plain")
+        _, _, health = request(port, "GET", "/healthz")
+    finally:
+        rc, rest = stop(proc)
+    check(rc == 0, "decision log server: clean exit: " + rest[-2000:])
+    recs = read_log(log)
+    check(len(recs) == 4, "decision log: one line per call (%d)" % len(recs))
+    if len(recs) != 4:
+        return
+    hook, bad, fb, early = recs
+    for r in recs:
+        check(RFC3339.match(r.get("time", "")) is not None, "log time RFC 3339: %r" % r.get("time"))
+        check(isinstance(r.get("latency_ms"), (int, float)) and r["latency_ms"] >= 0, "log latency")
+        check(r.get("service") == "mgadvise-patient-view", "log service")
+    check(hook.get("event") == "hook" and hook.get("hook") == "patient-view", "log hook")
+    check(hook.get("hookInstance") == "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", "log hookInstance")
+    check(hook.get("status") == 200 and bad.get("status") == 400 and early.get("status") == 415,
+          "log statuses")
+    check(hook.get("ruleset", {}).get("hash") == health.get("hash") and
+          hook["ruleset"].get("name") == "mgadvise magnesium guidance", "log rule set name and hash")
+    check("s1_kidney_disease_avoid_supplements" in hook.get("rules", []), "log: the rules fired")
+    want = [{"uuid": c["uuid"], "indicator": c["indicator"], "summary": c["summary"]}
+            for c in doc["cards"]]
+    check(hook.get("cards") == want, "log: the cards returned (uuid, indicator, summary)")
+    mac = hmac.new(open(key, "rb").read(), pid.encode(), hashlib.sha256).hexdigest()
+    check(hook.get("patient") == "hmac-sha256:" + mac, "log: patient id as HMAC-SHA-256")
+    check(fb.get("event") == "feedback" and fb.get("feedback") == [
+        {"card": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", "outcome": "overridden",
+         "outcomeTimestamp": "2026-06-01T10:00:00Z"}] and fb.get("status") == 200, "log feedback")
+    check(pid not in open(log).read(), "log: no plain patient id")
+
+    # without a key: a random one, said on stderr; --log-plain-ids writes the id itself
+    log2 = os.path.join(tmp, "plain.jsonl")
+    proc, port, lines = start("--insecure-no-auth", "--decision-log", log2, "--log-plain-ids")
+    try:
+        request(port, "POST", svc, hook_request("patient-view", pid, pre))
+    finally:
+        stop(proc)
+    recs = read_log(log2)
+    check(len(recs) == 1 and recs[0].get("patient") == pid, "log: --log-plain-ids")
+    log3 = os.path.join(tmp, "random.jsonl")
+    proc, port, lines = start("--insecure-no-auth", "--decision-log", log3)
+    check(any("random key" in l for l in lines), "log: the random key is said")
+    try:
+        request(port, "POST", svc, hook_request("patient-view", pid, pre))
+    finally:
+        stop(proc)
+    recs = read_log(log3)
+    check(len(recs) == 1 and recs[0].get("patient", "").startswith("hmac-sha256:") and
+          recs[0]["patient"] != "hmac-sha256:" + mac and pid not in open(log3).read(),
+          "log: a random key per run")
+
+    # rotation: files never pass --log-max-bytes (a line is shorter), FILE.1 .. FILE.K kept
+    log4 = os.path.join(tmp, "rot.jsonl")
+    proc, port, _ = start("--insecure-no-auth", "--decision-log", log4, "--log-max-bytes", "4000",
+                          "--log-keep", "2")
+    try:
+        for _ in range(12):
+            request(port, "POST", svc, hook_request("patient-view", pid, pre))
+    finally:
+        stop(proc)
+    files = sorted(f for f in os.listdir(tmp) if f.startswith("rot.jsonl"))
+    check(files == ["rot.jsonl", "rot.jsonl.1", "rot.jsonl.2"], "rotation keeps 2: %r" % files)
+    for f in files:
+        check(os.path.getsize(os.path.join(tmp, f)) <= 4000, "rotated file within the limit")
+        check(all(r.get("event") == "hook" for r in read_log(os.path.join(tmp, f))), "rotated lines")
+
+    # a log that cannot be written (a full disk): the requests are answered, the error is
+    # said once on stderr
+    if os.path.exists("/dev/full"):
+        proc, port, _ = start("--insecure-no-auth", "--decision-log", "/dev/full")
+        try:
+            sts = [request(port, "POST", svc, hook_request("patient-view", pid, pre))[0]
+                   for _ in range(3)]
+        finally:
+            rc, rest = stop(proc)
+        check(sts == [200, 200, 200], "a failing decision log fails no request: %r" % sts)
+        check(rest.count("cannot write") == 1 and "/dev/full" in rest,
+              "a failing decision log is said once: " + rest[-1000:])
+
+    # option errors
+    for args, word in ((["--log-plain-ids"], "--decision-log"),
+                       (["--decision-log", log, "--log-id-key", os.path.join(tmp, "none")], "none"),
+                       (["--decision-log", os.path.join(tmp, "no", "dir.jsonl")], "dir.jsonl"),
+                       (["--decision-log", log, "--log-keep", "x"], "--log-keep")):
+        p = subprocess.run([MG, "serve", "--insecure-no-auth", "--port", "0", *args],
+                           capture_output=True, text=True, timeout=30)
+        check(p.returncode in (2, 3) and word in p.stderr, "log option error %r: %s" % (args, p.stderr))
+
+
+def wait_for(what, cond, seconds=30):
+    """Polls cond until it holds (bounded): a reload is asynchronous."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if cond():
+            return True
+        time.sleep(0.05)
+    check(False, "timed out waiting for " + what)
+    return False
+
+
+def reload_cases(tmp):
+    """SIGHUP under concurrent requests: a changed rule file is served (new hash); a broken
+    one is refused (old hash kept, diagnostics in the decision log) and the service answers
+    on; no request fails meanwhile."""
+    rules = os.path.join(tmp, "rules.mga")
+    log = os.path.join(tmp, "reload.jsonl")
+    text = open(os.path.join(ROOT, "tests/serve/linked.mga")).read()
+    with open(rules, "w") as f:
+        f.write(text)
+    proc, port, _ = start("--insecure-no-auth", "-r", rules, "--decision-log", log, "-j", "4")
+    pre, pid = prefetch_of("ckd-diuretics.json")
+    body = hook_request("patient-view", pid, pre)
+    stop_flag = threading.Event()
+    results = []
+
+    def client():
+        # bounded: at most 2000 requests each, ended by the flag
+        for _ in range(2000):
+            if stop_flag.is_set():
+                return
+            try:
+                st, _, doc = request(port, "POST", "/cds-services/mgadvise-patient-view", body)
+                results.append((st, len(doc.get("cards", [])) if doc else -1))
+            except OSError as e:
+                results.append((str(e), -1))
+
+    threads = [threading.Thread(target=client) for _ in range(4)]
+    try:
+        _, _, h0 = request(port, "GET", "/healthz")
+        for t in threads:
+            t.start()
+        with open(rules, "a") as f:
+            f.write("# a change\n")
+        proc.send_signal(signal.SIGHUP)
+        h1 = {}
+        def changed():
+            nonlocal h1
+            _, _, h1 = request(port, "GET", "/healthz")
+            return h1.get("hash") != h0.get("hash")
+        wait_for("the new hash", changed)
+        with open(rules, "w") as f:
+            f.write(text + "\nrule broken\n  when nonsense\n")
+        proc.send_signal(signal.SIGHUP)
+        def refused():
+            try:
+                return any(r.get("event") == "reload" and not r.get("ok")
+                           for r in read_log(log))
+            except OSError:
+                return False
+        wait_for("the refused reload", refused)
+        _, _, h2 = request(port, "GET", "/healthz")
+        st, _, doc = request(port, "POST", "/cds-services/mgadvise-patient-view", body)
+        stop_flag.set()
+        for t in threads:
+            t.join()
+    finally:
+        stop_flag.set()
+        rc, rest = stop(proc)
+    check(h1.get("hash") and h1["hash"] != h0.get("hash"), "reload: a new hash is served")
+    check(h2.get("hash") == h1.get("hash"), "reload with errors: the old hash kept")
+    check(st == 200 and len(doc.get("cards", [])) == 2, "reload with errors: still answering")
+    check(results and all(r == (200, 2) for r in results),
+          "no request failed during the reloads (%d, %r)" %
+          (len(results), [r for r in results if r != (200, 2)][:3]))
+    check("reloaded: serving rules %s" % h1.get("hash") in rest, "reload said on stderr")
+    check("reload failed" in rest and "error" in rest, "the reload's diagnostics on stderr")
+    recs = [r for r in read_log(log) if r.get("event") == "reload"]
+    check(len(recs) == 2 and recs[0].get("ok") is True and
+          recs[0].get("ruleset", {}).get("hash") == h1.get("hash"), "log: the reload")
+    bad = recs[1] if len(recs) == 2 else {}
+    check(bad.get("ok") is False and bad.get("ruleset", {}).get("hash") == h1.get("hash") and
+          any(d.get("severity") == "error" and d.get("file", "").endswith("rules.mga") and
+              d.get("line") for d in bad.get("diagnostics", [])),
+          "log: the failed reload and its diagnostics: %r" % bad)
+    hashes = {r["ruleset"]["hash"] for r in read_log(log) if r.get("event") == "hook"}
+    check(hashes == {h0.get("hash"), h1.get("hash")} or hashes == {h1.get("hash")},
+          "log: hook lines name the rule set that answered: %r" % hashes)
+    check(rc == 0 and "Sanitizer" not in rest, "reload server: clean exit: " + rest[-2000:])
+
+
+def header_cases():
+    """--max-header: a head past the limit gets a 431 JSON error; one far past it (more than
+    the connection's memory) libmicrohttpd's own 431; the service answers on."""
+    proc, port, _ = start("--insecure-no-auth", "--max-header", "4096")
+    try:
+        ok = raw(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: %s\r\n\r\n" % ("a" * 3000), b"")
+        check(ok.startswith(b"HTTP/1.1 200"), "a head within --max-header")
+        big = raw(port, "POST /cds-services/mgadvise-patient-view HTTP/1.1\r\nHost: x\r\n"
+                  "Content-Type: application/json\r\nX-Pad: %s\r\n\r\n" % ("a" * 5000), b"")
+        head, _, body = big.partition(b"\r\n\r\n")
+        check(head.startswith(b"HTTP/1.1 431") and b"application/json" in head and
+              json.loads(body or b"{}").get("error") == "header_too_large" and
+              b"at most 4096" in body, "a head past --max-header: 431 JSON: %r" % big[:300])
+        huge = raw(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: %s\r\n\r\n" % ("a" * 100000), b"")
+        check(huge.startswith(b"HTTP/1.1 431"), "a head far past --max-header: 431")
+        st, _, doc = request(port, "GET", "/healthz")
+        check(st == 200, "answers after oversized heads")
+    finally:
+        rc, rest = stop(proc)
+    check(rc == 0 and "Sanitizer" not in rest, "max-header server: clean exit: " + rest[-2000:])
+    p = subprocess.run([MG, "serve", "--insecure-no-auth", "--max-header", "12"],
+                       capture_output=True, text=True, timeout=30)
+    check(p.returncode == 2 and "--max-header '12'" in p.stderr, "--max-header out of range")
+
+
+def tls_cases(tmp):
+    """--tls-cert/--tls-key: HTTPS with a self-signed certificate made here, the client
+    verifying it (and refusing it without the certificate as trust anchor)."""
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    mk = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                         "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                         "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+                         "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                        capture_output=True, text=True, timeout=60)
+    check(mk.returncode == 0, "openssl made a certificate: " + mk.stderr)
+    if mk.returncode:
+        return
+    proc, port, lines = start("--insecure-no-auth", "--tls-cert", cert, "--tls-key", key)
+    check(any("listening on https://" in l for l in lines), "TLS: https in the address")
+    try:
+        ctx = ssl.create_default_context(cafile=cert)
+        c = http.client.HTTPSConnection("127.0.0.1", port, timeout=20, context=ctx)
+        pre, pid = prefetch_of("ckd-diuretics.json")
+        c.request("POST", "/cds-services/mgadvise-patient-view",
+                  body=hook_request("patient-view", pid, pre),
+                  headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        doc = json.loads(r.read())
+        check(r.status == 200 and valid_cards(doc, "tls"), "TLS: cards over HTTPS, verified")
+        check(c.sock.version() in ("TLSv1.2", "TLSv1.3"), "TLS version %s" % c.sock.version())
+        c.close()
+        refused = False
+        try:
+            c = http.client.HTTPSConnection("127.0.0.1", port, timeout=20,
+                                            context=ssl.create_default_context())
+            c.request("GET", "/healthz")
+            c.getresponse().read()
+        except ssl.SSLCertVerificationError:
+            refused = True
+        check(refused, "TLS: an unknown certificate is refused by a verifying client")
+        plain = raw(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", b"")
+        check(not plain.startswith(b"HTTP/1.1 200"), "TLS: plain HTTP is not answered")
+    finally:
+        rc, rest = stop(proc)
+    check(rc == 0 and "Sanitizer" not in rest, "TLS server: clean exit: " + rest[-2000:])
+    for args, word in ((["--tls-cert", cert], "go together"),
+                       (["--tls-cert", cert, "--tls-key", os.path.join(tmp, "none.pem")], "none.pem"),
+                       (["--tls-cert", os.path.join(ROOT, "README.md"), "--tls-key", key], "not a PEM"),
+                       (["--tls-cert", key, "--tls-key", key], "TLS certificate")):
+        p = subprocess.run([MG, "serve", "--insecure-no-auth", "--port", "0", *args],
+                           capture_output=True, text=True, timeout=30)
+        check(p.returncode in (2, 3) and word in p.stderr, "TLS option error %r: %s" % (args, p.stderr))
 
 
 TOKEN = "fhir-token-123"
@@ -666,6 +964,13 @@ def main():
     check(rc2 == 0, "second server: clean exit")
     check("Sanitizer" not in rest2, "second server: no sanitizer report: " + rest2[-2000:])
     jwt_cases()
+    with tempfile.TemporaryDirectory() as tmp:
+        decision_log_cases(tmp)
+    with tempfile.TemporaryDirectory() as tmp:
+        reload_cases(tmp)
+    header_cases()
+    with tempfile.TemporaryDirectory() as tmp:
+        tls_cases(tmp)
     fetch_cases()
     check(rc == 0, "clean exit on SIGTERM (%d): %s" % (rc, rest[-2000:]))
     check("feedback for mgadvise-patient-view" in rest, "feedback logged")
