@@ -278,24 +278,25 @@ static const char *jstr(yajl_val v, const char *k)
     return s ? YAJL_GET_STRING(s) : NULL;
 }
 
-/* The cards of a response body: uuid, indicator and summary of each. */
-static void cards(yajl_gen g, const char *resp, size_t len)
+/* Writes "name": [...] with, for each object of the array `name` in the JSON text (len
+ * bytes; none when the text is NULL or not such JSON), its string members `keys` (a
+ * NULL-ended list) as one object: what the log keeps of the cards and the feedback. */
+static void pick(yajl_gen g, const char *name, const char *text, size_t len,
+                 const char *const *keys)
 {
-    str(g, "cards");
+    str(g, name);
     yajl_gen_array_open(g);
-    char *copy = resp && len ? malloc(len + 1) : NULL;
+    char *copy = text && len ? malloc(len + 1) : NULL;
     if (copy) {
-        memcpy(copy, resp, len);
+        memcpy(copy, text, len);
         copy[len] = '\0';
         yajl_val root = yajl_tree_parse(copy, NULL, 0);
-        const char *path[] = {"cards", NULL};
+        const char *path[] = {name, NULL};
         yajl_val a = root ? yajl_tree_get(root, path, yajl_t_array) : NULL;
         for (size_t i = 0; a && i < a->u.array.len; i++) {
-            yajl_val c = a->u.array.values[i];
             yajl_gen_map_open(g);
-            kv(g, "uuid", jstr(c, "uuid"));
-            kv(g, "indicator", jstr(c, "indicator"));
-            kv(g, "summary", jstr(c, "summary"));
+            for (const char *const *k = keys; *k; k++)
+                kv(g, *k, jstr(a->u.array.values[i], *k));
             yajl_gen_map_close(g);
         }
         yajl_tree_free(root);
@@ -303,6 +304,9 @@ static void cards(yajl_gen g, const char *resp, size_t len)
     }
     yajl_gen_array_close(g);
 }
+
+static const char *const card_keys[] = {"uuid", "indicator", "summary", NULL};
+static const char *const feedback_keys[] = {"card", "outcome", "outcomeTimestamp", NULL};
 
 void declog_hook(declog *l, const char *service, const cds_trace *trace, const char *rs_name,
                  const char *rs_hash, unsigned status, const char *resp, size_t resp_len,
@@ -329,7 +333,7 @@ void declog_hook(declog *l, const char *service, const cds_trace *trace, const c
     for (size_t i = 0; trace && i < trace->nrules; i++)
         str(g, trace->rules[i]);
     yajl_gen_array_close(g);
-    cards(g, status == 200 ? resp : NULL, resp_len);
+    pick(g, "cards", status == 200 ? resp : NULL, resp_len, card_keys);
     str(g, "status");
     yajl_gen_integer(g, status);
     latency(g, latency_ms);
@@ -343,27 +347,7 @@ void declog_feedback(declog *l, const char *service, const char *body, size_t le
     if (!g)
         return;
     kv(g, "service", service);
-    str(g, "feedback");
-    yajl_gen_array_open(g);
-    char *copy = body && len ? malloc(len + 1) : NULL;
-    if (copy) {
-        memcpy(copy, body, len);
-        copy[len] = '\0';
-        yajl_val root = yajl_tree_parse(copy, NULL, 0);
-        const char *path[] = {"feedback", NULL};
-        yajl_val a = root ? yajl_tree_get(root, path, yajl_t_array) : NULL;
-        for (size_t i = 0; a && i < a->u.array.len; i++) {
-            yajl_val f = a->u.array.values[i];
-            yajl_gen_map_open(g);
-            kv(g, "card", jstr(f, "card"));
-            kv(g, "outcome", jstr(f, "outcome"));
-            kv(g, "outcomeTimestamp", jstr(f, "outcomeTimestamp"));
-            yajl_gen_map_close(g);
-        }
-        yajl_tree_free(root);
-        free(copy);
-    }
-    yajl_gen_array_close(g);
+    pick(g, "feedback", body, len, feedback_keys);
     str(g, "status");
     yajl_gen_integer(g, status);
     latency(g, latency_ms);

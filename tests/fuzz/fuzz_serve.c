@@ -29,13 +29,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    mga_engine *eng = NULL;
-    mga_ruleset *rs = NULL;
-    mga_diags *d = NULL;
-    FUZZ_CHECK(mga_engine_new(NULL, &eng) == MGA_OK);
-    FUZZ_CHECK(mga_compile_builtin(eng, &rs, &d) == MGA_OK);
-    mga_diags_free(d);
-    mga_engine_free(eng);
+    mga_ruleset *rs = fuzz_builtin_rules();
     char why[256];
     declog_options lo = {"/dev/null", 0, 0, NULL, false}; /* never rotated */
     declog *log = declog_open(&lo, why, sizeof why);
