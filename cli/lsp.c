@@ -13,9 +13,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char *usage_lsp =
-    "usage: mgadvise lsp [--no-analysis] [--time-limit SECS]\n"
+    "usage: mgadvise lsp [--sources DIR] [--no-analysis] [--time-limit SECS]\n"
     "\n"
     "Runs a Language Server Protocol server on standard input and output, for editors: the\n"
     "diagnostics of rule files (*.mga, every rule file of a folder compiled together) and\n"
@@ -25,6 +26,8 @@ static const char *usage_lsp =
     "docs/EDITORS.md.\n"
     "\n"
     "options:\n"
+    "  --sources DIR       also check, as you type, that every cited quote and number\n"
+    "                      occurs in its document in DIR (as check --sources does)\n"
     "  --no-analysis       no solver analysis: the compiler's diagnostics only\n"
     "  --time-limit SECS   stop an analysis after SECS seconds (1 to 86400; default 10)\n"
     "  -h, --help          this help\n"
@@ -602,9 +605,10 @@ static bool handle(lsp_server *S, yajl_val msg, int *code)
     } /* an unknown notification ("initialized", "$/..." among them) is ignored */
     return false;
 }
-enum { OPT_NO_ANALYSIS = 256, OPT_TIME_LIMIT };
+enum { OPT_NO_ANALYSIS = 256, OPT_TIME_LIMIT, OPT_SOURCES };
 
 static const cli_opt lsp_opts[] = {
+    {"sources", 0, "a folder", OPT_SOURCES},
     {"no-analysis", 0, NULL, OPT_NO_ANALYSIS},
     {"time-limit", 0, "a number of seconds", OPT_TIME_LIMIT},
     {"help", 'h', NULL, 'h'},
@@ -620,6 +624,7 @@ int cli_lsp(int argc, char **argv)
     const char *v;
     bool analysis = true;
     double limit = 10;
+    const char *sources = NULL;
     while ((c = cli_parser_next(&P, argc, argv, &v)) != CLI_OPT_END) {
         char *end;
         switch (c) {
@@ -629,6 +634,15 @@ int cli_lsp(int argc, char **argv)
         case OPT_NO_ANALYSIS:
             analysis = false;
             break;
+        case OPT_SOURCES: {
+            struct stat sb;
+            if (stat(v, &sb) != 0 || !S_ISDIR(sb.st_mode))
+                return cli_usage_error("lsp",
+                                       "'%s' for --sources is not a folder of source documents",
+                                       v);
+            sources = v;
+            break;
+        }
         case OPT_TIME_LIMIT:
             limit = strtod(v, &end);
             if (end == v || *end || !(limit >= 1 && limit <= 86400))
@@ -648,7 +662,10 @@ int cli_lsp(int argc, char **argv)
     lsp_server S;
     memset(&S, 0, sizeof S);
     S.out.f = stdout;
-    if (pthread_mutex_init(&S.lock, NULL) != 0 || pthread_mutex_init(&S.out.lock, NULL) != 0 || mga_engine_new(NULL, &S.eng) != MGA_OK ||
+    mga_options eopt;
+    mga_options_init(&eopt);
+    eopt.sources_dir = sources; /* the quote check of every compile, as check --sources */
+    if (pthread_mutex_init(&S.lock, NULL) != 0 || pthread_mutex_init(&S.out.lock, NULL) != 0 || mga_engine_new(&eopt, &S.eng) != MGA_OK ||
         (analysis && lsp_analysis_start(&S, limit, &S.an) != MGA_OK)) {
         fprintf(stderr, "mgadvise lsp: %s\n", mga_status_str(MGA_E_NOMEM));
         mga_engine_free(S.eng);

@@ -76,7 +76,7 @@ _mgadvise()
     graph) opts='-r --rules -f --format -h --help' ;;
     schema) opts='-r --rules --allow-unknown-fields -h --help' ;;
     catalog) opts='-r --rules -h --help' ;;
-    lsp) opts='--no-analysis --time-limit -h --help' ;;
+    lsp) opts='--sources --no-analysis --time-limit -h --help' ;;
     serve) opts='--auth --insecure-no-auth --port --bind -r --rules -j --threads --max-body --max-header --max-connections --timeout --tls-cert --tls-key --decision-log --log-max-bytes --log-keep --log-id-key --log-plain-ids --fhir-timeout --fhir-allow-http -h --help' ;;
     *) return ;;
     esac

@@ -631,6 +631,34 @@ def session_analysis(tmp):
         os.remove(extra)
 
 
+def session_quotes(tmp):
+    # With --sources, every compile checks the cited quotes against the documents, as
+    # check --sources does: a quote changed as it is typed is an error at once.
+    extra = os.path.join(tmp, "rules", "zz_quote.mga")
+    good = ('rule zz_quote_checked\n  when age >= 120 years\n  then warn\n  severity info\n'
+            '  say "Checked."\n  cite immune quote "Individuals with kidney disorders should'
+            ' avoid taking magnesium supplements"\n  evidence guideline\nend\n')
+    with open(extra, "w", encoding="utf-8") as f:
+        f.write(good)
+    try:
+        c = Client([MGADVISE, "lsp", "--no-analysis", "--sources", os.path.abspath("sources")])
+        c.request("initialize", {"rootUri": uri_of(tmp), "capabilities": {}})
+        open_doc(c, extra, good)
+        check(sync(c).get(uri_of(extra), []) == [], "the shipped quote is found: no diagnostic")
+        change(c, extra, good.replace("magnesium supplements", "magnesium sweets"))
+        d = sync(c).get(uri_of(extra), [])
+        check(codes(d) == ["E3028"] and d[0]["range"]["start"]["line"] == 5,
+              "a quote the document does not have is E3028 on its line: %r" % d)
+        change(c, extra, good, 3)
+        check(sync(c).get(uri_of(extra), []) == [], "the quote put back: no diagnostic")
+        c.request("shutdown")
+        c.notify("exit")
+        rc, err = c.close()
+        check(rc == 0 and err == b"", "the quote session ends cleanly (%d, %r)" % (rc, err[:500]))
+    finally:
+        os.remove(extra)
+
+
 def usage():
     import subprocess
     r = subprocess.run([MGADVISE, "lsp", "extra"], capture_output=True)
@@ -640,11 +668,14 @@ def usage():
     r = subprocess.run([MGADVISE, "lsp", "--bogus"], capture_output=True)
     check(r.returncode == 2 and b"--bogus" in r.stderr, "an unknown option is a usage error")
     r = subprocess.run([MGADVISE, "lsp", "--help"], capture_output=True)
-    check(r.returncode == 0 and r.stdout.startswith(b"usage: mgadvise lsp [--no-analysis]"),
+    check(r.returncode == 0 and r.stdout.startswith(b"usage: mgadvise lsp [--sources DIR]"),
           "lsp --help")
     r = subprocess.run([MGADVISE, "lsp", "--time-limit", "0"], capture_output=True)
     check(r.returncode == 2 and b"'0' for --time-limit is not a number of seconds from 1 to 86400"
           in r.stderr, "a bad time limit is a usage error: %r" % (r,))
+    r = subprocess.run([MGADVISE, "lsp", "--sources", "README.md"], capture_output=True)
+    check(r.returncode == 2 and b"'README.md' for --sources is not a folder of source documents"
+          in r.stderr, "--sources of a file is a usage error: %r" % (r,))
 
 
 def main():
@@ -655,6 +686,7 @@ def main():
         session(tmp)
         session_repository_root(tmp)
         session_analysis(tmp)
+        session_quotes(tmp)
         session_ends_early(tmp)
         usage()
     finally:
