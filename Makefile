@@ -405,10 +405,21 @@ examples-run: $(EXAMPLES) all
 # The data formats against their definitions (tests/data/check.py, python3-jsonschema): the
 # profile schema against the examples, the rejected profiles and the engine's verdicts on
 # generated values; check's SARIF and JSON diagnostics against SARIF 2.1.0.
+# The official SARIF 2.1.0 schema, from the npm package of Microsoft's SARIF SDK
+# (tests/data/sarif: npm ci from its lock file into BUILD/data-npm).
+SARIF_SCHEMA = $(BUILD)/data-npm/node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json
 data-test: $(BUILD)/mgadvise $(BUILD)/libmgadvise-analysis.so
 	@$(PYTHON) -c 'import jsonschema' 2>/dev/null || \
 	    { echo "data-test: python3-jsonschema is missing (make deps)"; exit 1; }
-	@PYTHONDONTWRITEBYTECODE=1 $(PYTHON) tests/data/check.py $(BUILD)/mgadvise
+	@command -v npm >/dev/null || { echo "data-test: npm is missing (make deps)"; exit 1; }
+	@d=$(BUILD)/data-npm; mkdir -p $$d && \
+	    cp tests/data/sarif/package.json tests/data/sarif/package-lock.json tests/data/sarif/.npmrc $$d/ && \
+	    if ! cmp -s $$d/package-lock.json $$d/node_modules/.mgadvise-lock 2>/dev/null; then \
+	        (cd $$d && npm ci --no-audit --no-fund --loglevel=error) >$$d/npm-ci.log 2>&1 || \
+	            { cat $$d/npm-ci.log; echo "data-test: npm ci failed (tests/data/sarif)"; exit 1; }; \
+	        cp $$d/package-lock.json $$d/node_modules/.mgadvise-lock; \
+	    fi
+	@PYTHONDONTWRITEBYTECODE=1 SARIF_SCHEMA=$(SARIF_SCHEMA) $(PYTHON) tests/data/check.py $(BUILD)/mgadvise
 
 # `mgadvise lsp` driven through whole editor sessions by a scripted client (tests/lsp/).
 lsp-test: $(BUILD)/mgadvise

@@ -8,12 +8,13 @@
   field of the shipped rules and of tests/golden/schema/doc-comments-and-units/rules.mga,
   values generated around each type, symbol, unit and bound are accepted by the schema
   exactly when the engine accepts them (mgadvise batch).
-- `mgadvise check --format sarif` gives SARIF 2.1.0 logs with the properties the standard
-  requires (checked by a schema written here from the OASIS specification, sections 3.13
-  onwards, and by cross-references the schema cannot express), and `--format json` the
-  same diagnostics.
+- `mgadvise check --format sarif` gives SARIF 2.1.0 logs valid against the official SARIF
+  2.1.0 JSON Schema (the file named by the environment's SARIF_SCHEMA; make data-test
+  installs it with npm), with the properties the standard requires (checked by a schema
+  written here from the OASIS specification, sections 3.13 onwards, and by
+  cross-references no schema can express), and `--format json` the same diagnostics.
 
-Usage: check.py BUILD/mgadvise
+Usage: SARIF_SCHEMA=sarif-2.1.0-rtm.5.json check.py BUILD/mgadvise
 """
 import glob
 import json
@@ -217,12 +218,34 @@ SARIF = {
 jsonschema.Draft202012Validator.check_schema(SARIF)
 SV = jsonschema.Draft202012Validator(SARIF, format_checker=jsonschema.FormatChecker())
 
+# The official schema (draft-04), as published with SARIF 2.1.0.
+if not os.environ.get("SARIF_SCHEMA") or not os.path.isfile(os.environ["SARIF_SCHEMA"]):
+    print("FAIL: SARIF_SCHEMA does not name the official SARIF 2.1.0 schema (make data-test)")
+    sys.exit(1)
+with open(os.environ["SARIF_SCHEMA"], encoding="utf-8") as f:
+    OFFICIAL = json.load(f)
+ok("(SARIF) Version 2.1.0" in OFFICIAL.get("title", ""), "the official schema is SARIF 2.1.0's")
+OV_CLASS = jsonschema.validators.validator_for(OFFICIAL)
+OV_CLASS.check_schema(OFFICIAL)
+OV = OV_CLASS(OFFICIAL, format_checker=jsonschema.FormatChecker())
+
 
 def check_sarif(args, label, codes=(0, 1)):
     sarif = json.loads(run("check", "--format", "sarif", *args, code=codes).stdout)
     diags = json.loads(run("check", "--format", "json", *args, code=codes).stdout)
     for e in SV.iter_errors(sarif):
         fail("%s: SARIF: %s at %s" % (label, e.message, "/".join(map(str, e.absolute_path))))
+    errors = list(OV.iter_errors(sarif))
+    for e in errors:
+        fail("%s: the official SARIF 2.1.0 schema: %s at %s"
+             % (label, e.message, "/".join(map(str, e.absolute_path))))
+    ok(not errors, label + ": valid against the official SARIF 2.1.0 schema")
+    # and the official schema does refuse a log that breaks it
+    if sarif["runs"] and sarif["runs"][0].get("results"):
+        broken = json.loads(json.dumps(sarif))
+        broken["runs"][0]["results"][0]["level"] = "fatal"
+        ok(any(True for _ in OV.iter_errors(broken)),
+           label + ": the official schema refuses a result of level 'fatal'")
     ok(sarif.get("version") == "2.1.0" and isinstance(sarif.get("$schema"), str),
        label + ": version and $schema")
     run0 = sarif["runs"][0]
