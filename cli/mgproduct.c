@@ -24,7 +24,9 @@ static const char *const atc[] = {
     "A06AD01", /* magnesium carbonate (osmotically acting laxatives) */
     "A06AD02", /* magnesium oxide */
     "A06AD03", /* magnesium peroxide */
-    "A06AD04", /* magnesium sulfate (rules/fhir.mga binds it as a laxative) */
+    "A06AD04", /* magnesium sulfate (as rules/fhir.mga binds it; the ATC classification
+                  of public drug formularies and Modelica's Pharmacolibrary,
+                  A06AD04_MagnesiumSulfate, give the same) */
     "A06AD19", /* magnesium citrate */
 };
 
