@@ -835,8 +835,9 @@ typedef struct batch {
     FILE *in;
     csv_reader *csv; /* NULL for JSON lines */
     buf csv_line;    /* the error line of a bad CSV record */
-    char *line; /* the current JSON line, at most LINE_KEEP bytes of it */
+    char *line; /* the current JSON line, at most keep bytes of it */
     size_t line_cap;
+    size_t keep; /* LINE_KEEP, or for FHIR lines FHIR_KEEP */
     char *rbuf; /* read buffer: lines are cut from it without a per-line copy limit */
     size_t rpos, rlen;
     bool rend;
@@ -984,9 +985,12 @@ static bool fill_chunk_csv(batch *b, chunk *c)
  * reader to report it (E4012) and for its id to be found, so that a line of any length
  * costs bounded memory and still gets its error line. */
 #define LINE_KEEP (MGA_PROFILE_MAX_BYTES + 1)
+/* A FHIR line may be as long as the FHIR reader reads (16 MiB), not a profile's 1 MiB:
+ * cut shorter, a good Bundle would be lost as bad JSON */
+#define FHIR_KEEP (MGA_FHIR_MAX_BYTES + 1)
 #define RBUF_SIZE ((size_t)1 << 16)
 
-/* Reads the next line into b->line (without '\n'), keeping at most LINE_KEEP bytes of it.
+/* Reads the next line into b->line (without '\n'), keeping at most b->keep bytes of it.
  * *len is what was kept, *raw the bytes the line took in the input ('\n' included).
  * Returns -1 at the end of input or on a read error (b->in's error flag tells), else 0. */
 static int read_line(batch *b, size_t *len, unsigned long long *raw)
@@ -1009,7 +1013,7 @@ static int read_line(batch *b, size_t *len, unsigned long long *raw)
         size_t avail = b->rlen - b->rpos;
         const char *nl = memchr(p, '\n', avail);
         size_t n = nl ? (size_t)(nl - p) : avail;
-        size_t take = k >= LINE_KEEP ? 0 : n < LINE_KEEP - k ? n : LINE_KEEP - k;
+        size_t take = k >= b->keep ? 0 : n < b->keep - k ? n : b->keep - k;
         if (k + take + 1 > b->line_cap) {
             size_t cap = b->line_cap ? b->line_cap : 256;
             while (cap < k + take + 1)
@@ -1646,6 +1650,7 @@ static int batch_run(const batch_cfg *cfg)
     b.stats = stats_file != NULL;
     b.full = cfg->full;
     b.fhir_date = cfg->fhir_date;
+    b.keep = cfg->fhir_date ? FHIR_KEEP : LINE_KEEP;
     b.out = cfg->out;
     /* Gathered writes save a copy into pipes, sockets and devices. Into a regular file
      * they do not pay: with the page cache under writeback, 20,000 full records took
