@@ -123,7 +123,8 @@ static const char *usage_batch_tail =
     "counted: exit 0 (1 if one was an error); with --stats, exit 4 and no statistics.\n"
     "\n"
     "exit status: 0 every record was good; 1 some records had errors (all the others were\n"
-    "still written); 2 usage (unknown option, bad -j); 3 the input or the rules could not\n"
+    "still written); 2 usage (unknown option, bad -j, a --stats or --catalog file that is\n"
+    "the input, standard output or the other one); 3 the input or the rules could not\n"
     "be read, or a CSV header names an unknown column; 4 out of memory or output error (e.g.\n"
     "standard output closed, the --stats or --catalog file cannot be written);\n"
     "130 interrupted by SIGINT; 143 interrupted by SIGTERM.\n";
@@ -1849,6 +1850,45 @@ static const cli_opt batch_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* True when the file at path is the regular file st (the same device and inode). */
+static bool is_file(const char *path, const struct stat *st)
+{
+    struct stat sp;
+    return path && S_ISREG(st->st_mode) && stat(path, &sp) == 0 && S_ISREG(sp.st_mode) &&
+           sp.st_dev == st->st_dev && sp.st_ino == st->st_ino;
+}
+
+/* An output file (--stats, --catalog) opened for writing is emptied at once: when it is
+ * the input, standard output or the other output file, records would be lost. A usage
+ * error naming the option, before anything is opened for writing; false when none. */
+static bool output_clash(FILE *in, const char *stats_path, const char *catalog_path)
+{
+    const char *opt[2] = {"--stats", "--catalog"}, *path[2] = {stats_path, catalog_path};
+    struct stat si, so;
+    bool have_in = fstat(fileno(in), &si) == 0, have_out = fstat(STDOUT_FILENO, &so) == 0;
+    for (int i = 0; i < 2; i++) {
+        const char *what = NULL;
+        if (!path[i])
+            continue;
+        if (have_in && is_file(path[i], &si))
+            what = "the input";
+        else if (have_out && is_file(path[i], &so))
+            what = "standard output";
+        else if (i == 1 && path[0]) {
+            struct stat s0;
+            if (strcmp(path[0], path[1]) == 0 || (stat(path[0], &s0) == 0 && is_file(path[1], &s0)))
+                what = "the --stats file";
+        }
+        if (what) {
+            char fmt[128];
+            snprintf(fmt, sizeof fmt, "%s '%%s' is %s: give another file", opt[i], what);
+            cli_usage_error("batch", fmt, path[i]);
+            return true;
+        }
+    }
+    return false;
+}
+
 int cli_batch(int argc, char **argv)
 {
     mga_options opt;
@@ -1957,6 +1997,12 @@ int cli_batch(int argc, char **argv)
                 strerror(errno));
         free(rules);
         return EXIT_IO;
+    }
+    if (output_clash(in, stats_path, catalog_path)) {
+        if (!from_stdin)
+            fclose(in);
+        free(rules);
+        return EXIT_USAGE;
     }
     FILE *stats_file = NULL;
     if (stats_path && !(stats_file = fopen(stats_path, "wb"))) {

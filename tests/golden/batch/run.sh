@@ -337,6 +337,28 @@ for cpath in "$tmp/no-such-dir/cat.json" /dev/full; do
     fi
 done
 
+# an output file that is the input, standard output or the other output file: a usage
+# error naming the option, and the file left as it was (never emptied before it is read)
+clash=0
+cp "$tmp/good5" "$tmp/keep5"
+for args in "--catalog $tmp/keep5" "--stats $tmp/keep5" "--catalog $tmp/cs --stats $tmp/cs"; do
+    # shellcheck disable=SC2086
+    "$BIN" batch -q -r "$RULES" $args "$tmp/keep5" >"$tmp/o" 2>"$tmp/e"
+    crc=$?
+    [ $crc -eq 2 ] && [ ! -s "$tmp/o" ] && cmp -s "$tmp/good5" "$tmp/keep5" &&
+        grep -q "^mgadvise batch: --[a-z]* '$tmp/[a-z0-9]*' is the [a-z -]*: give another file$" "$tmp/e" &&
+        clash=$((clash + 1))
+done
+"$BIN" batch -q -r "$RULES" --catalog "$tmp/keep5" <"$tmp/keep5" >"$tmp/o" 2>"$tmp/e"
+[ $? -eq 2 ] && cmp -s "$tmp/good5" "$tmp/keep5" && clash=$((clash + 1))
+"$BIN" batch -q -r "$RULES" --catalog "$tmp/o" "$tmp/good5" >"$tmp/o" 2>"$tmp/e"
+[ $? -eq 2 ] && grep -q "is standard output" "$tmp/e" && clash=$((clash + 1))
+if [ $clash -eq 5 ]; then
+    ok
+else
+    bad "batch: an output file that is the input or standard output: $clash of 5 refused"
+fi
+
 # ---- option values attached or separate: -j2, -j 2, --jobs=2, --jobs 2 (and -rPATH,
 # --skip=N, --input-format=FMT, --stats=FILE) read the same ----
 "$BIN" batch -q -r "$RULES" -j 2 --skip 3 "$tmp/in300" >"$tmp/a1" 2>/dev/null
