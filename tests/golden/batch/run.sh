@@ -399,6 +399,16 @@ status 2 "--catalog without a file" "$BIN" batch "$tmp/good5" --catalog
 status 2 "--full with a value" "$BIN" batch --full=yes "$tmp/good5"
 status 2 "catalog: unknown option" "$BIN" catalog --frobnicate
 status 3 "catalog: missing rules" "$BIN" catalog -r "$tmp/does-not-exist.mga"
+if [ -e /dev/full ]; then
+    "$BIN" catalog >/dev/full 2>"$tmp/e"
+    crc=$?
+    if [ $crc -eq 4 ] && [ "$(cat "$tmp/e")" = "mgadvise: cannot write output: No space left on device" ]; then
+        ok
+    else
+        bad "catalog >/dev/full: exit $crc, expected 4 and one message"
+        cat "$tmp/e"
+    fi
+fi
 status 2 "two inputs" "$BIN" batch "$tmp/good5" "$tmp/good5"
 status 2 "unknown input format" "$BIN" batch --input-format xml "$tmp/good5"
 status 3 "missing input" "$BIN" batch -q "$tmp/does-not-exist.jsonl"
