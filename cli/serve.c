@@ -62,7 +62,7 @@ static const char *usage_serve =
     "                      to FILE (docs/CDS-HOOKS.md): the rules fired, the cards, status,\n"
     "                      latency; patient ids as an HMAC-SHA-256 keyed hash\n"
     "  --log-max-bytes N   rotate FILE before it would pass N bytes (default 104857600;\n"
-    "                      0: never)\n"
+    "                      0: never); a FIFO or device is never rotated\n"
     "  --log-keep K        rotated files kept, FILE.1 (newest) to FILE.K (default 5)\n"
     "  --log-id-key FILE   the HMAC key for patient ids (16 to 1024 bytes); without it a\n"
     "                      random key is made for each run, so hashes differ across runs\n"
@@ -352,6 +352,7 @@ int cli_serve(int argc, char **argv)
     const char *tls_cert = NULL, *tls_key = NULL;
     char *cert_pem = NULL, *key_pem = NULL;
     unsigned long long log_max = 100ULL << 20;
+    bool log_size_given = false; /* --log-max-bytes or --log-keep */
     bool insecure = false;
     const char *auth_path = NULL;
     declog_options lo = {0};
@@ -421,11 +422,13 @@ int cli_serve(int argc, char **argv)
                 rc = cli_usage_error("serve", "--log-max-bytes '%s': expected a number of bytes",
                                      v);
             log_max = n;
+            log_size_given = true;
             break;
         }
         case OPT_LOG_KEEP:
             if (!num_opt(v, 0, 1000, &log_keep))
                 rc = cli_usage_error("serve", "--log-keep '%s': expected 0 to 1000", v);
+            log_size_given = true;
             break;
         case OPT_LOG_KEY:
             lo.id_key_path = v;
@@ -458,6 +461,8 @@ int cli_serve(int argc, char **argv)
     if (rc == EXIT_OK && !lo.path && (lo.id_key_path || lo.plain_ids))
         rc = cli_usage_error("serve", "%s--log-id-key and --log-plain-ids need --decision-log",
                              "");
+    if (rc == EXIT_OK && !lo.path && log_size_given)
+        rc = cli_usage_error("serve", "%s--log-max-bytes and --log-keep need --decision-log", "");
     if (rc == EXIT_OK && lo.id_key_path && lo.plain_ids)
         rc = cli_usage_error("serve", "%s--log-id-key and --log-plain-ids exclude each other",
                              "");

@@ -378,8 +378,33 @@ def decision_log_cases(tmp):
         check(rest.count("cannot write") == 1 and "/dev/full" in rest,
               "a failing decision log is said once: " + rest[-1000:])
 
+    # a FIFO as the log: with no reader, an error at start (never a service held before
+    # it listens); with one, its lines go through and it is never rotated (renamed)
+    fifo = os.path.join(tmp, "log.fifo")
+    os.mkfifo(fifo)
+    p = subprocess.run([MG, "serve", "--insecure-no-auth", "--port", "0", "--decision-log", fifo],
+                       capture_output=True, text=True, timeout=30)
+    check(p.returncode == 3 and "a FIFO with no reader" in p.stderr,
+          "a FIFO log without a reader: exit %d %s" % (p.returncode, p.stderr))
+    got = []
+    rd = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()))
+    rd.start()
+    proc, port, _ = start("--insecure-no-auth", "--decision-log", fifo, "--log-max-bytes", "10")
+    try:
+        sts = [request(port, "POST", svc, hook_request("patient-view", pid, pre))[0]
+               for _ in range(3)]
+    finally:
+        stop(proc)
+    rd.join(30)
+    check(sts == [200, 200, 200] and not os.path.exists(fifo + ".1") and
+          os.path.exists(fifo) and not os.path.isfile(fifo) and
+          got and got[0].count(b'"event":"hook"') == 3,
+          "a FIFO log is written, never rotated: %r %r" % (sts, os.listdir(tmp)))
+
     # option errors
     for args, word in ((["--log-plain-ids"], "--decision-log"),
+                       (["--log-max-bytes", "10"], "--decision-log"),
+                       (["--log-keep", "2"], "--decision-log"),
                        (["--decision-log", log, "--log-id-key", os.path.join(tmp, "none")], "none"),
                        (["--decision-log", os.path.join(tmp, "no", "dir.jsonl")], "dir.jsonl"),
                        (["--decision-log", log, "--log-keep", "x"], "--log-keep")):
