@@ -285,12 +285,24 @@ static char *read_pem(const char *path, const char *opt)
         if (n < 4096)
             break;
     }
-    bool err = ferror(f) != 0;
+    int rerr = ferror(f) ? (errno ? errno : EIO) : 0;
     fclose(f);
     buf[len] = '\0';
-    if (err || !strstr(buf, "-----BEGIN ")) {
-        fprintf(stderr, "mgadvise serve: %s '%s': %s\n", opt, cli_esc(e, sizeof e, path),
-                err ? "cannot be read" : "not a PEM file (no '-----BEGIN ' line)");
+    bool key = strcmp(opt, "--tls-key") == 0;
+    const char *why = NULL;
+    if (rerr)
+        why = strerror(rerr);
+    else if (!strstr(buf, "-----BEGIN "))
+        why = "not a PEM file (no '-----BEGIN ' line)";
+    else if (key && (strstr(buf, "-----BEGIN ENCRYPTED PRIVATE KEY-----") ||
+                     strstr(buf, "Proc-Type: 4,ENCRYPTED")))
+        why = "the private key is encrypted: give it unencrypted";
+    else if (key && !strstr(buf, "PRIVATE KEY-----"))
+        why = "no private key in it (no '-----BEGIN ... PRIVATE KEY-----' line)";
+    else if (!key && !strstr(buf, "-----BEGIN CERTIFICATE-----"))
+        why = "no certificate in it (no '-----BEGIN CERTIFICATE-----' line)";
+    if (why) {
+        fprintf(stderr, "mgadvise serve: %s '%s': %s\n", opt, cli_esc(e, sizeof e, path), why);
         free(buf);
         return NULL;
     }

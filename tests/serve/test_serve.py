@@ -569,10 +569,16 @@ def tls_cases(tmp):
     finally:
         rc, rest = stop(proc)
     check(rc == 0 and "Sanitizer" not in rest, "TLS server: clean exit: " + rest[-2000:])
+    enc = os.path.join(tmp, "enc.pem")
+    subprocess.run(["openssl", "pkcs8", "-topk8", "-in", key, "-out", enc, "-passout", "pass:x"],
+                   capture_output=True, timeout=60)
     for args, word in ((["--tls-cert", cert], "go together"),
+                       (["--tls-cert", cert, "--tls-key", enc], "the private key is encrypted"),
                        (["--tls-cert", cert, "--tls-key", os.path.join(tmp, "none.pem")], "none.pem"),
                        (["--tls-cert", os.path.join(ROOT, "README.md"), "--tls-key", key], "not a PEM"),
-                       (["--tls-cert", key, "--tls-key", key], "TLS certificate")):
+                       (["--tls-cert", key, "--tls-key", key], "no certificate in it"),
+                       (["--tls-cert", cert, "--tls-key", cert], "no private key in it"),
+                       (["--tls-cert", tmp, "--tls-key", key], "Is a directory")):
         p = subprocess.run([MG, "serve", "--insecure-no-auth", "--port", "0", *args],
                            capture_output=True, text=True, timeout=30)
         check(p.returncode in (2, 3) and word in p.stderr, "TLS option error %r: %s" % (args, p.stderr))
