@@ -743,6 +743,9 @@ def fetch_cases():
                 dict(auth, access_token="a\r\nX-Evil: 1")), 412, "bearer token")
         refused("a patient id that is no FHIR id", hook(None, fhir.base(), patientId="p1&x=1"),
                 400, "context.patientId")
+        for pid_bad in ("../metadata", "./p1", "p1/..", "Patient//p1", "/p1"):
+            refused("a patient id that leaves its path: " + pid_bad,
+                    hook(None, fhir.base(), patientId=pid_bad), 400, "context.patientId")
         refused("not a URL", hook(None, "no url"), 412, "fhirServer")
         # a slow FHIR server holds its request up to --fhir-timeout, not the service
         slow = {}
@@ -887,6 +890,11 @@ def main():
         bad("POST", svc, "{}", 400, "'hook'")
         bad("POST", svc, json.dumps({"hook": "patient-view"}), 400, "'hookInstance'")
         bad("POST", svc, json.dumps({"hook": "patient-view", "hookInstance": "x"}), 400, "'context'")
+        for pre_bad, word in (("x", "'prefetch' is not an object"), ([], "'prefetch' is not"),
+                              ({"patient": []}, "'prefetch.patient' is not a Patient")):
+            bad("POST", svc, json.dumps({"hook": "patient-view", "hookInstance": "x",
+                                         "context": {"patientId": "p"}, "prefetch": pre_bad}),
+                400, word)
         bad("POST", svc, json.dumps({"hook": "order-sign", "hookInstance": "x", "context": {}}),
             400, "answers 'patient-view'")
         bad("POST", svc, hook_request("patient-view", "p1", None), 412, "'prefetch'")
