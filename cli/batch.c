@@ -123,7 +123,8 @@ static const char *usage_batch_tail =
     "counted: exit 0 (1 if one was an error); with --stats, exit 4 and no statistics.\n"
     "\n"
     "exit status: 0 every record was good; 1 some records had errors (all the others were\n"
-    "still written); 2 usage (unknown option, bad -j); 3 the input or the rules could not\n"
+    "still written); 2 usage (unknown option, bad -j, a --stats or --catalog file that is\n"
+    "the input, standard output or the other one); 3 the input or the rules could not\n"
     "be read, or a CSV header names an unknown column; 4 out of memory or output error (e.g.\n"
     "standard output closed, the --stats or --catalog file cannot be written);\n"
     "130 interrupted by SIGINT; 143 interrupted by SIGTERM.\n";
@@ -835,8 +836,9 @@ typedef struct batch {
     FILE *in;
     csv_reader *csv; /* NULL for JSON lines */
     buf csv_line;    /* the error line of a bad CSV record */
-    char *line; /* the current JSON line, at most LINE_KEEP bytes of it */
+    char *line; /* the current JSON line, at most keep bytes of it */
     size_t line_cap;
+    size_t keep; /* LINE_KEEP, or for FHIR lines FHIR_KEEP */
     char *rbuf; /* read buffer: lines are cut from it without a per-line copy limit */
     size_t rpos, rlen;
     bool rend;
@@ -984,9 +986,12 @@ static bool fill_chunk_csv(batch *b, chunk *c)
  * reader to report it (E4012) and for its id to be found, so that a line of any length
  * costs bounded memory and still gets its error line. */
 #define LINE_KEEP (MGA_PROFILE_MAX_BYTES + 1)
+/* A FHIR line may be as long as the FHIR reader reads (16 MiB), not a profile's 1 MiB:
+ * cut shorter, a good Bundle would be lost as bad JSON */
+#define FHIR_KEEP (MGA_FHIR_MAX_BYTES + 1)
 #define RBUF_SIZE ((size_t)1 << 16)
 
-/* Reads the next line into b->line (without '\n'), keeping at most LINE_KEEP bytes of it.
+/* Reads the next line into b->line (without '\n'), keeping at most b->keep bytes of it.
  * *len is what was kept, *raw the bytes the line took in the input ('\n' included).
  * Returns -1 at the end of input or on a read error (b->in's error flag tells), else 0. */
 static int read_line(batch *b, size_t *len, unsigned long long *raw)
@@ -1009,7 +1014,7 @@ static int read_line(batch *b, size_t *len, unsigned long long *raw)
         size_t avail = b->rlen - b->rpos;
         const char *nl = memchr(p, '\n', avail);
         size_t n = nl ? (size_t)(nl - p) : avail;
-        size_t take = k >= LINE_KEEP ? 0 : n < LINE_KEEP - k ? n : LINE_KEEP - k;
+        size_t take = k >= b->keep ? 0 : n < b->keep - k ? n : b->keep - k;
         if (k + take + 1 > b->line_cap) {
             size_t cap = b->line_cap ? b->line_cap : 256;
             while (cap < k + take + 1)
@@ -1646,6 +1651,7 @@ static int batch_run(const batch_cfg *cfg)
     b.stats = stats_file != NULL;
     b.full = cfg->full;
     b.fhir_date = cfg->fhir_date;
+    b.keep = cfg->fhir_date ? FHIR_KEEP : LINE_KEEP;
     b.out = cfg->out;
     /* Gathered writes save a copy into pipes, sockets and devices. Into a regular file
      * they do not pay: with the page cache under writeback, 20,000 full records took
@@ -1844,6 +1850,45 @@ static const cli_opt batch_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* True when the file at path is the regular file st (the same device and inode). */
+static bool is_file(const char *path, const struct stat *st)
+{
+    struct stat sp;
+    return path && S_ISREG(st->st_mode) && stat(path, &sp) == 0 && S_ISREG(sp.st_mode) &&
+           sp.st_dev == st->st_dev && sp.st_ino == st->st_ino;
+}
+
+/* An output file (--stats, --catalog) opened for writing is emptied at once: when it is
+ * the input, standard output or the other output file, records would be lost. A usage
+ * error naming the option, before anything is opened for writing; false when none. */
+static bool output_clash(FILE *in, const char *stats_path, const char *catalog_path)
+{
+    const char *opt[2] = {"--stats", "--catalog"}, *path[2] = {stats_path, catalog_path};
+    struct stat si, so;
+    bool have_in = fstat(fileno(in), &si) == 0, have_out = fstat(STDOUT_FILENO, &so) == 0;
+    for (int i = 0; i < 2; i++) {
+        const char *what = NULL;
+        if (!path[i])
+            continue;
+        if (have_in && is_file(path[i], &si))
+            what = "the input";
+        else if (have_out && is_file(path[i], &so))
+            what = "standard output";
+        else if (i == 1 && path[0]) {
+            struct stat s0;
+            if (strcmp(path[0], path[1]) == 0 || (stat(path[0], &s0) == 0 && is_file(path[1], &s0)))
+                what = "the --stats file";
+        }
+        if (what) {
+            char fmt[128];
+            snprintf(fmt, sizeof fmt, "%s '%%s' is %s: give another file", opt[i], what);
+            cli_usage_error("batch", fmt, path[i]);
+            return true;
+        }
+    }
+    return false;
+}
+
 int cli_batch(int argc, char **argv)
 {
     mga_options opt;
@@ -1952,6 +1997,12 @@ int cli_batch(int argc, char **argv)
                 strerror(errno));
         free(rules);
         return EXIT_IO;
+    }
+    if (output_clash(in, stats_path, catalog_path)) {
+        if (!from_stdin)
+            fclose(in);
+        free(rules);
+        return EXIT_USAGE;
     }
     FILE *stats_file = NULL;
     if (stats_path && !(stats_file = fopen(stats_path, "wb"))) {

@@ -806,6 +806,10 @@ int cds_handle(const cds_service *s, const char *id, const char *body, size_t le
     const char *inst = tstr(root, "hookInstance");
     yajl_val ctx = tget(root, "context", yajl_t_object);
     yajl_val prefetch = tget(root, "prefetch", yajl_t_object);
+    /* present but of the wrong type: a malformed request (400), not a missing one (412);
+     * null stands for "not prefetched" (CDS Hooks) */
+    yajl_val pre_any = tget(root, "prefetch", yajl_t_any);
+    yajl_val pat_any = prefetch ? tget(prefetch, "patient", yajl_t_any) : NULL;
     bool order = strcmp(services[si].hook, "patient-view") != 0;
     if (trace) {
         trace->hook = dup_or_null(hook);
@@ -827,6 +831,11 @@ int cds_handle(const cds_service *s, const char *id, const char *body, size_t le
     else if (!tstr(ctx, "patientId"))
         status = fail(400, "bad_request", out, outlen,
                       "'context.patientId' is missing or not a string");
+    else if (pre_any && !YAJL_IS_NULL(pre_any) && !prefetch)
+        status = fail(400, "bad_request", out, outlen, "'prefetch' is not an object");
+    else if (pat_any && !YAJL_IS_NULL(pat_any) && !YAJL_IS_OBJECT(pat_any))
+        status = fail(400, "bad_request", out, outlen,
+                      "'prefetch.patient' is not a Patient resource (an object) or null");
     else if (order && !tget(ctx, "draftOrders", yajl_t_object))
         status = fail(400, "bad_request", out, outlen,
                       "'context.draftOrders' is missing or not an object (a Bundle)");

@@ -159,13 +159,16 @@ void cli_render(const mga_diags *d)
 }
 
 /* The option's text as typed, for a message: "--rules" (without "=VALUE") or "-r". */
-static const char *opt_text(char *buf, size_t cap, const char *arg, int short_name)
+static const char *opt_text(char *buf, size_t cap, const char *arg, int short_name,
+                            const char *long_name)
 {
     if (arg && arg[0] == '-' && arg[1] == '-') {
         size_t n = strcspn(arg, "=");
         snprintf(buf, cap, "%.*s", (int)(n < cap ? n : cap - 1), arg);
-    } else {
+    } else if (short_name) {
         snprintf(buf, cap, "-%c", short_name);
+    } else { /* a long option only, its word not at hand */
+        snprintf(buf, cap, "--%s", long_name ? long_name : "?");
     }
     return buf;
 }
@@ -217,7 +220,7 @@ int cli_parser_next(cli_parser *p, int argc, char **argv, const char **val)
         const cli_opt *o = opt_by_id(p, optopt);
         char what[128];
         snprintf(what, sizeof what, "option '%s' needs %s",
-                 opt_text(name, sizeof name, arg, o ? o->short_name : optopt),
+                 opt_text(name, sizeof name, arg, o ? o->short_name : optopt, o ? o->name : NULL),
                  o ? o->value : "a value");
         cli_usage_error(p->cmd, "%s", what);
         return CLI_OPT_ERROR;
@@ -253,8 +256,10 @@ int cli_parser_next(cli_parser *p, int argc, char **argv, const char **val)
     const cli_opt *o = opt_by_id(p, c);
     if (o && o->value && (!optarg || !*optarg)) { /* "--rules=" or "-r ''" */
         char what[128];
+        if (arg == optarg && optind > 1) /* "--rules ''": the option is the word before */
+            arg = argv[optind - 2];
         snprintf(what, sizeof what, "option '%s' needs %s",
-                 opt_text(name, sizeof name, arg, o->short_name), o->value);
+                 opt_text(name, sizeof name, arg, o->short_name, o->name), o->value);
         cli_usage_error(p->cmd, "%s", what);
         return CLI_OPT_ERROR;
     }

@@ -30,6 +30,7 @@ struct declog {
     unsigned long long size, max_bytes;
     unsigned keep;
     bool plain_ids, random_key, reported;
+    bool regular; /* FILE is a regular file: only such a file is rotated (renamed) */
     unsigned char key[KEY_MAX];
     size_t keylen;
 };
@@ -58,13 +59,20 @@ static bool read_key(declog *l, const char *path, char *why, size_t cap)
     return true;
 }
 
+/* Opens FILE for appending. O_NONBLOCK: a FIFO without a reader fails (ENXIO) instead of
+ * holding the service before it listens; the writes themselves block as before. */
 static bool open_file(declog *l)
 {
-    l->fd = open(l->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    l->fd = open(l->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0600);
     if (l->fd < 0)
         return false;
+    int fl = fcntl(l->fd, F_GETFL);
+    if (fl != -1)
+        fcntl(l->fd, F_SETFL, fl & ~O_NONBLOCK);
     struct stat st;
-    l->size = fstat(l->fd, &st) == 0 ? (unsigned long long)st.st_size : 0;
+    bool known = fstat(l->fd, &st) == 0;
+    l->regular = known && S_ISREG(st.st_mode);
+    l->size = l->regular ? (unsigned long long)st.st_size : 0;
     return true;
 }
 
@@ -91,7 +99,8 @@ declog *declog_open(const declog_options *o, char *why, size_t cap)
             snprintf(why, cap, "no random key for the patient ids: %s", strerror(errno));
     }
     if (ok && !open_file(l)) {
-        snprintf(why, cap, "--decision-log '%s': %s", o->path, strerror(errno));
+        snprintf(why, cap, "--decision-log '%s': %s", o->path,
+                 errno == ENXIO ? "a FIFO with no reader" : strerror(errno));
         ok = false;
     }
     if (!ok || pthread_mutex_init(&l->mu, NULL) != 0) {
@@ -166,7 +175,7 @@ static void rotate(declog *l)
 static void write_line(declog *l, const char *p, size_t n)
 {
     pthread_mutex_lock(&l->mu);
-    if (l->max_bytes && l->size > 0 && l->size + n > l->max_bytes)
+    if (l->regular && l->max_bytes && l->size > 0 && l->size + n > l->max_bytes)
         rotate(l);
     while (n > 0 && l->fd >= 0) {
         ssize_t w = write(l->fd, p, n);

@@ -108,7 +108,8 @@ static yajl_val member(yajl_val obj, const char *key)
 }
 
 /* A context value that may stand in a URL: a FHIR id or a reference
- * (Practitioner/123). */
+ * (Practitioner/123). No segment is empty, "." or "..": libcurl drops dot segments, so
+ * "../x" would send the token to another path of the FHIR server. */
 static bool url_safe(const char *s)
 {
     size_t n = strlen(s);
@@ -120,7 +121,14 @@ static bool url_safe(const char *s)
               c == '-' || c == '.' || c == '/' || c == '_'))
             return false;
     }
-    return true;
+    for (const char *seg = s;;) {
+        size_t len = strcspn(seg, "/");
+        if (len == 0 || (len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
+            return false;
+        if (!seg[len])
+            return true;
+        seg += len + 1;
+    }
 }
 
 /* The template t with every {{context.X}} replaced by the context's string X,
@@ -153,7 +161,8 @@ static int fill(fetch *f, const char *key, const char *t, yajl_val ctx, char *ur
             if (!url_safe(v))
                 return say(f, 400,
                            "'context.%s' is not a FHIR id or reference (letters, "
-                           "digits, '-', '.', '_', '/'; at most 128)",
+                           "digits, '-', '.', '_', '/'; at most 128; no empty, '.' or "
+                           "'..' part)",
                            name);
             put = v;
             plen = strlen(v);

@@ -106,8 +106,7 @@ static int rules_document(int argc, char **argv, const char *cmd, const char *us
         st = write(rs, cli_write_file, stdout);
     if (st == MGA_OK && cli_flush_stdout() != 0)
         st = MGA_E_WRITE;
-    if (st != MGA_OK && st != MGA_E_COMPILE && st != MGA_E_IO)
-        fprintf(stderr, "mgadvise: %s\n", mga_status_str(st));
+    cli_report_status(st); /* a write error: cli_finish_output says why, once */
     mga_diags_free(d);
     mga_ruleset_free(rs);
     mga_engine_free(eng);

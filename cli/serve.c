@@ -62,7 +62,7 @@ static const char *usage_serve =
     "                      to FILE (docs/CDS-HOOKS.md): the rules fired, the cards, status,\n"
     "                      latency; patient ids as an HMAC-SHA-256 keyed hash\n"
     "  --log-max-bytes N   rotate FILE before it would pass N bytes (default 104857600;\n"
-    "                      0: never)\n"
+    "                      0: never); a FIFO or device is never rotated\n"
     "  --log-keep K        rotated files kept, FILE.1 (newest) to FILE.K (default 5)\n"
     "  --log-id-key FILE   the HMAC key for patient ids (16 to 1024 bytes); without it a\n"
     "                      random key is made for each run, so hashes differ across runs\n"
@@ -285,12 +285,24 @@ static char *read_pem(const char *path, const char *opt)
         if (n < 4096)
             break;
     }
-    bool err = ferror(f) != 0;
+    int rerr = ferror(f) ? (errno ? errno : EIO) : 0;
     fclose(f);
     buf[len] = '\0';
-    if (err || !strstr(buf, "-----BEGIN ")) {
-        fprintf(stderr, "mgadvise serve: %s '%s': %s\n", opt, cli_esc(e, sizeof e, path),
-                err ? "cannot be read" : "not a PEM file (no '-----BEGIN ' line)");
+    bool key = strcmp(opt, "--tls-key") == 0;
+    const char *why = NULL;
+    if (rerr)
+        why = strerror(rerr);
+    else if (!strstr(buf, "-----BEGIN "))
+        why = "not a PEM file (no '-----BEGIN ' line)";
+    else if (key && (strstr(buf, "-----BEGIN ENCRYPTED PRIVATE KEY-----") ||
+                     strstr(buf, "Proc-Type: 4,ENCRYPTED")))
+        why = "the private key is encrypted: give it unencrypted";
+    else if (key && !strstr(buf, "PRIVATE KEY-----"))
+        why = "no private key in it (no '-----BEGIN ... PRIVATE KEY-----' line)";
+    else if (!key && !strstr(buf, "-----BEGIN CERTIFICATE-----"))
+        why = "no certificate in it (no '-----BEGIN CERTIFICATE-----' line)";
+    if (why) {
+        fprintf(stderr, "mgadvise serve: %s '%s': %s\n", opt, cli_esc(e, sizeof e, path), why);
         free(buf);
         return NULL;
     }
@@ -352,6 +364,7 @@ int cli_serve(int argc, char **argv)
     const char *tls_cert = NULL, *tls_key = NULL;
     char *cert_pem = NULL, *key_pem = NULL;
     unsigned long long log_max = 100ULL << 20;
+    bool log_size_given = false; /* --log-max-bytes or --log-keep */
     bool insecure = false;
     const char *auth_path = NULL;
     declog_options lo = {0};
@@ -421,11 +434,13 @@ int cli_serve(int argc, char **argv)
                 rc = cli_usage_error("serve", "--log-max-bytes '%s': expected a number of bytes",
                                      v);
             log_max = n;
+            log_size_given = true;
             break;
         }
         case OPT_LOG_KEEP:
             if (!num_opt(v, 0, 1000, &log_keep))
                 rc = cli_usage_error("serve", "--log-keep '%s': expected 0 to 1000", v);
+            log_size_given = true;
             break;
         case OPT_LOG_KEY:
             lo.id_key_path = v;
@@ -458,6 +473,8 @@ int cli_serve(int argc, char **argv)
     if (rc == EXIT_OK && !lo.path && (lo.id_key_path || lo.plain_ids))
         rc = cli_usage_error("serve", "%s--log-id-key and --log-plain-ids need --decision-log",
                              "");
+    if (rc == EXIT_OK && !lo.path && log_size_given)
+        rc = cli_usage_error("serve", "%s--log-max-bytes and --log-keep need --decision-log", "");
     if (rc == EXIT_OK && lo.id_key_path && lo.plain_ids)
         rc = cli_usage_error("serve", "%s--log-id-key and --log-plain-ids exclude each other",
                              "");

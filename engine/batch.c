@@ -23,6 +23,9 @@
 /* A line longer than a profile may be keeps only this much: enough for the profile reader
  * to report it (E4012) and for its id to be found. */
 #define LINE_KEEP (MGA_PROFILE_MAX_BYTES + 1)
+/* A FHIR line may be as long as the FHIR reader reads (16 MiB), not a profile's 1 MiB:
+ * cut shorter, a good Bundle would be lost as bad JSON */
+#define FHIR_KEEP (MGA_FHIR_MAX_BYTES + 1)
 /* A buffer grown past this by one unusual chunk is released after use. */
 #define KEEP_BYTES (64u << 20)
 
@@ -57,7 +60,8 @@ struct mga_batch {
     char date[11]; /* FHIR input: the request date, YYYY-MM-DD and a NUL */
 
     /* the feeding side */
-    outbuf line;   /* the line being read: at most LINE_KEEP bytes of it */
+    outbuf line;   /* the line being read: at most keep bytes of it */
+    size_t keep;   /* LINE_KEEP, or for FHIR input FHIR_KEEP */
     bool line_any; /* bytes of a line not yet ended were fed */
     unsigned long long lineno;
     chunk *fill; /* the chunk being filled, or NULL */
@@ -738,12 +742,12 @@ mga_status mga_batch_feed(mga_batch *b, const char *buf, size_t len)
         if (nl && !b->line_any) {
             /* a whole line in buf: taken from there, not copied twice */
             p = nl + 1;
-            if (!take_line(b, p - n - 1, n < LINE_KEEP ? n : LINE_KEEP))
+            if (!take_line(b, p - n - 1, n < b->keep ? n : b->keep))
                 break;
             continue;
         }
-        if (n && l->b.len < LINE_KEEP) {
-            size_t room = LINE_KEEP - l->b.len;
+        if (n && l->b.len < b->keep) {
+            size_t room = b->keep - l->b.len;
             outbuf_add(l, p, n < room ? n : room);
             if (l->oom) {
                 pthread_mutex_lock(&b->mu);
@@ -856,6 +860,7 @@ mga_status mga_batch_open(const mga_ruleset *rs, const mga_batch_options *opt, m
     b->opt = *opt;
     if (opt->input == MGA_BATCH_INPUT_FHIR)
         memcpy(b->date, opt->date, sizeof b->date);
+    b->keep = opt->input == MGA_BATCH_INPUT_FHIR ? FHIR_KEEP : LINE_KEEP;
     b->opt.date = NULL; /* the caller's: b->date holds the copy */
     b->lineno = opt->start;
     b->st.line = opt->start;

@@ -616,8 +616,8 @@ MGA_API void mga_tests_free(mga_tests *t);
  *   {"line":N,"id":ID,"error":{"field":PATH,"code":"E4002","message":M,"column":C}}
  * N the input line number, ID the profile's id as given (a string, an integer or null),
  * PATH the JSON path of the bad value or null, C its column (0 when unknown). A bad record
- * does not stop the batch. A line longer than MGA_PROFILE_MAX_BYTES costs bounded memory
- * and is an error record (E4012). */
+ * does not stop the batch. A line longer than MGA_PROFILE_MAX_BYTES (for FHIR input,
+ * MGA_FHIR_MAX_BYTES) costs bounded memory and is an error record (E4012). */
 typedef struct mga_batch mga_batch;
 
 #define MGA_BATCH_MAX_JOBS 64

@@ -410,24 +410,16 @@ class Ruleset:
         the records, on `jobs` threads sharing this rule set without the GIL, and hands the
         lines back in input order; `chunk` lines are fed to it at a time. Fatal library
         errors (out of memory) raise; bad records never do."""
-        if not isinstance(jobs, int) or jobs < 1:
-            raise InvalidArgumentError("jobs must be a whole number of threads, at least 1")
+        if isinstance(lines, (str, bytes, bytearray, dict)):
+            raise TypeError("batch takes an iterable of lines (or dicts), not one %s: "
+                            "give [item] for one record" % type(lines).__name__)
+        if not isinstance(jobs, int) or isinstance(jobs, bool) or not 1 <= jobs <= 64:
+            raise InvalidArgumentError("jobs must be a whole number of threads, 1 to 64")
         if not isinstance(chunk, int) or chunk < 1:
             raise InvalidArgumentError("chunk must be a whole number of lines, at least 1")
         if not isinstance(start, int) or start < 0:
             raise InvalidArgumentError("start must be a whole number of lines, at least 0")
-        if input_format not in ("jsonl", "fhir"):
-            raise InvalidArgumentError("input_format must be 'jsonl' or 'fhir', not %r"
-                                       % (input_format,))
-        if date is not None and input_format != "fhir":
-            raise InvalidArgumentError("date is the request date of FHIR input: give "
-                                       "input_format='fhir' too")
-        if input_format == "fhir":
-            if date is None:
-                date = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
-            if not isinstance(date, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
-                                                             date):
-                raise InvalidArgumentError("date %r: expected YYYY-MM-DD" % (date,))
+        date = _input_date(input_format, date)
         return self._batch(self._rs(), lines, jobs, parse, as_bytes, start, chunk, bool(full),
                            date)
 
@@ -492,6 +484,23 @@ class Ruleset:
             lib.mga_batch_close(b)
 
 
+def _input_date(input_format, date):
+    """Checks batch's input_format and date; returns the request date of FHIR input
+    (default today, UTC), None for profiles."""
+    if input_format not in ("jsonl", "fhir"):
+        raise InvalidArgumentError("input_format must be 'jsonl' or 'fhir', not %r"
+                                   % (input_format,))
+    if date is not None and input_format != "fhir":
+        raise InvalidArgumentError("date is the request date of FHIR input: give "
+                                   "input_format='fhir' too")
+    if input_format == "fhir":
+        if date is None:
+            date = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+        if not isinstance(date, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", date):
+            raise InvalidArgumentError("date %r: expected YYYY-MM-DD" % (date,))
+    return date
+
+
 _NL = itertools.repeat(b"\n")
 
 
@@ -534,10 +543,10 @@ def _item(item):
             b = item.encode("utf-8", "surrogatepass")
     elif isinstance(item, (bytes, bytearray, memoryview)):
         b = bytes(item)
-    elif isinstance(item, dict):
+    elif isinstance(item, (dict, list)):  # a list: FHIR resources (an error for profiles)
         b = json.dumps(item, ensure_ascii=False).encode("utf-8")
     else:
-        raise TypeError("batch takes lines (str or bytes) or dicts, not %s"
+        raise TypeError("batch takes lines (str or bytes), dicts or lists, not %s"
                         % type(item).__name__)
     if b.endswith(b"\n"):
         b = b[:-1]

@@ -5,7 +5,6 @@ Each worker process compiles the rules once and keeps the rule set for every tas
 (a per-process cache keyed by the rules' paths); only the paths (or None for the shipped
 rules) travel with the tasks, never a compiled rule set. See docs/SCALE.md."""
 import contextlib
-import datetime
 import glob
 import json
 import os
@@ -14,7 +13,7 @@ import threading
 import dask
 import dask.bag as db
 
-from ._core import Ruleset, is_error_line
+from ._core import Ruleset, _input_date, is_error_line
 
 __all__ = ["advise", "advise_files", "catalog", "ruleset_for", "prepare", "cache_info"]
 
@@ -99,8 +98,8 @@ def advise(bag, rules=None, as_bytes=False, full=False, input_format="jsonl", da
     that every worker can read. as_bytes=True gives the lines as UTF-8 bytes, which saves
     decoding when they only go to storage."""
     key = _key(rules)
-    if input_format == "fhir" and date is None:  # one date for every worker and partition
-        date = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    # checked here, not first in a worker; one date for every worker and partition
+    date = _input_date(input_format, date)
     # partition i's first line number: the sizes of partitions 0..i-1 added up (a count
     # task per partition and a chain of additions, all small)
     counts = bag.map_partitions(_count).to_delayed()

@@ -23,6 +23,12 @@ class _Catalog:
     """What restore needs of a catalog, indexed once."""
 
     def __init__(self, catalog):
+        if not isinstance(catalog, dict):
+            raise TypeError("the catalog is the parsed JSON of `mgadvise catalog` (a dict), "
+                            "not %s" % type(catalog).__name__)
+        for k in ("ruleset", "rules", "sources"):
+            if k not in catalog:
+                raise ValueError("not a catalog of `mgadvise catalog`: no %r" % k)
         self.ruleset = catalog["ruleset"]
         self.rules = catalog["rules"]
         self.sources = {}
@@ -41,6 +47,10 @@ def restore_result(lean, catalog, id=None):
     catalog is the parsed catalog; id the record's "id". ValueError when the lean result's
     ruleset_hash is not the catalog's or it names a rule the catalog does not hold."""
     cat = _catalog(catalog)
+    if not isinstance(lean, dict):
+        raise TypeError("a lean result is a dict, not %s" % type(lean).__name__)
+    if "ruleset_hash" not in lean and "ruleset" in lean:
+        raise ValueError("the result is full already (batch --full): nothing to restore")
     if lean.get("ruleset_hash") != cat.ruleset["hash"]:
         raise ValueError("lean result of rule set %r, catalog of %r"
                          % (lean.get("ruleset_hash"), cat.ruleset["hash"]))
@@ -105,6 +115,11 @@ def restore_result(lean, catalog, id=None):
 
 def restore(record, catalog):
     """The full batch record of one lean record (a parsed line); an error record as it is."""
+    if not isinstance(record, dict):
+        raise TypeError("restore takes a batch record parsed from its JSON line (a dict), "
+                        "not %s" % type(record).__name__)
+    if "result" not in record and "error" not in record:
+        raise ValueError("not a batch record: neither 'result' nor 'error'")
     if "result" not in record:
         return record
     return {"line": record["line"], "id": record["id"],

@@ -100,4 +100,17 @@ for args in "--date $DATE" "--input-format fhir --date 01/06/2026" "--input-form
     check "usage: batch $args gave $rc, expected 2" $((rc != 2))
 done
 
+# a FHIR line is read up to the FHIR reader's 16 MiB, not a profile's 1 MiB: a 2 MiB
+# Bundle line gives its result, as the line after it does
+{
+    printf '[{"resourceType":"Patient","birthDate":"1980-06-02","text":{"div":"'
+    head -c 2097152 /dev/zero | tr '\0' x
+    printf '"}}]\n'
+    head -n 1 "$tmp/bundles.jsonl"
+} >"$tmp/long.jsonl"
+"$BIN" batch -q --input-format fhir --date $DATE "$tmp/long.jsonl" >"$tmp/out" 2>/dev/null
+rc=$?
+[ "$rc" -eq 0 ] && [ "$(grep -c '"result":{"ruleset_hash":' "$tmp/out")" -eq 2 ]
+check "batch --input-format fhir: a 2 MiB Bundle line gave exit $rc, expected 2 results" $?
+
 golden_done "fhir golden"

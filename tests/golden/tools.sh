@@ -145,6 +145,10 @@ usage "missing long value" "mgadvise eval: option '--format' needs text, json or
 $T" -- eval $P --format
 usage "empty attached value" "mgadvise eval: option '--rules' needs a path
 $T" -- eval --rules= $P
+usage "empty separate value of a long-only option" "mgadvise batch: option '--stats' needs a file
+Try 'mgadvise batch --help'." -- batch --stats "" -
+usage "empty separate value" "mgadvise eval: option '--rules' needs a path
+$T" -- eval --rules "" $P
 usage "bad format" "mgadvise eval: unknown format 'xml' for -f/--format: expected text, json or pretty
 $T" -- eval -f xml $P
 usage "value to a flag" "mgadvise eval: option '--all' takes no value

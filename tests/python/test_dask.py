@@ -171,3 +171,8 @@ def test_fhir_lines(client):
     got = "".join(mdask.advise(bag, input_format="fhir", date="2026-06-01").compute())
     rc, want, _ = run_cli("batch", "-q", "--input-format", "fhir", "--date", "2026-06-01", path)
     assert rc == 1 and got.encode("utf-8") == want
+    # the arguments are checked when advise is called, not first in a worker
+    for kw in ({"input_format": "xml"}, {"date": "2026-06-01"},
+               {"input_format": "fhir", "date": "01/06/2026"}):
+        with pytest.raises(mgadvise.InvalidArgumentError):
+            mdask.advise(bag, **kw)

@@ -119,6 +119,29 @@ def test_restore_refuses_another_catalog(rs):
     assert mgadvise.restore(err, other) == err  # an error record stays as it is
 
 
+def test_restore_refuses_what_is_not_a_record_or_catalog(rs):
+    """restore names what is wrong: a line not parsed, something not a record, a catalog
+    not parsed or not a catalog, a result that is full already; never a bare KeyError or
+    the input handed back."""
+    line = next(rs.batch(['{"id":"x","age":40}']))
+    rec = json.loads(line)
+    cat = rs.catalog()
+    with pytest.raises(TypeError, match="parsed from its JSON line"):
+        mgadvise.restore(line, cat)
+    with pytest.raises(TypeError, match="not NoneType"):
+        mgadvise.restore(None, cat)
+    with pytest.raises(ValueError, match="neither 'result' nor 'error'"):
+        mgadvise.restore({"line": 1}, cat)
+    with pytest.raises(TypeError, match="the catalog is the parsed JSON"):
+        mgadvise.restore(rec, json.dumps(cat))
+    with pytest.raises(ValueError, match="no 'ruleset'"):
+        mgadvise.restore(rec, {})
+    full = next(rs.batch(['{"id":"x","age":40}'], parse=True, full=True))
+    with pytest.raises(ValueError, match="full already"):
+        mgadvise.restore(full, cat)
+    assert canon(mgadvise.restore(rec, cat)) == canon(full)
+
+
 def test_command_line(tmp_path):
     """python3 lean.py CATALOG LEAN writes the full records; a record of another rule set
     is an error naming its line."""
@@ -164,3 +187,19 @@ def test_fhir_lines(rs, tmp_path):
         rs.batch(lines, date="2026-06-01")
     with pytest.raises(mgadvise.InvalidArgumentError):
         rs.batch(lines, input_format="fhir", date="01/06/2026")
+    # a FHIR array of resources may be given as a list, as a Bundle as a dict
+    array = json.loads(lines[0])
+    want = next(rs.batch(lines[:1], input_format="fhir", date="2026-06-01"))
+    got = next(rs.batch([array], input_format="fhir", date="2026-06-01"))
+    assert got == want
+
+
+def test_batch_refuses_one_line_for_many(rs):
+    """A str (or bytes, or a dict) given as the lines is one record, not one per character;
+    jobs outside 1 to 64 is named."""
+    for one in ('{"age":40}', b'{"age":40}', {"age": 40}):
+        with pytest.raises(TypeError, match="give \\[item\\] for one record"):
+            rs.batch(one)
+    for jobs in (0, 65, True):
+        with pytest.raises(mgadvise.InvalidArgumentError, match="1 to 64"):
+            rs.batch(['{"age":40}'], jobs=jobs)

@@ -378,8 +378,33 @@ def decision_log_cases(tmp):
         check(rest.count("cannot write") == 1 and "/dev/full" in rest,
               "a failing decision log is said once: " + rest[-1000:])
 
+    # a FIFO as the log: with no reader, an error at start (never a service held before
+    # it listens); with one, its lines go through and it is never rotated (renamed)
+    fifo = os.path.join(tmp, "log.fifo")
+    os.mkfifo(fifo)
+    p = subprocess.run([MG, "serve", "--insecure-no-auth", "--port", "0", "--decision-log", fifo],
+                       capture_output=True, text=True, timeout=30)
+    check(p.returncode == 3 and "a FIFO with no reader" in p.stderr,
+          "a FIFO log without a reader: exit %d %s" % (p.returncode, p.stderr))
+    got = []
+    rd = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()))
+    rd.start()
+    proc, port, _ = start("--insecure-no-auth", "--decision-log", fifo, "--log-max-bytes", "10")
+    try:
+        sts = [request(port, "POST", svc, hook_request("patient-view", pid, pre))[0]
+               for _ in range(3)]
+    finally:
+        stop(proc)
+    rd.join(30)
+    check(sts == [200, 200, 200] and not os.path.exists(fifo + ".1") and
+          os.path.exists(fifo) and not os.path.isfile(fifo) and
+          got and got[0].count(b'"event":"hook"') == 3,
+          "a FIFO log is written, never rotated: %r %r" % (sts, os.listdir(tmp)))
+
     # option errors
     for args, word in ((["--log-plain-ids"], "--decision-log"),
+                       (["--log-max-bytes", "10"], "--decision-log"),
+                       (["--log-keep", "2"], "--decision-log"),
                        (["--decision-log", log, "--log-id-key", os.path.join(tmp, "none")], "none"),
                        (["--decision-log", os.path.join(tmp, "no", "dir.jsonl")], "dir.jsonl"),
                        (["--decision-log", log, "--log-keep", "x"], "--log-keep")):
@@ -544,10 +569,16 @@ def tls_cases(tmp):
     finally:
         rc, rest = stop(proc)
     check(rc == 0 and "Sanitizer" not in rest, "TLS server: clean exit: " + rest[-2000:])
+    enc = os.path.join(tmp, "enc.pem")
+    subprocess.run(["openssl", "pkcs8", "-topk8", "-in", key, "-out", enc, "-passout", "pass:x"],
+                   capture_output=True, timeout=60)
     for args, word in ((["--tls-cert", cert], "go together"),
+                       (["--tls-cert", cert, "--tls-key", enc], "the private key is encrypted"),
                        (["--tls-cert", cert, "--tls-key", os.path.join(tmp, "none.pem")], "none.pem"),
                        (["--tls-cert", os.path.join(ROOT, "README.md"), "--tls-key", key], "not a PEM"),
-                       (["--tls-cert", key, "--tls-key", key], "TLS certificate")):
+                       (["--tls-cert", key, "--tls-key", key], "no certificate in it"),
+                       (["--tls-cert", cert, "--tls-key", cert], "no private key in it"),
+                       (["--tls-cert", tmp, "--tls-key", key], "Is a directory")):
         p = subprocess.run([MG, "serve", "--insecure-no-auth", "--port", "0", *args],
                            capture_output=True, text=True, timeout=30)
         check(p.returncode in (2, 3) and word in p.stderr, "TLS option error %r: %s" % (args, p.stderr))
@@ -712,6 +743,9 @@ def fetch_cases():
                 dict(auth, access_token="a\r\nX-Evil: 1")), 412, "bearer token")
         refused("a patient id that is no FHIR id", hook(None, fhir.base(), patientId="p1&x=1"),
                 400, "context.patientId")
+        for pid_bad in ("../metadata", "./p1", "p1/..", "Patient//p1", "/p1"):
+            refused("a patient id that leaves its path: " + pid_bad,
+                    hook(None, fhir.base(), patientId=pid_bad), 400, "context.patientId")
         refused("not a URL", hook(None, "no url"), 412, "fhirServer")
         # a slow FHIR server holds its request up to --fhir-timeout, not the service
         slow = {}
@@ -856,6 +890,11 @@ def main():
         bad("POST", svc, "{}", 400, "'hook'")
         bad("POST", svc, json.dumps({"hook": "patient-view"}), 400, "'hookInstance'")
         bad("POST", svc, json.dumps({"hook": "patient-view", "hookInstance": "x"}), 400, "'context'")
+        for pre_bad, word in (("x", "'prefetch' is not an object"), ([], "'prefetch' is not"),
+                              ({"patient": []}, "'prefetch.patient' is not a Patient")):
+            bad("POST", svc, json.dumps({"hook": "patient-view", "hookInstance": "x",
+                                         "context": {"patientId": "p"}, "prefetch": pre_bad}),
+                400, word)
         bad("POST", svc, json.dumps({"hook": "order-sign", "hookInstance": "x", "context": {}}),
             400, "answers 'patient-view'")
         bad("POST", svc, hook_request("patient-view", "p1", None), 412, "'prefetch'")

@@ -466,6 +466,69 @@ static void test_batch_fhir_input(void **state)
     mga_engine_free(eng);
 }
 
+/* A FHIR line is read up to the FHIR reader's limit, not a profile's: a Bundle of 2 MiB
+ * (fed whole, or in pieces) gives its result; one over MGA_FHIR_MAX_BYTES is E4012, and
+ * the next line is still read. */
+static void test_batch_fhir_long_line(void **state)
+{
+    (void)state;
+    mga_engine *eng = plain_engine();
+    mga_ruleset *rs = NULL;
+    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
+    static const char head[] = "[{\"resourceType\":\"Patient\",\"birthDate\":\"1980-06-02\","
+                               "\"gender\":\"female\",\"text\":{\"div\":\"";
+    static const char tail[] = "\"}}]";
+    size_t sizes[] = {MGA_PROFILE_MAX_BYTES * 2, MGA_FHIR_MAX_BYTES + 1};
+    for (size_t k = 0; k < 2; k++) {
+        size_t pad = sizes[k];
+        size_t len = sizeof head - 1 + pad + sizeof tail - 1;
+        char *line = malloc(len + 1);
+        assert_non_null(line);
+        memcpy(line, head, sizeof head - 1);
+        memset(line + sizeof head - 1, 'x', pad);
+        memcpy(line + sizeof head - 1 + pad, tail, sizeof tail);
+        for (int pieces = 0; pieces < 2; pieces++) {
+            mga_batch_options opt;
+            mga_batch_options_init(&opt);
+            opt.input = MGA_BATCH_INPUT_FHIR;
+            opt.date = "2026-06-01";
+            tbuf out = TBUF_INIT;
+            opt.fn = tbuf_write;
+            opt.ud = &out;
+            mga_batch *b = NULL;
+            assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_OK);
+            if (pieces) {
+                for (size_t o = 0; o < len; o += 65536)
+                    assert_int_equal(mga_batch_feed(b, line + o, len - o < 65536 ? len - o : 65536),
+                                     MGA_OK);
+                assert_int_equal(mga_batch_feed(b, "\n", 1), MGA_OK);
+            } else {
+                line[len] = '\n';
+                assert_int_equal(mga_batch_feed(b, line, len + 1), MGA_OK);
+                line[len] = '\0';
+            }
+            static const char next[] = "[{\"resourceType\":\"Patient\",\"gender\":\"male\"}]\n";
+            assert_int_equal(mga_batch_feed(b, next, sizeof next - 1), MGA_OK);
+            assert_int_equal(mga_batch_finish(b, true), MGA_OK);
+            mga_batch_close(b);
+            assert_int_equal(count_lines(out.p), 2);
+            if (k == 0)
+                assert_true(strncmp(out.p, "{\"line\":1,\"id\":null,\"result\":", 29) == 0);
+            else
+                assert_true(strncmp(out.p,
+                                    "{\"line\":1,\"id\":null,\"error\":{\"field\":\"$\","
+                                    "\"code\":\"E4012\"",
+                                    strlen("{\"line\":1,\"id\":null,\"error\":{\"field\":\"$\","
+                                           "\"code\":\"E4012\"")) == 0);
+            assert_true(has_substr(out.p, "{\"line\":2,\"id\":null,\"result\":"));
+            free(out.p);
+        }
+        free(line);
+    }
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
 /* A write function that fails stops the batch with MGA_E_WRITE, with threads or without. */
 static void test_batch_write_failure_stops(void **state)
 {
@@ -550,6 +613,7 @@ int main(void)
         cmocka_unit_test(test_batch_long_line_and_early_finish),
         cmocka_unit_test(test_batch_misuse_and_limits),
         cmocka_unit_test(test_batch_fhir_input),
+        cmocka_unit_test(test_batch_fhir_long_line),
         cmocka_unit_test(test_batch_write_failure_stops),
         cmocka_unit_test(test_batch_oom),
     };

@@ -337,6 +337,28 @@ for cpath in "$tmp/no-such-dir/cat.json" /dev/full; do
     fi
 done
 
+# an output file that is the input, standard output or the other output file: a usage
+# error naming the option, and the file left as it was (never emptied before it is read)
+clash=0
+cp "$tmp/good5" "$tmp/keep5"
+for args in "--catalog $tmp/keep5" "--stats $tmp/keep5" "--catalog $tmp/cs --stats $tmp/cs"; do
+    # shellcheck disable=SC2086
+    "$BIN" batch -q -r "$RULES" $args "$tmp/keep5" >"$tmp/o" 2>"$tmp/e"
+    crc=$?
+    [ $crc -eq 2 ] && [ ! -s "$tmp/o" ] && cmp -s "$tmp/good5" "$tmp/keep5" &&
+        grep -q "^mgadvise batch: --[a-z]* '$tmp/[a-z0-9]*' is the [a-z -]*: give another file$" "$tmp/e" &&
+        clash=$((clash + 1))
+done
+"$BIN" batch -q -r "$RULES" --catalog "$tmp/keep5" <"$tmp/keep5" >"$tmp/o" 2>"$tmp/e"
+[ $? -eq 2 ] && cmp -s "$tmp/good5" "$tmp/keep5" && clash=$((clash + 1))
+"$BIN" batch -q -r "$RULES" --catalog "$tmp/o" "$tmp/good5" >"$tmp/o" 2>"$tmp/e"
+[ $? -eq 2 ] && grep -q "is standard output" "$tmp/e" && clash=$((clash + 1))
+if [ $clash -eq 5 ]; then
+    ok
+else
+    bad "batch: an output file that is the input or standard output: $clash of 5 refused"
+fi
+
 # ---- option values attached or separate: -j2, -j 2, --jobs=2, --jobs 2 (and -rPATH,
 # --skip=N, --input-format=FMT, --stats=FILE) read the same ----
 "$BIN" batch -q -r "$RULES" -j 2 --skip 3 "$tmp/in300" >"$tmp/a1" 2>/dev/null
@@ -377,6 +399,16 @@ status 2 "--catalog without a file" "$BIN" batch "$tmp/good5" --catalog
 status 2 "--full with a value" "$BIN" batch --full=yes "$tmp/good5"
 status 2 "catalog: unknown option" "$BIN" catalog --frobnicate
 status 3 "catalog: missing rules" "$BIN" catalog -r "$tmp/does-not-exist.mga"
+if [ -e /dev/full ]; then
+    "$BIN" catalog >/dev/full 2>"$tmp/e"
+    crc=$?
+    if [ $crc -eq 4 ] && [ "$(cat "$tmp/e")" = "mgadvise: cannot write output: No space left on device" ]; then
+        ok
+    else
+        bad "catalog >/dev/full: exit $crc, expected 4 and one message"
+        cat "$tmp/e"
+    fi
+fi
 status 2 "two inputs" "$BIN" batch "$tmp/good5" "$tmp/good5"
 status 2 "unknown input format" "$BIN" batch --input-format xml "$tmp/good5"
 status 3 "missing input" "$BIN" batch -q "$tmp/does-not-exist.jsonl"
