@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* FHIR input: a Bundle or an array of FHIR R4 resources read (yajl_tree) through the rule
  * set's bindings (fhirbind.c) into profile JSON, which the profile reader then parses, so
- * a FHIR input and the profile it maps to give the same advice. */
+ * a FHIR input and the profile it maps to give the same advice. The reader's warnings (a
+ * partial birth date) are kept in that profile, with their FHIR paths, as the profile
+ * reader keeps its own, so every result evaluated from it carries them. */
 #include "diag.h"
 #include "fhirbind.h"
 #include "jsonesc.h"
 #include "numfmt.h"
+#include "profile.h"
 #include "semantics.h"
 
 #include <errno.h>
@@ -1040,6 +1043,11 @@ mga_status mga_profile_from_fhir(const mga_ruleset *rs, const char *name, const 
     if (st == MGA_OK) {
         mga_diags *pd = NULL;
         st = mga_profile_parse(rs, name ? name : "<fhir>", o.b.p, o.b.len, out, &pd);
+        if (st == MGA_OK && !profile_keep_warnings(*out, d)) {
+            mga_profile_free(*out);
+            *out = NULL;
+            st = MGA_E_NOMEM;
+        }
         if (pd && mga_diags_count(pd)) {
             /* the profile reader's word (a value out of range) replaces the mapper's */
             mga_diags_free(d);

@@ -126,7 +126,8 @@ static void j_opt_num(yajl_gen g, bool has, double v)
         yajl_gen_null(g);
 }
 
-/* "warnings": the profile's warnings (unknown fields read under allow_unknown_fields),
+/* "warnings": the profile's warnings (unknown fields read under allow_unknown_fields, the
+ * FHIR reader's warnings, such as a partial birth date, with their FHIR paths),
  * only when there are any, so that other results keep their bytes. */
 static void write_json_warnings(const mga_profile *p, yajl_gen g)
 {
@@ -1572,8 +1573,8 @@ static void write_text(const mga_result *r, tout *o, bool all)
     t_data(o, rs->hash);
     t_put(o, ")\n");
     if (r->p->nwarn) {
-        /* the profile was read with unknown fields allowed: say what was left out */
-        t_put(o, "\nProfile warnings (these parts of the profile were not read):\n");
+        /* unknown fields allowed, or FHIR input not all used: say what was left out */
+        t_put(o, "\nProfile warnings (these parts of the input were not used):\n");
         for (uint32_t i = 0; i < r->p->nwarn; i++) {
             const char *note = profile_wtext(r->p, r->p->warn[i].note);
             t_printf(o, "  W%04u ", (unsigned)r->p->warn[i].code);

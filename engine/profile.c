@@ -1036,9 +1036,7 @@ static bool wtext_add(mga_profile *p, const char *s, uint32_t *at)
     return true;
 }
 
-/* Keeps the warnings of d (a profile's diagnostics, at most MGA_PROFILE_MAX_DIAGS + 1 of
- * them) in p, for the results evaluated from it. False when out of memory. */
-static bool keep_warnings(mga_profile *p, const mga_diags *d)
+bool profile_keep_warnings(mga_profile *p, const mga_diags *d)
 {
     for (size_t i = 0; i < mga_diags_count(d) && p->nwarn < MGA_PROFILE_MAX_DIAGS + 1; i++) {
         const mga_diag *dg = mga_diags_ref(d, i);
@@ -1165,7 +1163,7 @@ static mga_status parse_into(const mga_ruleset *rs, const char *name, const char
         st = MGA_E_NOMEM;
     if (st == MGA_OK && mga_diags_error_count(d))
         st = MGA_E_PROFILE;
-    if (st == MGA_OK && !keep_warnings(p, d))
+    if (st == MGA_OK && !profile_keep_warnings(p, d))
         st = MGA_E_NOMEM;
     p->valid = st == MGA_OK;
     return st;

@@ -62,6 +62,11 @@ static inline const char *profile_wtext(const mga_profile *p, uint32_t at)
     return at == PROFILE_NONE ? NULL : p->wtext + at;
 }
 
+/* Keeps the warnings of d (a profile's diagnostics, or the FHIR reader's that made the
+ * profile JSON) in p after those it holds, at most MGA_PROFILE_MAX_DIAGS + 1 in all, for
+ * the results evaluated from it. False when out of memory. */
+bool profile_keep_warnings(mga_profile *p, const mga_diags *d);
+
 /* An empty profile (every field unknown) for rs; NULL on OOM. Freed by mga_profile_free. */
 mga_profile *profile_alloc(const mga_ruleset *rs);
 

@@ -329,9 +329,10 @@ MGA_API void mga_profile_free(mga_profile *p);
  * request date; a birth date after the request date; input larger than
  * MGA_FHIR_MAX_BYTES or nested deeper than 64 levels; and input that gives no profile
  * field at all (E4036: never a silent empty profile). A partial birth date (YYYY or
- * YYYY-MM) leaves age missing with warning W5030. *out is NULL on error; on success free
- * it with mga_profile_free. If diags != NULL, *diags receives the list (warnings too) or
- * NULL when there is none. MGA_E_MISUSE for a NULL rs, json (with len > 0), date or out;
+ * YYYY-MM) leaves age missing with warning W5030, kept in the profile: every result
+ * evaluated from it carries it, by its FHIR JSON path, as mga_result_write says. *out is
+ * NULL on error; on success free it with mga_profile_free. If diags != NULL, *diags
+ * receives the list (warnings too) or NULL when there is none. MGA_E_MISUSE for a NULL rs, json (with len > 0), date or out;
  * MGA_E_NOMEM. Thread-safe for distinct calls on one rule set. */
 #define MGA_FHIR_MAX_BYTES ((size_t)16 << 20)
 MGA_API mga_status mga_profile_from_fhir(const mga_ruleset *rs, const char *name, const char *json,
@@ -403,8 +404,8 @@ typedef enum mga_format {
  *    "see_doctor":null|{"urgency":U,"reasons":[{"rule":ID,"urgency":U},...]}}
  * (see mga_summary below and docs/OUTPUT.md). */
 /* A result read from a profile with warnings (unknown fields under
- * mga_options.allow_unknown_fields, at most MGA_PROFILE_MAX_DIAGS and the W5020 count)
- * carries them: every JSON format has "warnings":[{"code":"W5001","path":P,"message":M,
+ * mga_options.allow_unknown_fields, at most MGA_PROFILE_MAX_DIAGS and the W5020 count; the
+ * FHIR reader's W5030 for a profile from mga_profile_from_fhir) carries them: every JSON format has "warnings":[{"code":"W5001","path":P,"message":M,
  * "note":N or null},...] right after "ruleset", and the text format lists them under
  * "Profile warnings". Without warnings the member is absent.
  * Writes r in fmt through one call of fn (text: several calls). The JSON line is built in a

@@ -92,6 +92,20 @@ check "batch --input-format fhir: $same_n of $n records equal eval --fhir (exit 
 [ "$(wc -l <"$tmp/blean")" -eq "$n" ] && ! grep -q '"cite"' "$tmp/blean" &&
     grep -q '^{"line":1,"id":null,"result":{"ruleset_hash":"' "$tmp/blean"
 check "batch --input-format fhir: lean records" $?
+# a warning of the FHIR reader (W5030, a partial birth date) is in the record, lean and full,
+# with its FHIR path, as eval --fhir writes it
+pb=tests/golden/fhir/partial-birth-date.json
+tr -d '\n\r' <"$pb" >"$tmp/partial.jsonl"
+echo >>"$tmp/partial.jsonl"
+"$BIN" eval --fhir "$pb" --date $DATE --format json >"$tmp/one" 2>/dev/null
+"$BIN" batch -q --input-format fhir --date $DATE --full "$tmp/partial.jsonl" >"$tmp/pfull" 2>/dev/null
+sed 's/^{"line":1,"id":null,"result"://; s/}$//' "$tmp/pfull" >"$tmp/rec"
+w='"warnings":[{"code":"W5030","path":"$.entry[0].resource.birthDate",'
+cmp -s "$tmp/one" "$tmp/rec" && grep -qF "$w" "$tmp/rec"
+check "batch --input-format fhir --full: the W5030 warning as eval --fhir writes it" $?
+"$BIN" batch -q --input-format fhir --date $DATE "$tmp/partial.jsonl" >"$tmp/plean" 2>/dev/null
+grep -qF "$w" "$tmp/plean"
+check "batch --input-format fhir: the W5030 warning in the lean record" $?
 # --date needs FHIR input, and the form YYYY-MM-DD
 for args in "--date $DATE" "--input-format fhir --date 01/06/2026" "--input-format xml"; do
     # shellcheck disable=SC2086

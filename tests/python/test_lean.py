@@ -167,15 +167,27 @@ def test_fhir_lines(rs, tmp_path):
     path = os.path.join(ROOT, "tests", "golden", "batch", "fhir-bundles", "input.jsonl")
     with open(path, "rb") as f:
         lines = f.readlines()
+    outs = {}
     for full in (False, True):
         args = ["--full"] if full else []
         rc, want, err = run_cli("batch", "-q", "--input-format", "fhir", "--date", "2026-06-01",
                                 *args, path)
         assert rc == 1, err
+        outs[full] = want
         for jobs in (1, 2):
             got = b"".join(rs.batch(lines, as_bytes=True, input_format="fhir",
                                     date="2026-06-01", full=full, jobs=jobs))
             assert got == want
+    # a lean FHIR record, its reader's warnings (W5030) included, restores to the full one
+    cat = rs.catalog()
+    lean_lines = outs[False].decode("utf-8").splitlines()
+    full_lines = outs[True].decode("utf-8").splitlines()
+    assert len(lean_lines) == len(full_lines)
+    for l, f in zip(lean_lines, full_lines):
+        assert canon(lean.restore(json.loads(l), cat)) == f
+    warned = [json.loads(l) for l in lean_lines if '"W5030"' in l]
+    assert len(warned) == 1
+    assert warned[0]["result"]["warnings"][0]["path"] == "$.entry[0].resource.birthDate"
     recs = list(rs.batch(lines, parse=True, input_format="fhir", date="2026-06-01"))
     assert sum("error" in r for r in recs) == 12
     assert recs[4]["error"]["field"] == "$.entry[0].resource.code.coding"

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for fhir.c and fhirbind.c: FHIR R4 resources read through a rule set's
  * bindings into the profile the JSON path builds; active/inactive filtering, the latest
- * observation, unit conversion, every shipped binding, the binding checks, and the errors
- * with their JSON paths. */
+ * observation, unit conversion, the reader's warnings in the result, every shipped
+ * binding, the binding checks, and the errors with their JSON paths. */
 #include "helpers.h"
 
 #define DATE "2026-06-01"
@@ -115,6 +115,57 @@ static void test_fhir_patient_age_and_sex(void **state)
     expect_diag(d, 5030, "$[0].birthDate: birth date '1980-05' gives no exact age on 2026-06-01: age left missing");
     free(got);
     mga_diags_free(d);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* The FHIR reader's warning is kept in the profile: every result evaluated from it carries
+ * it, with its FHIR path, as it carries the profile reader's own warnings. */
+static void test_fhir_warnings_in_result(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = test_set(eng);
+    const char *partial = BUNDLE(
+        RES("{\"resourceType\":\"Patient\",\"gender\":\"female\",\"birthDate\":\"1980\"}"));
+    mga_profile *p = NULL;
+    mga_diags *d = NULL;
+    assert_int_equal(mga_profile_from_fhir(rs, "b.json", partial, strlen(partial), DATE, &p, &d),
+                     MGA_OK);
+    /* the caller's diagnostics still hold it, for stderr */
+    expect_diag(d, 5030, "$.entry[0].resource.birthDate: birth date '1980' gives no exact age "
+                         "on 2026-06-01: age left missing");
+    mga_diags_free(d);
+    mga_result *r = NULL;
+    assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+    static const char want_json[] =
+        "\"warnings\":[{\"code\":\"W5030\",\"path\":\"$.entry[0].resource.birthDate\","
+        "\"message\":\"$.entry[0].resource.birthDate: birth date '1980' gives no exact age on "
+        "2026-06-01: age left missing\",\"note\":null}]";
+    static const mga_format fmts[] = {MGA_FORMAT_JSON, MGA_FORMAT_JSON_LEAN};
+    for (size_t i = 0; i < sizeof fmts / sizeof *fmts; i++) {
+        char *js = result_string(r, fmts[i]);
+        assert_contains(js, want_json);
+        free(js);
+    }
+    char *txt = result_string(r, MGA_FORMAT_TEXT);
+    assert_contains(txt, "Profile warnings (these parts of the input were not used):\n"
+                         "  W5030 $.entry[0].resource.birthDate: birth date '1980' gives no "
+                         "exact age on 2026-06-01: age left missing\n");
+    free(txt);
+    mga_result_free(r);
+    mga_profile_free(p);
+    /* a full birth date: no warning, no "warnings" member */
+    const char *full = BUNDLE(
+        RES("{\"resourceType\":\"Patient\",\"gender\":\"female\",\"birthDate\":\"1980-02-03\"}"));
+    assert_int_equal(mga_profile_from_fhir(rs, "b.json", full, strlen(full), DATE, &p, &d), MGA_OK);
+    assert_null(d);
+    assert_int_equal(mga_evaluate(rs, p, &r), MGA_OK);
+    char *js = result_string(r, MGA_FORMAT_JSON);
+    assert_null(strstr(js, "\"warnings\""));
+    free(js);
+    mga_result_free(r);
+    mga_profile_free(p);
     mga_ruleset_free(rs);
     mga_engine_free(eng);
 }
@@ -618,6 +669,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fhir_patient_age_and_sex),
+        cmocka_unit_test(test_fhir_warnings_in_result),
         cmocka_unit_test(test_fhir_condition_status_filtering),
         cmocka_unit_test(test_fhir_medications),
         cmocka_unit_test(test_fhir_latest_observation_and_units),

@@ -240,7 +240,7 @@ static void test_profile_unknown_field_allowed_warns_in_result(void **state)
                         "field, ignored\",\"note\":\"did you mean 'id'?\"}],\"summary\":{");
     free(js);
     char *txt = result_string(r, MGA_FORMAT_TEXT);
-    assert_contains(txt, "Profile warnings (these parts of the profile were not read):\n"
+    assert_contains(txt, "Profile warnings (these parts of the input were not used):\n"
                          "  W5001 $.agee: unknown field, ignored (did you mean 'age'?)\n"
                          "  W5001 $.zz: unknown field, ignored (did you mean 'id'?)\n");
     free(txt);
