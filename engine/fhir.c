@@ -921,6 +921,11 @@ static mga_status map(const mga_ruleset *rs, const char *name, const char *json,
         ferr(&x, DIAG_PROFILE_JSON, "a NUL byte in the text");
         return d->oom ? MGA_E_NOMEM : MGA_E_PROFILE;
     }
+    if (len >= 3 && memcmp(json, "\xEF\xBB\xBF", 3) == 0) {
+        /* a byte-order mark is skipped, as the profile reader skips it (RFC 8259) */
+        json += 3;
+        len -= 3;
+    }
     if (json_depth(json, len) > FHIR_MAX_DEPTH) {
         ferr(&x, DIAG_FHIR_DEPTH, (unsigned)FHIR_MAX_DEPTH);
         return d->oom ? MGA_E_NOMEM : MGA_E_PROFILE;

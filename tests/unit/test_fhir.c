@@ -105,6 +105,9 @@ static void test_fhir_patient_age_and_sex(void **state)
                "{\"age\":0}\n");
     expect_map(rs, "[{\"resourceType\":\"Patient\",\"gender\":\"unknown\",\"birthDate\":\"2000-02-29\"}]",
                "{\"age\":26}\n");
+    /* a byte-order mark before the JSON is skipped, as the profile reader skips it */
+    expect_map(rs, "\xEF\xBB\xBF[{\"resourceType\":\"Patient\",\"gender\":\"male\",\"birthDate\":\"1980-06-01\"}]",
+               "{\"age\":46,\"sex\":\"male\"}\n");
     /* a partial birth date: no age, a warning */
     mga_status st;
     mga_diags *d = NULL;
