@@ -467,6 +467,35 @@ static void rule_markdown(membuf *b, const mga_rule_info *r)
     }
 }
 
+/* Markdown about source i of rs: its title, author, publisher and address, and the text of
+ * every numbered reference. */
+static void source_markdown(membuf *b, const mga_ruleset *rs, size_t i, const mga_source_info *s)
+{
+    membuf_write(b, "**source ", 9);
+    membuf_write(b, s->key, strlen(s->key));
+    membuf_write(b, "**: ", 4);
+    membuf_write(b, s->title, strlen(s->title));
+    const char *by[] = {s->author, s->publisher, s->url};
+    for (size_t k = 0, n = 0; k < 3; k++) {
+        if (!by[k] || !*by[k])
+            continue;
+        membuf_write(b, n++ ? ", " : "\n\n", 2);
+        membuf_write(b, by[k], strlen(by[k]));
+    }
+    if (s->nrefs)
+        membuf_write(b, "\n\nReferences:", 13);
+    for (size_t k = 0; k < s->nrefs; k++) {
+        unsigned n;
+        const char *text;
+        if (mga_ruleset_source_ref(rs, i, k, &n, &text) != MGA_OK)
+            continue;
+        char num[32];
+        snprintf(num, sizeof num, "\n- [%u] ", n);
+        membuf_write(b, num, strlen(num));
+        membuf_write(b, text, strlen(text));
+    }
+}
+
 /* Hover for a rule, fact or source name: b gets the markdown, empty when it is none. */
 static void hover_decl(lsp_server *S, lsp_doc *dc, const mga_ruleset *rs, const char *w, size_t n,
                        membuf *b)
@@ -476,6 +505,14 @@ static void hover_decl(lsp_server *S, lsp_doc *dc, const mga_ruleset *rs, const 
         if (mga_ruleset_rule(rs, i, &r) == MGA_OK && strlen(r.id) == n &&
             memcmp(r.id, w, n) == 0) {
             rule_markdown(b, &r);
+            return;
+        }
+    }
+    for (size_t i = 0; rs && i < mga_ruleset_source_count(rs); i++) {
+        mga_source_info si;
+        if (mga_ruleset_source(rs, i, &si) == MGA_OK && strlen(si.key) == n &&
+            memcmp(si.key, w, n) == 0) {
+            source_markdown(b, rs, i, &si);
             return;
         }
     }

@@ -174,15 +174,23 @@ def session(tmp):
     check(r["result"]["contents"]["value"] ==
           "```\nfact takes_supplements when supplement_mg > 0 mg\n```",
           "hover on a fact: %r" % r["result"])
-    # Hover on a cited source: its declaration, title first.
+    # Hover on a cited source: its title, author and publisher, and every reference's text.
     cite_line = rule_line + 6
     check(lines[cite_line].startswith("  cite immune quote"), "the test's cite line")
     r = c.request("textDocument/hover", {"textDocument": {"uri": uri_of(safety)},
                                          "position": pos(cite_line, 9)})
     v = r["result"]["contents"]["value"] if r["result"] else ""
-    check(v.startswith('```\nsource immune "Magnesium For The Immune System"\n')
-          and '\n  author "Karina Silova"\n' in v and v.endswith("\n```")
-          and v.count("\n") == 13, "hover on a source, its first 12 lines: %r" % v[:300])
+    with open(os.path.join(rules, "sources.mga"), encoding="utf-8") as f:
+        stext = f.read()
+    block = stext[stext.index("source immune"):]
+    block = block[:block.index("\nend")]
+    refs = re.findall(r'^  ref (\d+) "(.*)"$', block, re.M)
+    check(len(refs) > 8 and v.startswith(
+              "**source immune**: Magnesium For The Immune System\n\n"
+              "Karina Silova, Klarity Health Library\n\nReferences:\n")
+          and v.endswith("".join("\n- [%s] %s" % (n, t) for n, t in refs)[1:]),
+          "hover on a source: title, author, publisher and all %d references: %r"
+          % (len(refs), v[:300]))
 
     # Definition: a fact, a field and a source in other files; a rule in this one.
     with open(os.path.join(rules, "sources.mga"), encoding="utf-8") as f:
