@@ -46,29 +46,47 @@ int cli_finish_output(int rc);
  * diagnostics are the caller's; without, they are rendered to stderr and freed. */
 mga_status cli_load_rules(mga_engine *eng, const char **paths, size_t n, mga_ruleset **rs,
                           mga_diags **d);
-/* eval's and explain's step: parses the profile text read from path ("-": standard
- * input), renders its diagnostics, and evaluates it. */
-mga_status cli_evaluate_profile(const mga_ruleset *rs, const char *path, const char *json,
-                                size_t len, mga_profile **p, mga_result **res);
 /* Today's date (UTC) as YYYY-MM-DD in buf[16] (the default request date of FHIR input),
  * or NULL. */
 const char *cli_today_utc(char *buf);
-/* The same for FHIR input (mgadvise_from_fhir): fhir_date is the request date, or NULL for
- * today (UTC). */
-mga_status cli_evaluate_fhir(const mga_ruleset *rs, const char *path, const char *json,
-                             size_t len, const char *fhir_date, mga_profile **p,
-                             mga_result **res);
-/* eval --fhir --print-profile: writes the profile JSON the FHIR input maps to on stdout. */
-mga_status cli_print_fhir_profile(const mga_ruleset *rs, const char *path, const char *json,
-                                  size_t len, const char *fhir_date);
 /* --date's form (YYYY-MM-DD): EXIT_OK, or EXIT_USAGE with the message printed. */
 int cli_date_usage(const char *cmd, const char *date);
-/* --fhir and --date of eval and explain: a usage error (EXIT_USAGE, said on stderr) for a
- * date that is not YYYY-MM-DD, for --date without --fhir, or for --fhir with a PROFILE. */
-int cli_fhir_usage(const char *cmd, const char *fhir, const char *date, const char *profile);
 /* Names st on stderr, unless diagnostics already told (compile, profile and I/O errors) or
  * it is a failed write to standard output (cli_finish_output tells why). */
 void cli_report_status(mga_status st);
+
+/* The subject of eval and explain (cli/subject.c): one profile, from a PROFILE file or
+ * from FHIR resources (--fhir FILE, with --date the request date, default today UTC). The
+ * caller sets fhir and date from its options, zeroes the rest, and frees it with
+ * cli_subject_free whatever happened. */
+typedef struct cli_subject {
+    const char *fhir, *date; /* the options, or NULL */
+    const char *path;        /* the input file ("-": standard input), set by cli_subject_args */
+    char *text;
+    size_t len;
+    mga_engine *eng;
+    mga_ruleset *rs;
+    mga_profile *p;
+    mga_result *res;
+} cli_subject;
+/* --fhir and --date against a PROFILE operand: a usage error (EXIT_USAGE, said on stderr)
+ * for a date that is not YYYY-MM-DD, for --date without --fhir, or for --fhir with a
+ * PROFILE; else EXIT_OK. */
+int cli_fhir_usage(const char *cmd, const char *fhir, const char *date, const char *profile);
+/* After cmd's options: the operands argv[first..argc-1] hold at most one PROFILE, which
+ * goes with the options as cli_fhir_usage says, and the input is not a folder. EXIT_OK with
+ * s->path set, or EXIT_USAGE after saying why. */
+int cli_subject_args(cli_subject *s, const char *cmd, int argc, char **argv, int first);
+/* Reads the input (MGA_E_IO, said on stderr, when it cannot) and compiles the rules (their
+ * diagnostics rendered to stderr). */
+mga_status cli_subject_open(cli_subject *s, const mga_options *opt, const char **rules,
+                            size_t nrules);
+/* Reads the profile from the input (its diagnostics rendered) and evaluates it: s->p and
+ * s->res. */
+mga_status cli_subject_evaluate(cli_subject *s);
+/* eval --fhir --print-profile: writes the profile JSON the FHIR input maps to on stdout. */
+mga_status cli_subject_print_profile(const cli_subject *s);
+void cli_subject_free(cli_subject *s);
 
 /* Options of one command, parsed with getopt_long: "-r PATH", "-rPATH", "--rules PATH",
  * "--rules=PATH", short flags grouped ("-qj2"), an unambiguous prefix of a long name

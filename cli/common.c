@@ -292,17 +292,6 @@ mga_status cli_load_rules(mga_engine *eng, const char **paths, size_t n, mga_rul
     return st;
 }
 
-mga_status cli_evaluate_profile(const mga_ruleset *rs, const char *path, const char *json,
-                                size_t len, mga_profile **p, mga_result **res)
-{
-    mga_diags *d = NULL;
-    mga_status st =
-        mga_profile_parse(rs, strcmp(path, "-") == 0 ? "<stdin>" : path, json, len, p, &d);
-    cli_render(d);
-    mga_diags_free(d);
-    return st == MGA_OK ? mga_evaluate(rs, *p, res) : st;
-}
-
 const char *cli_today_utc(char *buf)
 {
     time_t now = time(NULL);
@@ -310,35 +299,6 @@ const char *cli_today_utc(char *buf)
     if (!gmtime_r(&now, &tm) || strftime(buf, 16, "%Y-%m-%d", &tm) == 0)
         return NULL;
     return buf;
-}
-
-mga_status cli_print_fhir_profile(const mga_ruleset *rs, const char *path, const char *json,
-                                  size_t len, const char *fhir_date)
-{
-    char today[16];
-    if (!fhir_date && !(fhir_date = cli_today_utc(today)))
-        return MGA_E_IO;
-    mga_diags *d = NULL;
-    mga_status st = mga_fhir_write_profile(rs, strcmp(path, "-") == 0 ? "<stdin>" : path, json,
-                                           len, fhir_date, cli_write_file, stdout, &d);
-    cli_render(d);
-    mga_diags_free(d);
-    return st;
-}
-
-mga_status cli_evaluate_fhir(const mga_ruleset *rs, const char *path, const char *json,
-                             size_t len, const char *fhir_date, mga_profile **p,
-                             mga_result **res)
-{
-    char today[16];
-    if (!fhir_date && !(fhir_date = cli_today_utc(today)))
-        return MGA_E_IO;
-    mga_diags *d = NULL;
-    mga_status st = mga_profile_from_fhir(rs, strcmp(path, "-") == 0 ? "<stdin>" : path, json,
-                                          len, fhir_date, p, &d);
-    cli_render(d);
-    mga_diags_free(d);
-    return st == MGA_OK ? mga_evaluate(rs, *p, res) : st;
 }
 
 int cli_date_usage(const char *cmd, const char *date)
@@ -350,15 +310,6 @@ int cli_date_usage(const char *cmd, const char *date)
         return EXIT_OK;
     char e[CLI_ESC_CAP];
     return cli_usage_error(cmd, "--date '%s': expected YYYY-MM-DD", cli_esc(e, sizeof e, date));
-}
-
-int cli_fhir_usage(const char *cmd, const char *fhir, const char *date, const char *profile)
-{
-    if (date && !fhir)
-        return cli_usage_error(cmd, "%s--date is the request date of --fhir input: give --fhir too", "");
-    if (fhir && profile)
-        return cli_usage_error(cmd, "give --fhir BUNDLE or a PROFILE, not both ('%s')", profile);
-    return date ? cli_date_usage(cmd, date) : EXIT_OK;
 }
 
 void cli_report_status(mga_status st)

@@ -142,7 +142,7 @@ static int cmd_eval(int argc, char **argv)
 {
     const char **rules = calloc((size_t)argc + 1, sizeof *rules);
     size_t nrules = 0;
-    const char *profile = NULL, *fhir = NULL, *date = NULL;
+    cli_subject sub = {0};
     mga_format fmt = MGA_FORMAT_TEXT;
     bool all = false, print_profile = false;
     int rc = EXIT_OK;
@@ -184,10 +184,10 @@ static int cmd_eval(int argc, char **argv)
             all = true;
             break;
         case OPT_FHIR:
-            fhir = v;
+            sub.fhir = v;
             break;
         case OPT_DATE:
-            date = v;
+            sub.date = v;
             break;
         case OPT_PRINT_PROFILE:
             print_profile = true;
@@ -196,61 +196,29 @@ static int cmd_eval(int argc, char **argv)
             rc = EXIT_USAGE;
         }
     }
-    if (rc == EXIT_OK && optind < argc)
-        profile = argv[optind++];
-    if (rc == EXIT_OK && optind < argc)
-        rc = cli_usage_error("eval", "one profile at a time; '%s' is one too many", argv[optind]);
-    if (rc == EXIT_OK)
-        rc = cli_fhir_usage("eval", fhir, date, profile);
-    if (rc == EXIT_OK && print_profile && !fhir)
+    if (rc == EXIT_OK && print_profile && !sub.fhir)
         rc = cli_usage_error("eval", "%s--print-profile shows what --fhir input maps to: give "
                                      "--fhir too", "");
-    if (rc == EXIT_OK && fhir)
-        profile = fhir;
-    if (rc == EXIT_OK && !profile)
-        rc = cli_usage_error("eval", "%sa profile file is needed (or '-' for standard input)",
-                             "");
-    if (rc == EXIT_OK && cli_is_folder("eval", profile, "a profile file or '-'"))
-        rc = EXIT_USAGE;
+    if (rc == EXIT_OK)
+        rc = cli_subject_args(&sub, "eval", argc, argv, optind);
     if (rc != EXIT_OK) {
         free(rules);
         return rc;
     }
     if (all && fmt == MGA_FORMAT_TEXT)
         fmt = MGA_FORMAT_TEXT_ALL;
-    size_t len = 0;
-    int err = 0;
-    char *json = cli_read_all(profile, &len, &err);
-    if (!json) {
-        char e[CLI_ESC_CAP];
-        fprintf(stderr, "mgadvise: cannot read '%s': %s\n",
-                cli_esc(e, sizeof e, profile), strerror(err));
-        free(rules);
-        return EXIT_IO;
-    }
-    mga_engine *eng = NULL;
-    mga_ruleset *rs = NULL;
-    mga_profile *p = NULL;
-    mga_result *res = NULL;
-    mga_status st = mga_engine_new(&opt, &eng);
-    if (st == MGA_OK)
-        st = cli_load_rules(eng, rules, nrules, &rs, NULL);
+    mga_status st = cli_subject_open(&sub, &opt, rules, nrules);
     if (st == MGA_OK && print_profile)
-        st = cli_print_fhir_profile(rs, profile, json, len, date);
+        st = cli_subject_print_profile(&sub);
     else if (st == MGA_OK)
-        st = fhir ? cli_evaluate_fhir(rs, profile, json, len, date, &p, &res)
-                  : cli_evaluate_profile(rs, profile, json, len, &p, &res);
+        st = cli_subject_evaluate(&sub);
     if (st == MGA_OK && !print_profile)
-        st = mga_result_write(res, fmt, cli_write_file, stdout);
+        st = mga_result_write(sub.res, fmt, cli_write_file, stdout);
     if (st == MGA_OK && cli_flush_stdout() != 0)
         st = MGA_E_WRITE;
     cli_report_status(st);
     rc = cli_status_exit(st);
-    mga_result_free(res);
-    mga_profile_free(p);
-    mga_ruleset_free(rs);
-    mga_engine_free(eng);
-    free(json);
+    cli_subject_free(&sub);
     free(rules);
     return rc;
 }

@@ -62,7 +62,8 @@ int cli_explain(int argc, char **argv)
 {
     const char **rules = calloc((size_t)argc + 1, sizeof *rules);
     size_t nrules = 0;
-    const char *profile = NULL, *rule = NULL, *fhir = NULL, *date = NULL;
+    const char *rule = NULL;
+    cli_subject sub = {0};
     mga_format fmt = MGA_FORMAT_TEXT;
     int rc = EXIT_OK;
     mga_options opt;
@@ -100,54 +101,26 @@ int cli_explain(int argc, char **argv)
             opt.allow_unknown_fields = true;
             break;
         case OPT_FHIR:
-            fhir = v;
+            sub.fhir = v;
             break;
         case OPT_DATE:
-            date = v;
+            sub.date = v;
             break;
         default:
             rc = EXIT_USAGE;
         }
     }
-    if (rc == EXIT_OK && optind < argc)
-        profile = argv[optind++];
-    if (rc == EXIT_OK && optind < argc)
-        rc = cli_usage_error("explain", "one profile at a time; '%s' is one too many",
-                             argv[optind]);
     if (rc == EXIT_OK)
-        rc = cli_fhir_usage("explain", fhir, date, profile);
-    if (rc == EXIT_OK && fhir)
-        profile = fhir;
-    if (rc == EXIT_OK && !profile)
-        rc = cli_usage_error("explain",
-                             "%sa profile file is needed (or '-' for standard input)", "");
-    if (rc == EXIT_OK && cli_is_folder("explain", profile, "a profile file or '-'"))
-        rc = EXIT_USAGE;
+        rc = cli_subject_args(&sub, "explain", argc, argv, optind);
     if (rc != EXIT_OK) {
         free(rules);
         return rc;
     }
-    size_t len = 0;
-    int err = 0;
-    char *json = cli_read_all(profile, &len, &err);
-    if (!json) {
-        char e[CLI_ESC_CAP];
-        fprintf(stderr, "mgadvise: cannot read '%s': %s\n",
-                cli_esc(e, sizeof e, profile), strerror(err));
-        free(rules);
-        return EXIT_IO;
-    }
-    mga_engine *eng = NULL;
-    mga_ruleset *rs = NULL;
-    mga_profile *p = NULL;
-    mga_result *res = NULL;
-    mga_status st = mga_engine_new(&opt, &eng);
-    if (st == MGA_OK)
-        st = cli_load_rules(eng, rules, nrules, &rs, NULL);
+    mga_status st = cli_subject_open(&sub, &opt, rules, nrules);
     if (st == MGA_OK && rule) {
         bool found = false;
-        for (size_t i = 0; i < mga_ruleset_rule_count(rs) && !found; i++)
-            found = strcmp(mga_ruleset_rule_id(rs, i), rule) == 0;
+        for (size_t i = 0; i < mga_ruleset_rule_count(sub.rs) && !found; i++)
+            found = strcmp(mga_ruleset_rule_id(sub.rs, i), rule) == 0;
         if (!found) {
             char e[CLI_ESC_CAP];
             fprintf(stderr, "mgadvise explain: no rule '%s' in the rule set\n",
@@ -156,19 +129,14 @@ int cli_explain(int argc, char **argv)
         }
     }
     if (st == MGA_OK)
-        st = fhir ? cli_evaluate_fhir(rs, profile, json, len, date, &p, &res)
-                  : cli_evaluate_profile(rs, profile, json, len, &p, &res);
+        st = cli_subject_evaluate(&sub);
     if (st == MGA_OK)
-        st = mga_result_explain_write(res, rule, fmt, cli_write_file, stdout);
+        st = mga_result_explain_write(sub.res, rule, fmt, cli_write_file, stdout);
     if (st == MGA_OK && cli_flush_stdout() != 0)
         st = MGA_E_WRITE;
     cli_report_status(st);
     rc = cli_status_exit(st);
-    mga_result_free(res);
-    mga_profile_free(p);
-    mga_ruleset_free(rs);
-    mga_engine_free(eng);
-    free(json);
+    cli_subject_free(&sub);
     free(rules);
     return rc;
 }
