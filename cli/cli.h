@@ -141,6 +141,20 @@ mga_status cli_analysis_install(mga_engine *eng, const mga_analysis_options *opt
  * that are not. */
 int cli_fmt(int argc, char **argv);
 
+/* A command that compiles the rules it is given (-r PATH and PATH operands; the built-in
+ * rules without) and writes one document of them on stdout (cli/document.c). Its options
+ * table may hold 'r', 'h', 'f' (one of formats, a NULL-ended list: write gets its index;
+ * formats_said names them in the error) and CLI_DOC_ALLOW_UNKNOWN. */
+enum { CLI_DOC_ALLOW_UNKNOWN = CLI_OPT_LONG };
+typedef struct cli_rules_doc {
+    const char *cmd, *usage;
+    const cli_opt *opts;
+    const char *const *formats;
+    const char *formats_said;
+    mga_status (*write)(const mga_ruleset *rs, int fmt, mga_write_fn fn, void *ud);
+} cli_rules_doc;
+int cli_rules_document(int argc, char **argv, const cli_rules_doc *doc);
+
 /* `mgadvise graph`: writes the compiled rule graph (the built-in rules without PATH). */
 int cli_graph(int argc, char **argv);
 

@@ -2,9 +2,6 @@
 /* `mgadvise graph`: the compiled rule graph (mga_ruleset_write_graph) as Graphviz dot or JSON. */
 #include "cli.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 static const char *usage_graph =
     "usage: mgadvise graph [--format dot|json] [-r PATH]... [PATH...]\n"
@@ -30,57 +27,17 @@ static const cli_opt graph_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* The formats in the order of mga_graph_format. */
+static const char *const graph_formats[] = {"dot", "json", NULL};
+
+static mga_status write_graph(const mga_ruleset *rs, int fmt, mga_write_fn fn, void *ud)
+{
+    return mga_ruleset_write_graph(rs, fmt == 0 ? MGA_GRAPH_DOT : MGA_GRAPH_JSON, fn, ud);
+}
+
 int cli_graph(int argc, char **argv)
 {
-    mga_graph_format fmt = MGA_GRAPH_DOT;
-    const char **paths = calloc((size_t)argc + 1, sizeof *paths);
-    size_t n = 0;
-    cli_parser P;
-    if (!paths || cli_parser_init(&P, "graph", graph_opts) != 0) {
-        free(paths);
-        return EXIT_INTERNAL;
-    }
-    int c;
-    const char *v;
-    while ((c = cli_parser_next(&P, argc, argv, &v)) != CLI_OPT_END) {
-        if (c == 'h') {
-            fputs(usage_graph, stdout);
-            free(paths);
-            return EXIT_OK;
-        } else if (c == 'r') {
-            paths[n++] = v;
-        } else if (c == 'f' && strcmp(v, "dot") == 0) {
-            fmt = MGA_GRAPH_DOT;
-        } else if (c == 'f' && strcmp(v, "json") == 0) {
-            fmt = MGA_GRAPH_JSON;
-        } else {
-            free(paths);
-            return c == 'f' ? cli_usage_error("graph",
-                                              "unknown format '%s' for -f/--format: expected "
-                                              "dot or json",
-                                              v)
-                            : EXIT_USAGE;
-        }
-    }
-    while (optind < argc) /* PATH... as operands: the same as -r PATH */
-        paths[n++] = argv[optind++];
-    mga_engine *eng = NULL;
-    mga_ruleset *rs = NULL;
-    mga_diags *d = NULL;
-    mga_status st = mga_engine_new(NULL, &eng);
-    if (st == MGA_OK)
-        st = cli_load_rules(eng, paths, n, &rs, &d);
-    if (d && mga_diags_error_count(d))
-        mga_diags_render(d, cli_write_file, stderr);
-    if (st == MGA_OK)
-        st = mga_ruleset_write_graph(rs, fmt, cli_write_file, stdout);
-    if (st == MGA_OK && cli_flush_stdout() != 0)
-        st = MGA_E_WRITE;
-    if (st != MGA_OK && st != MGA_E_COMPILE && st != MGA_E_IO)
-        fprintf(stderr, "mgadvise: %s\n", mga_status_str(st));
-    mga_diags_free(d);
-    mga_ruleset_free(rs);
-    mga_engine_free(eng);
-    free(paths);
-    return cli_status_exit(st);
+    const cli_rules_doc doc = {"graph", usage_graph, graph_opts, graph_formats, "dot or json",
+                               write_graph};
+    return cli_rules_document(argc, argv, &doc);
 }

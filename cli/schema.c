@@ -4,9 +4,6 @@
  * that lean batch records leave out (mga_ruleset_write_catalog). */
 #include "cli.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 static const char *usage_schema =
     "usage: mgadvise schema [--allow-unknown-fields] [-r PATH]... [PATH...]\n"
@@ -47,11 +44,9 @@ static const char *usage_catalog =
     "exit status: 0 written; 1 the rules have errors; 2 usage; 3 a file could not be read;\n"
     "4 out of memory or output error.\n";
 
-enum { OPT_ALLOW_UNKNOWN = CLI_OPT_LONG };
-
 static const cli_opt schema_opts[] = {
     {"rules", 'r', "a path", 'r'},
-    {"allow-unknown-fields", 0, NULL, OPT_ALLOW_UNKNOWN},
+    {"allow-unknown-fields", 0, NULL, CLI_DOC_ALLOW_UNKNOWN},
     {"help", 'h', NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -62,66 +57,27 @@ static const cli_opt catalog_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* Compiles the rules the command line names and writes one document of them. */
-static int rules_document(int argc, char **argv, const char *cmd, const char *usage,
-                          const cli_opt *opts,
-                          mga_status (*write)(const mga_ruleset *, mga_write_fn, void *))
+static mga_status write_schema(const mga_ruleset *rs, int fmt, mga_write_fn fn, void *ud)
 {
-    const char **paths = calloc((size_t)argc + 1, sizeof *paths);
-    size_t n = 0;
-    mga_options opt;
-    mga_options_init(&opt);
-    cli_parser P;
-    if (!paths || cli_parser_init(&P, cmd, opts) != 0) {
-        free(paths);
-        return EXIT_INTERNAL;
-    }
-    int c;
-    const char *v;
-    while ((c = cli_parser_next(&P, argc, argv, &v)) != CLI_OPT_END) {
-        if (c == 'h') {
-            fputs(usage, stdout);
-            free(paths);
-            return EXIT_OK;
-        } else if (c == 'r') {
-            paths[n++] = v;
-        } else if (c == OPT_ALLOW_UNKNOWN) {
-            opt.allow_unknown_fields = true;
-        } else {
-            free(paths);
-            return EXIT_USAGE;
-        }
-    }
-    while (optind < argc) /* PATH... as operands: the same as -r PATH */
-        paths[n++] = argv[optind++];
-    mga_engine *eng = NULL;
-    mga_ruleset *rs = NULL;
-    mga_diags *d = NULL;
-    mga_status st = mga_engine_new(&opt, &eng);
-    if (st == MGA_OK)
-        st = cli_load_rules(eng, paths, n, &rs, &d);
-    if (d && mga_diags_error_count(d))
-        mga_diags_render(d, cli_write_file, stderr);
-    if (st == MGA_OK)
-        st = write(rs, cli_write_file, stdout);
-    if (st == MGA_OK && cli_flush_stdout() != 0)
-        st = MGA_E_WRITE;
-    cli_report_status(st); /* a write error: cli_finish_output says why, once */
-    mga_diags_free(d);
-    mga_ruleset_free(rs);
-    mga_engine_free(eng);
-    free(paths);
-    return cli_status_exit(st);
+    (void)fmt;
+    return mga_ruleset_write_schema(rs, fn, ud);
+}
+
+static mga_status write_catalog(const mga_ruleset *rs, int fmt, mga_write_fn fn, void *ud)
+{
+    (void)fmt;
+    return mga_ruleset_write_catalog(rs, fn, ud);
 }
 
 int cli_schema(int argc, char **argv)
 {
-    return rules_document(argc, argv, "schema", usage_schema, schema_opts,
-                          mga_ruleset_write_schema);
+    const cli_rules_doc doc = {"schema", usage_schema, schema_opts, NULL, NULL, write_schema};
+    return cli_rules_document(argc, argv, &doc);
 }
 
 int cli_catalog(int argc, char **argv)
 {
-    return rules_document(argc, argv, "catalog", usage_catalog, catalog_opts,
-                          mga_ruleset_write_catalog);
+    const cli_rules_doc doc = {"catalog", usage_catalog, catalog_opts, NULL, NULL,
+                               write_catalog};
+    return cli_rules_document(argc, argv, &doc);
 }
