@@ -153,7 +153,7 @@ $(BUILD)/libmgadvise-analysis.so: $(BUILD)/$(ANALYSIS_SOREAL)
 # The CLI is a client of the public headers only (-Iinclude). cli/analysis.c, which finds
 # the analysis library, is compiled with the library folder it looks in (LIBDIR): for the
 # build with the LIBDIR of the build, by install with the LIBDIR of the install.
-CLI_SRC  = cli/main.c cli/common.c cli/subject.c cli/batch.c cli/batch_csv.c cli/tools.c cli/fmt.c cli/graph.c cli/document.c \
+CLI_SRC  = cli/main.c cli/common.c cli/subject.c cli/batch.c cli/batch_csv.c cli/tools.c cli/fmt.c cli/graph.c cli/document.c cli/folder.c \
            cli/schema.c cli/lsp.c cli/lsp_rpc.c cli/lsp_docs.c cli/lsp_check.c cli/lsp_analysis.c \
            cli/lsp_complete.c cli/serve.c cli/handler.c cli/declog.c cli/cds.c cli/auth.c \
            cli/fhirfetch.c cli/jsonval.c cli/mgproduct.c

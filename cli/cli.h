@@ -125,6 +125,21 @@ bool cli_is_folder(const char *cmd, const char *path, const char *what);
 /* Whether s ends with suf. */
 bool cli_has_suffix(const char *s, const char *suf);
 
+/* A list of malloc'd file names (cli/folder.c); zero it to start. */
+typedef struct cli_names {
+    char **v;
+    size_t n, cap;
+} cli_names;
+/* Appends s, which the list then owns; false when s is NULL or memory runs out (s freed). */
+bool cli_names_add(cli_names *l, char *s);
+/* In name order (strcmp). */
+void cli_names_sort(cli_names *l);
+void cli_names_free(cli_names *l);
+/* Appends the entries of folder dir whose names end with suffix ("": all), hidden ones (a
+ * leading '.') left out, as "dir/name", and sorts the list: 0, or an errno value (the folder
+ * cannot be opened; ENOMEM, with what was listed kept). */
+int cli_list_folder(const char *dir, const char *suffix, cli_names *out);
+
 /* The value of a hexadecimal digit, or -1. */
 int cli_hexval(int c);
 

@@ -3,7 +3,6 @@
  * through a temporary file and a rename, or lists with --check the files that would change. */
 #include "cli.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,65 +175,27 @@ static int fmt_one(mga_engine *eng, const char *path, bool check)
     return rc;
 }
 
-static int cmp_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* A folder's *.mga files in name order (not hidden ones), as in mga_compile_paths. */
 static int fmt_dir(mga_engine *eng, const char *dir, bool check)
 {
-    DIR *dp = opendir(dir);
-    if (!dp) {
-        char e[CLI_ESC_CAP];
-        fprintf(stderr, "mgadvise: cannot read '%s': %s\n",
-                cli_esc(e, sizeof e, dir), strerror(errno));
-        return EXIT_IO;
-    }
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    int rc = EXIT_OK;
-    struct dirent *de;
-    while ((de = readdir(dp)) != NULL) {
-        size_t k = strlen(de->d_name);
-        if (de->d_name[0] == '.' || k < 4 || strcmp(de->d_name + k - 4, ".mga") != 0)
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **nn = realloc(names, cap * sizeof *nn);
-            if (!nn) {
-                rc = EXIT_INTERNAL;
-                break;
-            }
-            names = nn;
-        }
-        size_t dl = strlen(dir);
-        names[n] = malloc(dl + k + 2);
-        if (!names[n]) {
-            rc = EXIT_INTERNAL;
-            break;
-        }
-        snprintf(names[n], dl + k + 2, "%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/",
-                 de->d_name);
-        n++;
-    }
-    closedir(dp);
-    if (rc == EXIT_OK && n == 0) {
-        char e[CLI_ESC_CAP];
+    cli_names names = {0};
+    int err = cli_list_folder(dir, ".mga", &names);
+    int rc = err == ENOMEM ? EXIT_INTERNAL : err ? EXIT_IO : EXIT_OK;
+    char e[CLI_ESC_CAP];
+    if (rc == EXIT_IO)
+        fprintf(stderr, "mgadvise: cannot read '%s': %s\n", cli_esc(e, sizeof e, dir),
+                strerror(err));
+    if (rc == EXIT_OK && names.n == 0) {
         fprintf(stderr, "mgadvise: cannot read '%s': no *.mga files in this folder\n",
                 cli_esc(e, sizeof e, dir));
         rc = EXIT_IO;
     }
-    if (n)
-        qsort(names, n, sizeof *names, cmp_name);
-    for (size_t i = 0; i < n && rc != EXIT_INTERNAL; i++) {
-        int r = fmt_one(eng, names[i], check);
+    for (size_t i = 0; i < names.n && rc != EXIT_INTERNAL; i++) {
+        int r = fmt_one(eng, names.v[i], check);
         if (r > rc)
             rc = r;
     }
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+    cli_names_free(&names);
     return rc;
 }
 

@@ -5,7 +5,6 @@
  * the engine's (1-based lines, columns in code points). */
 #include "lsp.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,56 +275,13 @@ static bool units_add(lsp_units *l, const char *path, const char *uri, char *tex
     return true;
 }
 
-static bool grow_names(char ***names, size_t *cap)
-{
-    size_t c = *cap ? 2 * *cap : 16;
-    char **v = realloc(*names, c * sizeof *v);
-    if (!v)
-        return false;
-    *names = v;
-    *cap = c;
-    return true;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Every *.mga file of dir in name order, and open documents there not on disk: their text
  * from the open document when there is one, else from disk (a file that cannot be read is
  * left out). false: out of memory. */
 bool lsp_collect_rules(lsp_docs *D, const char *dir, lsp_units *out)
 {
-    size_t n = 0, cap = 0;
-    char **names = NULL;
-    bool ok = true;
-    DIR *dp = opendir(dir);
-    struct dirent *de;
-    while (ok && dp && (de = readdir(dp)) != NULL) {
-        if (de->d_name[0] == '.' || !cli_has_suffix(de->d_name, ".mga"))
-            continue;
-        size_t k = strlen(dir) + 1 + strlen(de->d_name) + 1;
-        char *p = malloc(k);
-        if (p)
-            snprintf(p, k, "%s/%s", dir, de->d_name);
-        if (n == cap) {
-            cap = cap ? 2 * cap : 16;
-            char **v = realloc(names, cap * sizeof *v);
-            if (!v) {
-                free(p);
-                ok = false;
-                break;
-            }
-            names = v;
-        }
-        if (!p)
-            ok = false;
-        else
-            names[n++] = p;
-    }
-    if (dp)
-        closedir(dp);
+    cli_names names = {0};
+    bool ok = cli_list_folder(dir, ".mga", &names) != ENOMEM; /* no folder: no files */
     for (size_t i = 0; ok && i < D->n; i++) { /* open, never saved */
         lsp_doc *d = &D->v[i];
         if (!d->path || !cli_has_suffix(d->path, ".mga"))
@@ -338,30 +294,14 @@ bool lsp_collect_rules(lsp_docs *D, const char *dir, lsp_units *out)
         bool here = strcmp(dd, dir) == 0;
         free(dd);
         bool listed = false;
-        for (size_t j = 0; here && j < n && !listed; j++)
-            listed = strcmp(names[j], d->path) == 0;
-        if (!here || listed)
-            continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 16;
-            char **v = realloc(names, cap * sizeof *v);
-            if (!v) {
-                ok = false;
-                break;
-            }
-            names = v;
-        }
-        names[n] = lsp_dup(d->path, strlen(d->path));
-        if (!names[n]) {
-            ok = false;
-            break;
-        }
-        n++;
+        for (size_t j = 0; here && j < names.n && !listed; j++)
+            listed = strcmp(names.v[j], d->path) == 0;
+        if (here && !listed)
+            ok = cli_names_add(&names, lsp_dup(d->path, strlen(d->path)));
     }
-    if (n > 1)
-        qsort(names, n, sizeof *names, cmp_str);
-    for (size_t i = 0; ok && i < n; i++) {
-        lsp_doc *d = lsp_doc_find_path(D, names[i]);
+    cli_names_sort(&names);
+    for (size_t i = 0; ok && i < names.n; i++) {
+        lsp_doc *d = lsp_doc_find_path(D, names.v[i]);
         char *text;
         size_t len = 0;
         if (d) {
@@ -371,62 +311,39 @@ bool lsp_collect_rules(lsp_docs *D, const char *dir, lsp_units *out)
                 ok = false;
         } else {
             int err = 0;
-            text = cli_read_all(names[i], &len, &err);
+            text = cli_read_all(names.v[i], &len, &err);
             if (!text) {
                 if (err == ENOMEM)
                     ok = false;
                 continue;
             }
         }
-        if (ok && !units_add(out, names[i], d ? d->uri : NULL, text, len)) {
+        if (ok && !units_add(out, names.v[i], d ? d->uri : NULL, text, len)) {
             free(text);
             ok = false;
         }
     }
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+    cli_names_free(&names);
     return ok;
 }
-
 
 /* The first subfolder of root, in name order, that holds *.mga files (malloc'd), or NULL. */
 static char *first_rules_subfolder(lsp_docs *D, const char *root)
 {
-    DIR *dp = opendir(root);
-    if (!dp)
-        return NULL;
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *de;
-    while ((de = readdir(dp)) != NULL) {
-        if (de->d_name[0] == '.')
-            continue;
-        size_t k = strlen(root) + 1 + strlen(de->d_name) + 1;
-        char *p = malloc(k);
-        struct stat sb;
-        if (!p)
-            break;
-        snprintf(p, k, "%s/%s", root, de->d_name);
-        if (stat(p, &sb) != 0 || !S_ISDIR(sb.st_mode) || (n == cap && !grow_names(&names, &cap))) {
-            free(p);
-            continue;
-        }
-        names[n++] = p;
-    }
-    closedir(dp);
-    if (n > 1)
-        qsort(names, n, sizeof *names, cmp_str);
+    cli_names names = {0};
+    (void)cli_list_folder(root, "", &names);
     char *found = NULL;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < names.n && !found; i++) {
+        struct stat sb;
         lsp_units u = {0};
-        if (!found && lsp_collect_rules(D, names[i], &u) && u.n > 0)
-            found = names[i];
-        else
-            free(names[i]);
+        if (stat(names.v[i], &sb) == 0 && S_ISDIR(sb.st_mode) &&
+            lsp_collect_rules(D, names.v[i], &u) && u.n > 0) {
+            found = names.v[i];
+            names.v[i] = NULL; /* the caller's now */
+        }
         lsp_units_free(&u);
     }
-    free(names);
+    cli_names_free(&names);
     return found;
 }
 

@@ -6,7 +6,6 @@
 
 #include "cli.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,11 +176,6 @@ static void srclist_free(srclist *l)
     free(l->v);
 }
 
-static int cmp_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Reads a file into the list; returns an exit status. */
 static int add_file(srclist *l, const char *path)
 {
@@ -228,53 +222,20 @@ static int add_path(srclist *l, const char *path)
     }
     if (!S_ISDIR(st.st_mode))
         return add_file(l, path);
-    DIR *dir = opendir(path);
-    if (!dir) {
-        char e[CLI_ESC_CAP];
-        fprintf(stderr, "mgadvise: cannot read '%s': %s\n",
-                cli_esc(e, sizeof e, path), strerror(errno));
-        return EXIT_IO;
-    }
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    int rc = EXIT_OK;
-    struct dirent *de;
-    while (rc == EXIT_OK && (de = readdir(dir)) != NULL) {
-        if (de->d_name[0] == '.' || !cli_has_suffix(de->d_name, ".mgt"))
-            continue;
-        size_t pl = strlen(path), len = pl + strlen(de->d_name) + 2;
-        char *full = malloc(len);
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **nn = realloc(names, cap * sizeof *nn);
-            if (!nn) {
-                free(full);
-                rc = EXIT_INTERNAL;
-                break;
-            }
-            names = nn;
-        }
-        if (!full) {
-            rc = EXIT_INTERNAL;
-            break;
-        }
-        snprintf(full, len, "%s%s%s", path, pl && path[pl - 1] == '/' ? "" : "/", de->d_name);
-        names[n++] = full;
-    }
-    closedir(dir);
-    if (rc == EXIT_OK && n == 0) {
-        char e[CLI_ESC_CAP];
+    cli_names names = {0};
+    int err = cli_list_folder(path, ".mgt", &names);
+    int rc = err == ENOMEM ? EXIT_INTERNAL : err ? EXIT_IO : EXIT_OK;
+    char e[CLI_ESC_CAP];
+    if (rc == EXIT_IO)
+        fprintf(stderr, "mgadvise: cannot read '%s': %s\n", cli_esc(e, sizeof e, path),
+                strerror(err));
+    if (rc == EXIT_OK && names.n == 0) {
         fprintf(stderr, "mgadvise: no *.mgt files in '%s'\n", cli_esc(e, sizeof e, path));
         rc = EXIT_IO;
     }
-    if (n)
-        qsort(names, n, sizeof *names, cmp_name);
-    for (size_t i = 0; i < n; i++) {
-        if (rc == EXIT_OK)
-            rc = add_file(l, names[i]);
-        free(names[i]);
-    }
-    free(names);
+    for (size_t i = 0; rc == EXIT_OK && i < names.n; i++)
+        rc = add_file(l, names.v[i]);
+    cli_names_free(&names);
     return rc;
 }
 
