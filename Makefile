@@ -16,10 +16,11 @@ GENWARN = -Wall -Wextra -Wno-unused-function -Wno-sign-compare -Wno-unused-param
           -Wno-misleading-indentation
 SANFLAGS = $(if $(SAN),-fsanitize=$(SAN) -fno-sanitize-recover=all -fno-omit-frame-pointer)
 DEPS_CFLAGS := $(shell pkg-config --cflags yajl 2>/dev/null)
-DEPS_LIBS   := $(shell pkg-config --libs yajl 2>/dev/null || echo -lyajl)
+# The library's own: yajl, and libcsv for CSV batch input (libcsv-dev ships no pkg-config
+# file, so it is named here and in mgadvise.pc's Libs.private)
+DEPS_LIBS   := $(shell pkg-config --libs yajl 2>/dev/null || echo -lyajl) -lcsv
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 MHD_LIBS    := $(shell pkg-config --libs libmicrohttpd libjwt libcrypto 2>/dev/null || echo -lmicrohttpd -ljwt -lcrypto)
-CSV_LIBS    := -lcsv  # libcsv-dev ships no pkg-config file
 # libcurl, for serve's FHIR fetches (cli/fhirfetch.c), in the CLI only, never the library.
 # The GnuTLS flavour: libmicrohttpd already loads GnuTLS, so it adds one library fewer
 # to the CLI than the OpenSSL flavour (libssl).
@@ -35,7 +36,7 @@ CPPFLAGS_PUB = -Iinclude -D_POSIX_C_SOURCE=200809L $(CPPFLAGS)
 CFLAGS_ALL  = -std=c11 $(OPT) -g -fPIC -fvisibility=hidden $(SANFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 
-ENGINE_SRC = engine/batch.c engine/names.c engine/fileio.c engine/jsonesc.c engine/evalref.c engine/plan.c engine/resolve.c engine/arena.c engine/utf8.c engine/textsafe.c engine/diag.c engine/ast.c engine/parse.c engine/lexsup.c engine/astbuild.c engine/sema.c \
+ENGINE_SRC = engine/batch.c engine/batchstats.c engine/csvin.c engine/names.c engine/fileio.c engine/jsonesc.c engine/evalref.c engine/plan.c engine/resolve.c engine/arena.c engine/utf8.c engine/textsafe.c engine/diag.c engine/ast.c engine/parse.c engine/lexsup.c engine/astbuild.c engine/sema.c \
              engine/quote.c engine/graph.c engine/profile.c engine/eval.c engine/output.c \
              engine/jsongen.c engine/format.c engine/graphout.c engine/api.c engine/explain.c engine/ruletest.c \
              engine/diagout.c engine/schema.c engine/doc.c engine/fhirbind.c engine/fhir.c engine/xref.c \
@@ -153,15 +154,15 @@ $(BUILD)/libmgadvise-analysis.so: $(BUILD)/$(ANALYSIS_SOREAL)
 # The CLI is a client of the public headers only (-Iinclude). cli/analysis.c, which finds
 # the analysis library, is compiled with the library folder it looks in (LIBDIR): for the
 # build with the LIBDIR of the build, by install with the LIBDIR of the install.
-CLI_SRC  = cli/main.c cli/common.c cli/subject.c cli/batch.c cli/batch_csv.c cli/tools.c cli/fmt.c cli/graph.c cli/document.c cli/folder.c \
+CLI_SRC  = cli/main.c cli/common.c cli/subject.c cli/batch.c cli/tools.c cli/fmt.c cli/graph.c cli/document.c cli/folder.c \
            cli/schema.c cli/lsp.c cli/lsp_rpc.c cli/lsp_docs.c cli/lsp_check.c cli/lsp_analysis.c \
            cli/lsp_complete.c cli/serve.c cli/handler.c cli/declog.c cli/cds.c cli/auth.c \
            cli/fhirfetch.c cli/jsonval.c cli/mgproduct.c
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
-CLI_HDRS = cli/cli.h cli/lsp.h cli/batch_csv.h cli/cds.h cli/auth.h cli/handler.h cli/declog.h \
+CLI_HDRS = cli/cli.h cli/lsp.h cli/cds.h cli/auth.h cli/handler.h cli/declog.h \
            cli/fhirfetch.h cli/jsonval.h cli/mgproduct.h include/mgadvise.h \
            include/mgadvise_analysis.h
-CLI_LINK = $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS) $(MHD_LIBS) $(CURL_LIBS)
+CLI_LINK = $(LDFLAGS_ALL) $(DEPS_LIBS) $(MHD_LIBS) $(CURL_LIBS)
 cli_analysis_defs = -DMGA_ANALYSIS_SONAME='"$(ANALYSIS_SONAME)"' -DMGA_LIBDIR='"$(1)"'
 
 $(BUILD)/obj/cli/%.o: cli/%.c $(CLI_HDRS)
@@ -210,10 +211,10 @@ PY_PACKAGE   = $(filter-out python/mgadvise/_installed.py,$(wildcard python/mgad
 INSTALL      ?= install
 MANPAGES     = man/mgadvise.1 man/libmgadvise.3 man/mgadvise-rules.5
 
-# yajl is the only library the static libmgadvise.a needs; through its pkg-config file when
-# the system has one, else as a plain -lyajl.
+# The libraries the static libmgadvise.a needs: yajl through its pkg-config file when the
+# system has one (else a plain -lyajl), and libcsv, which has none.
 PC_REQUIRES_PRIVATE = $(if $(shell pkg-config --exists yajl 2>/dev/null && echo y),yajl)
-PC_LIBS_PRIVATE     = $(if $(PC_REQUIRES_PRIVATE),,-lyajl)
+PC_LIBS_PRIVATE     = $(if $(PC_REQUIRES_PRIVATE),,-lyajl) -lcsv
 pc_dir = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
 
 # Written on every install: it holds the directories of this install.
@@ -520,7 +521,7 @@ fuzz_case = case $$h in compile) seeds="$(fuzz_seeds_compile)"; ml=$(fuzz_maxlen
                 serve) seeds="$(fuzz_seeds_serve)"; ml=$(fuzz_maxlen_serve);; esac
 # the batch harness runs the CLI's batch command in process, the serve harness the
 # service's request handler
-FUZZ_CLI_SRC = cli/batch.c cli/batch_csv.c cli/common.c cli/handler.c cli/declog.c cli/cds.c \
+FUZZ_CLI_SRC = cli/batch.c cli/common.c cli/handler.c cli/declog.c cli/cds.c \
                cli/auth.c cli/fhirfetch.c cli/jsonval.c cli/mgproduct.c
 
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h \
@@ -528,7 +529,7 @@ $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_PUB) -Iengine -Icli -Itests/fuzz $(CFLAGS_ALL) $(WARN) \
 	    $(WERROR) -pthread -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c \
-	    $(FUZZ_CLI_SRC) $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS) $(CSV_LIBS) $(MHD_LIBS) \
+	    $(FUZZ_CLI_SRC) $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS) $(MHD_LIBS) \
 	    $(CURL_LIBS)
 
 fuzz-regress: $(FUZZ_REPLAY)
@@ -548,7 +549,7 @@ fuzz:
 	    $(FUZZ_CC) $(CPPFLAGS_PUB) -Iengine -Icli -Itests/fuzz -std=c11 -O1 -g \
 	        -fsanitize=fuzzer,$(FUZZ_SAN) -fno-sanitize-recover=all $(WARN) $(WERROR) -pthread \
 	        -o $(FUZZ_BUILD)/fuzz_$$h tests/fuzz/fuzz_$$h.c \
-	        $(FUZZ_CLI_SRC) $(FUZZ_BUILD)/libmgadvise.a $(DEPS_LIBS) $(CSV_LIBS) $(MHD_LIBS) $(CURL_LIBS); \
+	        $(FUZZ_CLI_SRC) $(FUZZ_BUILD)/libmgadvise.a $(DEPS_LIBS) $(MHD_LIBS) $(CURL_LIBS); \
 	    $(fuzz_case); \
 	    c=$(FUZZ_BUILD)/corpus/$$h; mkdir -p $$c; \
 	    for f in $$seeds; do cp "$$f" "$$c/$$(echo "$$f" | tr / -)"; done; \

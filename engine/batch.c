@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* The batch engine (mga_batch_*): JSON lines fed in any split, cut into chunks of records,
- * evaluated on worker threads against one shared rule set, each chunk's output lines
- * written strictly in input order by whichever worker finds the next one done. */
+/* The batch engine (mga_batch_*): JSON lines, FHIR lines or CSV fed in any split, cut into
+ * chunks of records, evaluated on worker threads against one shared rule set, each chunk's
+ * output lines written strictly in input order by whichever worker finds the next one done
+ * (no writer thread). CSV records are read by csvin.c, statistics kept by batchstats.c. */
 #include "arena.h"
+#include "batchstats.h"
+#include "csvin.h"
 #include "graph.h"
 #include "jsonesc.h"
 
@@ -12,16 +15,25 @@
 
 /* A chunk ends after c->max records (CHUNK_MIN to CHUNK_MAX) or once its lines hold
  * CHUNK_BYTES; the ring holds RING_PER_THREAD chunks per worker. With threads, c->max is
- * chosen so that a chunk's output comes to about CHUNK_OUT bytes at the output per record
- * so far: small records make large chunks (few handoffs), large ones small chunks
- * (bounded memory). */
+ * chosen so that the memory a chunk's output holds (its buffer and its list of the rule
+ * set's parts, not the parts) comes to about CHUNK_OUT bytes at the output per record so
+ * far: small records make large chunks (few handoffs between threads, which cost more than
+ * the records on a virtual machine), large ones small chunks (bounded memory). */
 #define CHUNK_MIN 32
 #define CHUNK_MAX 1024
 #define CHUNK_BYTES (1u << 20)
 #define CHUNK_OUT (1u << 20)
+/* The same when every byte is copied into the chunk's buffer and the caller copies it once
+ * more (parts without gather: write(2) into a file): a ring of 1 MiB buffers is larger than
+ * a core's cache, so each copy went to memory (at -j 2, 200,000 lean records: memcpy 2.5-3x
+ * its share at -j 1, the kernel's copy 1.5x, 2,600 more page faults). A quarter of it keeps
+ * the ring near the cache for three times the handoffs: 4-6% less CPU at -j 2 (perf stat),
+ * the same output. */
+#define CHUNK_OUT_COPY (1u << 18)
 #define RING_PER_THREAD 4
 /* A line longer than a profile may be keeps only this much: enough for the profile reader
- * to report it (E4012) and for its id to be found. */
+ * to report it (E4012) and for its id to be found (a CSV record: for csvin to see it is too
+ * long). */
 #define LINE_KEEP (MGA_PROFILE_MAX_BYTES + 1)
 /* A FHIR line may be as long as the FHIR reader reads (16 MiB), not a profile's 1 MiB:
  * cut shorter, a good Bundle would be lost as bad JSON */
@@ -29,14 +41,32 @@
 /* A buffer grown past this by one unusual chunk is released after use. */
 #define KEEP_BYTES (64u << 20)
 
+enum {
+    REC_JSON, /* a JSON line (a profile, or FHIR) */
+    REC_CSV,  /* a CSV record as a JSON object: errors name the CSV column */
+    REC_READY /* a CSV record that could not become a profile: its whole error line */
+};
+
 typedef struct rec {
     size_t off, len;         /* the line in chunk.in, without its line end */
-    unsigned long long line; /* its input line number */
+    unsigned long long line; /* its input line number (where a CSV record starts) */
+    unsigned char kind;      /* REC_* */
+    bool bad;                /* its output line is an error line */
 } rec;
+
+/* A constant part of the rule set (mga_result_parts: an advice item, a reference) that
+ * belongs in a chunk's output before out.b.p[at]: handed out where it lies, not copied. */
+typedef struct ext {
+    size_t at;
+    const char *p;
+    size_t len;
+} ext;
 
 typedef struct chunk {
     outbuf in;  /* the records' bytes, each NUL-terminated */
-    outbuf out; /* their output lines */
+    outbuf out; /* their output lines, but for the parts in ext */
+    ext *ext;   /* in order of at (gather) */
+    size_t next, ext_cap;
     rec recs[CHUNK_MAX];
     size_t nrec, max;
     unsigned long long ok, errors, blanks;
@@ -51,6 +81,7 @@ typedef struct worker {
     mga_profile *prof; /* reused: once warm, parsing allocates nothing */
     mga_result *res;
     outbuf scratch; /* a decoded id */
+    bstats st;      /* with opt.stats: the records this worker evaluated */
 } worker;
 
 struct mga_batch {
@@ -63,7 +94,13 @@ struct mga_batch {
     outbuf line;   /* the line being read: at most keep bytes of it */
     size_t keep;   /* LINE_KEEP, or for FHIR input FHIR_KEEP */
     bool line_any; /* bytes of a line not yet ended were fed */
+    unsigned long long line_whole, line_quotes; /* CSV: that line's length and '"' so far */
     unsigned long long lineno;
+    unsigned long long done_line; /* the last line whose records are all read (CSV: a
+                                   * record may span lines) */
+    csvin *csv;                   /* CSV input */
+    outbuf csv_line;              /* the error line of a bad CSV record */
+    mga_diags *diags;             /* a bad CSV header's */
     chunk *fill; /* the chunk being filled, or NULL */
     bool finished;
     mga_status status; /* the first fatal error */
@@ -83,6 +120,8 @@ struct mga_batch {
     mga_batch_stats st;
     pthread_mutex_t omu;
     outbuf kept, handed;
+    mga_part *wv; /* opt.parts: the writer's list of a chunk's pieces */
+    size_t wv_cap;
 };
 
 /* ---- Records ------------------------------------------------------------------------- */
@@ -435,12 +474,76 @@ static void put_raw_id(outbuf *b, outbuf *tmp, const char *s, size_t n)
     OUT_LIT(b, "null");
 }
 
+/* A record's parts into c: the constant ones listed (handed out where they lie) when the
+ * output is gathered, the rest copied; the line end of the last left out (the caller ends
+ * the line). Every constant part is listed whatever its length: those of one result that
+ * lie side by side come merged (mga_result_parts), and a test of the length would be a
+ * branch the profile decides. */
+static bool put_parts(const mga_batch *b, chunk *c, const mga_part *v, size_t n)
+{
+    outbuf *o = &c->out;
+    if (b->opt.gather && c->next + n > c->ext_cap) {
+        size_t cap = c->ext_cap ? 2 * c->ext_cap : 256;
+        while (cap < c->next + n)
+            cap *= 2;
+        ext *ne = mem_realloc(b->m, c->ext, c->ext_cap * sizeof *ne, cap * sizeof *ne);
+        if (!ne)
+            return false;
+        c->ext = ne;
+        c->ext_cap = cap;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t len = v[i].len;
+        if (i + 1 == n && len && v[i].p[len - 1] == '\n')
+            len--;
+        if (v[i].stable && b->opt.gather)
+            c->ext[c->next++] = (ext){o->b.len, v[i].p, len};
+        else
+            outbuf_add(o, v[i].p, len);
+    }
+    return !o->oom;
+}
+
+/* The first error of a profile's diagnostics, or NULL. */
+static const mga_diag *first_error(const mga_diags *d)
+{
+    for (size_t i = 0, n = mga_diags_count(d); i < n; i++) {
+        const mga_diag *x = mga_diags_ref(d, i);
+        if (x && x->kind == MGA_DIAG_ERROR)
+            return x;
+    }
+    return NULL;
+}
+
+/* Appends the error member and closes the output line: ,"error":{...}}. */
+static void put_error(outbuf *o, const char *field, size_t field_len, const char *code,
+                      const char *msg, size_t msg_len, unsigned long long column)
+{
+    OUT_LIT(o, ",\"error\":{\"field\":");
+    if (field)
+        rec_jstr(o, field, field_len);
+    else
+        OUT_LIT(o, "null");
+    OUT_LIT(o, ",\"code\":");
+    rec_jstr0(o, code);
+    OUT_LIT(o, ",\"message\":");
+    rec_jstr(o, msg, msg_len);
+    OUT_LIT(o, ",\"column\":");
+    out_ull(o, column);
+    OUT_LIT(o, "}}\n");
+}
+
 /* Formats the output line of one record into c->out. MGA_E_NOMEM when out of memory (a
  * bad record is not a failure). */
 static mga_status do_record(mga_batch *b, worker *w, chunk *c, const rec *r)
 {
     const char *json = c->in.b.p + r->off;
     outbuf *o = &c->out;
+    if (r->kind == REC_READY) {
+        outbuf_add(o, json, r->len);
+        c->errors++;
+        return o->oom ? MGA_E_NOMEM : MGA_OK;
+    }
     mga_diags *d = NULL;
     mga_status st;
     if (b->opt.input == MGA_BATCH_INPUT_FHIR) {
@@ -473,13 +576,11 @@ static mga_status do_record(mga_batch *b, worker *w, chunk *c, const rec *r)
                               &parts, &nparts);
         if (st != MGA_OK)
             return st;
-        for (size_t i = 0; i < nparts; i++) {
-            size_t len = parts[i].len;
-            if (i + 1 == nparts && len && parts[i].p[len - 1] == '\n')
-                len--;
-            outbuf_add(o, parts[i].p, len);
-        }
+        if (!put_parts(b, c, parts, nparts))
+            return MGA_E_NOMEM;
         OUT_LIT(o, "}\n");
+        if (b->opt.stats)
+            bstats_count(&w->st, res);
         c->ok++;
         return o->oom ? MGA_E_NOMEM : MGA_OK;
     }
@@ -487,32 +588,26 @@ static mga_status do_record(mga_batch *b, worker *w, chunk *c, const rec *r)
         mga_diags_free(d);
         return st;
     }
-    const mga_diag *dg = NULL;
-    for (size_t i = 0, n = mga_diags_count(d); i < n && !dg; i++) {
-        const mga_diag *x = mga_diags_ref(d, i);
-        if (x && x->kind == MGA_DIAG_ERROR)
-            dg = x;
-    }
+    const mga_diag *dg = first_error(d);
     put_raw_id(o, &w->scratch, json, r->len);
     const char *msg = dg && dg->message ? dg->message : "invalid profile";
-    OUT_LIT(o, ",\"error\":{\"field\":");
-    if (dg && dg->path)
-        rec_jstr0(o, dg->path);
-    else
-        OUT_LIT(o, "null");
-    OUT_LIT(o, ",\"code\":");
-    if (dg) {
-        char code[16];
-        int n = snprintf(code, sizeof code, "E%04u", dg->code);
-        rec_jstr(o, code, n > 0 ? (size_t)n : 0);
-    } else {
-        OUT_LIT(o, "null");
+    const char *field = dg ? dg->path : NULL;
+    size_t flen = field ? strlen(field) : 0, mlen = strlen(msg);
+    char code[16];
+    if (dg)
+        snprintf(code, sizeof code, "E%04u", dg->code);
+    unsigned long long col = dg ? dg->col : 0;
+    if (r->kind == REC_CSV && dg) {
+        /* the JSON is ours, not the input: name the CSV column, and drop the byte offset
+         * that ends a located profile message (diag.c writes it) */
+        col = field ? csvin_column(b->csv, field, flen) : 0;
+        char at[40];
+        int n = snprintf(at, sizeof at, " (byte %zu)", dg->offset);
+        size_t an = n > 0 ? (size_t)n : 0;
+        if (dg->line && an && mlen >= an && memcmp(msg + mlen - an, at, an) == 0)
+            mlen -= an;
     }
-    OUT_LIT(o, ",\"message\":");
-    rec_jstr0(o, msg);
-    OUT_LIT(o, ",\"column\":");
-    out_ull(o, dg ? dg->col : 0);
-    OUT_LIT(o, "}}\n");
+    put_error(o, field, flen, dg ? code : NULL, msg, mlen, col);
     mga_diags_free(d);
     c->errors++;
     return o->oom || w->scratch.oom ? MGA_E_NOMEM : MGA_OK;
@@ -531,28 +626,110 @@ static void do_chunk(mga_batch *b, worker *w, chunk *c)
 {
     c->out.b.len = 0;
     c->out.oom = false;
-    for (size_t i = 0; i < c->nrec && c->fatal == MGA_OK; i++)
+    c->next = 0;
+    for (size_t i = 0; i < c->nrec && c->fatal == MGA_OK; i++) {
+        unsigned long long errors = c->errors;
         c->fatal = do_record(b, w, c, &c->recs[i]);
+        c->recs[i].bad = c->errors != errors;
+    }
 }
 
 /* ---- Output -------------------------------------------------------------------------- */
 
-/* Writes one evaluated chunk (whole lines) and counts it. False when the output failed. */
-static bool emit_chunk(mga_batch *b, chunk *c)
+/* The whole lines among the first n bytes at p, and the bytes after the last of them
+ * (*tail grows when there is no line end). */
+static void count_lines(const char *p, size_t n, size_t *lines, size_t *tail)
 {
-    bool ok = true;
-    if (c->out.b.len) {
+    if (!n)
+        return;
+    const char *e = p + n, *q = p, *last = NULL;
+    while (q < e && (q = memchr(q, '\n', (size_t)(e - q))) != NULL) {
+        (*lines)++;
+        last = q++;
+    }
+    *tail = last ? (size_t)(e - last - 1) : *tail + n;
+}
+
+/* After the output took only the first done bytes of c's pieces v: the records written
+ * whole are counted (every record is one line), and the bytes of a partial last line. */
+static void count_written(mga_batch *b, const chunk *c, const mga_part *v, size_t n, size_t done)
+{
+    size_t lines = 0, tail = 0;
+    for (size_t i = 0; i < n && done; i++) {
+        size_t k = v[i].len < done ? v[i].len : done;
+        count_lines(v[i].p, k, &lines, &tail);
+        done -= k;
+    }
+    pthread_mutex_lock(&b->omu);
+    for (size_t i = 0; i < lines && i < c->nrec; i++) {
+        if (c->recs[i].bad)
+            b->st.errors++;
+        else
+            b->st.ok++;
+        b->st.records++;
+    }
+    if (lines && lines <= c->nrec)
+        b->st.line = c->recs[lines - 1].line;
+    b->st.partial = tail;
+    pthread_mutex_unlock(&b->omu);
+}
+
+/* Hands c's output to opt.parts: its buffer with the listed constant parts in their places.
+ * A piece of buffer before a part is listed only when it is not empty. False when the
+ * output failed (the records it took whole are counted) or out of memory (*nomem). */
+static bool emit_parts(mga_batch *b, chunk *c, bool *nomem)
+{
+    size_t need = 2 * c->next + 1;
+    if (need > b->wv_cap) {
+        size_t cap = b->wv_cap ? b->wv_cap : 64;
+        while (cap < need)
+            cap *= 2;
+        mga_part *nv = mem_realloc(b->m, b->wv, b->wv_cap * sizeof *nv, cap * sizeof *nv);
+        if (!nv) {
+            *nomem = true;
+            return false;
+        }
+        b->wv = nv;
+        b->wv_cap = cap;
+    }
+    size_t n = 0, at = 0;
+    for (size_t i = 0; i <= c->next; i++) {
+        size_t end = i < c->next ? c->ext[i].at : c->out.b.len;
+        if (end > at)
+            b->wv[n++] = (mga_part){c->out.b.p + at, end - at, 0};
+        at = end;
+        if (i < c->next)
+            b->wv[n++] = (mga_part){c->ext[i].p, c->ext[i].len, 1};
+    }
+    if (!n)
+        return true;
+    size_t done = 0;
+    if (b->opt.parts(b->opt.ud, b->wv, n, &done) == 0)
+        return true;
+    count_written(b, c, b->wv, n, done);
+    return false;
+}
+
+/* Writes one evaluated chunk (whole lines) and counts it. Not MGA_OK when the output failed
+ * (MGA_E_WRITE) or memory ran out. */
+static mga_status emit_chunk(mga_batch *b, chunk *c)
+{
+    bool ok = true, nomem = false;
+    if (b->opt.parts) {
+        ok = emit_parts(b, c, &nomem);
+    } else if (c->out.b.len) {
         if (b->opt.fn) {
             ok = b->opt.fn(b->opt.ud, c->out.b.p, c->out.b.len) == 0;
         } else {
             pthread_mutex_lock(&b->omu);
             outbuf_add(&b->kept, c->out.b.p, c->out.b.len);
-            ok = !b->kept.oom;
+            nomem = b->kept.oom;
+            ok = !nomem;
             pthread_mutex_unlock(&b->omu);
         }
     }
     if (!ok)
-        return false;
+        return nomem ? MGA_E_NOMEM : MGA_E_WRITE;
     pthread_mutex_lock(&b->omu);
     b->st.ok += c->ok;
     b->st.errors += c->errors;
@@ -560,7 +737,7 @@ static bool emit_chunk(mga_batch *b, chunk *c)
     b->st.blanks += c->blanks;
     b->st.line = c->last_line;
     pthread_mutex_unlock(&b->omu);
-    return true;
+    return MGA_OK;
 }
 
 /* The first fatal error wins; the caller holds mu. */
@@ -573,6 +750,13 @@ static void fail(mga_batch *b, mga_status st)
     pthread_cond_broadcast(&b->room);
 }
 
+static void fail_locked(mga_batch *b, mga_status st)
+{
+    pthread_mutex_lock(&b->mu);
+    fail(b, st);
+    pthread_mutex_unlock(&b->mu);
+}
+
 /* ---- Threads ------------------------------------------------------------------------- */
 
 /* Records for the next chunk: about CHUNK_OUT bytes of output at the rate so far. */
@@ -580,8 +764,21 @@ static size_t chunk_max(const mga_batch *b)
 {
     if (b->nw <= 1 || !b->out_recs)
         return CHUNK_MIN;
-    unsigned long long n = CHUNK_OUT / (b->out_bytes / b->out_recs + 1);
+    unsigned long long target = b->opt.parts && !b->opt.gather ? CHUNK_OUT_COPY : CHUNK_OUT;
+    unsigned long long n = target / (b->out_bytes / b->out_recs + 1);
     return n < CHUNK_MIN ? CHUNK_MIN : n > CHUNK_MAX ? CHUNK_MAX : (size_t)n;
+}
+
+/* Runs nothing: evaluates nothing; writes c if it was evaluated well, then frees what an
+ * unusual chunk grew. The status of the two. */
+static mga_status finish_chunk(mga_batch *b, chunk *c)
+{
+    mga_status st = c->fatal;
+    if (st == MGA_OK)
+        st = emit_chunk(b, c);
+    trim(&c->out);
+    trim(&c->in);
+    return st;
 }
 
 /* Writes the finished chunks at the head of the ring, in order, until one is not done; the
@@ -595,12 +792,8 @@ static void write_ready(mga_batch *b)
         if (b->abort || b->nwrite == b->nfill || !c->done)
             break;
         pthread_mutex_unlock(&b->mu);
-        size_t out_len = c->out.b.len;
-        mga_status st = c->fatal;
-        if (st == MGA_OK && !emit_chunk(b, c))
-            st = MGA_E_WRITE;
-        trim(&c->out);
-        trim(&c->in);
+        size_t out_len = c->out.b.len + c->next * sizeof *c->ext;
+        mga_status st = finish_chunk(b, c);
         pthread_mutex_lock(&b->mu);
         b->out_bytes += out_len;
         b->out_recs += c->nrec;
@@ -670,51 +863,107 @@ static void submit(mga_batch *b)
     if (!c)
         return;
     b->fill = NULL;
-    c->last_line = b->lineno;
-    pthread_mutex_lock(&b->mu);
+    c->last_line = b->done_line;
     if (b->nw <= 1) {
-        pthread_mutex_unlock(&b->mu);
         do_chunk(b, &b->ws[0], c);
-        mga_status st = c->fatal;
-        if (st == MGA_OK && !emit_chunk(b, c))
-            st = MGA_E_WRITE;
-        trim(&c->out);
-        trim(&c->in);
-        pthread_mutex_lock(&b->mu);
+        mga_status st = finish_chunk(b, c);
         if (st != MGA_OK)
-            fail(b, st);
-    } else {
-        b->nfill++;
-        pthread_cond_signal(&b->work);
+            fail_locked(b, st);
+        return;
     }
+    pthread_mutex_lock(&b->mu);
+    b->nfill++;
+    pthread_cond_signal(&b->work);
     pthread_mutex_unlock(&b->mu);
 }
 
-/* One whole input line (its line end dropped). False when the batch stopped. */
-static bool take_line(mga_batch *b, const char *s, size_t len)
+/* Appends one record to c (its text NUL-terminated in c->in). False when out of memory. */
+static bool chunk_add(mga_batch *b, chunk *c, const char *s, size_t len, unsigned long long line,
+                      unsigned char kind)
+{
+    rec *r = &c->recs[c->nrec++];
+    r->off = c->in.b.len;
+    r->len = len;
+    r->line = line;
+    r->kind = kind;
+    outbuf_add(&c->in, s, len);
+    outbuf_add(&c->in, "", 1);
+    if (c->in.oom) {
+        fail_locked(b, MGA_E_NOMEM);
+        return false;
+    }
+    return true;
+}
+
+/* What a CSV line (or the end of the input) completed, into c. False when the batch
+ * stopped. */
+static bool take_csv(mga_batch *b, chunk *c, mga_status st, const csvin_record *cr)
+{
+    if (st == MGA_E_PROFILE) {
+        b->diags = csvin_diags_take(b->csv);
+        fail_locked(b, b->diags ? MGA_E_PROFILE : MGA_E_NOMEM);
+        return false;
+    }
+    if (st != MGA_OK) {
+        fail_locked(b, st);
+        return false;
+    }
+    if (cr->kind == CSVIN_MORE)
+        return true;
+    unsigned long long line = b->opt.start + cr->line;
+    b->done_line = b->opt.start + cr->end_line;
+    if (line - b->opt.start <= b->opt.skip || cr->kind == CSVIN_HEADER)
+        return true;
+    if (cr->kind == CSVIN_BLANK) {
+        c->blanks++;
+        return true;
+    }
+    if (cr->kind == CSVIN_PROFILE)
+        return chunk_add(b, c, cr->json, cr->json_len, line, REC_CSV);
+    outbuf *o = &b->csv_line;
+    o->b.len = 0;
+    OUT_LIT(o, "{\"line\":");
+    out_ull(o, line);
+    OUT_LIT(o, ",\"id\":");
+    if (cr->id)
+        rec_jstr(o, cr->id, cr->id_len);
+    else
+        OUT_LIT(o, "null");
+    put_error(o, cr->field, cr->field ? strlen(cr->field) : 0, cr->code, cr->message,
+              strlen(cr->message), cr->column);
+    if (o->oom) {
+        fail_locked(b, MGA_E_NOMEM);
+        return false;
+    }
+    /* the whole error line, its line end included: do_record copies it as the output */
+    return chunk_add(b, c, o->b.p, o->b.len, line, REC_READY);
+}
+
+/* One whole input line (its line end dropped): the first kept bytes of it at s, whole its
+ * length, quotes the '"' in it (CSV), nl whether a line end ended it. False when the batch
+ * stopped. */
+static bool take_line(mga_batch *b, const char *s, size_t kept, unsigned long long whole,
+                      unsigned long long quotes, bool nl)
 {
     chunk *c = fill_chunk(b);
     if (!c)
         return false;
     b->lineno++;
-    if (b->lineno - b->opt.start > b->opt.skip) {
-        if (len && s[len - 1] == '\r')
-            len--;
-        if (is_blank(s, len)) {
-            c->blanks++;
-        } else {
-            rec *r = &c->recs[c->nrec++];
-            r->off = c->in.b.len;
-            r->len = len;
-            r->line = b->lineno;
-            outbuf_add(&c->in, s, len);
-            outbuf_add(&c->in, "", 1);
-            if (c->in.oom) {
-                pthread_mutex_lock(&b->mu);
-                fail(b, MGA_E_NOMEM);
-                pthread_mutex_unlock(&b->mu);
+    if (b->csv) {
+        csvin_record cr;
+        mga_status st = csvin_line(b->csv, s, kept, whole, nl, quotes, &cr);
+        if (!take_csv(b, c, st, &cr))
+            return false;
+    } else {
+        b->done_line = b->lineno;
+        if (b->lineno - b->opt.start > b->opt.skip) {
+            size_t len = kept;
+            if (len && s[len - 1] == '\r')
+                len--;
+            if (is_blank(s, len))
+                c->blanks++;
+            else if (!chunk_add(b, c, s, len, b->lineno, REC_JSON))
                 return false;
-            }
         }
     }
     if (c->nrec >= c->max || c->in.b.len >= CHUNK_BYTES)
@@ -730,6 +979,17 @@ static mga_status current(mga_batch *b)
     return st;
 }
 
+/* The '"' among n bytes at p (CSV input only: a record's lines are told apart by them). */
+static unsigned long long count_quotes(const mga_batch *b, const char *p, size_t n)
+{
+    unsigned long long q = 0;
+    if (!b->csv)
+        return 0;
+    for (const char *s = p, *e = p + n; (s = memchr(s, '"', (size_t)(e - s))) != NULL; s++)
+        q++;
+    return q;
+}
+
 mga_status mga_batch_feed(mga_batch *b, const char *buf, size_t len)
 {
     if (!b || (!buf && len) || b->finished)
@@ -741,8 +1001,9 @@ mga_status mga_batch_feed(mga_batch *b, const char *buf, size_t len)
         outbuf *l = &b->line;
         if (nl && !b->line_any) {
             /* a whole line in buf: taken from there, not copied twice */
+            const char *s = p;
             p = nl + 1;
-            if (!take_line(b, p - n - 1, n < b->keep ? n : b->keep))
+            if (!take_line(b, s, n < b->keep ? n : b->keep, n, count_quotes(b, s, n), true))
                 break;
             continue;
         }
@@ -750,18 +1011,19 @@ mga_status mga_batch_feed(mga_batch *b, const char *buf, size_t len)
             size_t room = b->keep - l->b.len;
             outbuf_add(l, p, n < room ? n : room);
             if (l->oom) {
-                pthread_mutex_lock(&b->mu);
-                fail(b, MGA_E_NOMEM);
-                pthread_mutex_unlock(&b->mu);
+                fail_locked(b, MGA_E_NOMEM);
                 break;
             }
         }
+        b->line_whole += n;
+        b->line_quotes += count_quotes(b, p, n);
         b->line_any = true;
         if (!nl)
             break;
         p = nl + 1;
-        bool ok = take_line(b, l->b.p, l->b.len);
+        bool ok = take_line(b, l->b.p, l->b.len, b->line_whole, b->line_quotes, true);
         l->b.len = 0;
+        b->line_whole = b->line_quotes = 0;
         b->line_any = false;
         if (!ok)
             break;
@@ -777,7 +1039,15 @@ mga_status mga_batch_finish(mga_batch *b, bool end)
         return current(b);
     b->finished = true;
     if (end && b->line_any && current(b) == MGA_OK)
-        take_line(b, b->line.b.p, b->line.b.len);
+        take_line(b, b->line.b.p, b->line.b.len, b->line_whole, b->line_quotes, false);
+    if (end && b->csv && current(b) == MGA_OK) {
+        chunk *c = fill_chunk(b);
+        csvin_record cr;
+        if (c) {
+            mga_status st = csvin_end(b->csv, &cr);
+            take_csv(b, c, st, &cr);
+        }
+    }
     b->line.b.len = 0;
     b->line_any = false;
     if (b->fill && current(b) == MGA_OK)
@@ -798,7 +1068,7 @@ mga_status mga_batch_read(mga_batch *b, const char **p, size_t *len)
         *p = NULL;
     if (len)
         *len = 0;
-    if (!b || !p || !len || b->opt.fn)
+    if (!b || !p || !len || b->opt.fn || b->opt.parts)
         return MGA_E_MISUSE;
     /* the buffer handed out last time is the one the workers fill next */
     pthread_mutex_lock(&b->omu);
@@ -824,6 +1094,32 @@ void mga_batch_stats_get(const mga_batch *b, mga_batch_stats *out)
     pthread_mutex_unlock((pthread_mutex_t *)&b->omu);
 }
 
+mga_status mga_batch_stats_write(const mga_batch *b, mga_write_fn fn, void *ud)
+{
+    if (!b || !fn || !b->opt.stats || !b->finished || b->started)
+        return MGA_E_MISUSE;
+    if (b->status != MGA_OK)
+        return b->status;
+    bstats all;
+    if (!bstats_init(&all, b->rs, b->m))
+        return MGA_E_NOMEM;
+    for (size_t i = 0; i < b->nw; i++)
+        bstats_merge(&all, &b->ws[i].st);
+    outbuf o = {.m = b->m};
+    bstats_write(&all, b->rs, b->st.ok, b->st.errors, &o);
+    bstats_free(&all, b->m);
+    mga_status st = o.oom                          ? MGA_E_NOMEM
+                    : fn(ud, o.b.p, o.b.len) != 0 ? MGA_E_WRITE
+                                                   : MGA_OK;
+    membuf_free(b->m, &o.b);
+    return st;
+}
+
+const mga_diags *mga_batch_diags_ref(const mga_batch *b)
+{
+    return b ? b->diags : NULL;
+}
+
 /* ---- Lifecycle ----------------------------------------------------------------------- */
 
 void mga_batch_options_init(mga_batch_options *opt)
@@ -839,8 +1135,9 @@ mga_status mga_batch_open(const mga_ruleset *rs, const mga_batch_options *opt, m
     if (out)
         *out = NULL;
     if (!rs || !opt || !out || opt->jobs < 1 || opt->jobs > MGA_BATCH_MAX_JOBS ||
-        (opt->input != MGA_BATCH_INPUT_JSON && opt->input != MGA_BATCH_INPUT_FHIR) ||
-        (opt->input == MGA_BATCH_INPUT_FHIR && !opt->date))
+        (opt->input != MGA_BATCH_INPUT_JSON && opt->input != MGA_BATCH_INPUT_FHIR &&
+         opt->input != MGA_BATCH_INPUT_CSV) ||
+        (opt->input == MGA_BATCH_INPUT_FHIR && !opt->date) || (opt->gather && !opt->parts))
         return MGA_E_MISUSE;
     if (opt->input == MGA_BATCH_INPUT_FHIR) {
         /* the shape only: a calendar check is the FHIR reader's (E4037, per record) */
@@ -862,11 +1159,11 @@ mga_status mga_batch_open(const mga_ruleset *rs, const mga_batch_options *opt, m
         memcpy(b->date, opt->date, sizeof b->date);
     b->keep = opt->input == MGA_BATCH_INPUT_FHIR ? FHIR_KEEP : LINE_KEEP;
     b->opt.date = NULL; /* the caller's: b->date holds the copy */
-    b->lineno = opt->start;
+    b->lineno = b->done_line = opt->start;
     b->st.line = opt->start;
     b->nw = opt->jobs;
     b->nring = b->nw == 1 ? 1 : b->nw * RING_PER_THREAD;
-    b->line.m = b->kept.m = b->handed.m = m;
+    b->line.m = b->kept.m = b->handed.m = b->csv_line.m = m;
     pthread_mutex_init(&b->mu, NULL);
     pthread_mutex_init(&b->omu, NULL);
     pthread_cond_init(&b->work, NULL);
@@ -875,15 +1172,19 @@ mga_status mga_batch_open(const mga_ruleset *rs, const mga_batch_options *opt, m
         memset(b->ring, 0, b->nring * sizeof *b->ring);
     if ((b->ws = mem_alloc(m, b->nw * sizeof *b->ws)) != NULL)
         memset(b->ws, 0, b->nw * sizeof *b->ws);
-    if (!b->ring || !b->ws) {
-        mga_batch_close(b);
-        return MGA_E_NOMEM;
-    }
-    for (size_t i = 0; i < b->nring; i++)
+    bool ok = b->ring && b->ws;
+    if (ok && opt->input == MGA_BATCH_INPUT_CSV)
+        ok = csvin_new(rs, m, MGA_PROFILE_MAX_BYTES, &b->csv) == MGA_OK;
+    for (size_t i = 0; ok && i < b->nring; i++)
         b->ring[i].in.m = b->ring[i].out.m = m;
-    for (size_t i = 0; i < b->nw; i++) {
+    for (size_t i = 0; ok && i < b->nw; i++) {
         b->ws[i].b = b;
         b->ws[i].scratch.m = m;
+        ok = !opt->stats || bstats_init(&b->ws[i].st, rs, m);
+    }
+    if (!ok) {
+        mga_batch_close(b);
+        return MGA_E_NOMEM;
     }
     if (b->nw > 1) {
         for (; b->started < b->nw; b->started++)
@@ -914,17 +1215,23 @@ void mga_batch_close(mga_batch *b)
     for (size_t i = 0; b->ring && i < b->nring; i++) {
         membuf_free(m, &b->ring[i].in.b);
         membuf_free(m, &b->ring[i].out.b);
+        mem_free(m, b->ring[i].ext, b->ring[i].ext_cap * sizeof *b->ring[i].ext);
     }
     for (size_t i = 0; b->ws && i < b->nw; i++) {
         membuf_free(m, &b->ws[i].scratch.b);
         mga_result_free(b->ws[i].res);
         mga_profile_free(b->ws[i].prof);
+        bstats_free(&b->ws[i].st, m);
     }
     mem_free(m, b->ring, b->nring * sizeof *b->ring);
     mem_free(m, b->ws, b->nw * sizeof *b->ws);
+    mem_free(m, b->wv, b->wv_cap * sizeof *b->wv);
     membuf_free(m, &b->line.b);
     membuf_free(m, &b->kept.b);
     membuf_free(m, &b->handed.b);
+    membuf_free(m, &b->csv_line.b);
+    csvin_free(b->csv);
+    mga_diags_free(b->diags);
     pthread_cond_destroy(&b->room);
     pthread_cond_destroy(&b->work);
     pthread_mutex_destroy(&b->omu);

@@ -610,8 +610,9 @@ MGA_API void mga_tests_free(mga_tests *t);
 /* ---- Batch: a stream of JSON-lines profiles evaluated on threads, output in input order */
 
 /* Every input line is a record: one JSON profile, or a blank line (only spaces, tabs and
- * CR), which is counted and writes nothing. Lines end in LF or CRLF; the last may lack
- * its line end. Each record gives one output line, what `mgadvise batch` writes:
+ * CR), which is counted and writes nothing (CSV input: see MGA_BATCH_INPUT_CSV). Lines end
+ * in LF or CRLF; the last may lack its line end. Each record gives one output line, what
+ * `mgadvise batch` writes:
  *   {"line":N,"id":ID,"result":RESULT}  with RESULT as MGA_FORMAT_JSON_LEAN (or, with
  *                                       full, MGA_FORMAT_JSON) gives it
  *   {"line":N,"id":ID,"error":{"field":PATH,"code":"E4002","message":M,"column":C}}
@@ -626,7 +627,7 @@ typedef struct mga_batch mga_batch;
 /* What each input line holds. */
 typedef enum mga_batch_input {
     MGA_BATCH_INPUT_JSON, /* a profile (mga_profile_parse) */
-    MGA_BATCH_INPUT_FHIR  /* FHIR R4 resources, a Bundle or an array of them, read as
+    MGA_BATCH_INPUT_FHIR, /* FHIR R4 resources, a Bundle or an array of them, read as
                            * mga_profile_from_fhir reads them on the request date
                            * mga_batch_options.date: the profile and advice of `mgadvise
                            * eval --fhir`. A line that is bad FHIR or maps to no profile
@@ -634,7 +635,33 @@ typedef enum mga_batch_input {
                            * E4031-E4039).
                            * ID is the profile's id on a good record, the line's top-level
                            * "id" (the Bundle's) or null on an error record. */
+    MGA_BATCH_INPUT_CSV   /* CSV (RFC 4180) as spreadsheets write it: a header row naming a
+                           * profile field (or "id") per column, each once, a UTF-8 byte
+                           * order mark before it skipped; then a record per row, its
+                           * cells typed by their fields (a number, a number and a unit
+                           * "45 nmol/L", true/false in any case, a one-of symbol, a set as
+                           * symbols separated by ';' with '-' the empty set, text); an
+                           * empty cell leaves the field out. Quoted cells may hold ',',
+                           * '""' and line breaks: N is the line a record starts on, a
+                           * blank line between records is counted. A row with the wrong
+                           * number of cells, bad quoting, invalid UTF-8 or a NUL is an
+                           * error record with code null, C its 1-based column; a cell of
+                           * the wrong type one with code E4002 and PATH its field; a record
+                           * longer than MGA_PROFILE_MAX_BYTES one with E4012 (reading goes
+                           * on at the next record). A header that names no field, or a
+                           * field twice, stops the batch: MGA_E_PROFILE, and
+                           * mga_batch_diags_ref says why (E4041-E4045, with its line).
+                           * skip drops the records that start on line skip or before; the
+                           * header is always read. */
 } mga_batch_input;
+
+/* Output as pieces (mga_batch_options.parts): v[0..n) in order are the next whole output
+ * lines, the pieces with stable set the rule set's own text (valid as long as the rule set),
+ * the others valid until the call returns; a writev(2) takes them as they are. Return 0
+ * when all was written; else set *done to the bytes that were (the records they hold whole
+ * are counted, and mga_batch_stats.partial gets the bytes of a partial last line) and
+ * return non-zero: the batch stops with MGA_E_WRITE. */
+typedef int (*mga_batch_parts_fn)(void *ud, const mga_part *v, size_t n, size_t *done);
 
 typedef struct mga_batch_options {
     unsigned jobs;             /* worker threads, 1 to MGA_BATCH_MAX_JOBS; 1 runs every
@@ -653,6 +680,15 @@ typedef struct mga_batch_options {
      * fn: the output is kept for mga_batch_read. */
     mga_write_fn fn;
     void *ud;
+    /* Cohort statistics: every good record's advice is counted (per worker, merged at the
+     * end) for mga_batch_stats_write. */
+    bool stats;
+    /* Output as pieces through parts (with ud) instead of fn. With gather, the rule set's
+     * constant text (advice items, references) is handed out where it lies instead of
+     * copied: for a writev(2) into a pipe or a socket; into a regular file, copying costs
+     * less than the page cache's per-piece work. gather needs parts. */
+    mga_batch_parts_fn parts;
+    bool gather;
 } mga_batch_options;
 
 typedef struct mga_batch_stats {
@@ -660,15 +696,18 @@ typedef struct mga_batch_stats {
     unsigned long long ok, errors;
     unsigned long long blanks;  /* blank lines skipped (counted once the lines around are written) */
     unsigned long long line;    /* the last input line whose output (if any) is written */
+    unsigned long long partial; /* after the output failed (parts): the bytes of a partial
+                                 * last line it took, which a file should lose */
 } mga_batch_stats;
 
 /* Defaults: 1 job, lean results, JSON profiles, nothing skipped, start 0, output kept
- * (fn NULL). */
+ * (fn and parts NULL), no statistics. */
 MGA_API void mga_batch_options_init(mga_batch_options *opt);
 /* Starts a batch over rs, which must outlive it (borrowed; rs may serve other threads at
  * once). opt is copied. With jobs > 1 it starts that many worker threads, which evaluate
  * and write; with 1, none. *out is NULL on failure. Errors: MGA_E_MISUSE (NULL rs, opt or
- * out, jobs 0 or over MGA_BATCH_MAX_JOBS, an unknown input, FHIR input without a date),
+ * out, jobs 0 or over MGA_BATCH_MAX_JOBS, an unknown input, FHIR input without a date, gather
+ * without parts),
  * MGA_E_INVALID (a date not of the form YYYY-MM-DD), MGA_E_NOMEM (also when a thread
  * cannot be started). */
 MGA_API mga_status mga_batch_open(const mga_ruleset *rs, const mga_batch_options *opt,
@@ -676,8 +715,8 @@ MGA_API mga_status mga_batch_open(const mga_ruleset *rs, const mga_batch_options
 /* Feeds len bytes of input (copied; any split: a line may span calls). Records are
  * evaluated as chunks of lines fill; with threads, the call waits while every chunk is in
  * use (bounded memory). MGA_E_MISUSE (NULL b, NULL buf with len > 0, after finish),
- * MGA_E_NOMEM, MGA_E_WRITE (fn failed), or the first such error of an earlier call: after
- * one, the batch only stops. One thread at a time per batch; the library holds no lock of
+ * MGA_E_NOMEM, MGA_E_WRITE (fn or parts failed), MGA_E_PROFILE (a bad CSV header), or the
+ * first such error of an earlier call: after one, the batch only stops. One thread at a time per batch; the library holds no lock of
  * the caller's, so a binding may release its own (Python's GIL) around the call. */
 MGA_API mga_status mga_batch_feed(mga_batch *b, const char *buf, size_t len);
 /* The end of the input: the last line (without its line end) is a record, every record is
@@ -692,6 +731,17 @@ MGA_API mga_status mga_batch_finish(mga_batch *b, bool end);
 MGA_API mga_status mga_batch_read(mga_batch *b, const char **p, size_t *len);
 /* The counts so far (all zero for NULL b). Exact after mga_batch_finish. */
 MGA_API void mga_batch_stats_get(const mga_batch *b, mga_batch_stats *out);
+/* After mga_batch_finish, with opt.stats: the cohort statistics of the records written,
+ * through one call of fn, one line of JSON: {"records","ok","errors","rules":{ID:N} (every
+ * rule, in rule order: the records it gave advice for),"never_fired":[ID],"forms":{"prefer":
+ * {FORM:N},"avoid":{FORM:N}} (forms by name, those of some record),"severity":{"critical",
+ * "warning","info"} (advice items)}. MGA_E_MISUSE (NULL b or fn, no stats, not finished),
+ * the batch's own error when it failed (its counts would not describe its output),
+ * MGA_E_NOMEM, MGA_E_WRITE. */
+MGA_API mga_status mga_batch_stats_write(const mga_batch *b, mga_write_fn fn, void *ud);
+/* The diagnostics of an input that stopped the batch with MGA_E_PROFILE (a bad CSV
+ * header), borrowed until mga_batch_close; NULL when there are none. */
+MGA_API const mga_diags *mga_batch_diags_ref(const mga_batch *b);
 /* Stops the threads (unfinished: records not yet written are dropped) and frees b.
  * NULL is a no-op. */
 MGA_API void mga_batch_close(mga_batch *b);

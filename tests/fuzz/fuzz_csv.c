@@ -1,21 +1,23 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer harness: the CSV reader of `mgadvise batch` alone (cli/batch_csv.c), against the
- * shipped rules' fields, read from memory twice: with the 1 MiB record limit and with a
+/* libFuzzer harness: the CSV reader of the batch engine alone (engine/csvin.c), against the
+ * shipped rules' fields, fed line by line twice: with the 1 MiB record limit and with a
  * limit of LIMIT_SMALL bytes, so that the limit is reached with small inputs. Checks, for
  * any input whose header is accepted:
- *   - the records and blank lines cover the input's lines one after the other, and the
- *     bytes read are the input's bytes;
+ *   - the header, records and blank lines cover the input's lines one after the other;
  *   - a record is E4012 exactly when it is longer than the limit (its final line end not
  *     counted);
  *   - a profile is a JSON object with one key per non-empty cell, each key a header
  *     column, each once (libcsv splitting the record's text again is the reference). */
 #include <mgadvise.h>
 
-#include "batch_csv.h"
+#include "arena.h"
+#include "csvin.h"
 #include "fuzz.h"
 
 #include <csv.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_tree.h>
 
@@ -76,84 +78,109 @@ static cells ref_split(const char *p, size_t n)
     return c;
 }
 
-/* The lines of p[0, n): a last line without its '\n' counts. */
-static unsigned long long count_lines(const char *p, size_t n)
+/* Feeds data to a reader line by line, as the batch engine does, and checks what comes
+ * back against the lines. */
+/* A profile is a JSON object with one key per non-empty cell of its text, each key a header
+ * column, each once. */
+static void check_profile(const csvin *r, const char *text, size_t n, const csvin_record *rec)
 {
-    unsigned long long k = 0;
-    for (size_t i = 0; i < n; i++)
-        k += p[i] == '\n';
-    return k + (n && p[n - 1] != '\n');
+    cells c = ref_split(text, n);
+    char err[128];
+    char *json = malloc(rec->json_len + 1);
+    FUZZ_CHECK(json != NULL);
+    memcpy(json, rec->json, rec->json_len);
+    json[rec->json_len] = '\0';
+    yajl_val v = yajl_tree_parse(json, err, sizeof err);
+    FUZZ_CHECK(v != NULL && YAJL_IS_OBJECT(v));
+    FUZZ_CHECK(v->u.object.len == c.nonempty);
+    for (size_t i = 0; i < v->u.object.len; i++) {
+        const char *key = v->u.object.keys[i];
+        char path[256];
+        int pl = snprintf(path, sizeof path, "$.%s", key);
+        FUZZ_CHECK(pl > 2 && (size_t)pl < sizeof path);
+        FUZZ_CHECK(csvin_column(r, path, (size_t)pl) != 0); /* a header column */
+        for (size_t j = 0; j < i; j++)
+            FUZZ_CHECK(strcmp(v->u.object.keys[j], key) != 0); /* once */
+    }
+    yajl_tree_free(v);
+    free(json);
 }
 
 static void run(const char *data, size_t size, size_t max)
 {
-    FILE *in = size ? fmemopen((void *)data, size, "rb") : fopen("/dev/null", "rb");
-    FUZZ_CHECK(in != NULL);
-    csv_reader *r = NULL;
-    int rc = csv_reader_new_max(rules, in, "fuzz.csv", max, &r);
-    if (rc) {
-        FUZZ_CHECK(rc == 3 && r == NULL); /* a header it cannot use */
-        fclose(in);
-        return;
-    }
-    unsigned long long blank, line;
-    csv_reader_header(r, &blank, &line);
-    size_t at = (size_t)csv_reader_bytes(r);
-    FUZZ_CHECK(at <= size && count_lines(data, at) == line);
-    for (;;) {
-        csv_record rec;
-        bool oom = false;
-        csv_kind k = csv_reader_next(r, &rec, &oom);
-        FUZZ_CHECK(!oom);
-        if (k == CSV_END)
+    mem m;
+    mem_init_default(&m);
+    csvin *r = NULL;
+    FUZZ_CHECK(csvin_new(rules, &m, max, &r) == MGA_OK);
+    /* where each line starts; a byte order mark is not part of the first */
+    size_t nlines = 0, cap = 16;
+    size_t *start = malloc(cap * sizeof *start);
+    FUZZ_CHECK(start != NULL);
+    unsigned long long line = 0; /* the last line some record, blank or header accounted for */
+    bool header = false, stopped = false;
+    for (size_t at = 0; at < size && !stopped;) {
+        const char *nl = memchr(data + at, '\n', size - at);
+        size_t whole = nl ? (size_t)(nl - data - at) : size - at;
+        if (nlines == cap) {
+            cap *= 2;
+            start = realloc(start, cap * sizeof *start);
+            FUZZ_CHECK(start != NULL);
+        }
+        start[nlines++] = at;
+        unsigned long long q = 0;
+        for (size_t i = 0; i < whole; i++)
+            q += data[at + i] == '"';
+        size_t kept = whole < max + 1 ? whole : max + 1;
+        csvin_record rec;
+        mga_status st = csvin_line(r, data + at, kept, whole, nl != NULL, q, &rec);
+        at += whole + (nl != NULL);
+        if (st == MGA_E_PROFILE) { /* a header it cannot use */
+            FUZZ_CHECK(!header);
+            mga_diags *d = csvin_diags_take(r);
+            FUZZ_CHECK(d != NULL && mga_diags_error_count(d) == 1);
+            mga_diags_free(d);
+            stopped = true;
             break;
-        size_t end = (size_t)csv_reader_bytes(r);
-        FUZZ_CHECK(end > at && end <= size);
-        FUZZ_CHECK(rec.line == line + 1 && rec.end_line >= rec.line);
-        FUZZ_CHECK(rec.end_line - rec.line + 1 == count_lines(data + at, end - at));
+        }
+        FUZZ_CHECK(st == MGA_OK);
+        if (rec.kind == CSVIN_MORE)
+            continue;
+        FUZZ_CHECK(rec.line == line + 1 && rec.end_line >= rec.line && rec.end_line == nlines);
         line = rec.end_line;
-        /* the record without its final line end */
-        size_t n = end - at;
-        if (n && data[at + n - 1] == '\n')
+        /* the record's text without its final line end */
+        size_t b = start[rec.line - 1], e = at;
+        if (b == 0 && size >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+            b = 3;
+        size_t n = e - b;
+        if (n && data[b + n - 1] == '\n')
             n--;
-        if (n && data[at + n - 1] == '\r')
+        if (n && data[b + n - 1] == '\r')
             n--;
-        if (k == CSV_BLANK) {
+        if (rec.kind == CSVIN_BLANK) {
             FUZZ_CHECK(rec.line == rec.end_line);
-        } else if (k == CSV_BAD) {
-            FUZZ_CHECK(rec.message && rec.message[0]);
+        } else if (rec.kind == CSVIN_HEADER) {
+            FUZZ_CHECK(!header);
+            header = true;
+        } else if (rec.kind == CSVIN_BAD) {
+            FUZZ_CHECK(header && rec.message && rec.message[0]);
             bool e4012 = rec.code && strcmp(rec.code, "E4012") == 0;
             FUZZ_CHECK(e4012 == (n > max));
         } else {
-            FUZZ_CHECK(k == CSV_PROFILE && n <= max);
-            cells c = ref_split(data + at, n);
-            char err[128];
-            char *json = malloc(rec.json_len + 1);
-            FUZZ_CHECK(json != NULL);
-            memcpy(json, rec.json, rec.json_len);
-            json[rec.json_len] = '\0';
-            yajl_val v = yajl_tree_parse(json, err, sizeof err);
-            FUZZ_CHECK(v != NULL && YAJL_IS_OBJECT(v));
-            FUZZ_CHECK(v->u.object.len == c.nonempty);
-            for (size_t i = 0; i < v->u.object.len; i++) {
-                const char *key = v->u.object.keys[i];
-                char path[256];
-                int pl = snprintf(path, sizeof path, "$.%s", key);
-                FUZZ_CHECK(pl > 2 && (size_t)pl < sizeof path);
-                FUZZ_CHECK(csv_reader_column(r, path, (size_t)pl) != 0); /* a header column */
-                for (size_t j = 0; j < i; j++)
-                    FUZZ_CHECK(strcmp(v->u.object.keys[j], key) != 0); /* once */
-            }
-            yajl_tree_free(v);
-            free(json);
+            FUZZ_CHECK(header && rec.kind == CSVIN_PROFILE && n <= max);
+            check_profile(r, data + b, n, &rec);
         }
-        at = end;
     }
-    FUZZ_CHECK(csv_reader_errno(r) == 0);
-    FUZZ_CHECK(csv_reader_bytes(r) == size); /* every byte read, every line accounted for */
-    FUZZ_CHECK(line == count_lines(data, size));
-    csv_reader_free(r);
-    fclose(in);
+    if (!stopped) {
+        csvin_record rec;
+        FUZZ_CHECK(csvin_end(r, &rec) == MGA_OK);
+        if (rec.kind != CSVIN_MORE) {
+            FUZZ_CHECK(header && rec.line == line + 1 && rec.end_line == nlines);
+            line = rec.end_line;
+        }
+        FUZZ_CHECK(line == nlines); /* every line accounted for */
+    }
+    free(start);
+    csvin_free(r);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

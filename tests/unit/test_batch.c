@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for batch.c: JSON lines fed in any split give the same output, in input
- * order, with 1 to 4 threads; each good record carries what a single evaluation writes,
- * each bad one its error record in its place; blank and skipped lines are counted; the
- * limits (jobs, long lines, misuse, a failing writer, out of memory) hold. */
+/* Unit tests for batch.c, csvin.c and batchstats.c: JSON lines fed in any split give the
+ * same output, in input order, with 1 to 4 threads; each good record carries what a single
+ * evaluation writes, each bad one its error record in its place; blank and skipped lines
+ * are counted; the limits (jobs, long lines, misuse, a failing writer, out of memory) hold;
+ * output as pieces equals output as bytes, and a write that fails part way counts the
+ * records it took whole; statistics; CSV records, and a bad CSV header. */
 #include "helpers.h"
 
 #include "genprofile.h"
@@ -334,7 +336,7 @@ static void test_batch_misuse_and_limits(void **state)
     opt.date = "2026-06-0x";
     assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_E_INVALID);
     assert_null(b);
-    opt.input = (mga_batch_input)(MGA_BATCH_INPUT_FHIR + 1);
+    opt.input = (mga_batch_input)(MGA_BATCH_INPUT_CSV + 1);
     assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_E_MISUSE);
     opt.input = MGA_BATCH_INPUT_JSON;
     opt.date = NULL;
@@ -604,6 +606,392 @@ static void test_batch_oom(void **state)
     }
 }
 
+/* ---- Output as pieces, statistics, CSV ------------------------------------------------ */
+
+typedef struct sink {
+    tbuf out;
+    size_t limit; /* bytes taken before the output fails (SIZE_MAX: never) */
+    size_t calls;
+} sink;
+
+/* An mga_batch_parts_fn: the pieces in order into out, up to limit bytes in all. */
+static int sink_parts(void *ud, const mga_part *v, size_t n, size_t *done)
+{
+    sink *k = ud;
+    k->calls++;
+    *done = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t room = k->limit - k->out.len, take = v[i].len < room ? v[i].len : room;
+        if (take)
+            assert_int_equal(tbuf_write(&k->out, v[i].p, take), 0);
+        *done += take;
+        if (take < v[i].len)
+            return -1;
+    }
+    return 0;
+}
+
+/* Runs in through the parts output, fed in 4 KiB pieces; the status of finish. */
+static mga_status run_parts(const mga_ruleset *rs, const char *text, size_t len,
+                            mga_batch_input kind, unsigned jobs, bool gather, bool stats,
+                            sink *k, mga_batch_stats *st, char **stats_out)
+{
+    mga_batch_options opt;
+    mga_batch_options_init(&opt);
+    opt.jobs = jobs;
+    opt.input = kind;
+    opt.parts = sink_parts;
+    opt.gather = gather;
+    opt.stats = stats;
+    opt.ud = k;
+    mga_batch *b = NULL;
+    assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_OK);
+    mga_status fs = MGA_OK;
+    for (size_t at = 0; at < len && fs == MGA_OK; at += 4096)
+        fs = mga_batch_feed(b, text + at, len - at < 4096 ? len - at : 4096);
+    mga_status st2 = mga_batch_finish(b, true);
+    mga_batch_stats_get(b, st);
+    if (stats_out) {
+        tbuf t = TBUF_INIT;
+        assert_int_equal(mga_batch_stats_write(b, tbuf_write, &t),
+                         st2 == MGA_OK ? MGA_OK : st2);
+        *stats_out = t.p;
+    }
+    mga_batch_close(b);
+    return st2;
+}
+
+/* The pieces, gathered or copied, make the bytes the write function gets, whatever the
+ * threads; every gathered run hands some of the rule set's text out where it lies. */
+static void test_batch_parts_same_output(void **state)
+{
+    (void)state;
+    mga_engine *eng = plain_engine();
+    mga_ruleset *rs = NULL;
+    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
+    input in;
+    make_input(rs, 1500, &in);
+    for (int full = 0; full < 2; full++) {
+        run_opts ro = {1, false, 0, 0, 0, full != 0};
+        mga_batch_stats ref_st;
+        char *ref = run_batch(rs, &in, &ro, &ref_st);
+        for (unsigned jobs = 1; jobs <= 3; jobs += 2)
+            for (int gather = 0; gather < 2; gather++) {
+                sink k = {TBUF_INIT, SIZE_MAX, 0};
+                mga_batch_stats st;
+                mga_batch_options opt;
+                mga_batch_options_init(&opt);
+                opt.jobs = jobs;
+                opt.full = full != 0;
+                opt.parts = sink_parts;
+                opt.gather = gather != 0;
+                opt.ud = &k;
+                mga_batch *b = NULL;
+                assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_OK);
+                assert_int_equal(mga_batch_feed(b, in.p, in.len), MGA_OK);
+                assert_int_equal(mga_batch_finish(b, true), MGA_OK);
+                mga_batch_stats_get(b, &st);
+                const char *p;
+                size_t n;
+                assert_int_equal(mga_batch_read(b, &p, &n), MGA_E_MISUSE); /* parts */
+                mga_batch_close(b);
+                assert_string_equal(k.out.p, ref);
+                assert_int_equal(st.records, ref_st.records);
+                assert_int_equal(st.partial, 0);
+                free(k.out.p);
+            }
+        free(ref);
+    }
+    mga_batch_options opt;
+    mga_batch_options_init(&opt);
+    opt.gather = true; /* gather needs parts */
+    mga_batch *b = NULL;
+    assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_E_MISUSE);
+    free(in.p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* Output that fails part way: the records it took whole are counted, ok and errors apart,
+ * the line to resume after is the last of them, and the bytes after are the partial line. */
+static void test_batch_parts_failure_counts_whole_records(void **state)
+{
+    (void)state;
+    mga_engine *eng = plain_engine();
+    mga_ruleset *rs = NULL;
+    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
+    input in;
+    make_input(rs, 2000, &in);
+    size_t limits[] = {1, 5000, 123457, 400001};
+    for (size_t li = 0; li < sizeof limits / sizeof *limits; li++)
+        for (unsigned jobs = 1; jobs <= 2; jobs++)
+            for (int gather = 0; gather < 2; gather++) {
+                sink k = {TBUF_INIT, limits[li], 0};
+                mga_batch_stats st;
+                mga_status fs = run_parts(rs, in.p, in.len, MGA_BATCH_INPUT_JSON, jobs,
+                                          gather != 0, false, &k, &st, NULL);
+                assert_int_equal(fs, MGA_E_WRITE);
+                assert_int_equal(k.out.len, limits[li]);
+                /* whole lines, then the partial one */
+                size_t lines = 0, last = 0, errors = 0;
+                for (size_t i = 0; i < k.out.len; i++)
+                    if (k.out.p[i] == '\n') {
+                        lines++;
+                        last = i + 1;
+                    }
+                assert_int_equal(st.records, lines);
+                assert_int_equal(st.partial, k.out.len - last);
+                for (const char *q = k.out.p; q && (q = strstr(q, "\"error\":{")) != NULL; q++)
+                    if ((size_t)(q - k.out.p) < last)
+                        errors++;
+                assert_int_equal(st.errors, errors);
+                assert_int_equal(st.ok + st.errors, st.records);
+                if (lines) { /* the last whole line's "line" */
+                    size_t b = last - 1;
+                    while (b && k.out.p[b - 1] != '\n')
+                        b--;
+                    unsigned long long ln = strtoull(k.out.p + b + 8, NULL, 10);
+                    assert_int_equal(st.line, ln);
+                } else {
+                    assert_int_equal(st.line, 0);
+                }
+                free(k.out.p);
+            }
+    free(in.p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* Statistics: the same document with 1 and 3 jobs; its counts match the records; asked
+ * for before the end or without stats, a misuse. */
+static void test_batch_stats(void **state)
+{
+    (void)state;
+    mga_engine *eng = plain_engine();
+    mga_ruleset *rs = NULL;
+    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
+    input in;
+    make_input(rs, 3000, &in);
+    char *docs[2];
+    for (unsigned j = 0; j < 2; j++) {
+        sink k = {TBUF_INIT, SIZE_MAX, 0};
+        mga_batch_stats st;
+        assert_int_equal(run_parts(rs, in.p, in.len, MGA_BATCH_INPUT_JSON, j ? 3 : 1, false,
+                                   true, &k, &st, &docs[j]),
+                         MGA_OK);
+        char head[128];
+        snprintf(head, sizeof head, "{\"records\":%llu,\"ok\":%llu,\"errors\":%llu,\"rules\":{",
+                 st.records, st.ok, st.errors);
+        assert_non_null(docs[j]);
+        assert_memory_equal(docs[j], head, strlen(head));
+        assert_non_null(strstr(docs[j], "\"never_fired\":["));
+        assert_non_null(strstr(docs[j], "\"severity\":{\"critical\":"));
+        assert_int_equal(docs[j][strlen(docs[j]) - 1], '\n');
+        free(k.out.p);
+    }
+    assert_string_equal(docs[0], docs[1]);
+    free(docs[0]);
+    free(docs[1]);
+    mga_batch_options opt;
+    mga_batch_options_init(&opt);
+    tbuf t = TBUF_INIT;
+    opt.fn = tbuf_write;
+    opt.ud = &t;
+    mga_batch *b = NULL;
+    assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_OK);
+    assert_int_equal(mga_batch_finish(b, true), MGA_OK);
+    assert_int_equal(mga_batch_stats_write(b, tbuf_write, &t), MGA_E_MISUSE); /* no stats */
+    mga_batch_close(b);
+    opt.stats = true;
+    assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_OK);
+    assert_int_equal(mga_batch_stats_write(b, tbuf_write, &t), MGA_E_MISUSE); /* not done */
+    assert_int_equal(mga_batch_stats_write(NULL, tbuf_write, &t), MGA_E_MISUSE);
+    mga_batch_close(b);
+    free(t.p);
+    free(in.p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+#define CSV_TEXT                                                                               \
+    "\xEF\xBB\xBFid,age,conditions,pregnant\r\n"                                               \
+    "a,70,-,FALSE\r\n"                                                                         \
+    "\r\n"                                                                                     \
+    "b,old,,\n"                                                                                \
+    "\"c\nd\",40,\"kidney_disease;ibs\",True\n"                                                \
+    "e,30\n"                                                                                   \
+    "f,\"unterminated"
+
+/* CSV: a byte order mark, CRLF, a blank line, a cell of the wrong type (E4002 naming the
+ * column), a quoted line break (the record numbered by the line it starts on), a short row,
+ * an open quote at the end; fed whole or a byte at a time, with 1 or 2 jobs, the same. */
+static void test_batch_csv_input(void **state)
+{
+    (void)state;
+    mga_engine *eng = plain_engine();
+    mga_ruleset *rs = NULL;
+    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
+    const char *text = CSV_TEXT;
+    char *first = NULL;
+    for (unsigned jobs = 1; jobs <= 2; jobs++)
+        for (size_t piece = 1; piece <= 4096; piece *= 4096) {
+            mga_batch_options opt;
+            mga_batch_options_init(&opt);
+            opt.jobs = jobs;
+            opt.input = MGA_BATCH_INPUT_CSV;
+            tbuf out = TBUF_INIT;
+            opt.fn = tbuf_write;
+            opt.ud = &out;
+            mga_batch *b = NULL;
+            assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_OK);
+            for (size_t at = 0, n = strlen(text); at < n; at += piece)
+                assert_int_equal(mga_batch_feed(b, text + at, n - at < piece ? n - at : piece),
+                                 MGA_OK);
+            assert_int_equal(mga_batch_finish(b, true), MGA_OK);
+            mga_batch_stats st;
+            mga_batch_stats_get(b, &st);
+            assert_null(mga_batch_diags_ref(b));
+            mga_batch_close(b);
+            assert_int_equal(st.records, 5);
+            assert_int_equal(st.ok, 2);
+            assert_int_equal(st.errors, 3);
+            assert_int_equal(st.blanks, 1);
+            assert_int_equal(st.line, 8);
+            assert_int_equal(count_lines(out.p), 5);
+            assert_memory_equal(out.p, "{\"line\":2,\"id\":\"a\",\"result\":{", 29);
+            assert_non_null(strstr(out.p, "{\"line\":4,\"id\":\"b\",\"error\":{\"field\":\"$.age\","
+                                          "\"code\":\"E4002\""));
+            assert_non_null(strstr(out.p, "{\"line\":5,\"id\":\"c\\nd\",\"result\":"));
+            assert_non_null(strstr(out.p, "{\"line\":7,\"id\":\"e\",\"error\":{\"field\":null,"
+                                          "\"code\":null,\"message\":\"expected 4 cells"));
+            assert_non_null(strstr(out.p, "{\"line\":8,\"id\":\"f\",\"error\":{\"field\":\"$.age\","
+                                          "\"code\":null,\"message\":\"unterminated quoted"));
+            if (!first)
+                first = out.p;
+            else {
+                assert_string_equal(out.p, first);
+                free(out.p);
+            }
+        }
+    free(first);
+    /* stopped early, the open record is dropped; skip drops the records starting on or
+     * before its line (the header is read all the same) */
+    mga_batch_options opt;
+    mga_batch_options_init(&opt);
+    opt.input = MGA_BATCH_INPUT_CSV;
+    opt.skip = 4;
+    tbuf out = TBUF_INIT;
+    opt.fn = tbuf_write;
+    opt.ud = &out;
+    mga_batch *b = NULL;
+    assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_OK);
+    assert_int_equal(mga_batch_feed(b, text, strlen(text)), MGA_OK);
+    assert_int_equal(mga_batch_finish(b, false), MGA_OK);
+    mga_batch_stats st;
+    mga_batch_stats_get(b, &st);
+    mga_batch_close(b);
+    assert_int_equal(st.records, 2); /* lines 5 and 7 */
+    assert_int_equal(st.line, 7);
+    assert_memory_equal(out.p, "{\"line\":5,", 10);
+    free(out.p);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* A header that names no field stops the batch before any record: MGA_E_PROFILE, and the
+ * diagnostic says which column, on which line, with a suggestion. */
+static void test_batch_csv_bad_header(void **state)
+{
+    (void)state;
+    mga_engine *eng = plain_engine();
+    mga_ruleset *rs = NULL;
+    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
+    static const struct {
+        const char *text;
+        unsigned code, line;
+        const char *msg, *note;
+    } cases[] = {
+        {"\nid,agee\n1,2\n", 4044, 2, "unknown column 'agee' (column 2)", "did you mean 'age'?"},
+        {"age,id,age\n", 4045, 1, "column 'age' is given twice (columns 1 and 3)", NULL},
+        {"id,,age\n", 4042, 1, "column 2 of the header has no name", NULL},
+        {"id,\"a\"b\n", 4041, 1, "bad header row: malformed quoting in column 2", NULL},
+        {"id,\xff\n", 4043, 1, "column 2 of the header: invalid UTF-8", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        mga_batch_options opt;
+        mga_batch_options_init(&opt);
+        opt.input = MGA_BATCH_INPUT_CSV;
+        tbuf out = TBUF_INIT;
+        opt.fn = tbuf_write;
+        opt.ud = &out;
+        mga_batch *b = NULL;
+        assert_int_equal(mga_batch_open(rs, &opt, &b), MGA_OK);
+        mga_status st = mga_batch_feed(b, cases[i].text, strlen(cases[i].text));
+        assert_int_equal(st, MGA_E_PROFILE);
+        assert_int_equal(mga_batch_finish(b, true), MGA_E_PROFILE);
+        const mga_diags *d = mga_batch_diags_ref(b);
+        assert_non_null(d);
+        const mga_diag *dg = mga_diags_ref(d, 0);
+        assert_non_null(dg);
+        assert_int_equal(dg->code, cases[i].code);
+        assert_int_equal(dg->line, cases[i].line);
+        assert_memory_equal(dg->message, cases[i].msg, strlen(cases[i].msg));
+        if (cases[i].note)
+            assert_string_equal(dg->note, cases[i].note);
+        assert_null(out.p);
+        mga_batch_close(b);
+    }
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
+/* CSV and statistics out of memory at each allocation: MGA_E_NOMEM or success, no leak. */
+static void test_batch_csv_oom(void **state)
+{
+    (void)state;
+    const char *text = "id,age\na,70\nb,x\n\n\"c\",";
+    for (long at = 0;; at++) {
+        fail_state fs = {0};
+        fs.fail_at = -1;
+        mga_engine *eng = fail_engine(&fs);
+        mga_ruleset *rs = compile_ok(eng, RULES, NULL);
+        fs.calls = 0;
+        fs.fail_at = at;
+        mga_batch_options opt;
+        mga_batch_options_init(&opt);
+        opt.input = MGA_BATCH_INPUT_CSV;
+        opt.stats = true;
+        tbuf out = TBUF_INIT;
+        opt.fn = tbuf_write;
+        opt.ud = &out;
+        mga_batch *b = NULL;
+        mga_status st = mga_batch_open(rs, &opt, &b);
+        if (st == MGA_OK) {
+            st = mga_batch_feed(b, text, strlen(text));
+            mga_status f = mga_batch_finish(b, true);
+            if (st == MGA_OK)
+                st = f;
+        }
+        tbuf sd = TBUF_INIT;
+        if (st == MGA_OK)
+            st = mga_batch_stats_write(b, tbuf_write, &sd);
+        assert_true(st == MGA_OK || st == MGA_E_NOMEM);
+        bool done = st == MGA_OK && !fs.failed;
+        if (done) {
+            assert_int_equal(count_lines(out.p), 3);
+            assert_memory_equal(sd.p, "{\"records\":3,\"ok\":2,\"errors\":1,", 31);
+        }
+        mga_batch_close(b);
+        free(out.p);
+        free(sd.p);
+        mga_ruleset_free(rs);
+        mga_engine_free(eng);
+        assert_int_equal(fs.live, 0);
+        if (done)
+            break;
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -616,6 +1004,12 @@ int main(void)
         cmocka_unit_test(test_batch_fhir_long_line),
         cmocka_unit_test(test_batch_write_failure_stops),
         cmocka_unit_test(test_batch_oom),
+        cmocka_unit_test(test_batch_parts_same_output),
+        cmocka_unit_test(test_batch_parts_failure_counts_whole_records),
+        cmocka_unit_test(test_batch_stats),
+        cmocka_unit_test(test_batch_csv_input),
+        cmocka_unit_test(test_batch_csv_bad_header),
+        cmocka_unit_test(test_batch_csv_oom),
     };
     return cmocka_run_group_tests_name("batch", tests, NULL, NULL);
 }
