@@ -24,6 +24,15 @@ static mga_engine *plain_engine(void)
     return eng;
 }
 
+/* The shipped rules, compiled by a new plain engine (*eng). */
+static mga_ruleset *builtin_rules(mga_engine **eng)
+{
+    *eng = plain_engine();
+    mga_ruleset *rs = NULL;
+    assert_int_equal(mga_compile_builtin(*eng, &rs, NULL), MGA_OK);
+    return rs;
+}
+
 typedef struct input {
     char *p;
     size_t len, cap;
@@ -146,9 +155,8 @@ static size_t count_lines(const char *s)
 static void test_batch_splits_and_threads_give_one_output(void **state)
 {
     (void)state;
-    mga_engine *eng = plain_engine();
-    mga_ruleset *rs = NULL;
-    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
+    mga_engine *eng = NULL;
+    mga_ruleset *rs = builtin_rules(&eng);
     input in;
     make_input(rs, 1500, &in);
     run_opts ro = {1, false, 0, 0, 0, false};
@@ -235,9 +243,8 @@ static void check_in_place(const mga_ruleset *rs, const input *in, bool full)
 static void test_batch_records_in_place(void **state)
 {
     (void)state;
-    mga_engine *eng = plain_engine();
-    mga_ruleset *rs = NULL;
-    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
+    mga_engine *eng = NULL;
+    mga_ruleset *rs = builtin_rules(&eng);
     input in;
     make_input(rs, 400, &in);
     check_in_place(rs, &in, false);
@@ -373,9 +380,8 @@ static void test_batch_misuse_and_limits(void **state)
 static void test_batch_fhir_input(void **state)
 {
     (void)state;
-    mga_engine *eng = plain_engine();
-    mga_ruleset *rs = NULL;
-    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
+    mga_engine *eng = NULL;
+    mga_ruleset *rs = builtin_rules(&eng);
     static const char *const lines[] = {
         "{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":[{\"resource\":"
         "{\"resourceType\":\"Patient\",\"birthDate\":\"1980-06-02\",\"gender\":\"female\"}}]}",
@@ -474,9 +480,8 @@ static void test_batch_fhir_input(void **state)
 static void test_batch_fhir_long_line(void **state)
 {
     (void)state;
-    mga_engine *eng = plain_engine();
-    mga_ruleset *rs = NULL;
-    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
+    mga_engine *eng = NULL;
+    mga_ruleset *rs = builtin_rules(&eng);
     static const char head[] = "[{\"resourceType\":\"Patient\",\"birthDate\":\"1980-06-02\","
                                "\"gender\":\"female\",\"text\":{\"div\":\"";
     static const char tail[] = "\"}}]";
@@ -535,9 +540,8 @@ static void test_batch_fhir_long_line(void **state)
 static void test_batch_write_failure_stops(void **state)
 {
     (void)state;
-    mga_engine *eng = plain_engine();
-    mga_ruleset *rs = NULL;
-    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
+    mga_engine *eng = NULL;
+    mga_ruleset *rs = builtin_rules(&eng);
     input in;
     make_input(rs, 3000, &in);
     for (unsigned jobs = 1; jobs <= 3; jobs += 2) {
@@ -567,11 +571,11 @@ static void test_batch_write_failure_stops(void **state)
     mga_engine_free(eng);
 }
 
-/* Out of memory at each allocation: MGA_E_NOMEM or success, never a leak. */
-static void test_batch_oom(void **state)
+/* Out of memory at each allocation of a batch over text (input kind, with statistics or
+ * not): MGA_E_NOMEM or success, never a leak; once no allocation fails, three records and,
+ * with statistics, a document that counts them (ok, errors). */
+static void oom_run(const char *text, mga_batch_input kind, bool stats, const char *stats_head)
 {
-    (void)state;
-    const char *text = "{\"id\":\"a\",\"age\":70}\n{\"id\":7,\"age\":\"x\"}\n\n{\"id\":\"c\"}";
     for (long at = 0;; at++) {
         fail_state fs = {0};
         fs.fail_at = -1;
@@ -581,7 +585,9 @@ static void test_batch_oom(void **state)
         fs.fail_at = at;
         mga_batch_options opt;
         mga_batch_options_init(&opt);
-        tbuf out = TBUF_INIT;
+        opt.input = kind;
+        opt.stats = stats;
+        tbuf out = TBUF_INIT, sd = TBUF_INIT;
         opt.fn = tbuf_write;
         opt.ud = &out;
         mga_batch *b = NULL;
@@ -592,18 +598,30 @@ static void test_batch_oom(void **state)
             if (st == MGA_OK)
                 st = f;
         }
+        if (st == MGA_OK && stats)
+            st = mga_batch_stats_write(b, tbuf_write, &sd);
         assert_true(st == MGA_OK || st == MGA_E_NOMEM);
         bool done = st == MGA_OK && !fs.failed;
         if (done) /* three records, the blank line counted */
             assert_int_equal(count_lines(out.p), 3);
+        if (done && stats)
+            assert_memory_equal(sd.p, stats_head, strlen(stats_head));
         mga_batch_close(b);
         free(out.p);
+        free(sd.p);
         mga_ruleset_free(rs);
         mga_engine_free(eng);
         assert_int_equal(fs.live, 0);
         if (done)
             break;
     }
+}
+
+static void test_batch_oom(void **state)
+{
+    (void)state;
+    oom_run("{\"id\":\"a\",\"age\":70}\n{\"id\":7,\"age\":\"x\"}\n\n{\"id\":\"c\"}",
+            MGA_BATCH_INPUT_JSON, false, NULL);
 }
 
 /* ---- Output as pieces, statistics, CSV ------------------------------------------------ */
@@ -666,9 +684,8 @@ static mga_status run_parts(const mga_ruleset *rs, const char *text, size_t len,
 static void test_batch_parts_same_output(void **state)
 {
     (void)state;
-    mga_engine *eng = plain_engine();
-    mga_ruleset *rs = NULL;
-    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
+    mga_engine *eng = NULL;
+    mga_ruleset *rs = builtin_rules(&eng);
     input in;
     make_input(rs, 1500, &in);
     for (int full = 0; full < 2; full++) {
@@ -717,9 +734,8 @@ static void test_batch_parts_same_output(void **state)
 static void test_batch_parts_failure_counts_whole_records(void **state)
 {
     (void)state;
-    mga_engine *eng = plain_engine();
-    mga_ruleset *rs = NULL;
-    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
+    mga_engine *eng = NULL;
+    mga_ruleset *rs = builtin_rules(&eng);
     input in;
     make_input(rs, 2000, &in);
     size_t limits[] = {1, 5000, 123457, 400001};
@@ -767,9 +783,8 @@ static void test_batch_parts_failure_counts_whole_records(void **state)
 static void test_batch_stats(void **state)
 {
     (void)state;
-    mga_engine *eng = plain_engine();
-    mga_ruleset *rs = NULL;
-    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
+    mga_engine *eng = NULL;
+    mga_ruleset *rs = builtin_rules(&eng);
     input in;
     make_input(rs, 3000, &in);
     char *docs[2];
@@ -828,9 +843,8 @@ static void test_batch_stats(void **state)
 static void test_batch_csv_input(void **state)
 {
     (void)state;
-    mga_engine *eng = plain_engine();
-    mga_ruleset *rs = NULL;
-    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
+    mga_engine *eng = NULL;
+    mga_ruleset *rs = builtin_rules(&eng);
     const char *text = CSV_TEXT;
     char *first = NULL;
     for (unsigned jobs = 1; jobs <= 2; jobs++)
@@ -903,9 +917,8 @@ static void test_batch_csv_input(void **state)
 static void test_batch_csv_bad_header(void **state)
 {
     (void)state;
-    mga_engine *eng = plain_engine();
-    mga_ruleset *rs = NULL;
-    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
+    mga_engine *eng = NULL;
+    mga_ruleset *rs = builtin_rules(&eng);
     static const struct {
         const char *text;
         unsigned code, line;
@@ -945,51 +958,12 @@ static void test_batch_csv_bad_header(void **state)
     mga_engine_free(eng);
 }
 
-/* CSV and statistics out of memory at each allocation: MGA_E_NOMEM or success, no leak. */
+/* CSV and statistics out of memory at each allocation: as test_batch_oom. */
 static void test_batch_csv_oom(void **state)
 {
     (void)state;
-    const char *text = "id,age\na,70\nb,x\n\n\"c\",";
-    for (long at = 0;; at++) {
-        fail_state fs = {0};
-        fs.fail_at = -1;
-        mga_engine *eng = fail_engine(&fs);
-        mga_ruleset *rs = compile_ok(eng, RULES, NULL);
-        fs.calls = 0;
-        fs.fail_at = at;
-        mga_batch_options opt;
-        mga_batch_options_init(&opt);
-        opt.input = MGA_BATCH_INPUT_CSV;
-        opt.stats = true;
-        tbuf out = TBUF_INIT;
-        opt.fn = tbuf_write;
-        opt.ud = &out;
-        mga_batch *b = NULL;
-        mga_status st = mga_batch_open(rs, &opt, &b);
-        if (st == MGA_OK) {
-            st = mga_batch_feed(b, text, strlen(text));
-            mga_status f = mga_batch_finish(b, true);
-            if (st == MGA_OK)
-                st = f;
-        }
-        tbuf sd = TBUF_INIT;
-        if (st == MGA_OK)
-            st = mga_batch_stats_write(b, tbuf_write, &sd);
-        assert_true(st == MGA_OK || st == MGA_E_NOMEM);
-        bool done = st == MGA_OK && !fs.failed;
-        if (done) {
-            assert_int_equal(count_lines(out.p), 3);
-            assert_memory_equal(sd.p, "{\"records\":3,\"ok\":2,\"errors\":1,", 31);
-        }
-        mga_batch_close(b);
-        free(out.p);
-        free(sd.p);
-        mga_ruleset_free(rs);
-        mga_engine_free(eng);
-        assert_int_equal(fs.live, 0);
-        if (done)
-            break;
-    }
+    oom_run("id,age\na,70\nb,x\n\n\"c\",", MGA_BATCH_INPUT_CSV, true,
+            "{\"records\":3,\"ok\":2,\"errors\":1,");
 }
 
 int main(void)
