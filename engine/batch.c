@@ -8,6 +8,7 @@
 #include "csvin.h"
 #include "graph.h"
 #include "jsonesc.h"
+#include "utf8.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -248,101 +249,37 @@ static void put_utf8(outbuf *b, unsigned cp)
     outbuf_add(b, t, n);
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if it is not valid. */
-static size_t seq_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t k;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-        k = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        k = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        k = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (n < k || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < k; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    return k;
-}
-
-/* A record's own strings (id, path, message) as JSON: escaped as batch records always were
- * (lower-case \u00xx; C1 controls and DEL escaped) and, unlike json_esc, taking bytes that
- * may not be UTF-8 (the id of a line that did not parse): those become U+FFFD, so the line
- * is always valid JSON. */
+/* A record's own strings (id, path, message) as JSON, escaped by the one string writer
+ * (json_esc) as the results are, so that one line never holds two spellings of an escape.
+ * They may hold bytes that are not UTF-8 (the id of a line that did not parse, a CSV
+ * cell): each such byte becomes U+FFFD first, so the line is always valid JSON. */
 static void rec_jstr(outbuf *b, const char *str, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     const unsigned char *s = (const unsigned char *)str;
-    OUT_LIT(b, "\"");
-    size_t run = 0, i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x7F) {
-            i++;
-            continue;
-        }
-        bool c1 = false;
-        if (c >= 0x80) {
-            size_t k = seq_len(s + i, n - i);
-            c1 = k == 2 && c == 0xC2 && s[i + 1] < 0xA0;
-            if (k && !c1) {
-                i += k;
-                continue;
-            }
-        }
-        outbuf_add(b, str + run, i - run);
-        if (c1)
-            c = s[++i];
-        switch (c) {
-        case '"':
-            OUT_LIT(b, "\\\"");
+    size_t i = 0;
+    for (bool nul = false; i < n; i++) { /* a NUL is valid here: json_esc escapes it */
+        i += utf8_check(s + i, n - i, &nul);
+        if (i < n && !nul)
             break;
-        case '\\':
-            OUT_LIT(b, "\\\\");
-            break;
-        case '\b':
-            OUT_LIT(b, "\\b");
-            break;
-        case '\f':
-            OUT_LIT(b, "\\f");
-            break;
-        case '\n':
-            OUT_LIT(b, "\\n");
-            break;
-        case '\r':
-            OUT_LIT(b, "\\r");
-            break;
-        case '\t':
-            OUT_LIT(b, "\\t");
-            break;
-        default:
-            if (c < 0x20 || c1 || c == 0x7F) {
-                char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                outbuf_add(b, u, sizeof u);
-            } else {
-                OUT_LIT(b, "\\ufffd");
-            }
-        }
-        i++;
-        run = i;
     }
-    if (n > run)
-        outbuf_add(b, str + run, n - run);
-    OUT_LIT(b, "\"");
+    if (i >= n) {
+        json_esc(b, str, n);
+        return;
+    }
+    outbuf t = {.m = b->m};
+    for (size_t run = 0; run <= n;) {
+        bool nul = false;
+        size_t k = run + utf8_check(s + run, n - run, &nul);
+        outbuf_add(&t, str + run, k - run + (k < n && nul));
+        if (k < n && !nul)
+            outbuf_add(&t, "\xEF\xBF\xBD", 3);
+        run = k + 1;
+    }
+    if (t.oom)
+        b->oom = true;
+    else
+        json_esc(b, t.b.p, t.b.len);
+    membuf_free(b->m, &t.b);
 }
 
 static void rec_jstr0(outbuf *b, const char *s)

@@ -617,8 +617,9 @@ MGA_API void mga_tests_free(mga_tests *t);
  *                                       full, MGA_FORMAT_JSON) gives it
  *   {"line":N,"id":ID,"error":{"field":PATH,"code":"E4002","message":M,"column":C}}
  * N the input line number, ID the profile's id as given (a string, an integer or null),
- * PATH the JSON path of the bad value or null, C its column (0 when unknown). A bad record
- * does not stop the batch. A line longer than MGA_PROFILE_MAX_BYTES (for FHIR input,
+ * PATH the JSON path of the bad value or null, C its column (0 when unknown); strings are
+ * escaped as in RESULT, a byte that is not UTF-8 written as U+FFFD. A bad record does not
+ * stop the batch. A line longer than MGA_PROFILE_MAX_BYTES (for FHIR input,
  * MGA_FHIR_MAX_BYTES) costs bounded memory and is an error record (E4012). */
 typedef struct mga_batch mga_batch;
 
