@@ -36,7 +36,7 @@ CPPFLAGS_PUB = -Iinclude -D_POSIX_C_SOURCE=200809L $(CPPFLAGS)
 CFLAGS_ALL  = -std=c11 $(OPT) -g -fPIC -fvisibility=hidden $(SANFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 
-ENGINE_SRC = engine/batch.c engine/batchstats.c engine/csvin.c engine/names.c engine/fileio.c engine/jsonesc.c engine/evalref.c engine/plan.c engine/resolve.c engine/arena.c engine/utf8.c engine/textsafe.c engine/diag.c engine/ast.c engine/parse.c engine/lexsup.c engine/astbuild.c engine/sema.c \
+ENGINE_SRC = engine/batch.c engine/batchrec.c engine/batchstats.c engine/csvin.c engine/names.c engine/fileio.c engine/jsonesc.c engine/evalref.c engine/plan.c engine/resolve.c engine/arena.c engine/utf8.c engine/textsafe.c engine/diag.c engine/ast.c engine/parse.c engine/lexsup.c engine/astbuild.c engine/sema.c \
              engine/quote.c engine/graph.c engine/profile.c engine/eval.c engine/output.c \
              engine/jsongen.c engine/format.c engine/graphout.c engine/api.c engine/explain.c engine/ruletest.c \
              engine/diagout.c engine/schema.c engine/doc.c engine/fhirbind.c engine/fhir.c engine/xref.c \

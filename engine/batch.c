@@ -2,13 +2,14 @@
 /* The batch engine (mga_batch_*): JSON lines, FHIR lines or CSV fed in any split, cut into
  * chunks of records, evaluated on worker threads against one shared rule set, each chunk's
  * output lines written strictly in input order by whichever worker finds the next one done
- * (no writer thread). CSV records are read by csvin.c, statistics kept by batchstats.c. */
+ * (no writer thread). CSV records are read by csvin.c, each record's line written by
+ * batchrec.c, statistics kept by batchstats.c. */
 #include "arena.h"
+#include "batchrec.h"
 #include "batchstats.h"
 #include "csvin.h"
 #include "graph.h"
 #include "jsonesc.h"
-#include "utf8.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -42,32 +43,16 @@
 /* A buffer grown past this by one unusual chunk is released after use. */
 #define KEEP_BYTES (64u << 20)
 
-enum {
-    REC_JSON, /* a JSON line (a profile, or FHIR) */
-    REC_CSV,  /* a CSV record as a JSON object: errors name the CSV column */
-    REC_READY /* a CSV record that could not become a profile: its whole error line */
-};
-
 typedef struct rec {
     size_t off, len;         /* the line in chunk.in, without its line end */
     unsigned long long line; /* its input line number (where a CSV record starts) */
-    unsigned char kind;      /* REC_* */
+    unsigned char kind;      /* REC_* (batchrec.h) */
     bool bad;                /* its output line is an error line */
 } rec;
 
-/* A constant part of the rule set (mga_result_parts: an advice item, a reference) that
- * belongs in a chunk's output before out.b.p[at]: handed out where it lies, not copied. */
-typedef struct ext {
-    size_t at;
-    const char *p;
-    size_t len;
-} ext;
-
 typedef struct chunk {
-    outbuf in;  /* the records' bytes, each NUL-terminated */
-    outbuf out; /* their output lines, but for the parts in ext */
-    ext *ext;   /* in order of at (gather) */
-    size_t next, ext_cap;
+    outbuf in;        /* the records' bytes, each NUL-terminated */
+    batchrec_out out; /* their output lines */
     rec recs[CHUNK_MAX];
     size_t nrec, max;
     unsigned long long ok, errors, blanks;
@@ -79,17 +64,15 @@ typedef struct chunk {
 typedef struct worker {
     mga_batch *b;
     pthread_t th;
-    mga_profile *prof; /* reused: once warm, parsing allocates nothing */
-    mga_result *res;
-    outbuf scratch; /* a decoded id */
-    bstats st;      /* with opt.stats: the records this worker evaluated */
+    batchrec_worker w; /* its profile, result and statistics */
 } worker;
 
 struct mga_batch {
     const mga_ruleset *rs;
     const mem *m;
     mga_batch_options opt;
-    char date[11]; /* FHIR input: the request date, YYYY-MM-DD and a NUL */
+    batchrec_cfg rc; /* how each record is read and written */
+    char date[11];   /* FHIR input: the request date, YYYY-MM-DD and a NUL */
 
     /* the feeding side */
     outbuf line;   /* the line being read: at most keep bytes of it */
@@ -135,421 +118,6 @@ static bool is_blank(const char *s, size_t n)
     return true;
 }
 
-#define OUT_LIT(o, s) outbuf_add((o), (s), sizeof(s) - 1)
-
-static void out_ull(outbuf *o, unsigned long long v)
-{
-    char t[24];
-    int n = snprintf(t, sizeof t, "%llu", v);
-    outbuf_add(o, t, n > 0 ? (size_t)n : 0);
-}
-
-static const char *skip_ws(const char *p, const char *e)
-{
-    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-        p++;
-    return p;
-}
-
-/* p is at '"'; returns the byte after the closing quote, or NULL. */
-static const char *skip_string(const char *p, const char *e)
-{
-    for (p++; p < e; p++) {
-        if (*p == '\\') {
-            if (++p == e)
-                return NULL;
-        } else if (*p == '"') {
-            return p + 1;
-        }
-    }
-    return NULL;
-}
-
-static const char *skip_value(const char *p, const char *e)
-{
-    if (p == e)
-        return NULL;
-    if (*p == '"')
-        return skip_string(p, e);
-    if (*p == '{' || *p == '[') {
-        size_t depth = 0;
-        while (p < e) {
-            if (*p == '"') {
-                p = skip_string(p, e);
-                if (!p)
-                    return NULL;
-                continue;
-            }
-            if (*p == '{' || *p == '[')
-                depth++;
-            else if (*p == '}' || *p == ']') {
-                if (--depth == 0)
-                    return p + 1;
-            }
-            p++;
-        }
-        return NULL;
-    }
-    /* a bare value ends at a delimiter, or at a NUL byte (strchr finds the terminator) */
-    const char *s = p;
-    while (p < e && !strchr(",}] \t\r\n", *p))
-        p++;
-    return p > s ? p : NULL;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static bool read_u4(const char *p, const char *e, unsigned *out)
-{
-    if (e - p < 4)
-        return false;
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = hexval(p[i]);
-        if (h < 0)
-            return false;
-        v = v * 16 + (unsigned)h;
-    }
-    *out = v;
-    return true;
-}
-
-static void put_utf8(outbuf *b, unsigned cp)
-{
-    char t[4];
-    size_t n;
-    if (cp < 0x80) {
-        t[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        t[0] = (char)(0xC0 | (cp >> 6));
-        t[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        t[0] = (char)(0xE0 | (cp >> 12));
-        t[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        t[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        t[0] = (char)(0xF0 | (cp >> 18));
-        t[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        t[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        t[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    outbuf_add(b, t, n);
-}
-
-/* A record's own strings (id, path, message) as JSON, escaped by the one string writer
- * (json_esc) as the results are, so that one line never holds two spellings of an escape.
- * They may hold bytes that are not UTF-8 (the id of a line that did not parse, a CSV
- * cell): each such byte becomes U+FFFD first, so the line is always valid JSON. */
-static void rec_jstr(outbuf *b, const char *str, size_t n)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-    for (bool nul = false; i < n; i++) { /* a NUL is valid here: json_esc escapes it */
-        i += utf8_check(s + i, n - i, &nul);
-        if (i < n && !nul)
-            break;
-    }
-    if (i >= n) {
-        json_esc(b, str, n);
-        return;
-    }
-    outbuf t = {.m = b->m};
-    for (size_t run = 0; run <= n;) {
-        bool nul = false;
-        size_t k = run + utf8_check(s + run, n - run, &nul);
-        outbuf_add(&t, str + run, k - run + (k < n && nul));
-        if (k < n && !nul)
-            outbuf_add(&t, "\xEF\xBF\xBD", 3);
-        run = k + 1;
-    }
-    if (t.oom)
-        b->oom = true;
-    else
-        json_esc(b, t.b.p, t.b.len);
-    membuf_free(b->m, &t.b);
-}
-
-static void rec_jstr0(outbuf *b, const char *s)
-{
-    if (s)
-        rec_jstr(b, s, strlen(s));
-    else
-        OUT_LIT(b, "null");
-}
-
-/* Decodes the JSON string at p (at '"') into out; false if it is not a valid string. */
-static bool decode_string(const char *p, const char *e, outbuf *out)
-{
-    out->b.len = 0;
-    for (p++; p < e; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '"')
-            return !out->oom;
-        if (c < 0x20)
-            return false;
-        if (c != '\\') {
-            outbuf_add(out, p, 1);
-            continue;
-        }
-        if (++p == e)
-            return false;
-        unsigned cp;
-        switch (*p) {
-        case '"':
-        case '\\':
-        case '/':
-            outbuf_add(out, p, 1);
-            continue;
-        case 'b':
-            cp = '\b';
-            break;
-        case 'f':
-            cp = '\f';
-            break;
-        case 'n':
-            cp = '\n';
-            break;
-        case 'r':
-            cp = '\r';
-            break;
-        case 't':
-            cp = '\t';
-            break;
-        case 'u':
-            if (!read_u4(p + 1, e, &cp))
-                return false;
-            p += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                unsigned lo;
-                if (e - p > 6 && p[1] == '\\' && p[2] == 'u' && read_u4(p + 3, e, &lo) &&
-                    lo >= 0xDC00 && lo <= 0xDFFF) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    p += 6;
-                } else {
-                    cp = 0xFFFD;
-                }
-            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                cp = 0xFFFD;
-            }
-            break;
-        default:
-            return false;
-        }
-        put_utf8(out, cp);
-    }
-    return false;
-}
-
-/* The length of the JSON integer at p (-?(0|[1-9][0-9]*), ended by the end, white space,
- * ',' or '}'), or 0 when there is none: only such an id is echoed unquoted. */
-static size_t int_len(const char *p, const char *e)
-{
-    const char *q = p;
-    if (q < e && *q == '-')
-        q++;
-    if (q == e || *q < '0' || *q > '9')
-        return 0;
-    if (*q++ != '0')
-        while (q < e && *q >= '0' && *q <= '9')
-            q++;
-    if (q < e && *q != ' ' && *q != '\t' && *q != '\r' && *q != '\n' && *q != ',' && *q != '}')
-        return 0;
-    return (size_t)(q - p);
-}
-
-/* Appends the top-level "id" of a record that did not parse (a JSON string or integer, as
- * given) or null, reading only as much of the possibly malformed line as it needs. */
-static void put_raw_id(outbuf *b, outbuf *tmp, const char *s, size_t n)
-{
-    const char *e = s + n, *p = skip_ws(s, e);
-    if (p < e && *p == '{') {
-        p = skip_ws(p + 1, e);
-        while (p && p < e && *p == '"') {
-            const char *k = p;
-            p = skip_string(p, e);
-            if (!p)
-                break;
-            bool is_id = p - k == 4 && k[1] == 'i' && k[2] == 'd';
-            p = skip_ws(p, e);
-            if (p == e || *p != ':')
-                break;
-            p = skip_ws(p + 1, e);
-            if (is_id) {
-                if (p < e && *p == '"' && decode_string(p, e, tmp)) {
-                    rec_jstr(b, tmp->b.p, tmp->b.len);
-                    return;
-                }
-                size_t ilen = int_len(p, e);
-                if (ilen) {
-                    outbuf_add(b, p, ilen);
-                    return;
-                }
-                break;
-            }
-            p = skip_value(p, e);
-            if (!p)
-                break;
-            p = skip_ws(p, e);
-            if (p == e || *p != ',')
-                break;
-            p = skip_ws(p + 1, e);
-        }
-    }
-    OUT_LIT(b, "null");
-}
-
-/* A record's parts into c: the constant ones listed (handed out where they lie) when the
- * output is gathered, the rest copied; the line end of the last left out (the caller ends
- * the line). Every constant part is listed whatever its length: those of one result that
- * lie side by side come merged (mga_result_parts), and a test of the length would be a
- * branch the profile decides. */
-static bool put_parts(const mga_batch *b, chunk *c, const mga_part *v, size_t n)
-{
-    outbuf *o = &c->out;
-    if (b->opt.gather && c->next + n > c->ext_cap) {
-        size_t cap = c->ext_cap ? 2 * c->ext_cap : 256;
-        while (cap < c->next + n)
-            cap *= 2;
-        ext *ne = mem_realloc(b->m, c->ext, c->ext_cap * sizeof *ne, cap * sizeof *ne);
-        if (!ne)
-            return false;
-        c->ext = ne;
-        c->ext_cap = cap;
-    }
-    for (size_t i = 0; i < n; i++) {
-        size_t len = v[i].len;
-        if (i + 1 == n && len && v[i].p[len - 1] == '\n')
-            len--;
-        if (v[i].stable && b->opt.gather)
-            c->ext[c->next++] = (ext){o->b.len, v[i].p, len};
-        else
-            outbuf_add(o, v[i].p, len);
-    }
-    return !o->oom;
-}
-
-/* The first error of a profile's diagnostics, or NULL. */
-static const mga_diag *first_error(const mga_diags *d)
-{
-    for (size_t i = 0, n = mga_diags_count(d); i < n; i++) {
-        const mga_diag *x = mga_diags_ref(d, i);
-        if (x && x->kind == MGA_DIAG_ERROR)
-            return x;
-    }
-    return NULL;
-}
-
-/* Appends the error member and closes the output line: ,"error":{...}}. */
-static void put_error(outbuf *o, const char *field, size_t field_len, const char *code,
-                      const char *msg, size_t msg_len, unsigned long long column)
-{
-    OUT_LIT(o, ",\"error\":{\"field\":");
-    if (field)
-        rec_jstr(o, field, field_len);
-    else
-        OUT_LIT(o, "null");
-    OUT_LIT(o, ",\"code\":");
-    rec_jstr0(o, code);
-    OUT_LIT(o, ",\"message\":");
-    rec_jstr(o, msg, msg_len);
-    OUT_LIT(o, ",\"column\":");
-    out_ull(o, column);
-    OUT_LIT(o, "}}\n");
-}
-
-/* Formats the output line of one record into c->out. MGA_E_NOMEM when out of memory (a
- * bad record is not a failure). */
-static mga_status do_record(mga_batch *b, worker *w, chunk *c, const rec *r)
-{
-    const char *json = c->in.b.p + r->off;
-    outbuf *o = &c->out;
-    if (r->kind == REC_READY) {
-        outbuf_add(o, json, r->len);
-        c->errors++;
-        return o->oom ? MGA_E_NOMEM : MGA_OK;
-    }
-    mga_diags *d = NULL;
-    mga_status st;
-    if (b->opt.input == MGA_BATCH_INPUT_FHIR) {
-        /* a new profile per record (FHIR has no reusing reader); the result still points
-         * at the last one, and evaluating anew is all it is used for */
-        mga_profile_free(w->prof);
-        w->prof = NULL;
-        st = mga_profile_from_fhir(b->rs, "<batch>", json, r->len, b->date, &w->prof, &d);
-    } else {
-        st = mga_profile_parse_reuse(b->rs, "<batch>", json, r->len, &w->prof, &d);
-    }
-    OUT_LIT(o, "{\"line\":");
-    out_ull(o, r->line);
-    OUT_LIT(o, ",\"id\":");
-    if (st == MGA_OK) {
-        mga_diags_free(d);
-        st = mga_evaluate_reuse(b->rs, w->prof, &w->res);
-        if (st != MGA_OK)
-            return st;
-        const mga_result *res = w->res;
-        const char *id = mga_result_id(res);
-        if (mga_result_id_is_number(res))
-            outbuf_add(o, id, strlen(id));
-        else
-            rec_jstr0(o, id);
-        OUT_LIT(o, ",\"result\":");
-        const mga_part *parts = NULL;
-        size_t nparts = 0;
-        st = mga_result_parts(res, b->opt.full ? MGA_FORMAT_JSON : MGA_FORMAT_JSON_LEAN,
-                              &parts, &nparts);
-        if (st != MGA_OK)
-            return st;
-        if (!put_parts(b, c, parts, nparts))
-            return MGA_E_NOMEM;
-        OUT_LIT(o, "}\n");
-        if (b->opt.stats)
-            bstats_count(&w->st, res);
-        c->ok++;
-        return o->oom ? MGA_E_NOMEM : MGA_OK;
-    }
-    if (st != MGA_E_PROFILE) {
-        mga_diags_free(d);
-        return st;
-    }
-    const mga_diag *dg = first_error(d);
-    put_raw_id(o, &w->scratch, json, r->len);
-    const char *msg = dg && dg->message ? dg->message : "invalid profile";
-    const char *field = dg ? dg->path : NULL;
-    size_t flen = field ? strlen(field) : 0, mlen = strlen(msg);
-    char code[16];
-    if (dg)
-        snprintf(code, sizeof code, "E%04u", dg->code);
-    unsigned long long col = dg ? dg->col : 0;
-    if (r->kind == REC_CSV && dg) {
-        /* the JSON is ours, not the input: name the CSV column, and drop the byte offset
-         * that ends a located profile message (diag.c writes it) */
-        col = field ? csvin_column(b->csv, field, flen) : 0;
-        char at[40];
-        int n = snprintf(at, sizeof at, " (byte %zu)", dg->offset);
-        size_t an = n > 0 ? (size_t)n : 0;
-        if (dg->line && an && mlen >= an && memcmp(msg + mlen - an, at, an) == 0)
-            mlen -= an;
-    }
-    put_error(o, field, flen, dg ? code : NULL, msg, mlen, col);
-    mga_diags_free(d);
-    c->errors++;
-    return o->oom || w->scratch.oom ? MGA_E_NOMEM : MGA_OK;
-}
-
 /* A buffer grown far beyond the usual size by one unusual chunk is released. */
 static void trim(outbuf *o)
 {
@@ -561,13 +129,17 @@ static void trim(outbuf *o)
 
 static void do_chunk(mga_batch *b, worker *w, chunk *c)
 {
-    c->out.b.len = 0;
-    c->out.oom = false;
-    c->next = 0;
+    c->out.out.b.len = 0;
+    c->out.out.oom = false;
+    c->out.next = 0;
     for (size_t i = 0; i < c->nrec && c->fatal == MGA_OK; i++) {
-        unsigned long long errors = c->errors;
-        c->fatal = do_record(b, w, c, &c->recs[i]);
-        c->recs[i].bad = c->errors != errors;
+        rec *r = &c->recs[i];
+        c->fatal = batchrec_write(&b->rc, &w->w, &c->out, c->in.b.p + r->off, r->len, r->line,
+                                  r->kind, &r->bad);
+        if (c->fatal == MGA_OK) {
+            c->ok += !r->bad;
+            c->errors += r->bad;
+        }
     }
 }
 
@@ -616,7 +188,8 @@ static void count_written(mga_batch *b, const chunk *c, const mga_part *v, size_
  * output failed (the records it took whole are counted) or out of memory (*nomem). */
 static bool emit_parts(mga_batch *b, chunk *c, bool *nomem)
 {
-    size_t need = 2 * c->next + 1;
+    const batchrec_out *o = &c->out;
+    size_t need = 2 * o->next + 1;
     if (need > b->wv_cap) {
         size_t cap = b->wv_cap ? b->wv_cap : 64;
         while (cap < need)
@@ -630,13 +203,13 @@ static bool emit_parts(mga_batch *b, chunk *c, bool *nomem)
         b->wv_cap = cap;
     }
     size_t n = 0, at = 0;
-    for (size_t i = 0; i <= c->next; i++) {
-        size_t end = i < c->next ? c->ext[i].at : c->out.b.len;
+    for (size_t i = 0; i <= o->next; i++) {
+        size_t end = i < o->next ? o->ext[i].at : o->out.b.len;
         if (end > at)
-            b->wv[n++] = (mga_part){c->out.b.p + at, end - at, 0};
+            b->wv[n++] = (mga_part){o->out.b.p + at, end - at, 0};
         at = end;
-        if (i < c->next)
-            b->wv[n++] = (mga_part){c->ext[i].p, c->ext[i].len, 1};
+        if (i < o->next)
+            b->wv[n++] = (mga_part){o->ext[i].p, o->ext[i].len, 1};
     }
     if (!n)
         return true;
@@ -654,12 +227,13 @@ static mga_status emit_chunk(mga_batch *b, chunk *c)
     bool ok = true, nomem = false;
     if (b->opt.parts) {
         ok = emit_parts(b, c, &nomem);
-    } else if (c->out.b.len) {
+    } else if (c->out.out.b.len) {
+        const membuf *o = &c->out.out.b;
         if (b->opt.fn) {
-            ok = b->opt.fn(b->opt.ud, c->out.b.p, c->out.b.len) == 0;
+            ok = b->opt.fn(b->opt.ud, o->p, o->len) == 0;
         } else {
             pthread_mutex_lock(&b->omu);
-            outbuf_add(&b->kept, c->out.b.p, c->out.b.len);
+            outbuf_add(&b->kept, o->p, o->len);
             nomem = b->kept.oom;
             ok = !nomem;
             pthread_mutex_unlock(&b->omu);
@@ -713,7 +287,7 @@ static mga_status finish_chunk(mga_batch *b, chunk *c)
     mga_status st = c->fatal;
     if (st == MGA_OK)
         st = emit_chunk(b, c);
-    trim(&c->out);
+    trim(&c->out.out);
     trim(&c->in);
     return st;
 }
@@ -729,7 +303,7 @@ static void write_ready(mga_batch *b)
         if (b->abort || b->nwrite == b->nfill || !c->done)
             break;
         pthread_mutex_unlock(&b->mu);
-        size_t out_len = c->out.b.len + c->next * sizeof *c->ext;
+        size_t out_len = c->out.out.b.len + c->out.next * sizeof *c->out.ext;
         mga_status st = finish_chunk(b, c);
         pthread_mutex_lock(&b->mu);
         b->out_bytes += out_len;
@@ -859,15 +433,8 @@ static bool take_csv(mga_batch *b, chunk *c, mga_status st, const csvin_record *
         return chunk_add(b, c, cr->json, cr->json_len, line, REC_CSV);
     outbuf *o = &b->csv_line;
     o->b.len = 0;
-    OUT_LIT(o, "{\"line\":");
-    out_ull(o, line);
-    OUT_LIT(o, ",\"id\":");
-    if (cr->id)
-        rec_jstr(o, cr->id, cr->id_len);
-    else
-        OUT_LIT(o, "null");
-    put_error(o, cr->field, cr->field ? strlen(cr->field) : 0, cr->code, cr->message,
-              strlen(cr->message), cr->column);
+    batchrec_error_line(o, line, cr->id, cr->id_len, cr->field, cr->code, cr->message,
+                        cr->column);
     if (o->oom) {
         fail_locked(b, MGA_E_NOMEM);
         return false;
@@ -1041,7 +608,7 @@ mga_status mga_batch_stats_write(const mga_batch *b, mga_write_fn fn, void *ud)
     if (!bstats_init(&all, b->rs, b->m))
         return MGA_E_NOMEM;
     for (size_t i = 0; i < b->nw; i++)
-        bstats_merge(&all, &b->ws[i].st);
+        bstats_merge(&all, &b->ws[i].w.st);
     outbuf o = {.m = b->m};
     bstats_write(&all, b->rs, b->st.ok, b->st.errors, &o);
     bstats_free(&all, b->m);
@@ -1112,12 +679,13 @@ mga_status mga_batch_open(const mga_ruleset *rs, const mga_batch_options *opt, m
     bool ok = b->ring && b->ws;
     if (ok && opt->input == MGA_BATCH_INPUT_CSV)
         ok = csvin_new(rs, m, MGA_PROFILE_MAX_BYTES, &b->csv) == MGA_OK;
+    b->rc = (batchrec_cfg){rs, opt->input, b->date, opt->full, opt->gather, opt->stats, b->csv};
     for (size_t i = 0; ok && i < b->nring; i++)
-        b->ring[i].in.m = b->ring[i].out.m = m;
+        b->ring[i].in.m = b->ring[i].out.out.m = m;
     for (size_t i = 0; ok && i < b->nw; i++) {
         b->ws[i].b = b;
-        b->ws[i].scratch.m = m;
-        ok = !opt->stats || bstats_init(&b->ws[i].st, rs, m);
+        b->ws[i].w.scratch.m = m;
+        ok = !opt->stats || bstats_init(&b->ws[i].w.st, rs, m);
     }
     if (!ok) {
         mga_batch_close(b);
@@ -1151,15 +719,12 @@ void mga_batch_close(mga_batch *b)
     const mem *m = b->m;
     for (size_t i = 0; b->ring && i < b->nring; i++) {
         membuf_free(m, &b->ring[i].in.b);
-        membuf_free(m, &b->ring[i].out.b);
-        mem_free(m, b->ring[i].ext, b->ring[i].ext_cap * sizeof *b->ring[i].ext);
+        batchrec_out *o = &b->ring[i].out;
+        membuf_free(m, &o->out.b);
+        mem_free(m, o->ext, o->ext_cap * sizeof *o->ext);
     }
-    for (size_t i = 0; b->ws && i < b->nw; i++) {
-        membuf_free(m, &b->ws[i].scratch.b);
-        mga_result_free(b->ws[i].res);
-        mga_profile_free(b->ws[i].prof);
-        bstats_free(&b->ws[i].st, m);
-    }
+    for (size_t i = 0; b->ws && i < b->nw; i++)
+        batchrec_worker_free(&b->ws[i].w, m);
     mem_free(m, b->ring, b->nring * sizeof *b->ring);
     mem_free(m, b->ws, b->nw * sizeof *b->ws);
     mem_free(m, b->wv, b->wv_cap * sizeof *b->wv);
