@@ -312,10 +312,15 @@ static void uuid4(uuid_pool *pool, char out[37])
     }
     r[6] = (unsigned char)((r[6] & 0x0F) | 0x40);
     r[8] = (unsigned char)((r[8] & 0x3F) | 0x80);
-    snprintf(out, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1],
-             r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14],
-             r[15]);
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (size_t i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[r[i] >> 4];
+        out[o++] = hex[r[i] & 0xF];
+    }
+    out[o] = '\0';
 }
 
 /* s cut to fewer than 140 characters at a word, "..." marking the cut. */
@@ -809,9 +814,9 @@ static int evaluate(const cds_service *s, const char *req, size_t len, bool safe
  * missing members fetched (cli/fhirfetch.c): *prefetch then points at the complete prefetch,
  * owned by *fetched. 0 when there is nothing to fetch or it was fetched; otherwise the
  * status of the error in *out. */
-static int fetch_missing(const cds_service *s, yajl_val root, yajl_val *prefetch,
-                         yajl_val *fetched, char **req, size_t *reqlen, char **out,
-                         size_t *outlen)
+static int fetch_missing(const cds_service *s, const char *body, yajl_val root,
+                         yajl_val *prefetch, yajl_val *fetched, char **req, size_t *reqlen,
+                         char **out, size_t *outlen)
 {
     bool lacks = false;
     for (size_t i = 0; s->templates && i < s->templates->u.object.len; i++) {
@@ -820,10 +825,16 @@ static int fetch_missing(const cds_service *s, yajl_val root, yajl_val *prefetch
     }
     if (!lacks || !tget(root, "fhirServer", yajl_t_any))
         return 0;
+    /* the members given are copied into the fetched prefetch: the request read whole */
     char why[512], *text = NULL;
     size_t len = 0;
-    int st = fhirfetch_fill(&s->fetch, s->templates, root, *prefetch, &text, &len, why,
+    yajl_val whole = yajl_tree_parse(body, why, sizeof why);
+    if (!whole)
+        return fail(500, "internal", out, outlen, "the request cannot be read again");
+    int st = fhirfetch_fill(&s->fetch, s->templates, whole,
+                            tget(whole, "prefetch", yajl_t_object), &text, &len, why,
                             sizeof why);
+    yajl_tree_free(whole);
     if (st)
         return fail(st, st == 400 ? "bad_request" : "fhir_fetch_failed", out, outlen, "%s", why);
     char err[256];
@@ -859,8 +870,10 @@ int cds_handle(const cds_service *s, const char *id, const char *body, size_t le
     if (cli_json_depth(body, len, CDS_MAX_DEPTH) > CDS_MAX_DEPTH)
         return fail(400, "bad_json", out, outlen, "the body is nested deeper than %d levels",
                     CDS_MAX_DEPTH);
+    /* the prefetch's resources are read by the library from the text: here only their keys
+     * and types are built */
     char err[256];
-    yajl_val root = yajl_tree_parse(body, err, sizeof err);
+    yajl_val root = cli_json_tree_skip(body, len, "prefetch", err, sizeof err);
     if (!root) {
         for (char *c = err; *c; c++)
             if (*c == '\n')
@@ -912,8 +925,8 @@ int cds_handle(const cds_service *s, const char *id, const char *body, size_t le
         *out = strdup("{\"cards\":[]}"); /* no magnesium product ordered: nothing to say */
         *outlen = *out ? strlen(*out) : 0;
         status = *out ? 200 : 500;
-    } else if ((status = fetch_missing(s, root, &prefetch, &fetched, &freq, &freqlen, out,
-                                       outlen)) != 0) {
+    } else if ((status = fetch_missing(s, body, root, &prefetch, &fetched, &freq, &freqlen,
+                                       out, outlen)) != 0) {
         /* the FHIR server could not give what the request lacks: *out says why */
     } else if (!prefetch)
         status = fail(412, "prefetch_missing", out, outlen,

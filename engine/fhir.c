@@ -84,20 +84,36 @@ static const char *clip(char *buf, size_t cap, const char *s)
 
 static void unused(fx *x, yajl_val r, const char *rt);
 
-/* Path segments: push returns the old length for pop. */
+/* Path segments: push returns the old length for pop. A key is cut at 40 bytes. They are
+ * pushed for every member read, so they are copied by hand rather than printed. */
 static size_t push_key(fx *x, const char *key)
 {
     size_t old = x->plen;
-    if (x->plen < PATH_MAX_LEN)
-        x->plen += (size_t)snprintf(x->path + x->plen, sizeof x->path - x->plen, ".%.40s", key);
+    if (x->plen < PATH_MAX_LEN) {
+        size_t n = strnlen(key, 40);
+        x->path[x->plen++] = '.';
+        memcpy(x->path + x->plen, key, n);
+        x->plen += n;
+        x->path[x->plen] = '\0';
+    }
     return old;
 }
 
 static size_t push_ix(fx *x, size_t i)
 {
     size_t old = x->plen;
-    if (x->plen < PATH_MAX_LEN)
-        x->plen += (size_t)snprintf(x->path + x->plen, sizeof x->path - x->plen, "[%zu]", i);
+    if (x->plen < PATH_MAX_LEN) {
+        char d[24];
+        size_t k = 0;
+        do
+            d[k++] = (char)('0' + i % 10);
+        while ((i /= 10) != 0);
+        x->path[x->plen++] = '[';
+        while (k)
+            x->path[x->plen++] = d[--k];
+        x->path[x->plen++] = ']';
+        x->path[x->plen] = '\0';
+    }
     return old;
 }
 
