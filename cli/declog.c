@@ -289,7 +289,7 @@ static const char *jstr(yajl_val v, const char *k)
 
 /* Writes "name": [...] with, for each object of the array `name` in the JSON text (len
  * bytes; none when the text is NULL or not such JSON), its string members `keys` (a
- * NULL-ended list) as one object: what the log keeps of the cards and the feedback. */
+ * NULL-ended list) as one object: what the log keeps of the feedback. */
 static void pick(yajl_gen g, const char *name, const char *text, size_t len,
                  const char *const *keys)
 {
