@@ -58,7 +58,7 @@ EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c
         check-tools deps codes-table docs-check docs-bless fuzz fuzz-regress test-valgrind test-tsan rule-tests fmt-check graph-svg \
         bench bench-tools bench-smoke install uninstall man-check install-check bench-items \
         python-test bench-python cli-deps-check bench-start data-test serve-test editors-test editors-svg \
-        bench-lsp bench-serve
+        bench-lsp bench-serve bench-handler
 
 .DEFAULT_GOAL := all
 
@@ -301,6 +301,16 @@ $(BUILD)/bench/serve_floor: bench/serve_floor.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_PUB) $(CFLAGS_ALL) $(WARN) $(WERROR) -pthread -o $@ $< $(LDFLAGS_ALL) $(MHD_LIBS)
 
+# the service's request handler without HTTP: the CLI's handler files on the library
+SERVE_HANDLER_SRC = cli/handler.c cli/cds.c cli/declog.c cli/auth.c cli/fhirfetch.c \
+                    cli/jsonval.c cli/mgproduct.c cli/common.c
+$(BUILD)/bench/serve_handler: bench/serve_handler.c $(SERVE_HANDLER_SRC) $(CLI_HDRS) \
+                              $(BUILD)/libmgadvise.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_PUB) -Icli $(CURL_CFLAGS) $(DEPS_CFLAGS) $(CFLAGS_ALL) $(WARN) $(WERROR) \
+	    -pthread -o $@ $< $(SERVE_HANDLER_SRC) $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) \
+	    $(DEPS_LIBS) $(MHD_LIBS) $(CURL_LIBS)
+
 bench-tools: $(BENCH_TOOLS)
 
 bench: all bench-tools
@@ -317,6 +327,20 @@ BENCH_SERVE_SECONDS ?= 10
 bench-serve: $(BUILD)/mgadvise $(BUILD)/bench/serve_floor
 	@command -v wrk >/dev/null || $(MAKE) --no-print-directory deps DEB_PKGS=wrk
 	@sh bench/serve.sh $(BUILD) $(BENCH_SERVE_SECONDS)
+
+# The request handler of the service on one thread without HTTP (bench/serve_handler.c),
+# on the request bench-serve sends: the time per request; BENCH_HANDLER_CALLGRIND=1 counts
+# the instructions per request under callgrind instead. Not part of `make test`.
+BENCH_HANDLER_COUNT ?= 2000
+bench-handler: $(BUILD)/bench/serve_handler
+	@/usr/bin/python3 bench/serve_body.py $(BUILD)/bench/serve_body.json
+	@if [ "$(BENCH_HANDLER_CALLGRIND)" = 1 ]; then \
+	    valgrind --tool=callgrind --callgrind-out-file=$(BUILD)/bench/callgrind.serve \
+	        --toggle-collect='serve_requests*' $(BUILD)/bench/serve_handler \
+	        $(BUILD)/bench/serve_body.json 200 2>$(BUILD)/bench/callgrind.log && \
+	    awk '/^summary:/ { printf "serve_handler: %.0f instructions per request (callgrind, 210 requests)\n", $$2 / 210 }' \
+	        $(BUILD)/bench/callgrind.serve; \
+	else $(BUILD)/bench/serve_handler $(BUILD)/bench/serve_body.json $(BENCH_HANDLER_COUNT); fi
 
 # The language server after a change to the shipped rules: publishDiagnostics, hover and
 # completion, median and 90th percentile over BENCH_LSP_CHANGES changes (bench/lsp.py).

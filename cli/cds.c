@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* CDS Hooks 2.0 for `mgadvise serve`, without HTTP: the discovery document (prefetch
  * templates from the rule set's FHIR bindings, mga_ruleset_write_prefetch), a hook request
- * read with yajl_tree into FHIR resources and a profile (mga_profile_from_fhir), and the
- * result written as cards with yajl_gen. A client of the public header only. */
+ * checked with yajl_tree and its prefetch read into a profile by the library from the
+ * request's own text (mga_profile_from_prefetch), and the result written as cards with
+ * yajl_gen, the FHIR reader's warnings in the summary card. A client of the public header
+ * only. */
 #define _DEFAULT_SOURCE /* getrandom */
 #include "cds.h"
 #include "cli.h"
@@ -280,10 +282,26 @@ static const cds_doc *doc_of(const cds_service *s, const char *key)
     return NULL;
 }
 
-static void uuid4(char out[37])
+/* The random bytes of a response's card uuids, drawn with one getrandom call (at most
+ * 256 bytes, which getrandom gives whole): 16 per card. */
+#define UUID_POOL_CARDS 16
+typedef struct uuid_pool {
+    unsigned char r[16 * UUID_POOL_CARDS];
+    size_t n, next; /* bytes drawn, bytes used */
+} uuid_pool;
+
+static void uuid4(uuid_pool *pool, char out[37])
 {
     unsigned char r[16];
-    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+    if (pool->next + 16 > pool->n) { /* the first card, or past UUID_POOL_CARDS */
+        ssize_t got = getrandom(pool->r, sizeof pool->r, 0);
+        pool->n = got > 0 ? (size_t)got : 0;
+        pool->next = 0;
+    }
+    if (pool->next + 16 <= pool->n) {
+        memcpy(r, pool->r + pool->next, 16);
+        pool->next += 16;
+    } else {
         /* not secret, only unique: fall back to the clock and a counter */
         static _Atomic unsigned long counter;
         unsigned long c = ++counter;
@@ -294,10 +312,15 @@ static void uuid4(char out[37])
     }
     r[6] = (unsigned char)((r[6] & 0x0F) | 0x40);
     r[8] = (unsigned char)((r[8] & 0x3F) | 0x80);
-    snprintf(out, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1],
-             r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14],
-             r[15]);
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (size_t i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[r[i] >> 4];
+        out[o++] = hex[r[i] & 0xF];
+    }
+    out[o] = '\0';
 }
 
 /* s cut to fewer than 140 characters at a word, "..." marking the cut. */
@@ -411,16 +434,120 @@ static void card_source(yajl_gen g, const cds_service *s, const mga_advice *a)
         yajl_gen_array_close(g);
 }
 
-static void card_head(yajl_gen g, const char *summary, const char *ind, const sbuf *detail)
+/* What the cards of one response share: the generator, the uuids' random bytes, and the
+ * trace that lists the cards for the decision log (NULL: none). */
+typedef struct cards {
+    yajl_gen g;
+    uuid_pool pool;
+    cds_trace *trace;
+    size_t cap; /* of trace->cards */
+} cards;
+
+static void trace_card(cards *c, const char *id, const char *ind, const char *sum)
+{
+    cds_trace *t = c->trace;
+    if (!t)
+        return;
+    if (t->ncards == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 8;
+        cds_card *p = realloc(t->cards, cap * sizeof *p);
+        if (!p)
+            return; /* out of memory: the log lists fewer cards */
+        t->cards = p;
+        c->cap = cap;
+    }
+    cds_card *k = &t->cards[t->ncards];
+    memcpy(k->uuid, id, sizeof k->uuid);
+    k->indicator = ind;
+    if ((k->summary = strdup(sum)))
+        t->ncards++;
+}
+
+static void card_head(cards *c, const char *summary, const char *ind, const sbuf *detail)
 {
     char id[37], sum[SUMMARY_MAX + 1];
-    uuid4(id);
+    yajl_gen g = c->g;
+    uuid4(&c->pool, id);
     summary_of(summary, sum);
+    trace_card(c, id, ind, sum);
     yajl_gen_map_open(g);
     kv(g, "uuid", id);
     kv(g, "summary", sum);
     kv(g, "indicator", ind);
     kv(g, "detail", detail->p ? detail->p : "");
+}
+
+/* s as markdown text: ASCII punctuation markdown gives a meaning to is escaped with a
+ * backslash, and a control character becomes a space, so that the data shows as written. */
+static void md_text(sbuf *m, const char *s)
+{
+    static const char special[] = "\\`*_{}[]()<>#+-.!|~&";
+    const char *run = s;
+    for (const char *c = s; *c; c++) {
+        unsigned char u = (unsigned char)*c;
+        if (u >= 0x20 && u != 0x7F && !strchr(special, u))
+            continue;
+        sbuf_write(m, run, (size_t)(c - run));
+        run = c + 1;
+        if (u < 0x20 || u == 0x7F) {
+            sbuf_write(m, " ", 1);
+        } else {
+            char e[2] = {'\\', (char)u};
+            sbuf_write(m, e, 2);
+        }
+    }
+    sbuf_write(m, run, strlen(run));
+}
+
+/* At most this many of the FHIR reader's warnings are listed in the summary card. */
+#define DATA_NOTES_MAX 5
+
+/* A warning's message without the JSON path it begins with. */
+static const char *note_text(const mga_diag *w)
+{
+    const char *msg = w->message;
+    size_t pl = w->path ? strlen(w->path) : 0;
+    if (pl && strncmp(msg, w->path, pl) == 0 && strncmp(msg + pl, ": ", 2) == 0)
+        msg += pl + 2;
+    return msg;
+}
+
+static int note_cmp(const void *a, const void *b)
+{
+    return strcmp(note_text(*(const mga_diag *const *)a), note_text(*(const mga_diag *const *)b));
+}
+
+/* The FHIR reader's warnings (what the rules did not use of the prefetch, a birth date
+ * that gives no age) as a list under their heading, in the order of their text, so that
+ * the order of the prefetch keys (given, or fetched after the given ones) does not show. */
+static void md_data_notes(sbuf *m, const mga_diags *d)
+{
+    size_t n = 0;
+    for (size_t i = 0; d && i < mga_diags_count(d); i++)
+        n += mga_diags_ref(d, i)->kind == MGA_DIAG_WARNING;
+    if (n == 0)
+        return;
+    const mga_diag **w = malloc(n * sizeof *w);
+    if (!w) {
+        m->oom = true;
+        return;
+    }
+    n = 0;
+    for (size_t i = 0; i < mga_diags_count(d); i++)
+        if (mga_diags_ref(d, i)->kind == MGA_DIAG_WARNING)
+            w[n++] = mga_diags_ref(d, i);
+    qsort(w, n, sizeof *w, note_cmp);
+    md(m, "\n\n### About the data (not used for this advice)\n");
+    for (size_t i = 0; i < n && i < DATA_NOTES_MAX; i++) {
+        md(m, "\n- ");
+        md_text(m, note_text(w[i]));
+    }
+    if (n > DATA_NOTES_MAX) {
+        char more[64];
+        int k = snprintf(more, sizeof more, "\n- and %zu more", n - DATA_NOTES_MAX);
+        sbuf_write(m, more, (size_t)k);
+    }
+    free(w);
 }
 
 static void fmt_mg(sbuf *m, const char *what, bool has, double mg)
@@ -435,9 +562,11 @@ static void fmt_mg(sbuf *m, const char *what, bool has, double mg)
 }
 
 /* The summary card: the decision, the dose, the forms, the referral; the background
- * items folded into its detail. */
-static void summary_card(yajl_gen g, const cds_service *s, const mga_result *r, bool background)
+ * items and the FHIR reader's warnings (d) folded into its detail. */
+static void summary_card(cards *c, const cds_service *s, const mga_result *r, bool background,
+                         const mga_diags *d)
 {
+    yajl_gen g = c->g;
     const mga_summary *sm = mga_result_summary_ref(r);
     mga_severity top = MGA_INFO;
     size_t n = mga_result_advice_count(r);
@@ -497,20 +626,22 @@ static void summary_card(yajl_gen g, const cds_service *s, const mga_result *r, 
         md(&m, "**");
         md_cites(&m, s, a);
     }
+    md_data_notes(&m, d);
     const char *disc = mga_result_disclaimer(r);
     if (disc) {
         md(&m, "\n\n*");
         md(&m, disc);
         md(&m, "*");
     }
-    card_head(g, summary, indicator(top), &m);
+    card_head(c, summary, indicator(top), &m);
     free(m.p);
     card_source(g, s, NULL);
     yajl_gen_map_close(g);
 }
 
-static void item_card(yajl_gen g, const cds_service *s, const mga_advice *a)
+static void item_card(cards *c, const cds_service *s, const mga_advice *a)
 {
+    yajl_gen g = c->g;
     sbuf m = {0};
     md(&m, a->text);
     if (a->evidence) {
@@ -522,27 +653,29 @@ static void item_card(yajl_gen g, const cds_service *s, const mga_advice *a)
         md(&m, a->refer);
     }
     md_cites(&m, s, a);
-    card_head(g, a->text, indicator(a->severity), &m);
+    card_head(c, a->text, indicator(a->severity), &m);
     free(m.p);
     card_source(g, s, a);
     yajl_gen_map_close(g);
 }
 
 /* {"cards":[...]}: the summary card, then one card per act item (only warning and
- * critical ones when safety_only, for an order). */
-static char *cards_json(const cds_service *s, const mga_result *r, bool safety_only, size_t *len)
+ * critical ones when safety_only, for an order); each card listed in t (NULL: none). */
+static char *cards_json(const cds_service *s, const mga_result *r, bool safety_only,
+                        const mga_diags *d, cds_trace *t, size_t *len)
 {
-    yajl_gen g = yajl_gen_alloc(NULL);
+    cards c = {.g = yajl_gen_alloc(NULL), .trace = t};
+    yajl_gen g = c.g;
     if (!g)
         return NULL;
     yajl_gen_map_open(g);
     str(g, "cards");
     yajl_gen_array_open(g);
-    summary_card(g, s, r, !safety_only);
+    summary_card(&c, s, r, !safety_only, d);
     for (size_t i = 0; i < mga_result_advice_count(r); i++) {
         const mga_advice *a = mga_result_advice_ref(r, i);
         if (a->group == MGA_GROUP_ACT && (!safety_only || a->severity >= MGA_WARNING))
-            item_card(g, s, a);
+            item_card(&c, s, a);
     }
     yajl_gen_array_close(g);
     yajl_gen_map_close(g);
@@ -610,54 +743,6 @@ static bool orders_magnesium(yajl_val orders)
     return false;
 }
 
-/* Where the i-th resource handed to the mapper came from: prefetch member key, and its
- * Bundle entry (or -1: the member is the resource). */
-typedef struct res_src {
-    const char *key;
-    long entry;
-} res_src;
-
-/* Every prefetched resource as one JSON array for the FHIR mapper; *srcs (malloc'd, one per
- * resource, *nsrcs of them) says where each came from. */
-static char *resources_json(yajl_val prefetch, size_t *len, res_src **srcs, size_t *nsrcs)
-{
-    size_t n = 0, cap = 0;
-    *srcs = NULL;
-    for (size_t i = 0; i < prefetch->u.object.len; i++) {
-        yajl_val v = prefetch->u.object.values[i];
-        yajl_val e = YAJL_IS_OBJECT(v) ? tget(v, "entry", yajl_t_array) : NULL;
-        cap += e ? e->u.array.len : 1;
-    }
-    if (cap && !(*srcs = calloc(cap, sizeof **srcs)))
-        return NULL;
-    yajl_gen g = yajl_gen_alloc(NULL);
-    if (!g)
-        return NULL;
-    yajl_gen_array_open(g);
-    for (size_t i = 0; i < prefetch->u.object.len; i++) {
-        yajl_val v = prefetch->u.object.values[i];
-        if (!YAJL_IS_OBJECT(v))
-            continue;
-        const char *rt = tstr(v, "resourceType");
-        yajl_val entry = rt && strcmp(rt, "Bundle") == 0 ? tget(v, "entry", yajl_t_array) : NULL;
-        if (!rt || strcmp(rt, "Bundle") != 0) {
-            (*srcs)[n++] = (res_src){prefetch->u.object.keys[i], -1};
-            cli_json_gen(g, v);
-            continue;
-        }
-        for (size_t j = 0; entry && j < entry->u.array.len; j++) {
-            yajl_val res = tget(entry->u.array.values[j], "resource", yajl_t_object);
-            if (res) {
-                (*srcs)[n++] = (res_src){prefetch->u.object.keys[i], (long)j};
-                cli_json_gen(g, res);
-            }
-        }
-    }
-    yajl_gen_array_close(g);
-    *nsrcs = n;
-    return gen_take(g, len);
-}
-
 void cds_trace_clear(cds_trace *t)
 {
     free(t->hook);
@@ -666,6 +751,9 @@ void cds_trace_clear(cds_trace *t)
     for (size_t i = 0; i < t->nrules; i++)
         free(t->rules[i]);
     free(t->rules);
+    for (size_t i = 0; i < t->ncards; i++)
+        free(t->cards[i].summary);
+    free(t->cards);
     memset(t, 0, sizeof *t);
 }
 
@@ -679,65 +767,38 @@ static void trace_rules(cds_trace *t, const mga_result *r)
             t->nrules++;
 }
 
-/* A mapper diagnostic's path ("$[i].rest") as the request's own JSON path
- * ("$.prefetch.key.entry[j].resource.rest"). */
-static void request_path(const res_src *srcs, size_t n, const char *path, char *buf, size_t cap)
+/* The request's prefetch (req, len bytes: the request itself, or one made of the prefetch
+ * fetched) read into a profile by the library, evaluated and written as cards. */
+static int evaluate(const cds_service *s, const char *req, size_t len, bool safety_only,
+                    cds_trace *t, char **out, size_t *outlen)
 {
-    size_t i = 0;
-    int used = 0;
-    if (sscanf(path, "$[%zu]%n", &i, &used) == 1 && used > 0 && i < n) {
-        if (srcs[i].entry >= 0)
-            snprintf(buf, cap, "$.prefetch.%.64s.entry[%ld].resource%s", srcs[i].key,
-                     srcs[i].entry, path + used);
-        else
-            snprintf(buf, cap, "$.prefetch.%.64s%s", srcs[i].key, path + used);
-    } else {
-        snprintf(buf, cap, "$.prefetch");
-    }
-}
-
-static int evaluate(const cds_service *s, yajl_val prefetch, bool safety_only, cds_trace *t,
-                    char **out, size_t *outlen)
-{
-    size_t len = 0;
-    res_src *srcs = NULL;
-    size_t nsrcs = 0;
-    char *res = resources_json(prefetch, &len, &srcs, &nsrcs);
-    if (!res) {
-        free(srcs);
-        return fail(500, "internal", out, outlen, "out of memory");
-    }
     char today[16];
     time_t now = time(NULL);
     struct tm tm;
-    if (!gmtime_r(&now, &tm) || strftime(today, sizeof today, "%Y-%m-%d", &tm) == 0) {
-        free(res);
-        free(srcs);
+    if (!gmtime_r(&now, &tm) || strftime(today, sizeof today, "%Y-%m-%d", &tm) == 0)
         return fail(500, "internal", out, outlen, "cannot read the clock");
-    }
     mga_profile *p = NULL;
     mga_result *r = NULL;
     mga_diags *d = NULL;
-    mga_status st = mga_profile_from_fhir(s->rs, "prefetch", res, len, today, &p, &d);
-    free(res);
+    mga_status st = mga_profile_from_prefetch(s->rs, "prefetch", req, len, today, &p, &d);
     int status = 200;
     if (st == MGA_E_PROFILE) {
         const mga_diag *e = NULL;
         for (size_t i = 0; i < mga_diags_count(d) && !e; i++)
             if (mga_diags_ref(d, i)->kind == MGA_DIAG_ERROR)
                 e = mga_diags_ref(d, i);
-        char where[320] = "$.prefetch";
+        const char *where = "$.prefetch";
         const char *msg = e ? e->message : "the resources give no profile";
         if (e && e->path) {
             size_t pl = strlen(e->path);
-            request_path(srcs, nsrcs, e->path, where, sizeof where);
+            where = e->path; /* the request's own JSON path */
             if (strncmp(msg, e->path, pl) == 0 && strncmp(msg + pl, ": ", 2) == 0)
-                msg += pl + 2; /* the message names the mapper's path: the request's replaces it */
+                msg += pl + 2; /* the message begins with it: said once */
         }
-        status = fail(422, "unprocessable_prefetch", out, outlen, "%s: %s", where, msg);
+        status = fail(422, "unprocessable_prefetch", out, outlen, "%.320s: %s", where, msg);
     } else if (st == MGA_OK && (st = mga_evaluate(s->rs, p, &r)) == MGA_OK) {
         trace_rules(t, r);
-        *out = cards_json(s, r, safety_only, outlen);
+        *out = cards_json(s, r, safety_only, d, t, outlen);
         if (!*out)
             status = fail(500, "internal", out, outlen, "out of memory");
     }
@@ -746,7 +807,6 @@ static int evaluate(const cds_service *s, yajl_val prefetch, bool safety_only, c
     mga_result_free(r);
     mga_profile_free(p);
     mga_diags_free(d);
-    free(srcs);
     return status;
 }
 
@@ -754,8 +814,9 @@ static int evaluate(const cds_service *s, yajl_val prefetch, bool safety_only, c
  * missing members fetched (cli/fhirfetch.c): *prefetch then points at the complete prefetch,
  * owned by *fetched. 0 when there is nothing to fetch or it was fetched; otherwise the
  * status of the error in *out. */
-static int fetch_missing(const cds_service *s, yajl_val root, yajl_val *prefetch,
-                         yajl_val *fetched, char **out, size_t *outlen)
+static int fetch_missing(const cds_service *s, const char *body, yajl_val root,
+                         yajl_val *prefetch, yajl_val *fetched, char **req, size_t *reqlen,
+                         char **out, size_t *outlen)
 {
     bool lacks = false;
     for (size_t i = 0; s->templates && i < s->templates->u.object.len; i++) {
@@ -764,17 +825,34 @@ static int fetch_missing(const cds_service *s, yajl_val root, yajl_val *prefetch
     }
     if (!lacks || !tget(root, "fhirServer", yajl_t_any))
         return 0;
+    /* the members given are copied into the fetched prefetch: the request read whole */
     char why[512], *text = NULL;
     size_t len = 0;
-    int st = fhirfetch_fill(&s->fetch, s->templates, root, *prefetch, &text, &len, why,
+    yajl_val whole = yajl_tree_parse(body, why, sizeof why);
+    if (!whole)
+        return fail(500, "internal", out, outlen, "the request cannot be read again");
+    int st = fhirfetch_fill(&s->fetch, s->templates, whole,
+                            tget(whole, "prefetch", yajl_t_object), &text, &len, why,
                             sizeof why);
+    yajl_tree_free(whole);
     if (st)
         return fail(st, st == 400 ? "bad_request" : "fhir_fetch_failed", out, outlen, "%s", why);
     char err[256];
     *fetched = yajl_tree_parse(text, err, sizeof err);
+    /* what the library reads: a request holding only the complete prefetch */
+    static const char head[] = "{\"prefetch\":";
+    *req = *fetched ? malloc(sizeof head + len + 1) : NULL;
+    if (*req) {
+        memcpy(*req, head, sizeof head - 1);
+        memcpy(*req + sizeof head - 1, text, len);
+        memcpy(*req + sizeof head - 1 + len, "}", 2);
+        *reqlen = sizeof head + len;
+    }
     free(text);
     if (!*fetched)
         return fail(500, "internal", out, outlen, "the fetched prefetch cannot be read again");
+    if (!*req)
+        return fail(500, "internal", out, outlen, "out of memory");
     *prefetch = *fetched;
     return 0;
 }
@@ -792,8 +870,10 @@ int cds_handle(const cds_service *s, const char *id, const char *body, size_t le
     if (cli_json_depth(body, len, CDS_MAX_DEPTH) > CDS_MAX_DEPTH)
         return fail(400, "bad_json", out, outlen, "the body is nested deeper than %d levels",
                     CDS_MAX_DEPTH);
+    /* the prefetch's resources are read by the library from the text: here only their keys
+     * and types are built */
     char err[256];
-    yajl_val root = yajl_tree_parse(body, err, sizeof err);
+    yajl_val root = cli_json_tree_skip(body, len, "prefetch", err, sizeof err);
     if (!root) {
         for (char *c = err; *c; c++)
             if (*c == '\n')
@@ -802,6 +882,8 @@ int cds_handle(const cds_service *s, const char *id, const char *body, size_t le
     }
     int status;
     yajl_val fetched = NULL;
+    char *freq = NULL; /* the request made of the fetched prefetch */
+    size_t freqlen = 0;
     const char *hook = tstr(root, "hook");
     const char *inst = tstr(root, "hookInstance");
     yajl_val ctx = tget(root, "context", yajl_t_object);
@@ -843,7 +925,8 @@ int cds_handle(const cds_service *s, const char *id, const char *body, size_t le
         *out = strdup("{\"cards\":[]}"); /* no magnesium product ordered: nothing to say */
         *outlen = *out ? strlen(*out) : 0;
         status = *out ? 200 : 500;
-    } else if ((status = fetch_missing(s, root, &prefetch, &fetched, out, outlen)) != 0) {
+    } else if ((status = fetch_missing(s, body, root, &prefetch, &fetched, &freq, &freqlen,
+                                       out, outlen)) != 0) {
         /* the FHIR server could not give what the request lacks: *out says why */
     } else if (!prefetch)
         status = fail(412, "prefetch_missing", out, outlen,
@@ -854,7 +937,8 @@ int cds_handle(const cds_service *s, const char *id, const char *body, size_t le
                       "'prefetch.patient' (Patient/{{context.patientId}}) is missing and the "
                       "request gives no 'fhirServer' to fetch it from");
     else
-        status = evaluate(s, prefetch, order, trace, out, outlen);
+        status = evaluate(s, freq ? freq : body, freq ? freqlen : len, order, trace, out, outlen);
+    free(freq);
     yajl_tree_free(fetched);
     yajl_tree_free(root);
     return status;

@@ -26,13 +26,23 @@ const char *cds_discovery_ref(const cds_service *s, size_t *len);
 /* True for a service id the discovery document lists. */
 bool cds_service_known(const char *id);
 
+/* One card answered: its uuid, indicator (a constant) and summary (malloc'd). */
+typedef struct cds_card {
+    char uuid[37];
+    const char *indicator;
+    char *summary;
+} cds_card;
+
 /* What one hook call was about, for the decision log: the request's hook, hookInstance and
- * context.patientId (NULL when absent) and the rules that fired, in rank order. Every
- * string is malloc'd; cds_trace_clear frees them and zeroes t. */
+ * context.patientId (NULL when absent), the rules that fired, in rank order, and the cards
+ * answered (none unless the status is 200). Every string is malloc'd; cds_trace_clear frees
+ * them and zeroes t. */
 typedef struct cds_trace {
     char *hook, *hook_instance, *patient_id;
     char **rules;
     size_t nrules;
+    cds_card *cards;
+    size_t ncards;
 } cds_trace;
 void cds_trace_clear(cds_trace *t);
 

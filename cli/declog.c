@@ -289,7 +289,7 @@ static const char *jstr(yajl_val v, const char *k)
 
 /* Writes "name": [...] with, for each object of the array `name` in the JSON text (len
  * bytes; none when the text is NULL or not such JSON), its string members `keys` (a
- * NULL-ended list) as one object: what the log keeps of the cards and the feedback. */
+ * NULL-ended list) as one object: what the log keeps of the feedback. */
 static void pick(yajl_gen g, const char *name, const char *text, size_t len,
                  const char *const *keys)
 {
@@ -314,12 +314,10 @@ static void pick(yajl_gen g, const char *name, const char *text, size_t len,
     yajl_gen_array_close(g);
 }
 
-static const char *const card_keys[] = {"uuid", "indicator", "summary", NULL};
 static const char *const feedback_keys[] = {"card", "outcome", "outcomeTimestamp", NULL};
 
 void declog_hook(declog *l, const char *service, const cds_trace *trace, const char *rs_name,
-                 const char *rs_hash, unsigned status, const char *resp, size_t resp_len,
-                 double latency_ms)
+                 const char *rs_hash, unsigned status, double latency_ms)
 {
     yajl_gen g = head("hook");
     if (!g)
@@ -342,7 +340,17 @@ void declog_hook(declog *l, const char *service, const cds_trace *trace, const c
     for (size_t i = 0; trace && i < trace->nrules; i++)
         str(g, trace->rules[i]);
     yajl_gen_array_close(g);
-    pick(g, "cards", status == 200 ? resp : NULL, resp_len, card_keys);
+    /* the cards as cds.c made them: the response is not read again */
+    str(g, "cards");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; status == 200 && trace && i < trace->ncards; i++) {
+        yajl_gen_map_open(g);
+        kv(g, "uuid", trace->cards[i].uuid);
+        kv(g, "indicator", trace->cards[i].indicator);
+        kv(g, "summary", trace->cards[i].summary);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
     str(g, "status");
     yajl_gen_integer(g, status);
     latency(g, latency_ms);

@@ -26,13 +26,12 @@ void declog_free(declog *l);
 bool declog_key_is_random(const declog *l);
 
 /* One hook call: service id, what the request was about (trace, NULL for a request answered
- * before its body was read), the rule set's name and hash (NULL when none was used), the
- * HTTP status, the response body (its cards are listed) and the time taken. Any thread
+ * before its body was read: its rules and the cards answered are listed), the rule set's
+ * name and hash (NULL when none was used), the HTTP status and the time taken. Any thread
  * may call it; lines are written whole, one at a time. A write error is said once on
  * stderr and never fails the call. */
 void declog_hook(declog *l, const char *service, const cds_trace *trace, const char *rs_name,
-                 const char *rs_hash, unsigned status, const char *resp, size_t resp_len,
-                 double latency_ms);
+                 const char *rs_hash, unsigned status, double latency_ms);
 /* One feedback call: the cards and outcomes of its body (when it parses). */
 void declog_feedback(declog *l, const char *service, const char *body, size_t len,
                      unsigned status, double latency_ms);

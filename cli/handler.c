@@ -186,7 +186,7 @@ static void log_early(handler *h, const handler_req *rq, route rt, const char *s
     if (rt == R_FEEDBACK)
         declog_feedback(h->c.log, svc, NULL, 0, out->status, ms);
     else
-        declog_hook(h->c.log, svc, NULL, NULL, NULL, out->status, NULL, 0, ms);
+        declog_hook(h->c.log, svc, NULL, NULL, NULL, out->status, ms);
 }
 
 static bool head(handler *h, const handler_req *rq, route rt, const char *svc,
@@ -322,7 +322,7 @@ void handler_body(handler *h, const handler_req *rq, const char *body, size_t le
     json(out, (unsigned)status, resp, rlen);
     if (h->c.log)
         declog_hook(h->c.log, svc, &trace, mga_ruleset_name(s->rs), mga_ruleset_hash(s->rs),
-                    out->status, resp, rlen, handler_now_ms() - rq->t0_ms);
+                    out->status, handler_now_ms() - rq->t0_ms);
     cds_trace_clear(&trace);
     served_put(s);
 }

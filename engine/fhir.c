@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* FHIR input: a Bundle or an array of FHIR R4 resources read (yajl_tree) through the rule
- * set's bindings (fhirbind.c) into profile JSON, which the profile reader then parses, so
- * a FHIR input and the profile it maps to give the same advice. The reader's warnings (a
- * partial birth date) are kept in that profile, with their FHIR paths, as the profile
- * reader keeps its own, so every result evaluated from it carries them. */
+/* FHIR input: a Bundle or an array of FHIR R4 resources, or the prefetch of a CDS Hooks
+ * request, read (yajl_tree, one parse) through the rule set's bindings (fhirbind.c) into
+ * profile JSON, which the profile reader then parses, so a FHIR input and the profile it
+ * maps to give the same advice. The reader's warnings (a partial birth date; for a
+ * prefetch also each resource the bindings did not use) are kept in that profile, with
+ * their JSON paths, as the profile reader keeps its own, so every result evaluated from it
+ * carries them. */
 #include "diag.h"
 #include "fhirbind.h"
 #include "jsonesc.h"
@@ -48,6 +50,11 @@ typedef struct fx {
     size_t nread; /* resources read */
     bool patient; /* a Patient was read */
     yajl_val root; /* the input, where medicationReference looks */
+    yajl_val prefetch; /* a CDS Hooks request's prefetch object, where it looks instead */
+    bool note_unused;  /* warn (W5031) about each resource that gives no bound value */
+    bool used;         /* the resource being read gave a bound value (or a bound code) */
+    const char *why;   /* when it did not: why, for the warning */
+    char whybuf[96];
 } fx;
 
 static void ferr(fx *x, diag_code code, ...)
@@ -75,20 +82,38 @@ static const char *clip(char *buf, size_t cap, const char *s)
 
 #define CLIP_CAP 68
 
-/* Path segments: push returns the old length for pop. */
+static void unused(fx *x, yajl_val r, const char *rt);
+
+/* Path segments: push returns the old length for pop. A key is cut at 40 bytes. They are
+ * pushed for every member read, so they are copied by hand rather than printed. */
 static size_t push_key(fx *x, const char *key)
 {
     size_t old = x->plen;
-    if (x->plen < PATH_MAX_LEN)
-        x->plen += (size_t)snprintf(x->path + x->plen, sizeof x->path - x->plen, ".%.40s", key);
+    if (x->plen < PATH_MAX_LEN) {
+        size_t n = strnlen(key, 40);
+        x->path[x->plen++] = '.';
+        memcpy(x->path + x->plen, key, n);
+        x->plen += n;
+        x->path[x->plen] = '\0';
+    }
     return old;
 }
 
 static size_t push_ix(fx *x, size_t i)
 {
     size_t old = x->plen;
-    if (x->plen < PATH_MAX_LEN)
-        x->plen += (size_t)snprintf(x->path + x->plen, sizeof x->path - x->plen, "[%zu]", i);
+    if (x->plen < PATH_MAX_LEN) {
+        char d[24];
+        size_t k = 0;
+        do
+            d[k++] = (char)('0' + i % 10);
+        while ((i /= 10) != 0);
+        x->path[x->plen++] = '[';
+        while (k)
+            x->path[x->plen++] = d[--k];
+        x->path[x->plen++] = ']';
+        x->path[x->plen] = '\0';
+    }
     return old;
 }
 
@@ -291,6 +316,7 @@ static void found(fx *x, const g_fbind *b, uint32_t value, double when)
 {
     const g_field *f = &x->rs->fields[b->field];
     fstate *s = &x->st[b->field];
+    x->used = true;
     if (f->type == FT_SET) {
         s->syms[value] = 1;
         s->given = true;
@@ -413,9 +439,15 @@ static bool in_range(fx *x, const g_field *f, double v, double factor, const cha
 
 static void read_patient(fx *x, yajl_val r)
 {
-    if (x->patient)
+    if (x->patient) {
+        x->why = "only the first Patient is read";
         return; /* the first Patient is the one the profile describes */
+    }
     x->patient = true;
+    for (size_t i = 0; i < x->rs->nfbinds; i++)
+        if (x->rs->fbinds[i].kind == FB_BIRTHDATE || x->rs->fbinds[i].kind == FB_GENDER)
+            x->used = true; /* it says who the patient is, when missing values too */
+    x->why = "no rule reads a Patient's birth date or gender";
     bool bad = false;
     const char *birth = str_member(x, r, "birthDate", &bad);
     const char *gender = str_member(x, r, "gender", &bad);
@@ -475,8 +507,10 @@ static void read_condition(fx *x, yajl_val r)
         if (b->kind != FB_CONDITION)
             continue;
         x->st[b->field].given = true;
-        if (!act.any || ref.any)
+        if (!act.any || ref.any) {
+            x->why = ref.any ? "refuted or entered in error" : "not active";
             continue;
+        }
         match_ud m = {b, NAN, false};
         if (!each_coding(x, r, "code", match_values, &m))
             return;
@@ -504,6 +538,30 @@ static yajl_val find_medication(fx *x, yajl_val r, const char *ref, char *path, 
         return NULL;
     }
     const char *id = strncmp(ref, "Medication/", 11) == 0 ? ref + 11 : NULL;
+    yajl_val pre = x->prefetch;
+    for (size_t i = 0; pre && i < pre->u.object.len; i++) {
+        /* a prefetch: by id among its resources and its Bundles' entries */
+        yajl_val v = pre->u.object.values[i];
+        yajl_val t = get(v, "resourceType");
+        const char *key = pre->u.object.keys[i];
+        if (!(YAJL_IS_STRING(t) && strcmp(t->u.string, "Bundle") == 0)) {
+            if (is_medication(v, id)) {
+                snprintf(path, cap, "$.prefetch.%.40s", key);
+                return v;
+            }
+            continue;
+        }
+        yajl_val e = get(v, "entry");
+        for (size_t j = 0; YAJL_IS_ARRAY(e) && j < e->u.array.len; j++) {
+            yajl_val m = get(e->u.array.values[j], "resource");
+            if (YAJL_IS_OBJECT(m) && is_medication(m, id)) {
+                snprintf(path, cap, "$.prefetch.%.40s.entry[%zu].resource", key, j);
+                return m;
+            }
+        }
+    }
+    if (pre)
+        return NULL;
     yajl_val root = x->root;
     if (YAJL_IS_ARRAY(root)) {
         for (size_t i = 0; i < root->u.array.len; i++)
@@ -539,8 +597,13 @@ static void read_medication(fx *x, yajl_val r, bool request)
         if (b->kind != FB_MEDICATION || !(request ? b->med_request : b->med_statement))
             continue;
         x->st[b->field].given = true;
-        if (!status || strcmp(status, "active") != 0)
+        if (!status || strcmp(status, "active") != 0) {
+            char cb[CLIP_CAP];
+            snprintf(x->whybuf, sizeof x->whybuf, "its status is '%s', not active",
+                     status ? clip(cb, sizeof cb, status) : "(none)");
+            x->why = x->whybuf;
             continue;
+        }
         match_ud m = {b, NAN, false};
         if (get(r, "medicationCodeableConcept")) {
             if (!each_coding(x, r, "medicationCodeableConcept", match_values, &m))
@@ -643,8 +706,10 @@ static void read_quantity(fx *x, yajl_val r, const g_fbind *b, double when)
     fstate *s = &x->st[b->field];
     bool bad = false;
     yajl_val q = member(x, r, "valueQuantity", "an object", &bad);
-    if (!q || bad)
+    if (!q || bad) {
+        x->why = "it gives no value (valueQuantity)";
         return; /* no value (dataAbsentReason, a component panel): nothing to read */
+    }
     size_t old = push_key(x, "valueQuantity");
     yajl_val v = member(x, q, "value", "a number", &bad);
     const char *sys = str_member(x, q, "system", &bad);
@@ -699,7 +764,10 @@ static void read_quantity(fx *x, yajl_val r, const g_fbind *b, double when)
         pop(x, o2);
     }
     pop(x, old);
-    if (bad || (s->timed && when < s->when))
+    if (bad)
+        return;
+    x->used = true; /* a value of a bound code, the latest one or not */
+    if (s->timed && when < s->when)
         return;
     s->timed = true;
     s->when = when;
@@ -715,6 +783,12 @@ static void read_observation(fx *x, yajl_val r)
     bool final = false;
     for (size_t i = 0; status && obs_final[i]; i++)
         final |= strcmp(status, obs_final[i]) == 0;
+    if (!bad && !final) {
+        char cb[CLIP_CAP];
+        snprintf(x->whybuf, sizeof x->whybuf, "its status is '%s', not final",
+                 status ? clip(cb, sizeof cb, status) : "(none)");
+        x->why = x->whybuf;
+    }
     if (bad || !final)
         return;
     double when = NAN;
@@ -738,6 +812,7 @@ static void read_observation(fx *x, yajl_val r)
             read_quantity(x, r, b, when);
         } else {
             match_ud v = {b, when, false};
+            x->why = "its value is not one the rules read";
             if (!each_coding(x, r, "valueCodeableConcept", match_values, &v))
                 return;
         }
@@ -757,6 +832,9 @@ static void read_resource(fx *x, yajl_val r)
     }
     const char *rt = t->u.string;
     x->nread++;
+    size_t nerr = mga_diags_error_count(x->d);
+    x->used = false;
+    x->why = "no rule reads its code";
     if (strcmp(rt, "Patient") == 0)
         read_patient(x, r);
     else if (strcmp(rt, "Condition") == 0)
@@ -767,7 +845,102 @@ static void read_resource(fx *x, yajl_val r)
         read_medication(x, r, false);
     else if (strcmp(rt, "Observation") == 0)
         read_observation(x, r);
-    /* other resources carry nothing the bindings read */
+    else if (strcmp(rt, "Medication") == 0)
+        x->used = true; /* read through the medicationReference that names it */
+    else { /* other resources carry nothing the bindings read */
+        char cb[CLIP_CAP];
+        snprintf(x->whybuf, sizeof x->whybuf, "no rule reads %s resources",
+                 clip(cb, sizeof cb, rt));
+        x->why = x->whybuf;
+    }
+    if (x->note_unused && !x->used && mga_diags_error_count(x->d) == nerr)
+        unused(x, r, rt);
+}
+
+/* A prefetch value that is neither null nor an object, or a resource that gave no bound
+ * value: warning W5031 at its path, naming it by what a clinician reads (code.text, else
+ * its first coding's display or code). */
+static const char *label_of(yajl_val r)
+{
+    static const char *const keys[] = {"code", "medicationCodeableConcept"};
+    for (size_t k = 0; k < 2; k++) {
+        yajl_val cc = get(r, keys[k]);
+        if (!YAJL_IS_OBJECT(cc))
+            continue;
+        yajl_val t = get(cc, "text");
+        if (YAJL_IS_STRING(t) && t->u.string[0])
+            return t->u.string;
+        yajl_val cv = get(cc, "coding");
+        for (size_t i = 0; YAJL_IS_ARRAY(cv) && i < cv->u.array.len; i++) {
+            yajl_val d = get(cv->u.array.values[i], "display");
+            if (YAJL_IS_STRING(d) && d->u.string[0])
+                return d->u.string;
+            yajl_val c = get(cv->u.array.values[i], "code");
+            if (YAJL_IS_STRING(c) && c->u.string[0])
+                return c->u.string;
+        }
+    }
+    return NULL;
+}
+
+static void unused(fx *x, yajl_val r, const char *rt)
+{
+    char what[2 * CLIP_CAP + 8], cb[CLIP_CAP], cl[CLIP_CAP];
+    const char *label = r ? label_of(r) : NULL;
+    if (!r)
+        snprintf(what, sizeof what, "%s", rt);
+    else if (label)
+        snprintf(what, sizeof what, "%s '%s'", clip(cb, sizeof cb, rt),
+                 clip(cl, sizeof cl, label));
+    else
+        snprintf(what, sizeof what, "%s", clip(cb, sizeof cb, rt));
+    ferr(x, DIAG_FHIR_UNUSED, x->path, what, x->why);
+}
+
+/* The prefetch of a CDS Hooks request: each member a resource or a Bundle (its entries'
+ * resources), null for one not prefetched; as cds.c read them, entries that are not an
+ * object holding a resource object are passed over. */
+static void read_prefetch(fx *x, yajl_val root)
+{
+    if (!YAJL_IS_OBJECT(root)) {
+        ferr(x, DIAG_FHIR_TYPE, x->path, "a CDS Hooks request (an object)", jtype(root));
+        return;
+    }
+    bool bad = false;
+    yajl_val pre = member(x, root, "prefetch", "an object", &bad);
+    if (!pre)
+        return; /* nothing read: E4036 says so */
+    x->prefetch = pre;
+    size_t o1 = push_key(x, "prefetch");
+    for (size_t i = 0; i < pre->u.object.len; i++) {
+        yajl_val v = pre->u.object.values[i];
+        size_t o2 = push_key(x, pre->u.object.keys[i]);
+        yajl_val t = get(v, "resourceType");
+        if (YAJL_IS_NULL(v)) {
+            /* not prefetched */
+        } else if (!YAJL_IS_OBJECT(v)) {
+            x->why = "not a FHIR resource or Bundle";
+            if (x->note_unused)
+                unused(x, NULL, jtype(v));
+        } else if (YAJL_IS_STRING(t) && strcmp(t->u.string, "Bundle") == 0) {
+            yajl_val entries = get(v, "entry");
+            size_t o3 = push_key(x, "entry");
+            for (size_t j = 0; YAJL_IS_ARRAY(entries) && j < entries->u.array.len; j++) {
+                yajl_val res = get(entries->u.array.values[j], "resource");
+                if (!YAJL_IS_OBJECT(res))
+                    continue;
+                size_t o4 = push_ix(x, j);
+                push_key(x, "resource");
+                read_resource(x, res);
+                pop(x, o4);
+            }
+            pop(x, o3);
+        } else {
+            read_resource(x, v);
+        }
+        pop(x, o2);
+    }
+    pop(x, o1);
 }
 
 static void read_root(fx *x, yajl_val root)
@@ -897,9 +1070,10 @@ static void write_profile(fx *x, outbuf *o, size_t *nfields)
 
 /* The mapping: on MGA_OK, o holds the profile JSON. d receives the diagnostics. */
 static mga_status map(const mga_ruleset *rs, const char *name, const char *json, size_t len,
-                      const char *date, outbuf *o, mga_diags *d)
+                      const char *date, bool prefetch, outbuf *o, mga_diags *d)
 {
-    fx x = {.rs = rs, .d = d, .name = name ? name : "<fhir>", .date = date};
+    fx x = {.rs = rs, .d = d, .name = name ? name : "<fhir>", .date = date,
+            .note_unused = prefetch};
     x.path[0] = '$';
     x.plen = 1;
     int y, m, dd;
@@ -968,7 +1142,10 @@ static mga_status map(const mga_ruleset *rs, const char *name, const char *json,
         goto done;
     }
     x.root = root;
-    read_root(&x, root);
+    if (prefetch)
+        read_prefetch(&x, root);
+    else
+        read_root(&x, root);
     if (d->oom) {
         st = MGA_E_NOMEM;
         goto done;
@@ -988,6 +1165,8 @@ static mga_status map(const mga_ruleset *rs, const char *name, const char *json,
                  "an active Condition or medicine, a final Observation with a bound code)",
                  x.nread, x.nread == 1 ? "" : "s");
         x.path[1] = '\0';
+        if (prefetch && x.prefetch)
+            snprintf(x.path, sizeof x.path, "$.prefetch");
         ferr(&x, DIAG_FHIR_NOTHING, rs->nfbinds ? why : "the rule set declares no FHIR bindings");
         st = MGA_E_PROFILE;
     }
@@ -1023,16 +1202,16 @@ mga_status mga_fhir_write_profile(const mga_ruleset *rs, const char *name, const
     if (!d)
         return MGA_E_NOMEM;
     outbuf o = {.m = &rs->m};
-    mga_status st = map(rs, name, json, len, date, &o, d);
+    mga_status st = map(rs, name, json, len, date, false, &o, d);
     if (st == MGA_OK && fn(ud, o.b.p, o.b.len) != 0)
         st = MGA_E_WRITE;
     membuf_free(&rs->m, &o.b);
     return hand_out(d, diags, st);
 }
 
-mga_status mga_profile_from_fhir(const mga_ruleset *rs, const char *name, const char *json,
-                                 size_t len, const char *date, mga_profile **out,
-                                 mga_diags **diags)
+static mga_status from_json(const mga_ruleset *rs, const char *name, const char *json,
+                            size_t len, const char *date, bool prefetch, mga_profile **out,
+                            mga_diags **diags)
 {
     if (out)
         *out = NULL;
@@ -1044,7 +1223,7 @@ mga_status mga_profile_from_fhir(const mga_ruleset *rs, const char *name, const 
     if (!d)
         return MGA_E_NOMEM;
     outbuf o = {.m = &rs->m};
-    mga_status st = map(rs, name, json, len, date, &o, d);
+    mga_status st = map(rs, name, json, len, date, prefetch, &o, d);
     if (st == MGA_OK) {
         mga_diags *pd = NULL;
         st = mga_profile_parse(rs, name ? name : "<fhir>", o.b.p, o.b.len, out, &pd);
@@ -1063,4 +1242,18 @@ mga_status mga_profile_from_fhir(const mga_ruleset *rs, const char *name, const 
     }
     membuf_free(&rs->m, &o.b);
     return hand_out(d, diags, st);
+}
+
+mga_status mga_profile_from_fhir(const mga_ruleset *rs, const char *name, const char *json,
+                                 size_t len, const char *date, mga_profile **out,
+                                 mga_diags **diags)
+{
+    return from_json(rs, name, json, len, date, false, out, diags);
+}
+
+mga_status mga_profile_from_prefetch(const mga_ruleset *rs, const char *name, const char *json,
+                                     size_t len, const char *date, mga_profile **out,
+                                     mga_diags **diags)
+{
+    return from_json(rs, name, json, len, date, true, out, diags);
 }

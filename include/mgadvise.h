@@ -338,6 +338,26 @@ MGA_API void mga_profile_free(mga_profile *p);
 MGA_API mga_status mga_profile_from_fhir(const mga_ruleset *rs, const char *name, const char *json,
                                          size_t len, const char *date, mga_profile **out,
                                          mga_diags **diags);
+/* The same mapping, reading the FHIR resources straight out of a CDS Hooks request: json
+ * is the whole request (an object, as the EHR sent it), whose "prefetch" object holds per
+ * key null (not prefetched), a Bundle (each entry's resource object is read; entries
+ * without one are passed over) or a resource, read in the order given, so that the request
+ * is parsed once and no resource is copied. Diagnostics name the request's own JSON path
+ * ("$.prefetch.observations.entry[0].resource.valueQuantity.value"); medicationReference
+ * looks among the prefetch's resources and Bundle entries by id. Besides the errors of
+ * mga_profile_from_fhir (json not an object, or "prefetch" not an object, is E4033; a
+ * request without "prefetch" or with nothing in it, E4036), each prefetched resource that
+ * gives the profile nothing is a warning W5031 at its path: a resource type no binding
+ * reads, a second Patient, a Condition not active (or refuted), a medicine not active, an
+ * Observation not final or without a value, a code or value no binding names; and so is a
+ * prefetch value that is neither null nor an object. Like W5030 these are kept in the
+ * profile (at most MGA_PROFILE_MAX_DIAGS, then a count) and carried in its results; the
+ * advice is the advice of the same resources given to mga_profile_from_fhir as a JSON
+ * array. Ownership, NULL behaviour (MGA_E_MISUSE), limits (MGA_FHIR_MAX_BYTES for the
+ * request, 64 levels), MGA_E_NOMEM and threads as mga_profile_from_fhir. */
+MGA_API mga_status mga_profile_from_prefetch(const mga_ruleset *rs, const char *name,
+                                             const char *json, size_t len, const char *date,
+                                             mga_profile **out, mga_diags **diags);
 /* The same mapping, writing the profile JSON (one object and a newline, fields in schema
  * order, numbers as the FHIR input wrote them) through one call of fn instead of parsing
  * it. Errors as mga_profile_from_fhir's mapping errors, and MGA_E_MISUSE for a NULL fn,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer harness: FHIR input (a Bundle, a resource list, anything) mapped to a profile
- * through the shipped rules' bindings (compiled once). Any input must end in a profile or
+ * through the shipped rules' bindings (compiled once), and read as a CDS Hooks request and
+ * as a prefetch value in one (mga_profile_from_prefetch). Any input must end in a profile or
  * in located diagnostics, never a crash, a leak or a hang; and the two mapping calls agree:
  * the profile JSON mga_fhir_write_profile writes, parsed, gives what mga_profile_from_fhir
  * gives for the same input (the same error, or a profile with the same advice). The FHIR
@@ -78,9 +79,50 @@ static size_t warning_count(const mga_diags *d)
     return n;
 }
 
+/* mga_profile_from_prefetch on a CDS Hooks request: a profile without errors, or
+ * MGA_E_PROFILE with located errors, never a crash or a leak; every diagnostic has a JSON
+ * path of the request ("$" or below it). */
+static void prefetch(const char *json, size_t size)
+{
+    mga_profile *p = NULL;
+    mga_diags *d = NULL;
+    mga_status st = mga_profile_from_prefetch(rules, "fuzz.json", json, size, "2026-06-15", &p,
+                                              &d);
+    if (st == MGA_OK) {
+        FUZZ_CHECK(p != NULL);
+        FUZZ_CHECK(mga_diags_error_count(d) == 0);
+        char *a = advice(p);
+        free(a);
+    } else {
+        FUZZ_CHECK(p == NULL);
+        FUZZ_CHECK(st == MGA_E_PROFILE && mga_diags_error_count(d) > 0);
+    }
+    for (size_t i = 0; d && i < mga_diags_count(d); i++) {
+        const char *path = mga_diags_ref(d, i)->path;
+        FUZZ_CHECK(!path || path[0] == '$');
+    }
+    if (d)
+        FUZZ_CHECK(mga_diags_render(d, fuzz_sink, NULL) == MGA_OK);
+    mga_diags_free(d);
+    mga_profile_free(p);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *json = (const char *)data;
+    /* the input as a whole request, and as the one prefetch value of a request */
+    prefetch(json, size);
+    static const char head[] = "{\"prefetch\":{\"patient\":{\"resourceType\":\"Patient\","
+                               "\"birthDate\":\"1970-01-01\"},\"fuzz\":";
+    char *req = malloc(sizeof head + size + 2);
+    FUZZ_CHECK(req != NULL);
+    memcpy(req, head, sizeof head - 1);
+    if (size)
+        memcpy(req + sizeof head - 1, json, size);
+    memcpy(req + sizeof head - 1 + size, "}}", 2);
+    prefetch(req, sizeof head - 1 + size + 2);
+    free(req);
+
     mga_profile *p = NULL;
     mga_diags *d = NULL;
     mga_status st = mga_profile_from_fhir(rules, "fuzz.json", json, size, "2026-06-15", &p, &d);

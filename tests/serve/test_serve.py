@@ -829,6 +829,34 @@ def main():
         cards = valid_cards(doc, "healthy")
         check(cards and all(c["indicator"] != "critical" for c in cards), "healthy: no critical card")
 
+        # what the rules did not use of the prefetch (here an observation entered in error,
+        # and resources of a type no rule reads): listed in the summary card, escaped, at most
+        # 5 and a count; the advice is the advice without those resources
+        st0, _, base = request(port, "POST", "/cds-services/mgadvise-patient-view",
+                               hook_request("patient-view", pid, pre))
+        check(st0 == 200 and "\n- Observation '62292\\-8' not used for this advice: its status is "
+              "'entered\\-in\\-error', not final" in base["cards"][0]["detail"],
+              "data notes: an observation entered in error (%r)" % base["cards"][0]["detail"][-300:])
+        extra = dict(pre)
+        extra["allergies"] = {"resourceType": "Bundle", "type": "searchset", "entry": [
+            {"resource": {"resourceType": "AllergyIntolerance", "id": "a%d" % i,
+                          "code": {"text": "*old* [gout] %d" % i}}} for i in range(8)]}
+        st, _, doc = request(port, "POST", "/cds-services/mgadvise-patient-view",
+                             hook_request("patient-view", pid, extra))
+        cards = valid_cards(doc, "data notes")
+        detail = cards[0]["detail"] if cards else ""
+        notes = detail.split("### About the data (not used for this advice)\n\n")[-1].split("\n\n")[0]
+        check(st == 200 and "### About the data (not used for this advice)" in detail,
+              "data notes: the heading")
+        check(notes.count("- ") == 6 and notes.endswith("\n- and 4 more"),
+              "data notes: 5 and a count (%r)" % notes)
+        check("AllergyIntolerance '\\*old\\* \\[gout\\] 0' not used for this advice: no rule reads "
+              "AllergyIntolerance resources" in notes, "data notes: markdown escaped (%r)" % notes)
+        notes_re = re.compile(r"\n\n### About the data \(not used for this advice\)\n(\n- [^\n]*)*")
+        strip = lambda d: [(c["summary"], c["indicator"], notes_re.sub("", c["detail"]))
+                           for c in d["cards"]]
+        check(strip(doc) == strip(base), "data notes: the same advice (%r %r)" % (strip(doc), strip(base)))
+
         # order-select: a draft magnesium order gets the safety cards; another order none
         pre, pid = prefetch_of("ckd-diuretics.json")
         def draft(system, code):

@@ -639,6 +639,110 @@ static void test_fhir_binding_checks(void **state)
     mga_engine_free(eng);
 }
 
+/* A CDS Hooks request's prefetch read where it stands: each value a resource or a Bundle,
+ * null skipped; medicationReference found in another key's Bundle; errors at the request's
+ * path; W5031 for each resource that gives nothing, with why. */
+static mga_status from_prefetch(const mga_ruleset *rs, const char *req, mga_profile **p,
+                                mga_diags **d)
+{
+    return mga_profile_from_prefetch(rs, "req.json", req, strlen(req), DATE, p, d);
+}
+
+#define COND(code, display, status)                                                            \
+    "{\"resourceType\":\"Condition\",\"clinicalStatus\":{\"coding\":[{\"code\":\"" status       \
+    "\"}]},\"code\":{\"coding\":[{\"system\":\"http://snomed.info/sct\",\"code\":\"" code        \
+    "\",\"display\":\"" display "\"}]}}"
+
+static void test_fhir_prefetch(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = test_set(eng);
+    const char *req =
+        "{\"hook\":\"patient-view\",\"context\":{\"patientId\":\"p\"},\"prefetch\":{"
+        "\"patient\":{\"resourceType\":\"Patient\",\"gender\":\"female\",\"birthDate\":"
+        "\"1980-05-03\"},"
+        "\"conditions\":" BUNDLE(RES(COND("709044004", "CKD", "active")) ","
+                                 RES(COND("10743008", "Irritable bowel", "inactive")) ","
+                                 RES(COND("38341003", "High blood pressure", "active")) ","
+                                 "{\"fullUrl\":\"x\"},5") ","
+        "\"medicationRequests\":{\"resourceType\":\"MedicationRequest\",\"status\":\"active\","
+        "\"medicationReference\":{\"reference\":\"Medication/m1\"}},"
+        "\"meds\":" BUNDLE(RES("{\"resourceType\":\"Medication\",\"id\":\"m1\",\"code\":{"
+                               "\"coding\":[{\"system\":\"http://www.whocc.no/atc\",\"code\":"
+                               "\"C03CA01\"}]}}")) ","
+        "\"allergies\":{\"resourceType\":\"AllergyIntolerance\",\"code\":{\"text\":\"*nuts*\"}},"
+        "\"observations\":null,\"odd\":[1]}}";
+    mga_profile *p = NULL;
+    mga_diags *d = NULL;
+    assert_int_equal(from_prefetch(rs, req, &p, &d), MGA_OK);
+    assert_non_null(p);
+    assert_int_equal(mga_diags_error_count(d), 0);
+    const mga_diag *w = expect_diag(
+        d, 5031, "$.prefetch.conditions.entry[1].resource: Condition 'Irritable bowel' not used "
+                 "for this advice: not active");
+    assert_string_equal(w->path, "$.prefetch.conditions.entry[1].resource");
+    expect_diag(d, 5031, "$.prefetch.conditions.entry[2].resource: Condition 'High blood "
+                         "pressure' not used for this advice: no rule reads its code");
+    expect_diag(d, 5031, "$.prefetch.allergies: AllergyIntolerance '*nuts*' not used for this "
+                         "advice: no rule reads AllergyIntolerance resources");
+    expect_diag(d, 5031, "$.prefetch.odd: an array not used for this advice: not a FHIR "
+                         "resource or Bundle");
+    assert_int_equal(mga_diags_count(d), 4); /* the CKD, the medicine and its Medication: used */
+    /* the same resources as an array give the same advice */
+    const char *arr =
+        "[{\"resourceType\":\"Patient\",\"gender\":\"female\",\"birthDate\":\"1980-05-03\"},"
+        COND("709044004", "CKD", "active") "," COND("10743008", "Irritable bowel", "inactive") ","
+        COND("38341003", "High blood pressure", "active") ","
+        "{\"resourceType\":\"MedicationRequest\",\"status\":\"active\","
+        "\"medicationReference\":{\"reference\":\"Medication/m1\"}},"
+        "{\"resourceType\":\"Medication\",\"id\":\"m1\",\"code\":{\"coding\":[{\"system\":"
+        "\"http://www.whocc.no/atc\",\"code\":\"C03CA01\"}]}}]";
+    mga_status st;
+    mga_diags *d2 = NULL;
+    char *want = mapped(rs, arr, DATE, &st, &d2);
+    assert_int_equal(st, MGA_OK);
+    assert_string_equal(want, "{\"age\":46,\"sex\":\"female\",\"conditions\":[\"kidney_disease\"],"
+                              "\"medications\":[\"diuretics\"]}\n");
+    free(want);
+    mga_diags_free(d2);
+    mga_profile_free(p);
+    mga_diags_free(d);
+
+    /* errors, at the request's own JSON path */
+    static const struct {
+        const char *req, *path, *msg;
+        unsigned code;
+    } bad[] = {
+        {"[1]", "$", "$: expected a CDS Hooks request (an object), found an array", 4033},
+        {"{\"prefetch\":[]}", "$.prefetch", "$.prefetch: expected an object, found an array",
+         4033},
+        {"{\"hook\":\"patient-view\"}", "$", NULL, 4036},
+        {"{\"prefetch\":{\"p\":{\"id\":\"x\"}}}", "$.prefetch.p",
+         "$.prefetch.p: a resource needs a 'resourceType' string", 4032},
+        {"{\"prefetch\":{\"o\":" BUNDLE(RES(OBS("1989-3", "\"effectiveDateTime\":\"2026-01-01\"",
+                                                "\"valueQuantity\":{\"value\":\"12\"}"))) "}}",
+         "$.prefetch.o.entry[0].resource.valueQuantity.value",
+         "$.prefetch.o.entry[0].resource.valueQuantity.value: expected a number, found a string",
+         4033},
+        {"{\"prefetch\":{\"x\":{\"resourceType\":\"AllergyIntolerance\"}}}", "$.prefetch", NULL,
+         4036},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        p = NULL;
+        d = NULL;
+        assert_int_equal(from_prefetch(rs, bad[i].req, &p, &d), MGA_E_PROFILE);
+        assert_null(p);
+        const mga_diag *e = expect_diag(d, bad[i].code, bad[i].msg);
+        assert_string_equal(e->path, bad[i].path);
+        mga_diags_free(d);
+    }
+    assert_int_equal(mga_profile_from_prefetch(rs, NULL, NULL, 1, DATE, &p, NULL), MGA_E_MISUSE);
+    assert_int_equal(mga_profile_from_prefetch(rs, NULL, "{}", 2, NULL, &p, NULL), MGA_E_MISUSE);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
 /* Every allocation failing in turn: MGA_E_NOMEM or MGA_OK, nothing leaked. */
 static void test_fhir_out_of_memory(void **state)
 {
@@ -647,6 +751,9 @@ static void test_fhir_out_of_memory(void **state)
         BUNDLE(RES("{\"resourceType\":\"Patient\",\"gender\":\"female\",\"birthDate\":\"1980\"}") ","
                RES(OBS("1989-3", "\"effectiveDateTime\":\"2026-01-01\"",
                        "\"valueQuantity\":{\"value\":12,\"unit\":\"ng/mL\"}")));
+    const char *req = "{\"prefetch\":{\"b\":" BUNDLE(RES(
+        "{\"resourceType\":\"Patient\",\"gender\":\"female\",\"birthDate\":\"1980\"}") ","
+        RES("{\"resourceType\":\"Encounter\"}")) "}}";
     for (long n = 0;; n++) {
         fail_state f2 = {0, -1, false, 0};
         mga_engine *e2 = fail_engine(&f2);
@@ -660,6 +767,15 @@ static void test_fhir_out_of_memory(void **state)
         assert_true(st == MGA_OK || st == MGA_E_NOMEM);
         mga_profile_free(p);
         mga_diags_free(d);
+        if (st == MGA_OK) { /* the prefetch reader, its W5031 warnings kept, on what is left */
+            p = NULL;
+            d = NULL;
+            mga_status s2 = mga_profile_from_prefetch(r2, "r.json", req, strlen(req), DATE, &p, &d);
+            assert_true(s2 == MGA_OK || s2 == MGA_E_NOMEM);
+            mga_profile_free(p);
+            mga_diags_free(d);
+            st = s2;
+        }
         mga_ruleset_free(r2);
         mga_engine_free(e2);
         if (st == MGA_OK && !f2.failed)
@@ -680,6 +796,7 @@ int main(void)
         cmocka_unit_test(test_fhir_shipped_bindings),
         cmocka_unit_test(test_fhir_errors),
         cmocka_unit_test(test_fhir_binding_checks),
+        cmocka_unit_test(test_fhir_prefetch),
         cmocka_unit_test(test_fhir_out_of_memory),
     };
     return cmocka_run_group_tests_name("fhir", tests, NULL, NULL);
