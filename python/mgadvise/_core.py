@@ -400,6 +400,10 @@ class Ruleset:
         read as `mgadvise eval --fhir` reads it on the request date `date` ("YYYY-MM-DD",
         default today in UTC); bad FHIR, or FHIR that maps to no profile field, is an error
         record naming the JSON path (`mgadvise batch --input-format fhir`).
+        input_format="csv": the lines are CSV text, the first row a header naming a profile
+        field (or "id") per column, as `mgadvise batch --input-format csv` reads it (a
+        quoted cell may span lines; N is the line a record starts on). A header that names
+        no field raises ProfileError, its .diagnostics saying which column (E4041-E4045).
 
         lines: an iterable of str or bytes lines (a file object opened in either mode will
         do; one trailing "\n" is dropped) or of dicts (dumped as JSON). N is the 1-based
@@ -419,11 +423,11 @@ class Ruleset:
             raise InvalidArgumentError("chunk must be a whole number of lines, at least 1")
         if not isinstance(start, int) or start < 0:
             raise InvalidArgumentError("start must be a whole number of lines, at least 0")
-        date = _input_date(input_format, date)
+        date = _input_date(input_format, date, csv=True)
         return self._batch(self._rs(), lines, jobs, parse, as_bytes, start, chunk, bool(full),
-                           date)
+                           date, input_format == "csv")
 
-    def _batch(self, rs, lines, jobs, parse, as_bytes, start, chunk, full, date):
+    def _batch(self, rs, lines, jobs, parse, as_bytes, start, chunk, full, date, csv=False):
         # The library's batch engine (mga_batch_*) does the work on its own threads: this
         # loop only turns items into bytes, feeds them and splits the output it hands back.
         # cffi releases the GIL for every call, so feeding overlaps the evaluation.
@@ -436,6 +440,8 @@ class Ruleset:
             cdate = ffi.new("char[]", date.encode("ascii"))
             opt.input = lib.MGA_BATCH_INPUT_FHIR
             opt.date = cdate
+        elif csv:
+            opt.input = lib.MGA_BATCH_INPUT_CSV
         box = ffi.new("mga_batch **")
         st = lib.mga_batch_open(rs, opt, box)
         if st != lib.MGA_OK:
@@ -466,17 +472,23 @@ class Ruleset:
                 _raise(st, "cannot read the batch output")
             return unpack(p[0], n[0]) if n[0] else b""
 
+        def fail(st):
+            # a bad CSV header stops the batch before any record: its diagnostics say why
+            if st == lib.MGA_E_PROFILE:
+                _raise(st, "bad CSV header", lib.mga_batch_diags_ref(b))
+            _raise(st, "cannot evaluate the batch")
+
         try:
             for data in _feed_blocks(lines, chunk):
                 st = feed(b, data, len(data))
                 if st != lib.MGA_OK:
-                    _raise(st, "cannot evaluate the batch")
+                    fail(st)
                 out = drain()
                 if out:
                     yield from emit(out)
             st = lib.mga_batch_finish(b, True)
             if st != lib.MGA_OK:
-                _raise(st, "cannot evaluate the batch")
+                fail(st)
             out = drain()
             if out:
                 yield from emit(out)
@@ -484,12 +496,14 @@ class Ruleset:
             lib.mga_batch_close(b)
 
 
-def _input_date(input_format, date):
-    """Checks batch's input_format and date; returns the request date of FHIR input
-    (default today, UTC), None for profiles."""
-    if input_format not in ("jsonl", "fhir"):
-        raise InvalidArgumentError("input_format must be 'jsonl' or 'fhir', not %r"
-                                   % (input_format,))
+def _input_date(input_format, date, csv=False):
+    """Checks batch's input_format (csv: CSV is one, for a whole input with its header) and
+    date; returns the request date of FHIR input (default today, UTC), None for the
+    others."""
+    formats = ("jsonl", "fhir", "csv") if csv else ("jsonl", "fhir")
+    if input_format not in formats:
+        raise InvalidArgumentError("input_format must be %s, not %r"
+                                   % (" or ".join(repr(f) for f in formats), input_format))
     if date is not None and input_format != "fhir":
         raise InvalidArgumentError("date is the request date of FHIR input: give "
                                    "input_format='fhir' too")

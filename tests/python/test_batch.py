@@ -64,6 +64,35 @@ def test_golden_batch_inputs(tmp_path):
         same(py_batch(rs, path), want)
 
 
+def test_csv_inputs(rs):
+    """CSV through the same engine: every CSV case of the batch golden tests and the example
+    spreadsheet, fed whole or a few lines at a time, as `mgadvise batch` reads them."""
+    cases = sorted(glob.glob(os.path.join(ROOT, "tests", "golden", "batch", "*", "input.csv")))
+    assert len(cases) >= 3
+    small = mgadvise.Ruleset.from_paths(SMALL_RULES)
+    for path in cases:
+        rc, want, err = run_cli("batch", "-q", "-r", SMALL_RULES, path)
+        if rc == 3:  # a header the rules cannot use: ProfileError, saying which column
+            with pytest.raises(mgadvise.ProfileError) as e:
+                py_batch(small, path, input_format="csv")
+            assert e.value.diagnostics[0]["code"] in ("E4041", "E4042", "E4043", "E4044",
+                                                      "E4045")
+            continue
+        assert rc in (0, 1), err
+        same(py_batch(small, path, input_format="csv"), want)
+        same(py_batch(small, path, input_format="csv", chunk=3, jobs=2), want)
+    example = os.path.join(ROOT, "examples", "profiles.csv")
+    same(py_batch(rs, example, input_format="csv"), cli_batch(example))
+
+
+def test_csv_bad_header_names_the_column(rs):
+    with pytest.raises(mgadvise.ProfileError) as e:
+        list(rs.batch(["id,agee", "a,40"], input_format="csv"))
+    d = e.value.diagnostics[0]
+    assert (d["code"], d["line"], d["note"]) == ("E4044", 1, "did you mean 'age'?")
+    assert "unknown column 'agee' (column 2)" in str(e.value)
+
+
 def test_generated_bad_and_blank_lines(rs, tmp_path):
     p = tmp_path / "mixed.jsonl"
     with open(p, "wb") as f:
@@ -159,6 +188,8 @@ def test_bad_arguments(rs):
     assert list(rs.batch(["", "  "])) == []
     with pytest.raises(mgadvise.InvalidArgumentError):
         rs.batch([], start=-1)
+    with pytest.raises(mgadvise.InvalidArgumentError):
+        rs.batch([], input_format="tsv")
     # a str with a lone surrogate is not valid UTF-8: an error record, not an exception
     rec = list(rs.batch(['{"id":"s\ud800"}'], parse=True))
     assert rec[0]["line"] == 1 and rec[0]["error"]["code"] == "E4001"
