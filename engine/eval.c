@@ -361,7 +361,11 @@ static void eval_indexed(mga_result *r, const mga_profile *p)
 }
 
 /* A result with its arrays sized for rs; they are filled from index 0 by every
- * evaluation, so a reused result needs no clearing beyond its counts. */
+ * evaluation, so a reused result needs no clearing beyond its counts. The arrays an
+ * evaluation writes before it reads them (up to a count: nfired, nadvice, nover, ...) are
+ * not zeroed here either: the overruled list alone is an entry per preferred form, start,
+ * target and item of every rule, far more than one evaluation records. Zeroed: what is read
+ * before it is written (the stamps rstamp and refstamp, withheld) and the small arrays. */
 static mga_result *result_new(const mga_ruleset *rs)
 {
     mga_result *r = mem_alloc(&rs->m, sizeof *r);
@@ -375,30 +379,28 @@ static mga_result *result_new(const mga_ruleset *rs)
     size_t nover = rs->max_overruled;
     /* per node (eval_nodes), or per sweep position and the two padding slots */
     r->val = arena_alloc(&r->a, (rs->nnodes > rs->plan->nsweep + 2 ? rs->nnodes : rs->plan->nsweep + 2) + 1);
-    r->fired = arena_alloc(&r->a, nr * sizeof *r->fired);
-    r->advice_rule = arena_alloc(&r->a, nr * sizeof *r->advice_rule);
-    r->rlist = arena_alloc(&r->a, 3 * nr * sizeof *r->rlist);
+    r->fired = arena_alloc_uninit(&r->a, nr * sizeof *r->fired);
+    r->advice_rule = arena_alloc_uninit(&r->a, nr * sizeof *r->advice_rule);
+    r->rlist = arena_alloc_uninit(&r->a, 3 * nr * sizeof *r->rlist);
     r->withheld = arena_alloc(&r->a, nr);
-    if (r->withheld)
-        memset(r->withheld, 0, nr);
     r->prefer = arena_alloc(&r->a, nf * sizeof *r->prefer);
     r->avoid = arena_alloc(&r->a, nf * sizeof *r->avoid);
     r->prefer_rule = arena_alloc(&r->a, nf * sizeof *r->prefer_rule);
     r->avoid_rule = arena_alloc(&r->a, nf * sizeof *r->avoid_rule);
-    r->over = arena_alloc(&r->a, (nover + 1) * sizeof *r->over);
+    r->over = arena_alloc_uninit(&r->a, (nover + 1) * sizeof *r->over);
     r->rstamp = arena_alloc(&r->a, nr * sizeof *r->rstamp);
     r->pval = arena_alloc(&r->a, rs->plan->max_prog + 1);
-    r->hits = arena_alloc(&r->a, nr * sizeof *r->hits);
+    r->hits = arena_alloc_uninit(&r->a, nr * sizeof *r->hits);
     size_t nx = rs->nrefs_json + 1;
     r->refstamp = arena_alloc(&r->a, nx * sizeof *r->refstamp);
     r->refno = arena_alloc(&r->a, nx * sizeof *r->refno);
     r->reforder = arena_alloc(&r->a, nx * sizeof *r->reforder);
-    r->decided = arena_alloc(&r->a, nr * sizeof *r->decided);
-    r->referral = arena_alloc(&r->a, nr * sizeof *r->referral);
-    r->sum_decided = arena_alloc(&r->a, nr * sizeof *r->sum_decided);
+    r->decided = arena_alloc_uninit(&r->a, nr * sizeof *r->decided);
+    r->referral = arena_alloc_uninit(&r->a, nr * sizeof *r->referral);
+    r->sum_decided = arena_alloc_uninit(&r->a, nr * sizeof *r->sum_decided);
     r->sum_prefer = arena_alloc(&r->a, nf * sizeof *r->sum_prefer);
-    r->sum_reasons = arena_alloc(&r->a, nr * sizeof *r->sum_reasons);
-    r->shown = arena_alloc(&r->a, nr * sizeof *r->shown);
+    r->sum_reasons = arena_alloc_uninit(&r->a, nr * sizeof *r->sum_reasons);
+    r->shown = arena_alloc_uninit(&r->a, nr * sizeof *r->shown);
     if (!r->decided || !r->referral || !r->sum_decided || !r->sum_prefer || !r->sum_reasons ||
         !r->shown) {
         mga_result_free(r);

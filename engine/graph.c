@@ -1329,6 +1329,36 @@ static bool index_rule_nodes(mga_ruleset *rs, arena *tmp, bool *over)
     return true;
 }
 
+/* Sweep or index, by the work each does per profile. The sweep evaluates every node some
+ * rule reaches, once, in runs of one kind. The index evaluates, for every profile, each rule
+ * without a guard (rs->always) from its own node list, so nodes the unguarded rules share are
+ * evaluated once per rule; each such program also costs a dispatch and an entry in the sort
+ * of the fired rules, counted as one more node. A node of a program costs about twice one of
+ * the sweep (one call per node, not one loop per run), so when the unguarded rules' work
+ * alone comes to half the sweep's or more, the index loses before it runs a candidate: the
+ * rule set is swept. Rule sets that prune (most rules under a guard or a threshold) keep the
+ * index. Past the node-list budget (over) there are no lists to run: swept. */
+static bool choose_sweep(const mga_ruleset *rs, arena *tmp, bool over, bool *sweep)
+{
+    *sweep = true;
+    if (over)
+        return true;
+    size_t always = 0, live = 0;
+    for (size_t i = 0; i < rs->nalways; i++) {
+        uint32_t r = rs->always[i];
+        always += rs->rule_nodes_off[r + 1] - rs->rule_nodes_off[r] + 1;
+    }
+    uint8_t *reached = arena_alloc(tmp, rs->nnodes + 1);
+    if (!reached)
+        return false;
+    for (size_t i = 0, n = rs->rule_nodes_off[rs->nrules]; i < n; i++) {
+        live += !reached[rs->rule_nodes[i]];
+        reached[rs->rule_nodes[i]] = 1;
+    }
+    *sweep = 2 * always >= live;
+    return true;
+}
+
 bool graph_index(mga_ruleset *rs, arena *tmp)
 {
     rs->rank = arena_alloc(&rs->a, (rs->nrules + 1) * sizeof *rs->rank);
@@ -1357,10 +1387,8 @@ bool graph_index(mga_ruleset *rs, arena *tmp)
         qsort(tents.data, tents.len, sizeof(tentry), cmp_tentry);
     if (!threshold_index(rs, tmp, tents.data, tents.len))
         return false;
-    /* When at least half the rules have no guard, the index prunes little and finding
-     * candidates, evaluating each one's nodes and sorting the fired rules cost more than
-     * one sweep of every node (the shipped rules: most rules test facts and numbers) */
-    rs->sweep = rs->nalways * 2 >= rs->nrules || over;
+    if (!choose_sweep(rs, tmp, over, &rs->sweep))
+        return false;
     if (!ents.len)
         return true;
     gentry *e = ents.data;

@@ -241,9 +241,9 @@ struct mga_ruleset {
     /* how fields are read from FHIR (fhirbind.c), in declaration order */
     struct g_fbind *fbinds;
     size_t nfbinds;
-    /* Rule sets the index would prune little (half the rules or more unguarded) are swept
-     * whole; the others are evaluated through the index below. Set by graph_index; tests
-     * may force either. */
+    /* Rule sets whose unguarded rules alone would cost the index about as much as a sweep
+     * of every node (graph.c choose_sweep) are swept whole; the others are evaluated
+     * through the index below. Set by graph_index; tests may force either. */
     bool sweep;
     /* Indexed evaluation (graph_index): the guard index, rules with no guard, and per
      * rule its condition's nodes in topological order */
