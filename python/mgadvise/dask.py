@@ -63,12 +63,14 @@ def _count(lines):
     return [len(lines) if isinstance(lines, list) else sum(1 for _ in lines)]
 
 
-def _offset(before, counted):
-    return before + counted[0]
-
-
-def _one(offset):
-    return [offset]
+def _offsets(*counted):
+    """Each partition's first line number, as a one-item list: the sizes of the partitions
+    before it added up."""
+    out, total = [], 0
+    for c in counted:
+        out.append([total])
+        total += c[0]
+    return out
 
 
 def _advise_part(lines, offset, key, as_bytes, full, input_format, date):
@@ -100,14 +102,12 @@ def advise(bag, rules=None, as_bytes=False, full=False, input_format="jsonl", da
     key = _key(rules)
     # checked here, not first in a worker; one date for every worker and partition
     date = _input_date(input_format, date)
-    # partition i's first line number: the sizes of partitions 0..i-1 added up (a count
-    # task per partition and a chain of additions, all small)
+    # partition i's first line number: the sizes of partitions 0..i-1 added up, by one
+    # task over the counts (which run in parallel); a chain of one addition per partition
+    # made every partition wait for the scheduler's round trips along it
     counts = bag.map_partitions(_count).to_delayed()
-    offsets = [dask.delayed(_one, pure=True)(0)]
-    offset = 0
-    for i in range(1, bag.npartitions):
-        offset = dask.delayed(_offset, pure=True)(offset, counts[i - 1])
-        offsets.append(dask.delayed(_one, pure=True)(offset))
+    table = dask.delayed(_offsets, pure=True)(*counts)
+    offsets = [table[i] for i in range(bag.npartitions)]
     # partitionwise, so that what the caller maps over the result runs in the same task
     # as the evaluation instead of moving the records between workers
     return bag.map_partitions(_advise_part, db.from_delayed(offsets), key, bool(as_bytes),
