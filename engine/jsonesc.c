@@ -80,6 +80,7 @@ void json_esc(outbuf *w, const char *str, size_t n)
         }
         }
     }
-    outbuf_add(w, str + run, n - run);
+    if (n > run) /* (str may be NULL when n is 0) */
+        outbuf_add(w, str + run, n - run);
     OB_LIT(w, "\"");
 }

@@ -24,7 +24,7 @@ static inline void outbuf_add(outbuf *w, const char *s, size_t n)
     }
 }
 
-/* The n bytes of s (valid UTF-8) as a quoted JSON string. */
+/* The n bytes of s (valid UTF-8; NULL when n is 0) as a quoted JSON string. */
 void json_esc(outbuf *w, const char *s, size_t n);
 
 /* A NUL-terminated string, or null for NULL. */
