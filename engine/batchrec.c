@@ -373,11 +373,8 @@ mga_status batchrec_write(const batchrec_cfg *cfg, batchrec_worker *w, batchrec_
         if (st != MGA_OK)
             return st;
         const mga_result *res = w->res;
-        const char *id = mga_result_id(res);
-        if (mga_result_id_is_number(res))
-            outbuf_add(o, id, strlen(id));
-        else
-            rec_jstr0(o, id);
+        /* the profile reader let only valid UTF-8 through: the result's own writer */
+        json_id(o, mga_result_id(res), mga_result_id_is_number(res));
         OUT_LIT(o, ",\"result\":");
         const mga_part *parts = NULL;
         size_t nparts = 0;
