@@ -14,6 +14,7 @@
 #include "eval.h"
 #include "numfmt.h"
 #include "graph.h"
+#include "jsonesc.h"
 #include "profile.h"
 #include "sema.h"
 
@@ -744,6 +745,17 @@ static bool json_put(an *A, size_t *len, const char *s)
     return true;
 }
 
+/* s as a JSON string, escaped by the one string writer (jsonesc.c). */
+static bool json_put_str(an *A, size_t *len, const char *s)
+{
+    outbuf o = {.m = A->a.m};
+    json_str(&o, s);
+    outbuf_add(&o, "", 1);
+    bool ok = !o.oom && json_put(A, len, o.b.p);
+    membuf_free(o.m, &o.b);
+    return ok;
+}
+
 /* The witness as one line of JSON: present fields only, numbers in the declared unit. */
 static bool witness_json(an *A, const witness *w, size_t *len)
 {
@@ -756,9 +768,9 @@ static bool witness_json(an *A, const witness *w, size_t *len)
         if (!w->known[i])
             continue;
         const g_field *f = &rs->fields[i];
-        ok &= json_put(A, len, first ? "\"" : ", \"");
-        ok &= json_put(A, len, f->name);
-        ok &= json_put(A, len, "\": ");
+        ok &= json_put(A, len, first ? "" : ", ");
+        ok &= json_put_str(A, len, f->name);
+        ok &= json_put(A, len, ": ");
         first = false;
         switch (f->type) {
         case FT_TEXT:
@@ -772,18 +784,15 @@ static bool witness_json(an *A, const witness *w, size_t *len)
             ok &= json_put(A, len, buf);
             break;
         case FT_ENUM:
-            ok &= json_put(A, len, "\"");
-            ok &= json_put(A, len, f->syms[(size_t)w->num[i]]);
-            ok &= json_put(A, len, "\"");
+            ok &= json_put_str(A, len, f->syms[(size_t)w->num[i]]);
             break;
         case FT_SET: {
             ok &= json_put(A, len, "[");
             bool f1 = true;
             for (size_t k = 0; k < f->nsyms; k++)
                 if ((w->bits[f->word + k / 64] >> (k % 64)) & 1) {
-                    ok &= json_put(A, len, f1 ? "\"" : ", \"");
-                    ok &= json_put(A, len, f->syms[k]);
-                    ok &= json_put(A, len, "\"");
+                    ok &= json_put(A, len, f1 ? "" : ", ");
+                    ok &= json_put_str(A, len, f->syms[k]);
                     f1 = false;
                 }
             ok &= json_put(A, len, "]");
