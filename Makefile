@@ -39,7 +39,7 @@ LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 ENGINE_SRC = engine/batch.c engine/batchrec.c engine/batchstats.c engine/csvin.c engine/names.c engine/fileio.c engine/jsonesc.c engine/evalref.c engine/plan.c engine/resolve.c engine/arena.c engine/utf8.c engine/textsafe.c engine/diag.c engine/ast.c engine/parse.c engine/lexsup.c engine/astbuild.c engine/sema.c \
              engine/quote.c engine/graph.c engine/profile.c engine/eval.c engine/output.c \
              engine/jsongen.c engine/format.c engine/graphout.c engine/api.c engine/explain.c engine/ruletest.c \
-             engine/diagout.c engine/schema.c engine/doc.c engine/fhirbind.c engine/fhir.c engine/xref.c \
+             engine/diagout.c engine/schema.c engine/doc.c engine/fhirbind.c engine/fhir.c engine/jtree.c engine/ypool.c engine/xref.c \
              engine/prefetch.c
 # The library carries the shipped rule base (mga_compile_builtin): rules/*.mga embedded by
 # engine/embed.sh into $(GEN)/builtin_rules.c.

@@ -867,13 +867,15 @@ int cds_handle(const cds_service *s, const char *id, const char *body, size_t le
     if (len == 0 || memchr(body, '\0', len))
         return fail(400, "bad_json", out, outlen, "the body is %s",
                     len ? "not JSON text (a NUL byte)" : "empty");
-    if (cli_json_depth(body, len, CDS_MAX_DEPTH) > CDS_MAX_DEPTH)
-        return fail(400, "bad_json", out, outlen, "the body is nested deeper than %d levels",
-                    CDS_MAX_DEPTH);
     /* the prefetch's resources are read by the library from the text: here only their keys
      * and types are built */
     char err[256];
-    yajl_val root = cli_json_tree_skip(body, len, "prefetch", err, sizeof err);
+    bool deep;
+    yajl_val root = cli_json_tree_skip(body, len, "prefetch", CDS_MAX_DEPTH, &deep, err,
+                                       sizeof err);
+    if (deep)
+        return fail(400, "bad_json", out, outlen, "the body is nested deeper than %d levels",
+                    CDS_MAX_DEPTH);
     if (!root) {
         for (char *c = err; *c; c++)
             if (*c == '\n')

@@ -81,6 +81,8 @@ typedef struct tbuild {
     size_t depth, cap;
     const char *skip;
     size_t ignore; /* > 0: inside a value left out, this many levels deep */
+    size_t max_depth;
+    bool deep; /* nested deeper than max_depth */
     const char *why; /* why a callback stopped the parse */
 } tbuild;
 
@@ -226,6 +228,11 @@ static int t_key(void *ud, const unsigned char *s, size_t len)
 
 static int t_open(tbuild *b, yajl_type t)
 {
+    if (b->depth + b->ignore >= b->max_depth) {
+        b->deep = true;
+        b->why = "nested too deep";
+        return 0;
+    }
     if (b->ignore) {
         b->ignore++;
         return 1;
@@ -271,11 +278,13 @@ static int t_array(void *ud)
     return t_open(ud, yajl_t_array);
 }
 
-yajl_val cli_json_tree_skip(const char *text, size_t len, const char *skip, char *err, size_t cap)
+yajl_val cli_json_tree_skip(const char *text, size_t len, const char *skip, size_t max_depth,
+                            bool *deep, char *err, size_t cap)
 {
     static const yajl_callbacks cb = {t_null,  t_bool, NULL,  NULL,    t_number, t_string,
                                       t_map,   t_key,  t_close, t_array, t_close};
-    tbuild b = {.skip = skip};
+    tbuild b = {.skip = skip, .max_depth = max_depth};
+    *deep = false;
     if (cap)
         err[0] = '\0';
     yajl_handle h = yajl_alloc(&cb, NULL, &b);
@@ -302,5 +311,6 @@ yajl_val cli_json_tree_skip(const char *text, size_t len, const char *skip, char
     }
     free(b.st);
     yajl_free(h);
+    *deep = b.deep;
     return b.root;
 }

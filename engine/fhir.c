@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* FHIR input: a Bundle or an array of FHIR R4 resources, or the prefetch of a CDS Hooks
- * request, read (yajl_tree, one parse) through the rule set's bindings (fhirbind.c) into
+ * request, read (one parse, into a tree in an arena: jtree.c) through the rule set's bindings (fhirbind.c) into
  * profile JSON, which the profile reader then parses, so a FHIR input and the profile it
  * maps to give the same advice. The reader's warnings (a partial birth date; for a
  * prefetch also each resource the bindings did not use) are kept in that profile, with
@@ -9,6 +9,7 @@
 #include "diag.h"
 #include "fhirbind.h"
 #include "jsonesc.h"
+#include "jtree.h"
 #include "numfmt.h"
 #include "profile.h"
 #include "semantics.h"
@@ -19,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yajl/yajl_tree.h>
 
 #define FHIR_MAX_DEPTH 64
 #define PATH_MAX_LEN 400
@@ -985,30 +985,6 @@ static void read_root(fx *x, yajl_val root)
     pop(x, o1);
 }
 
-/* The depth of JSON nesting, strings skipped: yajl_tree frees its tree by recursion. */
-static size_t json_depth(const char *s, size_t n)
-{
-    size_t depth = 0, max = 0;
-    bool str = false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (str) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                str = false;
-        } else if (c == '"') {
-            str = true;
-        } else if (c == '{' || c == '[') {
-            if (++depth > max)
-                max = depth;
-        } else if ((c == '}' || c == ']') && depth) {
-            depth--;
-        }
-    }
-    return max;
-}
-
 /* The profile JSON of what the resources gave. */
 static void write_profile(fx *x, outbuf *o, size_t *nfields)
 {
@@ -1100,11 +1076,6 @@ static mga_status map(const mga_ruleset *rs, const char *name, const char *json,
         json += 3;
         len -= 3;
     }
-    if (json_depth(json, len) > FHIR_MAX_DEPTH) {
-        ferr(&x, DIAG_FHIR_DEPTH, (unsigned)FHIR_MAX_DEPTH);
-        return d->oom ? MGA_E_NOMEM : MGA_E_PROFILE;
-    }
-    char *text = mem_alloc(&rs->m, len + 1);
     size_t stsize = rs->nfields * sizeof *x.st;
     x.st = mem_alloc(&rs->m, stsize ? stsize : 1);
     size_t nsyms = 0;
@@ -1112,8 +1083,10 @@ static mga_status map(const mga_ruleset *rs, const char *name, const char *json,
         nsyms += rs->fields[i].type == FT_SET ? rs->fields[i].nsyms : 0;
     uint8_t *symbuf = mem_alloc(&rs->m, nsyms ? nsyms : 1);
     mga_status st = MGA_OK;
+    arena tree;
+    arena_init(&tree, &rs->m);
     yajl_val root = NULL;
-    if (!text || !x.st || !symbuf) {
+    if (!x.st || !symbuf) {
         st = MGA_E_NOMEM;
         goto done;
     }
@@ -1126,19 +1099,20 @@ static mga_status map(const mga_ruleset *rs, const char *name, const char *json,
             k += rs->fields[i].nsyms;
         }
     }
-    if (len)
-        memcpy(text, json, len);
-    text[len] = '\0';
     char err[256];
-    err[0] = '\0';
-    root = yajl_tree_parse(text, err, sizeof err);
-    if (!root) {
-        /* yajl's message is several lines (the text and an arrow): its first says why */
-        char *nl = strchr(err, '\n');
-        if (nl)
-            *nl = '\0';
+    switch (jtree_parse(&tree, json, len, FHIR_MAX_DEPTH, &root, err, sizeof err)) {
+    case JTREE_OK:
+        break;
+    case JTREE_SYNTAX:
         ferr(&x, DIAG_PROFILE_JSON, err[0] ? err : "empty input");
         st = MGA_E_PROFILE;
+        goto done;
+    case JTREE_DEEP:
+        ferr(&x, DIAG_FHIR_DEPTH, (unsigned)FHIR_MAX_DEPTH);
+        st = MGA_E_PROFILE;
+        goto done;
+    case JTREE_NOMEM:
+        st = MGA_E_NOMEM;
         goto done;
     }
     x.root = root;
@@ -1171,9 +1145,7 @@ static mga_status map(const mga_ruleset *rs, const char *name, const char *json,
         st = MGA_E_PROFILE;
     }
 done:
-    if (root)
-        yajl_tree_free(root);
-    mem_free(&rs->m, text, len + 1);
+    arena_free(&tree);
     mem_free(&rs->m, x.st, stsize ? stsize : 1);
     mem_free(&rs->m, symbuf, nsyms ? nsyms : 1);
     if (st == MGA_OK && d->oom)

@@ -4,6 +4,7 @@
 #include "numfmt.h"
 #include "semantics.h"
 #include "utf8.h"
+#include "ypool.h"
 
 #include <errno.h>
 #include <math.h>
@@ -899,65 +900,6 @@ static const yajl_callbacks callbacks = {
     on_start_map, on_map_key, on_end_map, on_start_array, on_end_array,
 };
 
-/* yajl does not check its own allocations (it writes through a NULL), so it allocates from
- * a pool reserved before parsing starts: only the reservation can fail, and it fails
- * cleanly. The pool holds yajl's fixed structures, its state stack (at most max_depth
- * levels) and two buffers no longer than the longest token, each at most doubled when
- * grown; blocks are never reused, so every block is counted twice. */
-typedef struct ypool {
-    unsigned char *base;
-    size_t cap, used;
-} ypool;
-
-#define YPOOL_FIXED 16384
-#define YHDR 16
-
-static size_t ypool_size(size_t len)
-{
-    return len > (SIZE_MAX - YPOOL_FIXED) / 4 ? 0 : YPOOL_FIXED + 4 * len;
-}
-
-static void *y_malloc(void *ctx, size_t n)
-{
-    ypool *yp = ctx;
-    size_t need = n > yp->cap ? SIZE_MAX : YHDR + ((n + 15) & ~(size_t)15);
-    if (need > yp->cap - yp->used)
-        return NULL; /* beyond the bound above: not reached */
-    unsigned char *p = yp->base + yp->used;
-    memcpy(p, &n, sizeof n);
-    yp->used += need;
-    return p + YHDR;
-}
-
-static void *y_realloc(void *ctx, void *p, size_t n)
-{
-    ypool *yp = ctx;
-    if (!p)
-        return y_malloc(ctx, n);
-    size_t old;
-    memcpy(&old, (unsigned char *)p - YHDR, sizeof old);
-    size_t at = (size_t)((unsigned char *)p - yp->base);
-    if (at + ((old + 15) & ~(size_t)15) == yp->used) {
-        /* the last block grows in place */
-        size_t need = n > yp->cap ? SIZE_MAX : (n + 15) & ~(size_t)15;
-        if (need > yp->cap - at)
-            return NULL;
-        yp->used = at + need;
-        memcpy((unsigned char *)p - YHDR, &n, sizeof n);
-        return p;
-    }
-    void *q = y_malloc(ctx, n);
-    if (q)
-        memcpy(q, p, old < n ? old : n);
-    return q;
-}
-
-static void y_free(void *ctx, void *p)
-{
-    (void)ctx;
-    (void)p; /* the pool is dropped whole */
-}
-
 void mga_profile_free(mga_profile *p)
 {
     if (!p)
@@ -1102,7 +1044,7 @@ static mga_status parse_into(const mga_ruleset *rs, const char *name, const char
         } else if (yp.cap) {
             yp.base = mem_alloc(&p->m, yp.cap);
         }
-        yajl_alloc_funcs af = {y_malloc, y_realloc, y_free, &yp};
+        yajl_alloc_funcs af = ypool_funcs(&yp);
         c.h = yp.base ? yajl_alloc(&callbacks, &af, &c) : NULL;
         if (!c.h) {
             st = MGA_E_NOMEM;
