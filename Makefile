@@ -377,6 +377,7 @@ PY_SAN_ENV    = $(if $(SAN),LD_PRELOAD="$(strip $(foreach r,$(if $(findstring ad
                 ASAN_OPTIONS=detect_leaks=0 MGADVISE_DASK_COUNT=20000)
 PY_ENV        = PYTHONDONTWRITEBYTECODE=1 MGADVISE_BUILD=$(BUILD) $(PY_SAN_ENV)
 BENCH_PY_COUNT ?= 100000
+BENCH_DASK_COUNT ?= 1000000
 
 python-test: all $(BUILD)/bench/gen
 	@$(PY_ENV) $(PYTHON) -m pytest -q -p no:cacheprovider tests/python; rc=$$?; \
@@ -385,7 +386,8 @@ python-test: all $(BUILD)/bench/gen
 # Python rs.batch against mgadvise batch -j 2, and the Dask path with 2 worker processes
 # against 1, with their targets (docs/SCALE.md). Part of `make bench`, not of `make test`.
 bench-python: all $(BUILD)/bench/gen
-	@$(PY_ENV) $(PYTHON) python/bench_python.py --build $(BUILD) --count $(BENCH_PY_COUNT)
+	@$(PY_ENV) $(PYTHON) python/bench_python.py --build $(BUILD) --count $(BENCH_PY_COUNT) \
+	    --dask-count $(BENCH_DASK_COUNT)
 
 # The start of one `mgadvise eval` against the start of CLIPS's CLI (clips -f2), side by
 # side (bench/start.sh; Debian's clips, installed on demand).

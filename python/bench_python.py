@@ -3,11 +3,14 @@
 batch -j 2` on the same generated profiles, and the Dask path with 2 worker processes
 against 1, each ratio printed with its target and the command that reproduces it.
 
-    /usr/bin/python3 python/bench_python.py [--build build] [--count 100000] [--runs 3]
-        [--skip-python] [--skip-dask]
+    /usr/bin/python3 python/bench_python.py [--build build] [--count 100000]
+        [--dask-count 1000000] [--runs 3] [--skip-python] [--skip-dask]
 
 Every figure is the best of --runs timed runs (the machine may be shared). The Dask
-timings start once the workers have compiled the rules (cluster start-up is left out)."""
+timings start once the workers have compiled the rules (cluster start-up is left out).
+The Dask rows run on --dask-count profiles: a job of 100,000 lines takes a worker about
+2 s, as long as its fixed costs (reading the partitions, the tasks, the transfers), so it
+says little about how a population scales over processes."""
 import argparse
 import hashlib
 import os
@@ -108,10 +111,24 @@ def plain_time(path, procs, runs):
     return best(runs, run)
 
 
+def bare_time(procs, runs):
+    """The machine's own control: a bare interpreter loop, no mgadvise and no I/O, in one
+    process against two at once. Two processes on two idle cores take as long as one; on
+    cores that are shared (a virtual machine's vCPUs on one physical core) they do not,
+    and no two-process ratio can pass what this one shows."""
+    loop = "sum(range(100_000_000))"
+
+    def run():
+        ps = [subprocess.Popen([sys.executable, "-c", loop]) for _ in range(procs)]
+        assert all(p.wait() == 0 for p in ps)
+    return best(runs, run)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--count", type=int, default=100000)
+    ap.add_argument("--dask-count", type=int, default=1000000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--skip-dask", action="store_true")
     ap.add_argument("--skip-python", action="store_true")
@@ -147,16 +164,26 @@ def main():
         if not a.skip_python:
             ratios += python_rows(a, cli, path, lines, rs, n)
         if not a.skip_dask:
-            t1, parts, s1 = dask_time(path, 1, a.runs, tmp)
-            t2, _, s2 = dask_time(path, 2, a.runs, tmp)
+            dn, dpath = n, path
+            if a.dask_count != n:
+                dn, dpath = a.dask_count, os.path.join(tmp, "gen-dask.jsonl")
+                with open(dpath, "wb") as f:
+                    subprocess.run([os.path.join(a.build, "bench", "gen"), "--count",
+                                    str(dn)], stdout=f, check=True)
+            t1, parts, s1 = dask_time(dpath, 1, a.runs, tmp)
+            t2, _, s2 = dask_time(dpath, 2, a.runs, tmp)
             assert s1 == s2
-            print("  dask, %d partitions: 1 worker process %6.2f s (%.0f records/s), "
-                  "2 worker processes %6.2f s (%.0f records/s): %.2fx"
-                  % (parts, t1, n / t1, t2, n / t2, t1 / t2))
-            p1 = plain_time(path, 1, a.runs)
-            p2 = plain_time(path, 2, a.runs)
+            print("  dask, %d profiles in %d partitions: 1 worker process %6.2f s (%.0f "
+                  "records/s), 2 worker processes %6.2f s (%.0f records/s): %.2fx"
+                  % (dn, parts, t1, dn / t1, t2, dn / t2, t1 / t2))
+            p1 = plain_time(dpath, 1, a.runs)
+            p2 = plain_time(dpath, 2, a.runs)
             print("  control, no Dask: 1 plain process %6.2f s, 2 plain processes with half "
                   "each %6.2f s: %.2fx" % (p1, p2, p1 / p2))
+            b1 = bare_time(1, a.runs)
+            b2 = bare_time(2, a.runs)
+            print("  the machine, no mgadvise: a bare loop %5.2f s, 2 processes each running "
+                  "it %5.2f s: %.2fx of the work per second" % (b1, b2, 2 * b1 / b2))
             ratios.append(("Dask, 2 worker processes / 1", t1 / t2, 1.6,
                            "/usr/bin/python3 python/bench_python.py --skip-python"))
         print("  load average after: %.1f" % os.getloadavg()[0])
