@@ -709,22 +709,6 @@ static void witness_copy(const an *A, witness *dst, const witness *src)
     memcpy(dst->bits, src->bits, A->rs->nwords * sizeof *dst->bits);
 }
 
-/* The shortest plain decimal (no exponent) that reads back as v, or, for a number too
- * large or small for one in n bytes, the shortest with an exponent; JSON and the rule
- * language both accept either. */
-static void fmt_num(char *buf, size_t n, double v)
-{
-    for (int dec = 0; dec <= 20; dec++) {
-        if ((size_t)snprintf(buf, n, "%.*f", dec, v) < n && strtod(buf, NULL) == v)
-            return;
-    }
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, n, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            return;
-    }
-}
-
 static bool json_put(an *A, size_t *len, const char *s)
 {
     size_t n = strlen(s);
@@ -780,7 +764,7 @@ static bool witness_json(an *A, const witness *w, size_t *len)
             ok &= json_put(A, len, w->num[i] != 0 ? "true" : "false");
             break;
         case FT_NUMBER:
-            fmt_num(buf, sizeof buf, w->num[i]);
+            num_fmt_exact(buf, sizeof buf, w->num[i]);
             ok &= json_put(A, len, buf);
             break;
         case FT_ENUM:
@@ -1026,9 +1010,9 @@ static void describe_lin(const an *A, const g_node *n, char *buf, size_t cap)
         const char *op = n->op == OP_EQ   ? "=="
                          : t->coef > 0    ? (n->op == OP_LT ? "<" : "<=")
                                           : (n->op == OP_LT ? ">" : ">=");
-        fmt_num(num, sizeof num, bound);
+        num_fmt_exact(num, sizeof num, bound);
         if (strlen(num) > 12) /* an inexact unit conversion: a rounded figure reads better */
-            snprintf(num, sizeof num, "%.6g", bound);
+            num_fmt_shown(num, sizeof num, bound);
         cat(buf, cap, f->name);
         cat(buf, cap, " ");
         cat(buf, cap, op);
@@ -1048,13 +1032,13 @@ static void describe_lin(const an *A, const g_node *n, char *buf, size_t cap)
             base = rs->dims[f->dim].units[0].name;
         cat(buf, cap, k == 0 ? (t->coef < 0 ? "-" : "") : (t->coef < 0 ? " - " : " + "));
         if (fabs(t->coef) != 1) {
-            fmt_num(num, sizeof num, fabs(t->coef));
+            num_fmt_exact(num, sizeof num, fabs(t->coef));
             cat(buf, cap, num);
             cat(buf, cap, " ");
         }
         cat(buf, cap, f->name);
     }
-    fmt_num(num, sizeof num, -n->k);
+    num_fmt_exact(num, sizeof num, -n->k);
     cat(buf, cap, n->op == OP_EQ ? " == " : n->op == OP_LT ? " < " : " <= ");
     cat(buf, cap, num);
     if (base) {
@@ -1528,7 +1512,7 @@ static Z3_ast cube(an *A, const witness *w, const bool *keep, char *buf, size_t 
             break;
         case FT_NUMBER:
             eq = mk_and2(A, eq, Z3_mk_eq(A->z, A->val[i], mk_num(A, w->num[i] * f->unit_f)));
-            fmt_num(num, sizeof num, w->num[i]);
+            num_fmt_exact(num, sizeof num, w->num[i]);
             cat(buf, cap, " == ");
             cat(buf, cap, num);
             if (f->unit) {

@@ -4,6 +4,7 @@
  * yajl_gen (jsongen.h). Reads the rule set only. */
 #include "graph.h"
 #include "jsongen.h"
+#include "numfmt.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -24,8 +25,8 @@ static void key(yajl_gen g, const char *k)
  * more than that tolerance allows. */
 static void num(yajl_gen g, double v)
 {
-    char buf[40];
-    snprintf(buf, sizeof buf, "%.15g", v == 0 ? 0 : v);
+    char buf[NUM_FMT_SIZE];
+    num_fmt(buf, sizeof buf, v);
     yajl_gen_number(g, buf, strlen(buf));
 }
 

@@ -109,35 +109,6 @@ static void fmt_product(char *buf, size_t cap, double a, double b, double c)
     snprintf(buf, cap, "%s%.6ge%d", (a < 0) != (b < 0) ? "-" : "", m, e);
 }
 
-/* A number as written: the shortest plain decimal that reads back, or for a very large
- * or small one the shortest form with an exponent, written without '+'. */
-static void fmt_written(char *buf, size_t cap, double v)
-{
-    char t[40];
-    if (fabs(v) >= 1e-4 && fabs(v) < 1e15) {
-        for (int dec = 0; dec <= 20; dec++) {
-            snprintf(t, sizeof t, "%.*f", dec, v);
-            if (strtod(t, NULL) == v)
-                break;
-        }
-        snprintf(buf, cap, "%s", t);
-        return;
-    }
-    for (int prec = 1; prec <= DBL_DECIMAL_DIG; prec++) {
-        snprintf(t, sizeof t, "%.*g", prec, v);
-        if (strtod(t, NULL) == v)
-            break;
-    }
-    char *e = strchr(t, 'e');
-    if (e) {
-        long x = strtol(e + 1, NULL, 10);
-        *e = '\0';
-        snprintf(buf, cap, "%se%ld", t, x);
-    } else {
-        snprintf(buf, cap, "%s", t);
-    }
-}
-
 static void range_note(sema *s, mga_diag *dg)
 {
     diag_note(s->d, dg, "numbers in a dimension's base unit must be 0 or between 1e-300 and "
@@ -153,7 +124,7 @@ static bool check_scaled(sema *s, ast_span at, double written, const char *unit,
     if (scaled_in_range(written, prod))
         return true;
     char w[64], q[160], v[64], vb[160];
-    fmt_written(w, sizeof w, written);
+    num_fmt_exact(w, sizeof w, written);
     snprintf(q, sizeof q, "%s%s%s", w, unit ? " " : "", unit ? unit : "");
     fmt_product(v, sizeof v, written, factor, div);
     snprintf(vb, sizeof vb, "%s%s%s", v, base ? " " : "", base ? base : "");
