@@ -91,10 +91,11 @@ SONAME    := libmgadvise.so.$(SOVERSION)
 SOREAL    := libmgadvise.so.$(VERSION)
 
 ANALYSIS_SONAME := libmgadvise-analysis.so.$(SOVERSION)
+SERVE_PLUGIN    := mgadvise-serve.so
 ANALYSIS_SOREAL := libmgadvise-analysis.so.$(VERSION)
 
 all: check-tools $(BUILD)/libmgadvise.a $(BUILD)/libmgadvise.so $(BUILD)/mgadvise \
-     $(BUILD)/libmgadvise-analysis.so
+     $(BUILD)/libmgadvise-analysis.so $(BUILD)/$(SERVE_PLUGIN)
 
 check-tools:
 	@command -v $(BISON) >/dev/null || { echo "mgadvise: bison is missing (apt-get install bison)"; exit 1; }
@@ -156,39 +157,63 @@ $(BUILD)/libmgadvise-analysis.so: $(BUILD)/$(ANALYSIS_SOREAL)
 # build with the LIBDIR of the build, by install with the LIBDIR of the install.
 CLI_SRC  = cli/main.c cli/common.c cli/subject.c cli/batch.c cli/tools.c cli/fmt.c cli/graph.c cli/document.c cli/folder.c \
            cli/schema.c cli/lsp.c cli/lsp_rpc.c cli/lsp_docs.c cli/lsp_check.c cli/lsp_analysis.c \
-           cli/lsp_complete.c cli/serve.c cli/handler.c cli/declog.c cli/cds.c cli/auth.c \
-           cli/fhirfetch.c cli/jsonval.c cli/mgproduct.c
+           cli/lsp_complete.c cli/jsonval.c
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_HDRS = cli/cli.h cli/lsp.h cli/cds.h cli/auth.h cli/handler.h cli/declog.h \
            cli/fhirfetch.h cli/jsonval.h cli/mgproduct.h include/mgadvise.h \
            include/mgadvise_analysis.h
-CLI_LINK = $(LDFLAGS_ALL) $(DEPS_LIBS) $(MHD_LIBS) $(CURL_LIBS)
-cli_analysis_defs = -DMGA_ANALYSIS_SONAME='"$(ANALYSIS_SONAME)"' -DMGA_LIBDIR='"$(1)"'
+CLI_LINK = $(LDFLAGS_ALL) $(DEPS_LIBS)
+# cli/analysis.c and cli/plugin.c find their plugins: compiled with the folders they look in
+# (the build's, or the install's), at link time.
+CLI_PLUGIN_SRC = cli/analysis.c cli/plugin.c
+cli_analysis_defs = -DMGA_ANALYSIS_SONAME='"$(ANALYSIS_SONAME)"' -DMGA_LIBDIR='"$(1)"' \
+                    -DMGA_SERVE_PLUGIN='"$(SERVE_PLUGIN)"' -DMGA_PLUGINDIR='"$(1)/mgadvise"'
+
+# `mgadvise serve` is a plugin of its own, mgadvise-serve.so, loaded with dlopen only when
+# serve runs: the HTTP server, TLS, JSON Web Tokens, libcrypto and libcurl (with its own
+# dozens of libraries) are not loaded by every eval. It carries its own copy of the library
+# and exports only its entry points (cli/serve.map). Installed in $(LIBDIR)/mgadvise.
+SERVE_SRC    = cli/serve_entry.c cli/serve.c cli/handler.c cli/declog.c cli/cds.c cli/auth.c \
+               cli/fhirfetch.c cli/mgproduct.c cli/common.c cli/jsonval.c
+SERVE_OBJ    = $(SERVE_SRC:%.c=$(BUILD)/obj/%.o)
+$(BUILD)/$(SERVE_PLUGIN): $(SERVE_OBJ) $(BUILD)/libmgadvise.a cli/serve.map
+	$(CC) -shared $(if $(SAN),,-Wl,-z,defs) -Wl,--version-script=cli/serve.map $(CFLAGS_ALL) \
+	    -pthread -o $@ $(SERVE_OBJ) $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS) \
+	    $(MHD_LIBS) $(CURL_LIBS)
 
 $(BUILD)/obj/cli/%.o: cli/%.c $(CLI_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_PUB) -Icli $(CURL_CFLAGS) $(CFLAGS_ALL) $(WARN) $(WERROR) -pthread -c -o $@ $<
 
-$(BUILD)/mgadvise: $(CLI_OBJ) cli/analysis.c $(CLI_HDRS) $(BUILD)/libmgadvise.a \
-                  | $(BUILD)/libmgadvise-analysis.so
+$(BUILD)/mgadvise: $(CLI_OBJ) $(CLI_PLUGIN_SRC) $(CLI_HDRS) $(BUILD)/libmgadvise.a \
+                  | $(BUILD)/libmgadvise-analysis.so $(BUILD)/$(SERVE_PLUGIN)
 	$(CC) $(CPPFLAGS_PUB) -Icli $(call cli_analysis_defs,$(LIBDIR)) $(CFLAGS_ALL) $(WARN) \
-	    $(WERROR) -pthread -o $@ $(CLI_OBJ) cli/analysis.c $(BUILD)/libmgadvise.a $(CLI_LINK)
+	    $(WERROR) -pthread -o $@ $(CLI_OBJ) $(CLI_PLUGIN_SRC) $(BUILD)/libmgadvise.a $(CLI_LINK)
 
 # The CLI as installed: linked at install time, to look in the LIBDIR given to install.
-$(BUILD)/install/mgadvise: $(CLI_OBJ) cli/analysis.c $(CLI_HDRS) $(BUILD)/libmgadvise.a FORCE
+$(BUILD)/install/mgadvise: $(CLI_OBJ) $(CLI_PLUGIN_SRC) $(CLI_HDRS) $(BUILD)/libmgadvise.a FORCE
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_PUB) -Icli $(call cli_analysis_defs,$(LIBDIR)) $(CFLAGS_ALL) $(WARN) \
-	    $(WERROR) -pthread -o $@ $(CLI_OBJ) cli/analysis.c $(BUILD)/libmgadvise.a $(CLI_LINK)
+	    $(WERROR) -pthread -o $@ $(CLI_OBJ) $(CLI_PLUGIN_SRC) $(BUILD)/libmgadvise.a $(CLI_LINK)
 
 # Only check loads Z3: the CLI must not need it (nor the library).
-cli-deps-check: $(BUILD)/mgadvise $(BUILD)/libmgadvise.so
+cli-deps-check: $(BUILD)/mgadvise $(BUILD)/libmgadvise.so $(BUILD)/$(SERVE_PLUGIN)
 	@for f in $(BUILD)/mgadvise $(BUILD)/$(SOREAL); do \
 	    if readelf -d $$f | grep NEEDED | grep -i z3; then echo "cli: $$f needs Z3"; exit 1; fi; done; \
 	if readelf -d $(BUILD)/$(SOREAL) | grep NEEDED | grep -i curl; then \
 	    echo "cli: $(SOREAL) needs libcurl"; exit 1; fi; \
 	readelf -d $(BUILD)/$(ANALYSIS_SOREAL) | grep -q 'NEEDED.*libz3' || \
 	    { echo "cli: $(ANALYSIS_SOREAL) does not need Z3"; exit 1; }; \
-	echo "cli: mgadvise and libmgadvise load no Z3; $(ANALYSIS_SONAME) does; libmgadvise no libcurl"
+	for l in microhttpd jwt crypto curl gnutls; do \
+	    if readelf -d $(BUILD)/mgadvise | grep NEEDED | grep -i $$l; then \
+	        echo "cli: mgadvise needs $$l (only the serve plugin may)"; exit 1; fi; done; \
+	readelf -d $(BUILD)/$(SERVE_PLUGIN) | grep -q 'NEEDED.*libmicrohttpd' || \
+	    { echo "cli: $(SERVE_PLUGIN) does not need libmicrohttpd"; exit 1; }; \
+	exports=$$(nm -D --defined-only $(BUILD)/$(SERVE_PLUGIN) | awk '{print $$3}' | sort | tr '\n' ' '); \
+	[ "$$exports" = "mgadvise_serve_main mgadvise_serve_version " ] || \
+	    { echo "cli: $(SERVE_PLUGIN) exports $$exports"; exit 1; }; \
+	echo "cli: mgadvise and libmgadvise load no Z3; $(ANALYSIS_SONAME) does; libmgadvise no libcurl;" \
+	    "mgadvise loads no HTTP, TLS, JWT or curl library; $(SERVE_PLUGIN) does, exporting its entry points only"
 
 # ---- installing (make install PREFIX=/usr DESTDIR=...; docs/INSTALL.md) ----
 # Every directory may be set on its own; DESTDIR is prepended to each when copying, never
@@ -239,6 +264,8 @@ install: all $(BUILD)/mgadvise.pc $(BUILD)/install/mgadvise
 	$(INSTALL) -m 644 $(BUILD)/$(ANALYSIS_SOREAL) $(DESTDIR)$(LIBDIR)/$(ANALYSIS_SOREAL)
 	ln -sf $(ANALYSIS_SOREAL) $(DESTDIR)$(LIBDIR)/$(ANALYSIS_SONAME)
 	ln -sf $(ANALYSIS_SONAME) $(DESTDIR)$(LIBDIR)/libmgadvise-analysis.so
+	$(INSTALL) -d $(DESTDIR)$(LIBDIR)/mgadvise
+	$(INSTALL) -m 644 $(BUILD)/$(SERVE_PLUGIN) $(DESTDIR)$(LIBDIR)/mgadvise/$(SERVE_PLUGIN)
 	$(INSTALL) -m 644 include/mgadvise.h $(DESTDIR)$(INCLUDEDIR)/mgadvise.h
 	$(INSTALL) -m 644 include/mgadvise_analysis.h $(DESTDIR)$(INCLUDEDIR)/mgadvise_analysis.h
 	$(INSTALL) -m 644 $(BUILD)/mgadvise.pc $(DESTDIR)$(PKGCONFIGDIR)/mgadvise.pc
@@ -260,7 +287,8 @@ uninstall:
 	    $(DESTDIR)$(LIBDIR)/libmgadvise-analysis.so $(DESTDIR)$(INCLUDEDIR)/mgadvise_analysis.h \
 	    $(DESTDIR)$(PKGCONFIGDIR)/mgadvise.pc $(DESTDIR)$(MANDIR)/man1/mgadvise.1 \
 	    $(DESTDIR)$(MANDIR)/man3/libmgadvise.3 $(DESTDIR)$(MANDIR)/man5/mgadvise-rules.5 \
-	    $(DESTDIR)$(BASHCOMPDIR)/mgadvise
+	    $(DESTDIR)$(BASHCOMPDIR)/mgadvise $(DESTDIR)$(LIBDIR)/mgadvise/$(SERVE_PLUGIN)
+	rmdir $(DESTDIR)$(LIBDIR)/mgadvise 2>/dev/null || true
 	rm -f $(addprefix $(DESTDIR)$(PYTHONDIR)/mgadvise/,$(notdir $(PY_PACKAGE)) _installed.py)
 	rm -rf $(DESTDIR)$(PYTHONDIR)/mgadvise/__pycache__
 	rmdir $(DESTDIR)$(PYTHONDIR)/mgadvise 2>/dev/null || true

@@ -152,6 +152,16 @@ char *cli_read_all(const char *path, size_t *len, int *err);
 mga_status cli_analysis_install(mga_engine *eng, const mga_analysis_options *opt,
                                 mga_analysis_stats *stats, char *why, size_t cap);
 
+/* Opens the plugin file (cli/plugin.c): next to the executable, then in dir (unless NULL),
+ * then, when search, through the dynamic loader's search path; a candidate counts only
+ * when its version_sym returns MGA_VERSION. The handle, or NULL with why[0, cap) saying,
+ * for each place tried, why not ("not an mgadvise WHAT" for a file without version_sym). */
+void *cli_plugin_open(const char *file, const char *dir, bool search, const char *version_sym,
+                      const char *what, char *why, size_t cap);
+/* `mgadvise serve` through the serve plugin: its exit status, or 3 when the plugin cannot
+ * be loaded (said on stderr). */
+int cli_serve_run(int argc, char **argv);
+
 /* `mgadvise fmt`: rewrites rule files in the canonical layout, or with --check lists those
  * that are not. */
 int cli_fmt(int argc, char **argv);
@@ -189,7 +199,9 @@ int cli_batch(int argc, char **argv);
 int cli_batch_stream(const mga_ruleset *rs, FILE *in, bool csv, int out_fd);
 
 /* `mgadvise serve`: the CDS Hooks service over HTTP (cli/serve.c, cli/cds.c); runs until
- * SIGTERM or SIGINT, which it blocks in every thread and waits for. */
+ * SIGTERM or SIGINT, which it blocks in every thread and waits for. It lives in the serve
+ * plugin (mgadvise-serve.so, entry points in cli/serve_entry.c) with the libraries only it
+ * needs; the CLI runs it through cli_serve_run. */
 int cli_serve(int argc, char **argv);
 
 /* `mgadvise explain` and `mgadvise test` (cli/tools.c); rules as for cli_batch. */

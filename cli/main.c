@@ -410,7 +410,7 @@ static int run(int argc, char **argv)
     if (strcmp(cmd, "batch") == 0)
         return cli_batch(argc - 1, argv + 1);
     if (strcmp(cmd, "serve") == 0)
-        return cli_serve(argc - 1, argv + 1);
+        return cli_serve_run(argc - 1, argv + 1);
     if (strcmp(cmd, "explain") == 0)
         return cli_explain(argc - 1, argv + 1);
     if (strcmp(cmd, "test") == 0)

@@ -38,7 +38,7 @@ expected() {
         "$lib/libmgadvise.a" "$lib/libmgadvise.so" \
         "$lib/libmgadvise.so.$major" "$lib/libmgadvise.so.$version" \
         "$lib/libmgadvise-analysis.so" "$lib/libmgadvise-analysis.so.$major" \
-        "$lib/libmgadvise-analysis.so.$version" \
+        "$lib/libmgadvise-analysis.so.$version" "$lib/mgadvise/mgadvise-serve.so" \
         "$lib/pkgconfig/mgadvise.pc" share/bash-completion/completions/mgadvise \
         share/man/man1/mgadvise.1 share/man/man3/libmgadvise.3 \
         share/man/man5/mgadvise-rules.5
@@ -74,8 +74,15 @@ cp "$prefix/bin/mgadvise" "$tmp/elsewhere/mgadvise"
 "$tmp/elsewhere/mgadvise" check "$root/rules" >"$tmp/check.out" 2>"$tmp/check.err" ||
     { cat "$tmp/check.err"; fail "the installed mgadvise check failed"; }
 grep -q '^mgadvise: analysis: ' "$tmp/check.out" || fail "the installed mgadvise check did not analyse"
+# ... and serve loads its plugin from LIBDIR/mgadvise; eval loads no library of serve's
+"$tmp/elsewhere/mgadvise" serve --help >"$tmp/serve.out" 2>"$tmp/serve.err" ||
+    { cat "$tmp/serve.err"; fail "the installed mgadvise serve --help failed"; }
+grep -q '^usage: mgadvise serve ' "$tmp/serve.out" || fail "the installed mgadvise serve --help printed no usage"
+for l in microhttpd jwt curl gnutls; do
+    if readelf -d "$prefix/bin/mgadvise" | grep NEEDED | grep -qi $l; then fail "bin/mgadvise needs $l"; fi
+done
 rm -r "$tmp/elsewhere"
-echo "install: PREFIX layout, SONAMEs libmgadvise.so.$major, libmgadvise-analysis.so.$major and links; check loads the analysis from LIBDIR"
+echo "install: PREFIX layout, SONAMEs libmgadvise.so.$major, libmgadvise-analysis.so.$major and links; check loads the analysis and serve its plugin from LIBDIR"
 
 # ---- 2. pkg-config ----
 export PKG_CONFIG_PATH="$lib/pkgconfig"

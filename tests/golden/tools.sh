@@ -217,4 +217,18 @@ else
     check "check without the analysis library" $?
 fi
 
+# serve without its plugin (the same copy, alone), as long as it is not installed: a
+# message naming what was tried, exit 3; with it, next to the program, serve runs
+"$tmp/alone/mgadvise" serve --help >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 0 ]; then
+    echo "tools: (the serve plugin is installed: its absence is not tested)"
+else
+    [ $rc -eq 3 ] && [ ! -s "$tmp/out" ] &&
+        grep -q "^mgadvise serve: cannot load the service ($tmp/alone/mgadvise-serve.so: .*)\$" "$tmp/err"
+    check "serve without its plugin" $?
+fi
+"$BIN" serve --help >"$tmp/out" 2>&1 && grep -q '^usage: mgadvise serve ' "$tmp/out"
+check "serve loads its plugin from beside the program" $?
+
 golden_done tools
