@@ -57,7 +57,7 @@ EXAMPLES   = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c
 .PHONY: all lib identical test lsp-test unit golden examples-run rules-check bless clean sanitize test-asan \
         check-tools deps codes-table docs-check docs-bless fuzz fuzz-regress test-valgrind test-tsan rule-tests fmt-check graph-svg \
         bench bench-tools bench-smoke install uninstall man-check install-check bench-items \
-        python-test bench-python cli-deps-check bench-start data-test serve-test editors-test editors-svg \
+        python-test bench-python cli-deps-check structure-check bench-start data-test serve-test editors-test editors-svg \
         bench-lsp bench-serve bench-handler
 
 .DEFAULT_GOAL := all
@@ -214,6 +214,16 @@ cli-deps-check: $(BUILD)/mgadvise $(BUILD)/libmgadvise.so $(BUILD)/$(SERVE_PLUGI
 	    { echo "cli: $(SERVE_PLUGIN) exports $$exports"; exit 1; }; \
 	echo "cli: mgadvise and libmgadvise load no Z3; $(ANALYSIS_SONAME) does; libmgadvise no libcurl;" \
 	    "mgadvise loads no HTTP, TLS, JWT or curl library; $(SERVE_PLUGIN) does, exporting its entry points only"
+
+# No include cycle among the modules of engine/, cli/ and grammar/, and no engine header in
+# cli/ (tests/structure/includes.py); the check must also find a cycle made on purpose.
+structure-check:
+	@/usr/bin/python3 tests/structure/includes.py .
+	@t=$$(mktemp -d) && mkdir -p $$t/engine && printf '#include "b.h"\n' >$$t/engine/a.h && \
+	    : >$$t/engine/b.h && printf '#include "a.h"\n' >$$t/engine/b.c && \
+	    out=$$(/usr/bin/python3 tests/structure/includes.py $$t); rc=$$?; rm -rf $$t; \
+	    [ $$rc -eq 1 ] && [ "$$out" = "structure: include cycle: engine/a <-> engine/b" ] || \
+	    { echo "structure: the check missed a cycle made on purpose ($$out)"; exit 1; }
 
 # ---- installing (make install PREFIX=/usr DESTDIR=...; docs/INSTALL.md) ----
 # Every directory may be set on its own; DESTDIR is prepended to each when copying, never
@@ -617,7 +627,8 @@ fuzz:
 	done
 
 test: all unit golden examples-run rules-check rule-tests fmt-check docs-check fuzz-regress bench-smoke \
-      man-check install-check python-test cli-deps-check data-test lsp-test serve-test editors-test
+      man-check install-check python-test cli-deps-check structure-check data-test lsp-test serve-test \
+      editors-test
 	@echo "mgadvise: all tests passed ($(BUILD))"
 
 bless: $(BUILD)/mgadvise
