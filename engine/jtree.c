@@ -132,7 +132,8 @@ static int j_close(void *ud)
     frame *f = (frame *)b->frames.data + --b->frames.len;
     yajl_val v = f->v;
     size_t n = b->vals.len - f->start;
-    const member *m = (const member *)b->vals.data + f->start;
+    /* no value stacked yet (an empty array or object as the first value): no array either */
+    const member *m = n ? (const member *)b->vals.data + f->start : NULL;
     yajl_val *values = arena_alloc_uninit(b->a, n * sizeof *values);
     if (!values)
         return stop(b, JTREE_NOMEM);

@@ -48,6 +48,8 @@ static void test_jtree_same_as_yajl_tree(void **state)
         "{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\"id\":\"p\",\"x\":[1,2.0,"
         "true,false,null,{},[]]}},{\"fullUrl\":\"u\"}],\"n\":18446744073709551616}",
         "[[[[1]],[2,[3,{\"k\":[4]}]]]]",
+        "[[[]]]", /* empty values before any other: nothing stacked yet */
+        "{\"a\":{}}",
         "/* a comment */ {\"a\": 1 // and another\n}",
         "{\"dup\":1,\"dup\":2}",
     };
