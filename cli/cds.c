@@ -24,7 +24,8 @@
 /* Summaries stay under the 140 characters CDS Hooks allows: bytes bound characters. */
 #define SUMMARY_MAX 139
 /* Requests nest FHIR resources a few levels deep; the FHIR mapper allows 64 levels */
-#define CDS_MAX_DEPTH 64
+#define CDS_MAX_DEPTH 64 /* the library's limit for FHIR input */
+#define CDS_E_DEEP 4039   /* E4039: FHIR input nested deeper than the limit */
 
 typedef struct cds_doc {
     char *key, *title, *url;
@@ -767,20 +768,20 @@ static void trace_rules(cds_trace *t, const mga_result *r)
             t->nrules++;
 }
 
-/* The request's prefetch (req, len bytes: the request itself, or one made of the prefetch
- * fetched) read into a profile by the library, evaluated and written as cards. */
-static int evaluate(const cds_service *s, const char *req, size_t len, bool safety_only,
-                    cds_trace *t, char **out, size_t *outlen)
+/* Today's date (UTC) in today[11]; false when the clock cannot be read. */
+static bool today_utc(char *today, size_t cap)
 {
-    char today[16];
     time_t now = time(NULL);
     struct tm tm;
-    if (!gmtime_r(&now, &tm) || strftime(today, sizeof today, "%Y-%m-%d", &tm) == 0)
-        return fail(500, "internal", out, outlen, "cannot read the clock");
-    mga_profile *p = NULL;
+    return gmtime_r(&now, &tm) && strftime(today, cap, "%Y-%m-%d", &tm) != 0;
+}
+
+/* The prefetch read into a profile (st, p and d: what the library's reading gave; they are
+ * freed here), evaluated and written as cards. */
+static int evaluate(const cds_service *s, mga_status st, mga_profile *p, mga_diags *d,
+                    bool safety_only, cds_trace *t, char **out, size_t *outlen)
+{
     mga_result *r = NULL;
-    mga_diags *d = NULL;
-    mga_status st = mga_profile_from_prefetch(s->rs, "prefetch", req, len, today, &p, &d);
     int status = 200;
     if (st == MGA_E_PROFILE) {
         const mga_diag *e = NULL;
@@ -867,21 +868,41 @@ int cds_handle(const cds_service *s, const char *id, const char *body, size_t le
     if (len == 0 || memchr(body, '\0', len))
         return fail(400, "bad_json", out, outlen, "the body is %s",
                     len ? "not JSON text (a NUL byte)" : "empty");
-    /* the prefetch's resources are read by the library from the text: here only their keys
-     * and types are built */
+    char today[16];
+    if (!today_utc(today, sizeof today))
+        return fail(500, "internal", out, outlen, "cannot read the clock");
+    /* read once, by the library: the profile from the prefetch, and the rest of the request
+     * (its members, the prefetch's keys with their values' outline) for the checks here */
+    sbuf rb = {0};
+    mga_profile *p = NULL;
+    mga_diags *d = NULL;
+    mga_status mst = mga_profile_from_request(s->rs, "prefetch", body, len, today, &p,
+                                              sbuf_write, &rb, &d);
+    yajl_val root = NULL;
     char err[256];
-    bool deep;
-    yajl_val root = cli_json_tree_skip(body, len, "prefetch", CDS_MAX_DEPTH, &deep, err,
-                                       sizeof err);
-    if (deep)
-        return fail(400, "bad_json", out, outlen, "the body is nested deeper than %d levels",
-                    CDS_MAX_DEPTH);
+    if (rb.len && !rb.oom)
+        root = yajl_tree_parse(rb.p, err, sizeof err);
     if (!root) {
-        for (char *c = err; *c; c++)
-            if (*c == '\n')
-                *c = ' ';
-        return fail(400, "bad_json", out, outlen, "the body is not JSON: %s", err);
+        const mga_diag *e = NULL;
+        for (size_t i = 0; i < mga_diags_count(d) && !e; i++)
+            if (mga_diags_ref(d, i)->kind == MGA_DIAG_ERROR)
+                e = mga_diags_ref(d, i);
+        int status;
+        if (rb.len || rb.oom || (mst != MGA_E_PROFILE && mst != MGA_OK) || !e)
+            status = fail(500, "internal", out, outlen, "the request cannot be read: %s",
+                          rb.oom ? "out of memory" : mga_status_str(mst));
+        else if (e->code == CDS_E_DEEP)
+            status = fail(400, "bad_json", out, outlen,
+                          "the body is nested deeper than %d levels", CDS_MAX_DEPTH);
+        else
+            status = fail(400, "bad_json", out, outlen, "the body is not JSON: %s",
+                          e->message);
+        free(rb.p);
+        mga_profile_free(p);
+        mga_diags_free(d);
+        return status;
     }
+    free(rb.p);
     int status;
     yajl_val fetched = NULL;
     char *freq = NULL; /* the request made of the fetched prefetch */
@@ -938,8 +959,23 @@ int cds_handle(const cds_service *s, const char *id, const char *body, size_t le
         status = fail(412, "prefetch_missing", out, outlen,
                       "'prefetch.patient' (Patient/{{context.patientId}}) is missing and the "
                       "request gives no 'fhirServer' to fetch it from");
-    else
-        status = evaluate(s, freq ? freq : body, freq ? freqlen : len, order, trace, out, outlen);
+    else if (freq) {
+        /* the prefetch completed from the FHIR server: read again, as a whole */
+        mga_profile_free(p);
+        mga_diags_free(d);
+        p = NULL;
+        d = NULL;
+        mst = mga_profile_from_prefetch(s->rs, "prefetch", freq, freqlen, today, &p, &d);
+        status = evaluate(s, mst, p, d, order, trace, out, outlen);
+        p = NULL;
+        d = NULL;
+    } else {
+        status = evaluate(s, mst, p, d, order, trace, out, outlen);
+        p = NULL;
+        d = NULL;
+    }
+    mga_profile_free(p);
+    mga_diags_free(d);
     free(freq);
     yajl_tree_free(fetched);
     yajl_tree_free(root);

@@ -19,14 +19,4 @@ size_t cli_json_depth(const char *p, size_t len, size_t max);
  */
 void cli_json_gen(yajl_gen g, yajl_val v);
 
-/* JSON text p (len bytes) as yajl_tree_parse reads it (comments allowed, duplicate keys
- * kept, the same error text in err), except that the values of the root's member skip
- * that are objects or arrays are left empty: their type is kept, their contents are not
- * built. For a request whose bulk is in one member that the caller hands on as text (a
- * hook request's prefetch). Arrays and objects nested deeper than max_depth anywhere (in
- * the skipped values too) stop the parse: then *deep is set. NULL with err (cap bytes)
- * saying why; free the tree with yajl_tree_free. */
-yajl_val cli_json_tree_skip(const char *p, size_t len, const char *skip, size_t max_depth,
-                            bool *deep, char *err, size_t cap);
-
 #endif

@@ -1044,9 +1044,92 @@ static void write_profile(fx *x, outbuf *o, size_t *nfields)
     outbuf_add(o, "}\n", 2);
 }
 
-/* The mapping: on MGA_OK, o holds the profile JSON. d receives the diagnostics. */
+/* v as JSON text (depth bounded by the parse). */
+static void write_val(outbuf *w, yajl_val v)
+{
+    if (YAJL_IS_OBJECT(v)) {
+        outbuf_add(w, "{", 1);
+        for (size_t i = 0; i < v->u.object.len; i++) {
+            if (i)
+                outbuf_add(w, ",", 1);
+            json_str(w, v->u.object.keys[i]);
+            outbuf_add(w, ":", 1);
+            write_val(w, v->u.object.values[i]);
+        }
+        outbuf_add(w, "}", 1);
+    } else if (YAJL_IS_ARRAY(v)) {
+        outbuf_add(w, "[", 1);
+        for (size_t i = 0; i < v->u.array.len; i++) {
+            if (i)
+                outbuf_add(w, ",", 1);
+            write_val(w, v->u.array.values[i]);
+        }
+        outbuf_add(w, "]", 1);
+    } else if (YAJL_IS_STRING(v)) {
+        json_str(w, v->u.string);
+    } else if (YAJL_IS_NUMBER(v)) {
+        outbuf_add(w, v->u.number.r, strlen(v->u.number.r)); /* its text, as given */
+    } else if (YAJL_IS_TRUE(v)) {
+        outbuf_add(w, "true", 4);
+    } else if (YAJL_IS_FALSE(v)) {
+        outbuf_add(w, "false", 5);
+    } else {
+        outbuf_add(w, "null", 4);
+    }
+}
+
+/* v's outline: {} for an object, [] for an array, a scalar (null included) as it is. */
+static void write_outline(outbuf *w, yajl_val v)
+{
+    if (YAJL_IS_OBJECT(v))
+        outbuf_add(w, "{}", 2);
+    else if (YAJL_IS_ARRAY(v))
+        outbuf_add(w, "[]", 2);
+    else
+        write_val(w, v);
+}
+
+/* The request without the prefetch's resources (mga_profile_from_request): every member as
+ * given but "prefetch", an object of its keys with each value's outline; a prefetch that is
+ * not an object, and a request that is not one, as their outline. One line. */
+static void write_rest(outbuf *w, yajl_val root)
+{
+    if (!YAJL_IS_OBJECT(root)) {
+        write_outline(w, root);
+    } else {
+        outbuf_add(w, "{", 1);
+        for (size_t i = 0; i < root->u.object.len; i++) {
+            yajl_val v = root->u.object.values[i];
+            if (i)
+                outbuf_add(w, ",", 1);
+            json_str(w, root->u.object.keys[i]);
+            outbuf_add(w, ":", 1);
+            if (strcmp(root->u.object.keys[i], "prefetch") != 0) {
+                write_val(w, v);
+            } else if (!YAJL_IS_OBJECT(v)) {
+                write_outline(w, v);
+            } else {
+                outbuf_add(w, "{", 1);
+                for (size_t j = 0; j < v->u.object.len; j++) {
+                    if (j)
+                        outbuf_add(w, ",", 1);
+                    json_str(w, v->u.object.keys[j]);
+                    outbuf_add(w, ":", 1);
+                    write_outline(w, v->u.object.values[j]);
+                }
+                outbuf_add(w, "}", 1);
+            }
+        }
+        outbuf_add(w, "}", 1);
+    }
+    outbuf_add(w, "\n", 1);
+}
+
+/* The mapping: on MGA_OK, o holds the profile JSON. d receives the diagnostics. rest (NULL
+ * but for mga_profile_from_request) receives write_rest's text once the text parses, what
+ * ever the mapping then gives. */
 static mga_status map(const mga_ruleset *rs, const char *name, const char *json, size_t len,
-                      const char *date, bool prefetch, outbuf *o, mga_diags *d)
+                      const char *date, bool prefetch, outbuf *o, outbuf *rest, mga_diags *d)
 {
     fx x = {.rs = rs, .d = d, .name = name ? name : "<fhir>", .date = date,
             .note_unused = prefetch};
@@ -1116,6 +1199,13 @@ static mga_status map(const mga_ruleset *rs, const char *name, const char *json,
         goto done;
     }
     x.root = root;
+    if (rest) {
+        write_rest(rest, root);
+        if (rest->oom) {
+            st = MGA_E_NOMEM;
+            goto done;
+        }
+    }
     if (prefetch)
         read_prefetch(&x, root);
     else
@@ -1174,7 +1264,7 @@ mga_status mga_fhir_write_profile(const mga_ruleset *rs, const char *name, const
     if (!d)
         return MGA_E_NOMEM;
     outbuf o = {.m = &rs->m};
-    mga_status st = map(rs, name, json, len, date, false, &o, d);
+    mga_status st = map(rs, name, json, len, date, false, &o, NULL, d);
     if (st == MGA_OK && fn(ud, o.b.p, o.b.len) != 0)
         st = MGA_E_WRITE;
     membuf_free(&rs->m, &o.b);
@@ -1183,7 +1273,7 @@ mga_status mga_fhir_write_profile(const mga_ruleset *rs, const char *name, const
 
 static mga_status from_json(const mga_ruleset *rs, const char *name, const char *json,
                             size_t len, const char *date, bool prefetch, mga_profile **out,
-                            mga_diags **diags)
+                            mga_write_fn rest_fn, void *ud, mga_diags **diags)
 {
     if (out)
         *out = NULL;
@@ -1194,8 +1284,15 @@ static mga_status from_json(const mga_ruleset *rs, const char *name, const char 
     mga_diags *d = diag_new(&rs->m, 0);
     if (!d)
         return MGA_E_NOMEM;
-    outbuf o = {.m = &rs->m};
-    mga_status st = map(rs, name, json, len, date, prefetch, &o, d);
+    outbuf o = {.m = &rs->m}, rest = {.m = &rs->m};
+    mga_status st = map(rs, name, json, len, date, prefetch, &o, rest_fn ? &rest : NULL, d);
+    if (rest_fn && rest.b.len && st != MGA_E_NOMEM && rest_fn(ud, rest.b.p, rest.b.len) != 0) {
+        membuf_free(&rs->m, &rest.b);
+        membuf_free(&rs->m, &o.b);
+        mga_diags_free(d);
+        return MGA_E_WRITE;
+    }
+    membuf_free(&rs->m, &rest.b);
     if (st == MGA_OK) {
         mga_diags *pd = NULL;
         st = mga_profile_parse(rs, name ? name : "<fhir>", o.b.p, o.b.len, out, &pd);
@@ -1220,12 +1317,26 @@ mga_status mga_profile_from_fhir(const mga_ruleset *rs, const char *name, const 
                                  size_t len, const char *date, mga_profile **out,
                                  mga_diags **diags)
 {
-    return from_json(rs, name, json, len, date, false, out, diags);
+    return from_json(rs, name, json, len, date, false, out, NULL, NULL, diags);
 }
 
 mga_status mga_profile_from_prefetch(const mga_ruleset *rs, const char *name, const char *json,
                                      size_t len, const char *date, mga_profile **out,
                                      mga_diags **diags)
 {
-    return from_json(rs, name, json, len, date, true, out, diags);
+    return from_json(rs, name, json, len, date, true, out, NULL, NULL, diags);
+}
+
+mga_status mga_profile_from_request(const mga_ruleset *rs, const char *name, const char *json,
+                                    size_t len, const char *date, mga_profile **out,
+                                    mga_write_fn rest_fn, void *ud, mga_diags **diags)
+{
+    if (!rest_fn) {
+        if (out)
+            *out = NULL;
+        if (diags)
+            *diags = NULL;
+        return MGA_E_MISUSE;
+    }
+    return from_json(rs, name, json, len, date, true, out, rest_fn, ud, diags);
 }

@@ -358,6 +358,21 @@ MGA_API mga_status mga_profile_from_fhir(const mga_ruleset *rs, const char *name
 MGA_API mga_status mga_profile_from_prefetch(const mga_ruleset *rs, const char *name,
                                              const char *json, size_t len, const char *date,
                                              mga_profile **out, mga_diags **diags);
+/* mga_profile_from_prefetch, and the rest of the request for a service that answers it,
+ * from one reading of the text: once json parses (whatever the mapping then gives), the
+ * request is written through one call of rest_fn as one JSON object and a newline, every
+ * member as given except "prefetch", which is written as an object of the same keys, each
+ * value as its outline: {} for an object (a resource), [] for an array, null and other
+ * scalars as they are (a prefetch or a request that is not an object: its outline). So a
+ * service checks hook, context and which prefetch keys came without reading the
+ * resources a second time. Text that does not parse (E4001; nested deeper than 64 levels,
+ * E4039) gives MGA_E_PROFILE without a call of rest_fn. MGA_E_MISUSE for a NULL rest_fn;
+ * MGA_E_WRITE when rest_fn returns non-zero (then no profile); otherwise, ownership, NULL
+ * behaviour, errors and threads as mga_profile_from_prefetch. */
+MGA_API mga_status mga_profile_from_request(const mga_ruleset *rs, const char *name,
+                                            const char *json, size_t len, const char *date,
+                                            mga_profile **out, mga_write_fn rest_fn, void *ud,
+                                            mga_diags **diags);
 /* The same mapping, writing the profile JSON (one object and a newline, fields in schema
  * order, numbers as the FHIR input wrote them) through one call of fn instead of parsing
  * it. Errors as mga_profile_from_fhir's mapping errors, and MGA_E_MISUSE for a NULL fn,

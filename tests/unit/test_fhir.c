@@ -743,6 +743,113 @@ static void test_fhir_prefetch(void **state)
     mga_engine_free(eng);
 }
 
+/* A growing string for the writers' output. */
+typedef struct text {
+    char buf[8192];
+    size_t len;
+    int calls, fail;
+} text;
+
+static int text_write(void *ud, const char *p, size_t n)
+{
+    text *t = ud;
+    t->calls++;
+    if (t->fail || t->len + n >= sizeof t->buf)
+        return -1;
+    memcpy(t->buf + t->len, p, n);
+    t->len += n;
+    t->buf[t->len] = '\0';
+    return 0;
+}
+
+/* mga_profile_from_request: the profile mga_profile_from_prefetch gives, and the request
+ * written once without the prefetch's resources (members as given, the prefetch's keys
+ * with their values' outline); nothing written for text that does not parse. */
+static void test_fhir_request(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = NULL;
+    assert_int_equal(mga_compile_builtin(eng, &rs, NULL), MGA_OK);
+    const char *req =
+        "{\"hook\":\"patient-view\", \"hookInstance\":\"i\\u00e9\",\"context\":{\"patientId\":"
+        "\"p1\",\"n\":1.50e3,\"ok\":[true,false,null]},\"prefetch\":{\"patient\":"
+        "{\"resourceType\":\"Patient\",\"gender\":\"female\",\"birthDate\":\"1980-02-03\"},"
+        "\"conditions\":null,\"obs\":" BUNDLE(RES(OBS("1989-3",
+                                                     "\"effectiveDateTime\":\"2026-01-01\"",
+                                                     "\"valueQuantity\":{\"value\":12,"
+                                                     "\"unit\":\"ng/mL\"}"))) ","
+        "\"x\":[1],\"y\":\"s\"}}";
+    text t = {.len = 0};
+    mga_profile *p = NULL, *q = NULL;
+    mga_diags *d = NULL, *e = NULL;
+    assert_int_equal(mga_profile_from_request(rs, "req", req, strlen(req), DATE, &p,
+                                              text_write, &t, &d),
+                     MGA_OK);
+    assert_int_equal(t.calls, 1);
+    assert_string_equal(t.buf, "{\"hook\":\"patient-view\",\"hookInstance\":\"i\u00e9\","
+                               "\"context\":{\"patientId\":\"p1\",\"n\":1.50e3,"
+                               "\"ok\":[true,false,null]},\"prefetch\":{\"patient\":{},"
+                               "\"conditions\":null,\"obs\":{},\"x\":[],\"y\":\"s\"}}\n");
+    assert_int_equal(mga_profile_from_prefetch(rs, "req", req, strlen(req), DATE, &q, &e),
+                     MGA_OK);
+    /* the same profile: the same advice, the same warnings */
+    mga_result *r1 = NULL, *r2 = NULL;
+    assert_int_equal(mga_evaluate(rs, p, &r1), MGA_OK);
+    assert_int_equal(mga_evaluate(rs, q, &r2), MGA_OK);
+    text a = {.len = 0}, b = {.len = 0};
+    assert_int_equal(mga_result_write(r1, MGA_FORMAT_JSON_LEAN, text_write, &a), MGA_OK);
+    assert_int_equal(mga_result_write(r2, MGA_FORMAT_JSON_LEAN, text_write, &b), MGA_OK);
+    assert_string_equal(a.buf, b.buf);
+    assert_int_equal(mga_diags_count(d), mga_diags_count(e));
+    mga_result_free(r1);
+    mga_result_free(r2);
+    mga_profile_free(p);
+    mga_profile_free(q);
+    mga_diags_free(d);
+    mga_diags_free(e);
+    /* text that does not parse, or too deep: an error, nothing written */
+    static const struct {
+        const char *req;
+        unsigned code;
+    } bad[] = {{"{not json", 4001}, {"", 4001}, {"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+                                                "[[[[[[[[[[[[[[[[[[[",
+                                                4039}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        t.calls = 0;
+        p = NULL;
+        d = NULL;
+        assert_int_equal(mga_profile_from_request(rs, "req", bad[i].req, strlen(bad[i].req),
+                                                  DATE, &p, text_write, &t, &d),
+                         MGA_E_PROFILE);
+        assert_null(p);
+        assert_int_equal(t.calls, 0);
+        expect_diag(d, bad[i].code, NULL);
+        mga_diags_free(d);
+    }
+    /* not an object: its outline written, and the mapping's error */
+    t.len = 0;
+    d = NULL;
+    assert_int_equal(mga_profile_from_request(rs, "req", "[1, {}]", 7, DATE, &p, text_write,
+                                              &t, &d),
+                     MGA_E_PROFILE);
+    assert_string_equal(t.buf, "[]\n");
+    mga_diags_free(d);
+    /* the writer refuses: MGA_E_WRITE and no profile; NULL writer: misuse */
+    t.fail = 1;
+    d = NULL;
+    assert_int_equal(mga_profile_from_request(rs, "req", req, strlen(req), DATE, &p, text_write,
+                                              &t, &d),
+                     MGA_E_WRITE);
+    assert_null(p);
+    assert_null(d);
+    assert_int_equal(mga_profile_from_request(rs, "req", req, strlen(req), DATE, &p, NULL, NULL,
+                                              &d),
+                     MGA_E_MISUSE);
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
 /* Every allocation failing in turn: MGA_E_NOMEM or MGA_OK, nothing leaked. */
 static void test_fhir_out_of_memory(void **state)
 {
@@ -776,6 +883,18 @@ static void test_fhir_out_of_memory(void **state)
             mga_diags_free(d);
             st = s2;
         }
+        if (st == MGA_OK) { /* the same, with the rest of the request written */
+            p = NULL;
+            d = NULL;
+            text t = {.len = 0};
+            mga_status s3 = mga_profile_from_request(r2, "r.json", req, strlen(req), DATE, &p,
+                                                     text_write, &t, &d);
+            assert_true(s3 == MGA_OK || s3 == MGA_E_NOMEM);
+            assert_true(s3 == MGA_E_NOMEM || strcmp(t.buf, "{\"prefetch\":{\"b\":{}}}\n") == 0);
+            mga_profile_free(p);
+            mga_diags_free(d);
+            st = s3;
+        }
         mga_ruleset_free(r2);
         mga_engine_free(e2);
         if (st == MGA_OK && !f2.failed)
@@ -797,6 +916,7 @@ int main(void)
         cmocka_unit_test(test_fhir_errors),
         cmocka_unit_test(test_fhir_binding_checks),
         cmocka_unit_test(test_fhir_prefetch),
+        cmocka_unit_test(test_fhir_request),
         cmocka_unit_test(test_fhir_out_of_memory),
     };
     return cmocka_run_group_tests_name("fhir", tests, NULL, NULL);
