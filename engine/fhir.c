@@ -1044,27 +1044,41 @@ static void write_profile(fx *x, outbuf *o, size_t *nfields)
     outbuf_add(o, "}\n", 2);
 }
 
-/* v as JSON text (depth bounded by the parse). */
-static void write_val(outbuf *w, yajl_val v)
+/* How write_json writes a value: whole; as its outline ({} for an object, [] for an array);
+ * an object as its keys, each with its value's outline; or as a request, every member whole
+ * but "prefetch", written as its keys. Arrays are whole only when the value is; scalars
+ * (null included) are always as they are. */
+enum { W_WHOLE, W_OUTLINE, W_KEYS, W_REQUEST };
+
+/* v as JSON text, as how says (depth bounded by the parse). */
+static void write_json(outbuf *w, yajl_val v, int how)
 {
-    if (YAJL_IS_OBJECT(v)) {
+    if (YAJL_IS_OBJECT(v) && how != W_OUTLINE) {
         outbuf_add(w, "{", 1);
         for (size_t i = 0; i < v->u.object.len; i++) {
+            const char *key = v->u.object.keys[i];
             if (i)
                 outbuf_add(w, ",", 1);
-            json_str(w, v->u.object.keys[i]);
+            json_str(w, key);
             outbuf_add(w, ":", 1);
-            write_val(w, v->u.object.values[i]);
+            write_json(w, v->u.object.values[i],
+                       how == W_KEYS                                         ? W_OUTLINE
+                       : how == W_REQUEST && strcmp(key, "prefetch") == 0 ? W_KEYS
+                                                                          : W_WHOLE);
         }
         outbuf_add(w, "}", 1);
-    } else if (YAJL_IS_ARRAY(v)) {
+    } else if (YAJL_IS_OBJECT(v)) {
+        outbuf_add(w, "{}", 2);
+    } else if (YAJL_IS_ARRAY(v) && how == W_WHOLE) {
         outbuf_add(w, "[", 1);
         for (size_t i = 0; i < v->u.array.len; i++) {
             if (i)
                 outbuf_add(w, ",", 1);
-            write_val(w, v->u.array.values[i]);
+            write_json(w, v->u.array.values[i], W_WHOLE);
         }
         outbuf_add(w, "]", 1);
+    } else if (YAJL_IS_ARRAY(v)) {
+        outbuf_add(w, "[]", 2);
     } else if (YAJL_IS_STRING(v)) {
         json_str(w, v->u.string);
     } else if (YAJL_IS_NUMBER(v)) {
@@ -1078,55 +1092,8 @@ static void write_val(outbuf *w, yajl_val v)
     }
 }
 
-/* v's outline: {} for an object, [] for an array, a scalar (null included) as it is. */
-static void write_outline(outbuf *w, yajl_val v)
-{
-    if (YAJL_IS_OBJECT(v))
-        outbuf_add(w, "{}", 2);
-    else if (YAJL_IS_ARRAY(v))
-        outbuf_add(w, "[]", 2);
-    else
-        write_val(w, v);
-}
-
-/* The request without the prefetch's resources (mga_profile_from_request): every member as
- * given but "prefetch", an object of its keys with each value's outline; a prefetch that is
- * not an object, and a request that is not one, as their outline. One line. */
-static void write_rest(outbuf *w, yajl_val root)
-{
-    if (!YAJL_IS_OBJECT(root)) {
-        write_outline(w, root);
-    } else {
-        outbuf_add(w, "{", 1);
-        for (size_t i = 0; i < root->u.object.len; i++) {
-            yajl_val v = root->u.object.values[i];
-            if (i)
-                outbuf_add(w, ",", 1);
-            json_str(w, root->u.object.keys[i]);
-            outbuf_add(w, ":", 1);
-            if (strcmp(root->u.object.keys[i], "prefetch") != 0) {
-                write_val(w, v);
-            } else if (!YAJL_IS_OBJECT(v)) {
-                write_outline(w, v);
-            } else {
-                outbuf_add(w, "{", 1);
-                for (size_t j = 0; j < v->u.object.len; j++) {
-                    if (j)
-                        outbuf_add(w, ",", 1);
-                    json_str(w, v->u.object.keys[j]);
-                    outbuf_add(w, ":", 1);
-                    write_outline(w, v->u.object.values[j]);
-                }
-                outbuf_add(w, "}", 1);
-            }
-        }
-        outbuf_add(w, "}", 1);
-    }
-    outbuf_add(w, "\n", 1);
-}
-
 /* The mapping: on MGA_OK, o holds the profile JSON. d receives the diagnostics. rest (NULL
- * but for mga_profile_from_request) receives write_rest's text once the text parses, what
+ * but for mga_profile_from_request) receives the request without the prefetch's resources once the text parses, what
  * ever the mapping then gives. */
 static mga_status map(const mga_ruleset *rs, const char *name, const char *json, size_t len,
                       const char *date, bool prefetch, outbuf *o, outbuf *rest, mga_diags *d)
@@ -1200,7 +1167,9 @@ static mga_status map(const mga_ruleset *rs, const char *name, const char *json,
     }
     x.root = root;
     if (rest) {
-        write_rest(rest, root);
+        /* the request without the prefetch's resources, on one line */
+        write_json(rest, root, W_REQUEST);
+        outbuf_add(rest, "\n", 1);
         if (rest->oom) {
             st = MGA_E_NOMEM;
             goto done;
