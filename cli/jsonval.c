@@ -3,12 +3,8 @@
  * written back (cli/jsonval.h). */
 #include "jsonval.h"
 
-#include <errno.h>
 #include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <yajl/yajl_parse.h>
 
 size_t cli_json_depth(const char *p, size_t len, size_t max)
 {
