@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* CDS Hooks 2.0 for `mgadvise serve`, without HTTP: the discovery document (prefetch
  * templates from the rule set's FHIR bindings, mga_ruleset_write_prefetch), a hook request
- * checked with yajl_tree and its prefetch read into a profile by the library from the
- * request's own text (mga_profile_from_prefetch), and the result written as cards with
+ * read once by the library (mga_profile_from_request: its prefetch into a profile where it
+ * stands, the rest handed back and checked here with yajl_tree), and the result written as
+ * cards with
  * yajl_gen, the FHIR reader's warnings in the summary card. A client of the public header
  * only. */
 #define _DEFAULT_SOURCE /* getrandom */
