@@ -3,9 +3,10 @@
  * templates from the rule set's FHIR bindings, mga_ruleset_write_prefetch), a hook request
  * read once by the library (mga_profile_from_request: its prefetch into a profile where it
  * stands, the rest handed back and checked here with yajl_tree), and the result written as
- * cards with
- * yajl_gen, the FHIR reader's warnings in the summary card. A client of the public header
- * only. */
+ * cards with yajl_gen, the FHIR reader's warnings in the summary card. An item's card is
+ * the rule's alone (mga_advice: the same in every result), so it is written once per rule
+ * set, when the rule first fires, and copied into each response with a fresh uuid. A
+ * client of the public header only. */
 #define _DEFAULT_SOURCE /* getrandom */
 #include "cds.h"
 #include "cli.h"
@@ -14,6 +15,7 @@
 #include "mgproduct.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,20 @@ typedef struct cds_doc {
     char *key, *title, *url;
 } cds_doc;
 
+/* An item's card as written once: compact JSON whose uuid is UUID_AT bytes in, zeros until
+ * a response copies it; its summary and indicator for the decision log. */
+typedef struct item_card {
+    char *json;
+    size_t len;
+    const char *indicator;
+    char summary[SUMMARY_MAX + 1];
+} item_card;
+typedef struct rule_slot {
+    const char *id;
+    size_t rule; /* its index in the rule set */
+} rule_slot;
+#define UUID_AT (sizeof "{\"uuid\":\"" - 1)
+
 struct cds_service {
     const mga_ruleset *rs;
     cds_doc *docs;
@@ -41,6 +57,9 @@ struct cds_service {
     bool needs_patient; /* the bindings read Patient: prefetch.patient is required */
     yajl_val templates; /* the prefetch templates: what a request lacks is fetched */
     fhirfetch_opts fetch;
+    size_t nrules;
+    rule_slot *by_id;            /* the rules in the order of their ids */
+    _Atomic(item_card *) *items; /* by rule index: NULL until the rule first fires */
 };
 
 static const struct {
@@ -194,6 +213,29 @@ static bool make_discovery(cds_service *s)
     return s->discovery != NULL;
 }
 
+static int by_id_cmp(const void *a, const void *b)
+{
+    return strcmp(((const rule_slot *)a)->id, ((const rule_slot *)b)->id);
+}
+
+/* The table of item cards, empty: one slot per rule, found by the rule's id. */
+static bool make_items(cds_service *s)
+{
+    s->nrules = mga_ruleset_rule_count(s->rs);
+    if (!s->nrules)
+        return true;
+    s->by_id = malloc(s->nrules * sizeof *s->by_id);
+    s->items = malloc(s->nrules * sizeof *s->items);
+    if (!s->by_id || !s->items)
+        return false;
+    for (size_t i = 0; i < s->nrules; i++) {
+        s->by_id[i] = (rule_slot){mga_ruleset_rule_id(s->rs, i), i};
+        atomic_init(&s->items[i], NULL);
+    }
+    qsort(s->by_id, s->nrules, sizeof *s->by_id, by_id_cmp);
+    return true;
+}
+
 cds_service *cds_service_new(const mga_ruleset *rs)
 {
     cds_service *s = calloc(1, sizeof *s);
@@ -205,7 +247,7 @@ cds_service *cds_service_new(const mga_ruleset *rs)
         free(s);
         return NULL;
     }
-    if (!read_docs(s) || !make_discovery(s)) {
+    if (!read_docs(s) || !make_discovery(s) || !make_items(s)) {
         cds_service_free(s);
         return NULL;
     }
@@ -224,6 +266,14 @@ void cds_service_free(cds_service *s)
     free(s->docs);
     free(s->discovery);
     yajl_tree_free(s->templates);
+    for (size_t i = 0; s->items && i < s->nrules; i++) {
+        item_card *k = atomic_load(&s->items[i]);
+        if (k)
+            free(k->json);
+        free(k);
+    }
+    free(s->items);
+    free(s->by_id);
     free(s);
     fhirfetch_cleanup();
 }
@@ -436,10 +486,10 @@ static void card_source(yajl_gen g, const cds_service *s, const mga_advice *a)
         yajl_gen_array_close(g);
 }
 
-/* What the cards of one response share: the generator, the uuids' random bytes, and the
- * trace that lists the cards for the decision log (NULL: none). */
+/* What the cards of one response share: the response written so far, the uuids' random
+ * bytes, and the trace that lists the cards for the decision log (NULL: none). */
 typedef struct cards {
-    yajl_gen g;
+    sbuf out;
     uuid_pool pool;
     cds_trace *trace;
     size_t cap; /* of trace->cards */
@@ -465,18 +515,26 @@ static void trace_card(cards *c, const char *id, const char *ind, const char *su
         t->ncards++;
 }
 
-static void card_head(cards *c, const char *summary, const char *ind, const sbuf *detail)
+/* A card opened in g, its first members written: uuid, summary, indicator, detail. */
+static void card_head(yajl_gen g, const char *id, const char *sum, const char *ind,
+                      const sbuf *detail)
 {
-    char id[37], sum[SUMMARY_MAX + 1];
-    yajl_gen g = c->g;
-    uuid4(&c->pool, id);
-    summary_of(summary, sum);
-    trace_card(c, id, ind, sum);
     yajl_gen_map_open(g);
     kv(g, "uuid", id);
     kv(g, "summary", sum);
     kv(g, "indicator", ind);
     kv(g, "detail", detail->p ? detail->p : "");
+}
+
+/* The card g holds (NULL: out of memory), appended to the response. */
+static void card_add(cards *c, yajl_gen g)
+{
+    const unsigned char *buf;
+    size_t n;
+    if (!g || yajl_gen_get_buf(g, &buf, &n) != yajl_gen_status_ok)
+        c->out.oom = true;
+    else
+        sbuf_write(&c->out, (const char *)buf, n);
 }
 
 /* s as markdown text: ASCII punctuation markdown gives a meaning to is escaped with a
@@ -568,7 +626,6 @@ static void fmt_mg(sbuf *m, const char *what, bool has, double mg)
 static void summary_card(cards *c, const cds_service *s, const mga_result *r, bool background,
                          const mga_diags *d)
 {
-    yajl_gen g = c->g;
     const mga_summary *sm = mga_result_summary_ref(r);
     mga_severity top = MGA_INFO;
     size_t n = mga_result_advice_count(r);
@@ -635,15 +692,33 @@ static void summary_card(cards *c, const cds_service *s, const mga_result *r, bo
         md(&m, disc);
         md(&m, "*");
     }
-    card_head(c, summary, indicator(top), &m);
+    char id[37], sum[SUMMARY_MAX + 1];
+    uuid4(&c->pool, id);
+    summary_of(summary, sum);
+    trace_card(c, id, indicator(top), sum);
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (g) {
+        card_head(g, id, sum, indicator(top), &m);
+        card_source(g, s, NULL);
+        yajl_gen_map_close(g);
+    }
+    c->out.oom |= m.oom;
     free(m.p);
-    card_source(g, s, NULL);
-    yajl_gen_map_close(g);
+    card_add(c, g);
+    if (g)
+        yajl_gen_free(g);
 }
 
-static void item_card(cards *c, const cds_service *s, const mga_advice *a)
+/* An item's card written: summary, indicator, detail with the passages, source and links;
+ * the uuid zeros. NULL when out of memory. */
+static item_card *item_write(const cds_service *s, const mga_advice *a)
 {
-    yajl_gen g = c->g;
+    item_card *k = calloc(1, sizeof *k);
+    yajl_gen g = k ? yajl_gen_alloc(NULL) : NULL;
+    if (!g) {
+        free(k);
+        return NULL;
+    }
     sbuf m = {0};
     md(&m, a->text);
     if (a->evidence) {
@@ -655,10 +730,69 @@ static void item_card(cards *c, const cds_service *s, const mga_advice *a)
         md(&m, a->refer);
     }
     md_cites(&m, s, a);
-    card_head(c, a->text, indicator(a->severity), &m);
-    free(m.p);
+    summary_of(a->text, k->summary);
+    k->indicator = indicator(a->severity);
+    card_head(g, "00000000-0000-0000-0000-000000000000", k->summary, k->indicator, &m);
     card_source(g, s, a);
     yajl_gen_map_close(g);
+    k->json = m.oom ? NULL : gen_take(g, &k->len);
+    if (m.oom)
+        yajl_gen_free(g);
+    free(m.p);
+    if (!k->json) {
+        free(k);
+        return NULL;
+    }
+    return k;
+}
+
+static void item_free(item_card *k)
+{
+    if (k)
+        free(k->json);
+    free(k);
+}
+
+/* The item's card, written the first time the rule fires (racing threads: one keeps its
+ * own, the others free theirs). *own: the card is not kept (a rule the rule set does not
+ * list), the caller frees it. NULL when out of memory. */
+static const item_card *item_of(const cds_service *s, const mga_advice *a, item_card **own)
+{
+    rule_slot key = {a->rule, 0};
+    const rule_slot *r =
+        s->nrules ? bsearch(&key, s->by_id, s->nrules, sizeof *s->by_id, by_id_cmp) : NULL;
+    *own = NULL;
+    if (!r)
+        return *own = item_write(s, a);
+    item_card *k = atomic_load(&s->items[r->rule]);
+    if (k)
+        return k;
+    item_card *mine = item_write(s, a);
+    if (!mine)
+        return NULL;
+    if (atomic_compare_exchange_strong(&s->items[r->rule], &k, mine))
+        return mine;
+    item_free(mine); /* another thread's came first: k */
+    return k;
+}
+
+static void item_card_add(cards *c, const cds_service *s, const mga_advice *a)
+{
+    item_card *own;
+    const item_card *k = item_of(s, a, &own);
+    if (!k) {
+        c->out.oom = true;
+        return;
+    }
+    char id[37];
+    uuid4(&c->pool, id);
+    trace_card(c, id, k->indicator, k->summary);
+    sbuf_write(&c->out, ",", 1);
+    size_t at = c->out.len + UUID_AT;
+    sbuf_write(&c->out, k->json, k->len);
+    if (!c->out.oom)
+        memcpy(c->out.p + at, id, 36);
+    item_free(own);
 }
 
 /* {"cards":[...]}: the summary card, then one card per act item (only warning and
@@ -666,22 +800,22 @@ static void item_card(cards *c, const cds_service *s, const mga_advice *a)
 static char *cards_json(const cds_service *s, const mga_result *r, bool safety_only,
                         const mga_diags *d, cds_trace *t, size_t *len)
 {
-    cards c = {.g = yajl_gen_alloc(NULL), .trace = t};
-    yajl_gen g = c.g;
-    if (!g)
-        return NULL;
-    yajl_gen_map_open(g);
-    str(g, "cards");
-    yajl_gen_array_open(g);
+    cards c = {.trace = t};
+    sbuf_write(&c.out, "{\"cards\":[", 10);
     summary_card(&c, s, r, !safety_only, d);
-    for (size_t i = 0; i < mga_result_advice_count(r); i++) {
+    for (size_t i = 0; i < mga_result_advice_count(r) && !c.out.oom; i++) {
         const mga_advice *a = mga_result_advice_ref(r, i);
         if (a->group == MGA_GROUP_ACT && (!safety_only || a->severity >= MGA_WARNING))
-            item_card(&c, s, a);
+            item_card_add(&c, s, a);
     }
-    yajl_gen_array_close(g);
-    yajl_gen_map_close(g);
-    return gen_take(g, len);
+    sbuf_write(&c.out, "]}", 2);
+    if (c.out.oom) {
+        free(c.out.p);
+        return NULL;
+    }
+    if (len)
+        *len = c.out.len;
+    return c.out.p;
 }
 
 /* ---- Requests --------------------------------------------------------------------------- */

@@ -117,18 +117,24 @@ void diag_linecol(const char *text, size_t len, size_t off, unsigned *line, unsi
     *col = c;
 }
 
+/* Formatted once into a buffer on the stack, which holds most messages; a longer one is
+ * formatted again into its exact size. */
 static char *vformat(arena *a, const char *fmt, va_list ap)
 {
+    char buf[256];
     va_list ap2;
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap2);
     va_end(ap2);
     if (n < 0)
         return NULL;
-    char *p = arena_alloc(a, (size_t)n + 1);
+    char *p = arena_alloc_uninit(a, (size_t)n + 1);
     if (!p)
         return NULL;
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    if ((size_t)n < sizeof buf)
+        memcpy(p, buf, (size_t)n + 1);
+    else
+        vsnprintf(p, (size_t)n + 1, fmt, ap);
     return p;
 }
 

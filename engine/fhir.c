@@ -142,8 +142,9 @@ static yajl_val get(yajl_val obj, const char *key)
 {
     if (!YAJL_IS_OBJECT(obj))
         return NULL;
+    /* the first byte tells most keys apart without a call */
     for (size_t i = 0; i < obj->u.object.len; i++)
-        if (strcmp(obj->u.object.keys[i], key) == 0)
+        if (obj->u.object.keys[i][0] == key[0] && strcmp(obj->u.object.keys[i], key) == 0)
             return obj->u.object.values[i];
     return NULL;
 }
@@ -155,7 +156,8 @@ static yajl_val member(fx *x, yajl_val obj, const char *key, const char *want, b
     yajl_val v = get(obj, key);
     if (!v || YAJL_IS_NULL(v))
         return NULL;
-    if (strcmp(jtype(v), want) != 0) {
+    const char *t = jtype(v);
+    if (t != want && strcmp(t, want) != 0) { /* the same literal, mostly: no call */
         size_t old = push_key(x, key);
         ferr(x, DIAG_FHIR_TYPE, x->path, want, jtype(v));
         pop(x, old);

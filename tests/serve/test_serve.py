@@ -820,6 +820,14 @@ def main():
         check(2 <= len(cards) <= 10, "ckd: one card per act item, not every item (%d)" % len(cards))
         check(any(">" in (c.get("detail") or "") for c in cards[1:]), "ckd: quoted passages")
         check(all("links" not in c for c in cards), "ckd: no link without a document URL")
+        # the same request again: the same cards, each with a uuid of its own
+        st, ct, again = request(port, "POST", "/cds-services/mgadvise-patient-view",
+                                hook_request("patient-view", pid, pre))
+        cards2 = valid_cards(again, "ckd again")
+        no_uuid = lambda cs: [{k: v for k, v in c.items() if k != "uuid"} for c in cs]
+        check(st == 200 and no_uuid(cards2) == no_uuid(cards), "ckd again: the same cards")
+        check(not {c["uuid"] for c in cards} & {c["uuid"] for c in cards2},
+              "ckd again: no uuid of the first response again")
 
         # a healthy adult: no critical card
         pre, pid = prefetch_of("healthy-sleep.json")
