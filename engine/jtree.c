@@ -36,11 +36,27 @@ static int stop(jb *b, jtree_status why)
     return 0;
 }
 
+/* A value of type t; its union is set by the caller where the type has one. */
 static yajl_val node(jb *b, yajl_type t)
 {
-    yajl_val v = arena_alloc(b->a, sizeof *v);
+    yajl_val v = arena_alloc_uninit(b->a, sizeof *v);
     if (v)
         v->type = t;
+    return v;
+}
+
+/* A value of type t with n bytes of s after it, NUL-terminated: one allocation for a
+ * string or a number and its text. */
+static yajl_val node_text(jb *b, yajl_type t, const char *s, size_t n, char **text)
+{
+    yajl_val v = arena_alloc_uninit(b->a, sizeof *v + n + 1);
+    if (!v)
+        return NULL;
+    v->type = t;
+    char *p = (char *)(v + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    *text = p;
     return v;
 }
 
@@ -56,7 +72,8 @@ static int add(jb *b, yajl_val v)
     frame *f = (frame *)b->frames.data + b->frames.len - 1;
     const char *key = f->key;
     f->key = NULL;
-    member *m = vec_push(b->a, &b->vals, sizeof *m);
+    member *m = b->vals.len < b->vals.cap ? (member *)b->vals.data + b->vals.len++
+                                          : vec_push(b->a, &b->vals, sizeof *m);
     if (!m)
         return stop(b, JTREE_NOMEM);
     m->key = key;
@@ -79,18 +96,22 @@ static int j_bool(void *ud, int t)
 static int j_number(void *ud, const char *s, size_t len)
 {
     jb *b = ud;
-    yajl_val v = node(b, yajl_t_number);
-    if (v && !(v->u.number.r = arena_strndup(b->a, s, len)))
-        v = NULL;
+    char *text;
+    yajl_val v = node_text(b, yajl_t_number, s, len, &text);
+    if (v) {
+        v->u.number.r = text;
+        v->u.number.flags = 0; /* only the text is read */
+    }
     return add(b, v);
 }
 
 static int j_string(void *ud, const unsigned char *s, size_t len)
 {
     jb *b = ud;
-    yajl_val v = node(b, yajl_t_string);
-    if (v && !(v->u.string = arena_strndup(b->a, (const char *)s, len)))
-        v = NULL;
+    char *text;
+    yajl_val v = node_text(b, yajl_t_string, (const char *)s, len, &text);
+    if (v)
+        v->u.string = text;
     return add(b, v);
 }
 
