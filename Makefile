@@ -160,7 +160,7 @@ CLI_SRC  = cli/main.c cli/common.c cli/subject.c cli/batch.c cli/tools.c cli/fmt
            cli/lsp_complete.c cli/jsonval.c
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_HDRS = cli/cli.h cli/lsp.h cli/cds.h cli/auth.h cli/handler.h cli/declog.h \
-           cli/fhirfetch.h cli/jsonval.h cli/mgproduct.h include/mgadvise.h \
+           cli/fhirfetch.h cli/jsonval.h cli/mgproduct.h cli/workers.h include/mgadvise.h \
            include/mgadvise_analysis.h
 CLI_LINK = $(LDFLAGS_ALL) $(DEPS_LIBS)
 # cli/analysis.c and cli/plugin.c find their plugins: compiled with the folders they look in
@@ -173,8 +173,8 @@ cli_analysis_defs = -DMGA_ANALYSIS_SONAME='"$(ANALYSIS_SONAME)"' -DMGA_LIBDIR='"
 # serve runs: the HTTP server, TLS, JSON Web Tokens, libcrypto and libcurl (with its own
 # dozens of libraries) are not loaded by every eval. It carries its own copy of the library
 # and exports only its entry points (cli/serve.map). Installed in $(LIBDIR)/mgadvise.
-SERVE_SRC    = cli/serve_entry.c cli/serve.c cli/handler.c cli/declog.c cli/cds.c cli/auth.c \
-               cli/fhirfetch.c cli/mgproduct.c cli/common.c cli/jsonval.c
+SERVE_SRC    = cli/serve_entry.c cli/serve.c cli/workers.c cli/handler.c cli/declog.c cli/cds.c \
+               cli/auth.c cli/fhirfetch.c cli/mgproduct.c cli/common.c cli/jsonval.c
 SERVE_OBJ    = $(SERVE_SRC:%.c=$(BUILD)/obj/%.o)
 $(BUILD)/$(SERVE_PLUGIN): $(SERVE_OBJ) $(BUILD)/libmgadvise.a cli/serve.map
 	$(CC) -shared $(if $(SAN),,-Wl,-z,defs) -Wl,--version-script=cli/serve.map $(CFLAGS_ALL) \
@@ -442,6 +442,12 @@ $(BUILD)/tests/test_analyze: tests/unit/test_analyze.c tests/unit/helpers.h $(AN
 	    -o $@ $< $(ANALYZE_OBJ) $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS) $(CMOCKA_LIBS) \
 	    $(Z3_LIBS)
 
+# The request threads of `mgadvise serve` (cli/workers.c) stand alone: no library.
+$(BUILD)/tests/test_workers: tests/unit/test_workers.c cli/workers.c cli/workers.h
+	@mkdir -p $(dir $@)
+	$(CC) -Icli -D_POSIX_C_SOURCE=200809L $(CFLAGS_ALL) $(WARN) -Wno-missing-prototypes $(WERROR) \
+	    -pthread -o $@ $< cli/workers.c $(LDFLAGS_ALL) $(CMOCKA_LIBS)
+
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/helpers.h $(BUILD)/libmgadvise.a $(ENGINE_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS_ALL) $(WARN) -Wno-missing-prototypes $(WERROR) \
@@ -667,8 +673,10 @@ test-valgrind: all $(UNIT_TESTS) $(FUZZ_REPLAY)
 # concurrent requests) runs on the TSan build too.
 test-tsan:
 	$(MAKE) --no-print-directory BUILD=build-tsan SAN=thread OPT=-O1 build-tsan/tests/test_api \
-	    build-tsan/tests/test_batch build-tsan/mgadvise build-tsan/libmgadvise-analysis.so
+	    build-tsan/tests/test_batch build-tsan/tests/test_workers build-tsan/mgadvise \
+	    build-tsan/libmgadvise-analysis.so
 	cd tests/unit && TSAN_OPTIONS=halt_on_error=1 ../../build-tsan/tests/test_api
+	cd tests/unit && TSAN_OPTIONS=halt_on_error=1 ../../build-tsan/tests/test_workers
 	cd tests/unit && TSAN_OPTIONS=halt_on_error=1 ../../build-tsan/tests/test_batch
 	@set -e; t=$$(mktemp -d); trap 'rm -rf "$$t"' EXIT; \
 	awk -v n=3000 -v bad=41 -v blank=60 -f tests/golden/batch/gen.awk >$$t/in; \

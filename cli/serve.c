@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* `mgadvise serve`: the CDS Hooks 2.0 service over HTTP (libmicrohttpd). Options, the
  * daemon and its limits, the request body read from MHD, signals (SIGHUP reloads the rules)
- * here; each request answered by cli/handler.c, the CDS Hooks documents in cli/cds.c. */
+ * here; each request answered by cli/handler.c, the CDS Hooks documents in cli/cds.c. MHD's
+ * threads only read and write: a request whose body is read is suspended and queued to the
+ * request threads (cli/workers.c), and the one that answers it resumes it, so that neither
+ * a long request (a FHIR fetch) nor a busy thread holds up the other connections. */
 #include "auth.h"
 #include "cli.h"
 #include "declog.h"
 #include "handler.h"
+#include "workers.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,6 +23,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 static const char *usage_serve =
     "usage: mgadvise serve (--auth FILE | --insecure-no-auth) [OPTIONS] [-r PATH]...\n"
@@ -46,7 +52,8 @@ static const char *usage_serve =
     "  --bind ADDR         the IPv4 or IPv6 address to listen on (default 127.0.0.1)\n"
     "  -r, --rules PATH    a rule file or a folder of *.mga files (repeatable);\n"
     "                      default: the shipped rule base built into this binary\n"
-    "  -j, --threads N     request threads (1 to 64, default 4)\n"
+    "  -j, --threads N     request threads (1 to 64, default 4), taking requests from\n"
+    "                      one queue; as many threads read and write HTTP\n"
     "  --max-body BYTES    the largest request body (default 1048576): larger gets 413\n"
     "  --max-connections N connections open at once (default 64)\n"
     "  --max-header BYTES  the largest request line and headers (default 16384): larger\n"
@@ -119,14 +126,29 @@ static const cli_opt serve_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* What MHD's callbacks are given: the handler, the request threads, and the count of the
+ * requests handed to them whose connection has not completed (the stop waits for it). */
+typedef struct server {
+    handler *h;
+    workers *pool;
+    pthread_mutex_t mu;
+    pthread_cond_t idle; /* pooled fell to 0 */
+    size_t pooled;
+} server;
+
 /* One request's state, from its first call to its completion. */
 typedef struct request {
     handler_req hr;
     char *body;
     size_t len, cap;
-    bool answered; /* a response was queued before the body was read */
+    bool answered; /* a response was queued, or the request was handed to the pool */
     bool too_big;  /* the body passed the limit: the rest is dropped */
     size_t dropped;
+    server *srv;
+    struct MHD_Connection *conn; /* while a request thread answers it */
+    handler_resp resp;           /* the pool's answer, queued once the connection resumes */
+    bool ready;                  /* resp is set */
+    bool pooled;                 /* counted in srv->pooled until it completes */
 } request;
 
 static enum MHD_Result queue(struct MHD_Connection *c, handler_resp *a)
@@ -171,16 +193,40 @@ static const char *header(struct MHD_Connection *c, const char *name)
     return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
+/* Under the pool's lock, before a request thread can see the request (workers_push). */
+static void suspend(void *job)
+{
+    request *rq = job;
+    MHD_suspend_connection(rq->conn);
+    pthread_mutex_lock(&rq->srv->mu);
+    rq->srv->pooled++;
+    pthread_mutex_unlock(&rq->srv->mu);
+    rq->pooled = true;
+}
+
+/* On a request thread: the answer, then the connection resumed; MHD then calls handle()
+ * again on its own thread, which queues the answer. Nothing of rq is touched after the
+ * resume. */
+static void answer(void *job, void *ud)
+{
+    request *rq = job;
+    handler_body(ud, &rq->hr, rq->body, rq->len, rq->too_big, &rq->resp);
+    rq->ready = true;
+    MHD_resume_connection(rq->conn);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
 {
-    handler *h = cls;
+    server *srv = cls;
+    handler *h = srv->h;
     request *rq = *con_cls;
     handler_resp a;
     if (!rq) {
         if (!(rq = calloc(1, sizeof *rq)))
             return MHD_NO;
+        rq->srv = srv;
         *con_cls = rq;
         rq->hr = (handler_req){method,
                                url,
@@ -194,6 +240,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             return MHD_YES; /* the body is needed */
         rq->answered = true;
         return queue(c, &a);
+    }
+    if (rq->ready) { /* resumed: a request thread has answered */
+        rq->ready = false;
+        return queue(c, &rq->resp);
     }
     if (rq->answered) {
         *upload_size = 0; /* the answer is queued: the rest of the body is dropped */
@@ -225,8 +275,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         rq->body[rq->len] = '\0';
         return MHD_YES;
     }
-    /* the whole body is here */
+    /* the whole body is here: answered by a request thread, or here when the pool is
+     * stopping */
     rq->answered = true;
+    rq->conn = c;
+    if (workers_push(srv->pool, rq, suspend))
+        return MHD_YES;
     handler_body(h, &rq->hr, rq->body, rq->len, rq->too_big, &a);
     return queue(c, &a);
 }
@@ -234,15 +288,34 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
+    server *srv = cls;
     (void)c;
     (void)toe;
     request *rq = *con_cls;
     if (rq) {
+        if (rq->pooled) {
+            pthread_mutex_lock(&srv->mu);
+            if (--srv->pooled == 0)
+                pthread_cond_broadcast(&srv->idle);
+            pthread_mutex_unlock(&srv->mu);
+        }
         free(rq->body);
         free(rq);
         *con_cls = NULL;
     }
+}
+
+/* Waits until every request handed to the pool has completed (its answer sent, or its
+ * connection closed), at most secs seconds. */
+static void wait_pooled(server *srv, unsigned long secs)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)secs;
+    pthread_mutex_lock(&srv->mu);
+    while (srv->pooled && pthread_cond_timedwait(&srv->idle, &srv->mu, &until) == 0)
+        ;
+    pthread_mutex_unlock(&srv->mu);
 }
 
 static bool num_opt(const char *v, unsigned long lo, unsigned long hi, unsigned long *out)
@@ -576,8 +649,25 @@ int cli_serve(int argc, char **argv)
     sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0) |
-                     (cert_pem ? MHD_USE_TLS : 0);
+    /* a connection has at most one request in the queue */
+    server srv = {.h = h, .pool = workers_new(threads, max_conn, answer, h)};
+    pthread_mutex_init(&srv.mu, NULL);
+    pthread_cond_init(&srv.idle, NULL);
+    if (!srv.pool) {
+        pthread_cond_destroy(&srv.idle);
+        pthread_mutex_destroy(&srv.mu);
+        cli_report_status(MGA_E_NOMEM);
+        handler_free(h);
+        declog_free(log);
+        cli_auth_free(auth);
+        mga_engine_free(eng);
+        free(cert_pem);
+        free(key_pem);
+        free(rules);
+        return cli_status_exit(MGA_E_NOMEM);
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
+                     (v6 ? MHD_USE_IPv6 : 0) | (cert_pem ? MHD_USE_TLS : 0);
     /* a connection's memory holds its read buffer (the head is parsed in place), the parsed
      * headers and the response's buffer: a head of max_header bytes gets the 431 above,
      * a much larger one MHD's own 431 */
@@ -587,12 +677,12 @@ int cli_serve(int argc, char **argv)
     else if (MHD_is_feature_supported(MHD_FEATURE_POLL))
         flags |= MHD_USE_POLL;
     struct MHD_Daemon *d = MHD_start_daemon(
-        flags, (uint16_t)port, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR,
+        flags, (uint16_t)port, NULL, NULL, handle, &srv, MHD_OPTION_SOCK_ADDR,
         v6 ? (struct sockaddr *)&a6 : (struct sockaddr *)&a4, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)max_conn, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_mem,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, &srv,
         cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert_pem,
         MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_END);
     if (!d) {
@@ -600,6 +690,9 @@ int cli_serve(int argc, char **argv)
         fprintf(stderr, "mgadvise serve: cannot listen on %s port %lu%s\n",
                 cli_esc(e, sizeof e, bind_addr), port,
                 cert_pem ? ", or the TLS certificate and key are not a valid pair" : "");
+        workers_free(srv.pool);
+        pthread_cond_destroy(&srv.idle);
+        pthread_mutex_destroy(&srv.mu);
         handler_free(h);
         free(cert_pem);
         free(key_pem);
@@ -618,7 +711,19 @@ int cli_serve(int argc, char **argv)
     while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
         reload(eng, rules, nrules, h, log);
     fprintf(stderr, "mgadvise serve: stopping on signal %d\n", sig);
+    /* no new connection; the requests queued are answered and their answers sent before MHD
+     * stops (it must not stop with a connection suspended, and would drop an answer not yet
+     * sent); a request that comes meanwhile on an open connection is answered on MHD's
+     * threads */
+    MHD_socket listen_fd = MHD_quiesce_daemon(d);
+    workers_stop(srv.pool);
+    wait_pooled(&srv, timeout);
     MHD_stop_daemon(d);
+    if (listen_fd != MHD_INVALID_SOCKET) /* MHD's threads may use it until they stop */
+        close(listen_fd);
+    workers_free(srv.pool);
+    pthread_cond_destroy(&srv.idle);
+    pthread_mutex_destroy(&srv.mu);
     handler_free(h);
     declog_free(log);
     cli_auth_free(auth);

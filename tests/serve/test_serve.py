@@ -783,6 +783,48 @@ def fetch_cases():
         proc.wait(timeout=20)
 
 
+def one_thread_cases():
+    """With one request thread (-j 1), a request held up by a slow FHIR server holds that
+    thread only: the HTTP thread still answers; SIGTERM lets the held request finish (its
+    412) before the service stops, cleanly."""
+    with open(os.path.join(ROOT, "examples", "fhir", "ckd-diuretics.json")) as f:
+        bundle = json.load(f)
+    fhir = FhirServer([e["resource"] for e in bundle["entry"]])
+    threading.Thread(target=fhir.serve_forever, daemon=True).start()
+    proc, port, _ = start("--insecure-no-auth", "--fhir-allow-http", "--fhir-timeout", "3",
+                          "-j", "1")
+    try:
+        body = json.loads(hook_request("patient-view", "p1", None))
+        body["fhirServer"] = fhir.base("slow")
+        body["fhirAuthorization"] = {"access_token": TOKEN, "token_type": "Bearer",
+                                     "expires_in": 300, "scope": "patient/*.read",
+                                     "subject": "mgadvise"}
+        slow = {}
+        t = threading.Thread(target=lambda: slow.update(r=request(
+            port, "POST", "/cds-services/mgadvise-patient-view", json.dumps(body))))
+        t.start()
+        time.sleep(0.5)
+        t0 = time.time()
+        st, _, doc = request(port, "GET", "/healthz")
+        check(st == 200 and time.time() - t0 < 1.5,
+              "-j 1: healthz answered while the request thread waits on FHIR (%.1f s)"
+              % (time.time() - t0))
+        proc.send_signal(signal.SIGTERM)
+        t.join(30)
+        st, _, doc = slow.get("r", (0, None, None))
+        check(st == 412 and "within the 3 s limit" in (doc or {}).get("message", ""),
+              "-j 1: the request in flight at SIGTERM is answered (%r)" % (doc,))
+        rc = proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        rest = proc.stderr.read()
+        fhir.shutdown()
+    check(rc == 0, "-j 1: clean exit (%d): %s" % (rc, rest[-2000:]))
+    check("Sanitizer" not in rest, "-j 1: no sanitizer report: " + rest[-2000:])
+
+
 def main():
     # without --insecure-no-auth the service refuses to start, saying why
     p = subprocess.run([MG, "serve", "--port", "0"], capture_output=True, text=True, timeout=30)
@@ -1047,6 +1089,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         tls_cases(tmp)
     fetch_cases()
+    one_thread_cases()
     check(rc == 0, "clean exit on SIGTERM (%d): %s" % (rc, rest[-2000:]))
     check("feedback for mgadvise-patient-view" in rest, "feedback logged")
     check("ERROR" not in rest and "Sanitizer" not in rest, "no sanitizer report")
