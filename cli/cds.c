@@ -1116,3 +1116,114 @@ int cds_handle(const cds_service *s, const char *id, const char *body, size_t le
     yajl_tree_free(root);
     return status;
 }
+
+/* ---- Feedback --------------------------------------------------------------------------- */
+
+void cds_feedback_free(cds_feedback *fb, size_t n)
+{
+    for (size_t i = 0; fb && i < n; i++) {
+        free(fb[i].card);
+        free(fb[i].outcome);
+        free(fb[i].timestamp);
+        free(fb[i].reason_system);
+        free(fb[i].reason_code);
+        free(fb[i].reason_display);
+        free(fb[i].comment);
+    }
+    free(fb);
+}
+
+/* Member k of object v: absent (or null) is NULL; present of another type than t sets
+ * *wrong. */
+static yajl_val opt(yajl_val v, const char *k, yajl_type t, bool *wrong)
+{
+    yajl_val m = tget(v, k, yajl_t_any);
+    if (!m || YAJL_IS_NULL(m))
+        return NULL;
+    if (!tget(v, k, t)) {
+        *wrong = true;
+        return NULL;
+    }
+    return m;
+}
+
+/* Entry e (at $.feedback[i]) read into f: NULL, or what is wrong with it. */
+static const char *feedback_entry(yajl_val e, cds_feedback *f, bool *oom)
+{
+    if (!YAJL_IS_OBJECT(e))
+        return "is not an object";
+    bool wrong = false;
+    const char *card = tstr(e, "card"), *outcome = tstr(e, "outcome");
+    const char *ts = tstr(e, "outcomeTimestamp");
+    if (!card || !card[0])
+        return "has no 'card' (the uuid of the card acted on)";
+    if (!outcome || (strcmp(outcome, "accepted") != 0 && strcmp(outcome, "overridden") != 0))
+        return "has no 'outcome' 'accepted' or 'overridden'";
+    if (!ts || !ts[0])
+        return "has no 'outcomeTimestamp'";
+    yajl_val acc = opt(e, "acceptedSuggestions", yajl_t_array, &wrong);
+    if (wrong)
+        return "has an 'acceptedSuggestions' that is not an array";
+    for (size_t i = 0; acc && i < acc->u.array.len; i++)
+        if (!YAJL_IS_OBJECT(acc->u.array.values[i]) || !tstr(acc->u.array.values[i], "id"))
+            return "has an accepted suggestion without an 'id'";
+    yajl_val why = opt(e, "overrideReason", yajl_t_object, &wrong);
+    yajl_val reason = why ? opt(why, "reason", yajl_t_object, &wrong) : NULL;
+    yajl_val comment = why ? opt(why, "userComment", yajl_t_string, &wrong) : NULL;
+    if (wrong)
+        return "has an 'overrideReason' that is not an object with a 'reason' Coding and a "
+               "'userComment' string";
+    f->accepted = acc ? acc->u.array.len : 0;
+    f->card = strdup(card);
+    f->outcome = strdup(outcome);
+    f->timestamp = strdup(ts);
+    f->reason_system = reason ? dup_or_null(tstr(reason, "system")) : NULL;
+    f->reason_code = reason ? dup_or_null(tstr(reason, "code")) : NULL;
+    f->reason_display = reason ? dup_or_null(tstr(reason, "display")) : NULL;
+    f->comment = comment ? dup_or_null(tstr(why, "userComment")) : NULL;
+    *oom = !f->card || !f->outcome || !f->timestamp;
+    return NULL;
+}
+
+int cds_feedback_read(const char *body, size_t len, cds_feedback **fb, size_t *n, char **out,
+                      size_t *outlen)
+{
+    *fb = NULL;
+    *n = 0;
+    *out = NULL;
+    if (len == 0 || memchr(body, '\0', len))
+        return fail(400, "bad_json", out, outlen, "the body is %s",
+                    len ? "not JSON text (a NUL byte)" : "empty");
+    /* yajl_tree recurses: deeper text is refused before it is parsed */
+    if (cli_json_depth(body, len, CDS_MAX_DEPTH) > CDS_MAX_DEPTH)
+        return fail(400, "bad_json", out, outlen, "the body is nested deeper than %d levels",
+                    CDS_MAX_DEPTH);
+    char err[256];
+    yajl_val root = yajl_tree_parse(body, err, sizeof err);
+    if (!root)
+        return fail(400, "bad_json", out, outlen, "the body is not JSON: %s", err);
+    yajl_val list = tget(root, "feedback", yajl_t_array);
+    int status = 200;
+    if (!list || list->u.array.len == 0)
+        status = fail(400, "bad_request", out, outlen,
+                      "a feedback body is a JSON object with a 'feedback' array of one or more "
+                      "entries");
+    else if (!(*fb = calloc(list->u.array.len, sizeof **fb)))
+        status = fail(500, "internal", out, outlen, "out of memory");
+    for (size_t i = 0; status == 200 && i < list->u.array.len; i++) {
+        bool oom = false;
+        const char *why = feedback_entry(list->u.array.values[i], &(*fb)[i], &oom);
+        *n = i + 1;
+        if (why)
+            status = fail(400, "bad_request", out, outlen, "$.feedback[%zu] %s", i, why);
+        else if (oom)
+            status = fail(500, "internal", out, outlen, "out of memory");
+    }
+    yajl_tree_free(root);
+    if (status != 200) {
+        cds_feedback_free(*fb, *n);
+        *fb = NULL;
+        *n = 0;
+    }
+    return status;
+}

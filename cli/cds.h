@@ -54,6 +54,21 @@ void cds_trace_clear(cds_trace *t);
  * (out of memory leaves parts of it NULL). */
 int cds_handle(const cds_service *s, const char *id, const char *body, size_t len,
                cds_trace *trace, char **out, size_t *outlen);
+/* One entry of a feedback call (CDS Hooks 2.0 Feedback), for the decision log: strings
+ * malloc'd, NULL when the entry does not give them. */
+typedef struct cds_feedback {
+    char *card, *outcome, *timestamp; /* card, outcome, outcomeTimestamp: always set */
+    char *reason_system, *reason_code, *reason_display; /* overrideReason.reason */
+    char *comment;   /* overrideReason.userComment */
+    size_t accepted; /* the acceptedSuggestions given */
+} cds_feedback;
+
+/* A feedback call's body checked: 200 with *fb its n entries (cds_feedback_free), or the
+ * status (400, 500) and *out a JSON error body naming the entry and what is wrong. */
+int cds_feedback_read(const char *body, size_t len, cds_feedback **fb, size_t *n, char **out,
+                      size_t *outlen);
+void cds_feedback_free(cds_feedback *fb, size_t n);
+
 /* A JSON error body (malloc'd, NULL when out of memory). */
 char *cds_error_json(const char *kind, const char *message, size_t *len);
 

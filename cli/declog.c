@@ -287,34 +287,6 @@ static const char *jstr(yajl_val v, const char *k)
     return s ? YAJL_GET_STRING(s) : NULL;
 }
 
-/* Writes "name": [...] with, for each object of the array `name` in the JSON text (len
- * bytes; none when the text is NULL or not such JSON), its string members `keys` (a
- * NULL-ended list) as one object: what the log keeps of the feedback. */
-static void pick(yajl_gen g, const char *name, const char *text, size_t len,
-                 const char *const *keys)
-{
-    str(g, name);
-    yajl_gen_array_open(g);
-    char *copy = text && len ? malloc(len + 1) : NULL;
-    if (copy) {
-        memcpy(copy, text, len);
-        copy[len] = '\0';
-        yajl_val root = yajl_tree_parse(copy, NULL, 0);
-        const char *path[] = {name, NULL};
-        yajl_val a = root ? yajl_tree_get(root, path, yajl_t_array) : NULL;
-        for (size_t i = 0; a && i < a->u.array.len; i++) {
-            yajl_gen_map_open(g);
-            for (const char *const *k = keys; *k; k++)
-                kv(g, *k, jstr(a->u.array.values[i], *k));
-            yajl_gen_map_close(g);
-        }
-        yajl_tree_free(root);
-        free(copy);
-    }
-    yajl_gen_array_close(g);
-}
-
-static const char *const feedback_keys[] = {"card", "outcome", "outcomeTimestamp", NULL};
 
 void declog_hook(declog *l, const char *service, const cds_trace *trace, const char *rs_name,
                  const char *rs_hash, unsigned status, double latency_ms)
@@ -357,14 +329,46 @@ void declog_hook(declog *l, const char *service, const cds_trace *trace, const c
     finish(l, g);
 }
 
-void declog_feedback(declog *l, const char *service, const char *body, size_t len,
+void declog_feedback(declog *l, const char *service, const cds_feedback *fb, size_t n,
                      unsigned status, double latency_ms)
 {
     yajl_gen g = head("feedback");
     if (!g)
         return;
     kv(g, "service", service);
-    pick(g, "feedback", body, len, feedback_keys);
+    str(g, "feedback");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < n; i++) {
+        const cds_feedback *f = &fb[i];
+        yajl_gen_map_open(g);
+        kv(g, "card", f->card);
+        kv(g, "outcome", f->outcome);
+        kv(g, "outcomeTimestamp", f->timestamp);
+        if (f->accepted) {
+            str(g, "acceptedSuggestions");
+            yajl_gen_integer(g, (long long)f->accepted);
+        }
+        if (f->reason_system || f->reason_code || f->reason_display || f->comment) {
+            str(g, "overrideReason");
+            yajl_gen_map_open(g);
+            if (f->reason_system || f->reason_code || f->reason_display) {
+                str(g, "reason");
+                yajl_gen_map_open(g);
+                if (f->reason_system)
+                    kv(g, "system", f->reason_system);
+                if (f->reason_code)
+                    kv(g, "code", f->reason_code);
+                if (f->reason_display)
+                    kv(g, "display", f->reason_display);
+                yajl_gen_map_close(g);
+            }
+            if (f->comment)
+                kv(g, "userComment", f->comment);
+            yajl_gen_map_close(g);
+        }
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
     str(g, "status");
     yajl_gen_integer(g, status);
     latency(g, latency_ms);

@@ -32,8 +32,8 @@ bool declog_key_is_random(const declog *l);
  * stderr and never fails the call. */
 void declog_hook(declog *l, const char *service, const cds_trace *trace, const char *rs_name,
                  const char *rs_hash, unsigned status, double latency_ms);
-/* One feedback call: the cards and outcomes of its body (when it parses). */
-void declog_feedback(declog *l, const char *service, const char *body, size_t len,
+/* One feedback call: its n entries as read (none when it was refused). */
+void declog_feedback(declog *l, const char *service, const cds_feedback *fb, size_t n,
                      unsigned status, double latency_ms);
 /* One rule reload: ok and the hash now served; diags_json the diagnostics as a JSON array
  * (NULL: none). */

@@ -302,16 +302,21 @@ void handler_body(handler *h, const handler_req *rq, const char *body, size_t le
     if (!body)
         body = "";
     if (rt == R_FEEDBACK) {
-        if (len == 0 || !strstr(body, "\"feedback\"")) {
-            error(out, 400, "bad_request",
-                  "a feedback body is a JSON object with a 'feedback' array");
-        } else {
-            fprintf(stderr, "mgadvise serve: feedback for %s: %zu bytes\n", svc, len);
+        cds_feedback *fb = NULL;
+        size_t nfb = 0;
+        char *resp = NULL;
+        size_t rlen = 0;
+        int status = cds_feedback_read(body, len, &fb, &nfb, &resp, &rlen);
+        if (status == 200) {
+            fprintf(stderr, "mgadvise serve: feedback for %s: %zu %s\n", svc, nfb,
+                    nfb == 1 ? "entry" : "entries");
             text(out, 200, "{}");
+        } else {
+            json(out, (unsigned)status, resp, rlen);
         }
         if (h->c.log)
-            declog_feedback(h->c.log, svc, body, len, out->status,
-                            handler_now_ms() - rq->t0_ms);
+            declog_feedback(h->c.log, svc, fb, nfb, out->status, handler_now_ms() - rq->t0_ms);
+        cds_feedback_free(fb, nfb);
         return;
     }
     served *s = served_get(h);

@@ -297,17 +297,29 @@ def decision_log_cases(tmp):
         st2, _, _ = request(port, "POST", svc, "{}")
         st3, _, _ = request(port, "POST", svc + "/feedback", json.dumps({"feedback": [
             {"card": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", "outcome": "overridden",
-             "outcomeTimestamp": "2026-06-01T10:00:00Z"}]}))
+             "outcomeTimestamp": "2026-06-01T10:00:00Z"},
+            {"card": "5b7146de-492d-4bc9-9369-cf575391b38d", "outcome": "overridden",
+             "outcomeTimestamp": "2026-06-01T10:00:05Z", "overrideReason": {
+                 "reason": {"system": "http://example.org/override", "code": "no-supplement",
+                            "display": "Patient takes no supplement"},
+                 "userComment": "asked today"}}]}))
         st4, _, _ = request(port, "POST", svc, "{}", ctype="text/plain")
+        # feedback nested far deeper than any request: refused, logged, no crash
+        st5, _, deep = request(port, "POST", svc + "/feedback",
+                               '{"feedback":' + "[" * 300000 + "]" * 300000 + "}")
         _, _, health = request(port, "GET", "/healthz")
     finally:
         rc, rest = stop(proc)
     check(rc == 0, "decision log server: clean exit: " + rest[-2000:])
+    check(st3 == 200 and st5 == 400 and "deeper than 64 levels" in deep.get("message", ""),
+          "deep feedback: 400 (%r %r)" % (st5, deep))
     recs = read_log(log)
-    check(len(recs) == 4, "decision log: one line per call (%d)" % len(recs))
-    if len(recs) != 4:
+    check(len(recs) == 5, "decision log: one line per call (%d)" % len(recs))
+    if len(recs) != 5:
         return
-    hook, bad, fb, early = recs
+    hook, bad, fb, early, deep_fb = recs
+    check(deep_fb.get("event") == "feedback" and deep_fb.get("status") == 400 and
+          deep_fb.get("feedback") == [], "log: refused feedback, no entries")
     for r in recs:
         check(RFC3339.match(r.get("time", "")) is not None, "log time RFC 3339: %r" % r.get("time"))
         check(isinstance(r.get("latency_ms"), (int, float)) and r["latency_ms"] >= 0, "log latency")
@@ -326,7 +338,13 @@ def decision_log_cases(tmp):
     check(hook.get("patient") == "hmac-sha256:" + mac, "log: patient id as HMAC-SHA-256")
     check(fb.get("event") == "feedback" and fb.get("feedback") == [
         {"card": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", "outcome": "overridden",
-         "outcomeTimestamp": "2026-06-01T10:00:00Z"}] and fb.get("status") == 200, "log feedback")
+         "outcomeTimestamp": "2026-06-01T10:00:00Z"},
+        {"card": "5b7146de-492d-4bc9-9369-cf575391b38d", "outcome": "overridden",
+         "outcomeTimestamp": "2026-06-01T10:00:05Z", "overrideReason": {
+             "reason": {"system": "http://example.org/override", "code": "no-supplement",
+                        "display": "Patient takes no supplement"},
+             "userComment": "asked today"}}] and fb.get("status") == 200,
+          "log feedback, with the override reason (%r)" % fb.get("feedback"))
     check(pid not in open(log).read(), "log: no plain patient id")
 
     # without a key: a random one, said on stderr; --log-plain-ids writes the id itself
@@ -1023,6 +1041,24 @@ def main():
             {"card": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", "outcome": "accepted",
              "outcomeTimestamp": "2026-06-01T10:00:00Z"}]}))
         check(st == 200, "feedback accepted")
+        # feedback that is not CDS Hooks feedback: 400 naming the entry and what is wrong
+        for body, word in ((json.dumps({"feedback": 5}), "'feedback' array"),
+                           ('"feedback"', "'feedback' array"),
+                           (json.dumps({"feedback": []}), "one or more"),
+                           (json.dumps({"feedback": [{"card": "x", "outcome": "ignored",
+                                                      "outcomeTimestamp": "t"}]}),
+                            "$.feedback[0] has no 'outcome' 'accepted' or 'overridden'"),
+                           (json.dumps({"feedback": [{"card": "x", "outcome": "accepted",
+                                                      "outcomeTimestamp": "t"}, 7]}),
+                            "$.feedback[1] is not an object"),
+                           (json.dumps({"feedback": [{"card": "x", "outcome": "overridden",
+                                                      "outcomeTimestamp": "t",
+                                                      "overrideReason": "no"}]}),
+                            "'overrideReason' that is not an object"),
+                           ("{\"feedback\": [", "not JSON")):
+            st, ct, doc = request(port, "POST", svc + "/feedback", body)
+            check(st == 400 and word in (doc or {}).get("message", ""),
+                  "feedback refused: %s -> %d %r" % (body[:60], st, doc))
 
         # a slow client: connections that send nothing hold one connection each, and the
         # service keeps answering; the idle ones are closed after the timeout
