@@ -159,12 +159,32 @@ static uint64_t fnv(const char *s)
     return h;
 }
 
-/* True when aud (a string or an array of strings, as JSON) names want. */
-static bool aud_ok(jwt_t *j, const char *want)
+/* True when s names the service called: the audience itself, or the service's endpoint
+ * under it (AUDIENCE/ID, as the discovery document lists it; AUDIENCE/ID/feedback for its
+ * feedback), a '/' ending the audience or not. */
+static bool aud_names(const char *s, const char *audience, const char *service, bool feedback)
+{
+    if (strcmp(s, audience) == 0)
+        return true;
+    size_t n = strlen(audience);
+    while (n && audience[n - 1] == '/')
+        n--;
+    if (!service || strncmp(s, audience, n) != 0 || s[n] != '/')
+        return false;
+    s += n + 1;
+    size_t k = strlen(service);
+    if (strncmp(s, service, k) != 0)
+        return false;
+    s += k;
+    return !*s || (feedback && strcmp(s, "/feedback") == 0);
+}
+
+/* True when aud (a string or an array of strings, as JSON) names the service called. */
+static bool aud_ok(jwt_t *j, const char *audience, const char *service, bool feedback)
 {
     const char *s = jwt_get_grant(j, "aud");
     if (s)
-        return strcmp(s, want) == 0;
+        return aud_names(s, audience, service, feedback);
     char *json = jwt_get_grants_json(j, "aud");
     if (!json)
         return false;
@@ -174,13 +194,14 @@ static bool aud_ok(jwt_t *j, const char *want)
     for (size_t i = 0; v && YAJL_IS_ARRAY(v) && i < v->u.array.len; i++) {
         const char *s1 = YAJL_IS_STRING(v->u.array.values[i]) ? v->u.array.values[i]->u.string
                                                                 : NULL;
-        ok |= s1 && strcmp(s1, want) == 0;
+        ok |= s1 && aud_names(s1, audience, service, feedback);
     }
     yajl_tree_free(v);
     return ok;
 }
 
-int cli_auth_check(cli_auth *a, const char *header, char *why, size_t cap)
+int cli_auth_check(cli_auth *a, const char *header, const char *service, bool feedback,
+                   char *why, size_t cap)
 {
     if (!header)
         return why_f(why, cap, "the Authorization header is missing: send \"Bearer\" and a JWT");
@@ -219,8 +240,9 @@ int cli_auth_check(cli_auth *a, const char *header, char *why, size_t cap)
     if (alg != JWT_ALG_RS384 && alg != JWT_ALG_ES384)
         rc = why_f(why, cap, "the JWT is signed with %s: RS384 or ES384 is required",
                    jwt_alg_str(alg) ? jwt_alg_str(alg) : "?");
-    else if (!aud_ok(j, a->audience))
-        rc = why_f(why, cap, "the JWT's \"aud\" is not \"%.200s\"", a->audience);
+    else if (!aud_ok(j, a->audience, service, feedback))
+        rc = why_f(why, cap, "the JWT's \"aud\" is not this service's URL (\"%.200s/%.64s\")",
+                   a->audience, service ? service : "");
     else if (!has_exp || exp + SKEW < now)
         rc = why_f(why, cap, "the JWT has %s", has_exp ? "expired (\"exp\")" : "no \"exp\"");
     else if (!has_iat || iat > now + SKEW)

@@ -254,7 +254,8 @@ static bool head(handler *h, const handler_req *rq, route rt, const char *svc,
     }
     if (h->c.auth) {
         char why[512];
-        if (cli_auth_check(h->c.auth, rq->authorization, why, sizeof why) != 0) {
+        if (cli_auth_check(h->c.auth, rq->authorization, svc, rt == R_FEEDBACK, why,
+                           sizeof why) != 0) {
             fprintf(stderr, "mgadvise serve: 401 for %s: %s\n", svc, why);
             error(out, 401, "unauthorized", why);
             out->bearer = true;

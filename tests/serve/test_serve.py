@@ -194,10 +194,11 @@ def jwt_cases():
     run("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", ec)
     run("pkey", "-in", rsa, "-pubout", "-out", os.path.join(tmp, "rsa.pub"))
     run("pkey", "-in", ec, "-pubout", "-out", os.path.join(tmp, "ec.pub"))
-    aud = "http://127.0.0.1/cds-services/mgadvise-patient-view"
+    base = "http://127.0.0.1/cds-services"  # the discovery URL: each service's is under it
+    aud = base + "/mgadvise-patient-view"
     conf = os.path.join(tmp, "auth.json")
     with open(conf, "w") as f:
-        json.dump({"audience": aud, "issuers": [
+        json.dump({"audience": base, "issuers": [
             {"iss": "https://ehr.example", "public_key": "rsa.pub"},
             {"iss": "https://ec.example", "public_key": "ec.pub"}]}, f)
     p = subprocess.run([MG, "serve", "--auth", os.path.join(tmp, "none.json")],
@@ -227,7 +228,31 @@ def jwt_cases():
         check(st == 200, "ES384 token accepted (%d %r)" % (st, doc))
         st, ct, doc = call(make_jwt("ES384", ec, claims(aud=[aud, "other"], iss="https://ec.example")))
         check(st == 200, "aud as an array accepted")
+        st, ct, doc = call(make_jwt("RS384", rsa, claims(aud=base)))
+        check(st == 200, "aud the discovery URL accepted (%d %r)" % (st, doc))
+        # each service is called with a token for its own URL (CDS Hooks: aud is the
+        # service's endpoint as discovery lists it), feedback with the service's too
+        order = json.dumps(json.loads(hook_request("order-select", pid, pre, selections=[],
+                                                   draftOrders={"resourceType": "Bundle",
+                                                                "type": "collection",
+                                                                "entry": []})))
+        st, ct, doc = request(port, "POST", "/cds-services/mgadvise-order-select", order,
+                              headers={"Authorization": "Bearer " + make_jwt(
+                                  "RS384", rsa, claims(aud=base + "/mgadvise-order-select"))})
+        check(st == 200, "order-select with its own URL as aud (%d %r)" % (st, doc))
+        fb = json.dumps({"feedback": [{"card": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+                                       "outcome": "accepted",
+                                       "outcomeTimestamp": "2026-06-01T10:00:00Z"}]})
+        for a in (aud, aud + "/feedback"):
+            st, ct, doc = request(port, "POST", svc + "/feedback", fb, headers={
+                "Authorization": "Bearer " + make_jwt("RS384", rsa, claims(aud=a))})
+            check(st == 200, "feedback with aud %s (%d %r)" % (a, st, doc))
         refused = [
+            (make_jwt("RS384", rsa, claims(aud=base + "/mgadvise-order-select")), "aud"),
+            (make_jwt("RS384", rsa, claims(aud=aud + "-x")), "aud"),
+            (make_jwt("RS384", rsa, claims(aud=aud + "/feedback")), "aud"),
+            (make_jwt("RS384", rsa, claims(aud="http://127.0.0.1/cds-servicesx/mgadvise-patient-view")),
+             "aud"),
             (None, "missing"),
             ("not.a.jwt", "not a JWT"),
             (make_jwt("RS384", rsa, claims(aud="https://elsewhere")), "aud"),
