@@ -445,7 +445,7 @@ $(BUILD)/tests/test_analyze: tests/unit/test_analyze.c tests/unit/helpers.h $(AN
 # The request threads of `mgadvise serve` (cli/workers.c) stand alone: no library.
 $(BUILD)/tests/test_workers: tests/unit/test_workers.c cli/workers.c cli/workers.h
 	@mkdir -p $(dir $@)
-	$(CC) -Icli -D_POSIX_C_SOURCE=200809L $(CFLAGS_ALL) $(WARN) -Wno-missing-prototypes $(WERROR) \
+	$(CC) $(CPPFLAGS_PUB) -Icli $(CFLAGS_ALL) $(WARN) -Wno-missing-prototypes $(WERROR) \
 	    -pthread -o $@ $< cli/workers.c $(LDFLAGS_ALL) $(CMOCKA_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/helpers.h $(BUILD)/libmgadvise.a $(ENGINE_HDRS)

@@ -268,15 +268,11 @@ static int sys_of(const char *uri)
     return -1;
 }
 
-/* Whether a coding (sys, code) is the bound code c: equal, or for ATC within the class c
- * names (an ATC code begins with the codes of its classes). */
+/* Whether a coding (sys, code) is the bound code c: equal, or for ATC and ICD-10-CM within
+ * the class c names. */
 static bool code_is(const g_fcode *c, int sys, const char *code)
 {
-    if ((int)c->sys != sys)
-        return false;
-    if (c->sys == FHIR_ATC)
-        return strncmp(code, c->code, strlen(c->code)) == 0;
-    return strcmp(code, c->code) == 0;
+    return (int)c->sys == sys && fhirbind_code_within(c->sys, c->code, code);
 }
 
 /* The codings of the CodeableConcept member key of obj, each passed to fn; false when one

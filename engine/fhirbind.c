@@ -200,6 +200,18 @@ static void check_values(const ast_fbind *b, const ast_field *f, int kind, mga_d
     }
 }
 
+bool fhirbind_code_within(fhir_sys sys, const char *cls, const char *code)
+{
+    size_t n = strlen(cls);
+    if (strncmp(code, cls, n) != 0)
+        return false;
+    if (code[n] == '\0' || sys == FHIR_ATC)
+        return true;
+    /* ICD-10-CM: a category (three characters) is followed by the dot of its subcodes;
+     * a code with a dot by more characters of its own subcodes */
+    return sys == FHIR_ICD10CM && (code[n] == '.' || strchr(cls, '.'));
+}
+
 static uint32_t value_of(const ast_field *f, const char *sym)
 {
     if (f->type == FT_BOOL)
@@ -249,9 +261,16 @@ static bool check_twice(const ast_program *p, int field, const ast_field *f, mga
             const ast_fcode *c = v[j].c;
             for (size_t i = 0; i < j; i++) {
                 const ast_fcode *c2 = v[i].c;
-                if (c->sys < 0 || c2->sys != c->sys || strcmp(c2->code, c->code) != 0)
+                if (c->sys < 0 || c2->sys != c->sys)
+                    continue;
+                bool equal = strcmp(c2->code, c->code) == 0;
+                bool in = fhirbind_code_within((fhir_sys)c->sys, c->code, c2->code);
+                bool in2 = fhirbind_code_within((fhir_sys)c->sys, c2->code, c->code);
+                if (!equal && !in && !in2)
                     continue;
                 bool same = strcmp(v[i].sym, v[j].sym) == 0;
+                if (same && !equal)
+                    continue; /* a code within a class of the same value: it changes nothing */
                 if (same && v[i].bind != v[j].bind)
                     continue; /* one value read from two kinds of resource */
                 if (same) {
@@ -259,8 +278,9 @@ static bool check_twice(const ast_program *p, int field, const ast_field *f, mga
                     snprintf(what, sizeof what, "%s \"%.120s\"", c->system.s, c->code);
                     AT(d, dsrc, DUP_SYMBOL, c->at, what);
                 } else {
-                    AT(d, dsrc, FHIR_CODE_TWICE, c->at, c->system.s, c->code, v[i].sym, v[j].sym,
-                       f->name.s);
+                    /* the narrower code, which both would give */
+                    AT(d, dsrc, FHIR_CODE_TWICE, c->at, c->system.s, in ? c2->code : c->code,
+                       v[i].sym, v[j].sym, f->name.s);
                 }
                 break;
             }

@@ -42,6 +42,12 @@ typedef struct g_fbind {
 const char *fhirbind_sys_name(fhir_sys s);
 const char *fhirbind_sys_uri(fhir_sys s);
 
+/* Whether code (of system sys) is the bound code cls or within the class it names: ATC
+ * and ICD-10-CM codes are hierarchical, a code beginning with its classes' codes (ATC
+ * "C03CA01" is in "C03"; ICD-10-CM "I50.22" in "I50", "N18.31" in "N18.3"); in the other
+ * systems only the code itself. */
+bool fhirbind_code_within(fhir_sys sys, const char *cls, const char *code);
+
 /* Checks every binding of p against its (sema-checked) schema. false on OOM. */
 bool fhirbind_check(const ast_program *p, mga_diags *d, const int *dsrc);
 /* Copies the checked bindings into rs (rs->fbinds). false on OOM. */

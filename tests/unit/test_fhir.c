@@ -401,8 +401,23 @@ static void test_fhir_shipped_bindings(void **state)
         {"Condition", "http://hl7.org/fhir/sid/icd-10-cm", "N18.31", "{\"conditions\":[\"kidney_disease\"]}\n"},
         {"Condition", "http://hl7.org/fhir/sid/icd-10-cm", "N18.32", "{\"conditions\":[\"kidney_disease\"]}\n"},
         {"Condition", "http://hl7.org/fhir/sid/icd-10-cm", "N18.6", "{\"conditions\":[\"kidney_disease\"]}\n"},
+        {"Condition", "http://snomed.info/sct", "700378005", "{\"conditions\":[\"kidney_disease\"]}\n"},
+        {"Condition", "http://snomed.info/sct", "700379002", "{\"conditions\":[\"kidney_disease\"]}\n"},
+        {"Condition", "http://snomed.info/sct", "46177005", "{\"conditions\":[\"kidney_disease\"]}\n"},
+        /* ICD-10-CM classes: a code within the category (N18.3, as coded before 2020) */
+        {"Condition", "http://hl7.org/fhir/sid/icd-10-cm", "N18.3", "{\"conditions\":[\"kidney_disease\"]}\n"},
+        {"Condition", "http://hl7.org/fhir/sid/icd-10-cm", "N18", "{\"conditions\":[\"kidney_disease\"]}\n"},
+        {"Condition", "http://hl7.org/fhir/sid/icd-10-cm", "N180", "{\"conditions\":[]}\n"},
+        {"Condition", "http://hl7.org/fhir/sid/icd-10-cm", "N1", "{\"conditions\":[]}\n"},
         {"Condition", "http://snomed.info/sct", "84114007", "{\"conditions\":[\"heart_failure\"]}\n"},
+        {"Condition", "http://snomed.info/sct", "42343007", "{\"conditions\":[\"heart_failure\"]}\n"},
+        {"Condition", "http://snomed.info/sct", "703272007", "{\"conditions\":[\"heart_failure\"]}\n"},
         {"Condition", "http://hl7.org/fhir/sid/icd-10-cm", "I50.9", "{\"conditions\":[\"heart_failure\"]}\n"},
+        {"Condition", "http://hl7.org/fhir/sid/icd-10-cm", "I50.22", "{\"conditions\":[\"heart_failure\"]}\n"},
+        {"Condition", "http://hl7.org/fhir/sid/icd-10-cm", "I50.814", "{\"conditions\":[\"heart_failure\"]}\n"},
+        {"Condition", "http://hl7.org/fhir/sid/icd-10-cm", "E11.65", "{\"conditions\":[\"diabetes\"]}\n"},
+        {"Condition", "http://hl7.org/fhir/sid/icd-10-cm", "K58.0", "{\"conditions\":[\"ibs\"]}\n"},
+        {"Condition", "http://hl7.org/fhir/sid/icd-10-cm", "G43.709", "{\"conditions\":[\"migraine\"]}\n"},
         {"Condition", "http://snomed.info/sct", "44054006", "{\"conditions\":[\"diabetes\"]}\n"},
         {"Condition", "http://hl7.org/fhir/sid/icd-10-cm", "E10.9", "{\"conditions\":[\"diabetes\"]}\n"},
         {"Condition", "http://snomed.info/sct", "10743008", "{\"conditions\":[\"ibs\"]}\n"},
@@ -420,6 +435,7 @@ static void test_fhir_shipped_bindings(void **state)
         {"MedicationStatement", "http://www.whocc.no/atc", "A02AA04", "{\"medications\":[\"antacids\"]}\n"},
         {"MedicationStatement", "http://www.whocc.no/atc", "A06AD04", "{\"medications\":[\"laxatives\"]}\n"},
         {"MedicationStatement", "http://www.whocc.no/atc", "A06AD11", "{\"medications\":[]}\n"},
+        {"MedicationStatement", "http://www.whocc.no/atc", "A06AD19", "{\"medications\":[\"laxatives\"]}\n"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char buf[1024];
@@ -617,6 +633,13 @@ static void test_fhir_binding_checks(void **state)
                       3086, "snomed code '1' is bound to both 'ibs' and 'kidney_disease' of 'conditions'");
     expect_bind_error("  conditions: from Condition\n  ibs: snomed \"1\" \"x\", snomed \"1\" \"x\"\n",
                       3030, NULL);
+    /* a code within a class bound to another value: the narrower code would give both */
+    expect_bind_error("  conditions: from Condition\n  kidney_disease: icd10cm \"N18\" \"x\"\n"
+                      "  ibs: icd10cm \"N18.3\" \"y\"\n",
+                      3086, "icd10cm code 'N18.3' is bound to both 'kidney_disease' and 'ibs' of 'conditions'");
+    expect_bind_error("  conditions: from Condition\n  kidney_disease: icd10cm \"N18.31\" \"x\"\n"
+                      "  ibs: icd10cm \"N18.3\" \"y\"\n",
+                      3086, "icd10cm code 'N18.31' is bound to both 'kidney_disease' and 'ibs' of 'conditions'");
     expect_bind_error("  conditions: from Condition\n  ibs: snomed \"1\" \"x\"\n"
                       "  conditions: from Condition\n  ibs: snomed \"2\" \"x\"\n",
                       3087, "'conditions' is already read from Condition");
