@@ -5,6 +5,7 @@
  * time per request; under callgrind, collect only serve_requests
  * (--toggle-collect='serve_requests*') and divide by N for the instructions per request.
  *   usage: serve_handler BODY.json [N]   (N default 2000) */
+#include "fhirfetch.h"
 #include "handler.h"
 
 #include <mgadvise.h>
@@ -56,6 +57,10 @@ int main(int argc, char **argv)
 
     mga_engine *eng = NULL;
     mga_ruleset *rs = NULL;
+    if (!fhirfetch_init()) {
+        fprintf(stderr, "serve_handler: libcurl cannot be initialised\n");
+        return 3;
+    }
     if (mga_engine_new(NULL, &eng) != MGA_OK || mga_compile_builtin(eng, &rs, NULL) != MGA_OK) {
         fprintf(stderr, "serve_handler: the built-in rules do not compile\n");
         return 3;
@@ -83,5 +88,6 @@ int main(int argc, char **argv)
     handler_free(h);
     declog_free(log);
     mga_engine_free(eng);
+    fhirfetch_cleanup();
     return bad != 0;
 }

@@ -243,10 +243,6 @@ cds_service *cds_service_new(const mga_ruleset *rs)
         return NULL;
     s->rs = rs;
     s->fetch = (fhirfetch_opts){false, 10};
-    if (!fhirfetch_init()) {
-        free(s);
-        return NULL;
-    }
     if (!read_docs(s) || !make_discovery(s) || !make_items(s)) {
         cds_service_free(s);
         return NULL;
@@ -275,7 +271,6 @@ void cds_service_free(cds_service *s)
     free(s->items);
     free(s->by_id);
     free(s);
-    fhirfetch_cleanup();
 }
 
 void cds_service_set_fetch(cds_service *s, const fhirfetch_opts *o)

@@ -24,8 +24,9 @@ typedef struct fhirfetch_opts {
     unsigned timeout_s; /* every fetch of one hook request together (--fhir-timeout) */
 } fhirfetch_opts;
 
-/* libcurl's global state: once, before any thread fetches. False when it fails.
- */
+/* libcurl's global state: once per process, before its threads start (curl_global_init
+ * is thread-safe only in some builds of libcurl); fhirfetch_cleanup once after they end.
+ * False when it fails. */
 bool fhirfetch_init(void);
 void fhirfetch_cleanup(void);
 

@@ -3,6 +3,9 @@
  * which must be the CLI's, and `mgadvise serve` itself. The only symbols the plugin exports
  * (cli/serve.map). */
 #include "cli.h"
+#include "fhirfetch.h"
+
+#include <stdio.h>
 
 #define SERVE_EXPORT __attribute__((visibility("default")))
 
@@ -14,7 +17,14 @@ const char *mgadvise_serve_version(void)
     return MGA_VERSION;
 }
 
+/* libcurl's global state spans the run, before and after every thread of the service */
 int mgadvise_serve_main(int argc, char **argv)
 {
-    return cli_serve(argc, argv);
+    if (!fhirfetch_init()) {
+        fprintf(stderr, "mgadvise serve: libcurl cannot be initialised\n");
+        return 4;
+    }
+    int rc = cli_serve(argc, argv);
+    fhirfetch_cleanup();
+    return rc;
 }

@@ -8,6 +8,7 @@
  * harness reaches no network. Any request must get a status the service documents and, with a body, one JSON
  * document: an error object naming its kind and message, or cards within CDS Hooks'
  * rules. Never a crash, a leak or a hang. */
+#include "fhirfetch.h"
 #include "handler.h"
 #include "jsonval.h"
 
@@ -29,6 +30,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
+    FUZZ_CHECK(fhirfetch_init()); /* for the process, as serve does */
     mga_ruleset *rs = fuzz_builtin_rules();
     char why[256];
     declog_options lo = {"/dev/null", 0, 0, NULL, false}; /* never rotated */
