@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The floor for `make bench-serve`: libmicrohttpd configured as `mgadvise serve` configures
- * it (a pool of 4 threads, epoll, the same connection limits, timeout and memory), reading
- * each request's body and answering a fixed 2 KB JSON body; no rules, no JSON parsing. What
- * the service reaches is compared with what this reaches on the same machine, in one run.
+ * it (a pool of one thread per online CPU, epoll, the same connection limits, timeout and
+ * memory), reading each request's body and answering a fixed 2 KB JSON body; no rules, no
+ * JSON parsing. What the service reaches is compared with what this reaches on the same
+ * machine, in one run.
  *   usage: serve_floor   (prints "listening on http://127.0.0.1:PORT", stops on SIGTERM) */
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -11,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static char body[2048];
 
@@ -56,6 +58,8 @@ int main(void)
     sigaddset(&sigs, SIGINT);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = ncpu < 1 ? 1u : ncpu > 64 ? 64u : (unsigned)ncpu; /* as serve's -j */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
     if (MHD_is_feature_supported(MHD_FEATURE_EPOLL))
         flags |= MHD_USE_EPOLL;
@@ -67,7 +71,7 @@ int main(void)
     a4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, 0, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a4,
-        MHD_OPTION_THREAD_POOL_SIZE, 4u,
+        MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 64u,
         MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)2 * 16384 + 32768, MHD_OPTION_END);

@@ -52,8 +52,10 @@ static const char *usage_serve =
     "  --bind ADDR         the IPv4 or IPv6 address to listen on (default 127.0.0.1)\n"
     "  -r, --rules PATH    a rule file or a folder of *.mga files (repeatable);\n"
     "                      default: the shipped rule base built into this binary\n"
-    "  -j, --threads N     request threads (1 to 64, default 4), taking requests from\n"
-    "                      one queue; as many threads read and write HTTP\n"
+    "  -j, --threads N     request threads (1 to 64; default: the number of online\n"
+    "                      CPUs), taking requests from one queue; as many threads read\n"
+    "                      and write HTTP. More when FHIR servers are often asked: a\n"
+    "                      fetch holds its thread until it ends\n"
     "  --max-body BYTES    the largest request body (default 1048576): larger gets 413\n"
     "  --max-connections N connections open at once (default 64)\n"
     "  --max-header BYTES  the largest request line and headers (default 16384): larger\n"
@@ -432,7 +434,7 @@ int cli_serve(int argc, char **argv)
     const char **rules = calloc((size_t)argc + 1, sizeof *rules);
     size_t nrules = 0;
     const char *bind_addr = "127.0.0.1";
-    unsigned long port = 8080, threads = 4, max_body = 1 << 20, max_conn = 64, timeout = 10;
+    unsigned long port = 8080, threads = 0, max_body = 1 << 20, max_conn = 64, timeout = 10;
     unsigned long log_keep = 5, max_header = 16384;
     const char *tls_cert = NULL, *tls_key = NULL;
     char *cert_pem = NULL, *key_pem = NULL;
@@ -596,6 +598,10 @@ int cli_serve(int argc, char **argv)
         a4.sin_port = htons((uint16_t)port);
         a6.sin6_family = AF_INET6;
         a6.sin6_port = htons((uint16_t)port);
+    }
+    if (!threads) { /* the work is CPU-bound: one request thread per CPU */
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n < 1 ? 1 : n > 64 ? 64 : (unsigned long)n;
     }
     if (rc != EXIT_OK) {
         declog_free(log);
