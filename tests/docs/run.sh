@@ -129,6 +129,27 @@ while read -r n lang where; do
     esac
 done <"$tmp/blocks/list"
 
+# The rule language's manual page (man/mgadvise-rules.5): its declarations and its rule
+# together compile with no error (a fragment: an uncited reference and an unused fact are
+# warned about), and its rule test passes against the shipped rules.
+man_ex() {
+    awk -v want="$1" '/^\.EX/ { n++; f = 1; next } /^\.EE/ { f = 0 } f && n == want' \
+        "$root/man/mgadvise-rules.5" | sed 's/\\-/-/g; s/\\(dq/"/g'
+}
+{ man_ex 1; man_ex 2; } >"$tmp/work/man-example.mga"
+(cd "$tmp/work" && "$BIN" check --sources sources man-example.mga) >"$tmp/got" 2>&1
+if grep -q 'error\[' "$tmp/got" || ! grep -q '^mgadvise: ' "$tmp/got"; then
+    result 1 "man/mgadvise-rules.5" "the declarations and rule examples do not compile"
+    head -20 "$tmp/got"
+else
+    result 0 "man/mgadvise-rules.5" ""
+fi
+man_ex 4 >"$tmp/work/man-example.mgt"
+(cd "$tmp/work" && "$BIN" test man-example.mgt) >"$tmp/got" 2>&1
+st=$?
+result $st "man/mgadvise-rules.5" "the rule test example does not pass"
+[ $st -eq 0 ] || head -20 "$tmp/got"
+
 # Blessing: each output block (bottom up within a file, so line numbers hold) replaced by
 # what its block printed, indented as the block was.
 if [ "${DOCS_BLESS:-0}" = 1 ] && [ -f "$tmp/blocks/outs" ]; then
