@@ -160,7 +160,8 @@ CLI_SRC  = cli/main.c cli/common.c cli/subject.c cli/batch.c cli/tools.c cli/fmt
            cli/lsp_complete.c cli/jsonval.c
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_HDRS = cli/cli.h cli/lsp.h cli/cds.h cli/auth.h cli/handler.h cli/declog.h \
-           cli/fhirfetch.h cli/jsonval.h cli/mgproduct.h cli/workers.h include/mgadvise.h \
+           cli/fhirfetch.h cli/jsonval.h cli/mgproduct.h cli/workers.h cli/jtiseen.h \
+           include/mgadvise.h \
            include/mgadvise_analysis.h
 CLI_LINK = $(LDFLAGS_ALL) $(DEPS_LIBS)
 # cli/analysis.c and cli/plugin.c find their plugins: compiled with the folders they look in
@@ -174,7 +175,7 @@ cli_analysis_defs = -DMGA_ANALYSIS_SONAME='"$(ANALYSIS_SONAME)"' -DMGA_LIBDIR='"
 # dozens of libraries) are not loaded by every eval. It carries its own copy of the library
 # and exports only its entry points (cli/serve.map). Installed in $(LIBDIR)/mgadvise.
 SERVE_SRC    = cli/serve_entry.c cli/serve.c cli/workers.c cli/handler.c cli/declog.c cli/cds.c \
-               cli/auth.c cli/fhirfetch.c cli/mgproduct.c cli/common.c cli/jsonval.c
+               cli/auth.c cli/jtiseen.c cli/fhirfetch.c cli/mgproduct.c cli/common.c cli/jsonval.c
 SERVE_OBJ    = $(SERVE_SRC:%.c=$(BUILD)/obj/%.o)
 $(BUILD)/$(SERVE_PLUGIN): $(SERVE_OBJ) $(BUILD)/libmgadvise.a cli/serve.map
 	$(CC) -shared $(if $(SAN),,-Wl,-z,defs) -Wl,--version-script=cli/serve.map $(CFLAGS_ALL) \
@@ -340,7 +341,7 @@ $(BUILD)/bench/serve_floor: bench/serve_floor.c
 	$(CC) $(CPPFLAGS_PUB) $(CFLAGS_ALL) $(WARN) $(WERROR) -pthread -o $@ $< $(LDFLAGS_ALL) $(MHD_LIBS)
 
 # the service's request handler without HTTP: the CLI's handler files on the library
-SERVE_HANDLER_SRC = cli/handler.c cli/cds.c cli/declog.c cli/auth.c cli/fhirfetch.c \
+SERVE_HANDLER_SRC = cli/handler.c cli/cds.c cli/declog.c cli/auth.c cli/jtiseen.c cli/fhirfetch.c \
                     cli/jsonval.c cli/mgproduct.c cli/common.c
 $(BUILD)/bench/serve_handler: bench/serve_handler.c $(SERVE_HANDLER_SRC) $(CLI_HDRS) \
                               $(BUILD)/libmgadvise.a
@@ -442,11 +443,17 @@ $(BUILD)/tests/test_analyze: tests/unit/test_analyze.c tests/unit/helpers.h $(AN
 	    -o $@ $< $(ANALYZE_OBJ) $(BUILD)/libmgadvise.a $(LDFLAGS_ALL) $(DEPS_LIBS) $(CMOCKA_LIBS) \
 	    $(Z3_LIBS)
 
-# The request threads of `mgadvise serve` (cli/workers.c) stand alone: no library.
+# The request threads of `mgadvise serve` (cli/workers.c) and its accepted JWT ids
+# (cli/jtiseen.c) stand alone: no library.
 $(BUILD)/tests/test_workers: tests/unit/test_workers.c cli/workers.c cli/workers.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_PUB) -Icli $(CFLAGS_ALL) $(WARN) -Wno-missing-prototypes $(WERROR) \
 	    -pthread -o $@ $< cli/workers.c $(LDFLAGS_ALL) $(CMOCKA_LIBS)
+
+$(BUILD)/tests/test_jtiseen: tests/unit/test_jtiseen.c cli/jtiseen.c cli/jtiseen.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_PUB) -Icli $(CFLAGS_ALL) $(WARN) -Wno-missing-prototypes $(WERROR) \
+	    -o $@ $< cli/jtiseen.c $(LDFLAGS_ALL) $(CMOCKA_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/helpers.h $(BUILD)/libmgadvise.a $(ENGINE_HDRS)
 	@mkdir -p $(dir $@)
@@ -592,7 +599,7 @@ fuzz_case = case $$h in compile) seeds="$(fuzz_seeds_compile)"; ml=$(fuzz_maxlen
 # the batch harness runs the CLI's batch command in process, the serve harness the
 # service's request handler
 FUZZ_CLI_SRC = cli/batch.c cli/common.c cli/handler.c cli/declog.c cli/cds.c \
-               cli/auth.c cli/fhirfetch.c cli/jsonval.c cli/mgproduct.c
+               cli/auth.c cli/jtiseen.c cli/fhirfetch.c cli/jsonval.c cli/mgproduct.c
 
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h \
                        $(FUZZ_CLI_SRC) $(CLI_HDRS) $(BUILD)/libmgadvise.a

@@ -4,6 +4,7 @@
  * issuer's public key, then alg, aud, exp, iat and jti checked here. */
 #include "auth.h"
 #include "cli.h"
+#include "jtiseen.h"
 
 #include <errno.h>
 #include <jwt.h>
@@ -16,8 +17,8 @@
 #include <time.h>
 #include <yajl/yajl_tree.h>
 
-#define SKEW 60        /* seconds of clock difference allowed */
-#define SEEN_CAP 4096  /* jti values remembered until their token expires */
+#define SKEW 60            /* seconds of clock difference allowed */
+#define SEEN_MAX (1u << 20) /* jti values remembered at once, until their token expires */
 
 typedef struct issuer {
     char *iss;
@@ -25,18 +26,12 @@ typedef struct issuer {
     size_t key_len;
 } issuer;
 
-typedef struct seen {
-    uint64_t hash;
-    long exp;
-} seen;
-
 struct cli_auth {
     char *audience;
     issuer *issuers;
     size_t nissuers;
-    pthread_mutex_t lock;
-    seen seen[SEEN_CAP];
-    size_t next;
+    pthread_mutex_t lock; /* of seen */
+    jti_seen *seen;
 };
 
 static int why_f(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -59,6 +54,7 @@ void cli_auth_free(cli_auth *a)
     }
     free(a->issuers);
     free(a->audience);
+    jti_seen_free(a->seen);
     pthread_mutex_destroy(&a->lock);
     free(a);
 }
@@ -103,11 +99,14 @@ cli_auth *cli_auth_new(const char *path, char *why, size_t cap)
         return NULL;
     }
     pthread_mutex_init(&a->lock, NULL);
+    a->seen = jti_seen_new(SEEN_MAX);
     const char *ipath[] = {"issuers", NULL};
     yajl_val iss = yajl_tree_get(root, ipath, yajl_t_array);
     const char *aud = jstr(root, "audience");
-    bool ok = true;
-    if (!aud) {
+    bool ok = a->seen != NULL;
+    if (!ok) {
+        why_f(why, cap, "out of memory");
+    } else if (!aud) {
         ok = false;
         why_f(why, cap, "'%s': \"audience\" (the service's URL) is missing", path);
     } else if (!iss || iss->u.array.len == 0) {
@@ -149,14 +148,6 @@ cli_auth *cli_auth_new(const char *path, char *why, size_t cap)
         return NULL;
     }
     return a;
-}
-
-static uint64_t fnv(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
 }
 
 /* True when s names the service called: the audience itself, or the service's endpoint
@@ -250,16 +241,15 @@ int cli_auth_check(cli_auth *a, const char *header, const char *service, bool fe
     else if (!jti || !*jti)
         rc = why_f(why, cap, "the JWT has no \"jti\"");
     if (rc == 0) {
-        uint64_t h = fnv(jti);
         pthread_mutex_lock(&a->lock);
-        for (size_t i = 0; i < SEEN_CAP && rc == 0; i++)
-            if (a->seen[i].hash == h && a->seen[i].exp + SKEW >= now)
-                rc = why_f(why, cap, "the JWT's \"jti\" was used before (a replay)");
-        if (rc == 0) {
-            a->seen[a->next] = (seen){h, exp};
-            a->next = (a->next + 1) % SEEN_CAP;
-        }
+        jti_outcome o = jti_seen_add(a->seen, is->iss, jti, exp, now, SKEW);
         pthread_mutex_unlock(&a->lock);
+        if (o == JTI_REPLAY)
+            rc = why_f(why, cap, "the JWT's \"jti\" was used before (a replay)");
+        else if (o == JTI_FULL)
+            rc = why_f(why, cap, "the service remembers the ids of %u unexpired tokens at most, "
+                                 "to refuse replays: try again when some have expired",
+                       SEEN_MAX);
     }
     jwt_free(j);
     return rc;
