@@ -1087,8 +1087,10 @@ int cds_handle(const cds_service *s, const char *id, const char *body, size_t le
                       "it from");
     else if (s->needs_patient && !tget(prefetch, "patient", yajl_t_object))
         status = fail(412, "prefetch_missing", out, outlen,
-                      "'prefetch.patient' (Patient/{{context.patientId}}) is missing and the "
-                      "request gives no 'fhirServer' to fetch it from");
+                      pat_any ? "'prefetch.patient' (Patient/{{context.patientId}}) is null: "
+                                "the client had no Patient to send, and the advice needs one"
+                              : "'prefetch.patient' (Patient/{{context.patientId}}) is missing "
+                                "and the request gives no 'fhirServer' to fetch it from");
     else if (freq) {
         /* the prefetch completed from the FHIR server: read again, as a whole */
         mga_profile_free(p);

@@ -1021,6 +1021,10 @@ def main():
         bad("POST", svc, hook_request("patient-view", "p1", None), 412, "'prefetch'")
         bad("POST", svc, hook_request("patient-view", "p1", {"conditions": None}), 412,
             "prefetch.patient")
+        # a null Patient with a FHIR server: said as it is (the client had none to send)
+        nullpat = json.loads(hook_request("patient-view", "p1", {k: None for k in pf}))
+        nullpat["fhirServer"] = "https://fhir.example.org"
+        bad("POST", svc, json.dumps(nullpat), 412, "is null: the client had no Patient to send")
         bad("POST", svc, hook_request("patient-view", "p1", {"patient": {"resourceType": "Patient",
             "birthDate": "not a date"}}), 422, "$.prefetch.patient.birthDate: 'not a date'")
         # a value out of its field's range is named at its place in the request
