@@ -963,6 +963,15 @@ def main():
         cards = valid_cards(doc, "order magnesium")
         check(st == 200 and any(c["indicator"] == "critical" for c in cards), "order: critical card")
         check(all(c["indicator"] != "info" for c in cards[1:]), "order: safety cards only")
+        # order-sign: the same safety cards when the order is signed (its context has no
+        # selections)
+        st, ct, sign = request(port, "POST", "/cds-services/mgadvise-order-sign",
+                               hook_request("order-sign", pid, pre,
+                                            draftOrders=draft("http://www.whocc.no/atc", "A12CC02")))
+        signed = valid_cards(sign, "order-sign magnesium")
+        no_uuid = lambda cs: [{k: v for k, v in c.items() if k != "uuid"} for c in cs]
+        check(st == 200 and no_uuid(signed) == no_uuid(cards),
+              "order-sign: the safety cards of order-select (%d %r)" % (st, sign))
         st, ct, doc = request(port, "POST", "/cds-services/mgadvise-order-select",
                               hook_request("order-select", pid, pre, selections=["MedicationRequest/draft1"],
                                            draftOrders=draft("http://www.whocc.no/atc", "C03CA01")))
