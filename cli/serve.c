@@ -63,6 +63,12 @@ static const char *usage_serve =
     "  --tls-cert FILE     serve HTTPS with this certificate (PEM; the chain after it)\n"
     "  --tls-key FILE      and this private key (PEM, not encrypted); both or neither\n"
     "  --timeout SECS      an idle connection is closed after SECS seconds (default 10)\n"
+    "  --body-timeout SECS a request whose body is not all read SECS seconds after its\n"
+    "                      head has its connection closed (default 30): a client that\n"
+    "                      trickles its body holds a connection that long at most\n"
+    "";
+/* the options, continued (C limits a string literal's length) */
+static const char *usage_serve_2 =
     "  --fhir-timeout SECS the FHIR fetches of one request end within SECS seconds\n"
     "                      (1 to 120, default 10); then the request gets 412\n"
     "  --fhir-allow-http   fetch from plain http:// FHIR servers too (the token is sent\n"
@@ -91,6 +97,7 @@ enum {
     OPT_MAX_BODY,
     OPT_MAX_CONN,
     OPT_TIMEOUT,
+    OPT_BODY_TIMEOUT,
     OPT_AUTH,
     OPT_LOG,
     OPT_LOG_MAX,
@@ -114,6 +121,7 @@ static const cli_opt serve_opts[] = {
     {"max-body", 0, "a number of bytes", OPT_MAX_BODY},
     {"max-connections", 0, "a number", OPT_MAX_CONN},
     {"timeout", 0, "a number of seconds", OPT_TIMEOUT},
+    {"body-timeout", 0, "a number of seconds", OPT_BODY_TIMEOUT},
     {"max-header", 0, "a number of bytes", OPT_MAX_HEADER},
     {"tls-cert", 0, "a PEM file", OPT_TLS_CERT},
     {"tls-key", 0, "a PEM file", OPT_TLS_KEY},
@@ -133,6 +141,7 @@ static const cli_opt serve_opts[] = {
 typedef struct server {
     handler *h;
     workers *pool;
+    double body_ms; /* --body-timeout */
     pthread_mutex_t mu;
     pthread_cond_t idle; /* pooled fell to 0 */
     size_t pooled;
@@ -252,6 +261,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return MHD_YES;
     }
     size_t max_body = handler_max_body(h);
+    if (*upload_size && handler_now_ms() - rq->hr.t0_ms > srv->body_ms) {
+        /* MHD's timeout is of idleness: a client trickling its body would hold the
+         * connection for as long as it likes */
+        fprintf(stderr, "mgadvise serve: closing a connection whose body was not read "
+                        "%.0f s after its head\n", srv->body_ms / 1000);
+        return MHD_NO;
+    }
     if (*upload_size) {
         size_t n = *upload_size;
         *upload_size = 0;
@@ -444,7 +460,7 @@ int cli_serve(int argc, char **argv)
     const char *auth_path = NULL;
     declog_options lo = {0};
     fhirfetch_opts fetch = {false, 10};
-    unsigned long fhir_timeout = 10;
+    unsigned long fhir_timeout = 10, body_timeout = 30;
     cli_parser P;
     if (!rules || cli_parser_init(&P, "serve", serve_opts) != 0) {
         free(rules);
@@ -456,6 +472,7 @@ int cli_serve(int argc, char **argv)
         switch (c) {
         case 'h':
             fputs(usage_serve, stdout);
+            fputs(usage_serve_2, stdout);
             free(rules);
             return EXIT_OK;
         case 'r':
@@ -489,6 +506,11 @@ int cli_serve(int argc, char **argv)
         case OPT_TIMEOUT:
             if (!num_opt(v, 1, 3600, &timeout))
                 rc = cli_usage_error("serve", "--timeout '%s': expected 1 to 3600 seconds", v);
+            break;
+        case OPT_BODY_TIMEOUT:
+            if (!num_opt(v, 1, 3600, &body_timeout))
+                rc = cli_usage_error("serve", "--body-timeout '%s': expected 1 to 3600 seconds",
+                                     v);
             break;
         case OPT_MAX_HEADER:
             if (!num_opt(v, 1024, 1UL << 20, &max_header))
@@ -656,7 +678,8 @@ int cli_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
     /* a connection has at most one request in the queue */
-    server srv = {.h = h, .pool = workers_new(threads, max_conn, answer, h)};
+    server srv = {.h = h, .pool = workers_new(threads, max_conn, answer, h),
+                  .body_ms = 1000.0 * (double)body_timeout};
     pthread_mutex_init(&srv.mu, NULL);
     pthread_cond_init(&srv.idle, NULL);
     if (!srv.pool) {

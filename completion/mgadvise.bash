@@ -60,7 +60,7 @@ _mgadvise()
         ;;
     -j | --jobs | --threads | --skip | --min-coverage | --rule | --time-limit | --port | --bind | \
         --max-body | --max-connections | --timeout | --max-header | --log-max-bytes | --log-keep | \
-        --fhir-timeout)
+        --fhir-timeout | --body-timeout)
         return
         ;;
     esac
@@ -77,7 +77,7 @@ _mgadvise()
     schema) opts='-r --rules --allow-unknown-fields -h --help' ;;
     catalog) opts='-r --rules -h --help' ;;
     lsp) opts='--sources --no-analysis --time-limit -h --help' ;;
-    serve) opts='--auth --insecure-no-auth --port --bind -r --rules -j --threads --max-body --max-header --max-connections --timeout --tls-cert --tls-key --decision-log --log-max-bytes --log-keep --log-id-key --log-plain-ids --fhir-timeout --fhir-allow-http -h --help' ;;
+    serve) opts='--auth --insecure-no-auth --port --bind -r --rules -j --threads --max-body --max-header --max-connections --timeout --body-timeout --tls-cert --tls-key --decision-log --log-max-bytes --log-keep --log-id-key --log-plain-ids --fhir-timeout --fhir-allow-http -h --help' ;;
     *) return ;;
     esac
     if [[ $cur == -* ]]; then

@@ -873,7 +873,8 @@ def main():
     p = subprocess.run([MG, "serve", "--port", "0"], capture_output=True, text=True, timeout=30)
     check(p.returncode == 2 and "--insecure-no-auth" in p.stderr, "refuses to run without auth")
 
-    proc, port, lines = start("--insecure-no-auth", "--timeout", "2", "--max-connections", "8")
+    proc, port, lines = start("--insecure-no-auth", "--timeout", "2", "--body-timeout", "3",
+                              "--max-connections", "8")
     check(any("WARNING" in l and "NOT authenticated" in l for l in lines), "loud warning")
     try:
         st, ct, doc = request(port, "GET", "/healthz")
@@ -1116,6 +1117,28 @@ def main():
         check(got == b"" and time.time() - t0 < 9, "idle connection closed by the timeout")
         for s in slow:
             s.close()
+        # a client trickling its body, never idle for --timeout (2 s): its connection is
+        # closed --body-timeout (3 s) after its head
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(b"POST " + svc.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+        t0 = time.time()
+        closed = False
+        s.settimeout(0.5)
+        while not closed and time.time() - t0 < 15:
+            try:
+                s.sendall(b" ")
+                closed = s.recv(100) == b""
+            except socket.timeout:
+                pass
+            except OSError:
+                closed = True
+        took = time.time() - t0
+        s.close()
+        check(closed and 2.5 < took < 10, "body trickled: closed after --body-timeout (%.1f s)"
+              % took)
+        st, ct, doc = request(port, "GET", "/healthz")
+        check(st == 200, "answers after the trickling client")
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
