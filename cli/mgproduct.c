@@ -21,6 +21,14 @@ static const char *const atc[] = {
                   citrate, A12CC10 magnesium oxide, ... */
     "A02AA",   /* Magnesium compounds (antacids): A02AA01 magnesium carbonate, A02AA02
                   magnesium oxide, A02AA03 magnesium peroxide, A02AA04 magnesium hydroxide */
+    "A02AD02", /* magaldrate (combinations and complexes of aluminium, calcium and
+                  magnesium compounds); A02AD03 almagate, A02AD04 hydrotalcite, A02AD05
+                  almasilate: each an aluminium magnesium compound, as the Norwegian ATC
+                  register lists them (A02AD01, "ordinary salt combinations", need not hold
+                  magnesium: left out) */
+    "A02AD03",
+    "A02AD04",
+    "A02AD05",
     "A06AD01", /* magnesium carbonate (osmotically acting laxatives) */
     "A06AD02", /* magnesium oxide */
     "A06AD03", /* magnesium peroxide */

@@ -988,7 +988,7 @@ def main():
             d["entry"][0]["resource"]["medicationCodeableConcept"]["coding"].append(
                 {"system": "http://www.whocc.no/atc", "code": code})
             return d
-        for code in ("A06AD19", "A02AA04", "A06AD02"):
+        for code in ("A06AD19", "A02AA04", "A06AD02", "A02AD02", "A02AD04"):
             st, ct, doc = order(two(code))
             cards = valid_cards(doc, "order " + code)
             check(st == 200 and any(c["indicator"] == "critical" for c in cards),
