@@ -275,8 +275,12 @@ static void patient(const declog *l, yajl_gen g, const char *id)
         kv(g, "patient", "unavailable");
         return;
     }
-    for (unsigned i = 0; i < mdlen; i++)
-        snprintf(hex + 12 + 2 * i, 3, "%02x", md[i]);
+    static const char digits[] = "0123456789abcdef";
+    for (unsigned i = 0; i < mdlen; i++) {
+        hex[12 + 2 * i] = digits[md[i] >> 4];
+        hex[13 + 2 * i] = digits[md[i] & 0xF];
+    }
+    hex[12 + 2 * mdlen] = '\0';
     kv(g, "patient", hex);
 }
 
