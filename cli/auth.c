@@ -19,6 +19,8 @@
 
 #define SKEW 60            /* seconds of clock difference allowed */
 #define SEEN_MAX (1u << 20) /* jti values remembered at once, until their token expires */
+#define MAX_LIFETIME 3600   /* seconds a token may live past now: CDS Hooks tokens are
+                               made for one call; a longer one would hold its jti long */
 
 typedef struct issuer {
     char *iss;
@@ -106,9 +108,9 @@ cli_auth *cli_auth_new(const char *path, char *why, size_t cap)
     bool ok = a->seen != NULL;
     if (!ok) {
         why_f(why, cap, "out of memory");
-    } else if (!aud) {
+    } else if (!aud || !*aud) {
         ok = false;
-        why_f(why, cap, "'%s': \"audience\" (the service's URL) is missing", path);
+        why_f(why, cap, "'%s': \"audience\" (the discovery URL) is missing or empty", path);
     } else if (!iss || iss->u.array.len == 0) {
         ok = false;
         why_f(why, cap, "'%s': \"issuers\" is missing or empty", path);
@@ -234,8 +236,11 @@ int cli_auth_check(cli_auth *a, const char *header, const char *service, bool fe
     else if (!aud_ok(j, a->audience, service, feedback))
         rc = why_f(why, cap, "the JWT's \"aud\" is not this service's URL (\"%.200s/%.64s\")",
                    a->audience, service ? service : "");
-    else if (!has_exp || exp + SKEW < now)
+    else if (!has_exp || exp < now - SKEW)
         rc = why_f(why, cap, "the JWT has %s", has_exp ? "expired (\"exp\")" : "no \"exp\"");
+    else if (exp - now > MAX_LIFETIME)
+        rc = why_f(why, cap, "the JWT's \"exp\" is more than %d s ahead: a CDS Hooks token is "
+                             "made for one call and lives minutes", MAX_LIFETIME);
     else if (!has_iat || iat > now + SKEW)
         rc = why_f(why, cap, "the JWT's \"iat\" is %s", has_iat ? "in the future" : "missing");
     else if (!jti || !*jti)

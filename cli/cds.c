@@ -226,8 +226,13 @@ static bool make_items(cds_service *s)
         return true;
     s->by_id = malloc(s->nrules * sizeof *s->by_id);
     s->items = malloc(s->nrules * sizeof *s->items);
-    if (!s->by_id || !s->items)
+    if (!s->by_id || !s->items) {
+        free(s->by_id); /* cds_service_free must not read the slots */
+        free(s->items);
+        s->by_id = NULL;
+        s->items = NULL;
         return false;
+    }
     for (size_t i = 0; i < s->nrules; i++) {
         s->by_id[i] = (rule_slot){mga_ruleset_rule_id(s->rs, i), i};
         atomic_init(&s->items[i], NULL);
@@ -1174,11 +1179,16 @@ static const char *feedback_entry(yajl_val e, cds_feedback *f, bool *oom)
     f->card = strdup(card);
     f->outcome = strdup(outcome);
     f->timestamp = strdup(ts);
-    f->reason_system = reason ? dup_or_null(tstr(reason, "system")) : NULL;
-    f->reason_code = reason ? dup_or_null(tstr(reason, "code")) : NULL;
-    f->reason_display = reason ? dup_or_null(tstr(reason, "display")) : NULL;
-    f->comment = comment ? dup_or_null(tstr(why, "userComment")) : NULL;
-    *oom = !f->card || !f->outcome || !f->timestamp;
+    const char *rs = reason ? tstr(reason, "system") : NULL;
+    const char *rc = reason ? tstr(reason, "code") : NULL;
+    const char *rd = reason ? tstr(reason, "display") : NULL;
+    const char *uc = comment ? tstr(why, "userComment") : NULL;
+    f->reason_system = dup_or_null(rs);
+    f->reason_code = dup_or_null(rc);
+    f->reason_display = dup_or_null(rd);
+    f->comment = dup_or_null(uc);
+    *oom = !f->card || !f->outcome || !f->timestamp || (rs && !f->reason_system) ||
+           (rc && !f->reason_code) || (rd && !f->reason_display) || (uc && !f->comment);
     return NULL;
 }
 

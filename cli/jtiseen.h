@@ -9,8 +9,8 @@
 
 typedef struct jti_seen jti_seen;
 
-/* A set that holds up to max ids at once (at least 16; rounded up to a power of two).
- * NULL when out of memory. */
+/* A set that holds at least max ids at once (its table's size is a power of two: up to
+ * twice as many). NULL when out of memory. */
 jti_seen *jti_seen_new(size_t max);
 void jti_seen_free(jti_seen *s);
 
@@ -19,9 +19,9 @@ typedef enum { JTI_NEW, JTI_REPLAY, JTI_FULL } jti_outcome;
 
 /* Token (iss, jti) expiring at exp, at time now (seconds), with skew seconds of clock
  * difference allowed: JTI_REPLAY when the same issuer's id was accepted before and its
- * token has not expired (exp + skew >= now); otherwise remembered until it expires, and
- * JTI_NEW; JTI_FULL (not remembered) when max ids live at once, or out of memory. Ids of
- * expired tokens are forgotten as room is needed. */
+ * token has not expired (exp >= now - skew); otherwise remembered until it expires, and
+ * JTI_NEW; JTI_FULL (not remembered, at once) when the set is full of live ids, or out of
+ * memory. Ids of expired tokens are forgotten as room is needed. */
 jti_outcome jti_seen_add(jti_seen *s, const char *iss, const char *jti, long exp, long now,
                          long skew);
 /* The ids remembered (expired ones not yet forgotten included). */

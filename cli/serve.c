@@ -317,6 +317,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                 pthread_cond_broadcast(&srv->idle);
             pthread_mutex_unlock(&srv->mu);
         }
+        if (rq->ready) /* answered, but the connection ended before it was queued */
+            free(rq->resp.body);
         free(rq->body);
         free(rq);
         *con_cls = NULL;

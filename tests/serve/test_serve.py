@@ -204,6 +204,14 @@ def jwt_cases():
     p = subprocess.run([MG, "serve", "--auth", os.path.join(tmp, "none.json")],
                        capture_output=True, text=True, timeout=30)
     check(p.returncode == 3 and "none.json" in p.stderr, "--auth: a missing file is named")
+    empty = os.path.join(tmp, "empty-aud.json")
+    with open(empty, "w") as f:
+        json.dump({"audience": "", "issuers": [{"iss": "https://ehr.example",
+                                               "public_key": "rsa.pub"}]}, f)
+    p = subprocess.run([MG, "serve", "--auth", empty], capture_output=True, text=True,
+                       timeout=30)
+    check(p.returncode != 0 and "\"audience\" (the discovery URL) is missing or empty" in p.stderr,
+          "--auth: an empty audience is refused (%d %r)" % (p.returncode, p.stderr))
     proc, port, lines = start("--auth", conf)
     check(not any("WARNING" in l for l in lines), "no warning with --auth")
     now = int(time.time())
@@ -257,6 +265,7 @@ def jwt_cases():
             ("not.a.jwt", "not a JWT"),
             (make_jwt("RS384", rsa, claims(aud="https://elsewhere")), "aud"),
             (make_jwt("RS384", rsa, claims(exp=now - 600)), "expired"),
+            (make_jwt("RS384", rsa, claims(exp=now + 7200)), "more than 3600 s ahead"),
             (make_jwt("RS384", rsa, claims(exp=None)), "exp"),
             (make_jwt("RS384", rsa, claims(iat=now + 3600)), "iat"),
             (make_jwt("RS384", rsa, claims(jti=None)), "jti"),
