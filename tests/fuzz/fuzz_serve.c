@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer harness: one HTTP request of `mgadvise serve` through its handler
  * (cli/handler.c) without a socket, over the shipped rules, with the decision log on
- * (written to /dev/null, patient ids hashed). The input is the request as text: a line
+ * (written to /dev/null, patient ids hashed). A request with an Authorization header goes
+ * to a handler that verifies JWTs (cli/auth.c, libjwt: a trusted issuer with a P-384 key
+ * made at start), so that the token reader faces the fuzzer before any check passes. The input is the request as text: a line
  * "METHOD URL", header lines "Name: value", an empty line, then the body; a body longer
  * than the service's limit (4096 bytes here) is handed over as dropped, as the HTTP layer
  * does. A body naming a "fhirServer" is skipped: the service would fetch from it, and a
@@ -21,10 +23,39 @@
 
 #include "fuzz.h"
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <unistd.h>
+
 #define MAX_BODY 4096
 #define MAX_HEADER 1024
 
-static handler *h;
+static handler *h, *h_auth;
+
+/* An --auth configuration trusting issuer "https://fuzz.example" with a P-384 key made
+ * now, in a scratch folder (left behind: a few hundred bytes per run). */
+static cli_auth *make_auth(void)
+{
+    char dir[] = "/tmp/mgadvise-fuzz-XXXXXX";
+    FUZZ_CHECK(mkdtemp(dir) != NULL);
+    char pem[sizeof dir + 16], conf[sizeof dir + 16];
+    snprintf(pem, sizeof pem, "%s/ec.pub", dir);
+    snprintf(conf, sizeof conf, "%s/auth.json", dir);
+    EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+    FUZZ_CHECK(k != NULL);
+    FILE *f = fopen(pem, "w");
+    FUZZ_CHECK(f && PEM_write_PUBKEY(f, k) == 1 && fclose(f) == 0);
+    EVP_PKEY_free(k);
+    f = fopen(conf, "w");
+    FUZZ_CHECK(f != NULL);
+    fprintf(f, "{\"audience\": \"http://127.0.0.1/cds-services\", \"issuers\": "
+               "[{\"iss\": \"https://fuzz.example\", \"public_key\": \"ec.pub\"}]}\n");
+    FUZZ_CHECK(fclose(f) == 0);
+    char why[256];
+    cli_auth *a = cli_auth_new(conf, why, sizeof why);
+    FUZZ_CHECK(a != NULL);
+    return a;
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -38,7 +69,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     FUZZ_CHECK(log != NULL);
     handler_config c = {MAX_BODY, MAX_HEADER, NULL, log, {false, 1}};
     FUZZ_CHECK((h = handler_new(&c, rs)) != NULL);
-    return 0; /* h and log live as long as the process */
+    c.auth = make_auth();
+    FUZZ_CHECK((h_auth = handler_new(&c, fuzz_builtin_rules())) != NULL);
+    return 0; /* the handlers, the log and the auth live as long as the process */
 }
 
 static const char *jstr(yajl_val v, const char *k)
@@ -50,7 +83,7 @@ static const char *jstr(yajl_val v, const char *k)
 
 static void check_answer(const handler_resp *a)
 {
-    static const unsigned ok[] = {200, 204, 400, 404, 405, 412, 413, 415, 422, 431};
+    static const unsigned ok[] = {200, 204, 400, 401, 404, 405, 412, 413, 415, 422, 431};
     bool known = false;
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         known |= a->status == ok[i];
@@ -141,7 +174,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                       (size_t)(he - in),
                       handler_now_ms()};
     handler_resp a;
-    if (handler_head(h, &rq, &a)) {
+    handler *hh = rq.authorization ? h_auth : h; /* a token: verified, as --auth does */
+    if (handler_head(hh, &rq, &a)) {
         check_answer(&a);
         free(a.body);
         return 0;
@@ -166,7 +200,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             return 0;
         }
     }
-    handler_body(h, &rq, copy, too_big ? 0 : blen, too_big, &a);
+    handler_body(hh, &rq, copy, too_big ? 0 : blen, too_big, &a);
     check_answer(&a);
     free(a.body);
     free(copy);
