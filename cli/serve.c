@@ -684,18 +684,11 @@ int cli_serve(int argc, char **argv)
                   .body_ms = 1000.0 * (double)body_timeout};
     pthread_mutex_init(&srv.mu, NULL);
     pthread_cond_init(&srv.idle, NULL);
+    struct MHD_Daemon *d = NULL;
     if (!srv.pool) {
-        pthread_cond_destroy(&srv.idle);
-        pthread_mutex_destroy(&srv.mu);
         cli_report_status(MGA_E_NOMEM);
-        handler_free(h);
-        declog_free(log);
-        cli_auth_free(auth);
-        mga_engine_free(eng);
-        free(cert_pem);
-        free(key_pem);
-        free(rules);
-        return cli_status_exit(MGA_E_NOMEM);
+        rc = cli_status_exit(MGA_E_NOMEM);
+        goto out;
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
                      (v6 ? MHD_USE_IPv6 : 0) | (cert_pem ? MHD_USE_TLS : 0);
@@ -707,7 +700,7 @@ int cli_serve(int argc, char **argv)
         flags |= MHD_USE_EPOLL;
     else if (MHD_is_feature_supported(MHD_FEATURE_POLL))
         flags |= MHD_USE_POLL;
-    struct MHD_Daemon *d = MHD_start_daemon(
+    d = MHD_start_daemon(
         flags, (uint16_t)port, NULL, NULL, handle, &srv, MHD_OPTION_SOCK_ADDR,
         v6 ? (struct sockaddr *)&a6 : (struct sockaddr *)&a4, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn,
@@ -721,17 +714,8 @@ int cli_serve(int argc, char **argv)
         fprintf(stderr, "mgadvise serve: cannot listen on %s port %lu%s\n",
                 cli_esc(e, sizeof e, bind_addr), port,
                 cert_pem ? ", or the TLS certificate and key are not a valid pair" : "");
-        workers_free(srv.pool);
-        pthread_cond_destroy(&srv.idle);
-        pthread_mutex_destroy(&srv.mu);
-        handler_free(h);
-        free(cert_pem);
-        free(key_pem);
-        declog_free(log);
-        cli_auth_free(auth);
-        mga_engine_free(eng);
-        free(rules);
-        return EXIT_IO;
+        rc = EXIT_IO;
+        goto out;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     fprintf(stderr, "mgadvise serve: listening on http%s://%s%s%s:%u\n", cert_pem ? "s" : "",
@@ -752,6 +736,7 @@ int cli_serve(int argc, char **argv)
     MHD_stop_daemon(d);
     if (listen_fd != MHD_INVALID_SOCKET) /* MHD's threads may use it until they stop */
         close(listen_fd);
+out:
     workers_free(srv.pool);
     pthread_cond_destroy(&srv.idle);
     pthread_mutex_destroy(&srv.mu);
@@ -762,5 +747,5 @@ int cli_serve(int argc, char **argv)
     free(cert_pem);
     free(key_pem);
     free(rules);
-    return EXIT_OK;
+    return rc;
 }
