@@ -513,6 +513,8 @@ typedef struct mga_cite {
  * that explain (study findings, food lists, disagreements between the sources). */
 typedef enum mga_group { MGA_GROUP_ACT = 0, MGA_GROUP_BACKGROUND = 1 } mga_group;
 
+/* An advice item is its rule's: every field is the same in every result of one rule set,
+ * so what a caller derives from an item (a card, a rendering) may be kept by its rule. */
 typedef struct mga_advice {
     const char *rule;
     mga_kind kind;

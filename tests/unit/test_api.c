@@ -117,6 +117,61 @@ static void test_api_summary_merges_shipped_referrals(void **state)
     mga_engine_free(eng);
 }
 
+static bool same_str(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* An advice item is its rule's (mgadvise.h): the same rule's item is the same in the results
+ * of two different profiles, text, referral, cites and all. */
+static void test_api_advice_item_is_the_rules(void **state)
+{
+    (void)state;
+    mga_engine *eng = make_engine();
+    mga_ruleset *rs = NULL;
+    const char *paths[] = {"../../rules"};
+    assert_int_equal(mga_compile_paths(eng, paths, 1, &rs, NULL), MGA_OK);
+    static const char *const json[2] = {
+        "{\"age\": 80, \"conditions\": [\"kidney_disease\", \"insomnia\"], "
+        "\"goals\": [\"sleep\"]}",
+        "{\"age\": 30, \"conditions\": [\"kidney_disease\"], \"goals\": [\"sleep\", "
+        "\"immunity\"], \"symptoms\": [\"fatigue\"]}"};
+    mga_profile *p[2] = {NULL, NULL};
+    mga_result *r[2] = {NULL, NULL};
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(mga_profile_parse(rs, "p.json", json[k], strlen(json[k]), &p[k], NULL),
+                         MGA_OK);
+        assert_int_equal(mga_evaluate(rs, p[k], &r[k]), MGA_OK);
+    }
+    size_t shared = 0;
+    for (size_t i = 0; i < mga_result_advice_count(r[0]); i++) {
+        const mga_advice *a = mga_result_advice_ref(r[0], i);
+        for (size_t j = 0; j < mga_result_advice_count(r[1]); j++) {
+            const mga_advice *b = mga_result_advice_ref(r[1], j);
+            if (strcmp(a->rule, b->rule) != 0)
+                continue;
+            shared++;
+            assert_int_equal(a->kind, b->kind);
+            assert_int_equal(a->severity, b->severity);
+            assert_int_equal(a->group, b->group);
+            assert_true(same_str(a->text, b->text) && same_str(a->evidence, b->evidence) &&
+                        same_str(a->refer, b->refer));
+            assert_int_equal(a->ncites, b->ncites);
+            for (size_t c = 0; c < a->ncites; c++)
+                assert_true(same_str(a->cites[c].source, b->cites[c].source) &&
+                            a->cites[c].ref == b->cites[c].ref &&
+                            same_str(a->cites[c].quote, b->cites[c].quote));
+        }
+    }
+    assert_true(shared >= 1); /* at least the kidney disease item */
+    for (int k = 0; k < 2; k++) {
+        mga_result_free(r[k]);
+        mga_profile_free(p[k]);
+    }
+    mga_ruleset_free(rs);
+    mga_engine_free(eng);
+}
+
 static void test_api_field_introspection(void **state)
 {
     (void)state;
@@ -529,6 +584,7 @@ int main(void)
         cmocka_unit_test(test_api_free_null_is_noop),
         cmocka_unit_test(test_api_field_introspection),
         cmocka_unit_test(test_api_summary_merges_shipped_referrals),
+        cmocka_unit_test(test_api_advice_item_is_the_rules),
         cmocka_unit_test(test_api_compile_several_sources),
         cmocka_unit_test(test_api_compile_paths_folder_and_missing),
         cmocka_unit_test(test_api_oom_loop),
